@@ -1,0 +1,49 @@
+# Two commands matter: `make run` (install, then run the bot; with no BOT_TOKEN, the sandbox)
+# and `make test` (install, then lint and run the whole test suite). Both only need
+# Python 3.11+ and make; everything else is installed into .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+LOCALES := locales
+DOMAIN  := bot
+
+.PHONY: install run test lint catalogs extract update-catalogs compile-catalogs clean
+
+# Reinstall whenever the dependencies change.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) compile-catalogs
+
+run: install
+	$(BIN)/python -m bot
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# --- translations: extract → update → (translate the .po files) → compile -----------------
+extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-wrap --sort-by-file \
+		--project="Community Sharing Bot" --copyright-holder="Community Sharing Bot authors" \
+		-o $(LOCALES)/$(DOMAIN).pot .
+
+update-catalogs: extract
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i $(LOCALES)/$(DOMAIN).pot \
+		-d $(LOCALES) -D $(DOMAIN)
+
+compile-catalogs: $(STAMP)
+	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D $(DOMAIN)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find $(LOCALES) -name '*.mo' -delete

@@ -1,0 +1,157 @@
+"""Builds and runs the bot: the PTB Application with our storage, persistence, context type,
+update processor, handlers in their groups, and the start-up chores.
+
+:func:`running` is the one way to run it, used alike by ``python -m bot``, the sandbox, the
+tests and the benchmarks::
+
+    async with running(settings) as application:
+        await stop_event.wait()
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.context import BotContext, CommunityApplication
+from bot.dialogs import onboarding
+from bot.handlers import common, errors
+from bot.i18n import LANGUAGES, N_, translator
+from bot.persistence import SQLitePersistence
+from bot.storage import Storage
+from bot.updates import PerUserUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+# The commands shown in Telegram's menu, in this order; descriptions are translated.
+COMMANDS = (
+    ("start", N_("Set up your profile or open the menu")),
+    ("profile", N_("Your profile")),
+    ("language", N_("Choose your language")),
+    ("help", N_("What this bot does and how")),
+    ("cancel", N_("Stop what you are doing")),
+)
+DESCRIPTION = N_(
+    "Community Sharing brings municipalities, project holders and volunteers across Europe "
+    "together. Post what your community needs or what you can offer, in your own language, "
+    "and you will be told when someone matches."
+)
+SHORT_DESCRIPTION = N_(
+    "Municipalities, project holders and volunteers across Europe sharing needs and offers."
+)
+
+
+def build_application(settings: Settings, storage: Storage) -> CommunityApplication:
+    """The Application, wired; not yet initialised or started."""
+    assert settings.bot_token, "build_application needs a bot token"
+    builder = (
+        ApplicationBuilder()
+        .application_class(CommunityApplication)
+        .token(settings.bot_token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .persistence(SQLitePersistence(storage))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates=64))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=3))
+    )
+    application: CommunityApplication = builder.build()  # type: ignore[assignment]
+    application.storage = storage
+    application.settings = settings
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    # Group -1 runs first for every update: it loads the member and their language, which
+    # every later handler reads from the context.
+    application.add_handler(TypeHandler(Update, common.identify), group=-1)
+
+    # Group 0, first match wins. Dialogs come first so that a user in the middle of one keeps
+    # talking to it; commands that work anywhere come next (a dialog does not claim them, so
+    # /help or /language mid-dialog reach them); the catch-alls come last.
+    application.add_handlers(
+        [
+            onboarding.build(),
+            CommandHandler("help", common.help_command),
+            CommandHandler("language", common.language_command),
+            CommandHandler("profile", common.profile_command),
+            CommandHandler("cancel", common.nothing_to_cancel),
+            CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
+            CallbackQueryHandler(common.menu_button, pattern=r"^menu:"),
+            CallbackQueryHandler(common.stale_button),
+            MessageHandler(filters.UpdateType.MESSAGE, common.not_understood),
+        ]
+    )
+    application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+
+
+async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """Register the command menu and descriptions in every language (default: English)."""
+    bot = application.bot
+    for language in LANGUAGES:
+        _ = translator(language).gettext
+        code = None if language == "en" else language
+        commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
+        try:
+            await bot.set_my_commands(commands, language_code=code)
+            await bot.set_my_description(_(DESCRIPTION), language_code=code)
+            await bot.set_my_short_description(_(SHORT_DESCRIPTION), language_code=code)
+        except TelegramError:
+            # A menu in one language is not worth refusing to start over.
+            log.exception("could not publish the commands for %s", language)
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[CommunityApplication]:
+    """Open the database, start the bot (polling, or a webhook if configured), and on exit
+    stop it cleanly: pending updates finished, persistence flushed, database closed."""
+    storage = await Storage.open(settings.database_path)
+    try:
+        application = build_application(settings, storage)
+        async with application:
+            await publish_commands(application)
+            await application.start()
+            assert application.updater is not None
+            if settings.webhook_url:
+                await application.updater.start_webhook(
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                    webhook_url=settings.webhook_url,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            else:
+                await application.updater.start_polling(
+                    poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES
+                )
+            try:
+                yield application
+            finally:
+                await application.updater.stop()
+                await application.stop()
+    finally:
+        await storage.close()

@@ -1,0 +1,182 @@
+"""Settings, read from the environment and an optional ``.env`` file.
+
+Every setting has a name, a default where one makes sense, and a check. A missing or malformed
+value raises :class:`ConfigError` whose message is one line saying which setting is wrong and how
+to fix it; ``python -m bot`` prints that line and exits, never a traceback.
+
+Environment variables win over ``.env``. The ``.env`` format is the usual one: ``NAME=value``
+lines, ``#`` comments, optional quotes around the value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from babel import Locale, UnknownLocaleError
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_DATABASE_PATH = "data/community_sharing.sqlite3"
+
+# A bot token as BotFather hands it out: the bot id, a colon, and a 30+ character secret.
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The bot's settings once checked. ``bot_token`` is None in sandbox mode."""
+
+    bot_token: str | None
+    api_url: str = DEFAULT_API_URL
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
+    default_locale: str = "en"
+    # Webhook mode when set (the public https URL Telegram posts to); polling otherwise.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    sandbox_port: int = 8081
+    # Outgoing messages per second across all chats (Telegram's limit is about 30); 0 = no cap.
+    send_rate: float = 30.0
+    log_level: str = "INFO"
+
+    @property
+    def bot_api_base_url(self) -> str:
+        """PTB's ``base_url``: the server root followed by ``/bot`` (the token is appended)."""
+        return f"{self.api_url}/bot"
+
+    @property
+    def bot_api_file_url(self) -> str:
+        """PTB's ``base_file_url`` for downloading files from the same server."""
+        return f"{self.api_url}/file/bot"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Read ``NAME=value`` lines from a ``.env`` file; a missing file is an empty mapping."""
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ConfigError(f"{path}:{number}: expected NAME=value, got {raw.strip()[:40]!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name.strip()] = value
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv_path: Path | None = Path(".env")
+) -> Settings:
+    """Build :class:`Settings` from ``.env`` overlaid with the environment, checking each value."""
+    values: dict[str, str] = read_dotenv(dotenv_path) if dotenv_path else {}
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = values.get(name, "").strip()
+        return value or None
+
+    return Settings(
+        bot_token=_check_token(get("BOT_TOKEN")),
+        api_url=_check_url("TELEGRAM_API_URL", get("TELEGRAM_API_URL") or DEFAULT_API_URL),
+        database_path=_check_database_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        admin_ids=_check_admin_ids(get("ADMIN_IDS")),
+        default_locale=_check_locale(get("DEFAULT_LOCALE") or "en"),
+        webhook_url=_check_url("WEBHOOK_URL", get("WEBHOOK_URL")) if get("WEBHOOK_URL") else None,
+        webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
+        webhook_port=_check_port("WEBHOOK_PORT", get("WEBHOOK_PORT") or "8443"),
+        sandbox_port=_check_port("SANDBOX_PORT", get("SANDBOX_PORT") or "8081"),
+        send_rate=_check_rate(get("SEND_RATE_LIMIT") or "30"),
+        log_level=_check_log_level(get("LOG_LEVEL") or "INFO"),
+    )
+
+
+def _check_token(token: str | None) -> str | None:
+    if token is not None and not _TOKEN_RE.match(token):
+        # Never echo the token itself: it is a secret and may end up in logs.
+        raise ConfigError(
+            "BOT_TOKEN is malformed: expected '<digits>:<secret>' as given by @BotFather "
+            "(leave it unset to run the local sandbox)."
+        )
+    return token
+
+
+def _check_url(name: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"{name} must be an http(s) URL such as http://127.0.0.1:8081, got {url!r}."
+        )
+    return url.rstrip("/")
+
+
+def _check_database_path(raw: str) -> Path:
+    path = Path(raw)
+    if path.exists() and path.is_dir():
+        raise ConfigError(f"DATABASE_PATH points to a directory ({raw}); give a file path instead.")
+    return path
+
+
+def _check_admin_ids(raw: str | None) -> frozenset[int]:
+    if not raw:
+        return frozenset()
+    ids = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ConfigError(
+                f"ADMIN_IDS must be comma-separated numeric Telegram user ids, got {part!r}."
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _check_locale(raw: str) -> str:
+    try:
+        return str(Locale.parse(raw.replace("-", "_")).language)
+    except (ValueError, UnknownLocaleError):
+        raise ConfigError(
+            f"DEFAULT_LOCALE must be a language code such as 'en' or 'fr', got {raw!r}."
+        ) from None
+
+
+def _check_port(name: str, raw: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name} must be a TCP port number between 1 and 65535, got {raw!r}.")
+    return int(raw)
+
+
+def _check_rate(raw: str) -> float:
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 10_000:
+        raise ConfigError(
+            f"SEND_RATE_LIMIT must be messages per second (a number, 0 for no cap), got {raw!r}."
+        )
+    return rate
+
+
+def _check_log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {raw!r}.")
+    return level

@@ -1,0 +1,59 @@
+"""The callback context every handler receives, and the Application that carries our services.
+
+Following PTB's ``contexttypesbot.py`` example, :class:`BotContext` adds what every callback
+needs: ``context.storage`` (the data layer), ``context.settings``, ``context.member`` (the stored
+person behind the update, or None) and ``context.i18n`` (their language). ``member`` and ``i18n``
+are filled by :func:`bot.handlers.common.identify`, which runs first for every update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.i18n import Translator, translator
+from bot.storage import Member, Storage
+
+
+class CommunityApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application, plus the bot's storage and settings.
+
+    Persistence is flushed after every update instead of only every ``update_interval``
+    seconds, so conversation states and ``user_data`` reach the disk as soon as a reply is out.
+    """
+
+    storage: Storage
+    settings: Settings
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if self.persistence is not None and self.running:
+            await self.update_persistence()
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
+    """CallbackContext with the bot's services and the reader's member record and language."""
+
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.member: Member | None = None
+        self.i18n: Translator = translator(self.settings.default_locale)
+
+    @property
+    def storage(self) -> Storage:
+        return self._community.storage
+
+    @property
+    def settings(self) -> Settings:
+        return self._community.settings
+
+    @property
+    def _community(self) -> CommunityApplication:
+        return self.application  # type: ignore[return-value]

@@ -1,0 +1,104 @@
+"""What every dialog needs: checkpointing a step before replying, and checking typed answers.
+
+A dialog keeps its answers in ``context.user_data[<dialog name>]`` together with the step the
+user is on. :func:`checkpoint` writes the next step and the answers to SQLite in one
+transaction *before* the bot shows the next question, so whatever the user has seen answered
+survives a crash; PTB's own persistence flush afterwards writes the same values again.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from telegram import CallbackQuery, Update
+from telegram.ext import ConversationHandler
+
+from bot.context import BotContext
+from bot.i18n import Translator
+from bot.persistence import SQLitePersistence
+
+END = ConversationHandler.END
+
+
+def answers(context: BotContext, dialog: str) -> dict[str, Any]:
+    """The answers given so far in a dialog (created empty on first use)."""
+    assert context.user_data is not None
+    return context.user_data.setdefault(dialog, {})
+
+
+def _key(update: Update) -> tuple[int, int]:
+    assert update.effective_chat is not None and update.effective_user is not None
+    return (update.effective_chat.id, update.effective_user.id)
+
+
+async def checkpoint(update: Update, context: BotContext, dialog: str, state: int) -> int:
+    """Record that the user is now on ``state`` of ``dialog``; returns ``state``."""
+    answers(context, dialog)["step"] = state
+    await _persist(update, context, dialog, state)
+    return state
+
+
+async def finish(update: Update, context: BotContext, dialog: str) -> int:
+    """Forget the dialog's answers and end its conversation, durably; returns END."""
+    assert context.user_data is not None
+    context.user_data.pop(dialog, None)
+    await _persist(update, context, dialog, None)
+    return END
+
+
+async def _persist(update: Update, context: BotContext, dialog: str, state: int | None) -> None:
+    persistence = context.application.persistence
+    assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
+    assert update.effective_user is not None
+    await persistence.checkpoint(
+        dialog, _key(update), state, update.effective_user.id, dict(context.user_data)
+    )
+
+
+async def close_buttons(query: CallbackQuery) -> None:
+    """Acknowledge a pressed button and remove the keyboard it was on, so it cannot be
+    pressed twice."""
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+
+
+def current_step(context: BotContext, dialog: str) -> int | None:
+    """The step a user is on in a dialog, or None when they are not in it."""
+    if context.user_data is None or dialog not in context.user_data:
+        return None
+    step = context.user_data[dialog].get("step")
+    return step if isinstance(step, int) else None
+
+
+def has_letter(text: str) -> bool:
+    return any(unicodedata.category(ch).startswith("L") for ch in text)
+
+
+def clean_line(text: str) -> str:
+    """One line of user text: control characters dropped, runs of white space folded."""
+    visible = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return " ".join(visible.split())
+
+
+def check_name(t: Translator, text: str, minimum: int = 2, maximum: int = 100) -> str | None:
+    """Why a typed name (place, municipality, organisation) is refused, or None if it is fine."""
+    _ = t.gettext
+    name = clean_line(text)
+    if not minimum <= len(name) <= maximum:
+        return _("Please type a name of {minimum} to {maximum} characters.").format(
+            minimum=minimum, maximum=maximum
+        )
+    if not has_letter(name):
+        return _("A name needs at least one letter.")
+    return None
+
+
+def parse_count(text: str) -> int | None:
+    """A whole number typed the way people do: '1200', '1 200', '1.200', "1'200", '1,200'."""
+    digits = text.strip()
+    for separator in (" ", "\u00a0", "\u202f", ".", ",", "'", "’", "_"):
+        digits = digits.replace(separator, "")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 9:
+        return None
+    return int(digits)

@@ -1,0 +1,161 @@
+"""Commands and buttons that work anywhere: identify the reader, /help, /language, /profile,
+the main menu, and polite answers to buttons and messages nothing else understood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import views
+from bot.context import BotContext
+from bot.i18n import LANGUAGES, best_language, translator
+
+# Dialogs register a function here that shows their current step again, so that /start,
+# /help or a change of language in the middle of a dialog leads back to where the user was.
+# A resumer answers True when it found its dialog in progress and showed the step.
+Resumer = Callable[[Update, BotContext], Awaitable[bool]]
+RESUMERS: dict[str, Resumer] = {}
+
+
+async def identify(update: Update, context: BotContext) -> None:
+    """Load (or register on first contact) the person behind the update, and their language.
+
+    Runs before every other handler (group -1). Writes only when something changed, so the
+    common case is one indexed read.
+    """
+    user = update.effective_user
+    if user is None:
+        return
+    default = context.settings.default_locale
+    member = await context.storage.get_member(user.id)
+    telegram_language = best_language(user.language_code, default)
+    if (
+        member is None
+        or member.blocked
+        or member.first_name != user.first_name
+        or member.username != user.username
+    ):
+        member = await context.storage.register_member(
+            user.id,
+            user.first_name,
+            telegram_language,
+            last_name=user.last_name,
+            username=user.username,
+        )
+    if not member.language_chosen and member.language != telegram_language:
+        # Until they choose, follow Telegram's language, and remember it for scheduled messages.
+        await context.storage.set_language(user.id, telegram_language, chosen=False)
+        member = await context.storage.get_member(user.id)
+    context.member = member
+    context.i18n = translator(member.language if member else telegram_language)
+
+
+async def reply(update: Update, text: str, **kwargs: object) -> None:
+    """Send a message to the chat the update came from, whether it was a message or a button.
+
+    Button handlers answer their callback query themselves, exactly once (a second answer is
+    an error at Telegram).
+    """
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text, **kwargs)  # type: ignore[arg-type]
+
+
+async def show_menu(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    await reply(update, _("What would you like to do?"), reply_markup=views.main_menu(context.i18n))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    await reply(update, views.help_text(context.i18n))
+    await resume_dialogs(update, context)
+
+
+async def language_command(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    await reply(
+        update,
+        _("Choose your language:"),
+        reply_markup=views.language_keyboard("lang:", context.i18n.language),
+    )
+
+
+async def language_chosen(update: Update, context: BotContext) -> None:
+    """Store the chosen language (``lang:<code>``); it wins over Telegram's from now on."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    code = query.data.removeprefix("lang:")
+    if code not in LANGUAGES:
+        await query.answer(context.i18n.gettext("This button is no longer valid."))
+        return
+    await context.storage.set_language(update.effective_user.id, code)
+    context.i18n = translator(code)
+    _ = context.i18n.gettext
+    await query.answer()
+    await query.edit_message_text(
+        _("Language set: {language}.").format(language=views.autonym(code))
+    )
+    await resume_dialogs(update, context)
+
+
+async def resume_dialogs(update: Update, context: BotContext) -> None:
+    """Show the step of any dialog the user is in the middle of, in their current language."""
+    for resume in RESUMERS.values():
+        if await resume(update, context):
+            return
+
+
+async def profile_command(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    member = context.member
+    assert member is not None
+    buttons = [[InlineKeyboardButton(_("✏️ Edit profile"), callback_data="prof:edit")]]
+    await reply(
+        update,
+        views.profile_card(context.i18n, member),
+        reply_markup=InlineKeyboardMarkup(buttons),
+    )
+
+
+async def menu_button(update: Update, context: BotContext) -> None:
+    """The main menu's buttons (``menu:<item>``)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    item = query.data.removeprefix("menu:")
+    screens = {"profile": profile_command, "language": language_command, "help": help_command}
+    if item not in screens:
+        await query.answer(context.i18n.gettext("This button is no longer valid."))
+        return
+    await query.answer()
+    await screens[item](update, context)
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button from an old message, of a finished dialog, or with forged data: change nothing."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(
+        context.i18n.gettext("This button is no longer active. Send /start to see the menu."),
+        show_alert=True,
+    )
+
+
+async def not_understood(update: Update, context: BotContext) -> None:
+    """Anything outside a dialog that no command claims: say what the bot can do."""
+    _ = context.i18n.gettext
+    if context.member is None or not context.member.onboarded:
+        await reply(update, _("Welcome! Send /start to set up your profile."))
+        return
+    await reply(
+        update,
+        _("I did not understand that. Here is what you can do:"),
+        reply_markup=views.main_menu(context.i18n),
+    )
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    await reply(
+        update, _("There is nothing to cancel."), reply_markup=views.main_menu(context.i18n)
+    )

@@ -1,0 +1,47 @@
+"""The one error handler: log every exception with the update that caused it, and tell the
+user, in their language, that something went wrong, without leaking internals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from bot.context import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    if isinstance(update, Update) and isinstance(context.error, Forbidden):
+        # The user blocked the bot while we were answering: remember it, nothing to say.
+        if update.effective_user is not None:
+            await context.storage.mark_blocked(update.effective_user.id)
+        log.info("user %s blocked the bot", update.effective_user and update.effective_user.id)
+        return
+    described = (
+        json.dumps(update.to_dict(), ensure_ascii=False)
+        if isinstance(update, Update)
+        else repr(update)
+    )
+    log.error("exception while handling an update: %s", described, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    _ = context.i18n.gettext
+    if update.callback_query is not None:
+        # It may have been answered before the error: the message below is what matters.
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+    try:
+        await update.effective_chat.send_message(
+            _(
+                "Sorry, something went wrong on our side. Please try again; if it keeps "
+                "happening, send /cancel and start again."
+            )
+        )
+    except TelegramError:
+        log.warning("could not tell the user about the error", exc_info=True)

@@ -1,0 +1,119 @@
+"""Languages: gettext catalogs compiled by Babel, the choice of a catalog, and CLDR formatting.
+
+Every user-facing string goes through a :class:`Translator`. Handlers get the reader's one as
+``context.i18n`` and write ``_ = context.i18n.gettext`` at the top of a callback, so that
+``pybabel extract`` (see ``babel.cfg``) finds each ``_("...")``. Strings defined at import time
+(category names, button labels in tables) are marked with :func:`N_` and translated when shown.
+
+Catalogs live in ``locales/<lang>/LC_MESSAGES/bot.po`` and are compiled to ``.mo`` by the
+set-up command (``make``); English is the source language and needs no catalog.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError, dates, numbers
+from babel.support import Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "bot"
+
+#: The catalogs the bot ships, as ISO 639-1 codes; English is the source language.
+LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "bg")
+
+# Where a language has no catalog of its own, the closest one its speakers read, in order.
+# Telegram clients send codes such as "pt-br", "en-GB", "sr-Latn" or "cnr".
+_RELATED: dict[str, tuple[str, ...]] = {
+    "bs": ("hr", "sr"),
+    "hr": ("bs", "sr"),
+    "sr": ("bs", "hr"),
+    "cnr": ("sr", "bs", "hr"),
+    "sh": ("hr", "bs", "sr"),
+    "mk": ("bg", "sr"),
+    "be": ("uk",),
+    "ru": ("uk", "bg"),
+    "lb": ("de", "fr"),
+    "rm": ("de", "it"),
+    "ca": ("es", "fr"),
+    "gl": ("pt", "es"),
+    "eu": ("es", "fr"),
+    "nb": ("da", "sv"),
+    "nn": ("da", "sv"),
+    "no": ("da", "sv"),
+    "is": ("da", "sv"),
+    "fo": ("da",),
+    "sq": (),
+}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it yet."""
+    return message
+
+
+def best_language(code: str | None, default: str = "en") -> str:
+    """The catalog to use for a Telegram ``language_code`` such as ``pt-br`` or ``en-GB``."""
+    if code:
+        primary = code.replace("_", "-").split("-")[0].lower()
+        for candidate in (primary, *_RELATED.get(primary, ())):
+            if candidate in LANGUAGES:
+                return candidate
+    return default if default in LANGUAGES else "en"
+
+
+def autonym(language: str) -> str:
+    """A language's name in itself, capitalised for a button: 'Français', 'Български'."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
+
+
+@cache
+def _catalog(language: str) -> _gettext.NullTranslations:
+    if language == "en":
+        return _gettext.NullTranslations()
+    return Translations.load(str(LOCALES_DIR), [language], DOMAIN)
+
+
+class Translator:
+    """The strings and formats of one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.locale = Locale.parse(language)
+        self._catalog = _catalog(language)
+
+    def gettext(self, message: str) -> str:
+        return self._catalog.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog.ngettext(singular, plural, n)
+
+    def country(self, code: str) -> str:
+        """A country's name from CLDR, in this language ('DE' → 'Allemagne' in French)."""
+        return self.locale.territories.get(code.upper(), code)
+
+    def language_name(self, code: str) -> str:
+        """A language's name in this language ('bg' → 'bulgare' in French)."""
+        try:
+            return Locale.parse(code).get_display_name(self.locale) or code
+        except (ValueError, UnknownLocaleError):
+            return code
+
+    def number(self, value: float) -> str:
+        return numbers.format_decimal(value, locale=self.locale)
+
+    def date(self, value: date | datetime, format: str = "medium") -> str:
+        return dates.format_date(value, format=format, locale=self.locale)
+
+    def datetime(self, value: datetime, format: str = "medium") -> str:
+        return dates.format_datetime(value, format=format, locale=self.locale)
+
+
+@cache
+def translator(language: str) -> Translator:
+    """The shared :class:`Translator` for a supported language (English for any other)."""
+    return Translator(language if language in LANGUAGES else "en")

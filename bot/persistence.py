@@ -1,0 +1,88 @@
+"""A python-telegram-bot persistence that keeps everything in the bot's SQLite database.
+
+No published package offers one, so this is ours: conversation states, ``user_data``,
+``chat_data`` and ``bot_data`` live in the ``ptb_*`` tables of :mod:`bot.storage`, as JSON.
+PTB flushes changes every ``update_interval`` seconds and at shutdown; the application also
+flushes after every update (see :mod:`bot.updates`), and dialogs checkpoint their next state
+before replying (:meth:`SQLitePersistence.checkpoint`), so a crash loses no answered step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+
+from bot.storage import Storage
+
+JSONDict = dict[str, Any]
+ConversationKey = tuple[int | str, ...]
+
+
+class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
+    """Stores PTB's data in :class:`~bot.storage.Storage`. Callback data is not stored."""
+
+    def __init__(self, storage: Storage, update_interval: float = 60) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=True, chat_data=True, user_data=True, callback_data=False
+            ),
+            update_interval=update_interval,
+        )
+        self.storage = storage
+
+    async def get_user_data(self) -> dict[int, JSONDict]:
+        return await self.storage.load_user_data()
+
+    async def get_chat_data(self) -> dict[int, JSONDict]:
+        return await self.storage.load_chat_data()
+
+    async def get_bot_data(self) -> JSONDict:
+        return await self.storage.load_bot_data()
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def get_conversations(self, name: str) -> dict[ConversationKey, object]:
+        return await self.storage.load_conversations(name)
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        await self.storage.save_conversation(name, key, new_state)
+
+    async def update_user_data(self, user_id: int, data: JSONDict) -> None:
+        await self.storage.save_user_data(user_id, data)
+
+    async def update_chat_data(self, chat_id: int, data: JSONDict) -> None:
+        await self.storage.save_chat_data(chat_id, data)
+
+    async def update_bot_data(self, data: JSONDict) -> None:
+        await self.storage.save_bot_data(data)
+
+    async def update_callback_data(self, data: Any) -> None:
+        """Callback data is not stored: our buttons carry short, self-describing strings."""
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        await self.storage.drop_chat_data(chat_id)
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self.storage.drop_user_data(user_id)
+
+    async def refresh_user_data(self, user_id: int, user_data: JSONDict) -> None:
+        """The database is only written by this process, so memory is always current."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: JSONDict) -> None:
+        """See :meth:`refresh_user_data`."""
+
+    async def refresh_bot_data(self, bot_data: JSONDict) -> None:
+        """See :meth:`refresh_user_data`."""
+
+    async def flush(self) -> None:
+        """Every update_* call has already committed; nothing is buffered here."""
+
+    async def checkpoint(
+        self, name: str, key: ConversationKey, state: object | None, user_id: int, data: JSONDict
+    ) -> None:
+        """Write a dialog's next state and the user's answers in one transaction."""
+        await self.storage.checkpoint_dialog(name, key, state, user_id, data)

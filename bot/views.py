@@ -1,0 +1,138 @@
+"""What the bot shows: texts and keyboards rendered for one reader, with no side effects.
+
+Handlers fetch data and call these; keeping rendering here means every screen can be built in
+every language by a test without a Telegram update. Everything a user typed is passed through
+:func:`html.escape`, because messages are sent with HTML parse mode.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.geo import COUNTRIES
+from bot.i18n import LANGUAGES, N_, Translator, autonym, translator
+from bot.storage import Member, fold
+
+ROLE_LABELS = {
+    "municipality": N_("🏛 Municipality"),
+    "organisation": N_("💼 Project holder or organisation"),
+    "volunteer": N_("🤝 Volunteer"),
+}
+
+
+def flag(country: str) -> str:
+    """The flag emoji of an ISO country code ('FR' → 🇫🇷)."""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in country.upper())
+
+
+def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def language_keyboard(prefix: str, current: str) -> InlineKeyboardMarkup:
+    """One button per catalog, each in its own language; the current one ticked."""
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if code == current else "") + autonym(code), callback_data=f"{prefix}{code}"
+        )
+        for code in LANGUAGES
+    ]
+    return InlineKeyboardMarkup(rows(buttons, 3))
+
+
+def countries_by_name(t: Translator) -> list[str]:
+    """The served countries ordered by their name in the reader's language."""
+    return sorted(COUNTRIES, key=lambda code: fold(t.country(code)))
+
+
+def country_keyboard(t: Translator, prefix: str) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(f"{flag(code)} {t.country(code)}", callback_data=f"{prefix}{code}")
+        for code in countries_by_name(t)
+    ]
+    return InlineKeyboardMarkup(rows(buttons, 2))
+
+
+def find_country(t: Translator, typed: str) -> str | None:
+    """A served country named by what the user typed, in their language, English, or as code."""
+    wanted = fold(typed)
+    english = translator("en")
+    for code in COUNTRIES:
+        if wanted in (fold(t.country(code)), fold(english.country(code)), code.casefold()):
+            return code
+    return None
+
+
+def place_line(t: Translator, place: str | None, region: str | None, country: str | None) -> str:
+    """'Sveti Vlas, Burgas, Bulgaria' in the reader's language, user text escaped."""
+    parts = [escape(part) for part in (place, region) if part]
+    if country:
+        parts.append(escape(t.country(country)))
+    return ", ".join(parts)
+
+
+def profile_card(t: Translator, member: Member) -> str:
+    _ = t.gettext
+    lines = [_("<b>Your profile</b>")]
+    if member.role:
+        lines.append(_("Role: {role}").format(role=_(ROLE_LABELS[member.role])))
+    if member.municipality_name:
+        badge = " ✅" if member.municipality_verified else ""
+        lines.append(
+            _("Municipality: <b>{name}</b>{badge}").format(
+                name=escape(member.municipality_name), badge=badge
+            )
+        )
+        if member.municipality_population:
+            lines.append(
+                _("Population: {population}").format(
+                    population=t.number(member.municipality_population)
+                )
+            )
+    if member.organisation_name:
+        lines.append(_("Organisation: <b>{name}</b>").format(name=escape(member.organisation_name)))
+    if member.country:
+        lines.append(
+            _("Place: {place}").format(
+                place=place_line(t, member.place, member.region, member.country)
+            )
+        )
+    lines.append(_("Language: {language}").format(language=autonym(t.language)))
+    if not member.onboarded:
+        lines.append("")
+        lines.append(_("Your profile is not complete yet: send /start to set it up."))
+    return "\n".join(lines)
+
+
+def main_menu(t: Translator) -> InlineKeyboardMarkup:
+    _ = t.gettext
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_("👤 My profile"), callback_data="menu:profile")],
+            [
+                InlineKeyboardButton(_("🌐 Language"), callback_data="menu:language"),
+                InlineKeyboardButton(_("❓ Help"), callback_data="menu:help"),
+            ],
+        ]
+    )
+
+
+def help_text(t: Translator) -> str:
+    _ = t.gettext
+    return "\n".join(
+        [
+            _(
+                "<b>Community Sharing</b> brings municipalities, project holders and volunteers "
+                "across Europe together: post what you need or what you can offer, and we tell "
+                "you when someone matches."
+            ),
+            "",
+            _("/start – set up your profile or open the menu"),
+            _("/profile – see and edit your profile"),
+            _("/language – choose your language"),
+            _("/cancel – stop what you are doing"),
+            _("/help – this help"),
+        ]
+    )

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
+from bot.i18n import LANGUAGES
+
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_PATH = "data/community_sharing.sqlite3"
 
@@ -150,11 +152,17 @@ def _check_admin_ids(raw: str | None) -> frozenset[int]:
 
 def _check_locale(raw: str) -> str:
     try:
-        return str(Locale.parse(raw.replace("-", "_")).language)
+        language = str(Locale.parse(raw.replace("-", "_")).language)
     except (ValueError, UnknownLocaleError):
         raise ConfigError(
             f"DEFAULT_LOCALE must be a language code such as 'en' or 'fr', got {raw!r}."
         ) from None
+    if language not in LANGUAGES:
+        raise ConfigError(
+            f"DEFAULT_LOCALE must be one of the bot's languages ({', '.join(LANGUAGES)}), "
+            f"got {raw!r}."
+        )
+    return language
 
 
 def _check_port(name: str, raw: str) -> int:

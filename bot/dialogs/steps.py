@@ -76,8 +76,10 @@ def has_letter(text: str) -> bool:
 
 
 def clean_line(text: str) -> str:
-    """One line of user text: control characters dropped, runs of white space folded."""
-    visible = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+    """One line of user text: control characters (newlines, tabs, NUL) become spaces, and runs
+    of white space are folded. Format characters (joiners, direction marks) stay: emoji
+    sequences and right-to-left text need them."""
+    visible = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(visible.split())
 
 

@@ -1,0 +1,117 @@
+"""The data layer against a real SQLite file: migrations, members, profiles, persistence."""
+
+import sqlite3
+
+import pytest
+
+from bot.persistence import SQLitePersistence
+from bot.storage import Profile, Storage, _migrations, fold
+
+
+@pytest.fixture
+async def storage(tmp_path):
+    storage = await Storage.open(tmp_path / "db" / "bot.sqlite3")
+    yield storage
+    await storage.close()
+
+
+async def test_migrations_bring_a_new_database_to_the_latest_version(storage, tmp_path):
+    assert await storage.schema_version() == len(_migrations())
+    with sqlite3.connect(tmp_path / "db" / "bot.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_reopening_applies_nothing_twice(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    first = await Storage.open(path)
+    await first.register_member(1, "Ana", "bg")
+    await first.close()
+    again = await Storage.open(path)
+    assert (await again.get_member(1)).first_name == "Ana"
+    await again.close()
+
+
+async def test_foreign_keys_are_enforced(storage):
+    with pytest.raises(sqlite3.IntegrityError):
+        async with storage.transaction() as db:
+            await db.execute(
+                "INSERT INTO users (id, language, municipality_id) VALUES (5, 'en', 999)"
+            )
+    assert await storage.get_member(5) is None  # rolled back
+
+
+async def test_register_keeps_the_chosen_language(storage):
+    await storage.register_member(1, "Marie", "fr")
+    await storage.set_language(1, "de")
+    member = await storage.register_member(1, "Marie-Claire", "fr")
+    assert member.first_name == "Marie-Claire"
+    assert member.language == "de" and member.language_chosen
+
+
+async def test_two_officials_of_one_municipality_share_it(storage):
+    for user_id in (1, 2):
+        await storage.register_member(user_id, f"Official {user_id}", "bg")
+    first = await storage.save_profile(
+        1, Profile(role="municipality", country="BG", place="Sveti Vlas", region="Burgas",
+                   population=3500)
+    )
+    second = await storage.save_profile(
+        2, Profile(role="municipality", country="BG", place="  sveti   VLAS ", region="Burgas")
+    )
+    assert first.municipality_id == second.municipality_id
+    assert second.municipality_population == 3500  # not erased by the one who did not say
+    assert await storage.municipality_members(first.municipality_id) == [1, 2]
+    assert second.onboarded and second.role == "municipality"
+
+
+async def test_organisation_profile(storage):
+    await storage.register_member(3, "Jan", "de")
+    member = await storage.save_profile(
+        3, Profile(role="organisation", country="DE", place="Köln", organisation_name="Bäckerei")
+    )
+    assert member.organisation_name == "Bäckerei" and member.municipality_id is None
+
+
+async def test_unknown_role_is_refused_and_nothing_is_written(storage):
+    await storage.register_member(4, "X", "en")
+    with pytest.raises(ValueError):
+        await storage.save_profile(4, Profile(role="admin", country="FR", place="Lyon"))
+    assert not (await storage.get_member(4)).onboarded
+
+
+async def test_blocked_members_are_unblocked_when_they_write_again(storage):
+    await storage.register_member(6, "B", "en")
+    await storage.mark_blocked(6)
+    assert (await storage.get_member(6)).blocked
+    assert not (await storage.register_member(6, "B", "en")).blocked
+
+
+def test_fold_ignores_case_accents_and_spacing():
+    assert fold("  Île-de-FRANCE ") == fold("ile-de-france")
+    assert fold("Köln") == "koln"
+    assert fold("Ψαρά") == fold("ψαρα")
+
+
+async def test_persistence_round_trip(storage):
+    persistence = SQLitePersistence(storage)
+    await persistence.update_conversation("onboarding", (10, 10), 3)
+    await persistence.update_conversation("onboarding", (11, 11), 2)
+    await persistence.update_conversation("onboarding", (11, 11), None)
+    await persistence.update_user_data(10, {"onboarding": {"step": 3, "role": "volunteer"}})
+    await persistence.update_chat_data(10, {"k": [1, 2]})
+    await persistence.update_bot_data({"version": 1})
+    assert await persistence.get_conversations("onboarding") == {(10, 10): 3}
+    assert await persistence.get_user_data() == {10: {"onboarding": {"step": 3, "role": "volunteer"}}}
+    assert await persistence.get_chat_data() == {10: {"k": [1, 2]}}
+    assert await persistence.get_bot_data() == {"version": 1}
+    await persistence.drop_user_data(10)
+    await persistence.drop_chat_data(10)
+    assert await persistence.get_user_data() == {}
+    assert await persistence.get_chat_data() == {}
+
+
+async def test_checkpoint_writes_state_and_answers_together(storage):
+    persistence = SQLitePersistence(storage)
+    await persistence.checkpoint("onboarding", (7, 7), 4, 7, {"onboarding": {"step": 4}})
+    assert await persistence.get_conversations("onboarding") == {(7, 7): 4}
+    assert (await persistence.get_user_data())[7] == {"onboarding": {"step": 4}}

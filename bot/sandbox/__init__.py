@@ -1,0 +1,37 @@
+"""A local Telegram Bot API server (a Telegram emulator) for tests, demos and benchmarks.
+
+The real python-telegram-bot client talks to it over HTTP::
+
+    server = BotApiServer(port=0)          # 127.0.0.1 only, port 0 = any free port
+    await server.start()
+    server.add_bot(token, "community_sharing_bot", "Community Sharing")
+    app = (Application.builder().token(token)
+           .base_url(server.base_url).base_file_url(server.base_file_url).build())
+    marie = server.create_user("Marie", language_code="fr")
+    await marie.send_text("/start")
+    reply = await marie.wait_for_bot_message()
+
+Layout: :mod:`.server` (aiohttp routes, call pipeline, controls), :mod:`.spec` (the Bot API
+spec and parameter validation), :mod:`.html` / :mod:`.markdown` / :mod:`.entities` (formatting),
+:mod:`.content` (text, caption and keyboard rules), :mod:`.state` (people, bots, chats,
+messages, files), :mod:`.api_messages` / :mod:`.api_bot` / :mod:`.api_updates` (the
+implemented methods), :mod:`.updates` and :mod:`.webhook` (delivery), :mod:`.ratelimit`,
+:mod:`.faults`, :mod:`.users` (the user side in Python) and :mod:`.user_http` (the user side
+and the controls over HTTP). ``python -m bot.sandbox`` runs it standalone.
+"""
+
+from .errors import ApiError, SandboxUserError
+from .server import BotApiServer, CallRecord, running_server, start_server
+from .users import CallbackAnswer, ChatMessage, SandboxUser
+
+__all__ = [
+    "ApiError",
+    "BotApiServer",
+    "CallRecord",
+    "CallbackAnswer",
+    "ChatMessage",
+    "SandboxUser",
+    "SandboxUserError",
+    "running_server",
+    "start_server",
+]

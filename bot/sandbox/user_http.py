@@ -15,7 +15,7 @@ POST     /sandbox/api/users                          first_name, language_code, 
                                                      username, user_id, phone_number, bot
 GET      /sandbox/api/users/{id}/chat                ?bot=&since=  (messages + events > since)
 GET      /sandbox/api/users/{id}/wait                ?bot=&since=&timeout=&include_edits=
-POST     /sandbox/api/users/{id}/send_text           text, reply_to
+POST     /sandbox/api/users/{id}/send_text           text, reply_to  (alias: .../messages)
 POST     /sandbox/api/users/{id}/send_location       latitude, longitude
 POST     /sandbox/api/users/{id}/send_photo          data_base64, caption (or multipart
                                                      ``photo`` file + ``caption`` field)
@@ -133,7 +133,7 @@ def _bytes(body: dict[str, Any], field: str) -> bytes:
 
 
 async def _act(user: SandboxUser, action: str, body: dict[str, Any]) -> Any:
-    if action == "send_text":
+    if action in ("send_text", "messages"):  # "messages": alias used in early docs
         return await user.send_text(body["text"], reply_to=body.get("reply_to"))
     if action == "send_location":
         return await user.send_location(float(body["latitude"]), float(body["longitude"]))

@@ -113,7 +113,8 @@ class BotApiSpec:
         ``raw`` holds the body/query values; ``uploads`` the multipart file parts. A file part
         named like a field of the method is that field's value; other file parts are
         attachments referenced as ``attach://<name>`` and are left to the method.
-        Raises :class:`ApiError` (400) on the first problem.
+        Unknown parameters are ignored, as Telegram does. Raises :class:`ApiError` (400) on
+        the first problem.
         """
         values: dict[str, Any] = dict(raw)
         for name, upload in (uploads or {}).items():
@@ -123,7 +124,10 @@ class BotApiSpec:
         for name, value in values.items():
             field = method.fields.get(name)
             if field is None:
-                raise bad_request(f"unknown parameter {name}")
+                # Telegram ignores parameters it does not know, and clients rely on it: PTB
+                # sends its default parse_mode along with editMessageReplyMarkup, for one.
+                # The call record keeps the raw parameters, so a test can still spot them.
+                continue
             if value is None:
                 continue
             out[name] = self._param_value(field, value)

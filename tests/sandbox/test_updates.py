@@ -171,7 +171,7 @@ async def test_webhook_reply_in_response(ptb: Application, server: BotApiServer,
 
 
 async def test_webhook_rules(ptb: Application, server: BotApiServer, hook: Hook) -> None:
-    with pytest.raises(BadRequest, match="(?i)bad webhook"):
+    with pytest.raises(BadRequest, match=r"(?i)bad webhook"):
         await ptb.bot.set_webhook("https://example.org/hook")
     marie = server.create_user("Marie")
     await marie.send_text("old")

@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 
 from bot.app import running
 from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import CatalogMissing
 
 log = logging.getLogger("bot")
 
@@ -43,9 +44,9 @@ async def sandbox(settings: Settings) -> AsyncIterator[Settings]:
             f"{server.url} (127.0.0.1 only).\n"
             f"Talk to it as a user with the user API, for example:\n"
             f"  curl -s -X POST {server.url}/sandbox/api/users "
-            f"-d '{{\"first_name\": \"Marie\", \"language_code\": \"fr\"}}'\n"
+            f'-d \'{{"first_name": "Marie", "language_code": "fr"}}\'\n'
             f"  curl -s -X POST {server.url}/sandbox/api/users/<id>/messages "
-            f"-d '{{\"text\": \"/start\"}}'\n"
+            f'-d \'{{"text": "/start"}}\'\n'
             f"  curl -s {server.url}/sandbox/api/users/<id>/chat\n"
             f"Set BOT_TOKEN to talk to Telegram instead.",
             flush=True,
@@ -86,7 +87,7 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         asyncio.run(serve(settings))
-    except OSError as problem:  # e.g. the sandbox port is taken
+    except (OSError, CatalogMissing) as problem:  # e.g. the sandbox port is taken
         print(f"Could not start: {problem}", file=sys.stderr)
         raise SystemExit(1) from None
 

@@ -22,6 +22,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -34,7 +35,7 @@ from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
 from bot.dialogs import onboarding
 from bot.handlers import common, errors
-from bot.i18n import LANGUAGES, N_, translator
+from bot.i18n import LANGUAGES, N_, load_catalogs, translator
 from bot.persistence import SQLitePersistence
 from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor
@@ -62,6 +63,7 @@ SHORT_DESCRIPTION = N_(
 def build_application(settings: Settings, storage: Storage) -> CommunityApplication:
     """The Application, wired; not yet initialised or started."""
     assert settings.bot_token, "build_application needs a bot token"
+    load_catalogs()
     builder = (
         ApplicationBuilder()
         .application_class(CommunityApplication)
@@ -104,6 +106,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
             CallbackQueryHandler(common.menu_button, pattern=r"^menu:"),
             CallbackQueryHandler(common.stale_button),
+            ChatMemberHandler(common.chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(filters.UpdateType.MESSAGE, common.not_understood),
         ]
     )

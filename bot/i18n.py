@@ -71,11 +71,29 @@ def autonym(language: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+class CatalogMissing(RuntimeError):
+    """A supported language has no compiled catalog: the set-up command was not run."""
+
+
 @cache
 def _catalog(language: str) -> _gettext.NullTranslations:
     if language == "en":
         return _gettext.NullTranslations()
-    return Translations.load(str(LOCALES_DIR), [language], DOMAIN)
+    catalog = Translations.load(str(LOCALES_DIR), [language], DOMAIN)
+    if not isinstance(catalog, Translations):
+        # Babel quietly falls back to the source language; serving English to a French mayor
+        # because a build step was skipped must not go unnoticed.
+        raise CatalogMissing(
+            f"no compiled catalog for {language!r} in {LOCALES_DIR}: run `make install` "
+            f"(pybabel compile -d locales -D {DOMAIN})"
+        )
+    return catalog
+
+
+def load_catalogs() -> None:
+    """Load every catalog now, so that a missing one stops start-up instead of a reply."""
+    for language in LANGUAGES:
+        _catalog(language)
 
 
 class Translator:

@@ -11,8 +11,16 @@ from bot.views import find_country
 @pytest.mark.parametrize(
     ("telegram", "expected"),
     [
-        ("fr", "fr"), ("fr-BE", "fr"), ("en-GB", "en"), ("de_AT", "de"), ("bg", "bg"),
-        ("mk", "bg"), ("lb", "de"), ("zh-hans", "en"), (None, "en"), ("", "en"),
+        ("fr", "fr"),
+        ("fr-BE", "fr"),
+        ("en-GB", "en"),
+        ("de_AT", "de"),
+        ("bg", "bg"),
+        ("mk", "bg"),
+        ("lb", "de"),
+        ("zh-hans", "en"),
+        (None, "en"),
+        ("", "en"),
     ],
 )
 def test_best_language_for_telegram_codes(telegram, expected):
@@ -55,8 +63,18 @@ def test_distance():
 
 @pytest.mark.parametrize(
     ("typed", "count"),
-    [("1200", 1200), ("1 200", 1200), ("1.200", 1200), ("1'200", 1200), ("12,000", 12000),
-     ("abc", None), ("-5", None), ("1e5", None), ("١٢٣", None), ("9" * 12, None)],
+    [
+        ("1200", 1200),
+        ("1 200", 1200),
+        ("1.200", 1200),
+        ("1'200", 1200),
+        ("12,000", 12000),
+        ("abc", None),
+        ("-5", None),
+        ("1e5", None),
+        ("١٢٣", None),
+        ("9" * 12, None),
+    ],
 )
 def test_parse_count(typed, count):
     assert parse_count(typed) == count
@@ -69,3 +87,8 @@ def test_names_need_letters_and_a_sensible_length():
     assert "2 to 100" in check_name(en, "x")
     assert "2 to 100" in check_name(en, "y" * 101)
     assert clean_line(" a\tb \n c\x00d ") == "a b c d"
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
+def test_each_catalog_is_compiled_and_loaded(language):
+    assert translator(language).gettext("Skip") != "Skip"

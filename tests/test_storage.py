@@ -52,8 +52,10 @@ async def test_two_officials_of_one_municipality_share_it(storage):
     for user_id in (1, 2):
         await storage.register_member(user_id, f"Official {user_id}", "bg")
     first = await storage.save_profile(
-        1, Profile(role="municipality", country="BG", place="Sveti Vlas", region="Burgas",
-                   population=3500)
+        1,
+        Profile(
+            role="municipality", country="BG", place="Sveti Vlas", region="Burgas", population=3500
+        ),
     )
     second = await storage.save_profile(
         2, Profile(role="municipality", country="BG", place="  sveti   VLAS ", region="Burgas")
@@ -101,7 +103,9 @@ async def test_persistence_round_trip(storage):
     await persistence.update_chat_data(10, {"k": [1, 2]})
     await persistence.update_bot_data({"version": 1})
     assert await persistence.get_conversations("onboarding") == {(10, 10): 3}
-    assert await persistence.get_user_data() == {10: {"onboarding": {"step": 3, "role": "volunteer"}}}
+    assert await persistence.get_user_data() == {
+        10: {"onboarding": {"step": 3, "role": "volunteer"}}
+    }
     assert await persistence.get_chat_data() == {10: {"k": [1, 2]}}
     assert await persistence.get_bot_data() == {"version": 1}
     await persistence.drop_user_data(10)

@@ -39,7 +39,7 @@ from bot.dialogs.steps import (
     parse_count,
 )
 from bot.handlers.common import RESUMERS, reply, show_menu
-from bot.i18n import LANGUAGES, translator
+from bot.i18n import LANGUAGES, N_, translator
 from bot.storage import Profile
 
 DIALOG = "onboarding"
@@ -63,15 +63,17 @@ MAX_POPULATION = 10_000_000
 # --- the questions -------------------------------------------------------------------------
 
 
+WELCOME = N_(
+    "👋 Welcome to <b>Community Sharing</b>, where municipalities, project holders and "
+    "volunteers across Europe meet to share what they need and what they can offer.\n\n"
+    "First, which language shall we use?"
+)
+
+
 async def ask_language(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
     await reply(
         update,
-        _(
-            "👋 Welcome to <b>Community Sharing</b>, where municipalities, project holders and "
-            "volunteers across Europe meet to share what they need and what they can offer.\n\n"
-            "First, which language shall we use?"
-        ),
+        context.i18n.gettext(WELCOME),
         reply_markup=views.language_keyboard("ob:lang:", context.i18n.language),
     )
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import views
 from bot.context import BotContext
-from bot.i18n import LANGUAGES, best_language, translator
+from bot.i18n import LANGUAGES, Translator, best_language, translator
 
 # Dialogs register a function here that shows their current step again, so that /start,
 # /help or a change of language in the middle of a dialog leads back to where the user was.
@@ -49,7 +49,18 @@ async def identify(update: Update, context: BotContext) -> None:
         await context.storage.set_language(user.id, telegram_language, chosen=False)
         member = await context.storage.get_member(user.id)
     context.member = member
-    context.i18n = translator(member.language if member else telegram_language)
+    context.i18n = translator(member.language)
+
+
+async def reader_language(update: Update, context: BotContext) -> Translator:
+    """The language to answer an update in, without registering anyone."""
+    user = update.effective_user
+    if user is None:
+        return translator(context.settings.default_locale)
+    member = await context.storage.get_member(user.id)
+    if member is not None:
+        return translator(member.language)
+    return translator(best_language(user.language_code, context.settings.default_locale))
 
 
 async def reply(update: Update, text: str, **kwargs: object) -> None:
@@ -159,3 +170,12 @@ async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     await reply(
         update, _("There is nothing to cancel."), reply_markup=views.main_menu(context.i18n)
     )
+
+
+async def chat_member_changed(update: Update, context: BotContext) -> None:
+    """Telegram tells the bot when a user blocks it (kicked) or unblocks it: remember, so that
+    scheduled messages skip them instead of failing again and again."""
+    change = update.my_chat_member
+    assert change is not None
+    if change.new_chat_member.status == ChatMember.BANNED:
+        await context.storage.mark_blocked(change.from_user.id)

@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
+from bot.handlers.common import reader_language
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ async def on_error(update: object, context: BotContext) -> None:
     log.error("exception while handling an update: %s", described, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    _ = context.i18n.gettext
+    # PTB builds a fresh context for the error handler: find the reader's language again.
+    _ = (await reader_language(update, context)).gettext
     if update.callback_query is not None:
         # It may have been answered before the error: the message below is what matters.
         with contextlib.suppress(TelegramError):

@@ -1,0 +1,73 @@
+"""Helpers for tests that talk to the bot through the sandbox's user side."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.i18n import autonym, translator
+from bot.sandbox.users import ChatMessage, SandboxUser
+from bot.views import flag
+
+
+def plain(markup: str) -> str:
+    """What a translated HTML string looks like on screen: tags gone, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+async def says(user: SandboxUser, text: str, **wait: object) -> ChatMessage:
+    """Send ``text`` and return the bot's next message."""
+    await user.send_text(text)
+    return await user.wait_for_bot_message(**wait)  # type: ignore[arg-type]
+
+
+async def taps(user: SandboxUser, label: str, **wait: object) -> ChatMessage:
+    """Press an inline button and return the bot's next message."""
+    await user.press(label)
+    return await user.wait_for_bot_message(**wait)  # type: ignore[arg-type]
+
+
+def containing(fragment: str):
+    """A predicate for wait_for_bot_message: the message's visible text contains ``fragment``."""
+    return lambda message: fragment in (message.text or message.caption or "")
+
+
+async def onboard(
+    user: SandboxUser,
+    language: str,
+    *,
+    role: str = "municipality",
+    country: str = "BG",
+    place: str = "Sveti Vlas",
+    region: str | None = "Burgas",
+    population: str = "3 500",
+    organisation: str = "Atelier Vert",
+) -> ChatMessage:
+    """Walk onboarding by pressing the labels a person reading ``language`` sees.
+
+    Returns the bot's last message (the main menu).
+    """
+    t = translator(language)
+    _ = t.gettext
+    await says(user, "/start")
+    await taps(user, "✓ " + autonym(language))
+    labels = {
+        "municipality": _("🏛 Municipality"),
+        "organisation": _("💼 Project holder or organisation"),
+        "volunteer": _("🤝 Volunteer"),
+    }
+    await taps(user, labels[role])
+    if role == "organisation":
+        await says(user, organisation)
+    await user.tap_reply_button(_("🌍 Choose the country"))
+    await user.wait_for_bot_message()
+    await taps(user, f"{flag(country)} {t.country(country)}")
+    await says(user, place)
+    if region is None:
+        await taps(user, _("Skip"))
+    else:
+        await says(user, region)
+    if role == "municipality":
+        await says(user, population)
+    await taps(user, _("✅ Save"))
+    return await user.wait_for_bot_message(containing(plain(_("What would you like to do?"))))

@@ -74,7 +74,8 @@ class BotApiServer:
 
     ``clock`` (monotonic seconds) drives the rate limiter and ``wall_clock`` (Unix time) the
     message dates, so tests can control both. ``strict_html=False`` accepts a bare ``&`` in HTML
-    like Telegram does (see :mod:`bot.sandbox.html`).
+    like Telegram does (see :mod:`bot.sandbox.html`). ``keep_calls`` bounds the call record
+    to the newest N calls (for long benchmarks); None keeps every call.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False,
@@ -83,7 +84,8 @@ class BotApiServer:
                  strict_html: bool = True,
                  webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
                  global_per_second: float | None = None,
-                 per_chat_per_second: float | None = None, per_chat_burst: int = 3):
+                 per_chat_per_second: float | None = None, per_chat_burst: int = 3,
+                 keep_calls: int | None = None):
         if host not in LOOPBACK_HOSTS and not allow_remote:
             raise ValueError(f"refusing to listen on {host!r}: pass allow_remote=True to expose "
                              "the sandbox beyond this machine")
@@ -97,6 +99,7 @@ class BotApiServer:
         self.spec = load_spec()
         self.faults = FaultInjector(seed)
         self.calls: list[CallRecord] = []
+        self.keep_calls = keep_calls
         self._rate_config: dict[str, Any] = {}
         self.set_rate_limits(global_per_second, per_chat_per_second, per_chat_burst)
         self.app = self._build_app()
@@ -269,6 +272,11 @@ class BotApiServer:
 
     # ------------------------------------------------------------------ Bot API calls
 
+    def _record(self, record: CallRecord) -> None:
+        self.calls.append(record)
+        if self.keep_calls is not None and len(self.calls) > 2 * self.keep_calls:
+            del self.calls[: len(self.calls) - self.keep_calls]
+
     async def _handle_index(self, request: web.Request) -> web.Response:
         return json_answer({"ok": True, "result": {
             "sandbox": "Telegram Bot API sandbox", "spec": self.spec.version,
@@ -280,7 +288,7 @@ class BotApiServer:
         bot = self.state.bots.get(token)
         record = CallRecord(self.state.wall_clock(), token, bot.username if bot else None,
                             name, {})
-        self.calls.append(record)
+        self._record(record)
         started = time.monotonic()
         try:
             status, payload = await self._serve(bot, name, request, record)
@@ -352,7 +360,7 @@ class BotApiServer:
         params = {k: v for k, v in payload.items() if k != "method"}
         record = CallRecord(self.state.wall_clock(), bot.token, bot.username,
                             str(payload["method"]), dict(params), source="webhook-reply")
-        self.calls.append(record)
+        self._record(record)
         try:
             record.result = await self.execute(bot, record.method, params)
             record.status = 200

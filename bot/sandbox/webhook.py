@@ -87,8 +87,10 @@ class Webhook:
     async def stop(self) -> None:
         """Stop delivering (pending updates stay queued)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
+        if task is None:
+            return
+        task.cancel()
+        if task is not asyncio.current_task():  # a webhook reply may remove its own webhook
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 

@@ -140,3 +140,42 @@ async def test_every_call_is_recorded(api, server: BotApiServer) -> None:
     assert record.token == TOKEN and record.params == {"chat_id": 1, "text": "x"}
     assert server.errors() == [record]
     assert server.stats()["calls"] == 2
+
+
+async def test_media_results_and_updates_conform(api, http: httpx.AsyncClient,
+                                                 server: BotApiServer) -> None:
+    spec = load_spec()
+
+    def check(value: object, type_name: str) -> None:
+        assert spec.result_problems(value, [type_name]) == [], (type_name, value)
+
+    user = await started_user(server)
+    photo = await http.post(f"/bot{TOKEN}/sendPhoto", data={"chat_id": str(user.id)},
+                            files={"photo": ("p.png", tiny_png(), "image/png")})
+    check(photo.json()["result"], "Message")
+    document = await http.post(f"/bot{TOKEN}/sendDocument", data={"chat_id": str(user.id)},
+                               files={"document": ("a.txt", b"abc", "text/plain")})
+    check(document.json()["result"], "Message")
+    file_id = document.json()["result"]["document"]["file_id"]
+    check((await api("getFile", file_id=file_id))[1]["result"], "File")
+    _, text = await api("sendMessage", chat_id=user.id, text="before")
+    _, edited = await api("editMessageText", chat_id=user.id,
+                          message_id=text["result"]["message_id"], text="after")
+    check(edited["result"], "Message")
+    check((await api("forwardMessage", chat_id=user.id, from_chat_id=user.id,
+                     message_id=1))[1]["result"], "Message")
+    check((await api("copyMessage", chat_id=user.id, from_chat_id=user.id,
+                     message_id=1))[1]["result"], "MessageId")
+    await user.edit_text(1, "hello again")
+    await user.press_data(2, "x")
+    await user.press_data(999, "y")
+    await user.send_location(1.0, 2.0)
+    await user.send_contact()
+    user.block_bot()
+    user.unblock_bot()
+    _, body = await api("getUpdates")
+    kinds = [next(k for k in update if k != "update_id") for update in body["result"]]
+    assert kinds == ["message", "edited_message", "callback_query", "callback_query", "message",
+                     "message", "my_chat_member", "my_chat_member"]
+    for update in body["result"]:
+        check(update, "Update")

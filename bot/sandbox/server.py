@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -34,6 +35,8 @@ from .state import Account, BotRecord, SandboxState
 from .users import SandboxUser
 from .webhook import DEFAULT_RETRY_DELAYS
 from .wire import describe_params, error_answer, json_answer, read_params
+
+log = logging.getLogger(__name__)
 
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -123,6 +126,8 @@ class BotApiServer:
             return self
         for bot in self.state.bots.values():
             bot.updates.reopen()
+            if bot.webhook is not None:  # stopped by stop(): deliver again
+                bot.webhook.start()
         runner = web.AppRunner(self.app, handler_cancellation=True, shutdown_timeout=1.0,
                                access_log=None)
         await runner.setup()
@@ -317,11 +322,18 @@ class BotApiServer:
                 record.fault = fault
                 await self._inject(fault)
             result = await self.execute(bot, method.name, raw, uploads)
-        except ApiError as error:
-            record.status, record.description = error.status, error.description
-            return error.status, error.to_payload()
-        record.status, record.result = 200, result
-        return 200, {"ok": True, "result": result}
+        except web.HTTPException as exc:  # e.g. 413 from aiohttp's body size limit
+            error = ApiError(exc.status, exc.reason)
+        except ApiError as exc:
+            error = exc
+        except Exception as exc:  # a sandbox bug: answer 500 and make it visible in errors()
+            log.exception("sandbox failure in %s", record.method)
+            error = ApiError(500, f"Internal Server Error: sandbox failure: {exc!r}")
+        else:
+            record.status, record.result = 200, result
+            return 200, {"ok": True, "result": result}
+        record.status, record.description = error.status, error.description
+        return error.status, error.to_payload()
 
     async def _inject(self, fault: str) -> None:
         config = self.faults.config

@@ -62,3 +62,36 @@ async def test_running_server_context_manager() -> None:
         assert me["result"]["id"] == 777
     with pytest.raises(ValueError, match="token"):
         server.add_bot("not-a-token", "x")
+
+
+async def test_restart_keeps_state() -> None:
+    server = BotApiServer(keep_calls=3)
+    server.add_bot(TOKEN, "restart_bot")
+    await server.start()
+    marie = server.create_user("Marie")
+    await marie.send_text("before")
+    await server.stop()
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url + TOKEN) as client:
+            for _ in range(7):
+                await client.get("/getMe")
+            updates = (await client.post("/getUpdates", json={"timeout": 1})).json()["result"]
+        assert [u["message"]["text"] for u in updates] == ["before"]
+        assert 3 <= len(server.calls) <= 6  # bounded record
+    finally:
+        await server.stop()
+
+
+async def test_sandbox_bug_is_a_visible_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.sandbox import registry
+
+    async def broken(ctx: object, params: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(registry.HANDLERS, "getMe", broken)
+    async with running_server(bots=[(TOKEN, "bug_bot")]) as server:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"{server.base_url}{TOKEN}/getMe")
+        assert response.status_code == 500
+        assert "boom" in server.errors()[0].description

@@ -16,13 +16,16 @@ spec and parameter validation), :mod:`.html` / :mod:`.markdown` / :mod:`.entitie
 :mod:`.content` (text, caption and keyboard rules), :mod:`.state` (people, bots, chats,
 messages, files), :mod:`.api_messages` / :mod:`.api_bot` / :mod:`.api_updates` (the
 implemented methods), :mod:`.updates` and :mod:`.webhook` (delivery), :mod:`.ratelimit`,
-:mod:`.faults`, :mod:`.users` (the user side in Python) and :mod:`.user_http` (the user side
-and the controls over HTTP). ``python -m bot.sandbox`` runs it standalone.
+:mod:`.faults`, :mod:`.users` (the user side in Python), :mod:`.chatview` (messages as
+people see them) and :mod:`.user_http` (the user side and the controls over HTTP);
+:mod:`.registry`, :mod:`.wire`, :mod:`.signals`, :mod:`.media` and :mod:`.errors` are the
+plumbing. ``python -m bot.sandbox`` runs it standalone.
 """
 
+from .chatview import CallbackAnswer, ChatMessage
 from .errors import ApiError, SandboxUserError
 from .server import BotApiServer, CallRecord, running_server, start_server
-from .users import CallbackAnswer, ChatMessage, SandboxUser
+from .users import SandboxUser
 
 __all__ = [
     "ApiError",

@@ -57,15 +57,15 @@ async def get_file(ctx: CallContext, p: dict[str, Any]) -> Any:
     if record.size > MAX_DOWNLOAD_BYTES:
         raise bad_request("file is too big")
     if record.file_path is None:
+        ext = ""
         if record.kind == "photo":
-            record.file_path = f"photos/file_{len(ctx.state.files)}.jpg"
-        else:
-            ext = ""
-            if record.file_name and "." in record.file_name:
-                ext = "." + record.file_name.rsplit(".", 1)[1]
-            elif record.mime_type:
-                ext = mimetypes.guess_extension(record.mime_type) or ""
-            record.file_path = f"documents/file_{len(ctx.state.files)}{ext}"
+            ext = "." + (record.mime_type or "image/jpeg").split("/")[1].replace("jpeg", "jpg")
+        elif record.file_name and "." in record.file_name:
+            ext = "." + record.file_name.rsplit(".", 1)[1]
+        elif record.mime_type:
+            ext = mimetypes.guess_extension(record.mime_type) or ""
+        folder = "photos" if record.kind == "photo" else "documents"
+        record.file_path = ctx.state.new_file_path(folder, ext)
     return record.file()
 
 

@@ -18,6 +18,19 @@ def new_file_ids(kind: str) -> tuple[str, str]:
     )
 
 
+def image_mime_type(data: bytes) -> str | None:
+    """``image/png``, ``image/jpeg``, ``image/gif`` or ``image/webp`` from the magic bytes."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
 def image_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) of a PNG, JPEG, GIF or WebP image; None if it is none of these."""
     if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:

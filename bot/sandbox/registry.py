@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import bad_request, forbidden
-from .media import image_size
+from .media import image_mime_type, image_size
 from .spec import Upload, load_spec
 from .state import BotRecord, Chat, FileRecord, SandboxState
 
@@ -110,7 +110,9 @@ class CallContext:
         if not upload.data:
             raise bad_request("file must be non-empty")
         width = height = None
+        mime_type = upload.content_type or None
         if kind == "photo":
+            mime_type = image_mime_type(upload.data)
             size = image_size(upload.data)
             if size is None:
                 raise bad_request("IMAGE_PROCESS_FAILED")
@@ -120,6 +122,6 @@ class CallContext:
                 raise bad_request("PHOTO_INVALID_DIMENSIONS")
         return self.state.store_file(
             self.bot.id, kind, upload.data, file_name=upload.filename or None,
-            mime_type=upload.content_type or None, width=width, height=height,
+            mime_type=mime_type, width=width, height=height,
         )
 

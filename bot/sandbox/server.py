@@ -388,8 +388,7 @@ class BotApiServer:
         path = request.match_info["path"]
         for record in self.state.files.values():
             if record.bot_id == bot.id and record.file_path == path:
-                content_type = record.mime_type or (
-                    "image/jpeg" if record.kind == "photo" else "application/octet-stream")
+                content_type = record.mime_type or "application/octet-stream"
                 return web.Response(body=record.data, content_type=content_type)
         return error_answer(ApiError(404, "Not Found"))
 

@@ -287,6 +287,7 @@ class SandboxState:
         self._seq = itertools.count(1)
         self.last_seq = 0
         self._user_ids = itertools.count(100_000_001)
+        self._file_numbers = itertools.count(0)
         self.changed = ChangeSignal()  # any chat of any bot changed
         self.event_log: list[tuple[Chat, ChatEvent]] = []
 
@@ -308,6 +309,10 @@ class SandboxState:
         record = FileRecord(file_id, unique_id, bot_id, kind, data, **details)
         self.files[file_id] = record
         return record
+
+    def new_file_path(self, folder: str, extension: str) -> str:
+        """A fresh ``folder/file_N.ext`` path for getFile (like Telegram's)."""
+        return f"{folder}/file_{next(self._file_numbers)}{extension}"
 
     def bot_by_id(self, bot_id: int) -> BotRecord | None:
         """Find a bot by its numeric id."""

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .chatview import CallbackAnswer, ChatMessage
 from .entities import detect_entities, strip_text, utf16_len
 from .errors import SandboxUserError
-from .media import guess_mime_type, image_size
+from .media import guess_mime_type, image_mime_type, image_size
 from .state import Account, BotRecord, CallbackQueryRecord, Chat
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ class SandboxUser:
         if size is None:
             raise SandboxUserError("send_photo needs PNG, JPEG, GIF or WebP bytes")
         record = self.server.state.store_file(self.bot.id, "photo", data, width=size[0],
-                                              height=size[1])
+                                              height=size[1], mime_type=image_mime_type(data))
         return self._post(photo=[record.photo_size()], **self._caption(caption))
 
     async def send_document(self, data: bytes, file_name: str, caption: str | None = None,

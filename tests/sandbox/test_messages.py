@@ -220,6 +220,11 @@ async def test_photo_upload_get_file_download(ptb: Application, marie: SandboxUs
     with raises(BadRequest, "wrong file identifier"):
         await ptb.bot.send_photo(marie.id, "AgACnope")
     assert marie.last_bot_message is not None and marie.last_bot_message.photo == (size.file_id,)
+    other_png = tiny_png(2, 3, (0, 0, 255))
+    other = (await ptb.bot.send_photo(marie.id, other_png)).photo[-1]
+    other_file = await ptb.bot.get_file(other.file_id)
+    assert other_file.file_path != file.file_path
+    assert bytes(await other_file.download_as_bytearray()) == other_png
 
 
 async def test_user_photo_reaches_the_bot(

@@ -20,7 +20,6 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +28,7 @@ from . import api_bot, api_messages, api_updates  # noqa: F401  (they register t
 from .errors import ApiError
 from .faults import ERROR, HANG, TOO_MANY, FaultInjector
 from .ratelimit import RateLimiter
+from .records import CLIENT_GONE, CallRecord
 from .registry import HANDLERS, RATE_LIMITED, CallContext
 from .spec import Upload, load_spec
 from .state import Account, BotRecord, SandboxState
@@ -41,35 +41,6 @@ log = logging.getLogger(__name__)
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BODY_BYTES = 64 * 1024 * 1024
-CLIENT_GONE = 499  # nginx's "client closed request": not an error of the bot
-
-
-@dataclass
-class CallRecord:
-    """One Bot API call as the server saw it."""
-
-    time: float
-    token: str
-    bot_username: str | None
-    method: str
-    params: dict[str, Any]
-    status: int = 0
-    description: str | None = None
-    duration: float = 0.0
-    fault: str | None = None
-    source: str = "http"  # "http" or "webhook-reply"
-    result: Any = field(default=None, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        """True when the call was answered with ``ok: true``."""
-        return self.status == 200
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON for the HTTP control API (the token is left out)."""
-        return {"time": self.time, "bot": self.bot_username, "method": self.method,
-                "params": self.params, "status": self.status, "description": self.description,
-                "duration": round(self.duration, 6), "fault": self.fault, "source": self.source}
 
 
 class BotApiServer:

@@ -19,8 +19,7 @@ implemented methods), :mod:`.updates` and :mod:`.webhook` (delivery), :mod:`.rat
 :mod:`.faults`, :mod:`.users` (the user side in Python), :mod:`.chatview` (messages as
 people see them) and :mod:`.user_http` (the user side and the controls over HTTP);
 :mod:`.registry`, :mod:`.records`, :mod:`.wire`, :mod:`.signals`, :mod:`.media` and
-:mod:`.errors` are the
-plumbing. ``python -m bot.sandbox`` runs it standalone.
+:mod:`.errors` are the plumbing. ``python -m bot.sandbox`` runs it standalone.
 """
 
 from .chatview import CallbackAnswer, ChatMessage

@@ -5,7 +5,8 @@ import sqlite3
 import pytest
 
 from bot.persistence import SQLitePersistence
-from bot.storage import Profile, Storage, _migrations, fold
+from bot.storage import Profile, Storage, fold
+from bot.storage.base import _migrations
 
 
 @pytest.fixture

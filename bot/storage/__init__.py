@@ -1,0 +1,31 @@
+"""The data layer: one SQLite database through aiosqlite, and every SQL statement of the bot.
+
+Handlers and dialogs never build SQL; they call :class:`Storage`, whose methods take and return
+plain values and dataclasses (nothing here imports ``telegram``). The queries are grouped by
+what they are about, one module each; :class:`Storage` is all of them on one connection.
+"""
+
+from __future__ import annotations
+
+from bot.storage.base import Database, fold, now_seconds
+from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
+from bot.storage.members import ROLES, Member, MemberQueries, Profile
+from bot.storage.ptb import PersistenceQueries
+
+__all__ = [
+    "ROLES",
+    "Database",
+    "Listing",
+    "Member",
+    "NewListing",
+    "PostingLimit",
+    "Profile",
+    "SearchQuery",
+    "Storage",
+    "fold",
+    "now_seconds",
+]
+
+
+class Storage(MemberQueries, ListingQueries, PersistenceQueries):
+    """The bot's database: open with ``await Storage.open(path)``, close with ``close()``."""

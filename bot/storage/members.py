@@ -1,0 +1,217 @@
+"""Members (people who talk to the bot) and the municipalities and organisations they
+speak for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.base import Database, fold
+
+ROLES = ("municipality", "organisation", "volunteer")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person who talks to the bot, with the municipality or organisation they speak for."""
+
+    id: int
+    first_name: str
+    username: str | None
+    language: str
+    language_chosen: bool
+    role: str | None
+    country: str | None
+    region: str | None
+    place: str | None
+    latitude: float | None
+    longitude: float | None
+    municipality_id: int | None
+    municipality_name: str | None
+    municipality_population: int | None
+    municipality_verified: bool
+    organisation_id: int | None
+    organisation_name: str | None
+    onboarded: bool
+    blocked: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What onboarding collects; saved in one transaction by :meth:`Storage.save_profile`."""
+
+    role: str
+    country: str
+    place: str
+    region: str = ""
+    population: int | None = None
+    organisation_name: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+_MEMBER_SELECT = """
+SELECT u.id, u.first_name, u.username, u.language, u.language_chosen, u.role, u.country,
+       u.region, u.place, u.latitude, u.longitude,
+       u.municipality_id, m.name, m.population, m.verified_at IS NOT NULL,
+       u.organisation_id, o.name, u.onboarded_at IS NOT NULL, u.blocked_at IS NOT NULL
+FROM users u
+LEFT JOIN municipalities m ON m.id = u.municipality_id
+LEFT JOIN organisations o ON o.id = u.organisation_id
+"""
+
+
+def _member(row: aiosqlite.Row | tuple[Any, ...]) -> Member:
+    return Member(
+        id=row[0],
+        first_name=row[1],
+        username=row[2],
+        language=row[3],
+        language_chosen=bool(row[4]),
+        role=row[5],
+        country=row[6],
+        region=row[7],
+        place=row[8],
+        latitude=row[9],
+        longitude=row[10],
+        municipality_id=row[11],
+        municipality_name=row[12],
+        municipality_population=row[13],
+        municipality_verified=bool(row[14]),
+        organisation_id=row[15],
+        organisation_name=row[16],
+        onboarded=bool(row[17]),
+        blocked=bool(row[18]),
+    )
+
+
+class MemberQueries(Database):
+    async def get_member(self, user_id: int) -> Member | None:
+        row = await self._fetchone(_MEMBER_SELECT + "WHERE u.id = ?", (user_id,))
+        return _member(row) if row else None
+
+    async def register_member(
+        self,
+        user_id: int,
+        first_name: str,
+        language: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+    ) -> Member:
+        """Create the member on first contact, or refresh their Telegram names; returns them."""
+        async with self.transaction() as db:
+            await db.execute(
+                """INSERT INTO users (id, first_name, last_name, username, language)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET
+                       first_name = excluded.first_name, last_name = excluded.last_name,
+                       username = excluded.username, blocked_at = NULL""",
+                (user_id, first_name, last_name, username, language),
+            )
+        member = await self.get_member(user_id)
+        assert member is not None
+        return member
+
+    async def set_language(self, user_id: int, language: str, *, chosen: bool = True) -> None:
+        """Record the member's language. Once they chose it themselves (``chosen``), it wins
+        over Telegram's from then on."""
+        async with self.transaction() as db:
+            await db.execute(
+                """UPDATE users SET language = ?, language_chosen = MAX(language_chosen, ?),
+                       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                   WHERE id = ?""",
+                (language, int(chosen), user_id),
+            )
+
+    async def mark_blocked(self, user_id: int) -> None:
+        """The member blocked the bot (Telegram answered 403): stop writing to them."""
+        async with self.transaction() as db:
+            await db.execute(
+                """UPDATE users SET blocked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                   WHERE id = ? AND blocked_at IS NULL""",
+                (user_id,),
+            )
+
+    async def save_profile(self, user_id: int, profile: Profile) -> Member:
+        """Store a finished onboarding in one transaction: nothing is saved half-way.
+
+        A municipality is found by country, folded name and region, so a second official of
+        the same municipality joins it instead of creating a duplicate.
+        """
+        if profile.role not in ROLES:
+            raise ValueError(f"unknown role {profile.role!r}")
+        async with self.transaction() as db:
+            municipality_id = organisation_id = None
+            if profile.role == "municipality":
+                municipality_id = await self._upsert_municipality(db, profile)
+            elif profile.role == "organisation":
+                assert profile.organisation_name
+                organisation_id = await self._upsert_organisation(
+                    db, profile.organisation_name, profile.country
+                )
+            await db.execute(
+                """UPDATE users SET role = ?, country = ?, region = ?, place = ?,
+                       latitude = ?, longitude = ?, municipality_id = ?, organisation_id = ?,
+                       onboarded_at = COALESCE(onboarded_at,
+                                               strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+                       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                   WHERE id = ?""",
+                (
+                    profile.role,
+                    profile.country,
+                    profile.region,
+                    profile.place,
+                    profile.latitude,
+                    profile.longitude,
+                    municipality_id,
+                    organisation_id,
+                    user_id,
+                ),
+            )
+        member = await self.get_member(user_id)
+        assert member is not None
+        return member
+
+    @staticmethod
+    async def _upsert_municipality(db: aiosqlite.Connection, profile: Profile) -> int:
+        async with db.execute(
+            """INSERT INTO municipalities
+                   (name, name_key, country, region, population, latitude, longitude)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (country, name_key, region) DO UPDATE SET
+                   population = COALESCE(excluded.population, municipalities.population),
+                   latitude = COALESCE(municipalities.latitude, excluded.latitude),
+                   longitude = COALESCE(municipalities.longitude, excluded.longitude)
+               RETURNING id""",
+            (
+                profile.place,
+                fold(profile.place),
+                profile.country,
+                profile.region,
+                profile.population,
+                profile.latitude,
+                profile.longitude,
+            ),
+        ) as cursor:
+            (municipality_id,) = await cursor.fetchone()  # type: ignore[misc]
+        return int(municipality_id)
+
+    @staticmethod
+    async def _upsert_organisation(db: aiosqlite.Connection, name: str, country: str) -> int:
+        async with db.execute(
+            """INSERT INTO organisations (name, name_key, country) VALUES (?, ?, ?)
+               ON CONFLICT (country, name_key) DO UPDATE SET name = organisations.name
+               RETURNING id""",
+            (name, fold(name), country),
+        ) as cursor:
+            (organisation_id,) = await cursor.fetchone()  # type: ignore[misc]
+        return int(organisation_id)
+
+    async def municipality_members(self, municipality_id: int) -> list[int]:
+        rows = await self._fetchall(
+            "SELECT id FROM users WHERE municipality_id = ? ORDER BY id", (municipality_id,)
+        )
+        return [row[0] for row in rows]

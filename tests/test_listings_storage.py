@@ -1,0 +1,188 @@
+"""Listings in SQLite: publishing, the daily limit, search, permissions and the life cycle."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.storage import NewListing, PostingLimit, Profile, SearchQuery, Storage
+from bot.storage.listings import DAY, fts_query
+
+NOW = 1_800_000_000
+
+
+def new(title="Used fire pump", description="A portable fire pump in good order.", **kw):
+    values = dict(
+        kind="offer",
+        category="equipment",
+        tags=("fire_rescue",),
+        title=title,
+        description=description,
+        language="fr",
+        country="FR",
+        region="Vosges",
+        place="Saint-Dié",
+        reach="country",
+        duration_days=30,
+    )
+    values.update(kw)
+    return NewListing(**values)
+
+
+@pytest.fixture
+async def storage(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    for user_id, place in ((1, "Saint-Dié"), (2, "Saint-Dié"), (3, "Graz")):
+        await storage.register_member(user_id, f"U{user_id}", "fr")
+        await storage.save_profile(
+            user_id,
+            Profile(role="municipality", country="FR" if user_id < 3 else "AT", place=place),
+        )
+    yield storage
+    await storage.close()
+
+
+async def publish(storage, user_id, listing, now=NOW, limit=10):
+    await storage.save_draft(user_id, {"title": listing.title}, now)
+    return await storage.publish(user_id, listing, now=now, daily_limit=limit)
+
+
+async def test_publish_stores_everything_and_removes_the_draft(storage):
+    listing = await publish(storage, 1, new(tags=("vehicles", "fire_rescue")))
+    assert listing.title == "Used fire pump" and listing.tags == ("fire_rescue", "vehicles")
+    assert listing.author_name == "Saint-Dié" and listing.author_role == "municipality"
+    assert listing.expires_at == NOW + 30 * DAY and listing.state(NOW) == "open"
+    assert await storage.get_draft(1) is None
+    assert await storage.history(listing.id) == [("open", NOW, 1, None)]
+
+
+async def test_a_second_publish_of_the_same_draft_does_nothing(storage):
+    assert await publish(storage, 1, new()) is not None
+    assert await storage.publish(1, new(), now=NOW, daily_limit=10) is None
+    assert (await storage.search(SearchQuery(), now=NOW))[1] == 1
+
+
+async def test_daily_limit_says_when_posting_is_possible_again(storage):
+    for hour in range(3):
+        await publish(storage, 1, new(title=f"Listing {hour}"), now=NOW + hour * 3600, limit=3)
+    with pytest.raises(PostingLimit) as refused:
+        await publish(storage, 1, new(), now=NOW + 4 * 3600, limit=3)
+    assert refused.value.next_at == NOW + DAY
+    assert await storage.get_draft(1) is not None  # the draft is kept for later
+    assert await publish(storage, 1, new(), now=NOW + DAY + 1, limit=3) is not None
+
+
+@pytest.mark.parametrize(
+    ("title", "typed"),
+    [
+        ("Pompe à incendie d'occasion", "POMPE incendie"),
+        ("Feuerwehrpumpe für Köln", "koln feuerwehr"),
+        ("Пожарна помпа", "помпа"),
+        ("Αντλία πυρκαγιάς", "αντλια"),
+        ("Hasičské čerpadlo", "cerpadlo"),
+    ],
+)
+async def test_search_is_case_and_accent_insensitive_in_every_script(storage, title, typed):
+    await publish(storage, 1, new(title=title))
+    await publish(storage, 1, new(title="Something else entirely"))
+    found, total = await storage.search(SearchQuery(words=typed), now=NOW)
+    assert total == 1 and found[0].title == title
+
+
+async def test_typed_search_syntax_is_text_not_a_query():
+    assert fts_query('fire" OR pump*') == '"fire"* "or"* "pump"*'
+    assert fts_query("  -- ** ") is None
+
+
+async def test_filters_pagination_and_expiry(storage):
+    for index in range(7):
+        await publish(storage, 1, new(title=f"Offer {index}"), now=NOW + index)
+    await publish(
+        storage,
+        3,
+        new(
+            title="Request in Austria",
+            kind="request",
+            country="AT",
+            category="health",
+            tags=("doctor",),
+        ),
+        now=NOW,
+    )
+    await publish(storage, 3, new(title="Short one", duration_days=7), now=NOW)
+    page, total = await storage.search(
+        SearchQuery(kind="offer", country="FR"), now=NOW + 10, offset=5, limit=5
+    )
+    assert total == 8 and [x.title for x in page] == ["Offer 1", "Short one", "Offer 0"]
+    assert (await storage.search(SearchQuery(category="health"), now=NOW))[1] == 1
+    # A week later the short one has expired: gone from search without any job running.
+    later = NOW + 8 * DAY
+    found, total = await storage.search(SearchQuery(words="short"), now=later)
+    assert total == 0
+    assert (await storage.search(SearchQuery(exclude_owner=1), now=NOW))[1] == 2
+
+
+async def test_near_me_orders_by_distance(storage):
+    await publish(storage, 1, new(title="Strasbourg", latitude=48.5734, longitude=7.7521))
+    await publish(storage, 1, new(title="Colmar", latitude=48.0794, longitude=7.3585))
+    await publish(storage, 1, new(title="Paris", latitude=48.8566, longitude=2.3522))
+    await publish(storage, 1, new(title="Nowhere"))
+    found, total = await storage.search(SearchQuery(near=(48.5, 7.7), radius_km=100), now=NOW)
+    assert [x.title for x in found] == ["Strasbourg", "Colmar"] and total == 2
+    assert found[0].distance_km == pytest.approx(9.4, abs=1)
+
+
+async def test_only_owner_and_fellow_officials_may_change_a_listing(storage):
+    listing = await publish(storage, 1, new())
+    assert await storage.manageable_listing(listing.id, 2) is not None  # same municipality
+    assert await storage.manageable_listing(listing.id, 3) is None  # someone else
+    assert await storage.edit_listing(listing.id, 3, {"title": "Hacked"}, now=NOW) is None
+    assert await storage.close_listing(listing.id, 3, fulfilled=True, outcome=None, now=NOW) is None
+    assert await storage.renew_listing(listing.id, 3, days=30, now=NOW) is None
+    assert (await storage.get_listing(listing.id)).title == "Used fire pump"
+
+
+async def test_edit_close_and_renew(storage):
+    listing = await publish(storage, 1, new(duration_days=7))
+    edited = await storage.edit_listing(
+        listing.id, 2, {"title": "Pompe neuve", "tags": ["vehicles"]}, now=NOW + 1
+    )
+    assert edited.title == "Pompe neuve" and edited.tags == ("vehicles",)
+    assert (await storage.search(SearchQuery(words="neuve"), now=NOW + 1))[1] == 1
+    assert (await storage.search(SearchQuery(words="used"), now=NOW + 1))[1] == 0
+    expired_at = NOW + 8 * DAY
+    assert (await storage.get_listing(listing.id)).state(expired_at) == "expired"
+    assert await storage.edit_listing(listing.id, 1, {"title": "x"}, now=expired_at) is None
+    renewed = await storage.renew_listing(listing.id, 1, days=30, now=expired_at)
+    assert renewed.state(expired_at) == "open" and renewed.expires_at == expired_at + 30 * DAY
+    closed = await storage.close_listing(
+        listing.id, 1, fulfilled=True, outcome="platform", now=expired_at + 5
+    )
+    assert closed.state(expired_at + 5) == "fulfilled" and closed.outcome == "platform"
+    assert (
+        await storage.close_listing(
+            listing.id, 1, fulfilled=False, outcome=None, now=expired_at + 6
+        )
+        is None
+    )
+    assert [h[0] for h in await storage.history(listing.id)] == [
+        "open",
+        "edited",
+        "renewed",
+        "fulfilled",
+    ]
+    with pytest.raises(ValueError):
+        await storage.edit_listing(listing.id, 1, {"owner_id": 3}, now=NOW)
+
+
+async def test_views_count_each_person_once_and_not_the_owner(storage):
+    listing = await publish(storage, 1, new())
+    for viewer in (1, 3, 3, 2):
+        await storage.record_view(listing.id, viewer, NOW)
+    assert (await storage.get_listing(listing.id)).views == 2
+
+
+async def test_my_listings_include_the_municipalitys(storage):
+    await publish(storage, 1, new(title="Mine"))
+    await publish(storage, 2, new(title="My colleague's"), now=NOW + 1)
+    await publish(storage, 3, new(title="Elsewhere"))
+    assert [x.title for x in await storage.listings_of(1)] == ["My colleague's", "Mine"]

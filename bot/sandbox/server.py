@@ -49,7 +49,9 @@ class BotApiServer:
     ``clock`` (monotonic seconds) drives the rate limiter and ``wall_clock`` (Unix time) the
     message dates, so tests can control both. ``strict_html=False`` accepts a bare ``&`` in HTML
     like Telegram does (see :mod:`bot.sandbox.html`). ``keep_calls`` bounds the call record
-    to the newest N calls (for long benchmarks); None keeps every call.
+    to the newest N calls (for long benchmarks); None keeps every call. ``strict_params=False``
+    ignores every unknown parameter like Telegram instead of answering 400 (see
+    :meth:`bot.sandbox.spec.BotApiSpec.validate_params`).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False,
@@ -59,7 +61,7 @@ class BotApiServer:
                  webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
                  global_per_second: float | None = None,
                  per_chat_per_second: float | None = None, per_chat_burst: int = 3,
-                 keep_calls: int | None = None):
+                 keep_calls: int | None = None, strict_params: bool = True):
         if host not in LOOPBACK_HOSTS and not allow_remote:
             raise ValueError(f"refusing to listen on {host!r}: pass allow_remote=True to expose "
                              "the sandbox beyond this machine")
@@ -68,6 +70,7 @@ class BotApiServer:
         self.port: int | None = None
         self.clock = clock
         self.strict_html = strict_html
+        self.strict_params = strict_params
         self.webhook_retry_delays = tuple(webhook_retry_delays)
         self.state = SandboxState(wall_clock)
         self.spec = load_spec()
@@ -323,7 +326,7 @@ class BotApiServer:
         spec = self.spec.method(method)
         if spec is None:
             raise ApiError(404, "Not Found")
-        params = self.spec.validate_params(spec, raw, uploads)
+        params = self.spec.validate_params(spec, raw, uploads, strict=self.strict_params)
         handler = HANDLERS.get(spec.name)
         if handler is None:
             raise ApiError(501, f"Not Implemented: {spec.name} is not supported by the sandbox")

@@ -34,6 +34,16 @@ _INT_RE = re.compile(r"^[+-]?\d+$")
 _ARRAY_PREFIX = "Array of "
 _SCALARS = frozenset({"Integer", "Float", "Boolean", "String", "InputFile", "True"})
 
+# The send options python-telegram-bot adds to every method built on its ``_send_message``
+# (editMessageReplyMarkup gets the default ``parse_mode``, for one). Telegram ignores parameters
+# a method does not have, so these are ignored too rather than answered with 400.
+CLIENT_SEND_OPTIONS = frozenset({
+    "allow_paid_broadcast", "allow_sending_without_reply", "business_connection_id", "caption",
+    "caption_entities", "direct_messages_topic_id", "disable_notification",
+    "link_preview_options", "message_effect_id", "message_thread_id", "parse_mode",
+    "protect_content", "reply_markup", "reply_parameters", "suggested_post_parameters",
+})
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -106,15 +116,20 @@ class BotApiSpec:
     # ------------------------------------------------------------------ parameters
 
     def validate_params(
-        self, method: MethodSpec, raw: dict[str, Any], uploads: dict[str, Upload] | None = None
+        self, method: MethodSpec, raw: dict[str, Any], uploads: dict[str, Upload] | None = None,
+        *, strict: bool = True,
     ) -> dict[str, Any]:
         """Check and coerce the parameters of one call.
 
         ``raw`` holds the body/query values; ``uploads`` the multipart file parts. A file part
         named like a field of the method is that field's value; other file parts are
         attachments referenced as ``attach://<name>`` and are left to the method.
-        Unknown parameters are ignored, as Telegram does. Raises :class:`ApiError` (400) on
-        the first problem.
+        A parameter the method does not have is answered with 400 when ``strict`` (a typo in a
+        bot must not pass silently), except the generic send options of
+        :data:`CLIENT_SEND_OPTIONS`, which clients send to methods lacking them; with
+        ``strict=False`` every unknown parameter is ignored, as Telegram does. The call record
+        keeps the raw parameters either way. Raises :class:`ApiError` (400) on the first
+        problem.
         """
         values: dict[str, Any] = dict(raw)
         for name, upload in (uploads or {}).items():
@@ -124,9 +139,8 @@ class BotApiSpec:
         for name, value in values.items():
             field = method.fields.get(name)
             if field is None:
-                # Telegram ignores parameters it does not know, and clients rely on it: PTB
-                # sends its default parse_mode along with editMessageReplyMarkup, for one.
-                # The call record keeps the raw parameters, so a test can still spot them.
+                if strict and name not in CLIENT_SEND_OPTIONS:
+                    raise bad_request(f"unknown parameter {name}")
                 continue
             if value is None:
                 continue

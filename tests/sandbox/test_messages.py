@@ -281,3 +281,20 @@ async def test_reply_keyboard_and_location_request(ptb: Application, marie: Sand
     assert marie.reply_keyboard is None  # one-time keyboard hidden after use
     updates = await ptb.bot.get_updates()
     assert updates[-1].message.location.latitude == 48.85
+
+
+async def test_ptb_defaults_on_edit_methods(server: BotApiServer, marie: SandboxUser) -> None:
+    """PTB with Defaults sends parse_mode etc. to editMessageReplyMarkup: accepted."""
+    from telegram.ext import ApplicationBuilder, Defaults
+
+    app = (ApplicationBuilder().token("123456:TEST-token_abc").base_url(server.base_url)
+           .defaults(Defaults(parse_mode="HTML", disable_notification=True,
+                              protect_content=False)).build())
+    async with app:
+        sent = await app.bot.send_message(marie.id, "<b>x</b>", reply_markup=keyboard(
+            InlineKeyboardButton("a", callback_data="a")))
+        edited = await app.bot.edit_message_reply_markup(marie.id, sent.message_id)
+        assert edited.reply_markup is None
+        await app.bot.edit_message_text("<i>y</i>", marie.id, sent.message_id)
+    assert marie.last_bot_message is not None and marie.last_bot_message.html == "<i>y</i>"
+    assert server.errors() == []

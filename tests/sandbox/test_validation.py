@@ -41,10 +41,18 @@ async def test_required_unknown_and_wrong_type(api, server: BotApiServer) -> Non
     user = await started_user(server)
     status, body = await api("sendMessage", text="x")
     assert (status, body["description"]) == (400, "Bad Request: chat_id is required")
-    # Like Telegram, unknown parameters are ignored (PTB relies on it), but kept in the record.
+    status, body = await api("sendMessage", chat_id=user.id, text="x", colour="red")
+    assert (status, body["description"]) == (400, "Bad Request: unknown parameter colour")
+    # The send options clients add to every message method are ignored where they do not apply
+    # (kept in the record).
+    status, body = await api("editMessageReplyMarkup", chat_id=user.id, message_id=1,
+                             parse_mode="HTML", disable_notification=True)
+    assert body["description"] == "Bad Request: message can't be edited"  # got past validation
+    assert server.calls[-1].params["parse_mode"] == "HTML"
+    server.strict_params = False  # Telegram's own leniency
     status, body = await api("sendMessage", chat_id=user.id, text="x", colour="red")
     assert (status, body["result"]["text"]) == (200, "x")
-    assert server.calls[-1].params["colour"] == "red"
+    server.strict_params = True
     status, body = await api("sendMessage", chat_id=user.id, text="x", disable_notification="maybe")
     assert status == 400
     assert body["description"] == 'Bad Request: parameter "disable_notification" must be of ' \

@@ -31,6 +31,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="allow listening on a non-loopback address")
     parser.add_argument("--lenient-html", action="store_true",
                         help='accept a bare "&" in HTML like Telegram does')
+    parser.add_argument("--lenient-params", action="store_true",
+                        help="ignore every unknown parameter like Telegram does")
     return parser.parse_args(argv)
 
 
@@ -50,7 +52,8 @@ def _bots(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 async def _serve(args: argparse.Namespace) -> None:
     server = BotApiServer(args.host, args.port, allow_remote=args.allow_remote,
-                          strict_html=not args.lenient_html)
+                          strict_html=not args.lenient_html,
+                          strict_params=not args.lenient_params)
     for token, username in _bots(args):
         try:
             server.add_bot(token, username)

@@ -34,7 +34,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
 from bot.dialogs import onboarding
-from bot.handlers import common, errors
+from bot.handlers import common, errors, listings
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
 from bot.persistence import SQLitePersistence
 from bot.storage import Storage
@@ -98,6 +98,8 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     # /help or /language mid-dialog reach them); the catch-alls come last.
     application.add_handlers(
         [
+            # A shared listing link opens the listing whatever dialog the user is in.
+            CommandHandler("start", listings.deep_link, filters=filters.Regex(listings.DEEP_LINK)),
             onboarding.build(),
             CommandHandler("help", common.help_command),
             CommandHandler("language", common.language_command),
@@ -105,6 +107,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("cancel", common.nothing_to_cancel),
             CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
             CallbackQueryHandler(common.menu_button, pattern=r"^menu:"),
+            CallbackQueryHandler(listings.open_button, pattern=r"^lo:"),
             CallbackQueryHandler(common.stale_button),
             ChatMemberHandler(common.chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(filters.UpdateType.MESSAGE, common.not_understood),

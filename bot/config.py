@@ -48,6 +48,8 @@ class Settings:
     sandbox_port: int = 8081
     # Outgoing messages per second across all chats (Telegram's limit is about 30); 0 = no cap.
     send_rate: float = 30.0
+    # Listings one person may publish in 24 hours.
+    posts_per_day: int = 5
     log_level: str = "INFO"
 
     @property
@@ -104,6 +106,7 @@ def load_settings(
         webhook_port=_check_port("WEBHOOK_PORT", get("WEBHOOK_PORT") or "8443"),
         sandbox_port=_check_port("SANDBOX_PORT", get("SANDBOX_PORT") or "8081"),
         send_rate=_check_rate(get("SEND_RATE_LIMIT") or "30"),
+        posts_per_day=_check_count("POSTS_PER_DAY", get("POSTS_PER_DAY") or "5"),
         log_level=_check_log_level(get("LOG_LEVEL") or "INFO"),
     )
 
@@ -168,6 +171,12 @@ def _check_locale(raw: str) -> str:
 def _check_port(name: str, raw: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise ConfigError(f"{name} must be a TCP port number between 1 and 65535, got {raw!r}.")
+    return int(raw)
+
+
+def _check_count(name: str, raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise ConfigError(f"{name} must be a whole number from 1 to 10000, got {raw!r}.")
     return int(raw)
 
 

@@ -8,6 +8,8 @@ are filled by :func:`bot.handlers.common.identify`, which runs first for every u
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -26,6 +28,8 @@ class CommunityApplication(Application):  # type: ignore[type-arg]
 
     storage: Storage
     settings: Settings
+    # Where "now" comes from (Unix seconds); tests replace it to move time forward.
+    clock: Callable[[], float] = staticmethod(time.time)  # type: ignore[assignment]
 
     async def process_update(self, update: object) -> None:
         await super().process_update(update)
@@ -45,6 +49,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.member: Member | None = None
         self.i18n: Translator = translator(self.settings.default_locale)
+
+    def now(self) -> int:
+        """The current time in Unix seconds, from the application's clock."""
+        return int(self._community.clock())
 
     @property
     def storage(self) -> Storage:

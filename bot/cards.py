@@ -1,0 +1,207 @@
+"""Listing cards: how one listing reads, for its owner or for anyone else, within Telegram's
+limits, and the compact lines of a result page.
+
+A card is HTML; every field a person typed is escaped. Telegram counts a message's length
+after entity parsing in UTF-16 code units (4096 for a text, 1024 for a photo caption), so the
+description is shortened, never the rest, until the visible text fits.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from babel.dates import format_timedelta
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import taxonomy
+from bot.i18n import N_, Translator
+from bot.storage import Listing
+from bot.views import place_line
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+KIND_LABELS = {"offer": N_("Offer"), "request": N_("Request")}
+KIND_MARKS = {"offer": "🟢", "request": "🔴"}
+REACH_LABELS = {
+    "municipality": N_("within the municipality"),
+    "region": N_("within the region"),
+    "country": N_("across the country"),
+    "europe": N_("anywhere in Europe"),
+}
+STATE_LABELS = {
+    "expired": N_("⌛ Expired"),
+    "fulfilled": N_("✅ Fulfilled"),
+    "closed": N_("✖️ Closed"),
+    "hidden": N_("🚫 Hidden by a moderator"),
+}
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def visible_length(markup: str) -> int:
+    """The length Telegram counts for an HTML message: tags removed, entities decoded."""
+    return utf16_length(html.unescape(re.sub(r"<[^>]*>", "", markup)))
+
+
+def shorten(text: str, units: int) -> str:
+    """``text`` cut to at most ``units`` UTF-16 code units, ending with an ellipsis if cut."""
+    if utf16_length(text) <= units:
+        return text
+    kept: list[str] = []
+    used = 0
+    for ch in text:
+        size = utf16_length(ch)
+        if used + size > units - 1:
+            break
+        kept.append(ch)
+        used += size
+    return "".join(kept).rstrip() + "…"
+
+
+def category_label(t: Translator, key: str) -> str:
+    found = taxonomy.category(key)
+    return f"{found.emoji} {t.gettext(found.name)}" if found else key
+
+
+def tag_labels(t: Translator, tags: tuple[str, ...] | list[str]) -> str:
+    return " · ".join(
+        t.gettext(taxonomy.TAG_NAMES[tag]) for tag in tags if tag in taxonomy.TAG_NAMES
+    )
+
+
+def author_line(t: Translator, listing: Listing) -> str:
+    _ = t.gettext
+    if listing.author_role == "municipality" and listing.author_name:
+        badge = " ✅" if listing.author_verified else ""
+        return f"🏛 {html.escape(listing.author_name)}{badge}"
+    if listing.author_role == "organisation" and listing.author_name:
+        return f"💼 {html.escape(listing.author_name)}"
+    return "🤝 " + _("A volunteer")
+
+
+def age(t: Translator, listing: Listing, now: int) -> str:
+    """'3 days ago' in the reader's language."""
+    return format_timedelta(
+        timedelta(seconds=listing.published_at - now), add_direction=True, locale=t.locale
+    )
+
+
+def expiry_date(t: Translator, listing: Listing) -> str:
+    return t.date(datetime.fromtimestamp(listing.expires_at, UTC))
+
+
+@dataclass(frozen=True)
+class Card:
+    text: str
+    keyboard: InlineKeyboardMarkup | None
+    photo_file_id: str | None
+
+
+def deep_link(bot_username: str, listing_id: int) -> str:
+    """The link that opens this listing in the bot: ``t.me/<bot>?start=l<id>``."""
+    return f"https://t.me/{bot_username}?start=l{listing_id}"
+
+
+def listing_text(
+    t: Translator, listing: Listing, *, now: int, for_owner: bool, limit: int = TEXT_LIMIT
+) -> str:
+    """The card's text, at most ``limit`` visible characters."""
+    _ = t.gettext
+    head = [
+        f"{KIND_MARKS[listing.kind]} <b>{_(KIND_LABELS[listing.kind])}</b> · "
+        f"{category_label(t, listing.category)}",
+        f"<b>{html.escape(listing.title)}</b>",
+        "",
+    ]
+    tail = [""]
+    if listing.tags:
+        tail.append("🏷 " + tag_labels(t, listing.tags))
+    tail.append(
+        f"📍 {place_line(t, listing.place, listing.region, listing.country)} · "
+        f"{_(REACH_LABELS[listing.reach])}"
+    )
+    if listing.distance_km is not None:
+        tail.append(
+            _("📏 {distance} km away").format(distance=t.number(round(listing.distance_km)))
+        )
+    tail.append(author_line(t, listing))
+    tail.append(_("🗣 Written in {language}").format(language=t.language_name(listing.language)))
+    tail.append(
+        _("🕒 Posted {age} · open until {date}").format(
+            age=age(t, listing, now), date=expiry_date(t, listing)
+        )
+    )
+    state = listing.state(now)
+    if state in STATE_LABELS:
+        tail.append(f"<b>{_(STATE_LABELS[state])}</b>")
+    if for_owner:
+        tail.append(
+            _("👁 {views} views · 💬 {contacts} contacts").format(
+                views=t.number(listing.views), contacts=t.number(listing.contacts)
+            )
+        )
+    before, after = "\n".join(head) + "\n", "\n" + "\n".join(tail)
+    room = limit - visible_length(before + after)
+    return before + html.escape(shorten(listing.description, max(room, 1))) + after
+
+
+def owner_keyboard(t: Translator, listing: Listing, now: int) -> InlineKeyboardMarkup | None:
+    _ = t.gettext
+    state = listing.state(now)
+    rows: list[list[InlineKeyboardButton]] = []
+    if state == "open":
+        rows.append(
+            [
+                InlineKeyboardButton(_("✏️ Edit"), callback_data=f"ls:edit:{listing.id}"),
+                InlineKeyboardButton(_("🔁 Renew"), callback_data=f"ls:renew:{listing.id}"),
+            ]
+        )
+    elif state == "expired":
+        rows.append([InlineKeyboardButton(_("🔁 Renew"), callback_data=f"ls:renew:{listing.id}")])
+    if state in ("open", "expired"):
+        rows.append(
+            [
+                InlineKeyboardButton(_("✅ Fulfilled"), callback_data=f"ls:done:{listing.id}"),
+                InlineKeyboardButton(_("✖️ Close"), callback_data=f"ls:close:{listing.id}"),
+            ]
+        )
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> InlineKeyboardMarkup:
+    _ = t.gettext
+    link = deep_link(bot_username, listing.id)
+    share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(listing.title)}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(_("📤 Share"), url=share)]])
+
+
+def listing_card(
+    t: Translator, listing: Listing, *, may_manage: bool, now: int, bot_username: str
+) -> Card:
+    """The whole card for one reader: text (a caption if there is a photo) and buttons."""
+    limit = CAPTION_LIMIT if listing.photo_file_id else TEXT_LIMIT
+    text = listing_text(t, listing, now=now, for_owner=may_manage, limit=limit)
+    if may_manage:
+        keyboard = owner_keyboard(t, listing, now)
+    else:
+        keyboard = visitor_keyboard(t, listing, bot_username)
+    return Card(text, keyboard, listing.photo_file_id)
+
+
+def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
+    """One entry of a result page: number, kind, title, category, place and age."""
+    where = html.escape(listing.place or t.country(listing.country))
+    distance = ""
+    if listing.distance_km is not None:
+        distance = f" · {t.number(round(listing.distance_km))} km"
+    return (
+        f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, 80))}</b>\n"
+        f"    {category_label(t, listing.category)} · {where}{distance} · {age(t, listing, now)}"
+    )

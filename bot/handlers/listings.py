@@ -1,0 +1,77 @@
+"""Showing one listing: its card for the reader (owner's actions or visitor's), from a deep
+link ``t.me/<bot>?start=l<id>`` or from an "open" button (``lo:<id>``) of a result page.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+
+from bot import cards
+from bot.context import BotContext
+from bot.handlers.common import reply
+from bot.storage import Listing
+
+DEEP_LINK = re.compile(r"^/start l(\d{1,12})$")
+
+
+async def send_card(update: Update, context: BotContext, listing: Listing) -> None:
+    """Send the listing's card to the chat: a photo with caption when it has a photo."""
+    assert update.effective_user is not None and update.effective_chat is not None
+    viewer = update.effective_user.id
+    may_manage = await context.storage.manageable_listing(listing.id, viewer) is not None
+    if listing.status == "hidden" and not may_manage:
+        await not_available(update, context)
+        return
+    if not may_manage:
+        await context.storage.record_view(listing.id, viewer, context.now())
+    card = cards.listing_card(
+        context.i18n,
+        listing,
+        may_manage=may_manage,
+        now=context.now(),
+        bot_username=context.bot.username,
+    )
+    if card.photo_file_id:
+        await update.effective_chat.send_photo(
+            card.photo_file_id, caption=card.text, reply_markup=card.keyboard
+        )
+    else:
+        await update.effective_chat.send_message(card.text, reply_markup=card.keyboard)
+
+
+async def not_available(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    await reply(update, _("This listing does not exist or is no longer available."))
+
+
+async def open_by_id(update: Update, context: BotContext, listing_id: int) -> None:
+    listing = await context.storage.get_listing(listing_id)
+    if listing is None:
+        await not_available(update, context)
+        return
+    await send_card(update, context, listing)
+
+
+async def deep_link(update: Update, context: BotContext) -> None:
+    """``/start l<id>``: a shared link opens the listing, for newcomers too."""
+    assert update.message is not None and update.message.text is not None
+    match = DEEP_LINK.match(update.message.text)
+    assert match is not None  # the handler's filter guarantees it
+    await open_by_id(update, context, int(match.group(1)))
+    if context.member is None or not context.member.onboarded:
+        _ = context.i18n.gettext
+        await reply(update, _("Send /start to set up your profile and answer or post listings."))
+
+
+async def open_button(update: Update, context: BotContext) -> None:
+    """``lo:<id>``: the open button of a result line."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    listing_id = query.data.removeprefix("lo:")
+    if not listing_id.isdigit():
+        await query.answer(context.i18n.gettext("This button is no longer valid."))
+        return
+    await query.answer()
+    await open_by_id(update, context, int(listing_id))

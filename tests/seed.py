@@ -1,0 +1,47 @@
+"""Putting members and listings straight into storage, for tests that are about reading them."""
+
+from __future__ import annotations
+
+from bot.storage import Listing, NewListing, Profile, Storage
+
+
+async def member(
+    storage: Storage,
+    user_id: int,
+    *,
+    language: str = "en",
+    country: str = "FR",
+    place: str = "Saint-Dié",
+    role: str = "municipality",
+) -> None:
+    await storage.register_member(user_id, f"Member {user_id}", language)
+    await storage.save_profile(
+        user_id,
+        Profile(
+            role=role,
+            country=country,
+            place=place,
+            organisation_name="Atelier" if role == "organisation" else None,
+        ),
+    )
+
+
+async def listing(storage: Storage, owner: int, now: int, **fields: object) -> Listing:
+    values: dict[str, object] = dict(
+        kind="offer",
+        category="equipment",
+        tags=("fire_rescue",),
+        title="Used fire pump",
+        description="A portable fire pump in good order.",
+        language="en",
+        country="FR",
+        region="Vosges",
+        place="Saint-Dié",
+        reach="country",
+        duration_days=30,
+    )
+    values.update(fields)
+    await storage.save_draft(owner, {"seeded": True}, now)
+    published = await storage.publish(owner, NewListing(**values), now=now, daily_limit=10_000)
+    assert published is not None
+    return published

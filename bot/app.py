@@ -34,7 +34,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
 from bot.dialogs import onboarding
-from bot.handlers import common, errors, listings
+from bot.handlers import common, errors, listings, my_listings
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
 from bot.persistence import SQLitePersistence
 from bot.storage import Storage
@@ -108,6 +108,14 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
             CallbackQueryHandler(common.menu_button, pattern=r"^menu:"),
             CallbackQueryHandler(listings.open_button, pattern=r"^lo:"),
+            CommandHandler("mylistings", my_listings.my_listings),
+            CallbackQueryHandler(my_listings.my_listings_page, pattern=r"^my:p:"),
+            CallbackQueryHandler(my_listings.ask_how_fulfilled, pattern=r"^ls:done:"),
+            CallbackQueryHandler(my_listings.mark_fulfilled, pattern=r"^ls:ful:"),
+            CallbackQueryHandler(my_listings.ask_close, pattern=r"^ls:close:"),
+            CallbackQueryHandler(my_listings.close, pattern=r"^ls:cls:"),
+            CallbackQueryHandler(my_listings.ask_renewal, pattern=r"^ls:renew:"),
+            CallbackQueryHandler(my_listings.renew, pattern=r"^ls:rnw:"),
             CallbackQueryHandler(common.stale_button),
             ChatMemberHandler(common.chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(filters.UpdateType.MESSAGE, common.not_understood),

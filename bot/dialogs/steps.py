@@ -104,3 +104,51 @@ def parse_count(text: str) -> int | None:
     if not digits.isascii() or not digits.isdigit() or len(digits) > 9:
         return None
     return int(digits)
+
+
+# --- listing texts (the posting dialog, and editing a published listing) --------------------
+
+TITLE_MIN, TITLE_MAX = 3, 120
+DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 2000
+
+
+def clean_block(text: str) -> str:
+    """A block of user text: line breaks kept (a description reads better in paragraphs),
+    tabs become spaces, other control characters (NUL, carriage returns, escapes) go, and
+    white space around the whole is stripped. Format characters stay, as in
+    :func:`clean_line`."""
+    kept = []
+    for ch in text:
+        if ch == "\t":
+            kept.append(" ")
+        elif ch == "\n" or unicodedata.category(ch) != "Cc":
+            kept.append(ch)
+    return "".join(kept).strip()
+
+
+def check_title(t: Translator, text: str) -> str | None:
+    """Why a typed listing title is refused, or None if it is fine (see :func:`clean_line`)."""
+    _ = t.gettext
+    title = clean_line(text)
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        return _("A title needs {minimum} to {maximum} characters; yours has {length}.").format(
+            minimum=TITLE_MIN, maximum=TITLE_MAX, length=t.number(len(title))
+        )
+    if not has_letter(title):
+        return _("A title needs at least one letter, not only emoji or signs.")
+    return None
+
+
+def check_description(t: Translator, text: str) -> str | None:
+    """Why a typed listing description is refused, or None (see :func:`clean_block`)."""
+    _ = t.gettext
+    description = clean_block(text)
+    if len(description) < DESCRIPTION_MIN:
+        return _(
+            "Please describe it in at least {minimum} characters: what, how many, when."
+        ).format(minimum=DESCRIPTION_MIN)
+    if len(description) > DESCRIPTION_MAX:
+        return _(
+            "Your description has {length} characters; please shorten it to {maximum} at most."
+        ).format(length=t.number(len(description)), maximum=t.number(DESCRIPTION_MAX))
+    return None

@@ -33,8 +33,8 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
-from bot.dialogs import onboarding
-from bot.handlers import common, errors, listings, my_listings
+from bot.dialogs import onboarding, search
+from bot.handlers import browse, common, errors, listings, my_listings
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
 from bot.persistence import SQLitePersistence
 from bot.storage import Storage
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 # The commands shown in Telegram's menu, in this order; descriptions are translated.
 COMMANDS = (
     ("start", N_("Set up your profile or open the menu")),
+    ("browse", N_("Browse offers and requests")),
+    ("search", N_("Search by words")),
     ("profile", N_("Your profile")),
     ("language", N_("Choose your language")),
     ("help", N_("What this bot does and how")),
@@ -104,6 +106,20 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("help", common.help_command),
             CommandHandler("language", common.language_command),
             CommandHandler("profile", common.profile_command),
+            # Browse and search. /cancel first comes here: it stops a search waiting for
+            # words or a location, and hands over to nothing_to_cancel otherwise.
+            CommandHandler("cancel", search.cancel),
+            CommandHandler("browse", browse.browse_command),
+            CommandHandler("search", search.search_command),
+            CallbackQueryHandler(browse.browse_button, pattern=r"^br:new$"),
+            CallbackQueryHandler(browse.kind_chosen, pattern=r"^br:\w+:k:"),
+            CallbackQueryHandler(browse.category_chosen, pattern=r"^br:\w+:c:"),
+            CallbackQueryHandler(browse.area_chosen, pattern=r"^br:\w+:a:"),
+            CallbackQueryHandler(browse.back, pattern=r"^br:\w+:b$"),
+            CallbackQueryHandler(browse.page_chosen, pattern=r"^br:\w+:p:"),
+            CallbackQueryHandler(browse.radius_chosen, pattern=r"^br:\w+:r:"),
+            CallbackQueryHandler(browse.widened, pattern=r"^br:\w+:w:"),
+            CallbackQueryHandler(browse.change_filters, pattern=r"^br:\w+:f$"),
             CommandHandler("cancel", common.nothing_to_cancel),
             CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
             CallbackQueryHandler(common.menu_button, pattern=r"^menu:"),
@@ -118,6 +134,12 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(my_listings.renew, pattern=r"^ls:rnw:"),
             CallbackQueryHandler(common.stale_button),
             ChatMemberHandler(common.chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+            # Outside any dialog: a location means "what is near here", a text may be the
+            # words /search asked for (else it goes on to not_understood).
+            MessageHandler(filters.UpdateType.MESSAGE & filters.LOCATION, search.location_shared),
+            MessageHandler(
+                filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, search.text_typed
+            ),
             MessageHandler(filters.UpdateType.MESSAGE, common.not_understood),
         ]
     )

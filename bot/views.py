@@ -111,6 +111,7 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(_("👤 My profile"), callback_data="menu:profile")],
+            [InlineKeyboardButton(_("🔎 Browse"), callback_data="br:new")],
             [
                 InlineKeyboardButton(_("🌐 Language"), callback_data="menu:language"),
                 InlineKeyboardButton(_("❓ Help"), callback_data="menu:help"),
@@ -130,6 +131,9 @@ def help_text(t: Translator) -> str:
             ),
             "",
             _("/start – set up your profile or open the menu"),
+            _("/browse – browse offers and requests by kind, category and place"),
+            _("/search – search by words, for example /search fire pump"),
+            _("Send a location to see what is near you."),
             _("/profile – see and edit your profile"),
             _("/language – choose your language"),
             _("/cancel – stop what you are doing"),

@@ -86,7 +86,15 @@ async def test_commands_and_descriptions_are_published_per_language(server, bot)
         _ = translator(language).gettext
         user = server.create_user("Reader", language_code=language)
         commands = {c["command"]: c["description"] for c in user.visible_commands()}
-        assert set(commands) == {"start", "profile", "language", "help", "cancel"}
+        assert set(commands) == {
+            "start",
+            "browse",
+            "search",
+            "profile",
+            "language",
+            "help",
+            "cancel",
+        }
         assert commands["language"] == _("Choose your language")
 
 

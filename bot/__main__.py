@@ -3,7 +3,8 @@
 - With ``BOT_TOKEN`` set, the bot talks to Telegram (or to the Bot API server at
   ``TELEGRAM_API_URL``): long polling, or a webhook when ``WEBHOOK_URL`` is set.
 - Without a token, it starts the local Bot API server (``bot.sandbox``) on
-  127.0.0.1:``SANDBOX_PORT`` with a sandbox token, connects to it, and prints how to talk to it.
+  127.0.0.1:``SANDBOX_PORT`` with a sandbox token, connects to it, seeds the demo world through
+  the user side (:mod:`bot.sandbox.demo`) and prints the web chat's address (``/chat``).
 
 Settings come from the environment and ``.env`` (see README). A malformed setting stops
 start-up with one line saying which and how to fix it. Ctrl-C or SIGTERM stops cleanly.
@@ -12,17 +13,23 @@ start-up with one line saying which and how to fix it. Ctrl-C or SIGTERM stops c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import secrets
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.app import running
 from bot.config import ConfigError, Settings, load_settings
-from bot.i18n import CatalogMissing
+from bot.i18n import LANGUAGES, CatalogMissing
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import BotApiServer
 
 log = logging.getLogger("bot")
 
@@ -30,18 +37,23 @@ SANDBOX_BOT_USERNAME = "community_sharing_bot"
 
 
 @asynccontextmanager
-async def sandbox(settings: Settings) -> AsyncIterator[Settings]:
-    """Start the local Bot API server with a fresh sandbox token; yield settings pointing at it."""
+async def sandbox(settings: Settings) -> AsyncIterator[tuple[BotApiServer, Settings]]:
+    """Start the local Bot API server with a fresh sandbox token; yield it and settings for
+    the bot pointing at it (the sandbox's own database, the demo admin among the admins)."""
+    from bot.sandbox.demo import DEMO_ADMIN_ID
     from bot.sandbox.server import BotApiServer  # only the sandbox needs the server's code
 
     token = f"{secrets.randbelow(10**9) + 10**9}:{secrets.token_urlsafe(32)}"
     server = BotApiServer(host="127.0.0.1", port=settings.sandbox_port)
     await server.start()
     server.add_bot(token=token, username=SANDBOX_BOT_USERNAME, first_name="Community Sharing")
+    database = sandbox_database(settings.database_path)
     try:
         print(
             f"Sandbox: no BOT_TOKEN set, so the bot runs against the local Bot API server at "
-            f"{server.url} (127.0.0.1 only).\n"
+            f"{server.url} (127.0.0.1 only), with demo data in {database} "
+            f"(made afresh at each start).\n"
+            f"  Web chat: open {server.url}/chat in a browser\n"
             f"Talk to it as a user with the user API, for example:\n"
             f"  curl -s -X POST {server.url}/sandbox/api/users "
             f'-d \'{{"first_name": "Marie", "language_code": "fr"}}\'\n'
@@ -51,9 +63,70 @@ async def sandbox(settings: Settings) -> AsyncIterator[Settings]:
             f"Set BOT_TOKEN to talk to Telegram instead.",
             flush=True,
         )
-        yield dataclasses.replace(settings, bot_token=token, api_url=server.url)
+        yield (
+            server,
+            dataclasses.replace(
+                settings,
+                bot_token=token,
+                api_url=server.url,
+                database_path=database,
+                admin_ids=settings.admin_ids | {DEMO_ADMIN_ID},
+            ),
+        )
     finally:
         await server.stop()
+
+
+def sandbox_database(database_path: Path) -> Path:
+    """The sandbox's database, beside DATABASE_PATH but never it: the sandbox's people live in
+    memory, so the bot's records of them start empty with every sandbox (and a real database
+    is never mixed with demo data)."""
+    return database_path.with_name(f"{database_path.stem}.sandbox{database_path.suffix}")
+
+
+def forget_database(path: Path) -> None:
+    """Delete an SQLite database with its journal files."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+async def run_sandbox(settings: Settings, stop: asyncio.Event) -> None:
+    """The bot against the sandbox, and the demo world seeded through the user side.
+
+    The web chat's "Reset demo" starts everything again: the bot stops, the sandbox forgets
+    its people and chats, the sandbox database is deleted, the bot starts and the demo people
+    sign up once more.
+    """
+    from bot.sandbox.demo import DemoWorld
+
+    async with sandbox(settings) as (server, sandboxed):
+        world = DemoWorld(bot_languages=LANGUAGES)
+        server.demo = world
+        while True:
+            world.reset_requested.clear()
+            forget_database(sandboxed.database_path)
+            async with running(sandboxed) as application:
+                log.info("@%s is running in the sandbox; Ctrl-C to stop", application.bot.username)
+                seeding = asyncio.create_task(world.seed(server))
+                await first_of(stop.wait(), world.reset_requested.wait())
+                seeding.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await seeding
+            if stop.is_set():
+                return
+            log.info("resetting the demo world")
+            server.reset()
+            world.generation += 1
+
+
+async def first_of(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait until the first of ``waits`` is done; cancel the others."""
+    tasks = [asyncio.create_task(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def serve(settings: Settings) -> None:
@@ -68,9 +141,7 @@ async def serve(settings: Settings) -> None:
             log.info("@%s is running; Ctrl-C to stop", application.bot.username)
             await stop.wait()
     else:
-        async with sandbox(settings) as sandboxed, running(sandboxed) as application:
-            log.info("@%s is running in the sandbox; Ctrl-C to stop", application.bot.username)
-            await stop.wait()
+        await run_sandbox(settings, stop)
     log.info("stopped")
 
 

@@ -5,6 +5,7 @@ Routes:
 * ``GET|POST /bot<token>/<method>`` - a Bot API call (method names are case-insensitive).
 * ``GET /file/bot<token>/<file_path>`` - download a file after getFile.
 * ``/sandbox/api/...`` - the user side and the controls, see :mod:`bot.sandbox.user_http`.
+* ``/`` and ``/chat`` - the web chat page, see :mod:`bot.sandbox.webchat`.
 
 Each call goes through the same pipeline: token check (401), method lookup (404), fault
 injection (if enabled), validation against the spec (400), 501 for methods the sandbox does not
@@ -20,7 +21,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -35,6 +36,9 @@ from .state import Account, BotRecord, SandboxState
 from .users import SandboxUser
 from .webhook import DEFAULT_RETRY_DELAYS
 from .wire import describe_params, error_answer, json_answer, read_params
+
+if TYPE_CHECKING:
+    from .demo import DemoWorld
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,7 @@ class BotApiServer:
             raise ValueError(f"refusing to listen on {host!r}: pass allow_remote=True to expose "
                              "the sandbox beyond this machine")
         self.host = host
+        self.allow_remote = allow_remote
         self._requested_port = port
         self.port: int | None = None
         self.clock = clock
@@ -79,6 +84,7 @@ class BotApiServer:
         self.keep_calls = keep_calls
         self._rate_config: dict[str, Any] = {}
         self.set_rate_limits(global_per_second, per_chat_per_second, per_chat_burst)
+        self.demo: DemoWorld | None = None  # set by python -m bot, which seeds and resets it
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
 
@@ -86,12 +92,14 @@ class BotApiServer:
 
     def _build_app(self) -> web.Application:
         from .user_http import add_user_routes
+        from .webchat import add_webchat_routes, security_middleware
 
-        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app = web.Application(client_max_size=MAX_BODY_BYTES,
+                              middlewares=[security_middleware(self)])
         app.router.add_route("*", "/bot{token}/{method}", self._handle_call)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        app.router.add_get("/", self._handle_index)
         add_user_routes(app, self)
+        add_webchat_routes(app, self)
         return app
 
     async def start(self) -> BotApiServer:
@@ -255,12 +263,6 @@ class BotApiServer:
         self.calls.append(record)
         if self.keep_calls is not None and len(self.calls) > 2 * self.keep_calls:
             del self.calls[: len(self.calls) - self.keep_calls]
-
-    async def _handle_index(self, request: web.Request) -> web.Response:
-        return json_answer({"ok": True, "result": {
-            "sandbox": "Telegram Bot API sandbox", "spec": self.spec.version,
-            "bots": [b.username for b in self.state.bots.values()],
-        }})
 
     async def _handle_call(self, request: web.Request) -> web.Response:
         token, name = request.match_info["token"], request.match_info["method"]

@@ -33,7 +33,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
-from bot.dialogs import onboarding, search
+from bot.dialogs import onboarding, posting, search
 from bot.handlers import browse, common, errors, listings, my_listings
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
 from bot.persistence import SQLitePersistence
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 # The commands shown in Telegram's menu, in this order; descriptions are translated.
 COMMANDS = (
     ("start", N_("Set up your profile or open the menu")),
+    ("post", N_("Post an offer or request")),
     ("browse", N_("Browse offers and requests")),
     ("search", N_("Search by words")),
     ("profile", N_("Your profile")),
@@ -103,6 +104,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             # A shared listing link opens the listing whatever dialog the user is in.
             CommandHandler("start", listings.deep_link, filters=filters.Regex(listings.DEEP_LINK)),
             onboarding.build(),
+            posting.build(),
             CommandHandler("help", common.help_command),
             CommandHandler("language", common.language_command),
             CommandHandler("profile", common.profile_command),

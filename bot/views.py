@@ -110,6 +110,7 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
     _ = t.gettext
     return InlineKeyboardMarkup(
         [
+            [InlineKeyboardButton(_("➕ Post an offer or request"), callback_data="post:new")],
             [InlineKeyboardButton(_("👤 My profile"), callback_data="menu:profile")],
             [InlineKeyboardButton(_("🔎 Browse"), callback_data="br:new")],
             [
@@ -131,6 +132,7 @@ def help_text(t: Translator) -> str:
             ),
             "",
             _("/start – set up your profile or open the menu"),
+            _("/post – post an offer or a request"),
             _("/browse – browse offers and requests by kind, category and place"),
             _("/search – search by words, for example /search fire pump"),
             _("Send a location to see what is near you."),

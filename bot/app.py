@@ -18,7 +18,6 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -31,12 +30,15 @@ from telegram.ext import (
     filters,
 )
 
+from bot import outbox
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
 from bot.dialogs import onboarding, posting, search
 from bot.handlers import browse, common, errors, listings, my_listings
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
+from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
+from bot.sending import PriorityRateLimiter, SendBudget
 from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor
 
@@ -67,6 +69,8 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     """The Application, wired; not yet initialised or started."""
     assert settings.bot_token, "build_application needs a bot token"
     load_catalogs()
+    # One sending budget for replies and the outbox, so a broadcast never slows a reply.
+    budget = SendBudget(settings.send_rate)
     builder = (
         ApplicationBuilder()
         .application_class(CommunityApplication)
@@ -82,11 +86,15 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
             )
         )
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates=64))
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=3))
+        .rate_limiter(PriorityRateLimiter(budget))
     )
     application: CommunityApplication = builder.build()  # type: ignore[assignment]
     application.storage = storage
     application.settings = settings
+    application.outbox = OutboxSender(
+        application, storage, budget, now=lambda: int(application.clock())
+    )
+    outbox.schedule(application, application.outbox)
     add_handlers(application)
     return application
 
@@ -170,6 +178,9 @@ async def running(settings: Settings) -> AsyncIterator[CommunityApplication]:
     stop it cleanly: pending updates finished, persistence flushed, database closed."""
     storage = await Storage.open(settings.database_path)
     try:
+        in_doubt = await storage.settle_in_doubt()
+        if in_doubt:
+            log.warning("%d notifications were in flight at the last stop: not resent", in_doubt)
         application = build_application(settings, storage)
         async with application:
             await publish_commands(application)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.i18n import Translator, translator
 from bot.storage import Member, Storage
+
+if TYPE_CHECKING:
+    from bot.outbox import OutboxSender
 
 
 class CommunityApplication(Application):  # type: ignore[type-arg]
@@ -28,6 +31,7 @@ class CommunityApplication(Application):  # type: ignore[type-arg]
 
     storage: Storage
     settings: Settings
+    outbox: OutboxSender
     # Where "now" comes from (Unix seconds); tests replace it to move time forward.
     clock: Callable[[], float] = staticmethod(time.time)  # type: ignore[assignment]
 

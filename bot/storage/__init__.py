@@ -10,14 +10,17 @@ from __future__ import annotations
 from bot.storage.base import Database, fold, now_seconds
 from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
+from bot.storage.outbox import Enqueued, Notification, OutboxQueries
 from bot.storage.ptb import PersistenceQueries
 
 __all__ = [
     "ROLES",
     "Database",
+    "Enqueued",
     "Listing",
     "Member",
     "NewListing",
+    "Notification",
     "PostingLimit",
     "Profile",
     "SearchQuery",
@@ -27,5 +30,5 @@ __all__ = [
 ]
 
 
-class Storage(MemberQueries, ListingQueries, PersistenceQueries):
+class Storage(MemberQueries, ListingQueries, OutboxQueries, PersistenceQueries):
     """The bot's database: open with ``await Storage.open(path)``, close with ``close()``."""

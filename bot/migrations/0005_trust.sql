@@ -1,0 +1,2 @@
+-- Reserved for contacts, verification and moderation (issue 5).
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Reserved for broadcasts and figures (issue 6).
+SELECT 1;

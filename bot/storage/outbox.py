@@ -1,0 +1,170 @@
+"""The outbox: notifications waiting to be sent, and what became of them.
+
+A row moves pending → sending → sent (or blocked, failed, cancelled). ``claim`` commits the
+move to 'sending' before the message leaves, so a crash can never send a row twice: a row still
+'sending' at start-up is marked 'unknown' by :meth:`OutboxQueries.settle_in_doubt`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.storage.base import Database
+
+# Personal notifications before digests before broadcasts.
+PERSONAL, DIGEST, BROADCAST = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One outbox row to send."""
+
+    id: int
+    user_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    batch: str | None
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """A notification to put in the outbox (see :meth:`OutboxQueries.enqueue`)."""
+
+    user_id: int
+    kind: str
+    dedup_key: str
+    payload: dict[str, Any]
+    not_before: int
+    priority: int = PERSONAL
+    batch: str | None = None
+
+
+class OutboxQueries(Database):
+    async def enqueue(self, notifications: list[Enqueued], *, now: int) -> int:
+        """Add notifications; those whose dedup_key is already there are left out.
+
+        Returns how many were new. Recipients who blocked the bot are left out too.
+        """
+        if not notifications:
+            return 0
+        async with self.transaction() as db:
+            before = db.total_changes
+            await db.executemany(
+                """INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
+                                       created_at, batch)
+                   SELECT ?, ?, ?, ?, ?, ?, ?, ?
+                   WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? AND blocked_at IS NOT NULL)
+                   ON CONFLICT (dedup_key) DO NOTHING""",
+                [
+                    (
+                        n.user_id,
+                        n.kind,
+                        n.dedup_key,
+                        json.dumps(n.payload),
+                        n.priority,
+                        n.not_before,
+                        now,
+                        n.batch,
+                        n.user_id,
+                    )
+                    for n in notifications
+                ],
+            )
+            return db.total_changes - before
+
+    async def due_notifications(self, now: int, limit: int = 100) -> list[Notification]:
+        """Pending rows whose time has come, most urgent first."""
+        rows = await self._fetchall(
+            """SELECT id, user_id, kind, payload, attempts, batch FROM outbox
+               WHERE state = 'pending' AND not_before <= ?
+               ORDER BY priority, not_before, id LIMIT ?""",
+            (now, limit),
+        )
+        return [
+            Notification(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) for row in rows
+        ]
+
+    async def next_due_time(self) -> int | None:
+        row = await self._fetchone("SELECT min(not_before) FROM outbox WHERE state = 'pending'")
+        return row[0] if row else None
+
+    async def claim(self, notification_id: int) -> bool:
+        """Mark a row as being sent, durably, before sending it. False if it was not pending."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+                "WHERE id = ? AND state = 'pending'",
+                (notification_id,),
+            )
+            return cursor.rowcount == 1
+
+    async def mark_sent(self, notification_id: int, message_id: int | None, now: int) -> None:
+        await self._finish(notification_id, "sent", now=now, message_id=message_id)
+
+    async def mark_cancelled(self, notification_id: int, reason: str) -> None:
+        await self._finish(notification_id, "cancelled", error=reason)
+
+    async def mark_failed(self, notification_id: int, error: str) -> None:
+        await self._finish(notification_id, "failed", error=error)
+
+    async def _finish(
+        self,
+        notification_id: int,
+        state: str,
+        *,
+        now: int | None = None,
+        message_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET state = ?, sent_at = ?, message_id = ?, error = ? WHERE id = ?",
+                (state, now, message_id, error, notification_id),
+            )
+
+    async def retry_later(self, notification_id: int, at: int, error: str) -> None:
+        """Put a row back to pending (a 429, a 5xx, a timeout): it is sent again from ``at``."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET state = 'pending', not_before = ?, error = ? "
+                "WHERE id = ? AND state = 'sending'",
+                (at, error, notification_id),
+            )
+
+    async def recipient_gone(self, user_id: int, reason: str) -> int:
+        """The recipient blocked the bot, left Telegram, or has no chat: mark them, and settle
+        everything still waiting for them as 'blocked' (never retried). Returns that count."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE users SET blocked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                "WHERE id = ? AND blocked_at IS NULL",
+                (user_id,),
+            )
+            cursor = await db.execute(
+                "UPDATE outbox SET state = 'blocked', error = ? "
+                "WHERE user_id = ? AND state IN ('pending', 'sending')",
+                (reason, user_id),
+            )
+            return cursor.rowcount
+
+    async def settle_in_doubt(self) -> int:
+        """At start-up: rows left 'sending' by a crash may have been delivered; never resend."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET state = 'unknown', "
+                "error = 'in flight when the process stopped' WHERE state = 'sending'"
+            )
+            return cursor.rowcount
+
+    async def outbox_counts(self, batch: str | None = None) -> dict[str, int]:
+        """How many rows are in each state (of one batch, or all)."""
+        if batch is None:
+            rows = await self._fetchall("SELECT state, count(*) FROM outbox GROUP BY state")
+        else:
+            rows = await self._fetchall(
+                "SELECT state, count(*) FROM outbox WHERE batch = ? GROUP BY state", (batch,)
+            )
+        return {state: count for state, count in rows}

@@ -278,14 +278,12 @@ async def fetch(context: BotContext, search: Search, page: int) -> tuple[list[Li
     return found, total
 
 
-async def show_results(update: Update, context: BotContext, search: Search, page: int = 0) -> bool:
-    """Show a page of results in the search's message; False when the page does not exist."""
-    results = await fetch(context, search, page)
-    if results is None:
-        return False
-    search.update(step="results", page=page)
+async def show_results(update: Update, context: BotContext, search: Search) -> None:
+    """Show the first page of the search's results, in its message."""
+    results = await fetch(context, search, 0)
+    assert results is not None  # the first page always exists, if only to say "nothing"
+    search.update(step="results", page=0)
     await show(update, context, search, *results_screen(context, search, *results))
-    return True
 
 
 # --- /browse and its buttons ---------------------------------------------------------------

@@ -116,7 +116,7 @@ async def test_filters_pagination_and_expiry(storage):
     assert (await storage.search(SearchQuery(category="health"), now=NOW))[1] == 1
     # A week later the short one has expired: gone from search without any job running.
     later = NOW + 8 * DAY
-    found, total = await storage.search(SearchQuery(words="short"), now=later)
+    _found, total = await storage.search(SearchQuery(words="short"), now=later)
     assert total == 0
     assert (await storage.search(SearchQuery(exclude_owner=1), now=NOW))[1] == 2
 

@@ -130,7 +130,6 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(browse.radius_chosen, pattern=r"^br:\w+:r:"),
             CallbackQueryHandler(browse.widened, pattern=r"^br:\w+:w:"),
             CallbackQueryHandler(browse.change_filters, pattern=r"^br:\w+:f$"),
-            CommandHandler("cancel", common.nothing_to_cancel),
             CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
             CallbackQueryHandler(common.menu_button, pattern=r"^menu:"),
             CallbackQueryHandler(listings.open_button, pattern=r"^lo:"),

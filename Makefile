@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 LOCALES := locales
 DOMAIN  := bot
 
-.PHONY: install run test lint catalogs extract update-catalogs compile-catalogs clean
+.PHONY: install run test lint catalogs extract update-catalogs compile-catalogs clean browser
 
 # Reinstall whenever the dependencies change.
 $(STAMP): pyproject.toml
@@ -23,9 +23,22 @@ install: $(STAMP) compile-catalogs
 run: install
 	$(BIN)/python -m bot
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Debian's Chromium for the browser tests (tests/browser drive it with Playwright; nothing is
+# downloaded by Playwright itself). Installed when missing and we are root; otherwise the
+# browser tests say what to install (and fail under CI=true instead of skipping).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium fonts-noto-color-emoji >/dev/null; \
+	else \
+		echo "chromium is missing and this is not root: the browser tests need" \
+			"'apt-get install chromium' (Debian) or CHROMIUM_PATH"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

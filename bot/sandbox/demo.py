@@ -18,7 +18,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.cards import REACH_LABELS, category_label
+from bot.dialogs.posting_questions import DURATION_LABELS, KIND_CHOICES
 from bot.i18n import autonym, translator
+from bot.taxonomy import TAG_NAMES
 from bot.views import ROLE_LABELS, flag
 
 from .chatview import ChatMessage
@@ -33,6 +36,24 @@ log = logging.getLogger(__name__)
 # The demo admin has a fixed id so that sandbox start-up can add it to ADMIN_IDS.
 DEMO_ADMIN_ID = 999_000_001
 STEP_TIMEOUT = 15.0  # seconds for the bot to answer one step (start-up can be slow)
+
+
+@dataclass(frozen=True)
+class DemoListing:
+    """An offer or a request a demo person posts, and the answers they give in /post.
+
+    ``category`` and ``tags`` are keys of :mod:`bot.taxonomy`; ``reach`` of
+    :data:`bot.cards.REACH_LABELS`; ``duration`` of the dialog's duration buttons. Titles
+    start with "[Demo]" so that demo listings are recognisable in any list.
+    """
+
+    kind: str  # "offer" | "request"
+    category: str
+    title: str
+    description: str
+    tags: tuple[str, ...] = ()
+    reach: str = "europe"
+    duration: str = "3m"
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,7 @@ class DemoPerson:
     bot_language: str | None = None
     user_id: int | None = None
     admin: bool = False
+    listings: tuple[DemoListing, ...] = ()
 
     @property
     def chosen_language(self) -> str:
@@ -66,49 +88,76 @@ class DemoPerson:
 
 DEMO_PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson(
-        "Demo · Mayor of Saint-Dié",
-        "fr",
-        "municipality",
-        "FR",
-        "Saint-Dié-des-Vosges",
-        "Vosges",
-        19_500,
+        "Demo · Mayor of Saint-Dié", "fr", "municipality", "FR", "Saint-Dié-des-Vosges",
+        "Vosges", 19_500,
+        listings=(
+            DemoListing(
+                "request", "volunteers", "[Demo] Bénévoles pour le Festival de géographie",
+                "Chaque automne, Saint-Dié accueille le Festival international de géographie. "
+                "Nous cherchons des bénévoles pour l'accueil et la traduction (anglais, "
+                "allemand), trois jours début octobre.",
+                tags=("events",), duration="3m",
+            ),
+        ),
     ),
     DemoPerson(
-        "Demo · Mayor of Sveti Vlas", "bg", "municipality", "BG", "Свети Влас", "Бургас", 3_500
+        "Demo · Mayor of Sveti Vlas", "bg", "municipality", "BG", "Свети Влас", "Бургас",
+        3_500,
+        listings=(
+            DemoListing(
+                "offer", "equipment", "[Demo] Пожарна кола за съседно село",
+                "Пожарна кола от 1998 г. в работно състояние, с поддръжка до миналата година. "
+                "Можем да я докараме през май.",
+                tags=("vehicles", "fire_rescue"), reach="country", duration="1m",
+            ),
+            DemoListing(
+                "request", "health", "[Demo] Търсим общопрактикуващ лекар",
+                "Селото няма лекар от две години. Предлагаме жилище и обзаведен кабинет.",
+                tags=("doctor",), duration="6m",
+            ),
+        ),
     ),
     DemoPerson(
-        "Demo · Mayor of Hallstatt", "de", "municipality", "AT", "Hallstatt", "Oberösterreich", 750
+        "Demo · Mayor of Hallstatt", "de", "municipality", "AT", "Hallstatt",
+        "Oberösterreich", 750,
+        listings=(
+            DemoListing(
+                "request", "expertise", "[Demo] Erfahrungen mit Besucherlenkung gesucht",
+                "Hallstatt hat 750 Einwohner und an manchen Tagen 10 000 Tagesgäste. Wer hat "
+                "gute Erfahrungen mit Buszeitfenstern, Besucherlenkung oder Eintrittssystemen?",
+                tags=("tourism",),
+            ),
+        ),
     ),
     DemoPerson(
-        "Demo · Ana, volunteer in Ljubljana",
-        "sl",
-        "volunteer",
-        location=(46.0569, 14.5058),
-        bot_language="en",
+        "Demo · Ana, volunteer in Ljubljana", "sl", "volunteer",
+        location=(46.0569, 14.5058), bot_language="en",
+        listings=(
+            DemoListing(
+                "offer", "services", "[Demo] Weekend help with translations (sl, en, de)",
+                "I translate municipal documents and web pages between Slovenian, English and "
+                "German, a few hours every weekend, free of charge.",
+                tags=("translation",),
+            ),
+        ),
     ),
     DemoPerson(
-        "Demo · Eesti Küla association",
-        "et",
-        "organisation",
-        "EE",
-        "Tartu",
-        None,
-        organisation="Demo · Eesti Küla",
-        bot_language="en",
+        "Demo · Eesti Küla association", "et", "organisation", "EE", "Tartu", None,
+        organisation="Demo · Eesti Küla", bot_language="en",
+        listings=(
+            DemoListing(
+                "offer", "expertise", "[Demo] Online services for small municipalities",
+                "We help small municipalities put their services online with open-source tools "
+                "used across Estonia. Workshops online or on site.",
+                tags=("digital",),
+            ),
+        ),
     ),
     DemoPerson(
-        "Demo · Admin",
-        "en",
-        "organisation",
-        "BE",
-        "Brussels",
-        None,
-        organisation="Demo · Community Sharing team",
-        user_id=DEMO_ADMIN_ID,
-        admin=True,
+        "Demo · Admin", "en", "organisation", "BE", "Brussels", None,
+        organisation="Demo · Community Sharing team", user_id=DEMO_ADMIN_ID, admin=True,
     ),
-)
+)  # fmt: skip
 
 
 @dataclass
@@ -139,7 +188,7 @@ class DemoWorld:
         }
 
     async def seed(self, server: BotApiServer) -> None:
-        """Create every demo person and let them onboard, all at once; then their listings."""
+        """Create every demo person; all at once, each onboards, then posts their listings."""
         self.status, self.seeded, self.problems = "seeding", [], []
         users = [
             server.create_user(p.first_name, p.language, user_id=p.user_id) for p in self.people
@@ -155,32 +204,27 @@ class DemoWorld:
             for p, u in zip(self.people, users, strict=True)
         ]
         results = await asyncio.gather(
-            *(onboard(u, p) for u, p in zip(users, self.people, strict=True)),
+            *(settle_in(u, p) for u, p in zip(users, self.people, strict=True)),
             return_exceptions=True,
         )
         for entry, person, result in zip(self.seeded, self.people, results, strict=True):
             if isinstance(result, BaseException):
                 self.problems.append(f"{person.first_name}: {result}")
-                log.warning("demo: %s could not onboard: %s", person.first_name, result)
+                log.warning("demo: %s could not settle in: %s", person.first_name, result)
             else:
                 entry["ready"] = True
-        await post_demo_listings(server, users)
         self.status = "partial" if self.problems else "ready"
         log.info("demo world %s: %d people", self.status, len(users))
 
 
-async def post_demo_listings(server: BotApiServer, users: list[SandboxUser]) -> None:
-    """Hook: the demo people's open offers and requests, posted through the bot's /post dialog.
-
-    TODO(posting): once the posting dialog exists, script it here like :func:`onboard`
-    (e.g. the Saint-Dié mayor requests "[Demo] Volunteers for the library move", the
-    Ljubljana volunteer offers "[Demo] Weekend help with translations"), so the demo has open
-    listings to browse and match. Until then the demo world is people only.
-    """
-    return None
+# --- the scripts: onboarding, then /post ---------------------------------------------------
 
 
-# --- the scripted onboarding --------------------------------------------------------------
+async def settle_in(user: SandboxUser, person: DemoPerson) -> None:
+    """Onboard, then post each of the person's listings."""
+    await onboard(user, person)
+    for listing in person.listings:
+        await post(user, person, listing)
 
 
 async def onboard(user: SandboxUser, person: DemoPerson) -> ChatMessage:
@@ -207,7 +251,38 @@ async def onboard(user: SandboxUser, person: DemoPerson) -> ChatMessage:
             await _step(user, user.send_text(person.region))
     if person.role == "municipality":
         await _step(user, user.send_text(str(person.population or 1_000)))
-    return await _press(user, _("✅ Save"))
+    return await _press(user, _("✅ Save"), ask=True)  # the main menu, after the thanks
+
+
+async def post(user: SandboxUser, person: DemoPerson, listing: DemoListing) -> ChatMessage:
+    """Post ``listing`` through /post, at the person's profile place; returns the card."""
+    t = translator(person.chosen_language)
+    _ = t.gettext
+    await _ask(user, user.send_text("/post"))
+    await _press(user, _(KIND_CHOICES[listing.kind]), ask=True)
+    await _press(user, category_label(t, listing.category), ask=True)
+    for tag in listing.tags:  # each tap ticks the tag in place and answers the press
+        query_id = await user.press(_(TAG_NAMES[tag]))
+        await user.wait_for_callback_answer(query_id, timeout=STEP_TIMEOUT)
+    await _press(user, _("✅ Done"), ask=True)
+    await _ask(user, user.send_text(listing.title))
+    await _ask(user, user.send_text(listing.description))
+    profile_place = _("📍 Use my profile's place: {place}").split("{place}")[0]
+    await _press(user, profile_place, ask=True, prefix=True)
+    await _press(user, _(REACH_LABELS[listing.reach]), ask=True)
+    await _press(user, _("Skip"), ask=True)
+    await _press(user, _(DURATION_LABELS[listing.duration]), ask=True)
+    await _press(user, _("✅ Publish"))  # the thanks, then the published card
+    return await user.wait_for_bot_message(timeout=STEP_TIMEOUT)
+
+
+async def _ask(user: SandboxUser, action: Any) -> ChatMessage:
+    """Do ``action``, then return the bot's next question (every /post step ends with
+    buttons; some send a note before them)."""
+    await action
+    return await user.wait_for_bot_message(
+        lambda message: bool(message.inline_keyboard), timeout=STEP_TIMEOUT
+    )
 
 
 async def _step(user: SandboxUser, action: Any) -> ChatMessage:
@@ -216,11 +291,17 @@ async def _step(user: SandboxUser, action: Any) -> ChatMessage:
     return await user.wait_for_bot_message(timeout=STEP_TIMEOUT)
 
 
-async def _press(user: SandboxUser, label: str) -> ChatMessage:
-    """Press the newest inline button showing ``label`` (a leading "✓ " mark is ignored)."""
+async def _press(
+    user: SandboxUser, label: str, *, ask: bool = False, prefix: bool = False
+) -> ChatMessage:
+    """Press the newest inline button showing ``label`` (a leading "✓ " mark is ignored;
+    with ``prefix``, a label starting so); return the next message (``ask``: question)."""
     for message in reversed(user.messages):
         for row in message.inline_keyboard if message.from_bot else ():
             for button in row:
-                if button["text"].removeprefix("✓ ") == label and "callback_data" in button:
-                    return await _step(user, user.press_data(message.id, button["callback_data"]))
+                text = button["text"].removeprefix("✓ ")
+                matches = text.startswith(label) if prefix else text == label
+                if matches and "callback_data" in button:
+                    pressed = user.press_data(message.id, button["callback_data"])
+                    return await (_ask(user, pressed) if ask else _step(user, pressed))
     raise SandboxUserError(f"no button {label!r}; the chat shows:\n{user.describe_chat()}")

@@ -1,10 +1,11 @@
-"""The demo world: every demo person onboards by talking to the real bot (no database writes)."""
+"""The demo world: every demo person onboards and posts by talking to the real bot (the seeding
+never writes the bot's database)."""
 
 from __future__ import annotations
 
 import time
 
-from bot.sandbox.demo import DEMO_ADMIN_ID, DemoWorld
+from bot.sandbox.demo import DEMO_ADMIN_ID, DEMO_PEOPLE, DemoWorld
 
 
 async def test_every_demo_person_onboards_through_the_user_side(server, bot):
@@ -22,3 +23,12 @@ async def test_every_demo_person_onboards_through_the_user_side(server, bot):
     for account in server.users():
         member = await bot.storage.get_member(account.id)
         assert member is not None and member.onboarded, account.first_name
+    # Their offers and requests are published listings, marked as demo data.
+    posted = {
+        listing.title
+        for account in server.users()
+        for listing in await bot.storage.listings_of(account.id)
+    }
+    wanted = {listing.title for person in DEMO_PEOPLE for listing in person.listings}
+    assert wanted and posted == wanted
+    assert all(title.startswith("[Demo] ") for title in posted)

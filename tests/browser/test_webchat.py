@@ -192,6 +192,16 @@ def test_html_typed_as_a_place_name_is_shown_as_text(chat: Watched) -> None:
     assert chat.dialogs == [] and chat.errors == []
 
 
+def test_a_demo_request_in_french_is_found_by_a_bulgarian_reader(chat: Watched) -> None:
+    page = chat.page
+    page.locator("#people-list .person", has_text="Sveti Vlas").click()
+    expect(page.locator("#me")).to_contain_text("Sveti Vlas")
+    type_and_send(page, "/search festival")
+    bot_says(page, "[Demo] Bénévoles pour le Festival de géographie")
+    page.screenshot(path=str(ARTIFACTS / "webchat-search-bg.png"))
+    assert chat.errors == [] and chat.dialogs == []
+
+
 @pytest.mark.skip(
     reason="TODO(issue 5): needs the posting dialog in the demo and the contact flow; "
     "complete once /post and contact requests exist"

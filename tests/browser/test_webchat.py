@@ -7,6 +7,7 @@ language of each person with the bot's own catalogs.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from typing import Any
@@ -228,6 +229,8 @@ def test_reset_brings_back_the_demo_world_alone(chat: Watched, sandbox: Sandbox)
     expect(people).to_have_count(len(demo["people"]))
     expect(page.locator("#people-list")).not_to_contain_text("Temporary Tom")
     expect(page.locator("#demo-status")).to_have_text("Demo world ready.")
+    # However often the bot was started, its sandbox token never reached the log.
+    assert not re.search(r"\d{10}:[A-Za-z0-9_-]{40,}", sandbox.log())
     # The bot came back too: a demo person's chat shows their finished onboarding.
     people.first.click()
     bot_says(page, translator("fr").gettext("What would you like to do?"))

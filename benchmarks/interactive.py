@@ -1,0 +1,585 @@
+"""Interactive load benchmark: simulated people walking onboarding and the posting dialog.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/interactive.py [--users 200] [--quick]
+
+What it starts, each as its own process on 127.0.0.1: the local Bot API server
+(``python -m bot.sandbox``, two bots, no rate limits), our bot (``python -m bot``, a fresh
+database in a temporary directory, ``SEND_RATE_LIMIT=0``) and the reference, a bare
+python-telegram-bot echo bot (``benchmarks/echo_bot.py``). This process is the driver: N
+simulated people per bot talk to the server's user side over HTTP (``/sandbox/api``) and learn
+of the bots' answers from the server's event stream (``/sandbox/api/events``, one connection).
+
+Each of our people walks a fixed script of 21 updates: ``/start``, language, role, country,
+place, region, population, Save, then ``/post``, kind, category, a tag, Done, title,
+description, place, reach, Skip photo, duration, Publish; a person who finished starts again
+as a new account. The echo bot's people send the same number of plain texts. A calibration
+walk first counts the bot events each step produces, so that a step is known to be over.
+
+Figures, per bot and per load, all measured by the driver (so they include the sandbox and the
+driver, the same for both bots; the echo bot's rows show that floor):
+
+- updates/s: updates whose step completed, per second;
+- reply latency p50/p95/p99: from just before the action's POST to the arrival of the bot's
+  first message (new or edited) for that update; "done p95": until the step's last event;
+- loads: open loop at fixed rates (Poisson arrivals handed to an idle person; an arrival that
+  finds all N people busy is counted as dropped), then closed loop (every person acts again as
+  soon as the previous step is over, no think time) for saturation throughput;
+- CPU: share of one core used by the sandbox, the bot under test and the driver during the
+  phase (on a small machine the processes compete for the same cores).
+
+The ratio of our saturation throughput to the echo bot's, and our p95 at the fixed loads
+below saturation, are compared with the targets (ratio >= 0.5, p95 < 50 ms).
+``--profile-bot FILE`` runs our bot under cProfile and writes its stats to FILE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import random
+import tempfile
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from _common import (
+    Child,
+    Processes,
+    machine_line,
+    make_bot_importable,
+    new_token,
+    percentile,
+    start_sandbox,
+)
+
+OUR_BOT = "community_sharing_bot"
+ECHO_BOT = "echo_reference_bot"
+STEP_TIMEOUT = 15.0  # seconds a step may take before it counts as failed
+MESSAGE_KINDS = ("new", "edit")
+P95_TARGET = 0.050
+RATIO_TARGET = 0.5
+
+
+# --- scripts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One update a person causes: a user-side action and its JSON body."""
+
+    action: str  # send_text, press or tap_reply_button
+    body: dict[str, Any]
+
+
+def text(value: str) -> Step:
+    return Step("send_text", {"text": value})
+
+
+def press(label: str) -> Step:
+    return Step("press", {"label": label})
+
+
+def our_script() -> list[Step]:
+    """Onboarding as a Bulgarian municipality, then posting an offer (English labels)."""
+    make_bot_importable()
+    from bot import cards, taxonomy
+    from bot.dialogs import posting_questions as q
+    from bot.i18n import autonym, translator
+    from bot.views import flag
+
+    t = translator("en")
+    _ = t.gettext
+    return [
+        text("/start"),
+        press("✓ " + autonym("en")),
+        press(_("🏛 Municipality")),
+        Step("tap_reply_button", {"label": _("🌍 Choose the country")}),
+        press(f"{flag('BG')} {t.country('BG')}"),
+        text("Sveti Vlas"),
+        text("Burgas"),
+        text("3 500"),
+        press(_("✅ Save")),
+        text("/post"),
+        press(_(q.KIND_CHOICES["offer"])),
+        press(cards.category_label(t, "equipment")),
+        press(_(taxonomy.TAG_NAMES["vehicles"])),
+        press(_("✅ Done")),
+        text("Fire engine for a neighbouring village"),
+        text("A 1998 fire engine in working order. We can bring it over in May."),
+        press(_("📍 Use my profile's place: {place}").format(place="Sveti Vlas")),
+        press(_(cards.REACH_LABELS["region"])),
+        press(_("Skip")),
+        press(_(q.DURATION_LABELS["1m"])),
+        press(_("✅ Publish")),
+    ]
+
+
+def echo_script(length: int) -> list[Step]:
+    """``length`` plain texts for the echo bot."""
+    return [text(f"message {n + 1} of {length}: hello, echo") for n in range(length)]
+
+
+# --- the driver: HTTP to the user side, events from the stream --------------------------------
+
+
+class ActionError(Exception):
+    """The user side refused an action (a label not shown...): the script no longer fits."""
+
+
+@dataclass
+class Event:
+    """A bot event in one person's chat, as the driver received it."""
+
+    seq: int
+    kind: str
+    at: float  # time.perf_counter() on arrival
+
+
+@dataclass
+class Sample:
+    """One update: when its POST started, its reply latency, its completion latency."""
+
+    started: float
+    reply: float
+    done: float
+    ok: bool = True
+
+    @property
+    def finished(self) -> float:
+        return self.started + self.done
+
+
+class Driver:
+    """HTTP to the sandbox's user side, and the event stream routed to the people."""
+
+    def __init__(self, url: str, connections: int) -> None:
+        self.api = f"{url}/sandbox/api"
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=connections),
+            timeout=aiohttp.ClientTimeout(total=STEP_TIMEOUT + 5),
+        )
+        self.people: dict[tuple[str, int], Person] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self.session.close()
+
+    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A user-side request; its ``result`` and ``cursor`` as a dict."""
+        async with self.session.request(method, self.api + path, json=body) as response:
+            answer = await response.json()
+        if not answer.get("ok"):
+            raise ActionError(f"{method} {path} {body}: {answer.get('error')}")
+        return answer
+
+    async def new_user(self, bot: str, number: int) -> int:
+        answer = await self.call(
+            "POST", "/users", {"first_name": f"Person {number}", "language_code": "en", "bot": bot}
+        )
+        return int(answer["result"]["id"])
+
+    async def stats(self) -> dict[str, int]:
+        return (await self.call("GET", "/stats"))["result"]
+
+    def listen(self) -> None:
+        """Start reading the event stream (one connection for every person)."""
+        self._listener = asyncio.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
+        async with self.session.get(self.api + "/events", timeout=timeout) as response:
+            self.connected.set()
+            async for raw in response.content:
+                if raw.startswith(b"data: "):
+                    self._route(json.loads(raw[6:]))
+
+    def _route(self, event: dict[str, Any]) -> None:
+        if not event["from_bot"]:
+            return
+        person = self.people.get((event["bot"], event["user_id"]))
+        if person is not None:
+            person.arrived(Event(event["seq"], event["kind"], time.perf_counter()))
+
+
+class Person:
+    """A simulated person walking a script over and over, one account per walk."""
+
+    def __init__(self, driver: Driver, bot: str, number: int, script: Sequence[Step]) -> None:
+        self.driver = driver
+        self.bot = bot
+        self.number = number
+        self.script = script
+        self.expected: Sequence[int] = [1] * len(script)  # bot events per step (calibrated)
+        self.user_id = 0
+        self.position = 0
+        self.events: list[Event] = []
+        self.changed = asyncio.Event()
+
+    def arrived(self, event: Event) -> None:
+        self.events.append(event)
+        self.changed.set()
+
+    async def new_account(self) -> None:
+        """Start the script again as a new person (a fresh Telegram account)."""
+        self.driver.people.pop((self.bot, self.user_id), None)
+        self.user_id = await self.driver.new_user(self.bot, self.number)
+        self.driver.people[(self.bot, self.user_id)] = self
+        self.position = 0
+        self.events.clear()
+
+    async def act(self) -> int:
+        """Cause the current step's update; the server's cursor just after it."""
+        step = self.script[self.position]
+        path = f"/users/{self.user_id}/{step.action}?bot={self.bot}"
+        return int((await self.driver.call("POST", path, step.body))["cursor"])
+
+    async def step(self) -> Sample:
+        """Take the next step and wait until the bot has finished answering it."""
+        started = time.perf_counter()
+        try:
+            cursor = await self.act()
+            reply, done = await self._answered(cursor, self.expected[self.position], started)
+        except (TimeoutError, ActionError, aiohttp.ClientError):
+            # Where the dialog stands is unknown now: go on as someone new.
+            await self.new_account()
+            elapsed = time.perf_counter() - started
+            return Sample(started, elapsed, elapsed, ok=False)
+        self.position += 1
+        if self.position == len(self.script):
+            await self.new_account()
+        return Sample(started, reply, done)
+
+    async def _answered(self, cursor: int, expected: int, started: float) -> tuple[float, float]:
+        """Wait for ``expected`` bot events after ``cursor``: (first message, last event)."""
+        deadline = started + STEP_TIMEOUT
+        while True:
+            answers = [e for e in self.events if e.seq > cursor]
+            if len(answers) >= expected:
+                first = next((e for e in answers if e.kind in MESSAGE_KINDS), answers[-1])
+                last = answers[expected - 1]
+                self.events = [e for e in self.events if e.seq > last.seq]
+                return first.at - started, last.at - started
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), max(0.001, deadline - time.perf_counter()))
+
+
+async def calibrate(person: Person, settle: float = 0.4) -> list[int]:
+    """Walk the script once, slowly: how many bot events each step produces."""
+    await person.new_account()
+    counts = []
+    for position in range(len(person.script)):
+        person.position = position
+        cursor = await person.act()
+        await asyncio.sleep(settle)
+        for _ in range(25):  # until quiet for ``settle`` seconds, at most 10 s
+            before = len(person.events)
+            await asyncio.sleep(settle)
+            if len(person.events) == before:
+                break
+        count = sum(1 for e in person.events if e.seq > cursor)
+        if count == 0:
+            raise RuntimeError(f"@{person.bot} did not answer step {position + 1}")
+        counts.append(count)
+        person.events.clear()
+    return counts
+
+
+# --- loads -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """The outcome of one load on one bot."""
+
+    load: str
+    bot: str
+    offered: float | None  # updates/s, None for the closed loop
+    seconds: float
+    samples: list[Sample] = field(default_factory=list)
+    dropped: int = 0
+    refused_calls: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)
+    throughput: float = 0.0
+
+    def latencies(self, what: str) -> list[float]:
+        return [getattr(s, what) for s in self.samples if s.ok]
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for s in self.samples if not s.ok)
+
+
+async def open_loop(people: Sequence[Person], rate: float, seconds: float, seed: int) -> Phase:
+    """Poisson arrivals at ``rate``/s, each handed to an idle person, for ``seconds``."""
+    phase = Phase(f"open {rate:g}/s", people[0].bot, rate, seconds)
+    rng = random.Random(seed)
+    idle = deque(people)
+    running: set[asyncio.Task[None]] = set()
+
+    async def take_step(person: Person) -> None:
+        try:
+            phase.samples.append(await person.step())
+        finally:
+            idle.append(person)
+
+    start = time.perf_counter()
+    arrival = start
+    while (arrival := arrival + rng.expovariate(rate)) < start + seconds:
+        await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
+        if not idle:
+            phase.dropped += 1
+            continue
+        task = asyncio.create_task(take_step(idle.popleft()))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    if running:
+        await asyncio.wait(running, timeout=STEP_TIMEOUT + 5)
+    phase.throughput = sum(1 for s in phase.samples if s.ok) / seconds
+    return phase
+
+
+async def closed_loop(people: Sequence[Person], seconds: float, warmup: float) -> Phase:
+    """Every person steps again as soon as the last step is over; measured after ``warmup``."""
+    phase = Phase(f"closed N={len(people)}", people[0].bot, None, seconds)
+    start = time.perf_counter()
+    measured_from, stop_at = start + warmup, start + warmup + seconds
+
+    async def keep_stepping(person: Person) -> None:
+        while time.perf_counter() < stop_at:
+            sample = await person.step()
+            if sample.started >= measured_from:
+                phase.samples.append(sample)
+
+    await asyncio.gather(*(keep_stepping(p) for p in people))
+    completed = [s for s in phase.samples if s.ok and s.finished <= stop_at]
+    phase.throughput = len(completed) / seconds
+    return phase
+
+
+async def measured(
+    run: Callable[[], Awaitable[Phase]], driver: Driver, meters: dict[str, Child]
+) -> Phase:
+    """Run one phase and add the CPU used by each process and the calls the server refused."""
+    before_stats = await driver.stats()
+    cpu_before = {name: child.cpu_seconds() for name, child in meters.items()}
+    driver_before, wall_before = time.process_time(), time.perf_counter()
+    phase = await run()
+    wall = time.perf_counter() - wall_before
+    phase.cpu = {
+        name: (child.cpu_seconds() - cpu_before[name]) / wall for name, child in meters.items()
+    }
+    phase.cpu["driver"] = (time.process_time() - driver_before) / wall
+    phase.refused_calls = (await driver.stats())["errors"] - before_stats["errors"]
+    return phase
+
+
+# --- report ------------------------------------------------------------------------------------
+
+HEADER = (
+    f"{'load':<14}{'bot':<6}{'upd/s':>8}{'dropped':>8}{'failed':>7}{'refused':>8}"
+    f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'done p95':>9}  CPU sandbox/bot/driver"
+)
+
+
+def row(phase: Phase) -> str:
+    reply, done = phase.latencies("reply"), phase.latencies("done")
+    ms = [percentile(reply, p) * 1000 for p in (0.50, 0.95, 0.99)]
+    cpu = "/".join(f"{phase.cpu.get(name, 0) * 100:.0f}%" for name in ("sandbox", "bot", "driver"))
+    return (
+        f"{phase.load:<14}{phase.bot:<6}{phase.throughput:>8.1f}{phase.dropped:>8}"
+        f"{phase.failed:>7}{phase.refused_calls:>8}{ms[0]:>8.1f}{ms[1]:>8.1f}{ms[2]:>8.1f}"
+        f"{percentile(done, 0.95) * 1000:>9.1f}  {cpu}"
+    )
+
+
+def verdict(phases: Sequence[Phase]) -> list[str]:
+    """The ratio and the p95 at fixed loads below saturation, against the targets."""
+    ours = {p.load: p for p in phases if p.bot == "ours"}
+    echo = {p.load: p for p in phases if p.bot == "echo"}
+    closed = next(load for load in ours if load.startswith("closed"))
+    ratio = ours[closed].throughput / max(echo[closed].throughput, 1e-9)
+    lines = [
+        f"saturation: ours {ours[closed].throughput:.1f} updates/s, echo "
+        f"{echo[closed].throughput:.1f} updates/s, ratio {ratio:.2f} "
+        f"(target >= {RATIO_TARGET}: {'met' if ratio >= RATIO_TARGET else 'MISSED'})"
+    ]
+    for load, phase in ours.items():
+        if phase.offered is None:
+            continue
+        below = phase.offered < ours[closed].throughput and not phase.dropped
+        p95 = percentile(phase.latencies("reply"), 0.95)
+        met = "met" if p95 < P95_TARGET else "MISSED"
+        where = "below saturation" if below else "at/above saturation, not judged"
+        lines.append(
+            f"{load}: ours p95 {p95 * 1000:.1f} ms ({where}"
+            + (f"; target < {P95_TARGET * 1000:.0f} ms: {met})" if below else ")")
+        )
+    return lines
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    """What the command line asked for."""
+
+    users: int
+    rates: list[float]
+    seconds: float
+    saturation_seconds: float
+    warmup: float
+    echo_concurrency: int
+    profile_bot: Path | None
+    seed: int
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Setup:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=200, help="simulated people per bot")
+    parser.add_argument("--quick", action="store_true", help="short phases, two fixed loads")
+    parser.add_argument("--rates", default=None, help="fixed loads, updates/s: 10,25,50,100")
+    parser.add_argument("--seconds", type=float, default=None, help="length of a fixed load")
+    parser.add_argument(
+        "--echo-concurrency",
+        type=int,
+        default=0,
+        help="concurrent updates of the echo bot (0 = PTB's default, one)",
+    )
+    parser.add_argument(
+        "--profile-bot",
+        type=Path,
+        default=None,
+        help="run our bot under cProfile and write the stats to this file",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    rates = args.rates or ("10,50" if args.quick else "10,25,50,100")
+    seconds = args.seconds or (4.0 if args.quick else 12.0)
+    return Setup(
+        users=args.users,
+        rates=[float(r) for r in rates.split(",")],
+        seconds=seconds,
+        saturation_seconds=seconds * 1.5,
+        warmup=1.0 if args.quick else 3.0,
+        echo_concurrency=args.echo_concurrency,
+        profile_bot=args.profile_bot,
+        seed=args.seed,
+    )
+
+
+async def start_bots(
+    procs: Processes, setup: Setup, workdir: Path
+) -> tuple[str, Child, Child, Child]:
+    """The sandbox (its URL and process), our bot and the echo bot, each its own process."""
+    our_token, echo_token = new_token(), new_token()
+    sandbox, url = await start_sandbox(procs, {our_token: OUR_BOT, echo_token: ECHO_BOT})
+    profile = []
+    if setup.profile_bot is not None:
+        profile = ["-m", "cProfile", "-o", str(setup.profile_bot.resolve())]
+    ours = await procs.start("bot", [*profile, "-m", "bot"], {
+        "BOT_TOKEN": our_token, "TELEGRAM_API_URL": url,
+        "DATABASE_PATH": str(workdir / "bot.sqlite3"), "SEND_RATE_LIMIT": "0",
+        "POSTS_PER_DAY": "10000",
+    })  # fmt: skip
+    echo = await procs.start("echo", ["benchmarks/echo_bot.py"], {
+        "BOT_TOKEN": echo_token, "TELEGRAM_API_URL": url,
+        "ECHO_CONCURRENCY": str(setup.echo_concurrency),
+    })  # fmt: skip
+    return url, sandbox, ours, echo
+
+
+async def people_for(driver: Driver, bot: str, script: Sequence[Step], count: int) -> list[Person]:
+    """Calibrate the script on one person, then make ``count`` people with accounts."""
+    probe = Person(driver, bot, 0, script)
+    expected = await calibrate(probe)
+    people = [Person(driver, bot, n + 1, script) for n in range(count)]
+    for person in people:
+        person.expected = expected
+    await asyncio.gather(*(p.new_account() for p in people))
+    return people
+
+
+async def benchmark(setup: Setup, workdir: Path) -> list[Phase]:
+    procs = Processes(workdir)
+    try:
+        url, sandbox, ours, echo = await start_bots(procs, setup, workdir)
+        driver = Driver(url, connections=2 * setup.users + 16)
+        try:
+            return await run_phases(setup, driver, sandbox, {"ours": ours, "echo": echo})
+        finally:
+            await driver.close()
+    finally:
+        await procs.stop_all()
+        report_tracebacks(procs.children)
+
+
+def report_tracebacks(children: Sequence[Child]) -> None:
+    """Show the first traceback any process logged (the logs go with the temporary directory)."""
+    for child in children:
+        log = child.log_path.read_text(errors="replace")
+        count = log.count("Traceback")
+        if count:
+            first = log[log.index("Traceback") :].splitlines()[:25]
+            print(f"{child.name} logged {count} tracebacks; the first:", *first, sep="\n  ")
+
+
+async def run_phases(
+    setup: Setup, driver: Driver, sandbox: Child, bots: dict[str, Child]
+) -> list[Phase]:
+    driver.listen()
+    await asyncio.wait_for(driver.connected.wait(), 10)
+    script = our_script()
+    crowds = {
+        "ours": await people_for(driver, OUR_BOT, script, setup.users),
+        "echo": await people_for(driver, ECHO_BOT, echo_script(len(script)), setup.users),
+    }
+    print(machine_line())
+    print(f"{setup.users} people per bot, {len(script)} updates per walk; times in ms")
+    print(HEADER)
+    phases: list[Phase] = []
+
+    async def run(name: str, make: Callable[[Sequence[Person]], Awaitable[Phase]]) -> None:
+        meters = {"sandbox": sandbox, "bot": bots[name]}
+        phase = await measured(lambda: make(crowds[name]), driver, meters)
+        phase.bot = name
+        phases.append(phase)
+        print(row(phase), flush=True)
+        await asyncio.sleep(1.0)  # let the last answers drain
+
+    for number, rate in enumerate(setup.rates):
+        seed = setup.seed + number
+        for name in crowds:
+            await run(name, lambda c, r=rate, s=seed: open_loop(c, r, setup.seconds, s))
+    for name in crowds:
+        await run(name, lambda c: closed_loop(c, setup.saturation_seconds, setup.warmup))
+    return phases
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    setup = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-interactive-") as workdir:
+        phases = asyncio.run(benchmark(setup, Path(workdir)))
+    print()
+    for line in verdict(phases):
+        print(line)
+    if any(math.isnan(percentile(p.latencies("reply"), 0.5)) for p in phases):
+        print("some phases completed no update: see the failed column")
+
+
+if __name__ == "__main__":
+    main()

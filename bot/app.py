@@ -30,11 +30,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import outbox
+from bot import outbox, scheduler
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
-from bot.dialogs import onboarding, posting, search
-from bot.handlers import browse, common, errors, listings, my_listings
+from bot.dialogs import alerts, onboarding, posting, search
+from bot.handlers import browse, common, errors, listings, matches, my_listings, preferences
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
@@ -50,6 +50,8 @@ COMMANDS = (
     ("post", N_("Post an offer or request")),
     ("browse", N_("Browse offers and requests")),
     ("search", N_("Search by words")),
+    ("alerts", N_("Alerts: be told about new listings")),
+    ("settings", N_("When and how you are notified")),
     ("profile", N_("Your profile")),
     ("language", N_("Choose your language")),
     ("help", N_("What this bot does and how")),
@@ -95,6 +97,7 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
         application, storage, budget, now=lambda: int(application.clock())
     )
     outbox.schedule(application, application.outbox)
+    scheduler.schedule(application, storage)
     add_handlers(application)
     return application
 
@@ -113,6 +116,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("start", listings.deep_link, filters=filters.Regex(listings.DEEP_LINK)),
             onboarding.build(),
             posting.build(),
+            alerts.build(),
             CommandHandler("help", common.help_command),
             CommandHandler("language", common.language_command),
             CommandHandler("profile", common.profile_command),
@@ -141,6 +145,14 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(my_listings.close, pattern=r"^ls:cls:"),
             CallbackQueryHandler(my_listings.ask_renewal, pattern=r"^ls:renew:"),
             CallbackQueryHandler(my_listings.renew, pattern=r"^ls:rnw:"),
+            # Matching: alerts, notification settings, a match card's Not relevant.
+            CommandHandler("alerts", alerts.alerts_command),
+            CallbackQueryHandler(alerts.alerts_command, pattern=r"^al:list$"),
+            CallbackQueryHandler(alerts.alert_button, pattern=r"^al:(pa|pn|re|de|dy|ls)"),
+            CommandHandler("settings", preferences.settings_command),
+            CallbackQueryHandler(preferences.settings_command, pattern=r"^set:show$"),
+            CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"),
+            CallbackQueryHandler(matches.not_relevant, pattern=r"^mt:nr:"),
             CallbackQueryHandler(common.stale_button),
             ChatMemberHandler(common.chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
             # Outside any dialog: a location means "what is near here", a text may be the

@@ -114,6 +114,10 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
             [InlineKeyboardButton(_("👤 My profile"), callback_data="menu:profile")],
             [InlineKeyboardButton(_("🔎 Browse"), callback_data="br:new")],
             [
+                InlineKeyboardButton(_("🔔 Alerts"), callback_data="al:list"),
+                InlineKeyboardButton(_("⚙️ Settings"), callback_data="set:show"),
+            ],
+            [
                 InlineKeyboardButton(_("🌐 Language"), callback_data="menu:language"),
                 InlineKeyboardButton(_("❓ Help"), callback_data="menu:help"),
             ],
@@ -136,6 +140,8 @@ def help_text(t: Translator) -> str:
             _("/browse – browse offers and requests by kind, category and place"),
             _("/search – search by words, for example /search fire pump"),
             _("Send a location to see what is near you."),
+            _("/alerts – be told when a new listing fits what you look for"),
+            _("/settings – right away or in a daily or weekly digest, quiet hours, timezone"),
             _("/profile – see and edit your profile"),
             _("/language – choose your language"),
             _("/cancel – stop what you are doing"),

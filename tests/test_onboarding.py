@@ -91,6 +91,8 @@ async def test_commands_and_descriptions_are_published_per_language(server, bot)
             "post",
             "browse",
             "search",
+            "alerts",
+            "settings",
             "profile",
             "language",
             "help",

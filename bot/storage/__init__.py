@@ -7,14 +7,18 @@ what they are about, one module each; :class:`Storage` is all of them on one con
 
 from __future__ import annotations
 
+from bot.storage.alerts import Alert, AlertDraft, AlertQueries
 from bot.storage.base import Database, fold, now_seconds
 from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
+from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
 from bot.storage.outbox import Enqueued, Notification, OutboxQueries
 from bot.storage.ptb import PersistenceQueries
 
 __all__ = [
     "ROLES",
+    "Alert",
+    "AlertDraft",
     "Database",
     "Enqueued",
     "Listing",
@@ -30,5 +34,12 @@ __all__ = [
 ]
 
 
-class Storage(MemberQueries, ListingQueries, OutboxQueries, PersistenceQueries):
+class Storage(
+    MemberQueries,
+    ListingQueries,
+    OutboxQueries,
+    PersistenceQueries,
+    MatchingQueries,
+    AlertQueries,
+):
     """The bot's database: open with ``await Storage.open(path)``, close with ``close()``."""

@@ -1,0 +1,111 @@
+"""Local time for notifications: a person's timezone, their quiet hours, their digest time.
+
+Pure functions over Unix seconds (no clock of their own, no I/O), so the scheduler and the tests
+decide what "now" is. Daylight saving time is zoneinfo's business: "09:00 local" is built as a
+wall-clock time in the zone and converted, never computed as a fixed UTC offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# The zone of each served country (bot/geo.COUNTRIES). Kosovo has no zone of its own in the
+# tz database; it keeps Belgrade's time.
+COUNTRY_ZONES: dict[str, str] = {
+    "AT": "Europe/Vienna", "BE": "Europe/Brussels", "BG": "Europe/Sofia",
+    "HR": "Europe/Zagreb", "CY": "Asia/Nicosia", "CZ": "Europe/Prague",
+    "DK": "Europe/Copenhagen", "EE": "Europe/Tallinn", "FI": "Europe/Helsinki",
+    "FR": "Europe/Paris", "DE": "Europe/Berlin", "GR": "Europe/Athens",
+    "HU": "Europe/Budapest", "IE": "Europe/Dublin", "IT": "Europe/Rome",
+    "LV": "Europe/Riga", "LT": "Europe/Vilnius", "LU": "Europe/Luxembourg",
+    "MT": "Europe/Malta", "NL": "Europe/Amsterdam", "PL": "Europe/Warsaw",
+    "PT": "Europe/Lisbon", "RO": "Europe/Bucharest", "SK": "Europe/Bratislava",
+    "SI": "Europe/Ljubljana", "ES": "Europe/Madrid", "SE": "Europe/Stockholm",
+    "AL": "Europe/Tirane", "BA": "Europe/Sarajevo", "XK": "Europe/Belgrade",
+    "ME": "Europe/Podgorica", "MK": "Europe/Skopje", "RS": "Europe/Belgrade",
+    "UA": "Europe/Kyiv", "MD": "Europe/Chisinau", "NO": "Europe/Oslo",
+    "IS": "Atlantic/Reykjavik", "CH": "Europe/Zurich", "LI": "Europe/Vaduz",
+    "GB": "Europe/London",
+}  # fmt: skip
+DEFAULT_ZONE = "Europe/Brussels"
+# The zones a person may choose: their countries', plus the islands that differ from their
+# mainland (Azores, Canaries).
+ZONES: tuple[str, ...] = tuple(
+    sorted({*COUNTRY_ZONES.values(), "Atlantic/Azores", "Atlantic/Canary"})
+)
+
+DIGEST_HOUR = 9
+WEEKLY_DAY = 0  # Monday
+DEFAULT_QUIET = (22, 8)
+FREQUENCIES = ("instant", "daily", "weekly")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """When a person wants to be told (defaults for someone who never changed anything)."""
+
+    frequency: str = "instant"
+    timezone: str = DEFAULT_ZONE
+    quiet_start: int | None = DEFAULT_QUIET[0]
+    quiet_end: int | None = DEFAULT_QUIET[1]
+    timezone_chosen: bool = False
+
+
+def zone_of(country: str | None, chosen: str | None = None) -> str:
+    """The person's zone: the one they chose, else their country's, else Brussels'."""
+    if chosen in ZONES:
+        return chosen  # type: ignore[return-value]
+    return COUNTRY_ZONES.get((country or "").upper(), DEFAULT_ZONE)
+
+
+def local(now: int, zone: str) -> datetime:
+    return datetime.fromtimestamp(now, ZoneInfo(zone))
+
+
+def _at(day: datetime, hour: int) -> int:
+    """``hour``:00 on ``day``'s date in ``day``'s zone, as Unix seconds."""
+    wall = datetime.combine(day.date(), time(hour), tzinfo=day.tzinfo)
+    return int(wall.timestamp())
+
+
+def in_quiet_hours(hour: int, start: int | None, end: int | None) -> bool:
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= hour < end
+    return hour >= start or hour < end  # across midnight, e.g. 22 → 8
+
+
+def after_quiet_hours(now: int, prefs: Preferences) -> int:
+    """``now``, or the end of the quiet hours if ``now`` falls in them."""
+    today = local(now, prefs.timezone)
+    if not in_quiet_hours(today.hour, prefs.quiet_start, prefs.quiet_end):
+        return now
+    assert prefs.quiet_end is not None
+    end = _at(today, prefs.quiet_end)
+    if end <= now:  # the quiet hours end tomorrow morning
+        end = _at(today + timedelta(days=1), prefs.quiet_end)
+    return end
+
+
+def next_digest(now: int, prefs: Preferences, frequency: str | None = None) -> int:
+    """When the next digest of ``frequency`` (default: the person's) is due: the next 09:00
+    local (daily) or the next Monday 09:00 (weekly); for 'instant', now (out of quiet hours).
+    Never earlier than ``now``; quiet hours that cover 09:00 push it to their end."""
+    frequency = frequency or prefs.frequency
+    if frequency == "instant":
+        return after_quiet_hours(now, prefs)
+    today = local(now, prefs.timezone)
+    day = today
+    while True:
+        due = _at(day, DIGEST_HOUR)
+        if due > now and (frequency == "daily" or day.weekday() == WEEKLY_DAY):
+            return after_quiet_hours(due, prefs)
+        day = day + timedelta(days=1)
+
+
+def zone_city(zone: str) -> str:
+    """'Europe/Paris' → 'Paris' (for a button)."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ")

@@ -1,0 +1,216 @@
+"""Matching, pure and fast: whether two listings meet, how well they match and why, and
+whether a listing satisfies a saved search. No Telegram, no I/O: storage hands over
+:class:`~bot.storage.matching.Features` and bm25 figures, this module scores them.
+
+A match needs the opposite kind, the same category, different owners (and municipalities), and
+the reach rule: listing A *covers* B when B lies in A's reach area (Europe: always; country:
+same country; region: same country and region; municipality: same place); two listings meet
+when either covers the other. Above that floor, points add up:
+
+- the category (language-neutral keys, so a Bulgarian request meets a French offer);
+- each shared tag, up to three;
+- nearness: the same place, region or country, or the distance when both have coordinates
+  (whichever says more);
+- similar words, within one language only (bm25 of the new listing's distinctive words over
+  the candidates: see :meth:`bot.storage.matching.MatchingQueries.text_scores`).
+
+A pair is a match from :data:`THRESHOLD` points: the category alone (3) is not enough, the
+category and anything else is. The reasons are short keys (``tags:2``, ``km:12``) stored with
+the match and translated when shown, in the reader's language at that moment.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+
+from bot.geo import distance_km
+from bot.i18n import Translator
+from bot.storage import Alert, fold
+from bot.storage.matching import Features, FoundMatch
+
+CATEGORY_POINTS = 3.0
+TAG_POINTS = 1.5
+MAX_TAGS_COUNTED = 3
+PLACE_POINTS, REGION_POINTS, COUNTRY_POINTS = 2.0, 1.5, 1.0
+# (within km, points): the first that applies.
+DISTANCE_POINTS = ((10.0, 2.0), (50.0, 1.5), (150.0, 0.75))
+TEXT_MAX_POINTS = 2.5
+# bm25 is negative, larger in magnitude for more (and rarer) shared words; a third of the
+# points comes from one rare word in common, most of them from several.
+TEXT_SCALE = 6.0
+WORDS_SHOWN_FROM = 1.0  # "similar words" is said from this many text points
+THRESHOLD = 4.0
+BEST = 10
+
+
+def _same_place(a: Features, b: Features) -> bool:
+    return a.country == b.country and bool(a.place) and fold(a.place) == fold(b.place)
+
+
+def _same_region(a: Features, b: Features) -> bool:
+    # A typed place has no region: then only the same place counts as the same region.
+    if a.country != b.country:
+        return False
+    if a.region and b.region:
+        return a.region == b.region
+    return _same_place(a, b)
+
+
+def covers(a: Features, b: Features) -> bool:
+    """True when ``b`` lies in the area ``a`` reaches."""
+    if a.reach == "europe":
+        return True
+    if a.reach == "country":
+        return a.country == b.country
+    if a.reach == "region":
+        return _same_region(a, b)
+    return _same_region(a, b) and _same_place(a, b)
+
+
+def meets(a: Features, b: Features) -> bool:
+    """The reach rule: either listing reaches where the other is."""
+    return covers(a, b) or covers(b, a)
+
+
+def may_match(a: Features, b: Features) -> bool:
+    """Everything a match needs before points: opposite kinds, the same category, not the
+    same people, and the reach rule."""
+    if a.kind == b.kind or a.category != b.category or a.id == b.id:
+        return False
+    if a.owner_id == b.owner_id:
+        return False
+    if a.municipality_id is not None and a.municipality_id == b.municipality_id:
+        return False  # colleagues of one municipality do not need the bot to meet
+    return meets(a, b)
+
+
+def text_points(bm25: float | None) -> float:
+    if bm25 is None:
+        return 0.0
+    return TEXT_MAX_POINTS * (1.0 - math.exp(min(0.0, bm25) / TEXT_SCALE))
+
+
+def score(a: Features, b: Features, bm25: float | None = None) -> tuple[float, tuple[str, ...]]:
+    """Points and reasons for a pair that :func:`may_match` (the new listing first)."""
+    points = CATEGORY_POINTS
+    reasons = ["category"]
+    shared = len(a.tags & b.tags)
+    if shared:
+        points += TAG_POINTS * min(shared, MAX_TAGS_COUNTED)
+        reasons.append(f"tags:{shared}")
+    near, why = 0.0, ""
+    if _same_place(a, b):
+        near, why = PLACE_POINTS, "place"
+    elif _same_region(a, b):
+        near, why = REGION_POINTS, "region"
+    elif a.country == b.country:
+        near, why = COUNTRY_POINTS, "country"
+    if None not in (a.latitude, a.longitude, b.latitude, b.longitude):
+        km = distance_km(a.latitude, a.longitude, b.latitude, b.longitude)  # type: ignore[arg-type]
+        for within, worth in DISTANCE_POINTS:
+            if km <= within:
+                if worth > near:
+                    near = worth
+                break
+        if km <= DISTANCE_POINTS[-1][0] and why != "place":
+            why = (why + " " if why else "") + f"km:{round(km)}"
+    points += near
+    if why:
+        reasons.extend(why.split())
+    if a.language == b.language:
+        words = text_points(bm25)
+        points += words
+        if words >= WORDS_SHOWN_FROM:
+            reasons.append("words")
+    return points, tuple(reasons)
+
+
+def best_matches(
+    subject: Features,
+    candidates: Iterable[Features],
+    bm25: Mapping[int, float] | None = None,
+    *,
+    limit: int = BEST,
+) -> list[FoundMatch]:
+    """The best ``limit`` candidates matching ``subject`` from :data:`THRESHOLD` points,
+    best first (newer first among equals)."""
+    bm25 = bm25 or {}
+    found: list[tuple[float, int, FoundMatch]] = []
+    for other in candidates:
+        if not may_match(subject, other):
+            continue
+        points, reasons = score(subject, other, bm25.get(other.id))
+        if points >= THRESHOLD:
+            match = FoundMatch(subject.id, other.id, points, reasons)
+            found.append((points, other.published_at, match))
+    found.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    return [match for _points, _published, match in found[:limit]]
+
+
+def describe(t: Translator, reasons: Iterable[str]) -> str:
+    """'same category · 2 shared tags · same region · 12 km away', in the reader's language."""
+    _ = t.gettext
+    parts = []
+    for reason in reasons:
+        key, _sep, value = reason.partition(":")
+        if key == "category":
+            parts.append(_("same category"))
+        elif key == "tags" and value.isdigit():
+            count = int(value)
+            parts.append(
+                t.ngettext("{count} shared tag", "{count} shared tags", count).format(
+                    count=t.number(count)
+                )
+            )
+        elif key == "place":
+            parts.append(_("same place"))
+        elif key == "region":
+            parts.append(_("same region"))
+        elif key == "country":
+            parts.append(_("same country"))
+        elif key == "km" and value.isdigit():
+            parts.append(_("{distance} km away").format(distance=t.number(int(value))))
+        elif key == "words":
+            parts.append(_("similar words"))
+    return " · ".join(parts)
+
+
+# --- saved searches --------------------------------------------------------------------------
+
+
+def words_of(text: str) -> set[str]:
+    """The folded words of a text, as alerts compare them."""
+    return {token for token in re.split(r"[\W_]+", fold(text)) if token}
+
+
+def alert_matches(alert: Alert, listing: Features, words: set[str]) -> bool:
+    """Does a new listing satisfy a saved search? ``words``: the listing's folded words.
+    Each keyword must begin a word of the listing ("pomp" finds "pompes")."""
+    if alert.paused or alert.user_id == listing.owner_id:
+        return False
+    if alert.kind is not None and alert.kind != listing.kind:
+        return False
+    if alert.categories and listing.category not in alert.categories:
+        return False
+    if alert.tags and not listing.tags & set(alert.tags):
+        return False
+    if not _in_alert_area(alert, listing):
+        return False
+    return all(any(word.startswith(key) for word in words) for key in words_of(alert.keywords))
+
+
+def _in_alert_area(alert: Alert, listing: Features) -> bool:
+    if alert.area == "europe":
+        return True
+    if alert.area == "country":
+        return listing.country == alert.country
+    if alert.area == "region":
+        return listing.country == alert.country and listing.region == alert.region
+    if None in (alert.latitude, alert.longitude, alert.radius_km):
+        return False
+    if listing.latitude is None or listing.longitude is None:
+        return False
+    km = distance_km(alert.latitude, alert.longitude, listing.latitude, listing.longitude)  # type: ignore[arg-type]
+    return km <= alert.radius_km  # type: ignore[operator]

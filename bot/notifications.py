@@ -1,0 +1,266 @@
+"""How the notifications of matching are shown: a match, an alert hit, a digest, an expiry
+reminder. Each is an outbox renderer (:func:`bot.outbox.renderer`), run when the row is sent,
+in the recipient's language of that moment; it answers None when the news is stale (a listing
+closed or renewed, a match marked not relevant, an alert paused), and the row is dropped.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import cards, matching
+from bot.i18n import N_, Translator
+from bot.outbox import Rendered, renderer
+from bot.storage import Alert, Listing, Storage
+from bot.storage.outbox import Notification
+from bot.views import place_line, rows
+
+DIGEST_ITEMS = 15
+DESCRIPTION_SHOWN = 280
+AREA_LABELS = {
+    "region": N_("in my region"),
+    "country": N_("in my country"),
+    "europe": N_("anywhere in Europe"),
+}
+ALERT_KINDS = {
+    "offer": N_("🟢 Offers"),
+    "request": N_("🔴 Requests"),
+    None: N_("🟢🔴 Offers and requests"),
+}
+
+
+def fit(before: str, description: str, after: str, limit: int) -> str:
+    """``before`` + the description (shortened to what room is left) + ``after``, at most
+    ``limit`` visible characters (Telegram's count)."""
+    room = limit - cards.visible_length(before + after)
+    shown = cards.shorten(description, max(1, min(room, DESCRIPTION_SHOWN)))
+    return before + html.escape(shown) + after
+
+
+def compact_card(t: Translator, listing: Listing, header: str, footer: str, limit: int) -> str:
+    """A listing in a few lines under ``header``, with ``footer`` under it."""
+    _ = t.gettext
+    before = "\n".join(
+        [
+            header,
+            "",
+            f"{cards.KIND_MARKS[listing.kind]} <b>{_(cards.KIND_LABELS[listing.kind])}</b> · "
+            f"{cards.category_label(t, listing.category)}",
+            f"<b>{html.escape(listing.title)}</b>",
+            "",
+        ]
+    )
+    tail = [""]
+    if listing.tags:
+        tail.append("🏷 " + cards.tag_labels(t, listing.tags))
+    tail.append(
+        f"📍 {place_line(t, listing.place, listing.region, listing.country)} · "
+        f"{_(cards.REACH_LABELS[listing.reach])}"
+    )
+    tail.append(
+        cards.author_line(t, listing)
+        + " · "
+        + _("🗣 {language}").format(language=t.language_name(listing.language))
+    )
+    if footer:
+        tail += ["", footer]
+    return fit(before, listing.description, "\n".join(tail), limit)
+
+
+def alert_summary(t: Translator, alert: Alert) -> str:
+    """'🔴 Requests · 🚒 Equipment and machinery · in my country · “pump”' (escaped)."""
+    _ = t.gettext
+    parts = [_(ALERT_KINDS[alert.kind])]
+    if alert.categories:
+        parts.append(", ".join(cards.category_label(t, key) for key in alert.categories))
+    if alert.tags:
+        parts.append("🏷 " + cards.tag_labels(t, alert.tags))
+    if alert.area == "radius" and alert.radius_km:
+        parts.append(_("within {radius} km").format(radius=t.number(round(alert.radius_km))))
+    elif alert.area in AREA_LABELS:
+        parts.append(_(AREA_LABELS[alert.area]))
+    if alert.keywords:
+        parts.append(f"“{html.escape(alert.keywords)}”")
+    return " · ".join(parts)
+
+
+def interest_label(t: Translator, listing: Listing) -> str:
+    _ = t.gettext
+    return _("🙋 I can help") if listing.kind == "request" else _("🙋 I'm interested")
+
+
+def _limit(listing: Listing) -> int:
+    return cards.CAPTION_LIMIT if listing.photo_file_id else cards.TEXT_LIMIT
+
+
+async def _open_listing(storage: Storage, listing_id: object, now: int) -> Listing | None:
+    if not isinstance(listing_id, int):
+        return None
+    listing = await storage.get_listing(listing_id)
+    return listing if listing is not None and listing.state(now) == "open" else None
+
+
+@renderer("match")
+async def render_match(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """``{"listing": <the recipient's>, "other": <the match>}``: one card, its reasons, and
+    Open / I can help / Not relevant."""
+    _ = t.gettext
+    mine = await _open_listing(storage, notification.payload.get("listing"), now)
+    other = await _open_listing(storage, notification.payload.get("other"), now)
+    if mine is None or other is None:
+        return None
+    match = await storage.match_between(mine.id, other.id)
+    if match is None or await storage.dismissed(match.id, notification.user_id):
+        return None
+    title = html.escape(cards.shorten(mine.title, 80))
+    if mine.kind == "request":
+        header = _("🤝 <b>A match for your request “{title}”</b>").format(title=title)
+    else:
+        header = _("🤝 <b>A match for your offer “{title}”</b>").format(title=title)
+    footer = "💡 " + matching.describe(t, match.reasons)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("📄 Open"), callback_data=f"lo:{other.id}"),
+                InlineKeyboardButton(interest_label(t, other), callback_data=f"ct:ask:{other.id}"),
+            ],
+            [InlineKeyboardButton(_("🚫 Not relevant"), callback_data=f"mt:nr:{match.id}")],
+        ]
+    )
+    text = compact_card(t, other, header, footer, _limit(other))
+    return Rendered(text, keyboard, other.photo_file_id)
+
+
+@renderer("alert")
+async def render_alert(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """``{"alert": <id>, "listing": <id>}``: a new listing for a saved search."""
+    _ = t.gettext
+    alert_id = notification.payload.get("alert")
+    alert = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
+    if alert is None or alert.paused or alert.user_id != notification.user_id:
+        return None
+    listing = await _open_listing(storage, notification.payload.get("listing"), now)
+    if listing is None:
+        return None
+    header = _("🔔 <b>New for your alert</b>: {alert}").format(alert=alert_summary(t, alert))
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("📄 Open"), callback_data=f"lo:{listing.id}"),
+                InlineKeyboardButton(
+                    interest_label(t, listing), callback_data=f"ct:ask:{listing.id}"
+                ),
+            ],
+            [InlineKeyboardButton(_("⏸ Pause this alert"), callback_data=f"al:pn:{alert.id}")],
+        ]
+    )
+    text = compact_card(t, listing, header, "", _limit(listing))
+    return Rendered(text, keyboard, listing.photo_file_id)
+
+
+async def _digest_line(
+    storage: Storage, t: Translator, user_id: int, item_kind: str, payload: dict, now: int
+) -> tuple[Listing, str] | None:
+    """The listing a digest item is about, and what to say under its line."""
+    _ = t.gettext
+    if item_kind == "match":
+        mine = await _open_listing(storage, payload.get("listing"), now)
+        other = await _open_listing(storage, payload.get("other"), now)
+        if mine is None or other is None:
+            return None
+        match = await storage.match_between(mine.id, other.id)
+        if match is None or await storage.dismissed(match.id, user_id):
+            return None
+        why = _("🤝 for your “{title}”").format(title=html.escape(cards.shorten(mine.title, 40)))
+        return other, f"{why} · {matching.describe(t, match.reasons)}"
+    if item_kind == "alert":
+        alert_id = payload.get("alert")
+        alert = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
+        listing = await _open_listing(storage, payload.get("listing"), now)
+        if alert is None or alert.user_id != user_id or listing is None:
+            return None
+        return listing, "🔔 " + alert_summary(t, alert)
+    return None
+
+
+@renderer("digest")
+async def render_digest(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """One message for the person's waiting matches and alert hits (at most
+    :data:`DIGEST_ITEMS`, within Telegram's 4096 characters), with a button to open each."""
+    _ = t.gettext
+    items, left = await storage.claim_digest(
+        notification.user_id, notification.id, now, DIGEST_ITEMS
+    )
+    entries: list[tuple[Listing, str]] = []
+    seen: set[int] = set()
+    for item in items:
+        entry = await _digest_line(storage, t, notification.user_id, item.kind, item.payload, now)
+        if entry is not None and entry[0].id not in seen:
+            seen.add(entry[0].id)
+            entries.append(entry)
+    if not entries:
+        return None
+    lines = [
+        cards.result_line(t, listing, number, now) + "\n    " + note
+        for number, (listing, note) in enumerate(entries, start=1)
+    ]
+    while True:
+        count = len(lines)
+        head = t.ngettext(
+            "📬 <b>Your digest</b>: {count} new listing for you",
+            "📬 <b>Your digest</b>: {count} new listings for you",
+            count,
+        ).format(count=t.number(count))
+        tail = ""
+        if left:
+            tail = "\n\n" + t.ngettext(
+                "…and {count} more in your next digest.",
+                "…and {count} more in your next digest.",
+                left,
+            ).format(count=t.number(left))
+        text = head + "\n\n" + "\n\n".join(lines) + tail + "\n\n" + _("Tap a number to open it.")
+        if cards.visible_length(text) <= cards.TEXT_LIMIT or count == 1:
+            break
+        lines.pop()  # the last entries come again with the next digest's count
+        left += 1
+    buttons = [
+        InlineKeyboardButton(str(number), callback_data=f"lo:{listing.id}")
+        for number, (listing, _note) in enumerate(entries[: len(lines)], start=1)
+    ]
+    return Rendered(text, InlineKeyboardMarkup(rows(buttons, 5)))
+
+
+@renderer("reminder")
+async def render_reminder(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """``{"listing": <id>, "expires_at": <when>}``: the listing closes soon; Renew or Close.
+    Dropped if it was renewed (another date), closed, or already expired."""
+    _ = t.gettext
+    listing = await _open_listing(storage, notification.payload.get("listing"), now)
+    if listing is None or listing.expires_at != notification.payload.get("expires_at"):
+        return None
+    date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))
+    text = _(
+        "⏳ Your listing <b>{title}</b> closes on {date}. Keep it open for longer, or close it "
+        "if it is no longer needed?"
+    ).format(title=html.escape(listing.title), date=date)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("🔁 Renew"), callback_data=f"ls:renew:{listing.id}"),
+                InlineKeyboardButton(_("✖️ Close"), callback_data=f"ls:close:{listing.id}"),
+            ],
+            [InlineKeyboardButton(_("📄 Open"), callback_data=f"lo:{listing.id}")],
+        ]
+    )
+    return Rendered(text, keyboard)

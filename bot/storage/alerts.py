@@ -1,0 +1,225 @@
+"""Saved searches (alerts) and each person's notification settings.
+
+Who may change an alert is checked here, on every change: only the person who saved it. A
+forged button names an alert; the query checks the person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.localtime import Preferences, zone_of
+from bot.storage.base import Database
+
+AREAS = ("region", "country", "europe", "radius")
+MAX_ALERTS = 20
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A saved search. Empty tuples and strings mean "any"."""
+
+    id: int
+    user_id: int
+    kind: str | None
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    area: str
+    country: str | None
+    region: str | None
+    latitude: float | None
+    longitude: float | None
+    radius_km: float | None
+    keywords: str
+    frequency: str
+    paused: bool
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    """What the alert dialog hands over to save."""
+
+    kind: str | None
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    area: str
+    country: str | None = None
+    region: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_km: float | None = None
+    keywords: str = ""
+    frequency: str = "instant"
+
+
+_ALERT = """
+SELECT id, user_id, kind, categories, tags, area, country, region, latitude, longitude,
+       radius_km, keywords, frequency, paused FROM alerts
+"""
+
+
+def _alert(row: Sequence[Any]) -> Alert:
+    values = list(row)
+    values[3] = tuple(values[3].split())
+    values[4] = tuple(values[4].split())
+    values[13] = bool(values[13])
+    return Alert(*values)
+
+
+class AlertQueries(Database):
+    # --- alerts ----------------------------------------------------------------------------
+
+    async def alerts_of(self, user_id: int) -> list[Alert]:
+        rows = await self._fetchall(_ALERT + "WHERE user_id = ? ORDER BY id", (user_id,))
+        return [_alert(row) for row in rows]
+
+    async def get_alert(self, alert_id: int) -> Alert | None:
+        row = await self._fetchone(_ALERT + "WHERE id = ?", (alert_id,))
+        return _alert(row) if row else None
+
+    async def own_alert(self, alert_id: int, user_id: int) -> Alert | None:
+        row = await self._fetchone(_ALERT + "WHERE id = ? AND user_id = ?", (alert_id, user_id))
+        return _alert(row) if row else None
+
+    async def save_alert(
+        self, user_id: int, draft: AlertDraft, *, now: int, alert_id: int | None = None
+    ) -> Alert | None:
+        """Create an alert, or replace an existing one of this person's (``alert_id``).
+        None when the alert is not theirs (any more) or they have too many."""
+        values = {
+            "user": user_id,
+            "kind": draft.kind,
+            "categories": " ".join(sorted(set(draft.categories))),
+            "tags": " ".join(sorted(set(draft.tags))),
+            "area": draft.area,
+            "country": draft.country,
+            "region": draft.region,
+            "latitude": draft.latitude,
+            "longitude": draft.longitude,
+            "radius": draft.radius_km,
+            "keywords": draft.keywords,
+            "frequency": draft.frequency,
+            "now": now,
+            "id": alert_id,
+        }
+        async with self.transaction() as db:
+            if alert_id is None:
+                async with db.execute(
+                    f"""INSERT INTO alerts (user_id, kind, categories, tags, area, country,
+                            region, latitude, longitude, radius_km, keywords, frequency,
+                            created_at, updated_at)
+                        SELECT :user, :kind, :categories, :tags, :area, :country, :region,
+                               :latitude, :longitude, :radius, :keywords, :frequency, :now, :now
+                        WHERE (SELECT count(*) FROM alerts WHERE user_id = :user) < {MAX_ALERTS}
+                        RETURNING id""",
+                    values,
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is None:
+                    return None
+                alert_id = row[0]
+            else:
+                cursor = await db.execute(
+                    """UPDATE alerts SET kind = :kind, categories = :categories, tags = :tags,
+                           area = :area, country = :country, region = :region,
+                           latitude = :latitude, longitude = :longitude, radius_km = :radius,
+                           keywords = :keywords, frequency = :frequency, updated_at = :now
+                       WHERE id = :id AND user_id = :user""",
+                    values,
+                )
+                if cursor.rowcount != 1:
+                    return None
+        return await self.get_alert(alert_id)
+
+    async def set_alert_paused(
+        self, alert_id: int, user_id: int, paused: bool, now: int
+    ) -> Alert | None:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE alerts SET paused = ?, updated_at = ? WHERE id = ? AND user_id = ?",
+                (int(paused), now, alert_id, user_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+        return await self.get_alert(alert_id)
+
+    async def delete_alert(self, alert_id: int, user_id: int) -> bool:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)
+            )
+            return cursor.rowcount == 1
+
+    async def alerts_for_listing(self, country: str, owner_id: int) -> list[Alert]:
+        """Active alerts a listing in ``country`` may satisfy (the area is narrowed down by
+        index; categories, tags, words and radius are checked by bot.matching)."""
+        rows = await self._fetchall(
+            _ALERT
+            + """WHERE paused = 0 AND user_id != :owner
+                   AND (area IN ('europe', 'radius')
+                        OR (area IN ('country', 'region') AND country = :country))
+                 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = alerts.user_id
+                                 AND u.blocked_at IS NOT NULL)""",
+            {"country": country, "owner": owner_id},
+        )
+        return [_alert(row) for row in rows]
+
+    # --- notification settings -------------------------------------------------------------
+
+    async def preferences(self, user_id: int) -> Preferences:
+        return (await self.preferences_of([user_id], blocked_too=True)).get(user_id, Preferences())
+
+    async def preferences_of(
+        self, user_ids: Iterable[int], *, blocked_too: bool = False
+    ) -> dict[int, Preferences]:
+        """Each person's notification preferences (the defaults where they set none);
+        people who blocked the bot are left out unless ``blocked_too``."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
+        blocked = "" if blocked_too else "AND u.blocked_at IS NULL"
+        rows = await self._fetchall(
+            f"""SELECT u.id, u.country, s.frequency, s.timezone, s.quiet_start, s.quiet_end,
+                       s.user_id IS NOT NULL
+                FROM users u LEFT JOIN notification_settings s ON s.user_id = u.id
+                WHERE u.id IN ({marks}) {blocked}""",
+            wanted,
+        )
+        return {row[0]: _preferences(row[1:]) for row in rows}
+
+    async def save_preferences(self, user_id: int, prefs: Preferences, now: int) -> None:
+        """Store all of a person's settings (the timezone only if they chose one)."""
+        async with self.transaction() as db:
+            await db.execute(
+                """INSERT INTO notification_settings
+                       (user_id, frequency, timezone, quiet_start, quiet_end, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET
+                       frequency = excluded.frequency, timezone = excluded.timezone,
+                       quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,
+                       updated_at = excluded.updated_at""",
+                (
+                    user_id,
+                    prefs.frequency,
+                    prefs.timezone if prefs.timezone_chosen else None,
+                    prefs.quiet_start,
+                    prefs.quiet_end,
+                    now,
+                ),
+            )
+
+
+def _preferences(row: Sequence[Any]) -> Preferences:
+    country, frequency, timezone, quiet_start, quiet_end, has_row = row
+    if not has_row:
+        return Preferences(timezone=zone_of(country))
+    return Preferences(
+        frequency=frequency,
+        timezone=zone_of(country, timezone),
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+        timezone_chosen=timezone is not None,
+    )

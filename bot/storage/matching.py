@@ -1,0 +1,454 @@
+"""Matching: the listings waiting for the matching pass, their candidates, the matches found,
+"not relevant" feedback, and the digest items waiting for a person's digest.
+
+Candidates come from a few bounded slices of open listings (see :meth:`match_candidates` and
+the indexes of migration 0004), so matching one listing reads a few hundred index entries
+whatever the size of the table. Scoring is done by :mod:`bot.matching`, in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.base import Database
+
+# At most this many candidates from each slice; the tag slices look at the newest WINDOW of
+# their area and keep the ones sharing a tag with the new listing.
+POOL = 40
+TAG_POOL = 30
+WINDOW = 400
+# Text similarity uses at most this many distinctive words of the new listing.
+QUERY_WORDS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What matching knows about a listing."""
+
+    id: int
+    owner_id: int
+    municipality_id: int | None
+    kind: str
+    category: str
+    tags: frozenset[str]
+    country: str
+    region: str
+    place: str
+    latitude: float | None
+    longitude: float | None
+    reach: str
+    language: str
+    published_at: int
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A listing the matching pass has to match: its features, state and folded text."""
+
+    features: Features
+    status: str
+    expires_at: int
+    text: str  # folded title and description
+
+    def is_open(self, now: int) -> bool:
+        return self.status == "open" and self.expires_at > now
+
+
+@dataclass(frozen=True)
+class FoundMatch:
+    """A match to store: the pair (any order), its score and reasons."""
+
+    listing: int
+    other: int
+    score: float
+    reasons: tuple[str, ...]
+
+    @property
+    def pair(self) -> tuple[int, int]:
+        return (min(self.listing, self.other), max(self.listing, self.other))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One thing to tell one person: now-ish (``digest_due`` None) or in a digest."""
+
+    user_id: int
+    kind: str  # 'match' or 'alert'
+    dedup_key: str
+    payload: dict[str, Any]
+    not_before: int
+    digest_due: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredMatch:
+    id: int
+    listing_a: int
+    listing_b: int
+    score: float
+    reasons: tuple[str, ...]
+
+    def other(self, listing_id: int) -> int:
+        return self.listing_b if listing_id == self.listing_a else self.listing_a
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+_FEATURES = """
+    l.id, l.owner_id, l.municipality_id, l.kind, l.category,
+    (SELECT group_concat(tag, ' ') FROM listing_tags t WHERE t.listing_id = l.id),
+    l.country, l.region, l.place, l.latitude, l.longitude, l.reach, l.language, l.published_at
+"""
+
+
+def _features(row: Sequence[Any]) -> Features:
+    return Features(
+        id=row[0],
+        owner_id=row[1],
+        municipality_id=row[2],
+        kind=row[3],
+        category=row[4],
+        tags=frozenset((row[5] or "").split()),
+        country=row[6],
+        region=row[7],
+        place=row[8],
+        latitude=row[9],
+        longitude=row[10],
+        reach=row[11],
+        language=row[12],
+        published_at=row[13],
+    )
+
+
+def distinctive_words(folded: str, limit: int = QUERY_WORDS) -> list[str]:
+    """The words of a folded text worth comparing: four letters or more (short words are
+    mostly articles and prepositions in every language), no numbers, each once, in order."""
+    seen: dict[str, None] = {}
+    for token in re.split(r"[\W_]+", folded):
+        if len(token) >= 4 and not token.isdigit():
+            seen.setdefault(token, None)
+            if len(seen) == limit:
+                break
+    return list(seen)
+
+
+OTHER_KIND = {"offer": "request", "request": "offer"}
+
+# The outbox row as OutboxQueries.enqueue writes it, but on the pass's own transaction (one
+# transaction per listing: matches, notifications and the listing's mark commit together).
+# Blocked people are skipped, and so is a key already waiting in someone's digest.
+_OUTBOX_INSERT = """
+INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before, created_at)
+SELECT :user, :kind, :key, :payload, :priority, :not_before, :now
+WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = :user AND blocked_at IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM digest_items WHERE dedup_key = :key)
+ON CONFLICT (dedup_key) DO NOTHING
+"""
+_DIGEST_INSERT = """
+INSERT INTO digest_items (user_id, dedup_key, kind, payload, due_at, created_at)
+SELECT :user, :key, :kind, :payload, :due, :now
+WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = :user AND blocked_at IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM outbox WHERE dedup_key = :key)
+ON CONFLICT (dedup_key) DO NOTHING
+"""
+PERSONAL, DIGEST = 0, 1  # outbox priorities (bot/storage/outbox.py)
+
+
+class MatchingQueries(Database):
+    # --- the pass's work list ----------------------------------------------------------------
+
+    async def unmatched_listings(self, limit: int = 100) -> list[Subject]:
+        """Listings not matched yet (new, or edited since), oldest first."""
+        rows = await self._fetchall(
+            f"""SELECT {_FEATURES}, l.status, l.expires_at,
+                       COALESCE(x.title, '') || ' ' || COALESCE(x.description, '')
+                FROM listings l LEFT JOIN listings_text x ON x.rowid = l.id
+                WHERE l.matched_at IS NULL ORDER BY l.id LIMIT ?""",
+            (limit,),
+        )
+        return [Subject(_features(row), row[14], row[15], row[16]) for row in rows]
+
+    async def has_unmatched(self) -> bool:
+        return await self._fetchone("SELECT 1 FROM listings WHERE matched_at IS NULL") is not None
+
+    # --- candidates --------------------------------------------------------------------------
+
+    async def match_candidates(self, subject: Features, now: int) -> list[Features]:
+        """Open listings of the other kind and the same category that may meet ``subject``:
+        the union of bounded slices, newest first in each (the reach rule itself is checked
+        by bot.matching; the slices only leave out what can never meet)."""
+        params: dict[str, Any] = {
+            "other": OTHER_KIND[subject.kind],
+            "category": subject.category,
+            "country": subject.country,
+            "region": subject.region,
+            "now": now,
+            "pool": POOL,
+            "tag_pool": TAG_POOL,
+            "window": WINDOW,
+        }
+        same = "kind = :other AND category = :category AND status = 'open' AND expires_at > :now"
+        newest = "ORDER BY published_at DESC"
+        # In the same country but another region, only a listing reaching the whole country
+        # (or Europe) meets one that does not.
+        if subject.reach in ("country", "europe"):
+            in_country = f"{same} AND country = :country"
+        else:
+            in_country = f"{same} AND country = :country AND reach IN ('country', 'europe')"
+        slices = [
+            f"SELECT id FROM listings WHERE {same} AND country = :country AND region = :region "
+            f"{newest} LIMIT :pool",
+            f"SELECT id FROM listings WHERE {in_country} {newest} LIMIT :pool",
+            f"SELECT id FROM listings WHERE {same} AND reach = 'europe' {newest} LIMIT :pool",
+        ]
+        windows = [in_country, f"{same} AND reach = 'europe'"]
+        if subject.reach == "europe":
+            slices.append(f"SELECT id FROM listings WHERE {same} {newest} LIMIT :pool")
+            windows.append(same)
+        if subject.tags:
+            tags = sorted(subject.tags)
+            params.update({f"tag{i}": tag for i, tag in enumerate(tags)})
+            shared = ", ".join(f":tag{i}" for i in range(len(tags)))
+            for where in windows:
+                slices.append(
+                    f"SELECT id FROM (SELECT id FROM listings WHERE {where} {newest} "
+                    f"LIMIT :window) AS w WHERE EXISTS (SELECT 1 FROM listing_tags t "
+                    f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
+                )
+        union = " UNION ".join(f"SELECT id FROM ({part})" for part in slices)
+        rows = await self._fetchall(
+            f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id",
+            params,
+        )
+        return [_features(row) for row in rows]
+
+    async def text_scores(self, words: list[str], ids: Iterable[int]) -> dict[int, float]:
+        """bm25 of each listing among ``ids`` that contains any of ``words`` (lower = closer).
+
+        bm25 weighs a shared word by how rare it is in all listings, so "pump" shared counts
+        for more than "good"; restricting the query to the candidates' rowids keeps it to a
+        few index seeks instead of every listing containing a common word.
+        """
+        wanted = list(ids)
+        if not words or not wanted:
+            return {}
+        query = " OR ".join(f'"{word}"' for word in words)
+        marks = ", ".join("?" * len(wanted))
+        rows = await self._fetchall(
+            f"SELECT rowid, bm25(listings_text) FROM listings_text "
+            f"WHERE listings_text MATCH ? AND rowid IN ({marks})",
+            (query, *wanted),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    # --- storing a listing's matches --------------------------------------------------------
+
+    async def save_matches(
+        self, listing_id: int, found: list[FoundMatch], deliveries: list[Delivery], now: int
+    ) -> bool:
+        """Store a listing's matches and queue what to tell whom, and mark the listing
+        matched, all in one transaction. False (and nothing written) if it was matched
+        meanwhile."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL",
+                (now, listing_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.executemany(
+                """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (listing_a, listing_b) DO NOTHING""",
+                [(*m.pair, round(m.score, 3), " ".join(m.reasons), now) for m in found],
+            )
+            await _queue(db, deliveries, now)
+        return True
+
+    async def mark_matched(self, listing_id: int, now: int) -> None:
+        """A listing that is not open any more: nothing to match."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL",
+                (now, listing_id),
+            )
+
+    # --- reading matches, feedback -------------------------------------------------------------
+
+    async def match_between(self, listing: int, other: int) -> StoredMatch | None:
+        row = await self._fetchone(
+            "SELECT id, listing_a, listing_b, score, reasons FROM matches "
+            "WHERE listing_a = ? AND listing_b = ?",
+            (min(listing, other), max(listing, other)),
+        )
+        return _stored(row) if row else None
+
+    async def get_match(self, match_id: int) -> StoredMatch | None:
+        row = await self._fetchone(
+            "SELECT id, listing_a, listing_b, score, reasons FROM matches WHERE id = ?",
+            (match_id,),
+        )
+        return _stored(row) if row else None
+
+    async def matches_of(self, listing_id: int) -> list[StoredMatch]:
+        rows = await self._fetchall(
+            "SELECT id, listing_a, listing_b, score, reasons FROM matches "
+            "WHERE listing_a = ?1 OR listing_b = ?1 ORDER BY score DESC, id",
+            (listing_id,),
+        )
+        return [_stored(row) for row in rows]
+
+    async def dismissed(self, match_id: int, user_id: int) -> bool:
+        row = await self._fetchone(
+            "SELECT 1 FROM match_feedback WHERE match_id = ? AND user_id = ?", (match_id, user_id)
+        )
+        return row is not None
+
+    async def dismiss_match(self, match_id: int, user_id: int, now: int) -> bool:
+        """ "Not relevant": this person is never told about this pair again. Only someone the
+        pair concerns (an owner of either listing, or an official of its municipality) may
+        say so; False for anyone else or an unknown match."""
+        async with self.transaction() as db:
+            async with db.execute(
+                """SELECT m.listing_a, m.listing_b FROM matches m
+                   JOIN listings l ON l.id IN (m.listing_a, m.listing_b)
+                   LEFT JOIN users u ON u.id = :user
+                   WHERE m.id = :match AND (l.owner_id = :user OR
+                         (l.municipality_id IS NOT NULL AND l.municipality_id = u.municipality_id))
+                   LIMIT 1""",
+                {"match": match_id, "user": user_id},
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return False
+            await db.execute(
+                "INSERT INTO match_feedback (user_id, match_id, at) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (user_id, match_id, now),
+            )
+            # Whatever about this pair still waits for them (a digest item) goes too.
+            key = f"match:{user_id}:{row[0]}:{row[1]}"
+            await db.execute(
+                "DELETE FROM digest_items WHERE dedup_key = ? AND digest_id IS NULL", (key,)
+            )
+            await db.execute(
+                "UPDATE outbox SET state = 'cancelled', error = 'not relevant' "
+                "WHERE dedup_key = ? AND state = 'pending'",
+                (key,),
+            )
+        return True
+
+    # --- digests ---------------------------------------------------------------------------
+
+    async def claim_digest(
+        self, user_id: int, digest_id: int, now: int, limit: int
+    ) -> tuple[list[DigestItem], int]:
+        """The items a digest shows: those it took before (a retried digest), then the
+        person's waiting items that are due, up to ``limit``. Returns them and how many due
+        items are left for the next digest."""
+        async with self.transaction() as db:
+            await db.execute(
+                """UPDATE digest_items SET digest_id = :digest
+                   WHERE id IN (SELECT id FROM digest_items
+                                WHERE user_id = :user AND digest_id IS NULL AND due_at <= :now
+                                ORDER BY id
+                                LIMIT max(0, :limit - (SELECT count(*) FROM digest_items
+                                                       WHERE digest_id = :digest)))""",
+                {"digest": digest_id, "user": user_id, "now": now, "limit": limit},
+            )
+            async with db.execute(
+                "SELECT kind, payload FROM digest_items WHERE digest_id = ? ORDER BY id",
+                (digest_id,),
+            ) as cursor:
+                items = [DigestItem(row[0], json.loads(row[1])) for row in await cursor.fetchall()]
+            async with db.execute(
+                "SELECT count(*) FROM digest_items "
+                "WHERE user_id = ? AND digest_id IS NULL AND due_at <= ?",
+                (user_id, now),
+            ) as cursor:
+                (left,) = await cursor.fetchone()  # type: ignore[misc]
+        return items, int(left)
+
+    async def waiting_digests(self, now: int) -> list[tuple[int, int]]:
+        """People with digest items but no digest on its way: (user, earliest due)."""
+        rows = await self._fetchall(
+            """SELECT d.user_id, min(d.due_at) FROM digest_items d
+               WHERE d.digest_id IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.user_id = d.user_id
+                                 AND o.kind = 'digest' AND o.state IN ('pending', 'sending'))
+                 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = d.user_id
+                                 AND u.blocked_at IS NOT NULL)
+               GROUP BY d.user_id"""
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def reschedule_digests(self, user_id: int, due: int) -> None:
+        """The person changed when they want digests: what waits is now due at ``due``."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE digest_items SET due_at = ? WHERE user_id = ? AND digest_id IS NULL",
+                (due, user_id),
+            )
+            await db.execute(
+                "UPDATE outbox SET not_before = ? "
+                "WHERE user_id = ? AND kind = 'digest' AND state = 'pending'",
+                (due, user_id),
+            )
+
+    # --- expiry reminders ------------------------------------------------------------------
+
+    async def expiring_soon(self, now: int, within: int) -> list[tuple[int, int, int]]:
+        """Open listings expiring within ``within`` seconds whose owner was not reminded of
+        this expiry date yet: (listing, owner, expires_at)."""
+        rows = await self._fetchall(
+            """SELECT l.id, l.owner_id, l.expires_at FROM listings l
+               WHERE l.status = 'open' AND l.expires_at > ? AND l.expires_at <= ?
+                 AND NOT EXISTS (SELECT 1 FROM outbox o
+                                 WHERE o.dedup_key = 'reminder:' || l.id || ':' || l.expires_at)
+               ORDER BY l.expires_at LIMIT 500""",
+            (now, now + within),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int) -> None:
+    """Queue deliveries on an open transaction: instant ones in the outbox, the others as
+    digest items with their digest's outbox row (one per person and digest time)."""
+    for item in deliveries:
+        values = {
+            "user": item.user_id,
+            "kind": item.kind,
+            "key": item.dedup_key,
+            "payload": json.dumps(item.payload),
+            "now": now,
+        }
+        if item.digest_due is None:
+            await db.execute(
+                _OUTBOX_INSERT, {**values, "priority": PERSONAL, "not_before": item.not_before}
+            )
+            continue
+        await db.execute(_DIGEST_INSERT, {**values, "due": item.digest_due})
+        await db.execute(
+            _OUTBOX_INSERT,
+            {
+                **values,
+                "kind": "digest",
+                "key": f"digest:{item.user_id}:{item.digest_due}",
+                "payload": json.dumps({"due": item.digest_due}),
+                "priority": DIGEST,
+                "not_before": item.digest_due,
+            },
+        )
+
+
+def _stored(row: Sequence[Any]) -> StoredMatch:
+    return StoredMatch(row[0], row[1], row[2], row[3], tuple(row[4].split()))

@@ -30,11 +30,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot import outbox, scheduler
+from bot import broadcasting, outbox, scheduler
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
-from bot.dialogs import alerts, onboarding, posting, search
-from bot.handlers import browse, common, errors, listings, matches, my_listings, preferences
+from bot.dialogs import alerts, broadcast, onboarding, posting, search
+from bot.handlers import (
+    broadcasts,
+    browse,
+    common,
+    errors,
+    listings,
+    matches,
+    my_listings,
+    preferences,
+    stats,
+)
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
@@ -98,6 +108,7 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     )
     outbox.schedule(application, application.outbox)
     scheduler.schedule(application, storage)
+    broadcasting.schedule(application)
     add_handlers(application)
     return application
 
@@ -117,6 +128,12 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             onboarding.build(),
             posting.build(),
             alerts.build(),
+            # Admins: broadcasts (the composer, then the progress message's buttons) and figures.
+            broadcast.build(),
+            CommandHandler("broadcasts", broadcasts.broadcasts_command),
+            CallbackQueryHandler(broadcasts.control_button, pattern=r"^bc:"),
+            CommandHandler("stats", stats.stats_command),
+            CallbackQueryHandler(stats.stats_button, pattern=r"^st:"),
             CommandHandler("help", common.help_command),
             CommandHandler("language", common.language_command),
             CommandHandler("profile", common.profile_command),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from bot.storage.alerts import Alert, AlertDraft, AlertQueries
 from bot.storage.base import Database, fold, now_seconds
+from bot.storage.broadcasts import Broadcast, BroadcastQueries, Segment
+from bot.storage.figures import FigureQueries, Figures, Interactions, Series
 from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
@@ -19,8 +21,11 @@ __all__ = [
     "ROLES",
     "Alert",
     "AlertDraft",
+    "Broadcast",
     "Database",
     "Enqueued",
+    "Figures",
+    "Interactions",
     "Listing",
     "Member",
     "NewListing",
@@ -28,6 +33,8 @@ __all__ = [
     "PostingLimit",
     "Profile",
     "SearchQuery",
+    "Segment",
+    "Series",
     "Storage",
     "fold",
     "now_seconds",
@@ -39,6 +46,8 @@ class Storage(
     ListingQueries,
     OutboxQueries,
     PersistenceQueries,
+    BroadcastQueries,
+    FigureQueries,
     MatchingQueries,
     AlertQueries,
 ):

@@ -1,0 +1,325 @@
+"""Sending a confirmed broadcast: what recipients see, the job that moves broadcasts along, and
+the admin's live progress message and final report.
+
+The outbox does the delivery (paced, durable, never twice); this module feeds it. A JobQueue
+job (:func:`broadcast_job`, every second) derives everything from the database at each run, so
+a restart carries on where the last process stopped:
+
+- scheduled broadcasts whose time has come start;
+- a sending broadcast's recipients go into the outbox in chunks (resumed from the stored
+  cursor; the outbox's unique keys make a repeated chunk harmless);
+- the admin's progress message is edited at most every few seconds, only when its text
+  changed (Telegram refuses an edit to the same text), and a report is sent at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections import deque
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime, format_timedelta
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, ContextTypes, Job
+
+from bot.i18n import Translator, translator
+from bot.outbox import Rendered, renderer
+from bot.storage import Broadcast, Notification, Storage
+from bot.storage.broadcasts import KIND
+from bot.timezones import local_datetime
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 3.0  # seconds between two edits of a progress message
+RATE_WINDOW = 60.0  # seconds of history the finish estimate is based on
+
+STATE_LABELS = {
+    "scheduled": "🕒",
+    "sending": "📣",
+    "paused": "⏸",
+    "cancelled": "✖️",
+    "done": "✅",
+}
+
+
+def broadcast_message(broadcast: Broadcast, language: str) -> Rendered | None:
+    """What a reader of ``language`` gets: the same for the admin's preview and for delivery."""
+    text = broadcast.text_for(language)
+    if not text:
+        return None
+    return Rendered(text, photo_file_id=broadcast.photo_file_id)
+
+
+async def post(
+    application: Application, chat_id: int, shown: Rendered, **kwargs: object
+) -> Message:  # type: ignore[type-arg]
+    """Send a rendered message the way the outbox does (bot.outbox.OutboxSender._post)."""
+    bot = application.bot
+    if shown.photo_file_id:
+        return await bot.send_photo(
+            chat_id, shown.photo_file_id, caption=shown.text, reply_markup=shown.keyboard, **kwargs
+        )
+    return await bot.send_message(chat_id, shown.text, reply_markup=shown.keyboard, **kwargs)
+
+
+@renderer(KIND)
+async def render_broadcast(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    broadcast = await storage.get_broadcast(int(notification.payload["broadcast"]))
+    if broadcast is None or broadcast.state == "cancelled":
+        return None  # cancelled while this row was on its way: drop it
+    return broadcast_message(broadcast, t.language)
+
+
+# --- what the admin sees -------------------------------------------------------------------
+
+
+def when_text(t: Translator, seconds: int, timezone: str) -> str:
+    """'1 May 2030, 09:30 (Europe/Paris)' in the reader's language."""
+    local = local_datetime(seconds, timezone)
+    return f"{format_datetime(local, 'medium', locale=t.locale)} ({timezone})"
+
+
+def progress_text(
+    t: Translator,
+    broadcast: Broadcast,
+    counts: dict[str, int],
+    now: int,
+    rate: float | None,
+) -> str:
+    _ = t.gettext
+    n = t.number
+    states = {
+        "scheduled": _("scheduled"),
+        "sending": _("sending"),
+        "paused": _("paused"),
+        "cancelled": _("cancelled"),
+        "done": _("finished"),
+    }
+    lines = [
+        _("{icon} <b>Broadcast #{id}</b>: {state}").format(
+            icon=STATE_LABELS.get(broadcast.state, "📣"),
+            id=broadcast.id,
+            state=states.get(broadcast.state, broadcast.state),
+        )
+    ]
+    if broadcast.state == "scheduled" and broadcast.send_at:
+        lines.append(
+            _("Starts {when}.").format(when=when_text(t, broadcast.send_at, broadcast.timezone))
+        )
+        return "\n".join(lines)
+    left = counts.get("pending", 0) + counts.get("sending", 0)
+    failed = counts.get("failed", 0) + counts.get("unknown", 0)
+    lines.append(
+        _("Sent: {sent} · Blocked: {blocked} · Failed: {failed} · Left: {left}").format(
+            sent=n(counts.get("sent", 0)),
+            blocked=n(counts.get("blocked", 0)),
+            failed=n(failed),
+            left=n(left),
+        )
+    )
+    if broadcast.state == "sending" and not broadcast.enqueued_all:
+        lines.append(_("Still putting recipients in the queue…"))
+    if counts.get("cancelled"):
+        lines.append(_("Not sent (cancelled): {count}").format(count=n(counts["cancelled"])))
+    if broadcast.state == "sending" and left and rate:
+        seconds = int(left / rate)
+        lines.append(
+            _("Estimated finish: {when} ({delta})").format(
+                when=when_text(t, now + seconds, broadcast.timezone),
+                delta=format_timedelta(
+                    timedelta(seconds=max(seconds, 1)), add_direction=True, locale=t.locale
+                ),
+            )
+        )
+    return "\n".join(lines)
+
+
+def progress_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup | None:
+    _ = t.gettext
+    cancel = InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"bc:cx:{broadcast.id}")
+    if broadcast.state == "sending":
+        pause = InlineKeyboardButton(_("⏸ Pause"), callback_data=f"bc:pause:{broadcast.id}")
+        return InlineKeyboardMarkup([[pause, cancel]])
+    if broadcast.state == "paused":
+        resume = InlineKeyboardButton(_("▶️ Resume"), callback_data=f"bc:resume:{broadcast.id}")
+        return InlineKeyboardMarkup([[resume, cancel]])
+    if broadcast.state == "scheduled":
+        return InlineKeyboardMarkup([[cancel]])
+    return None
+
+
+def report_text(t: Translator, broadcast: Broadcast, counts: dict[str, int]) -> str:
+    _ = t.gettext
+    n = t.number
+    if broadcast.state == "cancelled":
+        head = _("✖️ Broadcast #{id} was cancelled.").format(id=broadcast.id)
+    else:
+        head = _("✅ Broadcast #{id} is finished.").format(id=broadcast.id)
+    lines = [
+        head,
+        t.ngettext(
+            "Delivered to {count} person.", "Delivered to {count} people.", counts.get("sent", 0)
+        ).format(count=n(counts.get("sent", 0))),
+        _("Blocked the bot: {count}").format(count=n(counts.get("blocked", 0))),
+        _("Failed: {count}").format(count=n(counts.get("failed", 0))),
+    ]
+    if counts.get("unknown"):
+        lines.append(
+            _("In flight during a restart (may or may not have arrived): {count}").format(
+                count=n(counts["unknown"])
+            )
+        )
+    if counts.get("cancelled"):
+        lines.append(_("Not sent (cancelled): {count}").format(count=n(counts["cancelled"])))
+    if broadcast.started_at and broadcast.finished_at:
+        took = max(1, broadcast.finished_at - broadcast.started_at)
+        lines.append(
+            _("Took {duration}.").format(
+                duration=format_timedelta(timedelta(seconds=took), locale=t.locale)
+            )
+        )
+    return "\n".join(lines)
+
+
+# --- the job -------------------------------------------------------------------------------
+
+
+class Broadcaster:
+    """Moves one application's broadcasts along; one per application (:func:`broadcaster`)."""
+
+    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.application = application
+        self.lock = asyncio.Lock()  # one edit of a progress message at a time
+        self.last_edit: dict[int, float] = {}
+        self.samples: dict[int, deque[tuple[float, int]]] = {}
+        self.job: Job | None = None  # type: ignore[type-arg]
+
+    @property
+    def storage(self) -> Storage:
+        return self.application.storage  # type: ignore[attr-defined,no-any-return]
+
+    def now(self) -> int:
+        return int(self.application.clock())  # type: ignore[attr-defined]
+
+    def wake(self) -> None:
+        """Run the job now rather than at its next tick."""
+        if self.job is not None and self.job.job is not None:
+            zone = self.job.job.next_run_time.tzinfo
+            self.job.job.modify(next_run_time=datetime.now(zone))
+
+    async def run(self) -> None:
+        for started in await self.storage.start_due_broadcasts(self.now()):
+            log.info("scheduled broadcast %s starts", started)
+        for broadcast in await self.storage.active_broadcasts():
+            if not broadcast.enqueued_all:
+                await self._enqueue(broadcast.id)
+            await self.refresh(broadcast.id)
+
+    async def _enqueue(self, broadcast_id: int) -> None:
+        while not await self.storage.enqueue_broadcast_chunk(broadcast_id, self.now()):
+            # Between chunks, people talking to the bot get their turn at the database.
+            await asyncio.sleep(0)
+            self.application.outbox.wake()  # type: ignore[attr-defined]
+        self.application.outbox.wake()  # type: ignore[attr-defined]
+
+    def _rate(self, broadcast_id: int, processed: int) -> float | None:
+        """Messages a second over the last minute, measured (it is a physical rate)."""
+        samples = self.samples.setdefault(broadcast_id, deque())
+        now = time.monotonic()
+        samples.append((now, processed))
+        while len(samples) > 2 and now - samples[0][0] > RATE_WINDOW:
+            samples.popleft()
+        (t0, p0), (t1, p1) = samples[0], samples[-1]
+        if t1 - t0 >= 2 and p1 > p0:
+            return (p1 - p0) / (t1 - t0)
+        configured = self.application.settings.send_rate  # type: ignore[attr-defined]
+        return float(configured) if configured else None
+
+    async def refresh(self, broadcast_id: int, *, force: bool = False) -> None:
+        """Bring the admin's progress message up to date; finish a broadcast with nothing left."""
+        async with self.lock:
+            finished = await self.storage.finish_broadcast(broadcast_id, self.now())
+            broadcast = await self.storage.get_broadcast(broadcast_id)
+            if broadcast is None or broadcast.progress_chat is None:
+                return
+            counts = await self.storage.outbox_counts(broadcast.batch)
+            processed = sum(v for k, v in counts.items() if k not in ("pending", "sending"))
+            rate = self._rate(broadcast_id, processed)
+            due = time.monotonic() - self.last_edit.get(broadcast_id, 0.0) >= PROGRESS_EVERY
+            if force or finished or due:
+                await self._edit(broadcast, counts, rate)
+            if finished:
+                await self.report(broadcast, counts)
+
+    async def _edit(self, broadcast: Broadcast, counts: dict[str, int], rate: float | None) -> None:
+        t = await self._admin_language(broadcast)
+        text = progress_text(t, broadcast, counts, self.now(), rate)
+        if text == broadcast.progress_text:
+            return
+        self.last_edit[broadcast.id] = time.monotonic()
+        try:
+            await self.application.bot.edit_message_text(
+                text,
+                chat_id=broadcast.progress_chat,
+                message_id=broadcast.progress_message,
+                reply_markup=progress_keyboard(t, broadcast),
+            )
+        except BadRequest as refused:
+            if "not modified" not in refused.message:
+                log.warning("progress of broadcast %s: %s", broadcast.id, refused.message)
+        except TelegramError as trouble:  # the next run tries again
+            log.info("progress of broadcast %s: %s", broadcast.id, trouble)
+            return
+        await self.storage.set_progress_text(broadcast.id, text)
+
+    async def report(self, broadcast: Broadcast, counts: dict[str, int] | None = None) -> None:
+        """The final report, as a new message (the admin is notified, an edit is silent)."""
+        if broadcast.progress_chat is None:
+            return
+        if counts is None:
+            counts = await self.storage.outbox_counts(broadcast.batch)
+        t = await self._admin_language(broadcast)
+        self.samples.pop(broadcast.id, None)
+        self.last_edit.pop(broadcast.id, None)
+        try:
+            await self.application.bot.send_message(
+                broadcast.progress_chat, report_text(t, broadcast, counts)
+            )
+        except TelegramError:
+            log.exception("could not send the report of broadcast %s", broadcast.id)
+
+    async def _admin_language(self, broadcast: Broadcast) -> Translator:
+        admin = await self.storage.get_member(broadcast.admin_id)
+        return translator(admin.language if admin else "en")
+
+
+_BROADCASTERS: weakref.WeakKeyDictionary[Application, Broadcaster] = weakref.WeakKeyDictionary()  # type: ignore[type-arg]
+
+
+def broadcaster(application: Application) -> Broadcaster:  # type: ignore[type-arg]
+    found = _BROADCASTERS.get(application)
+    if found is None:
+        found = _BROADCASTERS[application] = Broadcaster(application)
+    return found
+
+
+async def broadcast_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await broadcaster(context.application).run()
+
+
+def schedule(application: Application) -> None:  # type: ignore[type-arg]
+    """Run the broadcast job every second, one run at a time."""
+    assert application.job_queue is not None
+    broadcaster(application).job = application.job_queue.run_repeating(
+        broadcast_job,
+        interval=timedelta(seconds=1),
+        first=0.5,
+        name="broadcasts",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )

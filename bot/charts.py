@@ -1,0 +1,98 @@
+"""Charts for admins, drawn with matplotlib into PNG bytes (no display, no pyplot state).
+
+Rendering takes a few hundred milliseconds of CPU: callers run :func:`activity_chart` in a
+thread (``asyncio.to_thread``), so the bot keeps answering meanwhile. Each call builds its own
+Figure, which is safe across threads, unlike pyplot's global state.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from babel.dates import format_date
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bot import taxonomy
+from bot.i18n import Translator
+from bot.storage import Figures, Series
+
+STATES = ("open", "fulfilled", "expired", "closed")
+STATE_COLOURS = {
+    "open": "#4C9BE8",
+    "fulfilled": "#3BB273",
+    "expired": "#B0B7C3",
+    "closed": "#E4A84B",
+}
+
+
+def _labels(t: Translator, series: Series) -> list[str]:
+    return [
+        format_date(
+            datetime.fromtimestamp(series.start + i * series.bucket, UTC), "d MMM", locale=t.locale
+        )
+        for i in range(len(series.offers))
+    ]
+
+
+def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
+    """Listings (and contacts, when known) per day or week, and listings by category and state."""
+    _ = t.gettext
+    figure = Figure(figsize=(9, 8.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    top, bottom = figure.subplots(2, 1, height_ratios=(1, 1.3))
+
+    labels = _labels(t, series)
+    positions = range(len(labels))
+    top.bar(positions, series.offers, color="#3BB273", label=_("Offers"))
+    top.bar(positions, series.requests, bottom=series.offers, color="#E4574B", label=_("Requests"))
+    if series.contacts is not None:
+        top.plot(positions, series.contacts, color="#1F3A93", marker="o", label=_("Contacts"))
+    per = _("per day") if series.bucket == 86_400 else _("per week")
+    top.set_title(
+        _("Listings published {per}, last {days} days").format(per=per, days=figures.days)
+    )
+    step = max(1, len(labels) // 12)
+    top.set_xticks(list(positions)[::step], labels[::step], rotation=45, ha="right")
+    top.yaxis.get_major_locator().set_params(integer=True)
+    top.legend(loc="upper left")
+
+    names = {c.key: _(c.name) for c in taxonomy.CATEGORIES}
+    categories = sorted(
+        {category for category, _kind in figures.listings}, key=lambda k: names.get(k, k)
+    )
+    left = [0] * len(categories)
+    state_names = {
+        "open": _("open"),
+        "fulfilled": _("fulfilled"),
+        "expired": _("expired"),
+        "closed": _("closed"),
+    }
+    for state in STATES:
+        values = [
+            sum(
+                states.get(state, 0)
+                for (category, _kind), states in figures.listings.items()
+                if category == name
+            )
+            for name in categories
+        ]
+        bottom.barh(
+            range(len(categories)),
+            values,
+            left=left,
+            color=STATE_COLOURS[state],
+            label=state_names[state],
+        )
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    bottom.set_yticks(range(len(categories)), [names.get(k, k) for k in categories])
+    bottom.invert_yaxis()
+    bottom.xaxis.get_major_locator().set_params(integer=True)
+    bottom.set_title(_("Listings by category and state"))
+    if categories:
+        bottom.legend(loc="lower right")
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,349 @@
+"""Broadcasts: drafts, audiences, putting recipients in the outbox, pause, resume, cancel.
+
+See bot/migrations/0006_broadcasts.sql for the life of a broadcast. Every change of state is
+a conditional UPDATE (``WHERE state = ...``): two admins pressing, or one pressing twice, change
+it once. Outbox rows are inserted here with one INSERT ... SELECT per chunk rather than through
+:meth:`OutboxQueries.enqueue`, because a chunk, the cursor that says how far enqueuing got,
+and the paused-or-not time of the rows must be written together in one transaction; the
+semantics are the outbox's (unique dedup key, people who blocked the bot left out).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.storage.base import Database
+from bot.storage.outbox import BROADCAST
+
+KIND = "broadcast"
+# Pausing adds this to the not_before of a batch's pending rows, resuming takes it off: the
+# rows keep their order and retry times, and the outbox's due query skips them meanwhile.
+PAUSE_SHIFT = 100_000_000_000
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Who gets a broadcast: an empty tuple means anyone on that dimension."""
+
+    roles: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.roles or self.countries or self.languages)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"roles": self.roles, "countries": self.countries, "languages": self.languages}
+        )
+
+    @classmethod
+    def from_json(cls, raw: str) -> Segment:
+        data = json.loads(raw or "{}")
+        return cls(
+            tuple(data.get("roles", ())),
+            tuple(data.get("countries", ())),
+            tuple(data.get("languages", ())),
+        )
+
+    def where(self) -> tuple[str, list[Any]]:
+        """SQL conditions on ``users u`` (recipients: not blocked, in the segment)."""
+        conditions = ["u.blocked_at IS NULL"]
+        params: list[Any] = []
+        for column, values in (
+            ("u.role", self.roles),
+            ("u.country", self.countries),
+            ("u.language", self.languages),
+        ):
+            if values:
+                conditions.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        return " AND ".join(conditions), params
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    admin_id: int
+    state: str
+    texts: dict[str, str]
+    fallback: str | None
+    photo_file_id: str | None
+    segment: Segment
+    timezone: str
+    send_at: int | None
+    created_at: int
+    started_at: int | None
+    finished_at: int | None
+    enqueued_all: bool
+    recipients: int
+    progress_chat: int | None
+    progress_message: int | None
+    progress_text: str | None
+
+    @property
+    def batch(self) -> str:
+        return f"bc:{self.id}"
+
+    def text_for(self, language: str) -> str | None:
+        """The text a reader of ``language`` gets: their own, else the fallback's."""
+        if language in self.texts:
+            return self.texts[language]
+        return self.texts.get(self.fallback or "")
+
+
+_COLUMNS = """id, admin_id, state, texts, fallback, photo_file_id, segment, timezone, send_at,
+    created_at, started_at, finished_at, enqueued_all, recipients, progress_chat,
+    progress_message, progress_text"""
+
+
+def _broadcast(row: Any) -> Broadcast:
+    return Broadcast(
+        id=row[0],
+        admin_id=row[1],
+        state=row[2],
+        texts=json.loads(row[3]),
+        fallback=row[4],
+        photo_file_id=row[5],
+        segment=Segment.from_json(row[6]),
+        timezone=row[7],
+        send_at=row[8],
+        created_at=row[9],
+        started_at=row[10],
+        finished_at=row[11],
+        enqueued_all=bool(row[12]),
+        recipients=row[13],
+        progress_chat=row[14],
+        progress_message=row[15],
+        progress_text=row[16],
+    )
+
+
+class BroadcastQueries(Database):
+    # --- composing ----------------------------------------------------------------------------
+
+    async def create_broadcast(self, admin_id: int, timezone: str, now: int) -> int:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO broadcasts (admin_id, timezone, created_at) VALUES (?, ?, ?)",
+                (admin_id, timezone, now),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    async def get_broadcast(self, broadcast_id: int) -> Broadcast | None:
+        row = await self._fetchone(
+            f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
+        )
+        return _broadcast(row) if row else None
+
+    async def update_draft(self, broadcast_id: int, **changes: Any) -> None:
+        """Change a draft's texts, fallback, photo_file_id, segment, timezone or send_at."""
+        allowed = {"texts", "fallback", "photo_file_id", "segment", "timezone", "send_at"}
+        assert changes and set(changes) <= allowed, changes
+        values = {
+            key: (
+                json.dumps(value)
+                if key == "texts"
+                else value.to_json()
+                if isinstance(value, Segment)
+                else value
+            )
+            for key, value in changes.items()
+        }
+        assignments = ", ".join(f"{key} = :{key}" for key in values)
+        async with self.transaction() as db:
+            await db.execute(
+                f"UPDATE broadcasts SET {assignments} WHERE id = :id AND state = 'draft'",
+                {**values, "id": broadcast_id},
+            )
+
+    async def delete_draft_broadcast(self, broadcast_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "DELETE FROM broadcasts WHERE id = ? AND state = 'draft'", (broadcast_id,)
+            )
+
+    async def count_recipients(self, segment: Segment) -> dict[str, int]:
+        """How many people a segment reaches now, by language (blocked people left out)."""
+        where, params = segment.where()
+        rows = await self._fetchall(
+            f"SELECT u.language, count(*) FROM users u WHERE {where} GROUP BY u.language",
+            params,
+        )
+        return {language: count for language, count in rows}
+
+    async def confirm_broadcast(self, broadcast_id: int, now: int) -> Broadcast | None:
+        """draft → sending (send_at unset or past) or scheduled; None if it was no draft."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                """UPDATE broadcasts SET
+                       state = CASE WHEN send_at > :now THEN 'scheduled' ELSE 'sending' END,
+                       started_at = CASE WHEN send_at > :now THEN NULL ELSE :now END
+                   WHERE id = :id AND state = 'draft'""",
+                {"id": broadcast_id, "now": now},
+            )
+            if cursor.rowcount != 1:
+                return None
+        return await self.get_broadcast(broadcast_id)
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def start_due_broadcasts(self, now: int) -> list[int]:
+        """Scheduled broadcasts whose time has come become 'sending'; returns their ids."""
+        async with (
+            self.transaction() as db,
+            db.execute(
+                "UPDATE broadcasts SET state = 'sending', started_at = ? "
+                "WHERE state = 'scheduled' AND send_at <= ? RETURNING id",
+                (now, now),
+            ) as cursor,
+        ):
+            return [row[0] for row in await cursor.fetchall()]
+
+    async def active_broadcasts(self) -> list[Broadcast]:
+        """Broadcasts sending or paused, oldest first."""
+        rows = await self._fetchall(
+            f"SELECT {_COLUMNS} FROM broadcasts WHERE state IN ('sending', 'paused') ORDER BY id"
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def broadcasts_of_state(self, *states: str, limit: int = 20) -> list[Broadcast]:
+        rows = await self._fetchall(
+            f"SELECT {_COLUMNS} FROM broadcasts WHERE state IN ({', '.join('?' * len(states))}) "
+            "ORDER BY id DESC LIMIT ?",
+            (*states, limit),
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def enqueue_broadcast_chunk(
+        self, broadcast_id: int, now: int, chunk: int = CHUNK
+    ) -> bool:
+        """Put the next ``chunk`` recipients (by user id) in the outbox, in one transaction
+        with the cursor. True when every recipient is in (or the broadcast stopped)."""
+        async with self.transaction() as db:
+            async with db.execute(
+                "SELECT state, segment, enqueued_to, enqueued_all FROM broadcasts WHERE id = ?",
+                (broadcast_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None or row[0] not in ("sending", "paused") or row[3]:
+                return True
+            state, segment, after = row[0], Segment.from_json(row[1]), row[2]
+            where, params = segment.where()
+            async with db.execute(
+                f"SELECT u.id FROM users u WHERE {where} AND u.id > ? ORDER BY u.id LIMIT ?",
+                (*params, after, chunk),
+            ) as cursor:
+                ids = [r[0] for r in await cursor.fetchall()]
+            if not ids:
+                await db.execute(
+                    "UPDATE broadcasts SET enqueued_all = 1 WHERE id = ?", (broadcast_id,)
+                )
+                return True
+            not_before = now + (PAUSE_SHIFT if state == "paused" else 0)
+            before = db.total_changes
+            await db.execute(
+                f"""INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
+                                        created_at, batch)
+                    SELECT u.id, ?, 'broadcast:' || ? || ':' || u.id, ?, ?, ?, ?, ?
+                    FROM users u WHERE {where} AND u.id > ? AND u.id <= ?
+                    ON CONFLICT (dedup_key) DO NOTHING""",
+                (
+                    KIND,
+                    broadcast_id,
+                    json.dumps({"broadcast": broadcast_id}),
+                    BROADCAST,
+                    not_before,
+                    now,
+                    f"bc:{broadcast_id}",
+                    *params,
+                    after,
+                    ids[-1],
+                ),
+            )
+            added = db.total_changes - before
+            await db.execute(
+                "UPDATE broadcasts SET enqueued_to = ?, recipients = recipients + ? WHERE id = ?",
+                (ids[-1], added, broadcast_id),
+            )
+            return False
+
+    async def pause_broadcast(self, broadcast_id: int) -> bool:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET state = 'paused' WHERE id = ? AND state = 'sending'",
+                (broadcast_id,),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                "UPDATE outbox SET not_before = not_before + ? "
+                "WHERE batch = ? AND state = 'pending' AND not_before < ?",
+                (PAUSE_SHIFT, f"bc:{broadcast_id}", PAUSE_SHIFT),
+            )
+            return True
+
+    async def resume_broadcast(self, broadcast_id: int) -> bool:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET state = 'sending' WHERE id = ? AND state = 'paused'",
+                (broadcast_id,),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                "UPDATE outbox SET not_before = not_before - ? "
+                "WHERE batch = ? AND state = 'pending' AND not_before >= ?",
+                (PAUSE_SHIFT, f"bc:{broadcast_id}", PAUSE_SHIFT),
+            )
+            return True
+
+    async def cancel_broadcast(self, broadcast_id: int, now: int) -> bool:
+        """Stop a scheduled, sending or paused broadcast: what is not sent yet never will be."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET state = 'cancelled', finished_at = ? "
+                "WHERE id = ? AND state IN ('scheduled', 'sending', 'paused')",
+                (now, broadcast_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                "UPDATE outbox SET state = 'cancelled', error = 'broadcast cancelled' "
+                "WHERE batch = ? AND state = 'pending'",
+                (f"bc:{broadcast_id}",),
+            )
+            return True
+
+    async def finish_broadcast(self, broadcast_id: int, now: int) -> bool:
+        """sending → done once every recipient is queued and nothing is left to send."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                """UPDATE broadcasts SET state = 'done', finished_at = ?
+                   WHERE id = ? AND state = 'sending' AND enqueued_all = 1
+                     AND NOT EXISTS (SELECT 1 FROM outbox WHERE batch = ?
+                                     AND state IN ('pending', 'sending'))""",
+                (now, broadcast_id, f"bc:{broadcast_id}"),
+            )
+            return cursor.rowcount == 1
+
+    async def set_progress_message(
+        self, broadcast_id: int, chat_id: int, message_id: int, text: str
+    ) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE broadcasts SET progress_chat = ?, progress_message = ?, progress_text = ? "
+                "WHERE id = ?",
+                (chat_id, message_id, text, broadcast_id),
+            )
+
+    async def set_progress_text(self, broadcast_id: int, text: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE broadcasts SET progress_text = ? WHERE id = ?", (text, broadcast_id)
+            )

@@ -203,6 +203,41 @@ def test_a_demo_request_in_french_is_found_by_a_bulgarian_reader(chat: Watched) 
     assert chat.errors == [] and chat.dialogs == []
 
 
+def test_a_bots_edits_and_deletions_are_applied_in_place(chat: Watched, sandbox: Sandbox) -> None:
+    """Driven by a second bot whose token the test knows, through the Bot API itself."""
+    token = "4242424242:" + "H" * 35
+    sandbox.api("POST", "/bots", {"token": token, "username": "helper_bot", "first_name": "Helper"})
+    eve = sandbox.api("POST", "/users", {"first_name": "Eve", "bot": "helper_bot"})
+    sandbox.api("POST", f"/users/{eve['id']}/send_text", {"text": "/start", "bot": "helper_bot"})
+    keyboard = {"inline_keyboard": [[{"text": "Tap", "callback_data": "tap"}]]}
+    sandbox.bot_api(token, "sendMessage", chat_id=eve["id"], text="keep me")
+    sent = sandbox.bot_api(
+        token, "sendMessage", chat_id=eve["id"], text="<b>first</b> version",
+        parse_mode="HTML", reply_markup=keyboard,
+    )  # fmt: skip
+    page = chat.page
+    page.goto(f"{sandbox.url}/chat?bot=helper_bot#user={eve['id']}")
+    expect(page.locator("#bot-name")).to_have_text("Helper")
+    message = page.locator(f'#messages .message[data-id="{sent["message_id"]}"]')
+    expect(message.locator("b")).to_have_text("first")
+    page.evaluate("node => { node.dataset.marked = 'yes'; }", message.element_handle())
+
+    sandbox.bot_api(
+        token, "editMessageText", chat_id=eve["id"], message_id=sent["message_id"],
+        text="second version",
+    )  # fmt: skip
+    marked = page.locator('#messages .message[data-marked="yes"]')
+    expect(marked.locator(".text")).to_have_text("second version")
+    expect(marked.locator(".inline-button")).to_have_count(0)
+    expect(marked.locator(".edited")).to_be_visible()
+
+    sandbox.bot_api(token, "deleteMessage", chat_id=eve["id"], message_id=sent["message_id"])
+    expect(message).to_have_count(0)
+    expect(page.locator("#messages .message.from-bot")).to_have_count(1)
+    expect(page.locator("#messages .from-bot .text")).to_have_text("keep me")
+    assert chat.errors == [] and chat.dialogs == []
+
+
 @pytest.mark.skip(
     reason="TODO(issue 5): needs the posting dialog in the demo and the contact flow; "
     "complete once /post and contact requests exist"

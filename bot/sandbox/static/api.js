@@ -2,6 +2,8 @@
 // page acts as people, never as the bot.
 
 const PREFIX = "/sandbox/api";
+// Which bot the people talk to: ?bot=<username> in the page's address, else the first one.
+export const BOT = new URLSearchParams(window.location.search).get("bot");
 
 export class ApiError extends Error {}
 
@@ -26,13 +28,15 @@ async function call(method, path, body) {
 
 const get = (path) => call("GET", path);
 const post = (path, body) => call("POST", path, body ?? {});
-const user = (id, action) => `/users/${encodeURIComponent(id)}/${action}`;
+const withBot = (path) => (BOT ? `${path}?bot=${encodeURIComponent(BOT)}` : path);
+const user = (id, action) => withBot(`/users/${encodeURIComponent(id)}/${action}`);
 
 export const api = {
   bots: async () => (await get("/bots")).result,
   users: async () => (await get("/users")).result,
-  createUser: async (firstName, languageCode) =>
-    (await post("/users", { first_name: firstName, language_code: languageCode })).result,
+  createUser: async (firstName, languageCode) => (await post("/users", {
+    first_name: firstName, language_code: languageCode, ...(BOT ? { bot: BOT } : {}),
+  })).result,
   chat: async (id) => (await get(user(id, "chat"))).result,
   sendText: (id, text) => post(user(id, "send_text"), { text }),
   sendLocation: (id, latitude, longitude) => post(user(id, "send_location"), { latitude, longitude }),

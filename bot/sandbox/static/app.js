@@ -2,7 +2,7 @@
 // API and kept current by the server-sent event stream; every change is applied in place
 // (new messages appended, edits re-rendered in the same element, deletions removed).
 
-import { api } from "./api.js";
+import { api, BOT } from "./api.js";
 import { locationPicker, placeName } from "./location.js";
 import { People } from "./people.js";
 import { fillMessage, renderMessage } from "./render.js";
@@ -18,6 +18,7 @@ const state = {
   chat: null,
   keyboardHidden: false,
   generation: null,
+  bot: null,          // the bot's username (events of other bots are ignored)
 };
 
 // --- feedback --------------------------------------------------------------------------------
@@ -238,6 +239,7 @@ function listen() {
   const stream = api.events();
   stream.onmessage = (message) => {
     const event = JSON.parse(message.data);
+    if (event.bot !== state.bot) return;  // another bot's chats
     if (!people.find(event.user_id)) people.load();
     if (state.me && event.user_id === state.me.id) {
       if (event.kind === "action") showTyping();
@@ -332,7 +334,11 @@ function wireComposer() {
 async function main() {
   wireComposer();
   const [bots] = await Promise.all([api.bots().catch(() => []), people.load()]);
-  if (bots.length) $("bot-name").textContent = bots[0].first_name;
+  const bot = bots.find((b) => b.username === BOT?.replace(/^@/, "")) || bots[0];
+  if (bot) {
+    state.bot = bot.username;
+    $("bot-name").textContent = bot.first_name;
+  }
   const wanted = Number(new URLSearchParams(window.location.hash.slice(1)).get("user")
     || localStorage.getItem("sandbox.me"));
   if (people.find(wanted)) people.become(wanted);

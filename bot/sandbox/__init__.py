@@ -18,6 +18,8 @@ messages, files), :mod:`.api_messages` / :mod:`.api_bot` / :mod:`.api_updates` (
 implemented methods), :mod:`.updates` and :mod:`.webhook` (delivery), :mod:`.ratelimit`,
 :mod:`.faults`, :mod:`.users` (the user side in Python), :mod:`.chatview` (messages as
 people see them) and :mod:`.user_http` (the user side and the controls over HTTP);
+:mod:`.webchat` serves the browser chat (``/chat``, files in ``static/``) and :mod:`.demo`
+seeds the demo world through the user side;
 :mod:`.registry`, :mod:`.records`, :mod:`.wire`, :mod:`.signals`, :mod:`.media` and
 :mod:`.errors` are the plumbing. ``python -m bot.sandbox`` runs it standalone.
 """

@@ -232,6 +232,16 @@ function become(person) {
 
 const people = new People({ onBecome: become });
 
+// Someone new appeared (demo seeding creates several at once): read the list once for all.
+let peopleTimer = null;
+function loadPeopleSoon() {
+  if (peopleTimer) return;
+  peopleTimer = setTimeout(() => {
+    peopleTimer = null;
+    people.load();
+  }, 250);
+}
+
 // --- live updates --------------------------------------------------------------------------------
 
 function listen() {
@@ -240,7 +250,7 @@ function listen() {
   stream.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.bot !== state.bot) return;  // another bot's chats
-    if (!people.find(event.user_id)) people.load();
+    if (!people.find(event.user_id)) loadPeopleSoon();
     if (state.me && event.user_id === state.me.id) {
       if (event.kind === "action") showTyping();
       else {

@@ -34,16 +34,25 @@ from bot import broadcasting, outbox, scheduler
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
 from bot.dialogs import alerts, broadcast, onboarding, posting, search
+from bot.dialogs import contact as contact_dialog
+from bot.dialogs import verification as verification_dialog
 from bot.handlers import (
     broadcasts,
     browse,
     common,
+    contacts,
     errors,
+    followups,
+    guard,
     listings,
     matches,
+    moderation,
     my_listings,
     preferences,
+    privacy,
+    reports,
     stats,
+    verification,
 )
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
 from bot.outbox import OutboxSender
@@ -62,8 +71,12 @@ COMMANDS = (
     ("search", N_("Search by words")),
     ("alerts", N_("Alerts: be told about new listings")),
     ("settings", N_("When and how you are notified")),
+    ("contacts", N_("Your contacts")),
+    ("verify", N_("Get verified as a municipality's representative")),
     ("profile", N_("Your profile")),
     ("language", N_("Choose your language")),
+    ("mydata", N_("Download everything stored about you")),
+    ("deleteme", N_("Erase your data")),
     ("help", N_("What this bot does and how")),
     ("cancel", N_("Stop what you are doing")),
 )
@@ -109,14 +122,17 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     outbox.schedule(application, application.outbox)
     scheduler.schedule(application, storage)
     broadcasting.schedule(application)
+    followups.schedule(application)
     add_handlers(application)
     return application
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
-    # Group -1 runs first for every update: it loads the member and their language, which
-    # every later handler reads from the context.
-    application.add_handler(TypeHandler(Update, common.identify), group=-1)
+    # Group -2 runs first for every update: it loads the member and their language, which
+    # every later handler reads from the context. Group -1 then stops banned members (except
+    # for their own data).
+    application.add_handler(TypeHandler(Update, common.identify), group=-2)
+    application.add_handler(TypeHandler(Update, guard.stop_banned), group=-1)
 
     # Group 0, first match wins. Dialogs come first so that a user in the middle of one keeps
     # talking to it; commands that work anywhere come next (a dialog does not claim them, so
@@ -125,8 +141,11 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         [
             # A shared listing link opens the listing whatever dialog the user is in.
             CommandHandler("start", listings.deep_link, filters=filters.Regex(listings.DEEP_LINK)),
+            # Writing to someone comes before the other dialogs: see bot/dialogs/contact.py.
+            contact_dialog.build(),
             onboarding.build(),
             posting.build(),
+            verification_dialog.build(),
             alerts.build(),
             # Admins: broadcasts (the composer, then the progress message's buttons) and figures.
             broadcast.build(),
@@ -170,6 +189,37 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(preferences.settings_command, pattern=r"^set:show$"),
             CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"),
             CallbackQueryHandler(matches.not_relevant, pattern=r"^mt:nr:"),
+            # Trust: contacts, reports, verification, moderation, the person's data.
+            CallbackQueryHandler(contacts.accept, pattern=r"^ct:ok:"),
+            CallbackQueryHandler(contacts.decline, pattern=r"^ct:no:"),
+            CallbackQueryHandler(contacts.show, pattern=r"^ct:show:"),
+            CommandHandler("contacts", contacts.contacts_command),
+            CallbackQueryHandler(contacts.contacts_command, pattern=r"^ct:list$"),
+            CallbackQueryHandler(followups.answered, pattern=r"^fu:"),
+            CallbackQueryHandler(reports.report_button, pattern=r"^rp:\d+$"),
+            CallbackQueryHandler(reports.reason_chosen, pattern=r"^rp:\d+:"),
+            CallbackQueryHandler(verification.ask_leave, pattern=r"^vf:leave$"),
+            CallbackQueryHandler(verification.leave, pattern=r"^vf:leave:yes$"),
+            CallbackQueryHandler(verification.approve, pattern=r"^vf:ok:"),
+            CallbackQueryHandler(verification.reject, pattern=r"^vf:no:"),
+            CallbackQueryHandler(verification.queue, pattern=r"^ad:vq$"),
+            CommandHandler("admin", moderation.admin_command),
+            CallbackQueryHandler(moderation.report_queue, pattern=r"^ad:rq$"),
+            CallbackQueryHandler(moderation.admin_log, pattern=r"^ad:log$"),
+            CallbackQueryHandler(moderation.hide, pattern=r"^mod:hide:"),
+            CallbackQueryHandler(moderation.restore, pattern=r"^mod:rest:"),
+            CallbackQueryHandler(moderation.dismiss, pattern=r"^mod:dis:"),
+            CallbackQueryHandler(moderation.warn, pattern=r"^mod:warn:"),
+            CallbackQueryHandler(moderation.ban, pattern=r"^mod:ban:"),
+            CallbackQueryHandler(moderation.unban_button, pattern=r"^mod:unban:"),
+            CallbackQueryHandler(moderation.history, pattern=r"^mod:hist:"),
+            CommandHandler("unban", moderation.unban_command),
+            CommandHandler("makeadmin", moderation.make_admin),
+            CommandHandler("unadmin", moderation.unmake_admin),
+            CommandHandler("mydata", privacy.my_data),
+            CommandHandler("deleteme", privacy.delete_me),
+            CallbackQueryHandler(privacy.confirmed, pattern=r"^me:del:"),
+            CallbackQueryHandler(privacy.kept, pattern=r"^me:keep$"),
             CallbackQueryHandler(common.stale_button),
             ChatMemberHandler(common.chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
             # Outside any dialog: a location means "what is near here", a text may be the

@@ -175,11 +175,30 @@ def owner_keyboard(t: Translator, listing: Listing, now: int) -> InlineKeyboardM
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+CONTACT_LABELS = {"request": N_("🙋 I can help"), "offer": N_("🙋 I'm interested")}
+
+
 def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> InlineKeyboardMarkup:
+    """Write to the author (open listings only; checked again when pressed), share, report."""
     _ = t.gettext
     link = deep_link(bot_username, listing.id)
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(listing.title)}"
-    return InlineKeyboardMarkup([[InlineKeyboardButton(_("📤 Share"), url=share)]])
+    rows = []
+    if listing.status == "open":
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    _(CONTACT_LABELS[listing.kind]), callback_data=f"ct:ask:{listing.id}"
+                )
+            ]
+        )
+    rows.append(
+        [
+            InlineKeyboardButton(_("📤 Share"), url=share),
+            InlineKeyboardButton(_("🚩 Report"), callback_data=f"rp:{listing.id}"),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
 
 
 def listing_card(

@@ -111,7 +111,10 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(_("➕ Post an offer or request"), callback_data="post:new")],
-            [InlineKeyboardButton(_("👤 My profile"), callback_data="menu:profile")],
+            [
+                InlineKeyboardButton(_("👤 My profile"), callback_data="menu:profile"),
+                InlineKeyboardButton(_("💬 My contacts"), callback_data="ct:list"),
+            ],
             [InlineKeyboardButton(_("🔎 Browse"), callback_data="br:new")],
             [
                 InlineKeyboardButton(_("🔔 Alerts"), callback_data="al:list"),
@@ -142,8 +145,11 @@ def help_text(t: Translator) -> str:
             _("Send a location to see what is near you."),
             _("/alerts – be told when a new listing fits what you look for"),
             _("/settings – right away or in a daily or weekly digest, quiet hours, timezone"),
+            _("/contacts – the people you wrote to, and who wrote to you"),
+            _("/verify – get verified as a municipality's representative"),
             _("/profile – see and edit your profile"),
             _("/language – choose your language"),
+            _("/mydata – download everything stored about you; /deleteme – erase it"),
             _("/cancel – stop what you are doing"),
             _("/help – this help"),
         ]

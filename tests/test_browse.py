@@ -314,9 +314,10 @@ async def test_opening_a_result_shows_the_card_and_counts_a_view(server, app, la
     user = await reader(server, app, language)
     await says(user, "/search pompe")
     card = await tap(user, "1")
-    assert "Pompe <neuve>" in card.text and card.button_labels == [_("📤 Share")]
+    assert "Pompe <neuve>" in card.text
+    assert card.button_labels == [_("🙋 I'm interested"), _("📤 Share"), _("🚩 Report")]
     link = f"https://t.me/{BOT_USERNAME}?start=l{listing.id}"
-    share = card.inline_keyboard[0][0]["url"]
+    share = card.inline_keyboard[1][0]["url"]
     assert share.startswith("https://t.me/share/url?url=" + quote(link, safe=""))
     assert (await app.storage.get_listing(listing.id)).views == 1
     assert server.errors() == []

@@ -102,7 +102,7 @@ async def test_a_strangers_forged_buttons_change_nothing(server, bot):
     _ = translator("bg").gettext
     listing = await seed.listing(bot.storage, OWNER, NOW)
     card = await says(stranger, f"/start l{listing.id}")
-    assert card.button_labels == [_("📤 Share")]
+    assert card.button_labels == [_("🙋 I'm interested"), _("📤 Share"), _("🚩 Report")]
     for data in (
         f"ls:cls:{listing.id}",
         f"ls:ful:{listing.id}:platform",

@@ -93,8 +93,12 @@ async def test_commands_and_descriptions_are_published_per_language(server, bot)
             "search",
             "alerts",
             "settings",
+            "contacts",
+            "verify",
             "profile",
             "language",
+            "mydata",
+            "deleteme",
             "help",
             "cancel",
         }

@@ -12,12 +12,24 @@ from bot.context import BotContext
 
 
 async def is_admin(context: BotContext, user_id: int) -> bool:
+    """ADMIN_IDS, or a member made admin (``/makeadmin``) and not banned since."""
     if user_id in context.settings.admin_ids:
         return True
     member = context.member if context.member and context.member.id == user_id else None
     if member is None:
         member = await context.storage.get_member(user_id)
-    return bool(member and getattr(member, "is_admin", False))
+    return bool(member and member.is_admin and not member.banned)
+
+
+def is_root_admin(context: BotContext, user_id: int) -> bool:
+    """Only the admins of ADMIN_IDS may make or unmake other admins."""
+    return user_id in context.settings.admin_ids
+
+
+async def admin_recipients(context: BotContext) -> list[int]:
+    """Everyone to tell about something for the admins: ADMIN_IDS and members made admin."""
+    made = await context.storage.stored_admin_ids()
+    return sorted(set(context.settings.admin_ids) | set(made))
 
 
 async def refuse_unless_admin(update: Update, context: BotContext) -> bool:

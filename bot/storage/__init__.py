@@ -10,18 +10,25 @@ from __future__ import annotations
 from bot.storage.alerts import Alert, AlertDraft, AlertQueries
 from bot.storage.base import Database, fold, now_seconds
 from bot.storage.broadcasts import Broadcast, BroadcastQueries, Segment
+from bot.storage.contacts import Contact, ContactMessage, ContactQueries, ContactRefused
 from bot.storage.figures import FigureQueries, Figures, Interactions, Series
 from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
+from bot.storage.moderation import ModerationQueries, ReportedListing, ReportRefused
 from bot.storage.outbox import Enqueued, Notification, OutboxQueries
+from bot.storage.privacy import PrivacyQueries
 from bot.storage.ptb import PersistenceQueries
+from bot.storage.verification import VerificationQueries, VerificationRefused, VerificationRequest
 
 __all__ = [
     "ROLES",
     "Alert",
     "AlertDraft",
     "Broadcast",
+    "Contact",
+    "ContactMessage",
+    "ContactRefused",
     "Database",
     "Enqueued",
     "Figures",
@@ -32,10 +39,14 @@ __all__ = [
     "Notification",
     "PostingLimit",
     "Profile",
+    "ReportRefused",
+    "ReportedListing",
     "SearchQuery",
     "Segment",
     "Series",
     "Storage",
+    "VerificationRefused",
+    "VerificationRequest",
     "fold",
     "now_seconds",
 ]
@@ -50,5 +61,9 @@ class Storage(
     FigureQueries,
     MatchingQueries,
     AlertQueries,
+    ContactQueries,
+    ModerationQueries,
+    VerificationQueries,
+    PrivacyQueries,
 ):
     """The bot's database: open with ``await Storage.open(path)``, close with ``close()``."""

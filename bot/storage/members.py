@@ -36,6 +36,10 @@ class Member:
     organisation_name: str | None
     onboarded: bool
     blocked: bool
+    # Trust (migration 0005): made admin in the bot, banned, verified official.
+    is_admin: bool = False
+    banned: bool = False
+    verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,10 @@ _MEMBER_SELECT = """
 SELECT u.id, u.first_name, u.username, u.language, u.language_chosen, u.role, u.country,
        u.region, u.place, u.latitude, u.longitude,
        u.municipality_id, m.name, m.population, m.verified_at IS NOT NULL,
-       u.organisation_id, o.name, u.onboarded_at IS NOT NULL, u.blocked_at IS NOT NULL
+       u.organisation_id, o.name, u.onboarded_at IS NOT NULL, u.blocked_at IS NOT NULL,
+       u.is_admin, EXISTS (SELECT 1 FROM bans b WHERE b.user_id = u.id),
+       EXISTS (SELECT 1 FROM verification_requests v WHERE v.user_id = u.id
+               AND v.municipality_id = u.municipality_id AND v.status = 'approved')
 FROM users u
 LEFT JOIN municipalities m ON m.id = u.municipality_id
 LEFT JOIN organisations o ON o.id = u.organisation_id
@@ -84,6 +91,9 @@ def _member(row: aiosqlite.Row | tuple[Any, ...]) -> Member:
         organisation_name=row[16],
         onboarded=bool(row[17]),
         blocked=bool(row[18]),
+        is_admin=bool(row[19]),
+        banned=bool(row[20]),
+        verified=bool(row[21]),
     )
 
 

@@ -1,0 +1,115 @@
+"""Reporting a listing: the card's Report button (``rp:<listing>``) → a reason
+(``rp:<listing>:<reason>``) → filed, and the admins told through the outbox.
+
+Several people reporting one member hides that member's listings until an admin has looked
+(storage decides, in the same transaction as the report); the member is told, without who
+reported them.
+"""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.context import BotContext
+from bot.handlers.admin import admin_recipients
+from bot.handlers.common import reply
+from bot.i18n import N_
+from bot.storage import Enqueued, ReportRefused
+from bot.storage.moderation import REPORT_REASONS
+
+REASON_LABELS = {
+    "spam": N_("📢 Spam or advertising"),
+    "scam": N_("💸 Scam or fraud"),
+    "offensive": N_("🤬 Offensive or hateful"),
+    "misleading": N_("❓ Misleading or false"),
+    "other": N_("✋ Something else"),
+}
+assert set(REASON_LABELS) == set(REPORT_REASONS)
+
+REPORTED = N_("🚩 The listing “{title}” was reported. Send /admin to see the queue.")
+UNDER_REVIEW = N_(
+    "👁 Several people reported the listings of {name}: they are hidden until you review them. "
+    "Send /admin to see the queue."
+)
+HIDDEN_FOR_REVIEW = N_(
+    "👁 Several people reported your listings: they are hidden until a moderator has looked at them."
+)
+
+
+async def notice(context: BotContext, to: list[int], key: str, msgid: str, **params: object):
+    """Queue a plain notice (rendered in each recipient's language) and send it now."""
+    now = context.now()
+    await context.storage.enqueue(
+        [
+            Enqueued(user, "notice", f"{key}:{user}", {"msgid": msgid, "params": params}, now)
+            for user in to
+        ],
+        now=now,
+    )
+    context.application.outbox.wake()  # type: ignore[attr-defined]
+
+
+async def report_button(update: Update, context: BotContext) -> None:
+    """``rp:<listing>``: ask why."""
+    _ = context.i18n.gettext
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    number = query.data.removeprefix("rp:")
+    listing = await context.storage.get_listing(int(number)) if number.isdigit() else None
+    if listing is None or listing.status == "hidden":
+        await query.answer(_("This listing is no longer available."), show_alert=True)
+        return
+    if listing.owner_id == update.effective_user.id:
+        await query.answer(_("This is your own listing."), show_alert=True)
+        return
+    await query.answer()
+    buttons = [
+        [InlineKeyboardButton(_(label), callback_data=f"rp:{listing.id}:{reason}")]
+        for reason, label in REASON_LABELS.items()
+    ]
+    await reply(
+        update,
+        _("Why are you reporting “{title}”? The author will not know who reported it.").format(
+            title=html.escape(listing.title)
+        ),
+        reply_markup=InlineKeyboardMarkup(buttons),
+    )
+
+
+async def reason_chosen(update: Update, context: BotContext) -> None:
+    """``rp:<listing>:<reason>``: file the report (once per person and listing)."""
+    _ = context.i18n.gettext
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    _prefix, number, reason = query.data.split(":", 2)
+    if not number.isdigit() or reason not in REPORT_REASONS:
+        await query.answer(_("This button is no longer valid."))
+        return
+    try:
+        filed = await context.storage.report_listing(
+            int(number), update.effective_user.id, reason, context.now()
+        )
+    except ReportRefused as refused:
+        texts = {
+            "gone": _("This listing is no longer available."),
+            "own": _("This is your own listing."),
+            "already": _("You have already reported this listing. Thank you!"),
+        }
+        await query.answer(texts[refused.reason], show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(
+        _("Thank you. A moderator will look at it; the author will not know it was you.")
+    )
+    listing = await context.storage.get_listing(int(number))
+    admins = await admin_recipients(context)
+    title = listing.title if listing else ""
+    await notice(context, admins, f"report:{filed.report_id}", REPORTED, title=title)
+    if filed.review_started:
+        owner = await context.storage.get_member(filed.owner_id)
+        name = owner.first_name if owner else str(filed.owner_id)
+        key = f"review:{filed.owner_id}:{filed.report_id}"
+        await notice(context, admins, key, UNDER_REVIEW, name=name)
+        await notice(context, [filed.owner_id], key, HIDDEN_FOR_REVIEW)

@@ -1,0 +1,380 @@
+"""Reports and moderation: reporting a listing, the admins' queue, hiding and restoring
+listings, warnings, bans, admins made in the bot, and the log of every admin action.
+
+Every change is conditional on the current state (``WHERE status = 'open'``...), so a replayed
+button finds nothing to do and says so (False / None) instead of acting twice; the handler
+has already checked that the person is an admin.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.base import Database
+
+REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
+# Distinct people reporting one member's listings before those are hidden pending review.
+REVIEW_AFTER = 3
+
+
+class ReportRefused(Exception):
+    """reason: gone (no such visible listing), own, already."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Filed:
+    """A report just filed; ``review_started`` when it put the owner under review."""
+
+    report_id: int
+    owner_id: int
+    review_started: bool
+
+
+@dataclass(frozen=True)
+class ReportedListing:
+    """One entry of the moderation queue."""
+
+    listing_id: int
+    title: str
+    status: str
+    owner_id: int
+    owner_name: str
+    owner_username: str | None
+    owner_under_review: bool
+    owner_banned: bool
+    owner_warnings: int
+    reasons: dict[str, int]
+    reporters: int
+
+
+@dataclass(frozen=True)
+class AdminAction:
+    id: int
+    admin_id: int | None
+    action: str
+    target_user: int | None
+    target_listing: int | None
+    target_request: int | None
+    detail: str | None
+    at: int
+
+
+async def _one(db: aiosqlite.Connection, sql: str, params: Any = ()) -> Any:
+    async with db.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def log_action(
+    db: aiosqlite.Connection,
+    admin_id: int | None,
+    action: str,
+    now: int,
+    *,
+    user: int | None = None,
+    listing: int | None = None,
+    request: int | None = None,
+    detail: str | None = None,
+) -> None:
+    """Write one line of the admin log, inside the caller's transaction."""
+    await db.execute(
+        "INSERT INTO admin_actions (admin_id, action, target_user, target_listing, "
+        "target_request, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (admin_id, action, user, listing, request, detail, now),
+    )
+
+
+async def _set_status(
+    db: aiosqlite.Connection,
+    listing_id: int,
+    old: str,
+    new: str,
+    now: int,
+    by: int | None,
+    detail: str,
+) -> bool:
+    """Move a listing from ``old`` to ``new`` with a history line; False if it was not ``old``."""
+    cursor = await db.execute(
+        "UPDATE listings SET status = ?, status_changed_at = ? WHERE id = ? AND status = ?",
+        (new, now, listing_id, old),
+    )
+    if cursor.rowcount != 1:
+        return False
+    await db.execute(
+        "INSERT INTO listing_history (listing_id, status, at, by_user, detail) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (listing_id, "hidden" if new == "hidden" else "restored", now, by, detail),
+    )
+    return True
+
+
+async def _hide_all(db: aiosqlite.Connection, user_id: int, now: int, by: int | None, why: str):
+    rows = await db.execute_fetchall(
+        "SELECT id FROM listings WHERE owner_id = ? AND status = 'open'", (user_id,)
+    )
+    for (listing_id,) in rows:
+        await _set_status(db, listing_id, "open", "hidden", now, by, why)
+
+
+class ModerationQueries(Database):
+    # --- admins ----------------------------------------------------------------------------
+
+    async def stored_admin_ids(self) -> list[int]:
+        rows = await self._fetchall("SELECT id FROM users WHERE is_admin = 1 ORDER BY id")
+        return [row[0] for row in rows]
+
+    async def set_admin(self, user_id: int, flag: bool, *, by: int, now: int) -> bool:
+        """Make a member admin (or not); False if no such member or nothing changed."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE users SET is_admin = ? WHERE id = ? AND is_admin != ?",
+                (int(flag), user_id, int(flag)),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await log_action(db, by, "make_admin" if flag else "remove_admin", now, user=user_id)
+        return True
+
+    # --- reports ---------------------------------------------------------------------------
+
+    async def report_listing(self, listing_id: int, reporter: int, reason: str, now: int) -> Filed:
+        """File a report; several people reporting one member puts them under review: their
+        open listings are hidden until an admin decides."""
+        if reason not in REPORT_REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
+        async with self.transaction() as db:
+            listing = await _one(
+                db, "SELECT owner_id, status FROM listings WHERE id = ?", (listing_id,)
+            )
+            if listing is None or listing[1] == "hidden":
+                raise ReportRefused("gone")
+            owner = listing[0]
+            if owner == reporter:
+                raise ReportRefused("own")
+            cursor = await db.execute(
+                "INSERT INTO reports (listing_id, reported_user, reporter_id, reason, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+                (listing_id, owner, reporter, reason, now),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                raise ReportRefused("already")
+            (reporters,) = await _one(
+                db,
+                "SELECT count(DISTINCT reporter_id) FROM reports "
+                "WHERE reported_user = ? AND status = 'open'",
+                (owner,),
+            )
+            started = False
+            if reporters >= REVIEW_AFTER:
+                cursor = await db.execute(
+                    "UPDATE users SET review_at = ? WHERE id = ? AND review_at IS NULL",
+                    (now, owner),
+                )
+                started = cursor.rowcount == 1
+                if started:
+                    await _hide_all(db, owner, now, None, "review")
+                    await log_action(
+                        db, None, "auto_review", now, user=owner, detail=str(reporters)
+                    )
+        return Filed(row[0], owner, started)
+
+    async def moderation_queue(self, limit: int = 10) -> list[ReportedListing]:
+        """Listings with open reports, and listings hidden with their owner under review."""
+        rows = await self._fetchall(
+            """SELECT l.id FROM listings l JOIN users u ON u.id = l.owner_id
+               WHERE EXISTS (SELECT 1 FROM reports r
+                             WHERE r.listing_id = l.id AND r.status = 'open')
+                  OR (u.review_at IS NOT NULL AND l.status = 'hidden')
+               ORDER BY (SELECT min(created_at) FROM reports r WHERE r.listing_id = l.id), l.id
+               LIMIT ?""",
+            (limit,),
+        )
+        found = [await self.reported_listing(row[0]) for row in rows]
+        return [entry for entry in found if entry is not None]
+
+    async def reported_listing(self, listing_id: int) -> ReportedListing | None:
+        row = await self._fetchone(
+            """SELECT l.id, l.title, l.status, l.owner_id, u.first_name, u.username,
+                      u.review_at IS NOT NULL,
+                      EXISTS (SELECT 1 FROM bans b WHERE b.user_id = l.owner_id),
+                      (SELECT count(*) FROM warnings w WHERE w.user_id = l.owner_id)
+               FROM listings l JOIN users u ON u.id = l.owner_id WHERE l.id = ?""",
+            (listing_id,),
+        )
+        if row is None:
+            return None
+        reports = await self._fetchall(
+            "SELECT reason, reporter_id FROM reports WHERE listing_id = ? AND status = 'open'",
+            (listing_id,),
+        )
+        return ReportedListing(
+            listing_id=row[0],
+            title=row[1],
+            status=row[2],
+            owner_id=row[3],
+            owner_name=row[4],
+            owner_username=row[5],
+            owner_under_review=bool(row[6]),
+            owner_banned=bool(row[7]),
+            owner_warnings=row[8],
+            reasons=dict(Counter(reason for reason, _reporter in reports)),
+            reporters=len({reporter for _reason, reporter in reports}),
+        )
+
+    async def moderation_counts(self) -> dict[str, int]:
+        (reports,) = await self._fetchone(  # type: ignore[misc]
+            "SELECT count(DISTINCT listing_id) FROM reports WHERE status = 'open'"
+        )
+        (review,) = await self._fetchone(  # type: ignore[misc]
+            "SELECT count(*) FROM users WHERE review_at IS NOT NULL"
+        )
+        (verifications,) = await self._fetchone(  # type: ignore[misc]
+            "SELECT count(*) FROM verification_requests WHERE status = 'pending'"
+        )
+        return {"reports": reports, "review": review, "verifications": verifications}
+
+    # --- acting on a listing ---------------------------------------------------------------
+
+    async def hide_listing(self, listing_id: int, admin: int, now: int) -> bool:
+        """Hide an open listing, closing its open reports; False if it is not open."""
+        async with self.transaction() as db:
+            if not await _set_status(db, listing_id, "open", "hidden", now, admin, "moderator"):
+                return False
+            await self._settle_reports(db, [listing_id], "resolved", admin, now)
+            await log_action(db, admin, "hide", now, listing=listing_id)
+        return True
+
+    async def restore_listing(self, listing_id: int, admin: int, now: int) -> bool:
+        """Show a hidden listing again; False if it is not hidden. When its owner was under
+        review, the review ends: their other listings hidden for it come back too."""
+        async with self.transaction() as db:
+            if not await _set_status(db, listing_id, "hidden", "open", now, admin, "moderator"):
+                return False
+            (owner,) = await _one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
+            restored = [listing_id]
+            cursor = await db.execute(
+                "UPDATE users SET review_at = NULL WHERE id = ? AND review_at IS NOT NULL",
+                (owner,),
+            )
+            if cursor.rowcount == 1:
+                rows = await db.execute_fetchall(
+                    """SELECT l.id FROM listings l WHERE l.owner_id = ? AND l.status = 'hidden'
+                       AND (SELECT detail FROM listing_history h WHERE h.listing_id = l.id
+                            ORDER BY h.id DESC LIMIT 1) = 'review'""",
+                    (owner,),
+                )
+                for (other,) in rows:
+                    if await _set_status(db, other, "hidden", "open", now, admin, "review"):
+                        restored.append(other)
+                await log_action(db, admin, "end_review", now, user=owner)
+            await self._settle_reports(db, restored, "dismissed", admin, now)
+            await log_action(db, admin, "restore", now, listing=listing_id, user=owner)
+        return True
+
+    async def dismiss_reports(self, listing_id: int, admin: int, now: int) -> int:
+        """Close a listing's open reports as unfounded; returns how many."""
+        async with self.transaction() as db:
+            settled = await self._settle_reports(db, [listing_id], "dismissed", admin, now)
+            if settled:
+                await log_action(db, admin, "dismiss", now, listing=listing_id, detail=str(settled))
+        return settled
+
+    @staticmethod
+    async def _settle_reports(
+        db: aiosqlite.Connection, listing_ids: list[int], status: str, admin: int, now: int
+    ) -> int:
+        settled = 0
+        for listing_id in listing_ids:
+            cursor = await db.execute(
+                "UPDATE reports SET status = ?, resolved_at = ?, resolved_by = ? "
+                "WHERE listing_id = ? AND status = 'open'",
+                (status, now, admin, listing_id),
+            )
+            settled += cursor.rowcount
+        return settled
+
+    # --- acting on a person ----------------------------------------------------------------
+
+    async def warn_owner(self, listing_id: int, admin: int, now: int) -> int | None:
+        """Warn a listing's owner about it; their id, or None if already warned about it."""
+        async with self.transaction() as db:
+            row = await _one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
+            if row is None:
+                return None
+            cursor = await db.execute(
+                "INSERT INTO warnings (user_id, listing_id, by_admin, at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (row[0], listing_id, admin, now),
+            )
+            if cursor.rowcount != 1:
+                return None
+            await log_action(db, admin, "warn", now, user=row[0], listing=listing_id)
+        return int(row[0])
+
+    async def ban(self, user_id: int, admin: int, now: int, listing_id: int | None = None) -> bool:
+        """Ban a member: their open listings are hidden, reports against them settled, their
+        pending contact requests withdrawn. False if already banned."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO bans (user_id, banned_at, banned_by) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (user_id, now, admin),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await _hide_all(db, user_id, now, admin, "ban")
+            await db.execute(
+                "UPDATE reports SET status = 'resolved', resolved_at = ?, resolved_by = ? "
+                "WHERE reported_user = ? AND status = 'open'",
+                (now, admin, user_id),
+            )
+            await db.execute(
+                "UPDATE contacts SET status = 'withdrawn', decided_at = ? "
+                "WHERE asker_id = ? AND status = 'pending'",
+                (now, user_id),
+            )
+            await log_action(db, admin, "ban", now, user=user_id, listing=listing_id)
+        return True
+
+    async def unban(self, user_id: int, admin: int, now: int) -> bool:
+        """Lift a ban (hidden listings stay hidden until restored one by one)."""
+        async with self.transaction() as db:
+            cursor = await db.execute("DELETE FROM bans WHERE user_id = ?", (user_id,))
+            if cursor.rowcount != 1:
+                return False
+            await log_action(db, admin, "unban", now, user=user_id)
+        return True
+
+    # --- the log and a listing's history -----------------------------------------------------
+
+    async def admin_log(
+        self, *, user: int | None = None, listing: int | None = None, limit: int = 20
+    ) -> list[AdminAction]:
+        """The latest admin actions, optionally about one person or listing, newest first."""
+        rows = await self._fetchall(
+            """SELECT id, admin_id, action, target_user, target_listing, target_request, detail,
+                      at
+               FROM admin_actions
+               WHERE (:user IS NULL OR target_user = :user)
+                 AND (:listing IS NULL OR target_listing = :listing)
+               ORDER BY id DESC LIMIT :limit""",
+            {"user": user, "listing": listing, "limit": limit},
+        )
+        return [AdminAction(*row) for row in rows]
+
+    async def listing_reports(self, listing_id: int) -> list[tuple[str, str, int]]:
+        """Every report of a listing: reason, status, when."""
+        rows = await self._fetchall(
+            "SELECT reason, status, created_at FROM reports WHERE listing_id = ? ORDER BY id",
+            (listing_id,),
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]

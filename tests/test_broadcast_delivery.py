@@ -1,0 +1,225 @@
+"""Broadcast delivery over HTTP with the sandbox's rate limits on: the live progress message,
+pause, resume and cancel, a scheduled send with a controllable clock, and a 2,000-recipient
+broadcast whose bot process is killed twice in the middle."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.app import running
+from bot.i18n import translator
+from bot.storage import Storage
+from tests import seed
+from tests.conftest import ADMIN_ID, TOKEN
+from tests.processes import BotProcess
+from tests.talk import containing, says
+from tests.test_broadcast import (
+    admin_of,
+    broadcast_id,
+    compose,
+    opened,
+    received,
+    refused,
+    state_is,
+    wait_until,
+)
+
+E = translator("en").gettext
+
+
+def has_button(user, label: str) -> bool:
+    return any(label in m.button_labels for m in user.messages if m.from_bot)
+
+
+def edits_of(server, message_id: int) -> list:
+    return [
+        c
+        for c in server.calls
+        if c.method == "editMessageText" and c.ok and int(c.params["message_id"]) == message_id
+    ]
+
+
+async def test_progress_pause_resume_and_cancel(server, settings):
+    server.set_rate_limits(global_per_second=5, per_chat_per_second=1, per_chat_burst=3)
+    async with running(dataclasses.replace(settings, send_rate=5)) as bot:
+        people = [await opened(server, bot.storage, f"P{i}") for i in range(60)]
+        admin = admin_of(server)
+        summary = (await compose(admin, {"en": "Slowly «bc-slow»"}))[-1]
+        broadcast = broadcast_id(summary)
+        await admin.press(E("✅ Send it"))
+        # Two edits by the job, after the confirmation's own.
+        await wait_until(lambda: asyncio.sleep(0, len(edits_of(server, summary.id)) >= 3))
+
+        pressed = time.time()
+        await admin.press(E("⏸ Pause"))
+        assert (await admin.wait_for_callback_answer()).text == E("Paused.")
+        await asyncio.sleep(1.2)  # what was already on its way arrives
+        paused_at = len(received(server, "«bc-slow»"))
+        await asyncio.sleep(2.5)
+        assert len(received(server, "«bc-slow»")) == paused_at, "sent while paused"
+        shown = next(m for m in admin.messages if m.id == summary.id)
+        assert "paused" in shown.text and E("▶️ Resume") in shown.button_labels
+
+        await admin.press(E("▶️ Resume"))
+        assert (await admin.wait_for_callback_answer()).text == E("Resumed.")
+        await wait_until(
+            lambda: asyncio.sleep(0, len(received(server, "«bc-slow»")) >= paused_at + 5)
+        )
+
+        await admin.press(E("✖️ Cancel"))
+        await wait_until(lambda: asyncio.sleep(0, has_button(admin, E("✖️ Yes, cancel it"))))
+        await admin.press(E("✖️ Yes, cancel it"))
+        report = await admin.wait_for_bot_message(containing("was cancelled"), timeout=10)
+        await asyncio.sleep(1.5)
+        delivered = received(server, "«bc-slow»")
+        counts = await bot.storage.outbox_counts(f"bc:{broadcast}")
+        assert (await bot.storage.get_broadcast(broadcast)).state == "cancelled"
+    recipients = len(people) + 1  # and the admin
+    assert counts.get("cancelled", 0) > 0
+    assert counts.get("sent", 0) + counts.get("cancelled", 0) == recipients
+    assert len(delivered) == counts["sent"] + 1  # + the admin's preview
+    assert delivered[0] == ADMIN_ID  # the preview
+    assert len(set(delivered[1:])) == len(delivered) - 1  # then nobody twice
+    assert f"Delivered to {counts['sent']} people." in report.text
+    assert f"Not sent (cancelled): {counts['cancelled']}" in report.text
+    # The progress message was edited with the figures, every few seconds at most, never to
+    # the same text (Telegram would refuse it).
+    edits = edits_of(server, summary.id)
+    texts = [c.params["text"] for c in edits]
+    assert any("Sent: " in text and "Left: " in text for text in texts)
+    assert any("Estimated finish" in text for text in texts)
+    # The job's, after the confirmation's own edit and before the first press.
+    job_edits = [c.time for c in edits[1:] if c.time < pressed]
+    assert len(job_edits) >= 2
+    assert all(b - a >= 2.5 for a, b in itertools.pairwise(job_edits)), job_edits
+    assert all(a != b for a, b in itertools.pairwise(texts))
+    assert refused(server) == []
+
+
+async def test_scheduled_in_the_admins_timezone_with_a_controlled_clock(server, bot):
+    paris = ZoneInfo("Europe/Paris")
+    morning = int(datetime(2030, 5, 1, 6, 0, tzinfo=paris).timestamp())
+    bot.clock = lambda: morning
+    reader = await opened(server, bot.storage, "Reader", language="fr")
+    admin = admin_of(server)
+    admin.chat.started = True
+    await seed.member(bot.storage, ADMIN_ID, country="FR")  # → Europe/Paris
+    await says(admin, "/broadcast")
+    await admin.press("English")
+    await admin.wait_for_bot_message()
+    await says(admin, "Tomorrow's meeting «bc-later»")
+    await admin.press(E("➡ Choose the audience"))
+    await admin.wait_for_bot_message()
+    await admin.press(E("➡ Continue"))
+    await admin.wait_for_bot_message()
+    await admin.press(E("🕒 At a date and time"))
+    ask = await admin.wait_for_bot_message()
+    assert "Europe/Paris" in ask.text
+    for typed, answer in (
+        ("soon", "Please type a date and time like 2030-05-01 09:30"),
+        ("2030-05-01 05:00", "That time has passed"),
+        ("2030-02-30 09:00", "Please type a date and time"),
+        ("2031-06-01 09:00", "within the next year"),
+    ):
+        assert answer in (await says(admin, typed)).text
+    await admin.send_text("01.05.2030 09:30")
+    summary = await admin.wait_for_bot_message(containing("Send this announcement"), timeout=15)
+    assert "9:30" in summary.text and "(Europe/Paris)" in summary.text
+    broadcast = broadcast_id(summary)
+    due = int(datetime(2030, 5, 1, 9, 30, tzinfo=paris).timestamp())
+    assert (await bot.storage.get_broadcast(broadcast)).send_at == due == morning + 3.5 * 3600
+    await admin.press(E("✅ Schedule it"))
+    progress = await admin.wait_for_bot_message(include_edits=True)
+    assert "scheduled" in progress.text and "Europe/Paris" in progress.text
+
+    bot.clock = lambda: due - 1
+    await asyncio.sleep(2)
+    assert received(server, "«bc-later»") == [ADMIN_ID]  # only the preview
+    assert (await bot.storage.get_broadcast(broadcast)).state == "scheduled"
+
+    bot.clock = lambda: due
+    got = await reader.wait_for_bot_message(containing("«bc-later»"), timeout=10)
+    assert got.text == "Tomorrow's meeting «bc-later»"
+    await wait_until(lambda: state_is(bot.storage, broadcast, "done"))
+    assert (await bot.storage.get_broadcast(broadcast)).started_at == due
+
+
+async def test_a_scheduled_broadcast_can_be_cancelled_before_it_starts(server, bot):
+    reader = await opened(server, bot.storage, "Reader")
+    admin = admin_of(server)
+    now = int(time.time())
+    bot.clock = lambda: now
+    later = datetime.fromtimestamp(now + 3600, ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M")
+    summary = (await compose(admin, {"en": "Never «bc-never»"}, at=later))[-1]
+    broadcast = broadcast_id(summary)
+    await admin.press(E("✅ Schedule it"))
+    await admin.wait_for_bot_message(containing("scheduled"), include_edits=True)
+    await admin.press(E("✖️ Cancel"))
+    await wait_until(lambda: asyncio.sleep(0, has_button(admin, E("✖️ Yes, cancel it"))))
+    await admin.press(E("✖️ Yes, cancel it"))
+    await admin.wait_for_bot_message(containing("was cancelled"), timeout=10)
+    bot.clock = lambda: now + 7200
+    await asyncio.sleep(2)
+    assert (await bot.storage.get_broadcast(broadcast)).state == "cancelled"
+    assert not [m for m in reader.messages if m.from_bot]
+
+
+async def test_killed_twice_in_a_2000_recipient_broadcast_nobody_twice_nobody_lost(
+    server, tmp_path
+):
+    """SIGKILL the bot process twice while it delivers to 2,000 people, start it again."""
+    server.set_rate_limits(global_per_second=150, per_chat_per_second=1, per_chat_burst=1)
+    database = tmp_path / "bot.sqlite3"
+    storage = await Storage.open(database)
+    people = []
+    for i in range(2000):
+        person = server.create_user(f"R{i}", language_code="en")
+        person.chat.started = True
+        people.append(person)
+    async with storage.transaction() as db:  # 2,000 members at once, as a real database has
+        await db.executemany(
+            "INSERT INTO users (id, first_name, language) VALUES (?, ?, 'en')",
+            [(p.id, p.first_name) for p in people],
+        )
+    broadcast = await storage.create_broadcast(ADMIN_ID, "UTC", now=int(time.time()))
+    await storage.update_draft(broadcast, texts={"en": "Restart «bc-restart»"}, fallback="en")
+    assert (await storage.confirm_broadcast(broadcast, int(time.time()))).state == "sending"
+    await storage.close()
+    env = {
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": server.url,
+        "DATABASE_PATH": str(database),
+        "SEND_RATE_LIMIT": "150",
+        "ADMIN_IDS": str(ADMIN_ID),
+    }
+    process = BotProcess(env, tmp_path / "bot.log")
+    kills = 2
+    for target in (300, 1100):
+        await process.start()
+        deadline = time.monotonic() + 60
+        while len(received(server, "«bc-restart»")) < target:
+            assert time.monotonic() < deadline, process.log()
+            await asyncio.sleep(0.01)
+        await process.kill()
+    await process.start()
+    storage = await Storage.open(database)
+    try:
+        await wait_until(lambda: state_is(storage, broadcast, "done"), timeout=90)
+        counts = await storage.outbox_counts(f"bc:{broadcast}")
+        done = await storage.get_broadcast(broadcast)
+    finally:
+        await storage.close()
+        await process.terminate()
+    sent_to = received(server, "«bc-restart»")
+    assert len(sent_to) == len(set(sent_to)), "someone got the broadcast twice"
+    assert done.recipients == 2000
+    # Each row in flight at a kill is 'unknown' (never resent); everyone else got it.
+    assert counts.get("sent", 0) + counts.get("unknown", 0) == 2000, counts
+    assert counts.get("unknown", 0) <= kills
+    assert len(sent_to) >= 2000 - counts.get("unknown", 0)
+    assert set(sent_to) <= {p.id for p in people}

@@ -48,7 +48,8 @@ def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
     top.bar(positions, series.offers, color="#3BB273", label=_("Offers"))
     top.bar(positions, series.requests, bottom=series.offers, color="#E4574B", label=_("Requests"))
     if series.contacts is not None:
-        top.plot(positions, series.contacts, color="#1F3A93", marker="o", label=_("Contacts"))
+        marker = "o" if len(labels) <= 31 else None  # a dot a week over a year is noise
+        top.plot(positions, series.contacts, color="#1F3A93", marker=marker, label=_("Contacts"))
     per = _("per day") if series.bucket == 86_400 else _("per week")
     top.set_title(
         _("Listings published {per}, last {days} days").format(per=per, days=figures.days)

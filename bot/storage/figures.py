@@ -129,7 +129,8 @@ class FigureQueries(Database):
 
     async def interactions(self, since: int, now: int) -> Interactions:
         """Matches, contacts, accepted contacts and the median time to a first contact in the
-        period. THE place to extend when the matching and contacts tables land: each figure is
+        period, from the tables of matching (``matches``, migration 0004) and contacts
+        (``contacts``, migration 0005). THE one place to change if they change: each figure is
         computed only if its table has the columns read here, else it stays None ("not yet
         available")."""
         period = {"since": since, "now": now}
@@ -147,9 +148,10 @@ class FigureQueries(Database):
                 "SELECT count(*) FROM contacts WHERE created_at BETWEEN :since AND :now", period
             )
             contacts = row[0] if row else 0
-            if "accepted_at" in contact_columns:
+            if {"status", "decided_at"} <= contact_columns:
                 row = await self._fetchone(
-                    "SELECT count(*) FROM contacts WHERE accepted_at BETWEEN :since AND :now",
+                    "SELECT count(*) FROM contacts WHERE status = 'accepted' "
+                    "AND decided_at BETWEEN :since AND :now",
                     period,
                 )
                 accepted = row[0] if row else 0

@@ -35,7 +35,7 @@ TAGS = frozenset(
 )
 _ENTITY = re.compile(r"&(?:#(\d{1,10})|#[xX]([0-9a-fA-F]{1,8})|(lt|gt|amp|quot));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_TAG = re.compile(r"<(/?)([^\s>/]*)([^>]*)>")
+_TAG = re.compile(r"<(/?)([^\s>]*)([^>]*)>")
 _ATTRIBUTE = re.compile(r"""\s*([^\s=>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
 
 
@@ -106,6 +106,8 @@ def check_html(text: str) -> Checked:
             raise MarkupError(f'"<" at character {pos + 1} opens no tag: write &lt; for "<"')
         closing, name, attributes = match.group(1), match.group(2).lower(), match.group(3)
         if closing:
+            if attributes.strip():
+                raise MarkupError(f"the end tag at character {pos + 1} is malformed")
             if not open_tags:
                 raise MarkupError(f"</{name}> at character {pos + 1} closes nothing")
             expected, _ = open_tags.pop()

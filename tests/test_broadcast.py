@@ -11,11 +11,16 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from bot.app import running
 from bot.context import CommunityApplication
 from bot.dialogs.broadcast_questions import check_text
 from bot.i18n import autonym, translator
+from bot.markup import MarkupError, check_html
+from bot.sandbox.html import EntityParseError, parse_html
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import ChatMessage, SandboxUser
 from bot.storage import Segment, Storage
@@ -378,3 +383,31 @@ async def test_cancelling_the_composer_sends_nothing(server, paced):
     answer = await says(admin, "/cancel")
     assert answer.text == E("Cancelled: nothing was sent.")
     assert await paced.storage.broadcasts_of_state("draft", "sending", "scheduled") == []
+
+
+# --- the HTML check agrees with Telegram's rules (as the sandbox implements them) -----------
+
+PIECES = (
+    "<b>", "</b>", "<i>", "</i>", '<a href="https://x.org/?a=1&amp;b=2">', "</a>", "<a href=x>",
+    "<a>", '<span class="tg-spoiler">', "<span>", "</span>", "<tg-spoiler>", "</tg-spoiler>",
+    "&amp;", "&lt;", "&#65;", "&#x1F600;", "&foo;", "&#0;", "&", "<", ">", "</>", "</ b>",
+    "< b>", "<b/>", "<B>", "</B>", "<img>", "<code>", "</code>", "<pre>", "</pre>",
+    '<pre><code class="language-py">', "</code></pre>", "<blockquote expandable>",
+    "</blockquote>", '<tg-emoji emoji-id="5">', "</tg-emoji>", "<u class='x'>", "</u>",
+    "x", " ", "é", "😀", '"', "'", "\n",
+)  # fmt: skip
+
+
+@examples(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=10))
+def test_the_html_check_accepts_exactly_what_telegram_accepts(pieces):
+    text = "".join(pieces)
+    try:
+        theirs = parse_html(text)[0]
+    except EntityParseError:
+        theirs = None
+    try:
+        mine = check_html(text).visible
+    except MarkupError:
+        mine = None
+    assert mine == theirs, text

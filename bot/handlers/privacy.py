@@ -87,13 +87,16 @@ async def confirmed(update: Update, context: BotContext) -> None:
         )
         return
     user_id = update.effective_user.id
-    _forget_in_memory(context, user_id, update.effective_chat.id)
     await context.storage.erase_member(user_id, now)
     context.member = None
     await query.answer()
     await query.edit_message_text(
         _("Your data is erased. Goodbye! If you come back one day, /start sets you up afresh.")
     )
+    # Last, with no await after it: PTB marks this update's user for the persistence flush
+    # right after the handler returns, in the same step as this drop, so that no flush in
+    # between (after another user's update) can write the user's data back.
+    _forget_in_memory(context, user_id, update.effective_chat.id)
 
 
 async def kept(update: Update, context: BotContext) -> None:

@@ -1,0 +1,222 @@
+"""Reports and moderation over HTTP: report → hide → restore, warnings, bans (a banned member
+keeps /mydata and /deleteme only), members hidden pending review after several reports,
+admins made in the bot, and every admin button forged by a non-admin."""
+
+from __future__ import annotations
+
+import time
+
+from bot.handlers import moderation, reports
+from bot.i18n import translator
+from tests import seed
+from tests.conftest import ADMIN_ID
+from tests.talk import containing, plain, says, taps
+
+NOW = int(time.time())
+OWNER, REPORTER, OTHER, THIRD = 701, 702, 703, 704
+en = translator("en").gettext
+fr = translator("fr").gettext
+de = translator("de").gettext
+
+
+async def people(server, bot):
+    """An owner (fr), a reporter (de), two more members, and the admin, all started."""
+    await seed.member(bot.storage, OWNER, language="fr")
+    for user_id in (REPORTER, OTHER, THIRD):
+        await seed.member(bot.storage, user_id, language="de", country="DE", place="Kassel")
+    users = {
+        OWNER: server.create_user("Odile", "fr", user_id=OWNER),
+        REPORTER: server.create_user("Rita", "de", user_id=REPORTER),
+        OTHER: server.create_user("Otto", "de", user_id=OTHER),
+        THIRD: server.create_user("Theo", "de", user_id=THIRD),
+        ADMIN_ID: server.create_user("Ada", "en", user_id=ADMIN_ID),
+    }
+    for user in users.values():
+        await says(user, "/start")
+    return users
+
+
+async def report(user, listing_id: int, reason_label: str):
+    card = await says(user, f"/start l{listing_id}")
+    _ = translator(user.account.language_code).gettext
+    await user.press_data(card.id, f"rp:{listing_id}")
+    await user.wait_for_bot_message()
+    await user.press(_(reason_label))
+    return await user.wait_for_bot_message(include_edits=True)
+
+
+async def open_queue(admin):
+    await says(admin, "/admin")
+    await admin.press(next(label for label in admin.messages[-1].button_labels if "🚩" in label))
+    return await admin.wait_for_bot_message()
+
+
+async def test_report_hide_restore_and_the_log(server, bot):
+    users = await people(server, bot)
+    owner, reporter, admin = users[OWNER], users[REPORTER], users[ADMIN_ID]
+    listing = await seed.listing(bot.storage, OWNER, NOW, title="Cheap <pumps>")
+    thanks = await report(reporter, listing.id, reports.REASON_LABELS["scam"])
+    assert thanks.text == de(
+        "Thank you. A moderator will look at it; the author will not know it was you."
+    )
+    told = await admin.wait_for_bot_message(containing("Cheap <pumps>"), timeout=10)
+    assert told.text == plain(en(reports.REPORTED)).format(title="Cheap <pumps>")
+    menu = await says(admin, "/admin")
+    assert menu.button_labels == ["🪪 Verifications (0)", "🚩 Reports (1)", "📜 Admin log"]
+    card = await taps(admin, "🚩 Reports (1)")
+    assert "Cheap <pumps>" in card.text and "💸 Scam or fraud ×1" in card.text
+    assert card.button_labels == ["🚫 Hide", "✔️ Dismiss", "⚠️ Warn", "⛔ Ban", "📜 History"]
+
+    await admin.press("🚫 Hide")
+    assert (await admin.wait_for_callback_answer()).text == "Hidden."
+    assert (await bot.storage.get_listing(listing.id)).status == "hidden"
+    hidden = await owner.wait_for_bot_message(containing("Cheap <pumps>"), timeout=10)
+    assert hidden.text == plain(fr(moderation.HIDDEN)).format(title="Cheap <pumps>")
+    gone = await says(reporter, f"/start l{listing.id}")
+    assert gone.text == de("This listing does not exist or is no longer available.")
+    await admin.press_data(card.id, f"mod:hide:{listing.id}")  # a replay
+    assert (await admin.wait_for_callback_answer()).text == "It is not open."
+    refreshed = admin.messages[[m.id for m in admin.messages].index(card.id)]
+    assert refreshed.button_labels == ["♻️ Restore", "⚠️ Warn", "⛔ Ban", "📜 History"]
+
+    await admin.press("♻️ Restore")
+    assert (await admin.wait_for_callback_answer()).text == "Restored."
+    assert (await bot.storage.get_listing(listing.id)).status == "open"
+    await owner.wait_for_bot_message(containing(plain(fr(moderation.RESTORED))[:8]), timeout=10)
+    history = await taps(admin, "📜 History")
+    assert "hidden (moderator)" in history.text and "restored (moderator)" in history.text
+    assert "💸 Scam or fraud · resolved" in history.text
+    log = await bot.storage._fetchall(
+        "SELECT admin_id, action, target_listing, at FROM admin_actions ORDER BY id"
+    )
+    assert [(row[0], row[1], row[2]) for row in log] == [
+        (ADMIN_ID, "hide", listing.id),
+        (ADMIN_ID, "restore", listing.id),
+    ]
+    assert all(abs(row[3] - time.time()) < 60 for row in log)
+    await says(admin, "/admin")
+    entries = await taps(admin, "📜 Admin log")
+    assert "hid a listing" in entries.text and str(ADMIN_ID) in entries.text
+    assert server.errors() == []
+
+
+async def test_admin_buttons_and_commands_forged_by_a_member(server, bot):
+    users = await people(server, bot)
+    member = users[REPORTER]
+    listing = await seed.listing(bot.storage, OWNER, NOW)
+    await bot.storage.report_listing(listing.id, OTHER, "spam", NOW)
+    request = await bot.storage.request_verification(OWNER, email=None, note=None, now=NOW)
+    at = member.messages[-1].id
+    for data in (
+        f"mod:hide:{listing.id}",
+        f"mod:rest:{listing.id}",
+        f"mod:dis:{listing.id}",
+        f"mod:warn:{listing.id}",
+        f"mod:ban:{listing.id}",
+        f"mod:unban:{OWNER}",
+        f"mod:hist:{listing.id}",
+        f"vf:ok:{request.id}",
+        f"vf:no:{request.id}",
+        "ad:rq",
+        "ad:vq",
+        "ad:log",
+    ):
+        await member.press_data(at, data)
+        answer = await member.wait_for_callback_answer()
+        assert answer.text == de("This is for administrators only."), data
+    for command in ("/admin", f"/unban {OWNER}"):
+        assert (await says(member, command)).text == de("This is for administrators only.")
+    made = await says(member, f"/makeadmin {REPORTER}")
+    assert made.text == de("Only the administrators named in ADMIN_IDS can do this.")
+    assert (await bot.storage.get_listing(listing.id)).status == "open"
+    assert (await bot.storage.get_verification(request.id)).status == "pending"
+    for table in ("admin_actions", "bans", "warnings"):
+        assert await bot.storage._fetchall(f"SELECT * FROM {table}") == [], table
+    assert (await bot.storage.moderation_counts())["reports"] == 1
+
+    # Made admin by a root admin, the member may moderate; unmade, no more.
+    await says(users[ADMIN_ID], f"/makeadmin {REPORTER}")
+    menu = await says(member, "/admin")
+    assert menu.button_labels[1] == de("🚩 Reports ({count})").format(count=1)
+    assert (await says(member, f"/makeadmin {OTHER}")).text == de(
+        "Only the administrators named in ADMIN_IDS can do this."
+    )
+    await says(users[ADMIN_ID], f"/unadmin {REPORTER}")
+    await member.press_data(menu.id, "ad:rq")
+    assert (await member.wait_for_callback_answer()).text == de("This is for administrators only.")
+    assert server.errors() == []
+
+
+async def test_warn_once_and_ban_leaves_only_the_members_data(server, bot):
+    users = await people(server, bot)
+    owner, admin = users[OWNER], users[ADMIN_ID]
+    listing = await seed.listing(bot.storage, OWNER, NOW, title="Dubious offer")
+    other = await seed.listing(bot.storage, OWNER, NOW, title="Second offer")
+    await report(users[REPORTER], listing.id, reports.REASON_LABELS["spam"])
+    card = await open_queue(admin)
+    await admin.press("⚠️ Warn")
+    assert (await admin.wait_for_callback_answer()).text == "Warned."
+    warned = await owner.wait_for_bot_message(containing("Dubious offer"), timeout=10)
+    assert warned.text == plain(fr(moderation.WARNED)).format(title="Dubious offer")
+    await admin.press_data(card.id, f"mod:warn:{listing.id}")
+    replay = await admin.wait_for_callback_answer()
+    assert replay.text == "The author was already warned about this listing."
+
+    await admin.press("⛔ Ban")
+    assert (await admin.wait_for_callback_answer()).text == "Banned."
+    await owner.wait_for_bot_message(containing("/deleteme"), timeout=10)
+    for hidden in (listing, other):
+        assert (await bot.storage.get_listing(hidden.id)).status == "hidden"
+    await admin.press_data(card.id, f"mod:ban:{listing.id}")
+    assert (await admin.wait_for_callback_answer()).text == "Already banned."
+    suspended = fr(
+        "Your account is suspended by a moderator. You can still get your data with /mydata "
+        "or erase it with /deleteme."
+    )
+    for command in ("/browse", "/post", "/start", "hello", "/contacts"):
+        assert (await says(owner, command)).text == suspended, command
+    await owner.press_data(owner.messages[-1].id, "menu:profile")
+    assert (await owner.wait_for_callback_answer()).text == suspended
+    data = await says(owner, "/mydata")
+    assert data.document["file_name"] == "community-sharing-my-data.json"
+    confirm = await says(owner, "/deleteme")
+    assert confirm.button_labels == [fr("🗑 Yes, erase everything"), fr("Keep my data")]
+    await taps(owner, fr("Keep my data"), include_edits=True)
+
+    await admin.press("✅ Lift ban")
+    assert (await admin.wait_for_callback_answer()).text == "Ban lifted."
+    await owner.wait_for_bot_message(containing(plain(fr(moderation.UNBANNED))), timeout=10)
+    assert (await says(owner, "/contacts")).text != suspended
+    actions = await bot.storage._fetchall("SELECT action FROM admin_actions ORDER BY id")
+    assert [row[0] for row in actions] == ["warn", "ban", "unban"]
+    assert server.errors() == []
+
+
+async def test_a_member_reported_by_several_is_hidden_pending_review(server, bot):
+    users = await people(server, bot)
+    owner, admin = users[OWNER], users[ADMIN_ID]
+    first = await seed.listing(bot.storage, OWNER, NOW, title="First")
+    second = await seed.listing(bot.storage, OWNER, NOW, title="Second")
+    await bot.storage.report_listing(first.id, REPORTER, "spam", NOW)
+    await bot.storage.report_listing(second.id, OTHER, "spam", NOW)
+    assert (await bot.storage.get_listing(first.id)).status == "open"
+    await report(users[THIRD], second.id, reports.REASON_LABELS["offensive"])
+    told = await owner.wait_for_bot_message(containing("👁"), timeout=10)
+    assert told.text == fr(reports.HIDDEN_FOR_REVIEW)
+    await admin.wait_for_bot_message(containing("Odile"), timeout=10)
+    for listing in (first, second):
+        assert (await bot.storage.get_listing(listing.id)).status == "hidden"
+    menu = await says(admin, "/admin")
+    assert "1" in menu.text.splitlines()[-1]
+    card = await open_queue(admin)
+    assert "👁 under review" in card.text
+    await admin.press_data(card.id, f"mod:rest:{first.id}")
+    assert (await admin.wait_for_callback_answer()).text == "Restored."
+    for listing in (first, second):
+        assert (await bot.storage.get_listing(listing.id)).status == "open"
+    assert (await bot.storage.moderation_counts()) == {
+        "reports": 0,
+        "review": 0,
+        "verifications": 0,
+    }
+    assert server.errors() == []

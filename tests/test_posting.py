@@ -345,6 +345,10 @@ async def test_commands_in_the_middle_show_the_step_again(server, bot):
     help_text = await says(user, "/help")
     assert "/post" in help_text.text
     assert (await question(user)).text == asked.text
+    profile = await says(user, "/profile")
+    assert "Sveti Vlas" in profile.text
+    await user.press_data(asked.id, "po:tag:office")  # the dialog is where it was
+    assert (await user.wait_for_callback_answer()).text is None
     await says(user, "/language")
     french = await tap(user, "Français")
     assert french.text.startswith(cards.category_label(translator("fr"), "premises"))
@@ -549,6 +553,11 @@ async def test_two_taps_on_publish_make_one_listing(server, bot):
     )
     await user.wait_for_bot_message(lambda m: bool(m.inline_keyboard))  # the listing's card
     assert len(await listings(bot, user)) == 1
+    # The old preview's other buttons are stale too.
+    for data in (f"po:back:{q.PREVIEWING}", "po:cancel"):
+        await user.press_data(preview.id, data)
+        assert (await user.wait_for_callback_answer()).show_alert
+    assert len(await listings(bot, user)) == 1
     assert server.errors() == []
 
 
@@ -568,12 +577,15 @@ async def test_the_daily_limit_says_when_one_may_post_again(server, bot):
     bot.settings = dataclasses.replace(bot.settings, posts_per_day=1)
     await user.press("✅ Publish")
     refusal = await user.wait_for_bot_message()
-    assert refusal.text == q.limit_text(t, 1, T + 3600, T + DAY)
+    assert refusal.text == (
+        q.limit_text(t, 1, T + 3600, T + DAY) + " " + t.gettext("Your draft is kept until then.")
+    )
     assert "You can post again in 23 hours" in refusal.text
     assert (await bot.storage.get_draft(user.id))["title"] == "Second listing of the day"
     # /post is refused at once while the allowance is used up.
     bot.clock = lambda: T + 5 * 3600
     again = await says(user, "/post")
+    assert again.text == q.limit_text(t, 1, T + 5 * 3600, T + DAY)
     assert "in 19 hours" in again.text
     # A day later the draft is offered again and published.
     bot.clock = lambda: T + DAY + 1

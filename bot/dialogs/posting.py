@@ -3,8 +3,9 @@
 ``/post`` (or the menu's button) → kind → category → tags (optional) → title → description →
 place (the profile's, a shared location, or a country and a typed place) → reach → photo
 (optional) → how long it stays open → preview, exactly the card others will see → publish.
-Back and Cancel on every step; ``/cancel`` too; ``/post`` or ``/start`` in the middle show the
-current step again (see :mod:`bot.dialogs.posting_questions` for the steps).
+Back and Cancel on every step; ``/cancel`` too; ``/post`` or the menu's button in the middle
+show the current step again, and so do ``/help`` and ``/language`` (through ``RESUMERS``). The
+steps, their questions and moving between them are in :mod:`bot.dialogs.posting_questions`.
 
 Unlike onboarding, every answer is also written to the person's draft in SQLite before the
 bot replies: a listing takes a while to write, so a draft outlives the conversation (a daily
@@ -36,13 +37,17 @@ from bot.dialogs.posting_questions import (
     DIALOG,
     PREVIEWING,
     PREVIOUS,
-    QUESTIONS,
     TYPING_DESCRIPTION,
     TYPING_PLACE,
     TYPING_TITLE,
+    go_to,
     limit_text,
+    new_listing,
+    remember,
+    resume,
     resume_step,
     tags_keyboard,
+    user_id,
 )
 from bot.dialogs.steps import (
     END,
@@ -50,7 +55,6 @@ from bot.dialogs.steps import (
     check_description,
     check_name,
     check_title,
-    checkpoint,
     clean_block,
     clean_line,
     close_buttons,
@@ -59,7 +63,7 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.common import RESUMERS, reply
 from bot.handlers.listings import send_card
-from bot.storage import NewListing, PostingLimit
+from bot.storage import PostingLimit
 
 # The answers a typed text step gives, and the step after it.
 TEXT_STEPS = {
@@ -68,62 +72,24 @@ TEXT_STEPS = {
 }
 
 
-def _user_id(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
-
-
-async def _save_draft(update: Update, context: BotContext) -> None:
-    given = answers(context, DIALOG)
-    # Nothing is worth keeping before the first answer, and /post would offer an empty draft.
-    if "kind" in given:
-        await context.storage.save_draft(_user_id(update), dict(given), context.now())
-
-
-async def go_to(update: Update, context: BotContext, step: int) -> int:
-    """Write the draft and checkpoint ``step``, then ask its question."""
-    answers(context, DIALOG)["step"] = step
-    if step != DECIDING_ON_DRAFT:
-        await _save_draft(update, context)
-    await checkpoint(update, context, DIALOG, step)
-    await QUESTIONS[step](update, context)
-    return step
-
-
-async def _remember(update: Update, context: BotContext) -> None:
-    """Write an answer that keeps the user on the same step (a tag ticked)."""
-    step = current_step(context, DIALOG)
-    assert step is not None
-    await _save_draft(update, context)
-    await checkpoint(update, context, DIALOG, step)
-
-
-async def resume(update: Update, context: BotContext) -> bool:
-    """Ask the current step's question again, if the user is posting."""
-    step = current_step(context, DIALOG)
-    if step is None:
-        return False
-    await QUESTIONS[step](update, context)
-    return True
-
-
 RESUMERS[DIALOG] = resume
 
 
 async def _refuse_button(update: Update, context: BotContext) -> None:
     """A button that is not (or no longer) one of the current step's: change nothing."""
+    _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
     await query.answer(
-        context.i18n.gettext("This button belongs to an earlier step. Please use the latest one."),
-        show_alert=True,
+        _("This button belongs to an earlier step. Please use the latest one."), show_alert=True
     )
 
 
 async def _refuse_forged(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
-    await query.answer(context.i18n.gettext("This button is no longer valid."))
+    await query.answer(_("This button is no longer valid."))
 
 
 # --- starting ------------------------------------------------------------------------------
@@ -151,12 +117,13 @@ async def start(update: Update, context: BotContext) -> int:
 
 
 async def show_current_step(update: Update, context: BotContext) -> int | None:
-    """``/post``, ``/start`` or the menu's button in the middle: show where the user is."""
+    """``/post`` or the menu's button in the middle: show where the user is."""
+    if current_step(context, DIALOG) is None:  # the answers were lost: begin again
+        return await start(update, context)
     if update.callback_query is not None:
         await update.callback_query.answer()
-    if await resume(update, context):
-        return None  # None keeps the conversation on the same step
-    return await start(update, context)
+    await resume(update, context)
+    return None  # None keeps the conversation on the same step
 
 
 async def draft_decided(update: Update, context: BotContext) -> int:
@@ -165,11 +132,11 @@ async def draft_decided(update: Update, context: BotContext) -> int:
     await close_buttons(query)
     given = answers(context, DIALOG)
     given.clear()
-    draft = await context.storage.get_draft(_user_id(update))
+    draft = await context.storage.get_draft(user_id(update))
     if query.data == "po:draft:continue" and draft is not None:
         given.update(draft)
         return await go_to(update, context, resume_step(given))
-    await context.storage.delete_draft(_user_id(update))
+    await context.storage.delete_draft(user_id(update))
     return await go_to(update, context, CHOOSING_KIND)
 
 
@@ -215,7 +182,7 @@ async def tag_toggled(update: Update, context: BotContext) -> int:
         tags.remove(tag)
     else:
         tags.append(tag)
-    await _remember(update, context)
+    await remember(update, context)
     await query.edit_message_reply_markup(tags_keyboard(context.i18n, given))
     await query.answer()
     return CHOOSING_TAGS
@@ -417,26 +384,6 @@ async def duration_chosen(update: Update, context: BotContext) -> int:
     return await go_to(update, context, PREVIEWING)
 
 
-def _new_listing(context: BotContext) -> NewListing:
-    given = answers(context, DIALOG)
-    return NewListing(
-        kind=given["kind"],
-        category=given["category"],
-        tags=tuple(given.get("tags", [])),
-        title=given["title"],
-        description=given["description"],
-        language=context.i18n.language,
-        country=given["country"],
-        region=given.get("region") or "",
-        place=given["place"],
-        reach=given["reach"],
-        duration_days=taxonomy.DURATIONS[given["duration"]],
-        latitude=given.get("latitude"),
-        longitude=given.get("longitude"),
-        photo_file_id=given.get("photo_file_id"),
-    )
-
-
 async def publish(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     query = update.callback_query
@@ -444,8 +391,8 @@ async def publish(update: Update, context: BotContext) -> int:
     now = context.now()
     try:
         listing = await context.storage.publish(
-            _user_id(update),
-            _new_listing(context),
+            user_id(update),
+            new_listing(context),
             now=now,
             daily_limit=context.settings.posts_per_day,
         )
@@ -453,7 +400,12 @@ async def publish(update: Update, context: BotContext) -> int:
         # The conversation ends but the draft stays: /post offers it again tomorrow.
         await close_buttons(query)
         await finish(update, context, DIALOG)
-        await reply(update, limit_text(context.i18n, refused.limit, now, refused.next_at))
+        await reply(
+            update,
+            limit_text(context.i18n, refused.limit, now, refused.next_at)
+            + " "
+            + _("Your draft is kept until then."),
+        )
         return END
     if listing is None:
         # The draft is gone: this listing was published by an earlier tap.
@@ -489,7 +441,7 @@ async def cancel(update: Update, context: BotContext) -> int:
     if current_step(context, DIALOG) == DECIDING_ON_DRAFT:
         text = _("Nothing changed: your draft is kept. Send /post when you want to go on.")
     else:
-        await context.storage.delete_draft(_user_id(update))
+        await context.storage.delete_draft(user_id(update))
         text = _("Cancelled: your draft is deleted. Send /post when you want to post something.")
     await finish(update, context, DIALOG)
     await reply(update, text, reply_markup=ReplyKeyboardRemove())
@@ -558,7 +510,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
             CallbackQueryHandler(cancel, pattern=r"^po:cancel$"),
             CallbackQueryHandler(back, pattern=r"^po:back:"),
             CallbackQueryHandler(kept, pattern=r"^po:keep:"),
-            CommandHandler(["post", "start"], show_current_step),
+            CommandHandler("post", show_current_step),
             CallbackQueryHandler(show_current_step, pattern=r"^post:new$"),
             # Any other posting button is from an earlier step (or forged).
             CallbackQueryHandler(_refuse_button, pattern=r"^po:"),

@@ -1,5 +1,5 @@
-"""The posting dialog's steps and what each one shows; the answers are in
-:mod:`bot.dialogs.posting`.
+"""The posting dialog's steps: what each one shows, and moving to one (the draft and the
+conversation's checkpoint written first); the answers are in :mod:`bot.dialogs.posting`.
 
 Every question is sent as a new message, with its buttons: the step's choices, then Back (to
 the previous step) and Cancel. Buttons carry ``po:<what>[:<value>]``; Back names the step it
@@ -31,10 +31,12 @@ from bot.dialogs.steps import (
     TITLE_MAX,
     TITLE_MIN,
     answers,
+    checkpoint,
+    current_step,
 )
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
-from bot.storage import Listing
+from bot.storage import Listing, NewListing
 from bot.storage.listings import DAY
 
 DIALOG = "posting"
@@ -137,9 +139,9 @@ def wait_text(t: Translator, now: int, then: int) -> str:
 def limit_text(t: Translator, limit: int, now: int, next_at: int) -> str:
     return t.ngettext(
         "You have published {count} listing in the last 24 hours, as many as one may per "
-        "day. You can post again {when}; your draft is kept until then.",
+        "day. You can post again {when}.",
         "You have published {count} listings in the last 24 hours, as many as one may per "
-        "day. You can post again {when}; your draft is kept until then.",
+        "day. You can post again {when}.",
         limit,
     ).format(count=t.number(limit), when=wait_text(t, now, next_at))
 
@@ -434,6 +436,27 @@ async def ask_to_publish(update: Update, context: BotContext) -> None:
         await update.effective_chat.send_message(card.text, reply_markup=buttons)
 
 
+def new_listing(context: BotContext) -> NewListing:
+    """What the draft publishes."""
+    given = answers(context, DIALOG)
+    return NewListing(
+        kind=given["kind"],
+        category=given["category"],
+        tags=tuple(given.get("tags", [])),
+        title=given["title"],
+        description=given["description"],
+        language=context.i18n.language,
+        country=given["country"],
+        region=given.get("region") or "",
+        place=given["place"],
+        reach=given["reach"],
+        duration_days=taxonomy.DURATIONS[given["duration"]],
+        latitude=given.get("latitude"),
+        longitude=given.get("longitude"),
+        photo_file_id=given.get("photo_file_id"),
+    )
+
+
 QUESTIONS = {
     DECIDING_ON_DRAFT: ask_about_draft,
     CHOOSING_KIND: ask_kind,
@@ -449,3 +472,45 @@ QUESTIONS = {
     CHOOSING_DURATION: ask_duration,
     PREVIEWING: ask_to_publish,
 }
+
+
+# --- moving between steps ----------------------------------------------------------------
+
+
+def user_id(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+async def save_draft(update: Update, context: BotContext) -> None:
+    given = answers(context, DIALOG)
+    # Nothing is worth keeping before the first answer, and /post would offer an empty draft.
+    if "kind" in given:
+        await context.storage.save_draft(user_id(update), dict(given), context.now())
+
+
+async def go_to(update: Update, context: BotContext, step: int) -> int:
+    """Write the draft and checkpoint ``step``, then ask its question."""
+    answers(context, DIALOG)["step"] = step
+    if step != DECIDING_ON_DRAFT:
+        await save_draft(update, context)
+    await checkpoint(update, context, DIALOG, step)
+    await QUESTIONS[step](update, context)
+    return step
+
+
+async def remember(update: Update, context: BotContext) -> None:
+    """Write an answer that keeps the user on the same step (a tag ticked)."""
+    step = current_step(context, DIALOG)
+    assert step is not None
+    await save_draft(update, context)
+    await checkpoint(update, context, DIALOG, step)
+
+
+async def resume(update: Update, context: BotContext) -> bool:
+    """Ask the current step's question again, if the user is posting."""
+    step = current_step(context, DIALOG)
+    if step is None:
+        return False
+    await QUESTIONS[step](update, context)
+    return True

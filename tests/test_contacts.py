@@ -264,3 +264,32 @@ async def test_follow_ups_30_and_90_days_after_accept(server, bot):
         for person in (ASKER, OWNER)
     )
     assert server.errors() == []
+
+
+async def test_writing_and_posting_do_not_mix(server, bot):
+    _owner, _colleague, asker, _stranger = await people(server, bot)
+    listing = await seed.listing(bot.storage, OWNER, NOW, kind="request")
+
+    # Asked for a message, the person starts posting instead: the next text is posting's.
+    card = await says(asker, f"/start l{listing.id}")
+    await taps(asker, card.button_labels[0])
+    kinds = await says(asker, "/post")
+    assert any(data.startswith("po:kind:") for data in callback_data(kinds))
+    await says(asker, "This is not a message for the author.")
+    assert await bot.storage.contacts_of(ASKER) == []
+
+    # In the middle of posting, the person writes to an author (a match card's button):
+    # the message goes to the author, then the posting question is asked again.
+    await asker.press_data(kinds.id, f"ct:ask:{listing.id}")
+    await asker.wait_for_bot_message()
+    await asker.send_text("We can lend you ours.")
+    await asker.wait_for_bot_message(containing("✉️"))
+    again = await asker.wait_for_bot_message()
+    assert any(data.startswith("po:kind:") for data in callback_data(again))
+    [(contact, side)] = await bot.storage.contacts_of(ASKER)
+    assert side == "asker" and contact.listing_id == listing.id
+    assert server.errors() == []
+
+
+def callback_data(message) -> list[str]:
+    return [button.get("callback_data", "") for row in message.inline_keyboard for button in row]

@@ -220,3 +220,26 @@ async def test_a_member_reported_by_several_is_hidden_pending_review(server, bot
         "verifications": 0,
     }
     assert server.errors() == []
+
+
+async def test_a_ban_outlives_the_members_erasure(server, bot):
+    users = await people(server, bot)
+    owner = users[OWNER]
+    listing = await seed.listing(bot.storage, OWNER, NOW)
+    await bot.storage.ban(OWNER, ADMIN_ID, NOW, listing_id=listing.id)
+    await says(owner, "/deleteme")
+    await owner.press(fr("🗑 Yes, erase everything"))
+    await owner.wait_for_bot_message(include_edits=True)
+    assert await bot.storage.get_member(OWNER) is None
+    # Only the ban itself keeps the id (the admin log is anonymised).
+    assert await bot.storage._fetchall("SELECT user_id, banned_by FROM bans") == [(OWNER, ADMIN_ID)]
+    assert (
+        await bot.storage._fetchall("SELECT 1 FROM admin_actions WHERE target_user = ?", (OWNER,))
+        == []
+    )
+    back = await says(owner, "/start")
+    assert back.text == fr(
+        "Your account is suspended by a moderator. You can still get your data with /mydata "
+        "or erase it with /deleteme."
+    )
+    assert server.errors() == []

@@ -22,8 +22,8 @@ RESUMERS: dict[str, Resumer] = {}
 async def identify(update: Update, context: BotContext) -> None:
     """Load (or register on first contact) the person behind the update, and their language.
 
-    Runs before every other handler (group -1). Writes only when something changed, so the
-    common case is one indexed read.
+    Runs before every other handler (group -2; banned members are stopped next, in -1).
+    Writes only when something changed, so the common case is one indexed read.
     """
     user = update.effective_user
     if user is None:

@@ -87,7 +87,9 @@ def author_line(t: Translator, listing: Listing) -> str:
 
 
 def age(t: Translator, listing: Listing, now: int) -> str:
-    """'3 days ago' in the reader's language."""
+    """'3 days ago' in the reader's language; 'just now' for the first minute."""
+    if now - listing.published_at < 60:
+        return t.gettext("just now")
     return format_timedelta(
         timedelta(seconds=listing.published_at - now), add_direction=True, locale=t.locale
     )

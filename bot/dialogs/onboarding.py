@@ -38,7 +38,7 @@ from bot.dialogs.steps import (
     finish,
     parse_count,
 )
-from bot.handlers.common import RESUMERS, reply, show_menu
+from bot.handlers.common import RESUMERS, reply, resume_dialogs, show_menu
 from bot.i18n import LANGUAGES, N_, translator
 from bot.storage import Profile
 
@@ -259,6 +259,8 @@ async def start(update: Update, context: BotContext) -> int:
     """``/start``: onboard a newcomer; show the menu to someone already set up."""
     if context.member is not None and context.member.onboarded:
         await show_menu(update, context)
+        # In the middle of another dialog (posting...), show where they were as well.
+        await resume_dialogs(update, context)
         return END
     answers(context, DIALOG).clear()
     return await go_to(update, context, CHOOSING_LANGUAGE)

@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot import broadcasting, outbox, scheduler
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
-from bot.dialogs import alerts, broadcast, onboarding, posting, search
+from bot.dialogs import alerts, broadcast, editing, onboarding, posting, search
 from bot.dialogs import contact as contact_dialog
 from bot.dialogs import verification as verification_dialog
 from bot.handlers import (
@@ -145,6 +145,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             contact_dialog.build(),
             onboarding.build(),
             posting.build(),
+            editing.build(),
             verification_dialog.build(),
             alerts.build(),
             # Admins: broadcasts (the composer, then the progress message's buttons) and figures.

@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 COMMANDS = (
     ("start", N_("Set up your profile or open the menu")),
     ("post", N_("Post an offer or request")),
+    ("mylistings", N_("Your listings and your municipality's")),
     ("browse", N_("Browse offers and requests")),
     ("search", N_("Search by words")),
     ("alerts", N_("Alerts: be told about new listings")),
@@ -175,6 +176,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(common.menu_button, pattern=r"^menu:"),
             CallbackQueryHandler(listings.open_button, pattern=r"^lo:"),
             CommandHandler("mylistings", my_listings.my_listings),
+            CallbackQueryHandler(my_listings.my_listings_button, pattern=r"^my:list$"),
             CallbackQueryHandler(my_listings.my_listings_page, pattern=r"^my:p:"),
             CallbackQueryHandler(my_listings.ask_how_fulfilled, pattern=r"^ls:done:"),
             CallbackQueryHandler(my_listings.mark_fulfilled, pattern=r"^ls:ful:"),

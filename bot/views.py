@@ -115,7 +115,10 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
                 InlineKeyboardButton(_("👤 My profile"), callback_data="menu:profile"),
                 InlineKeyboardButton(_("💬 My contacts"), callback_data="ct:list"),
             ],
-            [InlineKeyboardButton(_("🔎 Browse"), callback_data="br:new")],
+            [
+                InlineKeyboardButton(_("🔎 Browse"), callback_data="br:new"),
+                InlineKeyboardButton(_("📋 My listings"), callback_data="my:list"),
+            ],
             [
                 InlineKeyboardButton(_("🔔 Alerts"), callback_data="al:list"),
                 InlineKeyboardButton(_("⚙️ Settings"), callback_data="set:show"),
@@ -140,6 +143,7 @@ def help_text(t: Translator) -> str:
             "",
             _("/start – set up your profile or open the menu"),
             _("/post – post an offer or a request"),
+            _("/mylistings – your listings and your municipality's: edit, renew, close"),
             _("/browse – browse offers and requests by kind, category and place"),
             _("/search – search by words, for example /search fire pump"),
             _("Send a location to see what is near you."),

@@ -95,6 +95,13 @@ async def my_listings(update: Update, context: BotContext) -> None:
     )
 
 
+async def my_listings_button(update: Update, context: BotContext) -> None:
+    """The main menu's "My listings" button (``my:list``)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await my_listings(update, context)
+
+
 async def my_listings_page(update: Update, context: BotContext) -> None:
     """``my:p:<page>``: another page of the same list, in the same message."""
     query = update.callback_query

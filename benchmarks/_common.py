@@ -130,6 +130,15 @@ async def start_sandbox(procs: Processes, bots: dict[str, str]) -> tuple[Child, 
     raise RuntimeError(f"the sandbox did not start:\n{child.log_tail()}")
 
 
+def machine_cpu_seconds() -> float:
+    """CPU seconds all cores of the machine have been busy since boot (Linux /proc/stat)."""
+    with contextlib.suppress(OSError):
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+        return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+    return 0.0
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     """The ``fraction`` percentile (nearest rank) of ``values``; NaN when there are none."""
     if not values:

@@ -26,8 +26,10 @@ driver, the same for both bots; the echo bot's rows show that floor):
 - loads: open loop at fixed rates (Poisson arrivals handed to an idle person; an arrival that
   finds all N people busy is counted as dropped), then closed loop (every person acts again as
   soon as the previous step is over, no think time) for saturation throughput;
+- bot CPU/upd: CPU time the bot under test used per update (its CPU share / updates/s);
 - CPU: share of one core used by the sandbox, the bot under test and the driver during the
-  phase (on a small machine the processes compete for the same cores).
+  phase, and by everything else the machine ran meanwhile ("others": on a shared machine the
+  figures are only meaningful when that is near 0).
 
 The ratio of our saturation throughput to the echo bot's, and our p95 at the fixed loads
 below saturation, are compared with the targets (ratio >= 0.5, p95 < 50 ms).
@@ -54,6 +56,7 @@ import aiohttp
 from _common import (
     Child,
     Processes,
+    machine_cpu_seconds,
     machine_line,
     make_bot_importable,
     new_token,
@@ -191,6 +194,18 @@ class Driver:
             "POST", "/users", {"first_name": f"Person {number}", "language_code": "en", "bot": bot}
         )
         return int(answer["result"]["id"])
+
+    async def wait_polling(self, bots: Sequence[str], timeout: float = 60) -> None:  # noqa: ASYNC109
+        """Wait until every bot in ``bots`` has called getUpdates (it is started and ready)."""
+        waiting, seen = set(bots), 0
+        deadline = time.perf_counter() + timeout
+        while waiting:
+            answer = await self.call("GET", f"/calls?since={seen}")
+            seen = answer["next"]
+            waiting -= {c["bot"] for c in answer["result"] if c["method"] == "getUpdates"}
+            if waiting and time.perf_counter() > deadline:
+                raise RuntimeError(f"not polling after {timeout} s: {sorted(waiting)}")
+            await asyncio.sleep(0.1)
 
     async def stats(self) -> dict[str, int]:
         return (await self.call("GET", "/stats"))["result"]
@@ -377,12 +392,15 @@ async def measured(
     before_stats = await driver.stats()
     cpu_before = {name: child.cpu_seconds() for name, child in meters.items()}
     driver_before, wall_before = time.process_time(), time.perf_counter()
+    machine_before = machine_cpu_seconds()
     phase = await run()
     wall = time.perf_counter() - wall_before
     phase.cpu = {
         name: (child.cpu_seconds() - cpu_before[name]) / wall for name, child in meters.items()
     }
     phase.cpu["driver"] = (time.process_time() - driver_before) / wall
+    # Whatever else the machine ran meanwhile (the other bot idles), in shares of one core.
+    phase.cpu["others"] = (machine_cpu_seconds() - machine_before) / wall - sum(phase.cpu.values())
     phase.refused_calls = (await driver.stats())["errors"] - before_stats["errors"]
     return phase
 
@@ -391,19 +409,27 @@ async def measured(
 
 HEADER = (
     f"{'load':<14}{'bot':<6}{'upd/s':>8}{'dropped':>8}{'failed':>7}{'refused':>8}"
-    f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'done p95':>9}  CPU sandbox/bot/driver"
+    f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'done p95':>9}{'bot CPU/upd':>12}"
+    "  CPU sandbox/bot/driver/others"
 )
 
 
 def row(phase: Phase) -> str:
     reply, done = phase.latencies("reply"), phase.latencies("done")
     ms = [percentile(reply, p) * 1000 for p in (0.50, 0.95, 0.99)]
-    cpu = "/".join(f"{phase.cpu.get(name, 0) * 100:.0f}%" for name in ("sandbox", "bot", "driver"))
+    meters = ("sandbox", "bot", "driver", "others")
+    cpu = "/".join(f"{phase.cpu.get(name, 0) * 100:.0f}%" for name in meters)
     return (
         f"{phase.load:<14}{phase.bot:<6}{phase.throughput:>8.1f}{phase.dropped:>8}"
         f"{phase.failed:>7}{phase.refused_calls:>8}{ms[0]:>8.1f}{ms[1]:>8.1f}{ms[2]:>8.1f}"
-        f"{percentile(done, 0.95) * 1000:>9.1f}  {cpu}"
+        f"{percentile(done, 0.95) * 1000:>9.1f}{cpu_per_update(phase) * 1000:>9.2f} ms  {cpu}"
     )
+
+
+def cpu_per_update(phase: Phase) -> float:
+    """CPU seconds the bot spent per update: what the ratio is about, and unlike throughput,
+    hardly changed by whatever else the machine runs meanwhile."""
+    return phase.cpu.get("bot", 0.0) / phase.throughput if phase.throughput else float("nan")
 
 
 def verdict(phases: Sequence[Phase]) -> list[str]:
@@ -412,10 +438,13 @@ def verdict(phases: Sequence[Phase]) -> list[str]:
     echo = {p.load: p for p in phases if p.bot == "echo"}
     closed = next(load for load in ours if load.startswith("closed"))
     ratio = ours[closed].throughput / max(echo[closed].throughput, 1e-9)
+    cpu_ratio = cpu_per_update(echo[closed]) / cpu_per_update(ours[closed])
     lines = [
         f"saturation: ours {ours[closed].throughput:.1f} updates/s, echo "
         f"{echo[closed].throughput:.1f} updates/s, ratio {ratio:.2f} "
-        f"(target >= {RATIO_TARGET}: {'met' if ratio >= RATIO_TARGET else 'MISSED'})"
+        f"(target >= {RATIO_TARGET}: {'met' if ratio >= RATIO_TARGET else 'MISSED'})",
+        f"CPU per update at saturation: ours {cpu_per_update(ours[closed]) * 1000:.2f} ms, echo "
+        f"{cpu_per_update(echo[closed]) * 1000:.2f} ms (echo/ours {cpu_ratio:.2f})",
     ]
     for load, phase in ours.items():
         if phase.offered is None:
@@ -445,6 +474,7 @@ class Setup:
     warmup: float
     echo_concurrency: int
     profile_bot: Path | None
+    bot_script: Path | None
     seed: int
 
 
@@ -466,6 +496,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Setup:
         default=None,
         help="run our bot under cProfile and write the stats to this file",
     )
+    parser.add_argument(
+        "--bot-script",
+        type=Path,
+        default=None,
+        help="run this Python file instead of `python -m bot` (e.g. a wrapper "
+        "that tries a change); it gets the same environment",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     rates = args.rates or ("10,50" if args.quick else "10,25,50,100")
@@ -478,6 +515,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Setup:
         warmup=1.0 if args.quick else 3.0,
         echo_concurrency=args.echo_concurrency,
         profile_bot=args.profile_bot,
+        bot_script=args.bot_script,
         seed=args.seed,
     )
 
@@ -491,7 +529,8 @@ async def start_bots(
     profile = []
     if setup.profile_bot is not None:
         profile = ["-m", "cProfile", "-o", str(setup.profile_bot.resolve())]
-    ours = await procs.start("bot", [*profile, "-m", "bot"], {
+    program = [str(setup.bot_script.resolve())] if setup.bot_script else ["-m", "bot"]
+    ours = await procs.start("bot", [*profile, *program], {
         "BOT_TOKEN": our_token, "TELEGRAM_API_URL": url,
         "DATABASE_PATH": str(workdir / "bot.sqlite3"), "SEND_RATE_LIMIT": "0",
         "POSTS_PER_DAY": "10000",
@@ -543,6 +582,7 @@ async def run_phases(
 ) -> list[Phase]:
     driver.listen()
     await asyncio.wait_for(driver.connected.wait(), 10)
+    await driver.wait_polling([OUR_BOT, ECHO_BOT])
     script = our_script()
     crowds = {
         "ours": await people_for(driver, OUR_BOT, script, setup.users),

@@ -1,0 +1,287 @@
+"""Matching at scale: seed N listings (default 1,000,000) into a fresh database, then time
+matching one new listing (p50/p95 over ``--samples`` new listings), a matching pass over
+``--pass-listings`` new listings (stored matches, queued notifications, one transaction
+each), and report the peak memory of the process.
+
+    .venv/bin/python -m benchmarks.matching                 # 1,000,000 listings
+    .venv/bin/python -m benchmarks.matching --listings 100000
+
+The spread is meant to look like the real thing: 40 countries of different sizes with about
+ten regions each, 11 categories and their tags, both kinds, a mix of reaches, coordinates for
+most, a handful of languages, words drawn from per-category vocabularies (so some words are
+rare and some common), listings of the last six months of which some have expired or closed.
+Targets: p95 ≤ 20 ms per listing, pass ≤ 30 s for 10,000, peak ≤ 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.geo import COUNTRIES
+from bot.scheduler import match_listing, matching_pass
+from bot.storage import Storage, fold
+from bot.storage.matching import Features, Subject
+from bot.taxonomy import CATEGORIES, REACHES
+
+DAY = 86_400
+NOW = 1_760_000_000
+LANGUAGES_BY_COUNTRY = {
+    "BG": "bg", "FR": "fr", "BE": "fr", "LU": "fr", "DE": "de", "AT": "de",
+    "CH": "de", "LI": "de", "IT": "it", "ES": "es", "PL": "pl", "RO": "ro",
+}  # fmt: skip
+REACH_WEIGHTS = (25, 35, 28, 12)  # municipality, region, country, europe
+SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "pri", "sto", "gra", "den", "mar",
+             "lin", "bor", "zel", "pom", "tur", "fen", "kol"]  # fmt: skip
+
+
+def word(rng: random.Random, prefix: str) -> str:
+    return prefix + "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+
+
+class World:
+    """Countries with sizes, regions with centres, vocabularies per category and language."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.countries = list(COUNTRIES)
+        # A few big countries, many small ones.
+        self.country_weights = [1.0 / (rank + 1) ** 0.7 for rank in range(len(self.countries))]
+        self.centres = {
+            c: (rng.uniform(36, 68), rng.uniform(-9, 30)) for c in self.countries
+        }  # fmt: skip
+        self.languages = sorted({*LANGUAGES_BY_COUNTRY.values(), "en"})
+        self.vocabulary = {
+            (category.key, language): [word(rng, language[0]) for _ in range(60)]
+            for category in CATEGORIES
+            for language in self.languages
+        }
+        self.common = {language: [word(rng, "") for _ in range(150)] for language in self.languages}
+
+    def text(self, category: str, language: str, count: int) -> str:
+        rng = self.rng
+        special = self.vocabulary[(category, language)]
+        common = self.common[language]
+        return " ".join(
+            rng.choice(special) if rng.random() < 0.4 else rng.choice(common) for _ in range(count)
+        )
+
+    def listing(self, listing_id: int, owner: int, *, published_at: int) -> tuple:
+        rng = self.rng
+        country = rng.choices(self.countries, self.country_weights)[0]
+        region = f"R{rng.randint(0, 9)}"
+        lat0, lon0 = self.centres[country]
+        has_point = rng.random() < 0.7
+        lat = lat0 + rng.uniform(-1.5, 1.5) if has_point else None
+        lon = lon0 + rng.uniform(-2, 2) if has_point else None
+        category = rng.choice(CATEGORIES)
+        language = LANGUAGES_BY_COUNTRY.get(country, "en")
+        if rng.random() < 0.15:
+            language = rng.choice(self.languages)
+        tags = rng.sample(category.tags, rng.choice((0, 1, 1, 2, 2, 3)))
+        title = self.text(category.key, language, rng.randint(3, 6))
+        description = self.text(category.key, language, rng.randint(12, 30))
+        duration = rng.choice((7, 30, 91, 182))
+        status = "open" if rng.random() < 0.88 else rng.choice(("closed", "fulfilled"))
+        return (
+            listing_id,
+            owner,
+            rng.choice(("offer", "request")),
+            category.key,
+            title,
+            description,
+            language,
+            country,
+            region,
+            f"P{rng.randint(0, 40)}",
+            lat,
+            lon,
+            rng.choices(REACHES, REACH_WEIGHTS)[0],
+            status,
+            published_at,
+            published_at + duration * DAY,
+            tags,
+        )
+
+
+LISTING_INSERT = """
+INSERT INTO listings (id, owner_id, kind, category, title, description, language, country,
+    region, place, latitude, longitude, reach, status, published_at, expires_at,
+    status_changed_at, matched_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def insert(db: sqlite3.Connection, rows: list[tuple], matched: bool) -> None:
+    db.executemany(
+        LISTING_INSERT,
+        [(*row[:16], row[14], row[14] if matched else None) for row in rows],
+    )
+    db.executemany(
+        "INSERT INTO listing_tags (listing_id, tag) VALUES (?, ?)",
+        [(row[0], tag) for row in rows for tag in row[16]],
+    )
+    db.executemany(
+        "INSERT INTO listings_text (rowid, title, description) VALUES (?, ?, ?)",
+        [(row[0], fold(row[4]), fold(row[5])) for row in rows],
+    )
+
+
+def chunks(world: World, first: int, count: int, users: int, size: int = 20_000) -> Iterator[list]:
+    for start in range(first, first + count, size):
+        yield [
+            world.listing(
+                listing_id,
+                world.rng.randint(1, users),
+                published_at=NOW - int(world.rng.random() ** 1.5 * 180 * DAY),
+            )
+            for listing_id in range(start, min(start + size, first + count))
+        ]
+
+
+async def create(path: Path) -> None:
+    """The schema, exactly as the bot's migrations make it."""
+    storage = await Storage.open(path)
+    await storage.close()
+
+
+def seed(path: Path, world: World, count: int, users: int) -> None:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("PRAGMA cache_size = -65536")
+    # Bulk loading: drop the listings' indexes and build them once at the end, as one would
+    # for an import; the schema afterwards is exactly the migrations'.
+    indexes = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('listings', 'listing_tags')"
+    ).fetchall()
+    db.execute("BEGIN")
+    for name, _sql in indexes:
+        db.execute(f"DROP INDEX {name}")
+    db.executemany(
+        "INSERT INTO users (id, first_name, language, role, country, onboarded_at) "
+        "VALUES (?, 'Bench', 'en', 'volunteer', ?, '2025-01-01')",
+        ((user, world.rng.choice(world.countries)) for user in range(1, users + 1)),
+    )
+    db.executemany(
+        "INSERT INTO notification_settings (user_id, frequency, quiet_start, quiet_end, "
+        "updated_at) VALUES (?, ?, 22, 8, 0)",
+        ((user, world.rng.choice(("daily", "weekly"))) for user in range(1, users + 1, 10)),
+    )
+    db.executemany(
+        "INSERT INTO alerts (user_id, kind, categories, area, country, keywords, frequency, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, '', 'instant', 0, 0)",
+        (
+            (
+                world.rng.randint(1, users),
+                world.rng.choice(("offer", "request", None)),
+                world.rng.choice(CATEGORIES).key,
+                world.rng.choice(("country", "europe")),
+                world.rng.choice(world.countries),
+            )
+            for _ in range(2_000)
+        ),
+    )
+    for rows in chunks(world, 1, count, users):
+        insert(db, rows, matched=True)
+    for _name, sql in indexes:
+        db.execute(sql)
+    db.execute("COMMIT")
+    db.close()
+
+
+def subject(row: tuple) -> Subject:
+    features = Features(
+        id=row[0], owner_id=row[1], municipality_id=None, kind=row[2], category=row[3],
+        tags=frozenset(row[16]), country=row[7], region=row[8], place=row[9], latitude=row[10],
+        longitude=row[11], reach=row[12], language=row[6], published_at=row[14],
+    )  # fmt: skip
+    return Subject(features, "open", row[15], fold(f"{row[4]} {row[5]}"))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def measure(path: Path, world: World, args: argparse.Namespace) -> None:
+    storage = await Storage.open(path)
+    now = NOW
+    first_new = args.listings + 1
+    samples = [
+        subject(world.listing(first_new + i, world.rng.randint(1, args.users), published_at=now))
+        for i in range(args.samples)
+    ]
+    for sample in samples[:20]:  # warm the page cache as a running bot would have it
+        await match_listing(storage, sample, now)
+    timings, found = [], []
+    for sample in samples:
+        started = time.perf_counter()
+        matches, _deliveries = await match_listing(storage, sample, now)
+        timings.append((time.perf_counter() - started) * 1000)
+        found.append(len(matches))
+    print(
+        f"match one listing: p50 {statistics.median(timings):.2f} ms, "
+        f"p95 {percentile(timings, 0.95):.2f} ms, max {max(timings):.2f} ms "
+        f"({statistics.mean(found):.1f} matches on average, over {len(samples)} listings)"
+    )
+    candidates = await storage.match_candidates(samples[0].features, now)
+    print(f"  candidates for one listing: {len(candidates)}")
+
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN")
+    pass_first = first_new + args.samples
+    for rows in chunks(world, pass_first, args.pass_listings, args.users):
+        fresh = [(*row[:13], "open", now, now + row[15] - row[14], row[16]) for row in rows]
+        insert(db, fresh, matched=False)
+    db.execute("COMMIT")
+    db.close()
+    started = time.perf_counter()
+    done, _instant = await matching_pass(storage, lambda: now, seconds=float("inf"))
+    elapsed = time.perf_counter() - started
+    (stored,) = await storage._fetchone("SELECT count(*) FROM matches")  # type: ignore[misc]
+    queued = await storage.outbox_counts()
+    (digests,) = await storage._fetchone("SELECT count(*) FROM digest_items")  # type: ignore[misc]
+    print(
+        f"pass over {done:,} new listings: {elapsed:.1f} s ({done / elapsed:,.0f} listings/s); "
+        f"{stored:,} matches stored, {queued.get('pending', 0):,} outbox rows, "
+        f"{digests:,} digest items"
+    )
+    await storage.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listings", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--pass-listings", type=int, default=10_000)
+    parser.add_argument("--database", type=Path, help="default: a temporary file")
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    world = World(random.Random(args.seed))
+    with tempfile.TemporaryDirectory() as scratch:
+        path = args.database or Path(scratch) / "bench.sqlite3"
+        started = time.perf_counter()
+        asyncio.run(create(path))
+        seed(path, world, args.listings, args.users)
+        size = path.stat().st_size / 2**20
+        print(
+            f"seeded {args.listings:,} listings, {args.users:,} people in "
+            f"{time.perf_counter() - started:.0f} s ({size:,.0f} MB)"
+        )
+        asyncio.run(measure(path, world, args))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

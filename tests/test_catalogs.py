@@ -84,3 +84,28 @@ def test_catalog_is_complete_and_consistent(language, tmp_path):
                 language,
                 string,
             )
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
+def test_plural_forms_follow_cldr(language):
+    from babel.messages.plurals import get_plural
+
+    expected = get_plural(language)
+    po = catalog(language)
+    assert po.num_plurals == expected.num_plurals, po.plural_forms
+    for message in po:
+        if message.id and isinstance(message.id, tuple):
+            assert len(message.string) == expected.num_plurals, (language, message.id[0])
+            assert all(message.string), (language, message.id[0])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_telegram_metadata_fits_telegrams_limits(language):
+    from bot.app import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
+    from bot.i18n import translator
+
+    _ = translator(language).gettext
+    assert 1 <= len(_(DESCRIPTION)) <= 512
+    assert 1 <= len(_(SHORT_DESCRIPTION)) <= 120
+    for _name, description in COMMANDS:
+        assert 1 <= len(_(description)) <= 256

@@ -158,6 +158,8 @@ async def test_segments_count_roles_countries_languages_and_combinations(tmp_pat
         await seed.member(storage, user_id, language=language, role=role, country=country)
     await storage.mark_blocked(6)  # blocked people are never counted
     await storage.register_member(7, "Newcomer", "en")  # no profile yet: only "everyone"
+    await seed.member(storage, 8, language="fr", role="volunteer", country="FR")
+    await storage.ban(8, admin=1, now=0)  # banned people get no announcements
 
     async def count(**segment) -> int:
         return sum((await storage.count_recipients(Segment(**segment))).values())

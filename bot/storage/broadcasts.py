@@ -51,8 +51,11 @@ class Segment:
         )
 
     def where(self) -> tuple[str, list[Any]]:
-        """SQL conditions on ``users u`` (recipients: not blocked, in the segment)."""
-        conditions = ["u.blocked_at IS NULL"]
+        """SQL conditions on ``users u`` (recipients: not blocked, not banned, in the segment)."""
+        conditions = [
+            "u.blocked_at IS NULL",
+            "NOT EXISTS (SELECT 1 FROM bans b WHERE b.user_id = u.id)",
+        ]
         params: list[Any] = []
         for column, values in (
             ("u.role", self.roles),

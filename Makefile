@@ -51,7 +51,7 @@ extract: $(STAMP)
 		-o $(LOCALES)/$(DOMAIN).pot .
 
 update-catalogs: extract
-	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i $(LOCALES)/$(DOMAIN).pot \
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching -i $(LOCALES)/$(DOMAIN).pot \
 		-d $(LOCALES) -D $(DOMAIN)
 
 compile-catalogs: $(STAMP)

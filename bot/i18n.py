@@ -23,17 +23,18 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "bot"
 
 #: The catalogs the bot ships, as ISO 639-1 codes; English is the source language.
-LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "bg")
+#: The 24 official languages of the EU, the Western Balkans' (Albanian, Serbian in Cyrillic,
+#: Macedonian, Bosnian) and Ukrainian.
+LANGUAGES: tuple[str, ...] = (
+    "en", "bg", "cs", "da", "de", "el", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
+    "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "sq", "sr", "mk", "bs", "uk",
+)  # fmt: skip
 
 # Where a language has no catalog of its own, the closest one its speakers read, in order.
 # Telegram clients send codes such as "pt-br", "en-GB", "sr-Latn" or "cnr".
 _RELATED: dict[str, tuple[str, ...]] = {
-    "bs": ("hr", "sr"),
-    "hr": ("bs", "sr"),
-    "sr": ("bs", "hr"),
-    "cnr": ("sr", "bs", "hr"),
-    "sh": ("hr", "bs", "sr"),
-    "mk": ("bg", "sr"),
+    "cnr": ("sr", "bs", "hr"),  # Montenegrin
+    "sh": ("hr", "bs", "sr"),  # Serbo-Croatian
     "be": ("uk",),
     "ru": ("uk", "bg"),
     "lb": ("de", "fr"),
@@ -46,8 +47,11 @@ _RELATED: dict[str, tuple[str, ...]] = {
     "no": ("da", "sv"),
     "is": ("da", "sv"),
     "fo": ("da",),
-    "sq": (),
+    "tr": ("bg",),
 }
+# A Serbian reader whose Telegram is set to the Latin script gets the closest Latin catalog
+# (our Serbian catalog is Cyrillic).
+_LATIN_FOR = {"sr": ("bs", "hr")}
 
 
 def N_(message: str) -> str:
@@ -58,7 +62,10 @@ def N_(message: str) -> str:
 def best_language(code: str | None, default: str = "en") -> str:
     """The catalog to use for a Telegram ``language_code`` such as ``pt-br`` or ``en-GB``."""
     if code:
-        primary = code.replace("_", "-").split("-")[0].lower()
+        parts = code.replace("_", "-").lower().split("-")
+        primary = parts[0]
+        if "latn" in parts[1:] and primary in _LATIN_FOR:
+            return _LATIN_FOR[primary][0]
         for candidate in (primary, *_RELATED.get(primary, ())):
             if candidate in LANGUAGES:
                 return candidate

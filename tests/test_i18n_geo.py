@@ -16,7 +16,13 @@ from bot.views import find_country
         ("en-GB", "en"),
         ("de_AT", "de"),
         ("bg", "bg"),
-        ("mk", "bg"),
+        ("pt-br", "pt"),
+        ("mk", "mk"),
+        ("sr", "sr"),
+        ("sr-Latn", "bs"),
+        ("cnr", "sr"),
+        ("ga-IE", "ga"),
+        ("nb", "da"),
         ("lb", "de"),
         ("zh-hans", "en"),
         (None, "en"),
@@ -39,7 +45,10 @@ def test_country_names_and_numbers_come_from_cldr():
 
 
 def test_every_language_has_a_button_name():
-    assert [autonym(code) for code in LANGUAGES] == ["English", "Français", "Deutsch", "Български"]
+    names = [autonym(code) for code in LANGUAGES]
+    assert names[:4] == ["English", "Български", "Čeština", "Dansk"]
+    assert "Српски" in names and "Shqip" in names and "Gaeilge" in names
+    assert all(len(name) <= 20 for name in names)
 
 
 def test_typed_countries_in_any_language():

@@ -111,6 +111,10 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .read_timeout(settings.http_timeout)
+        .write_timeout(settings.http_timeout)
+        .connect_timeout(settings.http_timeout)
+        .pool_timeout(settings.http_timeout)
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates=64))
         .rate_limiter(PriorityRateLimiter(budget))
     )

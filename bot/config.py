@@ -50,6 +50,8 @@ class Settings:
     send_rate: float = 30.0
     # Listings one person may publish in 24 hours.
     posts_per_day: int = 5
+    # Seconds to wait for the Bot API server to answer a call (getUpdates waits longer).
+    http_timeout: float = 10.0
     log_level: str = "INFO"
 
     @property
@@ -107,6 +109,7 @@ def load_settings(
         sandbox_port=_check_port("SANDBOX_PORT", get("SANDBOX_PORT") or "8081"),
         send_rate=_check_rate(get("SEND_RATE_LIMIT") or "30"),
         posts_per_day=_check_count("POSTS_PER_DAY", get("POSTS_PER_DAY") or "5"),
+        http_timeout=_check_timeout(get("TELEGRAM_TIMEOUT") or "10"),
         log_level=_check_log_level(get("LOG_LEVEL") or "INFO"),
     )
 
@@ -178,6 +181,16 @@ def _check_count(name: str, raw: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
         raise ConfigError(f"{name} must be a whole number from 1 to 10000, got {raw!r}.")
     return int(raw)
+
+
+def _check_timeout(raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0.1 <= seconds <= 300:
+        raise ConfigError(f"TELEGRAM_TIMEOUT must be seconds between 0.1 and 300, got {raw!r}.")
+    return seconds
 
 
 def _check_rate(raw: str) -> float:

@@ -82,7 +82,18 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         """Every update_* call has already committed; nothing is buffered here."""
 
     async def checkpoint(
-        self, name: str, key: ConversationKey, state: object | None, user_id: int, data: JSONDict
+        self,
+        name: str,
+        key: ConversationKey,
+        state: object | None,
+        user_id: int,
+        data: JSONDict,
+        *,
+        update_id: int | None = None,
+        now: int = 0,
     ) -> None:
-        """Write a dialog's next state and the user's answers in one transaction."""
-        await self.storage.checkpoint_dialog(name, key, state, user_id, data)
+        """Write a dialog's next state, the user's answers and the update that led there, in
+        one transaction."""
+        await self.storage.checkpoint_dialog(
+            name, key, state, user_id, data, update_id=update_id, now=now
+        )

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,11 @@ class SendBudget:
 
 
 class PriorityRateLimiter(BaseRateLimiter[str]):
-    """PTB rate limiter: paced replies with their own retries; outbox calls untouched."""
+    """PTB rate limiter: paced replies with their own retries; outbox calls untouched.
+
+    A reply that meets a 429, a 5xx, a timeout or a dropped connection is sent again a few
+    times (a reply lost to a passing fault would leave the person waiting). getUpdates never
+    comes here: PTB's updater retries it itself."""
 
     def __init__(self, budget: SendBudget, max_retries: int = 3) -> None:
         self.budget = budget
@@ -139,6 +143,15 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                 delay = too_many.retry_after
                 seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
                 log.info("%s: 429, retrying this reply in %.1f s", endpoint, seconds)
+                await asyncio.sleep(seconds)
+                continue
+            except BadRequest:
+                raise  # our request is wrong: sending it again would fail again
+            except NetworkError as trouble:  # 5xx, a timeout, a dropped connection
+                if attempt == self.max_retries:
+                    raise
+                seconds = 0.25 * 2**attempt
+                log.info("%s: %s, retrying this reply in %.2f s", endpoint, trouble, seconds)
                 await asyncio.sleep(seconds)
                 continue
             if paced and isinstance(data.get("chat_id"), int):

@@ -166,7 +166,7 @@ async def test_old_and_forged_buttons_change_nothing(server, bot):
 
 
 async def test_text_outside_any_dialog(server, bot):
-    user = server.create_user("Ugo", language_code="it")  # no Italian catalog yet: English
+    user = server.create_user("Ugo", language_code="ja")  # no Japanese catalog: English
     hello = await says(user, "hello?")
     assert hello.text == "Welcome! Send /start to set up your profile."
     await onboard(user, "en")

@@ -52,7 +52,13 @@ async def _persist(update: Update, context: BotContext, dialog: str, state: int 
     assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
     assert update.effective_user is not None
     await persistence.checkpoint(
-        dialog, _key(update), state, update.effective_user.id, dict(context.user_data)
+        dialog,
+        _key(update),
+        state,
+        update.effective_user.id,
+        dict(context.user_data),
+        update_id=update.update_id,
+        now=context.now(),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ApplicationHandlerStop
 
 from bot import views
 from bot.context import BotContext
@@ -28,6 +29,9 @@ async def identify(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
+    if await context.storage.already_handled(user.id, update.update_id, context.now()):
+        # Handed out again after a crash, but it already moved a dialog on: skip it whole.
+        raise ApplicationHandlerStop
     default = context.settings.default_locale
     member = await context.storage.get_member(user.id)
     telegram_language = best_language(user.language_code, default)

@@ -100,8 +100,11 @@ class PersistenceQueries(Database):
         state: object | None,
         user_id: int,
         user_data: dict[str, Any],
+        update_id: int | None = None,
+        now: int = 0,
     ) -> None:
-        """Store a dialog's next state together with the user's answers, atomically.
+        """Store a dialog's next state together with the user's answers, atomically, and the
+        update that moved it on (see :meth:`already_handled`).
 
         Dialogs call this *before* replying, so a step the user has seen answered is never
         lost to a crash between the reply and the periodic persistence flush.
@@ -109,3 +112,21 @@ class PersistenceQueries(Database):
         async with self.transaction() as db:
             await self._write_user_data(db, user_id, user_data)
             await self._write_conversation(db, name, key, state)
+            if update_id is not None:
+                await db.execute(
+                    """INSERT INTO handled_updates (user_id, update_id, at) VALUES (?, ?, ?)
+                       ON CONFLICT (user_id) DO UPDATE SET
+                           update_id = max(update_id, excluded.update_id), at = excluded.at""",
+                    (user_id, update_id, now),
+                )
+
+    async def already_handled(self, user_id: int, update_id: int, now: int) -> bool:
+        """True if this update already moved one of the person's dialogs on.
+
+        Only recent records count: Telegram restarts update ids at a random number after a
+        week without updates, and a re-delivery after a crash comes within minutes.
+        """
+        row = await self._fetchone(
+            "SELECT update_id, at FROM handled_updates WHERE user_id = ?", (user_id,)
+        )
+        return row is not None and update_id <= row[0] and now - row[1] < 3600

@@ -482,7 +482,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Setup:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200, help="simulated people per bot")
     parser.add_argument("--quick", action="store_true", help="short phases, two fixed loads")
-    parser.add_argument("--rates", default=None, help="fixed loads, updates/s: 10,25,50,100")
+    parser.add_argument(
+        "--rates", default=None, help="fixed loads in updates/s, e.g. 10,25,50,100 ('' for none)"
+    )
     parser.add_argument("--seconds", type=float, default=None, help="length of a fixed load")
     parser.add_argument(
         "--echo-concurrency",
@@ -505,11 +507,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Setup:
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    rates = args.rates or ("10,50" if args.quick else "10,25,50,100")
+    rates = args.rates if args.rates is not None else ("10,50" if args.quick else "10,25,50,100")
     seconds = args.seconds or (4.0 if args.quick else 12.0)
     return Setup(
         users=args.users,
-        rates=[float(r) for r in rates.split(",")],
+        rates=[float(r) for r in rates.split(",") if r.strip()],
         seconds=seconds,
         saturation_seconds=seconds * 1.5,
         warmup=1.0 if args.quick else 3.0,

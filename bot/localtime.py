@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 # The zone of each served country (bot/geo.COUNTRIES). Kosovo has no zone of its own in the
@@ -60,8 +61,14 @@ def zone_of(country: str | None, chosen: str | None = None) -> str:
     return COUNTRY_ZONES.get((country or "").upper(), DEFAULT_ZONE)
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    # zoneinfo keeps only a handful of zones strongly cached; we use forty.
+    return ZoneInfo(name)
+
+
 def local(now: int, zone: str) -> datetime:
-    return datetime.fromtimestamp(now, ZoneInfo(zone))
+    return datetime.fromtimestamp(now, _zone(zone))
 
 
 def _at(day: datetime, hour: int) -> int:

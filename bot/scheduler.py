@@ -6,148 +6,29 @@ yet, listings expiring within three days and not reminded, digest items without 
 its way), so a restart, a crash or a missed run loses nothing; and whatever a run queues has
 an outbox key, so a rerun tells nobody twice.
 
-The matching pass is usable without Telegram (:func:`matching_pass`), for the benchmark.
+The matching pass itself is in :mod:`bot.matcher`, without Telegram.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from telegram.ext import Application, ContextTypes, Job
 
 from bot import notifications  # noqa: F401  (registers the renderers of our kinds)
-from bot.localtime import Preferences, after_quiet_hours, next_digest
-from bot.matching import alert_matches, best_matches, may_match, words_of
-from bot.storage import Alert, Enqueued, Storage
-from bot.storage.matching import Delivery, FoundMatch, Subject, distinctive_words
+from bot.localtime import after_quiet_hours, next_digest
+from bot.matcher import Lookups, matching_pass
+from bot.storage import Enqueued, Storage
 from bot.storage.outbox import DIGEST, PERSONAL
 
 log = logging.getLogger(__name__)
 
 DAY = 86_400
-# The person who posts gets a card for at most this many of their listing's best matches
-# (the owners of the listings matched get one card each): a new listing must not bury its
-# author under ten messages.
-CARDS_FOR_NEW_LISTING = 3
 REMIND_BEFORE = 3 * DAY
 MATCH_EVERY = 2.0  # seconds; an idle run is one indexed lookup
 CHORES_EVERY = 60.0  # reminders and the digest safety net
-PASS_SECONDS = 5.0  # one run matches for at most about this long, then yields
-
-
-# --- the matching pass (no Telegram) ---------------------------------------------------------
-
-
-async def match_listing(
-    storage: Storage, subject: Subject, now: int
-) -> tuple[list[FoundMatch], list[Delivery]]:
-    """A listing's best matches and alert hits, and what to tell whom (nothing written)."""
-    features = subject.features
-    candidates = await storage.match_candidates(features, now)
-    same_language = [
-        c.id for c in candidates if c.language == features.language and may_match(features, c)
-    ]
-    bm25 = await storage.text_scores(distinctive_words(subject.text), same_language)
-    found = best_matches(features, candidates, bm25)
-    words = words_of(subject.text)
-    hits = [
-        alert
-        for alert in await storage.alerts_for_listing(features.country, features.owner_id)
-        if alert_matches(alert, features, words)
-    ]
-    owners = {c.id: c.owner_id for c in candidates}
-    people = {features.owner_id, *(owners[m.other] for m in found), *(a.user_id for a in hits)}
-    prefs = await storage.preferences_of(people)
-    return found, plan(subject, found, owners, hits, prefs, now)
-
-
-def plan(
-    subject: Subject,
-    found: list[FoundMatch],
-    owners: dict[int, int],
-    hits: list[Alert],
-    prefs: dict[int, Preferences],
-    now: int,
-) -> list[Delivery]:
-    """Who is told what, and when: each match's other owner gets a card about the new
-    listing, its author a card for each of the best few; alert owners not already told
-    about it by a match get one alert hit. Instant ones wait out quiet hours; the others
-    wait for the person's digest."""
-    listing = subject.features
-    deliveries: list[Delivery] = []
-    told: set[int] = set()
-
-    def tell(user: int, kind: str, key: str, payload: dict, frequency: str | None) -> None:
-        wanted = prefs.get(user)
-        if wanted is None:  # blocked the bot, or gone
-            return
-        frequency = frequency or wanted.frequency
-        if frequency == "instant":
-            deliveries.append(Delivery(user, kind, key, payload, after_quiet_hours(now, wanted)))
-        else:
-            due = next_digest(now, wanted, frequency)
-            deliveries.append(Delivery(user, kind, key, payload, due, digest_due=due))
-
-    for rank, match in enumerate(found):
-        a, b = match.pair
-        owner = owners[match.other]
-        tell(
-            owner,
-            "match",
-            f"match:{owner}:{a}:{b}",
-            {"listing": match.other, "other": listing.id},
-            None,
-        )
-        told.add(owner)
-        if rank < CARDS_FOR_NEW_LISTING:
-            tell(
-                listing.owner_id,
-                "match",
-                f"match:{listing.owner_id}:{a}:{b}",
-                {"listing": listing.id, "other": match.other},
-                None,
-            )
-    for alert in hits:
-        if alert.user_id in told:
-            continue
-        told.add(alert.user_id)
-        tell(
-            alert.user_id,
-            "alert",
-            f"alert:{alert.id}:{listing.id}",
-            {"alert": alert.id, "listing": listing.id},
-            alert.frequency,
-        )
-    return deliveries
-
-
-async def matching_pass(
-    storage: Storage, now: Callable[[], int], *, seconds: float = PASS_SECONDS, batch: int = 100
-) -> tuple[int, int]:
-    """Match the listings waiting for it, each in its own transaction, for up to about
-    ``seconds``. Returns (listings done, notifications queued for now or soon)."""
-    started = time.monotonic()
-    done = instant = 0
-    while time.monotonic() - started < seconds:
-        subjects = await storage.unmatched_listings(batch)
-        if not subjects:
-            break
-        for subject in subjects:
-            moment = now()
-            if not subject.is_open(moment):
-                await storage.mark_matched(subject.features.id, moment)
-            else:
-                found, deliveries = await match_listing(storage, subject, moment)
-                if await storage.save_matches(subject.features.id, found, deliveries, moment):
-                    instant += sum(1 for d in deliveries if d.digest_due is None)
-            done += 1
-            if time.monotonic() - started >= seconds:
-                break
-    return done, instant
 
 
 # --- chores ----------------------------------------------------------------------------------
@@ -203,6 +84,7 @@ class Scheduler:
         self.matching_lock = asyncio.Lock()
         self.chores_lock = asyncio.Lock()
         self.jobs: dict[str, Job] = {}  # type: ignore[type-arg]
+        self.lookups = Lookups(storage)
 
     def now(self) -> int:
         return int(self.application.clock())  # type: ignore[attr-defined]
@@ -210,7 +92,7 @@ class Scheduler:
     async def match_new_listings(self) -> int:
         """One matching run; wakes the outbox when something is due now."""
         async with self.matching_lock:
-            done, instant = await matching_pass(self.storage, self.now)
+            done, instant = await matching_pass(self.storage, self.now, lookups=self.lookups)
         if instant:
             self.application.outbox.wake()  # type: ignore[attr-defined]
         return done

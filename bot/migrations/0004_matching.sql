@@ -42,6 +42,10 @@ CREATE INDEX listings_match_anywhere
     ON listings (kind, category, published_at, expires_at)
     WHERE status = 'open';
 
+-- How many listings contain each word (read-only view of the full-text index): matching
+-- weighs shared words by how rare they are, as bm25 does.
+CREATE VIRTUAL TABLE listings_vocab USING fts5vocab (listings_text, row);
+
 -- A pair of listings that match, stored once whichever of the two came first
 -- (listing_a < listing_b). reasons: the scored features, e.g. 'category tags:2 region km:12'
 -- (translated when shown, see bot/matching.py).

@@ -131,6 +131,7 @@ class AlertQueries(Database):
                 )
                 if cursor.rowcount != 1:
                     return None
+        self._alerts_changed()
         return await self.get_alert(alert_id)
 
     async def set_alert_paused(
@@ -143,6 +144,7 @@ class AlertQueries(Database):
             )
             if cursor.rowcount != 1:
                 return None
+        self._alerts_changed()
         return await self.get_alert(alert_id)
 
     async def delete_alert(self, alert_id: int, user_id: int) -> bool:
@@ -150,21 +152,26 @@ class AlertQueries(Database):
             cursor = await db.execute(
                 "DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)
             )
-            return cursor.rowcount == 1
+        self._alerts_changed()
+        return cursor.rowcount == 1
 
-    async def alerts_for_listing(self, country: str, owner_id: int) -> list[Alert]:
-        """Active alerts a listing in ``country`` may satisfy (the area is narrowed down by
-        index; categories, tags, words and radius are checked by bot.matching)."""
+    async def active_alerts(self) -> list[Alert]:
+        """Every alert that is on, of people who have not blocked the bot: the matching pass
+        keeps them in memory, by category, until :attr:`alerts_version` changes."""
         rows = await self._fetchall(
             _ALERT
-            + """WHERE paused = 0 AND user_id != :owner
-                   AND (area IN ('europe', 'radius')
-                        OR (area IN ('country', 'region') AND country = :country))
-                 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = alerts.user_id
-                                 AND u.blocked_at IS NOT NULL)""",
-            {"country": country, "owner": owner_id},
+            + """WHERE paused = 0 AND NOT EXISTS (SELECT 1 FROM users u
+                   WHERE u.id = alerts.user_id AND u.blocked_at IS NOT NULL)"""
         )
         return [_alert(row) for row in rows]
+
+    @property
+    def alerts_version(self) -> int:
+        """Counts changes to alerts made through this connection."""
+        return int(getattr(self, "_alerts_version", 0))
+
+    def _alerts_changed(self) -> None:
+        self._alerts_version = self.alerts_version + 1
 
     # --- notification settings -------------------------------------------------------------
 
@@ -190,6 +197,11 @@ class AlertQueries(Database):
         )
         return {row[0]: _preferences(row[1:]) for row in rows}
 
+    @property
+    def preferences_version(self) -> int:
+        """Counts changes to notification settings made through this connection."""
+        return int(getattr(self, "_preferences_version", 0))
+
     async def save_preferences(self, user_id: int, prefs: Preferences, now: int) -> None:
         """Store all of a person's settings (the timezone only if they chose one)."""
         async with self.transaction() as db:
@@ -210,6 +222,7 @@ class AlertQueries(Database):
                     now,
                 ),
             )
+        self._preferences_version = self.preferences_version + 1
 
 
 def _preferences(row: Sequence[Any]) -> Preferences:

@@ -20,11 +20,12 @@ from bot.storage.base import Database
 
 # At most this many candidates from each slice; the tag slices look at the newest WINDOW of
 # their area and keep the ones sharing a tag with the new listing.
-POOL = 40
-TAG_POOL = 30
-WINDOW = 400
+POOL = 30
+TAG_POOL = 25
+WINDOW = 300
 # Text similarity uses at most this many distinctive words of the new listing.
-QUERY_WORDS = 12
+QUERY_WORDS = 16
+TEXT_COMPARED = 400  # characters of a candidate's description
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,23 +206,30 @@ class MatchingQueries(Database):
             in_country = f"{same} AND country = :country"
         else:
             in_country = f"{same} AND country = :country AND reach IN ('country', 'europe')"
+        # INDEXED BY: without statistics (the bot never runs ANALYZE) SQLite would pick the
+        # browse indexes for the expiry range and sort every open listing of the category;
+        # these indexes serve the slices in order and stop at the LIMIT.
+        region = "listings INDEXED BY listings_match_region"
+        country = "listings INDEXED BY listings_match_country"
+        europe = "listings INDEXED BY listings_match_reach"
+        anywhere = "listings INDEXED BY listings_match_anywhere"
         slices = [
-            f"SELECT id FROM listings WHERE {same} AND country = :country AND region = :region "
+            f"SELECT id FROM {region} WHERE {same} AND country = :country AND region = :region "
             f"{newest} LIMIT :pool",
-            f"SELECT id FROM listings WHERE {in_country} {newest} LIMIT :pool",
-            f"SELECT id FROM listings WHERE {same} AND reach = 'europe' {newest} LIMIT :pool",
+            f"SELECT id FROM {country} WHERE {in_country} {newest} LIMIT :pool",
+            f"SELECT id FROM {europe} WHERE {same} AND reach = 'europe' {newest} LIMIT :pool",
         ]
-        windows = [in_country, f"{same} AND reach = 'europe'"]
+        windows = [(country, in_country), (europe, f"{same} AND reach = 'europe'")]
         if subject.reach == "europe":
-            slices.append(f"SELECT id FROM listings WHERE {same} {newest} LIMIT :pool")
-            windows.append(same)
+            slices.append(f"SELECT id FROM {anywhere} WHERE {same} {newest} LIMIT :pool")
+            windows.append((anywhere, same))
         if subject.tags:
             tags = sorted(subject.tags)
             params.update({f"tag{i}": tag for i, tag in enumerate(tags)})
             shared = ", ".join(f":tag{i}" for i in range(len(tags)))
-            for where in windows:
+            for table, where in windows:
                 slices.append(
-                    f"SELECT id FROM (SELECT id FROM listings WHERE {where} {newest} "
+                    f"SELECT id FROM (SELECT id FROM {table} WHERE {where} {newest} "
                     f"LIMIT :window) AS w WHERE EXISTS (SELECT 1 FROM listing_tags t "
                     f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
                 )
@@ -232,22 +240,30 @@ class MatchingQueries(Database):
         )
         return [_features(row) for row in rows]
 
-    async def text_scores(self, words: list[str], ids: Iterable[int]) -> dict[int, float]:
-        """bm25 of each listing among ``ids`` that contains any of ``words`` (lower = closer).
+    async def word_counts(self, words: list[str]) -> tuple[int, dict[str, int]]:
+        """How many listings there are, and how many contain each word (the full-text
+        index's own statistics, through fts5vocab): what bm25 weighs words by."""
+        marks = ", ".join("?" * len(words))
+        rows = await self._fetchall(
+            f"""SELECT '', max(id) FROM listings
+                UNION ALL
+                SELECT term, doc FROM listings_vocab WHERE term IN ({marks})""",
+            words,
+        )
+        return int(rows[0][1] or 0), {term: doc for term, doc in rows[1:]}
 
-        bm25 weighs a shared word by how rare it is in all listings, so "pump" shared counts
-        for more than "good"; restricting the query to the candidates' rowids keeps it to a
-        few index seeks instead of every listing containing a common word.
-        """
+    async def folded_texts(self, ids: Iterable[int]) -> dict[int, str]:
+        """The folded title and the beginning of the description of each listing (the
+        full-text index's copy): enough to compare wording, and quick to split into words."""
         wanted = list(ids)
-        if not words or not wanted:
+        if not wanted:
             return {}
-        query = " OR ".join(f'"{word}"' for word in words)
         marks = ", ".join("?" * len(wanted))
         rows = await self._fetchall(
-            f"SELECT rowid, bm25(listings_text) FROM listings_text "
-            f"WHERE listings_text MATCH ? AND rowid IN ({marks})",
-            (query, *wanted),
+            f"SELECT rowid, title || ' ' || substr(description, 1, {TEXT_COMPARED}) "
+            f"FROM listings_text "
+            f"WHERE rowid IN ({marks})",
+            wanted,
         )
         return {row[0]: row[1] for row in rows}
 
@@ -268,7 +284,8 @@ class MatchingQueries(Database):
                 return False
             await db.executemany(
                 """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)
-                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (listing_a, listing_b) DO NOTHING""",
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (listing_a, listing_b) DO UPDATE
+                   SET score = excluded.score, reasons = excluded.reasons""",
                 [(*m.pair, round(m.score, 3), " ".join(m.reasons), now) for m in found],
             )
             await _queue(db, deliveries, now)
@@ -423,6 +440,8 @@ class MatchingQueries(Database):
 async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int) -> None:
     """Queue deliveries on an open transaction: instant ones in the outbox, the others as
     digest items with their digest's outbox row (one per person and digest time)."""
+    outbox: list[dict[str, Any]] = []
+    digest: list[dict[str, Any]] = []
     for item in deliveries:
         values = {
             "user": item.user_id,
@@ -432,13 +451,10 @@ async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int)
             "now": now,
         }
         if item.digest_due is None:
-            await db.execute(
-                _OUTBOX_INSERT, {**values, "priority": PERSONAL, "not_before": item.not_before}
-            )
+            outbox.append({**values, "priority": PERSONAL, "not_before": item.not_before})
             continue
-        await db.execute(_DIGEST_INSERT, {**values, "due": item.digest_due})
-        await db.execute(
-            _OUTBOX_INSERT,
+        digest.append({**values, "due": item.digest_due})
+        outbox.append(
             {
                 **values,
                 "kind": "digest",
@@ -446,8 +462,12 @@ async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int)
                 "payload": json.dumps({"due": item.digest_due}),
                 "priority": DIGEST,
                 "not_before": item.digest_due,
-            },
+            }
         )
+    if digest:
+        await db.executemany(_DIGEST_INSERT, digest)
+    if outbox:
+        await db.executemany(_OUTBOX_INSERT, outbox)
 
 
 def _stored(row: Sequence[Any]) -> StoredMatch:

@@ -1,0 +1,242 @@
+"""The matching pass, without Telegram: take the listings not matched yet, find each one's
+best matches and the alerts it satisfies, and store the matches with what to tell whom, in
+one transaction per listing (bot/storage/matching.py). A listing is marked matched in that
+same transaction, so a crash mid-pass leaves it for the next pass, and the outbox keys make
+that rerun tell nobody twice.
+
+Used by the scheduler's job (bot/scheduler.py) and by the benchmark (benchmarks/matching.py).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bot.localtime import Preferences, after_quiet_hours, next_digest
+from bot.matching import (
+    alert_matches,
+    best_matches,
+    may_match,
+    stems_of,
+    text_similarity,
+    word_weights,
+    words_of,
+)
+from bot.storage import Alert, Storage
+from bot.storage.matching import Delivery, FoundMatch, Subject, distinctive_words
+
+# The person who posts gets a card for at most this many of their listing's best matches
+# (the owners of the listings matched get one card each): a new listing must not bury its
+# author under ten messages.
+CARDS_FOR_NEW_LISTING = 3
+PASS_SECONDS = 5.0  # one run matches for at most about this long, then yields
+
+
+class Lookups:
+    """What the matching pass keeps between listings and runs, so that matching one listing
+    costs a few indexed reads:
+
+    - the active alerts by category, reloaded when they change and every
+      :data:`ALERTS_FOR` seconds;
+    - how many listings contain each word, and the word stems of recent candidates: both
+      may lag by :data:`TEXTS_FOR` seconds (an edited text is compared as it was for that
+      long), which weights and similarities that only rank candidates do not mind;
+    - people's notification preferences, for :data:`PREFERENCES_FOR` seconds or until
+      changed (blocking is checked again when a notification is queued).
+    """
+
+    ALERTS_FOR = 60.0
+    TEXTS_FOR = 600.0
+    PREFERENCES_FOR = 60.0
+    MAX_ENTRIES = 200_000
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.alerts: dict[str, list[Alert]] = {}
+        self.alerts_version = -1
+        self.alerts_at = -math.inf
+        self.counts: dict[str, int] = {}
+        self.total = 0
+        self.stems: dict[int, frozenset[str]] = {}
+        self.texts_at = -math.inf
+        self.prefs: dict[int, Preferences] = {}
+        self.prefs_version = -1
+        self.prefs_at = -math.inf
+
+    async def alerts_for(self, category: str) -> list[Alert]:
+        """Active alerts that may want a listing of ``category`` (or of any)."""
+        storage = self.storage
+        fresh = time.monotonic() - self.alerts_at < self.ALERTS_FOR
+        if not fresh or storage.alerts_version != self.alerts_version:
+            self.alerts_version = storage.alerts_version
+            self.alerts_at = time.monotonic()
+            by_category: dict[str, list[Alert]] = {}
+            for alert in await storage.active_alerts():
+                for key in alert.categories or ("",):
+                    by_category.setdefault(key, []).append(alert)
+            self.alerts = by_category
+        return self.alerts.get(category, []) + self.alerts.get("", [])
+
+    def _texts_fresh(self) -> None:
+        too_many = len(self.counts) + len(self.stems) > self.MAX_ENTRIES
+        if time.monotonic() - self.texts_at > self.TEXTS_FOR or too_many:
+            self.counts.clear()
+            self.stems.clear()
+            self.total = 0
+            self.texts_at = time.monotonic()
+
+    async def weights(self, words: list[str]) -> dict[str, float]:
+        """Each word's weight (:func:`bot.matching.word_weights`)."""
+        self._texts_fresh()
+        missing = [word for word in words if word not in self.counts]
+        if missing or not self.total:
+            self.total, found = await self.storage.word_counts(missing)
+            self.counts.update({word: found.get(word, 0) for word in missing})
+        return word_weights(self.total, self.counts, words)
+
+    async def stems_of(self, ids: list[int]) -> dict[int, frozenset[str]]:
+        """Each listing's word stems (:func:`bot.matching.stems_of`)."""
+        self._texts_fresh()
+        missing = [id_ for id_ in ids if id_ not in self.stems]
+        if missing:
+            for id_, text in (await self.storage.folded_texts(missing)).items():
+                self.stems[id_] = stems_of(text)
+        return {id_: self.stems[id_] for id_ in ids if id_ in self.stems}
+
+    async def preferences_of(self, people: Iterable[int]) -> dict[int, Preferences]:
+        """Preferences of the people who have not blocked the bot."""
+        storage = self.storage
+        fresh = time.monotonic() - self.prefs_at < self.PREFERENCES_FOR
+        if not fresh or storage.preferences_version != self.prefs_version:
+            self.prefs.clear()
+            self.prefs_version = storage.preferences_version
+            self.prefs_at = time.monotonic()
+        wanted = set(people)
+        missing = wanted - self.prefs.keys()
+        if missing:
+            self.prefs.update(await storage.preferences_of(missing))
+        return {person: self.prefs[person] for person in wanted if person in self.prefs}
+
+
+async def match_listing(
+    storage: Storage, subject: Subject, now: int, lookups: Lookups | None = None
+) -> tuple[list[FoundMatch], list[Delivery]]:
+    """A listing's best matches and alert hits, and what to tell whom (nothing written)."""
+    lookups = lookups or Lookups(storage)
+    features = subject.features
+    candidates = await storage.match_candidates(features, now)
+    same_language = [
+        c.id for c in candidates if c.language == features.language and may_match(features, c)
+    ]
+    similarity: dict[int, float] = {}
+    words = distinctive_words(subject.text)
+    if same_language and words:
+        weights = await lookups.weights(words)
+        stems = await lookups.stems_of(same_language)
+        similarity = {id_: text_similarity(weights, found) for id_, found in stems.items()}
+    found = best_matches(features, candidates, similarity)
+    every_word = words_of(subject.text)
+    hits = [
+        alert
+        for alert in await lookups.alerts_for(features.category)
+        if alert_matches(alert, features, every_word)
+    ]
+    owners = {c.id: c.owner_id for c in candidates}
+    people = {features.owner_id, *(owners[m.other] for m in found), *(a.user_id for a in hits)}
+    prefs = await lookups.preferences_of(people)
+    return found, plan(subject, found, owners, hits, prefs, now)
+
+
+def plan(
+    subject: Subject,
+    found: list[FoundMatch],
+    owners: dict[int, int],
+    hits: list[Alert],
+    prefs: dict[int, Preferences],
+    now: int,
+) -> list[Delivery]:
+    """Who is told what, and when: each match's other owner gets a card about the new
+    listing, its author a card for each of the best few; alert owners not already told
+    about it by a match get one alert hit. Instant ones wait out quiet hours; the others
+    wait for the person's digest."""
+    listing = subject.features
+    deliveries: list[Delivery] = []
+    told: set[int] = set()
+
+    def tell(
+        user: int, kind: str, key: str, payload: dict[str, Any], frequency: str | None
+    ) -> None:
+        wanted = prefs.get(user)
+        if wanted is None:  # blocked the bot, or gone
+            return
+        frequency = frequency or wanted.frequency
+        if frequency == "instant":
+            deliveries.append(Delivery(user, kind, key, payload, after_quiet_hours(now, wanted)))
+        else:
+            due = next_digest(now, wanted, frequency)
+            deliveries.append(Delivery(user, kind, key, payload, due, digest_due=due))
+
+    for rank, match in enumerate(found):
+        a, b = match.pair
+        owner = owners[match.other]
+        tell(
+            owner,
+            "match",
+            f"match:{owner}:{a}:{b}",
+            {"listing": match.other, "other": listing.id},
+            None,
+        )
+        told.add(owner)
+        if rank < CARDS_FOR_NEW_LISTING:
+            tell(
+                listing.owner_id,
+                "match",
+                f"match:{listing.owner_id}:{a}:{b}",
+                {"listing": listing.id, "other": match.other},
+                None,
+            )
+    for alert in hits:
+        if alert.user_id in told:
+            continue
+        told.add(alert.user_id)
+        tell(
+            alert.user_id,
+            "alert",
+            f"alert:{alert.id}:{listing.id}",
+            {"alert": alert.id, "listing": listing.id},
+            alert.frequency,
+        )
+    return deliveries
+
+
+async def matching_pass(
+    storage: Storage,
+    now: Callable[[], int],
+    *,
+    seconds: float = PASS_SECONDS,
+    batch: int = 100,
+    lookups: Lookups | None = None,
+) -> tuple[int, int]:
+    """Match the listings waiting for it, each in its own transaction, for up to about
+    ``seconds``. Returns (listings done, notifications queued for now or soon)."""
+    lookups = lookups or Lookups(storage)
+    started = time.monotonic()
+    done = instant = 0
+    while time.monotonic() - started < seconds:
+        subjects = await storage.unmatched_listings(batch)
+        if not subjects:
+            break
+        for subject in subjects:
+            moment = now()
+            if not subject.is_open(moment):
+                await storage.mark_matched(subject.features.id, moment)
+            else:
+                found, deliveries = await match_listing(storage, subject, moment, lookups)
+                if await storage.save_matches(subject.features.id, found, deliveries, moment):
+                    instant += sum(1 for d in deliveries if d.digest_due is None)
+            done += 1
+            if time.monotonic() - started >= seconds:
+                break
+    return done, instant

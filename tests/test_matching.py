@@ -1,0 +1,369 @@
+"""Matching without Telegram: the reach rule, scores and reasons, alerts, and the pass over
+SQLite (cross-language, reach, radius, idempotent reruns, edits, not relevant)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot import matching
+from bot.i18n import translator
+from bot.localtime import Preferences
+from bot.matcher import matching_pass
+from bot.storage import Alert, AlertDraft, Storage
+from bot.storage.listings import DAY
+from bot.storage.matching import Features
+from tests import seed
+
+NOW = 1_900_000_000  # 17:46 UTC on a Sunday: out of everyone's quiet hours
+
+
+def features(id_: int = 1, **fields: object) -> Features:
+    values: dict[str, object] = dict(
+        id=id_,
+        owner_id=100 + id_,
+        municipality_id=None,
+        kind="request",
+        category="equipment",
+        tags=frozenset({"fire_rescue"}),
+        country="FR",
+        region="Vosges",
+        place="Saint-Dié",
+        latitude=None,
+        longitude=None,
+        reach="country",
+        language="fr",
+        published_at=NOW,
+    )
+    values.update(fields)
+    return Features(**values)  # type: ignore[arg-type]
+
+
+# --- the reach rule --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reach", "other", "covered"),
+    [
+        ("europe", {"country": "BG", "region": "Burgas", "place": "Sozopol"}, True),
+        ("country", {"region": "Alsace", "place": "Colmar"}, True),
+        ("country", {"country": "BE", "region": "Liège"}, False),
+        ("region", {"place": "Épinal"}, True),
+        ("region", {"region": "Alsace", "place": "Colmar"}, False),
+        ("municipality", {"place": "saint-die"}, True),  # folded: same place
+        ("municipality", {"place": "Épinal"}, False),
+        ("municipality", {"country": "BE", "place": "Saint-Dié"}, False),
+    ],
+)
+def test_covers(reach, other, covered):
+    a = features(1, reach=reach)
+    b = features(2, kind="offer", reach="municipality", **other)
+    assert matching.covers(a, b) is covered
+    # Either side reaching the other is enough.
+    assert matching.meets(b, a) is covered
+
+
+def test_a_typed_place_without_region_counts_only_where_it_is():
+    a = features(1, reach="region", region="")
+    assert matching.covers(a, features(2, region="", place="Saint-Dié"))
+    assert not matching.covers(a, features(2, region="", place="Épinal"))
+
+
+def test_who_never_matches():
+    request = features(1)
+    assert matching.may_match(request, features(2, kind="offer"))
+    assert not matching.may_match(request, features(2))  # same kind
+    assert not matching.may_match(request, features(2, kind="offer", category="goods"))
+    assert not matching.may_match(request, features(2, kind="offer", owner_id=101))
+    colleagues = dataclasses.replace(request, municipality_id=7)
+    assert not matching.may_match(colleagues, features(2, kind="offer", municipality_id=7))
+
+
+# --- points and reasons ----------------------------------------------------------------------
+
+
+def test_category_alone_is_not_a_match_but_with_anything_else_it_is():
+    far = {"country": "BG", "region": "Burgas", "place": "Sozopol", "reach": "europe"}
+    alone = features(2, kind="offer", tags=frozenset(), language="bg", **far)
+    request = features(1, tags=frozenset())
+    assert matching.best_matches(request, [alone]) == []
+    tagged = features(3, kind="offer", language="bg", **far)
+    (found,) = matching.best_matches(features(1), [tagged])
+    assert found.reasons == ("category", "tags:1")
+
+
+def test_nearness_and_words_add_up_and_the_best_come_first():
+    request = features(1, latitude=48.28, longitude=6.95)
+    near = features(2, kind="offer", place="Raon-l'Étape", latitude=48.40, longitude=6.84)
+    same_place = features(3, kind="offer", tags=frozenset())
+    elsewhere = features(4, kind="offer", region="Alsace", place="Colmar")
+    found = matching.best_matches(request, [elsewhere, near, same_place], {2: 0.6})
+    assert [m.other for m in found] == [2, 4, 3]
+    assert found[0].reasons == ("category", "tags:1", "region", "km:16", "words")
+    assert found[1].reasons == ("category", "tags:1", "country")  # a shared tag counts more
+    assert found[2].reasons == ("category", "place")
+
+
+def test_text_counts_within_one_language_only():
+    request = features(1, tags=frozenset())
+    other = features(2, kind="offer", tags=frozenset(), country="BE", reach="europe")
+    assert matching.best_matches(request, [other], {2: 1.0})  # same language: words count
+    foreign = dataclasses.replace(other, language="de")
+    assert matching.best_matches(request, [foreign], {2: 1.0}) == []
+
+
+def test_rare_shared_words_weigh_more_than_common_ones():
+    weights = matching.word_weights(
+        1000, {"motopompe": 3, "portable": 400}, ["motopompe", "portable"]
+    )
+    rare = matching.text_similarity(weights, matching.stems_of("une motopompe a vendre"))
+    common = matching.text_similarity(weights, matching.stems_of("un ordinateur portable"))
+    assert rare > 0.75 > 0.25 > common > 0
+    # Stems: plural and singular meet, in any script.
+    for word, text in (("помпа", "две помпи"), ("engines", "an engine"), ("pompe", "3 pompes")):
+        weights = matching.word_weights(1000, {}, [word])
+        assert matching.text_similarity(weights, matching.stems_of(text)) == 1.0
+
+
+def test_reasons_read_in_the_readers_language():
+    reasons = ("category", "tags:2", "region", "km:12", "words")
+    assert matching.describe(translator("en"), reasons) == (
+        "same category · 2 shared tags · same region · 12 km away · similar words"
+    )
+    one = matching.describe(translator("en"), ("category", "tags:1", "bogus", "km:x"))
+    assert one == "same category · 1 shared tag"
+    for language in ("fr", "de", "bg"):
+        t = translator(language)
+        assert matching.describe(t, reasons).startswith(t.gettext("same category"))
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+def alert(**fields: object) -> Alert:
+    values: dict[str, object] = dict(
+        id=1,
+        user_id=500,
+        kind=None,
+        categories=(),
+        tags=(),
+        area="europe",
+        country=None,
+        region=None,
+        latitude=None,
+        longitude=None,
+        radius_km=None,
+        keywords="",
+        frequency="instant",
+        paused=False,
+    )
+    values.update(fields)
+    return Alert(**values)  # type: ignore[arg-type]
+
+
+def test_alerts():
+    listing = features(1, latitude=48.28, longitude=6.95)
+    words = matching.words_of("Besoin d'une motopompe pour les pompiers")
+    hits = lambda a: matching.alert_matches(a, listing, words)  # noqa: E731
+    assert hits(alert())
+    assert hits(alert(kind="request", categories=("equipment", "goods"), tags=("fire_rescue",)))
+    assert not hits(alert(kind="offer"))
+    assert not hits(alert(categories=("goods",)))
+    assert not hits(alert(tags=("vehicles",)))
+    assert hits(alert(area="country", country="FR")) and not hits(alert(area="country"))
+    assert hits(alert(area="region", country="FR", region="Vosges"))
+    assert not hits(alert(area="region", country="FR", region="Alsace"))
+    # Saint-Dié is about 73 km from Nancy.
+    nancy = {"area": "radius", "latitude": 48.69, "longitude": 6.18}
+    assert hits(alert(**nancy, radius_km=100)) and not hits(alert(**nancy, radius_km=50))
+    assert not matching.alert_matches(
+        alert(**nancy, radius_km=100), dataclasses.replace(listing, latitude=None), words
+    )
+    assert hits(alert(keywords="Pompier MOTO")) and not hits(alert(keywords="pompe camion"))
+    assert not hits(alert(paused=True)) and not hits(alert(user_id=listing.owner_id))
+
+
+# --- the pass over SQLite ----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def storage(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    people = [
+        (1, "bg", "BG", "Sveti Vlas"),
+        (2, "fr", "FR", "Saint-Dié"),
+        (3, "fr", "FR", "Épinal"),
+        (4, "de", "AT", "Graz"),
+    ]
+    for user, language, country, place in people:
+        await seed.member(storage, user, language=language, country=country, place=place)
+    yield storage
+    await storage.close()
+
+
+BULGARIAN_REQUEST = dict(
+    kind="request",
+    language="bg",
+    title="Нужна ни е пожарна помпа",
+    description="Търсим преносима пожарна помпа за доброволците в селото.",
+    country="BG",
+    region="Burgas",
+    place="Sveti Vlas",
+    reach="europe",
+)
+FRENCH_OFFER = dict(
+    kind="offer",
+    language="fr",
+    title="Motopompe incendie à donner",
+    description="Une motopompe portable en bon état, avec ses tuyaux.",
+    tags=("fire_rescue", "vehicles"),
+)
+
+
+async def outbox(storage: Storage) -> list[tuple]:
+    return [
+        tuple(row)
+        for row in await storage._fetchall(
+            "SELECT user_id, kind, dedup_key, payload FROM outbox ORDER BY id"
+        )
+    ]
+
+
+async def test_a_bulgarian_request_meets_a_french_offer(storage):
+    offer = await seed.listing(storage, 2, NOW - DAY, **FRENCH_OFFER)
+    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    assert await matching_pass(storage, lambda: NOW) == (2, 4)
+    (match,) = await storage.matches_of(request.id)
+    assert (match.listing_a, match.listing_b) == (offer.id, request.id)
+    assert match.reasons == ("category", "tags:1")
+    a, b = offer.id, request.id
+    assert await outbox(storage) == [
+        (1, "match", f"match:1:{a}:{b}", f'{{"listing": {b}, "other": {a}}}'),
+        (2, "match", f"match:2:{a}:{b}", f'{{"listing": {a}, "other": {b}}}'),
+    ]
+    # Everything is matched: a rerun (or a restart) finds nothing to do and sends nothing.
+    assert await matching_pass(storage, lambda: NOW) == (0, 0)
+    assert len(await outbox(storage)) == 2
+
+
+async def test_reach_decides_who_meets(storage):
+    # A municipality-wide request in Saint-Dié meets an offer in Saint-Dié, and one from
+    # Épinal that reaches the region, but not a regional offer from Graz.
+    request = await seed.listing(storage, 2, NOW, kind="request", reach="municipality")
+    here = await seed.listing(storage, 4, NOW, kind="offer", reach="municipality")
+    epinal = await seed.listing(
+        storage, 3, NOW, kind="offer", place="Épinal", reach="region", language="fr"
+    )
+    await seed.listing(storage, 3, NOW, kind="offer", place="Épinal", reach="municipality")
+    await seed.listing(
+        storage, 4, NOW, kind="offer", country="AT", region="Styria", place="Graz", reach="region"
+    )
+    await matching_pass(storage, lambda: NOW)
+    matched = {m.other(request.id) for m in await storage.matches_of(request.id)}
+    assert matched == {here.id, epinal.id}
+
+
+async def test_nothing_is_matched_with_closed_or_expired_listings(storage):
+    old = await seed.listing(storage, 2, NOW - 40 * DAY, kind="offer", duration_days=30)
+    closed = await seed.listing(storage, 3, NOW, kind="offer", place="Épinal")
+    await storage.close_listing(closed.id, 3, fulfilled=False, outcome=None, now=NOW)
+    request = await seed.listing(storage, 4, NOW, kind="request", country="FR", reach="country")
+    assert await matching_pass(storage, lambda: NOW) == (3, 0)
+    assert await storage.matches_of(request.id) == []
+    assert await storage.matches_of(old.id) == []
+
+
+async def test_an_edit_matches_again_but_tells_nobody_twice(storage):
+    offer = await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
+    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    await matching_pass(storage, lambda: NOW)
+    told = await outbox(storage)
+    await storage.edit_listing(request.id, 1, {"tags": ["fire_rescue", "vehicles"]}, now=NOW)
+    assert await matching_pass(storage, lambda: NOW) == (1, 2)
+    assert await outbox(storage) == told
+    # The pair is stored once, with what it has in common now.
+    assert (await storage.matches_of(offer.id))[0].reasons == ("category", "tags:2")
+
+
+async def test_not_relevant_is_kept_for_the_person_who_said_it(storage):
+    await storage.save_preferences(1, Preferences(frequency="daily"), NOW)
+    await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
+    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    await matching_pass(storage, lambda: NOW)
+    (match,) = await storage.matches_of(request.id)
+    assert not await storage.dismiss_match(match.id, 3, NOW)  # not theirs
+    assert not await storage.dismiss_match(match.id + 1, 1, NOW)  # no such match
+    assert await storage.dismiss_match(match.id, 1, NOW)
+    assert await storage.dismissed(match.id, 1) and not await storage.dismissed(match.id, 2)
+    # Their digest no longer holds it; the other side's card is still on its way.
+    assert await storage.claim_digest(1, 999, NOW + 7 * DAY, 10) == ([], 0)
+    assert [row[0] for row in await outbox(storage) if row[1] == "match"] == [2]
+
+
+async def test_digest_people_get_items_and_one_digest(storage):
+    await storage.save_preferences(2, Preferences(frequency="daily", timezone="Europe/Paris"), NOW)
+    for number in range(3):
+        await seed.listing(
+            storage, 2, NOW, kind="offer", title=f"Offer {number}", place=f"Town {number}"
+        )
+    await seed.listing(storage, 3, NOW, kind="request", place="Épinal", reach="country")
+    await matching_pass(storage, lambda: NOW)
+    rows = [row for row in await outbox(storage) if row[0] == 2]
+    # 09:00 in Paris the next morning (UTC+2 in summer, UTC+1 in winter).
+    assert [row[1] for row in rows] == ["digest"]
+    due = int(rows[0][2].rsplit(":", 1)[1])
+    assert 0 < due - NOW < DAY
+    items, left = await storage.claim_digest(2, 1, due, 2)
+    assert (len(items), left) == (2, 1)
+    assert (await storage.claim_digest(2, 1, due, 2))[0] == items  # a retry shows the same
+
+
+async def test_alert_hits_are_queued_once_per_person(storage):
+    saved = await storage.save_alert(
+        3,
+        AlertDraft(kind="request", categories=("equipment",), tags=(), area="europe"),
+        now=NOW,
+    )
+    assert saved is not None
+    await storage.save_alert(
+        3, AlertDraft(kind=None, categories=(), tags=(), area="country", country="BG"), now=NOW
+    )
+    await storage.save_alert(
+        4, AlertDraft(kind="offer", categories=(), tags=(), area="europe"), now=NOW
+    )
+    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    await matching_pass(storage, lambda: NOW)
+    alerts = [row for row in await outbox(storage) if row[1] == "alert"]
+    assert alerts == [
+        (
+            3,
+            "alert",
+            f"alert:{saved.id}:{request.id}",
+            f'{{"alert": {saved.id}, "listing": {request.id}}}',
+        )
+    ]
+    # Paused alerts stay quiet; a new alert is seen by the next pass at once.
+    await storage.set_alert_paused(saved.id, 3, True, NOW)
+    await seed.listing(storage, 1, NOW, **{**BULGARIAN_REQUEST, "title": "Втора помпа"})
+    await matching_pass(storage, lambda: NOW)
+    assert len([row for row in await outbox(storage) if row[1] == "alert"]) == 2  # the BG one
+
+
+async def test_blocked_people_are_not_queued(storage):
+    await storage.mark_blocked(2)
+    await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
+    await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    await matching_pass(storage, lambda: NOW)
+    assert [row[0] for row in await outbox(storage)] == [1]
+
+
+async def test_expiring_listings_are_found_once_per_expiry_date(storage):
+    from bot.scheduler import queue_reminders
+
+    soon = await seed.listing(storage, 2, NOW - 5 * DAY, duration_days=7)
+    await seed.listing(storage, 2, NOW, duration_days=30)
+    assert await queue_reminders(storage, NOW) == 1
+    assert await queue_reminders(storage, NOW + 60) == 0
+    await storage.renew_listing(soon.id, 2, days=3, now=NOW)
+    assert await queue_reminders(storage, NOW + 60) == 1  # a new expiry date, a new reminder

@@ -36,6 +36,11 @@ def _labels(t: Translator, series: Series) -> list[str]:
     ]
 
 
+def period(t: Translator, days: int) -> str:
+    """'last 7 days', with the plural form the reader's language uses for that number."""
+    return t.ngettext("last {days} day", "last {days} days", days).format(days=t.number(days))
+
+
 def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
     """Listings (and contacts, when known) per day or week, and listings by category and state."""
     _ = t.gettext
@@ -52,7 +57,7 @@ def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
         top.plot(positions, series.contacts, color="#1F3A93", marker=marker, label=_("Contacts"))
     per = _("per day") if series.bucket == 86_400 else _("per week")
     top.set_title(
-        _("Listings published {per}, last {days} days").format(per=per, days=figures.days)
+        _("Listings published {per}: {period}").format(per=per, period=period(t, figures.days))
     )
     step = max(1, len(labels) // 12)
     top.set_xticks(list(positions)[::step], labels[::step], rotation=45, ha="right")

@@ -73,7 +73,9 @@ async def render_notice(
         key: html.escape(str(value))
         for key, value in notification.payload.get("params", {}).items()
     }
-    return Rendered(t.gettext(notification.payload["msgid"]).format(**params))
+    # Through a variable: pybabel would otherwise extract the literal "msgid" as a message.
+    source = notification.payload["msgid"]
+    return Rendered(t.gettext(source).format(**params))
 
 
 class OutboxSender:

@@ -243,3 +243,13 @@ async def test_a_ban_outlives_the_members_erasure(server, bot):
         "or erase it with /deleteme."
     )
     assert server.errors() == []
+
+
+async def test_usage_lines_show_their_angle_brackets_as_text(server, bot):
+    users = await people(server, bot)
+    admin = users[ADMIN_ID]
+    assert (await says(admin, "/unban")).text == "Usage: /unban <member id>"
+    assert (await says(admin, "/makeadmin")).text == (
+        "Usage: /makeadmin <member id> or /unadmin <member id>"
+    )
+    assert server.errors() == []

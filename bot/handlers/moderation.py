@@ -373,7 +373,8 @@ async def unban_command(update: Update, context: BotContext) -> None:
     user_id = _argument(context)
     assert update.effective_user is not None
     if user_id is None:
-        await reply(update, _("Usage: /unban <member id>"))
+        # The angle brackets are text, not HTML: escape them on the way out.
+        await reply(update, html.escape(_("Usage: /unban <member id>")))
         return
     now = context.now()
     if await context.storage.unban(user_id, update.effective_user.id, now):
@@ -392,7 +393,7 @@ async def set_admin(update: Update, context: BotContext, flag: bool) -> None:
         return
     user_id = _argument(context)
     if user_id is None:
-        await reply(update, _("Usage: /makeadmin <member id> or /unadmin <member id>"))
+        await reply(update, html.escape(_("Usage: /makeadmin <member id> or /unadmin <member id>")))
         return
     changed = await context.storage.set_admin(user_id, flag, by=user.id, now=context.now())
     if not changed:

@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.error import BadRequest
 
 from bot import charts, taxonomy, views
+from bot.charts import period
 from bot.context import BotContext
 from bot.handlers.admin import refuse_unless_admin
 from bot.handlers.common import reply
@@ -50,8 +51,8 @@ def figures_text(t: Translator, figures: Figures) -> str:
     unavailable = _("not yet available")
     end = datetime.fromtimestamp(figures.now, UTC)
     lines = [
-        _("📊 <b>Figures: last {days} days</b> (to {date})").format(
-            days=figures.days, date=t.date(end)
+        _("📊 <b>Figures: {period}</b> (to {date})").format(
+            period=period(t, figures.days), date=t.date(end)
         ),
         "",
         _("<b>People</b>: {total} ({new} new)").format(
@@ -132,7 +133,8 @@ def stats_keyboard(t: Translator, days: int) -> InlineKeyboardMarkup:
     _ = t.gettext
     periods = [
         InlineKeyboardButton(
-            ("✓ " if d == days else "") + _("{days} days").format(days=d),
+            ("✓ " if d == days else "")
+            + t.ngettext("{days} day", "{days} days", d).format(days=t.number(d)),
             callback_data=f"st:p:{d}",
         )
         for d in PERIODS
@@ -246,20 +248,22 @@ async def stats_button(update: Update, context: BotContext) -> None:
         png = await asyncio.to_thread(charts.activity_chart, context.i18n, series, figures)
         await chat.send_photo(
             InputFile(png, filename=f"activity-{days}d-{stamp}.png"),
-            caption=_("Listings published and their state, last {days} days.").format(days=days),
+            caption=_("Listings published and their state: {period}.").format(
+                period=period(context.i18n, days)
+            ),
         )
     elif what == "csvl":
         await query.answer()
         await chat.send_document(
             InputFile(await listings_csv(context, days), filename=f"listings-{days}d-{stamp}.csv"),
-            caption=_("Listings published in the last {days} days.").format(days=days),
+            caption=_("Listings published: {period}.").format(period=period(context.i18n, days)),
         )
     elif what == "csvf":
         await query.answer()
         figures = await context.storage.figures(days, now)
         await chat.send_document(
             InputFile(figures_csv(figures), filename=f"figures-{days}d-{stamp}.csv"),
-            caption=_("Figures for the last {days} days.").format(days=days),
+            caption=_("Figures: {period}.").format(period=period(context.i18n, days)),
         )
     else:
         await query.answer(_("This button is no longer valid."))

@@ -11,22 +11,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-COUNTRY_TIMEZONES = {
-    "AL": "Europe/Tirane", "AT": "Europe/Vienna", "BA": "Europe/Sarajevo",
-    "BE": "Europe/Brussels", "BG": "Europe/Sofia", "CH": "Europe/Zurich",
-    "CY": "Asia/Nicosia", "CZ": "Europe/Prague", "DE": "Europe/Berlin",
-    "DK": "Europe/Copenhagen", "EE": "Europe/Tallinn", "ES": "Europe/Madrid",
-    "FI": "Europe/Helsinki", "FR": "Europe/Paris", "GB": "Europe/London",
-    "GR": "Europe/Athens", "HR": "Europe/Zagreb", "HU": "Europe/Budapest",
-    "IE": "Europe/Dublin", "IS": "Atlantic/Reykjavik", "IT": "Europe/Rome",
-    "LI": "Europe/Vaduz", "LT": "Europe/Vilnius", "LU": "Europe/Luxembourg",
-    "LV": "Europe/Riga", "MD": "Europe/Chisinau", "ME": "Europe/Podgorica",
-    "MK": "Europe/Skopje", "MT": "Europe/Malta", "NL": "Europe/Amsterdam",
-    "NO": "Europe/Oslo", "PL": "Europe/Warsaw", "PT": "Europe/Lisbon",
-    "RO": "Europe/Bucharest", "RS": "Europe/Belgrade", "SE": "Europe/Stockholm",
-    "SI": "Europe/Ljubljana", "SK": "Europe/Bratislava", "UA": "Europe/Kyiv",
-    "XK": "Europe/Belgrade",
-}  # fmt: skip
+from bot.localtime import COUNTRY_ZONES
+
 
 # 2030-05-01 09:30, 01.05.2030 9:30, 01/05/2030 09:30; optionally followed by a timezone name.
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2})[:h.](\d{2})(?:\s+(\S+))?$")
@@ -36,7 +22,7 @@ _DAY_FIRST = re.compile(
 
 
 def timezone_for(country: str | None) -> str:
-    return COUNTRY_TIMEZONES.get((country or "").upper(), "UTC")
+    return COUNTRY_ZONES.get((country or "").upper(), "UTC")
 
 
 def valid_timezone(name: str) -> bool:

@@ -22,7 +22,7 @@ from telegram import (
 
 from bot import cards, taxonomy, views
 from bot.context import BotContext
-from bot.dialogs.steps import answers, checkpoint, current_step
+from bot.dialogs.steps import Questions, answers
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
 from bot.storage import AlertDraft
@@ -298,20 +298,9 @@ QUESTIONS = {
 }
 
 
-async def go_to(update: Update, context: BotContext, step: int) -> int:
-    """Checkpoint ``step``, then ask its question."""
-    await checkpoint(update, context, DIALOG, step)
-    await QUESTIONS[step](update, context)
-    return step
-
-
-async def resume(update: Update, context: BotContext) -> bool:
-    """Ask the current step's question again, if the user is making an alert."""
-    step = current_step(context, DIALOG)
-    if step is None:
-        return False
-    await QUESTIONS[step](update, context)
-    return True
+ASKING = Questions(DIALOG, QUESTIONS)
+go_to = ASKING.go_to
+resume = ASKING.resume
 
 
 def draft(context: BotContext) -> AlertDraft:

@@ -24,6 +24,7 @@ from bot.context import BotContext
 from bot.dialogs.posting_questions import tick
 from bot.dialogs.steps import (
     END,
+    Questions,
     answers,
     check_description,
     check_title,
@@ -200,20 +201,9 @@ QUESTIONS = {
 }
 
 
-async def go_to(update: Update, context: BotContext, step: int) -> int:
-    await checkpoint(update, context, DIALOG, step)
-    await QUESTIONS[step](update, context)
-    return step
-
-
-async def resume(update: Update, context: BotContext) -> bool:
-    step = current_step(context, DIALOG)
-    if step is None:
-        return False
-    await QUESTIONS[step](update, context)
-    return True
-
-
+ASKING = Questions(DIALOG, QUESTIONS)
+go_to = ASKING.go_to
+resume = ASKING.resume
 RESUMERS[DIALOG] = resume
 
 

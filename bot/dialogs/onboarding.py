@@ -29,9 +29,9 @@ from bot import geo, views
 from bot.context import BotContext
 from bot.dialogs.steps import (
     END,
+    Questions,
     answers,
     check_name,
-    checkpoint,
     clean_line,
     close_buttons,
     current_step,
@@ -233,22 +233,9 @@ QUESTIONS = {
 }
 
 
-async def go_to(update: Update, context: BotContext, step: int) -> int:
-    """Checkpoint ``step``, then ask its question."""
-    await checkpoint(update, context, DIALOG, step)
-    await QUESTIONS[step](update, context)
-    return step
-
-
-async def resume(update: Update, context: BotContext) -> bool:
-    """Ask the current step's question again, if the user is onboarding."""
-    step = current_step(context, DIALOG)
-    if step is None:
-        return False
-    await QUESTIONS[step](update, context)
-    return True
-
-
+ASKING = Questions(DIALOG, QUESTIONS)
+go_to = ASKING.go_to
+resume = ASKING.resume
 RESUMERS[DIALOG] = resume
 
 

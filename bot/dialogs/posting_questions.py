@@ -30,6 +30,7 @@ from bot.dialogs.steps import (
     DESCRIPTION_MIN,
     TITLE_MAX,
     TITLE_MIN,
+    Questions,
     answers,
     checkpoint,
     current_step,
@@ -489,14 +490,16 @@ async def save_draft(update: Update, context: BotContext) -> None:
         await context.storage.save_draft(user_id(update), dict(given), context.now())
 
 
-async def go_to(update: Update, context: BotContext, step: int) -> int:
-    """Write the draft and checkpoint ``step``, then ask its question."""
+async def write_draft(update: Update, context: BotContext, step: int) -> None:
+    """Before each step: the draft, with every answer so far, goes to SQLite."""
     answers(context, DIALOG)["step"] = step
     if step != DECIDING_ON_DRAFT:
         await save_draft(update, context)
-    await checkpoint(update, context, DIALOG, step)
-    await QUESTIONS[step](update, context)
-    return step
+
+
+ASKING = Questions(DIALOG, QUESTIONS, before=write_draft)
+go_to = ASKING.go_to
+resume = ASKING.resume
 
 
 async def remember(update: Update, context: BotContext) -> None:
@@ -505,12 +508,3 @@ async def remember(update: Update, context: BotContext) -> None:
     assert step is not None
     await save_draft(update, context)
     await checkpoint(update, context, DIALOG, step)
-
-
-async def resume(update: Update, context: BotContext) -> bool:
-    """Ask the current step's question again, if the user is posting."""
-    step = current_step(context, DIALOG)
-    if step is None:
-        return False
-    await QUESTIONS[step](update, context)
-    return True

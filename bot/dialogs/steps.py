@@ -9,6 +9,7 @@ survives a crash; PTB's own persistence flush afterwards writes the same values 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from telegram import CallbackQuery, Update
@@ -158,3 +159,39 @@ def check_description(t: Translator, text: str) -> str | None:
             "Your description has {length} characters; please shorten it to {maximum} at most."
         ).format(length=t.number(len(description)), maximum=t.number(DESCRIPTION_MAX))
     return None
+
+
+Ask = Callable[[Update, BotContext], Awaitable[None]]
+
+
+class Questions:
+    """A dialog's questions by step, and the two moves every dialog makes with them.
+
+    :meth:`go_to` checkpoints the step (after ``before``, e.g. writing a draft), then asks its
+    question; :meth:`resume` asks the current step's question again when the user comes back
+    with /start, /help or another language. Register ``resume`` in ``RESUMERS``.
+    """
+
+    def __init__(
+        self,
+        dialog: str,
+        questions: Mapping[int, Ask],
+        before: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
+    ) -> None:
+        self.dialog = dialog
+        self.questions = questions
+        self.before = before
+
+    async def go_to(self, update: Update, context: BotContext, step: int) -> int:
+        if self.before is not None:
+            await self.before(update, context, step)
+        await checkpoint(update, context, self.dialog, step)
+        await self.questions[step](update, context)
+        return step
+
+    async def resume(self, update: Update, context: BotContext) -> bool:
+        step = current_step(context, self.dialog)
+        if step is None:
+            return False
+        await self.questions[step](update, context)
+        return True

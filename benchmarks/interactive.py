@@ -284,10 +284,10 @@ class Person:
         """Wait for ``expected`` bot events after ``cursor``: (first message, last event)."""
         deadline = started + STEP_TIMEOUT
         while True:
-            answers = [e for e in self.events if e.seq > cursor]
-            if len(answers) >= expected:
+            answers = [e for e in self.events if e.seq > cursor][:expected]
+            if len(answers) == expected:
                 first = next((e for e in answers if e.kind in MESSAGE_KINDS), answers[-1])
-                last = answers[expected - 1]
+                last = answers[-1]
                 self.events = [e for e in self.events if e.seq > last.seq]
                 return first.at - started, last.at - started
             self.changed.clear()

@@ -35,6 +35,20 @@ class CommunityApplication(Application):  # type: ignore[type-arg]
     # Where "now" comes from (Unix seconds); tests replace it to move time forward.
     clock: Callable[[], float] = staticmethod(time.time)  # type: ignore[assignment]
 
+    def close_message(self, chat_id: int, message_id: int) -> None:
+        """Remember that this message's buttons were taken away (see buttons_closed)."""
+        closed = self.__dict__.setdefault("_closed_messages", {})
+        now = time.monotonic()
+        if len(closed) > 10_000:  # a press comes within seconds of the first: keep it short
+            for key in [k for k, at in closed.items() if now - at > 600]:
+                del closed[key]
+        closed[(chat_id, message_id)] = now
+
+    def buttons_closed(self, chat_id: int, message_id: int) -> bool:
+        """True if a handler already took this message's buttons away: a second tap that was
+        in flight, or a forged one, must not act again (or edit to the same text: a 400)."""
+        return (chat_id, message_id) in self.__dict__.get("_closed_messages", {})
+
     async def process_update(self, update: object) -> None:
         await super().process_update(update)
         if self.persistence is not None and self.running:
@@ -65,6 +79,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
     @property
     def settings(self) -> Settings:
         return self._community.settings
+
+    def close_message(self, chat_id: int, message_id: int) -> None:
+        """Remember that a message's buttons were taken away: later taps on it are stale."""
+        self._community.close_message(chat_id, message_id)
 
     @property
     def _community(self) -> CommunityApplication:

@@ -254,7 +254,7 @@ async def kind_chosen(update: Update, context: BotContext) -> int:
         await _refuse(update, context, stale=False)
         return CHOOSING_KIND
     answers(context, DIALOG)["kind"] = None if kind == "any" else kind
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_CATEGORIES)
 
 
@@ -290,7 +290,7 @@ async def categories_done(update: Update, context: BotContext) -> int:
     given = answers(context, DIALOG)
     given.setdefault("categories", [])
     given["tags"] = [tag for tag in given.get("tags", []) if tag in offered_tags(given)]
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_TAGS if offered_tags(given) else CHOOSING_AREA)
 
 
@@ -307,7 +307,7 @@ async def tag_toggled(update: Update, context: BotContext) -> int:
 async def tags_done(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_AREA)
 
 
@@ -319,7 +319,7 @@ async def area_chosen(update: Update, context: BotContext) -> int:
         await _refuse(update, context, stale=False)
         return CHOOSING_AREA
     answers(context, DIALOG)["area"] = area
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, SHARING_LOCATION if area == "radius" else TYPING_KEYWORDS)
 
 
@@ -338,7 +338,7 @@ async def profile_location_chosen(update: Update, context: BotContext) -> int:
         await _refuse(update, context, stale=False)
         return SHARING_LOCATION
     answers(context, DIALOG).update(latitude=member.latitude, longitude=member.longitude)
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_RADIUS)
 
 
@@ -350,7 +350,7 @@ async def radius_chosen(update: Update, context: BotContext) -> int:
         await _refuse(update, context, stale=False)
         return CHOOSING_RADIUS
     answers(context, DIALOG)["radius_km"] = int(radius)
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, TYPING_KEYWORDS)
 
 
@@ -380,7 +380,7 @@ async def keywords_decided(update: Update, context: BotContext) -> int:
     elif not given.get("keywords"):
         await _refuse(update, context)
         return TYPING_KEYWORDS
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_FREQUENCY)
 
 
@@ -395,10 +395,10 @@ async def frequency_chosen(update: Update, context: BotContext) -> int:
         await _refuse(update, context, stale=False)
         return CHOOSING_FREQUENCY
     if "area" not in given or given["area"] is None:  # answers lost: ask again
-        await close_buttons(query)
+        await close_buttons(query, context)
         return await go_to(update, context, CHOOSING_AREA)
     given["frequency"] = frequency
-    await close_buttons(query)
+    await close_buttons(query, context)
     user = update.effective_user.id
     saved = await context.storage.save_alert(
         user, draft(context), now=context.now(), alert_id=given.get("editing")
@@ -432,14 +432,14 @@ async def back(update: Update, context: BotContext) -> int | None:
         previous = CHOOSING_RADIUS
     elif step == CHOOSING_AREA and offered_tags(given):
         previous = CHOOSING_TAGS
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, previous)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     if update.callback_query is not None:
-        await close_buttons(update.callback_query)
+        await close_buttons(update.callback_query, context)
     editing = answers(context, DIALOG).get("editing")
     await finish(update, context, DIALOG)
     text = _("Cancelled: the alert is unchanged.") if editing else _("Cancelled: no alert saved.")

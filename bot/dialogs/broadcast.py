@@ -109,7 +109,7 @@ async def language_chosen(update: Update, context: BotContext) -> int | None:
     if code not in LANGUAGES:
         await _invalid(update, context)
         return None
-    await close_buttons(query)
+    await close_buttons(query, context)
     answers(context, DIALOG)["language"] = code
     return await go_to(update, context, TYPING_TEXT)
 
@@ -162,7 +162,7 @@ async def photo_sent(update: Update, context: BotContext) -> int | None:
 @admin_only
 async def more_languages(update: Update, context: BotContext) -> int:
     assert update.callback_query is not None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     return await go_to(update, context, CHOOSING_LANGUAGE)
 
 
@@ -175,7 +175,7 @@ async def fallback_chosen(update: Update, context: BotContext) -> int | None:
     if code not in broadcast.texts:
         await _invalid(update, context)
         return None
-    await close_buttons(query)
+    await close_buttons(query, context)
     await context.storage.update_draft(broadcast.id, fallback=code)
     return await go_to(update, context, REVIEWING_TEXTS)
 
@@ -183,7 +183,7 @@ async def fallback_chosen(update: Update, context: BotContext) -> int | None:
 @admin_only
 async def photo_removed(update: Update, context: BotContext) -> int:
     assert update.callback_query is not None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     await context.storage.update_draft((await draft(context)).id, photo_file_id=None)
     return await go_to(update, context, REVIEWING_TEXTS)
 
@@ -191,7 +191,7 @@ async def photo_removed(update: Update, context: BotContext) -> int:
 @admin_only
 async def back_to_texts(update: Update, context: BotContext) -> int:
     assert update.callback_query is not None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     return await go_to(update, context, REVIEWING_TEXTS)
 
 
@@ -201,7 +201,7 @@ async def back_to_texts(update: Update, context: BotContext) -> int:
 @admin_only
 async def to_audience(update: Update, context: BotContext) -> int:
     assert update.callback_query is not None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     return await go_to(update, context, CHOOSING_AUDIENCE)
 
 
@@ -237,7 +237,7 @@ async def audience_toggled(update: Update, context: BotContext) -> int | None:
 @admin_only
 async def to_countries(update: Update, context: BotContext) -> int:
     assert update.callback_query is not None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     return await go_to(update, context, CHOOSING_COUNTRIES)
 
 
@@ -279,14 +279,14 @@ async def to_when(update: Update, context: BotContext) -> int | None:
     assert update.callback_query is not None
     if await _nobody(update, context):
         return None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     return await go_to(update, context, CHOOSING_WHEN)
 
 
 @admin_only
 async def send_now(update: Update, context: BotContext) -> int:
     assert update.callback_query is not None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     await context.storage.update_draft((await draft(context)).id, send_at=None)
     return await go_to(update, context, CONFIRMING)
 
@@ -294,7 +294,7 @@ async def send_now(update: Update, context: BotContext) -> int:
 @admin_only
 async def send_later(update: Update, context: BotContext) -> int:
     assert update.callback_query is not None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     return await go_to(update, context, TYPING_TIME)
 
 
@@ -339,7 +339,7 @@ async def confirmed(update: Update, context: BotContext) -> int | None:
 async def cancel(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     if update.callback_query is not None:
-        await close_buttons(update.callback_query)
+        await close_buttons(update.callback_query, context)
     if "id" in answers(context, DIALOG):
         await context.storage.delete_draft_broadcast(answers(context, DIALOG)["id"])
     await finish(update, context, DIALOG)

@@ -236,7 +236,7 @@ async def field_chosen(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
     field = query.data.removeprefix("ed:f:")
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, FIELDS[field][1])
 
 
@@ -283,7 +283,7 @@ async def category_chosen(update: Update, context: BotContext) -> int:
     if category != given.get("category"):
         given["tags"] = []  # tags belong to a category
     given["category"] = category
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_TAGS)
 
 
@@ -307,7 +307,7 @@ async def tag_toggled(update: Update, context: BotContext) -> int:
 async def tags_done(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
-    await close_buttons(query)
+    await close_buttons(query, context)
     given = answers(context, DIALOG)
     return await save(update, context, category=given["category"], tags=given.get("tags", []))
 
@@ -316,7 +316,7 @@ async def own_place_chosen(update: Update, context: BotContext) -> int:
     query = update.callback_query
     member = context.member
     assert query is not None and member is not None and member.country
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await save(
         update,
         context,
@@ -356,7 +356,7 @@ async def location_shared(update: Update, context: BotContext) -> int:
 async def reach_chosen(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await save(update, context, reach=query.data.removeprefix("ed:reach:"))
 
 
@@ -368,14 +368,14 @@ async def photo_sent(update: Update, context: BotContext) -> int:
 async def photo_removed(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await save(update, context, photo_file_id=None)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     if update.callback_query is not None:
-        await close_buttons(update.callback_query)
+        await close_buttons(update.callback_query, context)
     await finish(update, context, DIALOG)
     await reply(update, _("Nothing was changed."), reply_markup=ReplyKeyboardRemove())
     return END

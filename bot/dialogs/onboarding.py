@@ -256,7 +256,7 @@ async def start(update: Update, context: BotContext) -> int:
 async def edit_profile(update: Update, context: BotContext) -> int:
     """The profile's Edit button: walk the dialog again from the role, language known."""
     assert update.callback_query is not None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     answers(context, DIALOG).clear()
     return await go_to(update, context, CHOOSING_ROLE)
 
@@ -270,7 +270,7 @@ async def language_chosen(update: Update, context: BotContext) -> int:
         return CHOOSING_LANGUAGE
     await context.storage.set_language(update.effective_user.id, code)
     context.i18n = translator(code)
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_ROLE)
 
 
@@ -279,7 +279,7 @@ async def role_chosen(update: Update, context: BotContext) -> int:
     assert query is not None and query.data is not None
     role = query.data.removeprefix("ob:role:")
     answers(context, DIALOG)["role"] = role
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, TYPING_ORGANISATION if role == "organisation" else LOCATING)
 
 
@@ -341,7 +341,7 @@ async def locating_typed(update: Update, context: BotContext) -> int:
 async def place_confirmed(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    await close_buttons(query)
+    await close_buttons(query, context)
     given = answers(context, DIALOG)
     if query.data == "ob:place:yes":
         return await go_to(update, context, _after_region(given))
@@ -358,7 +358,7 @@ async def country_chosen(update: Update, context: BotContext) -> int:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
         return CHOOSING_COUNTRY
     answers(context, DIALOG)["country"] = country
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, TYPING_PLACE)
 
 
@@ -397,7 +397,7 @@ async def region_typed(update: Update, context: BotContext) -> int:
 async def region_skipped(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
-    await close_buttons(query)
+    await close_buttons(query, context)
     given = answers(context, DIALOG)
     given["region"] = ""
     return await go_to(update, context, _after_region(given))
@@ -442,7 +442,7 @@ async def profile_saved(update: Update, context: BotContext) -> int:
         longitude=given.get("longitude"),
     )
     context.member = await context.storage.save_profile(update.effective_user.id, profile)
-    await close_buttons(query)
+    await close_buttons(query, context)
     await finish(update, context, DIALOG)
     await reply(update, _("✅ Your profile is saved. Welcome!"))
     await show_menu(update, context)
@@ -452,7 +452,7 @@ async def profile_saved(update: Update, context: BotContext) -> int:
 async def restart(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
-    await close_buttons(query)
+    await close_buttons(query, context)
     answers(context, DIALOG).clear()
     return await go_to(update, context, CHOOSING_ROLE)
 

@@ -129,7 +129,7 @@ async def show_current_step(update: Update, context: BotContext) -> int | None:
 async def draft_decided(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    await close_buttons(query)
+    await close_buttons(query, context)
     given = answers(context, DIALOG)
     given.clear()
     draft = await context.storage.get_draft(user_id(update))
@@ -151,7 +151,7 @@ async def kind_chosen(update: Update, context: BotContext) -> int:
         await _refuse_forged(update, context)
         return CHOOSING_KIND
     answers(context, DIALOG)["kind"] = kind
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_CATEGORY)
 
 
@@ -165,7 +165,7 @@ async def category_chosen(update: Update, context: BotContext) -> int:
     given = answers(context, DIALOG)
     given["category"] = category.key
     given["tags"] = [tag for tag in given.get("tags", []) if tag in category.tags]
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_TAGS)
 
 
@@ -192,7 +192,7 @@ async def tags_done(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     answers(context, DIALOG).setdefault("tags", [])
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, TYPING_TITLE)
 
 
@@ -231,7 +231,7 @@ async def kept(update: Update, context: BotContext) -> int | None:
     if not answers(context, DIALOG).get(answer):
         await _refuse_button(update, context)
         return None
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, following)
 
 
@@ -252,14 +252,14 @@ async def profile_place_chosen(update: Update, context: BotContext) -> int:
         latitude=member.latitude,
         longitude=member.longitude,
     )
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_REACH)
 
 
 async def other_place_chosen(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_COUNTRY)
 
 
@@ -304,7 +304,7 @@ async def country_chosen(update: Update, context: BotContext) -> int:
         await _refuse_forged(update, context)
         return CHOOSING_COUNTRY
     answers(context, DIALOG)["country"] = country
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, TYPING_PLACE)
 
 
@@ -340,7 +340,7 @@ async def reach_chosen(update: Update, context: BotContext) -> int:
         await _refuse_forged(update, context)
         return CHOOSING_REACH
     answers(context, DIALOG)["reach"] = reach
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, ADDING_PHOTO)
 
 
@@ -358,7 +358,7 @@ async def photo_skipped(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     answers(context, DIALOG)["photo_file_id"] = None
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_DURATION)
 
 
@@ -368,7 +368,7 @@ async def photo_kept(update: Update, context: BotContext) -> int | None:
     if not answers(context, DIALOG).get("photo_file_id"):
         await _refuse_button(update, context)
         return None
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, CHOOSING_DURATION)
 
 
@@ -380,7 +380,7 @@ async def duration_chosen(update: Update, context: BotContext) -> int:
         await _refuse_forged(update, context)
         return CHOOSING_DURATION
     answers(context, DIALOG)["duration"] = duration
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, PREVIEWING)
 
 
@@ -398,7 +398,7 @@ async def publish(update: Update, context: BotContext) -> int:
         )
     except PostingLimit as refused:
         # The conversation ends but the draft stays: /post offers it again tomorrow.
-        await close_buttons(query)
+        await close_buttons(query, context)
         await finish(update, context, DIALOG)
         await reply(
             update,
@@ -411,7 +411,7 @@ async def publish(update: Update, context: BotContext) -> int:
         # The draft is gone: this listing was published by an earlier tap.
         await query.answer(_("This listing is already published."), show_alert=True)
         return await finish(update, context, DIALOG)
-    await close_buttons(query)
+    await close_buttons(query, context)
     await finish(update, context, DIALOG)
     await reply(update, _("✅ Published! Here is your listing; you will find it in /mylistings."))
     await send_card(update, context, listing)
@@ -429,7 +429,7 @@ async def back(update: Update, context: BotContext) -> int | None:
     if query.data != f"po:back:{step}" or step not in PREVIOUS:
         await _refuse_button(update, context)
         return None
-    await close_buttons(query)
+    await close_buttons(query, context)
     return await go_to(update, context, PREVIOUS[step])
 
 
@@ -437,7 +437,7 @@ async def cancel(update: Update, context: BotContext) -> int:
     """Cancel (button or ``/cancel``): the draft is deleted; deciding on a draft keeps it."""
     _ = context.i18n.gettext
     if update.callback_query is not None:
-        await close_buttons(update.callback_query)
+        await close_buttons(update.callback_query, context)
     if current_step(context, DIALOG) == DECIDING_ON_DRAFT:
         text = _("Nothing changed: your draft is kept. Send /post when you want to go on.")
     else:

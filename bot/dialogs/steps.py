@@ -63,10 +63,13 @@ async def _persist(update: Update, context: BotContext, dialog: str, state: int 
     )
 
 
-async def close_buttons(query: CallbackQuery) -> None:
+async def close_buttons(query: CallbackQuery, context: BotContext) -> None:
     """Acknowledge a pressed button and remove the keyboard it was on, so it cannot be
-    pressed twice."""
+    pressed twice (a second tap already in flight is answered as stale: see
+    handlers.common.close_message)."""
     await query.answer()
+    if query.message is not None:
+        context.close_message(query.message.chat.id, query.message.message_id)
     await query.edit_message_reply_markup(None)
 
 

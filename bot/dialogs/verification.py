@@ -121,7 +121,7 @@ async def note_typed(update: Update, context: BotContext) -> int | None:
 
 async def send_without_note(update: Update, context: BotContext) -> int:
     assert update.callback_query is not None
-    await close_buttons(update.callback_query)
+    await close_buttons(update.callback_query, context)
     return await _submit(update, context, email=None, note=None)
 
 
@@ -158,7 +158,7 @@ async def _submit(
 async def cancel(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     if update.callback_query is not None:
-        await close_buttons(update.callback_query)
+        await close_buttons(update.callback_query, context)
     await finish(update, context, DIALOG)
     await reply(update, _("Cancelled: no request was sent."))
     return END

@@ -10,7 +10,7 @@ from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.ext import ApplicationHandlerStop
 
 from bot import views
-from bot.context import BotContext
+from bot.context import BotContext, CommunityApplication
 from bot.i18n import LANGUAGES, Translator, best_language, translator
 
 # Dialogs register a function here that shows their current step again, so that /start,
@@ -31,6 +31,8 @@ async def identify(update: Update, context: BotContext) -> None:
         return
     if await context.storage.already_handled(user.id, update.update_id, context.now()):
         # Handed out again after a crash, but it already moved a dialog on: skip it whole.
+        raise ApplicationHandlerStop
+    if update.callback_query is not None and await _stale_press(update, context):
         raise ApplicationHandlerStop
     default = context.settings.default_locale
     member = await context.storage.get_member(user.id)
@@ -54,6 +56,30 @@ async def identify(update: Update, context: BotContext) -> None:
         member = await context.storage.get_member(user.id)
     context.member = member
     context.i18n = translator(member.language)
+
+
+async def _stale_press(update: Update, context: BotContext) -> bool:
+    """A press on a message the bot can no longer see, or whose buttons a handler already
+    took away: answer it as stale, change nothing, edit nothing."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    gone = message is None or not message.is_accessible
+    if not gone:
+        assert message is not None
+        application: CommunityApplication = context.application  # type: ignore[assignment]
+        gone = application.buttons_closed(message.chat.id, message.message_id)
+    if gone:
+        context.i18n = await reader_language(update, context)
+        await stale_button(update, context)
+    return gone
+
+
+def close_message(context: BotContext, update: Update) -> None:
+    """Mark the message of the pressed button as done with (see _stale_press)."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        context.close_message(query.message.chat.id, query.message.message_id)
 
 
 async def reader_language(update: Update, context: BotContext) -> Translator:
@@ -108,6 +134,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     context.i18n = translator(code)
     _ = context.i18n.gettext
     await query.answer()
+    close_message(context, update)
     await query.edit_message_text(
         _("Language set: {language}.").format(language=views.autonym(code))
     )

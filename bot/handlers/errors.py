@@ -4,7 +4,6 @@ user, in their language, that something went wrong, without leaking internals.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 
@@ -34,10 +33,8 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     # PTB builds a fresh context for the error handler: find the reader's language again.
     _ = (await reader_language(update, context)).gettext
-    if update.callback_query is not None:
-        # It may have been answered before the error: the message below is what matters.
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer()
+    # A pressed button is not answered here: the handler may have answered it before failing
+    # (a second answer is a 400), and the apology below is what the person needs.
     try:
         await update.effective_chat.send_message(
             _(

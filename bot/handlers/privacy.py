@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
 from bot.context import BotContext
-from bot.handlers.common import reply
+from bot.handlers.common import close_message, reply
 
 CONFIRM_WITHIN = 15 * 60  # seconds a /deleteme confirmation button stays valid
 
@@ -87,6 +87,7 @@ async def confirmed(update: Update, context: BotContext) -> None:
         )
         return
     user_id = update.effective_user.id
+    close_message(context, update)  # a second tap already in flight is stale
     await context.storage.erase_member(user_id, now)
     context.member = None
     await query.answer()

@@ -9,29 +9,38 @@ Used by the scheduler's job (bot/scheduler.py) and by the benchmark (benchmarks/
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from bot.localtime import Preferences, after_quiet_hours, next_digest
 from bot.matching import (
+    Ranking,
+    Wording,
     alert_matches,
-    best_matches,
-    may_match,
-    stems_of,
+    searchable,
     text_similarity,
-    word_weights,
+    wording,
     words_of,
 )
 from bot.storage import Alert, Storage
-from bot.storage.matching import Delivery, FoundMatch, Subject, distinctive_words
+from bot.storage.matching import (
+    Delivery,
+    Features,
+    FoundMatch,
+    Matched,
+    Subject,
+    distinctive_words,
+)
 
 # The person who posts gets a card for at most this many of their listing's best matches
 # (the owners of the listings matched get one card each): a new listing must not bury its
 # author under ten messages.
 CARDS_FOR_NEW_LISTING = 3
 PASS_SECONDS = 5.0  # one run matches for at most about this long, then yields
+WRITE_EVERY = 25  # listings whose matches are written in one transaction
 
 
 class Lookups:
@@ -40,7 +49,7 @@ class Lookups:
 
     - the active alerts by category, reloaded when they change and every
       :data:`ALERTS_FOR` seconds;
-    - how many listings contain each word, and the word stems of recent candidates: both
+    - how many listings contain each word, and the texts of recent candidates: both
       may lag by :data:`TEXTS_FOR` seconds (an edited text is compared as it was for that
       long), which weights and similarities that only rank candidates do not mind;
     - people's notification preferences, for :data:`PREFERENCES_FOR` seconds or until
@@ -50,60 +59,69 @@ class Lookups:
     ALERTS_FOR = 60.0
     TEXTS_FOR = 600.0
     PREFERENCES_FOR = 60.0
-    MAX_ENTRIES = 200_000
+    MAX_WORDS = 200_000
+    MAX_TEXTS = 20_000  # listings: a few megabytes
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self.alerts: dict[str, list[Alert]] = {}
+        self.alerts: dict[tuple[str, str], list[Alert]] = {}
         self.alerts_version = -1
         self.alerts_at = -math.inf
         self.counts: dict[str, int] = {}
         self.total = 0
-        self.stems: dict[int, frozenset[str]] = {}
+        self.texts: dict[int, str] = {}
         self.texts_at = -math.inf
         self.prefs: dict[int, Preferences] = {}
         self.prefs_version = -1
         self.prefs_at = -math.inf
 
-    async def alerts_for(self, category: str) -> list[Alert]:
-        """Active alerts that may want a listing of ``category`` (or of any)."""
+    async def alerts_for(self, category: str, country: str) -> list[Alert]:
+        """Active alerts that may want a listing of ``category`` in ``country``: those for
+        that category (or any) and that country (or Europe, or a radius)."""
         storage = self.storage
         fresh = time.monotonic() - self.alerts_at < self.ALERTS_FOR
         if not fresh or storage.alerts_version != self.alerts_version:
             self.alerts_version = storage.alerts_version
             self.alerts_at = time.monotonic()
-            by_category: dict[str, list[Alert]] = {}
+            buckets: dict[tuple[str, str], list[Alert]] = {}
             for alert in await storage.active_alerts():
+                where = alert.country or "" if alert.area in ("country", "region") else "*"
                 for key in alert.categories or ("",):
-                    by_category.setdefault(key, []).append(alert)
-            self.alerts = by_category
-        return self.alerts.get(category, []) + self.alerts.get("", [])
+                    buckets.setdefault((key, where), []).append(alert)
+            self.alerts = buckets
+        return [
+            alert
+            for key in ((category, country), (category, "*"), ("", country), ("", "*"))
+            for alert in self.alerts.get(key, ())
+        ]
 
     def _texts_fresh(self) -> None:
-        too_many = len(self.counts) + len(self.stems) > self.MAX_ENTRIES
+        too_many = len(self.counts) > self.MAX_WORDS
         if time.monotonic() - self.texts_at > self.TEXTS_FOR or too_many:
             self.counts.clear()
-            self.stems.clear()
+            self.texts.clear()
             self.total = 0
             self.texts_at = time.monotonic()
 
-    async def weights(self, words: list[str]) -> dict[str, float]:
-        """Each word's weight (:func:`bot.matching.word_weights`)."""
+    async def wording(self, words: list[str]) -> Wording:
+        """The new listing's words, weighed (:func:`bot.matching.wording`)."""
         self._texts_fresh()
         missing = [word for word in words if word not in self.counts]
         if missing or not self.total:
             self.total, found = await self.storage.word_counts(missing)
             self.counts.update({word: found.get(word, 0) for word in missing})
-        return word_weights(self.total, self.counts, words)
+        return wording(self.total, self.counts, words)
 
-    async def stems_of(self, ids: list[int]) -> dict[int, frozenset[str]]:
-        """Each listing's word stems (:func:`bot.matching.stems_of`)."""
+    async def texts_of(self, ids: list[int]) -> dict[int, str]:
+        """Each listing's :func:`bot.matching.searchable` text."""
         self._texts_fresh()
-        missing = [id_ for id_ in ids if id_ not in self.stems]
+        missing = [id_ for id_ in ids if id_ not in self.texts]
+        if len(self.texts) + len(missing) > self.MAX_TEXTS:
+            self.texts.clear()  # the newest listings come back first, as candidates
         if missing:
             for id_, text in (await self.storage.folded_texts(missing)).items():
-                self.stems[id_] = stems_of(text)
-        return {id_: self.stems[id_] for id_ in ids if id_ in self.stems}
+                self.texts[id_] = searchable(text)
+        return {id_: self.texts[id_] for id_ in ids if id_ in self.texts}
 
     async def preferences_of(self, people: Iterable[int]) -> dict[int, Preferences]:
         """Preferences of the people who have not blocked the bot."""
@@ -114,36 +132,40 @@ class Lookups:
             self.prefs_version = storage.preferences_version
             self.prefs_at = time.monotonic()
         wanted = set(people)
-        missing = wanted - self.prefs.keys()
+        missing = {person for person in wanted if person not in self.prefs}
         if missing:
             self.prefs.update(await storage.preferences_of(missing))
         return {person: self.prefs[person] for person in wanted if person in self.prefs}
 
 
 async def match_listing(
-    storage: Storage, subject: Subject, now: int, lookups: Lookups | None = None
+    storage: Storage,
+    subject: Subject,
+    now: int,
+    lookups: Lookups | None = None,
+    candidates: Awaitable[list[Features]] | None = None,
 ) -> tuple[list[FoundMatch], list[Delivery]]:
-    """A listing's best matches and alert hits, and what to tell whom (nothing written)."""
+    """A listing's best matches and alert hits, and what to tell whom (nothing written).
+    ``candidates``: their reading, if already started."""
     lookups = lookups or Lookups(storage)
     features = subject.features
-    candidates = await storage.match_candidates(features, now)
-    same_language = [
-        c.id for c in candidates if c.language == features.language and may_match(features, c)
-    ]
+    found_candidates = await (candidates or storage.match_candidates(features, now))
+    ranking = Ranking(features, found_candidates)
     similarity: dict[int, float] = {}
     words = distinctive_words(subject.text)
-    if same_language and words:
-        weights = await lookups.weights(words)
-        stems = await lookups.stems_of(same_language)
-        similarity = {id_: text_similarity(weights, found) for id_, found in stems.items()}
-    found = best_matches(features, candidates, similarity)
+    compared = ranking.worth_comparing() if words else []
+    if compared:
+        weighed = await lookups.wording(words)
+        texts = await lookups.texts_of(compared)
+        similarity = {id_: text_similarity(weighed, text) for id_, text in texts.items()}
+    found = ranking.best(similarity)
     every_word = words_of(subject.text)
     hits = [
         alert
-        for alert in await lookups.alerts_for(features.category)
+        for alert in await lookups.alerts_for(features.category, features.country)
         if alert_matches(alert, features, every_word)
     ]
-    owners = {c.id: c.owner_id for c in candidates}
+    owners = {c.id: c.owner_id for c in found_candidates}
     people = {features.owner_id, *(owners[m.other] for m in found), *(a.user_id for a in hits)}
     prefs = await lookups.preferences_of(people)
     return found, plan(subject, found, owners, hits, prefs, now)
@@ -219,24 +241,53 @@ async def matching_pass(
     batch: int = 100,
     lookups: Lookups | None = None,
 ) -> tuple[int, int]:
-    """Match the listings waiting for it, each in its own transaction, for up to about
-    ``seconds``. Returns (listings done, notifications queued for now or soon)."""
+    """Match the listings waiting for it for up to about ``seconds``, writing every
+    :data:`WRITE_EVERY` listings (see :meth:`~bot.storage.matching.MatchingQueries.
+    save_matches`). Returns (listings done, notifications queued for now or soon)."""
     lookups = lookups or Lookups(storage)
     started = time.monotonic()
     done = instant = 0
+    found: list[Matched] = []
+
+    async def write() -> None:
+        nonlocal done, instant
+        await storage.save_matches(found, now())
+        done += len(found)
+        instant += sum(1 for r in found for d in r.deliveries if d.digest_due is None)
+        found.clear()
+
     while time.monotonic() - started < seconds:
         subjects = await storage.unmatched_listings(batch)
         if not subjects:
             break
-        for subject in subjects:
+        # The next listing's candidates are read while this one is scored: the database's
+        # thread and Python work side by side.
+        upcoming = _read_candidates(storage, subjects[0], now())
+        for index, subject in enumerate(subjects):
             moment = now()
-            if not subject.is_open(moment):
-                await storage.mark_matched(subject.features.id, moment)
-            else:
-                found, deliveries = await match_listing(storage, subject, moment, lookups)
-                if await storage.save_matches(subject.features.id, found, deliveries, moment):
-                    instant += sum(1 for d in deliveries if d.digest_due is None)
-            done += 1
+            candidates = upcoming
+            upcoming = None
+            if index + 1 < len(subjects):
+                upcoming = _read_candidates(storage, subjects[index + 1], moment)
+            matches, deliveries = [], []
+            if candidates is not None:  # closed or expired ones are only marked
+                matches, deliveries = await match_listing(
+                    storage, subject, moment, lookups, candidates
+                )
+            found.append(Matched(subject.features.id, matches, deliveries))
+            if len(found) >= WRITE_EVERY:
+                await write()
             if time.monotonic() - started >= seconds:
                 break
+        if upcoming is not None:
+            await upcoming  # never leave a read behind
+        await write()
     return done, instant
+
+
+def _read_candidates(
+    storage: Storage, subject: Subject, now: int
+) -> asyncio.Task[list[Features]] | None:
+    if not subject.is_open(now):
+        return None
+    return asyncio.ensure_future(storage.match_candidates(subject.features, now))

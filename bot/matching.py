@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.geo import distance_km
@@ -98,42 +99,54 @@ def stem(word: str) -> str:
     return word[:SHORT_STEM] if len(word) <= LONG_STEM else word[:LONG_STEM]
 
 
-def word_weights(total: int, counts: Mapping[str, int], words: Iterable[str]) -> dict[str, float]:
-    """Each word's inverse document frequency, as bm25 computes it: ``total`` listings,
-    ``counts[word]`` of them containing the word."""
-    return {
-        word: math.log(1 + (total - counts.get(word, 0) + 0.5) / (counts.get(word, 0) + 0.5))
-        for word in words
-    }
+@dataclass(frozen=True)
+class Wording:
+    """The new listing's words as :func:`text_similarity` looks for them: each stem, as the
+    start of a word (" pomp"), with how telling it is."""
+
+    probes: tuple[tuple[str, float], ...]
+    total: float
 
 
-def stems_of(text: str) -> frozenset[str]:
-    """What :func:`stem` of a word may meet in a folded text: both prefixes of each of its
-    words of four letters or more (so "engines", stemmed "engine", meets "engine", and
-    "engine", stemmed "engi", meets "engines")."""
-    stems: set[str] = set()
-    for token in re.split(r"[\W_]+", text):
-        if len(token) >= SHORT_STEM:
-            stems.add(token[:SHORT_STEM])
-            stems.add(token[:LONG_STEM])
-    return frozenset(stems)
+def wording(listings: int, counts: Mapping[str, int], words: Iterable[str]) -> Wording:
+    """Weigh each word by its inverse document frequency as bm25 computes it (``listings``
+    in all, ``counts[word]`` of them containing the word); one probe per stem."""
+    weights: dict[str, float] = {}
+    for word in words:
+        found = counts.get(word, 0)
+        weight = math.log(1 + (listings - found + 0.5) / (found + 0.5))
+        probe = " " + stem(word)
+        weights[probe] = max(weight, weights.get(probe, 0.0))
+    return Wording(tuple(weights.items()), sum(weights.values()))
 
 
-def text_similarity(weights: Mapping[str, float], stems: frozenset[str]) -> float:
-    """How much of the new listing's wording another listing (its :func:`stems_of`) shares,
-    from 0 to 1: the shared words' weights over all of them.
+# Everything that separates words in folded text (fold keeps punctuation) becomes a space.
+_SEPARATORS = str.maketrans(
+    {ch: " " for ch in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»‹›“”„‟‘’‚‛–—―…·•¡¿\n\t\u00a0\u202f"}
+)
+
+
+def searchable(folded: str) -> str:
+    """A folded text made ready for :func:`text_similarity`: words separated by spaces, and
+    a space before the first."""
+    return " " + folded.translate(_SEPARATORS)
+
+
+def text_similarity(wording: Wording, text: str) -> float:
+    """How much of the new listing's wording another listing (its :func:`searchable` text)
+    shares, from 0 to 1: the weights of the stems that begin one of its words, over all.
 
     Why not bm25 itself: FTS5 ranks by bm25 only inside a MATCH over the whole index, and
     restricting that to a few hundred candidate rowids re-runs the query for each (about
     40 ms at 100,000 listings). This is bm25's idea at a fraction of the cost: each word
-    weighs its inverse document frequency (:func:`word_weights`, from the full-text index's
+    weighs its inverse document frequency (:func:`wording`, from the full-text index's
     statistics), so a rare shared word counts for much and a common one for little; only
-    the length normalisation is left out, which matters little for short texts.
+    the length normalisation is left out, which matters little for short texts. Stems are
+    looked for as substrings ("in", in C) rather than by splitting the other text into words.
     """
-    total = sum(weights.values())
-    if not total:
+    if not wording.total:
         return 0.0
-    return sum(weight for word, weight in weights.items() if stem(word) in stems) / total
+    return sum(weight for probe, weight in wording.probes if probe in text) / wording.total
 
 
 def text_points(similarity: float | None) -> float:
@@ -147,6 +160,11 @@ def score(
 ) -> tuple[float, tuple[str, ...]]:
     """Points and reasons for a pair that :func:`may_match` (the new listing first);
     ``similarity``: :func:`text_similarity` of their texts, counted within one language."""
+    points, reasons = _score_without_words(a, b)
+    return _with_words(a, b, points, reasons, similarity)
+
+
+def _score_without_words(a: Features, b: Features) -> tuple[float, tuple[str, ...]]:
     points = CATEGORY_POINTS
     reasons = ["category"]
     shared = len(a.tags & b.tags)
@@ -169,15 +187,63 @@ def score(
                 break
         if km <= DISTANCE_POINTS[-1][0] and why != "place":
             why = (why + " " if why else "") + f"km:{round(km)}"
-    points += near
     if why:
         reasons.extend(why.split())
-    if a.language == b.language:
-        words = text_points(similarity)
-        points += words
-        if words >= WORDS_SHOWN_FROM:
-            reasons.append("words")
-    return points, tuple(reasons)
+    return points + near, tuple(reasons)
+
+
+def _with_words(
+    a: Features, b: Features, points: float, reasons: tuple[str, ...], similarity: float | None
+) -> tuple[float, tuple[str, ...]]:
+    if a.language != b.language:
+        return points, reasons
+    words = text_points(similarity)
+    if words >= WORDS_SHOWN_FROM:
+        reasons = (*reasons, "words")
+    return points + words, reasons
+
+
+class Ranking:
+    """A new listing's candidates scored without their words, so that only those whose
+    words could still matter are compared by text (:meth:`worth_comparing`)."""
+
+    def __init__(self, subject: Features, candidates: Iterable[Features]) -> None:
+        self.subject = subject
+        self.scored = [
+            (*_score_without_words(subject, other), other)
+            for other in candidates
+            if may_match(subject, other)
+        ]
+
+    def worth_comparing(self, limit: int = BEST) -> list[int]:
+        """Candidates in the new listing's language whose text points could lift them over
+        the threshold and into the best ``limit``: a candidate below the ``limit``-th best
+        score even with all the text points never makes it."""
+        points = sorted((p for p, _reasons, _other in self.scored), reverse=True)
+        bar = max(THRESHOLD, points[limit - 1] if len(points) >= limit else 0.0)
+        language = self.subject.language
+        return [
+            other.id
+            for p, _reasons, other in self.scored
+            if other.language == language and p + TEXT_MAX_POINTS >= bar
+        ]
+
+    def best(
+        self, similarity: Mapping[int, float] | None = None, limit: int = BEST
+    ) -> list[FoundMatch]:
+        """The best ``limit`` matches from :data:`THRESHOLD` points, best first (newer first
+        among equals)."""
+        similarity = similarity or {}
+        found: list[tuple[float, int, FoundMatch]] = []
+        for points, reasons, other in self.scored:
+            points, reasons = _with_words(
+                self.subject, other, points, reasons, similarity.get(other.id)
+            )
+            if points >= THRESHOLD:
+                match = FoundMatch(self.subject.id, other.id, points, reasons)
+                found.append((points, other.published_at, match))
+        found.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        return [match for _points, _published, match in found[:limit]]
 
 
 def best_matches(
@@ -187,19 +253,8 @@ def best_matches(
     *,
     limit: int = BEST,
 ) -> list[FoundMatch]:
-    """The best ``limit`` candidates matching ``subject`` from :data:`THRESHOLD` points,
-    best first (newer first among equals)."""
-    similarity = similarity or {}
-    found: list[tuple[float, int, FoundMatch]] = []
-    for other in candidates:
-        if not may_match(subject, other):
-            continue
-        points, reasons = score(subject, other, similarity.get(other.id))
-        if points >= THRESHOLD:
-            match = FoundMatch(subject.id, other.id, points, reasons)
-            found.append((points, other.published_at, match))
-    found.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    return [match for _points, _published, match in found[:limit]]
+    """The best ``limit`` candidates matching ``subject`` (see :class:`Ranking`)."""
+    return Ranking(subject, candidates).best(similarity, limit)
 
 
 def describe(t: Translator, reasons: Iterable[str]) -> str:

@@ -114,16 +114,19 @@ def test_text_counts_within_one_language_only():
 
 
 def test_rare_shared_words_weigh_more_than_common_ones():
-    weights = matching.word_weights(
-        1000, {"motopompe": 3, "portable": 400}, ["motopompe", "portable"]
-    )
-    rare = matching.text_similarity(weights, matching.stems_of("une motopompe a vendre"))
-    common = matching.text_similarity(weights, matching.stems_of("un ordinateur portable"))
+    weighed = matching.wording(1000, {"motopompe": 3, "portable": 400}, ["motopompe", "portable"])
+    rare = matching.text_similarity(weighed, matching.searchable("une motopompe, a vendre"))
+    common = matching.text_similarity(weighed, matching.searchable("un ordinateur portable"))
     assert rare > 0.75 > 0.25 > common > 0
-    # Stems: plural and singular meet, in any script.
-    for word, text in (("помпа", "две помпи"), ("engines", "an engine"), ("pompe", "3 pompes")):
-        weights = matching.word_weights(1000, {}, [word])
-        assert matching.text_similarity(weights, matching.stems_of(text)) == 1.0
+    # Stems, at the start of words: plural and singular meet, in any script.
+    for word, text, similar in (
+        ("помпа", "две помпи", True),
+        ("engines", "an engine", True),
+        ("pompe", "«pompes»", True),
+        ("pompe", "une motopompe", False),
+    ):
+        weighed = matching.wording(1000, {}, [word])
+        assert (matching.text_similarity(weighed, matching.searchable(text)) == 1.0) is similar
 
 
 def test_reasons_read_in_the_readers_language():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
+from bot.handlers.common import close_message
 
 
 async def not_relevant(update: Update, context: BotContext) -> None:
@@ -26,3 +27,4 @@ async def not_relevant(update: Update, context: BotContext) -> None:
         return
     await query.answer(_("Noted: you will not be shown this match again."))
     await query.edit_message_reply_markup(None)
+    close_message(context, update)  # a second tap in flight is answered as stale

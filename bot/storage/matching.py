@@ -20,12 +20,12 @@ from bot.storage.base import Database
 
 # At most this many candidates from each slice; the tag slices look at the newest WINDOW of
 # their area and keep the ones sharing a tag with the new listing.
-POOL = 30
-TAG_POOL = 25
+POOL = 25
+TAG_POOL = 20
 WINDOW = 300
 # Text similarity uses at most this many distinctive words of the new listing.
 QUERY_WORDS = 16
-TEXT_COMPARED = 400  # characters of a candidate's description
+TEXT_COMPARED = 300  # characters of a candidate's description
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,15 @@ class Delivery:
     payload: dict[str, Any]
     not_before: int
     digest_due: int | None = None
+
+
+@dataclass(frozen=True)
+class Matched:
+    """What the pass found for one listing: its matches and the deliveries they make."""
+
+    listing_id: int
+    found: list[FoundMatch]
+    deliveries: list[Delivery]
 
 
 @dataclass(frozen=True)
@@ -166,11 +175,16 @@ PERSONAL, DIGEST = 0, 1  # outbox priorities (bot/storage/outbox.py)
 
 
 class MatchingQueries(Database):
+    async def _rows(self, sql: str, params: Any = ()) -> list[Any]:
+        """Execute and fetch in one round trip to the database's thread (the pass makes
+        thousands of reads; three trips each would cost more than SQLite does)."""
+        return list(await self._db.execute_fetchall(sql, params))
+
     # --- the pass's work list ----------------------------------------------------------------
 
     async def unmatched_listings(self, limit: int = 100) -> list[Subject]:
         """Listings not matched yet (new, or edited since), oldest first."""
-        rows = await self._fetchall(
+        rows = await self._rows(
             f"""SELECT {_FEATURES}, l.status, l.expires_at,
                        COALESCE(x.title, '') || ' ' || COALESCE(x.description, '')
                 FROM listings l LEFT JOIN listings_text x ON x.rowid = l.id
@@ -234,7 +248,7 @@ class MatchingQueries(Database):
                     f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
                 )
         union = " UNION ".join(f"SELECT id FROM ({part})" for part in slices)
-        rows = await self._fetchall(
+        rows = await self._rows(
             f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id",
             params,
         )
@@ -244,7 +258,7 @@ class MatchingQueries(Database):
         """How many listings there are, and how many contain each word (the full-text
         index's own statistics, through fts5vocab): what bm25 weighs words by."""
         marks = ", ".join("?" * len(words))
-        rows = await self._fetchall(
+        rows = await self._rows(
             f"""SELECT '', max(id) FROM listings
                 UNION ALL
                 SELECT term, doc FROM listings_vocab WHERE term IN ({marks})""",
@@ -259,7 +273,7 @@ class MatchingQueries(Database):
         if not wanted:
             return {}
         marks = ", ".join("?" * len(wanted))
-        rows = await self._fetchall(
+        rows = await self._rows(
             f"SELECT rowid, title || ' ' || substr(description, 1, {TEXT_COMPARED}) "
             f"FROM listings_text "
             f"WHERE rowid IN ({marks})",
@@ -269,35 +283,30 @@ class MatchingQueries(Database):
 
     # --- storing a listing's matches --------------------------------------------------------
 
-    async def save_matches(
-        self, listing_id: int, found: list[FoundMatch], deliveries: list[Delivery], now: int
-    ) -> bool:
-        """Store a listing's matches and queue what to tell whom, and mark the listing
-        matched, all in one transaction. False (and nothing written) if it was matched
-        meanwhile."""
+    async def save_matches(self, results: list[Matched], now: int) -> None:
+        """Store the matches found for a few listings, queue what to tell whom, and mark the
+        listings matched, in one transaction: a listing is never marked without its
+        notifications, nor notified about without being marked. (A few listings at a time
+        rather than one: each statement is a round trip to the database's thread, and at a
+        thousand new listings a minute those trips, not SQLite, were the cost.)"""
+        if not results:
+            return
         async with self.transaction() as db:
-            cursor = await db.execute(
+            await db.executemany(
                 "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL",
-                (now, listing_id),
+                [(now, result.listing_id) for result in results],
             )
-            if cursor.rowcount != 1:
-                return False
             await db.executemany(
                 """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)
                    VALUES (?, ?, ?, ?, ?) ON CONFLICT (listing_a, listing_b) DO UPDATE
                    SET score = excluded.score, reasons = excluded.reasons""",
-                [(*m.pair, round(m.score, 3), " ".join(m.reasons), now) for m in found],
+                [
+                    (*m.pair, round(m.score, 3), " ".join(m.reasons), now)
+                    for result in results
+                    for m in result.found
+                ],
             )
-            await _queue(db, deliveries, now)
-        return True
-
-    async def mark_matched(self, listing_id: int, now: int) -> None:
-        """A listing that is not open any more: nothing to match."""
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL",
-                (now, listing_id),
-            )
+            await _queue(db, [d for result in results for d in result.deliveries], now)
 
     # --- reading matches, feedback -------------------------------------------------------------
 

@@ -1,0 +1,194 @@
+"""Match notifications over HTTP against the sandbox with its rate limits on: a Bulgarian
+request meets a French offer, each side reads its card in its language, "Not relevant" sticks,
+quiet hours hold instant cards until morning, and 429 and 403 lose and double nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from datetime import UTC, datetime
+
+from bot.app import running
+from bot.i18n import translator
+from bot.storage.listings import DAY
+from tests import seed
+from tests.talk import containing, plain
+
+# Wednesday 5 June 2030, 10:00 UTC: noon in Paris, 13:00 in Sofia.
+NOON = int(datetime(2030, 6, 5, 10, 0, tzinfo=UTC).timestamp())
+
+REQUEST = dict(
+    kind="request",
+    language="bg",
+    title="Нужна ни е пожарна помпа",
+    description="Търсим преносима пожарна помпа за доброволците в селото.",
+    country="BG",
+    region="Burgas",
+    place="Sveti Vlas",
+    reach="europe",
+)
+OFFER = dict(
+    kind="offer",
+    language="fr",
+    title="Motopompe incendie à donner",
+    description="Une motopompe portable en bon état, avec ses tuyaux.",
+    tags=("fire_rescue", "vehicles"),
+)
+
+
+async def started(server, bot, name: str, language: str, **profile: str):
+    """A member who has opened the chat (Telegram refuses to write to anyone else)."""
+    person = server.create_user(name, language_code=language)
+    await person.send_text("/start")
+    await person.wait_for_bot_message()
+    await seed.member(bot.storage, person.id, language=language, **profile)
+    return person
+
+
+async def wait_until(predicate, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def settled(storage) -> bool:
+    counts = await storage.outbox_counts()
+    return not counts.get("pending") and not counts.get("sending")
+
+
+def cards_sent(server, chat_id: int | None = None) -> list[dict]:
+    return [
+        c.params
+        for c in server.calls
+        if c.method in ("sendMessage", "sendPhoto")
+        and c.ok
+        and "mt:nr:" in str(c.params.get("reply_markup"))
+        and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+    ]
+
+
+def keyboard(user, message_id: int) -> list:
+    return next(m for m in user.messages if m.id == message_id).inline_keyboard
+
+
+async def test_a_bulgarian_request_meets_a_french_offer(server, bot):
+    server.set_rate_limits(global_per_second=30, per_chat_per_second=1, per_chat_burst=1)
+    bot.clock = lambda: NOON
+    maria = await started(server, bot, "Мария", "bg", country="BG", place="Sveti Vlas")
+    lea = await started(server, bot, "Léa", "fr", country="FR", place="Saint-Dié")
+    offer = await seed.listing(bot.storage, lea.id, NOON - DAY, **OFFER)
+    request = await seed.listing(bot.storage, maria.id, NOON, **REQUEST)
+    await bot.scheduler.match_new_listings()
+
+    bg = translator("bg").gettext
+    card = await maria.wait_for_bot_message(containing(OFFER["title"]), timeout=10)
+    assert (
+        plain(bg("🤝 <b>A match for your request “{title}”</b>")).format(title=REQUEST["title"])
+        in card.text
+    )
+    why = "💡 " + bg("same category") + " · " + bg("{count} shared tag").format(count=1)
+    assert why in card.text
+    assert card.button_labels == [bg("📄 Open"), bg("🙋 I'm interested"), bg("🚫 Not relevant")]
+
+    fr = translator("fr").gettext
+    other = await lea.wait_for_bot_message(containing(REQUEST["title"]), timeout=10)
+    assert (
+        plain(fr("🤝 <b>A match for your offer “{title}”</b>")).format(title=OFFER["title"])
+        in other.text
+    )
+    assert fr("🙋 I can help") in other.button_labels
+
+    # Open shows the whole card of the other listing.
+    await maria.press(bg("📄 Open"))
+    full = await maria.wait_for_bot_message(containing(OFFER["description"]))
+    assert full.text.startswith("🟢")
+
+    # Not relevant: recorded for Maria, the buttons go, and the pair never comes back.
+    await maria.press_data(card.id, card.inline_keyboard[1][0]["callback_data"])
+    answer = await maria.wait_for_callback_answer()
+    assert answer.text == bg("Noted: you will not be shown this match again.")
+    (match,) = await bot.storage.matches_of(request.id)
+    assert await bot.storage.dismissed(match.id, maria.id)
+    await wait_until(lambda: asyncio.sleep(0, keyboard(maria, card.id) == []))
+
+    # Again on the same card, forged, or someone else's: a clear answer, nothing changes.
+    await maria.press_data(card.id, f"mt:nr:{match.id}")
+    assert (await maria.wait_for_callback_answer()).text == bg(
+        "This button is no longer active. Send /start to see the menu."
+    )
+    latest = maria.last_bot_message
+    for data in (f"mt:nr:{match.id + 7}", "mt:nr:x"):
+        await maria.press_data(latest.id, data)
+        assert (await maria.wait_for_callback_answer()).text == bg(
+            "This button is no longer valid."
+        )
+    stranger = await started(server, bot, "Hans", "de", country="AT", place="Graz")
+    await stranger.press_data(stranger.last_bot_message.id, f"mt:nr:{match.id}")
+    assert (await stranger.wait_for_callback_answer()).text == translator("de").gettext(
+        "This button is no longer valid."
+    )
+    assert not await bot.storage.dismissed(match.id, stranger.id)
+
+    # A rerun of the pass, or both listings matched again, tells nobody twice.
+    await bot.storage.edit_listing(offer.id, lea.id, {"tags": ["fire_rescue"]}, now=NOON)
+    await bot.scheduler.match_new_listings()
+    await wait_until(lambda: settled(bot.storage))
+    assert len(cards_sent(server, maria.id)) == 1 and len(cards_sent(server, lea.id)) == 1
+    # Opening the card a moment after it came may meet the one-a-second limit of the chat
+    # (the bot waits and sends again); nothing else is refused.
+    assert [e for e in server.errors() if e.status != 429] == []
+
+
+async def test_quiet_hours_hold_cards_until_morning(server, bot):
+    # 23:30 in Paris, 00:30 in Sofia: quiet hours for both (22:00-08:00 by default).
+    night = int(datetime(2030, 6, 5, 21, 30, tzinfo=UTC).timestamp())
+    bot.clock = lambda: night
+    maria = await started(server, bot, "Мария", "bg", country="BG", place="Sveti Vlas")
+    lea = await started(server, bot, "Léa", "fr", country="FR", place="Saint-Dié")
+    await seed.listing(bot.storage, lea.id, night - DAY, **OFFER)
+    await seed.listing(bot.storage, maria.id, night, **REQUEST)
+    await bot.scheduler.match_new_listings()
+    await asyncio.sleep(1.5)
+    assert cards_sent(server) == []
+    # 08:00:30 in Sofia (07:00:30 in Paris): Maria's card comes, Léa's still waits.
+    bot.clock = lambda: int(datetime(2030, 6, 6, 5, 0, 30, tzinfo=UTC).timestamp())
+    await maria.wait_for_bot_message(containing(OFFER["title"]), timeout=5)
+    await asyncio.sleep(1.5)
+    assert [int(c["chat_id"]) for c in cards_sent(server)] == [maria.id]
+    bot.clock = lambda: int(datetime(2030, 6, 6, 6, 0, 30, tzinfo=UTC).timestamp())
+    await lea.wait_for_bot_message(containing(REQUEST["title"]), timeout=5)
+
+
+async def test_429_and_403_lose_and_double_nothing(server, settings):
+    # The bot believes it may send 50 a second; the server allows 3: 429s follow. One person
+    # blocked the bot after posting: their cards are settled, never retried.
+    server.set_rate_limits(global_per_second=3, global_burst=3)
+    async with running(dataclasses.replace(settings, send_rate=50)) as bot:
+        # A clock that runs from noon: a row put back after a 429 is due a second later.
+        start = time.time()
+        bot.clock = lambda: NOON + (time.time() - start)
+        asker = await started(server, bot, "Asker", "en", country="FR", place="Saint-Dié")
+        helpers = [
+            await started(server, bot, f"Helper {n}", "en", country="FR", place=f"Town {n}")
+            for n in range(8)
+        ]
+        for helper in helpers:
+            await seed.listing(bot.storage, helper.id, NOON - DAY, kind="offer")
+        helpers[0].block_bot()
+        await seed.listing(bot.storage, asker.id, NOON, kind="request")
+        await bot.scheduler.match_new_listings()
+        await wait_until(lambda: settled(bot.storage), timeout=40)
+        # A card for the asker about each offer, one for each helper about the request (the
+        # one who blocked the bot is skipped, or settled by the 403 if the pass was first).
+        counts = await bot.storage.outbox_counts()
+        assert counts.get("sent") == 15 and counts.get("blocked", 0) <= 1, counts
+        assert set(counts) <= {"sent", "blocked"}
+        assert (await bot.storage.get_member(helpers[0].id)).blocked
+        calls = len(server.calls)
+        await asyncio.sleep(1.5)
+        assert not [c for c in server.calls[calls:] if c.method == "sendMessage"]
+    assert server.stats()["rate_limited"] >= 1
+    sent_to = [int(c["chat_id"]) for c in cards_sent(server)]
+    assert sorted(sent_to) == sorted([asker.id] * 8 + [h.id for h in helpers[1:]])

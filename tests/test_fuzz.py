@@ -21,9 +21,9 @@ After every update, once the bot has handled everything (:meth:`Fuzz.settle`):
 After the sequence, the person can still talk to the bot (``/cancel`` and ``/start`` are
 answered) and a newcomer can complete onboarding and start ``/post``.
 
-Bounded for CI: ``FUZZ_EXAMPLES`` examples (default 25) of at most ``FUZZ_STEPS`` updates
-(default 15), well under a minute; ``FUZZ_VERBOSE=1`` (with ``-s``) prints every transcript.
-Raise them for a longer hunt::
+Bounded for CI (where ``CI=true`` makes the examples the same every run): ``FUZZ_EXAMPLES``
+examples (default 25) of at most ``FUZZ_STEPS`` updates (default 15), well under a minute;
+``FUZZ_VERBOSE=1`` (with ``-s``) prints every transcript. Raise them for a longer hunt::
 
     FUZZ_EXAMPLES=500 FUZZ_STEPS=40 .venv/bin/python -m pytest tests/test_fuzz.py
 
@@ -57,6 +57,9 @@ from tests.test_bad_input import PNG
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 STEPS = int(os.environ.get("FUZZ_STEPS", "15"))
 VERBOSE = bool(os.environ.get("FUZZ_VERBOSE"))  # print every transcript (with pytest -s)
+# CI runs the same examples every time (a red build means a change broke something); anywhere
+# else each run draws new ones.
+DETERMINISTIC = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SETTLE_SECONDS = 10.0  # the bot must have handled every update within this
 MAX_CALLBACK_BYTES = 64
 
@@ -534,6 +537,7 @@ async def still_usable(fuzz: Fuzz, caplog: pytest.LogCaptureFixture) -> None:
     max_examples=EXAMPLES,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+    derandomize=DETERMINISTIC,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from bot import cards
 from bot.dialogs.onboarding import WELCOME
+from bot.dialogs.posting_questions import DURATION_LABELS, KIND_CHOICES
 from bot.i18n import translator
 from bot.views import flag
 from tests.browser.conftest import ARTIFACTS, Sandbox, Watched
@@ -238,18 +240,84 @@ def test_a_bots_edits_and_deletions_are_applied_in_place(chat: Watched, sandbox:
     assert chat.errors == [] and chat.dialogs == []
 
 
-@pytest.mark.skip(
-    reason="TODO(issue 5): needs the posting dialog in the demo and the contact flow; "
-    "complete once /post and contact requests exist"
-)
 def test_a_request_is_found_contacted_and_accepted_across_people(chat: Watched) -> None:
-    """The whole story in one browser tab, switching people:
+    """The whole story in one browser tab, switching people: a French mayor posts a request;
+    a Bulgarian volunteer finds it and offers help; the mayor sees who it is only after
+    accepting, and both then have each other's contact."""
+    page = chat.page
+    fr, bg = translator("fr"), translator("bg")
+    f_, b_ = fr.gettext, bg.gettext
+    title = "Médecin généraliste recherché"
 
-    1. the French mayor (onboarded as above) posts a request through /post;
-    2. a Bulgarian volunteer onboards, browses, finds the request in Bulgarian, sends a contact;
-    3. switching back, the mayor sees the contact request arrive live and accepts it;
-    4. both see each other's contact; a screenshot is saved to test-artifacts/.
-    """
+    # 1. The mayor signs up and posts a request.
+    become_new_person(page, "Claire Martin", "fr")
+    page.get_by_role("button", name="START").click()
+    bot_says(page, last_line(f_(WELCOME)))
+    press(page, "✓ Français")
+    press(page, f_("🏛 Municipality"))
+    tap(page, f_("🌍 Choose the country"))
+    press(page, f"{flag('FR')} {fr.country('FR')}")
+    type_and_send(page, "Gérardmer")
+    bot_says(page, "Gérardmer")
+    type_and_send(page, "Vosges")
+    type_and_send(page, "8000")
+    press(page, f_("✅ Save"))
+    bot_says(page, f_("What would you like to do?"))
+    type_and_send(page, "/post")
+    press(page, f_(KIND_CHOICES["request"]))
+    press(page, cards.category_label(fr, "health"))
+    press(page, f_("✅ Done"))
+    type_and_send(page, title)
+    type_and_send(page, "Notre village cherche un médecin généraliste trois jours par semaine.")
+    press(page, f_("📍 Use my profile's place: {place}").format(place="Gérardmer"))
+    press(page, f_(cards.REACH_LABELS["europe"]))
+    # Wait for the photo question: the region question above has a Skip button too.
+    bot_says(
+        page, f_("Add a photo? Send one now (a listing with a photo gets more attention), or Skip.")
+    )
+    press(page, f_("Skip"))
+    press(page, f_(DURATION_LABELS["1m"]))
+    press(page, f_("✅ Publish"))
+    bot_says(page, f_("✅ Published! Here is your listing; you will find it in /mylistings."))
+
+    # 2. A Bulgarian volunteer signs up, finds it and offers help.
+    become_new_person(page, "Мария Иванова", "bg")
+    page.get_by_role("button", name="START").click()
+    press(page, "✓ Български")
+    press(page, b_("🤝 Volunteer"))
+    tap(page, b_("🌍 Choose the country"))
+    press(page, f"{flag('BG')} {bg.country('BG')}")
+    type_and_send(page, "София")
+    press(page, b_("Skip"))
+    press(page, b_("✅ Save"))
+    bot_says(page, b_("What would you like to do?"))
+    type_and_send(page, "/search medecin")  # no accent typed: found all the same
+    press(page, "1")
+    bot_says(page, title)
+    press(page, b_(cards.CONTACT_LABELS["request"]))
+    type_and_send(page, "Здравейте! Аз съм лекар и мога да помагам три дни в седмицата.")
+    bot_says(
+        page,
+        last_line(b_("✉️ Sent! You will be told here when they answer. Your contacts: /contacts")),
+    )
+
+    # 3. The mayor sees the message arrive live, without the volunteer's name, and accepts.
+    page.locator("#people-list .person", has_text="Claire Martin").click()
+    expect(page.locator("#me")).to_contain_text("Claire Martin")
+    request = bot_says(page, "Аз съм лекар")
+    expect(request).not_to_contain_text("Мария")
+    press(page, f_("✅ Accept"))
+    accepted = bot_says(page, f_("✅ You accepted. You can write to each other directly:"))
+    expect(accepted).to_contain_text("Мария")
+
+    # 4. The volunteer now has the mayor's contact too.
+    page.locator("#people-list .person", has_text="Мария Иванова").click()
+    expect(page.locator("#me")).to_contain_text("Мария")
+    told = bot_says(page, b_("You can write to each other directly:"))
+    expect(told).to_contain_text("Claire")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "webchat-contact-accepted.png"))
+    assert chat.errors == [] and chat.dialogs == []
 
 
 def test_reset_brings_back_the_demo_world_alone(chat: Watched, sandbox: Sandbox) -> None:

@@ -200,18 +200,18 @@ async def render_digest(
     items, left = await storage.claim_digest(
         notification.user_id, notification.id, now, DIGEST_ITEMS
     )
-    entries: list[tuple[Listing, str]] = []
+    entries: list[tuple[int, Listing, str]] = []
     seen: set[int] = set()
     for item in items:
         entry = await _digest_line(storage, t, notification.user_id, item.kind, item.payload, now)
         if entry is not None and entry[0].id not in seen:
             seen.add(entry[0].id)
-            entries.append(entry)
+            entries.append((item.id, *entry))
     if not entries:
         return None
     lines = [
         cards.result_line(t, listing, number, now) + "\n    " + note
-        for number, (listing, note) in enumerate(entries, start=1)
+        for number, (_item, listing, note) in enumerate(entries, start=1)
     ]
     while True:
         count = len(lines)
@@ -230,11 +230,12 @@ async def render_digest(
         text = head + "\n\n" + "\n\n".join(lines) + tail + "\n\n" + _("Tap a number to open it.")
         if cards.visible_length(text) <= cards.TEXT_LIMIT or count == 1:
             break
-        lines.pop()  # the last entries come again with the next digest's count
+        lines.pop()  # no room: it goes back to wait for the next digest
         left += 1
+    await storage.release_digest_items([item for item, _l, _n in entries[len(lines) :]])
     buttons = [
         InlineKeyboardButton(str(number), callback_data=f"lo:{listing.id}")
-        for number, (listing, _note) in enumerate(entries[: len(lines)], start=1)
+        for number, (_item, listing, _note) in enumerate(entries[: len(lines)], start=1)
     ]
     return Rendered(text, InlineKeyboardMarkup(rows(buttons, 5)))
 

@@ -110,6 +110,7 @@ class StoredMatch:
 
 @dataclass(frozen=True)
 class DigestItem:
+    id: int
     kind: str
     payload: dict[str, Any] = field(default_factory=dict)
 
@@ -392,10 +393,13 @@ class MatchingQueries(Database):
                 {"digest": digest_id, "user": user_id, "now": now, "limit": limit},
             )
             async with db.execute(
-                "SELECT kind, payload FROM digest_items WHERE digest_id = ? ORDER BY id",
+                "SELECT id, kind, payload FROM digest_items WHERE digest_id = ? ORDER BY id",
                 (digest_id,),
             ) as cursor:
-                items = [DigestItem(row[0], json.loads(row[1])) for row in await cursor.fetchall()]
+                items = [
+                    DigestItem(row[0], row[1], json.loads(row[2]))
+                    for row in await cursor.fetchall()
+                ]
             async with db.execute(
                 "SELECT count(*) FROM digest_items "
                 "WHERE user_id = ? AND digest_id IS NULL AND due_at <= ?",
@@ -403,6 +407,16 @@ class MatchingQueries(Database):
             ) as cursor:
                 (left,) = await cursor.fetchone()  # type: ignore[misc]
         return items, int(left)
+
+    async def release_digest_items(self, item_ids: list[int]) -> None:
+        """Items a digest took but had no room for: they wait for the next one."""
+        if not item_ids:
+            return
+        marks = ", ".join("?" * len(item_ids))
+        async with self.transaction() as db:
+            await db.execute(
+                f"UPDATE digest_items SET digest_id = NULL WHERE id IN ({marks})", item_ids
+            )
 
     async def waiting_digests(self, now: int) -> list[tuple[int, int]]:
         """People with digest items but no digest on its way: (user, earliest due)."""

@@ -1,0 +1,231 @@
+"""/alerts and /settings over HTTP: making, editing, pausing and deleting saved searches, an
+alert hit arriving, notification settings, and forged or stale buttons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.i18n import translator
+from bot.storage import AlertDraft, Profile
+from bot.storage.listings import DAY
+from tests import seed
+from tests.talk import containing, plain, says, taps
+
+NOON = int(datetime(2030, 6, 5, 10, 0, tzinfo=UTC).timestamp())
+
+
+async def member(server, bot, name: str = "Léa", language: str = "en"):
+    """An onboarded volunteer in Saint-Dié (Grand Est, France), with coordinates."""
+    person = server.create_user(name, language_code=language)
+    await bot.storage.register_member(person.id, name, language)
+    await bot.storage.save_profile(
+        person.id,
+        Profile(
+            role="volunteer",
+            country="FR",
+            region="Grand Est",
+            place="Saint-Dié-des-Vosges",
+            latitude=48.28,
+            longitude=6.95,
+        ),
+    )
+    await bot.storage.set_language(person.id, language)
+    await person.send_text("/help")  # Telegram writes only to people who opened the chat
+    await person.wait_for_bot_message()
+    return person
+
+
+async def test_make_an_alert_and_be_told(server, bot):
+    bot.clock = lambda: NOON
+    lea = await member(server, bot)
+    empty = await says(lea, "/alerts")
+    assert "You have no alerts yet" in empty.text and empty.button_labels == ["➕ New alert"]
+    assert "What should it look for?" in (await taps(lea, "➕ New alert")).text
+    await taps(lea, "🔴 Requests (someone needs something)")
+    await lea.press("🚒 Equipment and machinery")
+    ticked = await lea.wait_for_bot_message(include_edits=True)
+    assert "✓ 🚒 Equipment and machinery" in ticked.button_labels
+    tags = await taps(lea, "✅ Done")
+    assert "fire and rescue" in tags.button_labels
+    await lea.press("fire and rescue")
+    await lea.wait_for_bot_message(include_edits=True)
+    await taps(lea, "✅ Done")
+    area = await lea.wait_for_bot_message(containing("Choose the area"))
+    assert area.button_labels[:4] == [
+        "🏞 My region",
+        "🏳️ My country",
+        "🇪🇺 All of Europe",
+        "📍 Around a place",
+    ]
+    await taps(lea, "🏳️ My country")
+    frequency = await says(lea, "pompe")
+    assert frequency.button_labels[:3] == ["⚡ Right away", "📅 Once a day", "🗓 Once a week"]
+    await lea.press("⚡ Right away")
+    saved = await lea.wait_for_bot_message(containing("Alert saved"))
+    assert "🔴 Requests · 🚒 Equipment and machinery · 🏷 fire and rescue" in saved.text
+    listed = await lea.wait_for_bot_message(containing("Your alerts"))
+    assert "in my country · “pompe” — right away" in listed.text
+    (alert,) = await bot.storage.alerts_of(lea.id)
+    assert (alert.kind, alert.categories, alert.tags, alert.area, alert.country) == (
+        "request",
+        ("equipment",),
+        ("fire_rescue",),
+        "country",
+        "FR",
+    )
+
+    # Someone in France asks for a pump: Léa is told.
+    asker = await member(server, bot, "Asker")
+    await seed.listing(bot.storage, asker.id, NOON, kind="request", title="Pompes à incendie cherchées")
+    await seed.listing(bot.storage, asker.id, NOON, kind="request", title="Un camion")  # no
+    await bot.scheduler.match_new_listings()
+    hit = await lea.wait_for_bot_message(containing("New for your alert"), timeout=5)
+    assert "Pompes à incendie cherchées" in hit.text
+    assert hit.button_labels == ["📄 Open", "🙋 I can help", "⏸ Pause this alert"]
+
+    # Paused from the notification: the card keeps its other buttons.
+    await lea.press("⏸ Pause this alert")
+    assert "Alert paused" in (await lea.wait_for_callback_answer()).text
+    edited = await lea.wait_for_bot_message(include_edits=True)
+    assert edited.button_labels == ["📄 Open", "🙋 I can help"]
+    assert (await bot.storage.get_alert(alert.id)).paused
+    listed = await says(lea, "/alerts")
+    assert "⏸ paused" in listed.text
+    await lea.press("1. ▶️ Resume")
+    resumed = await lea.wait_for_bot_message(include_edits=True)
+    assert "right away" in resumed.text and not (await bot.storage.get_alert(alert.id)).paused
+
+    await lea.press("🗑 Delete")
+    assert "Delete this alert?" in (await lea.wait_for_bot_message(include_edits=True)).text
+    await lea.press("🗑 Yes, delete it")
+    gone = await lea.wait_for_bot_message(include_edits=True)
+    assert "You have no alerts yet" in gone.text
+    assert await bot.storage.alerts_of(lea.id) == []
+    assert server.errors() == []
+
+
+async def test_forged_and_other_peoples_alert_buttons_change_nothing(server, bot):
+    bot.clock = lambda: NOON
+    lea = await member(server, bot)
+    other = await member(server, bot, "Other")
+    theirs = await bot.storage.save_alert(
+        other.id, AlertDraft(kind=None, categories=(), tags=(), area="europe"), now=NOON
+    )
+    listed = await says(lea, "/alerts")
+    for data in (f"al:pa:{theirs.id}", f"al:dy:{theirs.id}", "al:pa:x", f"al:ed:{theirs.id}"):
+        await lea.press_data(listed.id, data)
+        assert (await lea.wait_for_callback_answer()).text == "This alert no longer exists."
+    assert (await bot.storage.get_alert(theirs.id)) == theirs
+    # A step's button from an earlier message, after the dialog moved on.
+    await taps(lea, "➕ New alert")
+    await taps(lea, "🟢🔴 Both")
+    await lea.press_data(listed.id, "an:kind:offer")
+    answer = await lea.wait_for_callback_answer()
+    assert answer.text == "This button belongs to an earlier step. Please use the latest one."
+    await lea.press_data(listed.id, "an:cat:nonsense")
+    assert (await lea.wait_for_callback_answer()).text == "This button is no longer valid."
+    assert server.errors() == []
+
+
+async def test_edit_an_alert_with_a_radius_back_and_cancel(server, bot):
+    bot.clock = lambda: NOON
+    fr = translator("fr").gettext
+    lea = await member(server, bot, language="fr")
+    alert = await bot.storage.save_alert(
+        lea.id,
+        AlertDraft(
+            kind="offer", categories=("goods",), tags=(), area="country", country="FR",
+            keywords="bois",
+        ),
+        now=NOON,
+    )  # fmt: skip
+    await says(lea, "/alerts")
+    intro = await taps(lea, fr("✏️ Edit"))
+    assert plain(fr("✏️ Editing your alert.")) in intro.text
+    assert "✓ " + fr("🟢 Offers (someone can give or help)") in intro.button_labels
+    await taps(lea, fr("🟢🔴 Both"))
+    await taps(lea, fr("✅ Done"))  # categories kept: goods
+    await taps(lea, fr("✅ Any tag"))
+    await lea.wait_for_bot_message(containing(fr("Choose the area:")))
+    await taps(lea, fr("📍 Around a place"))
+    await lea.send_location(48.69, 6.18)  # Nancy
+    radius = await lea.wait_for_bot_message(containing(fr("How far around it?")))
+    assert radius.button_labels[:5] == ["10 km", "25 km", "50 km", "100 km", "200 km"]
+    words = await taps(lea, "100 km")
+    assert fr("➡ Keep them") in words.button_labels
+    # Back goes to the radius, not to the area.
+    await lea.press(fr("⬅ Back"))
+    await lea.wait_for_bot_message(containing(fr("How far around it?")))
+    await taps(lea, "✓ 100 km")
+    await taps(lea, fr("➡ Keep them"))
+    await lea.press(fr("📅 Once a day"))
+    await lea.wait_for_bot_message(containing(plain(fr("🔔 <b>Your alerts</b>"))))
+    edited = await bot.storage.get_alert(alert.id)
+    assert (edited.kind, edited.categories, edited.area, edited.radius_km) == (
+        None,
+        ("goods",),
+        "radius",
+        100.0,
+    )
+    assert (edited.latitude, edited.longitude, edited.keywords, edited.frequency) == (
+        48.69,
+        6.18,
+        "bois",
+        "daily",
+    )
+    # Cancelled half-way: nothing changes.
+    await says(lea, "/alerts")
+    await taps(lea, fr("✏️ Edit"))
+    await taps(lea, fr("🟢 Offers (someone can give or help)"))
+    cancelled = await says(lea, "/cancel")
+    assert cancelled.text == fr("Cancelled: the alert is unchanged.")
+    assert await bot.storage.get_alert(alert.id) == edited
+
+
+async def test_notification_settings(server, bot):
+    bot.clock = lambda: NOON
+    lea = await member(server, bot)
+    screen = await says(lea, "/settings")
+    assert "New matches: right away" in screen.text
+    assert "Quiet hours: 22:00–08:00" in screen.text
+    assert "Your timezone: Paris (it is 12:00" in screen.text
+    await lea.press("📅 Daily")
+    assert (await lea.wait_for_callback_answer()).text == "Saved."
+    daily = await lea.wait_for_bot_message(include_edits=True)
+    assert "in a daily digest" in daily.text and "✓ 📅 Daily" in daily.button_labels
+    await lea.press("✓ 📅 Daily")
+    assert (await lea.wait_for_callback_answer()).text == "That is already your choice."
+    await lea.press("No quiet hours")
+    await lea.wait_for_bot_message(include_edits=True)
+    await lea.press("🕒 Timezone: Paris")
+    zones = await lea.wait_for_bot_message(include_edits=True)
+    assert any(label.startswith("Lisbon ") for label in zones.button_labels)
+    await lea.press_data(zones.id, "set:tz:Mars/Olympus")
+    assert (await lea.wait_for_callback_answer()).text == "This button is no longer valid."
+    await lea.press_data(zones.id, "set:tz:Europe/Lisbon")
+    lisbon = await lea.wait_for_bot_message(include_edits=True)
+    assert "Your timezone: Lisbon (it is 11:00" in lisbon.text
+    prefs = await bot.storage.preferences(lea.id)
+    assert (prefs.frequency, prefs.timezone, prefs.quiet_start) == ("daily", "Europe/Lisbon", None)
+    assert server.errors() == []
+
+
+async def test_changing_to_right_away_sends_what_waited_for_the_digest(server, bot):
+    bot.clock = lambda: NOON
+    lea = await member(server, bot)
+    await lea.send_text("/settings")
+    await lea.wait_for_bot_message()
+    await lea.press("🗓 Weekly")
+    await lea.wait_for_bot_message(include_edits=True)
+    asker = await member(server, bot, "Asker")
+    await seed.listing(bot.storage, lea.id, NOON - DAY, kind="offer")
+    await seed.listing(bot.storage, asker.id, NOON, kind="request", title="Wanted: a pump")
+    await bot.scheduler.match_new_listings()
+    waiting = await bot.storage._fetchall(
+        "SELECT kind, state, not_before FROM outbox WHERE user_id = ?", (lea.id,)
+    )
+    assert [tuple(row)[:2] for row in waiting] == [("digest", "pending")]
+    assert waiting[0][2] > NOON + 4 * DAY  # Monday morning
+    await lea.press("⚡ Right away")
+    digest = await lea.wait_for_bot_message(containing("📬"), timeout=5)
+    assert "Wanted: a pump" in digest.text

@@ -111,6 +111,9 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        # A small pool: httpx checks every pooled connection on each request, and with up to
+        # 64 updates in flight a large pool cost a third of the bot's CPU (see BENCHMARKS.md).
+        .connection_pool_size(8)
         .read_timeout(settings.http_timeout)
         .write_timeout(settings.http_timeout)
         .connect_timeout(settings.http_timeout)

@@ -76,7 +76,9 @@ async def test_make_an_alert_and_be_told(server, bot):
 
     # Someone in France asks for a pump: Léa is told.
     asker = await member(server, bot, "Asker")
-    await seed.listing(bot.storage, asker.id, NOON, kind="request", title="Pompes à incendie cherchées")
+    await seed.listing(
+        bot.storage, asker.id, NOON, kind="request", title="Pompes à incendie cherchées"
+    )
     await seed.listing(bot.storage, asker.id, NOON, kind="request", title="Un camion")  # no
     await bot.scheduler.match_new_listings()
     hit = await lea.wait_for_bot_message(containing("New for your alert"), timeout=5)

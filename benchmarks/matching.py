@@ -1,10 +1,12 @@
 """Matching at scale: seed N listings (default 1,000,000) into a fresh database, then time
 matching one new listing (p50/p95 over ``--samples`` new listings), a matching pass over
-``--pass-listings`` new listings (stored matches, queued notifications, one transaction
-each), and report the peak memory of the process.
+``--pass-listings`` new listings (matches stored, notifications queued, listings marked, as
+the bot's job does it), and report the peak memory of the matching process (the seeding
+runs in a process of its own).
 
     .venv/bin/python -m benchmarks.matching                 # 1,000,000 listings
     .venv/bin/python -m benchmarks.matching --listings 100000
+    .venv/bin/python -m benchmarks.matching --database /tmp/seeded.sqlite3   # seed once, reuse
 
 The spread is meant to look like the real thing: 40 countries of different sizes with about
 ten regions each, 11 categories and their tags, both kinds, a mix of reaches, coordinates for

@@ -1,8 +1,8 @@
 """The matching pass, without Telegram: take the listings not matched yet, find each one's
-best matches and the alerts it satisfies, and store the matches with what to tell whom, in
-one transaction per listing (bot/storage/matching.py). A listing is marked matched in that
-same transaction, so a crash mid-pass leaves it for the next pass, and the outbox keys make
-that rerun tell nobody twice.
+best matches and the alerts it satisfies, and store the matches with what to tell whom.
+A listing is marked matched in the transaction that stores its matches and notifications
+(a few listings to a transaction, bot/storage/matching.py), so a crash mid-pass leaves it
+for the next pass, and the outbox keys make that rerun tell nobody twice.
 
 Used by the scheduler's job (bot/scheduler.py) and by the benchmark (benchmarks/matching.py).
 """
@@ -10,6 +10,7 @@ Used by the scheduler's job (bot/scheduler.py) and by the benchmark (benchmarks/
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -35,6 +36,8 @@ from bot.storage.matching import (
     distinctive_words,
 )
 
+log = logging.getLogger(__name__)
+
 # The person who posts gets a card for at most this many of their listing's best matches
 # (the owners of the listings matched get one card each): a new listing must not bury its
 # author under ten messages.
@@ -47,7 +50,7 @@ class Lookups:
     """What the matching pass keeps between listings and runs, so that matching one listing
     costs a few indexed reads:
 
-    - the active alerts by category, reloaded when they change and every
+    - the active alerts by category and country, reloaded when they change and every
       :data:`ALERTS_FOR` seconds;
     - how many listings contain each word, and the texts of recent candidates: both
       may lag by :data:`TEXTS_FOR` seconds (an edited text is compared as it was for that
@@ -115,9 +118,9 @@ class Lookups:
     async def texts_of(self, ids: list[int]) -> dict[int, str]:
         """Each listing's :func:`bot.matching.searchable` text."""
         self._texts_fresh()
-        missing = [id_ for id_ in ids if id_ not in self.texts]
-        if len(self.texts) + len(missing) > self.MAX_TEXTS:
+        if len(self.texts) + len(ids) > self.MAX_TEXTS:
             self.texts.clear()  # the newest listings come back first, as candidates
+        missing = [id_ for id_ in ids if id_ not in self.texts]
         if missing:
             for id_, text in (await self.storage.folded_texts(missing)).items():
                 self.texts[id_] = searchable(text)
@@ -270,10 +273,15 @@ async def matching_pass(
             if index + 1 < len(subjects):
                 upcoming = _read_candidates(storage, subjects[index + 1], moment)
             matches, deliveries = [], []
-            if candidates is not None:  # closed or expired ones are only marked
-                matches, deliveries = await match_listing(
-                    storage, subject, moment, lookups, candidates
-                )
+            try:
+                if candidates is not None:  # closed or expired ones are only marked
+                    matches, deliveries = await match_listing(
+                        storage, subject, moment, lookups, candidates
+                    )
+            except Exception:
+                # One listing the pass cannot match must not hold up all the others forever:
+                # it is marked as done without matches, and the error is logged.
+                log.exception("listing %s could not be matched", subject.features.id)
             found.append(Matched(subject.features.id, matches, deliveries))
             if len(found) >= WRITE_EVERY:
                 await write()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes, Job
 
@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 DAY = 86_400
 REMIND_BEFORE = 3 * DAY
-MATCH_EVERY = 2.0  # seconds; an idle run is one indexed lookup
+# Seconds. A new listing is matched within about this long of being published; an idle run
+# is one indexed lookup.
+MATCH_EVERY = 2.0
 CHORES_EVERY = 60.0  # reminders and the digest safety net
 
 
@@ -75,8 +77,8 @@ async def queue_waiting_digests(storage: Storage, now: int) -> int:
 
 
 class Scheduler:
-    """The jobs of one application, and a way to run them at once (after a publish, or in
-    tests). Runs of one job never overlap."""
+    """The jobs of one application, and a way to run them at once (tests do). Runs of one
+    job never overlap."""
 
     def __init__(self, application: Application, storage: Storage) -> None:  # type: ignore[type-arg]
         self.application = application
@@ -106,12 +108,6 @@ class Scheduler:
         if reminders:
             self.application.outbox.wake()  # type: ignore[attr-defined]
         return reminders, digests
-
-    def wake(self) -> None:
-        """Run the matching pass now rather than at its next tick."""
-        job = self.jobs.get("matching")
-        if job is not None and job.job is not None and job.job.next_run_time is not None:
-            job.job.modify(next_run_time=datetime.now(job.job.next_run_time.tzinfo))
 
 
 async def _matching_job(context: ContextTypes.DEFAULT_TYPE) -> None:

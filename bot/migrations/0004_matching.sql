@@ -1,9 +1,9 @@
 -- Matching, saved searches (alerts), digests and notification settings (issue 4).
 --
--- The matching pass (bot/scheduler.py) takes the listings whose matched_at is NULL, stores
--- their matches and queues the notifications in one transaction per listing, then sets
--- matched_at. A crash mid-pass leaves the listing NULL and the next pass does it again; the
--- outbox's unique keys make the rerun tell nobody twice.
+-- The matching pass (bot/matcher.py) takes the listings whose matched_at is NULL, and stores
+-- their matches, queues their notifications and sets their matched_at in one transaction (a
+-- few listings at a time). A crash mid-pass leaves them NULL and the next pass does them
+-- again; the outbox's unique keys make the rerun tell nobody twice.
 
 ALTER TABLE listings ADD COLUMN matched_at INTEGER;
 CREATE INDEX listings_unmatched ON listings (id) WHERE matched_at IS NULL;

@@ -155,8 +155,8 @@ def distinctive_words(folded: str, limit: int = QUERY_WORDS) -> list[str]:
 
 OTHER_KIND = {"offer": "request", "request": "offer"}
 
-# The outbox row as OutboxQueries.enqueue writes it, but on the pass's own transaction (one
-# transaction per listing: matches, notifications and the listing's mark commit together).
+# The outbox row as OutboxQueries.enqueue writes it, but on the pass's own transaction (the
+# listings' matches, notifications and marks commit together).
 # Blocked people are skipped, and so is a key already waiting in someone's digest.
 _OUTBOX_INSERT = """
 INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before, created_at)
@@ -193,9 +193,6 @@ class MatchingQueries(Database):
             (limit,),
         )
         return [Subject(_features(row), row[14], row[15], row[16]) for row in rows]
-
-    async def has_unmatched(self) -> bool:
-        return await self._fetchone("SELECT 1 FROM listings WHERE matched_at IS NULL") is not None
 
     # --- candidates --------------------------------------------------------------------------
 
@@ -269,7 +266,7 @@ class MatchingQueries(Database):
 
     async def folded_texts(self, ids: Iterable[int]) -> dict[int, str]:
         """The folded title and the beginning of the description of each listing (the
-        full-text index's copy): enough to compare wording, and quick to split into words."""
+        full-text index's copy): enough to compare wording, and quick to search."""
         wanted = list(ids)
         if not wanted:
             return {}
@@ -316,13 +313,6 @@ class MatchingQueries(Database):
             "SELECT id, listing_a, listing_b, score, reasons FROM matches "
             "WHERE listing_a = ? AND listing_b = ?",
             (min(listing, other), max(listing, other)),
-        )
-        return _stored(row) if row else None
-
-    async def get_match(self, match_id: int) -> StoredMatch | None:
-        row = await self._fetchone(
-            "SELECT id, listing_a, listing_b, score, reasons FROM matches WHERE id = ?",
-            (match_id,),
         )
         return _stored(row) if row else None
 

@@ -1,0 +1,120 @@
+"""Search, browse and start-up at scale: 1,000,000 listings and 100,000 people.
+
+    .venv/bin/python -m benchmarks.scale                  # 1,000,000 listings
+    .venv/bin/python -m benchmarks.scale --listings 100000
+
+Seeds the same realistic world as ``benchmarks/matching.py`` into a fresh database, then
+measures, printing the figures:
+
+- start-up: opening the database (migrations checked) and building and initialising the bot's
+  Application against a local Bot API server, as ``python -m bot`` does before polling;
+- browse: one result page (5 listings and the total) by kind + category + country, by
+  category across Europe, and near a point (50 km), p50/p95 over ``--samples`` queries each;
+- search: words typed by people (folded, prefix match) across Europe, p50/p95;
+- peak memory of the process (the seeding included).
+
+Targets (design brief): start-up ≤ 1.5 s, peak ≤ 300 MB. Matching has its own benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import random
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from benchmarks.matching import World, seed_into
+from bot.app import build_application
+from bot.config import Settings
+from bot.sandbox.server import BotApiServer
+from bot.storage import SearchQuery, Storage
+from bot.taxonomy import CATEGORIES
+
+NOW = 1_760_000_000
+TOKEN = "1234567890:" + "S" * 35
+
+
+async def timed(samples: int, query: Callable[[int], Awaitable[object]]) -> tuple[float, float]:
+    """p50 and p95 in milliseconds of ``samples`` calls of ``query(i)``."""
+    durations = []
+    for i in range(samples):
+        started = time.perf_counter()
+        await query(i)
+        durations.append((time.perf_counter() - started) * 1000)
+    durations.sort()
+    return statistics.median(durations), durations[int(len(durations) * 0.95) - 1]
+
+
+async def measure(path: Path, world: World, samples: int) -> None:
+    rng = random.Random(7)
+    server = BotApiServer(port=0)
+    await server.start()
+    server.add_bot(TOKEN, "scale_bot")
+    try:
+        started = time.perf_counter()
+        storage = await Storage.open(path)
+        settings = Settings(bot_token=TOKEN, api_url=server.url, database_path=path)
+        application = build_application(settings, storage)
+        await application.initialize()
+        startup = time.perf_counter() - started
+        print(f"start-up (open database, build and initialise the bot): {startup:.3f} s")
+        await application.shutdown()
+
+        categories = [c.key for c in CATEGORIES]
+        browse = {
+            "kind + category + country": lambda i: storage.search(
+                SearchQuery(kind=rng.choice(("offer", "request")), category=rng.choice(
+                    categories), country=rng.choice(world.countries)), now=NOW),
+            "category, all of Europe": lambda i: storage.search(
+                SearchQuery(category=rng.choice(categories)), now=NOW),
+            "near a point, 50 km": lambda i: storage.search(
+                SearchQuery(near=world.centres[rng.choice(world.countries)], radius_km=50),
+                now=NOW),
+            "next pages (offset 20)": lambda i: storage.search(
+                SearchQuery(category=rng.choice(categories)), now=NOW, offset=20),
+        }  # fmt: skip
+        words = [w for vocabulary in world.vocabulary.values() for w in vocabulary]
+        search = {
+            "one word": lambda i: storage.search(SearchQuery(words=rng.choice(words)), now=NOW),
+            "two words": lambda i: storage.search(
+                SearchQuery(words=f"{rng.choice(words)} {rng.choice(words)}"), now=NOW),
+        }  # fmt: skip
+        for title, queries in (("browse", browse), ("search", search)):
+            for name, query in queries.items():
+                p50, p95 = await timed(samples, query)
+                print(f"{title:6} {name:28} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+        await storage.close()
+    finally:
+        await server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--listings", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="scale-"))
+    try:
+        path = folder / "bot.sqlite3"
+        # Seeded in a child process, so that the peak below is the bot's, not the loader's.
+        loader = multiprocessing.Process(target=seed_into, args=(path, args))
+        loader.start()
+        loader.join()
+        asyncio.run(measure(path, World(random.Random(args.seed)), args.samples))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak memory (this process, without the loader): {peak:.0f} MB")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

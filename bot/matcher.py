@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -147,9 +148,11 @@ async def match_listing(
     now: int,
     lookups: Lookups | None = None,
     candidates: Awaitable[list[Features]] | None = None,
+    read: Callable[[], object] | None = None,
 ) -> tuple[list[FoundMatch], list[Delivery]]:
     """A listing's best matches and alert hits, and what to tell whom (nothing written).
-    ``candidates``: their reading, if already started."""
+    ``candidates``: their reading, if already started; ``read``: called once the database
+    is no longer needed for this listing (but for rare cache misses)."""
     lookups = lookups or Lookups(storage)
     features = subject.features
     found_candidates = await (candidates or storage.match_candidates(features, now))
@@ -161,6 +164,8 @@ async def match_listing(
         weighed = await lookups.wording(words)
         texts = await lookups.texts_of(compared)
         similarity = {id_: text_similarity(weighed, text) for id_, text in texts.items()}
+    if read is not None:
+        read()
     found = ranking.best(similarity)
     every_word = words_of(subject.text)
     hits = [
@@ -268,20 +273,27 @@ async def matching_pass(
         upcoming = _read_candidates(storage, subjects[0], now())
         for index, subject in enumerate(subjects):
             moment = now()
-            candidates = upcoming
-            upcoming = None
-            if index + 1 < len(subjects):
-                upcoming = _read_candidates(storage, subjects[index + 1], moment)
+            candidates, upcoming = upcoming, None
+            following = subjects[index + 1] if index + 1 < len(subjects) else None
+
+            def read_next(following: Subject | None = following, moment: int = moment) -> None:
+                nonlocal upcoming
+                if following is not None and upcoming is None:
+                    upcoming = _read_candidates(storage, following, moment)
+
             matches, deliveries = [], []
             try:
                 if candidates is not None:  # closed or expired ones are only marked
                     matches, deliveries = await match_listing(
-                        storage, subject, moment, lookups, candidates
+                        storage, subject, moment, lookups, candidates, read_next
                     )
+            except sqlite3.Error:
+                raise  # the database's trouble: the next run tries again
             except Exception:
                 # One listing the pass cannot match must not hold up all the others forever:
                 # it is marked as done without matches, and the error is logged.
                 log.exception("listing %s could not be matched", subject.features.id)
+            read_next()
             found.append(Matched(subject.features.id, matches, deliveries))
             if len(found) >= WRITE_EVERY:
                 await write()

@@ -3,8 +3,6 @@ SQLite (cross-language, reach, radius, idempotent reruns, edits, not relevant)."
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from bot import matching
@@ -76,7 +74,7 @@ def test_who_never_matches():
     assert not matching.may_match(request, features(2))  # same kind
     assert not matching.may_match(request, features(2, kind="offer", category="goods"))
     assert not matching.may_match(request, features(2, kind="offer", owner_id=101))
-    colleagues = dataclasses.replace(request, municipality_id=7)
+    colleagues = request._replace(municipality_id=7)
     assert not matching.may_match(colleagues, features(2, kind="offer", municipality_id=7))
 
 
@@ -109,7 +107,7 @@ def test_text_counts_within_one_language_only():
     request = features(1, tags=frozenset())
     other = features(2, kind="offer", tags=frozenset(), country="BE", reach="europe")
     assert matching.best_matches(request, [other], {2: 1.0})  # same language: words count
-    foreign = dataclasses.replace(other, language="de")
+    foreign = other._replace(language="de")
     assert matching.best_matches(request, [foreign], {2: 1.0}) == []
 
 
@@ -181,7 +179,7 @@ def test_alerts():
     nancy = {"area": "radius", "latitude": 48.69, "longitude": 6.18}
     assert hits(alert(**nancy, radius_km=100)) and not hits(alert(**nancy, radius_km=50))
     assert not matching.alert_matches(
-        alert(**nancy, radius_km=100), dataclasses.replace(listing, latitude=None), words
+        alert(**nancy, radius_km=100), listing._replace(latitude=None), words
     )
     assert hits(alert(keywords="Pompier MOTO")) and not hits(alert(keywords="pompe camion"))
     assert not hits(alert(paused=True)) and not hits(alert(user_id=listing.owner_id))

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
@@ -20,17 +20,17 @@ from bot.storage.base import Database
 
 # At most this many candidates from each slice; the tag slices look at the newest WINDOW of
 # their area and keep the ones sharing a tag with the new listing.
-POOL = 25
-TAG_POOL = 20
+POOL = 20
+TAG_POOL = 15
 WINDOW = 300
 # Text similarity uses at most this many distinctive words of the new listing.
 QUERY_WORDS = 16
 TEXT_COMPARED = 300  # characters of a candidate's description
 
 
-@dataclass(frozen=True, slots=True)
-class Features:
-    """What matching knows about a listing."""
+class Features(NamedTuple):
+    """What matching knows about a listing (a named tuple: the pass makes a hundred of
+    these per listing, and tuples are the cheapest to make)."""
 
     id: int
     owner_id: int

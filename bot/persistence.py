@@ -15,6 +15,7 @@ checkpoint has just written: a write identical to the last one for the same key 
 from __future__ import annotations
 
 import json
+from collections.abc import Coroutine
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -64,43 +65,40 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     async def get_conversations(self, name: str) -> dict[ConversationKey, object]:
         return await self.storage.load_conversations(name)
 
+    async def _write_if_changed(
+        self, key: tuple[str, object], value: object, write: Coroutine[Any, Any, None]
+    ) -> None:
+        """Run ``write`` unless it would store what was last written under ``key``."""
+        if self._unchanged(key, value):
+            write.close()  # never awaited: it would write the same again
+            return
+        try:
+            await write
+        except BaseException:
+            self._forget(key)
+            raise
+
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        if self._unchanged(("conversation", (name, key)), new_state):
-            return
-        try:
-            await self.storage.save_conversation(name, key, new_state)
-        except BaseException:
-            self._forget(("conversation", (name, key)))
-            raise
+        await self._write_if_changed(
+            ("conversation", (name, key)),
+            new_state,
+            self.storage.save_conversation(name, key, new_state),
+        )
 
     async def update_user_data(self, user_id: int, data: JSONDict) -> None:
-        if self._unchanged(("user", user_id), data):
-            return
-        try:
-            await self.storage.save_user_data(user_id, data)
-        except BaseException:
-            self._forget(("user", user_id))
-            raise
+        await self._write_if_changed(
+            ("user", user_id), data, self.storage.save_user_data(user_id, data)
+        )
 
     async def update_chat_data(self, chat_id: int, data: JSONDict) -> None:
-        if self._unchanged(("chat", chat_id), data):
-            return
-        try:
-            await self.storage.save_chat_data(chat_id, data)
-        except BaseException:
-            self._forget(("chat", chat_id))
-            raise
+        await self._write_if_changed(
+            ("chat", chat_id), data, self.storage.save_chat_data(chat_id, data)
+        )
 
     async def update_bot_data(self, data: JSONDict) -> None:
-        if self._unchanged(("bot", None), data):
-            return
-        try:
-            await self.storage.save_bot_data(data)
-        except BaseException:
-            self._forget(("bot", None))
-            raise
+        await self._write_if_changed(("bot", None), data, self.storage.save_bot_data(data))
 
     async def update_callback_data(self, data: Any) -> None:
         """Callback data is not stored: our buttons carry short, self-describing strings."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -223,38 +224,44 @@ async def _done(
     return changed
 
 
-async def hide(update: Update, context: BotContext) -> None:
-    """``mod:hide:<listing>``."""
-    _ = context.i18n.gettext
-    listing_id = await _target(update, context, "mod:hide:")
+async def _set_visibility(
+    update: Update,
+    context: BotContext,
+    prefix: str,
+    change: Callable[[int, int, int], Awaitable[bool]],
+    texts: tuple[str, str],
+    event: str,
+    message: str,
+) -> None:
+    """Hide or restore the listing a ``<prefix><listing>`` button names, and tell its owner."""
+    listing_id = await _target(update, context, prefix)
     if listing_id is None:
         return
     assert update.effective_user is not None
-    changed = await context.storage.hide_listing(
-        listing_id, update.effective_user.id, context.now()
-    )
-    if await _done(update, context, listing_id, changed, _("Hidden."), _("It is not open.")):
+    changed = await change(listing_id, update.effective_user.id, context.now())
+    if await _done(update, context, listing_id, changed, *texts):
         listing = await context.storage.get_listing(listing_id)
         assert listing is not None
-        key = f"mod:hidden:{listing_id}:{context.now()}"
-        await notice(context, [listing.owner_id], key, HIDDEN, title=listing.title)
+        key = f"mod:{event}:{listing_id}:{context.now()}"
+        await notice(context, [listing.owner_id], key, message, title=listing.title)
+
+
+async def hide(update: Update, context: BotContext) -> None:
+    """``mod:hide:<listing>``."""
+    _ = context.i18n.gettext
+    await _set_visibility(
+        update, context, "mod:hide:", context.storage.hide_listing,
+        (_("Hidden."), _("It is not open.")), "hidden", HIDDEN,
+    )  # fmt: skip
 
 
 async def restore(update: Update, context: BotContext) -> None:
     """``mod:rest:<listing>``."""
     _ = context.i18n.gettext
-    listing_id = await _target(update, context, "mod:rest:")
-    if listing_id is None:
-        return
-    assert update.effective_user is not None
-    changed = await context.storage.restore_listing(
-        listing_id, update.effective_user.id, context.now()
-    )
-    if await _done(update, context, listing_id, changed, _("Restored."), _("It is not hidden.")):
-        listing = await context.storage.get_listing(listing_id)
-        assert listing is not None
-        key = f"mod:restored:{listing_id}:{context.now()}"
-        await notice(context, [listing.owner_id], key, RESTORED, title=listing.title)
+    await _set_visibility(
+        update, context, "mod:rest:", context.storage.restore_listing,
+        (_("Restored."), _("It is not hidden.")), "restored", RESTORED,
+    )  # fmt: skip
 
 
 async def dismiss(update: Update, context: BotContext) -> None:

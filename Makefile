@@ -1,6 +1,7 @@
 # Two commands matter: `make run` (install, then run the bot; with no BOT_TOKEN, the sandbox)
 # and `make test` (install, then lint and run the whole test suite). Both only need
-# Python 3.11+ and make; everything else is installed into .venv.
+# Python 3.11+ and make; everything else is installed into .venv, at the exact versions and
+# hashes of requirements-dev.txt (the lock; `make lock` refreshes it from pyproject.toml).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,23 +10,36 @@ STAMP  := $(VENV)/.installed-stamp
 LOCALES := locales
 DOMAIN  := bot
 
-.PHONY: install run test lint catalogs extract update-catalogs compile-catalogs clean browser
+.PHONY: install run test lint lock catalogs extract update-catalogs compile-catalogs clean browser
 
-# Reinstall whenever the dependencies change.
-$(STAMP): pyproject.toml
+# Install exactly what the lock says, every package checked against its hash, nothing else
+# (--no-deps: a dependency missing from the lock is an error, not a silent download). The
+# bot itself is not installed: every command runs from this directory (python -m ...).
+$(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP) compile-catalogs
 
+# exec: the bot replaces the shell, so a SIGTERM that make passes on reaches the bot itself.
 run: install
-	$(BIN)/python -m bot
+	exec $(BIN)/python -m bot
 
-test: install browser
-	$(BIN)/ruff check .
+test: install browser lint
 	$(BIN)/python -m pytest
+
+# The locks: requirements-dev.txt (the bot and its tests: what `make` installs) and
+# requirements.txt (the bot alone, at the same versions: what a Procfile host installs).
+# Run after changing dependencies in pyproject.toml, or to take newer releases; then
+# `make test` and commit the locks with the change. Resolved for CPython 3.11 on Linux.
+PIP_COMPILE := $(VENV)-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --upgrade
+lock:
+	test -x $(VENV)-lock/bin/pip-compile || \
+		($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet 'pip-tools>=7.4,<8')
+	$(PIP_COMPILE) --extra test -o requirements-dev.txt pyproject.toml
+	$(PIP_COMPILE) -c requirements-dev.txt -o requirements.txt pyproject.toml
 
 # Debian's Chromium for the browser tests (tests/browser drive it with Playwright; nothing is
 # downloaded by Playwright itself). Installed when missing and we are root; otherwise the
@@ -41,8 +55,8 @@ browser:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 
 # --- translations: extract → update → (translate the .po files) → compile -----------------
 extract: $(STAMP)
@@ -58,5 +72,5 @@ compile-catalogs: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D $(DOMAIN)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-lock .pytest_cache .ruff_cache .mypy_cache
 	find $(LOCALES) -name '*.mo' -delete

@@ -54,6 +54,16 @@ _RELATED: dict[str, tuple[str, ...]] = {
 _LATIN_FOR = {"sr": ("bs", "hr")}
 
 
+# The CLDR locale whose data (plural rules, names, formats) fits each catalog, where the bare
+# language code would pick another variety: Babel's "pt" is Brazilian, our catalog European.
+_CLDR_LOCALE: dict[str, str] = {"pt": "pt_PT"}
+
+
+def cldr_locale(language: str) -> Locale:
+    """The CLDR locale for one of our catalogs ('pt' → pt_PT)."""
+    return Locale.parse(_CLDR_LOCALE.get(language, language))
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet."""
     return message
@@ -108,7 +118,7 @@ class Translator:
 
     def __init__(self, language: str) -> None:
         self.language = language
-        self.locale = Locale.parse(language)
+        self.locale = cldr_locale(language)
         self._catalog = _catalog(language)
 
     def gettext(self, message: str) -> str:

@@ -86,16 +86,34 @@ def test_catalog_is_complete_and_consistent(language, tmp_path):
             )
 
 
+# Whole numbers that reach every plural category of every CLDR rule (0, 1, 2, teens, 21, 101,
+# the millions that French, Spanish, Italian and Portuguese set apart).
+COUNTS = [*range(0, 1201), 10**6, 2 * 10**6, 10**6 + 1, 10**7]
+
+
 @pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
 def test_plural_forms_follow_cldr(language):
-    from babel.messages.plurals import get_plural
+    """The catalog's Plural-Forms sorts every count into the category (one, few, many...) the
+    locked Babel's CLDR gives it, one form per category: compared by category, not by number
+    of forms, so the test says *which* numbers would read wrong."""
+    from gettext import c2py
 
-    expected = get_plural(language)
+    from bot.i18n import cldr_locale
+
+    rule = cldr_locale(language).plural_form
     po = catalog(language)
-    assert po.num_plurals == expected.num_plurals, po.plural_forms
+    choose = c2py(po.plural_expr)
+    form_of: dict[str, int] = {}
+    for n in COUNTS:
+        category, form = rule(n), choose(n)
+        assert form_of.setdefault(category, form) == form, (
+            f"{language}: {n} is '{category}' in CLDR but takes form {form}; "
+            f"earlier '{category}' numbers took form {form_of[category]} ({po.plural_forms})"
+        )
+    assert sorted(form_of.values()) == list(range(po.num_plurals)), (language, form_of)
     for message in po:
         if message.id and isinstance(message.id, tuple):
-            assert len(message.string) == expected.num_plurals, (language, message.id[0])
+            assert len(message.string) == po.num_plurals, (language, message.id[0])
             assert all(message.string), (language, message.id[0])
 
 

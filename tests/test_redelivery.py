@@ -29,8 +29,9 @@ async def test_a_redelivered_answer_is_ignored(server, bot):
     await user.wait_for_bot_message()
     await taps(user, "🇫🇷 France")
     region_question = await says(user, "Saint-Dié")
-    (place_update,) = [u for u in delivered_updates(server)
-                       if u.get("message", {}).get("text") == "Saint-Dié"]
+    (place_update,) = [
+        u for u in delivered_updates(server) if u.get("message", {}).get("text") == "Saint-Dié"
+    ]
 
     # The same update again, as after a crash before its receipt was confirmed.
     await bot.update_queue.put(Update.de_json(place_update, bot.bot))

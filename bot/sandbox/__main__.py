@@ -19,20 +19,31 @@ from .server import BotApiServer
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot.sandbox",
-                                     description="Local Telegram Bot API sandbox server")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.sandbox", description="Local Telegram Bot API sandbox server"
+    )
     parser.add_argument("--host", default=os.environ.get("SANDBOX_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", "8081")))
-    parser.add_argument("--token", action="append", default=[],
-                        help="bot token, optionally TOKEN=username (repeatable)")
-    parser.add_argument("--username", default=None,
-                        help="username of the bot when a single token is given")
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="allow listening on a non-loopback address")
-    parser.add_argument("--lenient-html", action="store_true",
-                        help='accept a bare "&" in HTML like Telegram does')
-    parser.add_argument("--lenient-params", action="store_true",
-                        help="ignore every unknown parameter like Telegram does")
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        help="bot token, optionally TOKEN=username (repeatable)",
+    )
+    parser.add_argument(
+        "--username", default=None, help="username of the bot when a single token is given"
+    )
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow listening on a non-loopback address"
+    )
+    parser.add_argument(
+        "--lenient-html", action="store_true", help='accept a bare "&" in HTML like Telegram does'
+    )
+    parser.add_argument(
+        "--lenient-params",
+        action="store_true",
+        help="ignore every unknown parameter like Telegram does",
+    )
     return parser.parse_args(argv)
 
 
@@ -44,16 +55,21 @@ def _bots(args: argparse.Namespace) -> list[tuple[str, str]]:
     for index, spec in enumerate(specs):
         token, _, username = spec.partition("=")
         if not username:
-            username = args.username if args.username and len(specs) == 1 else \
-                f"sandbox_bot_{index + 1}"
+            username = (
+                args.username if args.username and len(specs) == 1 else f"sandbox_bot_{index + 1}"
+            )
         bots.append((token.strip(), username.strip().lstrip("@")))
     return bots
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    server = BotApiServer(args.host, args.port, allow_remote=args.allow_remote,
-                          strict_html=not args.lenient_html,
-                          strict_params=not args.lenient_params)
+    server = BotApiServer(
+        args.host,
+        args.port,
+        allow_remote=args.allow_remote,
+        strict_html=not args.lenient_html,
+        strict_params=not args.lenient_params,
+    )
     for token, username in _bots(args):
         try:
             server.add_bot(token, username)
@@ -61,8 +77,10 @@ async def _serve(args: argparse.Namespace) -> None:
             raise SystemExit(f"bad bot token for @{username}: {exc}") from None
     await server.start()
     names = ", ".join(f"@{b.username}" for b in server.state.bots.values()) or "none yet"
-    print(f"Bot API sandbox on {server.url} (PTB base_url {server.base_url}); bots: {names}",
-          flush=True)
+    print(
+        f"Bot API sandbox on {server.url} (PTB base_url {server.base_url}); bots: {names}",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,8 +16,13 @@ MAX_DESCRIPTION = 512
 MAX_SHORT_DESCRIPTION = 120
 MAX_NAME = 64
 LANGUAGE_RE = re.compile(r"^([a-z]{2})?$")
-ACCEPTED_GIFT_TYPES = {"unlimited_gifts": True, "limited_gifts": True, "unique_gifts": True,
-                       "premium_subscription": True, "gifts_from_channels": True}
+ACCEPTED_GIFT_TYPES = {
+    "unlimited_gifts": True,
+    "limited_gifts": True,
+    "unique_gifts": True,
+    "premium_subscription": True,
+    "gifts_from_channels": True,
+}
 
 
 @api_method("getMe")
@@ -43,8 +48,9 @@ async def get_chat(ctx: CallContext, p: dict[str, Any]) -> Any:
     """ChatFullInfo of a private chat with a person who talked to the bot."""
     chat = ctx.chat(p["chat_id"], allow_blocked=True)
     info = chat.account.chat_dict()
-    info.update(accent_color_id=0, max_reaction_count=11,
-                accepted_gift_types=dict(ACCEPTED_GIFT_TYPES))
+    info.update(
+        accent_color_id=0, max_reaction_count=11, accepted_gift_types=dict(ACCEPTED_GIFT_TYPES)
+    )
     return info
 
 
@@ -105,8 +111,9 @@ async def set_my_commands(ctx: CallContext, p: dict[str, Any]) -> Any:
             raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
     key = (_scope_key(ctx, p.get("scope")), _language(p))
     if commands:
-        ctx.bot.commands[key] = [{"command": c["command"], "description": c["description"]}
-                                 for c in commands]
+        ctx.bot.commands[key] = [
+            {"command": c["command"], "description": c["description"]} for c in commands
+        ]
     else:
         ctx.bot.commands.pop(key, None)
     return True
@@ -130,8 +137,9 @@ async def delete_my_commands(ctx: CallContext, p: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------ descriptions and name
 
 
-def _set_text(store: dict[str, str], value: str | None, language: str, limit: int,
-              what: str) -> bool:
+def _set_text(
+    store: dict[str, str], value: str | None, language: str, limit: int, what: str
+) -> bool:
     if value and len(value) > limit:
         raise bad_request(f"{what} is too long")
     if value:
@@ -148,8 +156,9 @@ def _get_text(store: dict[str, str], language: str, default: str = "") -> str:
 @api_method("setMyDescription")
 async def set_my_description(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Description shown in an empty chat (<= 512 chars), per language."""
-    return _set_text(ctx.bot.descriptions, p.get("description"), _language(p), MAX_DESCRIPTION,
-                     "description")
+    return _set_text(
+        ctx.bot.descriptions, p.get("description"), _language(p), MAX_DESCRIPTION, "description"
+    )
 
 
 @api_method("getMyDescription")
@@ -161,8 +170,13 @@ async def get_my_description(ctx: CallContext, p: dict[str, Any]) -> Any:
 @api_method("setMyShortDescription")
 async def set_my_short_description(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Short description on the profile page (<= 120 chars), per language."""
-    return _set_text(ctx.bot.short_descriptions, p.get("short_description"), _language(p),
-                     MAX_SHORT_DESCRIPTION, "short description")
+    return _set_text(
+        ctx.bot.short_descriptions,
+        p.get("short_description"),
+        _language(p),
+        MAX_SHORT_DESCRIPTION,
+        "short description",
+    )
 
 
 @api_method("getMyShortDescription")

@@ -10,21 +10,36 @@ from .media import guess_mime_type
 from .registry import CallContext, api_method
 from .state import Chat, StoredMessage
 
-CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
-    "upload_video_note",
-})
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 MAX_CALLBACK_ANSWER = 200
-NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message")
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
 
 
 def _post(ctx: CallContext, chat: Chat, params: dict[str, Any], **content: Any) -> dict[str, Any]:
     markup = check_reply_markup(params.get("reply_markup"))
     message = chat.add_message(
-        True, reply_markup=markup, reply_to_message_id=ctx.reply_target(chat, params),
-        protect_content=bool(params.get("protect_content")), **content,
+        True,
+        reply_markup=markup,
+        reply_to_message_id=ctx.reply_target(chat, params),
+        protect_content=bool(params.get("protect_content")),
+        **content,
     )
     return chat.message_dict(message)
 
@@ -43,8 +58,9 @@ async def send_photo(ctx: CallContext, p: dict[str, Any]) -> Any:
     chat = ctx.chat(p["chat_id"])
     caption, entities = caption_text(p, strict_ampersand=ctx.strict_ampersand)
     record = ctx.input_file(p["photo"], "photo")
-    return _post(ctx, chat, p, photo=[record.photo_size()], caption=caption,
-                 caption_entities=entities)
+    return _post(
+        ctx, chat, p, photo=[record.photo_size()], caption=caption, caption_entities=entities
+    )
 
 
 @api_method("sendDocument")
@@ -55,8 +71,9 @@ async def send_document(ctx: CallContext, p: dict[str, Any]) -> Any:
     record = ctx.input_file(p["document"], "document")
     if record.file_name and (record.mime_type in (None, "application/octet-stream")):
         record.mime_type = guess_mime_type(record.file_name)
-    return _post(ctx, chat, p, document=record.document(), caption=caption,
-                 caption_entities=entities)
+    return _post(
+        ctx, chat, p, document=record.document(), caption=caption, caption_entities=entities
+    )
 
 
 @api_method("sendLocation")
@@ -97,8 +114,9 @@ def _editable(ctx: CallContext, p: dict[str, Any]) -> tuple[Chat, StoredMessage]
     return chat, message
 
 
-def _apply_edit(chat: Chat, message: StoredMessage, markup: dict[str, Any] | None,
-                **content: Any) -> dict[str, Any]:
+def _apply_edit(
+    chat: Chat, message: StoredMessage, markup: dict[str, Any] | None, **content: Any
+) -> dict[str, Any]:
     current = {key: getattr(message, key) for key in content}
     if current == content and markup == message.inline_markup:
         raise bad_request(NOT_MODIFIED)
@@ -174,8 +192,16 @@ def _source(ctx: CallContext, p: dict[str, Any], verb: str) -> StoredMessage:
     return message
 
 
-_CONTENT = ("text", "entities", "caption", "caption_entities", "photo", "document", "location",
-            "contact")
+_CONTENT = (
+    "text",
+    "entities",
+    "caption",
+    "caption_entities",
+    "photo",
+    "document",
+    "location",
+    "contact",
+)
 
 
 @api_method("copyMessage")
@@ -186,7 +212,8 @@ async def copy_message(ctx: CallContext, p: dict[str, Any]) -> Any:
     content = {key: getattr(source, key) for key in _CONTENT}
     if source.has_media and p.get("caption") is not None:
         content["caption"], content["caption_entities"] = caption_text(
-            p, strict_ampersand=ctx.strict_ampersand)
+            p, strict_ampersand=ctx.strict_ampersand
+        )
     result = _post(ctx, chat, p, **content)
     return {"message_id": result["message_id"]}
 
@@ -200,8 +227,9 @@ async def forward_message(ctx: CallContext, p: dict[str, Any]) -> Any:
     sender = ctx.bot.user_dict() if source.from_bot else source_chat.account.user_dict()
     origin = {"type": "user", "date": source.date, "sender_user": sender}
     content = {key: getattr(source, key) for key in _CONTENT}
-    return _post(ctx, chat, {"protect_content": p.get("protect_content")},
-                 forward_origin=origin, **content)
+    return _post(
+        ctx, chat, {"protect_content": p.get("protect_content")}, forward_origin=origin, **content
+    )
 
 
 @api_method("answerCallbackQuery")
@@ -219,8 +247,15 @@ async def answer_callback_query(ctx: CallContext, p: dict[str, Any]) -> Any:
     query.answered = True
     chat = ctx.bot.chats.get(query.user_id)
     if chat is not None:
-        chat.record("callback_answer", query.message_id, True, {
-            "callback_query_id": query.id, "text": text,
-            "show_alert": bool(p.get("show_alert")), "url": url,
-        })
+        chat.record(
+            "callback_answer",
+            query.message_id,
+            True,
+            {
+                "callback_query_id": query.id,
+                "text": text,
+                "show_alert": bool(p.get("show_alert")),
+                "url": url,
+            },
+        )
     return True

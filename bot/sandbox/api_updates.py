@@ -17,8 +17,10 @@ SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 async def get_updates(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Long polling: hold the request up to ``timeout`` s until an update arrives."""
     if ctx.bot.webhook is not None:
-        raise conflict("can't use getUpdates method while webhook is active; use deleteWebhook "
-                       "to delete the webhook first")
+        raise conflict(
+            "can't use getUpdates method while webhook is active; use deleteWebhook "
+            "to delete the webhook first"
+        )
     if p.get("allowed_updates") is not None:
         ctx.bot.updates.allowed_updates = list(p["allowed_updates"])
     limit = min(100, max(1, p.get("limit", 100)))
@@ -46,8 +48,12 @@ async def set_webhook(ctx: CallContext, p: dict[str, Any]) -> Any:
     if p.get("allowed_updates") is not None:
         ctx.bot.updates.allowed_updates = list(p["allowed_updates"])
     webhook = Webhook(
-        url=url, queue=ctx.bot.updates, secret_token=secret, max_connections=max_connections,
-        allowed_updates=ctx.bot.updates.allowed_updates, ip_address=p.get("ip_address"),
+        url=url,
+        queue=ctx.bot.updates,
+        secret_token=secret,
+        max_connections=max_connections,
+        allowed_updates=ctx.bot.updates.allowed_updates,
+        ip_address=p.get("ip_address"),
         retry_delays=ctx.server.webhook_retry_delays,
         on_reply=lambda payload: ctx.server.run_webhook_reply(ctx.bot, payload),
         wall_clock=ctx.state.wall_clock,
@@ -77,5 +83,8 @@ async def get_webhook_info(ctx: CallContext, p: dict[str, Any]) -> Any:
     """WebhookInfo: URL, pending update count and the last delivery error."""
     if ctx.bot.webhook is not None:
         return ctx.bot.webhook.info()
-    return {"url": "", "has_custom_certificate": False,
-            "pending_update_count": ctx.bot.updates.pending_count}
+    return {
+        "url": "",
+        "has_custom_certificate": False,
+        "pending_update_count": ctx.bot.updates.pending_count,
+    }

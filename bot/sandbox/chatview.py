@@ -33,16 +33,22 @@ class ChatMessage:
     def of(cls, message: StoredMessage) -> ChatMessage:
         """Build the view of a stored message."""
         shown = message.text if message.text is not None else (message.caption or "")
-        shown_entities = message.entities if message.text is not None else \
-            message.caption_entities
+        shown_entities = message.entities if message.text is not None else message.caption_entities
         return cls(
-            id=message.message_id, from_bot=message.from_bot, date=message.date,
-            text=message.text, entities=tuple(message.entities), caption=message.caption,
+            id=message.message_id,
+            from_bot=message.from_bot,
+            date=message.date,
+            text=message.text,
+            entities=tuple(message.entities),
+            caption=message.caption,
             caption_entities=tuple(message.caption_entities),
             html=render_html(shown, shown_entities),
             photo=tuple(size["file_id"] for size in message.photo or ()),
-            document=message.document, location=message.location, contact=message.contact,
-            reply_markup=message.reply_markup, edit_date=message.edit_date,
+            document=message.document,
+            location=message.location,
+            contact=message.contact,
+            reply_markup=message.reply_markup,
+            edit_date=message.edit_date,
             reply_to=message.reply_to_message_id,
         )
 
@@ -82,12 +88,21 @@ class ChatMessage:
     def to_json(self) -> dict[str, Any]:
         """JSON for the HTTP API."""
         return {
-            "id": self.id, "from_bot": self.from_bot, "date": self.date, "text": self.text,
-            "entities": list(self.entities), "caption": self.caption,
-            "caption_entities": list(self.caption_entities), "html": self.html,
-            "photo": list(self.photo), "document": self.document, "location": self.location,
-            "contact": self.contact, "reply_markup": self.reply_markup,
-            "edit_date": self.edit_date, "reply_to": self.reply_to,
+            "id": self.id,
+            "from_bot": self.from_bot,
+            "date": self.date,
+            "text": self.text,
+            "entities": list(self.entities),
+            "caption": self.caption,
+            "caption_entities": list(self.caption_entities),
+            "html": self.html,
+            "photo": list(self.photo),
+            "document": self.document,
+            "location": self.location,
+            "contact": self.contact,
+            "reply_markup": self.reply_markup,
+            "edit_date": self.edit_date,
+            "reply_to": self.reply_to,
         }
 
 

@@ -19,8 +19,15 @@ MAX_INLINE_BUTTONS = 100
 _PARSERS = {"html": parse_html, "markdownv2": parse_markdown_v2, "markdown": parse_markdown}
 # Every InlineKeyboardButton field except these is an "action": exactly one must be used.
 _INLINE_NON_ACTIONS = frozenset({"text", "icon_custom_emoji_id", "style"})
-_REQUEST_FIELDS = ("request_users", "request_chat", "request_contact", "request_location",
-                   "request_poll", "request_managed_bot", "web_app")
+_REQUEST_FIELDS = (
+    "request_users",
+    "request_chat",
+    "request_contact",
+    "request_location",
+    "request_poll",
+    "request_managed_bot",
+    "web_app",
+)
 
 
 def format_text(
@@ -57,11 +64,14 @@ def _clip(entity: Entity, total: int) -> Entity:
     return {**entity, "offset": offset, "length": end - offset}
 
 
-def message_text(params: dict[str, Any], *, strict_ampersand: bool = True
-                 ) -> tuple[str, list[Entity]]:
+def message_text(
+    params: dict[str, Any], *, strict_ampersand: bool = True
+) -> tuple[str, list[Entity]]:
     """The ``text`` of sendMessage/editMessageText after parsing, with Telegram's limits."""
     text, entities = format_text(
-        params.get("text", ""), params.get("parse_mode"), params.get("entities"),
+        params.get("text", ""),
+        params.get("parse_mode"),
+        params.get("entities"),
         strict_ampersand=strict_ampersand,
     )
     if not text:
@@ -71,13 +81,16 @@ def message_text(params: dict[str, Any], *, strict_ampersand: bool = True
     return text, entities
 
 
-def caption_text(params: dict[str, Any], *, strict_ampersand: bool = True
-                 ) -> tuple[str | None, list[Entity]]:
+def caption_text(
+    params: dict[str, Any], *, strict_ampersand: bool = True
+) -> tuple[str | None, list[Entity]]:
     """The ``caption`` of a media message (None when absent or empty)."""
     if params.get("caption") is None:
         return None, []
     text, entities = format_text(
-        params["caption"], params.get("parse_mode"), params.get("caption_entities"),
+        params["caption"],
+        params.get("parse_mode"),
+        params.get("caption_entities"),
         strict_ampersand=strict_ampersand,
     )
     if utf16_len(text) > MAX_CAPTION_LENGTH:
@@ -119,8 +132,10 @@ def _check_inline_keyboard(rows: list[list[dict[str, Any]]]) -> None:
             if not actions:
                 raise bad_request("text buttons are unallowed in the inline keyboard")
             if len(actions) > 1:
-                raise bad_request("can't parse inline keyboard button: exactly one of the "
-                                  f"action fields must be used, got {', '.join(actions)}")
+                raise bad_request(
+                    "can't parse inline keyboard button: exactly one of the "
+                    f"action fields must be used, got {', '.join(actions)}"
+                )
             if "callback_data" in button:
                 size = len(button["callback_data"].encode("utf-8"))
                 if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
@@ -138,5 +153,7 @@ def _check_reply_keyboard(rows: list[list[Any]]) -> None:
             if isinstance(button, dict):
                 requests = [k for k in _REQUEST_FIELDS if button.get(k) not in (None, False)]
                 if len(requests) > 1:
-                    raise bad_request("can't parse keyboard button: only one of "
-                                      f"{', '.join(requests)} may be used")
+                    raise bad_request(
+                        "can't parse keyboard button: only one of "
+                        f"{', '.join(requests)} may be used"
+                    )

@@ -18,21 +18,44 @@ Entity = dict[str, Any]
 # tdlib's ordering priorities (MessageEntity::get_type_priority): among entities with the same
 # offset and length, the lower number comes first.
 _PRIORITY = {
-    "blockquote": 0, "expandable_blockquote": 0, "pre": 11, "code": 20,
-    "text_link": 49, "text_mention": 49, "bold": 90, "italic": 91, "underline": 92,
-    "strikethrough": 93, "spoiler": 94, "custom_emoji": 99,
+    "blockquote": 0,
+    "expandable_blockquote": 0,
+    "pre": 11,
+    "code": 20,
+    "text_link": 49,
+    "text_mention": 49,
+    "bold": 90,
+    "italic": 91,
+    "underline": 92,
+    "strikethrough": 93,
+    "spoiler": 94,
+    "custom_emoji": 99,
 }
 
 # Entities that auto-detected ones (url, mention, ...) may not overlap.
-_OPAQUE = frozenset({
-    "code", "pre", "text_link", "text_mention", "custom_emoji", "url", "email", "mention",
-    "hashtag", "cashtag", "bot_command", "phone_number",
-})
+_OPAQUE = frozenset(
+    {
+        "code",
+        "pre",
+        "text_link",
+        "text_mention",
+        "custom_emoji",
+        "url",
+        "email",
+        "mention",
+        "hashtag",
+        "cashtag",
+        "bot_command",
+        "phone_number",
+    }
+)
 
 _DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("url", re.compile(r"(?<![\w@])(?:https?|tg)://[^\s<>\"']+")),
-    ("bot_command",
-     re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])")),
+    (
+        "bot_command",
+        re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])"),
+    ),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{2,32}(?![\w@])")),
     ("hashtag", re.compile(r"(?<![\w#])#(?=\w*[^\W\d_])\w{1,256}(?![\w#])")),
     ("cashtag", re.compile(r"(?<![\w$])\$[A-Z]{1,8}(?![\w$])")),
@@ -126,8 +149,15 @@ class _Span:
 
 def _tags(entity: Entity) -> tuple[str, str] | None:
     kind = entity["type"]
-    simple = {"bold": "b", "italic": "i", "underline": "u", "strikethrough": "s",
-              "spoiler": "tg-spoiler", "code": "code", "blockquote": "blockquote"}
+    simple = {
+        "bold": "b",
+        "italic": "i",
+        "underline": "u",
+        "strikethrough": "s",
+        "spoiler": "tg-spoiler",
+        "code": "code",
+        "blockquote": "blockquote",
+    }
     if kind in simple:
         return f"<{simple[kind]}>", f"</{simple[kind]}>"
     if kind == "expandable_blockquote":

@@ -48,9 +48,7 @@ def conflict(detail: str) -> ApiError:
 def too_many_requests(retry_after: int) -> ApiError:
     """``429 Too Many Requests`` with ``parameters.retry_after`` (whole seconds, at least 1)."""
     seconds = max(1, int(retry_after))
-    return ApiError(
-        429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
-    )
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
 
 
 class SandboxUserError(Exception):

@@ -37,10 +37,17 @@ class FaultInjector:
         self.config = FaultConfig()
         self._random = random.Random(seed)
 
-    def configure(self, *, error_rate: float = 0.0, hang_rate: float = 0.0,
-                  hang_seconds: float = 10.0, too_many_rate: float = 0.0,
-                  retry_after: int = 1, methods: list[str] | None = None,
-                  seed: int | None = None) -> None:
+    def configure(
+        self,
+        *,
+        error_rate: float = 0.0,
+        hang_rate: float = 0.0,
+        hang_seconds: float = 10.0,
+        too_many_rate: float = 0.0,
+        retry_after: int = 1,
+        methods: list[str] | None = None,
+        seed: int | None = None,
+    ) -> None:
         """Replace the fault settings; all rates 0 (the default) turns faults off."""
         rates = (error_rate, hang_rate, too_many_rate)
         if any(not 0 <= r <= 1 for r in rates) or sum(rates) > 1:
@@ -48,7 +55,11 @@ class FaultInjector:
         if hang_seconds < 0 or retry_after < 1:
             raise ValueError("hang_seconds must be >= 0 and retry_after >= 1")
         self.config = FaultConfig(
-            error_rate, hang_rate, hang_seconds, too_many_rate, retry_after,
+            error_rate,
+            hang_rate,
+            hang_seconds,
+            too_many_rate,
+            retry_after,
             frozenset(m.lower() for m in methods) if methods else None,
         )
         if seed is not None:
@@ -66,8 +77,11 @@ class FaultInjector:
         if not self.enabled or (cfg.methods is not None and method.lower() not in cfg.methods):
             return None
         draw = self._random.random()
-        for kind, rate in ((ERROR, cfg.error_rate), (HANG, cfg.hang_rate),
-                           (TOO_MANY, cfg.too_many_rate)):
+        for kind, rate in (
+            (ERROR, cfg.error_rate),
+            (HANG, cfg.hang_rate),
+            (TOO_MANY, cfg.too_many_rate),
+        ):
             if draw < rate:
                 cfg.counts[kind] += 1
                 return kind

@@ -21,13 +21,36 @@ from dataclasses import dataclass
 
 from .entities import Entity, utf16_len, utf16_slice
 
-SUPPORTED_TAGS = frozenset({
-    "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji",
-    "span", "pre", "code", "blockquote",
-})
+SUPPORTED_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
+    }
+)
 _SIMPLE = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
     "tg-spoiler": "spoiler",
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
@@ -134,8 +157,9 @@ class _Parser:
         while True:
             self._skip_spaces()
             if self.pos >= len(text):
-                raise self.error(f'Unclosed start tag "{tag}" at byte offset '
-                                 f"{self.byte_offset(begin)}")
+                raise self.error(
+                    f'Unclosed start tag "{tag}" at byte offset {self.byte_offset(begin)}'
+                )
             if text[self.pos] == ">":
                 break
             self._attribute(opened, begin)
@@ -149,13 +173,16 @@ class _Parser:
     def _attribute(self, opened: _Open, begin: int) -> None:
         text = self.text
         name_start = self.pos
-        while (self.pos < len(text) and not text[self.pos].isspace()
-               and text[self.pos] not in "=>/\"'"):
+        while (
+            self.pos < len(text) and not text[self.pos].isspace() and text[self.pos] not in "=>/\"'"
+        ):
             self.pos += 1
         name = text[name_start : self.pos].lower()
         if not name:
-            raise self.error(f'Empty attribute name in the tag "{opened.tag}" at byte offset '
-                             f"{self.byte_offset(begin)}")
+            raise self.error(
+                f'Empty attribute name in the tag "{opened.tag}" at byte offset '
+                f"{self.byte_offset(begin)}"
+            )
         self._skip_spaces()
         if self.pos >= len(text) or text[self.pos] != "=":
             if opened.tag == "blockquote" and name == "expandable":
@@ -164,11 +191,12 @@ class _Parser:
         self.pos += 1
         self._skip_spaces()
         if self.pos >= len(text):
-            raise self.error(f'Unclosed start tag "{opened.tag}" at byte offset '
-                             f"{self.byte_offset(begin)}")
+            raise self.error(
+                f'Unclosed start tag "{opened.tag}" at byte offset {self.byte_offset(begin)}'
+            )
         value = self._attribute_value()
         if opened.tag == "code" and name == "class" and value.startswith("language-"):
-            opened.argument = value[len("language-"):]
+            opened.argument = value[len("language-") :]
         elif (opened.tag, name) in (("a", "href"), ("span", "class"), ("tg-emoji", "emoji-id")):
             opened.argument = value
 
@@ -243,15 +271,23 @@ class _Parser:
             entity["type"] = "expandable_blockquote" if opened.expandable else "blockquote"
         elif tag == "pre":
             last = self.entities[-1] if self.entities else None
-            if (last is not None and last["type"] == "code" and last["offset"] == opened.offset
-                    and last["length"] == length):
+            if (
+                last is not None
+                and last["type"] == "code"
+                and last["offset"] == opened.offset
+                and last["length"] == length
+            ):
                 last["type"] = "pre"  # <pre><code class="language-x">: one pre entity
                 return
             entity["type"] = "pre"
         else:  # code
             entity["type"] = "code"
-            if opened.argument and self.stack and self.stack[-1].tag == "pre" \
-                    and self.stack[-1].offset == opened.offset:
+            if (
+                opened.argument
+                and self.stack
+                and self.stack[-1].tag == "pre"
+                and self.stack[-1].offset == opened.offset
+            ):
                 entity["language"] = opened.argument
         self.entities.append(entity)
 

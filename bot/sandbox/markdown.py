@@ -20,8 +20,14 @@ from .html import EntityParseError
 
 _RESERVED = "_*[]()~`>#+-=|{}.!"
 _TYPE_NAMES = {
-    "bold": "Bold", "italic": "Italic", "underline": "Underline", "strikethrough": "Strikethrough",
-    "spoiler": "Spoiler", "text_link": "TextUrl", "code": "Code", "pre": "Pre",
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "text_link": "TextUrl",
+    "code": "Code",
+    "pre": "Pre",
     "custom_emoji": "CustomEmoji",
 }
 
@@ -83,8 +89,10 @@ class _V2:
             pos = self._end(pos) if self.stack and self._ends_top(pos) else self._begin(pos)
         if self.stack:
             top = self.stack[-1]
-            raise EntityParseError(f"Can't find end of {_TYPE_NAMES[top.type]} entity at byte "
-                                   f"offset {self.byte_offset(top.start)}")
+            raise EntityParseError(
+                f"Can't find end of {_TYPE_NAMES[top.type]} entity at byte "
+                f"offset {self.byte_offset(top.start)}"
+            )
         self._close_quote()
         return "".join(self.out), self.entities
 
@@ -148,8 +156,11 @@ class _V2:
 
     def _end(self, pos: int) -> int:
         opened = self.stack.pop()
-        entity: Entity = {"type": opened.type, "offset": opened.offset16,
-                          "length": self.out16 - opened.offset16}
+        entity: Entity = {
+            "type": opened.type,
+            "offset": opened.offset16,
+            "length": self.out16 - opened.offset16,
+        }
         if opened.type in ("underline", "spoiler"):
             pos += 2
         elif opened.type == "pre":
@@ -161,12 +172,12 @@ class _V2:
             if self.at(pos) == "(":
                 url, pos = self._url(pos + 1)
             else:
-                url = "".join(self.out[opened.out_len:])
+                url = "".join(self.out[opened.out_len :])
             if opened.type == "custom_emoji":
                 prefix = "tg://emoji?id="
-                if not url.startswith(prefix) or not url[len(prefix):].isdigit():
+                if not url.startswith(prefix) or not url[len(prefix) :].isdigit():
                     raise EntityParseError("Custom emoji URL must have an emoji identifier")
-                entity["custom_emoji_id"] = url[len(prefix):]
+                entity["custom_emoji_id"] = url[len(prefix) :]
             else:
                 entity["url"] = url
         else:
@@ -186,8 +197,9 @@ class _V2:
             chunks.append(self.text[pos])
             pos += 1
         if pos >= len(self.text):
-            raise EntityParseError(f"Can't find end of a URL at byte offset "
-                                   f"{self.byte_offset(begin)}")
+            raise EntityParseError(
+                f"Can't find end of a URL at byte offset {self.byte_offset(begin)}"
+            )
         return "".join(chunks), pos + 1
 
 
@@ -229,8 +241,10 @@ def parse_markdown(text: str) -> tuple[str, list[Entity]]:
                 pos += 1
         end = text.find(closing, pos)
         if end < 0:
-            raise EntityParseError("Can't find end of the entity starting at byte offset "
-                                   f"{len(text[:begin].encode('utf-8'))}")
+            raise EntityParseError(
+                "Can't find end of the entity starting at byte offset "
+                f"{len(text[:begin].encode('utf-8'))}"
+            )
         inner = text[pos:end]
         pos = end + len(closing)
         entity: Entity = {"offset": out16, "length": utf16_len(inner)}

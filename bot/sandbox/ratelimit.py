@@ -50,9 +50,13 @@ class RateLimiter:
         self._global: TokenBucket | None = None
         self._chats: dict[Hashable, TokenBucket] = {}
 
-    def configure(self, global_per_second: float | None = None,
-                  per_chat_per_second: float | None = None, per_chat_burst: int = 3,
-                  global_burst: int | None = None) -> None:
+    def configure(
+        self,
+        global_per_second: float | None = None,
+        per_chat_per_second: float | None = None,
+        per_chat_burst: int = 3,
+        global_burst: int | None = None,
+    ) -> None:
         """Set the limits and start with full buckets. ``global_burst`` defaults to the
         global rate rounded up (at least 1)."""
         for value in (global_per_second, per_chat_per_second):
@@ -89,8 +93,11 @@ class RateLimiter:
         if not self.enabled:
             return None
         now = self.clock()
-        waits = [bucket.wait_time(now)
-                 for bucket in (self._global, self._chat_bucket(chat, now)) if bucket]
+        waits = [
+            bucket.wait_time(now)
+            for bucket in (self._global, self._chat_bucket(chat, now))
+            if bucket
+        ]
         wait = max(waits, default=0.0)
         return None if wait <= 0 else max(1, math.ceil(wait))
 

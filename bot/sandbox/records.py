@@ -31,6 +31,14 @@ class CallRecord:
 
     def to_json(self) -> dict[str, Any]:
         """JSON for the HTTP control API (the token is left out)."""
-        return {"time": self.time, "bot": self.bot_username, "method": self.method,
-                "params": self.params, "status": self.status, "description": self.description,
-                "duration": round(self.duration, 6), "fault": self.fault, "source": self.source}
+        return {
+            "time": self.time,
+            "bot": self.bot_username,
+            "method": self.method,
+            "params": self.params,
+            "status": self.status,
+            "description": self.description,
+            "duration": round(self.duration, 6),
+            "fault": self.fault,
+            "source": self.source,
+        }

@@ -23,12 +23,33 @@ Handler = Callable[["CallContext", dict[str, Any]], Awaitable[Any]]
 HANDLERS: dict[str, Handler] = {}
 
 # Methods counted by the rate limiter: they post messages.
-RATE_LIMITED = frozenset({
-    "sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendAudio", "sendVideo",
-    "sendAnimation", "sendVoice", "sendVideoNote", "sendMediaGroup", "sendVenue", "sendContact",
-    "sendPoll", "sendDice", "sendSticker", "sendInvoice", "sendGame", "sendPaidMedia",
-    "sendChecklist", "copyMessage", "copyMessages", "forwardMessage", "forwardMessages",
-})
+RATE_LIMITED = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendLocation",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendVoice",
+        "sendVideoNote",
+        "sendMediaGroup",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "sendSticker",
+        "sendInvoice",
+        "sendGame",
+        "sendPaidMedia",
+        "sendChecklist",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+    }
+)
 
 MAX_PHOTO_SIDES = 10_000
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
@@ -91,7 +112,7 @@ class CallContext:
     def input_file(self, value: Upload | str, kind: str) -> FileRecord:
         """Resolve an InputFile parameter: a new upload, ``attach://name`` or a file_id."""
         if isinstance(value, str) and value.startswith("attach://"):
-            upload = self.uploads.get(value[len("attach://"):])
+            upload = self.uploads.get(value[len("attach://") :])
             if upload is None:
                 raise bad_request(f"wrong file identifier/HTTP URL specified: {value}")
             value = upload
@@ -117,11 +138,18 @@ class CallContext:
             if size is None:
                 raise bad_request("IMAGE_PROCESS_FAILED")
             width, height = size
-            if width + height > MAX_PHOTO_SIDES or min(width, height) == 0 \
-                    or max(width, height) / min(width, height) > 20:
+            if (
+                width + height > MAX_PHOTO_SIDES
+                or min(width, height) == 0
+                or max(width, height) / min(width, height) > 20
+            ):
                 raise bad_request("PHOTO_INVALID_DIMENSIONS")
         return self.state.store_file(
-            self.bot.id, kind, upload.data, file_name=upload.filename or None,
-            mime_type=mime_type, width=width, height=height,
+            self.bot.id,
+            kind,
+            upload.data,
+            file_name=upload.filename or None,
+            mime_type=mime_type,
+            width=width,
+            height=height,
         )
-

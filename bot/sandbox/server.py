@@ -58,17 +58,28 @@ class BotApiServer:
     :meth:`bot.sandbox.spec.BotApiSpec.validate_params`).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False,
-                 clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], float] = time.time, seed: int = 0,
-                 strict_html: bool = True,
-                 webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
-                 global_per_second: float | None = None,
-                 per_chat_per_second: float | None = None, per_chat_burst: int = 3,
-                 keep_calls: int | None = None, strict_params: bool = True):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        allow_remote: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        seed: int = 0,
+        strict_html: bool = True,
+        webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        global_per_second: float | None = None,
+        per_chat_per_second: float | None = None,
+        per_chat_burst: int = 3,
+        keep_calls: int | None = None,
+        strict_params: bool = True,
+    ):
         if host not in LOOPBACK_HOSTS and not allow_remote:
-            raise ValueError(f"refusing to listen on {host!r}: pass allow_remote=True to expose "
-                             "the sandbox beyond this machine")
+            raise ValueError(
+                f"refusing to listen on {host!r}: pass allow_remote=True to expose "
+                "the sandbox beyond this machine"
+            )
         self.host = host
         self.allow_remote = allow_remote
         self._requested_port = port
@@ -94,8 +105,9 @@ class BotApiServer:
         from .user_http import add_user_routes
         from .webchat import add_webchat_routes, security_middleware
 
-        app = web.Application(client_max_size=MAX_BODY_BYTES,
-                              middlewares=[security_middleware(self)])
+        app = web.Application(
+            client_max_size=MAX_BODY_BYTES, middlewares=[security_middleware(self)]
+        )
         app.router.add_route("*", "/bot{token}/{method}", self._handle_call)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         add_user_routes(app, self)
@@ -110,8 +122,9 @@ class BotApiServer:
             bot.updates.reopen()
             if bot.webhook is not None:  # stopped by stop(): deliver again
                 bot.webhook.start()
-        runner = web.AppRunner(self.app, handler_cancellation=True, shutdown_timeout=1.0,
-                               access_log=None)
+        runner = web.AppRunner(
+            self.app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port)
         await site.start()
@@ -181,10 +194,16 @@ class BotApiServer:
             raise LookupError(f"no such bot: {ref!r}")
         return found
 
-    def create_user(self, first_name: str, language_code: str | None = "en",
-                    last_name: str | None = None, username: str | None = None,
-                    user_id: int | None = None, bot_token: str | None = None,
-                    phone_number: str | None = None) -> SandboxUser:
+    def create_user(
+        self,
+        first_name: str,
+        language_code: str | None = "en",
+        last_name: str | None = None,
+        username: str | None = None,
+        user_id: int | None = None,
+        bot_token: str | None = None,
+        phone_number: str | None = None,
+    ) -> SandboxUser:
         """Create a person; the handle talks to ``bot_token`` (default: the first bot)."""
         bot = self.bot(bot_token)
         if user_id is None:
@@ -193,8 +212,9 @@ class BotApiServer:
             raise ValueError(f"user {user_id} already exists")
         if user_id <= 0:
             raise ValueError("user ids are positive")
-        account = Account(user_id, first_name, last_name, username, language_code,
-                          phone_number=phone_number)
+        account = Account(
+            user_id, first_name, last_name, username, language_code, phone_number=phone_number
+        )
         self.state.accounts[user_id] = account
         return SandboxUser(self, account, bot)
 
@@ -215,31 +235,54 @@ class BotApiServer:
 
     # ------------------------------------------------------------------ controls
 
-    def set_rate_limits(self, global_per_second: float | None = None,
-                        per_chat_per_second: float | None = None, per_chat_burst: int = 3,
-                        global_burst: int | None = None) -> None:
+    def set_rate_limits(
+        self,
+        global_per_second: float | None = None,
+        per_chat_per_second: float | None = None,
+        per_chat_burst: int = 3,
+        global_burst: int | None = None,
+    ) -> None:
         """Limit message-sending calls per bot (None = unlimited, the default)."""
-        self._rate_config = {"global_per_second": global_per_second,
-                             "per_chat_per_second": per_chat_per_second,
-                             "per_chat_burst": per_chat_burst, "global_burst": global_burst}
+        self._rate_config = {
+            "global_per_second": global_per_second,
+            "per_chat_per_second": per_chat_per_second,
+            "per_chat_burst": per_chat_burst,
+            "global_burst": global_burst,
+        }
         probe = RateLimiter(self.clock)
         probe.configure(**self._rate_config)  # validates before changing any bot
         for bot in self.state.bots.values():
             bot.limiter.configure(**self._rate_config)
 
-    def set_faults(self, *, error_rate: float = 0.0, hang_rate: float = 0.0,
-                   hang_seconds: float = 10.0, too_many_rate: float = 0.0, retry_after: int = 1,
-                   methods: list[str] | None = None, seed: int | None = None) -> None:
+    def set_faults(
+        self,
+        *,
+        error_rate: float = 0.0,
+        hang_rate: float = 0.0,
+        hang_seconds: float = 10.0,
+        too_many_rate: float = 0.0,
+        retry_after: int = 1,
+        methods: list[str] | None = None,
+        seed: int | None = None,
+    ) -> None:
         """Inject faults into a share of Bot API calls (all zero = off)."""
-        self.faults.configure(error_rate=error_rate, hang_rate=hang_rate,
-                              hang_seconds=hang_seconds, too_many_rate=too_many_rate,
-                              retry_after=retry_after, methods=methods, seed=seed)
+        self.faults.configure(
+            error_rate=error_rate,
+            hang_rate=hang_rate,
+            hang_seconds=hang_seconds,
+            too_many_rate=too_many_rate,
+            retry_after=retry_after,
+            methods=methods,
+            seed=seed,
+        )
 
     def errors(self, *, include_injected: bool = False) -> list[CallRecord]:
         """Calls answered with 4xx/5xx; injected faults only with ``include_injected``."""
-        return [c for c in self.calls
-                if c.status >= 400 and c.status != CLIENT_GONE
-                and (include_injected or c.fault is None)]
+        return [
+            c
+            for c in self.calls
+            if c.status >= 400 and c.status != CLIENT_GONE and (include_injected or c.fault is None)
+        ]
 
     def stats(self) -> dict[str, int]:
         """Counters: calls, errors, 429 answers, injected faults."""
@@ -267,8 +310,7 @@ class BotApiServer:
     async def _handle_call(self, request: web.Request) -> web.Response:
         token, name = request.match_info["token"], request.match_info["method"]
         bot = self.state.bots.get(token)
-        record = CallRecord(self.state.wall_clock(), token, bot.username if bot else None,
-                            name, {})
+        record = CallRecord(self.state.wall_clock(), token, bot.username if bot else None, name, {})
         self._record(record)
         started = time.monotonic()
         try:
@@ -280,8 +322,9 @@ class BotApiServer:
             record.duration = time.monotonic() - started
         return json_answer(payload, status)
 
-    async def _serve(self, bot: BotRecord | None, name: str, request: web.Request,
-                     record: CallRecord) -> tuple[int, dict[str, Any]]:
+    async def _serve(
+        self, bot: BotRecord | None, name: str, request: web.Request, record: CallRecord
+    ) -> tuple[int, dict[str, Any]]:
         try:
             if bot is None:
                 if TOKEN_RE.match(record.token):
@@ -316,14 +359,22 @@ class BotApiServer:
         if fault == ERROR:
             raise ApiError(500, "Internal Server Error")
         if fault == TOO_MANY:
-            raise ApiError(429, f"Too Many Requests: retry after {config.retry_after}",
-                           {"retry_after": config.retry_after})
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {config.retry_after}",
+                {"retry_after": config.retry_after},
+            )
         if fault == HANG:
             await asyncio.sleep(config.hang_seconds)
             raise ApiError(502, "Bad Gateway")
 
-    async def execute(self, bot: BotRecord, method: str, raw: dict[str, Any],
-                      uploads: dict[str, Upload] | None = None) -> Any:
+    async def execute(
+        self,
+        bot: BotRecord,
+        method: str,
+        raw: dict[str, Any],
+        uploads: dict[str, Upload] | None = None,
+    ) -> Any:
         """Validate and run one call for ``bot`` (no HTTP, no record); raises ApiError."""
         spec = self.spec.method(method)
         if spec is None:
@@ -336,8 +387,11 @@ class BotApiServer:
         if limited:
             retry_after = bot.limiter.check(params["chat_id"])
             if retry_after is not None:
-                raise ApiError(429, f"Too Many Requests: retry after {retry_after}",
-                               {"retry_after": retry_after})
+                raise ApiError(
+                    429,
+                    f"Too Many Requests: retry after {retry_after}",
+                    {"retry_after": retry_after},
+                )
         result = await handler(CallContext(self, bot, spec.name, dict(uploads or {})), params)
         if limited:
             bot.limiter.consume(params["chat_id"])
@@ -346,8 +400,14 @@ class BotApiServer:
     async def run_webhook_reply(self, bot: BotRecord, payload: dict[str, Any]) -> None:
         """Run a method given in a webhook response body, recording it like a call."""
         params = {k: v for k, v in payload.items() if k != "method"}
-        record = CallRecord(self.state.wall_clock(), bot.token, bot.username,
-                            str(payload["method"]), dict(params), source="webhook-reply")
+        record = CallRecord(
+            self.state.wall_clock(),
+            bot.token,
+            bot.username,
+            str(payload["method"]),
+            dict(params),
+            source="webhook-reply",
+        )
         self._record(record)
         try:
             record.result = await self.execute(bot, record.method, params)
@@ -369,8 +429,9 @@ class BotApiServer:
         return error_answer(ApiError(404, "Not Found"))
 
 
-async def start_server(host: str = "127.0.0.1", port: int = 0,
-                       bots: Sequence[tuple[str, str]] = (), **options: Any) -> BotApiServer:
+async def start_server(
+    host: str = "127.0.0.1", port: int = 0, bots: Sequence[tuple[str, str]] = (), **options: Any
+) -> BotApiServer:
     """Create, start and return a server with ``bots`` given as (token, username) pairs."""
     server = BotApiServer(host, port, **options)
     for token, username in bots:
@@ -379,9 +440,9 @@ async def start_server(host: str = "127.0.0.1", port: int = 0,
 
 
 @contextlib.asynccontextmanager
-async def running_server(host: str = "127.0.0.1", port: int = 0,
-                         bots: Sequence[tuple[str, str]] = (), **options: Any
-                         ) -> AsyncIterator[BotApiServer]:
+async def running_server(
+    host: str = "127.0.0.1", port: int = 0, bots: Sequence[tuple[str, str]] = (), **options: Any
+) -> AsyncIterator[BotApiServer]:
     """``async with running_server(bots=[(token, "my_bot")]) as server: ...``"""
     server = await start_server(host, port, bots, **options)
     try:

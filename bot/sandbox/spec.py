@@ -37,12 +37,25 @@ _SCALARS = frozenset({"Integer", "Float", "Boolean", "String", "InputFile", "Tru
 # The send options python-telegram-bot adds to every method built on its ``_send_message``
 # (editMessageReplyMarkup gets the default ``parse_mode``, for one). Telegram ignores parameters
 # a method does not have, so these are ignored too rather than answered with 400.
-CLIENT_SEND_OPTIONS = frozenset({
-    "allow_paid_broadcast", "allow_sending_without_reply", "business_connection_id", "caption",
-    "caption_entities", "direct_messages_topic_id", "disable_notification",
-    "link_preview_options", "message_effect_id", "message_thread_id", "parse_mode",
-    "protect_content", "reply_markup", "reply_parameters", "suggested_post_parameters",
-})
+CLIENT_SEND_OPTIONS = frozenset(
+    {
+        "allow_paid_broadcast",
+        "allow_sending_without_reply",
+        "business_connection_id",
+        "caption",
+        "caption_entities",
+        "direct_messages_topic_id",
+        "disable_notification",
+        "link_preview_options",
+        "message_effect_id",
+        "message_thread_id",
+        "parse_mode",
+        "protect_content",
+        "reply_markup",
+        "reply_parameters",
+        "suggested_post_parameters",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -116,8 +129,12 @@ class BotApiSpec:
     # ------------------------------------------------------------------ parameters
 
     def validate_params(
-        self, method: MethodSpec, raw: dict[str, Any], uploads: dict[str, Upload] | None = None,
-        *, strict: bool = True,
+        self,
+        method: MethodSpec,
+        raw: dict[str, Any],
+        uploads: dict[str, Upload] | None = None,
+        *,
+        strict: bool = True,
     ) -> dict[str, Any]:
         """Check and coerce the parameters of one call.
 
@@ -184,7 +201,7 @@ class BotApiSpec:
 
     def _coerce_one(self, value: Any, type_name: str, where: str) -> Any:
         if type_name.startswith(_ARRAY_PREFIX):
-            return self._coerce_array(value, type_name[len(_ARRAY_PREFIX):], where)
+            return self._coerce_array(value, type_name[len(_ARRAY_PREFIX) :], where)
         scalar = _SCALAR_COERCERS.get(type_name)
         if scalar is not None:
             return scalar(value, where)
@@ -241,9 +258,12 @@ class BotApiSpec:
         if type_name.startswith(_ARRAY_PREFIX):
             if not isinstance(value, list):
                 return [f"{where} must be an array"]
-            item = type_name[len(_ARRAY_PREFIX):]
-            return [p for i, v in enumerate(value)
-                    for p in self._result_problems_one(v, item, f"{where}[{i}]")]
+            item = type_name[len(_ARRAY_PREFIX) :]
+            return [
+                p
+                for i, v in enumerate(value)
+                for p in self._result_problems_one(v, item, f"{where}[{i}]")
+            ]
         checks = {
             "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
             "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
@@ -269,8 +289,11 @@ class BotApiSpec:
                 problems.append(f"{where}.{key} must be {field.const!r}")
             else:
                 problems += self.result_problems(item, field.types, f"{where}.{key}")
-        problems += [f"{where} ({type_name}) lacks {f.name!r}"
-                     for f in spec.fields.values() if f.required and f.name not in value]
+        problems += [
+            f"{where} ({type_name}) lacks {f.name!r}"
+            for f in spec.fields.values()
+            if f.required and f.name not in value
+        ]
         return problems
 
 
@@ -358,4 +381,3 @@ def load_spec() -> BotApiSpec:
     """Load ``botapi_spec.json`` (once per process)."""
     with SPEC_PATH.open(encoding="utf-8") as handle:
         return BotApiSpec(json.load(handle))
-

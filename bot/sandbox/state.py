@@ -77,13 +77,21 @@ class FileRecord:
 
     def photo_size(self) -> JSON:
         """The ``PhotoSize`` object."""
-        return {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-                "width": self.width or 0, "height": self.height or 0, "file_size": self.size}
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "width": self.width or 0,
+            "height": self.height or 0,
+            "file_size": self.size,
+        }
 
     def document(self) -> JSON:
         """The ``Document`` object."""
-        out: JSON = {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-                     "file_size": self.size}
+        out: JSON = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.size,
+        }
         if self.file_name:
             out["file_name"] = self.file_name
         if self.mime_type:
@@ -92,8 +100,11 @@ class FileRecord:
 
     def file(self) -> JSON:
         """The ``File`` object (``file_path`` is set once getFile was called)."""
-        out: JSON = {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-                     "file_size": self.size}
+        out: JSON = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.size,
+        }
         if self.file_path:
             out["file_path"] = self.file_path
         return out
@@ -158,9 +169,14 @@ class CallbackQueryRecord:
 class Chat:
     """The private chat between one bot and one person."""
 
-    def __init__(self, bot: BotRecord, account: Account, seq: Callable[[], int],
-                 wall_clock: Callable[[], float],
-                 on_event: Callable[[Chat, ChatEvent], None] | None = None):
+    def __init__(
+        self,
+        bot: BotRecord,
+        account: Account,
+        seq: Callable[[], int],
+        wall_clock: Callable[[], float],
+        on_event: Callable[[Chat, ChatEvent], None] | None = None,
+    ):
         self.bot = bot
         self._on_event = on_event
         self.account = account
@@ -185,8 +201,9 @@ class Chat:
         """Unix time for message dates."""
         return int(self._wall_clock())
 
-    def record(self, kind: str, message_id: int | None, from_bot: bool,
-               data: JSON | None = None) -> ChatEvent:
+    def record(
+        self, kind: str, message_id: int | None, from_bot: bool, data: JSON | None = None
+    ) -> ChatEvent:
         """Append an event and wake the waiters."""
         event = ChatEvent(self._seq(), kind, message_id, from_bot, data)
         self.events.append(event)
@@ -197,7 +214,7 @@ class Chat:
 
     def events_after(self, seq: int) -> list[ChatEvent]:
         """Events of this chat newer than ``seq``."""
-        return self.events[bisect.bisect_right(self.events, seq, key=lambda e: e.seq):]
+        return self.events[bisect.bisect_right(self.events, seq, key=lambda e: e.seq) :]
 
     def add_message(self, from_bot: bool, **content: Any) -> StoredMessage:
         """Store a new message with the next id, record it and return it."""
@@ -215,8 +232,12 @@ class Chat:
     def message_dict(self, message: StoredMessage, *, with_reply: bool = True) -> JSON:
         """The Bot API ``Message`` object for a stored message."""
         sender = self.bot.user_dict() if message.from_bot else self.account.user_dict()
-        out: JSON = {"message_id": message.message_id, "from": sender,
-                     "chat": self.account.chat_dict(), "date": message.date}
+        out: JSON = {
+            "message_id": message.message_id,
+            "from": sender,
+            "chat": self.account.chat_dict(),
+            "date": message.date,
+        }
         if message.edit_date is not None:
             out["edit_date"] = message.edit_date
         if message.forward_origin is not None:
@@ -263,12 +284,20 @@ class BotRecord:
 
     def user_dict(self, full: bool = False) -> JSON:
         """The bot's ``User`` object (``full`` adds the getMe-only capability flags)."""
-        out: JSON = {"id": self.id, "is_bot": True, "first_name": self.first_name,
-                     "username": self.username}
+        out: JSON = {
+            "id": self.id,
+            "is_bot": True,
+            "first_name": self.first_name,
+            "username": self.username,
+        }
         if full:
-            out.update(can_join_groups=True, can_read_all_group_messages=False,
-                       supports_inline_queries=False, can_connect_to_business=False,
-                       has_main_web_app=False)
+            out.update(
+                can_join_groups=True,
+                can_read_all_group_messages=False,
+                supports_inline_queries=False,
+                can_connect_to_business=False,
+                has_main_web_app=False,
+            )
         return out
 
     def push_update(self, kind: str, payload: JSON) -> int | None:

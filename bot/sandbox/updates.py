@@ -75,7 +75,10 @@ class UpdateQueue:
         return list(self._pending)
 
     async def poll(
-        self, offset: int | None, limit: int, timeout: float  # noqa: ASYNC109 (getUpdates')
+        self,
+        offset: int | None,
+        limit: int,
+        timeout: float,  # noqa: ASYNC109 (getUpdates')
     ) -> list[dict[str, Any]]:
         """getUpdates: confirm ``offset``, then wait up to ``timeout`` s for updates."""
         if offset is not None:

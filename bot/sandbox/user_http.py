@@ -111,16 +111,27 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 def account_json(account: Account) -> dict[str, Any]:
     """A person for the HTTP API."""
-    return {"id": account.id, "first_name": account.first_name,
-            "last_name": account.last_name, "username": account.username,
-            "language_code": account.language_code, "deactivated": account.deactivated}
+    return {
+        "id": account.id,
+        "first_name": account.first_name,
+        "last_name": account.last_name,
+        "username": account.username,
+        "language_code": account.language_code,
+        "deactivated": account.deactivated,
+    }
 
 
 def event_json(chat: Chat, event: ChatEvent) -> dict[str, Any]:
     """A chat event for the HTTP API and the event stream."""
-    return {"seq": event.seq, "bot": chat.bot.username, "user_id": chat.account.id,
-            "kind": event.kind, "message_id": event.message_id, "from_bot": event.from_bot,
-            "data": event.data}
+    return {
+        "seq": event.seq,
+        "bot": chat.bot.username,
+        "user_id": chat.account.id,
+        "kind": event.kind,
+        "message_id": event.message_id,
+        "from_bot": event.from_bot,
+        "data": event.data,
+    }
 
 
 def _bytes(body: dict[str, Any], field: str) -> bytes:
@@ -140,26 +151,30 @@ async def _act(user: SandboxUser, action: str, body: dict[str, Any]) -> Any:
     if action == "send_photo":
         return await user.send_photo(_bytes(body, "photo"), body.get("caption"))
     if action == "send_document":
-        return await user.send_document(_bytes(body, "document"), body["file_name"],
-                                        body.get("caption"), body.get("mime_type"))
+        return await user.send_document(
+            _bytes(body, "document"), body["file_name"], body.get("caption"), body.get("mime_type")
+        )
     if action == "send_contact":
         return await user.send_contact(body.get("phone_number"))
     if action == "press":
         return {"callback_query_id": await user.press(body["label"])}
     if action == "press_data":
-        return {"callback_query_id": await user.press_data(int(body["message_id"]),
-                                                           str(body["data"]))}
+        return {
+            "callback_query_id": await user.press_data(int(body["message_id"]), str(body["data"]))
+        }
     if action == "tap_reply_button":
         location = None
         if body.get("latitude") is not None:
             location = (float(body["latitude"]), float(body["longitude"]))
-        return await user.tap_reply_button(body["label"], location=location,
-                                           phone_number=body.get("phone_number"))
+        return await user.tap_reply_button(
+            body["label"], location=location, phone_number=body.get("phone_number")
+        )
     if action == "edit_text":
         return await user.edit_text(int(body["message_id"]), body["text"])
     if action in ("block", "unblock", "deactivate"):
-        {"block": user.block_bot, "unblock": user.unblock_bot,
-         "deactivate": user.deactivate}[action]()
+        {"block": user.block_bot, "unblock": user.unblock_bot, "deactivate": user.deactivate}[
+            action
+        ]()
         return True
     raise LookupError(f"unknown action {action!r}")
 
@@ -172,8 +187,12 @@ def add_user_routes(app: web.Application, server: BotApiServer) -> None:
         return server.user(int(request.match_info["user_id"]), bot)
 
     async def list_bots(request: web.Request) -> web.Response:
-        return _ok([{"id": b.id, "username": b.username, "first_name": b.first_name}
-                    for b in server.state.bots.values()])
+        return _ok(
+            [
+                {"id": b.id, "username": b.username, "first_name": b.first_name}
+                for b in server.state.bots.values()
+            ]
+        )
 
     async def add_bot(request: web.Request) -> web.Response:
         body = await _body(request)
@@ -186,28 +205,42 @@ def add_user_routes(app: web.Application, server: BotApiServer) -> None:
     async def create_user(request: web.Request) -> web.Response:
         body = await _body(request)
         user = server.create_user(
-            body["first_name"], body.get("language_code", "en"), body.get("last_name"),
-            body.get("username"), body.get("user_id"), body.get("bot"), body.get("phone_number"))
+            body["first_name"],
+            body.get("language_code", "en"),
+            body.get("last_name"),
+            body.get("username"),
+            body.get("user_id"),
+            body.get("bot"),
+            body.get("phone_number"),
+        )
         return _ok(account_json(user.account))
 
     async def chat(request: web.Request) -> web.Response:
         user = user_of(request)
         since = int(request.query.get("since", 0))
-        return _ok({
-            "user": account_json(user.account), "bot": user.bot.username,
-            "blocked": user.chat.blocked, "messages": [m.to_json() for m in user.messages],
-            "events": [event_json(user.chat, e) for e in user.chat.events_after(since)],
-            "reply_keyboard": user.reply_keyboard, "last_chat_action": user.last_chat_action,
-            "callback_answers": [a.__dict__ for a in user.callback_answers],
-            "commands": user.visible_commands(),
-        }, cursor=server.state.last_seq)
+        return _ok(
+            {
+                "user": account_json(user.account),
+                "bot": user.bot.username,
+                "blocked": user.chat.blocked,
+                "messages": [m.to_json() for m in user.messages],
+                "events": [event_json(user.chat, e) for e in user.chat.events_after(since)],
+                "reply_keyboard": user.reply_keyboard,
+                "last_chat_action": user.last_chat_action,
+                "callback_answers": [a.__dict__ for a in user.callback_answers],
+                "commands": user.visible_commands(),
+            },
+            cursor=server.state.last_seq,
+        )
 
     async def wait(request: web.Request) -> web.Response:
         user = user_of(request)
         since = int(request.query.get("since", server.state.last_seq))
         message = await user.wait_for_bot_message(
-            timeout=float(request.query.get("timeout", 5)), after=since,
-            include_edits=request.query.get("include_edits", "") in ("1", "true"))
+            timeout=float(request.query.get("timeout", 5)),
+            after=since,
+            include_edits=request.query.get("include_edits", "") in ("1", "true"),
+        )
         return _ok(message.to_json(), cursor=user.mark())
 
     async def act(request: web.Request) -> web.Response:
@@ -222,8 +255,9 @@ def add_user_routes(app: web.Application, server: BotApiServer) -> None:
         record = server.state.files.get(request.match_info["file_id"])
         if record is None:
             raise LookupError("no such file")
-        return web.Response(body=record.data,
-                            content_type=record.mime_type or "application/octet-stream")
+        return web.Response(
+            body=record.data, content_type=record.mime_type or "application/octet-stream"
+        )
 
     async def calls(request: web.Request) -> web.Response:
         since = int(request.query.get("since", 0))
@@ -238,14 +272,25 @@ def add_user_routes(app: web.Application, server: BotApiServer) -> None:
 
     async def rate_limits(request: web.Request) -> web.Response:
         body = await _body(request)
-        server.set_rate_limits(body.get("global_per_second"), body.get("per_chat_per_second"),
-                               int(body.get("per_chat_burst", 3)), body.get("global_burst"))
+        server.set_rate_limits(
+            body.get("global_per_second"),
+            body.get("per_chat_per_second"),
+            int(body.get("per_chat_burst", 3)),
+            body.get("global_burst"),
+        )
         return _ok(True)
 
     async def faults(request: web.Request) -> web.Response:
         body = await _body(request)
-        allowed = {"error_rate", "hang_rate", "hang_seconds", "too_many_rate", "retry_after",
-                   "methods", "seed"}
+        allowed = {
+            "error_rate",
+            "hang_rate",
+            "hang_seconds",
+            "too_many_rate",
+            "retry_after",
+            "methods",
+            "seed",
+        }
         unknown = set(body) - allowed
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
@@ -258,8 +303,9 @@ def add_user_routes(app: web.Application, server: BotApiServer) -> None:
 
     async def events(request: web.Request) -> web.StreamResponse:
         cursor = int(request.query.get("since", server.state.last_seq))
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                               "Cache-Control": "no-cache"})
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
         await response.prepare(request)
         with contextlib.suppress(ConnectionResetError):
             while True:
@@ -272,15 +318,21 @@ def add_user_routes(app: web.Application, server: BotApiServer) -> None:
         return response
 
     routes = [
-        ("GET", "/bots", list_bots), ("POST", "/bots", add_bot),
-        ("GET", "/users", list_users), ("POST", "/users", create_user),
-        ("GET", "/users/{user_id}/chat", chat), ("GET", "/users/{user_id}/wait", wait),
+        ("GET", "/bots", list_bots),
+        ("POST", "/bots", add_bot),
+        ("GET", "/users", list_users),
+        ("POST", "/users", create_user),
+        ("GET", "/users/{user_id}/chat", chat),
+        ("GET", "/users/{user_id}/wait", wait),
         ("POST", "/users/{user_id}/{action}", act),
-        ("GET", "/files/{file_id}", file), ("GET", "/calls", calls),
-        ("GET", "/errors", errors), ("GET", "/stats", stats),
-        ("POST", "/rate_limits", rate_limits), ("POST", "/faults", faults),
-        ("POST", "/reset", reset), ("GET", "/events", events),
+        ("GET", "/files/{file_id}", file),
+        ("GET", "/calls", calls),
+        ("GET", "/errors", errors),
+        ("GET", "/stats", stats),
+        ("POST", "/rate_limits", rate_limits),
+        ("POST", "/faults", faults),
+        ("POST", "/reset", reset),
+        ("GET", "/events", events),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, PREFIX + path, _guard(handler))
-

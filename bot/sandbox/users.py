@@ -76,8 +76,9 @@ class SandboxUser:
         if self.account.deactivated:
             raise SandboxUserError(f"user {self.id} is deactivated")
         if self.chat.blocked:
-            raise SandboxUserError(f"user {self.id} blocked @{self.bot.username}; "
-                                   "call unblock_bot() first")
+            raise SandboxUserError(
+                f"user {self.id} blocked @{self.bot.username}; call unblock_bot() first"
+            )
         self._cursor = self.server.state.last_seq
         self.chat.started = True
 
@@ -92,8 +93,7 @@ class SandboxUser:
         text, _ = strip_text(text, [])
         if not text or utf16_len(text) > MAX_TEXT:
             raise SandboxUserError("a text message has 1-4096 characters")
-        return self._post(text=text, entities=detect_entities(text),
-                          reply_to_message_id=reply_to)
+        return self._post(text=text, entities=detect_entities(text), reply_to_message_id=reply_to)
 
     async def send_location(self, latitude: float, longitude: float) -> ChatMessage:
         """Share a location."""
@@ -104,8 +104,7 @@ class SandboxUser:
         """Share one's own contact (``phone_number`` defaults to the account's)."""
         self._begin_action()
         phone = phone_number or self.account.phone_number or f"+3360{self.id % 10**7:07d}"
-        contact = {"phone_number": phone, "first_name": self.account.first_name,
-                   "user_id": self.id}
+        contact = {"phone_number": phone, "first_name": self.account.first_name, "user_id": self.id}
         if self.account.last_name:
             contact["last_name"] = self.account.last_name
         return self._post(contact=contact)
@@ -116,17 +115,28 @@ class SandboxUser:
         size = image_size(data)
         if size is None:
             raise SandboxUserError("send_photo needs PNG, JPEG, GIF or WebP bytes")
-        record = self.server.state.store_file(self.bot.id, "photo", data, width=size[0],
-                                              height=size[1], mime_type=image_mime_type(data))
+        record = self.server.state.store_file(
+            self.bot.id,
+            "photo",
+            data,
+            width=size[0],
+            height=size[1],
+            mime_type=image_mime_type(data),
+        )
         return self._post(photo=[record.photo_size()], **self._caption(caption))
 
-    async def send_document(self, data: bytes, file_name: str, caption: str | None = None,
-                            mime_type: str | None = None) -> ChatMessage:
+    async def send_document(
+        self, data: bytes, file_name: str, caption: str | None = None, mime_type: str | None = None
+    ) -> ChatMessage:
         """Send a file as a document."""
         self._begin_action()
         record = self.server.state.store_file(
-            self.bot.id, "document", data, file_name=file_name,
-            mime_type=mime_type or guess_mime_type(file_name))
+            self.bot.id,
+            "document",
+            data,
+            file_name=file_name,
+            mime_type=mime_type or guess_mime_type(file_name),
+        )
         return self._post(document=record.document(), **self._caption(caption))
 
     @staticmethod
@@ -164,8 +174,9 @@ class SandboxUser:
                     if "callback_data" in button:
                         return await self.press_data(message.id, button["callback_data"])
                     kind = next((k for k in button if k != "text"), "?")
-                    raise SandboxUserError(f"button {label!r} is a {kind} button, it sends no "
-                                           "callback query")
+                    raise SandboxUserError(
+                        f"button {label!r} is a {kind} button, it sends no callback query"
+                    )
         shown = [m.summary() for m in self.messages if m.inline_keyboard]
         raise SandboxUserError(f"no inline button {label!r}; messages with buttons: {shown}")
 
@@ -177,21 +188,32 @@ class SandboxUser:
         if message is not None:
             message_json = self.chat.message_dict(message)
         else:  # deleted or never existed: Telegram sends an InaccessibleMessage
-            message_json = {"chat": self.account.chat_dict(), "message_id": message_id,
-                            "date": 0}
+            message_json = {"chat": self.account.chat_dict(), "message_id": message_id, "date": 0}
         self.bot.callback_queries[query_id] = CallbackQueryRecord(
-            query_id, self.id, message_id, data)
-        self.chat.record("callback_query", message_id, False,
-                         {"callback_query_id": query_id, "data": data})
-        self.bot.push_update("callback_query", {
-            "id": query_id, "from": self.account.user_dict(), "message": message_json,
-            "chat_instance": str((self.bot.id * 1_000_003 + self.id) % 2**63), "data": data,
-        })
+            query_id, self.id, message_id, data
+        )
+        self.chat.record(
+            "callback_query", message_id, False, {"callback_query_id": query_id, "data": data}
+        )
+        self.bot.push_update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": self.account.user_dict(),
+                "message": message_json,
+                "chat_instance": str((self.bot.id * 1_000_003 + self.id) % 2**63),
+                "data": data,
+            },
+        )
         return query_id
 
-    async def tap_reply_button(self, label: str, *,
-                               location: tuple[float, float] | None = None,
-                               phone_number: str | None = None) -> ChatMessage:
+    async def tap_reply_button(
+        self,
+        label: str,
+        *,
+        location: tuple[float, float] | None = None,
+        phone_number: str | None = None,
+    ) -> ChatMessage:
         """Tap a button of the reply keyboard currently shown.
 
         A ``request_location`` button sends ``location`` (required); a ``request_contact``
@@ -208,8 +230,13 @@ class SandboxUser:
         labels = [b if isinstance(b, str) else b["text"] for row in keyboard for b in row]
         raise SandboxUserError(f"no reply button {label!r}; the keyboard shows {labels}")
 
-    async def _tap(self, button: Any, label: str, location: tuple[float, float] | None,
-                   phone_number: str | None) -> ChatMessage:
+    async def _tap(
+        self,
+        button: Any,
+        label: str,
+        location: tuple[float, float] | None,
+        phone_number: str | None,
+    ) -> ChatMessage:
         markup = self.chat.reply_keyboard or {}
         if isinstance(button, dict) and button.get("request_location"):
             if location is None:
@@ -218,8 +245,15 @@ class SandboxUser:
         elif isinstance(button, dict) and button.get("request_contact"):
             sent = await self.send_contact(phone_number)
         elif isinstance(button, dict) and any(
-                button.get(k) for k in ("request_users", "request_chat", "request_poll",
-                                        "web_app", "request_managed_bot")):
+            button.get(k)
+            for k in (
+                "request_users",
+                "request_chat",
+                "request_poll",
+                "web_app",
+                "request_managed_bot",
+            )
+        ):
             raise SandboxUserError(f"{label!r} needs a client feature the sandbox lacks")
         else:
             sent = await self.send_text(label)
@@ -252,11 +286,16 @@ class SandboxUser:
 
         self.chat.record("member", None, False, {"status": new})
         if self.chat.started:
-            self.bot.push_update("my_chat_member", {
-                "chat": self.account.chat_dict(), "from": self.account.user_dict(),
-                "date": self.chat.now(), "old_chat_member": member(old),
-                "new_chat_member": member(new),
-            })
+            self.bot.push_update(
+                "my_chat_member",
+                {
+                    "chat": self.account.chat_dict(),
+                    "from": self.account.user_dict(),
+                    "date": self.chat.now(),
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
+                },
+            )
 
     # ------------------------------------------------------------------ looking
 
@@ -268,19 +307,28 @@ class SandboxUser:
     @property
     def last_bot_message(self) -> ChatMessage | None:
         """The newest visible message from the bot."""
-        return next((ChatMessage.of(m) for m in reversed(self.chat.messages.values())
-                     if m.from_bot), None)
+        return next(
+            (ChatMessage.of(m) for m in reversed(self.chat.messages.values()) if m.from_bot), None
+        )
 
     @property
     def callback_answers(self) -> list[CallbackAnswer]:
         """The bot's answers to this person's button presses, oldest first."""
-        return [self._answer(e.data or {}, e.message_id) for e in self.chat.events
-                if e.kind == "callback_answer"]
+        return [
+            self._answer(e.data or {}, e.message_id)
+            for e in self.chat.events
+            if e.kind == "callback_answer"
+        ]
 
     @staticmethod
     def _answer(data: dict[str, Any], message_id: int | None) -> CallbackAnswer:
-        return CallbackAnswer(data["callback_query_id"], message_id, data.get("text"),
-                              bool(data.get("show_alert")), data.get("url"))
+        return CallbackAnswer(
+            data["callback_query_id"],
+            message_id,
+            data.get("text"),
+            bool(data.get("show_alert")),
+            data.get("url"),
+        )
 
     @property
     def reply_keyboard(self) -> list[list[Any]] | None:
@@ -320,7 +368,8 @@ class SandboxUser:
         predicate: Callable[[ChatMessage], bool] | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109 (a documented part of the user API)
         *,
-        include_edits: bool = False, after: int | None = None,
+        include_edits: bool = False,
+        after: int | None = None,
     ) -> ChatMessage:
         """The next bot message that arrives after the last action (or ``after``).
 
@@ -347,7 +396,8 @@ class SandboxUser:
                 raise TimeoutError(
                     f"no new bot message for user {self.id} within {timeout}s"
                     f"{' matching the predicate' if predicate else ''}; the chat shows:\n"
-                    f"{self.describe_chat()}")
+                    f"{self.describe_chat()}"
+                )
 
     async def wait_for_callback_answer(
         self,

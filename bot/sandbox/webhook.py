@@ -67,9 +67,12 @@ class Webhook:
 
     def info(self) -> dict[str, Any]:
         """The ``WebhookInfo`` object."""
-        out: dict[str, Any] = {"url": self.url, "has_custom_certificate": False,
-                               "pending_update_count": self.queue.pending_count,
-                               "max_connections": self.max_connections}
+        out: dict[str, Any] = {
+            "url": self.url,
+            "has_custom_certificate": False,
+            "pending_update_count": self.queue.pending_count,
+            "max_connections": self.max_connections,
+        }
         if self.ip_address:
             out["ip_address"] = self.ip_address
         if self.last_error_date is not None:
@@ -113,8 +116,7 @@ class Webhook:
                 await asyncio.sleep(self.retry_delays[min(failures, len(self.retry_delays) - 1)])
                 failures += 1
 
-    async def _deliver(self, session: aiohttp.ClientSession, update: dict[str, Any]
-                       ) -> str | None:
+    async def _deliver(self, session: aiohttp.ClientSession, update: dict[str, Any]) -> str | None:
         headers = {SECRET_HEADER: self.secret_token} if self.secret_token else {}
         try:
             async with session.post(self.url, json=update, headers=headers) as response:

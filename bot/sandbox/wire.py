@@ -43,8 +43,9 @@ async def read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, U
         form = await request.post()
         for key, value in form.items():
             if isinstance(value, web.FileField):
-                uploads[key] = Upload(value.filename or "", value.content_type or "",
-                                      value.file.read())
+                uploads[key] = Upload(
+                    value.filename or "", value.content_type or "", value.file.read()
+                )
             else:
                 params[key] = value
         return params, uploads

@@ -63,8 +63,11 @@ def api(http: httpx.AsyncClient) -> Callable[..., object]:
 def build_app(server: BotApiServer, token: str = TOKEN) -> Application:
     """A PTB Application pointed at the sandbox."""
     return (
-        ApplicationBuilder().token(token).base_url(server.base_url)
-        .base_file_url(server.base_file_url).build()
+        ApplicationBuilder()
+        .token(token)
+        .base_url(server.base_url)
+        .base_file_url(server.base_file_url)
+        .build()
     )
 
 

@@ -22,8 +22,9 @@ async def marie(server: BotApiServer) -> SandboxUser:
     return user
 
 
-async def test_per_chat_limit_answers_429(ptb: Application, server: BotApiServer,
-                                          marie: SandboxUser, clock) -> None:
+async def test_per_chat_limit_answers_429(
+    ptb: Application, server: BotApiServer, marie: SandboxUser, clock
+) -> None:
     server.set_rate_limits(per_chat_per_second=1, per_chat_burst=2)
     await ptb.bot.send_message(marie.id, "1")
     await ptb.bot.send_message(marie.id, "2")
@@ -40,8 +41,9 @@ async def test_per_chat_limit_answers_429(ptb: Application, server: BotApiServer
     assert server.stats()["rate_limited"] == 1
 
 
-async def test_global_limit_and_retry_after_rounding(ptb: Application, server: BotApiServer,
-                                                     marie: SandboxUser, clock) -> None:
+async def test_global_limit_and_retry_after_rounding(
+    ptb: Application, server: BotApiServer, marie: SandboxUser, clock
+) -> None:
     paul = server.create_user("Paul")
     await paul.send_text("hi")
     server.set_rate_limits(global_per_second=0.25, global_burst=1)
@@ -74,8 +76,9 @@ def test_token_bucket_maths(clock) -> None:
         limiter.configure(global_per_second=0)
 
 
-async def test_injected_500_leaves_state_unchanged(ptb: Application, server: BotApiServer,
-                                                   marie: SandboxUser) -> None:
+async def test_injected_500_leaves_state_unchanged(
+    ptb: Application, server: BotApiServer, marie: SandboxUser
+) -> None:
     server.set_faults(error_rate=1.0, methods=["sendMessage"])
     with pytest.raises(NetworkError, match="Internal Server Error"):
         await ptb.bot.send_message(marie.id, "lost")
@@ -87,8 +90,9 @@ async def test_injected_500_leaves_state_unchanged(ptb: Application, server: Bot
     await ptb.bot.send_message(marie.id, "kept")
 
 
-async def test_injected_429_and_hang(ptb: Application, server: BotApiServer,
-                                     marie: SandboxUser) -> None:
+async def test_injected_429_and_hang(
+    ptb: Application, server: BotApiServer, marie: SandboxUser
+) -> None:
     server.set_faults(too_many_rate=1.0, retry_after=7)
     with pytest.raises(RetryAfter) as caught:
         await ptb.bot.send_message(marie.id, "x")

@@ -20,8 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_standalone_process_prints_url_but_not_token() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.sandbox", "--port", "0", "--token", f"{TOKEN}=standalone_bot",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot.sandbox",
+        "--port",
+        "0",
+        "--token",
+        f"{TOKEN}=standalone_bot",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "SANDBOX_BOT_TOKENS": ""},
     )
     try:
@@ -42,8 +50,16 @@ async def test_standalone_process_prints_url_but_not_token() -> None:
 
 async def test_standalone_refuses_public_host() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.sandbox", "--host", "0.0.0.0", "--port", "0",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot.sandbox",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "0",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, errors = await asyncio.wait_for(process.communicate(), 15)
     assert process.returncode == 2 and b"allow_remote" in errors

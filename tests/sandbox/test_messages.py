@@ -41,13 +41,16 @@ def keyboard(*buttons: InlineKeyboardButton) -> InlineKeyboardMarkup:
 
 
 async def test_send_message_is_seen_by_the_user(ptb: Application, marie: SandboxUser) -> None:
-    sent = await ptb.bot.send_message(marie.id, "<b>Bonjour</b> &amp; 😀 <i>toi</i>",
-                                      parse_mode="HTML")
+    sent = await ptb.bot.send_message(
+        marie.id, "<b>Bonjour</b> &amp; 😀 <i>toi</i>", parse_mode="HTML"
+    )
     assert sent.text == "Bonjour & 😀 toi"
     assert sent.chat.id == marie.id and sent.from_user.is_bot
     # "toi" starts after the emoji, which counts as 2 UTF-16 code units.
     assert [(e.type, e.offset, e.length) for e in sent.entities] == [
-        ("bold", 0, 7), ("italic", 13, 3)]
+        ("bold", 0, 7),
+        ("italic", 13, 3),
+    ]
     seen = marie.last_bot_message
     assert seen is not None and seen.id == sent.message_id == 2
     assert seen.html == "<b>Bonjour</b> &amp; 😀 <i>toi</i>"
@@ -94,7 +97,8 @@ async def test_explicit_entities_are_accepted(ptb: Application, marie: SandboxUs
     from telegram import MessageEntity
 
     sent = await ptb.bot.send_message(
-        marie.id, "plain bold", entities=[MessageEntity("bold", 6, 4)])
+        marie.id, "plain bold", entities=[MessageEntity("bold", 6, 4)]
+    )
     assert [(e.type, e.offset, e.length) for e in sent.entities] == [("bold", 6, 4)]
 
 
@@ -120,14 +124,24 @@ async def test_inline_keyboard_rules(ptb: Application, marie: SandboxUser) -> No
     with raises(BadRequest, "BUTTON_TEXT_INVALID"):
         await send(marie.id, "x", reply_markup=keyboard(button("", callback_data="a")))
     with raises(BadRequest, "exactly one of the action fields"):
-        await send(marie.id, "x", reply_markup=keyboard(
-            InlineKeyboardButton("a", callback_data="a", url="https://example.org")))
+        await send(
+            marie.id,
+            "x",
+            reply_markup=keyboard(
+                InlineKeyboardButton("a", callback_data="a", url="https://example.org")
+            ),
+        )
     with raises(BadRequest, "text buttons are unallowed"):
         await send(marie.id, "x", reply_markup={"inline_keyboard": [[{"text": "a"}]]})
-    ok = await send(marie.id, "x", reply_markup=keyboard(
-        InlineKeyboardButton("a", callback_data="é" * 32),
-        InlineKeyboardButton("site", url="https://example.org/p?q=1"),
-        InlineKeyboardButton("me", url="tg://user?id=1")))
+    ok = await send(
+        marie.id,
+        "x",
+        reply_markup=keyboard(
+            InlineKeyboardButton("a", callback_data="é" * 32),
+            InlineKeyboardButton("site", url="https://example.org/p?q=1"),
+            InlineKeyboardButton("me", url="tg://user?id=1"),
+        ),
+    )
     assert len(ok.reply_markup.inline_keyboard[0]) == 3
 
 
@@ -136,8 +150,9 @@ async def test_edit_rules(ptb: Application, marie: SandboxUser) -> None:
     markup = keyboard(InlineKeyboardButton("a", callback_data="a"))
     sent = await bot.send_message(marie.id, "<b>one</b>", parse_mode="HTML", reply_markup=markup)
     with raises(BadRequest, NOT_MODIFIED):
-        await bot.edit_message_text("<b>one</b>", marie.id, sent.message_id, parse_mode="HTML",
-                                    reply_markup=markup)
+        await bot.edit_message_text(
+            "<b>one</b>", marie.id, sent.message_id, parse_mode="HTML", reply_markup=markup
+        )
     with raises(BadRequest, NOT_MODIFIED):
         await bot.edit_message_reply_markup(marie.id, sent.message_id, reply_markup=markup)
     # Same text, different formatting: modified.
@@ -192,7 +207,8 @@ async def test_chat_not_found_blocked_deactivated(
 
 async def test_answer_callback_query_rules(ptb: Application, marie: SandboxUser) -> None:
     sent = await ptb.bot.send_message(
-        marie.id, "q", reply_markup=keyboard(InlineKeyboardButton("Go", callback_data="go")))
+        marie.id, "q", reply_markup=keyboard(InlineKeyboardButton("Go", callback_data="go"))
+    )
     query_id = await marie.press("Go")
     with raises(BadRequest, "MESSAGE_TOO_LONG"):
         await ptb.bot.answer_callback_query(query_id, text="t" * 201)
@@ -203,7 +219,8 @@ async def test_answer_callback_query_rules(ptb: Application, marie: SandboxUser)
         await ptb.bot.answer_callback_query("123")
     answers = marie.callback_answers
     assert [(a.text, a.show_alert, a.message_id) for a in answers] == [
-        ("ok", True, sent.message_id)]
+        ("ok", True, sent.message_id)
+    ]
 
 
 async def test_photo_upload_get_file_download(ptb: Application, marie: SandboxUser) -> None:
@@ -240,8 +257,7 @@ async def test_user_photo_reaches_the_bot(
 
 
 async def test_document_location_chat_action(ptb: Application, marie: SandboxUser) -> None:
-    doc = await ptb.bot.send_document(marie.id, b"a,b\n1,2\n", filename="table.csv",
-                                      caption="data")
+    doc = await ptb.bot.send_document(marie.id, b"a,b\n1,2\n", filename="table.csv", caption="data")
     assert doc.document.file_name == "table.csv" and doc.document.mime_type == "text/csv"
     file = await ptb.bot.get_file(doc.document.file_id)
     assert bytes(await file.download_as_bytearray()) == b"a,b\n1,2\n"
@@ -253,8 +269,9 @@ async def test_document_location_chat_action(ptb: Application, marie: SandboxUse
         await ptb.bot.send_chat_action(marie.id, "dancing")
 
 
-async def test_reply_copy_forward(ptb: Application, server: BotApiServer,
-                                  marie: SandboxUser) -> None:
+async def test_reply_copy_forward(
+    ptb: Application, server: BotApiServer, marie: SandboxUser
+) -> None:
     reply = await ptb.bot.send_message(marie.id, "re", reply_parameters=ReplyParameters(1))
     assert reply.reply_to_message is not None and reply.reply_to_message.text == "hi"
     with raises(BadRequest, "Message to be replied not found"):
@@ -272,7 +289,8 @@ async def test_reply_copy_forward(ptb: Application, server: BotApiServer,
 async def test_reply_keyboard_and_location_request(ptb: Application, marie: SandboxUser) -> None:
     markup = ReplyKeyboardMarkup(
         [[KeyboardButton("Share location", request_location=True)], ["Skip"]],
-        one_time_keyboard=True)
+        one_time_keyboard=True,
+    )
     sent = await ptb.bot.send_message(marie.id, "Where are you?", reply_markup=markup)
     assert sent.reply_markup is None  # only inline keyboards come back on messages
     assert marie.reply_keyboard is not None
@@ -287,12 +305,19 @@ async def test_ptb_defaults_on_edit_methods(server: BotApiServer, marie: Sandbox
     """PTB with Defaults sends parse_mode etc. to editMessageReplyMarkup: accepted."""
     from telegram.ext import ApplicationBuilder, Defaults
 
-    app = (ApplicationBuilder().token("123456:TEST-token_abc").base_url(server.base_url)
-           .defaults(Defaults(parse_mode="HTML", disable_notification=True,
-                              protect_content=False)).build())
+    app = (
+        ApplicationBuilder()
+        .token("123456:TEST-token_abc")
+        .base_url(server.base_url)
+        .defaults(Defaults(parse_mode="HTML", disable_notification=True, protect_content=False))
+        .build()
+    )
     async with app:
-        sent = await app.bot.send_message(marie.id, "<b>x</b>", reply_markup=keyboard(
-            InlineKeyboardButton("a", callback_data="a")))
+        sent = await app.bot.send_message(
+            marie.id,
+            "<b>x</b>",
+            reply_markup=keyboard(InlineKeyboardButton("a", callback_data="a")),
+        )
         edited = await app.bot.edit_message_reply_markup(marie.id, sent.message_id)
         assert edited.reply_markup is None
         await app.bot.edit_message_text("<i>y</i>", marie.id, sent.message_id)

@@ -14,10 +14,15 @@ async def test_polling_round_trip(server: BotApiServer, make_app) -> None:
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None
         payload = " ".join(context.args or [])
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes"),
-                                          InlineKeyboardButton("No", callback_data="no")]])
-        await update.message.reply_html(f"<b>Hello</b> {payload or 'you'}!",
-                                        reply_markup=keyboard)
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("Yes", callback_data="yes"),
+                    InlineKeyboardButton("No", callback_data="no"),
+                ]
+            ]
+        )
+        await update.message.reply_html(f"<b>Hello</b> {payload or 'you'}!", reply_markup=keyboard)
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -95,6 +95,10 @@ async def test_menu_button_and_get_chat(ptb: Application, server: BotApiServer) 
     assert (await bot.get_chat_menu_button(marie.id)).text == "Open"
     chat = await bot.get_chat(marie.id)
     assert (chat.type, chat.first_name, chat.last_name, chat.username) == (
-        "private", "Marie", "Curie", "mcurie")
+        "private",
+        "Marie",
+        "Curie",
+        "mcurie",
+    )
     with raises("Chat not found"):
         await bot.get_chat(1)

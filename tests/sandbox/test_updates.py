@@ -17,8 +17,9 @@ from bot.sandbox import BotApiServer
 OTHER_TOKEN = "654321:OTHER-token_xyz"
 
 
-async def test_long_poll_returns_when_an_update_arrives(ptb: Application,
-                                                        server: BotApiServer) -> None:
+async def test_long_poll_returns_when_an_update_arrives(
+    ptb: Application, server: BotApiServer
+) -> None:
     marie = server.create_user("Marie")
     started = time.monotonic()
     poll = asyncio.create_task(ptb.bot.get_updates(timeout=5))
@@ -60,7 +61,9 @@ async def test_second_get_updates_terminates_the_first(ptb: Application, api) ->
     assert await ptb.bot.get_updates(timeout=0) == ()
     status, body = await first
     assert (status, body["description"]) == (
-        409, "Conflict: terminated by other getUpdates request")
+        409,
+        "Conflict: terminated by other getUpdates request",
+    )
     second = asyncio.create_task(ptb.bot.get_updates(timeout=5))
     await asyncio.sleep(0.05)
     await api("getUpdates", timeout=0)
@@ -129,8 +132,9 @@ async def wait_for(predicate, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         await asyncio.sleep(0.01)
 
 
-async def test_webhook_delivery_with_secret(ptb: Application, server: BotApiServer,
-                                            hook: Hook) -> None:
+async def test_webhook_delivery_with_secret(
+    ptb: Application, server: BotApiServer, hook: Hook
+) -> None:
     assert await ptb.bot.set_webhook(hook.url, secret_token="s3cret")
     with pytest.raises(Conflict, match="can't use getUpdates method while webhook is active"):
         await ptb.bot.get_updates()
@@ -146,8 +150,9 @@ async def test_webhook_delivery_with_secret(ptb: Application, server: BotApiServ
     assert (await ptb.bot.get_webhook_info()).url == ""
 
 
-async def test_webhook_retries_after_failure(ptb: Application, server: BotApiServer,
-                                             hook: Hook) -> None:
+async def test_webhook_retries_after_failure(
+    ptb: Application, server: BotApiServer, hook: Hook
+) -> None:
     hook.statuses = [500, 502]
     await ptb.bot.set_webhook(hook.url)
     marie = server.create_user("Marie")
@@ -159,8 +164,9 @@ async def test_webhook_retries_after_failure(ptb: Application, server: BotApiSer
     assert "502" in (info.last_error_message or "") and info.last_error_date is not None
 
 
-async def test_webhook_reply_in_response(ptb: Application, server: BotApiServer,
-                                         hook: Hook) -> None:
+async def test_webhook_reply_in_response(
+    ptb: Application, server: BotApiServer, hook: Hook
+) -> None:
     marie = server.create_user("Marie")
     hook.reply = {"method": "sendMessage", "chat_id": marie.id, "text": "pong"}
     await ptb.bot.set_webhook(hook.url)

@@ -16,19 +16,26 @@ A = "/sandbox/api"
 
 
 async def test_conversation_over_http(http: httpx.AsyncClient, api) -> None:
-    created = (await http.post(f"{A}/users", json={"first_name": "Marie",
-                                                   "language_code": "fr"})).json()
+    created = (
+        await http.post(f"{A}/users", json={"first_name": "Marie", "language_code": "fr"})
+    ).json()
     assert created["ok"]
     user_id = created["result"]["id"]
     sent = (await http.post(f"{A}/users/{user_id}/send_text", json={"text": "/start"})).json()
     assert sent["result"]["entities"][0]["type"] == "bot_command"
     cursor = sent["cursor"]
 
-    waiting = asyncio.create_task(http.get(f"{A}/users/{user_id}/wait",
-                                           params={"since": cursor, "timeout": 5}))
+    waiting = asyncio.create_task(
+        http.get(f"{A}/users/{user_id}/wait", params={"since": cursor, "timeout": 5})
+    )
     await asyncio.sleep(0.05)
-    status, _ = await api("sendMessage", chat_id=user_id, text="<b>Pick</b>", parse_mode="HTML",
-                          reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]})
+    status, _ = await api(
+        "sendMessage",
+        chat_id=user_id,
+        text="<b>Pick</b>",
+        parse_mode="HTML",
+        reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]},
+    )
     assert status == 200
     reply = (await waiting).json()
     assert reply["result"]["html"] == "<b>Pick</b>"
@@ -48,24 +55,35 @@ async def test_conversation_over_http(http: httpx.AsyncClient, api) -> None:
     assert chat["cursor"] >= result["events"][-1]["seq"]
 
 
-async def test_media_and_files_over_http(http: httpx.AsyncClient, api,
-                                         server: BotApiServer) -> None:
+async def test_media_and_files_over_http(
+    http: httpx.AsyncClient, api, server: BotApiServer
+) -> None:
     user_id = (await http.post(f"{A}/users", json={"first_name": "Paul"})).json()["result"]["id"]
     png = tiny_png(6, 4)
-    sent = (await http.post(f"{A}/users/{user_id}/send_photo", json={
-        "data_base64": base64.b64encode(png).decode(), "caption": "mine"})).json()
+    sent = (
+        await http.post(
+            f"{A}/users/{user_id}/send_photo",
+            json={"data_base64": base64.b64encode(png).decode(), "caption": "mine"},
+        )
+    ).json()
     file_id = sent["result"]["photo"][-1]
     assert (await http.get(f"{A}/files/{file_id}")).content == png
-    multipart = await http.post(f"{A}/users/{user_id}/send_document",
-                                files={"document": ("notes.txt", b"hello", "text/plain")},
-                                data={"caption": "doc"})
+    multipart = await http.post(
+        f"{A}/users/{user_id}/send_document",
+        files={"document": ("notes.txt", b"hello", "text/plain")},
+        data={"caption": "doc"},
+    )
     assert multipart.json()["result"]["document"]["file_name"] == "notes.txt"
-    located = await http.post(f"{A}/users/{user_id}/send_location",
-                              json={"latitude": 50.85, "longitude": 4.35})
+    located = await http.post(
+        f"{A}/users/{user_id}/send_location", json={"latitude": 50.85, "longitude": 4.35}
+    )
     assert located.json()["result"]["location"]["latitude"] == 50.85
     _, updates = await api("getUpdates")
-    assert [("photo" in u["message"], "document" in u["message"]) for u in updates["result"]] \
-        == [(True, False), (False, True), (False, False)]
+    assert [("photo" in u["message"], "document" in u["message"]) for u in updates["result"]] == [
+        (True, False),
+        (False, True),
+        (False, False),
+    ]
 
 
 async def test_errors_and_controls(http: httpx.AsyncClient, api, server: BotApiServer) -> None:
@@ -84,8 +102,9 @@ async def test_errors_and_controls(http: httpx.AsyncClient, api, server: BotApiS
     calls = (await http.get(f"{A}/calls", params={"since": 0})).json()
     assert calls["next"] == len(server.calls)
 
-    assert (await http.post(f"{A}/rate_limits", json={"per_chat_per_second": 1,
-                                                      "per_chat_burst": 1})).json()["ok"]
+    assert (
+        await http.post(f"{A}/rate_limits", json={"per_chat_per_second": 1, "per_chat_burst": 1})
+    ).json()["ok"]
     await http.post(f"{A}/users/{user_id}/unblock")
     assert (await api("sendMessage", chat_id=user_id, text="1"))[0] == 200
     assert (await api("sendMessage", chat_id=user_id, text="2"))[0] == 429
@@ -109,7 +128,7 @@ async def test_event_stream(http: httpx.AsyncClient, server: BotApiServer) -> No
         data = None
         async for line in lines:
             if line.startswith("data: "):
-                data = json.loads(line[len("data: "):])
+                data = json.loads(line[len("data: ") :])
                 break
     assert data is not None
     assert (data["kind"], data["user_id"], data["from_bot"]) == ("new", marie.id, False)

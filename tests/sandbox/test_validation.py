@@ -45,8 +45,13 @@ async def test_required_unknown_and_wrong_type(api, server: BotApiServer) -> Non
     assert (status, body["description"]) == (400, "Bad Request: unknown parameter colour")
     # The send options clients add to every message method are ignored where they do not apply
     # (kept in the record).
-    status, body = await api("editMessageReplyMarkup", chat_id=user.id, message_id=1,
-                             parse_mode="HTML", disable_notification=True)
+    status, body = await api(
+        "editMessageReplyMarkup",
+        chat_id=user.id,
+        message_id=1,
+        parse_mode="HTML",
+        disable_notification=True,
+    )
     assert body["description"] == "Bad Request: message can't be edited"  # got past validation
     assert server.calls[-1].params["parse_mode"] == "HTML"
     server.strict_params = False  # Telegram's own leniency
@@ -55,10 +60,16 @@ async def test_required_unknown_and_wrong_type(api, server: BotApiServer) -> Non
     server.strict_params = True
     status, body = await api("sendMessage", chat_id=user.id, text="x", disable_notification="maybe")
     assert status == 400
-    assert body["description"] == 'Bad Request: parameter "disable_notification" must be of ' \
-                                  "type Boolean"
-    status, body = await api("sendMessage", chat_id=user.id, text="x",
-                             reply_markup={"inline_keyboard": [[{"callback_data": "a"}]]})
+    assert (
+        body["description"] == 'Bad Request: parameter "disable_notification" must be of '
+        "type Boolean"
+    )
+    status, body = await api(
+        "sendMessage",
+        chat_id=user.id,
+        text="x",
+        reply_markup={"inline_keyboard": [[{"callback_data": "a"}]]},
+    )
     assert status == 400 and "can't parse reply_markup JSON object" in body["description"]
     assert '"text"' in body["description"]
     assert body["ok"] is False and body["error_code"] == 400
@@ -67,10 +78,16 @@ async def test_required_unknown_and_wrong_type(api, server: BotApiServer) -> Non
 async def test_form_body_values_are_coerced(http: httpx.AsyncClient, server: BotApiServer) -> None:
     user = await started_user(server)
     markup = json.dumps({"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]})
-    response = await http.post(f"/bot{TOKEN}/sendMessage", data={
-        "chat_id": str(user.id), "text": "123", "disable_notification": "true",
-        "reply_markup": markup, "parse_mode": "HTML",
-    })
+    response = await http.post(
+        f"/bot{TOKEN}/sendMessage",
+        data={
+            "chat_id": str(user.id),
+            "text": "123",
+            "disable_notification": "true",
+            "reply_markup": markup,
+            "parse_mode": "HTML",
+        },
+    )
     body = response.json()
     assert response.status_code == 200, body
     assert body["result"]["text"] == "123"  # a String field stays a string
@@ -79,8 +96,9 @@ async def test_form_body_values_are_coerced(http: httpx.AsyncClient, server: Bot
 
 async def test_query_string_and_get(http: httpx.AsyncClient, server: BotApiServer) -> None:
     user = await started_user(server)
-    response = await http.get(f"/bot{TOKEN}/sendMessage",
-                              params={"chat_id": user.id, "text": "via GET"})
+    response = await http.get(
+        f"/bot{TOKEN}/sendMessage", params={"chat_id": user.id, "text": "via GET"}
+    )
     assert response.status_code == 200
     assert user.last_bot_message is not None and user.last_bot_message.text == "via GET"
 
@@ -89,8 +107,10 @@ async def test_multipart_upload(http: httpx.AsyncClient, server: BotApiServer) -
     user = await started_user(server)
     png = tiny_png(4, 4)
     response = await http.post(
-        f"/bot{TOKEN}/sendPhoto", data={"chat_id": str(user.id), "caption": "pic"},
-        files={"photo": ("pic.png", png, "image/png")})
+        f"/bot{TOKEN}/sendPhoto",
+        data={"chat_id": str(user.id), "caption": "pic"},
+        files={"photo": ("pic.png", png, "image/png")},
+    )
     body = response.json()
     assert response.status_code == 200, body
     assert body["result"]["photo"][0]["width"] == 4
@@ -99,8 +119,9 @@ async def test_multipart_upload(http: httpx.AsyncClient, server: BotApiServer) -
 
 
 async def test_bad_json_body(http: httpx.AsyncClient) -> None:
-    response = await http.post(f"/bot{TOKEN}/getMe", content=b"{nope",
-                               headers={"Content-Type": "application/json"})
+    response = await http.post(
+        f"/bot{TOKEN}/getMe", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["description"] == "Bad Request: can't parse JSON body"
 
@@ -120,10 +141,15 @@ async def test_results_conform_to_the_spec(api, server: BotApiServer) -> None:
     user = await started_user(server)
     calls = [
         ("getMe", {}),
-        ("sendMessage", {"chat_id": user.id, "text": "<b>x</b> /help https://example.org",
-                         "parse_mode": "HTML",
-                         "reply_markup": {"inline_keyboard": [[{"text": "A",
-                                                                "callback_data": "a"}]]}}),
+        (
+            "sendMessage",
+            {
+                "chat_id": user.id,
+                "text": "<b>x</b> /help https://example.org",
+                "parse_mode": "HTML",
+                "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]},
+            },
+        ),
         ("sendLocation", {"chat_id": user.id, "latitude": 1.5, "longitude": 2}),
         ("getChat", {"chat_id": user.id}),
         ("getWebhookInfo", {}),
@@ -144,36 +170,55 @@ async def test_every_call_is_recorded(api, server: BotApiServer) -> None:
     await api("sendMessage", chat_id=1, text="x")
     record = server.calls[-1]
     assert (record.method, record.status, record.description) == (
-        "sendMessage", 400, "Bad Request: chat not found")
+        "sendMessage",
+        400,
+        "Bad Request: chat not found",
+    )
     assert record.token == TOKEN and record.params == {"chat_id": 1, "text": "x"}
     assert server.errors() == [record]
     assert server.stats()["calls"] == 2
 
 
-async def test_media_results_and_updates_conform(api, http: httpx.AsyncClient,
-                                                 server: BotApiServer) -> None:
+async def test_media_results_and_updates_conform(
+    api, http: httpx.AsyncClient, server: BotApiServer
+) -> None:
     spec = load_spec()
 
     def check(value: object, type_name: str) -> None:
         assert spec.result_problems(value, [type_name]) == [], (type_name, value)
 
     user = await started_user(server)
-    photo = await http.post(f"/bot{TOKEN}/sendPhoto", data={"chat_id": str(user.id)},
-                            files={"photo": ("p.png", tiny_png(), "image/png")})
+    photo = await http.post(
+        f"/bot{TOKEN}/sendPhoto",
+        data={"chat_id": str(user.id)},
+        files={"photo": ("p.png", tiny_png(), "image/png")},
+    )
     check(photo.json()["result"], "Message")
-    document = await http.post(f"/bot{TOKEN}/sendDocument", data={"chat_id": str(user.id)},
-                               files={"document": ("a.txt", b"abc", "text/plain")})
+    document = await http.post(
+        f"/bot{TOKEN}/sendDocument",
+        data={"chat_id": str(user.id)},
+        files={"document": ("a.txt", b"abc", "text/plain")},
+    )
     check(document.json()["result"], "Message")
     file_id = document.json()["result"]["document"]["file_id"]
     check((await api("getFile", file_id=file_id))[1]["result"], "File")
     _, text = await api("sendMessage", chat_id=user.id, text="before")
-    _, edited = await api("editMessageText", chat_id=user.id,
-                          message_id=text["result"]["message_id"], text="after")
+    _, edited = await api(
+        "editMessageText", chat_id=user.id, message_id=text["result"]["message_id"], text="after"
+    )
     check(edited["result"], "Message")
-    check((await api("forwardMessage", chat_id=user.id, from_chat_id=user.id,
-                     message_id=1))[1]["result"], "Message")
-    check((await api("copyMessage", chat_id=user.id, from_chat_id=user.id,
-                     message_id=1))[1]["result"], "MessageId")
+    check(
+        (await api("forwardMessage", chat_id=user.id, from_chat_id=user.id, message_id=1))[1][
+            "result"
+        ],
+        "Message",
+    )
+    check(
+        (await api("copyMessage", chat_id=user.id, from_chat_id=user.id, message_id=1))[1][
+            "result"
+        ],
+        "MessageId",
+    )
     await user.edit_text(1, "hello again")
     await user.press_data(2, "x")
     await user.press_data(999, "y")
@@ -183,7 +228,15 @@ async def test_media_results_and_updates_conform(api, http: httpx.AsyncClient,
     user.unblock_bot()
     _, body = await api("getUpdates")
     kinds = [next(k for k in update if k != "update_id") for update in body["result"]]
-    assert kinds == ["message", "edited_message", "callback_query", "callback_query", "message",
-                     "message", "my_chat_member", "my_chat_member"]
+    assert kinds == [
+        "message",
+        "edited_message",
+        "callback_query",
+        "callback_query",
+        "message",
+        "message",
+        "my_chat_member",
+        "my_chat_member",
+    ]
     for update in body["result"]:
         check(update, "Update")

@@ -153,7 +153,9 @@ async def test_stats_over_http_with_chart_and_csv_exports(server, bot):
     assert figures[("people", "all")]["total"] == "5"
     assert figures[("listings", "equipment/offer/expired")]["in_period"] == "1"
     assert figures[("interactions", "contacts")]["in_period"] == "4"
-    assert server.errors() == []
+    # The seeded people have no sandbox chats, so the matching pass may fail to tell them of
+    # their match (timing decides whether it runs first): only the admin's calls must succeed.
+    assert [e for e in server.errors() if str(e.params.get("chat_id")) == str(ADMIN_ID)] == []
 
 
 async def test_non_admins_get_no_figures(server, bot):

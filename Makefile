@@ -59,14 +59,21 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # --- translations: extract → update → (translate the .po files) → compile -----------------
+# Messages sorted by text, without source locations or creation dates: a catalog changes only
+# where a message changes, so moving code or two branches adding strings do not collide.
+# "Translators:" comments above a string in the code reach the catalogs as context.
+UNDATE := sed -i '/^"POT-Creation-Date: /d'
 extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg --no-wrap --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg --no-wrap --sort-output --no-location \
+		--add-comments=Translators: \
 		--project="Community Sharing Bot" --copyright-holder="Community Sharing Bot authors" \
 		-o $(LOCALES)/$(DOMAIN).pot .
+	$(UNDATE) $(LOCALES)/$(DOMAIN).pot
 
 update-catalogs: extract
 	$(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching -i $(LOCALES)/$(DOMAIN).pot \
 		-d $(LOCALES) -D $(DOMAIN)
+	$(UNDATE) $(LOCALES)/*/LC_MESSAGES/$(DOMAIN).po
 
 compile-catalogs: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D $(DOMAIN)

@@ -30,9 +30,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import broadcasting, outbox, scheduler
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
+from bot.delivery import broadcasts as broadcasting
+from bot.delivery import outbox
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.pacing import PriorityRateLimiter, SendBudget
 from bot.dialogs import alerts, broadcast, editing, onboarding, posting, search
 from bot.dialogs import contact as contact_dialog
 from bot.dialogs import verification as verification_dialog
@@ -55,9 +58,8 @@ from bot.handlers import (
     verification,
 )
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
-from bot.outbox import OutboxSender
+from bot.matching import jobs as scheduler
 from bot.persistence import SQLitePersistence
-from bot.sending import PriorityRateLimiter, SendBudget
 from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor
 

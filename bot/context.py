@@ -19,7 +19,7 @@ from bot.i18n import Translator, translator
 from bot.storage import Member, Storage
 
 if TYPE_CHECKING:
-    from bot.outbox import OutboxSender
+    from bot.delivery.outbox import OutboxSender
 
 
 class CommunityApplication(Application):  # type: ignore[type-arg]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import views
 from bot.i18n import translator
+from bot.views import texts as views
 from tests.talk import containing, onboard, plain, says, taps
 
 PNG = (

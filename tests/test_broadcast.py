@@ -19,12 +19,12 @@ from bot.app import running
 from bot.context import CommunityApplication
 from bot.dialogs.broadcast_questions import check_text
 from bot.i18n import autonym, translator
-from bot.markup import MarkupError, check_html
+from bot.places.countries import flag
 from bot.sandbox.html import EntityParseError, parse_html
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import ChatMessage, SandboxUser
 from bot.storage import Segment, Storage
-from bot.views import flag
+from bot.views.html import MarkupError, check_html
 from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import containing, says, taps

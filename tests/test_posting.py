@@ -11,13 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import InlineKeyboardMarkup
 
-from bot import cards, taxonomy
+from bot import taxonomy
 from bot.app import running
 from bot.context import BotContext
 from bot.dialogs import posting_questions as q
 from bot.i18n import LANGUAGES, translator
+from bot.places.countries import flag
 from bot.storage.listings import DAY
-from bot.views import flag
+from bot.views import cards
+from bot.views.html import visible_length
 from tests.talk import onboard, plain, says
 from tests.test_bad_input import PNG
 
@@ -191,7 +193,7 @@ async def test_a_photo_listing_shows_a_caption_card(server, bot):
     preview = await walk_to_preview(user, "fr", Answers(photo=PNG, description="x" * 1900))
     sent = [m for m in user.messages if m.photo and not m.from_bot][-1]
     assert preview.photo and preview.caption and preview.text is None
-    assert cards.visible_length(preview.caption) <= cards.CAPTION_LIMIT
+    assert visible_length(preview.caption) <= cards.CAPTION_LIMIT
     assert "…" in preview.caption  # the description was shortened to fit the caption
     _confirmation, card = await publish(user, "fr")
     [listing] = await listings(bot, user)
@@ -663,7 +665,7 @@ async def test_odd_texts_through_the_whole_dialog(server, bot, title, descriptio
     preview = await walk_to_preview(
         user, "en", Answers(title=title, description=description, photo=PNG)
     )
-    assert cards.visible_length(preview.caption) <= cards.CAPTION_LIMIT
+    assert visible_length(preview.caption) <= cards.CAPTION_LIMIT
     await publish(user, "en")
     [listing] = await listings(bot, user)
     assert listing.title == title and listing.description == description.strip()

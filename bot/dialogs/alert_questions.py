@@ -20,12 +20,14 @@ from telegram import (
     Update,
 )
 
-from bot import cards, taxonomy, views
+from bot import taxonomy
 from bot.context import BotContext
 from bot.dialogs.steps import Questions, answers
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
 from bot.storage import AlertDraft
+from bot.views import cards
+from bot.views import texts as views
 
 DIALOG = "alerts"
 

@@ -15,6 +15,7 @@ from telegram.ext import filters as f
 
 from bot import taxonomy
 from bot.context import BotContext
+from bot.delivery.notifications import alert_summary
 from bot.dialogs.alert_questions import (
     AREA_CHOICES,
     CHOOSING_AREA,
@@ -50,7 +51,6 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.common import RESUMERS, reply
 from bot.i18n import N_, Translator
-from bot.notifications import alert_summary
 from bot.storage import Alert
 from bot.storage.alerts import MAX_ALERTS
 

@@ -21,8 +21,8 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.broadcasting import broadcaster, progress_keyboard, progress_text
 from bot.context import BotContext
+from bot.delivery.broadcasts import broadcaster, progress_keyboard, progress_text
 from bot.dialogs.broadcast_questions import (
     CAPTION_MAX,
     CHOOSING_AUDIENCE,
@@ -44,13 +44,13 @@ from bot.dialogs.broadcast_questions import (
     resume,
 )
 from bot.dialogs.steps import END, answers, close_buttons, current_step, finish
-from bot.geo import COUNTRIES
 from bot.handlers.admin import is_admin, refuse_unless_admin
 from bot.handlers.common import RESUMERS, reply
 from bot.i18n import LANGUAGES
-from bot.markup import check_html
+from bot.places.countries import COUNTRIES
+from bot.places.timezones import timezone_for
 from bot.storage import ROLES, Segment
-from bot.timezones import timezone_for
+from bot.views.html import check_html
 
 RESUMERS[DIALOG] = resume
 

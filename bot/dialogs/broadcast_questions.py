@@ -13,15 +13,16 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot import views
-from bot.broadcasting import broadcast_message, post, when_text
 from bot.context import BotContext
+from bot.delivery.broadcasts import broadcast_message, post, when_text
 from bot.dialogs.steps import answers, checkpoint, current_step
 from bot.handlers.common import reply
 from bot.i18n import LANGUAGES, Translator, autonym
-from bot.markup import MarkupError, check_html
+from bot.places.countries import countries_by_name, flag
+from bot.places.timezones import parse_local
 from bot.storage import Broadcast
-from bot.timezones import parse_local
+from bot.views import texts as views
+from bot.views.html import MarkupError, check_html
 
 DIALOG = "broadcast"
 
@@ -245,10 +246,10 @@ def countries_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMar
     chosen = broadcast.segment.countries
     buttons = [
         InlineKeyboardButton(
-            ("✓ " if code in chosen else "") + f"{views.flag(code)} {t.country(code)}",
+            ("✓ " if code in chosen else "") + f"{flag(code)} {t.country(code)}",
             callback_data=f"bc:c:{code}",
         )
-        for code in views.countries_by_name(t)
+        for code in countries_by_name(t)
     ]
     rows = views.rows(buttons, 2)
     rows.append([InlineKeyboardButton(t.gettext("✓ Done"), callback_data="bc:cdone")])

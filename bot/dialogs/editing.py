@@ -19,7 +19,7 @@ from telegram import (
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot import cards, geo, taxonomy, views
+from bot import taxonomy
 from bot.context import BotContext
 from bot.dialogs.posting_questions import tick
 from bot.dialogs.steps import (
@@ -38,6 +38,10 @@ from bot.dialogs.steps import (
 from bot.handlers.common import RESUMERS, reply
 from bot.handlers.listings import send_card
 from bot.i18n import N_
+from bot.places import geocoding as geo
+from bot.places.countries import COUNTRIES
+from bot.views import cards
+from bot.views import texts as views
 
 DIALOG = "editing"
 
@@ -333,7 +337,7 @@ async def location_shared(update: Update, context: BotContext) -> int:
     assert update.message is not None and update.message.location is not None
     point = update.message.location
     found = geo.locate(point.latitude, point.longitude)
-    if found is None or found.country not in geo.COUNTRIES:
+    if found is None or found.country not in COUNTRIES:
         await reply(
             update,
             _(

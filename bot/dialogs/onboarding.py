@@ -25,7 +25,6 @@ from telegram import (
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot import geo, views
 from bot.context import BotContext
 from bot.dialogs.steps import (
     END,
@@ -40,7 +39,10 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.common import RESUMERS, reply, resume_dialogs, show_menu
 from bot.i18n import LANGUAGES, N_, translator
+from bot.places import geocoding as geo
+from bot.places.countries import COUNTRIES, find_country
 from bot.storage import Profile
+from bot.views import texts as views
 
 DIALOG = "onboarding"
 
@@ -309,7 +311,7 @@ async def location_shared(update: Update, context: BotContext) -> int:
             reply_markup=_locating_keyboard(context),
         )
         return step
-    if place.country not in geo.COUNTRIES:
+    if place.country not in COUNTRIES:
         await reply(
             update,
             _(
@@ -331,7 +333,7 @@ async def location_shared(update: Update, context: BotContext) -> int:
 async def locating_typed(update: Update, context: BotContext) -> int:
     """Text while locating: the 'choose the country' button, or a country typed by name."""
     assert update.message is not None and update.message.text is not None
-    country = views.find_country(context.i18n, update.message.text)
+    country = find_country(context.i18n, update.message.text)
     if country is None:
         return await go_to(update, context, CHOOSING_COUNTRY)
     answers(context, DIALOG)["country"] = country
@@ -354,7 +356,7 @@ async def country_chosen(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
     country = query.data.removeprefix("ob:cty:")
-    if country not in geo.COUNTRIES:
+    if country not in COUNTRIES:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
         return CHOOSING_COUNTRY
     answers(context, DIALOG)["country"] = country
@@ -365,7 +367,7 @@ async def country_chosen(update: Update, context: BotContext) -> int:
 async def country_typed(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     assert update.message is not None and update.message.text is not None
-    country = views.find_country(context.i18n, update.message.text)
+    country = find_country(context.i18n, update.message.text)
     if country is None:
         await reply(update, _("I do not know that country. Please choose it from the list."))
         return await go_to(update, context, CHOOSING_COUNTRY)

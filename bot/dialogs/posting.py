@@ -22,7 +22,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot import geo, taxonomy, views
+from bot import taxonomy
 from bot.context import BotContext
 from bot.dialogs.posting_questions import (
     ADDING_PHOTO,
@@ -63,6 +63,8 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.common import RESUMERS, reply
 from bot.handlers.listings import send_card
+from bot.places import geocoding as geo
+from bot.places.countries import COUNTRIES, find_country
 from bot.storage import PostingLimit
 
 # The answers a typed text step gives, and the step after it.
@@ -277,7 +279,7 @@ async def location_shared(update: Update, context: BotContext) -> int | None:
             ),
         )
         return None
-    if place.country not in geo.COUNTRIES:
+    if place.country not in COUNTRIES:
         await reply(
             update,
             _(
@@ -300,7 +302,7 @@ async def country_chosen(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
     country = query.data.removeprefix("po:cty:")
-    if country not in geo.COUNTRIES:
+    if country not in COUNTRIES:
         await _refuse_forged(update, context)
         return CHOOSING_COUNTRY
     answers(context, DIALOG)["country"] = country
@@ -311,7 +313,7 @@ async def country_chosen(update: Update, context: BotContext) -> int:
 async def country_typed(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     assert update.message is not None and update.message.text is not None
-    country = views.find_country(context.i18n, update.message.text)
+    country = find_country(context.i18n, update.message.text)
     if country is None:
         await reply(update, _("I do not know that country. Please choose it from the list."))
         return await go_to(update, context, CHOOSING_COUNTRY)

@@ -23,7 +23,7 @@ from telegram import (
     Update,
 )
 
-from bot import cards, taxonomy, views
+from bot import taxonomy
 from bot.context import BotContext
 from bot.dialogs.steps import (
     DESCRIPTION_MAX,
@@ -39,6 +39,9 @@ from bot.handlers.common import reply
 from bot.i18n import N_, Translator
 from bot.storage import Listing, NewListing
 from bot.storage.listings import DAY
+from bot.views import cards
+from bot.views import texts as views
+from bot.views.html import shorten
 
 DIALOG = "posting"
 
@@ -265,7 +268,7 @@ async def ask_description(update: Update, context: BotContext) -> None:
     ).format(minimum=DESCRIPTION_MIN, maximum=context.i18n.number(DESCRIPTION_MAX))
     rows = [navigation(context.i18n, TYPING_DESCRIPTION)]
     if given.get("description"):
-        now = cards.shorten(given["description"], 300)
+        now = shorten(given["description"], 300)
         text += "\n\n" + _("Now: {description}").format(description=escape(now))
         rows.insert(0, keep_button(context.i18n, TYPING_DESCRIPTION))
     await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
@@ -286,7 +289,7 @@ async def ask_place(update: Update, context: BotContext) -> None:
     member = context.member
     rows = []
     if member is not None and member.country and member.place:
-        place = cards.shorten(member.place, BUTTON_PLACE_LENGTH)
+        place = shorten(member.place, BUTTON_PLACE_LENGTH)
         rows.append(
             [
                 InlineKeyboardButton(

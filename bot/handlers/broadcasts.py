@@ -11,8 +11,8 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.broadcasting import broadcaster, progress_keyboard, progress_text
 from bot.context import BotContext
+from bot.delivery.broadcasts import broadcaster, progress_keyboard, progress_text
 from bot.handlers.admin import refuse_unless_admin
 from bot.handlers.common import reply
 

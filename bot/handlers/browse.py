@@ -25,12 +25,15 @@ from telegram import (
     Update,
 )
 
-from bot import cards, taxonomy
+from bot import taxonomy
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
+from bot.places.countries import flag
 from bot.storage import Listing, SearchQuery
-from bot.views import flag, place_line
+from bot.views import cards
+from bot.views.html import shorten
+from bot.views.texts import place_line
 
 STATE = "browse"
 PAGE_SIZE = 5
@@ -127,7 +130,7 @@ def filters_line(t: Translator, search: Search) -> str:
     _ = t.gettext
     parts = []
     if search.get("words"):
-        words = escape(cards.shorten(search["words"], 60))
+        words = escape(shorten(search["words"], 60))
         parts.append(_("🔎 “{words}”").format(words=words))
     if "kind" in search:
         kind = search["kind"]

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot import views
 from bot.context import BotContext, CommunityApplication
 from bot.i18n import LANGUAGES, Translator, best_language, translator
+from bot.views import texts as views
 
 # Dialogs register a function here that shows their current step again, so that /start,
 # /help or a change of language in the middle of a dialog leads back to where the user was.

@@ -17,15 +17,15 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from bot import contact_views as views
-from bot.cards import shorten
 from bot.context import BotContext
+from bot.delivery.outbox import Rendered, renderer
 from bot.handlers.common import reply
 from bot.i18n import Translator
-from bot.outbox import Rendered, renderer
 from bot.storage import Contact, ContactRefused, Enqueued, Storage
 from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
 from bot.storage.outbox import Notification
+from bot.views import contacts as views
+from bot.views.html import shorten
 
 
 def refusal(t: Translator, refused: ContactRefused) -> str:

@@ -19,8 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ContextTypes
 
 from bot.context import BotContext
+from bot.delivery.outbox import Rendered, renderer
 from bot.i18n import Translator
-from bot.outbox import Rendered, renderer
 from bot.storage import ContactRefused, Enqueued, Storage
 from bot.storage.contacts import FOLLOWUP_DAYS
 from bot.storage.outbox import Notification

@@ -8,10 +8,10 @@ import re
 
 from telegram import Update
 
-from bot import cards
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.storage import Listing
+from bot.views import cards
 
 DEEP_LINK = re.compile(r"^/start l(\d{1,12})$")
 

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.cards import shorten
 from bot.context import BotContext
 from bot.handlers.admin import is_root_admin, refuse_unless_admin
 from bot.handlers.common import reply
 from bot.handlers.reports import REASON_LABELS, notice
 from bot.i18n import N_, Translator
 from bot.storage import ReportedListing
+from bot.views.html import shorten
 
 HIDDEN = N_("🚫 A moderator hid your listing “{title}”: it does not follow the community's rules.")
 RESTORED = N_("♻️ Your listing “{title}” is visible again.")

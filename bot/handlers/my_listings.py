@@ -12,11 +12,13 @@ import html
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot import cards, taxonomy
+from bot import taxonomy
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.i18n import N_
 from bot.storage import Listing
+from bot.views import cards
+from bot.views.html import shorten
 
 PAGE_SIZE = 8
 STATE_NAMES = {
@@ -54,7 +56,7 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
     for number, listing in enumerate(listings[first : first + PAGE_SIZE], start=first + 1):
         lines.append(
             f"{number}. {cards.KIND_MARKS[listing.kind]} "
-            f"<b>{html.escape(cards.shorten(listing.title, 70))}</b>\n"
+            f"<b>{html.escape(shorten(listing.title, 70))}</b>\n"
             "    "
             + _("{state} · 👁 {views} · 💬 {contacts}").format(
                 state=_(STATE_NAMES[listing.state(now)]),

@@ -10,11 +10,12 @@ import dataclasses
 from babel.dates import format_time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot import views
 from bot.context import BotContext
+from bot.delivery.timing import Preferences, next_digest
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
-from bot.localtime import ZONES, Preferences, local, next_digest, zone_city
+from bot.places.timezones import ZONES, local, zone_city
+from bot.views import texts as views
 
 FREQUENCY_LABELS = {
     "instant": N_("⚡ Right away"),

@@ -16,14 +16,17 @@ from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
 
-from bot import charts, taxonomy, views
-from bot.charts import period
+from bot import taxonomy
 from bot.context import BotContext
 from bot.handlers.admin import refuse_unless_admin
 from bot.handlers.common import reply
 from bot.handlers.my_listings import OUTCOMES
 from bot.i18n import N_, Translator
+from bot.places.countries import flag
 from bot.storage import Figures
+from bot.views import charts
+from bot.views import texts as views
+from bot.views.charts import period
 
 PERIODS = (7, 30, 365)
 STATE_NAMES = {
@@ -69,7 +72,7 @@ def figures_text(t: Translator, figures: Figures) -> str:
     ]
     lines.append(_("By language: {counts}").format(counts=_counted(t, languages)))
     countries = [
-        (f"{views.flag(code)} {escape(t.country(code))}" if code else _("not set"), counts)
+        (f"{flag(code)} {escape(t.country(code))}" if code else _("not set"), counts)
         for code, counts in figures.users_by_country.items()
     ]
     more = len(countries) - TOP_COUNTRIES

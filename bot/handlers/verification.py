@@ -20,7 +20,7 @@ from bot.handlers.moderation import when
 from bot.handlers.reports import notice
 from bot.i18n import N_
 from bot.storage import VerificationRefused, VerificationRequest
-from bot.views import place_line
+from bot.views.texts import place_line
 
 APPROVED = N_(
     "✅ You are now verified as representing {municipality}. Your listings show the badge ✅."

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from bot import cards
 from bot.dialogs.onboarding import WELCOME
 from bot.dialogs.posting_questions import DURATION_LABELS, KIND_CHOICES
 from bot.i18n import translator
-from bot.views import flag
+from bot.places.countries import flag
+from bot.views import cards
 from tests.browser.conftest import ARTIFACTS, Sandbox, Watched
 from tests.talk import plain
 

@@ -17,8 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from bot.localtime import Preferences, after_quiet_hours, next_digest
-from bot.matching import (
+from bot.delivery.timing import Preferences, after_quiet_hours, next_digest
+from bot.matching.scoring import (
     Ranking,
     Wording,
     alert_matches,
@@ -27,8 +27,7 @@ from bot.matching import (
     wording,
     words_of,
 )
-from bot.storage import Alert, Storage
-from bot.storage.matching import (
+from bot.matching.types import (
     Delivery,
     Features,
     FoundMatch,
@@ -36,6 +35,7 @@ from bot.storage.matching import (
     Subject,
     distinctive_words,
 )
+from bot.storage import Alert, Storage
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Local time for notifications: a person's timezone, their quiet hours, their digest time.
+"""When to tell a person: their notification preferences, quiet hours and digest time.
 
 Pure functions over Unix seconds (no clock of their own, no I/O), so the scheduler and the tests
 decide what "now" is. Daylight saving time is zoneinfo's business: "09:00 local" is built as a
@@ -9,33 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo
 
-# The zone of each served country (bot/geo.COUNTRIES). Kosovo has no zone of its own in the
-# tz database; it keeps Belgrade's time.
-COUNTRY_ZONES: dict[str, str] = {
-    "AT": "Europe/Vienna", "BE": "Europe/Brussels", "BG": "Europe/Sofia",
-    "HR": "Europe/Zagreb", "CY": "Asia/Nicosia", "CZ": "Europe/Prague",
-    "DK": "Europe/Copenhagen", "EE": "Europe/Tallinn", "FI": "Europe/Helsinki",
-    "FR": "Europe/Paris", "DE": "Europe/Berlin", "GR": "Europe/Athens",
-    "HU": "Europe/Budapest", "IE": "Europe/Dublin", "IT": "Europe/Rome",
-    "LV": "Europe/Riga", "LT": "Europe/Vilnius", "LU": "Europe/Luxembourg",
-    "MT": "Europe/Malta", "NL": "Europe/Amsterdam", "PL": "Europe/Warsaw",
-    "PT": "Europe/Lisbon", "RO": "Europe/Bucharest", "SK": "Europe/Bratislava",
-    "SI": "Europe/Ljubljana", "ES": "Europe/Madrid", "SE": "Europe/Stockholm",
-    "AL": "Europe/Tirane", "BA": "Europe/Sarajevo", "XK": "Europe/Belgrade",
-    "ME": "Europe/Podgorica", "MK": "Europe/Skopje", "RS": "Europe/Belgrade",
-    "UA": "Europe/Kyiv", "MD": "Europe/Chisinau", "NO": "Europe/Oslo",
-    "IS": "Atlantic/Reykjavik", "CH": "Europe/Zurich", "LI": "Europe/Vaduz",
-    "GB": "Europe/London",
-}  # fmt: skip
-DEFAULT_ZONE = "Europe/Brussels"
-# The zones a person may choose: their countries', plus the islands that differ from their
-# mainland (Azores, Canaries).
-ZONES: tuple[str, ...] = tuple(
-    sorted({*COUNTRY_ZONES.values(), "Atlantic/Azores", "Atlantic/Canary"})
-)
+from bot.places.timezones import DEFAULT_ZONE, local
 
 DIGEST_HOUR = 9
 WEEKLY_DAY = 0  # Monday
@@ -52,23 +27,6 @@ class Preferences:
     quiet_start: int | None = DEFAULT_QUIET[0]
     quiet_end: int | None = DEFAULT_QUIET[1]
     timezone_chosen: bool = False
-
-
-def zone_of(country: str | None, chosen: str | None = None) -> str:
-    """The person's zone: the one they chose, else their country's, else Brussels'."""
-    if chosen in ZONES:
-        return chosen  # type: ignore[return-value]
-    return COUNTRY_ZONES.get((country or "").upper(), DEFAULT_ZONE)
-
-
-@cache
-def _zone(name: str) -> ZoneInfo:
-    # zoneinfo keeps only a handful of zones strongly cached; we use forty.
-    return ZoneInfo(name)
-
-
-def local(now: int, zone: str) -> datetime:
-    return datetime.fromtimestamp(now, _zone(zone))
 
 
 def _at(day: datetime, hour: int) -> int:
@@ -111,8 +69,3 @@ def next_digest(now: int, prefs: Preferences, frequency: str | None = None) -> i
         if due > now and (frequency == "daily" or day.weekday() == WEEKLY_DAY):
             return after_quiet_hours(due, prefs)
         day = day + timedelta(days=1)
-
-
-def zone_city(zone: str) -> str:
-    """'Europe/Paris' → 'Paris' (for a button)."""
-    return zone.rsplit("/", 1)[-1].replace("_", " ")

@@ -9,7 +9,6 @@ description is shortened, never the rest, until the visible text fits.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -20,7 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import taxonomy
 from bot.i18n import N_, Translator
 from bot.storage import Listing
-from bot.views import place_line
+from bot.views.html import shorten, visible_length
+from bot.views.texts import place_line
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -39,30 +39,6 @@ STATE_LABELS = {
     "closed": N_("✖️ Closed"),
     "hidden": N_("🚫 Hidden by a moderator"),
 }
-
-
-def utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def visible_length(markup: str) -> int:
-    """The length Telegram counts for an HTML message: tags removed, entities decoded."""
-    return utf16_length(html.unescape(re.sub(r"<[^>]*>", "", markup)))
-
-
-def shorten(text: str, units: int) -> str:
-    """``text`` cut to at most ``units`` UTF-16 code units, ending with an ellipsis if cut."""
-    if utf16_length(text) <= units:
-        return text
-    kept: list[str] = []
-    used = 0
-    for ch in text:
-        size = utf16_length(ch)
-        if used + size > units - 1:
-            break
-        kept.append(ch)
-        used += size
-    return "".join(kept).rstrip() + "…"
 
 
 def category_label(t: Translator, key: str) -> str:

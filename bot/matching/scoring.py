@@ -26,10 +26,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.geo import distance_km
 from bot.i18n import Translator
+from bot.matching.types import Features, FoundMatch
+from bot.places.geocoding import distance_km
 from bot.storage import Alert, fold
-from bot.storage.matching import Features, FoundMatch
 
 CATEGORY_POINTS = 3.0
 TAG_POINTS = 1.5

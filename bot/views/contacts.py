@@ -12,10 +12,10 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.cards import shorten
 from bot.i18n import N_, Translator
 from bot.storage import Contact, ContactMessage, Member
-from bot.views import place_line
+from bot.views.html import shorten
+from bot.views.texts import place_line
 
 STATUS_LABELS = {
     "pending": N_("⏳ waiting for an answer"),

@@ -17,9 +17,9 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes, Job
 
-from bot import notifications  # noqa: F401  (registers the renderers of our kinds)
-from bot.localtime import after_quiet_hours, next_digest
-from bot.matcher import Lookups, matching_pass
+from bot.delivery import notifications  # noqa: F401  (registers the renderers of our kinds)
+from bot.delivery.timing import after_quiet_hours, next_digest
+from bot.matching.matcher import Lookups, matching_pass
 from bot.storage import Enqueued, Storage
 from bot.storage.outbox import DIGEST, PERSONAL
 

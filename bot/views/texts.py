@@ -11,20 +11,15 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.geo import COUNTRIES
-from bot.i18n import LANGUAGES, N_, Translator, autonym, translator
-from bot.storage import Member, fold
+from bot.i18n import LANGUAGES, N_, Translator, autonym
+from bot.places.countries import countries_by_name, flag
+from bot.storage import Member
 
 ROLE_LABELS = {
     "municipality": N_("🏛 Municipality"),
     "organisation": N_("💼 Project holder or organisation"),
     "volunteer": N_("🤝 Volunteer"),
 }
-
-
-def flag(country: str) -> str:
-    """The flag emoji of an ISO country code ('FR' → 🇫🇷)."""
-    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in country.upper())
 
 
 def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
@@ -42,27 +37,12 @@ def language_keyboard(prefix: str, current: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows(buttons, 3))
 
 
-def countries_by_name(t: Translator) -> list[str]:
-    """The served countries ordered by their name in the reader's language."""
-    return sorted(COUNTRIES, key=lambda code: fold(t.country(code)))
-
-
 def country_keyboard(t: Translator, prefix: str) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(f"{flag(code)} {t.country(code)}", callback_data=f"{prefix}{code}")
         for code in countries_by_name(t)
     ]
     return InlineKeyboardMarkup(rows(buttons, 2))
-
-
-def find_country(t: Translator, typed: str) -> str | None:
-    """A served country named by what the user typed, in their language, English, or as code."""
-    wanted = fold(typed)
-    english = translator("en")
-    for code in COUNTRIES:
-        if wanted in (fold(t.country(code)), fold(english.country(code)), code.casefold()):
-            return code
-    return None
 
 
 def place_line(t: Translator, place: str | None, region: str | None, country: str | None) -> str:

@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import cards, matching
+from bot.delivery.outbox import Rendered, renderer
 from bot.i18n import N_, Translator
-from bot.outbox import Rendered, renderer
+from bot.matching import scoring as matching
 from bot.storage import Alert, Listing, Storage
 from bot.storage.outbox import Notification
-from bot.views import place_line, rows
+from bot.views import cards
+from bot.views.html import shorten, visible_length
+from bot.views.texts import place_line, rows
 
 DIGEST_ITEMS = 15
 DESCRIPTION_SHOWN = 280
@@ -35,8 +37,8 @@ ALERT_KINDS = {
 def fit(before: str, description: str, after: str, limit: int) -> str:
     """``before`` + the description (shortened to what room is left) + ``after``, at most
     ``limit`` visible characters (Telegram's count)."""
-    room = limit - cards.visible_length(before + after)
-    shown = cards.shorten(description, max(1, min(room, DESCRIPTION_SHOWN)))
+    room = limit - visible_length(before + after)
+    shown = shorten(description, max(1, min(room, DESCRIPTION_SHOWN)))
     return before + html.escape(shown) + after
 
 
@@ -117,7 +119,7 @@ async def render_match(
     match = await storage.match_between(mine.id, other.id)
     if match is None or await storage.dismissed(match.id, notification.user_id):
         return None
-    title = html.escape(cards.shorten(mine.title, 80))
+    title = html.escape(shorten(mine.title, 80))
     if mine.kind == "request":
         header = _("🤝 <b>A match for your request “{title}”</b>").format(title=title)
     else:
@@ -178,7 +180,7 @@ async def _digest_line(
         match = await storage.match_between(mine.id, other.id)
         if match is None or await storage.dismissed(match.id, user_id):
             return None
-        why = _("🤝 for your “{title}”").format(title=html.escape(cards.shorten(mine.title, 40)))
+        why = _("🤝 for your “{title}”").format(title=html.escape(shorten(mine.title, 40)))
         return other, f"{why} · {matching.describe(t, match.reasons)}"
     if item_kind == "alert":
         alert_id = payload.get("alert")
@@ -228,7 +230,7 @@ async def render_digest(
                 left,
             ).format(count=t.number(left))
         text = head + "\n\n" + "\n\n".join(lines) + tail + "\n\n" + _("Tap a number to open it.")
-        if cards.visible_length(text) <= cards.TEXT_LIMIT or count == 1:
+        if visible_length(text) <= cards.TEXT_LIMIT or count == 1:
             break
         lines.pop()  # no room: it goes back to wait for the next digest
         left += 1

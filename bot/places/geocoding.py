@@ -1,4 +1,4 @@
-"""Places: the countries the platform serves, offline reverse geocoding, and distances.
+"""Offline reverse geocoding, and distances.
 
 Reverse geocoding uses the ``reverse-geocode`` package, which ships a GeoNames extract of
 places with more than 1,000 inhabitants and needs no network. It always answers with the
@@ -12,17 +12,6 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-
-#: EU member states, the Western Balkans, and the neighbours whose municipalities take part.
-COUNTRIES: tuple[str, ...] = (
-    # European Union
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
-    "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
-    # Western Balkans
-    "AL", "BA", "XK", "ME", "MK", "RS",
-    # Neighbours
-    "UA", "MD", "NO", "IS", "CH", "LI", "GB",
-)  # fmt: skip
 
 MAX_PLACE_DISTANCE_KM = 30.0
 EARTH_RADIUS_KM = 6371.0088

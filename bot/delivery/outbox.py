@@ -30,8 +30,8 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
+from bot.delivery.pacing import OUTBOX, SendBudget
 from bot.i18n import Translator, translator
-from bot.sending import OUTBOX, SendBudget
 from bot.storage import Storage
 from bot.storage.outbox import Notification
 

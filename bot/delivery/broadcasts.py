@@ -26,11 +26,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
+from bot.delivery.outbox import Rendered, renderer
 from bot.i18n import Translator, translator
-from bot.outbox import Rendered, renderer
+from bot.places.timezones import local_datetime
 from bot.storage import Broadcast, Notification, Storage
 from bot.storage.broadcasts import KIND
-from bot.timezones import local_datetime
 
 log = logging.getLogger(__name__)
 

@@ -99,6 +99,7 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     load_catalogs()
     # One sending budget for replies and the outbox, so a broadcast never slows a reply.
     budget = SendBudget(settings.send_rate)
+    processor = PerUserUpdateProcessor(max_concurrent_updates=64)
     builder = (
         ApplicationBuilder()
         .application_class(CommunityApplication)
@@ -120,10 +121,17 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
         .write_timeout(settings.http_timeout)
         .connect_timeout(settings.http_timeout)
         .pool_timeout(settings.http_timeout)
-        .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates=64))
+        .concurrent_updates(processor)
         .rate_limiter(PriorityRateLimiter(budget))
     )
     application: CommunityApplication = builder.build()  # type: ignore[assignment]
+
+    async def flush() -> None:
+        # Conversation states and user_data reach the disk as soon as a reply is out.
+        if application.running:
+            await application.update_persistence()
+
+    processor.after_each = flush
     application.storage = storage
     application.settings = settings
     application.outbox = OutboxSender(

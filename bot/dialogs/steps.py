@@ -52,7 +52,7 @@ async def _persist(update: Update, context: BotContext, dialog: str, state: int 
     persistence = context.application.persistence
     assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
     assert update.effective_user is not None
-    await persistence.checkpoint(
+    await persistence.save_step(
         dialog,
         _key(update),
         state,
@@ -69,7 +69,7 @@ async def close_buttons(query: CallbackQuery, context: BotContext) -> None:
     handlers.common.close_message)."""
     await query.answer()
     if query.message is not None:
-        context.close_message(query.message.chat.id, query.message.message_id)
+        context.community.closed.close(query.message.chat.id, query.message.message_id)
     await query.edit_message_reply_markup(None)
 
 

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import BotContext, CommunityApplication
+from bot import buttons
+from bot.context import BotContext
 from bot.i18n import LANGUAGES, Translator, best_language, translator
 from bot.views import texts as views
 
@@ -67,8 +68,7 @@ async def _stale_press(update: Update, context: BotContext) -> bool:
     gone = message is None or not message.is_accessible
     if not gone:
         assert message is not None
-        application: CommunityApplication = context.application  # type: ignore[assignment]
-        gone = application.buttons_closed(message.chat.id, message.message_id)
+        gone = (message.chat.id, message.message_id) in context.community.closed
     if gone:
         context.i18n = await reader_language(update, context)
         await stale_button(update, context)
@@ -77,9 +77,7 @@ async def _stale_press(update: Update, context: BotContext) -> bool:
 
 def close_message(context: BotContext, update: Update) -> None:
     """Mark the message of the pressed button as done with (see _stale_press)."""
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        context.close_message(query.message.chat.id, query.message.message_id)
+    buttons.close_message(update, context)
 
 
 async def reader_language(update: Update, context: BotContext) -> Translator:

@@ -93,7 +93,7 @@ class PersistenceQueries(Database):
                 (json.dumps(data),),
             )
 
-    async def checkpoint_dialog(
+    async def save_dialog_step(
         self,
         name: str,
         key: tuple[int | str, ...],
@@ -119,6 +119,17 @@ class PersistenceQueries(Database):
                            update_id = max(update_id, excluded.update_id), at = excluded.at""",
                     (user_id, update_id, now),
                 )
+
+    async def dialog_states(
+        self, key: tuple[int | str, ...], names: list[str]
+    ) -> dict[str, object]:
+        """The states of the named conversations that ``key`` (chat, user) is in."""
+        marks = ", ".join("?" for _ in names)
+        rows = await self._fetchall(
+            f"SELECT name, state FROM ptb_conversations WHERE name IN ({marks}) AND key = ?",
+            (*names, json.dumps(list(key))),
+        )
+        return {name: json.loads(state) for name, state in rows}
 
     async def already_handled(self, user_id: int, update_id: int, now: int) -> bool:
         """True if this update already moved one of the person's dialogs on.

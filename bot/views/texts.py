@@ -111,6 +111,14 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
     )
 
 
+def not_understood(t: Translator, member: Member | None) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What to say to a message nothing else understood: the menu, or how to begin."""
+    _ = t.gettext
+    if member is None or not member.onboarded:
+        return _("Welcome! Send /start to set up your profile."), None
+    return _("I did not understand that. Here is what you can do:"), main_menu(t)
+
+
 def help_text(t: Translator) -> str:
     _ = t.gettext
     return "\n".join(

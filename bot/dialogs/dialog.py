@@ -1,0 +1,261 @@
+"""A dialog: a persistent conversation whose steps survive a crash and happen once.
+
+A dialog is one PTB ConversationHandler (``persistent=True``, named after the dialog), built
+by :meth:`Dialog.conversation` from its steps; its answers live in ``user_data[<name>]``.
+Three promises, and the public pieces of PTB that keep them:
+
+- *An answered step survives a crash.* :meth:`Dialog.go_to` writes the next state - the one
+  the callback then returns to ConversationHandler - and the answers in one transaction,
+  before the question is shown (:meth:`bot.persistence.SQLitePersistence.save_step`). PTB's
+  own flush writes the same state again afterwards, and finds it unchanged.
+- *A re-delivered update never moves a dialog twice.* The same transaction records the
+  update's id; :func:`bot.handlers.members.identify` drops an update already recorded.
+- *Coming back shows where one was.* /start, /help or a new language ask the current step
+  of the dialogs one is in again (:func:`bot.handlers.menu.resume_dialogs`); their states
+  are read from the database, where every step was written.
+
+Each step's handlers are bound to their state, so a step knows where it is without a copy
+of the state in the answers: Back checks that it was pressed on the current step, and any
+other message gets the step's own hint. A dialog whose answers are gone (the person erased
+their data meanwhile) ends at the next update that reaches it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler
+from telegram.ext import filters as f
+
+from bot.buttons import (
+    Button,
+    Number,
+    Prefix,
+    close_buttons,
+    refuse_earlier_step,
+    refuse_stale,
+)
+from bot.context import BotContext, reply
+from bot.i18n import N_, Translator
+from bot.persistence import SQLitePersistence
+from bot.views.texts import not_understood
+
+END = ConversationHandler.END
+TEXT_HINT = N_("Please answer with a text message.")
+BUTTONS_HINT = N_("Please use the buttons above, or send /cancel to stop.")
+# A message that is not a command: what a step's hint answers when nothing else did.
+ANY_MESSAGE = f.UpdateType.MESSAGE & ~f.COMMAND
+TEXT = f.UpdateType.MESSAGE & f.TEXT & ~f.COMMAND
+
+Ask = Callable[[Update, BotContext], Awaitable[None]]
+Move = Callable[[Update, BotContext], Awaitable[int | None]]
+Handler = BaseHandler[Update, BotContext, Any]
+
+
+class Step:
+    """One question of a dialog: how it is asked (:meth:`ask`), the handlers of its answers
+    (:meth:`handlers`), and the hint for any other message. Reusable steps
+    (:mod:`bot.dialogs.steps`) subclass it; :meth:`Dialog.add` tells a step its dialog and
+    state."""
+
+    hint = BUTTONS_HINT
+    dialog: Dialog
+    state: int
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        raise NotImplementedError
+
+    def handlers(self) -> list[Handler]:
+        return []
+
+    def bind(self, dialog: Dialog, state: int) -> None:
+        self.dialog, self.state = dialog, state
+
+
+class Question(Step):
+    """A step made of a function that asks and the handlers of its answers."""
+
+    def __init__(self, ask: Ask, *handlers: Handler, hint: str = BUTTONS_HINT) -> None:
+        self._ask, self._handlers, self.hint = ask, list(handlers), hint
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        await self._ask(update, context)
+
+    def handlers(self) -> list[Handler]:
+        return self._handlers
+
+
+class Dialog:
+    """A persistent conversation named ``name``, with its buttons under ``prefix``.
+
+    ``previous``: where Back leads from each step that has one (a Back button is shown there);
+    ``before_step``: run before each step is written (posting saves its draft there);
+    ``guard``: run before every handler but the entry points, False ending the dialog (the
+    broadcast composer checks that the person is still an admin).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        prefix: Prefix,
+        *,
+        previous: Mapping[int, int] | None = None,
+        before_step: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
+        guard: Callable[[Update, BotContext], Awaitable[bool]] | None = None,
+    ) -> None:
+        self.name, self.prefix = name, prefix
+        self.steps: dict[int, Step] = {}
+        self.previous = dict(previous or {})
+        self.before_step, self.guard = before_step, guard
+        self.cancel = prefix.button("cancel")
+        self.back: Button[int] | None = None
+        if self.previous:
+            self.back = prefix.button("back", Number(0, 99))
+
+    # --- the steps -------------------------------------------------------------------------
+
+    def add(self, state: int, step: Step) -> None:
+        step.bind(self, state)
+        self.steps[state] = step
+
+    def answers(self, context: BotContext) -> dict[str, Any]:
+        """The answers given so far (created empty on first use)."""
+        assert context.user_data is not None
+        answers: dict[str, Any] = context.user_data.setdefault(self.name, {})
+        return answers
+
+    def in_progress(self, context: BotContext) -> bool:
+        return context.user_data is not None and self.name in context.user_data
+
+    async def begin(self, update: Update, context: BotContext, state: int, **given: Any) -> int:
+        """Start afresh at ``state`` with ``given`` answers."""
+        assert context.user_data is not None
+        context.user_data[self.name] = dict(given)
+        return await self.go_to(update, context, state)
+
+    async def go_to(self, update: Update, context: BotContext, state: int) -> int:
+        """Write ``state`` and the answers ahead, then ask its question; returns ``state``
+        (for the callback to return to ConversationHandler)."""
+        await self.stay(update, context, state)
+        await self.steps[state].ask(update, context)
+        return state
+
+    async def stay(self, update: Update, context: BotContext, state: int) -> None:
+        """Write the answers given on ``state`` without moving (a tag ticked)."""
+        if self.before_step is not None:
+            await self.before_step(update, context, state)
+        await self._write(update, context, state)
+
+    async def finish(self, update: Update, context: BotContext) -> int:
+        """Forget the answers and end the conversation, durably; returns END."""
+        assert context.user_data is not None
+        context.user_data.pop(self.name, None)
+        await self._write(update, context, None)
+        return END
+
+    async def resume(self, update: Update, context: BotContext, state: object) -> bool:
+        """Ask ``state``'s question again (the person came back); False if there is none."""
+        step = self.steps.get(state) if isinstance(state, int) else None
+        if step is None or not self.in_progress(context):
+            return False
+        await step.ask(update, context)
+        return True
+
+    async def _write(self, update: Update, context: BotContext, state: int | None) -> None:
+        persistence = context.application.persistence
+        assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
+        assert update.effective_chat is not None and update.effective_user is not None
+        await persistence.save_step(
+            self.name,
+            (update.effective_chat.id, update.effective_user.id),
+            state,
+            update.effective_user.id,
+            dict(context.user_data),
+            update_id=update.update_id,
+            now=context.now(),
+        )
+
+    # --- the buttons under every question ----------------------------------------------------
+
+    def navigation(self, t: Translator, state: int) -> list[InlineKeyboardButton]:
+        """Back (where a step has one before it) and Cancel."""
+        _ = t.gettext
+        row = []
+        if self.back is not None and state in self.previous:
+            row.append(InlineKeyboardButton(_("⬅ Back"), callback_data=self.back.data(state)))
+        row.append(InlineKeyboardButton(_("✖️ Cancel"), callback_data=self.cancel.data(None)))
+        return row
+
+    def back_to(self, state: int, answers: dict[str, Any]) -> int:
+        """Where Back leads from ``state`` (a dialog whose path depends on its answers
+        overrides this)."""
+        return self.previous[state]
+
+    async def _back(self, state: int, update: Update, context: BotContext, pressed: int) -> int:
+        if pressed != state:
+            raise _EarlierStep
+        await close_buttons(update, context)
+        return await self.go_to(update, context, self.back_to(state, self.answers(context)))
+
+    async def _hint(self, step: Step, update: Update, context: BotContext) -> None:
+        await reply(update, context.i18n.gettext(step.hint))
+
+    # --- the ConversationHandler -----------------------------------------------------------
+
+    def conversation(
+        self, *, entry_points: Sequence[Handler], fallbacks: Sequence[Handler]
+    ) -> ConversationHandler[BotContext]:
+        """The ConversationHandler: each step's handlers, then its Back (bound to it) and its
+        hint; the ``fallbacks``, then a refusal for any other button of this dialog (from an
+        earlier step, or forged)."""
+        states: dict[object, list[Handler]] = {}
+        for state, step in self.steps.items():
+            handlers = list(step.handlers())
+            if self.back is not None and state in self.previous:
+                handlers.append(self.back.handler(functools.partial(self._back, state)))
+            handlers.append(MessageHandler(ANY_MESSAGE, functools.partial(self._hint, step)))
+            states[state] = [self._guarded(handler) for handler in handlers]
+        last = CallbackQueryHandler(refuse_earlier_step, pattern=self.prefix.any())
+        return ConversationHandler(
+            entry_points=[self._guarded(h, entry=True) for h in entry_points],
+            states=states,
+            fallbacks=[self._guarded(h) for h in [*fallbacks, last]],
+            name=self.name,
+            persistent=True,
+        )
+
+    def _guarded(self, handler: Handler, *, entry: bool = False) -> Handler:
+        """The handler, its callback run only while the dialog has its answers (and the
+        dialog's guard agrees)."""
+        callback = handler.callback
+
+        @functools.wraps(callback)
+        async def guarded(update: Update, context: BotContext) -> object:
+            if not entry and not self.in_progress(context):
+                return await self._lost(update, context)
+            if self.guard is not None and not await self.guard(update, context):
+                return await self.finish(update, context)
+            try:
+                return await callback(update, context)
+            except _EarlierStep:
+                await refuse_earlier_step(update, context)
+                return None
+
+        handler.callback = guarded
+        return handler
+
+    async def _lost(self, update: Update, context: BotContext) -> int:
+        """The answers are gone (the person's data was erased): end, change nothing."""
+        if update.callback_query is not None:
+            await refuse_stale(update, context)
+        else:
+            text, keyboard = not_understood(context.i18n, context.member)
+            await reply(update, text, reply_markup=keyboard)
+        return END
+
+
+class _EarlierStep(Exception):
+    """A Back pressed on a step the person has left."""

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.i18n import LANGUAGES
+
 if TYPE_CHECKING:
     from bot.context import BotContext
 
@@ -325,3 +327,74 @@ async def close_buttons(update: Update, context: BotContext) -> None:
     await query.answer()
     close_message(update, context)
     await query.edit_message_reply_markup(None)
+
+
+# --- every feature's prefix, and the buttons more than one module builds or reads -----------
+# In the order of bot/app.py. A feature's other buttons are declared in its own module
+# (a dialog's in its dialog), under the prefix declared here.
+
+MENU_BUTTONS = Prefix("menu", "menu: the main menu's profile, language and help")
+MENU = MENU_BUTTONS.button("", OneOf(("profile", "language", "help")))
+LANGUAGE = Prefix("lang", "menu: choosing the language").button("", OneOf(LANGUAGES))
+
+LISTING = Prefix("lo", "listings: opening a listing")
+OPEN_LISTING = LISTING.button("", ID)
+
+CONTACTS = Prefix("ct", "contacts: writing to someone, accepting, declining")
+WRITE_TO_AUTHOR = CONTACTS.button("ask", ID)
+WRITE_AGAIN = CONTACTS.button("msg", ID)
+ACCEPT_CONTACT = CONTACTS.button("ok", ID)
+DECLINE_CONTACT = CONTACTS.button("no", ID)
+CONTACT_LIST = CONTACTS.button("list")
+
+FOLLOWUPS = Prefix("fu", "followups: did an accepted contact lead somewhere?")
+
+ONBOARDING = Prefix("ob", "onboarding")
+PROFILE_EDIT = Prefix("prof", "onboarding: editing the profile").button("edit")
+
+POSTING = Prefix("po", "posting")
+NEW_POST = Prefix("post", "posting: from the menu").button("new")
+
+LISTINGS = Prefix("ls", "my listings: the owner's buttons on a card")
+EDIT_LISTING = LISTINGS.button("edit", ID)
+ASK_FULFILLED = LISTINGS.button("done", ID)
+ASK_CLOSE = LISTINGS.button("close", ID)
+ASK_RENEWAL = LISTINGS.button("renew", ID)
+MY_LISTINGS = Prefix("my", "my listings: the list")
+MY_LIST = MY_LISTINGS.button("list")
+EDITING = Prefix("ed", "my listings: editing a listing")
+
+VERIFICATION = Prefix("vf", "verification")
+LEAVE_MUNICIPALITY = VERIFICATION.button("leave")
+
+ALERTS = Prefix("al", "alerts: the list")
+ALERT_LIST = ALERTS.button("list")
+PAUSE_ALERT_FROM_NOTIFICATION = ALERTS.button("pn", ID)
+ALERT_DIALOG = Prefix("an", "alerts: making or editing one")
+
+SETTINGS = Prefix("set", "settings")
+SHOW_SETTINGS = SETTINGS.button("show")
+
+BROADCASTS = Prefix("bc", "broadcasts: the composer and the progress message")
+PAUSE_BROADCAST = BROADCASTS.button("pause", ID)
+RESUME_BROADCAST = BROADCASTS.button("resume", ID)
+CANCEL_BROADCAST = BROADCASTS.button("cx", ID)
+
+STATS = Prefix("st", "figures")
+
+MATCHES = Prefix("mt", "matches: a match card's own buttons")
+NOT_RELEVANT = MATCHES.button("nr", ID)
+
+ADMIN = Prefix("ad", "admin: the queues")
+VERIFICATION_QUEUE = ADMIN.button("vq")
+REPORT_QUEUE = ADMIN.button("rq")
+ADMIN_LOG = ADMIN.button("log")
+
+REPORTS = Prefix("rp", "reports: reporting a listing")
+REPORT_LISTING = REPORTS.button("", ID)
+MODERATION = Prefix("mod", "moderation: an admin acting on a reported listing")
+
+PRIVACY = Prefix("me", "privacy: erasing one's data")
+
+BROWSE = Prefix("br", "browse: the filters and pages of one search", scope=Token(6))
+NEW_SEARCH = BROWSE.button("new")

@@ -21,9 +21,8 @@ from telegram import (
 )
 
 from bot import taxonomy
-from bot.context import BotContext
+from bot.context import BotContext, reply
 from bot.dialogs.steps import Questions, answers
-from bot.handlers.common import reply
 from bot.i18n import N_, Translator
 from bot.storage import AlertDraft
 from bot.views import cards

@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import filters as f
 
 from bot import taxonomy
-from bot.context import BotContext
+from bot.context import BotContext, reply
 from bot.delivery.notifications import alert_summary
 from bot.dialogs.alert_questions import (
     AREA_CHOICES,
@@ -49,7 +49,7 @@ from bot.dialogs.steps import (
     finish,
     has_letter,
 )
-from bot.handlers.common import RESUMERS, reply
+from bot.handlers.menu import RESUMERS
 from bot.i18n import N_, Translator
 from bot.storage import Alert
 from bot.storage.alerts import MAX_ALERTS

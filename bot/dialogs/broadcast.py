@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.context import BotContext
+from bot.context import BotContext, reply
 from bot.delivery.broadcasts import broadcaster, progress_keyboard, progress_text
 from bot.dialogs.broadcast_questions import (
     CAPTION_MAX,
@@ -45,7 +45,7 @@ from bot.dialogs.broadcast_questions import (
 )
 from bot.dialogs.steps import END, answers, close_buttons, current_step, finish
 from bot.handlers.admin import is_admin, refuse_unless_admin
-from bot.handlers.common import RESUMERS, reply
+from bot.handlers.menu import RESUMERS
 from bot.i18n import LANGUAGES
 from bot.places.countries import COUNTRIES
 from bot.places.timezones import timezone_for

@@ -13,10 +13,9 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.context import BotContext
+from bot.context import BotContext, reply
 from bot.delivery.broadcasts import broadcast_message, post, when_text
 from bot.dialogs.steps import answers, checkpoint, current_step
-from bot.handlers.common import reply
 from bot.i18n import LANGUAGES, Translator, autonym
 from bot.places.countries import countries_by_name, flag
 from bot.places.timezones import parse_local

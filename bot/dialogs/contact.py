@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 from telegram.ext import filters as f
 
-from bot.context import BotContext
+from bot.context import BotContext, reply
 from bot.dialogs.steps import (
     END,
     answers,
@@ -38,8 +38,8 @@ from bot.dialogs.steps import (
     finish,
     has_letter,
 )
-from bot.handlers.common import RESUMERS, reply, resume_dialogs
 from bot.handlers.contacts import notify_relay, refusal, too_long
+from bot.handlers.menu import RESUMERS, resume_dialogs
 from bot.storage import ContactRefused
 from bot.storage.contacts import MESSAGE_MAX
 

@@ -20,7 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import filters as f
 
 from bot import taxonomy
-from bot.context import BotContext
+from bot.context import BotContext, reply
 from bot.dialogs.posting_questions import tick
 from bot.dialogs.steps import (
     END,
@@ -35,8 +35,8 @@ from bot.dialogs.steps import (
     current_step,
     finish,
 )
-from bot.handlers.common import RESUMERS, reply
 from bot.handlers.listings import send_card
+from bot.handlers.menu import RESUMERS
 from bot.i18n import N_
 from bot.places import geocoding as geo
 from bot.places.countries import COUNTRIES

@@ -25,7 +25,8 @@ from telegram import (
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.context import BotContext
+from bot.buttons import ONBOARDING, OneOf
+from bot.context import BotContext, reply
 from bot.dialogs.steps import (
     END,
     Questions,
@@ -37,7 +38,7 @@ from bot.dialogs.steps import (
     finish,
     parse_count,
 )
-from bot.handlers.common import RESUMERS, reply, resume_dialogs, show_menu
+from bot.handlers.menu import RESUMERS, resume_dialogs, show_menu
 from bot.i18n import LANGUAGES, N_, translator
 from bot.places import geocoding as geo
 from bot.places.countries import COUNTRIES, find_country
@@ -45,6 +46,8 @@ from bot.storage import Profile
 from bot.views import texts as views
 
 DIALOG = "onboarding"
+LANGUAGE_CHOSEN = ONBOARDING.button("lang", OneOf(LANGUAGES))
+COUNTRY_CHOSEN = ONBOARDING.button("cty", OneOf(COUNTRIES))
 
 (
     CHOOSING_LANGUAGE,
@@ -76,7 +79,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
     await reply(
         update,
         context.i18n.gettext(WELCOME),
-        reply_markup=views.language_keyboard("ob:lang:", context.i18n.language),
+        reply_markup=views.language_keyboard(LANGUAGE_CHOSEN, context.i18n.language),
     )
 
 
@@ -153,7 +156,7 @@ async def ask_country(update: Update, context: BotContext) -> None:
     await reply(
         update,
         _("Choose the country (or type its name):"),
-        reply_markup=views.country_keyboard(context.i18n, "ob:cty:"),
+        reply_markup=views.country_keyboard(context.i18n, COUNTRY_CHOSEN),
     )
 
 

@@ -24,7 +24,8 @@ from telegram import (
 )
 
 from bot import taxonomy
-from bot.context import BotContext
+from bot.buttons import POSTING, OneOf
+from bot.context import BotContext, reply
 from bot.dialogs.steps import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
@@ -35,8 +36,8 @@ from bot.dialogs.steps import (
     checkpoint,
     current_step,
 )
-from bot.handlers.common import reply
 from bot.i18n import N_, Translator
+from bot.places.countries import COUNTRIES
 from bot.storage import Listing, NewListing
 from bot.storage.listings import DAY
 from bot.views import cards
@@ -44,6 +45,7 @@ from bot.views import texts as views
 from bot.views.html import shorten
 
 DIALOG = "posting"
+COUNTRY_CHOSEN = POSTING.button("cty", OneOf(COUNTRIES))
 
 # Persisted as numbers (conversation states and drafts): append new steps, never reorder.
 (
@@ -309,7 +311,7 @@ async def ask_place(update: Update, context: BotContext) -> None:
 
 async def ask_country(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    countries = views.country_keyboard(context.i18n, "po:cty:")
+    countries = views.country_keyboard(context.i18n, COUNTRY_CHOSEN)
     rows = [*countries.inline_keyboard, navigation(context.i18n, CHOOSING_COUNTRY)]
     await reply(
         update,

@@ -14,10 +14,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.context import BotContext
+from bot.context import BotContext, reply
 from bot.dialogs.steps import END, checkpoint, clean_block, close_buttons, current_step, finish
 from bot.handlers.admin import admin_recipients
-from bot.handlers.common import RESUMERS, reply
+from bot.handlers.menu import RESUMERS
 from bot.handlers.reports import notice
 from bot.handlers.verification import ask_leave
 from bot.i18n import N_

@@ -10,13 +10,26 @@ from __future__ import annotations
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
+from bot.context import BotContext, CommunityApplication, reply
+from bot.delivery import broadcasts as delivery
 from bot.delivery.broadcasts import broadcaster, progress_keyboard, progress_text
+from bot.dialogs import broadcast as composer
 from bot.handlers.admin import refuse_unless_admin
-from bot.handlers.common import reply
 
 CONTROL = re.compile(r"^bc:(pause|resume|cx|cxy|cxn):(\d+)$")
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            composer.build(),
+            CommandHandler("broadcasts", broadcasts_command),
+            CallbackQueryHandler(control_button, pattern=r"^bc:"),
+        ]
+    )
+    delivery.schedule(application)
 
 
 async def control_button(update: Update, context: BotContext) -> None:

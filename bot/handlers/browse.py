@@ -24,10 +24,10 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import taxonomy
-from bot.context import BotContext
-from bot.handlers.common import reply
+from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import N_, Translator
 from bot.places.countries import flag
 from bot.storage import Listing, SearchQuery
@@ -47,6 +47,35 @@ KIND_BUTTONS = {"offer": N_("🟢 Offers"), "request": N_("🔴 Requests"), "all
 KIND_FILTERS = {"offer": N_("🟢 Offers"), "request": N_("🔴 Requests")}
 
 Search = dict[str, Any]
+
+
+def register(application: CommunityApplication) -> None:
+    from bot.dialogs import search
+
+    application.add_handlers(
+        [
+            # /cancel first comes here: it stops a search waiting for words or a location,
+            # and hands over to nothing_to_cancel otherwise.
+            CommandHandler("cancel", search.cancel),
+            CommandHandler("browse", browse_command),
+            CommandHandler("search", search.search_command),
+            CallbackQueryHandler(browse_button, pattern=r"^br:new$"),
+            CallbackQueryHandler(kind_chosen, pattern=r"^br:\w+:k:"),
+            CallbackQueryHandler(category_chosen, pattern=r"^br:\w+:c:"),
+            CallbackQueryHandler(area_chosen, pattern=r"^br:\w+:a:"),
+            CallbackQueryHandler(back, pattern=r"^br:\w+:b$"),
+            CallbackQueryHandler(page_chosen, pattern=r"^br:\w+:p:"),
+            CallbackQueryHandler(radius_chosen, pattern=r"^br:\w+:r:"),
+            CallbackQueryHandler(widened, pattern=r"^br:\w+:w:"),
+            CallbackQueryHandler(change_filters, pattern=r"^br:\w+:f$"),
+            # Outside any dialog: a location means "what is near here", a text may be the
+            # words /search asked for (else it goes on to not_understood).
+            MessageHandler(filters.UpdateType.MESSAGE & filters.LOCATION, search.location_shared),
+            MessageHandler(
+                filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, search.text_typed
+            ),
+        ]
+    )
 
 
 # --- the search kept for the reader --------------------------------------------------------

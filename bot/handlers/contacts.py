@@ -16,16 +16,32 @@ from datetime import UTC, datetime
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
+from bot.context import BotContext, CommunityApplication, reply
 from bot.delivery.outbox import Rendered, renderer
-from bot.handlers.common import reply
 from bot.i18n import Translator
 from bot.storage import Contact, ContactRefused, Enqueued, Storage
 from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
 from bot.storage.outbox import Notification
 from bot.views import contacts as views
 from bot.views.html import shorten
+
+
+def register(application: CommunityApplication) -> None:
+    from bot.dialogs import contact
+
+    application.add_handlers(
+        [
+            # Writing to someone comes before the other dialogs: see bot/dialogs/contact.py.
+            contact.build(),
+            CallbackQueryHandler(accept, pattern=r"^ct:ok:"),
+            CallbackQueryHandler(decline, pattern=r"^ct:no:"),
+            CallbackQueryHandler(show, pattern=r"^ct:show:"),
+            CommandHandler("contacts", contacts_command),
+            CallbackQueryHandler(contacts_command, pattern=r"^ct:list$"),
+        ]
+    )
 
 
 def refusal(t: Translator, refused: ContactRefused) -> str:

@@ -16,9 +16,9 @@ import logging
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bot.context import BotContext
+from bot.context import BotContext, CommunityApplication
 from bot.delivery.outbox import Rendered, renderer
 from bot.i18n import Translator
 from bot.storage import ContactRefused, Enqueued, Storage
@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 
 SCAN_EVERY = timedelta(minutes=5)
 ANSWERS = {"y": "yes", "p": "progress", "n": "no"}
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handler(CallbackQueryHandler(answered, pattern=r"^fu:"))
+    schedule(application)
 
 
 async def scan(application: Application) -> int:  # type: ignore[type-arg]

@@ -7,9 +7,16 @@ Open (``lo:<id>``) is the listings handler's; "I can help / I'm interested"
 from __future__ import annotations
 
 from telegram import Update
+from telegram.ext import CallbackQueryHandler
 
-from bot.context import BotContext
-from bot.handlers.common import close_message
+from bot.buttons import close_message
+from bot.context import BotContext, CommunityApplication
+from bot.matching import jobs
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handler(CallbackQueryHandler(not_relevant, pattern=r"^mt:nr:"))
+    jobs.schedule(application, application.storage)
 
 
 async def not_relevant(update: Update, context: BotContext) -> None:
@@ -27,4 +34,4 @@ async def not_relevant(update: Update, context: BotContext) -> None:
         return
     await query.answer(_("Noted: you will not be shown this match again."))
     await query.edit_message_reply_markup(None)
-    close_message(context, update)  # a second tap in flight is answered as stale
+    close_message(update, context)  # a second tap in flight is answered as stale

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
+from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import is_root_admin, refuse_unless_admin
-from bot.handlers.common import reply
 from bot.handlers.reports import REASON_LABELS, notice
 from bot.i18n import N_, Translator
 from bot.storage import ReportedListing
@@ -50,6 +50,26 @@ ACTION_LABELS = {
     "auto_review": N_("(automatic) hid a member's listings pending review"),
     "end_review": N_("ended a review"),
 }
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("admin", admin_command),
+            CallbackQueryHandler(report_queue, pattern=r"^ad:rq$"),
+            CallbackQueryHandler(admin_log, pattern=r"^ad:log$"),
+            CallbackQueryHandler(hide, pattern=r"^mod:hide:"),
+            CallbackQueryHandler(restore, pattern=r"^mod:rest:"),
+            CallbackQueryHandler(dismiss, pattern=r"^mod:dis:"),
+            CallbackQueryHandler(warn, pattern=r"^mod:warn:"),
+            CallbackQueryHandler(ban, pattern=r"^mod:ban:"),
+            CallbackQueryHandler(unban_button, pattern=r"^mod:unban:"),
+            CallbackQueryHandler(history, pattern=r"^mod:hist:"),
+            CommandHandler("unban", unban_command),
+            CommandHandler("makeadmin", make_admin),
+            CommandHandler("unadmin", unmake_admin),
+        ]
+    )
 
 
 def when(t: Translator, at: int) -> str:

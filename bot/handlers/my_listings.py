@@ -11,10 +11,11 @@ from __future__ import annotations
 import html
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import taxonomy
-from bot.context import BotContext
-from bot.handlers.common import reply
+from bot.context import BotContext, CommunityApplication, reply
+from bot.dialogs import editing
 from bot.i18n import N_
 from bot.storage import Listing
 from bot.views import cards
@@ -38,6 +39,23 @@ DURATION_LABELS = {
     "3m": N_("3 months"),
     "6m": N_("6 months"),
 }
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            editing.build(),
+            CommandHandler("mylistings", my_listings),
+            CallbackQueryHandler(my_listings_button, pattern=r"^my:list$"),
+            CallbackQueryHandler(my_listings_page, pattern=r"^my:p:"),
+            CallbackQueryHandler(ask_how_fulfilled, pattern=r"^ls:done:"),
+            CallbackQueryHandler(mark_fulfilled, pattern=r"^ls:ful:"),
+            CallbackQueryHandler(ask_close, pattern=r"^ls:close:"),
+            CallbackQueryHandler(close, pattern=r"^ls:cls:"),
+            CallbackQueryHandler(ask_renewal, pattern=r"^ls:renew:"),
+            CallbackQueryHandler(renew, pattern=r"^ls:rnw:"),
+        ]
+    )
 
 
 def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:

@@ -9,10 +9,10 @@ import dataclasses
 
 from babel.dates import format_time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
+from bot.context import BotContext, CommunityApplication, reply
 from bot.delivery.timing import Preferences, next_digest
-from bot.handlers.common import reply
 from bot.i18n import N_, Translator
 from bot.places.timezones import ZONES, local, zone_city
 from bot.views import texts as views
@@ -33,6 +33,16 @@ QUIET_CHOICES: dict[str, tuple[int | None, int | None]] = {
     "23-9": (23, 9),
     "off": (None, None),
 }
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("settings", settings_command),
+            CallbackQueryHandler(settings_command, pattern=r"^set:show$"),
+            CallbackQueryHandler(settings_button, pattern=r"^set:"),
+        ]
+    )
 
 
 def _clock(t: Translator, prefs: Preferences, now: int) -> str:

@@ -12,11 +12,23 @@ import json
 from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
-from bot.handlers.common import close_message, reply
+from bot.buttons import close_message
+from bot.context import BotContext, CommunityApplication, reply
 
 CONFIRM_WITHIN = 15 * 60  # seconds a /deleteme confirmation button stays valid
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("mydata", my_data),
+            CommandHandler("deleteme", delete_me),
+            CallbackQueryHandler(confirmed, pattern=r"^me:del:"),
+            CallbackQueryHandler(kept, pattern=r"^me:keep$"),
+        ]
+    )
 
 
 async def my_data(update: Update, context: BotContext) -> None:
@@ -87,7 +99,7 @@ async def confirmed(update: Update, context: BotContext) -> None:
         )
         return
     user_id = update.effective_user.id
-    close_message(context, update)  # a second tap already in flight is stale
+    close_message(update, context)  # a second tap already in flight is stale
     await context.storage.erase_member(user_id, now)
     context.member = None
     await query.answer()

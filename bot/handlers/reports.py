@@ -11,10 +11,10 @@ from __future__ import annotations
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler
 
-from bot.context import BotContext
+from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import admin_recipients
-from bot.handlers.common import reply
 from bot.i18n import N_
 from bot.storage import Enqueued, ReportRefused
 from bot.storage.moderation import REPORT_REASONS
@@ -36,6 +36,15 @@ UNDER_REVIEW = N_(
 HIDDEN_FOR_REVIEW = N_(
     "👁 Several people reported your listings: they are hidden until a moderator has looked at them."
 )
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            CallbackQueryHandler(report_button, pattern=r"^rp:\d+$"),
+            CallbackQueryHandler(reason_chosen, pattern=r"^rp:\d+:"),
+        ]
+    )
 
 
 async def notice(context: BotContext, to: list[int], key: str, msgid: str, **params: object):

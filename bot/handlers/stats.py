@@ -15,11 +15,11 @@ from html import escape
 from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import taxonomy
-from bot.context import BotContext
+from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import refuse_unless_admin
-from bot.handlers.common import reply
 from bot.handlers.my_listings import OUTCOMES
 from bot.i18n import N_, Translator
 from bot.places.countries import flag
@@ -38,6 +38,15 @@ STATE_NAMES = {
 }
 KIND_NAMES = {"offer": N_("offers"), "request": N_("requests")}
 TOP_COUNTRIES = 10
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("stats", stats_command),
+            CallbackQueryHandler(stats_button, pattern=r"^st:"),
+        ]
+    )
 
 
 def _counted(t: Translator, pairs: list[tuple[str, tuple[int, int]]]) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler
 
-from bot.context import BotContext
+from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import refuse_unless_admin
-from bot.handlers.common import reply
 from bot.handlers.moderation import when
 from bot.handlers.reports import notice
 from bot.i18n import N_
@@ -29,6 +29,21 @@ REJECTED = N_(
     "Your request to be verified as representing {municipality} was not approved. If you "
     "think this is a mistake, ask again with /verify and an official email address."
 )
+
+
+def register(application: CommunityApplication) -> None:
+    from bot.dialogs import verification as dialog
+
+    application.add_handlers(
+        [
+            dialog.build(),
+            CallbackQueryHandler(ask_leave, pattern=r"^vf:leave$"),
+            CallbackQueryHandler(leave, pattern=r"^vf:leave:yes$"),
+            CallbackQueryHandler(approve, pattern=r"^vf:ok:"),
+            CallbackQueryHandler(reject, pattern=r"^vf:no:"),
+            CallbackQueryHandler(queue, pattern=r"^ad:vq$"),
+        ]
+    )
 
 
 def _card(context: BotContext, request: VerificationRequest) -> str:

@@ -11,6 +11,16 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.buttons import (
+    ALERT_LIST,
+    CONTACT_LIST,
+    MENU,
+    MY_LIST,
+    NEW_POST,
+    NEW_SEARCH,
+    SHOW_SETTINGS,
+    Button,
+)
 from bot.i18n import LANGUAGES, N_, Translator, autonym
 from bot.places.countries import countries_by_name, flag
 from bot.storage import Member
@@ -26,20 +36,20 @@ def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKey
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
-def language_keyboard(prefix: str, current: str) -> InlineKeyboardMarkup:
+def language_keyboard(button: Button[str], current: str) -> InlineKeyboardMarkup:
     """One button per catalog, each in its own language; the current one ticked."""
     buttons = [
         InlineKeyboardButton(
-            ("✓ " if code == current else "") + autonym(code), callback_data=f"{prefix}{code}"
+            ("✓ " if code == current else "") + autonym(code), callback_data=button.data(code)
         )
         for code in LANGUAGES
     ]
     return InlineKeyboardMarkup(rows(buttons, 3))
 
 
-def country_keyboard(t: Translator, prefix: str) -> InlineKeyboardMarkup:
+def country_keyboard(t: Translator, button: Button[str]) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(f"{flag(code)} {t.country(code)}", callback_data=f"{prefix}{code}")
+        InlineKeyboardButton(f"{flag(code)} {t.country(code)}", callback_data=button.data(code))
         for code in countries_by_name(t)
     ]
     return InlineKeyboardMarkup(rows(buttons, 2))
@@ -90,22 +100,26 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
     _ = t.gettext
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("➕ Post an offer or request"), callback_data="post:new")],
             [
-                InlineKeyboardButton(_("👤 My profile"), callback_data="menu:profile"),
-                InlineKeyboardButton(_("💬 My contacts"), callback_data="ct:list"),
+                InlineKeyboardButton(
+                    _("➕ Post an offer or request"), callback_data=NEW_POST.data(None)
+                )
             ],
             [
-                InlineKeyboardButton(_("🔎 Browse"), callback_data="br:new"),
-                InlineKeyboardButton(_("📋 My listings"), callback_data="my:list"),
+                InlineKeyboardButton(_("👤 My profile"), callback_data=MENU.data("profile")),
+                InlineKeyboardButton(_("💬 My contacts"), callback_data=CONTACT_LIST.data(None)),
             ],
             [
-                InlineKeyboardButton(_("🔔 Alerts"), callback_data="al:list"),
-                InlineKeyboardButton(_("⚙️ Settings"), callback_data="set:show"),
+                InlineKeyboardButton(_("🔎 Browse"), callback_data=NEW_SEARCH.data(None)),
+                InlineKeyboardButton(_("📋 My listings"), callback_data=MY_LIST.data(None)),
             ],
             [
-                InlineKeyboardButton(_("🌐 Language"), callback_data="menu:language"),
-                InlineKeyboardButton(_("❓ Help"), callback_data="menu:help"),
+                InlineKeyboardButton(_("🔔 Alerts"), callback_data=ALERT_LIST.data(None)),
+                InlineKeyboardButton(_("⚙️ Settings"), callback_data=SHOW_SETTINGS.data(None)),
+            ],
+            [
+                InlineKeyboardButton(_("🌐 Language"), callback_data=MENU.data("language")),
+                InlineKeyboardButton(_("❓ Help"), callback_data=MENU.data("help")),
             ],
         ]
     )

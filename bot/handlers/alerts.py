@@ -1,0 +1,20 @@
+"""Alerts: ``/alerts``, the list's buttons, and making or editing one (the dialog is
+:mod:`bot.dialogs.alerts`)."""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import CommunityApplication
+from bot.dialogs import alerts
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            alerts.build(),
+            CommandHandler("alerts", alerts.alerts_command),
+            CallbackQueryHandler(alerts.alerts_command, pattern=r"^al:list$"),
+            CallbackQueryHandler(alerts.alert_button, pattern=r"^al:(pa|pn|re|de|dy|ls)"),
+        ]
+    )

@@ -26,11 +26,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
-from bot.delivery.outbox import Rendered, renderer
+from bot.delivery.outbox import Rendered
 from bot.i18n import Translator, translator
 from bot.places.timezones import local_datetime
 from bot.storage import Broadcast, Notification, Storage
-from bot.storage.broadcasts import KIND
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,6 @@ async def post(
     return await bot.send_message(chat_id, shown.text, reply_markup=shown.keyboard, **kwargs)
 
 
-@renderer(KIND)
 async def render_broadcast(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:

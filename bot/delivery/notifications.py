@@ -1,5 +1,6 @@
 """How the notifications of matching are shown: a match, an alert hit, a digest, an expiry
-reminder. Each is an outbox renderer (:func:`bot.outbox.renderer`), run when the row is sent,
+reminder. Each is an outbox renderer (added by :mod:`bot.handlers.matches`), run when the row is
+sent,
 in the recipient's language of that moment; it answers None when the news is stale (a listing
 closed or renewed, a match marked not relevant, an alert paused), and the row is dropped.
 """
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.delivery.outbox import Rendered, renderer
+from bot.delivery.outbox import Rendered
 from bot.i18n import N_, Translator
 from bot.matching import scoring as matching
 from bot.storage import Alert, Listing, Storage
@@ -105,7 +106,6 @@ async def _open_listing(storage: Storage, listing_id: object, now: int) -> Listi
     return listing if listing is not None and listing.state(now) == "open" else None
 
 
-@renderer("match")
 async def render_match(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -138,7 +138,6 @@ async def render_match(
     return Rendered(text, keyboard, other.photo_file_id)
 
 
-@renderer("alert")
 async def render_alert(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -192,7 +191,6 @@ async def _digest_line(
     return None
 
 
-@renderer("digest")
 async def render_digest(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -242,7 +240,6 @@ async def render_digest(
     return Rendered(text, InlineKeyboardMarkup(rows(buttons, 5)))
 
 
-@renderer("reminder")
 async def render_reminder(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:

@@ -10,9 +10,11 @@ A JobQueue job (:func:`deliver_job`, every second) sends due rows one at a time:
   deactivated) and "chat not found" mark the recipient and settle all their rows; network errors
   and 5xx are retried with back-off, a few times.
 
-What a row says is decided when it is sent, by the renderer registered for its kind
-(:func:`renderer`), in the recipient's language at that moment. A renderer returning None means
-the notification no longer makes sense (e.g. the listing was closed): the row is cancelled.
+What a row says is decided when it is sent, by the renderer of its kind, in the recipient's
+language at that moment. Each feature adds the renderers of its kinds when it registers
+(:meth:`OutboxSender.add_renderer`); a row of a kind nobody renders is marked failed. A renderer
+returning None means the notification no longer makes sense (e.g. the listing was closed):
+the row is cancelled.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from telegram.ext import Application, ContextTypes, Job
 
 from bot.delivery.pacing import OUTBOX, SendBudget
 from bot.i18n import Translator, translator
-from bot.storage import Storage
+from bot.storage import Enqueued, Storage
 from bot.storage.outbox import Notification
 
 log = logging.getLogger(__name__)
@@ -50,20 +52,9 @@ class Rendered:
 
 
 Renderer = Callable[[Storage, Notification, Translator, int], Awaitable[Rendered | None]]
-RENDERERS: dict[str, Renderer] = {}
+NOTICE = "notice"
 
 
-def renderer(kind: str) -> Callable[[Renderer], Renderer]:
-    """Register how notifications of ``kind`` are shown."""
-
-    def register(function: Renderer) -> Renderer:
-        RENDERERS[kind] = function
-        return function
-
-    return register
-
-
-@renderer("notice")
 async def render_notice(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -96,6 +87,30 @@ class OutboxSender:
         self.clock = clock
         self.paused_until = 0.0
         self.job: Job | None = None  # type: ignore[type-arg]
+        self.renderers: dict[str, Renderer] = {NOTICE: render_notice}
+
+    def add_renderer(self, kind: str, render: Renderer) -> None:
+        """Show notifications of ``kind`` with ``render`` (each feature adds its own)."""
+        if kind in self.renderers:
+            raise ValueError(f"two renderers for notifications of kind {kind!r}")
+        self.renderers[kind] = render
+
+    async def queue(self, notifications: list[Enqueued], *, now: int) -> int:
+        """Put notifications in the outbox (once each: their keys) and deliver them now rather
+        than at the next tick; returns how many were new."""
+        queued = await self.storage.enqueue(notifications, now=now)
+        self.wake()
+        return queued
+
+    async def notice(
+        self, to: list[int], key: str, msgid: str, *, now: int, **params: object
+    ) -> int:
+        """A plain notice for each of ``to``, once each (``key``): ``msgid`` (marked with N_)
+        is translated into each recipient's language when sent, with ``params`` escaped."""
+        payload = {"msgid": msgid, "params": params}
+        return await self.queue(
+            [Enqueued(user, NOTICE, f"{key}:{user}", payload, now) for user in to], now=now
+        )
 
     def wake(self) -> None:
         """Deliver now rather than at the next tick (after enqueueing something urgent)."""
@@ -137,7 +152,7 @@ class OutboxSender:
         if member.blocked:  # they blocked the bot since this was queued: do not even try
             await self.storage.recipient_gone(member.id, "blocked the bot")
             return False
-        render = RENDERERS.get(notification.kind)
+        render = self.renderers.get(notification.kind)
         if render is None:
             await self.storage.mark_failed(notification.id, f"no renderer for {notification.kind}")
             return False

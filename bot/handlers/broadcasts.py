@@ -17,6 +17,7 @@ from bot.delivery import broadcasts as delivery
 from bot.delivery.broadcasts import broadcaster, progress_keyboard, progress_text
 from bot.dialogs import broadcast as composer
 from bot.handlers.admin import refuse_unless_admin
+from bot.storage.broadcasts import KIND as BROADCAST_KIND
 
 CONTROL = re.compile(r"^bc:(pause|resume|cx|cxy|cxn):(\d+)$")
 
@@ -30,6 +31,7 @@ def register(application: CommunityApplication) -> None:
         ]
     )
     delivery.schedule(application)
+    application.outbox.add_renderer(BROADCAST_KIND, delivery.render_broadcast)
 
 
 async def control_button(update: Update, context: BotContext) -> None:

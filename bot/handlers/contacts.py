@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext, CommunityApplication, reply
-from bot.delivery.outbox import Rendered, renderer
+from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
 from bot.storage import Contact, ContactRefused, Enqueued, Storage
 from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
@@ -42,6 +42,12 @@ def register(application: CommunityApplication) -> None:
             CallbackQueryHandler(contacts_command, pattern=r"^ct:list$"),
         ]
     )
+    outbox = application.outbox
+    outbox.add_renderer("contact_request", render_request)
+    outbox.add_renderer("contact_message", render_message)
+    outbox.add_renderer("contact_accepted", render_accepted)
+    outbox.add_renderer("contact_accepted_team", render_accepted_team)
+    outbox.add_renderer("contact_declined", render_declined)
 
 
 def refusal(t: Translator, refused: ContactRefused) -> str:
@@ -85,8 +91,7 @@ async def notify_relay(
     notifications = [
         Enqueued(user, kind, f"{key}:{user}", ids, not_before=context.now()) for user in to
     ]
-    await context.storage.enqueue(notifications, now=context.now())
-    context.application.outbox.wake()  # type: ignore[attr-defined]
+    await context.community.outbox.queue(notifications, now=context.now())
 
 
 def _id(query: CallbackQuery, prefix: str) -> int | None:
@@ -235,7 +240,6 @@ async def _contact_of(storage: Storage, notification: Notification) -> Contact |
     return await storage.get_contact(int(notification.payload["contact"]))
 
 
-@renderer("contact_request")
 async def render_request(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -255,7 +259,6 @@ async def render_request(
     return Rendered("\n".join(lines), views.keyboard(t, contact, "owner"))
 
 
-@renderer("contact_message")
 async def render_message(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -275,7 +278,6 @@ async def render_message(
     return Rendered(text, views.keyboard(t, contact, side))
 
 
-@renderer("contact_accepted")
 async def render_accepted(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -298,7 +300,6 @@ async def render_accepted(
     )
 
 
-@renderer("contact_accepted_team")
 async def render_accepted_team(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -319,7 +320,6 @@ async def render_accepted_team(
     )
 
 
-@renderer("contact_declined")
 async def render_declined(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:

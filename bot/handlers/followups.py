@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.context import BotContext, CommunityApplication
-from bot.delivery.outbox import Rendered, renderer
+from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
 from bot.storage import ContactRefused, Enqueued, Storage
 from bot.storage.contacts import FOLLOWUP_DAYS
@@ -34,6 +34,7 @@ ANSWERS = {"y": "yes", "p": "progress", "n": "no"}
 def register(application: CommunityApplication) -> None:
     application.add_handler(CallbackQueryHandler(answered, pattern=r"^fu:"))
     schedule(application)
+    application.outbox.add_renderer("followup", render_followup)
 
 
 async def scan(application: Application) -> int:  # type: ignore[type-arg]
@@ -79,7 +80,6 @@ def schedule(application: Application) -> None:  # type: ignore[type-arg]
     )
 
 
-@renderer("followup")
 async def render_followup(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:

@@ -11,12 +11,18 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.buttons import close_message
 from bot.context import BotContext, CommunityApplication
+from bot.delivery import notifications
 from bot.matching import jobs
 
 
 def register(application: CommunityApplication) -> None:
     application.add_handler(CallbackQueryHandler(not_relevant, pattern=r"^mt:nr:"))
     jobs.schedule(application, application.storage)
+    outbox = application.outbox
+    outbox.add_renderer("match", notifications.render_match)
+    outbox.add_renderer("alert", notifications.render_alert)
+    outbox.add_renderer("digest", notifications.render_digest)
+    outbox.add_renderer("reminder", notifications.render_reminder)
 
 
 async def not_relevant(update: Update, context: BotContext) -> None:

@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import admin_recipients
 from bot.i18n import N_
-from bot.storage import Enqueued, ReportRefused
+from bot.storage import ReportRefused
 from bot.storage.moderation import REPORT_REASONS
 
 REASON_LABELS = {
@@ -47,17 +47,11 @@ def register(application: CommunityApplication) -> None:
     )
 
 
-async def notice(context: BotContext, to: list[int], key: str, msgid: str, **params: object):
+async def notice(
+    context: BotContext, to: list[int], key: str, msgid: str, **params: object
+) -> None:
     """Queue a plain notice (rendered in each recipient's language) and send it now."""
-    now = context.now()
-    await context.storage.enqueue(
-        [
-            Enqueued(user, "notice", f"{key}:{user}", {"msgid": msgid, "params": params}, now)
-            for user in to
-        ],
-        now=now,
-    )
-    context.application.outbox.wake()  # type: ignore[attr-defined]
+    await context.community.outbox.notice(to, key, msgid, now=context.now(), **params)
 
 
 async def report_button(update: Update, context: BotContext) -> None:

@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes, Job
 
-from bot.delivery import notifications  # noqa: F401  (registers the renderers of our kinds)
 from bot.delivery.timing import after_quiet_hours, next_digest
 from bot.matching.matcher import Lookups, matching_pass
 from bot.storage import Enqueued, Storage

@@ -151,7 +151,12 @@ class Button(Generic[T]):
 
     def __init__(self, prefix: Prefix, layout: list[str | Field[Any]]) -> None:
         self.prefix = prefix
-        self.layout = layout
+        # An action may have several parts ("leave:yes"): one literal each.
+        self.layout = [
+            piece
+            for part in layout
+            for piece in (part.split(":") if isinstance(part, str) else [part])
+        ]
         self.fields = [part for part in layout if isinstance(part, Field)]
         # Any data of this shape reaches the handler, malformed fields too: they are refused
         # there, with a clear answer, instead of falling through to another feature.

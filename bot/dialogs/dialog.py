@@ -53,6 +53,8 @@ TEXT = f.UpdateType.MESSAGE & f.TEXT & ~f.COMMAND
 Ask = Callable[[Update, BotContext], Awaitable[None]]
 Move = Callable[[Update, BotContext], Awaitable[int | None]]
 Handler = BaseHandler[Update, BotContext, Any]
+# The next step: a state, or a function of the answers that says which.
+Then = int | Callable[[dict[str, Any]], int]
 
 
 class Step:
@@ -105,8 +107,9 @@ class Dialog:
         previous: Mapping[int, int] | None = None,
         before_step: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
         guard: Callable[[Update, BotContext], Awaitable[bool]] | None = None,
+        navigation: bool = True,
     ) -> None:
-        self.name, self.prefix = name, prefix
+        self.name, self.prefix, self.navigates = name, prefix, navigation
         self.steps: dict[int, Step] = {}
         self.previous = dict(previous or {})
         self.before_step, self.guard = before_step, guard
@@ -142,6 +145,15 @@ class Dialog:
         await self.stay(update, context, state)
         await self.steps[state].ask(update, context)
         return state
+
+    async def answered(self, update: Update, context: BotContext, then: Then, **given: Any) -> int:
+        """Store ``given`` answers, take away the pressed button's keyboard (if a button was
+        pressed), and go to ``then``."""
+        answers = self.answers(context)
+        answers.update(given)
+        if update.callback_query is not None:
+            await close_buttons(update, context)
+        return await self.go_to(update, context, then if isinstance(then, int) else then(answers))
 
     async def stay(self, update: Update, context: BotContext, state: int) -> None:
         """Write the answers given on ``state`` without moving (a tag ticked)."""
@@ -180,14 +192,17 @@ class Dialog:
 
     # --- the buttons under every question ----------------------------------------------------
 
-    def navigation(self, t: Translator, state: int) -> list[InlineKeyboardButton]:
-        """Back (where a step has one before it) and Cancel."""
+    def navigation(self, t: Translator, state: int) -> list[list[InlineKeyboardButton]]:
+        """The row under a question: Back (where a step has one before it) and Cancel; none
+        for a dialog without (onboarding)."""
         _ = t.gettext
+        if not self.navigates:
+            return []
         row = []
         if self.back is not None and state in self.previous:
             row.append(InlineKeyboardButton(_("⬅ Back"), callback_data=self.back.data(state)))
         row.append(InlineKeyboardButton(_("✖️ Cancel"), callback_data=self.cancel.data(None)))
-        return row
+        return [row]
 
     def back_to(self, state: int, answers: dict[str, Any]) -> int:
         """Where Back leads from ``state`` (a dialog whose path depends on its answers

@@ -9,15 +9,30 @@ survives a crash; PTB's own persistence flush afterwards writes the same values 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from html import escape
 from typing import Any
 
-from telegram import CallbackQuery, Update
-from telegram.ext import ConversationHandler
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.ext import ConversationHandler, MessageHandler
+from telegram.ext import filters as f
 
-from bot.context import BotContext
+from bot import taxonomy
+from bot.buttons import Button, InvalidButton, refuse_earlier_step
+from bot.context import BotContext, reply
+from bot.dialogs.dialog import TEXT, TEXT_HINT, Ask, Dialog, Handler, Move, Step, Then
 from bot.i18n import Translator
 from bot.persistence import SQLitePersistence
+from bot.places.countries import COUNTRIES, find_country
+from bot.places.geocoding import Place, locate
+from bot.views.cards import category_label
+from bot.views.texts import country_keyboard, rows
 
 END = ConversationHandler.END
 
@@ -164,9 +179,6 @@ def check_description(t: Translator, text: str) -> str | None:
     return None
 
 
-Ask = Callable[[Update, BotContext], Awaitable[None]]
-
-
 class Questions:
     """A dialog's questions by step, and the two moves every dialog makes with them.
 
@@ -198,3 +210,295 @@ class Questions:
             return False
         await self.questions[step](update, context)
         return True
+
+
+# --- reusable steps -------------------------------------------------------------------------
+# Each is parameterised by the dialog that uses it (its buttons, its question, where it leads)
+# and added to it with Dialog.add(state, step).
+
+
+def tick(label: str, chosen: bool) -> str:
+    """A choice's label, ticked when it is the answer given before."""
+    return f"✓ {label}" if chosen else label
+
+
+Labels = Callable[[BotContext], Sequence[tuple[str, str]]]
+
+
+def translated(labels: Mapping[str, str]) -> Labels:
+    """Choices whose labels are msgids marked with N_, translated for the reader."""
+    return lambda context: [(key, context.i18n.gettext(label)) for key, label in labels.items()]
+
+
+class Choice(Step):
+    """Pick one of a few (a kind, a reach, a duration, a role): a button each, the answer given
+    before ticked, then the dialog's Back and Cancel; the answer is stored as ``answer``."""
+
+    def __init__(
+        self,
+        question: Callable[[BotContext], str],
+        button: Button[str],
+        labels: Labels,
+        *,
+        answer: str,
+        then: Then,
+        width: int = 1,
+        before: Ask | None = None,
+    ) -> None:
+        self.question, self.button, self.labels = question, button, labels
+        self.answer, self.then, self.width, self.before = answer, then, width, before
+
+    def keyboard(self, context: BotContext) -> InlineKeyboardMarkup:
+        chosen = self.dialog.answers(context).get(self.answer)
+        buttons = [
+            InlineKeyboardButton(tick(label, key == chosen), callback_data=self.button.data(key))
+            for key, label in self.labels(context)
+        ]
+        navigation = self.dialog.navigation(context.i18n, self.state)
+        return InlineKeyboardMarkup([*rows(buttons, self.width), *navigation])
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        if self.before is not None:
+            await self.before(update, context)
+        await reply(update, self.question(context), reply_markup=self.keyboard(context))
+
+    def handlers(self) -> list[Handler]:
+        return [self.button.handler(self.chosen)]
+
+    async def chosen(self, update: Update, context: BotContext, key: str) -> int:
+        if key not in {known for known, _label in self.labels(context)}:
+            raise InvalidButton(key)
+        return await self.dialog.answered(update, context, self.then, **{self.answer: key})
+
+
+def category_labels(context: BotContext) -> list[tuple[str, str]]:
+    return [(c.key, category_label(context.i18n, c.key)) for c in taxonomy.CATEGORIES]
+
+
+class ChooseCategory(Choice):
+    """Pick the category (one a row: the names are long); tags of another category go."""
+
+    def __init__(self, button: Button[str], *, then: Then) -> None:
+        super().__init__(
+            lambda context: context.i18n.gettext("Which category fits best?"),
+            button,
+            category_labels,
+            answer="category",
+            then=then,
+        )
+
+    async def chosen(self, update: Update, context: BotContext, key: str) -> int:
+        category = taxonomy.BY_KEY[key]
+        given = self.dialog.answers(context)
+        given["tags"] = [tag for tag in given.get("tags", []) if tag in category.tags]
+        return await super().chosen(update, context, key)
+
+
+class Toggles(Step):
+    """Tick any of a few (tags, categories), then Done: each tap edits the keyboard in place
+    and is saved at once. The ticked keys are kept as a list under ``answer``."""
+
+    def __init__(
+        self,
+        question: Callable[[BotContext], str],
+        toggle: Button[str],
+        done: Button[None],
+        options: Callable[[BotContext, dict[str, Any]], Sequence[tuple[str, str]]],
+        *,
+        answer: str,
+        finished: Move,
+        width: int = 1,
+        done_label: Callable[[Translator, bool], str] = lambda t, _any: t.gettext("✅ Done"),
+    ) -> None:
+        self.question, self.toggle, self.done, self.options = question, toggle, done, options
+        self.answer, self.finished, self.width = answer, finished, width
+        self.done_label = done_label
+
+    def keyboard(self, context: BotContext) -> InlineKeyboardMarkup:
+        given = self.dialog.answers(context)
+        chosen = set(given.get(self.answer, []))
+        buttons = [
+            InlineKeyboardButton(tick(label, key in chosen), callback_data=self.toggle.data(key))
+            for key, label in self.options(context, given)
+        ]
+        done = InlineKeyboardButton(
+            self.done_label(context.i18n, bool(chosen)), callback_data=self.done.data(None)
+        )
+        navigation = self.dialog.navigation(context.i18n, self.state)
+        return InlineKeyboardMarkup([*rows(buttons, self.width), [done], *navigation])
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        await reply(update, self.question(context), reply_markup=self.keyboard(context))
+
+    def handlers(self) -> list[Handler]:
+        return [self.toggle.handler(self.toggled), self.done.handler(self.ended)]
+
+    async def toggled(self, update: Update, context: BotContext, key: str) -> None:
+        given = self.dialog.answers(context)
+        if key not in {known for known, _label in self.options(context, given)}:
+            raise InvalidButton(key)
+        chosen = given.setdefault(self.answer, [])
+        if key in chosen:
+            chosen.remove(key)
+        else:
+            chosen.append(key)
+        await self.dialog.stay(update, context, self.state)
+        assert update.callback_query is not None
+        await update.callback_query.edit_message_reply_markup(self.keyboard(context))
+        await update.callback_query.answer()
+
+    async def ended(self, update: Update, context: BotContext, _none: None) -> int | None:
+        self.dialog.answers(context).setdefault(self.answer, [])
+        return await self.finished(update, context)
+
+
+def tag_options(context: BotContext, given: dict[str, Any]) -> list[tuple[str, str]]:
+    """The tags of the chosen category."""
+    category = taxonomy.category(given.get("category", ""))
+    _ = context.i18n.gettext
+    return [(tag, _(taxonomy.TAG_NAMES[tag])) for tag in (category.tags if category else ())]
+
+
+class TypedText(Step):
+    """Type a text: refused with the reason ``check`` gives (then asked nothing more: the
+    person types again), else cleaned and stored as ``answer`` before going to ``then`` - or
+    handed to ``answered``. With ``keep``, a button goes on with the text given before."""
+
+    hint = TEXT_HINT
+
+    def __init__(
+        self,
+        ask: Ask,
+        *,
+        answer: str | None = None,
+        then: Then | None = None,
+        answered: Callable[[Update, BotContext, str], Awaitable[int | None]] | None = None,
+        check: Callable[[Translator, str], str | None] | None = None,
+        clean: Callable[[str], str] = lambda text: clean_line(text),
+        keep: Button[int] | None = None,
+        also: Sequence[Handler] = (),
+        hint: str = TEXT_HINT,
+    ) -> None:
+        self._ask, self.answer, self.then, self._answered = ask, answer, then, answered
+        self.check, self.clean, self.keep, self.also, self.hint = check, clean, keep, also, hint
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        await self._ask(update, context)
+
+    def keep_button(self, t: Translator) -> list[InlineKeyboardButton]:
+        assert self.keep is not None
+        return [
+            InlineKeyboardButton(
+                t.gettext("➡ Keep it as it is"), callback_data=self.keep.data(self.state)
+            )
+        ]
+
+    def handlers(self) -> list[Handler]:
+        handlers: list[Handler] = [MessageHandler(TEXT, self.typed), *self.also]
+        if self.keep is not None:
+            handlers.append(self.keep.handler(self.kept))
+        return handlers
+
+    async def typed(self, update: Update, context: BotContext) -> int | None:
+        assert update.message is not None and update.message.text is not None
+        problem = self.check(context.i18n, update.message.text) if self.check else None
+        if problem:
+            await reply(update, problem)
+            return None
+        value = self.clean(update.message.text)
+        if self._answered is not None:
+            return await self._answered(update, context, value)
+        assert self.answer is not None and self.then is not None
+        return await self.dialog.answered(update, context, self.then, **{self.answer: value})
+
+    async def kept(self, update: Update, context: BotContext, pressed: int) -> int | None:
+        """Go on with the text given before (only on this step, only if there is one)."""
+        assert self.answer is not None and self.then is not None
+        if pressed != self.state or not self.dialog.answers(context).get(self.answer):
+            await refuse_earlier_step(update, context)
+            return None
+        return await self.dialog.answered(update, context, self.then)
+
+
+class ChooseCountry(Step):
+    """Choose a served country with its button, or type its name (in one's language, English,
+    or its code); the answer is ``country``."""
+
+    def __init__(self, button: Button[str], *, then: Then, also: Sequence[Handler] = ()) -> None:
+        self.button, self.then, self.also = button, then, also
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        _ = context.i18n.gettext
+        countries = country_keyboard(context.i18n, self.button).inline_keyboard
+        navigation = self.dialog.navigation(context.i18n, self.state)
+        await reply(
+            update,
+            _("Choose the country (or type its name):"),
+            reply_markup=InlineKeyboardMarkup([*countries, *navigation]),
+        )
+
+    def handlers(self) -> list[Handler]:
+        return [
+            self.button.handler(self.chosen),
+            MessageHandler(TEXT, self.typed),
+            *self.also,
+        ]
+
+    async def chosen(self, update: Update, context: BotContext, country: str) -> int:
+        return await self.dialog.answered(update, context, self.then, country=country)
+
+    async def typed(self, update: Update, context: BotContext) -> int:
+        _ = context.i18n.gettext
+        assert update.message is not None and update.message.text is not None
+        country = find_country(context.i18n, update.message.text)
+        if country is None:
+            await reply(update, _("I do not know that country. Please choose it from the list."))
+            return await self.dialog.go_to(update, context, self.state)
+        return await self.dialog.answered(update, context, self.then, country=country)
+
+
+class SharedPlace:
+    """A location shared with Telegram's button, resolved offline to the town it is in.
+
+    A point far from any town (at sea) is refused with ``not_found`` (the ``keyboard`` shown
+    again, if any); a town outside the served countries leads to choosing the country
+    (``country_step``), or is refused like a point at sea when there is no such step.
+    """
+
+    def __init__(
+        self,
+        dialog: Dialog,
+        found: Callable[[Update, BotContext, Place], Awaitable[int | None]],
+        *,
+        not_found: str,
+        country_step: int | None = None,
+        keyboard: Callable[[Translator], ReplyKeyboardMarkup] | None = None,
+        only: f.BaseFilter = f.UpdateType.MESSAGE,
+    ) -> None:
+        self.dialog, self.found, self.not_found = dialog, found, not_found
+        self.country_step, self.keyboard, self.only = country_step, keyboard, only
+
+    def handler(self) -> Handler:
+        return MessageHandler(self.only & f.LOCATION, self.shared)
+
+    async def shared(self, update: Update, context: BotContext) -> int | None:
+        _ = context.i18n.gettext
+        assert update.message is not None and update.message.location is not None
+        point = update.message.location
+        place = locate(point.latitude, point.longitude)
+        served = place is not None and place.country in COUNTRIES
+        if place is None or (not served and self.country_step is None):
+            keyboard = self.keyboard(context.i18n) if self.keyboard else None
+            await reply(update, _(self.not_found), reply_markup=keyboard)
+            return None
+        if not served:
+            await reply(
+                update,
+                _(
+                    "{country} is not among the countries we serve yet. "
+                    "Please choose a country from the list."
+                ).format(country=escape(context.i18n.country(place.country))),
+            )
+            assert self.country_step is not None
+            return await self.dialog.go_to(update, context, self.country_step)
+        return await self.found(update, context, place)

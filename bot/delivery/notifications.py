@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.buttons import OPEN_LISTING, WRITE_TO_AUTHOR
 from bot.delivery.outbox import Rendered
 from bot.i18n import N_, Translator
 from bot.matching import scoring as matching
@@ -128,8 +129,10 @@ async def render_match(
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("📄 Open"), callback_data=f"lo:{other.id}"),
-                InlineKeyboardButton(interest_label(t, other), callback_data=f"ct:ask:{other.id}"),
+                InlineKeyboardButton(_("📄 Open"), callback_data=OPEN_LISTING.data(other.id)),
+                InlineKeyboardButton(
+                    interest_label(t, other), callback_data=WRITE_TO_AUTHOR.data(other.id)
+                ),
             ],
             [InlineKeyboardButton(_("🚫 Not relevant"), callback_data=f"mt:nr:{match.id}")],
         ]
@@ -154,9 +157,9 @@ async def render_alert(
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("📄 Open"), callback_data=f"lo:{listing.id}"),
+                InlineKeyboardButton(_("📄 Open"), callback_data=OPEN_LISTING.data(listing.id)),
                 InlineKeyboardButton(
-                    interest_label(t, listing), callback_data=f"ct:ask:{listing.id}"
+                    interest_label(t, listing), callback_data=WRITE_TO_AUTHOR.data(listing.id)
                 ),
             ],
             [InlineKeyboardButton(_("⏸ Pause this alert"), callback_data=f"al:pn:{alert.id}")],
@@ -234,7 +237,7 @@ async def render_digest(
         left += 1
     await storage.release_digest_items([item for item, _l, _n in entries[len(lines) :]])
     buttons = [
-        InlineKeyboardButton(str(number), callback_data=f"lo:{listing.id}")
+        InlineKeyboardButton(str(number), callback_data=OPEN_LISTING.data(listing.id))
         for number, (_item, listing, _note) in enumerate(entries[: len(lines)], start=1)
     ]
     return Rendered(text, InlineKeyboardMarkup(rows(buttons, 5)))
@@ -260,7 +263,7 @@ async def render_reminder(
                 InlineKeyboardButton(_("🔁 Renew"), callback_data=f"ls:renew:{listing.id}"),
                 InlineKeyboardButton(_("✖️ Close"), callback_data=f"ls:close:{listing.id}"),
             ],
-            [InlineKeyboardButton(_("📄 Open"), callback_data=f"lo:{listing.id}")],
+            [InlineKeyboardButton(_("📄 Open"), callback_data=OPEN_LISTING.data(listing.id))],
         ]
     )
     return Rendered(text, keyboard)

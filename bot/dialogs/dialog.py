@@ -27,7 +27,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    ConversationHandler,
+    MessageHandler,
+)
 from telegram.ext import filters as f
 
 from bot.buttons import (
@@ -108,11 +114,15 @@ class Dialog:
         before_step: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
         guard: Callable[[Update, BotContext], Awaitable[bool]] | None = None,
         navigation: bool = True,
+        stops: bool = False,
     ) -> None:
         self.name, self.prefix, self.navigates = name, prefix, navigation
         self.steps: dict[int, Step] = {}
         self.previous = dict(previous or {})
         self.before_step, self.guard = before_step, guard
+        # In a handler group of its own, before the features: every update it takes stops
+        # there (ApplicationHandlerStop), but those of ``passing`` handlers (see conversation).
+        self.stops = stops
         self.cancel = prefix.button("cancel")
         self.back: Button[int] | None = None
         if self.previous:
@@ -221,11 +231,17 @@ class Dialog:
     # --- the ConversationHandler -----------------------------------------------------------
 
     def conversation(
-        self, *, entry_points: Sequence[Handler], fallbacks: Sequence[Handler]
+        self,
+        *,
+        entry_points: Sequence[Handler],
+        fallbacks: Sequence[Handler],
+        passing: Sequence[Handler] = (),
+        allow_reentry: bool = False,
     ) -> ConversationHandler[BotContext]:
         """The ConversationHandler: each step's handlers, then its Back (bound to it) and its
         hint; the ``fallbacks``, then a refusal for any other button of this dialog (from an
-        earlier step, or forged)."""
+        earlier step, or forged). For a dialog that ``stops``: the ``passing`` fallbacks let the
+        update go on to the next handler groups."""
         states: dict[object, list[Handler]] = {}
         for state, step in self.steps.items():
             handlers = list(step.handlers())
@@ -237,18 +253,28 @@ class Dialog:
         return ConversationHandler(
             entry_points=[self._guarded(h, entry=True) for h in entry_points],
             states=states,
-            fallbacks=[self._guarded(h) for h in [*fallbacks, last]],
+            fallbacks=[
+                *(self._guarded(h) for h in [*fallbacks, last]),
+                *(self._guarded(h, passes=True) for h in passing),
+            ],
             name=self.name,
             persistent=True,
+            allow_reentry=allow_reentry,
         )
 
-    def _guarded(self, handler: Handler, *, entry: bool = False) -> Handler:
+    def _guarded(self, handler: Handler, *, entry: bool = False, passes: bool = False) -> Handler:
         """The handler, its callback run only while the dialog has its answers (and the
-        dialog's guard agrees)."""
+        dialog's guard agrees); for a dialog that stops, stopping the update there."""
         callback = handler.callback
 
         @functools.wraps(callback)
         async def guarded(update: Update, context: BotContext) -> object:
+            state = await run(update, context)
+            if self.stops and not passes:
+                raise ApplicationHandlerStop(state)
+            return state
+
+        async def run(update: Update, context: BotContext) -> object:
             if not entry and not self.in_progress(context):
                 return await self._lost(update, context)
             if self.guard is not None and not await self.guard(update, context):
@@ -274,3 +300,26 @@ class Dialog:
 
 class _EarlierStep(Exception):
     """A Back pressed on a step the person has left."""
+
+
+async def resume_dialogs(update: Update, context: BotContext) -> bool:
+    """Ask the current step of the dialog the person is in the middle of again, in their
+    current language: the first of the application's dialogs they are in (the states are
+    read from the database, where every step was written ahead)."""
+    dialogs = context.community.dialogs
+    if update.effective_chat is None or update.effective_user is None:
+        return False
+    key = (update.effective_chat.id, update.effective_user.id)
+    states = await context.storage.dialog_states(key, [dialog.name for dialog in dialogs])
+    for dialog in dialogs:
+        if dialog.name in states and await dialog.resume(update, context, states[dialog.name]):
+            return True
+    for resume in RESUMERS.values():
+        if await resume(update, context):
+            return True
+    return False
+
+
+# Dialogs not yet built on this module register a function here that shows their current
+# step again (True when it found its dialog in progress). Going away.
+RESUMERS: dict[str, Callable[[Update, BotContext], Awaitable[bool]]] = {}

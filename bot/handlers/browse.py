@@ -27,6 +27,7 @@ from telegram import (
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import taxonomy
+from bot.buttons import OPEN_LISTING
 from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import N_, Translator
 from bot.places.countries import flag
@@ -270,7 +271,7 @@ def results_screen(
         body = "\n\n".join([*lines, _("Tap a number to open the listing.")])
         rows.append(
             [
-                InlineKeyboardButton(str(number), callback_data=f"lo:{listing.id}")
+                InlineKeyboardButton(str(number), callback_data=OPEN_LISTING.data(listing.id))
                 for number, listing in enumerate(found, start=first)
             ]
         )

@@ -1,9 +1,10 @@
-"""Contacts after the first message: the owner side's Accept and Decline, /contacts and one
-contact's card, and how every contact notification reads (outbox renderers).
+"""Contacts: writing to someone (the dialog, :mod:`bot.dialogs.contact`), the owner side's
+Accept and Decline, /contacts and one contact's card, and how every contact notification reads
+(outbox renderers).
 
-Each button names a contact (``ct:<action>:<id>``); storage checks on every press that the
-person is on the right side of it and that it is still pending, so a forged, forwarded or
-replayed button changes nothing. Everything said to someone other than the person pressing
+Each button names a contact; storage checks on every press that the person is on the right
+side of it and that it is still pending, so a forged, forwarded or replayed button changes
+nothing. Everything said to someone other than the person pressing
 goes through the outbox, rendered in the recipient's language when it is sent, and only while
 it still makes sense (a request decided meanwhile is not relayed any more).
 """
@@ -12,34 +13,35 @@ from __future__ import annotations
 
 import contextlib
 import html
-from datetime import UTC, datetime
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.buttons import ACCEPT_CONTACT, CONTACT_LIST, CONTACTS, DECLINE_CONTACT, ID
 from bot.context import BotContext, CommunityApplication, reply
 from bot.delivery.outbox import Rendered
+from bot.dialogs import contact as writing
+from bot.dialogs.contact import refusal, relay
 from bot.i18n import Translator
-from bot.storage import Contact, ContactRefused, Enqueued, Storage
-from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
+from bot.storage import Contact, ContactRefused, Storage
 from bot.storage.outbox import Notification
 from bot.views import contacts as views
 from bot.views.html import shorten
 
 
 def register(application: CommunityApplication) -> None:
-    from bot.dialogs import contact
-
+    # The message being written goes to the dialog first, in a group of its own: see
+    # bot/dialogs/contact.py.
+    application.add_handler(writing.conversation(), group=writing.GROUP)
+    application.dialogs.append(writing.DIALOG)
     application.add_handlers(
         [
-            # Writing to someone comes before the other dialogs: see bot/dialogs/contact.py.
-            contact.build(),
-            CallbackQueryHandler(accept, pattern=r"^ct:ok:"),
-            CallbackQueryHandler(decline, pattern=r"^ct:no:"),
-            CallbackQueryHandler(show, pattern=r"^ct:show:"),
+            ACCEPT_CONTACT.handler(accept),
+            DECLINE_CONTACT.handler(decline),
+            SHOW_CONTACT.handler(show),
             CommandHandler("contacts", contacts_command),
-            CallbackQueryHandler(contacts_command, pattern=r"^ct:list$"),
+            CONTACT_LIST.handler(contacts_command),
         ]
     )
     outbox = application.outbox
@@ -50,54 +52,7 @@ def register(application: CommunityApplication) -> None:
     outbox.add_renderer("contact_declined", render_declined)
 
 
-def refusal(t: Translator, refused: ContactRefused) -> str:
-    """Why a contact or a message cannot be sent, in the reader's words."""
-    _ = t.gettext
-    if refused.reason == "daily" and refused.next_at is not None:
-        when = t.datetime(datetime.fromtimestamp(refused.next_at, UTC), format="short")
-        return _(
-            "You have sent many contact requests today. You can send the next one from {when} "
-            "(UTC)."
-        ).format(when=when)
-    texts = {
-        "gone": _("This listing is no longer open."),
-        "own": _("This is your own listing (or your municipality's)."),
-        "profile": _("Please set up your profile first: send /start."),
-        "review": _("Your account is being reviewed by a moderator; please wait."),
-        "already": _("You have already contacted the author of this listing: see /contacts."),
-        "listing_busy": _("This listing received many requests today; please try tomorrow."),
-        "duplicate": _(
-            "You already sent this exact message. Please write a message for this contact."
-        ),
-        "too_many": _(
-            "You have sent {count} follow-up messages already; please wait for an answer."
-        ).format(count=MESSAGES_PER_SIDE),
-        "not_party": _("This is not your contact."),
-        "decided": _("This contact was already answered."),
-    }
-    return texts.get(refused.reason, _("This button is no longer valid."))
-
-
-def too_long(t: Translator, length: int) -> str:
-    return t.gettext(
-        "Your message has {length} characters; please shorten it to {maximum} at most."
-    ).format(length=t.number(length), maximum=t.number(MESSAGE_MAX))
-
-
-async def notify_relay(
-    context: BotContext, kind: str, key: str, ids: dict[str, int], to: list[int]
-):
-    """Queue a notification of ``kind`` for each recipient, once each, and send it now."""
-    notifications = [
-        Enqueued(user, kind, f"{key}:{user}", ids, not_before=context.now()) for user in to
-    ]
-    await context.community.outbox.queue(notifications, now=context.now())
-
-
-def _id(query: CallbackQuery, prefix: str) -> int | None:
-    assert query.data is not None
-    number = query.data.removeprefix(prefix)
-    return int(number) if number.isdigit() and len(number) < 13 else None
+SHOW_CONTACT = CONTACTS.button("show", ID)
 
 
 async def _drop_buttons(query: CallbackQuery) -> None:
@@ -111,13 +66,11 @@ async def _drop_buttons(query: CallbackQuery) -> None:
 # --- Accept and Decline --------------------------------------------------------------------
 
 
-async def _decide(update: Update, context: BotContext, accept: bool) -> Contact | None:
+async def _decide(
+    update: Update, context: BotContext, contact_id: int, accept: bool
+) -> Contact | None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    contact_id = _id(query, "ct:ok:" if accept else "ct:no:")
-    if contact_id is None:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return None
     try:
         contact = await context.storage.decide_contact(
             contact_id, update.effective_user.id, accept=accept, now=context.now()
@@ -130,10 +83,10 @@ async def _decide(update: Update, context: BotContext, accept: bool) -> Contact 
     return contact
 
 
-async def accept(update: Update, context: BotContext) -> None:
-    """``ct:ok:<id>``: both sides get each other's contact; colleagues are told too."""
+async def accept(update: Update, context: BotContext, contact_id: int) -> None:
+    """Accept: both sides get each other's contact; colleagues are told too."""
     _ = context.i18n.gettext
-    contact = await _decide(update, context, accept=True)
+    contact = await _decide(update, context, contact_id, accept=True)
     if contact is None:
         return
     asker = await context.storage.get_member(contact.asker_id) if contact.asker_id else None
@@ -147,24 +100,22 @@ async def accept(update: Update, context: BotContext) -> None:
     )
     ids = {"contact": contact.id}
     if contact.asker_id is not None:
-        await notify_relay(
-            context, "contact_accepted", f"ct:acc:{contact.id}", ids, [contact.asker_id]
-        )
+        await relay(context, "contact_accepted", f"ct:acc:{contact.id}", ids, [contact.asker_id])
     colleagues = [
         user for user in await context.storage.owner_side(contact) if user != contact.decided_by
     ]
-    await notify_relay(context, "contact_accepted_team", f"ct:team:{contact.id}", ids, colleagues)
+    await relay(context, "contact_accepted_team", f"ct:team:{contact.id}", ids, colleagues)
 
 
-async def decline(update: Update, context: BotContext) -> None:
-    """``ct:no:<id>``: the asker is told politely, without the owner side's identity."""
+async def decline(update: Update, context: BotContext, contact_id: int) -> None:
+    """Decline: the asker is told politely, without the owner side's identity."""
     _ = context.i18n.gettext
-    contact = await _decide(update, context, accept=False)
+    contact = await _decide(update, context, contact_id, accept=False)
     if contact is None:
         return
     await reply(update, _("Declined. They will be told politely, without your name."))
     if contact.asker_id is not None:
-        await notify_relay(
+        await relay(
             context, "contact_declined", f"ct:dec:{contact.id}", {"contact": contact.id},
             [contact.asker_id],
         )  # fmt: skip
@@ -173,7 +124,7 @@ async def decline(update: Update, context: BotContext) -> None:
 # --- /contacts -----------------------------------------------------------------------------
 
 
-async def contacts_command(update: Update, context: BotContext) -> None:
+async def contacts_command(update: Update, context: BotContext, _none: None = None) -> None:
     """``/contacts`` (or the menu's button): the person's open and past contacts, newest
     first."""
     _ = context.i18n.gettext
@@ -198,18 +149,19 @@ async def contacts_command(update: Update, context: BotContext) -> None:
         lines.append(
             f"{number}. {direction} <b>“{title}”</b> · {_(views.STATUS_LABELS[contact.status])}"
         )
-        buttons.append(InlineKeyboardButton(str(number), callback_data=f"ct:show:{contact.id}"))
+        buttons.append(
+            InlineKeyboardButton(str(number), callback_data=SHOW_CONTACT.data(contact.id))
+        )
     lines += ["", _("→ you wrote · ← someone wrote to you. Tap a number to open it.")]
     rows = [buttons[i : i + 6] for i in range(0, len(buttons), 6)]
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def show(update: Update, context: BotContext) -> None:
-    """``ct:show:<id>``: one contact, with its messages, for someone who is part of it."""
+async def show(update: Update, context: BotContext, contact_id: int) -> None:
+    """One contact, with its messages, for someone who is part of it."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    contact_id = _id(query, "ct:show:")
-    contact = await context.storage.get_contact(contact_id) if contact_id else None
+    contact = await context.storage.get_contact(contact_id)
     side = (
         await context.storage.contact_side(contact, update.effective_user.id) if contact else None
     )

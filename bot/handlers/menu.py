@@ -5,8 +5,6 @@ understood. Registered last: its catch-alls take only what every other feature l
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -18,13 +16,10 @@ from bot.buttons import (
     refuse_stale,
 )
 from bot.context import BotContext, CommunityApplication, reply
+from bot.dialogs.dialog import RESUMERS as RESUMERS
+from bot.dialogs.dialog import resume_dialogs as dialogs_resume
 from bot.i18n import translator
 from bot.views import texts as views
-
-# Dialogs not yet built on bot.dialogs.dialog register a function here that shows their
-# current step again. A resumer answers True when it found its dialog in progress.
-Resumer = Callable[[Update, BotContext], Awaitable[bool]]
-RESUMERS: dict[str, Resumer] = {}
 
 
 def register(application: CommunityApplication) -> None:
@@ -78,19 +73,8 @@ async def language_chosen(update: Update, context: BotContext, code: str) -> Non
 
 
 async def resume_dialogs(update: Update, context: BotContext) -> None:
-    """Show the step of the dialog the person is in the middle of, in their current language
-    (the first of the application's dialogs they are in)."""
-    application = context.community
-    dialogs = application.dialogs
-    if update.effective_chat is not None and update.effective_user is not None and dialogs:
-        key = (update.effective_chat.id, update.effective_user.id)
-        states = await context.storage.dialog_states(key, [dialog.name for dialog in dialogs])
-        for dialog in dialogs:
-            if dialog.name in states and await dialog.resume(update, context, states[dialog.name]):
-                return
-    for resume in RESUMERS.values():
-        if await resume(update, context):
-            return
+    """Show the step of the dialog the person is in the middle of again."""
+    await dialogs_resume(update, context)
 
 
 async def profile_command(update: Update, context: BotContext) -> None:

@@ -14,6 +14,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import taxonomy
+from bot.buttons import OPEN_LISTING
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import editing
 from bot.i18n import N_
@@ -90,7 +91,7 @@ def _page_keyboard(context: BotContext, listings: list[Listing], page: int) -> I
     first = page * PAGE_SIZE
     shown = listings[first : first + PAGE_SIZE]
     numbers = [
-        InlineKeyboardButton(str(number), callback_data=f"lo:{listing.id}")
+        InlineKeyboardButton(str(number), callback_data=OPEN_LISTING.data(listing.id))
         for number, listing in enumerate(shown, start=first + 1)
     ]
     rows = [numbers[:4], numbers[4:]]

@@ -17,6 +17,7 @@ from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import taxonomy
+from bot.buttons import WRITE_TO_AUTHOR
 from bot.i18n import N_, Translator
 from bot.storage import Listing
 from bot.views.html import shorten, visible_length
@@ -166,7 +167,7 @@ def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> Inli
         rows.append(
             [
                 InlineKeyboardButton(
-                    _(CONTACT_LABELS[listing.kind]), callback_data=f"ct:ask:{listing.id}"
+                    _(CONTACT_LABELS[listing.kind]), callback_data=WRITE_TO_AUTHOR.data(listing.id)
                 )
             ]
         )
@@ -182,10 +183,14 @@ def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> Inli
 def listing_card(
     t: Translator, listing: Listing, *, may_manage: bool, now: int, bot_username: str
 ) -> Card:
-    """The whole card for one reader: text (a caption if there is a photo) and buttons."""
+    """The whole card for one reader: text (a caption if there is a photo) and buttons (none
+    for a listing not published yet: a preview)."""
     limit = CAPTION_LIMIT if listing.photo_file_id else TEXT_LIMIT
     text = listing_text(t, listing, now=now, for_owner=may_manage, limit=limit)
-    if may_manage:
+    keyboard: InlineKeyboardMarkup | None = None
+    if not listing.id:
+        pass
+    elif may_manage:
         keyboard = owner_keyboard(t, listing, now)
     else:
         keyboard = visitor_keyboard(t, listing, bot_username)

@@ -12,6 +12,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.buttons import ACCEPT_CONTACT, DECLINE_CONTACT, WRITE_AGAIN
 from bot.i18n import N_, Translator
 from bot.storage import Contact, ContactMessage, Member
 from bot.views.html import shorten
@@ -88,14 +89,16 @@ def keyboard(t: Translator, contact: Contact, side: str) -> InlineKeyboardMarkup
     _ = t.gettext
     if contact.status != "pending":
         return None
-    reply = InlineKeyboardButton(_("✉️ Reply"), callback_data=f"ct:msg:{contact.id}")
+    reply = InlineKeyboardButton(_("✉️ Reply"), callback_data=WRITE_AGAIN.data(contact.id))
     if side == "asker":
         return InlineKeyboardMarkup([[reply]])
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("✅ Accept"), callback_data=f"ct:ok:{contact.id}"),
-                InlineKeyboardButton(_("✖️ Decline"), callback_data=f"ct:no:{contact.id}"),
+                InlineKeyboardButton(_("✅ Accept"), callback_data=ACCEPT_CONTACT.data(contact.id)),
+                InlineKeyboardButton(
+                    _("✖️ Decline"), callback_data=DECLINE_CONTACT.data(contact.id)
+                ),
             ],
             [reply],
         ]

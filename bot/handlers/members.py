@@ -18,7 +18,7 @@ from telegram import ChatMember, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ChatMemberHandler, TypeHandler
 
-from bot.buttons import refuse_stale
+from bot.buttons import PRIVACY, refuse_stale
 from bot.context import BotContext, CommunityApplication
 from bot.i18n import Translator, best_language, translator
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 IDENTIFY, GUARD = -3, -2  # handler groups, before every feature's (-1, 0)
 
 ALLOWED_COMMANDS = ("/mydata", "/deleteme")
-ALLOWED_BUTTONS = ("me:",)
+ALLOWED_BUTTONS = (PRIVACY.name + ":",)
 
 
 def register(application: CommunityApplication) -> None:

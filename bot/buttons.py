@@ -275,7 +275,9 @@ class Prefix:
 async def refuse_invalid(update: Update, context: BotContext) -> None:
     """Forged or malformed data, or data that makes no sense now: change nothing."""
     assert update.callback_query is not None
-    await update.callback_query.answer(context.i18n.gettext("This button is no longer valid."))
+    await update.callback_query.answer(
+        context.i18n.gettext("This button is no longer valid."), show_alert=True
+    )
 
 
 async def refuse_stale(update: Update, context: BotContext) -> None:

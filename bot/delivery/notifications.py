@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.buttons import OPEN_LISTING, WRITE_TO_AUTHOR
+from bot.buttons import (
+    ASK_CLOSE,
+    ASK_RENEWAL,
+    NOT_RELEVANT,
+    OPEN_LISTING,
+    PAUSE_ALERT_FROM_NOTIFICATION,
+    WRITE_TO_AUTHOR,
+)
 from bot.delivery.outbox import Rendered
 from bot.i18n import N_, Translator
 from bot.matching import scoring as matching
@@ -134,7 +141,7 @@ async def render_match(
                     interest_label(t, other), callback_data=WRITE_TO_AUTHOR.data(other.id)
                 ),
             ],
-            [InlineKeyboardButton(_("🚫 Not relevant"), callback_data=f"mt:nr:{match.id}")],
+            [InlineKeyboardButton(_("🚫 Not relevant"), callback_data=NOT_RELEVANT.data(match.id))],
         ]
     )
     text = compact_card(t, other, header, footer, _limit(other))
@@ -162,7 +169,12 @@ async def render_alert(
                     interest_label(t, listing), callback_data=WRITE_TO_AUTHOR.data(listing.id)
                 ),
             ],
-            [InlineKeyboardButton(_("⏸ Pause this alert"), callback_data=f"al:pn:{alert.id}")],
+            [
+                InlineKeyboardButton(
+                    _("⏸ Pause this alert"),
+                    callback_data=PAUSE_ALERT_FROM_NOTIFICATION.data(alert.id),
+                )
+            ],
         ]
     )
     text = compact_card(t, listing, header, "", _limit(listing))
@@ -260,8 +272,8 @@ async def render_reminder(
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("🔁 Renew"), callback_data=f"ls:renew:{listing.id}"),
-                InlineKeyboardButton(_("✖️ Close"), callback_data=f"ls:close:{listing.id}"),
+                InlineKeyboardButton(_("🔁 Renew"), callback_data=ASK_RENEWAL.data(listing.id)),
+                InlineKeyboardButton(_("✖️ Close"), callback_data=ASK_CLOSE.data(listing.id)),
             ],
             [InlineKeyboardButton(_("📄 Open"), callback_data=OPEN_LISTING.data(listing.id))],
         ]

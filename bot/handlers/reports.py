@@ -1,5 +1,5 @@
-"""Reporting a listing: the card's Report button (``rp:<listing>``) → a reason
-(``rp:<listing>:<reason>``) → filed, and the admins told through the outbox.
+"""Reporting a listing: the card's Report button → a reason → filed, and the admins told
+through the outbox.
 
 Several people reporting one member hides that member's listings until an admin has looked
 (storage decides, in the same transaction as the report); the member is told, without who
@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler
 
+from bot.buttons import ID, REPORT_LISTING, REPORTS, OneOf
 from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import admin_recipients
 from bot.i18n import N_
@@ -27,6 +27,7 @@ REASON_LABELS = {
     "other": N_("✋ Something else"),
 }
 assert set(REASON_LABELS) == set(REPORT_REASONS)
+REASON = REPORTS.button("", ID, OneOf(REPORT_REASONS))
 
 REPORTED = N_("🚩 The listing “{title}” was reported. Send /admin to see the queue.")
 UNDER_REVIEW = N_(
@@ -41,8 +42,8 @@ HIDDEN_FOR_REVIEW = N_(
 def register(application: CommunityApplication) -> None:
     application.add_handlers(
         [
-            CallbackQueryHandler(report_button, pattern=r"^rp:\d+$"),
-            CallbackQueryHandler(reason_chosen, pattern=r"^rp:\d+:"),
+            REPORT_LISTING.handler(report_button),
+            REASON.handler(reason_chosen),
         ]
     )
 
@@ -54,13 +55,12 @@ async def notice(
     await context.community.outbox.notice(to, key, msgid, now=context.now(), **params)
 
 
-async def report_button(update: Update, context: BotContext) -> None:
-    """``rp:<listing>``: ask why."""
+async def report_button(update: Update, context: BotContext, listing_id: int) -> None:
+    """A card's Report button: ask why."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    number = query.data.removeprefix("rp:")
-    listing = await context.storage.get_listing(int(number)) if number.isdigit() else None
+    assert query is not None and update.effective_user is not None
+    listing = await context.storage.get_listing(listing_id)
     if listing is None or listing.status == "hidden":
         await query.answer(_("This listing is no longer available."), show_alert=True)
         return
@@ -69,7 +69,7 @@ async def report_button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     buttons = [
-        [InlineKeyboardButton(_(label), callback_data=f"rp:{listing.id}:{reason}")]
+        [InlineKeyboardButton(_(label), callback_data=REASON.data((listing.id, reason)))]
         for reason, label in REASON_LABELS.items()
     ]
     await reply(
@@ -81,18 +81,15 @@ async def report_button(update: Update, context: BotContext) -> None:
     )
 
 
-async def reason_chosen(update: Update, context: BotContext) -> None:
-    """``rp:<listing>:<reason>``: file the report (once per person and listing)."""
+async def reason_chosen(update: Update, context: BotContext, pressed: tuple[int, str]) -> None:
+    """File the report (once per person and listing)."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    _prefix, number, reason = query.data.split(":", 2)
-    if not number.isdigit() or reason not in REPORT_REASONS:
-        await query.answer(_("This button is no longer valid."))
-        return
+    assert query is not None and update.effective_user is not None
+    listing_id, reason = pressed
     try:
         filed = await context.storage.report_listing(
-            int(number), update.effective_user.id, reason, context.now()
+            listing_id, update.effective_user.id, reason, context.now()
         )
     except ReportRefused as refused:
         texts = {
@@ -106,7 +103,7 @@ async def reason_chosen(update: Update, context: BotContext) -> None:
     await query.edit_message_text(
         _("Thank you. A moderator will look at it; the author will not know it was you.")
     )
-    listing = await context.storage.get_listing(int(number))
+    listing = await context.storage.get_listing(listing_id)
     admins = await admin_recipients(context)
     title = listing.title if listing else ""
     await notice(context, admins, f"report:{filed.report_id}", REPORTED, title=title)

@@ -17,7 +17,14 @@ from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import taxonomy
-from bot.buttons import WRITE_TO_AUTHOR
+from bot.buttons import (
+    ASK_CLOSE,
+    ASK_FULFILLED,
+    ASK_RENEWAL,
+    EDIT_LISTING,
+    REPORT_LISTING,
+    WRITE_TO_AUTHOR,
+)
 from bot.i18n import N_, Translator
 from bot.storage import Listing
 from bot.views.html import shorten, visible_length
@@ -138,17 +145,21 @@ def owner_keyboard(t: Translator, listing: Listing, now: int) -> InlineKeyboardM
     if state == "open":
         rows.append(
             [
-                InlineKeyboardButton(_("✏️ Edit"), callback_data=f"ls:edit:{listing.id}"),
-                InlineKeyboardButton(_("🔁 Renew"), callback_data=f"ls:renew:{listing.id}"),
+                InlineKeyboardButton(_("✏️ Edit"), callback_data=EDIT_LISTING.data(listing.id)),
+                InlineKeyboardButton(_("🔁 Renew"), callback_data=ASK_RENEWAL.data(listing.id)),
             ]
         )
     elif state == "expired":
-        rows.append([InlineKeyboardButton(_("🔁 Renew"), callback_data=f"ls:renew:{listing.id}")])
+        rows.append(
+            [InlineKeyboardButton(_("🔁 Renew"), callback_data=ASK_RENEWAL.data(listing.id))]
+        )
     if state in ("open", "expired"):
         rows.append(
             [
-                InlineKeyboardButton(_("✅ Fulfilled"), callback_data=f"ls:done:{listing.id}"),
-                InlineKeyboardButton(_("✖️ Close"), callback_data=f"ls:close:{listing.id}"),
+                InlineKeyboardButton(
+                    _("✅ Fulfilled"), callback_data=ASK_FULFILLED.data(listing.id)
+                ),
+                InlineKeyboardButton(_("✖️ Close"), callback_data=ASK_CLOSE.data(listing.id)),
             ]
         )
     return InlineKeyboardMarkup(rows) if rows else None
@@ -174,7 +185,7 @@ def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> Inli
     rows.append(
         [
             InlineKeyboardButton(_("📤 Share"), url=share),
-            InlineKeyboardButton(_("🚩 Report"), callback_data=f"rp:{listing.id}"),
+            InlineKeyboardButton(_("🚩 Report"), callback_data=REPORT_LISTING.data(listing.id)),
         ]
     )
     return InlineKeyboardMarkup(rows)

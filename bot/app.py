@@ -25,6 +25,7 @@ from bot.delivery import outbox
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.pacing import PriorityRateLimiter, SendBudget
 from bot.handlers import (
+    admin,
     alerts,
     broadcasts,
     browse,
@@ -69,6 +70,7 @@ FEATURES = (
     matches,
     followups,
     reports,
+    admin,
     moderation,
     privacy,
     browse,  # a location, or the words /search asked for, outside any dialog

@@ -17,10 +17,9 @@ from bot.buttons import ID, LEAVE_MUNICIPALITY, VERIFICATION, VERIFICATION_QUEUE
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import verification as dialog
 from bot.handlers.admin import refuse_unless_admin
-from bot.handlers.moderation import when
 from bot.i18n import N_
 from bot.storage import VerificationRefused, VerificationRequest
-from bot.views.texts import place_line
+from bot.views.texts import place_line, short_time
 
 APPROVED = N_(
     "✅ You are now verified as representing {municipality}. Your listings show the badge ✅."
@@ -67,7 +66,7 @@ def _card(context: BotContext, request: VerificationRequest) -> str:
         lines.append(f"📧 {html.escape(request.email)}")
     if request.note:
         lines.append(f"📝 {html.escape(request.note)}")
-    lines.append(_("Asked {when}").format(when=when(context.i18n, request.created_at)))
+    lines.append(_("Asked {when}").format(when=short_time(context.i18n, request.created_at)))
     return "\n".join(lines)
 
 

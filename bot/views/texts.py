@@ -7,6 +7,7 @@ every language by a test without a Telegram update. Everything a user typed is p
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -160,3 +161,8 @@ def help_text(t: Translator) -> str:
             _("/help – this help"),
         ]
     )
+
+
+def short_time(t: Translator, at: int) -> str:
+    """A date and time, short, in the reader's language (UTC)."""
+    return t.datetime(datetime.fromtimestamp(at, UTC), format="short")

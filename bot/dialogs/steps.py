@@ -32,7 +32,7 @@ from bot.persistence import SQLitePersistence
 from bot.places.countries import COUNTRIES, find_country
 from bot.places.geocoding import Place, locate
 from bot.views.cards import category_label
-from bot.views.texts import country_keyboard, rows
+from bot.views.texts import country_keyboard, rows, tick
 
 END = ConversationHandler.END
 
@@ -215,11 +215,6 @@ class Questions:
 # --- reusable steps -------------------------------------------------------------------------
 # Each is parameterised by the dialog that uses it (its buttons, its question, where it leads)
 # and added to it with Dialog.add(state, step).
-
-
-def tick(label: str, chosen: bool) -> str:
-    """A choice's label, ticked when it is the answer given before."""
-    return f"✓ {label}" if chosen else label
 
 
 Labels = Callable[[BotContext], Sequence[tuple[str, str]]]

@@ -1,16 +1,18 @@
 """``/settings``: how and when the bot tells a person about matches: right away or in a daily
 or weekly digest, quiet hours at night, and their timezone (taken from their country until
-they choose one). One message, edited as buttons are pressed (``set:<what>[:<value>]``).
+they choose one). One message, edited as buttons are pressed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from babel.dates import format_time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.buttons import SETTINGS, SHOW_SETTINGS, OneOf
 from bot.context import BotContext, CommunityApplication, reply
 from bot.delivery.timing import Preferences, next_digest
 from bot.i18n import N_, Translator
@@ -35,12 +37,23 @@ QUIET_CHOICES: dict[str, tuple[int | None, int | None]] = {
 }
 
 
+FREQUENCY = SETTINGS.button("f", OneOf(FREQUENCY_LABELS))
+QUIET_HOURS = SETTINGS.button("q", OneOf(QUIET_CHOICES))
+SHOW_ZONES = SETTINGS.button("tzs")
+ZONE = SETTINGS.button("tz", OneOf(ZONES))
+BACK = SETTINGS.button("back")
+
+
 def register(application: CommunityApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("settings", settings_command),
-            CallbackQueryHandler(settings_command, pattern=r"^set:show$"),
-            CallbackQueryHandler(settings_button, pattern=r"^set:"),
+            SHOW_SETTINGS.handler(settings_command),
+            SHOW_ZONES.handler(show_zones),
+            BACK.handler(back),
+            FREQUENCY.handler(frequency_chosen),
+            QUIET_HOURS.handler(quiet_hours_chosen),
+            ZONE.handler(zone_chosen),
         ]
     )
 
@@ -77,23 +90,24 @@ def settings_text(t: Translator, prefs: Preferences, now: int) -> str:
     return "\n".join(lines)
 
 
-def _tick(label: str, chosen: bool) -> str:
-    return f"✓ {label}" if chosen else label
-
-
 def settings_keyboard(t: Translator, prefs: Preferences) -> InlineKeyboardMarkup:
     _ = t.gettext
     frequencies = [
-        InlineKeyboardButton(_tick(_(label), key == prefs.frequency), callback_data=f"set:f:{key}")
+        InlineKeyboardButton(
+            views.tick(_(label), key == prefs.frequency), callback_data=FREQUENCY.data(key)
+        )
         for key, label in FREQUENCY_LABELS.items()
     ]
     quiet = []
     for key, (start, end) in QUIET_CHOICES.items():
         label = _("No quiet hours") if start is None else f"🌙 {start:02d}–{end:02d}"
         chosen = (start, end) == (prefs.quiet_start, prefs.quiet_end)
-        quiet.append(InlineKeyboardButton(_tick(label, chosen), callback_data=f"set:q:{key}"))
+        quiet.append(
+            InlineKeyboardButton(views.tick(label, chosen), callback_data=QUIET_HOURS.data(key))
+        )
     zone = InlineKeyboardButton(
-        _("🕒 Timezone: {zone}").format(zone=zone_city(prefs.timezone)), callback_data="set:tzs"
+        _("🕒 Timezone: {zone}").format(zone=zone_city(prefs.timezone)),
+        callback_data=SHOW_ZONES.data(None),
     )
     return InlineKeyboardMarkup([frequencies, quiet[:3], quiet[3:], [zone]])
 
@@ -102,19 +116,19 @@ def zones_keyboard(t: Translator, prefs: Preferences, now: int) -> InlineKeyboar
     _ = t.gettext
     buttons = [
         InlineKeyboardButton(
-            _tick(
+            views.tick(
                 f"{zone_city(zone)} {_clock(t, dataclasses.replace(prefs, timezone=zone), now)}",
                 zone == prefs.timezone,
             ),
-            callback_data=f"set:tz:{zone}",
+            callback_data=ZONE.data(zone),
         )
         for zone in ZONES
     ]
-    back = [InlineKeyboardButton(_("⬅ Back"), callback_data="set:back")]
+    back = [InlineKeyboardButton(_("⬅ Back"), callback_data=BACK.data(None))]
     return InlineKeyboardMarkup([*views.rows(buttons, 3), back])
 
 
-async def settings_command(update: Update, context: BotContext) -> None:
+async def settings_command(update: Update, context: BotContext, _none: None = None) -> None:
     """``/settings`` (or the menu's button)."""
     _ = context.i18n.gettext
     if update.callback_query is not None:
@@ -131,43 +145,49 @@ async def settings_command(update: Update, context: BotContext) -> None:
     )
 
 
-def _changed(prefs: Preferences, what: str, value: str) -> Preferences | None:
-    """The preferences a button asks for; None if the button is not a valid one."""
-    if what == "f" and value in FREQUENCY_LABELS:
-        return dataclasses.replace(prefs, frequency=value)
-    if what == "q" and value in QUIET_CHOICES:
-        start, end = QUIET_CHOICES[value]
-        return dataclasses.replace(prefs, quiet_start=start, quiet_end=end)
-    if what == "tz" and value in ZONES:
-        return dataclasses.replace(prefs, timezone=value, timezone_chosen=True)
-    return None
+async def show_zones(update: Update, context: BotContext, _none: None) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    prefs = await context.storage.preferences(update.effective_user.id)
+    await query.answer()
+    await query.edit_message_text(
+        context.i18n.gettext("Choose your timezone (the time there now is shown):"),
+        reply_markup=zones_keyboard(context.i18n, prefs, context.now()),
+    )
 
 
-async def settings_button(update: Update, context: BotContext) -> None:
-    """``set:f:<frequency>``, ``set:q:<hours>``, ``set:tz:<zone>``, ``set:tzs``, ``set:back``."""
+async def back(update: Update, context: BotContext, _none: None) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    prefs = await context.storage.preferences(update.effective_user.id)
+    await query.answer()
+    await query.edit_message_text(
+        settings_text(context.i18n, prefs, context.now()),
+        reply_markup=settings_keyboard(context.i18n, prefs),
+    )
+
+
+async def frequency_chosen(update: Update, context: BotContext, frequency: str) -> None:
+    await _change(update, context, frequency=frequency)
+
+
+async def quiet_hours_chosen(update: Update, context: BotContext, hours: str) -> None:
+    start, end = QUIET_CHOICES[hours]
+    await _change(update, context, quiet_start=start, quiet_end=end)
+
+
+async def zone_chosen(update: Update, context: BotContext, zone: str) -> None:
+    await _change(update, context, timezone=zone, timezone_chosen=True)
+
+
+async def _change(update: Update, context: BotContext, **changes: Any) -> None:
+    """Save the preferences a button asks for, and show them in the same message."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     user, now, t = update.effective_user.id, context.now(), context.i18n
     prefs = await context.storage.preferences(user)
-    _prefix, what, value = [*query.data.split(":", 2), "", ""][:3]
-    if what == "tzs":
-        await query.answer()
-        await query.edit_message_text(
-            _("Choose your timezone (the time there now is shown):"),
-            reply_markup=zones_keyboard(t, prefs, now),
-        )
-        return
-    if what == "back":
-        await query.answer()
-        await query.edit_message_text(
-            settings_text(t, prefs, now), reply_markup=settings_keyboard(t, prefs)
-        )
-        return
-    wanted = _changed(prefs, what, value)
-    if wanted is None:
-        await query.answer(_("This button is no longer valid."))
-        return
+    wanted = dataclasses.replace(prefs, **changes)
     if wanted == prefs:
         await query.answer(_("That is already your choice."))
         return
@@ -176,7 +196,7 @@ async def settings_button(update: Update, context: BotContext) -> None:
     due = next_digest(now, wanted)
     await context.storage.reschedule_digests(user, due)
     if due <= now:
-        context.application.outbox.wake()  # type: ignore[attr-defined]
+        context.community.outbox.wake()
     await query.answer(_("Saved."))
     await query.edit_message_text(
         settings_text(t, wanted, now), reply_markup=settings_keyboard(t, wanted)

@@ -1,7 +1,7 @@
 """``/stats`` for admins: the platform's figures over the last 7, 30 or 365 days, a chart, and
 CSV exports of the listings and of the figures.
 
-Buttons carry ``st:<what>:<days>``; every press checks that the presser is an admin.
+Every press checks that the presser is an admin.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from html import escape
 from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot import taxonomy
+from bot.buttons import STATS, OneOf
 from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import refuse_unless_admin
 from bot.handlers.my_listings import OUTCOMES
@@ -40,11 +41,21 @@ KIND_NAMES = {"offer": N_("offers"), "request": N_("requests")}
 TOP_COUNTRIES = 10
 
 
+# Each carries the period, in days.
+PERIOD = STATS.button("p", OneOf(str(days) for days in PERIODS))
+CHART = STATS.button("chart", OneOf(str(days) for days in PERIODS))
+LISTINGS_CSV = STATS.button("csvl", OneOf(str(days) for days in PERIODS))
+FIGURES_CSV = STATS.button("csvf", OneOf(str(days) for days in PERIODS))
+
+
 def register(application: CommunityApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("stats", stats_command),
-            CallbackQueryHandler(stats_button, pattern=r"^st:"),
+            PERIOD.handler(period_chosen),
+            CHART.handler(chart),
+            LISTINGS_CSV.handler(listings_export),
+            FIGURES_CSV.handler(figures_export),
         ]
     )
 
@@ -147,17 +158,21 @@ def stats_keyboard(t: Translator, days: int) -> InlineKeyboardMarkup:
         InlineKeyboardButton(
             ("✓ " if d == days else "")
             + t.ngettext("{days} day", "{days} days", d).format(days=t.number(d)),
-            callback_data=f"st:p:{d}",
+            callback_data=PERIOD.data(str(d)),
         )
         for d in PERIODS
     ]
     return InlineKeyboardMarkup(
         [
             periods,
-            [InlineKeyboardButton(_("📈 Chart"), callback_data=f"st:chart:{days}")],
+            [InlineKeyboardButton(_("📈 Chart"), callback_data=CHART.data(str(days)))],
             [
-                InlineKeyboardButton(_("📄 Listings (CSV)"), callback_data=f"st:csvl:{days}"),
-                InlineKeyboardButton(_("📄 Figures (CSV)"), callback_data=f"st:csvf:{days}"),
+                InlineKeyboardButton(
+                    _("📄 Listings (CSV)"), callback_data=LISTINGS_CSV.data(str(days))
+                ),
+                InlineKeyboardButton(
+                    _("📄 Figures (CSV)"), callback_data=FIGURES_CSV.data(str(days))
+                ),
             ],
         ]
     )
@@ -227,55 +242,75 @@ def figures_csv(figures: Figures) -> bytes:
     return _csv(rows)
 
 
-async def stats_button(update: Update, context: BotContext) -> None:
-    """``st:p:<days>`` (period), ``st:chart:<days>``, ``st:csvl:<days>``, ``st:csvf:<days>``."""
+async def period_chosen(update: Update, context: BotContext, days: str) -> None:
+    """The figures over another period, in the same message."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     if not await refuse_unless_admin(update, context):
         return
+    figures = await context.storage.figures(int(days), context.now())
+    await query.answer()
+    try:
+        await query.edit_message_text(
+            figures_text(context.i18n, figures),
+            reply_markup=stats_keyboard(context.i18n, int(days)),
+        )
+    except BadRequest as refused:  # the same period again, and nothing changed meanwhile
+        if "not modified" not in refused.message:
+            raise
+
+
+async def chart(update: Update, context: BotContext, days: str) -> None:
+    """A chart of the period, as a photo."""
     _ = context.i18n.gettext
-    parts = query.data.split(":")
-    if len(parts) != 3 or not parts[2].isdigit() or int(parts[2]) not in PERIODS:
-        await query.answer(_("This button is no longer valid."))
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    if not await refuse_unless_admin(update, context):
         return
-    what, days = parts[1], int(parts[2])
-    chat = update.effective_chat
-    assert chat is not None
+    await query.answer()
     now = context.now()
-    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
-    if what == "p":
-        figures = await context.storage.figures(days, now)
-        await query.answer()
-        try:
-            await query.edit_message_text(
-                figures_text(context.i18n, figures), reply_markup=stats_keyboard(context.i18n, days)
-            )
-        except BadRequest as refused:  # the same period again, and nothing changed meanwhile
-            if "not modified" not in refused.message:
-                raise
-    elif what == "chart":
-        await query.answer()
-        figures = await context.storage.figures(days, now)
-        series = await context.storage.weekly_series(days, now)
-        png = await asyncio.to_thread(charts.activity_chart, context.i18n, series, figures)
-        await chat.send_photo(
-            InputFile(png, filename=f"activity-{days}d-{stamp}.png"),
-            caption=_("Listings published and their state: {period}.").format(
-                period=period(context.i18n, days)
-            ),
-        )
-    elif what == "csvl":
-        await query.answer()
-        await chat.send_document(
-            InputFile(await listings_csv(context, days), filename=f"listings-{days}d-{stamp}.csv"),
-            caption=_("Listings published: {period}.").format(period=period(context.i18n, days)),
-        )
-    elif what == "csvf":
-        await query.answer()
-        figures = await context.storage.figures(days, now)
-        await chat.send_document(
-            InputFile(figures_csv(figures), filename=f"figures-{days}d-{stamp}.csv"),
-            caption=_("Figures: {period}.").format(period=period(context.i18n, days)),
-        )
-    else:
-        await query.answer(_("This button is no longer valid."))
+    figures = await context.storage.figures(int(days), now)
+    series = await context.storage.weekly_series(int(days), now)
+    png = await asyncio.to_thread(charts.activity_chart, context.i18n, series, figures)
+    await chat.send_photo(
+        InputFile(png, filename=f"activity-{days}d-{_stamp(now)}.png"),
+        caption=_("Listings published and their state: {period}.").format(
+            period=period(context.i18n, int(days))
+        ),
+    )
+
+
+async def listings_export(update: Update, context: BotContext, days: str) -> None:
+    """The listings published in the period, as CSV."""
+    _ = context.i18n.gettext
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    if not await refuse_unless_admin(update, context):
+        return
+    await query.answer()
+    await chat.send_document(
+        InputFile(
+            await listings_csv(context, int(days)),
+            filename=f"listings-{days}d-{_stamp(context.now())}.csv",
+        ),
+        caption=_("Listings published: {period}.").format(period=period(context.i18n, int(days))),
+    )
+
+
+async def figures_export(update: Update, context: BotContext, days: str) -> None:
+    """The period's figures, as CSV."""
+    _ = context.i18n.gettext
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    if not await refuse_unless_admin(update, context):
+        return
+    await query.answer()
+    figures = await context.storage.figures(int(days), context.now())
+    await chat.send_document(
+        InputFile(figures_csv(figures), filename=f"figures-{days}d-{_stamp(context.now())}.csv"),
+        caption=_("Figures: {period}.").format(period=period(context.i18n, int(days))),
+    )
+
+
+def _stamp(now: int) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")

@@ -33,6 +33,11 @@ ROLE_LABELS = {
 }
 
 
+def tick(label: str, chosen: bool) -> str:
+    """A choice's label, ticked when it is the one chosen."""
+    return f"✓ {label}" if chosen else label
+
+
 def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 

@@ -23,7 +23,7 @@ from telegram import (
 from telegram.ext import ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot import taxonomy
+from bot import buttons, taxonomy
 from bot.buttons import Button, InvalidButton, refuse_earlier_step
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import TEXT, TEXT_HINT, Ask, Dialog, Handler, Move, Step, Then
@@ -227,7 +227,8 @@ def translated(labels: Mapping[str, str]) -> Labels:
 
 class Choice(Step):
     """Pick one of a few (a kind, a reach, a duration, a role): a button each, the answer given
-    before ticked, then the dialog's Back and Cancel; the answer is stored as ``answer``."""
+    before ticked, then the dialog's Back and Cancel. The answer is stored as ``answer`` before
+    going to ``then`` - or handed to ``answered`` (the keyboard taken away first)."""
 
     def __init__(
         self,
@@ -235,22 +236,24 @@ class Choice(Step):
         button: Button[str],
         labels: Labels,
         *,
-        answer: str,
-        then: Then,
+        answer: str = "",
+        then: Then | None = None,
+        answered: Callable[[Update, BotContext, str], Awaitable[int | None]] | None = None,
         width: int = 1,
         before: Ask | None = None,
     ) -> None:
         self.question, self.button, self.labels = question, button, labels
-        self.answer, self.then, self.width, self.before = answer, then, width, before
+        self.answer, self.then, self._answered = answer, then, answered
+        self.width, self.before = width, before
 
     def keyboard(self, context: BotContext) -> InlineKeyboardMarkup:
         chosen = self.dialog.answers(context).get(self.answer)
-        buttons = [
+        choices = [
             InlineKeyboardButton(tick(label, key == chosen), callback_data=self.button.data(key))
             for key, label in self.labels(context)
         ]
         navigation = self.dialog.navigation(context.i18n, self.state)
-        return InlineKeyboardMarkup([*rows(buttons, self.width), *navigation])
+        return InlineKeyboardMarkup([*rows(choices, self.width), *navigation])
 
     async def ask(self, update: Update, context: BotContext) -> None:
         if self.before is not None:
@@ -260,9 +263,13 @@ class Choice(Step):
     def handlers(self) -> list[Handler]:
         return [self.button.handler(self.chosen)]
 
-    async def chosen(self, update: Update, context: BotContext, key: str) -> int:
+    async def chosen(self, update: Update, context: BotContext, key: str) -> int | None:
         if key not in {known for known, _label in self.labels(context)}:
             raise InvalidButton(key)
+        if self._answered is not None:
+            await buttons.close_buttons(update, context)
+            return await self._answered(update, context, key)
+        assert self.then is not None
         return await self.dialog.answered(update, context, self.then, **{self.answer: key})
 
 
@@ -282,7 +289,7 @@ class ChooseCategory(Choice):
             then=then,
         )
 
-    async def chosen(self, update: Update, context: BotContext, key: str) -> int:
+    async def chosen(self, update: Update, context: BotContext, key: str) -> int | None:
         category = taxonomy.BY_KEY[key]
         given = self.dialog.answers(context)
         given["tags"] = [tag for tag in given.get("tags", []) if tag in category.tags]
@@ -312,7 +319,7 @@ class Toggles(Step):
     def keyboard(self, context: BotContext) -> InlineKeyboardMarkup:
         given = self.dialog.answers(context)
         chosen = set(given.get(self.answer, []))
-        buttons = [
+        choices = [
             InlineKeyboardButton(tick(label, key in chosen), callback_data=self.toggle.data(key))
             for key, label in self.options(context, given)
         ]
@@ -320,7 +327,7 @@ class Toggles(Step):
             self.done_label(context.i18n, bool(chosen)), callback_data=self.done.data(None)
         )
         navigation = self.dialog.navigation(context.i18n, self.state)
-        return InlineKeyboardMarkup([*rows(buttons, self.width), [done], *navigation])
+        return InlineKeyboardMarkup([*rows(choices, self.width), [done], *navigation])
 
     async def ask(self, update: Update, context: BotContext) -> None:
         await reply(update, self.question(context), reply_markup=self.keyboard(context))

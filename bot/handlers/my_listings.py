@@ -1,9 +1,9 @@
 """``/mylistings`` and the owner's buttons on a listing card: fulfilled (with how), close,
 renew. Editing a field is a dialog of its own (:mod:`bot.dialogs.editing`).
 
-Callback data names the listing (``ls:<action>:<id>``); who may act is checked in storage on
-every press (the owner, or another official of the listing's municipality), so a forged or
-replayed button changes nothing.
+Every button names the listing; who may act is checked in storage on every press (the owner,
+or another official of the listing's municipality), so a forged or replayed button changes
+nothing.
 """
 
 from __future__ import annotations
@@ -11,52 +11,52 @@ from __future__ import annotations
 import html
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot import taxonomy
-from bot.buttons import OPEN_LISTING
+from bot.buttons import (
+    ASK_CLOSE,
+    ASK_FULFILLED,
+    ASK_RENEWAL,
+    ID,
+    LISTINGS,
+    MY_LIST,
+    MY_LISTINGS,
+    OPEN_LISTING,
+    InvalidButton,
+    Number,
+    OneOf,
+)
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import editing
-from bot.i18n import N_
 from bot.storage import Listing
 from bot.views import cards
 from bot.views.html import shorten
 
 PAGE_SIZE = 8
-STATE_NAMES = {
-    "open": N_("open"),
-    "expired": N_("expired"),
-    "fulfilled": N_("fulfilled"),
-    "closed": N_("closed"),
-    "hidden": N_("hidden"),
-}
-OUTCOMES = {
-    "platform": N_("🤝 Thanks to Community Sharing"),
-    "elsewhere": N_("✔️ Another way"),
-}
-DURATION_LABELS = {
-    "1w": N_("1 week"),
-    "1m": N_("1 month"),
-    "3m": N_("3 months"),
-    "6m": N_("6 months"),
-}
+PAGE = MY_LISTINGS.button("p", Number(0, 9999))
+# The owner's answers under a card: how a need was met, closing confirmed, how long to renew.
+FULFILLED = LISTINGS.button("ful", ID, OneOf(taxonomy.OUTCOMES))
+CLOSE = LISTINGS.button("cls", ID)
+RENEW = LISTINGS.button("rnw", ID, OneOf(taxonomy.DURATIONS))
 
 
 def register(application: CommunityApplication) -> None:
     application.add_handlers(
         [
-            editing.build(),
+            editing.conversation(),
             CommandHandler("mylistings", my_listings),
-            CallbackQueryHandler(my_listings_button, pattern=r"^my:list$"),
-            CallbackQueryHandler(my_listings_page, pattern=r"^my:p:"),
-            CallbackQueryHandler(ask_how_fulfilled, pattern=r"^ls:done:"),
-            CallbackQueryHandler(mark_fulfilled, pattern=r"^ls:ful:"),
-            CallbackQueryHandler(ask_close, pattern=r"^ls:close:"),
-            CallbackQueryHandler(close, pattern=r"^ls:cls:"),
-            CallbackQueryHandler(ask_renewal, pattern=r"^ls:renew:"),
-            CallbackQueryHandler(renew, pattern=r"^ls:rnw:"),
+            MY_LIST.handler(my_listings_button),
+            PAGE.handler(my_listings_page),
+            ASK_FULFILLED.handler(ask_how_fulfilled),
+            FULFILLED.handler(mark_fulfilled),
+            ASK_CLOSE.handler(ask_close),
+            CLOSE.handler(close),
+            ASK_RENEWAL.handler(ask_renewal),
+            RENEW.handler(renew),
         ]
     )
+    application.dialogs.append(editing.DIALOG)
 
 
 def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
@@ -78,7 +78,7 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
             f"<b>{html.escape(shorten(listing.title, 70))}</b>\n"
             "    "
             + _("{state} · 👁 {views} · 💬 {contacts}").format(
-                state=_(STATE_NAMES[listing.state(now)]),
+                state=_(cards.STATE_NAMES[listing.state(now)]),
                 views=t.number(listing.views),
                 contacts=t.number(listing.contacts),
             )
@@ -97,9 +97,9 @@ def _page_keyboard(context: BotContext, listings: list[Listing], page: int) -> I
     rows = [numbers[:4], numbers[4:]]
     paging = []
     if page > 0:
-        paging.append(InlineKeyboardButton(_("◀ Previous"), callback_data=f"my:p:{page - 1}"))
+        paging.append(InlineKeyboardButton(_("◀ Previous"), callback_data=PAGE.data(page - 1)))
     if first + PAGE_SIZE < len(listings):
-        paging.append(InlineKeyboardButton(_("Next ▶"), callback_data=f"my:p:{page + 1}"))
+        paging.append(InlineKeyboardButton(_("Next ▶"), callback_data=PAGE.data(page + 1)))
     return InlineKeyboardMarkup([row for row in (*rows, paging) if row])
 
 
@@ -116,46 +116,34 @@ async def my_listings(update: Update, context: BotContext) -> None:
     )
 
 
-async def my_listings_button(update: Update, context: BotContext) -> None:
-    """The main menu's "My listings" button (``my:list``)."""
+async def my_listings_button(update: Update, context: BotContext, _none: None) -> None:
+    """The main menu's "My listings" button."""
     assert update.callback_query is not None
     await update.callback_query.answer()
     await my_listings(update, context)
 
 
-async def my_listings_page(update: Update, context: BotContext) -> None:
-    """``my:p:<page>``: another page of the same list, in the same message."""
+async def my_listings_page(update: Update, context: BotContext, page: int) -> None:
+    """Another page of the same list, in the same message."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     listings = await context.storage.listings_of(update.effective_user.id)
-    page = query.data.removeprefix("my:p:")
-    if not page.isdigit() or int(page) * PAGE_SIZE >= max(len(listings), 1):
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return
+    if page * PAGE_SIZE >= max(len(listings), 1):
+        raise InvalidButton(page)
     await query.answer()
     await query.edit_message_text(
-        _page_text(context, listings, int(page)),
-        reply_markup=_page_keyboard(context, listings, int(page)),
+        _page_text(context, listings, page), reply_markup=_page_keyboard(context, listings, page)
     )
 
 
 # --- the owner's buttons on a card ---------------------------------------------------------
 
 
-def _listing_id(query: CallbackQuery, prefix: str) -> int | None:
-    assert query.data is not None
-    number = query.data.removeprefix(prefix).split(":", 1)[0]
-    return int(number) if number.isdigit() else None
-
-
-async def _managed(update: Update, context: BotContext, prefix: str) -> Listing | None:
-    """The listing a button names, if the person pressing may manage it; else refuse."""
+async def _managed(update: Update, context: BotContext, listing_id: int) -> Listing | None:
+    """The listing, if the person pressing may manage it; else refuse."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    listing_id = _listing_id(query, prefix)
-    listing = None
-    if listing_id is not None:
-        listing = await context.storage.manageable_listing(listing_id, update.effective_user.id)
+    listing = await context.storage.manageable_listing(listing_id, update.effective_user.id)
     if listing is None:
         await query.answer(context.i18n.gettext("You cannot change this listing."), show_alert=True)
     return listing
@@ -168,16 +156,16 @@ async def _ask(query: CallbackQuery, text: str, buttons: list[list[InlineKeyboar
     await query.message.chat.send_message(text, reply_markup=InlineKeyboardMarkup(buttons))
 
 
-async def ask_how_fulfilled(update: Update, context: BotContext) -> None:
-    """``ls:done:<id>``: how was the need met (the listing's outcome)?"""
+async def ask_how_fulfilled(update: Update, context: BotContext, listing_id: int) -> None:
+    """How was the need met (the listing's outcome)?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, "ls:done:")
+    listing = await _managed(update, context, listing_id)
     if listing is None:
         return
     assert update.callback_query is not None
     buttons = [
-        [InlineKeyboardButton(_(label), callback_data=f"ls:ful:{listing.id}:{key}")]
-        for key, label in OUTCOMES.items()
+        [InlineKeyboardButton(_(label), callback_data=FULFILLED.data((listing.id, key)))]
+        for key, label in cards.OUTCOME_LABELS.items()
     ]
     await _ask(
         update.callback_query,
@@ -186,17 +174,13 @@ async def ask_how_fulfilled(update: Update, context: BotContext) -> None:
     )
 
 
-async def mark_fulfilled(update: Update, context: BotContext) -> None:
-    """``ls:ful:<id>:<outcome>``: close the listing as fulfilled, recording how."""
+async def mark_fulfilled(update: Update, context: BotContext, pressed: tuple[int, str]) -> None:
+    """Close the listing as fulfilled, recording how."""
     _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    listing = await _managed(update, context, "ls:ful:")
-    outcome = query.data.rsplit(":", 1)[-1]
+    assert update.effective_user is not None
+    listing_id, outcome = pressed
+    listing = await _managed(update, context, listing_id)
     if listing is None:
-        return
-    if outcome not in OUTCOMES:
-        await query.answer(_("This button is no longer valid."))
         return
     closed = await context.storage.close_listing(
         listing.id, update.effective_user.id, fulfilled=True, outcome=outcome, now=context.now()
@@ -204,25 +188,25 @@ async def mark_fulfilled(update: Update, context: BotContext) -> None:
     await _conclude(update, context, closed, _("Marked as fulfilled. Thank you for sharing!"))
 
 
-async def ask_close(update: Update, context: BotContext) -> None:
-    """``ls:close:<id>``: confirm before closing a listing that did not lead anywhere."""
+async def ask_close(update: Update, context: BotContext, listing_id: int) -> None:
+    """Confirm before closing a listing that did not lead anywhere."""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, "ls:close:")
+    listing = await _managed(update, context, listing_id)
     if listing is None:
         return
     assert update.callback_query is not None
     await _ask(
         update.callback_query,
         _("Close “{title}”? It will no longer be shown.").format(title=html.escape(listing.title)),
-        [[InlineKeyboardButton(_("✖️ Yes, close it"), callback_data=f"ls:cls:{listing.id}")]],
+        [[InlineKeyboardButton(_("✖️ Yes, close it"), callback_data=CLOSE.data(listing.id))]],
     )
 
 
-async def close(update: Update, context: BotContext) -> None:
-    """``ls:cls:<id>``: close the listing (no longer needed)."""
+async def close(update: Update, context: BotContext, listing_id: int) -> None:
+    """Close the listing (no longer needed)."""
     _ = context.i18n.gettext
     assert update.effective_user is not None
-    listing = await _managed(update, context, "ls:cls:")
+    listing = await _managed(update, context, listing_id)
     if listing is None:
         return
     closed = await context.storage.close_listing(
@@ -235,17 +219,17 @@ async def close(update: Update, context: BotContext) -> None:
     await _conclude(update, context, closed, _("The listing is closed."))
 
 
-async def ask_renewal(update: Update, context: BotContext) -> None:
-    """``ls:renew:<id>``: for how long should the listing stay open from now?"""
+async def ask_renewal(update: Update, context: BotContext, listing_id: int) -> None:
+    """For how long should the listing stay open from now?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, "ls:renew:")
+    listing = await _managed(update, context, listing_id)
     if listing is None:
         return
     assert update.callback_query is not None
     buttons = [
         [
-            InlineKeyboardButton(_(label), callback_data=f"ls:rnw:{listing.id}:{key}")
-            for key, label in DURATION_LABELS.items()
+            InlineKeyboardButton(_(label), callback_data=RENEW.data((listing.id, key)))
+            for key, label in cards.DURATION_LABELS.items()
         ]
     ]
     await _ask(
@@ -255,17 +239,13 @@ async def ask_renewal(update: Update, context: BotContext) -> None:
     )
 
 
-async def renew(update: Update, context: BotContext) -> None:
-    """``ls:rnw:<id>:<duration>``: keep the listing open longer (also reopens an expired one)."""
+async def renew(update: Update, context: BotContext, pressed: tuple[int, str]) -> None:
+    """Keep the listing open longer (also reopens an expired one)."""
     _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    listing = await _managed(update, context, "ls:rnw:")
-    duration = query.data.rsplit(":", 1)[-1]
+    assert update.effective_user is not None
+    listing_id, duration = pressed
+    listing = await _managed(update, context, listing_id)
     if listing is None:
-        return
-    if duration not in taxonomy.DURATIONS:
-        await query.answer(_("This button is no longer valid."))
         return
     renewed = await context.storage.renew_listing(
         listing.id,

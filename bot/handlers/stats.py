@@ -21,22 +21,15 @@ from bot import taxonomy
 from bot.buttons import STATS, OneOf
 from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import refuse_unless_admin
-from bot.handlers.my_listings import OUTCOMES
 from bot.i18n import N_, Translator
 from bot.places.countries import flag
 from bot.storage import Figures
 from bot.views import charts
 from bot.views import texts as views
+from bot.views.cards import OUTCOME_LABELS, STATE_NAMES
 from bot.views.charts import period
 
 PERIODS = (7, 30, 365)
-STATE_NAMES = {
-    "open": N_("open"),
-    "fulfilled": N_("fulfilled"),
-    "expired": N_("expired"),
-    "closed": N_("closed"),
-    "hidden": N_("hidden"),
-}
 KIND_NAMES = {"offer": N_("offers"), "request": N_("requests")}
 TOP_COUNTRIES = 10
 
@@ -123,7 +116,7 @@ def figures_text(t: Translator, figures: Figures) -> str:
         lines.append(f"{names.get(category, escape(category))}: " + "; ".join(kinds))
 
     outcomes = [
-        f"{_(OUTCOMES[o]) if o in OUTCOMES else _('not said')} {n(c)}"
+        f"{_(OUTCOME_LABELS[o]) if o in OUTCOME_LABELS else _('not said')} {n(c)}"
         for o, c in figures.outcomes.items()
     ]
     lines += [

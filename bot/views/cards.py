@@ -41,6 +41,24 @@ REACH_LABELS = {
     "country": N_("across the country"),
     "europe": N_("anywhere in Europe"),
 }
+# How long a listing stays open (the keys of taxonomy.DURATIONS), and how a need was met.
+DURATION_LABELS = {
+    "1w": N_("1 week"),
+    "1m": N_("1 month"),
+    "3m": N_("3 months"),
+    "6m": N_("6 months"),
+}
+OUTCOME_LABELS = {
+    "platform": N_("🤝 Thanks to Community Sharing"),
+    "elsewhere": N_("✔️ Another way"),
+}
+STATE_NAMES = {
+    "open": N_("open"),
+    "expired": N_("expired"),
+    "fulfilled": N_("fulfilled"),
+    "closed": N_("closed"),
+    "hidden": N_("hidden"),
+}
 STATE_LABELS = {
     "expired": N_("⌛ Expired"),
     "fulfilled": N_("✅ Fulfilled"),

@@ -124,3 +124,21 @@ def test_one_form_of_address(language):
         if re.search(pattern, s)
     ]
     assert not wrong, f"{len(wrong)} in {language}:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("language", [code for code in TRANSLATED if "country" in glossary(code)])
+def test_country_names_read_right(language):
+    """Where a language's country names take an article or a case (a França, il-Ġermanja,
+    i Paesi Bassi), a translation names the country apart ('Um município – {country}'),
+    never right after a preposition that would need the article."""
+    rules = glossary(language)["country"]
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "bot.po").open("rb") as po:
+        strings = [
+            s
+            for m in read_po(po, locale=language)
+            if m.id
+            for s in (m.string if isinstance(m.string, tuple) else (m.string,))
+        ]
+    assert rules["forbidden"], language
+    wrong = [s for s in strings for p in rules["forbidden"] if re.search(p, s)]
+    assert not wrong, (language, wrong)

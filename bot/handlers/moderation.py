@@ -355,9 +355,9 @@ async def history(update: Update, context: BotContext) -> None:
         await query.answer(_("This listing does not exist any more."), show_alert=True)
         return
     await query.answer()
-    lines = [_("<b>History of {title}</b>").format(
-            title=context.i18n.quote(html.escape(listing.title))
-        )]
+    lines = [
+        _("<b>History of {title}</b>").format(title=context.i18n.quote(html.escape(listing.title)))
+    ]
     for status, at, by_user, detail in await context.storage.history(listing_id):
         extra = f" ({html.escape(detail)})" if detail else ""
         lines.append(f"{when(t, at)} · {html.escape(status)}{extra} · {by_user or '—'}")

@@ -40,7 +40,7 @@ def render(text: str, n: int) -> str:
 def test_the_template_has_counted_messages():
     messages = counted_messages()
     assert len(messages) >= 15
-    for singular, plural in messages:
+    for singular, _plural in messages:
         assert any(name in PLACEHOLDER.findall(singular) for name in COUNTED), singular
 
 

@@ -48,7 +48,7 @@ def translations(language: str) -> list[tuple[str, str]]:
 def babel_delimiters(language: str) -> tuple[str, str] | None:
     """CLDR's quotation marks as the installed Babel has them, if it has them at all."""
     data = cldr_locale(language)._data
-    delimiters = data["delimiters"] if "delimiters" in data else None
+    delimiters = data.get("delimiters")
     if not delimiters:
         return None
     return delimiters["quotation_start"], delimiters["quotation_end"]
@@ -112,9 +112,9 @@ def test_punctuation_spacing(language):
             before, mark = match.groups()
             expected = wanted.get(mark, "")
             if expected and before not in "?!":
-                assert before == expected, (language, mark, string)
+                assert before == expected, (language, msgid, string)
             elif not expected:
-                assert not before.isspace(), (language, mark, string)
+                assert not before.isspace(), (language, msgid, string)
         inside = SPACE_INSIDE_QUOTES.get(language)
         if inside:
             start, end = QUOTES[language]

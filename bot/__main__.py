@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import logging
 import secrets
 import signal
@@ -24,9 +25,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.request import HTTPXRequest
+
 from bot.app import running
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import LANGUAGES, CatalogMissing
+from bot.logs import setup_logging
 
 if TYPE_CHECKING:
     from bot.sandbox.server import BotApiServer
@@ -129,6 +135,58 @@ async def first_of(*waits: Coroutine[Any, Any, Any]) -> None:
             task.cancel()
 
 
+# Seconds between attempts to reach an unreachable Bot API server at start-up.
+CONNECT_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+class TokenRefused(Exception):
+    """The Bot API server answered getMe with 401 or 404: the token or the URL is wrong."""
+
+
+async def wait_for_bot_api(settings: Settings, stop: asyncio.Event) -> bool:
+    """getMe until the Bot API server answers: True once it does, False if told to stop
+    first. An unreachable server is one line per attempt and a growing pause; a refused token
+    raises :class:`TokenRefused` (trying again would not help)."""
+    assert settings.bot_token
+    bot = Bot(
+        settings.bot_token,
+        base_url=settings.bot_api_base_url,
+        request=HTTPXRequest(connect_timeout=settings.http_timeout),
+    )
+    try:
+        for attempt in itertools.count():
+            try:
+                await bot.get_me(read_timeout=settings.http_timeout)
+                return True
+            except InvalidToken as refused:  # its message is the server's, without the token
+                raise TokenRefused(
+                    f"the Bot API server at {settings.api_url} refused BOT_TOKEN "
+                    f"({refused.message}): check the token @BotFather gave, and that "
+                    f"TELEGRAM_API_URL is a Bot API server."
+                ) from None
+            except TelegramError as trouble:  # unreachable, timed out, 5xx
+                delay = CONNECT_RETRY_DELAYS[min(attempt, len(CONNECT_RETRY_DELAYS) - 1)]
+                log.warning(
+                    "cannot reach the Bot API server at %s (%s); check TELEGRAM_API_URL and "
+                    "the network; retrying in %.0f s",
+                    settings.api_url,
+                    trouble,
+                    delay,
+                )
+                if await stopped_within(stop, delay):
+                    return False
+        raise AssertionError("unreachable")
+    finally:
+        await bot.shutdown()
+
+
+async def stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait up to ``seconds``; True if ``stop`` was set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()
+
+
 async def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop cleanly."""
     stop = asyncio.Event()
@@ -137,9 +195,10 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
 
     if settings.bot_token:
-        async with running(settings) as application:
-            log.info("@%s is running; Ctrl-C to stop", application.bot.username)
-            await stop.wait()
+        if await wait_for_bot_api(settings, stop):
+            async with running(settings) as application:
+                log.info("@%s is running; Ctrl-C to stop", application.bot.username)
+                await stop.wait()
     else:
         await run_sandbox(settings, stop)
     log.info("stopped")
@@ -151,15 +210,17 @@ def main() -> None:
     except ConfigError as problem:
         print(f"Configuration error: {problem}", file=sys.stderr)
         raise SystemExit(2) from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request at INFO, with the URL, which contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    secrets = [settings.bot_token or ""]
+    if settings.bot_token and settings.webhook_url:
+        secrets.append(settings.webhook_secret_token)
+    setup_logging(settings.log_level, settings.log_format, secrets)
     try:
         asyncio.run(serve(settings))
-    except (OSError, CatalogMissing) as problem:  # e.g. the sandbox port is taken
-        print(f"Could not start: {problem}", file=sys.stderr)
+    except (ConfigError, TokenRefused) as problem:  # e.g. WEBHOOK_PORT taken, token refused
+        log.critical("could not start: %s", problem)
+        raise SystemExit(2) from None
+    except (OSError, CatalogMissing, NetworkError) as problem:  # e.g. the sandbox port is taken
+        log.critical("could not start: %s", problem)
         raise SystemExit(1) from None
 
 

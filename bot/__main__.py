@@ -20,7 +20,7 @@ import logging
 import secrets
 import signal
 import sys
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.app import running
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_settings
 from bot.i18n import LANGUAGES, CatalogMissing
 from bot.logs import setup_logging
 
@@ -156,14 +156,11 @@ async def wait_for_bot_api(settings: Settings, stop: asyncio.Event) -> bool:
     try:
         for attempt in itertools.count():
             try:
-                await bot.get_me(read_timeout=settings.http_timeout)
+                with quiet("telegram.request"):  # a non-JSON answer is told in our line
+                    await bot.get_me(read_timeout=settings.http_timeout)
                 return True
-            except InvalidToken as refused:  # its message is the server's, without the token
-                raise TokenRefused(
-                    f"the Bot API server at {settings.api_url} refused BOT_TOKEN "
-                    f"({refused.message}): check the token @BotFather gave, and that "
-                    f"TELEGRAM_API_URL is a Bot API server."
-                ) from None
+            except InvalidToken as refused:  # 401 or 404; its message is without the token
+                raise TokenRefused(refusal(settings, refused)) from None
             except TelegramError as trouble:  # unreachable, timed out, 5xx
                 delay = CONNECT_RETRY_DELAYS[min(attempt, len(CONNECT_RETRY_DELAYS) - 1)]
                 log.warning(
@@ -180,6 +177,33 @@ async def wait_for_bot_api(settings: Settings, stop: asyncio.Event) -> bool:
         await bot.shutdown()
 
 
+def refusal(settings: Settings, refused: InvalidToken) -> str:
+    """The line for a getMe answered 401 or 404: the token, or a server that is not a Bot API
+    server (its answer is not even JSON)."""
+    if refused.__cause__ is not None:
+        status = refused.message.split(".", 1)[0]
+        return (
+            f"TELEGRAM_API_URL={settings.api_url} does not answer like a Bot API server "
+            f"(getMe: {status}, not JSON): give the server's root, such as {DEFAULT_API_URL}."
+        )
+    return (
+        f"the Bot API server at {settings.api_url} refused BOT_TOKEN ({refused.message}): "
+        f"check the token @BotFather gave (or TELEGRAM_API_URL, if it is not that server)."
+    )
+
+
+@contextlib.contextmanager
+def quiet(logger: str) -> Iterator[None]:
+    """Silence a library's logger for the duration of the block."""
+    target = logging.getLogger(logger)
+    level = target.level
+    target.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        target.setLevel(level)
+
+
 async def stopped_within(stop: asyncio.Event, seconds: float) -> bool:
     """Wait up to ``seconds``; True if ``stop`` was set meanwhile."""
     with contextlib.suppress(TimeoutError):
@@ -190,9 +214,15 @@ async def stopped_within(stop: asyncio.Event, seconds: float) -> bool:
 async def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop cleanly."""
     stop = asyncio.Event()
+
+    def stopping(signum: signal.Signals) -> None:
+        if not stop.is_set():
+            log.info("%s: stopping once the updates in hand are answered", signum.name)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stopping, signum)
 
     if settings.bot_token:
         if await wait_for_bot_api(settings, stop):

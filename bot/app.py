@@ -366,9 +366,10 @@ async def running(settings: Settings) -> AsyncIterator[CommunityApplication]:
         async with application:
             await application.start()
             try:
+                # The health listener first: a port in use stops start-up before anything else.
                 async with (
-                    receiving(application, settings, health),
                     health_listener(health, settings.health_listen, settings.health_port),
+                    receiving(application, settings, health),
                 ):
                     publishing = asyncio.create_task(publish_menu(application, storage))
                     application.menu_published = publishing  # type: ignore[attr-defined]

@@ -4,9 +4,9 @@
   ``time``, ``level``, ``logger``, ``message`` and, when there is one, ``exception``.
 - The bot token (and the webhook secret) never reach the output: every record is formatted,
   then the secrets are replaced, whatever library wrote the line.
-- httpx (a line per request, with the token in the URL) and APScheduler (two lines per job
-  run) speak only at WARNING; our jobs say what they did instead, at most once a minute
-  (:class:`Tally`).
+- httpx (a line per request, with the token in the URL), APScheduler (two lines per job
+  run) and PTB's Application (started, stopping) speak only at WARNING; our jobs say what
+  they did instead, at most once a minute (:class:`Tally`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Libraries whose INFO lines say nothing an operator needs.
-QUIET = ("httpx", "apscheduler")
+# Libraries whose INFO lines say nothing an operator needs (PTB's Application says it
+# started and stopped, which our own lines say with the bot's name).
+QUIET = ("httpx", "apscheduler", "telegram.ext.Application")
 HIDDEN = "<secret>"
 
 

@@ -77,6 +77,7 @@ async def sandbox(settings: Settings) -> AsyncIterator[tuple[BotApiServer, Setti
                 api_url=server.url,
                 database_path=database,
                 admin_ids=settings.admin_ids | {DEMO_ADMIN_ID},
+                webhook_url=None,  # the sandbox is polled: WEBHOOK_URL is for a real bot
             ),
         )
     finally:

@@ -20,8 +20,9 @@ import time
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from telegram import Bot, BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -32,6 +33,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
@@ -283,7 +285,7 @@ def menu_digest() -> str:
     return hashlib.sha256(json.dumps(published, ensure_ascii=False).encode()).hexdigest()
 
 
-async def publish_language(bot: Bot, language: str) -> None:
+async def publish_language(bot: ExtBot[Any], language: str) -> None:
     """Register the menu and descriptions of one language (English is the default)."""
     code = None if language == "en" else language
     commands, description, short = menu_texts(language)

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
-from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.schedulers.base import STATE_RUNNING  # type: ignore[import-untyped]
 from telegram.ext import Application
 
 from bot.config import HEALTH_PATH, ConfigError

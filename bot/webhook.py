@@ -115,12 +115,17 @@ async def receiving_by_webhook(
 
 
 async def register(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """setWebhook with our URL and secret, for every kind of update."""
+    """setWebhook with our URL and secret, for every kind of update, one at a time."""
     try:
         await application.bot.set_webhook(
             url=settings.webhook_endpoint,
             secret_token=settings.webhook_secret_token,
             allowed_updates=Update.ALL_TYPES,
+            # One delivery at a time keeps each person's updates in order, as polling does: a
+            # dialog step must not see a later message first (and an older update arriving
+            # after a newer one would be taken for a re-delivery, see handlers/common.py).
+            # Each delivery only queues the update, so one connection keeps up.
+            max_connections=1,
         )
     except BadRequest as refused:
         # The message never includes the path: it is part of what keeps the webhook private.

@@ -65,6 +65,7 @@ async def tables(application: CommunityApplication) -> dict[str, list[tuple[Any,
 async def test_updates_arrive_by_webhook_and_a_dialog_completes(server, webhook_settings, hooked):
     info = await httpx.AsyncClient().get(f"{server.base_url}{TOKEN}/getWebhookInfo")
     url = info.json()["result"]["url"]
+    assert info.json()["result"]["max_connections"] == 1  # in order, like polling
     assert url == webhook_settings.webhook_endpoint
     assert url.startswith(f"{webhook_settings.webhook_url}/telegram/")
     assert len(url.rsplit("/", 1)[1]) == 32  # the derived path: not guessable from the host
@@ -180,3 +181,14 @@ async def test_an_explicit_secret_and_path_are_used(server, webhook_settings):
         assert webhook.secret_token == "Our_own-secret-42"
         user = server.create_user("Ana", language_code="en")
         assert "Welcome" in (await says(user, "/start")).text
+
+
+async def test_polling_again_removes_the_webhook(server, settings, webhook_settings):
+    async with running(webhook_settings):
+        assert server.bot().webhook is not None
+    # Stopping keeps the webhook: Telegram holds the updates until the bot is back.
+    assert server.bot().webhook is not None
+    async with running(settings):
+        assert server.bot().webhook is None
+        user = server.create_user("Piet", language_code="nl")
+        assert "Welkom" in (await says(user, "/start")).text

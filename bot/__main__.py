@@ -31,6 +31,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app import running
 from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_settings
+from bot.health import ListenerError, cannot_listen
 from bot.i18n import LANGUAGES, CatalogMissing
 from bot.logs import setup_logging
 
@@ -51,7 +52,11 @@ async def sandbox(settings: Settings) -> AsyncIterator[tuple[BotApiServer, Setti
 
     token = f"{secrets.randbelow(10**9) + 10**9}:{secrets.token_urlsafe(32)}"
     server = BotApiServer(host="127.0.0.1", port=settings.sandbox_port)
-    await server.start()
+    try:
+        await server.start()
+    except OSError as problem:  # always 127.0.0.1: only the port can be changed
+        port, names = settings.sandbox_port, ("SANDBOX_PORT", "SANDBOX_PORT")
+        raise ListenerError(cannot_listen(problem, "127.0.0.1", port, names)) from None
     server.add_bot(token=token, username=SANDBOX_BOT_USERNAME, first_name="Community Sharing")
     database = sandbox_database(settings.database_path)
     try:

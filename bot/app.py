@@ -11,7 +11,6 @@ tests and the benchmarks::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import itertools
 import json
@@ -24,7 +23,7 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -298,19 +297,24 @@ async def publish_language(bot: ExtBot[Any], language: str) -> None:
 
 async def publish_menu(application: Application, storage: Storage) -> None:  # type: ignore[type-arg]
     """Publish the menu and descriptions in every language, unless what was last published
-    for this bot is the same; retry with growing pauses while the server refuses (this runs
+    for this bot is the same; retry with growing pauses while the server fails (this runs
     beside the bot, never before it: see running)."""
     bot_id, digest = application.bot.id, menu_digest()
     if await storage.published_menu(bot_id) == digest:
         log.info("the command menu and descriptions are as last published")
         return
-    waiting = list(LANGUAGES)
+    waiting, refused = list(LANGUAGES), []
     for attempt in itertools.count():
         try:
             while waiting:
-                await publish_language(application.bot, waiting[0])
+                try:
+                    await publish_language(application.bot, waiting[0])
+                except BadRequest as wrong:  # our text: sending it again would not help
+                    log.error("the command menu in %s was refused: %s", waiting[0], wrong)
+                    refused.append(waiting[0])
                 waiting.pop(0)
-        except TelegramError as refused:
+            break
+        except TelegramError as trouble:  # unreachable, 5xx, 429: the server's trouble
             delay = MENU_RETRY_DELAYS[min(attempt, len(MENU_RETRY_DELAYS) - 1)]
             log.warning(
                 "could not publish the command menu in %d of %d languages (%s: %s); "
@@ -318,14 +322,20 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
                 len(waiting),
                 len(LANGUAGES),
                 waiting[0],
-                refused,
+                trouble,
                 delay,
             )
             await asyncio.sleep(delay)
-            continue
-        break
+    if refused:  # not recorded: the next start tries again
+        return
     await storage.record_published_menu(bot_id, digest, int(time.time()))
     log.info("published the command menu and descriptions in %d languages", len(LANGUAGES))
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    """A background task's unexpected failure, logged when it happens (nobody awaits it)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("publishing the command menu failed", exc_info=task.exception())
 
 
 @asynccontextmanager
@@ -364,7 +374,6 @@ async def running(settings: Settings) -> AsyncIterator[CommunityApplication]:
             log.warning("%d notifications were in flight at the last stop: not resent", in_doubt)
         application = build_application(settings, storage)
         health = Health(application, storage)
-        application.health = health  # type: ignore[attr-defined]
         async with application:
             await application.start()
             try:
@@ -374,13 +383,13 @@ async def running(settings: Settings) -> AsyncIterator[CommunityApplication]:
                     receiving(application, settings, health),
                 ):
                     publishing = asyncio.create_task(publish_menu(application, storage))
+                    publishing.add_done_callback(_report_failure)
                     application.menu_published = publishing  # type: ignore[attr-defined]
                     try:
                         yield application
                     finally:
                         publishing.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await publishing
+                        await asyncio.wait([publishing])
             finally:
                 await application.stop()
     finally:

@@ -90,13 +90,14 @@ async def listening(
         try:
             await web.TCPSite(runner, host, port).start()
         except OSError as problem:
-            raise ListenerError(_cannot_listen(problem, host, port, settings)) from None
+            raise ListenerError(cannot_listen(problem, host, port, settings)) from None
         yield runner
     finally:
         await runner.cleanup()
 
 
-def _cannot_listen(problem: OSError, host: str, port: int, settings: tuple[str, str]) -> str:
+def cannot_listen(problem: OSError, host: str, port: int, settings: tuple[str, str]) -> str:
+    """One line for an address that cannot be listened on, naming the setting to change."""
     host_setting, port_setting = settings
     if problem.errno == errno.EADDRINUSE:
         return (

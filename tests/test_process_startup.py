@@ -112,3 +112,13 @@ async def test_a_webhook_port_in_use_is_one_line_naming_the_setting(server, tmp_
     assert f"WEBHOOK_PORT={port}: port {port} on 127.0.0.1 is already in use" in line
     assert "choose a free port in WEBHOOK_PORT" in line
     assert server.bot().webhook is None  # Telegram was not told about a webhook nobody serves
+
+
+async def test_a_sandbox_port_in_use_is_one_line_naming_the_setting(server, tmp_path):
+    port = int(server.url.rsplit(":", 1)[1])
+    env = {"BOT_TOKEN": "", "SANDBOX_PORT": str(port), "DATABASE_PATH": str(tmp_path / "db")}
+    bot = BotProcess(env, tmp_path / "bot.log")
+    await bot.start()
+    assert await exit_code(bot) == 2
+    line = one_line_without_traceback(bot.log())
+    assert f"SANDBOX_PORT={port}: port {port} on 127.0.0.1 is already in use" in line

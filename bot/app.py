@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -65,6 +65,7 @@ from bot.handlers import (
 )
 from bot.health import Health, health_listener
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
+from bot.logs import Tally, counted
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
 from bot.sending import OUTBOX, PriorityRateLimiter, SendBudget
@@ -338,6 +339,23 @@ def _report_failure(task: asyncio.Task[None]) -> None:
         log.error("publishing the command menu failed", exc_info=task.exception())
 
 
+def polling_trouble() -> Callable[[TelegramError], None]:
+    """PTB's updater retries a failed getUpdates with growing pauses and, by default, logs a
+    traceback each time; one line a minute at most, with the count, says the same."""
+    last: list[TelegramError] = []
+    tally = Tally(
+        log,
+        lambda n: f"getUpdates failed {counted(n, 'time')} (latest: {last[-1]}); retrying",
+        level=logging.WARNING,
+    )
+
+    def trouble(error: TelegramError) -> None:
+        last[:] = [error]
+        tally.add(1)
+
+    return trouble
+
+
 @asynccontextmanager
 async def receiving(
     application: CommunityApplication, settings: Settings, health: Health
@@ -351,7 +369,12 @@ async def receiving(
             yield
         return
     # Polling removes a webhook left from an earlier run in webhook mode.
-    await updater.start_polling(poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES)
+    await updater.start_polling(
+        poll_interval=0,
+        timeout=10,
+        allowed_updates=Update.ALL_TYPES,
+        error_callback=polling_trouble(),
+    )
     health.receiving = lambda: updater.running
     try:
         yield

@@ -82,3 +82,19 @@ async def test_the_error_handler_logs_its_own_failure_instead_of_raising(server,
 
     server.set_faults()
     assert "Community Sharing" in (await says(user, "/help")).text
+
+
+async def test_a_failing_get_updates_is_one_line_and_polling_goes_on(server, bot, caplog):
+    user = server.create_user("Olga", language_code="en")
+    await says(user, "/start")
+    server.set_faults(methods=["getUpdates"], error_rate=1.0)
+    # The long poll in flight brings this message; the next ones fail.
+    assert "Community Sharing" in (await says(user, "/help", timeout=15)).text
+    for _attempt in range(1200):
+        if "getUpdates failed" in caplog.text:
+            break
+        await asyncio.sleep(0.025)
+    server.set_faults()
+    assert "getUpdates failed 1 time (latest: Internal Server Error); retrying" in caplog.text
+    assert "Exception happened while polling" not in caplog.text  # PTB's traceback
+    assert "Community Sharing" in (await says(user, "/help", timeout=30)).text

@@ -6,8 +6,10 @@
   127.0.0.1:``SANDBOX_PORT`` with a sandbox token, connects to it, seeds the demo world through
   the user side (:mod:`bot.sandbox.demo`) and prints the web chat's address (``/chat``).
 
-Settings come from the environment and ``.env`` (see README). A malformed setting stops
-start-up with one line saying which and how to fix it. Ctrl-C or SIGTERM stops cleanly.
+Settings come from the environment and ``.env`` (see README). A malformed setting, a token
+the server refuses or a port in use stops start-up with one line saying which setting and how
+to fix it (exit 2); an unreachable Bot API server is tried again with growing pauses until it
+answers. Ctrl-C or SIGTERM stops cleanly (exit 0).
 """
 
 from __future__ import annotations

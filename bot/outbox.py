@@ -31,6 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, Job
 
 from bot.i18n import Translator, translator
+from bot.logs import Tally, counted
 from bot.sending import OUTBOX, SendBudget
 from bot.storage import Storage
 from bot.storage.outbox import Notification
@@ -100,6 +101,7 @@ class OutboxSender:
         self.clock = clock
         self.paused_until = 0.0
         self.job: Job | None = None  # type: ignore[type-arg]
+        self.delivered = Tally(log, lambda n: f"delivered {counted(n, 'notification')}")
 
     def wake(self) -> None:
         """Deliver now rather than at the next tick (after enqueueing something urgent)."""
@@ -212,7 +214,7 @@ class OutboxSender:
 async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue job: deliver what is due."""
     sender: OutboxSender = context.application.outbox  # type: ignore[attr-defined]
-    await sender.deliver()
+    sender.delivered.add(await sender.deliver())
 
 
 def schedule(application: Application, sender: OutboxSender) -> None:  # type: ignore[type-arg]

@@ -62,7 +62,8 @@ async def test_second_get_updates_terminates_the_first(ptb: Application, api) ->
     status, body = await first
     assert (status, body["description"]) == (
         409,
-        "Conflict: terminated by other getUpdates request",
+        "Conflict: terminated by other getUpdates request; make sure that only one bot "
+        "instance is running",
     )
     second = asyncio.create_task(ptb.bot.get_updates(timeout=5))
     await asyncio.sleep(0.05)

@@ -65,7 +65,9 @@ async def set_webhook(ctx: CallContext, p: dict[str, Any]) -> Any:
         allowed_updates=ctx.bot.updates.allowed_updates,
         ip_address=p.get("ip_address"),
         retry_delays=ctx.server.webhook_retry_delays,
-        on_reply=lambda payload: ctx.server.run_webhook_reply(ctx.bot, payload),
+        on_reply=lambda method, params, uploads: ctx.server.run_webhook_reply(
+            ctx.bot, method, params, uploads
+        ),
         wall_clock=ctx.state.wall_clock,
     )
     ctx.bot.webhook = webhook

@@ -402,20 +402,21 @@ class BotApiServer:
             bot.limiter.consume(params["chat_id"])
         return result
 
-    async def run_webhook_reply(self, bot: BotRecord, payload: dict[str, Any]) -> None:
-        """Run a method given in a webhook response body, recording it like a call."""
-        params = {k: v for k, v in payload.items() if k != "method"}
+    async def run_webhook_reply(
+        self, bot: BotRecord, method: str, params: dict[str, Any], uploads: dict[str, Upload]
+    ) -> None:
+        """Run a method given in a webhook's answer, recording it like a call."""
         record = CallRecord(
             self.state.wall_clock(),
             bot.token,
             bot.username,
-            str(payload["method"]),
-            dict(params),
+            method,
+            describe_params(params, uploads),
             source="webhook-reply",
         )
         self._record(record)
         try:
-            record.result = await self.execute(bot, record.method, params)
+            record.result = await self.execute(bot, method, params, uploads)
             record.status = 200
         except ApiError as error:
             record.status, record.description = error.status, error.description

@@ -39,6 +39,11 @@ class UpdateQueue:
         return len(self._pending)
 
     @property
+    def polled(self) -> bool:
+        """Whether a getUpdates is waiting."""
+        return self._poller is not None
+
+    @property
     def last_update_id(self) -> int:
         """The id of the newest update ever created (0 if none)."""
         return self._next_id - 1

@@ -11,9 +11,10 @@ and Telegram is lenient with it:
   method's own text, or ignored where Telegram ignores it (entities, allowed_updates); what it
   holds is read by the method itself, field by field (see :mod:`.tgjson`);
 * a missing required parameter is answered with Telegram's text for it
-  (``chat_id is empty``, ``there is no photo in the request``...), and not at all where Telegram
-  goes on without it (setWebhook without url removes the webhook, setMyCommands without
-  commands sets none).
+  (``there is no photo in the request``, ``latitude is empty``...) here, or by the method where
+  Telegram checks it later (``message text is empty`` comes before ``chat_id is empty``), and
+  not at all where Telegram goes on without it (setWebhook without url removes the webhook,
+  setMyCommands without commands sets none).
 """
 
 from __future__ import annotations

@@ -88,23 +88,24 @@ def bool_field(obj: dict[str, Any], name: str) -> bool:
     return value
 
 
+def _of_type(obj: dict[str, Any], name: str, kind: type, type_name: str, required: bool) -> Any:
+    if not _present(obj, name, required):
+        return None
+    value = obj[name]
+    if not isinstance(value, kind):
+        raise FieldError(f'Field "{name}" must be of type {type_name}')
+    return value
+
+
 def object_field(
     obj: dict[str, Any], name: str, *, required: bool = False
 ) -> dict[str, Any] | None:
     """An object field (None when absent and optional)."""
-    if not _present(obj, name, required):
-        return None
-    value = obj[name]
-    if not isinstance(value, dict):
-        raise FieldError(f'Field "{name}" must be of type Object')
+    value: dict[str, Any] | None = _of_type(obj, name, dict, "Object", required)
     return value
 
 
 def array_field(obj: dict[str, Any], name: str) -> list[Any] | None:
     """An optional array field."""
-    if name not in obj:
-        return None
-    value = obj[name]
-    if not isinstance(value, list):
-        raise FieldError(f'Field "{name}" must be of type Array')
+    value: list[Any] | None = _of_type(obj, name, list, "Array", False)
     return value

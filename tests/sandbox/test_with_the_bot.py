@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.sandbox import BotApiServer
@@ -15,20 +13,17 @@ READER = 721
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[BotApiServer]:
-    """The sandbox as tests/conftest.py starts it for the bot (the sandbox tests' own differs)."""
-    server = BotApiServer(host="127.0.0.1", port=0)
-    await server.start()
+def community_bot(server: BotApiServer) -> str:
+    """The bot's token registered on this sandbox (tests/conftest.py's ``bot`` runs with it)."""
     server.add_bot(token=TOKEN, username=BOT_USERNAME, first_name="Community Sharing")
-    yield server
-    await server.stop()
+    return TOKEN
 
 
-async def test_search_with_a_link_reaches_the_search(server, bot) -> None:
+async def test_search_with_a_link_reaches_the_search(server, community_bot, bot) -> None:
     """PTB's CommandHandler reads the first entity: with entities out of Telegram's order
     ([url, bot_command]) the bot would take "/search https://..." for plain text."""
     await seed.member(bot.storage, READER)
-    user = server.create_user("Reader", language_code="en", user_id=READER)
+    user = server.create_user("Reader", language_code="en", user_id=READER, bot_token=community_bot)
     sent = await user.send_text("/search https://example.org")
     assert [e["type"] for e in sent.entities] == ["bot_command", "url"]
     found = await user.wait_for_bot_message()

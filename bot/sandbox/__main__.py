@@ -48,6 +48,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="refuse unknown parameters and fields and mistyped values, which Telegram "
         "ignores or reads as 0 or false (a lint for bots)",
     )
+    for old in ("--lenient-html", "--lenient-params"):  # what the server does now by default
+        parser.add_argument(old, action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 

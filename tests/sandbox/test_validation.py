@@ -333,3 +333,103 @@ async def test_media_results_and_updates_conform(
     ]
     for update in body["result"]:
         check(update, "Update")
+
+
+async def test_telegrams_words_for_what_it_refuses(api, server: BotApiServer) -> None:
+    """Each text as the Bot API server or tdlib writes it (telegram-bot-api's Client.cpp)."""
+    user = await started_user(server)
+    chat = {"chat_id": user.id}
+    reply_keyboard = {"keyboard": [["Yes"]]}
+    mine = (await api("sendMessage", **chat, text="the bot's"))[1]["result"]["message_id"]
+    cases = [
+        ("sendMessage", {**chat, "text": "x", "parse_mode": "BBCode"}, "unsupported parse_mode"),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "entities": [{"type": "shout", "offset": 0, "length": 1}]},
+            "can't parse MessageEntity: Unsupported type specified",
+        ),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "entities": [{"type": "bold", "offset": "a", "length": 1}]},
+            'can\'t parse MessageEntity: Field "offset" must be a valid Number',
+        ),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "reply_markup": []},
+            "object expected as reply markup",
+        ),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "reply_markup": {"inline_keyboard": [{"text": "a"}]}},
+            'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays',
+        ),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "reply_parameters": {"quote": "x"}},
+            'can\'t find field "message_id"',
+        ),
+        ("sendLocation", {**chat, "latitude": 91, "longitude": 0}, "invalid location specified"),
+        ("sendChatAction", {**chat, "action": "dancing"}, "wrong parameter action in request"),
+        ("deleteMessages", {**chat, "message_ids": [0]}, "invalid message identifier specified"),
+        (
+            "deleteMessages",
+            {**chat, "message_ids": list(range(1, 102))},
+            "too many message identifiers specified",
+        ),
+        (
+            "editMessageText",
+            {**chat, "message_id": mine, "text": "x", "reply_markup": reply_keyboard},
+            "inline keyboard expected",
+        ),
+        (
+            "editMessageText",
+            {"inline_message_id": "x", "text": "y"},
+            "invalid inline message identifier specified",
+        ),
+        (
+            "setMyCommands",
+            {"commands": [{"command": "a", "description": "b"}], "scope": {"type": "everyone"}},
+            "can't parse BotCommandScope: Unsupported type specified",
+        ),
+        (
+            "setMyCommands",
+            {"commands": [], "scope": {"type": "chat_member", "chat_id": user.id, "user_id": 1}},
+            "can't use specified scope in private chats",
+        ),
+        (
+            "setChatMenuButton",
+            {"menu_button": {"type": "app"}},
+            "can't parse menu button: MenuButton has unsupported type",
+        ),
+        ("getMyCommands", {"language_code": "EN"}, "invalid language code specified"),
+        ("getFile", {"file_id": "nope"}, "invalid file_id"),
+    ]
+    for method, params, description in cases:
+        status, body = await api(method, **params)
+        assert (status, body["description"]) == (400, f"Bad Request: {description}"), method
+
+
+async def test_what_telegram_accepts_that_the_documentation_does_not_say(
+    api, server: BotApiServer
+) -> None:
+    user = await started_user(server)
+    # Chat actions in any case, with their older names; "cancel" clears the action.
+    for action in ("TYPING", "record_audio", "pick_up_location"):
+        assert (await api("sendChatAction", chat_id=user.id, action=action))[0] == 200
+    assert user.last_chat_action == "find_location"
+    await api("sendChatAction", chat_id=user.id, action="cancel")
+    assert user.last_chat_action is None
+    # Of a reply button's requests the first in Telegram's order counts; strings are buttons.
+    markup = {
+        "keyboard": [[{"text": "Here", "request_location": True, "request_contact": True}, "No"]],
+        "one_time_keyboard": True,
+    }
+    status, _ = await api("sendMessage", chat_id=user.id, text="Where?", reply_markup=markup)
+    assert status == 200
+    assert user.reply_keyboard == [[{"text": "Here", "request_contact": True}, {"text": "No"}]]
+    # An empty list of message ids to delete, or a list of ids as strings.
+    sent = (await api("sendMessage", chat_id=user.id, text="gone soon"))[1]["result"]
+    status, body = await api(
+        "deleteMessages", chat_id=user.id, message_ids=[str(sent["message_id"])]
+    )
+    assert (status, body["result"]) == (200, True)

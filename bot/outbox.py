@@ -68,13 +68,17 @@ async def render_notice(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
     """A plain message: payload ``{"msgid": <English source>, "params": {...}}``; the msgid
-    must be marked with N_ where it is enqueued, and params are escaped."""
+    must be marked with N_ where it is enqueued, and params are escaped (a ``title`` also quoted
+    in the reader's quotation marks)."""
     params = {
         key: html.escape(str(value))
         for key, value in notification.payload.get("params", {}).items()
     }
+    if "title" in params:
+        params["title"] = t.quote(params["title"])
     # Through a variable: pybabel would otherwise extract the literal "msgid" as a message.
-    source = notification.payload["msgid"]
+    # Notices queued before titles were quoted by the reader's language carry “{title}”.
+    source = notification.payload["msgid"].replace("“{title}”", "{title}")
     return Rendered(t.gettext(source).format(**params))
 
 

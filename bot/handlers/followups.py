@@ -85,11 +85,11 @@ async def render_followup(
         return None
     if await storage.followup_answer(contact.id, notification.user_id, due) is not None:
         return None
-    title = html.escape(contact.listing_title)
+    title = t.quote(html.escape(contact.listing_title))
     if due == 30:
-        text = _("🕊 A month ago you were put in touch about “{title}”. Did it lead somewhere?")
+        text = _("🕊 A month ago you were put in touch about {title}. Did it lead somewhere?")
     else:
-        text = _("🕊 Three months ago you were put in touch about “{title}”. Did it lead somewhere?")
+        text = _("🕊 Three months ago you were put in touch about {title}. Did it lead somewhere?")
     data = f"fu:{contact.id}:{due}"
     buttons = [
         [InlineKeyboardButton(_("✅ Yes, it happened"), callback_data=f"{data}:y")],

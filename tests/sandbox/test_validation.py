@@ -37,6 +37,13 @@ async def test_method_names_are_case_insensitive(http: httpx.AsyncClient) -> Non
         assert response.json()["result"]["username"] == "community_sharing_bot"
 
 
+async def refused_in_telegrams_words(api, cases: list[tuple[str, dict, str]]) -> None:
+    """Each (method, parameters) is answered 400 with "Bad Request: <its text>"."""
+    for method, params, description in cases:
+        status, body = await api(method, **params)
+        assert (status, body["description"]) == (400, f"Bad Request: {description}"), method
+
+
 async def test_missing_parameters_get_telegrams_answers(api, server: BotApiServer) -> None:
     user = await started_user(server)
     expected = [
@@ -62,9 +69,7 @@ async def test_missing_parameters_get_telegrams_answers(api, server: BotApiServe
         ("getFile", {}, "file_id not specified"),
         ("getChat", {}, "chat_id is empty"),
     ]
-    for method, params, description in expected:
-        status, body = await api(method, **params)
-        assert (status, body["description"]) == (400, f"Bad Request: {description}"), method
+    await refused_in_telegrams_words(api, expected)
 
 
 async def test_unknown_parameters_and_fields_are_ignored_like_telegram(
@@ -404,9 +409,7 @@ async def test_telegrams_words_for_what_it_refuses(api, server: BotApiServer) ->
         ("getMyCommands", {"language_code": "EN"}, "invalid language code specified"),
         ("getFile", {"file_id": "nope"}, "invalid file_id"),
     ]
-    for method, params, description in cases:
-        status, body = await api(method, **params)
-        assert (status, body["description"]) == (400, f"Bad Request: {description}"), method
+    await refused_in_telegrams_words(api, cases)
 
 
 async def test_what_telegram_accepts_that_the_documentation_does_not_say(

@@ -58,7 +58,7 @@ async def test_send_message_is_seen_by_the_user(ptb: Application, marie: Sandbox
 
 async def test_text_length_rules(ptb: Application, marie: SandboxUser) -> None:
     with raises(BadRequest, "Message text is empty"):
-        await ptb.bot.do_api_request("sendMessage", api_kwargs={"chat_id": marie.id, "text": ""})
+        await ptb.bot.send_message(marie.id, "")
     # Text that only spaces or markup made is empty after trimming: tdlib's words.
     with raises(BadRequest, "Text must be non-empty"):
         await ptb.bot.send_message(marie.id, "   ")

@@ -45,7 +45,7 @@ async def test_commands_per_scope_and_language(ptb: Application, server: BotApiS
         await bot.set_my_commands([BotCommand("x", "y")], scope=BotCommandScopeChat(4242))
 
 
-async def test_command_rules(ptb: Application) -> None:
+async def test_command_rules(ptb: Application, api) -> None:
     bot = ptb.bot
     with raises("BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Start", "capital letters")])
@@ -62,13 +62,16 @@ async def test_command_rules(ptb: Application) -> None:
         await bot.set_my_commands([BotCommand(f"c{i}", "d") for i in range(101)])
     with raises("Invalid language code specified"):
         await bot.set_my_commands([BotCommand("ok", "fine")], language_code="fra")
-    with raises("Can't parse BotCommand: can't find field \"description\""):
-        await bot.do_api_request("setMyCommands", api_kwargs={"commands": [{"command": "x"}]})
+    status, body = await api("setMyCommands", commands=[{"command": "x"}])
+    assert (status, body["description"]) == (
+        400,
+        "Bad Request: can't parse BotCommand: Can't find field \"description\"",
+    )
     await bot.set_my_commands([BotCommand(f"c{i}", "d" * 256) for i in range(100)])
     # Telegram trims and drops a leading "/", and takes a missing list as an empty one.
     await bot.set_my_commands([BotCommand(" /help ", " Help ")])
     assert [(c.command, c.description) for c in await bot.get_my_commands()] == [("help", "Help")]
-    assert await bot.do_api_request("setMyCommands") is True
+    assert (await api("setMyCommands"))[1]["result"] is True
     assert await bot.get_my_commands() == ()
 
 

@@ -4,7 +4,7 @@ A JobQueue job (:func:`deliver_job`, every second) sends due rows one at a time:
 
 - each row is *claimed* (committed as 'sending') before it leaves, and marked 'sent' right after
   Telegram answers, so a crash can never make it go out twice (see bot/storage/outbox.py);
-- the pace is the shared :class:`~bot.sending.SendBudget`, keeping one token back for people
+- the pace is the shared :class:`~bot.delivery.pacing.SendBudget`, keeping one token back for people
   using the bot right now, and at most one message a second to each chat;
 - 429 pauses the outbox alone for ``retry_after`` (the row waits, nothing is lost); 403 (blocked,
   deactivated) and "chat not found" mark the recipient and settle all their rows; network errors
@@ -34,6 +34,7 @@ from telegram.ext import Application, ContextTypes, Job
 
 from bot.delivery.pacing import OUTBOX, SendBudget
 from bot.i18n import Translator, translator
+from bot.logs import Tally, counted
 from bot.storage import Enqueued, Storage
 from bot.storage.outbox import Notification
 
@@ -59,13 +60,17 @@ async def render_notice(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
     """A plain message: payload ``{"msgid": <English source>, "params": {...}}``; the msgid
-    must be marked with N_ where it is enqueued, and params are escaped."""
+    must be marked with N_ where it is enqueued, and params are escaped (a ``title`` also quoted
+    in the reader's quotation marks)."""
     params = {
         key: html.escape(str(value))
         for key, value in notification.payload.get("params", {}).items()
     }
+    if "title" in params:
+        params["title"] = t.quote(params["title"])
     # Through a variable: pybabel would otherwise extract the literal "msgid" as a message.
-    source = notification.payload["msgid"]
+    # Notices queued before titles were quoted by the reader's language carry “{title}”.
+    source = notification.payload["msgid"].replace("“{title}”", "{title}")
     return Rendered(t.gettext(source).format(**params))
 
 
@@ -87,6 +92,7 @@ class OutboxSender:
         self.clock = clock
         self.paused_until = 0.0
         self.job: Job | None = None  # type: ignore[type-arg]
+        self.delivered = Tally(log, lambda n: f"delivered {counted(n, 'notification')}")
         self.renderers: dict[str, Renderer] = {NOTICE: render_notice}
 
     def add_renderer(self, kind: str, render: Renderer) -> None:
@@ -223,7 +229,7 @@ class OutboxSender:
 async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue job: deliver what is due."""
     sender: OutboxSender = context.application.outbox  # type: ignore[attr-defined]
-    await sender.deliver()
+    sender.delivered.add(await sender.deliver())
 
 
 def schedule(application: Application, sender: OutboxSender) -> None:  # type: ignore[type-arg]

@@ -57,9 +57,11 @@ def refusal(t: Translator, refused: ContactRefused) -> str:
         "duplicate": _(
             "You already sent this exact message. Please write a message for this contact."
         ),
-        "too_many": _(
-            "You have sent {count} follow-up messages already; please wait for an answer."
-        ).format(count=MESSAGES_PER_SIDE),
+        "too_many": t.ngettext(
+            "You have sent {count} follow-up message already; please wait for an answer.",
+            "You have sent {count} follow-up messages already; please wait for an answer.",
+            MESSAGES_PER_SIDE,
+        ).format(count=t.number(MESSAGES_PER_SIDE)),
         "not_party": _("This is not your contact."),
         "decided": _("This contact was already answered."),
     }
@@ -119,7 +121,7 @@ async def write_again(update: Update, context: BotContext, contact_id: int) -> i
 async def ask_message(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     given = DIALOG.answers(context)
-    title = f"“{escape(given.get('title', ''))}”"
+    title = context.i18n.quote(escape(given.get("title", "")))
     if "contact" in given:
         text = _(
             "Type your message about {title} (up to {maximum} characters). The bot relays it; "
@@ -155,8 +157,10 @@ def check_message(t: Translator, typed: str) -> str | None:
 
 
 def too_long(t: Translator, length: int) -> str:
-    return t.gettext(
-        "Your message has {length} characters; please shorten it to {maximum} at most."
+    return t.ngettext(
+        "Your message has {length} character; please shorten it to {maximum} at most.",
+        "Your message has {length} characters; please shorten it to {maximum} at most.",
+        length,
     ).format(length=t.number(length), maximum=t.number(MESSAGE_MAX))
 
 

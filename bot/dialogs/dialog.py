@@ -23,7 +23,9 @@ their data meanwhile) ends at the next update that reaches it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import warnings
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from telegram import InlineKeyboardButton, Update
@@ -35,6 +37,7 @@ from telegram.ext import (
     MessageHandler,
 )
 from telegram.ext import filters as f
+from telegram.warnings import PTBUserWarning
 
 from bot.buttons import (
     Button,
@@ -250,17 +253,18 @@ class Dialog:
             handlers.append(MessageHandler(ANY_MESSAGE, functools.partial(self._hint, step)))
             states[state] = [self._guarded(handler) for handler in handlers]
         last = CallbackQueryHandler(refuse_earlier_step, pattern=self.prefix.any())
-        return ConversationHandler(
-            entry_points=[self._guarded(h, entry=True) for h in entry_points],
-            states=states,
-            fallbacks=[
-                *(self._guarded(h) for h in [*fallbacks, last]),
-                *(self._guarded(h, passes=True) for h in passing),
-            ],
-            name=self.name,
-            persistent=True,
-            allow_reentry=allow_reentry,
-        )
+        with building():
+            return ConversationHandler(
+                entry_points=[self._guarded(h, entry=True) for h in entry_points],
+                states=states,
+                fallbacks=[
+                    *(self._guarded(h) for h in [*fallbacks, last]),
+                    *(self._guarded(h, passes=True) for h in passing),
+                ],
+                name=self.name,
+                persistent=True,
+                allow_reentry=allow_reentry,
+            )
 
     def _guarded(self, handler: Handler, *, entry: bool = False, passes: bool = False) -> Handler:
         """The handler, its callback run only while the dialog has its answers (and the
@@ -296,6 +300,17 @@ class Dialog:
             text, keyboard = not_understood(context.i18n, context.member)
             await reply(update, text, reply_markup=keyboard)
         return END
+
+
+@contextmanager
+def building() -> Iterator[None]:
+    """PTB warns that a dialog with buttons and per_message=False tracks one conversation per
+    user and chat rather than per message. That is what ours want (a step is the person's,
+    whichever of its messages they answer), so the warning is silenced where dialogs are
+    built, and nowhere else."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        yield
 
 
 class _EarlierStep(Exception):

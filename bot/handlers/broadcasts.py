@@ -16,6 +16,7 @@ from bot.context import BotContext, CommunityApplication, reply
 from bot.delivery import broadcasts as delivery
 from bot.delivery.broadcasts import broadcaster, progress_keyboard, progress_text
 from bot.dialogs import broadcast as composer
+from bot.dialogs.dialog import building
 from bot.handlers.admin import refuse_unless_admin
 from bot.storage.broadcasts import KIND as BROADCAST_KIND
 
@@ -23,9 +24,11 @@ CONTROL = re.compile(r"^bc:(pause|resume|cx|cxy|cxn):(\d+)$")
 
 
 def register(application: CommunityApplication) -> None:
+    with building():
+        composer_dialog = composer.build()
     application.add_handlers(
         [
-            composer.build(),
+            composer_dialog,
             CommandHandler("broadcasts", broadcasts_command),
             CallbackQueryHandler(control_button, pattern=r"^bc:"),
         ]

@@ -147,7 +147,8 @@ async def contacts_command(update: Update, context: BotContext, _none: None = No
         direction = "→" if side == "asker" else "←"
         title = html.escape(shorten(contact.listing_title, 60))
         lines.append(
-            f"{number}. {direction} <b>“{title}”</b> · {_(views.STATUS_LABELS[contact.status])}"
+            f"{number}. {direction} <b>{context.i18n.quote(title)}</b> · "
+            f"{_(views.STATUS_LABELS[contact.status])}"
         )
         buttons.append(
             InlineKeyboardButton(str(number), callback_data=SHOW_CONTACT.data(contact.id))
@@ -226,7 +227,7 @@ async def render_message(
     else:
         head = _("✉️ <b>New message about {title}</b> from the listing's author:")
         side = "asker"
-    text = head.format(title=views.title_of(contact)) + "\n" + views.quote(message.text)
+    text = head.format(title=views.title_of(t, contact)) + "\n" + views.quote(message.text)
     return Rendered(text, views.keyboard(t, contact, side))
 
 
@@ -243,7 +244,7 @@ async def render_accepted(
         return None  # the author erased their data meanwhile
     return Rendered(
         _("🎉 <b>Your message about {title} was accepted!</b>").format(
-            title=views.title_of(contact)
+            title=views.title_of(t, contact)
         )
         + "\n"
         + _("You can write to each other directly:")
@@ -265,7 +266,7 @@ async def render_accepted_team(
     return Rendered(
         _("✅ {colleague} accepted the contact about {title}. The person:").format(
             colleague=html.escape(colleague.first_name) if colleague else "—",
-            title=views.title_of(contact),
+            title=views.title_of(t, contact),
         )
         + "\n"
         + views.identity(t, asker)
@@ -284,5 +285,5 @@ async def render_declined(
         _(
             "Thank you for your message about {title}. The author cannot take it up this "
             "time. Other listings may need you: /browse"
-        ).format(title=views.title_of(contact))
+        ).format(title=views.title_of(t, contact))
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from bot.context import CommunityApplication
 from bot.dialogs import onboarding
+from bot.dialogs.dialog import building
 
 
 def register(application: CommunityApplication) -> None:
-    application.add_handler(onboarding.build())
+    with building():
+        application.add_handler(onboarding.build())

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from bot.context import CommunityApplication
 from bot.dialogs import posting
+from bot.dialogs.dialog import building
 
 
 def register(application: CommunityApplication) -> None:
-    application.add_handler(posting.build())
+    with building():
+        application.add_handler(posting.build())

@@ -73,10 +73,12 @@ async def control_button(update: Update, context: BotContext) -> None:
         "pause": storage.pause_broadcast,
         "resume": storage.resume_broadcast,
     }.get(action)
+    assert update.effective_user is not None
+    admin = update.effective_user.id
     if changed is not None:
-        done = await changed(broadcast.id)
+        done = await changed(broadcast.id, admin=admin, now=now)
     else:
-        done = await storage.cancel_broadcast(broadcast.id, now)
+        done = await storage.cancel_broadcast(broadcast.id, now, admin=admin)
     if not done:
         await query.answer(_("This button is no longer active."), show_alert=True)
         return

@@ -29,7 +29,7 @@ from bot.buttons import Button, Prefix, close_buttons
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import END, Dialog, Handler, Question
 from bot.dialogs.steps import TypedText, clean_block
-from bot.handlers.admin import is_admin, refuse_unless_admin
+from bot.handlers.admin import refuse_unless_admin
 from bot.i18n import N_
 
 GROUP = -2  # before the contact dialog's (-1) and every feature's (0)
@@ -37,9 +37,11 @@ REASON_MAX = 500  # characters: the reason is sent to the person inside a notice
 
 
 async def still_admin(update: Update, context: BotContext) -> bool:
-    """Checked at every step: someone unmade admin meanwhile decides nothing."""
-    user = update.effective_user
-    return user is not None and await is_admin(context, user.id)
+    """Checked before every handler: someone unmade admin meanwhile decides nothing (and is
+    told). The tap that starts a decision checks for itself."""
+    if not DIALOG.in_progress(context):
+        return True
+    return await refuse_unless_admin(update, context)
 
 
 DECISIONS = Prefix("why", "decision: an admin's reason and confirmation")

@@ -13,7 +13,7 @@ import contextlib
 import html
 from collections.abc import Awaitable, Callable
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
@@ -156,10 +156,14 @@ def _card_keys(context: BotContext, entry: ReportedListing) -> InlineKeyboardMar
 
 
 async def _refresh(query: CallbackQuery, context: BotContext, listing_id: int) -> None:
-    """Show the card as it is now, after an action."""
-    if query.message is None or not query.message.is_accessible:
+    """Show the card as it is now, after an action (this admin's, or another's meanwhile:
+    then its buttons differ)."""
+    message = query.message
+    if message is None or not isinstance(message, Message):
         return
-    await refresh_card(context, query.message.chat.id, query.message.message_id, listing_id)
+    entry = await context.storage.reported_listing(listing_id)
+    if entry is not None and _card_keys(context, entry) != message.reply_markup:
+        await refresh_card(context, message.chat.id, message.message_id, listing_id)
 
 
 async def refresh_card(context: BotContext, chat_id: int, message_id: int, listing_id: int) -> None:

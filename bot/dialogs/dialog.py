@@ -279,6 +279,7 @@ class Dialog:
         fallbacks: Sequence[Handler],
         passing: Sequence[Handler] = (),
         again: Sequence[str | Button[None]] = (),
+        cancel: Callable[..., Awaitable[int]] | None = None,
         allow_reentry: bool = False,
     ) -> ConversationHandler[BotContext]:
         """The ConversationHandler: each step's handlers, then its Back (bound to it), the
@@ -291,6 +292,9 @@ class Dialog:
             handlers = list(step.handlers())
             if self.back is not None and state in self.previous:
                 handlers.append(self.back.handler(functools.partial(self._back, state)))
+            if cancel is not None:
+                cancelled = functools.partial(cancel, state)
+                handlers += [CommandHandler("cancel", cancelled), self.cancel.handler(cancelled)]
             for trigger in again:
                 callback = functools.partial(self._again, state)
                 if isinstance(trigger, str):

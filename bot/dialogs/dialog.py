@@ -129,6 +129,8 @@ class Dialog:
         stops: bool = False,
         back_to: Callable[[int, dict[str, Any]], int] | None = None,
         shares_prefix: bool = False,
+        resumable: Callable[[BotContext], Awaitable[bool]] | None = None,
+        restart: Move | None = None,
     ) -> None:
         self.name, self.prefix, self.navigates = name, prefix, navigation
         self.steps: dict[int, Step] = {}
@@ -138,6 +140,9 @@ class Dialog:
         # there (ApplicationHandlerStop), but those of ``passing`` handlers (see conversation).
         self.stops = stops
         self._back_to = back_to
+        # Whether a step can be shown again (the broadcast composer's draft may be gone), and
+        # what the dialog's own command does then (begins anew).
+        self.resumable, self.restart = resumable, restart
         # A prefix shared with other buttons of the feature (the broadcast composer's and the
         # progress message's): only the dialog's own buttons are refused as an earlier step's.
         self.shares_prefix = shares_prefix
@@ -217,6 +222,8 @@ class Dialog:
         step = self.steps.get(state) if isinstance(state, int) else None
         if step is None or not self.in_progress(context):
             return False
+        if self.resumable is not None and not await self.resumable(context):
+            return False
         await step.ask(update, context)
         return True
 
@@ -264,11 +271,16 @@ class Dialog:
     async def _hint(self, step: Step, update: Update, context: BotContext) -> None:
         await reply(update, context.i18n.gettext(step.hint))
 
-    async def _again(self, state: int, update: Update, context: BotContext, *_: object) -> None:
-        """The dialog's own command (or menu button) in the middle: its step, asked again."""
-        if update.callback_query is not None:
+    async def _again(
+        self, state: int, update: Update, context: BotContext, *_: object
+    ) -> int | None:
+        """The dialog's own command (or menu button) in the middle: its step, asked again
+        (or the dialog begun anew, when the step cannot be shown)."""
+        if update.callback_query is not None and self.restart is None:
             await update.callback_query.answer()
-        await self.resume(update, context, state)
+        if not await self.resume(update, context, state) and self.restart is not None:
+            return await self.restart(update, context)
+        return None
 
     # --- the ConversationHandler -----------------------------------------------------------
 

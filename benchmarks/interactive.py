@@ -97,7 +97,7 @@ def our_script() -> list[Step]:
     """Onboarding as a Bulgarian municipality, then posting an offer (English labels)."""
     make_bot_importable()
     from bot import taxonomy
-    from bot.dialogs import posting_questions as q
+    from bot.dialogs import posting as q
     from bot.i18n import autonym, translator
     from bot.places.countries import flag
     from bot.views import cards

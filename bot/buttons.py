@@ -204,11 +204,16 @@ class Button(Generic[T]):
     def matches(self, data: str | None) -> bool:
         return data is not None and bool(self.pattern.match(data))
 
-    def handler(self, callback: Callback[T, R]) -> CallbackQueryHandler[Any, R | None]:
+    def handler(
+        self,
+        callback: Callback[T, R],
+        refused: Callable[[Update, BotContext], Awaitable[None]] | None = None,
+    ) -> CallbackQueryHandler[Any, R | None]:
         """A handler for this button's presses: ``callback(update, context, value)``; data
         that does not decode, or that the callback refuses with :class:`InvalidButton`, is
-        answered by :func:`refuse_invalid` (and the handler returns None: a dialog stays on
-        its step)."""
+        answered by :func:`refuse_invalid` - or ``refused``, for a feature with words of its
+        own (an alert that no longer exists) - and the handler returns None: a dialog stays on
+        its step."""
 
         async def pressed(update: Update, context: BotContext) -> R | None:
             assert update.callback_query is not None
@@ -216,7 +221,7 @@ class Button(Generic[T]):
                 value = self.decode(update.callback_query.data or "")
                 return await callback(update, context, value)
             except InvalidButton:
-                await refuse_invalid(update, context)
+                await (refused or refuse_invalid)(update, context)
                 return None
 
         pressed.__name__ = getattr(callback, "__name__", "pressed")

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardMarkup
 from bot import taxonomy
 from bot.app import running
 from bot.context import BotContext
-from bot.dialogs import posting_questions as q
+from bot.dialogs import posting as q
 from bot.i18n import LANGUAGES, translator
 from bot.places.countries import flag
 from bot.storage.listings import DAY

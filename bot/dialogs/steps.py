@@ -389,14 +389,6 @@ class TypedText(Step):
     async def ask(self, update: Update, context: BotContext) -> None:
         await self._ask(update, context)
 
-    def keep_button(self, t: Translator) -> list[InlineKeyboardButton]:
-        assert self.keep is not None
-        return [
-            InlineKeyboardButton(
-                t.gettext("➡ Keep it as it is"), callback_data=self.keep.data(self.state)
-            )
-        ]
-
     def handlers(self) -> list[Handler]:
         handlers: list[Handler] = [MessageHandler(TEXT, self.typed), *self.also]
         if self.keep is not None:

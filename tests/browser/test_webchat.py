@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.dialogs.onboarding import WELCOME
-from bot.dialogs.posting_questions import DURATION_LABELS, KIND_CHOICES
+from bot.dialogs.posting import DURATION_LABELS, KIND_CHOICES
 from bot.i18n import translator
 from bot.places.countries import flag
 from bot.views import cards

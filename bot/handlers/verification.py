@@ -151,18 +151,28 @@ async def approve(update: Update, context: BotContext, request_id: int) -> None:
         await query.edit_message_text(
             request_card(context.i18n, request) + "\n\n" + _("✅ Approved.")
         )
-    outbox, now = context.community.outbox, context.now()
-    await outbox.notice(
-        [request.user_id], f"vf:result:{request.id}", APPROVED,
-        now=now, municipality=request.municipality_name,
-    )  # fmt: skip
+    await _tell_member(context, request, f"vf:result:{request.id}", APPROVED)
     if not by_admin:
         assert context.member is not None
-        await outbox.notice(
+        await context.community.outbox.notice(
             await admin_recipients(context), f"vf:approved:{request.id}", APPROVED_BY_OFFICIAL,
-            now=now, official=context.member.first_name, name=request.first_name,
+            now=context.now(), official=context.member.first_name, name=request.first_name,
             municipality=request.municipality_name,
         )  # fmt: skip
+
+
+async def _tell_member(
+    context: BotContext,
+    request: VerificationRequest,
+    key: str,
+    message: str,
+    reason: str | None = None,
+) -> None:
+    """The person the request is about, told the decision (and why) in their language."""
+    await context.community.outbox.notice(
+        [request.user_id], key, message,
+        now=context.now(), reason=reason, municipality=request.municipality_name,
+    )  # fmt: skip
 
 
 # --- Reject and Revoke: a reason, then a confirmation -----------------------------------------
@@ -193,10 +203,7 @@ async def reject(context: BotContext, request_id: int, reason: str | None) -> st
         )
     except VerificationRefused as refused:
         return await _decided_by(context, request_id, refused.reason)
-    await context.community.outbox.notice(
-        [request.user_id], f"vf:result:{request.id}", REJECTED,
-        now=context.now(), reason=reason, municipality=request.municipality_name,
-    )  # fmt: skip
+    await _tell_member(context, request, f"vf:result:{request.id}", REJECTED, reason)
     return context.i18n.gettext("❌ Rejected.")
 
 
@@ -240,10 +247,7 @@ async def revoke(context: BotContext, request_id: int, reason: str | None) -> st
     except VerificationRefused as refused:
         first = await context.storage.last_action(("revoke",), request=request_id)
         return await already_done(context, first, refusal(context, refused.reason))
-    await context.community.outbox.notice(
-        [request.user_id], f"vf:revoked:{request.id}", REVOKED,
-        now=context.now(), reason=reason, municipality=request.municipality_name,
-    )  # fmt: skip
+    await _tell_member(context, request, f"vf:revoked:{request.id}", REVOKED, reason)
     return context.i18n.gettext("Verification revoked.")
 
 

@@ -21,6 +21,9 @@ from bot.storage.base import Database, fold
 DAY = 86_400
 EARTH_RADIUS_KM = 6371.0088
 
+SAVE_DRAFT = """INSERT INTO drafts (user_id, data, updated_at) VALUES (?, ?, ?)
+    ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"""
+
 
 @dataclass(frozen=True)
 class NewListing:
@@ -155,14 +158,9 @@ class ListingQueries(Database):
     # --- drafts ----------------------------------------------------------------------------
 
     async def save_draft(self, user_id: int, data: dict[str, Any], now: int) -> None:
-        """Write the posting dialog's answers so far; called as each step is answered."""
-        async with self.transaction() as db:
-            await db.execute(
-                """INSERT INTO drafts (user_id, data, updated_at) VALUES (?, ?, ?)
-                   ON CONFLICT (user_id) DO UPDATE SET
-                       data = excluded.data, updated_at = excluded.updated_at""",
-                (user_id, json.dumps(data), now),
-            )
+        """Write the posting dialog's answers so far (a dialog step writes it together with
+        its checkpoint instead: PersistenceQueries.checkpoint_dialog)."""
+        await self._write((SAVE_DRAFT, (user_id, json.dumps(data), now)))
 
     async def get_draft(self, user_id: int) -> dict[str, Any] | None:
         row = await self._fetchone("SELECT data FROM drafts WHERE user_id = ?", (user_id,))

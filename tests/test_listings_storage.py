@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.storage import NewListing, PostingLimit, Profile, SearchQuery, Storage
-from bot.storage.listings import DAY, fts_query
+from bot.storage.listings import COUNT_CAP, DAY, fts_query, page_key
 
 NOW = 1_800_000_000
 
@@ -186,3 +186,80 @@ async def test_my_listings_include_the_municipalitys(storage):
     await publish(storage, 2, new(title="My colleague's"), now=NOW + 1)
     await publish(storage, 3, new(title="Elsewhere"))
     assert [x.title for x in await storage.listings_of(1)] == ["My colleague's", "Mine"]
+
+
+def bulk(path, rows: list[tuple[int, str, str, str, str, int]]) -> None:
+    """Listings straight into the file (owner, kind, category, country, region, published_at):
+    thousands in a blink, for what only reads them."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            """INSERT INTO listings (owner_id, kind, category, title, description, language,
+                   country, region, place, reach, published_at, expires_at, status_changed_at)
+               VALUES (?, ?, ?, 'Bulk', 'A bulk listing.', 'fr', ?, ?, '', 'country', ?, ?, ?)""",
+            [(*row, row[5] + 30 * DAY, row[5]) for row in rows],
+        )
+
+
+async def walk(storage, query, pages):
+    """Page after page as the browse buttons go: each starts after the last one shown."""
+    seen, totals, after = [], set(), None
+    for _ in range(pages):
+        found, total = await storage.search(query, now=NOW, limit=5, after=after)
+        if not found:
+            break
+        seen.append([x.id for x in found])
+        totals.add(total)
+        after = page_key(found[-1])
+    assert len(totals) <= 1  # every page counts the whole search, not what is left
+    return seen
+
+
+QUERIES = [
+    SearchQuery(),
+    SearchQuery(kind="offer"),
+    SearchQuery(category="equipment"),
+    SearchQuery(kind="request", category="equipment", country="FR"),
+    SearchQuery(category="health", country="FR", region="Vosges"),
+    SearchQuery(country="FR"),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_next_pages_from_the_last_one_shown_equal_pages_by_offset(storage, tmp_path, query):
+    # Many listings share a second (keyset ties broken by id), kinds and categories mixed.
+    rows = []
+    for n in range(60):
+        kind = ("offer", "request")[n % 2]
+        category = ("equipment", "health", "housing")[n % 3]
+        region = ("Vosges", "Alsace")[n % 5 == 0]
+        rows.append((1 + n % 2, kind, category, ("FR", "AT")[n % 7 == 0], region, NOW - n // 4))
+    bulk(tmp_path / "bot.sqlite3", rows)
+    by_offset = []
+    for page in range(13):
+        found, _total = await storage.search(query, now=NOW, offset=5 * page, limit=5)
+        if found:
+            by_offset.append([x.id for x in found])
+    assert by_offset and await walk(storage, query, 13) == by_offset
+    flat = [listing_id for page in by_offset for listing_id in page]
+    assert len(flat) == len(set(flat))  # nothing twice
+    every = await storage._fetchall("SELECT published_at, id FROM listings")
+    assert flat == [i for _at, i in sorted(every, reverse=True) if i in set(flat)]
+
+
+async def test_counts_stop_past_the_cap(storage, tmp_path):
+    bulk(tmp_path / "bot.sqlite3", [(1, "offer", "equipment", "FR", "Vosges", NOW - n)
+                                    for n in range(COUNT_CAP + 5)])  # fmt: skip
+    for query in (SearchQuery(), SearchQuery(category="equipment"), SearchQuery(country="FR")):
+        found, total = await storage.search(query, now=NOW)
+        assert total == COUNT_CAP + 1 and len(found) == 5
+    _found, total = await storage.search(SearchQuery(country="AT"), now=NOW)
+    assert total == 0
+    # Exact below the cap: 6 listings of another category, both kinds counted.
+    kinds = ["offer", "request"] * 3
+    bulk(
+        tmp_path / "bot.sqlite3", [(2, k, "health", "FR", "", NOW - n) for n, k in enumerate(kinds)]
+    )
+    _found, total = await storage.search(SearchQuery(category="health"), now=NOW)
+    assert total == 6

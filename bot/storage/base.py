@@ -121,21 +121,24 @@ class Database:
     async def _fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         return list(await self._db.execute_fetchall(sql, params))
 
-    async def _write(self, *statements: tuple[str, Params]) -> None:
-        """Run ``statements`` as one transaction, in one trip to the database thread."""
+    async def _write(self, *statements: tuple[str, Params]) -> int:
+        """Run ``statements`` as one transaction, in one trip to the database thread; returns
+        how many rows they changed."""
 
-        def run(db: sqlite3.Connection) -> None:
+        def run(db: sqlite3.Connection) -> int:
+            changed = 0
             db.execute("BEGIN IMMEDIATE")
             try:
                 for sql, params in statements:
-                    db.execute(sql, params)
+                    changed += max(0, db.execute(sql, params).rowcount)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            return changed
 
         async with self._write_lock:
-            await self._in_thread(run)
+            return await self._in_thread(run)
 
     async def _in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work(connection)`` on aiosqlite's database thread, as its own methods run.

@@ -154,6 +154,155 @@ _DISTANCE_SQL = (
 )
 
 
+LISTING_BY_ID = f"SELECT {_LISTING_COLUMNS} {_LISTING_FROM} WHERE l.id = ?"
+
+# A count stops here: past it a page says "1,000+ results" (an exact count of a broad search
+# reads every match; this reads at most COUNT_CAP + 1 index entries).
+COUNT_CAP = 1000
+NEWEST = "ORDER BY l.published_at DESC, l.id DESC"
+# Browsing without a category: the area's listings newest first (migration 0009). With one:
+# the matching indexes (0004), exactly that kind and category in the area, newest first.
+_AREA_INDEXES = {
+    "europe": "listings_open_newest",
+    "country": "listings_open_newest_in_country",
+    "region": "listings_open_newest_in_region",
+}
+_CATEGORY_INDEXES = {
+    "europe": "listings_match_anywhere",
+    "country": "listings_match_country",
+    "region": "listings_match_region",
+}
+
+Statement = tuple[str, dict[str, Any]]
+
+
+def page_key(listing: Listing) -> tuple[int, int]:
+    """Where a page of newest-first results ends: the next page starts after this."""
+    return listing.published_at, listing.id
+
+
+def search_statements(
+    query: SearchQuery,
+    *,
+    now: int,
+    offset: int = 0,
+    limit: int = 5,
+    after: tuple[int, int] | None = None,
+) -> tuple[Statement, Statement] | None:
+    """The capped count and the page of :meth:`ListingQueries.search`, as SQL and parameters
+    (the same text tests/test_query_plans.py explains); None when words have nothing to
+    search for.
+
+    Newest-first pages read an index in date order and stop at the LIMIT (INDEXED BY: without
+    statistics SQLite would rather filter by an equality and sort every match). Both kinds
+    with a category are two ordered slices, merged. Text and distance orders rank every
+    match, which words and a radius keep few.
+    """
+    params: dict[str, Any] = {"now": now, "limit": limit, "offset": offset, "cap": COUNT_CAP + 1}
+    where = ["l.status = 'open'", "l.expires_at > :now"]
+    for column in ("category", "country", "region"):
+        value = getattr(query, column)
+        if value:
+            where.append(f"l.{column} = :{column}")
+            params[column] = value
+    if query.exclude_owner is not None:
+        where.append("l.owner_id != :exclude_owner")
+        params["exclude_owner"] = query.exclude_owner
+    if query.words is not None:
+        match = fts_query(query.words)
+        if match is None:
+            return None
+        params["match"] = match
+        return _ranked(query, where, params, "bm25(listings_text), l.published_at DESC")
+    if query.near is not None:
+        lat, lon = query.near
+        south, north, west, east = _bounding_box(lat, lon, query.radius_km)
+        where += [
+            "l.latitude BETWEEN :south AND :north",
+            "l.longitude BETWEEN :west AND :east",
+            f"{_DISTANCE_SQL} <= :radius",
+        ]
+        params.update(
+            lat=lat, lon=lon, south=south, north=north, west=west, east=east,
+            radius=query.radius_km,
+        )  # fmt: skip
+        return _ranked(query, where, params, f"{_DISTANCE_SQL}, l.published_at DESC")
+    return _newest(query, where, params, after)
+
+
+def _kind_filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    """One condition per kind searched (a category search over both kinds reads two slices)."""
+    if query.kind:
+        params["kind"] = query.kind
+        return ["l.kind = :kind"]
+    if query.category:
+        return ["l.kind = 'offer'", "l.kind = 'request'"]
+    return ["1"]
+
+
+def _newest(
+    query: SearchQuery,
+    where: list[str],
+    params: dict[str, Any],
+    after: tuple[int, int] | None,
+) -> tuple[Statement, Statement]:
+    area = "region" if query.region and query.country else "country" if query.country else "europe"
+    index = (_CATEGORY_INDEXES if query.category else _AREA_INDEXES)[area]
+    source = f"listings l INDEXED BY {index}"
+    kinds = _kind_filters(query, params)
+    counts = " + ".join(
+        f"(SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {condition} {NEWEST} LIMIT :cap))"
+        for condition in (" AND ".join([*where, kind]) for kind in kinds)
+    )
+    if after is not None:  # the next page starts after the last one shown, not at an offset
+        params.update(after_at=after[0], after_id=after[1], offset=0)
+        where = [
+            *where,
+            "l.published_at <= :after_at",
+            "(l.published_at, l.id) < (:after_at, :after_id)",
+        ]
+    slices = [" AND ".join([*where, kind]) for kind in kinds]
+    ids = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT l.id, l.published_at FROM {source} WHERE {condition} {NEWEST} "
+        "LIMIT :limit + :offset)"
+        for condition in slices
+    )
+    page = (
+        f"WITH page (id, published_at) AS ({ids} "
+        "ORDER BY 2 DESC, 1 DESC LIMIT :limit OFFSET :offset) "
+        f"SELECT {_LISTING_COLUMNS}, NULL FROM page JOIN listings l ON l.id = page.id "
+        "JOIN users u ON u.id = l.owner_id "
+        "LEFT JOIN municipalities m ON m.id = l.municipality_id "
+        "LEFT JOIN organisations o ON o.id = l.organisation_id "
+        "ORDER BY page.published_at DESC, page.id DESC"
+    )
+    return (f"SELECT min({counts}, :cap)", params), (page, params)
+
+
+def _ranked(
+    query: SearchQuery, where: list[str], params: dict[str, Any], order: str
+) -> tuple[Statement, Statement]:
+    """Pages ranked by text or distance: every match is ranked, then one page taken."""
+    kind = _kind_filters(query, params)[0] if query.kind else "1"
+    condition = " AND ".join([*where, kind])
+    if "match" in params:
+        table = "listings l"
+        text = "JOIN listings_text ON listings_text.rowid = l.id"
+        condition += " AND listings_text MATCH :match"
+        distance = "NULL"
+    else:
+        table, text, distance = "listings l INDEXED BY listings_open_by_position", "", _DISTANCE_SQL
+    count = f"SELECT count(*) FROM (SELECT 1 FROM {table} {text} WHERE {condition} LIMIT :cap)"
+    page = (
+        f"SELECT {_LISTING_COLUMNS}, {distance} FROM {table} {text} "
+        "JOIN users u ON u.id = l.owner_id "
+        "LEFT JOIN municipalities m ON m.id = l.municipality_id "
+        "LEFT JOIN organisations o ON o.id = l.organisation_id "
+        f"WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    )
+    return (count, params), (page, params)
+
+
 class ListingQueries(Database):
     # --- drafts ----------------------------------------------------------------------------
 
@@ -264,9 +413,7 @@ class ListingQueries(Database):
     # --- reading ---------------------------------------------------------------------------
 
     async def get_listing(self, listing_id: int) -> Listing | None:
-        row = await self._fetchone(
-            f"SELECT {_LISTING_COLUMNS} {_LISTING_FROM} WHERE l.id = ?", (listing_id,)
-        )
+        row = await self._fetchone(LISTING_BY_ID, (listing_id,))
         return _listing(row) if row else None
 
     async def record_view(self, listing_id: int, viewer_id: int, now: int) -> None:
@@ -293,60 +440,27 @@ class ListingQueries(Database):
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
     async def search(
-        self, query: SearchQuery, *, now: int, offset: int = 0, limit: int = 5
+        self,
+        query: SearchQuery,
+        *,
+        now: int,
+        offset: int = 0,
+        limit: int = 5,
+        after: tuple[int, int] | None = None,
     ) -> tuple[list[Listing], int]:
-        """Open, unexpired listings matching ``query``: one page, and how many there are.
+        """Open, unexpired listings matching ``query``: one page, and how many there are, up to
+        ``COUNT_CAP`` (``COUNT_CAP + 1`` means more than that).
 
         With words, the best text matches come first (bm25); near a point, the closest;
-        otherwise the newest.
+        otherwise the newest, and ``after`` (the last shown listing's ``page_key``) gives the
+        next page from an index instead of ``offset`` (see :func:`search_statements`).
         """
-        where = ["l.status = 'open'", "l.expires_at > :now"]
-        params: dict[str, Any] = {"now": now, "limit": limit, "offset": offset}
-        joins = ""
-        order = "l.published_at DESC, l.id DESC"
-        for column in ("kind", "category", "country", "region"):
-            value = getattr(query, column)
-            if value:
-                where.append(f"l.{column} = :{column}")
-                params[column] = value
-        if query.exclude_owner is not None:
-            where.append("l.owner_id != :exclude_owner")
-            params["exclude_owner"] = query.exclude_owner
-        if query.words is not None:
-            match = fts_query(query.words)
-            if match is None:
-                return [], 0
-            joins = "JOIN listings_text ON listings_text.rowid = l.id"
-            where.append("listings_text MATCH :match")
-            params["match"] = match
-            order = "bm25(listings_text), l.published_at DESC"
-        distance = "NULL"
-        if query.near is not None:
-            lat, lon = query.near
-            south, north, west, east = _bounding_box(lat, lon, query.radius_km)
-            where.append("l.latitude BETWEEN :south AND :north")
-            where.append("l.longitude BETWEEN :west AND :east")
-            where.append(f"{_DISTANCE_SQL} <= :radius")
-            params.update(
-                lat=lat,
-                lon=lon,
-                south=south,
-                north=north,
-                west=west,
-                east=east,
-                radius=query.radius_km,
-            )
-            distance = _DISTANCE_SQL
-            order = f"{_DISTANCE_SQL}, l.published_at DESC"
-        condition = " AND ".join(where)
-        (total,) = await self._fetchone(  # type: ignore[misc]
-            f"SELECT count(*) FROM listings l {joins} WHERE {condition}", params
-        )
-        rows = await self._fetchall(
-            f"SELECT {_LISTING_COLUMNS}, {distance} {_LISTING_FROM} {joins} "
-            f"WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset",
-            params,
-        )
+        statements = search_statements(query, now=now, offset=offset, limit=limit, after=after)
+        if statements is None:
+            return [], 0
+        (count_sql, params), (page_sql, _) = statements
+        (total,) = await self._fetchone(count_sql, params)  # type: ignore[misc]
+        rows = await self._fetchall(page_sql, params)
         return [_listing(row, row[27]) for row in rows], int(total)
 
     async def listings_of(self, user_id: int) -> list[Listing]:

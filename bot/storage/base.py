@@ -148,4 +148,4 @@ class Database:
         through (pinned below 0.23 in pyproject.toml; tests/test_storage.py covers it).
         """
         db = self._db
-        return await db._execute(lambda: work(db._conn))  # type: ignore[no-any-return]
+        return await db._execute(lambda: work(db._conn))  # type: ignore[no-untyped-call,no-any-return]

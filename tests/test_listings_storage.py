@@ -263,3 +263,31 @@ async def test_counts_stop_past_the_cap(storage, tmp_path):
     )
     _found, total = await storage.search(SearchQuery(category="health"), now=NOW)
     assert total == 6
+
+
+async def test_words_rank_the_newest_matches_and_count_to_the_cap(storage, tmp_path):
+    import sqlite3
+
+    n = COUNT_CAP + 3
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        for i in range(n):
+            # The oldest says "pompe" most (the best text match of all), but is older than the
+            # newest COUNT_CAP + 1 matches; listing 500 is the best of those.
+            title = "pompe pompe pompe" if i in (0, 500) else f"pompe {i}"
+            row = db.execute(
+                """INSERT INTO listings (owner_id, kind, category, title, description, language,
+                       country, region, place, reach, published_at, expires_at,
+                       status_changed_at)
+                   VALUES (1, 'offer', 'equipment', ?, 'une pompe à eau en bon état', 'fr',
+                       'FR', '', '', 'country', ?, ?, ?) RETURNING id""",
+                (title, NOW - n + i, NOW + DAY, NOW),
+            ).fetchone()
+            db.execute(
+                "INSERT INTO listings_text (rowid, title, description) VALUES (?, ?, ?)",
+                (row[0], title, "une pompe a eau en bon etat"),
+            )
+    found, total = await storage.search(SearchQuery(words="Pompe"), now=NOW)
+    assert total == COUNT_CAP + 1
+    assert found[0].title == "pompe pompe pompe" and found[0].published_at == NOW - n + 500
+    nothing, total = await storage.search(SearchQuery(words="pompe", country="AT"), now=NOW)
+    assert (nothing, total) == ([], 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
@@ -146,12 +146,32 @@ def _bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, floa
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
-_DISTANCE_SQL = (
-    "(2 * 6371.0088 * asin(min(1, sqrt("
-    "pow(sin(radians(l.latitude - :lat) / 2), 2) + "
-    "cos(radians(:lat)) * cos(radians(l.latitude)) * "
-    "pow(sin(radians(l.longitude - :lon) / 2), 2)))))"
+KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
+# Near a point, listings are kept and ordered by the squared distance on a flat map scaled at
+# the point's latitude (a few multiplications a row, where the great-circle formula took a
+# dozen functions: every listing in the box is measured); within 200 km it is off by at most
+# a few percent at the radius. The distance shown is the great circle's (distance_between).
+_PLANAR_SQL = (
+    "((l.latitude - :lat) * (l.latitude - :lat) "
+    "+ (l.longitude - :lon) * (l.longitude - :lon) * :lon_scale)"
 )
+
+
+def _away(point: tuple[float, float], listing: Listing) -> float | None:
+    if listing.latitude is None or listing.longitude is None:
+        return None
+    return distance_between(point[0], point[1], listing.latitude, listing.longitude)
+
+
+def distance_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (haversine)."""
+    a = (
+        math.sin(math.radians(lat2 - lat1) / 2) ** 2
+        + math.cos(math.radians(lat1))
+        * math.cos(math.radians(lat2))
+        * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 LISTING_BY_ID = f"SELECT {_LISTING_COLUMNS} {_LISTING_FROM} WHERE l.id = ?"
@@ -188,10 +208,10 @@ def search_statements(
     offset: int = 0,
     limit: int = 5,
     after: tuple[int, int] | None = None,
-) -> tuple[Statement, Statement] | None:
+) -> tuple[Statement | None, Statement] | None:
     """The capped count and the page of :meth:`ListingQueries.search`, as SQL and parameters
-    (the same text tests/test_query_plans.py explains); None when words have nothing to
-    search for.
+    (the same text tests/test_query_plans.py explains); no count when the page counts too
+    (words); None when words have nothing to search for.
 
     Newest-first pages read an index in date order and stop at the LIMIT (INDEXED BY: without
     statistics SQLite would rather filter by an equality and sort every match). Both kinds
@@ -208,34 +228,36 @@ def search_statements(
     if query.exclude_owner is not None:
         where.append("l.owner_id != :exclude_owner")
         params["exclude_owner"] = query.exclude_owner
+    if query.kind:
+        where.append("l.kind = :kind")
+        params["kind"] = query.kind
     if query.words is not None:
         match = fts_query(query.words)
         if match is None:
             return None
         params["match"] = match
-        return _ranked(query, where, params, "bm25(listings_text), l.published_at DESC")
+        return _by_words(where, params)
     if query.near is not None:
         lat, lon = query.near
         south, north, west, east = _bounding_box(lat, lon, query.radius_km)
         where += [
             "l.latitude BETWEEN :south AND :north",
             "l.longitude BETWEEN :west AND :east",
-            f"{_DISTANCE_SQL} <= :radius",
+            f"{_PLANAR_SQL} <= :reach",
         ]
         params.update(
             lat=lat, lon=lon, south=south, north=north, west=west, east=east,
-            radius=query.radius_km,
+            lon_scale=math.cos(math.radians(lat)) ** 2,
+            reach=(query.radius_km / KM_PER_DEGREE) ** 2,
         )  # fmt: skip
-        return _ranked(query, where, params, f"{_DISTANCE_SQL}, l.published_at DESC")
+        return _by_distance(where, params)
     return _newest(query, where, params, after)
 
 
-def _kind_filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
-    """One condition per kind searched (a category search over both kinds reads two slices)."""
-    if query.kind:
-        params["kind"] = query.kind
-        return ["l.kind = :kind"]
-    if query.category:
+def _kind_filters(query: SearchQuery) -> list[str]:
+    """One more condition per slice read: a category search over both kinds reads two slices
+    (the kind itself, when chosen, is already among the conditions)."""
+    if query.category and not query.kind:
         return ["l.kind = 'offer'", "l.kind = 'request'"]
     return ["1"]
 
@@ -249,7 +271,7 @@ def _newest(
     area = "region" if query.region and query.country else "country" if query.country else "europe"
     index = (_CATEGORY_INDEXES if query.category else _AREA_INDEXES)[area]
     source = f"listings l INDEXED BY {index}"
-    kinds = _kind_filters(query, params)
+    kinds = _kind_filters(query)
     counts = " + ".join(
         f"(SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {condition} {NEWEST} LIMIT :cap))"
         for condition in (" AND ".join([*where, kind]) for kind in kinds)
@@ -279,26 +301,44 @@ def _newest(
     return (f"SELECT min({counts}, :cap)", params), (page, params)
 
 
-def _ranked(
-    query: SearchQuery, where: list[str], params: dict[str, Any], order: str
-) -> tuple[Statement, Statement]:
-    """Pages ranked by text or distance: every match is ranked, then one page taken."""
-    kind = _kind_filters(query, params)[0] if query.kind else "1"
-    condition = " AND ".join([*where, kind])
-    if "match" in params:
-        table = "listings l"
-        text = "JOIN listings_text ON listings_text.rowid = l.id"
-        condition += " AND listings_text MATCH :match"
-        distance = "NULL"
-    else:
-        table, text, distance = "listings l INDEXED BY listings_open_by_position", "", _DISTANCE_SQL
-    count = f"SELECT count(*) FROM (SELECT 1 FROM {table} {text} WHERE {condition} LIMIT :cap)"
+_COLUMNS_OF_PAGE = (
+    f"SELECT {_LISTING_COLUMNS}, NULL FROM page JOIN listings l ON l.id = page.id "
+    "JOIN users u ON u.id = l.owner_id "
+    "LEFT JOIN municipalities m ON m.id = l.municipality_id "
+    "LEFT JOIN organisations o ON o.id = l.organisation_id "
+)
+
+
+def _by_words(where: list[str], params: dict[str, Any]) -> tuple[None, Statement]:
+    """The best text matches first (bm25) among the newest COUNT_CAP + 1 that pass the
+    filters (the full-text index read newest first, stopped there: bm25 costs every match it
+    ranks, and a common word is in tens of thousands of listings). One statement: the page,
+    each row ending with how many were ranked (the capped count)."""
+    ranked = (
+        "SELECT l.id, bm25(listings_text), l.published_at "
+        "FROM listings_text JOIN listings l ON l.id = listings_text.rowid "
+        f"WHERE listings_text MATCH :match AND {' AND '.join(where)} "
+        "ORDER BY listings_text.rowid DESC LIMIT :cap"
+    )
     page = (
-        f"SELECT {_LISTING_COLUMNS}, {distance} FROM {table} {text} "
-        "JOIN users u ON u.id = l.owner_id "
-        "LEFT JOIN municipalities m ON m.id = l.municipality_id "
-        "LEFT JOIN organisations o ON o.id = l.organisation_id "
-        f"WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        f"WITH ranked (id, score, published_at) AS ({ranked}), "
+        "page (id, score, published_at, total) AS ("
+        "SELECT *, (SELECT count(*) FROM ranked) FROM ranked "
+        "ORDER BY score, published_at DESC LIMIT :limit OFFSET :offset) "
+        f"{_COLUMNS_OF_PAGE.replace(', NULL FROM page', ', NULL, page.total FROM page')} "
+        "ORDER BY page.score, page.published_at DESC"
+    )
+    return None, (page, params)
+
+
+def _by_distance(where: list[str], params: dict[str, Any]) -> tuple[Statement, Statement]:
+    """The closest first: every open listing in the radius is measured, then one page read."""
+    source = f"FROM listings l INDEXED BY listings_open_by_position WHERE {' AND '.join(where)}"
+    count = f"SELECT count(*) FROM (SELECT 1 {source} LIMIT :cap)"
+    page = (
+        f"WITH page (id, away, published_at) AS (SELECT l.id, {_PLANAR_SQL}, l.published_at "
+        f"{source} ORDER BY 2, 3 DESC LIMIT :limit OFFSET :offset) "
+        f"{_COLUMNS_OF_PAGE} ORDER BY page.away, page.published_at DESC"
     )
     return (count, params), (page, params)
 
@@ -458,10 +498,16 @@ class ListingQueries(Database):
         statements = search_statements(query, now=now, offset=offset, limit=limit, after=after)
         if statements is None:
             return [], 0
-        (count_sql, params), (page_sql, _) = statements
-        (total,) = await self._fetchone(count_sql, params)  # type: ignore[misc]
+        count, (page_sql, params) = statements
+        if count is not None:
+            (total,) = await self._fetchone(*count)  # type: ignore[misc]
         rows = await self._fetchall(page_sql, params)
-        return [_listing(row, row[27]) for row in rows], int(total)
+        if count is None:  # counted by the page itself, after its columns (see _by_words)
+            total = rows[0][28] if rows else 0
+        found = [_listing(row) for row in rows]
+        if query.near is not None:
+            found = [replace(x, distance_km=_away(query.near, x)) for x in found]
+        return found, int(total)
 
     async def listings_of(self, user_id: int) -> list[Listing]:
         """The person's listings and their municipality's, newest first, in any state."""

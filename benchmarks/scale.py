@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from benchmarks.matching import World, seed_into
 from bot.app import build_application
@@ -42,20 +43,25 @@ NOW = 1_760_000_000
 TOKEN = "1234567890:" + "S" * 35
 
 
+class Took(NamedTuple):
+    seconds: float
+    cpu_seconds: float
+
+
 async def timed(
     samples: int, query: Callable[[int], Awaitable[object]]
 ) -> tuple[float, float, float]:
-    """p50 and p95 in milliseconds of ``samples`` calls of ``query(i)`` (or of the (seconds,
-    CPU seconds) it returns, when it times only a part of itself), and the p95 of the CPU
+    """p50 and p95 in milliseconds of ``samples`` calls of ``query(i)`` (or of the part it
+    timed itself, when it returns :class:`Took`), and the p95 of the CPU
     time they took (all threads: the database's too), which other work on a shared machine
     hardly changes."""
     durations, cpu = [], []
     for i in range(samples):
         started, cpu_started = time.perf_counter(), time.process_time()
         took = await query(i)
-        if isinstance(took, tuple):  # (seconds, CPU seconds) of the part it timed
-            durations.append(took[0] * 1000)
-            cpu.append(took[1] * 1000)
+        if isinstance(took, Took):  # the query timed a part of itself
+            durations.append(took.seconds * 1000)
+            cpu.append(took.cpu_seconds * 1000)
         else:
             durations.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - cpu_started) * 1000)
@@ -78,7 +84,7 @@ async def later_page(storage: Storage, query: SearchQuery, pages_before: int) ->
         after = page_key(found[-1])
     started, cpu_started = time.perf_counter(), time.process_time()
     await storage.search(query, now=NOW, after=after)
-    return time.perf_counter() - started, time.process_time() - cpu_started
+    return Took(time.perf_counter() - started, time.process_time() - cpu_started)
 
 
 async def migrate(path: Path) -> None:

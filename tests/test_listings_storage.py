@@ -291,3 +291,13 @@ async def test_words_rank_the_newest_matches_and_count_to_the_cap(storage, tmp_p
     assert found[0].title == "pompe pompe pompe" and found[0].published_at == NOW - n + 500
     nothing, total = await storage.search(SearchQuery(words="pompe", country="AT"), now=NOW)
     assert (nothing, total) == ([], 0)
+
+
+async def test_near_a_point_south_of_the_equator_and_across_bands(storage):
+    # Latitude bands are whole degrees toward zero: a box across the equator reads two.
+    await publish(storage, 1, new(title="Quito", latitude=-0.1807, longitude=-78.4678))
+    await publish(storage, 1, new(title="North", latitude=0.3, longitude=-78.4))
+    await publish(storage, 1, new(title="Far", latitude=-1.9, longitude=-78.4))
+    found, total = await storage.search(SearchQuery(near=(0.05, -78.45), radius_km=60), now=NOW)
+    assert [x.title for x in found] == ["Quito", "North"] and total == 2
+    assert 25 < found[0].distance_km < 26.5 and 27.5 < found[1].distance_km < 29  # great circle

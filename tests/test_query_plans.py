@@ -133,7 +133,7 @@ async def test_word_search_and_near_use_the_text_and_position_indexes(storage):
         steps = await plan(storage, *statement)
         assert not full_scans(steps), steps
     _count, (page, params) = near
-    assert "listings_open_by_position" in indexes_used(await plan(storage, page, params))
+    assert "listings_open_by_band" in indexes_used(await plan(storage, page, params))
     _count, (page, params) = words
     steps = await plan(storage, page, params)
     # The full-text index itself gives the newest matches first (no sort of every match).

@@ -14,9 +14,12 @@ CREATE INDEX listings_open_newest_in_country
 CREATE INDEX listings_open_newest_in_region
     ON listings (country, region, published_at, id, expires_at, kind) WHERE status = 'open';
 
--- Near a point: the latitude band, with longitude and expiry tested inside the index.
-CREATE INDEX listings_open_by_position
-    ON listings (latitude, longitude, expires_at) WHERE status = 'open' AND latitude IS NOT NULL;
+-- Near a point: by one-degree band of latitude, then longitude, so that a box is read as a
+-- few ranges of longitude (one per band) instead of a whole band across Europe; latitude and
+-- expiry are tested inside the index.
+CREATE INDEX listings_open_by_band
+    ON listings (CAST(latitude AS INTEGER), longitude, latitude, expires_at)
+    WHERE status = 'open' AND latitude IS NOT NULL;
 DROP INDEX listings_open_by_latitude;
 
 -- The browse indexes of 0002 filtered first and sorted every match after; nothing else uses them.

@@ -240,7 +240,12 @@ def search_statements(
     if query.near is not None:
         lat, lon = query.near
         south, north, west, east = _bounding_box(lat, lon, query.radius_km)
+        # The box's one-degree bands of latitude, each read over the box's longitudes only.
+        bands = range(int(south), int(north) + 1)
+        params.update({f"band{n}": band for n, band in enumerate(bands)})
+        marks = ", ".join(f":band{n}" for n in range(len(bands)))
         where += [
+            f"CAST(l.latitude AS INTEGER) IN ({marks})",
             "l.latitude BETWEEN :south AND :north",
             "l.longitude BETWEEN :west AND :east",
             f"{_PLANAR_SQL} <= :reach",
@@ -333,7 +338,7 @@ def _by_words(where: list[str], params: dict[str, Any]) -> tuple[None, Statement
 
 def _by_distance(where: list[str], params: dict[str, Any]) -> tuple[Statement, Statement]:
     """The closest first: every open listing in the radius is measured, then one page read."""
-    source = f"FROM listings l INDEXED BY listings_open_by_position WHERE {' AND '.join(where)}"
+    source = f"FROM listings l INDEXED BY listings_open_by_band WHERE {' AND '.join(where)}"
     count = f"SELECT count(*) FROM (SELECT 1 {source} LIMIT :cap)"
     page = (
         f"WITH page (id, away, published_at) AS (SELECT l.id, {_PLANAR_SQL}, l.published_at "

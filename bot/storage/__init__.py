@@ -15,6 +15,7 @@ from bot.storage.figures import FigureQueries, Figures, Interactions, Series
 from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
+from bot.storage.menus import MenuQueries
 from bot.storage.moderation import ModerationQueries, ReportedListing, ReportRefused
 from bot.storage.outbox import Enqueued, Notification, OutboxQueries
 from bot.storage.privacy import PrivacyQueries
@@ -65,5 +66,6 @@ class Storage(
     ModerationQueries,
     VerificationQueries,
     PrivacyQueries,
+    MenuQueries,
 ):
     """The bot's database: open with ``await Storage.open(path)``, close with ``close()``."""

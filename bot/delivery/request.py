@@ -79,13 +79,17 @@ class AiohttpRequest(BaseRequest):
         return self._read
 
     async def initialize(self) -> None:
-        """Open the session (inside the running event loop, as aiohttp wants)."""
+        """Open the session (inside the running event loop, as aiohttp wants); a first call
+        opens it too, as PTB's own request class works uninitialised."""
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
-                headers={"User-Agent": self.USER_AGENT},
-                raise_for_status=False,
-            )
+            self._session = self._open()
+
+    def _open(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._pool_size),
+            headers={"User-Agent": self.USER_AGENT},
+            raise_for_status=False,
+        )
 
     async def shutdown(self) -> None:
         """Close the session and its connections; a later :meth:`initialize` opens a new one."""
@@ -103,8 +107,10 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """One call: its HTTP status and body; raises TimedOut or NetworkError."""
-        if self._session is None or self._session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
+        if self._session is None:
+            self._session = self._open()
+        if self._session.closed:
+            raise RuntimeError("This AiohttpRequest is shut down: initialize() it again")
         uploading = request_data is not None and request_data.contains_files
         read = self._read if isinstance(read_timeout, DefaultValue) else read_timeout
         if uploading:

@@ -89,6 +89,10 @@ async def measure() -> None:
 async def walk(server: BotApiServer, application: Any) -> None:
     assert application.job_queue is not None
     application.job_queue.scheduler.pause()
+    # The command menu is published beside the first updates at start-up: not theirs to count.
+    async with asyncio.timeout(30):
+        while await application.storage.published_menu(application.bot.id) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
     meter = Meter()
     await application.storage._db.set_trace_callback(meter.trace)
     processed: Callable[[object], Awaitable[None]] = application.process_update

@@ -301,3 +301,17 @@ async def test_near_a_point_south_of_the_equator_and_across_bands(storage):
     found, total = await storage.search(SearchQuery(near=(0.05, -78.45), radius_km=60), now=NOW)
     assert [x.title for x in found] == ["Quito", "North"] and total == 2
     assert 25 < found[0].distance_km < 26.5 and 27.5 < found[1].distance_km < 29  # great circle
+
+
+async def test_near_pages_are_the_closest_whether_a_small_circle_holds_them_or_not(storage):
+    # Seven listings within 9 km (a circle an eighth of the radius holds a first page), three
+    # farther out: the second page needs the whole radius.
+    km = [1, 8.5, 3, 6, 2, 9, 5, 20, 60, 35]
+    for distance in km:
+        await publish(storage, 1, new(title=f"{distance} km", latitude=48.5 + distance / 111.2,
+                                      longitude=7.7))  # fmt: skip
+    first, total = await storage.search(SearchQuery(near=(48.5, 7.7), radius_km=80), now=NOW)
+    second, _ = await storage.search(SearchQuery(near=(48.5, 7.7), radius_km=80), now=NOW, offset=5)
+    assert total == 10
+    assert [x.title for x in first + second] == [f"{d} km" for d in sorted(km)]
+    assert [round(x.distance_km) for x in first] == [1, 2, 3, 5, 6]

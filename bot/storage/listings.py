@@ -147,6 +147,9 @@ def _bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, floa
 
 
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
+# A page near a point is first read from a circle this many times smaller (see
+# ListingQueries._closest_within).
+NEAR_FIRST = 8
 # Near a point, listings are kept and ordered by the squared distance on a flat map scaled at
 # the point's latitude (a few multiplications a row, where the great-circle formula took a
 # dozen functions: every listing in the box is measured); within 200 km it is off by at most
@@ -506,13 +509,29 @@ class ListingQueries(Database):
         count, (page_sql, params) = statements
         if count is not None:
             (total,) = await self._fetchone(*count)  # type: ignore[misc]
-        rows = await self._fetchall(page_sql, params)
+        rows = None
+        if query.near is not None:
+            rows = await self._closest_within(query, now=now, offset=offset, limit=limit)
+        if rows is None:
+            rows = await self._fetchall(page_sql, params)
         if count is None:  # counted by the page itself, after its columns (see _by_words)
             total = rows[0][28] if rows else 0
         found = [_listing(row) for row in rows]
         if query.near is not None:
             found = [replace(x, distance_km=_away(query.near, x)) for x in found]
         return found, int(total)
+
+    async def _closest_within(
+        self, query: SearchQuery, *, now: int, offset: int, limit: int
+    ) -> list[aiosqlite.Row] | None:
+        """The page of a search near a point, read from a circle NEAR_FIRST times smaller
+        when that one holds the whole page (then nothing outside it can be closer), so that a
+        crowded city does not measure and sort every listing of the radius; None otherwise."""
+        inner = replace(query, radius_km=query.radius_km / NEAR_FIRST)
+        statements = search_statements(inner, now=now, offset=offset, limit=limit)
+        assert statements is not None
+        rows = await self._fetchall(*statements[1])
+        return rows if len(rows) == limit else None
 
     async def listings_of(self, user_id: int) -> list[Listing]:
         """The person's listings and their municipality's, newest first, in any state."""

@@ -47,7 +47,7 @@ class AiohttpRequest(BaseRequest):
     """Bot API calls over one aiohttp session; create the session with :meth:`initialize`."""
 
     __slots__ = (
-        "_connect", "_media_write", "_pool", "_pool_size", "_read", "_session", "_slots", "_write",
+        "_connect", "_media_write", "_pool", "_pool_size", "_read", "_session", "_slots",
     )  # fmt: skip
 
     def __init__(
@@ -63,7 +63,9 @@ class AiohttpRequest(BaseRequest):
             raise ValueError("connection_pool_size must be at least 1")
         self._pool_size = connection_pool_size
         self._read = read_timeout
-        self._write = write_timeout
+        # aiohttp cannot time a body's write apart: a form of a few hundred bytes goes within
+        # the read timeout, an upload's write and answer share read + media_write timeouts.
+        del write_timeout
         self._connect = connect_timeout
         self._pool = pool_timeout
         self._media_write = media_write_timeout

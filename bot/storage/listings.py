@@ -218,8 +218,9 @@ def search_statements(
 
     Newest-first pages read an index in date order and stop at the LIMIT (INDEXED BY: without
     statistics SQLite would rather filter by an equality and sort every match). Both kinds
-    with a category are two ordered slices, merged. Text and distance orders rank every
-    match, which words and a radius keep few.
+    with a category are two ordered slices, merged. Words rank the newest COUNT_CAP + 1
+    matches (:func:`_by_words`); near a point, every listing of the radius is measured (the
+    page is first tried within a smaller circle: ListingQueries._closest_within).
     """
     params: dict[str, Any] = {"now": now, "limit": limit, "offset": offset, "cap": COUNT_CAP + 1}
     where = ["l.status = 'open'", "l.expires_at > :now"]
@@ -270,6 +271,16 @@ def _kind_filters(query: SearchQuery) -> list[str]:
     return ["1"]
 
 
+# Every page statement picks its listings' ids first (CTE ``page``), then reads the columns and
+# tags of those few only (the tags subquery would run for every candidate before a sort).
+_COLUMNS_OF_PAGE = (
+    f"SELECT {_LISTING_COLUMNS}, NULL FROM page JOIN listings l ON l.id = page.id "
+    "JOIN users u ON u.id = l.owner_id "
+    "LEFT JOIN municipalities m ON m.id = l.municipality_id "
+    "LEFT JOIN organisations o ON o.id = l.organisation_id "
+)
+
+
 def _newest(
     query: SearchQuery,
     where: list[str],
@@ -300,21 +311,9 @@ def _newest(
     page = (
         f"WITH page (id, published_at) AS ({ids} "
         "ORDER BY 2 DESC, 1 DESC LIMIT :limit OFFSET :offset) "
-        f"SELECT {_LISTING_COLUMNS}, NULL FROM page JOIN listings l ON l.id = page.id "
-        "JOIN users u ON u.id = l.owner_id "
-        "LEFT JOIN municipalities m ON m.id = l.municipality_id "
-        "LEFT JOIN organisations o ON o.id = l.organisation_id "
-        "ORDER BY page.published_at DESC, page.id DESC"
+        f"{_COLUMNS_OF_PAGE} ORDER BY page.published_at DESC, page.id DESC"
     )
     return (f"SELECT min({counts}, :cap)", params), (page, params)
-
-
-_COLUMNS_OF_PAGE = (
-    f"SELECT {_LISTING_COLUMNS}, NULL FROM page JOIN listings l ON l.id = page.id "
-    "JOIN users u ON u.id = l.owner_id "
-    "LEFT JOIN municipalities m ON m.id = l.municipality_id "
-    "LEFT JOIN organisations o ON o.id = l.organisation_id "
-)
 
 
 def _by_words(where: list[str], params: dict[str, Any]) -> tuple[None, Statement]:

@@ -279,7 +279,7 @@ def describe(t: Translator, reasons: Iterable[str]) -> str:
         elif key == "country":
             parts.append(_("same country"))
         elif key == "km" and value.isdigit():
-            parts.append(_("{distance} km away").format(distance=t.number(int(value))))
+            parts.append(_("{distance} away").format(distance=t.distance(int(value))))
         elif key == "words":
             parts.append(_("similar words"))
     return " · ".join(parts)

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
@@ -20,6 +20,21 @@ from bot.i18n import Translator
 from bot.persistence import SQLitePersistence
 
 END = ConversationHandler.END
+
+
+async def offer_location_button(update: Update, t: Translator) -> None:
+    """The "share a location" button, below the text field, for a question just asked: a
+    message carries one keyboard, so the question keeps its inline buttons and this hint,
+    sent right after it, carries the location button."""
+    _ = t.gettext
+    assert update.effective_chat is not None
+    location = KeyboardButton(_("📍 Share a location"), request_location=True)
+    await update.effective_chat.send_message(
+        _("To share a location, use the button below the text field."),
+        reply_markup=ReplyKeyboardMarkup(
+            [[location]], resize_keyboard=True, one_time_keyboard=True
+        ),
+    )
 
 
 def answers(context: BotContext, dialog: str) -> dict[str, Any]:

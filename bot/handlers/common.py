@@ -10,6 +10,7 @@ from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.ext import ApplicationHandlerStop
 
 from bot import views
+from bot.command_menu import set_chat_menu
 from bot.context import BotContext, CommunityApplication
 from bot.i18n import LANGUAGES, Translator, best_language, translator
 from bot.storage.ptb import handled_already
@@ -140,6 +141,10 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     await query.edit_message_text(
         _("Language set: {language}.").format(language=views.autonym(code))
     )
+    # The replies follow the chosen language from now on, whatever the app's: so does the
+    # chat's command menu.
+    assert update.effective_chat is not None
+    await set_chat_menu(context.bot, update.effective_chat.id, code)
     await resume_dialogs(update, context)
 
 

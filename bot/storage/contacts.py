@@ -132,7 +132,13 @@ class ContactQueries(Database):
             (listing_id, now - DAY),
         )
         if received >= LISTING_CONTACTS_PER_DAY:
-            raise ContactRefused("listing_busy")
+            (leaving,) = await _one(
+                db,
+                "SELECT created_at FROM contacts WHERE listing_id = ? AND created_at > ? "
+                "ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+                (listing_id, now - DAY, LISTING_CONTACTS_PER_DAY - 1),
+            )
+            raise ContactRefused("listing_busy", next_at=leaving + DAY)
         return listing  # type: ignore[no-any-return]
 
     async def check_contact(self, asker: int, listing_id: int, now: int) -> None:

@@ -20,7 +20,7 @@ from telegram import (
 
 from bot import cards, taxonomy, views
 from bot.context import BotContext
-from bot.dialogs.steps import Questions, answers, offer_location_button
+from bot.dialogs.steps import Questions, answers, ask_for_a_place
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
 from bot.storage import AlertDraft
@@ -213,12 +213,9 @@ async def ask_location(update: Update, context: BotContext) -> None:
             ]
         )
     rows.append(navigation(context.i18n, SHARING_LOCATION))
-    await reply(
-        update,
-        _("Around which place? Share a location."),
-        reply_markup=InlineKeyboardMarkup(rows),
+    await ask_for_a_place(
+        update, context.i18n, _("Around which place? Share a location."), InlineKeyboardMarkup(rows)
     )
-    await offer_location_button(update, context.i18n)
 
 
 async def ask_radius(update: Update, context: BotContext) -> None:

@@ -28,9 +28,9 @@ from bot.dialogs.steps import (
     TITLE_MIN,
     Questions,
     answers,
+    ask_for_a_place,
     checkpoint,
     current_step,
-    offer_location_button,
 )
 from bot.handlers.common import reply
 from bot.i18n import LANGUAGES, N_, Translator
@@ -284,12 +284,12 @@ async def ask_place(update: Update, context: BotContext) -> None:
         )
     rows.append([InlineKeyboardButton(_("🌍 Another place"), callback_data="po:place:other")])
     rows.append(navigation(context.i18n, CHOOSING_PLACE))
-    await reply(
+    await ask_for_a_place(
         update,
+        context.i18n,
         _("Where is it? Use your profile's place, share a location, or choose another place."),
-        reply_markup=InlineKeyboardMarkup(rows),
+        InlineKeyboardMarkup(rows),
     )
-    await offer_location_button(update, context.i18n)
 
 
 async def ask_country(update: Update, context: BotContext) -> None:

@@ -19,7 +19,7 @@ from bot.views import find_country
         ("pt-br", "pt"),
         ("mk", "mk"),
         ("sr", "sr"),
-        ("sr-Latn", "bs"),
+        ("sr-Latn", "sr_Latn"),
         ("cnr", "sr"),
         ("ga-IE", "ga"),
         ("nb", "da"),

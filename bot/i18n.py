@@ -29,7 +29,7 @@ DOMAIN = "bot"
 LANGUAGES: tuple[str, ...] = (
     "en", "bg", "cs", "da", "de", "el", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
     "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "sq", "sr", "sr_Latn", "mk", "bs",
-    "uk",
+    "uk", "tr",
 )  # fmt: skip
 
 # Where a language has no catalog of its own, the closest one its speakers read, in order.
@@ -49,7 +49,7 @@ _RELATED: dict[str, tuple[str, ...]] = {
     "no": ("da", "sv"),
     "is": ("da", "sv"),
     "fo": ("da",),
-    "tr": ("bg",),
+    "az": ("tr",),  # Azerbaijani readers read Turkish
 }
 # A Serbian reader whose Telegram is set to the Latin script ("sr-Latn", "sr-latn-RS") gets
 # the Latin catalog.
@@ -81,7 +81,7 @@ QUOTES: dict[str, tuple[str, str]] = {
     "lv": ("“", "”"), "mt": ("“", "”"), "nl": ("‘", "’"), "pl": ("„", "”"), "pt": ("«", "»"),
     "ro": ("„", "”"), "sk": ("„", "“"), "sl": ("„", "“"), "sv": ("”", "”"), "sq": ("“", "”"),
     "sr": ("„", "”"), "sr_Latn": ("„", "”"), "mk": ("„", "“"), "bs": ("„", "”"),
-    "uk": ("«", "»"),
+    "uk": ("«", "»"), "tr": ("“", "”"),
 }  # fmt: skip
 
 # French typography (Imprimerie nationale's rules, which the French catalog follows): a no-break

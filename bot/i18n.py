@@ -29,7 +29,7 @@ DOMAIN = "bot"
 LANGUAGES: tuple[str, ...] = (
     "en", "bg", "cs", "da", "de", "el", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
     "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "sq", "sr", "sr_Latn", "mk", "bs",
-    "uk", "tr",
+    "uk", "tr", "nb",
 )  # fmt: skip
 
 # Where a language has no catalog of its own, the closest one its speakers read, in order.
@@ -44,9 +44,8 @@ _RELATED: dict[str, tuple[str, ...]] = {
     "ca": ("es", "fr"),
     "gl": ("pt", "es"),
     "eu": ("es", "fr"),
-    "nb": ("da", "sv"),
-    "nn": ("da", "sv"),
-    "no": ("da", "sv"),
+    "no": ("nb",),  # Norwegian, the written standard unnamed: most write Bokmål
+    "nn": ("nb",),  # Nynorsk readers read Bokmål every day
     "is": ("da", "sv"),
     "fo": ("da",),
     "az": ("tr",),  # Azerbaijani readers read Turkish
@@ -81,7 +80,7 @@ QUOTES: dict[str, tuple[str, str]] = {
     "lv": ("“", "”"), "mt": ("“", "”"), "nl": ("‘", "’"), "pl": ("„", "”"), "pt": ("«", "»"),
     "ro": ("„", "”"), "sk": ("„", "“"), "sl": ("„", "“"), "sv": ("”", "”"), "sq": ("“", "”"),
     "sr": ("„", "”"), "sr_Latn": ("„", "”"), "mk": ("„", "“"), "bs": ("„", "”"),
-    "uk": ("«", "»"), "tr": ("“", "”"),
+    "uk": ("«", "»"), "tr": ("“", "”"), "nb": ("«", "»"),
 }  # fmt: skip
 
 # French typography (Imprimerie nationale's rules, which the French catalog follows): a no-break

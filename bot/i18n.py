@@ -29,7 +29,7 @@ DOMAIN = "bot"
 LANGUAGES: tuple[str, ...] = (
     "en", "bg", "cs", "da", "de", "el", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
     "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "sq", "sr", "sr_Latn", "mk", "bs",
-    "uk", "tr", "nb",
+    "uk", "tr", "nb", "is",
 )  # fmt: skip
 
 # Where a language has no catalog of its own, the closest one its speakers read, in order.
@@ -46,8 +46,7 @@ _RELATED: dict[str, tuple[str, ...]] = {
     "eu": ("es", "fr"),
     "no": ("nb",),  # Norwegian, the written standard unnamed: most write Bokmål
     "nn": ("nb",),  # Nynorsk readers read Bokmål every day
-    "is": ("da", "sv"),
-    "fo": ("da",),
+    "fo": ("da", "is"),
     "az": ("tr",),  # Azerbaijani readers read Turkish
 }
 # A Serbian reader whose Telegram is set to the Latin script ("sr-Latn", "sr-latn-RS") gets
@@ -80,7 +79,7 @@ QUOTES: dict[str, tuple[str, str]] = {
     "lv": ("“", "”"), "mt": ("“", "”"), "nl": ("‘", "’"), "pl": ("„", "”"), "pt": ("«", "»"),
     "ro": ("„", "”"), "sk": ("„", "“"), "sl": ("„", "“"), "sv": ("”", "”"), "sq": ("“", "”"),
     "sr": ("„", "”"), "sr_Latn": ("„", "”"), "mk": ("„", "“"), "bs": ("„", "”"),
-    "uk": ("«", "»"), "tr": ("“", "”"), "nb": ("«", "»"),
+    "uk": ("«", "»"), "tr": ("“", "”"), "nb": ("«", "»"), "is": ("„", "“"),
 }  # fmt: skip
 
 # French typography (Imprimerie nationale's rules, which the French catalog follows): a no-break

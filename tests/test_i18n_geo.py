@@ -27,6 +27,8 @@ from bot.views import find_country
         ("nn", "nb"),
         ("tr", "tr"),
         ("az", "tr"),
+        ("is", "is"),
+        ("fo", "da"),
         ("lb", "de"),
         ("zh-hans", "en"),
         (None, "en"),

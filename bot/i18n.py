@@ -29,7 +29,7 @@ DOMAIN = "bot"
 LANGUAGES: tuple[str, ...] = (
     "en", "bg", "cs", "da", "de", "el", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
     "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "sq", "sr", "sr_Latn", "mk", "bs",
-    "uk", "tr", "nb", "is",
+    "uk", "tr", "ka", "nb", "is",
 )  # fmt: skip
 
 # Where a language has no catalog of its own, the closest one its speakers read, in order.
@@ -79,7 +79,8 @@ QUOTES: dict[str, tuple[str, str]] = {
     "lv": ("“", "”"), "mt": ("“", "”"), "nl": ("‘", "’"), "pl": ("„", "”"), "pt": ("«", "»"),
     "ro": ("„", "”"), "sk": ("„", "“"), "sl": ("„", "“"), "sv": ("”", "”"), "sq": ("“", "”"),
     "sr": ("„", "”"), "sr_Latn": ("„", "”"), "mk": ("„", "“"), "bs": ("„", "”"),
-    "uk": ("«", "»"), "tr": ("“", "”"), "nb": ("«", "»"), "is": ("„", "“"),
+    "uk": ("«", "»"), "tr": ("“", "”"), "ka": ("„", "“"), "nb": ("«", "»"),
+    "is": ("„", "“"),
 }  # fmt: skip
 
 # French typography (Imprimerie nationale's rules, which the French catalog follows): a no-break

@@ -28,6 +28,7 @@ from bot.views import find_country
         ("tr", "tr"),
         ("az", "tr"),
         ("is", "is"),
+        ("ka-GE", "ka"),
         ("fo", "da"),
         ("lb", "de"),
         ("zh-hans", "en"),

@@ -11,8 +11,9 @@ export const LANGUAGES = [
   ["it", "Italiano"], ["lv", "Latviešu"], ["lt", "Lietuvių"], ["lb", "Lëtzebuergesch"],
   ["mt", "Malti"], ["pl", "Polski"], ["pt", "Português"], ["ro", "Română"],
   ["sk", "Slovenčina"], ["sl", "Slovenščina"], ["es", "Español"], ["sv", "Svenska"],
-  ["sq", "Shqip"], ["mk", "Македонски"], ["sr", "Српски"], ["bs", "Bosanski"],
-  ["uk", "Українська"], ["no", "Norsk"], ["is", "Íslenska"],
+  ["sq", "Shqip"], ["mk", "Македонски"], ["sr", "Српски"], ["sr-Latn", "Srpski (latinica)"],
+  ["bs", "Bosanski"], ["uk", "Українська"], ["tr", "Türkçe"], ["ka", "ქართული"],
+  ["nb", "Norsk bokmål"], ["nn", "Norsk nynorsk"], ["is", "Íslenska"],
 ];
 
 const ROLE_BADGES = { municipality: "🏛", organisation: "💼", volunteer: "🤝" };

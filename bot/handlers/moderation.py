@@ -212,6 +212,20 @@ async def _target(update: Update, context: BotContext, prefix: str) -> int | Non
     return number
 
 
+async def _listing_target(update: Update, context: BotContext, prefix: str) -> int | None:
+    """The listing an admin button names, once the presser is known an admin and the listing
+    still exists (ids are never given twice: an erased listing's buttons find nothing)."""
+    listing_id = await _target(update, context, prefix)
+    if listing_id is None:
+        return None
+    if await context.storage.get_listing(listing_id) is None:
+        await update.callback_query.answer(  # type: ignore[union-attr]
+            context.i18n.gettext("This listing does not exist any more."), show_alert=True
+        )
+        return None
+    return listing_id
+
+
 async def _done(
     update: Update, context: BotContext, listing_id: int, changed: bool, text: str, already: str
 ) -> bool:
@@ -234,7 +248,7 @@ async def _set_visibility(
     message: str,
 ) -> None:
     """Hide or restore the listing a ``<prefix><listing>`` button names, and tell its owner."""
-    listing_id = await _target(update, context, prefix)
+    listing_id = await _listing_target(update, context, prefix)
     if listing_id is None:
         return
     assert update.effective_user is not None
@@ -267,7 +281,7 @@ async def restore(update: Update, context: BotContext) -> None:
 async def dismiss(update: Update, context: BotContext) -> None:
     """``mod:dis:<listing>``: the reports were unfounded."""
     _ = context.i18n.gettext
-    listing_id = await _target(update, context, "mod:dis:")
+    listing_id = await _listing_target(update, context, "mod:dis:")
     if listing_id is None:
         return
     assert update.effective_user is not None
@@ -280,7 +294,7 @@ async def dismiss(update: Update, context: BotContext) -> None:
 async def warn(update: Update, context: BotContext) -> None:
     """``mod:warn:<listing>``: warn its author (once per listing)."""
     _ = context.i18n.gettext
-    listing_id = await _target(update, context, "mod:warn:")
+    listing_id = await _listing_target(update, context, "mod:warn:")
     if listing_id is None:
         return
     assert update.effective_user is not None
@@ -296,16 +310,12 @@ async def warn(update: Update, context: BotContext) -> None:
 async def ban(update: Update, context: BotContext) -> None:
     """``mod:ban:<listing>``: ban the listing's author."""
     _ = context.i18n.gettext
-    listing_id = await _target(update, context, "mod:ban:")
+    listing_id = await _listing_target(update, context, "mod:ban:")
     if listing_id is None:
         return
     assert update.effective_user is not None
     listing = await context.storage.get_listing(listing_id)
-    if listing is None:
-        await update.callback_query.answer(  # type: ignore[union-attr]
-            _("This listing does not exist any more."), show_alert=True
-        )
-        return
+    assert listing is not None
     if listing.owner_id == update.effective_user.id:
         await update.callback_query.answer(_("You cannot ban yourself."), show_alert=True)  # type: ignore[union-attr]
         return
@@ -337,15 +347,13 @@ async def history(update: Update, context: BotContext) -> None:
     """``mod:hist:<listing>``: its life, its reports, and admin actions on it and its author."""
     _ = context.i18n.gettext
     t = context.i18n
-    listing_id = await _target(update, context, "mod:hist:")
+    listing_id = await _listing_target(update, context, "mod:hist:")
     if listing_id is None:
         return
     query = update.callback_query
     assert query is not None
     listing = await context.storage.get_listing(listing_id)
-    if listing is None:
-        await query.answer(_("This listing does not exist any more."), show_alert=True)
-        return
+    assert listing is not None
     await query.answer()
     lines = [_("<b>History of “{title}”</b>").format(title=html.escape(listing.title))]
     for status, at, by_user, detail in await context.storage.history(listing_id):

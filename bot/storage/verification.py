@@ -18,7 +18,7 @@ from bot.storage.moderation import log_action
 
 
 class VerificationRefused(Exception):
-    """reason: not_municipality, verified, pending, decided, outdated."""
+    """reason: not_municipality, verified, pending, decided, outdated, gone."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -117,7 +117,9 @@ class VerificationQueries(Database):
                 (request_id,),
             ) as cursor:
                 row = await cursor.fetchone()
-            if row is None or row[2] != "pending":
+            if row is None:
+                raise VerificationRefused("gone")  # erased with its member
+            if row[2] != "pending":
                 raise VerificationRefused("decided")
             user_id, municipality_id, _status, current = row
             if current != municipality_id:

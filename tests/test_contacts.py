@@ -19,9 +19,12 @@ en = translator("en").gettext
 
 
 async def people(server, bot):
-    """Two officials of Saint-Dié (fr), a Bulgarian mayor and a stranger, all started."""
+    """Two verified officials of Saint-Dié (fr), a Bulgarian mayor and a stranger, all
+    started."""
     await seed.member(bot.storage, OWNER, language="fr")
     await seed.member(bot.storage, COLLEAGUE, language="fr")
+    for official in (OWNER, COLLEAGUE):
+        await seed.verified(bot.storage, official)
     await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
     await seed.member(bot.storage, STRANGER, country="AT", place="Graz")
     users = (

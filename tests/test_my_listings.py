@@ -16,6 +16,7 @@ OWNER, COLLEAGUE, STRANGER = 501, 502, 503
 async def people(server, bot, language="en"):
     for user_id in (OWNER, COLLEAGUE):
         await seed.member(bot.storage, user_id, language=language)
+        await seed.verified(bot.storage, user_id)
     await seed.member(bot.storage, STRANGER, language=language, country="AT", place="Graz")
     return (
         server.create_user("Owner", language_code=language, user_id=OWNER),
@@ -117,6 +118,7 @@ async def test_a_strangers_forged_buttons_change_nothing(server, bot):
         assert answer.text in (
             _("You cannot change this listing."),
             _("This button is no longer valid."),
+            _("This listing does not exist or is no longer available."),
         ), data
     stored = await bot.storage.get_listing(listing.id)
     assert (stored.status, stored.expires_at) == ("open", listing.expires_at)

@@ -2,7 +2,7 @@
 
 Pick what to change (title, description, category and tags, place, reach, photo), answer one
 question, and the listing is saved and its card shown again. Who may edit is checked when the
-button is pressed and again, in storage, when the change is saved: the owner, or another
+button is pressed and again, in storage, when the change is saved: the owner, or a verified
 official of the listing's municipality, and only while the listing is open.
 """
 
@@ -37,7 +37,9 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.common import RESUMERS, reply
 from bot.handlers.listings import send_card
+from bot.handlers.my_listings import refusal
 from bot.i18n import N_
+from bot.storage import ListingRefused
 
 DIALOG = "editing"
 
@@ -216,11 +218,13 @@ async def start(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     number = query.data.removeprefix("ls:edit:")
-    listing = None
-    if number.isdigit():
-        listing = await context.storage.manageable_listing(int(number), update.effective_user.id)
-    if listing is None:
+    if not number.isdigit():
         await query.answer(_("You cannot change this listing."), show_alert=True)
+        return END
+    try:
+        listing = await context.storage.listing_to_manage(int(number), update.effective_user.id)
+    except ListingRefused as refused:
+        await query.answer(refusal(context.i18n, refused), show_alert=True)
         return END
     if listing.state(context.now()) != "open":
         await query.answer(_("This listing can no longer be changed."), show_alert=True)

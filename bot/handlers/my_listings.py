@@ -2,7 +2,7 @@
 renew. Editing a field is a dialog of its own (:mod:`bot.dialogs.editing`).
 
 Callback data names the listing (``ls:<action>:<id>``); who may act is checked in storage on
-every press (the owner, or another official of the listing's municipality), so a forged or
+every press (the owner, or a verified official of the listing's municipality), so a forged or
 replayed button changes nothing.
 """
 
@@ -15,8 +15,8 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from bot import cards, taxonomy
 from bot.context import BotContext
 from bot.handlers.common import reply
-from bot.i18n import N_
-from bot.storage import Listing
+from bot.i18n import N_, Translator
+from bot.storage import Listing, ListingRefused
 
 PAGE_SIZE = 8
 STATE_NAMES = {
@@ -127,17 +127,27 @@ def _listing_id(query: CallbackQuery, prefix: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
+def refusal(t: Translator, refused: ListingRefused) -> str:
+    """Why the person may not act on a listing, in their words."""
+    _ = t.gettext
+    if refused.reason == "gone":
+        return _("This listing does not exist or is no longer available.")
+    return _("You cannot change this listing.")
+
+
 async def _managed(update: Update, context: BotContext, prefix: str) -> Listing | None:
     """The listing a button names, if the person pressing may manage it; else refuse."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     listing_id = _listing_id(query, prefix)
-    listing = None
-    if listing_id is not None:
-        listing = await context.storage.manageable_listing(listing_id, update.effective_user.id)
-    if listing is None:
+    if listing_id is None:
         await query.answer(context.i18n.gettext("You cannot change this listing."), show_alert=True)
-    return listing
+        return None
+    try:
+        return await context.storage.listing_to_manage(listing_id, update.effective_user.id)
+    except ListingRefused as refused:
+        await query.answer(refusal(context.i18n, refused), show_alert=True)
+        return None
 
 
 async def _ask(query: CallbackQuery, text: str, buttons: list[list[InlineKeyboardButton]]) -> None:

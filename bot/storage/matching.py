@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import aiosqlite
 
 from bot.storage.base import Database
+from bot.storage.verification import verified_municipality
 
 # At most this many candidates from each slice; the tag slices look at the newest WINDOW of
 # their area and keep the ones sharing a tag with the new listing.
@@ -332,15 +333,14 @@ class MatchingQueries(Database):
 
     async def dismiss_match(self, match_id: int, user_id: int, now: int) -> bool:
         """ "Not relevant": this person is never told about this pair again. Only someone the
-        pair concerns (an owner of either listing, or an official of its municipality) may
+        pair concerns (an owner of either listing, or a verified official of its municipality) may
         say so; False for anyone else or an unknown match."""
         async with self.transaction() as db:
             async with db.execute(
-                """SELECT m.listing_a, m.listing_b FROM matches m
+                f"""SELECT m.listing_a, m.listing_b FROM matches m
                    JOIN listings l ON l.id IN (m.listing_a, m.listing_b)
-                   LEFT JOIN users u ON u.id = :user
                    WHERE m.id = :match AND (l.owner_id = :user OR
-                         (l.municipality_id IS NOT NULL AND l.municipality_id = u.municipality_id))
+                         l.municipality_id = {verified_municipality(":user")})
                    LIMIT 1""",
                 {"match": match_id, "user": user_id},
             ) as cursor:

@@ -20,6 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import filters as f
 
 from bot import cards, geo, taxonomy, views
+from bot.callback_data import id_of
 from bot.context import BotContext
 from bot.dialogs.posting_questions import tick
 from bot.dialogs.steps import (
@@ -217,12 +218,12 @@ async def start(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    number = query.data.removeprefix("ls:edit:")
-    if not number.isdigit():
-        await query.answer(_("You cannot change this listing."), show_alert=True)
+    listing_id = id_of(query.data, "ls:edit:")
+    if listing_id is None:
+        await query.answer(_("This button is no longer valid."))
         return END
     try:
-        listing = await context.storage.listing_to_manage(int(number), update.effective_user.id)
+        listing = await context.storage.listing_to_manage(listing_id, update.effective_user.id)
     except ListingRefused as refused:
         await query.answer(refusal(context.i18n, refused), show_alert=True)
         return END

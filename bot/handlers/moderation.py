@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.callback_data import id_of, parse_number
 from bot.cards import shorten
 from bot.context import BotContext
 from bot.handlers.admin import is_root_admin, refuse_unless_admin
@@ -194,19 +195,13 @@ async def _refresh(query: CallbackQuery, context: BotContext, listing_id: int) -
         )
 
 
-def _number(query: CallbackQuery, prefix: str) -> int | None:
-    assert query.data is not None
-    number = query.data.removeprefix(prefix)
-    return int(number) if number.isdigit() and len(number) < 13 else None
-
-
 async def _target(update: Update, context: BotContext, prefix: str) -> int | None:
     """The listing (or member) id of an admin button, once the presser is known an admin."""
     query = update.callback_query
     assert query is not None
     if not await refuse_unless_admin(update, context):
         return None
-    number = _number(query, prefix)
+    number = id_of(query.data, prefix)
     if number is None:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
     return number
@@ -377,7 +372,7 @@ async def history(update: Update, context: BotContext) -> None:
 
 def _argument(context: BotContext) -> int | None:
     args = context.args or []
-    return int(args[0]) if len(args) == 1 and args[0].isdigit() else None
+    return parse_number(args[0]) if len(args) == 1 else None
 
 
 async def unban_command(update: Update, context: BotContext) -> None:

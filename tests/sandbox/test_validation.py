@@ -240,3 +240,25 @@ async def test_media_results_and_updates_conform(
     ]
     for update in body["result"]:
         check(update, "Update")
+
+
+async def test_an_empty_reply_markup_is_refused(http: httpx.AsyncClient, server: BotApiServer):
+    """``reply_markup: {}`` (what python-telegram-bot sends for an InlineKeyboardMarkup without
+    rows) is no keyboard of any kind: Telegram answers 400, for a new message and an edit alike,
+    as JSON or as a form."""
+    user = await started_user(server)
+    sent = await http.post(f"/bot{TOKEN}/sendMessage", json={"chat_id": user.id, "text": "x"})
+    message_id = sent.json()["result"]["message_id"]
+    calls = (
+        ("sendMessage", {"chat_id": user.id, "text": "x"}),
+        ("editMessageText", {"chat_id": user.id, "message_id": message_id, "text": "y"}),
+        ("editMessageReplyMarkup", {"chat_id": user.id, "message_id": message_id}),
+    )
+    for method, params in calls:
+        for body in (
+            {"json": {**params, "reply_markup": {}}},
+            {"data": {**params, "reply_markup": "{}"}},
+        ):
+            response = await http.post(f"/bot{TOKEN}/{method}", **body)
+            assert response.status_code == 400, (method, body)
+            assert "can't parse reply_markup JSON object" in response.json()["description"]

@@ -198,9 +198,15 @@ class MatchingQueries(Database):
     # --- candidates --------------------------------------------------------------------------
 
     async def match_candidates(self, subject: Features, now: int) -> list[Features]:
-        """Open listings of the other kind and the same category that may meet ``subject``:
-        the union of bounded slices, newest first in each (the reach rule itself is checked
-        by bot.matching; the slices only leave out what can never meet)."""
+        """Open listings of the other kind and the same category whose reach and the
+        subject's admit each other (bot.matching.meets): the union of bounded slices, newest
+        first in each, never a scan of the table.
+
+        Reach is applied here, in SQL, as far as an index can: the same region (any reach;
+        a municipality's is checked by place in bot.matching); elsewhere in the country only
+        if both reach the whole country (or Europe); abroad only if both reach Europe. So a
+        listing's slices hold no candidate that could never meet it, and none crowds out one
+        that could."""
         params: dict[str, Any] = {
             "other": OTHER_KIND[subject.kind],
             "category": subject.category,
@@ -213,34 +219,35 @@ class MatchingQueries(Database):
         }
         same = "kind = :other AND category = :category AND status = 'open' AND expires_at > :now"
         newest = "ORDER BY published_at DESC"
-        # In the same country but another region, only a listing reaching the whole country
-        # (or Europe) meets one that does not.
-        if subject.reach in ("country", "europe"):
-            in_country = f"{same} AND country = :country"
-        else:
-            in_country = f"{same} AND country = :country AND reach IN ('country', 'europe')"
         # INDEXED BY: without statistics (the bot never runs ANALYZE) SQLite would pick the
         # browse indexes for the expiry range and sort every open listing of the category;
-        # these indexes serve the slices in order and stop at the LIMIT.
-        region = "listings INDEXED BY listings_match_region"
-        country = "listings INDEXED BY listings_match_country"
-        europe = "listings INDEXED BY listings_match_reach"
-        anywhere = "listings INDEXED BY listings_match_anywhere"
-        slices = [
-            f"SELECT id FROM {region} WHERE {same} AND country = :country AND region = :region "
-            f"{newest} LIMIT :pool",
-            f"SELECT id FROM {country} WHERE {in_country} {newest} LIMIT :pool",
-            f"SELECT id FROM {europe} WHERE {same} AND reach = 'europe' {newest} LIMIT :pool",
+        # these indexes serve the slices in order and stop at the LIMIT (reach is the last
+        # column of the country index: tested in the index, without a lookup).
+        areas = [
+            (
+                "listings INDEXED BY listings_match_region",
+                f"{same} AND country = :country AND region = :region",
+            )
         ]
-        windows = [(country, in_country), (europe, f"{same} AND reach = 'europe'")]
+        if subject.reach in ("country", "europe"):
+            areas.append(
+                (
+                    "listings INDEXED BY listings_match_country",
+                    f"{same} AND country = :country AND reach IN ('country', 'europe')",
+                )
+            )
         if subject.reach == "europe":
-            slices.append(f"SELECT id FROM {anywhere} WHERE {same} {newest} LIMIT :pool")
-            windows.append((anywhere, same))
+            areas.append(
+                ("listings INDEXED BY listings_match_reach", f"{same} AND reach = 'europe'")
+            )
+        slices = [
+            f"SELECT id FROM {table} WHERE {where} {newest} LIMIT :pool" for table, where in areas
+        ]
         if subject.tags:
             tags = sorted(subject.tags)
             params.update({f"tag{i}": tag for i, tag in enumerate(tags)})
             shared = ", ".join(f":tag{i}" for i in range(len(tags)))
-            for table, where in windows:
+            for table, where in areas:
                 slices.append(
                     f"SELECT id FROM (SELECT id FROM {table} WHERE {where} {newest} "
                     f"LIMIT :window) AS w WHERE EXISTS (SELECT 1 FROM listing_tags t "

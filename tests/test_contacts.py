@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from bot import cards
 from bot.i18n import translator
 from bot.storage.contacts import CONTACTS_PER_DAY, DAY, MESSAGES_PER_SIDE
 from tests import seed
@@ -176,7 +177,9 @@ async def test_forged_contact_buttons_change_nothing(server, bot):
     )
     await bot.storage.close_listing(listing.id, OWNER, fulfilled=False, outcome="x", now=NOW)
     await stranger.press_data(at, f"ct:ask:{listing.id}")
-    assert (await stranger.wait_for_callback_answer()).text == en("This listing is no longer open.")
+    assert (await stranger.wait_for_callback_answer()).text == cards.ended(
+        translator("en"), "closed", NOW
+    )
     assert server.errors() == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from bot import cards
 from bot.i18n import translator
 from bot.storage.listings import DAY
 from tests import seed
@@ -76,7 +77,8 @@ async def test_a_colleague_closes_and_a_replay_changes_nothing(server, bot):
     assert (await bot.storage.get_listing(listing.id)).status == "closed"
     await colleague.press_data(confirm.id, f"ls:cls:{listing.id}")
     answer = await colleague.wait_for_callback_answer()
-    assert answer.text == _("This listing can no longer be changed.")
+    closed_on = (await bot.storage.get_listing(listing.id)).status_changed_at
+    assert answer.text == cards.ended(translator("fr"), "closed", closed_on)
     assert server.errors() == []
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import cards
 from bot import contact_views as views
 from bot.callback_data import id_of
 from bot.cards import shorten
@@ -36,6 +37,8 @@ def refusal(t: Translator, refused: ContactRefused) -> str:
             "You have sent many contact requests today. You can send the next one from {when} "
             "(UTC)."
         ).format(when=when)
+    if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
+        return cards.ended(t, refused.reason, refused.at)
     texts = {
         "gone": _("This listing is no longer open."),
         "own": _("This is your own listing (or your municipality's)."),

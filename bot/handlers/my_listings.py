@@ -132,6 +132,8 @@ def refusal(t: Translator, refused: ListingRefused) -> str:
     _ = t.gettext
     if refused.reason == "gone":
         return _("This listing does not exist or is no longer available.")
+    if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
+        return cards.ended(t, refused.reason, refused.at)
     return _("You cannot change this listing.")
 
 

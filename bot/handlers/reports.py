@@ -12,6 +12,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import cards
 from bot.callback_data import id_and_choice, id_of
 from bot.context import BotContext
 from bot.handlers.admin import admin_recipients
@@ -65,6 +66,10 @@ async def report_button(update: Update, context: BotContext) -> None:
     if listing is None or listing.status == "hidden":
         await query.answer(_("This listing is no longer available."), show_alert=True)
         return
+    if listing.status in cards.ENDED_NOTICES:
+        ended = cards.ended(context.i18n, listing.status, listing.status_changed_at)
+        await query.answer(ended, show_alert=True)
+        return
     if listing.owner_id == update.effective_user.id:
         await query.answer(_("This is your own listing."), show_alert=True)
         return
@@ -96,6 +101,11 @@ async def reason_chosen(update: Update, context: BotContext) -> None:
             listing_id, update.effective_user.id, reason, context.now()
         )
     except ReportRefused as refused:
+        if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
+            await query.answer(
+                cards.ended(context.i18n, refused.reason, refused.at), show_alert=True
+            )
+            return
         texts = {
             "gone": _("This listing is no longer available."),
             "own": _("This is your own listing."),

@@ -56,14 +56,15 @@ class ContactMessage:
 class ContactRefused(Exception):
     """Why a contact or a message is not allowed; ``next_at`` says when it will be, if known.
 
-    Reasons: gone (no open listing), own, profile, review, already, daily, listing_busy,
-    duplicate, too_many, not_party, decided.
+    Reasons: gone (no open listing), closed or fulfilled (``at``: since when), own, profile,
+    review, already, daily, listing_busy, duplicate, too_many, not_party, decided.
     """
 
-    def __init__(self, reason: str, next_at: int | None = None) -> None:
+    def __init__(self, reason: str, next_at: int | None = None, at: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.next_at = next_at
+        self.at = at
 
 
 _CONTACT_COLUMNS = """id, listing_id, listing_title, listing_kind, asker_id, owner_id,
@@ -92,10 +93,12 @@ class ContactQueries(Database):
         """The listing row if ``asker`` may contact its author now; else ContactRefused."""
         listing = await _one(
             db,
-            "SELECT id, owner_id, municipality_id, status, expires_at, title, kind "
-            "FROM listings WHERE id = ?",
+            "SELECT id, owner_id, municipality_id, status, expires_at, title, kind, "
+            "status_changed_at FROM listings WHERE id = ?",
             (listing_id,),
         )
+        if listing is not None and listing[3] in ("closed", "fulfilled"):
+            raise ContactRefused(listing[3], at=listing[7])
         if listing is None or listing[3] != "open" or listing[4] <= now:
             raise ContactRefused("gone")
         person = await _one(

@@ -98,11 +98,12 @@ class SearchQuery:
 
 class ListingRefused(Exception):
     """Why a person may not act on a listing: gone (no such listing, or hidden by a
-    moderator), not_yours."""
+    moderator), not_yours, closed or fulfilled (``at``: since when)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, at: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.at = at
 
 
 # The person :user may change the listing l: its owner, or a verified official of the
@@ -392,14 +393,17 @@ class ListingQueries(Database):
         return _listing(row) if row else None
 
     async def listing_to_manage(self, listing_id: int, user_id: int) -> Listing:
-        """The listing an owner's button names, or :class:`ListingRefused` saying why not."""
+        """The listing an owner's button names, while it may still change (open, or expired:
+        it may be renewed), or :class:`ListingRefused` saying why not, at the first tap."""
         listing = await self.manageable_listing(listing_id, user_id)
-        if listing is not None:
-            return listing
-        found = await self.get_listing(listing_id)
-        if found is None or found.status == "hidden":
-            raise ListingRefused("gone")
-        raise ListingRefused("not_yours")
+        if listing is None:
+            found = await self.get_listing(listing_id)
+            if found is None or found.status == "hidden":
+                raise ListingRefused("gone")
+            raise ListingRefused("not_yours")
+        if listing.status in ("closed", "fulfilled"):
+            raise ListingRefused(listing.status, listing.status_changed_at)
+        return listing
 
     @staticmethod
     async def _may_change(

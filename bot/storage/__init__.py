@@ -22,6 +22,7 @@ from bot.storage.listings import (
 )
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
+from bot.storage.menus import MenuQueries
 from bot.storage.moderation import ModerationQueries, ReportedListing, ReportRefused
 from bot.storage.outbox import Enqueued, Notification, OutboxQueries
 from bot.storage.privacy import PrivacyQueries
@@ -73,5 +74,6 @@ class Storage(
     ModerationQueries,
     VerificationQueries,
     PrivacyQueries,
+    MenuQueries,
 ):
     """The bot's database: open with ``await Storage.open(path)``, close with ``close()``."""

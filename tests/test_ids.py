@@ -93,20 +93,23 @@ async def test_an_erased_members_verification_request_cannot_be_decided(server, 
 # --- the migration ---------------------------------------------------------------------------
 
 
-def _database_before_0008(path) -> None:
-    """A database as the bot left it before migration 0008, with a little of everything; its
-    newest listing and verification request already erased (the admin log still names them)."""
-    scripts = sorted(
-        entry
+def _database_before_autoincrement(path) -> None:
+    """A database as the bot left it before the migration that brought AUTOINCREMENT, with a
+    little of everything; its newest listing and verification request already erased (the
+    admin log still names them)."""
+    entries = {
+        int(entry.name.split("_", 1)[0]): entry
         for entry in resources.files("bot.migrations").iterdir()
-        if entry.name.endswith(".sql") and int(entry.name.split("_", 1)[0]) <= 7
-    )
+        if entry.name.endswith(".sql")
+    }
+    (ids,) = [number for number, entry in entries.items() if "ids_never_reused" in entry.name]
+    scripts = [entries[number] for number in sorted(entries) if number < ids]
     with sqlite3.connect(path) as db:
         for entry in scripts:
             db.executescript(entry.read_text(encoding="utf-8"))
+        db.execute(f"PRAGMA user_version = {ids - 1}")
         db.executescript(
             """
-            PRAGMA user_version = 7;
             INSERT INTO municipalities (id, name, name_key, country)
                 VALUES (1, 'Kotel', 'kotel', 'BG');
             INSERT INTO users (id, first_name, language, role, municipality_id)
@@ -144,7 +147,7 @@ def _database_before_0008(path) -> None:
 
 async def test_the_migration_keeps_rows_ids_and_foreign_keys(tmp_path):
     path = tmp_path / "old.sqlite3"
-    _database_before_0008(path)
+    _database_before_autoincrement(path)
     before = {}
     tables = ("listings", "contacts", "contact_messages", "reports", "verification_requests",
               "broadcasts", "matches", "alerts", "outbox", "listing_tags")  # fmt: skip

@@ -137,6 +137,10 @@ def refusal(t: Translator, refused: ListingRefused) -> str:
     return _("You cannot change this listing.")
 
 
+def _data(update: Update) -> str | None:
+    return update.callback_query.data if update.callback_query is not None else None
+
+
 async def _managed(update: Update, context: BotContext, listing_id: int | None) -> Listing | None:
     """The listing a button names (None: malformed data), if the person pressing may manage
     it; else refuse."""
@@ -167,7 +171,7 @@ async def _ask(query: CallbackQuery, text: str, buttons: list[list[InlineKeyboar
 async def ask_how_fulfilled(update: Update, context: BotContext) -> None:
     """``ls:done:<id>``: how was the need met (the listing's outcome)?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, id_of(update.callback_query.data, "ls:done:"))
+    listing = await _managed(update, context, id_of(_data(update), "ls:done:"))
     if listing is None:
         return
     assert update.callback_query is not None
@@ -202,7 +206,7 @@ async def mark_fulfilled(update: Update, context: BotContext) -> None:
 async def ask_close(update: Update, context: BotContext) -> None:
     """``ls:close:<id>``: confirm before closing a listing that did not lead anywhere."""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, id_of(update.callback_query.data, "ls:close:"))
+    listing = await _managed(update, context, id_of(_data(update), "ls:close:"))
     if listing is None:
         return
     assert update.callback_query is not None
@@ -217,7 +221,7 @@ async def close(update: Update, context: BotContext) -> None:
     """``ls:cls:<id>``: close the listing (no longer needed)."""
     _ = context.i18n.gettext
     assert update.effective_user is not None
-    listing = await _managed(update, context, id_of(update.callback_query.data, "ls:cls:"))
+    listing = await _managed(update, context, id_of(_data(update), "ls:cls:"))
     if listing is None:
         return
     closed = await context.storage.close_listing(
@@ -233,7 +237,7 @@ async def close(update: Update, context: BotContext) -> None:
 async def ask_renewal(update: Update, context: BotContext) -> None:
     """``ls:renew:<id>``: for how long should the listing stay open from now?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, id_of(update.callback_query.data, "ls:renew:"))
+    listing = await _managed(update, context, id_of(_data(update), "ls:renew:"))
     if listing is None:
         return
     assert update.callback_query is not None

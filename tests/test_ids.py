@@ -151,9 +151,14 @@ async def test_the_migration_keeps_rows_ids_and_foreign_keys(tmp_path):
     before = {}
     tables = ("listings", "contacts", "contact_messages", "reports", "verification_requests",
               "broadcasts", "matches", "alerts", "outbox", "listing_tags")  # fmt: skip
+    schema = (
+        "SELECT type, name, tbl_name, sql FROM sqlite_master "
+        "WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name"
+    )
     with sqlite3.connect(path) as db:
         for table in tables:
             before[table] = db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        indexes_and_triggers = db.execute(schema).fetchall()
 
     storage = await Storage.open(path)
     try:
@@ -164,6 +169,9 @@ async def test_the_migration_keeps_rows_ids_and_foreign_keys(tmp_path):
                 "SELECT sql FROM sqlite_master WHERE name = ?", (table,)
             )
             assert table == "listing_tags" or "AUTOINCREMENT" in sql, table
+        # Every index and trigger is there again, as it was (a migration before this one
+        # that adds an index to a rebuilt table must be added to its recreations).
+        assert [tuple(row) for row in await storage._fetchall(schema)] == indexes_and_triggers
         assert await storage._fetchall("PRAGMA foreign_key_check") == []
         assert (await storage._fetchone("PRAGMA foreign_keys"))[0] == 1
         # Ids named by the admin log are never handed out, even if no row keeps them.

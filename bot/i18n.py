@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError, dates, numbers
+from babel import Locale, UnknownLocaleError, dates, numbers, units
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -183,6 +183,10 @@ class Translator:
 
     def number(self, value: float) -> str:
         return numbers.format_decimal(value, locale=self.locale)
+
+    def kilometres(self, value: float) -> str:
+        """A distance with CLDR's short unit in this language: '27 km', '1.700 χλμ.'."""
+        return units.format_unit(value, "length-kilometer", length="short", locale=self.locale)
 
     def date(self, value: date | datetime, format: str = "medium") -> str:
         return dates.format_date(value, format=format, locale=self.locale)

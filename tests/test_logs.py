@@ -89,7 +89,9 @@ async def seeded_match(storage: Storage, server) -> tuple[object, object]:
         await storage.save_preferences(
             person.id, Preferences(quiet_start=None, quiet_end=None), now
         )
-    await seed.listing(storage, lea.id, now, kind="offer", language="fr", title="Motopompe")
+    await seed.listing(
+        storage, lea.id, now, kind="offer", language="fr", title="Motopompe", reach="europe"
+    )
     await seed.listing(
         storage, maria.id, now, kind="request", language="bg", title="Помпа", reach="europe",
         country="BG", region="Burgas", place="Sveti Vlas",

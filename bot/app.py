@@ -66,7 +66,7 @@ from bot.handlers import (
     verification,
 )
 from bot.health import Health, health_listener
-from bot.i18n import LANGUAGES, load_catalogs
+from bot.i18n import MENU_LANGUAGES, load_catalogs
 from bot.logs import Tally, counted
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
@@ -258,7 +258,7 @@ MENU_RETRY_DELAYS = (2.0, 5.0, 15.0, 60.0, 300.0)
 def menu_digest() -> str:
     """A digest of everything publish_menu sends: it changes when a text or command does."""
     published = []
-    for language in LANGUAGES:
+    for language in MENU_LANGUAGES:
         commands, description, short = menu_texts(language)
         published.append([language, [c.to_dict() for c in commands], description, short])
     return hashlib.sha256(json.dumps(published, ensure_ascii=False).encode()).hexdigest()
@@ -283,7 +283,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
     if await storage.published_menu(bot_id) == digest:
         log.info("the command menu and descriptions are as last published")
         return
-    waiting, refused = list(LANGUAGES), []
+    waiting, refused = list(MENU_LANGUAGES), []
     for attempt in itertools.count():
         try:
             while waiting:
@@ -300,7 +300,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
                 "could not publish the command menu in %d of %d languages (%s: %s); "
                 "retrying in %.0f s",
                 len(waiting),
-                len(LANGUAGES),
+                len(MENU_LANGUAGES),
                 waiting[0],
                 trouble,
                 delay,
@@ -309,7 +309,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
     if refused:  # not recorded: the next start tries again
         return
     await storage.record_published_menu(bot_id, digest, int(time.time()))
-    log.info("published the command menu and descriptions in %d languages", len(LANGUAGES))
+    log.info("published the command menu and descriptions in %d languages", len(MENU_LANGUAGES))
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:

@@ -34,9 +34,16 @@ REACH_LABELS = {
 }
 STATE_LABELS = {
     "expired": N_("⌛ Expired"),
-    "fulfilled": N_("✅ Fulfilled"),
-    "closed": N_("✖️ Closed"),
     "hidden": N_("🚫 Hidden by a moderator"),
+}
+# A listing that ended, and when: on its card, and as the answer to any of its buttons.
+ENDED_LABELS = {
+    "fulfilled": N_("✅ Fulfilled on {date}"),
+    "closed": N_("✖️ Closed on {date}"),
+}
+ENDED_NOTICES = {
+    "fulfilled": N_("This listing was fulfilled on {date}."),
+    "closed": N_("This listing was closed on {date}."),
 }
 
 
@@ -96,6 +103,12 @@ def expiry_date(t: Translator, listing: Listing) -> str:
     return t.date(datetime.fromtimestamp(listing.expires_at, UTC))
 
 
+def ended(t: Translator, status: str, at: int) -> str:
+    """Why a button of a fulfilled or closed listing does nothing: it ended, on that day."""
+    day = t.date(datetime.fromtimestamp(at, UTC))
+    return t.sentence(t.gettext(ENDED_NOTICES[status]), date=day)
+
+
 @dataclass(frozen=True)
 class Card:
     text: str
@@ -116,9 +129,12 @@ def when_line(t: Translator, listing: Listing, now: int, *, preview: bool) -> st
         return _("🕒 Not published yet · open for {duration} once published").format(
             duration=t.timedelta(timedelta(seconds=listing.expires_at - listing.published_at))
         )
-    return _("🕒 Posted {age} · open until {date}").format(
-        age=age(t, listing, now), date=expiry_date(t, listing)
-    )
+    if listing.state(now) in ("open", "expired"):
+        return _("🕒 Posted {age} · open until {date}").format(
+            age=age(t, listing, now), date=expiry_date(t, listing)
+        )
+    # It no longer has an end date ahead of it.
+    return _("🕒 Posted {age}").format(age=age(t, listing, now))
 
 
 def listing_text(
@@ -147,13 +163,16 @@ def listing_text(
         f"{_(REACH_LABELS[listing.reach])}"
     )
     if listing.distance_km is not None:
-        tail.append(_("📏 {distance} away").format(distance=t.distance(listing.distance_km)))
+        tail.append(_("📏 {distance} away").format(distance=t.kilometres(listing.distance_km)))
     tail.append(author_line(t, listing))
     tail.append(_("🗣 Written in {language}").format(language=t.language_name(listing.language)))
     tail.append(when_line(t, listing, now, preview=preview))
     state = listing.state(now)
     if state in STATE_LABELS:
         tail.append(f"<b>{_(STATE_LABELS[state])}</b>")
+    elif state in ENDED_LABELS:
+        when = t.date(datetime.fromtimestamp(listing.status_changed_at, UTC))
+        tail.append(f"<b>{_(ENDED_LABELS[state]).format(date=when)}</b>")
     if for_owner:
         tail.append(audience_line(t, listing))
     before, after = "\n".join(head) + "\n", "\n" + "\n".join(tail)
@@ -199,26 +218,26 @@ CONTACT_LABELS = {"request": N_("🙋 I can help"), "offer": N_("🙋 I'm intere
 
 
 def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> InlineKeyboardMarkup:
-    """Write to the author (open listings only; checked again when pressed), share, report."""
+    """Write to the author and report (open listings only; checked again when pressed),
+    share."""
     _ = t.gettext
     link = deep_link(bot_username, listing.id)
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(listing.title)}"
-    rows = []
-    if listing.status == "open":
-        rows.append(
+    if listing.status != "open":
+        return InlineKeyboardMarkup([[InlineKeyboardButton(_("📤 Share"), url=share)]])
+    return InlineKeyboardMarkup(
+        [
             [
                 InlineKeyboardButton(
                     _(CONTACT_LABELS[listing.kind]), callback_data=f"ct:ask:{listing.id}"
                 )
-            ]
-        )
-    rows.append(
-        [
-            InlineKeyboardButton(_("📤 Share"), url=share),
-            InlineKeyboardButton(_("🚩 Report"), callback_data=f"rp:{listing.id}"),
+            ],
+            [
+                InlineKeyboardButton(_("📤 Share"), url=share),
+                InlineKeyboardButton(_("🚩 Report"), callback_data=f"rp:{listing.id}"),
+            ],
         ]
     )
-    return InlineKeyboardMarkup(rows)
 
 
 def listing_card(
@@ -245,7 +264,7 @@ def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
     where = html.escape(listing.place or t.country(listing.country))
     distance = ""
     if listing.distance_km is not None:
-        distance = f" · {t.distance(listing.distance_km)}"
+        distance = f" · {t.kilometres(listing.distance_km)}"
     return (
         f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, 80))}</b>\n"
         f"    {category_label(t, listing.category)} · {where}{distance} · {age(t, listing, now)}"

@@ -1,12 +1,13 @@
 """The command menu and the bot's descriptions, in every language, and a chat's own menu.
 
-The menu and descriptions are published for each catalog's language code at start-up
-(bot.app.publish_menu), so Telegram shows them by the language the person's app is set to. A
-person who chooses another language with /language (or during onboarding) gets their chat's
-menu in that language too: a menu for that chat alone (BotCommandScopeChat), which Telegram
-shows before any per-language one. The descriptions cannot follow: Telegram keeps them per
-language code only (setMyDescription and setMyShortDescription take no scope), and they are
-shown before the chat starts, when the bot does not know the person yet.
+The menu and descriptions are published for each catalog's two-letter language code at
+start-up (bot.app.publish_menu), so Telegram shows them by the language the person's app is
+set to. A person who chooses another language with /language (or during onboarding) gets
+their chat's menu in that language too: a menu for that chat alone (BotCommandScopeChat),
+which Telegram shows before any per-language one; that is also the only way Serbian in Latin
+script (sr_Latn, no code of its own at Telegram) gets a menu. The descriptions cannot follow:
+Telegram keeps them per language code only (setMyDescription and setMyShortDescription take no
+scope), and they are shown before the chat starts, when the bot does not know the person yet.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.i18n import LANGUAGES, N_, translator
+from bot.i18n import MENU_LANGUAGES, N_, translator
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,11 @@ def menu_texts(language: str) -> tuple[list[BotCommand], str, str]:
 
 def published_language(telegram_language: str | None) -> str:
     """The language of the menu Telegram shows someone whose app sends ``telegram_language``:
-    the one published for its two-letter code, else the default one (English)."""
+    the one published for its two-letter code, else the default one (English). A Serbian
+    reader whose app is set to Latin script sees the Cyrillic one ("sr"): the Latin catalog
+    (sr_Latn) has no code of its own at Telegram, so its menu can only be a chat's."""
     code = (telegram_language or "")[:2].lower()
-    return code if code in LANGUAGES else "en"
+    return code if code in MENU_LANGUAGES else "en"
 
 
 async def set_chat_menu(bot: Bot, chat_id: int, language: str) -> None:

@@ -223,7 +223,7 @@ async def ask_radius(update: Update, context: BotContext) -> None:
     given = answers(context, DIALOG)
     buttons = [
         InlineKeyboardButton(
-            tick(context.i18n.distance(radius), radius == given.get("radius_km")),
+            tick(context.i18n.kilometres(radius), radius == given.get("radius_km")),
             callback_data=f"an:rad:{radius}",
         )
         for radius in RADII

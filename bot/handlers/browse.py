@@ -26,6 +26,7 @@ from telegram import (
 )
 
 from bot import cards, taxonomy
+from bot.callback_data import parse_number
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
@@ -144,7 +145,7 @@ def filters_line(t: Translator, search: Search) -> str:
     elif area == "region":
         parts.append("📍 " + place_line(t, None, search["region"], search["country"]))
     elif area == "near":
-        radius = t.distance(search.get("radius", DEFAULT_RADIUS))
+        radius = t.kilometres(search.get("radius", DEFAULT_RADIUS))
         parts.append(_("📍 within {radius} of your location").format(radius=radius))
     return " · ".join(parts)
 
@@ -256,7 +257,7 @@ def results_screen(
         radius = search.get("radius", DEFAULT_RADIUS)
         rows.append(
             [
-                _button(search, ("✓ " if km == radius else "") + t.distance(km), f"r:{km}")
+                _button(search, ("✓ " if km == radius else "") + t.kilometres(km), f"r:{km}")
                 for km in RADII
             ]
         )
@@ -465,15 +466,14 @@ async def page_chosen(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     search, page = pressed
-    results = None
-    if page.isdigit() and len(page) <= 4:
-        results = await fetch(context, search, int(page))
-    if results is None:
+    wanted = parse_number(page, at_least=0, at_most=9999)
+    results = await fetch(context, search, wanted) if wanted is not None else None
+    if results is None or wanted is None:
         await _refuse(update, context)
         return
     assert update.callback_query is not None
     await update.callback_query.answer()
-    search["page"] = int(page)
+    search["page"] = wanted
     await show(update, context, search, *results_screen(context, search, *results))
 
 

@@ -272,12 +272,11 @@ async def language_chosen(update: Update, context: BotContext) -> int:
     await context.storage.set_language(update.effective_user.id, code)
     context.i18n = translator(code)
     await close_buttons(query, context)
-    step = await go_to(update, context, CHOOSING_ROLE)
     if code != published_language(update.effective_user.language_code):
         # Telegram shows the menu of the app's language: this chat gets one of its own.
         assert update.effective_chat is not None
         await set_chat_menu(context.bot, update.effective_chat.id, code)
-    return step
+    return await go_to(update, context, CHOOSING_ROLE)
 
 
 async def role_chosen(update: Update, context: BotContext) -> int:

@@ -45,13 +45,14 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
     now = context.now()
     first = page * PAGE_SIZE
     member = context.member
-    if member is not None and member.municipality_id is not None:
+    # Only a municipality's verified official sees its listings here (storage.listings_of).
+    if member is not None and member.municipality_id is not None and member.verified:
         heading = t.ngettext(
             "<b>Your listings</b> (and your municipality's): {count}",
             "<b>Your listings</b> (and your municipality's): {count}",
             len(listings),
         )
-    else:  # an organisation's or a volunteer's: their own alone
+    else:  # an organisation's, a volunteer's, an unverified official's: their own alone
         heading = t.ngettext(
             "<b>Your listings</b>: {count}", "<b>Your listings</b>: {count}", len(listings)
         )

@@ -137,11 +137,11 @@ async def confirmed(update: Update, context: BotContext) -> None:
     await context.storage.erase_member(user_id, now)
     context.member = None
     await query.answer()
+    # The language they chose is forgotten with the rest: so is their chat's own menu.
+    await forget_chat_menu(context.bot, update.effective_chat.id)
     await query.edit_message_text(
         _("Your data is erased. Goodbye! If you come back one day, /start sets you up afresh.")
     )
-    # The language they chose is forgotten with the rest: so is their chat's own menu.
-    await forget_chat_menu(context.bot, update.effective_chat.id)
     # Last, with no await after it: PTB marks this update's user for the persistence flush
     # right after the handler returns, in the same step as this drop, so that no flush in
     # between (after another user's update) can write the user's data back.

@@ -11,8 +11,9 @@ set-up command (``make``); English is the source language and needs no catalog.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext as _gettext
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -208,18 +209,18 @@ class Translator:
     def datetime(self, value: datetime, format: str = "medium") -> str:
         return dates.format_datetime(value, format=format, locale=self.locale)
 
-    def skeleton(self, value: date | datetime, skeleton: str) -> str:
+    def skeleton(self, value: dt.date | dt.datetime, skeleton: str) -> str:
         """``value`` in the pattern CLDR has for ``skeleton`` in this language ('MMMd': 'May 1',
         '1 mai', 'máj. 1.'): the fields are chosen, their order and words are the language's."""
         return dates.format_skeleton(skeleton, value, locale=self.locale)
 
-    def time(self, value: datetime | time) -> str:
+    def time(self, value: dt.datetime | dt.time) -> str:
         """A time of day without seconds: '09:30', '9:30 AM' (an aware ``value`` is shown in
         its own zone)."""
-        zone = value.tzinfo if isinstance(value, datetime) else None
+        zone = value.tzinfo if isinstance(value, dt.datetime) else None
         return dates.format_time(value, "short", tzinfo=zone, locale=self.locale)
 
-    def hours(self, start: time, end: time, *, minutes: bool = True) -> str:
+    def hours(self, start: dt.time, end: dt.time, *, minutes: bool = True) -> str:
         """From one time of day to another, as CLDR writes the interval: '22:00–08:00',
         '10:00 PM – 8:00 AM', '22–08 Uhr' (``minutes=False``), on the language's own clock."""
         hour = "h" if "h" in str(self.locale.time_formats["short"].pattern) else "H"
@@ -227,7 +228,7 @@ class Translator:
             start, end, hour + ("m" if minutes else ""), locale=self.locale
         )
 
-    def moment(self, value: datetime) -> str:
+    def moment(self, value: dt.datetime) -> str:
         """A date and a time without seconds, joined as CLDR joins them: '1 May 2030, 09:30'
         (an aware ``value`` is shown in its own zone)."""
         joined = dates.get_datetime_format("medium", locale=self.locale)
@@ -238,7 +239,7 @@ class Translator:
             .replace("{1}", self.date(value))
         )
 
-    def when(self, value: datetime, now: datetime) -> str:
+    def when(self, value: dt.datetime, now: dt.datetime) -> str:
         """When something happens, as a reader would say it: 'today, 17:05', 'tomorrow,
         09:14' with CLDR's names for near days, else a date and a time ('3 May 2030, 09:14').
         Both are aware; the days are counted and the time shown in ``value``'s zone."""
@@ -255,7 +256,7 @@ class Translator:
         'Paris', 'Παρίσι'; 'Atlantic/Canary' → 'Canaries', 'Îles Canaries'."""
         return dates.get_timezone_location(zone, locale=self.locale, return_city=True)
 
-    def zone_name(self, value: datetime) -> str:
+    def zone_name(self, value: dt.datetime) -> str:
         """The name of ``value``'s time zone at that moment, in this language: 'Central
         European Summer Time', 'heure d’été d’Europe centrale'."""
         return dates.get_timezone_name(value, "long", locale=self.locale)

@@ -19,8 +19,12 @@ import asyncio
 import threading
 
 import numpy as np
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-from py3langid.modelio import load_model
+from py3langid.langid import (  # type: ignore[import-untyped]
+    MODEL_DIR,
+    MODEL_FILE,
+    LanguageIdentifier,
+)
+from py3langid.modelio import load_model  # type: ignore[import-untyped]
 
 from bot.i18n import LANGUAGES
 

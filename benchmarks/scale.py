@@ -13,7 +13,10 @@ measures, printing the figures:
   fifth page of a category (reached as the buttons do: after the fourth's last listing),
   p50/p95 over ``--samples`` queries each, and the p95 of their CPU time;
 - search: words typed by people (folded, prefix match) across Europe, the same figures;
-- peak memory of the process (without the seeding, done by a child process).
+- the language of a listing (bot/language_id.py): the model's load time and resident memory,
+  then p50/p95 of finding the language of a title and description;
+- peak memory of the process (without the seeding, done by a child process), the language
+  model included.
 
 ``--database FILE`` seeds FILE once and reuses it afterwards.
 
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from benchmarks.matching import World, seed_into
+from bot import language_id
 from bot.app import build_application
 from bot.config import Settings
 from bot.sandbox.server import BotApiServer
@@ -90,6 +94,37 @@ async def later_page(storage: Storage, query: SearchQuery, pages_before: int) ->
     started, cpu_started = time.perf_counter(), time.process_time()
     await storage.search(query, now=NOW, after=after)
     return Took(time.perf_counter() - started, time.process_time() - cpu_started)
+
+
+def resident_mb() -> float:
+    """The process's resident memory now (Linux), in MB."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+async def listing_languages(words: list[str], samples: int, rng: random.Random) -> None:
+    """Load the language model as the first listing does, then find the language of
+    listings' titles and descriptions."""
+    before, started = resident_mb(), time.perf_counter()
+    await language_id.detect_listing("Fire pump", "A portable fire pump in good order.", "en")
+    loaded = time.perf_counter() - started
+    print(
+        f"language model loaded in {loaded:.2f} s, resident memory "
+        f"+{resident_mb() - before:.0f} MB",
+        flush=True,
+    )
+
+    async def one(i: int) -> object:
+        title = " ".join(rng.choice(words) for _ in range(4))
+        description = " ".join(rng.choice(words) for _ in range(30))
+        return await language_id.detect_listing(title, description, "en")
+
+    p50, p95, cpu = await timed(samples, one)
+    print(
+        f"{'listing':6} {'language of title + text':28} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   "
+        f"(CPU p95 {cpu:6.2f} ms)",
+        flush=True,
+    )
 
 
 async def migrate(path: Path) -> None:
@@ -150,6 +185,7 @@ async def measure(path: Path, world: World, samples: int) -> None:
                     f"(CPU p95 {cpu:6.2f} ms)",
                     flush=True,
                 )
+        await listing_languages(words, samples, rng)
         await storage.close()
     finally:
         await server.stop()

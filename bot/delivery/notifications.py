@@ -239,10 +239,14 @@ async def render_reminder(
     if listing is None or listing.expires_at != notification.payload.get("expires_at"):
         return None
     date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))
-    text = _(
-        "⏳ Your listing <b>{title}</b> closes on {date}. Keep it open for longer, or close it "
-        "if it is no longer needed?"
-    ).format(title=html.escape(listing.title), date=date)
+    text = t.sentence(
+        _(
+            "⏳ Your listing <b>{title}</b> closes on {date}. Keep it open for longer, or close "
+            "it if it is no longer needed?"
+        ),
+        title=html.escape(listing.title),
+        date=date,
+    )
     keyboard = InlineKeyboardMarkup(
         [
             [

@@ -27,6 +27,7 @@ from telegram.ext import CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
 from bot.buttons import ONBOARDING, PROFILE_EDIT, OneOf, close_buttons
+from bot.command_menu import published_language, set_chat_menu
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question, resume_dialogs
 from bot.dialogs.steps import (
@@ -115,6 +116,10 @@ async def language_chosen(update: Update, context: BotContext, code: str) -> int
     assert update.effective_user is not None
     await context.storage.set_language(update.effective_user.id, code)
     context.i18n = translator(code)
+    if code != published_language(update.effective_user.language_code):
+        # Telegram shows the menu of the app's language: this chat gets one of its own.
+        assert update.effective_chat is not None
+        await set_chat_menu(context.bot, update.effective_chat.id, code)
     return await DIALOG.answered(update, context, CHOOSING_ROLE)
 
 

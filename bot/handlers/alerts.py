@@ -34,12 +34,12 @@ def register(application: CommunityApplication) -> None:
             alerts.conversation(),
             CommandHandler("alerts", alerts_command),
             ALERT_LIST.handler(alerts_command),
-            PAUSE.handler(pause, refused=gone),
-            RESUME.handler(resume, refused=gone),
-            DELETE.handler(ask_delete, refused=gone),
-            DELETE_CONFIRMED.handler(delete, refused=gone),
+            PAUSE.handler(pause),
+            RESUME.handler(resume),
+            DELETE.handler(ask_delete),
+            DELETE_CONFIRMED.handler(delete),
             BACK_TO_LIST.handler(back_to_list),
-            PAUSE_ALERT_FROM_NOTIFICATION.handler(pause_from_notification, refused=gone),
+            PAUSE_ALERT_FROM_NOTIFICATION.handler(pause_from_notification),
         ]
     )
     application.dialogs.append(alerts.DIALOG)

@@ -40,6 +40,8 @@ class NewListing:
     latitude: float | None = None
     longitude: float | None = None
     photo_file_id: str | None = None
+    # The place's key in bot/places (named in each reader's language); None: typed.
+    place_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Listing:
     author_verified: bool
     tags: tuple[str, ...] = ()
     distance_km: float | None = None
+    place_key: str | None = None
 
     def state(self, now: int) -> str:
         """open, expired, fulfilled, closed or hidden."""
@@ -108,7 +111,7 @@ _LISTING_COLUMNS = """
     l.description, l.language, l.country, l.region, l.place, l.latitude, l.longitude, l.reach,
     l.photo_file_id, l.status, l.outcome, l.published_at, l.expires_at, l.status_changed_at,
     l.views, l.contacts, u.role, COALESCE(m.name, o.name), m.verified_at IS NOT NULL,
-    (SELECT group_concat(tag, ' ') FROM listing_tags t WHERE t.listing_id = l.id)
+    (SELECT group_concat(tag, ' ') FROM listing_tags t WHERE t.listing_id = l.id), l.place_key
 """
 _LISTING_FROM = """
 FROM listings l
@@ -122,7 +125,7 @@ def _listing(row: aiosqlite.Row | tuple[Any, ...], distance: float | None = None
     values = list(row[:26])
     tags = tuple(sorted((row[26] or "").split()))
     values[25] = bool(values[25])
-    return Listing(*values, tags=tags, distance_km=distance)
+    return Listing(*values, tags=tags, distance_km=distance, place_key=row[27])
 
 
 def fts_query(words: str) -> str | None:
@@ -211,9 +214,9 @@ class ListingQueries(Database):
                 """INSERT INTO listings (owner_id, municipality_id, organisation_id, kind,
                        category, title, description, language, country, region, place,
                        latitude, longitude, reach, photo_file_id, published_at, expires_at,
-                       status_changed_at)
+                       status_changed_at, place_key)
                    SELECT id, municipality_id, organisation_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                          ?, ?, ?, ?
+                          ?, ?, ?, ?, ?
                    FROM users WHERE id = ?
                    RETURNING id""",
                 (
@@ -232,6 +235,7 @@ class ListingQueries(Database):
                     now,
                     now + new.duration_days * DAY,
                     now,
+                    new.place_key,
                     user_id,
                 ),
             ) as cur:
@@ -349,7 +353,7 @@ class ListingQueries(Database):
             f"WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset",
             params,
         )
-        return [_listing(row, row[27]) for row in rows], int(total)
+        return [_listing(row, row[28]) for row in rows], int(total)
 
     async def listings_of(self, user_id: int) -> list[Listing]:
         """The person's listings and their municipality's, newest first, in any state."""
@@ -383,11 +387,11 @@ class ListingQueries(Database):
         """Change fields of an open listing; None if the person may not or it is not open.
 
         ``changes`` keys: title, description, category and tags, country/region/place/
-        latitude/longitude, reach, photo_file_id.
+        place_key/latitude/longitude, reach, photo_file_id.
         """
         editable = {
-            "title", "description", "category", "country", "region", "place", "latitude",
-            "longitude", "reach", "photo_file_id",
+            "title", "description", "category", "country", "region", "place", "place_key",
+            "latitude", "longitude", "reach", "photo_file_id",
         }  # fmt: skip
         unknown = set(changes) - editable - {"tags"}
         if unknown:

@@ -40,6 +40,8 @@ class Member:
     is_admin: bool = False
     banned: bool = False
     verified: bool = False
+    # The place's key in bot/places (named in each reader's language); None: typed.
+    place_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Profile:
     organisation_name: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    place_key: str | None = None
 
 
 _MEMBER_SELECT = """
@@ -63,7 +66,8 @@ SELECT u.id, u.first_name, u.username, u.language, u.language_chosen, u.role, u.
        u.organisation_id, o.name, u.onboarded_at IS NOT NULL, u.blocked_at IS NOT NULL,
        u.is_admin, EXISTS (SELECT 1 FROM bans b WHERE b.user_id = u.id),
        EXISTS (SELECT 1 FROM verification_requests v WHERE v.user_id = u.id
-               AND v.municipality_id = u.municipality_id AND v.status = 'approved')
+               AND v.municipality_id = u.municipality_id AND v.status = 'approved'),
+       u.place_key
 FROM users u
 LEFT JOIN municipalities m ON m.id = u.municipality_id
 LEFT JOIN organisations o ON o.id = u.organisation_id
@@ -94,6 +98,7 @@ def _member(row: aiosqlite.Row | tuple[Any, ...]) -> Member:
         is_admin=bool(row[19]),
         banned=bool(row[20]),
         verified=bool(row[21]),
+        place_key=row[22],
     )
 
 
@@ -163,7 +168,7 @@ class MemberQueries(Database):
                     db, profile.organisation_name, profile.country
                 )
             await db.execute(
-                """UPDATE users SET role = ?, country = ?, region = ?, place = ?,
+                """UPDATE users SET role = ?, country = ?, region = ?, place = ?, place_key = ?,
                        latitude = ?, longitude = ?, municipality_id = ?, organisation_id = ?,
                        onboarded_at = COALESCE(onboarded_at,
                                                strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
@@ -174,6 +179,7 @@ class MemberQueries(Database):
                     profile.country,
                     profile.region,
                     profile.place,
+                    profile.place_key,
                     profile.latitude,
                     profile.longitude,
                     municipality_id,
@@ -189,10 +195,11 @@ class MemberQueries(Database):
     async def _upsert_municipality(db: aiosqlite.Connection, profile: Profile) -> int:
         async with db.execute(
             """INSERT INTO municipalities
-                   (name, name_key, country, region, population, latitude, longitude)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
+                   (name, name_key, country, region, population, latitude, longitude, place_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (country, name_key, region) DO UPDATE SET
                    population = COALESCE(excluded.population, municipalities.population),
+                   place_key = COALESCE(municipalities.place_key, excluded.place_key),
                    latitude = COALESCE(municipalities.latitude, excluded.latitude),
                    longitude = COALESCE(municipalities.longitude, excluded.longitude)
                RETURNING id""",
@@ -204,6 +211,7 @@ class MemberQueries(Database):
                 profile.population,
                 profile.latitude,
                 profile.longitude,
+                profile.place_key,
             ),
         ) as cursor:
             (municipality_id,) = await cursor.fetchone()  # type: ignore[misc]

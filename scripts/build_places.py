@@ -29,9 +29,9 @@ What it writes (plain UTF-8, tab-separated, sorted, so a rebuild shows as a read
   0.25° cell; ``cells.tsv.gz``: where each cell's lines start. Identifiers are
   ``g<geonameid>`` for GeoNames places and ``p<country><postcode>-<hash>`` for villages
   known only from postal codes; a place's key adds its position, two decimals
-  (``g726287@42.87,25.5``), which finds its cell. Places in countries the bot does not serve are towns of
-  5,000+ inhabitants with only a key and a country: enough to say which country a shared
-  point is in.
+  (``g726287@42.87,25.5``), which finds its cell. Places in countries the bot does not
+  serve are towns of 5,000+ inhabitants with only a key and a country: enough to say which
+  country a shared point is in.
 - ``regions.tsv``: ISO 3166-2 code, country, international name, local name.
 - ``names/<language>.tsv``: key (place key or region code) and the name in that language,
   only where it differs from what a reader of that language would be shown anyway.
@@ -90,7 +90,14 @@ COUNTRY_LANGUAGES: dict[str, tuple[str, ...]] = {
     "NO": ("nb", "no"), "IS": ("is",), "CH": ("de", "fr", "it"), "LI": ("de",), "GB": ("en",),
 }  # fmt: skip
 # Where the local spelling is not in the Latin script.
-COUNTRY_SCRIPTS = {"BG": "Cyrl", "UA": "Cyrl", "RS": "Cyrl", "MK": "Cyrl", "GR": "Grek", "CY": "Grek"}
+COUNTRY_SCRIPTS = {
+    "BG": "Cyrl",
+    "UA": "Cyrl",
+    "RS": "Cyrl",
+    "MK": "Cyrl",
+    "GR": "Grek",
+    "CY": "Grek",
+}
 # Letters that only one Cyrillic language uses: they tell a Bulgarian alternate name from a
 # Russian one, a Ukrainian from a Russian one.
 LANGUAGE_LETTERS = {"uk": "іїєґ", "sr": "ђћјљњџ", "mk": "ѓќѕјљњџ", "bg": "ъщ"}
@@ -318,7 +325,9 @@ def postal_places(tree: Path) -> list[dict]:
                     "postcode": postcode,
                     "local": local,
                     "international": international,
-                    "admin": [part.strip() for f in (fields[3], fields[5]) for part in f.split(" / ")],
+                    "admin": [
+                        part.strip() for f in (fields[3], fields[5]) for part in f.split(" / ")
+                    ],
                     "lat": float(fields[9]),
                     "lon": float(fields[10]),
                 }
@@ -363,9 +372,7 @@ def neighbourhoods(rows: list[dict]) -> list[list[dict]]:
     return list(groups.values())
 
 
-def local_town_name(
-    town: dict, translations: dict[str, dict[str, str]], nearby: list[dict]
-) -> str:
+def local_town_name(town: dict, translations: dict[str, dict[str, str]], nearby: list[dict]) -> str:
     """A GeoNames town's name in its country's language and script."""
     country = town["countrycode"]
     script = COUNTRY_SCRIPTS.get(country, "Latn")
@@ -444,12 +451,15 @@ def build_places(tree: Path, regions: dict[str, dict], town_regions: dict[str, s
         if region is None:
             closest = [t for t in town_grid.near(village["lat"], village["lon"], 12)
                        if t["country"] == village["country"] and t["region"]]  # fmt: skip
-            closest.sort(key=lambda t: distance_km(village["lat"], village["lon"], t["lat"], t["lon"]))
+            closest.sort(
+                key=lambda t: distance_km(village["lat"], village["lon"], t["lat"], t["lon"])
+            )
             region = closest[0]["region"] if closest else ""
         digest = zlib.crc32(fold(village["local"]).encode()) % 36**4
         served.append(
             {
-                "key": f"p{village['country']}{village['postcode'].replace(' ', '')}-{base36(digest)}",
+                "key": f"p{village['country']}{village['postcode'].replace(' ', '')}-"
+                + base36(digest),
                 "country": village["country"],
                 "region": region,
                 "lat": village["lat"],

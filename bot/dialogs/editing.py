@@ -153,7 +153,9 @@ async def ask_place(update: Update, context: BotContext) -> None:
             [[location]], resize_keyboard=True, one_time_keyboard=True
         ),
     )
-    own_place = views.place_line(context.i18n, member.place, member.region, member.country)
+    own_place = views.place_line(
+        context.i18n, member.place, member.region, member.country, member.place_key
+    )
     await reply(
         update,
         "📍 " + own_place,
@@ -323,6 +325,7 @@ async def own_place_chosen(update: Update, context: BotContext) -> int:
         country=member.country,
         region=member.region or "",
         place=member.place or "",
+        place_key=member.place_key,
         latitude=member.latitude,
         longitude=member.longitude,
     )
@@ -348,6 +351,7 @@ async def location_shared(update: Update, context: BotContext) -> int:
         country=found.country,
         region=found.region,
         place=found.name,
+        place_key=found.key,
         latitude=found.latitude,
         longitude=found.longitude,
     )

@@ -1,9 +1,11 @@
 """Onboarding: who the user is and where, as a persistent conversation.
 
-``/start`` → language → role → (organisation name) → where: share a location (resolved
-offline) or choose the country and type the place → region → (population, for a
-municipality) → summary → save. ``/cancel`` leaves without saving; ``/start`` in the middle
-shows the current step again; a restart of the bot resumes at the same step.
+``/start`` → language → role → (organisation name) → where: share a location and choose
+among the nearest places or type the name (:mod:`bot.dialogs.nearby`), or choose the
+country and type the place → region (unless the location gave it) → (population of the
+municipality, for a municipality's representative) → summary → save. ``/cancel`` leaves
+without saving; ``/start`` in the middle shows the current step again; a restart of the bot
+resumes at the same step.
 
 Answers are kept in ``user_data["onboarding"]`` and written to the member's profile in one
 transaction only when the user saves the summary: nothing is stored half-way.
@@ -27,6 +29,7 @@ from telegram.ext import filters as f
 
 from bot import geo, views
 from bot.context import BotContext
+from bot.dialogs import nearby
 from bot.dialogs.steps import (
     END,
     Questions,
@@ -40,6 +43,7 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.common import RESUMERS, reply, resume_dialogs, show_menu
 from bot.i18n import LANGUAGES, N_, translator
+from bot.places import names
 from bot.storage import Profile
 
 DIALOG = "onboarding"
@@ -49,7 +53,7 @@ DIALOG = "onboarding"
     CHOOSING_ROLE,
     TYPING_ORGANISATION,
     LOCATING,
-    CONFIRMING_PLACE,
+    CHOOSING_NEARBY,  # persisted: once CONFIRMING_PLACE, the one place found
     CHOOSING_COUNTRY,
     TYPING_PLACE,
     TYPING_REGION,
@@ -128,22 +132,12 @@ async def ask_location(update: Update, context: BotContext) -> None:
     await reply(update, text, reply_markup=_locating_keyboard(context))
 
 
-async def ask_place_confirmation(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    found = answers(context, DIALOG)
-    buttons = [
-        [
-            InlineKeyboardButton(_("✅ Yes"), callback_data="ob:place:yes"),
-            InlineKeyboardButton(_("✏️ No, I will type it"), callback_data="ob:place:no"),
-        ]
-    ]
-    await reply(
-        update,
-        _("Is this right?\n<b>{place}</b>").format(
-            place=views.place_line(context.i18n, found["place"], found["region"], found["country"])
-        ),
-        reply_markup=InlineKeyboardMarkup(buttons),
-    )
+async def ask_nearby_place(update: Update, context: BotContext) -> None:
+    given = answers(context, DIALOG)
+    if "nearby" not in given:  # a conversation from before the choice was offered
+        given["nearby"] = nearby.nearby_choices(given["latitude"], given["longitude"])
+    buttons = nearby.choice_buttons(context.i18n, given["nearby"], "ob:place:")
+    await reply(update, nearby.question(context.i18n), reply_markup=InlineKeyboardMarkup(buttons))
 
 
 async def ask_country(update: Update, context: BotContext) -> None:
@@ -179,9 +173,15 @@ async def ask_region(update: Update, context: BotContext) -> None:
     )
 
 
+def _place_name(context: BotContext) -> str:
+    """The place answered so far, as this reader reads it (chosen) or as typed."""
+    given = answers(context, DIALOG)
+    return escape(names.place_name(context.i18n.language, given.get("place_key"), given["place"]))
+
+
 async def ask_population(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    place = escape(answers(context, DIALOG)["place"])
+    place = _place_name(context)
     await reply(
         update,
         _("About how many people live in {place}? Type a number, for example {example}.").format(
@@ -200,6 +200,7 @@ async def ask_confirmation(update: Update, context: BotContext) -> None:
         country=given["country"],
         region=given.get("region") or None,
         place=given["place"],
+        place_key=given.get("place_key"),
         municipality_name=given["place"] if given["role"] == "municipality" else None,
         municipality_population=given.get("population"),
         municipality_verified=False,
@@ -224,7 +225,7 @@ QUESTIONS = {
     CHOOSING_ROLE: ask_role,
     TYPING_ORGANISATION: ask_organisation,
     LOCATING: ask_location,
-    CONFIRMING_PLACE: ask_place_confirmation,
+    CHOOSING_NEARBY: ask_nearby_place,
     CHOOSING_COUNTRY: ask_country,
     TYPING_PLACE: ask_place,
     TYPING_REGION: ask_region,
@@ -318,14 +319,21 @@ async def location_shared(update: Update, context: BotContext) -> int:
             ).format(country=escape(context.i18n.country(place.country))),
         )
         return await go_to(update, context, CHOOSING_COUNTRY)
-    answers(context, DIALOG).update(
-        place=place.name,
-        region=place.region,
+    given = answers(context, DIALOG)
+    _forget_place(given)
+    given.update(
         country=place.country,
+        region=place.region,
         latitude=place.latitude,
         longitude=place.longitude,
+        nearby=nearby.nearby_choices(place.latitude, place.longitude),
     )
-    return await go_to(update, context, CONFIRMING_PLACE)
+    return await go_to(update, context, CHOOSING_NEARBY)
+
+
+def _forget_place(given: dict[str, object]) -> None:
+    for field in ("place", "place_key", "region", "latitude", "longitude", "nearby"):
+        given.pop(field, None)
 
 
 async def locating_typed(update: Update, context: BotContext) -> int:
@@ -338,16 +346,27 @@ async def locating_typed(update: Update, context: BotContext) -> int:
     return await go_to(update, context, TYPING_PLACE)
 
 
-async def place_confirmed(update: Update, context: BotContext) -> int:
+async def nearby_chosen(update: Update, context: BotContext) -> int:
+    """One of the nearest places, or 'type the name' (the location's country and region
+    are kept: the name typed is kept as typed)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    await close_buttons(query, context)
     given = answers(context, DIALOG)
-    if query.data == "ob:place:yes":
-        return await go_to(update, context, _after_region(given))
-    for field in ("place", "region", "latitude", "longitude"):
-        given.pop(field, None)
-    return await go_to(update, context, CHOOSING_COUNTRY)
+    if query.data == "ob:place:type":
+        await close_buttons(query, context)
+        return await go_to(update, context, TYPING_PLACE)
+    choice = nearby.chosen(given.get("nearby", []), query.data, "ob:place:")
+    if choice is None:
+        await query.answer(context.i18n.gettext("This button is no longer valid."))
+        return CHOOSING_NEARBY
+    await close_buttons(query, context)
+    given.update(
+        place=choice["name"],
+        place_key=choice["key"],
+        region=choice["region"],
+        country=choice["country"],
+    )
+    return await go_to(update, context, _after_region(given))
 
 
 async def country_chosen(update: Update, context: BotContext) -> int:
@@ -357,7 +376,9 @@ async def country_chosen(update: Update, context: BotContext) -> int:
     if country not in geo.COUNTRIES:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
         return CHOOSING_COUNTRY
-    answers(context, DIALOG)["country"] = country
+    given = answers(context, DIALOG)
+    _forget_place(given)
+    given["country"] = country
     await close_buttons(query, context)
     return await go_to(update, context, TYPING_PLACE)
 
@@ -369,7 +390,9 @@ async def country_typed(update: Update, context: BotContext) -> int:
     if country is None:
         await reply(update, _("I do not know that country. Please choose it from the list."))
         return await go_to(update, context, CHOOSING_COUNTRY)
-    answers(context, DIALOG)["country"] = country
+    given = answers(context, DIALOG)
+    _forget_place(given)
+    given["country"] = country
     return await go_to(update, context, TYPING_PLACE)
 
 
@@ -379,7 +402,12 @@ async def place_typed(update: Update, context: BotContext) -> int:
     if problem:
         await reply(update, problem)
         return TYPING_PLACE
-    answers(context, DIALOG)["place"] = clean_line(update.message.text)
+    given = answers(context, DIALOG)
+    given["place"] = clean_line(update.message.text)
+    given.pop("place_key", None)
+    # After a shared location the region is known; the name is kept as typed.
+    if "latitude" in given and given.get("region"):
+        return await go_to(update, context, _after_region(given))
     return await go_to(update, context, TYPING_REGION)
 
 
@@ -404,6 +432,8 @@ async def region_skipped(update: Update, context: BotContext) -> int:
 
 
 def _after_region(given: dict[str, object]) -> int:
+    """Only a municipality's representative is asked its population: the place they chose
+    or typed is the municipality they speak for."""
     return TYPING_POPULATION if given.get("role") == "municipality" else CONFIRMING_PROFILE
 
 
@@ -436,6 +466,7 @@ async def profile_saved(update: Update, context: BotContext) -> int:
         country=given["country"],
         place=given["place"],
         region=given.get("region", ""),
+        place_key=given.get("place_key"),
         population=given.get("population"),
         organisation_name=given.get("organisation"),
         latitude=given.get("latitude"),
@@ -508,7 +539,12 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(f.LOCATION, location_shared),
                 MessageHandler(text, locating_typed),
             ],
-            CONFIRMING_PLACE: [CallbackQueryHandler(place_confirmed, pattern=r"^ob:place:")],
+            CHOOSING_NEARBY: [
+                CallbackQueryHandler(nearby_chosen, pattern=r"^ob:place:"),
+                MessageHandler(f.LOCATION, location_shared),
+                # Typing the name without the button is typing the name.
+                MessageHandler(text, place_typed),
+            ],
             CHOOSING_COUNTRY: [
                 CallbackQueryHandler(country_chosen, pattern=r"^ob:cty:"),
                 MessageHandler(f.LOCATION, location_shared),

@@ -29,6 +29,7 @@ from bot import cards, taxonomy
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
+from bot.places.names import region_name
 from bot.storage import Listing, SearchQuery
 from bot.views import flag, place_line
 
@@ -193,7 +194,7 @@ def area_screen(context: BotContext, search: Search) -> tuple[str, InlineKeyboar
     labels = {"europe": _("🇪🇺 All of Europe"), "near": _("📡 Near me")}
     if member is not None and member.country:
         labels["country"] = f"{flag(member.country)} {t.country(member.country)}"
-        labels["region"] = f"📍 {member.region}"
+        labels["region"] = f"📍 {region_name(t.language, member.region)}"
     rows = [[_button(search, labels[area], f"a:{area}")] for area in area_choices(context)]
     rows.append([_button(search, _("◀ Back"), "b")])
     return _heading(t, search, _("Where?")), InlineKeyboardMarkup(rows)

@@ -15,7 +15,12 @@ LANGUAGE_SCRIPTS: dict[str, str] = {
     "el": "Grek", "ka": "Geor",
 }  # fmt: skip
 
-_SCRIPT_PREFIXES = (("LATIN", "Latn"), ("CYRILLIC", "Cyrl"), ("GREEK", "Grek"), ("GEORGIAN", "Geor"))
+_SCRIPT_PREFIXES = (
+    ("LATIN", "Latn"),
+    ("CYRILLIC", "Cyrl"),
+    ("GREEK", "Grek"),
+    ("GEORGIAN", "Geor"),
+)
 
 
 def script_of(text: str) -> str:
@@ -42,7 +47,7 @@ def reader_script(language: str) -> str:
 _BULGARIAN = dict(
     zip(
         "абвгдежзийклмнопрстуфхцчшщъьюя",
-        "a b v g d e zh z i y k l m n o p r s t u f h ts ch sh sht a y yu ya".split(),
+        "a b v g d e zh z i y k l m n o p r s t u f h ts ch sh sht a y yu ya".split(),  # noqa: SIM905
         strict=True,
     )
 )
@@ -51,7 +56,7 @@ _BULGARIAN = dict(
 _UKRAINIAN = dict(
     zip(
         "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
-        "a b v h g d e ie zh z y i i i k l m n o p r s t u f kh ts ch sh shch _ iu ia".split(),
+        "a b v h g d e ie zh z y i i i k l m n o p r s t u f kh ts ch sh shch _ iu ia".split(),  # noqa: SIM905
         strict=True,
     )
 )

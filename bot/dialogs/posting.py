@@ -1,7 +1,8 @@
 """Posting an offer or a request, as a persistent conversation.
 
 ``/post`` (or the menu's button) → kind → category → tags (optional) → title → description →
-place (the profile's, a shared location, or a country and a typed place) → reach → photo
+place (the profile's, one of the places nearest a shared location, or a country and a typed
+place) → reach → photo
 (optional) → how long it stays open → preview, exactly the card others will see → publish.
 Back and Cancel on every step; ``/cancel`` too; ``/post`` or the menu's button in the middle
 show the current step again, and so do ``/help`` and ``/language`` (through ``RESUMERS``). The
@@ -17,6 +18,7 @@ publishes nothing.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
@@ -24,12 +26,14 @@ from telegram.ext import filters as f
 
 from bot import geo, taxonomy, views
 from bot.context import BotContext
+from bot.dialogs import nearby
 from bot.dialogs.posting_questions import (
     ADDING_PHOTO,
     CHOOSING_CATEGORY,
     CHOOSING_COUNTRY,
     CHOOSING_DURATION,
     CHOOSING_KIND,
+    CHOOSING_NEARBY,
     CHOOSING_PLACE,
     CHOOSING_REACH,
     CHOOSING_TAGS,
@@ -249,6 +253,7 @@ async def profile_place_chosen(update: Update, context: BotContext) -> int:
         country=member.country,
         region=member.region or "",
         place=member.place,
+        place_key=member.place_key,
         latitude=member.latitude,
         longitude=member.longitude,
     )
@@ -286,12 +291,41 @@ async def location_shared(update: Update, context: BotContext) -> int | None:
             ).format(country=escape(context.i18n.country(place.country))),
         )
         return await go_to(update, context, CHOOSING_COUNTRY)
-    answers(context, DIALOG).update(
+    given = answers(context, DIALOG)
+    _forget_place(given)
+    given.update(
         country=place.country,
         region=place.region,
-        place=place.name,
         latitude=place.latitude,
         longitude=place.longitude,
+        nearby=nearby.nearby_choices(place.latitude, place.longitude),
+    )
+    return await go_to(update, context, CHOOSING_NEARBY)
+
+
+def _forget_place(given: dict[str, Any]) -> None:
+    for field in ("place", "place_key", "region", "latitude", "longitude", "nearby"):
+        given.pop(field, None)
+
+
+async def nearby_chosen(update: Update, context: BotContext) -> int:
+    """One of the nearest places, or 'type the name' (the location's region is kept)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    given = answers(context, DIALOG)
+    if query.data == "po:near:type":
+        await close_buttons(query, context)
+        return await go_to(update, context, TYPING_PLACE)
+    choice = nearby.chosen(given.get("nearby", []), query.data, "po:near:")
+    if choice is None:
+        await _refuse_forged(update, context)
+        return CHOOSING_NEARBY
+    await close_buttons(query, context)
+    given.update(
+        place=choice["name"],
+        place_key=choice["key"],
+        region=choice["region"],
+        country=choice["country"],
     )
     return await go_to(update, context, CHOOSING_REACH)
 
@@ -303,7 +337,9 @@ async def country_chosen(update: Update, context: BotContext) -> int:
     if country not in geo.COUNTRIES:
         await _refuse_forged(update, context)
         return CHOOSING_COUNTRY
-    answers(context, DIALOG)["country"] = country
+    given = answers(context, DIALOG)
+    _forget_place(given)
+    given["country"] = country
     await close_buttons(query, context)
     return await go_to(update, context, TYPING_PLACE)
 
@@ -315,7 +351,9 @@ async def country_typed(update: Update, context: BotContext) -> int:
     if country is None:
         await reply(update, _("I do not know that country. Please choose it from the list."))
         return await go_to(update, context, CHOOSING_COUNTRY)
-    answers(context, DIALOG)["country"] = country
+    given = answers(context, DIALOG)
+    _forget_place(given)
+    given["country"] = country
     return await go_to(update, context, TYPING_PLACE)
 
 
@@ -325,10 +363,12 @@ async def place_typed(update: Update, context: BotContext) -> int:
     if problem:
         await reply(update, problem)
         return TYPING_PLACE
-    # A typed place has no region or coordinates: listings found by distance skip it.
-    answers(context, DIALOG).update(
-        place=clean_line(update.message.text), region="", latitude=None, longitude=None
-    )
+    given = answers(context, DIALOG)
+    given.update(place=clean_line(update.message.text), place_key=None)
+    if "nearby" not in given:
+        # Typed after choosing the country: no region or coordinates, and listings found by
+        # distance skip it. Typed after sharing a location: the point and its region stay.
+        given.update(region="", latitude=None, longitude=None)
     return await go_to(update, context, CHOOSING_REACH)
 
 
@@ -496,6 +536,12 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 location,
             ],
             TYPING_PLACE: [MessageHandler(text, place_typed), location],
+            CHOOSING_NEARBY: [
+                CallbackQueryHandler(nearby_chosen, pattern=r"^po:near:"),
+                # Typing the name without the button is typing the name.
+                MessageHandler(text, place_typed),
+                location,
+            ],
             CHOOSING_REACH: [CallbackQueryHandler(reach_chosen, pattern=r"^po:reach:")],
             ADDING_PHOTO: [
                 MessageHandler(message & f.PHOTO, photo_sent),

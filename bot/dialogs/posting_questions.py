@@ -25,6 +25,7 @@ from telegram import (
 
 from bot import cards, taxonomy, views
 from bot.context import BotContext
+from bot.dialogs import nearby
 from bot.dialogs.steps import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
@@ -37,6 +38,7 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
+from bot.places import names
 from bot.storage import Listing, NewListing
 from bot.storage.listings import DAY
 
@@ -57,7 +59,8 @@ DIALOG = "posting"
     ADDING_PHOTO,
     CHOOSING_DURATION,
     PREVIEWING,
-) = range(13)
+    CHOOSING_NEARBY,  # the nearest places to a shared location
+) = range(14)
 
 # Where Back leads from each step.
 PREVIOUS = {
@@ -68,6 +71,7 @@ PREVIOUS = {
     CHOOSING_PLACE: TYPING_DESCRIPTION,
     CHOOSING_COUNTRY: CHOOSING_PLACE,
     TYPING_PLACE: CHOOSING_COUNTRY,
+    CHOOSING_NEARBY: CHOOSING_PLACE,
     CHOOSING_REACH: CHOOSING_PLACE,
     ADDING_PHOTO: CHOOSING_REACH,
     CHOOSING_DURATION: ADDING_PHOTO,
@@ -88,7 +92,7 @@ FLOW: tuple[tuple[int, str | None], ...] = (
     (CHOOSING_DURATION, "duration"),
     (PREVIEWING, None),
 )
-PLACE_STEPS = (CHOOSING_PLACE, CHOOSING_COUNTRY, TYPING_PLACE)
+PLACE_STEPS = (CHOOSING_PLACE, CHOOSING_COUNTRY, TYPING_PLACE, CHOOSING_NEARBY)
 
 KIND_CHOICES = {
     "offer": N_("🟢 I have something to offer"),
@@ -109,7 +113,9 @@ def resume_step(given: dict[str, Any]) -> int:
     stored = given.get("step")
     for step, answer in FLOW:
         if stored == step or (step == CHOOSING_PLACE and stored in PLACE_STEPS):
-            return stored if stored != TYPING_PLACE or "country" in given else CHOOSING_COUNTRY
+            if stored == TYPING_PLACE and "country" not in given:
+                return CHOOSING_COUNTRY
+            return stored if stored != CHOOSING_NEARBY or "nearby" in given else CHOOSING_PLACE
         if answer is not None and answer not in given:
             return step
     return PREVIEWING
@@ -286,7 +292,8 @@ async def ask_place(update: Update, context: BotContext) -> None:
     member = context.member
     rows = []
     if member is not None and member.country and member.place:
-        place = cards.shorten(member.place, BUTTON_PLACE_LENGTH)
+        named = names.place_name(context.i18n.language, member.place_key, member.place)
+        place = cards.shorten(named, BUTTON_PLACE_LENGTH)
         rows.append(
             [
                 InlineKeyboardButton(
@@ -325,10 +332,20 @@ async def ask_typed_place(update: Update, context: BotContext) -> None:
     )
 
 
+async def ask_nearby(update: Update, context: BotContext) -> None:
+    rows = [
+        *nearby.choice_buttons(context.i18n, answers(context, DIALOG)["nearby"], "po:near:"),
+        navigation(context.i18n, CHOOSING_NEARBY),
+    ]
+    await reply(update, nearby.question(context.i18n), reply_markup=InlineKeyboardMarkup(rows))
+
+
 async def ask_reach(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     given = answers(context, DIALOG)
-    where = views.place_line(context.i18n, given["place"], given.get("region"), given["country"])
+    where = views.place_line(
+        context.i18n, given["place"], given.get("region"), given["country"], given.get("place_key")
+    )
     # Also puts away the location keyboard of the place step, which only a message without
     # inline buttons can do.
     await reply(update, "📍 " + where, reply_markup=ReplyKeyboardRemove())
@@ -394,6 +411,7 @@ def preview_listing(context: BotContext, given: dict[str, Any]) -> Listing:
         country=given["country"],
         region=given.get("region") or "",
         place=given["place"],
+        place_key=given.get("place_key"),
         latitude=given.get("latitude"),
         longitude=given.get("longitude"),
         reach=given["reach"],
@@ -450,6 +468,7 @@ def new_listing(context: BotContext) -> NewListing:
         country=given["country"],
         region=given.get("region") or "",
         place=given["place"],
+        place_key=given.get("place_key"),
         reach=given["reach"],
         duration_days=taxonomy.DURATIONS[given["duration"]],
         latitude=given.get("latitude"),
@@ -468,6 +487,7 @@ QUESTIONS = {
     CHOOSING_PLACE: ask_place,
     CHOOSING_COUNTRY: ask_country,
     TYPING_PLACE: ask_typed_place,
+    CHOOSING_NEARBY: ask_nearby,
     CHOOSING_REACH: ask_reach,
     ADDING_PHOTO: ask_photo,
     CHOOSING_DURATION: ask_duration,

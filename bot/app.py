@@ -42,6 +42,7 @@ from telegram.warnings import PTBUserWarning
 from bot import broadcasting, outbox, scheduler
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
+from bot.delivery.request import AiohttpRequest
 from bot.dialogs import alerts, broadcast, editing, onboarding, posting, search
 from bot.dialogs import contact as contact_dialog
 from bot.dialogs import verification as verification_dialog
@@ -123,13 +124,10 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # A small pool: httpx checks every pooled connection on each request, and with up to
-        # 64 updates in flight a large pool cost a third of the bot's CPU (see BENCHMARKS.md).
-        .connection_pool_size(8)
-        .read_timeout(settings.http_timeout)
-        .write_timeout(settings.http_timeout)
-        .connect_timeout(settings.http_timeout)
-        .pool_timeout(settings.http_timeout)
+        # aiohttp, not PTB's httpx: see bot/delivery/request.py and BENCHMARKS.md.
+        .request(bot_api_request(settings, pool_size=8))
+        # getUpdates has its own connection; PTB adds the long-polling time to its read timeout.
+        .get_updates_request(bot_api_request(settings, pool_size=1))
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates=64))
         .rate_limiter(PriorityRateLimiter(budget))
     )
@@ -145,6 +143,20 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     followups.schedule(application)
     add_handlers(application)
     return application
+
+
+def bot_api_request(settings: Settings, pool_size: int) -> AiohttpRequest:
+    """The HTTP client for Bot API calls, every timeout at ``TELEGRAM_TIMEOUT`` (uploads get
+    twice as long: the body's write and the answer share the budget)."""
+    timeout = settings.http_timeout
+    return AiohttpRequest(
+        connection_pool_size=pool_size,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        connect_timeout=timeout,
+        pool_timeout=timeout,
+        media_write_timeout=timeout,
+    )
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]

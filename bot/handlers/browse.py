@@ -31,6 +31,7 @@ from bot.handlers.common import reply
 from bot.i18n import N_, Translator
 from bot.places.names import region_name
 from bot.storage import Listing, SearchQuery
+from bot.storage.listings import COUNT_CAP, page_key
 from bot.views import flag, place_line
 
 STATE = "browse"
@@ -226,10 +227,9 @@ def results_screen(
     page = search["page"]
     rows: list[list[InlineKeyboardButton]] = []
     if total:
-        pages = math.ceil(total / PAGE_SIZE)
-        count = t.ngettext("{count} result", "{count} results", total).format(count=t.number(total))
-        head = f"🔎 <b>{count}</b> · " + _("page {page} of {pages}").format(
-            page=t.number(page + 1), pages=t.number(pages)
+        pages = math.ceil(min(total, COUNT_CAP) / PAGE_SIZE)
+        head = f"🔎 <b>{results_count(t, total)}</b> · " + _("page {page} of {pages}").format(
+            page=t.number(page + 1), pages=t.number(pages) + ("+" if total > COUNT_CAP else "")
         )
         first = page * PAGE_SIZE + 1
         lines = [
@@ -246,7 +246,7 @@ def results_screen(
         paging = []
         if page > 0:
             paging.append(_button(search, _("◀ Previous"), f"p:{page - 1}"))
-        if page + 1 < pages:
+        if page + 1 < pages or (total > COUNT_CAP and len(found) == PAGE_SIZE):
             paging.append(_button(search, _("Next ▶"), f"p:{page + 1}"))
         rows.append(paging)
     else:
@@ -266,16 +266,41 @@ def results_screen(
     return text, InlineKeyboardMarkup([row for row in rows if row])
 
 
+def results_count(t: Translator, total: int) -> str:
+    """'23 results', or '1,000+ results' past the count's cap (the reader's number format)."""
+    shown = t.number(min(total, COUNT_CAP)) + ("+" if total > COUNT_CAP else "")
+    return t.ngettext("{count} result", "{count} results", min(total, COUNT_CAP)).format(
+        count=shown
+    )
+
+
 # --- showing a page ------------------------------------------------------------------------
 
 
 async def fetch(context: BotContext, search: Search, page: int) -> tuple[list[Listing], int] | None:
-    """One page of the search's results; None when there is no such page (any more)."""
+    """One page of the search's results; None when there is no such page (any more).
+
+    Newest-first pages after the first start where the previous one ended (its last
+    listing's date and id, kept in the search as ``ends``), read from an index, however deep
+    the page; a page whose previous one was never shown has no start (a forged button)."""
+    ends: list[list[int]] = search.setdefault("ends", [])
+    after = None
+    if page > 0:
+        if page > len(ends):
+            return None
+        after = (ends[page - 1][0], ends[page - 1][1])
     found, total = await context.storage.search(
-        search_query(search), now=context.now(), offset=page * PAGE_SIZE, limit=PAGE_SIZE
+        search_query(search),
+        now=context.now(),
+        offset=page * PAGE_SIZE,
+        limit=PAGE_SIZE,
+        after=after,
     )
     if not found and page > 0:
         return None
+    if found:
+        del ends[page:]
+        ends.append(list(page_key(found[-1])))
     return found, total
 
 

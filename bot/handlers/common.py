@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot import views
 from bot.context import BotContext, CommunityApplication
 from bot.i18n import LANGUAGES, Translator, best_language, translator
+from bot.storage.ptb import handled_already
 
 # Dialogs register a function here that shows their current step again, so that /start,
 # /help or a change of language in the middle of a dialog leads back to where the user was.
@@ -24,18 +25,19 @@ async def identify(update: Update, context: BotContext) -> None:
     """Load (or register on first contact) the person behind the update, and their language.
 
     Runs before every other handler (group -2; banned members are stopped next, in -1).
-    Writes only when something changed, so the common case is one indexed read.
+    Writes only when something changed, so the common case is one indexed read (the member
+    and the last update handled for them together).
     """
     user = update.effective_user
     if user is None:
         return
-    if await context.storage.already_handled(user.id, update.update_id, context.now()):
+    member, handled = await context.storage.member_for_update(user.id)
+    if handled_already(handled, update.update_id, context.now()):
         # Handed out again after a crash, but it already moved a dialog on: skip it whole.
         raise ApplicationHandlerStop
     if update.callback_query is not None and await _stale_press(update, context):
         raise ApplicationHandlerStop
     default = context.settings.default_locale
-    member = await context.storage.get_member(user.id)
     telegram_language = best_language(user.language_code, default)
     if (
         member is None

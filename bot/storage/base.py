@@ -13,13 +13,14 @@ database's ``PRAGMA user_version`` records the last one applied.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiosqlite
 
@@ -33,6 +34,7 @@ def fold(text: str) -> str:
 
 
 Params = Sequence[Any] | Mapping[str, Any]
+T = TypeVar("T")
 
 
 def now_seconds() -> int:
@@ -66,7 +68,9 @@ class Database:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: no implicit transactions; transaction() issues BEGIN itself.
-        db = await aiosqlite.connect(path, isolation_level=None)
+        # More distinct statements than sqlite3's default cache of 128 (every feature's, and the
+        # search's variants): an evicted one is parsed and planned again on its next use.
+        db = await aiosqlite.connect(path, isolation_level=None, cached_statements=512)
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
@@ -111,10 +115,41 @@ class Database:
                 raise
             await self._db.execute("COMMIT")
 
+    # Each await on aiosqlite is a trip to its database thread and back, which costs more CPU
+    # (two thread switches, the event loop woken) than a small indexed statement: a read is one
+    # trip, not three (execute, fetch, close), and :meth:`_write` commits in one trip.
+
     async def _fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._db.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        return await self._in_thread(lambda db: db.execute(sql, params).fetchone())
 
     async def _fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _write(self, *statements: tuple[str, Params]) -> int:
+        """Run ``statements`` as one transaction, in one trip to the database thread; returns
+        how many rows they changed."""
+
+        def run(db: sqlite3.Connection) -> int:
+            changed = 0
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    changed += max(0, db.execute(sql, params).rowcount)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return changed
+
+        async with self._write_lock:
+            return await self._in_thread(run)
+
+    async def _in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` on aiosqlite's database thread, as its own methods run.
+
+        aiosqlite has no public way to run several statements in one trip; this uses its
+        queue (``_execute``) and connection (``_conn``), which every aiosqlite method goes
+        through (pinned below 0.23 in pyproject.toml; tests/test_storage.py covers it).
+        """
+        db = self._db
+        return await db._execute(lambda: work(db._conn))  # type: ignore[no-untyped-call,no-any-return]

@@ -175,6 +175,60 @@ ON CONFLICT (dedup_key) DO NOTHING
 PERSONAL, DIGEST = 0, 1  # outbox priorities (bot/storage/outbox.py)
 
 
+def candidates_statement(subject: Features, now: int) -> tuple[str, dict[str, Any]]:
+    """The statement of :meth:`MatchingQueries.match_candidates` (tests/test_query_plans.py
+    explains the same text): open listings of the other kind and the same category that may
+    meet ``subject``, the union of bounded slices, newest first in each (the reach rule itself
+    is checked by bot.matching; the slices only leave out what can never meet)."""
+    params: dict[str, Any] = {
+        "other": OTHER_KIND[subject.kind],
+        "category": subject.category,
+        "country": subject.country,
+        "region": subject.region,
+        "now": now,
+        "pool": POOL,
+        "tag_pool": TAG_POOL,
+        "window": WINDOW,
+    }
+    same = "kind = :other AND category = :category AND status = 'open' AND expires_at > :now"
+    newest = "ORDER BY published_at DESC"
+    # In the same country but another region, only a listing reaching the whole country
+    # (or Europe) meets one that does not.
+    if subject.reach in ("country", "europe"):
+        in_country = f"{same} AND country = :country"
+    else:
+        in_country = f"{same} AND country = :country AND reach IN ('country', 'europe')"
+    # INDEXED BY: without statistics (the bot never runs ANALYZE) SQLite would pick the
+    # browse indexes for the expiry range and sort every open listing of the category;
+    # these indexes serve the slices in order and stop at the LIMIT.
+    region = "listings INDEXED BY listings_match_region"
+    country = "listings INDEXED BY listings_match_country"
+    europe = "listings INDEXED BY listings_match_reach"
+    anywhere = "listings INDEXED BY listings_match_anywhere"
+    slices = [
+        f"SELECT id FROM {region} WHERE {same} AND country = :country AND region = :region "
+        f"{newest} LIMIT :pool",
+        f"SELECT id FROM {country} WHERE {in_country} {newest} LIMIT :pool",
+        f"SELECT id FROM {europe} WHERE {same} AND reach = 'europe' {newest} LIMIT :pool",
+    ]
+    windows = [(country, in_country), (europe, f"{same} AND reach = 'europe'")]
+    if subject.reach == "europe":
+        slices.append(f"SELECT id FROM {anywhere} WHERE {same} {newest} LIMIT :pool")
+        windows.append((anywhere, same))
+    if subject.tags:
+        tags = sorted(subject.tags)
+        params.update({f"tag{i}": tag for i, tag in enumerate(tags)})
+        shared = ", ".join(f":tag{i}" for i in range(len(tags)))
+        for table, where in windows:
+            slices.append(
+                f"SELECT id FROM (SELECT id FROM {table} WHERE {where} {newest} "
+                f"LIMIT :window) AS w WHERE EXISTS (SELECT 1 FROM listing_tags t "
+                f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
+            )
+    union = " UNION ".join(f"SELECT id FROM ({part})" for part in slices)
+    return f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id", params
+
+
 class MatchingQueries(Database):
     async def _rows(self, sql: str, params: Any = ()) -> list[Any]:
         """Execute and fetch in one round trip to the database's thread (the pass makes
@@ -197,59 +251,9 @@ class MatchingQueries(Database):
     # --- candidates --------------------------------------------------------------------------
 
     async def match_candidates(self, subject: Features, now: int) -> list[Features]:
-        """Open listings of the other kind and the same category that may meet ``subject``:
-        the union of bounded slices, newest first in each (the reach rule itself is checked
-        by bot.matching; the slices only leave out what can never meet)."""
-        params: dict[str, Any] = {
-            "other": OTHER_KIND[subject.kind],
-            "category": subject.category,
-            "country": subject.country,
-            "region": subject.region,
-            "now": now,
-            "pool": POOL,
-            "tag_pool": TAG_POOL,
-            "window": WINDOW,
-        }
-        same = "kind = :other AND category = :category AND status = 'open' AND expires_at > :now"
-        newest = "ORDER BY published_at DESC"
-        # In the same country but another region, only a listing reaching the whole country
-        # (or Europe) meets one that does not.
-        if subject.reach in ("country", "europe"):
-            in_country = f"{same} AND country = :country"
-        else:
-            in_country = f"{same} AND country = :country AND reach IN ('country', 'europe')"
-        # INDEXED BY: without statistics (the bot never runs ANALYZE) SQLite would pick the
-        # browse indexes for the expiry range and sort every open listing of the category;
-        # these indexes serve the slices in order and stop at the LIMIT.
-        region = "listings INDEXED BY listings_match_region"
-        country = "listings INDEXED BY listings_match_country"
-        europe = "listings INDEXED BY listings_match_reach"
-        anywhere = "listings INDEXED BY listings_match_anywhere"
-        slices = [
-            f"SELECT id FROM {region} WHERE {same} AND country = :country AND region = :region "
-            f"{newest} LIMIT :pool",
-            f"SELECT id FROM {country} WHERE {in_country} {newest} LIMIT :pool",
-            f"SELECT id FROM {europe} WHERE {same} AND reach = 'europe' {newest} LIMIT :pool",
-        ]
-        windows = [(country, in_country), (europe, f"{same} AND reach = 'europe'")]
-        if subject.reach == "europe":
-            slices.append(f"SELECT id FROM {anywhere} WHERE {same} {newest} LIMIT :pool")
-            windows.append((anywhere, same))
-        if subject.tags:
-            tags = sorted(subject.tags)
-            params.update({f"tag{i}": tag for i, tag in enumerate(tags)})
-            shared = ", ".join(f":tag{i}" for i in range(len(tags)))
-            for table, where in windows:
-                slices.append(
-                    f"SELECT id FROM (SELECT id FROM {table} WHERE {where} {newest} "
-                    f"LIMIT :window) AS w WHERE EXISTS (SELECT 1 FROM listing_tags t "
-                    f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
-                )
-        union = " UNION ".join(f"SELECT id FROM ({part})" for part in slices)
-        rows = await self._rows(
-            f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id",
-            params,
-        )
+        """Open listings of the other kind and the same category that may meet ``subject``
+        (see :func:`candidates_statement`)."""
+        rows = await self._rows(*candidates_statement(subject, now))
         return [_features(row) for row in rows]
 
     async def word_counts(self, words: list[str]) -> tuple[int, dict[str, int]]:

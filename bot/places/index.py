@@ -16,6 +16,7 @@ import gzip
 import math
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -99,6 +100,10 @@ class PlaceIndex:
 
     def __len__(self) -> int:
         return self._text.count(b"\n")
+
+    def __iter__(self) -> Iterator[KnownPlace]:
+        """Every place, cell by cell: for checks over the whole extract, not for lookups."""
+        return (_parse(line) for line in self._text.splitlines())
 
     def _chunk(self, first: int, last: int) -> bytes:
         """The lines of cells ``first`` to ``last`` (numbers from :func:`cell_of`)."""

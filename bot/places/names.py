@@ -7,8 +7,12 @@ code, a reader sees, in order:
 1. the name in their own language where the data has one ('Мюнхен' for a Bulgarian,
    'Nordholland' for a German);
 2. the local spelling if it is in the reader's script ('Трявна' for a Ukrainian, 'Zürich'
-   for a Frenchman);
+   for a Frenchman), or for a Serbian reading Latin, a Serbian Cyrillic spelling in Serbian
+   Latin ('Чачак' → 'Čačak');
 3. the international Latin-script name ('Tryavna' for a German or a Greek).
+
+A name is only chosen if every letter of it is in the reader's script: a Serbian reading
+Latin gets 'Tryavna', never 'Trяvna' (Bulgarian 'я' has no Serbian Latin letter).
 
 Each language's names are read on first use (``data/names/<language>.tsv``, a few hundred
 to a few thousand lines); the regions table is about a thousand lines.
@@ -20,7 +24,7 @@ from functools import cache
 from pathlib import Path
 
 from bot.places import index
-from bot.places.scripts import reader_script, script_of, to_latin
+from bot.places.scripts import language_of, reader_script, to_latin, written_in
 
 DATA = Path(__file__).parent / "data"
 
@@ -42,22 +46,22 @@ def _regions() -> dict[str, tuple[str, str, str]]:
 
 @cache
 def _own_names(language: str) -> dict[str, str]:
-    base = language.replace("_", "-").split("-")[0].casefold()
+    base = language_of(language)
     names = dict(row[:2] for row in _read_tsv(DATA / "names" / f"{base}.tsv"))  # type: ignore[misc]
     if base == "sr" and reader_script(language) == "Latn":
-        names = {key: to_latin(name) for key, name in names.items()}
+        latin = {key: to_latin(name) for key, name in names.items()}
+        names = {key: name for key, name in latin.items() if name}
     return names
 
 
 def _choose(language: str, key: str, international: str, local: str) -> str:
-    own = _own_names(language).get(key)
-    if own:
-        return own
     script = reader_script(language)
-    if script_of(local) == script:
-        return local
-    if script == "Latn" and language.casefold().startswith("sr") and script_of(local) == "Cyrl":
-        return to_latin(local)
+    candidates = [_own_names(language).get(key), local]
+    if script == "Latn" and language_of(language) == "sr":
+        candidates.append(to_latin(local))
+    for name in candidates:
+        if name and written_in(name, script):
+            return name
     return international
 
 

@@ -1,5 +1,6 @@
 """Writing systems: which script a name or a reader's language uses, and the official rules
-that turn a Bulgarian or Ukrainian name into Latin letters and Serbian Latin into Cyrillic.
+that turn a Bulgarian, Ukrainian or Macedonian name into Latin letters and Serbian Latin
+into Cyrillic.
 
 Used by ``scripts/build_places.py`` to prepare the place extract and by
 :mod:`bot.places.names` to choose the spelling a reader can read.
@@ -23,24 +24,49 @@ _SCRIPT_PREFIXES = (
 )
 
 
+def _script_of_letter(char: str) -> str:
+    name = unicodedata.name(char, "")
+    for prefix, script in _SCRIPT_PREFIXES:
+        if name.startswith(prefix):
+            return script
+    # 'ª', 'º': Latin letters whose Unicode names do not say so.
+    return "Latn" if ord(char) < 0x250 else name.split(" ")[0]
+
+
+def _letters(text: str) -> list[str]:
+    # Modifier letters (the Ukrainian apostrophe 'ʼ') belong to no script of their own.
+    return [c for c in text if c.isalpha() and unicodedata.category(c) != "Lm"]
+
+
 def script_of(text: str) -> str:
     """The script of the first letter of ``text`` ('Latn', 'Cyrl', 'Grek', 'Geor'), or ''."""
-    for char in text:
-        if char.isalpha():
-            name = unicodedata.name(char, "")
-            for prefix, script in _SCRIPT_PREFIXES:
-                if name.startswith(prefix):
-                    return script
-            return ""
-    return ""
+    letters = _letters(text)
+    return _script_of_letter(letters[0]) if letters else ""
+
+
+def scripts_in(text: str) -> set[str]:
+    """The scripts of all the letters of ``text``: one for a name written in one script."""
+    return {_script_of_letter(c) for c in _letters(text)}
+
+
+def written_in(text: str, script: str) -> bool:
+    """Whether every letter of ``text`` is of ``script`` ('Trяvna' is neither Latin nor
+    Cyrillic)."""
+    return scripts_in(text) == {script}
+
+
+def language_of(language: str) -> str:
+    """The language of a reader's code, without its script or country ('sr-Latn' → 'sr')."""
+    return language.replace("_", "-").replace("@", "-").split("-")[0].casefold()
 
 
 def reader_script(language: str) -> str:
-    """The script a reader of ``language`` reads ('sr-Latn' and 'sr_Latn' read Latin)."""
-    base, _, variant = language.replace("_", "-").partition("-")
-    if variant.casefold() == "latn":
+    """The script a reader of ``language`` reads ('sr-Latn', 'sr_Latn' and 'sr@latin' read
+    Latin)."""
+    variants = language.replace("_", "-").replace("@", "-").casefold().split("-")[1:]
+    if "latn" in variants or "latin" in variants:
         return "Latn"
-    return LANGUAGE_SCRIPTS.get(base.casefold(), "Latn")
+    return LANGUAGE_SCRIPTS.get(language_of(language), "Latn")
 
 
 # Bulgarian: the Streamlined System of the Transliteration Act (2009).
@@ -61,6 +87,14 @@ _UKRAINIAN = dict(
     )
 )
 _UKRAINIAN_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+# Macedonian: BGN/PCGN 2013, the system of North Macedonia's government.
+_MACEDONIAN = dict(
+    zip(
+        "абвгдѓежзѕијклљмнњопрстќуфхцчџш",
+        "a b v g d ǵ e ž z dz i j k l lj m n nj o p r s t ḱ u f h c č dž š".split(),  # noqa: SIM905
+        strict=True,
+    )
+)
 
 
 def _bulgarian(word: str) -> str:
@@ -85,11 +119,16 @@ def _ukrainian(word: str) -> str:
     return "".join(out)
 
 
-_ROMANIZERS = {"bg": _bulgarian, "uk": _ukrainian}
+def _macedonian(word: str) -> str:
+    return "".join(_MACEDONIAN.get(c.casefold(), c) for c in word)
+
+
+_ROMANIZERS = {"bg": _bulgarian, "uk": _ukrainian, "mk": _macedonian}
 
 
 def romanize(name: str, language: str) -> str:
-    """A Bulgarian or Ukrainian name in Latin letters by the official rule; others as given."""
+    """A Bulgarian, Ukrainian or Macedonian name in Latin letters by the official rule; others
+    as given."""
     if script_of(name) != "Cyrl" or language not in _ROMANIZERS:
         return name
     words = name.split(" ")
@@ -136,11 +175,14 @@ def to_cyrillic(text: str) -> str | None:
     return "".join(out)
 
 
-def to_latin(text: str) -> str:
-    """Serbian Cyrillic in Latin ('Чачак' → 'Čačak'); other letters unchanged."""
+def to_latin(text: str) -> str | None:
+    """Serbian Cyrillic in Latin ('Чачак' → 'Čačak'), or None when ``text`` has Cyrillic
+    letters the Serbian alphabet lacks (a Bulgarian 'Трявна' has no Serbian Latin spelling)."""
     out = []
     for char in text:
         latin = _TO_LATIN.get(char.casefold())
+        if latin is None and _script_of_letter(char) == "Cyrl" and char.isalpha():
+            return None
         out.append(char if latin is None else _case(char, latin))
     return "".join(out)
 

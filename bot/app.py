@@ -65,7 +65,7 @@ from bot.handlers import (
     verification,
 )
 from bot.health import Health, health_listener
-from bot.i18n import LANGUAGES, N_, load_catalogs, translator
+from bot.i18n import MENU_LANGUAGES, N_, load_catalogs, translator
 from bot.logs import Tally, counted
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
@@ -291,7 +291,7 @@ def menu_texts(language: str) -> tuple[list[BotCommand], str, str]:
 def menu_digest() -> str:
     """A digest of everything publish_menu sends: it changes when a text or command does."""
     published = []
-    for language in LANGUAGES:
+    for language in MENU_LANGUAGES:
         commands, description, short = menu_texts(language)
         published.append([language, [c.to_dict() for c in commands], description, short])
     return hashlib.sha256(json.dumps(published, ensure_ascii=False).encode()).hexdigest()
@@ -316,7 +316,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
     if await storage.published_menu(bot_id) == digest:
         log.info("the command menu and descriptions are as last published")
         return
-    waiting, refused = list(LANGUAGES), []
+    waiting, refused = list(MENU_LANGUAGES), []
     for attempt in itertools.count():
         try:
             while waiting:
@@ -333,7 +333,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
                 "could not publish the command menu in %d of %d languages (%s: %s); "
                 "retrying in %.0f s",
                 len(waiting),
-                len(LANGUAGES),
+                len(MENU_LANGUAGES),
                 waiting[0],
                 trouble,
                 delay,
@@ -342,7 +342,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
     if refused:  # not recorded: the next start tries again
         return
     await storage.record_published_menu(bot_id, digest, int(time.time()))
-    log.info("published the command menu and descriptions in %d languages", len(LANGUAGES))
+    log.info("published the command menu and descriptions in %d languages", len(MENU_LANGUAGES))
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:

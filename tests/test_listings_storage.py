@@ -6,6 +6,7 @@ import pytest
 
 from bot.storage import NewListing, PostingLimit, Profile, SearchQuery, Storage
 from bot.storage.listings import COUNT_CAP, DAY, fts_query, page_key
+from tests.seed import verified
 
 NOW = 1_800_000_000
 
@@ -31,12 +32,15 @@ def new(title="Used fire pump", description="A portable fire pump in good order.
 @pytest.fixture
 async def storage(tmp_path):
     storage = await Storage.open(tmp_path / "bot.sqlite3")
-    for user_id, place in ((1, "Saint-Dié"), (2, "Saint-Dié"), (3, "Graz")):
+    # 1 and 2: verified officials of Saint-Dié; 3: elsewhere; 4: joined Saint-Dié, unverified.
+    for user_id, place in ((1, "Saint-Dié"), (2, "Saint-Dié"), (3, "Graz"), (4, "Saint-Dié")):
         await storage.register_member(user_id, f"U{user_id}", "fr")
         await storage.save_profile(
             user_id,
-            Profile(role="municipality", country="FR" if user_id < 3 else "AT", place=place),
+            Profile(role="municipality", country="AT" if user_id == 3 else "FR", place=place),
         )
+    for user_id in (1, 2):
+        await verified(storage, user_id)
     yield storage
     await storage.close()
 
@@ -131,14 +135,23 @@ async def test_near_me_orders_by_distance(storage):
     assert found[0].distance_km == pytest.approx(9.4, abs=1)
 
 
-async def test_only_owner_and_fellow_officials_may_change_a_listing(storage):
+async def test_only_owner_and_fellow_verified_officials_may_change_a_listing(storage):
     listing = await publish(storage, 1, new())
-    assert await storage.manageable_listing(listing.id, 2) is not None  # same municipality
-    assert await storage.manageable_listing(listing.id, 3) is None  # someone else
-    assert await storage.edit_listing(listing.id, 3, {"title": "Hacked"}, now=NOW) is None
-    assert await storage.close_listing(listing.id, 3, fulfilled=True, outcome=None, now=NOW) is None
-    assert await storage.renew_listing(listing.id, 3, days=30, now=NOW) is None
-    assert (await storage.get_listing(listing.id)).title == "Used fire pump"
+    assert await storage.manageable_listing(listing.id, 2) is not None  # verified, same place
+    for user_id in (3, 4):  # someone else; an unverified newcomer of the same municipality
+        assert await storage.manageable_listing(listing.id, user_id) is None
+        assert await storage.edit_listing(listing.id, user_id, {"title": "Hacked"}, now=NOW) is None
+        closed = await storage.close_listing(
+            listing.id, user_id, fulfilled=True, outcome=None, now=NOW
+        )
+        assert closed is None
+        assert await storage.renew_listing(listing.id, user_id, days=30, now=NOW) is None
+    stored = await storage.get_listing(listing.id)
+    assert (stored.title, stored.status, stored.expires_at) == (
+        "Used fire pump",
+        "open",
+        listing.expires_at,
+    )
 
 
 async def test_edit_close_and_renew(storage):
@@ -185,7 +198,13 @@ async def test_my_listings_include_the_municipalitys(storage):
     await publish(storage, 1, new(title="Mine"))
     await publish(storage, 2, new(title="My colleague's"), now=NOW + 1)
     await publish(storage, 3, new(title="Elsewhere"))
-    assert [x.title for x in await storage.listings_of(1)] == ["My colleague's", "Mine"]
+    await publish(storage, 4, new(title="The newcomer's"))
+    assert [x.title for x in await storage.listings_of(1)] == [
+        "My colleague's",
+        "The newcomer's",
+        "Mine",
+    ]
+    assert [x.title for x in await storage.listings_of(4)] == ["The newcomer's"]
 
 
 def bulk(path, rows: list[tuple[int, str, str, str, str, int]]) -> None:

@@ -26,6 +26,7 @@ from telegram import (
 )
 
 from bot import cards, taxonomy
+from bot.callback_data import parse_number
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
@@ -466,15 +467,14 @@ async def page_chosen(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     search, page = pressed
-    results = None
-    if page.isdigit() and len(page) <= 4:
-        results = await fetch(context, search, int(page))
-    if results is None:
+    wanted = parse_number(page, at_least=0, at_most=9999)
+    results = await fetch(context, search, wanted) if wanted is not None else None
+    if results is None or wanted is None:
         await _refuse(update, context)
         return
     assert update.callback_query is not None
     await update.callback_query.answer()
-    search["page"] = int(page)
+    search["page"] = wanted
     await show(update, context, search, *results_screen(context, search, *results))
 
 

@@ -4,9 +4,11 @@ the main menu, and polite answers to buttons and messages nothing else understoo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
 from bot import views
@@ -82,6 +84,14 @@ def close_message(context: BotContext, update: Update) -> None:
     query = update.callback_query
     if query is not None and query.message is not None:
         context.close_message(query.message.chat.id, query.message.message_id)
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Remove the keyboard of the message pressed (gone or forged messages have none)."""
+    if query.message is not None and query.message.is_accessible:
+        # "message is not modified" when it has none left: nothing to remove then.
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(None)
 
 
 async def reader_language(update: Update, context: BotContext) -> Translator:

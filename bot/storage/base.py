@@ -83,16 +83,43 @@ class Database:
         await self._db.close()
 
     async def _migrate(self) -> None:
+        """Apply the migrations not applied yet, each in one transaction.
+
+        Foreign keys are off meanwhile, as SQLite's procedure for rebuilding a table asks (a
+        table dropped to be replaced by its copy must not take the rows that refer to it
+        along, nor fail their checks), and ``PRAGMA foreign_key_check`` must find nothing
+        before each migration commits. A failing migration leaves the previous version.
+        """
         async with self._db.execute("PRAGMA user_version") as cursor:
             (current,) = await cursor.fetchone()  # type: ignore[misc]
-        for number, script in _migrations():
-            if number <= current:
-                continue
-            # executescript runs the BEGIN ... COMMIT as one unit: a failing migration leaves
-            # the database at the previous version.
+        pending = [(number, script) for number, script in _migrations() if number > current]
+        if not pending:
+            return
+        # Outside any transaction: SQLite ignores this pragma inside one.
+        await self._db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for number, script in pending:
+                await self._apply(number, script)
+        finally:
+            await self._db.execute("PRAGMA foreign_keys = ON")
+
+    async def _apply(self, number: int, script: str) -> None:
+        try:
+            # executescript runs the statements in order and leaves the transaction open.
             await self._db.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};"
             )
+            async with self._db.execute("PRAGMA foreign_key_check") as cursor:
+                broken = await cursor.fetchall()
+            if broken:
+                raise RuntimeError(
+                    f"migration {number} breaks foreign keys: {[tuple(row) for row in broken]}"
+                )
+        except BaseException:
+            if self._db.in_transaction:
+                await self._db.execute("ROLLBACK")
+            raise
+        await self._db.execute("COMMIT")
 
     async def ping(self) -> None:
         """Raise unless the database answers a trivial query (the health check)."""

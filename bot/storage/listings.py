@@ -1,9 +1,10 @@
 """Offers and requests: drafts, publishing, search, and each listing's life.
 
-Who may change a listing is decided here, on every change: its owner, or another official of
-the municipality it was posted for. A forged button names a listing; the query checks the
-person. Times are Unix seconds and every method that depends on the time takes ``now``, so
-tests and jobs control the clock.
+Who may change a listing is decided here, on every change, in the statement or transaction
+that changes it: its owner, or a verified official of the municipality it was posted for
+(belonging to a municipality is a claim; an admin's approval makes it a power). A forged
+button names a listing; the query checks the person. Times are Unix seconds and every method
+that depends on the time takes ``now``, so tests and jobs control the clock.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.base import Database, fold
+from bot.storage.verification import verified_municipality
 
 DAY = 86_400
 EARTH_RADIUS_KM = 6371.0088
@@ -98,6 +100,21 @@ class SearchQuery:
     near: tuple[float, float] | None = None
     radius_km: float = 50.0
     exclude_owner: int | None = None
+
+
+class ListingRefused(Exception):
+    """Why a person may not act on a listing: gone (no such listing, or hidden by a
+    moderator), not_yours, closed or fulfilled (``at``: since when)."""
+
+    def __init__(self, reason: str, at: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.at = at
+
+
+# The person :user may change the listing l: its owner, or a verified official of the
+# municipality it was posted for.
+_MANAGES = f"(l.owner_id = :user OR l.municipality_id = {verified_municipality(':user')})"
 
 
 class PostingLimit(Exception):
@@ -537,11 +554,12 @@ class ListingQueries(Database):
         return rows if len(rows) == limit else None
 
     async def listings_of(self, user_id: int) -> list[Listing]:
-        """The person's listings and their municipality's, newest first, in any state."""
+        """The person's listings and, if they are its verified official, their
+        municipality's, newest first, in any state."""
         rows = await self._fetchall(
             f"""SELECT {_LISTING_COLUMNS} {_LISTING_FROM}
                 WHERE l.owner_id = :user
-                   OR l.municipality_id = (SELECT municipality_id FROM users WHERE id = :user)
+                   OR l.municipality_id = {verified_municipality(":user")}
                 ORDER BY l.published_at DESC, l.id DESC
                 LIMIT 100""",
             {"user": user_id},
@@ -551,16 +569,40 @@ class ListingQueries(Database):
     # --- changing a listing -----------------------------------------------------------------
 
     async def manageable_listing(self, listing_id: int, user_id: int) -> Listing | None:
-        """The listing if this person may change it (owner or official of its municipality)."""
-        listing = await self.get_listing(listing_id)
-        if listing is None or listing.status == "hidden":
-            return None
-        if listing.owner_id == user_id:
-            return listing
-        row = await self._fetchone("SELECT municipality_id FROM users WHERE id = ?", (user_id,))
-        if row and row[0] is not None and row[0] == listing.municipality_id:
-            return listing
-        return None
+        """The listing if this person may change it (see :data:`_MANAGES`), unless hidden."""
+        row = await self._fetchone(
+            f"""SELECT {_LISTING_COLUMNS} {_LISTING_FROM}
+                WHERE l.id = :id AND l.status != 'hidden' AND {_MANAGES}""",
+            {"id": listing_id, "user": user_id},
+        )
+        return _listing(row) if row else None
+
+    async def listing_to_manage(self, listing_id: int, user_id: int) -> Listing:
+        """The listing an owner's button names, while it may still change (open, or expired:
+        it may be renewed), or :class:`ListingRefused` saying why not, at the first tap."""
+        listing = await self.manageable_listing(listing_id, user_id)
+        if listing is None:
+            found = await self.get_listing(listing_id)
+            if found is None or found.status == "hidden":
+                raise ListingRefused("gone")
+            raise ListingRefused("not_yours")
+        if listing.status in ("closed", "fulfilled"):
+            raise ListingRefused(listing.status, listing.status_changed_at)
+        return listing
+
+    @staticmethod
+    async def _may_change(
+        db: aiosqlite.Connection, listing_id: int, user_id: int, now: int, *, unexpired: bool
+    ) -> bool:
+        """Inside the changing transaction: the listing is open (and not expired, if
+        ``unexpired``) and the person may change it."""
+        expiry = "AND l.expires_at > :now" if unexpired else ""
+        async with db.execute(
+            f"SELECT 1 FROM listings l WHERE l.id = :id AND l.status = 'open' {expiry} "
+            f"AND {_MANAGES}",
+            {"id": listing_id, "user": user_id, "now": now},
+        ) as cursor:
+            return await cursor.fetchone() is not None
 
     async def edit_listing(
         self, listing_id: int, user_id: int, changes: dict[str, Any], *, now: int
@@ -577,11 +619,13 @@ class ListingQueries(Database):
         unknown = set(changes) - editable - {"tags"}
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
-        listing = await self.manageable_listing(listing_id, user_id)
-        if listing is None or listing.state(now) != "open":
+        listing = await self.get_listing(listing_id)
+        if listing is None:
             return None
         columns = {name: value for name, value in changes.items() if name in editable}
         async with self.transaction() as db:
+            if not await self._may_change(db, listing_id, user_id, now, unexpired=True):
+                return None
             if columns:
                 assignments = ", ".join(f"{name} = :{name}" for name in columns)
                 await db.execute(
@@ -610,11 +654,10 @@ class ListingQueries(Database):
         self, listing_id: int, user_id: int, *, fulfilled: bool, outcome: str | None, now: int
     ) -> Listing | None:
         """Close an open (or expired) listing as fulfilled or not; None if not allowed."""
-        listing = await self.manageable_listing(listing_id, user_id)
-        if listing is None or listing.status != "open":
-            return None
         status = "fulfilled" if fulfilled else "closed"
         async with self.transaction() as db:
+            if not await self._may_change(db, listing_id, user_id, now, unexpired=False):
+                return None
             await db.execute(
                 "UPDATE listings SET status = ?, outcome = ?, status_changed_at = ? "
                 "WHERE id = ? AND status = 'open'",
@@ -627,10 +670,9 @@ class ListingQueries(Database):
         self, listing_id: int, user_id: int, *, days: int, now: int
     ) -> Listing | None:
         """Keep a listing open ``days`` more days from now (also reopens an expired one)."""
-        listing = await self.manageable_listing(listing_id, user_id)
-        if listing is None or listing.status != "open":
-            return None
         async with self.transaction() as db:
+            if not await self._may_change(db, listing_id, user_id, now, unexpired=False):
+                return None
             await db.execute(
                 "UPDATE listings SET expires_at = ?, status_changed_at = ? WHERE id = ?",
                 (now + days * DAY, now, listing_id),

@@ -8,10 +8,12 @@ gives the few nearest places to choose from.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from bot.places import index
+from bot.places.index import distance_km
+
+__all__ = ["COUNTRIES", "Place", "distance_km", "locate", "valid_coordinates"]
 
 #: EU member states, the Western Balkans, and the neighbours whose municipalities take part.
 COUNTRIES: tuple[str, ...] = (
@@ -25,7 +27,6 @@ COUNTRIES: tuple[str, ...] = (
 )  # fmt: skip
 
 MAX_PLACE_DISTANCE_KM = 30.0
-EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,6 @@ class Place:
     longitude: float
     population: int | None = None
     key: str | None = None
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance between two points, in kilometres (haversine)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def valid_coordinates(latitude: float, longitude: float) -> bool:

@@ -296,11 +296,8 @@ async def organisation_typed(update: Update, context: BotContext) -> int:
 
 async def location_shared(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
-    assert update.message is not None and update.message.location is not None
-    point = update.message.location
-    step = current_step(context, DIALOG) or LOCATING
-    place = geo.locate(point.latitude, point.longitude)
-    if place is None:
+    outcome = await nearby.shared(update, context, answers(context, DIALOG))
+    if outcome == "at sea":
         await reply(
             update,
             _(
@@ -309,31 +306,10 @@ async def location_shared(update: Update, context: BotContext) -> int:
             ),
             reply_markup=_locating_keyboard(context),
         )
-        return step
-    if place.country not in geo.COUNTRIES:
-        await reply(
-            update,
-            _(
-                "{country} is not among the countries we serve yet. "
-                "Please choose a country from the list."
-            ).format(country=escape(context.i18n.country(place.country))),
-        )
-        return await go_to(update, context, CHOOSING_COUNTRY)
-    given = answers(context, DIALOG)
-    _forget_place(given)
-    given.update(
-        country=place.country,
-        region=place.region,
-        latitude=place.latitude,
-        longitude=place.longitude,
-        nearby=nearby.nearby_choices(place.latitude, place.longitude),
+        return current_step(context, DIALOG) or LOCATING
+    return await go_to(
+        update, context, CHOOSING_NEARBY if outcome == "located" else CHOOSING_COUNTRY
     )
-    return await go_to(update, context, CHOOSING_NEARBY)
-
-
-def _forget_place(given: dict[str, object]) -> None:
-    for field in ("place", "place_key", "region", "latitude", "longitude", "nearby"):
-        given.pop(field, None)
 
 
 async def locating_typed(update: Update, context: BotContext) -> int:
@@ -350,22 +326,14 @@ async def nearby_chosen(update: Update, context: BotContext) -> int:
     """One of the nearest places, or 'type the name' (the location's country and region
     are kept: the name typed is kept as typed)."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     given = answers(context, DIALOG)
-    if query.data == "ob:place:type":
-        await close_buttons(query, context)
-        return await go_to(update, context, TYPING_PLACE)
-    choice = nearby.chosen(given.get("nearby", []), query.data, "ob:place:")
-    if choice is None:
+    outcome = await nearby.pressed(query, context, given, "ob:place:")
+    if outcome is None:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
         return CHOOSING_NEARBY
-    await close_buttons(query, context)
-    given.update(
-        place=choice["name"],
-        place_key=choice["key"],
-        region=choice["region"],
-        country=choice["country"],
-    )
+    if outcome == nearby.TYPE_THE_NAME:
+        return await go_to(update, context, TYPING_PLACE)
     return await go_to(update, context, _after_region(given))
 
 
@@ -377,7 +345,7 @@ async def country_chosen(update: Update, context: BotContext) -> int:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
         return CHOOSING_COUNTRY
     given = answers(context, DIALOG)
-    _forget_place(given)
+    nearby.forget_place(given)
     given["country"] = country
     await close_buttons(query, context)
     return await go_to(update, context, TYPING_PLACE)
@@ -391,7 +359,7 @@ async def country_typed(update: Update, context: BotContext) -> int:
         await reply(update, _("I do not know that country. Please choose it from the list."))
         return await go_to(update, context, CHOOSING_COUNTRY)
     given = answers(context, DIALOG)
-    _forget_place(given)
+    nearby.forget_place(given)
     given["country"] = country
     return await go_to(update, context, TYPING_PLACE)
 

@@ -17,9 +17,6 @@ publishes nothing.
 
 from __future__ import annotations
 
-from html import escape
-from typing import Any
-
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
@@ -270,10 +267,8 @@ async def other_place_chosen(update: Update, context: BotContext) -> int:
 
 async def location_shared(update: Update, context: BotContext) -> int | None:
     _ = context.i18n.gettext
-    assert update.message is not None and update.message.location is not None
-    point = update.message.location
-    place = geo.locate(point.latitude, point.longitude)
-    if place is None:
+    outcome = await nearby.shared(update, context, answers(context, DIALOG))
+    if outcome == "at sea":
         await reply(
             update,
             _(
@@ -282,51 +277,21 @@ async def location_shared(update: Update, context: BotContext) -> int | None:
             ),
         )
         return None
-    if place.country not in geo.COUNTRIES:
-        await reply(
-            update,
-            _(
-                "{country} is not among the countries we serve yet. "
-                "Please choose a country from the list."
-            ).format(country=escape(context.i18n.country(place.country))),
-        )
-        return await go_to(update, context, CHOOSING_COUNTRY)
-    given = answers(context, DIALOG)
-    _forget_place(given)
-    given.update(
-        country=place.country,
-        region=place.region,
-        latitude=place.latitude,
-        longitude=place.longitude,
-        nearby=nearby.nearby_choices(place.latitude, place.longitude),
+    return await go_to(
+        update, context, CHOOSING_NEARBY if outcome == "located" else CHOOSING_COUNTRY
     )
-    return await go_to(update, context, CHOOSING_NEARBY)
-
-
-def _forget_place(given: dict[str, Any]) -> None:
-    for field in ("place", "place_key", "region", "latitude", "longitude", "nearby"):
-        given.pop(field, None)
 
 
 async def nearby_chosen(update: Update, context: BotContext) -> int:
     """One of the nearest places, or 'type the name' (the location's region is kept)."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
+    assert update.callback_query is not None
     given = answers(context, DIALOG)
-    if query.data == "po:near:type":
-        await close_buttons(query, context)
-        return await go_to(update, context, TYPING_PLACE)
-    choice = nearby.chosen(given.get("nearby", []), query.data, "po:near:")
-    if choice is None:
+    outcome = await nearby.pressed(update.callback_query, context, given, "po:near:")
+    if outcome is None:
         await _refuse_forged(update, context)
         return CHOOSING_NEARBY
-    await close_buttons(query, context)
-    given.update(
-        place=choice["name"],
-        place_key=choice["key"],
-        region=choice["region"],
-        country=choice["country"],
-    )
+    if outcome == nearby.TYPE_THE_NAME:
+        return await go_to(update, context, TYPING_PLACE)
     return await go_to(update, context, CHOOSING_REACH)
 
 
@@ -338,7 +303,7 @@ async def country_chosen(update: Update, context: BotContext) -> int:
         await _refuse_forged(update, context)
         return CHOOSING_COUNTRY
     given = answers(context, DIALOG)
-    _forget_place(given)
+    nearby.forget_place(given)
     given["country"] = country
     await close_buttons(query, context)
     return await go_to(update, context, TYPING_PLACE)
@@ -352,7 +317,7 @@ async def country_typed(update: Update, context: BotContext) -> int:
         await reply(update, _("I do not know that country. Please choose it from the list."))
         return await go_to(update, context, CHOOSING_COUNTRY)
     given = answers(context, DIALOG)
-    _forget_place(given)
+    nearby.forget_place(given)
     given["country"] = country
     return await go_to(update, context, TYPING_PLACE)
 

@@ -13,11 +13,13 @@ measures, printing the figures:
   fifth page of a category (reached as the buttons do: after the fourth's last listing),
   p50/p95 over ``--samples`` queries each, and the p95 of their CPU time;
 - search: words typed by people (folded, prefix match) across Europe, the same figures;
-- places: reading the place extract on first use (the first shared location or named place),
-  the nearest places to a point in Europe, a place by its key (uncached), its name for a
-  reader; the extract stays loaded, as in the bot;
-- peak memory of the process (without the seeding, done by a child process), the place
-  extract included.
+- the language of a listing (bot/language_id.py): the model's load time and resident memory,
+  then p50/p95 of finding the language of a title and description;
+- places: reading the place extract on first use (the first shared location or named place)
+  and its resident memory, the nearest places to a point in Europe, a place by its key
+  (uncached), its name for a reader; the extract stays loaded, as in the bot;
+- peak memory of the process (without the seeding, done by a child process), the language
+  model and the place extract included.
 
 ``--database FILE`` seeds FILE once and reuses it afterwards.
 
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from benchmarks.matching import World, seed_into
+from bot import language_id
 from bot.app import build_application
 from bot.config import Settings
 from bot.i18n import LANGUAGES
@@ -98,12 +101,44 @@ async def later_page(storage: Storage, query: SearchQuery, pages_before: int) ->
     return Took(time.perf_counter() - started, time.process_time() - cpu_started)
 
 
+def resident_mb() -> float:
+    """The process's resident memory now (Linux), in MB."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+async def listing_languages(words: list[str], samples: int, rng: random.Random) -> None:
+    """Load the language model as the first listing does, then find the language of
+    listings' titles and descriptions."""
+    before, started = resident_mb(), time.perf_counter()
+    await language_id.detect_listing("Fire pump", "A portable fire pump in good order.", "en")
+    loaded = time.perf_counter() - started
+    print(
+        f"language model loaded in {loaded:.2f} s, resident memory "
+        f"+{resident_mb() - before:.0f} MB",
+        flush=True,
+    )
+
+    async def one(i: int) -> object:
+        title = " ".join(rng.choice(words) for _ in range(4))
+        description = " ".join(rng.choice(words) for _ in range(30))
+        return await language_id.detect_listing(title, description, "en")
+
+    p50, p95, cpu = await timed(samples, one)
+    print(
+        f"{'listing':6} {'language of title + text':28} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   "
+        f"(CPU p95 {cpu:6.2f} ms)",
+        flush=True,
+    )
+
+
 async def measure_places(samples: int, rng: random.Random) -> None:
     """The place extract: its first use, then nearest places, places by key, names."""
-    started = time.perf_counter()
+    before, started = resident_mb(), time.perf_counter()
     extract = index.index()
     print(f"places: extract read on first use in {time.perf_counter() - started:.2f} s "
-          f"({len(extract):,} places)")  # fmt: skip
+          f"({len(extract):,} places), resident memory +{resident_mb() - before:.0f} MB",
+          flush=True)  # fmt: skip
     points = [(rng.uniform(36, 68), rng.uniform(-9, 30)) for _ in range(samples)]
     found = [n.place for point in points for n in index.nearest_places(*point)]
     keys = [rng.choice(found).key for _ in range(samples)]
@@ -181,6 +216,7 @@ async def measure(path: Path, world: World, samples: int) -> None:
                     f"(CPU p95 {cpu:6.2f} ms)",
                     flush=True,
                 )
+        await listing_languages(words, samples, rng)
         await measure_places(samples, rng)
         await storage.close()
     finally:

@@ -7,9 +7,9 @@ scripts/build_places.py), not from a library that may change them between versio
 from __future__ import annotations
 
 import pytest
+from babel.units import format_unit
 
 from bot import geo
-from bot.dialogs.nearby import distance
 from bot.i18n import LANGUAGES, translator
 from bot.places import index, names
 from bot.places.scripts import (
@@ -29,6 +29,19 @@ TRYAVNA = "g726287@42.87,25.5"
 KYIV = "g703448@50.45,30.52"
 SKOPJE = "g785842@42.0,21.43"
 BELGRADE = "g792680@42.0,20.47"  # a stale position: the key's cell is wrong
+
+
+def km(value: float) -> str:
+    """A distance as CLDR (the locked Babel) writes it in Bulgarian."""
+    return format_unit(value, "length-kilometer", length="short", locale="bg")
+
+
+def test_the_nearest_places_keep_a_tenth_of_a_kilometre_under_ten():
+    t = translator("bg")
+    assert t.kilometres(0.44, near=True) == km(0.4)
+    assert t.kilometres(5.74, near=True) == km(5.7)
+    assert t.kilometres(12.34, near=True) == km(12)
+    assert t.kilometres(5.74) == km(6)  # listings' distances stay whole kilometres
 
 
 def test_a_village_is_among_the_nearest_places():
@@ -219,8 +232,8 @@ async def test_a_mayor_chooses_the_village_and_is_asked_its_population(server, b
     )
     labels = question.button_labels
     # CLDR's short unit: Bulgarian writes "km" under one kilometre, "км" from one on.
-    assert labels[0] == f"📍 Жеравна · {distance(translator('bg'), 0.0)}"
-    assert f"📍 Котел · {distance(translator('bg'), 5.7)}" in labels
+    assert labels[0] == f"📍 Жеравна · {km(0.0)}"
+    assert f"📍 Котел · {km(5.7)}" in labels
     assert labels[-1] == _("✏️ None of these: I will type the name")
     population = await taps(user, labels[0])
     assert "Жеравна" in population.text and "Котел" not in population.text

@@ -12,7 +12,6 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Literal
 
-from babel.units import format_unit
 from telegram import CallbackQuery, InlineKeyboardButton, Update
 
 from bot import geo
@@ -114,12 +113,6 @@ async def pressed(
     return "chosen"
 
 
-def distance(t: Translator, km: float) -> str:
-    """'5.7 km', '5,7 км': CLDR's short unit in the reader's language."""
-    value = round(km) if km >= 10 else round(km, 1)
-    return format_unit(value, "length-kilometer", length="short", locale=t.locale)
-
-
 def choice_buttons(
     t: Translator, choices: list[dict[str, Any]], prefix: str
 ) -> list[list[InlineKeyboardButton]]:
@@ -129,7 +122,7 @@ def choice_buttons(
         [
             InlineKeyboardButton(
                 f"📍 {names.place_name(t.language, choice['key'], choice['name'])} · "
-                f"{distance(t, choice['km'])}",
+                f"{t.kilometres(choice['km'], near=True)}",
                 callback_data=f"{prefix}{number}",
             )
         ]

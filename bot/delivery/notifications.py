@@ -59,7 +59,7 @@ def compact_card(t: Translator, listing: Listing, header: str, footer: str, limi
     if listing.tags:
         tail.append("🏷 " + cards.tag_labels(t, listing.tags))
     tail.append(
-        f"📍 {place_line(t, listing.place, listing.region, listing.country)} · "
+        f"📍 {place_line(t, listing.place, listing.region, listing.country, listing.place_key)} · "
         f"{_(cards.REACH_LABELS[listing.reach])}"
     )
     tail.append(

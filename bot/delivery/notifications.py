@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -156,7 +157,7 @@ async def render_alert(
 
 
 async def _digest_line(
-    storage: Storage, t: Translator, user_id: int, item_kind: str, payload: dict, now: int
+    storage: Storage, t: Translator, user_id: int, item_kind: str, payload: dict[str, Any], now: int
 ) -> tuple[Listing, str] | None:
     """The listing a digest item is about, and what to say under its line."""
     _ = t.gettext

@@ -47,7 +47,7 @@ def _regions() -> dict[str, tuple[str, str, str]]:
 @cache
 def _own_names(language: str) -> dict[str, str]:
     base = language_of(language)
-    names = dict(row[:2] for row in _read_tsv(DATA / "names" / f"{base}.tsv"))  # type: ignore[misc]
+    names = dict(row[:2] for row in _read_tsv(DATA / "names" / f"{base}.tsv"))
     if base == "sr" and reader_script(language) == "Latn":
         latin = {key: to_latin(name) for key, name in names.items()}
         names = {key: name for key, name in latin.items() if name}

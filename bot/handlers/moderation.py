@@ -224,7 +224,7 @@ async def _set_visibility(
     message: str,
 ) -> None:
     """Hide or restore a listing, and tell its owner."""
-    if not await refuse_unless_admin(update, context):
+    if not await _admin_on_listing(update, context, listing_id):
         return
     assert update.effective_user is not None
     listing = await context.storage.get_listing(listing_id)
@@ -235,6 +235,17 @@ async def _set_visibility(
     if await _done(update, context, listing_id, changed, *texts):
         key = f"mod:{event}:{listing_id}:{context.now()}"
         await notice(context, [listing.owner_id], key, message, title=listing.title)
+
+
+async def _admin_on_listing(update: Update, context: BotContext, listing_id: int) -> bool:
+    """True if the presser is an admin and the listing a button names still exists (ids are
+    never given twice: an erased listing's buttons find nothing); else say why."""
+    if not await refuse_unless_admin(update, context):
+        return False
+    if await context.storage.get_listing(listing_id) is None:
+        await _gone(update, context)
+        return False
+    return True
 
 
 async def _gone(update: Update, context: BotContext) -> None:
@@ -267,7 +278,7 @@ async def restore(update: Update, context: BotContext, listing_id: int) -> None:
 async def dismiss(update: Update, context: BotContext, listing_id: int) -> None:
     """The reports were unfounded."""
     _ = context.i18n.gettext
-    if not await refuse_unless_admin(update, context):
+    if not await _admin_on_listing(update, context, listing_id):
         return
     assert update.effective_user is not None
     settled = await context.storage.dismiss_reports(
@@ -391,7 +402,7 @@ async def history(update: Update, context: BotContext, listing_id: int) -> None:
     """A listing's life, its reports, and admin actions on it and its author."""
     _ = context.i18n.gettext
     t = context.i18n
-    if not await refuse_unless_admin(update, context):
+    if not await _admin_on_listing(update, context, listing_id):
         return
     query = update.callback_query
     assert query is not None

@@ -85,8 +85,10 @@ _VERIFIED = verified("u")
 
 def verified_municipality(person: str) -> str:
     """SQL for the municipality that ``person`` (an SQL expression naming a user id) speaks
-    for as a verified official now, or NULL. Belonging to a municipality is only a claim; an
-    approval for it makes it a power. Compared with ``=``, NULL matches nothing."""
+    for as a verified official now, or NULL: what lets someone act on the listings and
+    contacts of their municipality other than their own. Belonging to a municipality is only
+    a claim; an admin's approval for it makes it a power. Compared with ``=``, NULL matches
+    nothing, and an indexed ``municipality_id = (...)`` stays an index lookup."""
     return f"""(SELECT vm.municipality_id FROM users vm
                 WHERE vm.id = {person} AND {verified("vm")})"""
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from html import escape
 
-from babel import dates
-
 from bot.i18n import N_, Translator
 from bot.places.timezones import local
 from bot.storage.moderation import AdminAction
@@ -95,8 +93,9 @@ def log_line(t: Translator, entry: AdminAction, zone: str) -> str:
 
 
 def zone_name(t: Translator, zone: str) -> str:
-    """The time zone's name in the reader's language (CLDR): 'heure d’Europe centrale'."""
-    return dates.get_timezone_name(local(0, zone).tzinfo, locale=t.locale)
+    """The reader's time zone by the city CLDR names it after, in their language, as
+    /settings shows it: 'Bruxelles', 'Açores'."""
+    return t.zone_city(zone)
 
 
 def log_text(t: Translator, title: str, entries: list[AdminAction], zone: str) -> str:

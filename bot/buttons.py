@@ -422,7 +422,7 @@ ADMIN = Prefix("ad", "admin: the queues")
 VERIFICATION_QUEUE = ADMIN.button("vq")
 REPORT_QUEUE = ADMIN.button("rq")
 ADMIN_LOG = ADMIN.button("log")
-VERIFIED_MUNICIPALITIES = ADMIN.button("vm", Number(0, 10_000))  # a page of them
+VERIFIED_MUNICIPALITIES = ADMIN.button("vm")  # their first page
 
 REPORTS = Prefix("rp", "reports: reporting a listing")
 REPORT_LISTING = REPORTS.button("", ID)

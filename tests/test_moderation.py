@@ -142,7 +142,7 @@ async def test_admin_buttons_and_commands_forged_by_a_member(server, bot):
         "vf:pg:1",
         "ad:rq",
         "ad:vq",
-        "ad:vm:0",
+        "ad:vm",
         "ad:log",
     ):
         await member.press_data(at, data)

@@ -107,7 +107,7 @@ async def admin_command(update: Update, context: BotContext) -> None:
         ],
         [
             InlineKeyboardButton(
-                _("✅ Verified people"), callback_data=VERIFIED_MUNICIPALITIES.data(0)
+                _("✅ Verified people"), callback_data=VERIFIED_MUNICIPALITIES.data(None)
             )
         ],
         [InlineKeyboardButton(_("📜 Admin log"), callback_data=ADMIN_LOG.data(None))],

@@ -66,7 +66,7 @@ def register(application: CommunityApplication) -> None:
             dialog.LEAVE_CONFIRMED.handler(leave),
             APPROVE_REQUEST.handler(approve),
             VERIFICATION_QUEUE.handler(queue),
-            VERIFIED_MUNICIPALITIES.handler(municipalities),
+            VERIFIED_MUNICIPALITIES.handler(first_municipalities),
             MUNICIPALITIES_PAGE.handler(municipalities),
             OFFICIALS.handler(officials),
         ]
@@ -275,7 +275,11 @@ REVOCATION = Decision(
 
 
 def _page(page: int) -> str:
-    return MUNICIPALITIES_PAGE.data(page) if page else VERIFIED_MUNICIPALITIES.data(0)
+    return MUNICIPALITIES_PAGE.data(page) if page else VERIFIED_MUNICIPALITIES.data(None)
+
+
+async def first_municipalities(update: Update, context: BotContext, _none: None) -> None:
+    await municipalities(update, context, 0)
 
 
 async def municipalities(update: Update, context: BotContext, page: int) -> None:

@@ -30,10 +30,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.geo import COUNTRIES
-from bot.matcher import Lookups, match_listing, matching_pass
+from bot.matching.matcher import Lookups, match_listing, matching_pass
+from bot.matching.types import Features, Subject
+from bot.places.countries import COUNTRIES
 from bot.storage import Storage, fold
-from bot.storage.matching import Features, Subject
 from bot.taxonomy import CATEGORIES, REACHES
 
 DAY = 86_400

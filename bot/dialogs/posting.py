@@ -20,7 +20,7 @@ from datetime import timedelta
 from html import escape
 from typing import Any
 
-from babel.dates import format_timedelta
+from babel.dates import format_time, format_timedelta
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -43,6 +43,7 @@ from bot.buttons import (
     refuse_earlier_step,
 )
 from bot.context import BotContext, reply
+from bot.delivery.timing import after_quiet_hours
 from bot.dialogs.dialog import END, Dialog, Handler, Question
 from bot.dialogs.steps import (
     DESCRIPTION_MAX,
@@ -66,6 +67,7 @@ from bot.handlers.listings import send_card
 from bot.i18n import N_, Translator
 from bot.places.countries import COUNTRIES
 from bot.places.geocoding import Place
+from bot.places.timezones import local
 from bot.storage import Listing, NewListing, PostingLimit
 from bot.storage.listings import DAY
 from bot.views import cards
@@ -658,9 +660,23 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
         return await DIALOG.finish(update, context)
     await close_buttons(update, context)
     await DIALOG.finish(update, context)
-    await reply(update, _("✅ Published! Here is your listing; you will find it in /mylistings."))
+    published = _("✅ Published! Here is your listing; you will find it in /mylistings.")
+    await reply(update, published + await night_note(context, user_id(update), now))
     await send_card(update, context, listing)
     return END
+
+
+async def night_note(context: BotContext, user_id: int, now: int) -> str:
+    """For a poster in their quiet hours: when the matches found meanwhile will come."""
+    prefs = await context.storage.preferences(user_id)
+    morning = after_quiet_hours(now, prefs)
+    if morning == now:
+        return ""
+    at = format_time(local(morning, prefs.timezone), "short", locale=context.i18n.locale)
+    return "\n\n" + context.i18n.gettext(
+        "🌙 These are your quiet hours: matches for your listing will be sent to you in the "
+        "morning, at {time}."
+    ).format(time=at)
 
 
 DIALOG.add(PREVIEWING, Question(ask_to_publish, PUBLISH.handler(publish)))

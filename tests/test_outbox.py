@@ -85,20 +85,23 @@ async def test_delivered_once_in_the_recipients_language(server, bot):
     assert server.errors() == []
 
 
-async def test_one_message_a_second_per_chat(server, bot):
+async def test_what_waits_for_a_chat_goes_as_one_bundle_a_second_later(server, bot):
+    """At most one message a second per chat: notices queued right after the bot answered
+    the person wait for the chat, and then go together, in one message, not as a burst."""
     server.set_rate_limits(per_chat_per_second=1, per_chat_burst=1)
     user = await started(server, "Busy")
     await seed.member(bot.storage, user.id)
+    answered = max(c.time for c in server.calls if c.method == "sendMessage" and c.ok)
     await bot.storage.enqueue([notice(user.id, f"n{i}", f"«test{i}»") for i in range(3)], now=0)
     await wait_until(lambda: settled(bot.storage))
-    times = [
-        c.time
-        for c in server.calls
-        if c.method == "sendMessage" and c.ok and MARK[:-1] in c.params["text"]
+    sent = [
+        c for c in server.calls if c.method == "sendMessage" and c.ok and MARK[:-1] in c.params["text"]
     ]
-    assert len(times) == 3
-    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
+    assert len(sent) == 1
+    assert all(f"«test{i}»" in sent[0].params["text"] for i in range(3))
+    assert sent[0].time - answered >= 0.95
     assert server.stats()["rate_limited"] == 0
+    assert await bot.storage.outbox_counts() == {"sent": 3}
 
 
 async def test_429_pauses_the_outbox_only_and_loses_nothing(server, settings):

@@ -29,8 +29,8 @@ class Bundle:
 
 def _header(t: Translator, count: int) -> str:
     return t.ngettext(
-        "📬 <b>{count} notification that waited for you</b>",
-        "📬 <b>{count} notifications that waited for you</b>",
+        "📬 <b>{count} notification for you</b>",
+        "📬 <b>{count} notifications for you</b>",
         count,
     ).format(count=t.number(count))
 

@@ -25,6 +25,7 @@ the row is cancelled.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 import math
@@ -147,7 +148,12 @@ class OutboxSender:
             due = await self.storage.due_notifications(self.now(), limit=50)
             if not due:
                 break
-            ready = await self._hold(due)
+            still_due = await self._hold(due)
+            ready = [n for n in still_due if not self._cooling(n.user_id)]
+            if not ready:
+                if len(still_due) < len(due):
+                    continue  # some were held until their quiet hours end: the next ones
+                break
             for user_id, rows in _by_recipient(ready):
                 wait = self.budget.wait_time(reserve=1.0)
                 if self.clock() + wait - started >= window or self.clock() < self.paused_until:
@@ -160,8 +166,9 @@ class OutboxSender:
         return sent
 
     async def _hold(self, due: list[Notification]) -> list[Notification]:
-        """Hold the rows of recipients in their quiet hours until those end, and the rows of
-        chats that got a message less than a second ago for a second; returns the others."""
+        """Hold the rows of recipients in their quiet hours until those end; mark the rows of
+        chats that got a message less than a second ago as held too (they go together when
+        the chat may have the next one); returns the rows not held until later."""
         now = self.now()
         quiet = {n.user_id for n in due if not n.urgent}
         prefs = await self.storage.preferences_of(quiet, blocked_too=True)
@@ -170,12 +177,13 @@ class OutboxSender:
         for notification in due:
             wanted = None if notification.urgent else prefs.get(notification.user_id)
             end = after_quiet_hours(now, wanted) if wanted is not None else now
-            if end <= now and self._cooling(notification.user_id):
-                end = now + max(1, math.ceil(self.budget.chat_wait(notification.user_id)))
             if end > now:
                 until.setdefault(end, []).append(notification.id)
-            else:
-                ready.append(notification)
+                continue
+            if self._cooling(notification.user_id) and not notification.held:
+                until.setdefault(now, []).append(notification.id)
+                notification = dataclasses.replace(notification, held=True)
+            ready.append(notification)
         for end, ids in until.items():
             await self.storage.hold(ids, end)
         return ready

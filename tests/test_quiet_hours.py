@@ -22,7 +22,7 @@ from bot.storage.listings import DAY
 from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import containing, onboard, plain, says, taps
-from tests.test_broadcast import admin_of, opened
+from tests.test_broadcast import admin_of
 from tests.test_posting import Answers, walk_to_preview
 
 en = translator("en").gettext
@@ -77,10 +77,11 @@ def pushes_to(server, chat_id: int) -> list[dict]:
 
 
 async def member(server, bot, user_id: int, name: str, language: str, **profile: str):
-    """A member who opened the chat with the bot earlier."""
+    """A member who opened the chat with the bot earlier, quiet from 22:00 to 08:00 (as
+    everyone is unless they change it)."""
     user = server.create_user(name, language, user_id=user_id)
     user.chat.started = True
-    await seed.member(bot.storage, user_id, language=language, **profile)
+    await seed.member(bot.storage, user_id, language=language, quiet_hours=(22, 8), **profile)
     return user
 
 
@@ -149,8 +150,7 @@ async def test_an_urgent_broadcast_reaches_people_in_their_quiet_hours(server, b
     bot.clock = lambda: PARIS_0610
     admin = admin_of(server)
     await seed.member(bot.storage, ADMIN_ID)
-    await quiet_off(bot.storage, ADMIN_ID, PARIS_0610)
-    sleeper = await opened(server, bot.storage, "Sleeper", country="FR")
+    sleeper = await member(server, bot, 721, "Sleeper", "en")
     # The composer shows the choice, ticked once chosen, and says it in the previews and the
     # confirmation.
     await says(admin, "/broadcast")

@@ -166,7 +166,7 @@ async def test_an_urgent_broadcast_reaches_people_in_their_quiet_hours(server, b
     assert "✓ " + urgent in ticked.button_labels
     await admin.press(en("🚀 Send now"))
     summary = await admin.wait_for_bot_message(containing("Send this announcement"), timeout=20)
-    warning = plain(en("⚠️ <b>Urgent</b>: it reaches people during their quiet hours too."))
+    warning = plain(en("⚠️ <b>Urgent</b>: people get it during their quiet hours too."))
     assert warning in summary.text
     assert any(warning in text and "👁" in text for text in bot_texts(admin))
     await admin.press(en("✅ Send it"))

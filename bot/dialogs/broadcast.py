@@ -538,7 +538,7 @@ def when_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
 def urgency_text(t: Translator, broadcast: Broadcast) -> str:
     _ = t.gettext
     if broadcast.urgent:
-        return _("⚠️ <b>Urgent</b>: it reaches people during their quiet hours too.")
+        return _("⚠️ <b>Urgent</b>: people get it during their quiet hours too.")
     return _("🌙 People in their quiet hours get it when these end.")
 
 

@@ -92,6 +92,22 @@ async def quiet_off(storage: Storage, user_id: int, now: int) -> None:
     )
 
 
+def notice(key: str, shown: str) -> Enqueued:
+    """A plain notice for OWNER, due at once: it shows ``shown``."""
+    return Enqueued(
+        OWNER,
+        "notice",
+        key,
+        {"msgid": "Language set: {language}.", "params": {"language": shown}},
+        0,
+    )
+
+
+async def queue(bot, notices: list[Enqueued], now: int) -> None:
+    await bot.storage.enqueue(notices, now=now)
+    bot.outbox.wake()
+
+
 # --- each kind of push -------------------------------------------------------------------------
 
 
@@ -271,20 +287,9 @@ async def settled(bot) -> bool:
 
 async def test_a_long_night_is_split_within_4096_characters_and_sent_once(server, bot):
     bot.clock = lambda: PARIS_0543
-    lea = await member(server, bot, OWNER, "Léa", "en")
+    await member(server, bot, OWNER, "Léa", "en")
     long = "x" * 900
-    notices = [
-        Enqueued(
-            OWNER,
-            "notice",
-            f"long:{n}",
-            {"msgid": "Language set: {language}.", "params": {"language": f"«{n}» {long}"}},
-            PARIS_0543,
-        )
-        for n in range(9)
-    ]
-    await bot.storage.enqueue(notices, now=PARIS_0543)
-    bot.outbox.wake()
+    await queue(bot, [notice(f"long:{n}", f"«{n}» {long}") for n in range(9)], PARIS_0543)
     await wait_until(held(bot.storage, OWNER, 9, PARIS_0800))
     bot.clock = lambda: PARIS_0800
     bot.outbox.wake()
@@ -295,7 +300,6 @@ async def test_a_long_night_is_split_within_4096_characters_and_sent_once(server
     shown = [n for n in range(9) for text in sent if f"«{n}»" in text]
     assert shown == list(range(9))  # each once, in order
     assert await bot.storage.outbox_counts() == {"sent": 9}
-    del lea
 
 
 # --- changing the settings applies to what is held ---------------------------------------------
@@ -304,20 +308,7 @@ async def test_a_long_night_is_split_within_4096_characters_and_sent_once(server
 async def test_turning_quiet_hours_off_releases_what_is_held_at_once(server, bot):
     bot.clock = lambda: PARIS_0543
     lea = await member(server, bot, OWNER, "Léa", "en")
-    await bot.storage.enqueue(
-        [
-            Enqueued(
-                OWNER,
-                "notice",
-                f"n{n}",
-                {"msgid": "Language set: {language}.", "params": {"language": f"«held{n}»"}},
-                0,
-            )
-            for n in range(2)
-        ],
-        now=PARIS_0543,
-    )
-    bot.outbox.wake()
+    await queue(bot, [notice(f"n{n}", f"«held{n}»") for n in range(2)], PARIS_0543)
     await wait_until(held(bot.storage, OWNER, 2, PARIS_0800))
     await says(lea, "/settings")
     await lea.press(en("No quiet hours"))
@@ -332,19 +323,7 @@ async def test_turning_quiet_hours_off_releases_what_is_held_at_once(server, bot
 async def test_moving_quiet_hours_re_times_what_is_held(server, bot):
     bot.clock = lambda: PARIS_0543
     lea = await member(server, bot, OWNER, "Léa", "en")
-    await bot.storage.enqueue(
-        [
-            Enqueued(
-                OWNER,
-                "notice",
-                "n",
-                {"msgid": "Language set: {language}.", "params": {"language": "«moved»"}},
-                0,
-            )
-        ],
-        now=PARIS_0543,
-    )
-    bot.outbox.wake()
+    await queue(bot, [notice("n", "«moved»")], PARIS_0543)
     await wait_until(held(bot.storage, OWNER, 1, PARIS_0800))
     await says(lea, "/settings")
     await lea.press("🌙 23–09")
@@ -391,19 +370,7 @@ async def test_held_on_the_night_the_clocks_go_forward(server, bot):
     spring = utc(2030, 3, 31, 0, 30)  # 01:30 CET in Paris
     bot.clock = lambda: spring
     lea = await member(server, bot, OWNER, "Léa", "en")
-    await bot.storage.enqueue(
-        [
-            Enqueued(
-                OWNER,
-                "notice",
-                "dst",
-                {"msgid": "Language set: {language}.", "params": {"language": "«dst»"}},
-                0,
-            )
-        ],
-        now=spring,
-    )
-    bot.outbox.wake()
+    await queue(bot, [notice("dst", "«dst»")], spring)
     await wait_until(held(bot.storage, OWNER, 1, utc(2030, 3, 31, 6, 0)))
     bot.clock = lambda: utc(2030, 3, 31, 6, 0)
     bot.outbox.wake()

@@ -16,13 +16,15 @@ a dialog, and a button on a message whose buttons a handler has already taken aw
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler
 
 from bot.i18n import LANGUAGES
@@ -92,7 +94,7 @@ class Number(Field[int]):
 class OneOf(Field[str]):
     """One of a fixed set of keys (kinds, categories, languages, countries...)."""
 
-    def __init__(self, values: Collection[str]) -> None:
+    def __init__(self, values: Iterable[str]) -> None:
         self.values = frozenset(values)
         if any(":" in value for value in self.values):
             raise ValueError("a key of callback data cannot contain ':'")
@@ -133,6 +135,14 @@ class Token(Field[str]):
 
 
 ID = Number()  # a row's id
+
+
+def parse(text: str, field: Field[T]) -> T | None:
+    """``text`` read as ``field`` (a deep link's id, a page number read by hand), or None."""
+    try:
+        return field.decode(text)
+    except InvalidButton:
+        return None
 
 
 # --- buttons -------------------------------------------------------------------------------
@@ -329,6 +339,16 @@ def close_message(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is not None and query.message is not None:
         context.community.closed.close(query.message.chat.id, query.message.message_id)
+
+
+async def drop_buttons(update: Update) -> None:
+    """Remove the keyboard of the message pressed (gone or forged messages have none)."""
+    query = update.callback_query
+    assert query is not None
+    if query.message is not None and query.message.is_accessible:
+        # "message is not modified" when it has none left: nothing to remove then.
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(None)
 
 
 async def close_buttons(update: Update, context: BotContext) -> None:

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from bot.delivery.timing import Preferences
-from bot.logs import JsonFormatter, Redacting, Tally
+from bot.i18n import MENU_LANGUAGES
+from bot.logs import JsonFormatter, Redacting, Tally, skipped_poller_tick
 from bot.storage import Storage
 from tests import seed
 from tests.conftest import TOKEN
@@ -25,7 +26,7 @@ from tests.talk import containing, onboard
 # What an operator sees at INFO from a bot that starts, answers, matches, delivers and stops.
 MEANINGFUL = [
     r"@\w+ is running; Ctrl-C to stop",
-    r"published the command menu and descriptions in 29 languages",
+    rf"published the command menu and descriptions in {len(MENU_LANGUAGES)} languages",
     r"matched \d+ new listings?",
     r"delivered \d+ notifications?",
     r"SIGTERM: stopping once the updates in hand are answered",
@@ -60,6 +61,35 @@ def test_json_lines_carry_time_level_logger_message_and_exception():
     assert TOKEN not in stream.getvalue() and TOKEN.split(":")[1] not in stream.getvalue()
 
 
+def test_a_busy_poller_skipping_a_tick_is_not_a_warning_but_a_lost_daily_run_is():
+    # APScheduler's own jobs and its own wording, as the scheduler logs them.
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    scheduler = AsyncIOScheduler()
+    poller = scheduler.add_job(print, "interval", seconds=1)
+    daily = scheduler.add_job(print, "cron", hour=9)
+    hourly = scheduler.add_job(print, "interval", hours=1)
+
+    def skipped(job) -> logging.LogRecord:
+        return logging.LogRecord(
+            "apscheduler.scheduler",
+            logging.WARNING,
+            __file__,
+            1,
+            'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+            (job, 1),
+            None,
+        )
+
+    assert not skipped_poller_tick(skipped(poller))
+    assert skipped_poller_tick(skipped(daily))
+    assert skipped_poller_tick(skipped(hourly))
+    other = logging.LogRecord(
+        "apscheduler.scheduler", logging.WARNING, "", 1, "Run time of job was missed", (), None
+    )
+    assert skipped_poller_tick(other)
+
+
 def test_a_tally_logs_what_was_done_at_most_once_a_minute(caplog):
     now = [1000.0]
     tally = Tally(logging.getLogger("tests.tally"), lambda n: f"did {n}", clock=lambda: now[0])
@@ -88,7 +118,9 @@ async def seeded_match(storage: Storage, server) -> tuple[object, object]:
         await storage.save_preferences(
             person.id, Preferences(quiet_start=None, quiet_end=None), now
         )
-    await seed.listing(storage, lea.id, now, kind="offer", language="fr", title="Motopompe")
+    await seed.listing(
+        storage, lea.id, now, kind="offer", language="fr", title="Motopompe", reach="europe"
+    )
     await seed.listing(
         storage, maria.id, now, kind="request", language="bg", title="Помпа", reach="europe",
         country="BG", region="Burgas", place="Sveti Vlas",

@@ -11,6 +11,7 @@ re-times what is held; a poster at night is told when matches will come.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from datetime import UTC, datetime
 
@@ -90,6 +91,11 @@ async def quiet_off(storage: Storage, user_id: int, now: int) -> None:
     await storage.save_preferences(
         user_id, Preferences(prefs.frequency, prefs.timezone, None, None), now
     )
+
+
+def quiet_label(start: int, end: int) -> str:
+    """The /settings button for quiet hours from ``start`` to ``end`` o'clock, in English."""
+    return "🌙 " + translator("en").hours(dt.time(start), dt.time(end), minutes=False)
 
 
 def notice(key: str, shown: str) -> Enqueued:
@@ -326,10 +332,10 @@ async def test_moving_quiet_hours_re_times_what_is_held(server, bot):
     await queue(bot, [notice("n", "«moved»")], PARIS_0543)
     await wait_until(held(bot.storage, OWNER, 1, PARIS_0800))
     await says(lea, "/settings")
-    await lea.press("🌙 23–09")
+    await lea.press(quiet_label(23, 9))
     await lea.wait_for_callback_answer()
     await wait_until(held(bot.storage, OWNER, 1, PARIS_0800 + 3600))
-    await lea.press("🌙 21–07")
+    await lea.press(quiet_label(21, 7))
     await lea.wait_for_callback_answer()
     await wait_until(held(bot.storage, OWNER, 1, PARIS_0800 - 3600))
     # A timezone two hours east: 07:00 there is 06:00 in Paris.

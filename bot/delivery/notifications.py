@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -59,7 +60,7 @@ def compact_card(t: Translator, listing: Listing, header: str, footer: str, limi
     if listing.tags:
         tail.append("🏷 " + cards.tag_labels(t, listing.tags))
     tail.append(
-        f"📍 {place_line(t, listing.place, listing.region, listing.country)} · "
+        f"📍 {place_line(t, listing.place, listing.region, listing.country, listing.place_key)} · "
         f"{_(cards.REACH_LABELS[listing.reach])}"
     )
     tail.append(
@@ -156,7 +157,7 @@ async def render_alert(
 
 
 async def _digest_line(
-    storage: Storage, t: Translator, user_id: int, item_kind: str, payload: dict, now: int
+    storage: Storage, t: Translator, user_id: int, item_kind: str, payload: dict[str, Any], now: int
 ) -> tuple[Listing, str] | None:
     """The listing a digest item is about, and what to say under its line."""
     _ = t.gettext
@@ -239,10 +240,14 @@ async def render_reminder(
     if listing is None or listing.expires_at != notification.payload.get("expires_at"):
         return None
     date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))
-    text = _(
-        "⏳ Your listing <b>{title}</b> closes on {date}. Keep it open for longer, or close it "
-        "if it is no longer needed?"
-    ).format(title=html.escape(listing.title), date=date)
+    text = t.sentence(
+        _(
+            "⏳ Your listing <b>{title}</b> closes on {date}. Keep it open for longer, or close "
+            "it if it is no longer needed?"
+        ),
+        title=html.escape(listing.title),
+        date=date,
+    )
     keyboard = InlineKeyboardMarkup(
         [
             [

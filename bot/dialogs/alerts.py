@@ -15,8 +15,6 @@ from typing import Any
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
@@ -31,6 +29,7 @@ from bot.dialogs.steps import (
     Choice,
     Toggles,
     TypedText,
+    ask_for_a_place,
     category_labels,
     clean_line,
     has_letter,
@@ -273,14 +272,6 @@ async def put_away_keyboard(update: Update, context: BotContext) -> None:
 
 async def ask_location(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    location = KeyboardButton(_("📍 Share a location"), request_location=True)
-    await reply(
-        update,
-        _("To share a location, use the button below the text field."),
-        reply_markup=ReplyKeyboardMarkup(
-            [[location]], resize_keyboard=True, one_time_keyboard=True
-        ),
-    )
     member = context.member
     choices = []
     if member is not None and member.latitude is not None and member.longitude is not None:
@@ -288,12 +279,11 @@ async def ask_location(update: Update, context: BotContext) -> None:
         choices.append(
             [InlineKeyboardButton(around, callback_data=AROUND_PROFILE_PLACE.data(None))]
         )
-    await reply(
+    await ask_for_a_place(
         update,
+        context.i18n,
         _("Around which place? Share a location."),
-        reply_markup=InlineKeyboardMarkup(
-            [*choices, *DIALOG.navigation(context.i18n, SHARING_LOCATION)]
-        ),
+        InlineKeyboardMarkup([*choices, *DIALOG.navigation(context.i18n, SHARING_LOCATION)]),
     )
 
 
@@ -343,7 +333,7 @@ DIALOG.add(
     Choice(
         lambda context: context.i18n.gettext("How far around it?"),
         RADIUS,
-        lambda _context: [(str(radius), f"{radius} km") for radius in RADII],
+        lambda context: [(str(radius), context.i18n.kilometres(radius)) for radius in RADII],
         answer="radius_km",
         then=TYPING_KEYWORDS,
         width=5,
@@ -484,12 +474,12 @@ async def cancel(update: Update, context: BotContext, _none: None = None) -> int
 
 def conversation() -> Handler:
     return DIALOG.conversation(
-        entry_points=[NEW.handler(start_new), EDIT.handler(start_edit, refused=gone)],
+        entry_points=[NEW.handler(start_new), EDIT.handler(start_edit)],
         fallbacks=[
             CommandHandler("cancel", cancel),
             DIALOG.cancel.handler(cancel),
             NEW.handler(start_new),
-            EDIT.handler(start_edit, refused=gone),
+            EDIT.handler(start_edit),
         ],
         again=["alerts"],
     )

@@ -34,10 +34,10 @@ from bot.delivery.broadcasts import (
 )
 from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
 from bot.handlers.admin import refuse_unless_admin
-from bot.i18n import LANGUAGES, N_, Translator, autonym
+from bot.i18n import LANGUAGES, N_, Translator, autonym, translator
 from bot.places.countries import COUNTRIES, countries_by_name, flag
-from bot.places.timezones import parse_local, timezone_for
-from bot.storage import ROLES, Broadcast, Segment
+from bot.places.timezones import ZONES, parse_local
+from bot.storage import ROLES, Broadcast, Segment, fold
 from bot.views import texts as views
 from bot.views.html import MarkupError, check_html
 
@@ -54,6 +54,7 @@ from bot.views.html import MarkupError, check_html
 ) = range(8)
 
 TEXT_MAX, CAPTION_MAX = 4096, 1024
+LANGUAGES_PER_ROW = 3
 YEAR = 366 * 86_400
 TEXT_HINT = N_("Please send a text message.")
 
@@ -66,9 +67,9 @@ async def admins_only(update: Update, context: BotContext) -> bool:
 async def start(update: Update, context: BotContext) -> int:
     """A new draft, and its first question (the dialog's guard has checked the admin)."""
     assert context.member is not None
-    broadcast_id = await context.storage.create_broadcast(
-        context.member.id, timezone_for(context.member.country), context.now()
-    )
+    # The admin's own time zone: the one chosen in /settings, else their country's.
+    zone = (await context.storage.preferences(context.member.id)).timezone
+    broadcast_id = await context.storage.create_broadcast(context.member.id, zone, context.now())
     return await DIALOG.begin(update, context, CHOOSING_LANGUAGE, id=broadcast_id)
 
 
@@ -157,7 +158,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
         )
         for code in LANGUAGES
     ]
-    rows = [*views.rows(buttons, 2), *cancel_row(context.i18n)]
+    rows = [*views.rows(buttons, LANGUAGES_PER_ROW), *cancel_row(context.i18n)]
     if written:
         text = _("Which language do you want to add or change?")
     else:
@@ -251,16 +252,15 @@ async def ask_review(update: Update, context: BotContext) -> None:
     more = _("➕ Add or change a language")
     rows = [[InlineKeyboardButton(more, callback_data=MORE_LANGUAGES.data(None))]]
     if len(broadcast.texts) > 1:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    ("✓ " if code == broadcast.fallback else "")
-                    + _("Others: {language}").format(language=autonym(code)),
-                    callback_data=FALLBACK.data(code),
-                )
-                for code in broadcast.texts
-            ]
-        )
+        fallbacks = [
+            InlineKeyboardButton(
+                ("✓ " if code == broadcast.fallback else "")
+                + _("Others: {language}").format(language=autonym(code)),
+                callback_data=FALLBACK.data(code),
+            )
+            for code in broadcast.texts
+        ]
+        rows += views.rows(fallbacks, 2)
     if broadcast.photo_file_id:
         remove = _("🗑 Remove the photo")
         rows.append([InlineKeyboardButton(remove, callback_data=NO_PHOTO.data(None))])
@@ -355,15 +355,15 @@ def audience_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMark
         ]
         for role, label in views.ROLE_LABELS.items()
     ]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                ("✓ " if code in segment.languages else "") + autonym(code),
-                callback_data=READERS_OF.data(code),
-            )
-            for code in LANGUAGES
-        ]
-    )
+    languages = [
+        InlineKeyboardButton(
+            ("✓ " if code in segment.languages else "") + autonym(code),
+            callback_data=READERS_OF.data(code),
+        )
+        for code in LANGUAGES
+    ]
+    # Each language by its own name, three to a row: the names stay readable on a phone.
+    rows += views.rows(languages, LANGUAGES_PER_ROW)
     countries = len(segment.countries)
     label = _("🌍 Countries ({count})").format(count=countries) if countries else _("🌍 Countries")
     rows.append([InlineKeyboardButton(label, callback_data=TO_COUNTRIES.data(None))])
@@ -502,15 +502,35 @@ DIALOG.add(
 # --- when, the previews, and confirming --------------------------------------------------------
 
 
+EXAMPLE_TIME, EXAMPLE_ZONE = "2030-05-01 09:30", "Europe/Sofia"
+
+
+def zone_typed(t: Translator, typed: str) -> tuple[str, str] | None:
+    """(what comes before, zone) when ``typed`` ends with the city of one of the zones a
+    person may choose, as CLDR names it in the reader's language or in English ('Sofia',
+    'София', 'Îles Canaries'), in any case and with or without accents."""
+    folded = fold(typed)
+    for zone in ZONES:
+        for name in {t.zone_city(zone), translator("en").zone_city(zone)}:
+            city = fold(name)
+            if folded.endswith(" " + city):
+                return folded[: -len(city)].strip(), zone
+    return None
+
+
 def check_time(t: Translator, typed: str, timezone: str, now: int) -> tuple[int, str] | str:
-    """(Unix seconds, timezone) of a typed send time, or why it is refused."""
+    """(Unix seconds, timezone) of a typed send time, or why it is refused. A time zone may
+    follow the time: a city (see :func:`zone_typed`) or a tz database name."""
     _ = t.gettext
     parsed = parse_local(typed, timezone)
+    city = zone_typed(t, typed) if parsed is None else None
+    if city is not None:
+        parsed = parse_local(*city)
     if parsed is None:
         return _(
-            "Please type a date and time like {example}, optionally followed by a timezone "
-            "such as Europe/Sofia."
-        ).format(example="2030-05-01 09:30")
+            "Please type a date and time like {example}, optionally followed by the city of "
+            "another time zone, such as {city}."
+        ).format(example=EXAMPLE_TIME, city=escape(t.zone_city(EXAMPLE_ZONE)))
     if parsed[0] <= now + 60:
         return _("That time has passed. Please type a time in the future.")
     if parsed[0] > now + YEAR:
@@ -584,9 +604,13 @@ async def ask_time(update: Update, context: BotContext) -> None:
     await reply(
         update,
         _(
-            "Type the date and time, in your timezone ({timezone}), like {example}. "
-            "For another timezone, add its name: {example} Europe/Sofia."
-        ).format(timezone=escape(broadcast.timezone), example="2030-05-01 09:30"),
+            "Type the date and time in your time zone ({timezone}), like {example}. "
+            "For another time zone, add its city: {example} {city}."
+        ).format(
+            timezone=escape(context.i18n.zone_city(broadcast.timezone)),
+            example=EXAMPLE_TIME,
+            city=escape(context.i18n.zone_city(EXAMPLE_ZONE)),
+        ),
         reply_markup=InlineKeyboardMarkup(cancel_row(context.i18n)),
     )
 

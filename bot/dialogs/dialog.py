@@ -112,7 +112,8 @@ class Dialog:
     """A persistent conversation named ``name``, with its buttons under ``prefix``.
 
     ``previous``: where Back leads from each step that has one (a Back button is shown there);
-    ``before_step``: run before each step is written (posting saves its draft there);
+    ``draft``: what to keep, with each step, as the person's listing draft (posting's answers;
+    None: nothing yet), written in the step's own transaction;
     ``guard``: run before every handler but the entry points, False ending the dialog (the
     broadcast composer checks that the person is still an admin).
     """
@@ -123,7 +124,7 @@ class Dialog:
         prefix: Prefix,
         *,
         previous: Mapping[int, int] | None = None,
-        before_step: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
+        draft: Callable[[BotContext, int], dict[str, Any] | None] | None = None,
         guard: Callable[[Update, BotContext], Awaitable[bool]] | None = None,
         navigation: bool = True,
         stops: bool = False,
@@ -135,7 +136,7 @@ class Dialog:
         self.name, self.prefix, self.navigates = name, prefix, navigation
         self.steps: dict[int, Step] = {}
         self.previous = dict(previous or {})
-        self.before_step, self.guard = before_step, guard
+        self.draft, self.guard = draft, guard
         # In a handler group of its own, before the features: every update it takes stops
         # there (ApplicationHandlerStop), but those of ``passing`` handlers (see conversation).
         self.stops = stops
@@ -206,9 +207,8 @@ class Dialog:
 
     async def stay(self, update: Update, context: BotContext, state: int) -> None:
         """Write the answers given on ``state`` without moving (a tag ticked)."""
-        if self.before_step is not None:
-            await self.before_step(update, context, state)
-        await self._write(update, context, state)
+        draft = self.draft(context, state) if self.draft is not None else None
+        await self._write(update, context, state, draft=draft)
 
     async def finish(self, update: Update, context: BotContext) -> int:
         """Forget the answers and end the conversation, durably; returns END."""
@@ -227,7 +227,14 @@ class Dialog:
         await step.ask(update, context)
         return True
 
-    async def _write(self, update: Update, context: BotContext, state: int | None) -> None:
+    async def _write(
+        self,
+        update: Update,
+        context: BotContext,
+        state: int | None,
+        *,
+        draft: dict[str, Any] | None = None,
+    ) -> None:
         persistence = context.application.persistence
         assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
         assert update.effective_chat is not None and update.effective_user is not None
@@ -239,6 +246,7 @@ class Dialog:
             dict(context.user_data),
             update_id=update.update_id,
             now=context.now(),
+            draft=draft,
         )
 
     # --- the buttons under every question ----------------------------------------------------

@@ -1,7 +1,8 @@
 """Posting an offer or a request.
 
 ``/post`` (or the menu's button) → kind → category → tags (optional) → title → description →
-place (the profile's, a shared location, or a country and a typed place) → reach → photo
+place (the profile's, one of the places nearest a shared location, or a country and a typed
+place) → reach → photo
 (optional) → how long it stays open → preview, exactly the card others will see → publish.
 Back and Cancel on every step; ``/cancel`` too; ``/post`` or the menu's button in the middle
 show the current step again. Back names the step it was shown on, so a Back button left on an
@@ -16,16 +17,12 @@ no draft and publishes nothing.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from html import escape
 from typing import Any
 
-from babel.dates import format_time, format_timedelta
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
@@ -44,7 +41,8 @@ from bot.buttons import (
 )
 from bot.context import BotContext, reply
 from bot.delivery.timing import after_quiet_hours
-from bot.dialogs.dialog import END, Dialog, Handler, Question
+from bot.dialogs import nearby
+from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
 from bot.dialogs.steps import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
@@ -56,6 +54,7 @@ from bot.dialogs.steps import (
     SharedPlace,
     Toggles,
     TypedText,
+    ask_for_a_place,
     check_description,
     check_name,
     check_title,
@@ -64,13 +63,16 @@ from bot.dialogs.steps import (
     translated,
 )
 from bot.handlers.listings import send_card
-from bot.i18n import N_, Translator
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.language_id import detect_listing
+from bot.places import names
 from bot.places.countries import COUNTRIES
 from bot.places.geocoding import Place
 from bot.places.timezones import local
 from bot.storage import Listing, NewListing, PostingLimit
 from bot.storage.listings import DAY
 from bot.views import cards
+from bot.views import texts as views
 from bot.views.cards import DURATION_LABELS, REACH_LABELS
 from bot.views.html import shorten
 from bot.views.texts import place_line
@@ -90,7 +92,9 @@ from bot.views.texts import place_line
     ADDING_PHOTO,
     CHOOSING_DURATION,
     PREVIEWING,
-) = range(13)
+    CHOOSING_LANGUAGE,  # from the preview: the language the listing is written in
+    CHOOSING_NEARBY,  # the nearest places to a shared location
+) = range(15)
 
 # Where Back leads from each step.
 PREVIOUS = {
@@ -101,24 +105,26 @@ PREVIOUS = {
     CHOOSING_PLACE: TYPING_DESCRIPTION,
     CHOOSING_COUNTRY: CHOOSING_PLACE,
     TYPING_PLACE: CHOOSING_COUNTRY,
+    CHOOSING_NEARBY: CHOOSING_PLACE,
     CHOOSING_REACH: CHOOSING_PLACE,
     ADDING_PHOTO: CHOOSING_REACH,
     CHOOSING_DURATION: ADDING_PHOTO,
     PREVIEWING: CHOOSING_DURATION,
+    CHOOSING_LANGUAGE: PREVIEWING,
 }
 
 
-async def write_draft(update: Update, context: BotContext, step: int) -> None:
-    """Before each step: the draft, with every answer so far and its step, goes to SQLite.
-    Nothing is worth keeping before the first answer (``/post`` would offer an empty draft)."""
+def draft_to_save(context: BotContext, step: int) -> dict[str, Any] | None:
+    """With each step: the draft, with every answer so far and its step, written in the step's
+    own transaction. Nothing is worth keeping before the first answer (``/post`` would offer an
+    empty draft)."""
     given = DIALOG.answers(context)
-    if step != DECIDING_ON_DRAFT and "kind" in given:
-        assert update.effective_user is not None
-        draft = {**given, "step": step}
-        await context.storage.save_draft(update.effective_user.id, draft, context.now())
+    if step == DECIDING_ON_DRAFT or "kind" not in given:
+        return None
+    return {**given, "step": step}
 
 
-DIALOG = Dialog("posting", POSTING, previous=PREVIOUS, before_step=write_draft)
+DIALOG = Dialog("posting", POSTING, previous=PREVIOUS, draft=draft_to_save)
 
 KIND_CHOICES = {
     "offer": N_("🟢 I have something to offer"),
@@ -136,11 +142,14 @@ KEEP_TEXT = DIALOG.button("keep", Number(0, 99))
 PROFILE_PLACE = DIALOG.button("place:profile")
 OTHER_PLACE = DIALOG.button("place:other")
 COUNTRY = DIALOG.button("cty", OneOf(COUNTRIES))
+NEARBY = DIALOG.button("near", nearby.CHOICE)
 REACH = DIALOG.button("reach", OneOf(taxonomy.REACHES))
 SKIP_PHOTO = DIALOG.button("photo:skip")
 KEEP_PHOTO = DIALOG.button("photo:keep")
 DURATION = DIALOG.button("dur", OneOf(taxonomy.DURATIONS))
 PUBLISH = DIALOG.button("publish")
+CHANGE_LANGUAGE = DIALOG.button("lang")
+LANGUAGE = DIALOG.button("lang", OneOf(LANGUAGES))
 
 
 def user_id(update: Update) -> int:
@@ -156,22 +165,18 @@ def navigation(t: Translator, step: int) -> list[InlineKeyboardButton]:
 # --- starting: who may post, and a draft left before ---------------------------------------------
 
 
-def wait_text(t: Translator, now: int, then: int) -> str:
-    """'in 5 hours', in the reader's language; up to a day away, so never rounded to days
-    before it is one (Babel would say 'in 1 day' for 21 hours)."""
-    return format_timedelta(
-        timedelta(seconds=max(then - now, 60)), threshold=1, add_direction=True, locale=t.locale
-    )
-
-
-def limit_text(t: Translator, limit: int, now: int, next_at: int) -> str:
-    return t.ngettext(
+def limit_text(t: Translator, limit: int, now: int, next_at: int, zone: str) -> str:
+    """The daily limit is reached: when posting is possible again, as a day and a time in
+    the person's time ``zone`` ('tomorrow, 09:14')."""
+    message = t.ngettext(
         "You have published {count} listing in the last 24 hours, as many as one may per "
         "day. You can post again {when}.",
         "You have published {count} listings in the last 24 hours, as many as one may per "
         "day. You can post again {when}.",
         limit,
-    ).format(count=t.number(limit), when=wait_text(t, now, next_at))
+    )
+    when = t.when(local(next_at, zone), local(now, zone))
+    return t.sentence(message, count=t.number(limit), when=when)
 
 
 async def start(update: Update, context: BotContext, _none: None = None) -> int:
@@ -187,7 +192,8 @@ async def start(update: Update, context: BotContext, _none: None = None) -> int:
     limit = context.settings.posts_per_day
     next_at = await context.storage.posting_allowance(member.id, now, limit)
     if next_at > now:
-        await reply(update, limit_text(context.i18n, limit, now, next_at))
+        zone = (await context.storage.preferences(member.id)).timezone
+        await reply(update, limit_text(context.i18n, limit, now, next_at, zone))
         return END
     if await context.storage.get_draft(member.id) is not None:
         return await DIALOG.begin(update, context, DECIDING_ON_DRAFT)
@@ -231,7 +237,7 @@ FLOW: tuple[tuple[int, str | None], ...] = (
     (CHOOSING_DURATION, "duration"),
     (PREVIEWING, None),
 )
-PLACE_STEPS = (CHOOSING_PLACE, CHOOSING_COUNTRY, TYPING_PLACE)
+PLACE_STEPS = (CHOOSING_PLACE, CHOOSING_COUNTRY, TYPING_PLACE, CHOOSING_NEARBY)
 
 
 def resume_step(given: dict[str, Any], stored: object) -> int:
@@ -239,7 +245,9 @@ def resume_step(given: dict[str, Any], stored: object) -> int:
     for step, answer in FLOW:
         if stored == step or (step == CHOOSING_PLACE and stored in PLACE_STEPS):
             assert isinstance(stored, int)
-            return stored if stored != TYPING_PLACE or "country" in given else CHOOSING_COUNTRY
+            if stored == TYPING_PLACE and "country" not in given:
+                return CHOOSING_COUNTRY
+            return stored if stored != CHOOSING_NEARBY or "nearby" in given else CHOOSING_PLACE
         if answer is not None and answer not in given:
             return step
     return PREVIEWING
@@ -332,10 +340,25 @@ async def ask_description(update: Update, context: BotContext) -> None:
     await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
 
 
+async def title_typed(update: Update, context: BotContext, title: str) -> int:
+    DIALOG.answers(context).pop("language", None)  # a new text: its language is found again
+    return await DIALOG.answered(update, context, TYPING_DESCRIPTION, title=title)
+
+
+async def description_typed(update: Update, context: BotContext, description: str) -> int:
+    DIALOG.answers(context).pop("language", None)  # a new text: its language is found again
+    return await DIALOG.answered(update, context, CHOOSING_PLACE, description=description)
+
+
 DIALOG.add(
     TYPING_TITLE,
     TypedText(
-        ask_title, answer="title", then=TYPING_DESCRIPTION, check=check_title, keep=KEEP_TEXT
+        ask_title,
+        answer="title",
+        then=TYPING_DESCRIPTION,
+        answered=title_typed,
+        check=check_title,
+        keep=KEEP_TEXT,
     ),
 )
 DIALOG.add(
@@ -344,6 +367,7 @@ DIALOG.add(
         ask_description,
         answer="description",
         then=CHOOSING_PLACE,
+        answered=description_typed,
         check=check_description,
         clean=clean_block,
         keep=KEEP_TEXT,
@@ -356,20 +380,11 @@ DIALOG.add(
 
 async def ask_place(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    # A message carries one keyboard: the location button comes first, on a message of its
-    # own, so that the question and its buttons are the latest message.
-    location = KeyboardButton(_("📍 Share a location"), request_location=True)
-    await reply(
-        update,
-        _("To share a location, use the button below the text field."),
-        reply_markup=ReplyKeyboardMarkup(
-            [[location]], resize_keyboard=True, one_time_keyboard=True
-        ),
-    )
     member = context.member
     rows = []
     if member is not None and member.country and member.place:
-        place = shorten(member.place, BUTTON_PLACE_LENGTH)
+        named = names.place_name(context.i18n.language, member.place_key, member.place)
+        place = shorten(named, BUTTON_PLACE_LENGTH)
         rows.append(
             [
                 InlineKeyboardButton(
@@ -380,10 +395,11 @@ async def ask_place(update: Update, context: BotContext) -> None:
         )
     rows.append([InlineKeyboardButton(_("🌍 Another place"), callback_data=OTHER_PLACE.data(None))])
     rows.append(navigation(context.i18n, CHOOSING_PLACE))
-    await reply(
+    await ask_for_a_place(
         update,
+        context.i18n,
         _("Where is it? Use your profile's place, share a location, or choose another place."),
-        reply_markup=InlineKeyboardMarkup(rows),
+        InlineKeyboardMarkup(rows),
     )
 
 
@@ -398,6 +414,7 @@ async def profile_place_chosen(update: Update, context: BotContext, _none: None)
         country=member.country,
         region=member.region or "",
         place=member.place,
+        place_key=member.place_key,
         latitude=member.latitude,
         longitude=member.longitude,
     )
@@ -408,14 +425,8 @@ async def other_place_chosen(update: Update, context: BotContext, _none: None) -
 
 
 async def located(update: Update, context: BotContext, place: Place) -> int:
-    DIALOG.answers(context).update(
-        country=place.country,
-        region=place.region,
-        place=place.name,
-        latitude=place.latitude,
-        longitude=place.longitude,
-    )
-    return await DIALOG.go_to(update, context, CHOOSING_REACH)
+    nearby.located(DIALOG.answers(context), place)
+    return await DIALOG.go_to(update, context, CHOOSING_NEARBY)
 
 
 SHARED_PLACE = SharedPlace(
@@ -440,17 +451,22 @@ async def ask_typed_place(update: Update, context: BotContext) -> None:
 
 
 async def place_typed(update: Update, context: BotContext, place: str) -> int:
-    # A typed place has no region or coordinates: listings found by distance skip it.
-    return await DIALOG.answered(
-        update, context, CHOOSING_REACH, place=place, region="", latitude=None, longitude=None
-    )
+    given = DIALOG.answers(context)
+    given.update(place=place, place_key=None)
+    if "nearby" not in given:
+        # Typed after choosing the country: no region or coordinates, and listings found by
+        # distance skip it. Typed after sharing a location: the point and its region stay.
+        given.update(region="", latitude=None, longitude=None)
+    return await DIALOG.answered(update, context, CHOOSING_REACH)
 
 
 async def show_place(update: Update, context: BotContext) -> None:
     """The place chosen, before the reach: also puts away the location keyboard of the place
     step, which only a message without inline buttons can do."""
     given = DIALOG.answers(context)
-    where = place_line(context.i18n, given["place"], given.get("region"), given["country"])
+    where = place_line(
+        context.i18n, given["place"], given.get("region"), given["country"], given.get("place_key")
+    )
     await reply(update, "📍 " + where, reply_markup=ReplyKeyboardRemove())
 
 
@@ -467,10 +483,18 @@ DIALOG.add(
 DIALOG.add(
     CHOOSING_COUNTRY, ChooseCountry(COUNTRY, then=TYPING_PLACE, also=[SHARED_PLACE.handler()])
 )
+TYPED_PLACE = TypedText(
+    ask_typed_place, answered=place_typed, check=check_name, also=[SHARED_PLACE.handler()]
+)
+DIALOG.add(TYPING_PLACE, TYPED_PLACE)
 DIALOG.add(
-    TYPING_PLACE,
-    TypedText(
-        ask_typed_place, answered=place_typed, check=check_name, also=[SHARED_PLACE.handler()]
+    CHOOSING_NEARBY,
+    nearby.ChooseNearby(
+        NEARBY,
+        then=CHOOSING_REACH,
+        typing=TYPING_PLACE,
+        # Typing the name without the button is typing the name.
+        also=[MessageHandler(TEXT, TYPED_PLACE.typed), SHARED_PLACE.handler()],
     ),
 )
 DIALOG.add(
@@ -549,7 +573,15 @@ DIALOG.add(
 # --- the preview, and publishing --------------------------------------------------------------
 
 
-def preview_listing(context: BotContext, given: dict[str, Any]) -> Listing:
+async def listing_language(context: BotContext, given: dict[str, Any]) -> str:
+    """The language the listing is written in: the author's choice at the preview, else the
+    one its title and description are in (typing either again forgets the choice)."""
+    if given.get("language") in LANGUAGES:
+        return str(given["language"])
+    return await detect_listing(given["title"], given["description"], context.i18n.language)
+
+
+def preview_listing(context: BotContext, given: dict[str, Any], language: str) -> Listing:
     """The listing as it will be once published, for the preview card."""
     member = context.member
     assert member is not None
@@ -563,10 +595,11 @@ def preview_listing(context: BotContext, given: dict[str, Any]) -> Listing:
         category=given["category"],
         title=given["title"],
         description=given["description"],
-        language=context.i18n.language,
+        language=language,
         country=given["country"],
         region=given.get("region") or "",
         place=given["place"],
+        place_key=given.get("place_key"),
         latitude=given.get("latitude"),
         longitude=given.get("longitude"),
         reach=given["reach"],
@@ -585,7 +618,7 @@ def preview_listing(context: BotContext, given: dict[str, Any]) -> Listing:
     )
 
 
-def new_listing(context: BotContext) -> NewListing:
+def new_listing(context: BotContext, language: str) -> NewListing:
     """What the draft publishes."""
     given = DIALOG.answers(context)
     return NewListing(
@@ -594,10 +627,11 @@ def new_listing(context: BotContext) -> NewListing:
         tags=tuple(given.get("tags", [])),
         title=given["title"],
         description=given["description"],
-        language=context.i18n.language,
+        language=language,
         country=given["country"],
         region=given.get("region") or "",
         place=given["place"],
+        place_key=given.get("place_key"),
         reach=given["reach"],
         duration_days=taxonomy.DURATIONS[given["duration"]],
         latitude=given.get("latitude"),
@@ -609,16 +643,23 @@ def new_listing(context: BotContext) -> NewListing:
 async def ask_to_publish(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     assert update.effective_chat is not None
+    given = DIALOG.answers(context)
+    language = await listing_language(context, given)
     card = cards.listing_card(
         context.i18n,
-        preview_listing(context, DIALOG.answers(context)),
+        preview_listing(context, given, language),
         may_manage=False,
         now=context.now(),
         bot_username=context.bot.username,
+        preview=True,
+    )
+    written_in = _("🗣 Written in: {language} — change").format(
+        language=context.i18n.language_name(language)
     )
     buttons = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(_("✅ Publish"), callback_data=PUBLISH.data(None))],
+            [InlineKeyboardButton(written_in, callback_data=CHANGE_LANGUAGE.data(None))],
             navigation(context.i18n, PREVIEWING),
         ]
     )
@@ -636,10 +677,11 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
     query = update.callback_query
     assert query is not None
     now = context.now()
+    language = await listing_language(context, DIALOG.answers(context))
     try:
         listing = await context.storage.publish(
             user_id(update),
-            new_listing(context),
+            new_listing(context, language),
             now=now,
             daily_limit=context.settings.posts_per_day,
         )
@@ -647,9 +689,10 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
         # The conversation ends but the draft stays: /post offers it again tomorrow.
         await close_buttons(update, context)
         await DIALOG.finish(update, context)
+        zone = (await context.storage.preferences(user_id(update))).timezone
         await reply(
             update,
-            limit_text(context.i18n, refused.limit, now, refused.next_at)
+            limit_text(context.i18n, refused.limit, now, refused.next_at, zone)
             + " "
             + _("Your draft is kept until then."),
         )
@@ -672,14 +715,40 @@ async def night_note(context: BotContext, user_id: int, now: int) -> str:
     morning = after_quiet_hours(now, prefs)
     if morning == now:
         return ""
-    at = format_time(local(morning, prefs.timezone), "short", locale=context.i18n.locale)
+    at = context.i18n.time(local(morning, prefs.timezone))
     return "\n\n" + context.i18n.gettext(
         "🌙 These are your quiet hours: matches for your listing will be sent to you in the "
         "morning, at {time}."
     ).format(time=at)
 
 
-DIALOG.add(PREVIEWING, Question(ask_to_publish, PUBLISH.handler(publish)))
+async def change_language(update: Update, context: BotContext, _none: None) -> int:
+    """On the preview: the author says which language the listing is in."""
+    return await DIALOG.answered(update, context, CHOOSING_LANGUAGE)
+
+
+async def ask_language(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    current = await listing_language(context, DIALOG.answers(context))
+    choices = views.language_keyboard(LANGUAGE, current)
+    rows = [*choices.inline_keyboard, navigation(context.i18n, CHOOSING_LANGUAGE)]
+    await reply(
+        update,
+        _("In which language is your listing written?"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def language_chosen(update: Update, context: BotContext, language: str) -> int:
+    """One of the bot's languages, then the preview again."""
+    return await DIALOG.answered(update, context, PREVIEWING, language=language)
+
+
+DIALOG.add(
+    PREVIEWING,
+    Question(ask_to_publish, PUBLISH.handler(publish), CHANGE_LANGUAGE.handler(change_language)),
+)
+DIALOG.add(CHOOSING_LANGUAGE, Question(ask_language, LANGUAGE.handler(language_chosen)))
 
 
 # --- leaving -----------------------------------------------------------------------------------

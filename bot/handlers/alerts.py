@@ -34,12 +34,12 @@ def register(application: CommunityApplication) -> None:
             alerts.conversation(),
             CommandHandler("alerts", alerts_command),
             ALERT_LIST.handler(alerts_command),
-            PAUSE.handler(pause, refused=gone),
-            RESUME.handler(resume, refused=gone),
-            DELETE.handler(ask_delete, refused=gone),
-            DELETE_CONFIRMED.handler(delete, refused=gone),
+            PAUSE.handler(pause),
+            RESUME.handler(resume),
+            DELETE.handler(ask_delete),
+            DELETE_CONFIRMED.handler(delete),
             BACK_TO_LIST.handler(back_to_list),
-            PAUSE_ALERT_FROM_NOTIFICATION.handler(pause_from_notification, refused=gone),
+            PAUSE_ALERT_FROM_NOTIFICATION.handler(pause_from_notification),
         ]
     )
     application.dialogs.append(alerts.DIALOG)
@@ -109,7 +109,7 @@ async def pause_from_notification(update: Update, context: BotContext, alert_id:
     await query.answer(
         context.i18n.gettext("Alert paused. Send /alerts to resume it."), show_alert=True
     )
-    markup = query.message.reply_markup if query.message is not None else None  # type: ignore[union-attr]
+    markup = query.message.reply_markup if query.message is not None else None  # type: ignore[attr-defined]
     kept = [
         [b for b in row if not ALERTS.any().match(b.callback_data or "")]
         for row in (markup.inline_keyboard if markup else [])

@@ -11,18 +11,23 @@ it still makes sense (a request decided meanwhile is not relayed any more).
 
 from __future__ import annotations
 
-import contextlib
 import html
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
-from bot.buttons import ACCEPT_CONTACT, CONTACT_LIST, CONTACTS, DECLINE_CONTACT, ID
+from bot.buttons import (
+    ACCEPT_CONTACT,
+    CONTACT_LIST,
+    CONTACTS,
+    DECLINE_CONTACT,
+    ID,
+    drop_buttons,
+)
 from bot.context import BotContext, CommunityApplication, reply
 from bot.delivery.outbox import Rendered
 from bot.dialogs import contact as writing
-from bot.dialogs.contact import refusal, relay
+from bot.dialogs.contact import refusal_for, relay
 from bot.i18n import Translator
 from bot.storage import Contact, ContactRefused, Storage
 from bot.storage.outbox import Notification
@@ -55,14 +60,6 @@ def register(application: CommunityApplication) -> None:
 SHOW_CONTACT = CONTACTS.button("show", ID)
 
 
-async def _drop_buttons(query: CallbackQuery) -> None:
-    """Remove the keyboard of the message pressed (gone or forged messages have none)."""
-    if query.message is not None and query.message.is_accessible:
-        # "message is not modified" when it has none left: nothing to remove then.
-        with contextlib.suppress(TelegramError):
-            await query.edit_message_reply_markup(None)
-
-
 # --- Accept and Decline --------------------------------------------------------------------
 
 
@@ -76,10 +73,10 @@ async def _decide(
             contact_id, update.effective_user.id, accept=accept, now=context.now()
         )
     except ContactRefused as refused:
-        await query.answer(refusal(context.i18n, refused), show_alert=True)
+        await query.answer(await refusal_for(context, refused), show_alert=True)
         return None
     await query.answer()
-    await _drop_buttons(query)
+    await drop_buttons(update)
     return contact
 
 

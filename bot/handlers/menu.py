@@ -15,10 +15,11 @@ from bot.buttons import (
     close_message,
     refuse_stale,
 )
+from bot.command_menu import set_chat_menu
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs.dialog import RESUMERS as RESUMERS
 from bot.dialogs.dialog import resume_dialogs as dialogs_resume
-from bot.i18n import translator
+from bot.i18n import autonym, translator
 from bot.views import texts as views
 
 
@@ -66,9 +67,11 @@ async def language_chosen(update: Update, context: BotContext, code: str) -> Non
     _ = context.i18n.gettext
     await query.answer()
     close_message(update, context)
-    await query.edit_message_text(
-        _("Language set: {language}.").format(language=views.autonym(code))
-    )
+    # The replies follow the chosen language from now on, whatever the app's: so does the
+    # chat's command menu (set before the answer, so that the answer finds it changed).
+    assert update.effective_chat is not None
+    await set_chat_menu(context.bot, update.effective_chat.id, code)
+    await query.edit_message_text(_("Language set: {language}.").format(language=autonym(code)))
     await resume_dialogs(update, context)
 
 

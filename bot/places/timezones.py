@@ -41,7 +41,7 @@ ZONES: tuple[str, ...] = tuple(
 def zone_of(country: str | None, chosen: str | None = None) -> str:
     """The person's zone: the one they chose, else their country's, else Brussels'."""
     if chosen in ZONES:
-        return chosen  # type: ignore[return-value]
+        return chosen
     return COUNTRY_ZONES.get((country or "").upper(), DEFAULT_ZONE)
 
 
@@ -60,10 +60,6 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2})[:h.](\d{2})(?:\s+(
 _DAY_FIRST = re.compile(
     r"^(\d{1,2})[./](\d{1,2})[./](\d{4}),?\s+(\d{1,2})[:h.](\d{2})(?:\s+(\S+))?$"
 )
-
-
-def timezone_for(country: str | None) -> str:
-    return COUNTRY_ZONES.get((country or "").upper(), "UTC")
 
 
 def valid_timezone(name: str) -> bool:
@@ -100,8 +96,3 @@ def parse_local(text: str, timezone: str) -> tuple[int, str] | None:
 
 def local_datetime(seconds: int, timezone: str) -> datetime:
     return datetime.fromtimestamp(seconds, ZoneInfo(timezone))
-
-
-def zone_city(zone: str) -> str:
-    """'Europe/Paris' → 'Paris' (for a button)."""
-    return zone.rsplit("/", 1)[-1].replace("_", " ")

@@ -12,7 +12,14 @@ from bot.storage.base import Database, fold, now_seconds
 from bot.storage.broadcasts import Broadcast, BroadcastQueries, Segment
 from bot.storage.contacts import Contact, ContactMessage, ContactQueries, ContactRefused
 from bot.storage.figures import FigureQueries, Figures, Interactions, Series
-from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
+from bot.storage.listings import (
+    Listing,
+    ListingQueries,
+    ListingRefused,
+    NewListing,
+    PostingLimit,
+    SearchQuery,
+)
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
 from bot.storage.menus import MenuQueries
@@ -35,6 +42,7 @@ __all__ = [
     "Figures",
     "Interactions",
     "Listing",
+    "ListingRefused",
     "Member",
     "NewListing",
     "Notification",

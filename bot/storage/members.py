@@ -40,6 +40,8 @@ class Member:
     is_admin: bool = False
     banned: bool = False
     verified: bool = False
+    # The place's key in bot/places (named in each reader's language); None: typed.
+    place_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,20 +56,30 @@ class Profile:
     organisation_name: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    place_key: str | None = None
 
 
-_MEMBER_SELECT = """
-SELECT u.id, u.first_name, u.username, u.language, u.language_chosen, u.role, u.country,
+_MEMBER_COLUMNS = """
+       u.id, u.first_name, u.username, u.language, u.language_chosen, u.role, u.country,
        u.region, u.place, u.latitude, u.longitude,
        u.municipality_id, m.name, m.population, m.verified_at IS NOT NULL,
        u.organisation_id, o.name, u.onboarded_at IS NOT NULL, u.blocked_at IS NOT NULL,
        u.is_admin, EXISTS (SELECT 1 FROM bans b WHERE b.user_id = u.id),
        EXISTS (SELECT 1 FROM verification_requests v WHERE v.user_id = u.id
-               AND v.municipality_id = u.municipality_id AND v.status = 'approved')
-FROM users u
+               AND v.municipality_id = u.municipality_id AND v.status = 'approved'),
+       u.place_key"""
+_MEMBER_JOINS = """
 LEFT JOIN municipalities m ON m.id = u.municipality_id
 LEFT JOIN organisations o ON o.id = u.organisation_id
 """
+MEMBER_BY_ID = f"SELECT {_MEMBER_COLUMNS} FROM users u {_MEMBER_JOINS} WHERE u.id = ?"
+# What every update starts with (handlers.members.identify), in one read: the member, if any,
+# and the last update that moved one of their dialogs (see PersistenceQueries.already_handled).
+MEMBER_FOR_UPDATE = f"""
+SELECT {_MEMBER_COLUMNS}, h.update_id, h.at
+FROM (SELECT ? AS id) asked
+LEFT JOIN users u ON u.id = asked.id {_MEMBER_JOINS}
+LEFT JOIN handled_updates h ON h.user_id = asked.id"""
 
 
 def _member(row: aiosqlite.Row | tuple[Any, ...]) -> Member:
@@ -94,13 +106,23 @@ def _member(row: aiosqlite.Row | tuple[Any, ...]) -> Member:
         is_admin=bool(row[19]),
         banned=bool(row[20]),
         verified=bool(row[21]),
+        place_key=row[22],
     )
 
 
 class MemberQueries(Database):
     async def get_member(self, user_id: int) -> Member | None:
-        row = await self._fetchone(_MEMBER_SELECT + "WHERE u.id = ?", (user_id,))
+        row = await self._fetchone(MEMBER_BY_ID, (user_id,))
         return _member(row) if row else None
+
+    async def member_for_update(self, user_id: int) -> tuple[Member | None, tuple[int, int] | None]:
+        """The member (None before their first contact) and the last update that moved one of
+        their dialogs, as (update id, when) or None: one read for both."""
+        row = await self._fetchone(MEMBER_FOR_UPDATE, (user_id,))
+        assert row is not None  # one row, whatever is stored
+        member = _member(row) if row[0] is not None else None
+        handled = (row[23], row[24]) if row[23] is not None else None
+        return member, handled
 
     async def register_member(
         self,
@@ -163,7 +185,7 @@ class MemberQueries(Database):
                     db, profile.organisation_name, profile.country
                 )
             await db.execute(
-                """UPDATE users SET role = ?, country = ?, region = ?, place = ?,
+                """UPDATE users SET role = ?, country = ?, region = ?, place = ?, place_key = ?,
                        latitude = ?, longitude = ?, municipality_id = ?, organisation_id = ?,
                        onboarded_at = COALESCE(onboarded_at,
                                                strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
@@ -174,6 +196,7 @@ class MemberQueries(Database):
                     profile.country,
                     profile.region,
                     profile.place,
+                    profile.place_key,
                     profile.latitude,
                     profile.longitude,
                     municipality_id,
@@ -189,10 +212,11 @@ class MemberQueries(Database):
     async def _upsert_municipality(db: aiosqlite.Connection, profile: Profile) -> int:
         async with db.execute(
             """INSERT INTO municipalities
-                   (name, name_key, country, region, population, latitude, longitude)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
+                   (name, name_key, country, region, population, latitude, longitude, place_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (country, name_key, region) DO UPDATE SET
                    population = COALESCE(excluded.population, municipalities.population),
+                   place_key = COALESCE(municipalities.place_key, excluded.place_key),
                    latitude = COALESCE(municipalities.latitude, excluded.latitude),
                    longitude = COALESCE(municipalities.longitude, excluded.longitude)
                RETURNING id""",
@@ -204,6 +228,7 @@ class MemberQueries(Database):
                 profile.population,
                 profile.latitude,
                 profile.longitude,
+                profile.place_key,
             ),
         ) as cursor:
             (municipality_id,) = await cursor.fetchone()  # type: ignore[misc]

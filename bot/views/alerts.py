@@ -43,7 +43,7 @@ def alert_summary(t: Translator, alert: Alert) -> str:
     if alert.tags:
         parts.append("🏷 " + cards.tag_labels(t, alert.tags))
     if alert.area == "radius" and alert.radius_km:
-        parts.append(_("within {radius} km").format(radius=t.number(round(alert.radius_km))))
+        parts.append(_("within {radius}").format(radius=t.kilometres(alert.radius_km)))
     elif alert.area in AREA_LABELS:
         parts.append(_(AREA_LABELS[alert.area]))
     if alert.keywords:

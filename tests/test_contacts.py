@@ -235,6 +235,16 @@ async def test_limits_per_day_duplicates_and_follow_ups(server, bot):
     assert server.errors() == []
 
 
+def followup_buttons(message, contact_id: int) -> list[tuple[str, str]]:
+    """A follow-up's buttons (label, data), in its own message or in a bundle ("1 · ...")."""
+    return [
+        (button["text"].split(" · ", 1)[-1], button["callback_data"])
+        for row in message.inline_keyboard
+        for button in row
+        if button["callback_data"].startswith(f"fu:{contact_id}:")
+    ]
+
+
 async def test_follow_ups_30_and_90_days_after_accept(server, bot):
     owner, _colleague, asker, stranger = await people(server, bot)
     contacts = {}
@@ -249,15 +259,19 @@ async def test_follow_ups_30_and_90_days_after_accept(server, bot):
     bot.clock = lambda: NOW + 31 * DAY
     await job.run(bot)
     await job.run(bot)  # a rerun asks nobody twice
+    # Two follow-ups at once: two messages, or one bundle if the chat was busy a moment ago.
     chairs = await asker.wait_for_bot_message(containing("Chairs"), timeout=10)
-    benches = await asker.wait_for_bot_message(containing("Benches"), timeout=10)
+    benches = chairs
+    if "Benches" not in chairs.text:
+        benches = await asker.wait_for_bot_message(containing("Benches"), timeout=10)
     await owner.wait_for_bot_message(containing("Chairs"), timeout=10)
-    assert chairs.button_labels == [
+    chairs_buttons = followup_buttons(chairs, contacts["Chairs"].id)
+    assert [label for label, _data in chairs_buttons] == [
         bg("✅ Yes, it happened"),
         bg("⏳ Still in progress"),
         bg("✖️ No"),
     ]
-    yes = chairs.inline_keyboard[0][0]["callback_data"]
+    yes = chairs_buttons[0][1]
     await stranger.press_data(stranger.messages[-1].id, yes)
     assert (await stranger.wait_for_callback_answer()).text == en("This is not your contact.")
     await asker.press_data(chairs.id, yes)
@@ -265,7 +279,7 @@ async def test_follow_ups_30_and_90_days_after_accept(server, bot):
     assert thanks.text == bg("Wonderful! Thank you for telling us: it is marked as done.")
     listing = await bot.storage.get_listing(contacts["Chairs"].listing_id)
     assert (listing.status, listing.outcome) == ("fulfilled", "platform")
-    await asker.press_data(chairs.id, chairs.inline_keyboard[1][0]["callback_data"])
+    await asker.press_data(chairs.id, chairs_buttons[1][1])
     answer = await asker.wait_for_callback_answer()
     assert answer.text == bg("You have already answered. Thank you!")
     await asker.press_data(benches.id, f"fu:{contacts['Benches'].id}:30:p")

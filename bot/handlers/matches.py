@@ -21,7 +21,7 @@ def register(application: CommunityApplication) -> None:
     outbox = application.outbox
     outbox.add_renderer("match", notifications.render_match)
     outbox.add_renderer("alert", notifications.render_alert)
-    outbox.add_renderer("digest", notifications.render_digest)
+    outbox.add_renderer("digest", notifications.render_digest, bundled=False)
     outbox.add_renderer("reminder", notifications.render_reminder)
 
 

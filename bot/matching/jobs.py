@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes, Job
 
-from bot.delivery.timing import after_quiet_hours, next_digest
+from bot.delivery.timing import next_digest
 from bot.logs import Tally, counted
 from bot.matching.matcher import Lookups, matching_pass
 from bot.storage import Enqueued, Storage
@@ -47,7 +47,7 @@ async def queue_reminders(storage: Storage, now: int) -> int:
             "reminder",
             f"reminder:{listing}:{expires_at}",
             {"listing": listing, "expires_at": expires_at},
-            not_before=after_quiet_hours(now, prefs[owner]),
+            not_before=now,  # the outbox holds it through quiet hours
             priority=PERSONAL,
         )
         for listing, owner, expires_at in expiring

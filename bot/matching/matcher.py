@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from bot.delivery.timing import Preferences, after_quiet_hours, next_digest
+from bot.delivery.timing import Preferences, next_digest
 from bot.matching.scoring import (
     Ranking,
     Wording,
@@ -189,8 +189,8 @@ def plan(
 ) -> list[Delivery]:
     """Who is told what, and when: each match's other owner gets a card about the new
     listing, its author a card for each of the best few; alert owners not already told
-    about it by a match get one alert hit. Instant ones wait out quiet hours; the others
-    wait for the person's digest."""
+    about it by a match get one alert hit. Instant ones are due now (the outbox holds them
+    through quiet hours); the others wait for the person's digest."""
     listing = subject.features
     deliveries: list[Delivery] = []
     told: set[int] = set()
@@ -203,7 +203,7 @@ def plan(
             return
         frequency = frequency or wanted.frequency
         if frequency == "instant":
-            deliveries.append(Delivery(user, kind, key, payload, after_quiet_hours(now, wanted)))
+            deliveries.append(Delivery(user, kind, key, payload, now))
         else:
             due = next_digest(now, wanted, frequency)
             deliveries.append(Delivery(user, kind, key, payload, due, digest_due=due))

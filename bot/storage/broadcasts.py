@@ -93,6 +93,7 @@ class Broadcast:
     progress_chat: int | None
     progress_message: int | None
     progress_text: str | None
+    urgent: bool = False  # reaches people in their quiet hours too
 
     @property
     def batch(self) -> str:
@@ -107,7 +108,7 @@ class Broadcast:
 
 _COLUMNS = """id, admin_id, state, texts, fallback, photo_file_id, segment, timezone, send_at,
     created_at, started_at, finished_at, enqueued_all, recipients, progress_chat,
-    progress_message, progress_text"""
+    progress_message, progress_text, urgent"""
 
 
 def _broadcast(row: Any) -> Broadcast:
@@ -129,6 +130,7 @@ def _broadcast(row: Any) -> Broadcast:
         progress_chat=row[14],
         progress_message=row[15],
         progress_text=row[16],
+        urgent=bool(row[17]),
     )
 
 
@@ -151,8 +153,9 @@ class BroadcastQueries(Database):
         return _broadcast(row) if row else None
 
     async def update_draft(self, broadcast_id: int, **changes: Any) -> None:
-        """Change a draft's texts, fallback, photo_file_id, segment, timezone or send_at."""
-        allowed = {"texts", "fallback", "photo_file_id", "segment", "timezone", "send_at"}
+        """Change a draft's texts, fallback, photo_file_id, segment, timezone, send_at or
+        urgent."""
+        allowed = {"texts", "fallback", "photo_file_id", "segment", "timezone", "send_at", "urgent"}
         assert changes and set(changes) <= allowed, changes
         values = {
             key: (
@@ -240,7 +243,8 @@ class BroadcastQueries(Database):
         with the cursor. True when every recipient is in (or the broadcast stopped)."""
         async with self.transaction() as db:
             async with db.execute(
-                "SELECT state, segment, enqueued_to, enqueued_all FROM broadcasts WHERE id = ?",
+                "SELECT state, segment, enqueued_to, enqueued_all, urgent FROM broadcasts "
+                "WHERE id = ?",
                 (broadcast_id,),
             ) as cursor:
                 row = await cursor.fetchone()
@@ -262,8 +266,8 @@ class BroadcastQueries(Database):
             before = db.total_changes
             await db.execute(
                 f"""INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
-                                        created_at, batch)
-                    SELECT u.id, ?, 'broadcast:' || ? || ':' || u.id, ?, ?, ?, ?, ?
+                                        created_at, batch, urgent)
+                    SELECT u.id, ?, 'broadcast:' || ? || ':' || u.id, ?, ?, ?, ?, ?, ?
                     FROM users u WHERE {where} AND u.id > ? AND u.id <= ?
                     ON CONFLICT (dedup_key) DO NOTHING""",
                 (
@@ -274,6 +278,7 @@ class BroadcastQueries(Database):
                     not_before,
                     now,
                     f"bc:{broadcast_id}",
+                    row[4],
                     *params,
                     after,
                     ids[-1],

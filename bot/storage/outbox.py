@@ -18,7 +18,7 @@ PERSONAL, DIGEST, BROADCAST = 0, 1, 2
 
 # The delivery loop's statements (each notification: claimed, then finished), kept here so
 # that tests/test_query_plans.py checks the same text.
-OUTBOX_DUE = """SELECT id, user_id, kind, payload, attempts, batch FROM outbox
+OUTBOX_DUE = """SELECT id, user_id, kind, payload, attempts, batch, held, urgent FROM outbox
     WHERE state = 'pending' AND not_before <= ?
     ORDER BY priority, not_before, id LIMIT ?"""
 OUTBOX_CLAIM = """UPDATE outbox SET state = 'sending', attempts = attempts + 1
@@ -36,6 +36,8 @@ class Notification:
     payload: dict[str, Any]
     attempts: int
     batch: str | None
+    held: bool = False  # waited for quiet hours or the per-chat limit: goes out in a bundle
+    urgent: bool = False  # never held by quiet hours (an urgent broadcast)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Enqueued:
     not_before: int
     priority: int = PERSONAL
     batch: str | None = None
+    urgent: bool = False
 
 
 class OutboxQueries(Database):
@@ -63,8 +66,8 @@ class OutboxQueries(Database):
             before = db.total_changes
             await db.executemany(
                 """INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
-                                       created_at, batch)
-                   SELECT ?, ?, ?, ?, ?, ?, ?, ?
+                                       created_at, batch, urgent)
+                   SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
                    WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? AND blocked_at IS NOT NULL)
                    ON CONFLICT (dedup_key) DO NOTHING""",
                 [
@@ -77,6 +80,7 @@ class OutboxQueries(Database):
                         n.not_before,
                         now,
                         n.batch,
+                        n.urgent,
                         n.user_id,
                     )
                     for n in notifications
@@ -88,8 +92,65 @@ class OutboxQueries(Database):
         """Pending rows whose time has come, most urgent first."""
         rows = await self._fetchall(OUTBOX_DUE, (now, limit))
         return [
-            Notification(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) for row in rows
+            Notification(
+                row[0],
+                row[1],
+                row[2],
+                json.loads(row[3]),
+                row[4],
+                row[5],
+                bool(row[6]),
+                bool(row[7]),
+            )
+            for row in rows
         ]
+
+    async def hold(self, notification_ids: list[int], until: int) -> None:
+        """Keep pending rows back until ``until`` (quiet hours, or the per-chat limit), marked
+        held so that they go out together as one bundle."""
+        if not notification_ids:
+            return
+        marks = ", ".join("?" * len(notification_ids))
+        async with self.transaction() as db:
+            await db.execute(
+                f"UPDATE outbox SET not_before = max(not_before, ?), held = 1 "
+                f"WHERE id IN ({marks}) AND state = 'pending'",
+                (until, *notification_ids),
+            )
+
+    async def release_held(self, user_id: int, now: int) -> int:
+        """Make a person's held rows due now (their settings changed: the outbox decides again
+        with the new ones). Returns how many."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET not_before = ? "
+                "WHERE user_id = ? AND state = 'pending' AND held = 1 AND not_before > ?",
+                (now, user_id, now),
+            )
+            return cursor.rowcount
+
+    async def held_until(self, user_id: int) -> list[tuple[int, int]]:
+        """A person's held rows: (id, when they are due), soonest first."""
+        rows = await self._fetchall(
+            "SELECT id, not_before FROM outbox WHERE user_id = ? AND state = 'pending' "
+            "AND held = 1 ORDER BY not_before, id",
+            (user_id,),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def claim_all(self, notification_ids: list[int]) -> list[int]:
+        """Claim several rows in one transaction (a bundle); returns those that were pending."""
+        claimed = []
+        async with self.transaction() as db:
+            for notification_id in notification_ids:
+                cursor = await db.execute(
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+                    "WHERE id = ? AND state = 'pending'",
+                    (notification_id,),
+                )
+                if cursor.rowcount == 1:
+                    claimed.append(notification_id)
+        return claimed
 
     async def next_due_time(self) -> int | None:
         row = await self._fetchone("SELECT min(not_before) FROM outbox WHERE state = 'pending'")
@@ -98,6 +159,15 @@ class OutboxQueries(Database):
     async def claim(self, notification_id: int) -> bool:
         """Mark a row as being sent, durably, before sending it. False if it was not pending."""
         return await self._write((OUTBOX_CLAIM, (notification_id,))) == 1
+
+    async def release_claims(self, notification_ids: list[int]) -> None:
+        """Put claimed rows back, unsent (a bundle that could not have all it chose)."""
+        async with self.transaction() as db:
+            await db.executemany(
+                "UPDATE outbox SET state = 'pending', attempts = attempts - 1 "
+                "WHERE id = ? AND state = 'sending'",
+                [(notification_id,) for notification_id in notification_ids],
+            )
 
     async def mark_sent(self, notification_id: int, message_id: int | None, now: int) -> None:
         await self._finish(notification_id, "sent", now=now, message_id=message_id)

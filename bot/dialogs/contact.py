@@ -26,7 +26,7 @@ import contextlib
 from datetime import UTC, datetime
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.ext import filters as f
@@ -236,7 +236,7 @@ async def write_through_bot(update: Update, context: BotContext, contact_id: int
     assert update.callback_query is not None and update.effective_user is not None
     me = update.effective_user.id
     try:
-        contact = await context.storage.relay_contact(contact_id, me)
+        contact = await context.storage.relay_contact(contact_id, me, now=context.now())
     except ContactRefused as refused:
         return await _refuse(update, refusal(context.i18n, refused))
     other = await context.storage.get_member(contact.other_side(me) or 0)
@@ -330,8 +330,9 @@ async def end_relay(update: Update, context: BotContext, contact_id: int) -> int
         return END
     context.community.outbox.wake()
     await query.answer()
-    if query.message is not None and query.message.is_accessible:
-        with contextlib.suppress(TelegramError):  # a message without buttons left
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        with contextlib.suppress(TelegramError):  # deleted meanwhile: nothing to take away
             await query.edit_message_reply_markup(None)
     await reply(
         update,

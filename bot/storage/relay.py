@@ -39,13 +39,31 @@ async def _one(db: aiosqlite.Connection, sql: str, params: Any) -> Any:
 def check_relay(contact: Contact | None, user_id: int) -> Contact:
     """The contact, if ``user_id`` is one of its two people and its relay is open; else
     ContactRefused: not_party, not_accepted, relay_ended."""
-    if contact is None or user_id not in (contact.asker_id, contact.decided_by):
+    if contact is None:
         raise ContactRefused("not_party")
     if contact.status != "accepted":
-        raise ContactRefused("not_accepted")
+        # Before an Accept (or after a Decline), the asker and the listing's owner are told
+        # why; anyone else that it is not theirs.
+        answered_by = (contact.asker_id, contact.owner_id, contact.decided_by)
+        raise ContactRefused("not_accepted" if user_id in answered_by else "not_party")
+    if user_id not in (contact.asker_id, contact.decided_by):
+        raise ContactRefused("not_party")
     if contact.relay_ended_at is not None:
         raise ContactRefused("relay_ended")
     return contact
+
+
+async def _open_relay(
+    db: aiosqlite.Connection, contact_id: int, user_id: int, now: int
+) -> tuple[Contact, int | None]:
+    """The contact and the other person, if the relay is open for ``user_id``; the other
+    person None when they can no longer be reached (the relay is then ended, for good)."""
+    contact = check_relay(await read_contact(db, contact_id), user_id)
+    other = contact.other_side(user_id)
+    if other is not None and await _reachable(db, other):
+        return contact, other
+    await db.execute("UPDATE contacts SET relay_ended_at = ? WHERE id = ?", (now, contact_id))
+    return contact, None
 
 
 async def _reachable(db: aiosqlite.Connection, user_id: int | None) -> bool:
@@ -62,19 +80,22 @@ async def _reachable(db: aiosqlite.Connection, user_id: int | None) -> bool:
 
 
 class RelayQueries(ContactQueries):
-    async def relay_contact(self, contact_id: int, user_id: int) -> Contact:
+    async def relay_contact(self, contact_id: int, user_id: int, *, now: int) -> Contact:
         """The contact, if ``user_id`` may write through the bot about it now (asked when the
-        button is pressed; :meth:`relay_message` checks again)."""
-        return check_relay(await self.get_contact(contact_id), user_id)
+        button is pressed; :meth:`relay_message` checks again). ContactRefused: see
+        :func:`check_relay`, and unreachable (the relay then ends)."""
+        async with self.transaction() as db:
+            contact, other = await _open_relay(db, contact_id, user_id, now)
+        if other is None:  # raised once committed: the relay stays ended
+            raise ContactRefused("unreachable")
+        return contact
 
     async def relay_message(
         self, contact_id: int, sender: int, text: str, *, telegram_message_id: int, now: int
     ) -> ContactMessage:
         """Store a message for the other side and queue it, in one transaction; the same
         Telegram message again returns what was stored then. ContactRefused: see
-        :func:`check_relay`, and unreachable (the relay then ends), relay_busy (``next_at``:
-        when the next one may go)."""
-        unreachable = False
+        :meth:`relay_contact`, and relay_busy (``next_at``: when the next one may go)."""
         async with self.transaction() as db:
             stored = await _one(
                 db,
@@ -82,17 +103,11 @@ class RelayQueries(ContactQueries):
                 (sender, telegram_message_id),
             )
             if stored is None:
-                contact = check_relay(await read_contact(db, contact_id), sender)
-                other = contact.other_side(sender)
-                if other is not None and await _reachable(db, other):
+                contact, other = await _open_relay(db, contact_id, sender, now)
+                if other is not None:
                     stored = await _store(db, contact, sender, other, text, now,
                                           telegram_message_id)  # fmt: skip
-                else:
-                    await db.execute(
-                        "UPDATE contacts SET relay_ended_at = ? WHERE id = ?", (now, contact_id)
-                    )
-                    unreachable = True
-        if unreachable:  # raised once committed: the relay stays ended
+        if stored is None:  # raised once committed: the relay stays ended
             raise ContactRefused("unreachable")
         message = await self.get_contact_message(stored[0])
         assert message is not None

@@ -59,7 +59,7 @@ def relayed_to(user) -> list[str]:
 
 async def test_a_relay_conversation_between_two_people_without_usernames(server, bot):
     now = int(time.time())
-    owner, asker, _stranger, request, contact = await accepted(server, bot, now)
+    owner, asker, _stranger, _request, contact = await accepted(server, bot, now)
     await taps(owner, fr("✅ Accept"))
     accepted_here = owner.last_bot_message
     no_username = fr("✉️ No public username: write to them through the bot, with the button below.")
@@ -136,7 +136,7 @@ async def test_a_relay_conversation_between_two_people_without_usernames(server,
 
 async def test_forged_and_stopped_relays_change_nothing(server, bot):
     now = int(time.time())
-    owner, asker, stranger, request, contact = await accepted(server, bot, now)
+    owner, asker, stranger, _request, contact = await accepted(server, bot, now)
     relay = f"ct:rl:{contact.id}"
 
     # Not accepted yet: no relay, for either of them.
@@ -193,7 +193,7 @@ async def test_forged_and_stopped_relays_change_nothing(server, bot):
 
 async def test_a_declined_contact_has_no_relay(server, bot):
     now = int(time.time())
-    owner, asker, _stranger, request, contact = await accepted(server, bot, now)
+    owner, asker, _stranger, _request, contact = await accepted(server, bot, now)
     await owner.press(fr("✖️ Decline"))
     await owner.wait_for_bot_message()
     await owner.press(fr("✖️ Yes, decline"))
@@ -253,7 +253,7 @@ async def test_the_relay_ends_with_a_blocked_or_erased_person_and_has_a_limit(se
 
 async def test_an_erased_person_cannot_be_written_to(server, bot):
     now = int(time.time())
-    owner, asker, _stranger, request, contact = await accepted(server, bot, now)
+    owner, asker, _stranger, _request, contact = await accepted(server, bot, now)
     await taps(owner, fr("✅ Accept"))
     accepted_here = owner.last_bot_message
     await asker.wait_for_bot_message(containing("Amélie"), timeout=10)

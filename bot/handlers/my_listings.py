@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CommandHandler
 
 from bot import taxonomy
@@ -353,7 +353,8 @@ async def _conclude(
     assert query is not None
     if listing is None:
         await query.answer(_("This listing can no longer be changed."), show_alert=True)
-        await query.edit_message_reply_markup(None)
+        if isinstance(query.message, Message) and query.message.reply_markup is not None:
+            await query.edit_message_reply_markup(None)  # none left after a double tap
         return
     await query.answer()
     await query.edit_message_text(done)

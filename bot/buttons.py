@@ -37,6 +37,7 @@ T = TypeVar("T")
 A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
+D = TypeVar("D")
 R = TypeVar("R")
 
 
@@ -248,6 +249,10 @@ class Prefix:
     def button(
         self, action: str, a: Field[A], b: Field[B], c: Field[C], /
     ) -> Button[tuple[A, B, C]]: ...
+    @overload
+    def button(
+        self, action: str, a: Field[A], b: Field[B], c: Field[C], d: Field[D], /
+    ) -> Button[tuple[A, B, C, D]]: ...
 
     def button(self, action: str, *fields: Field[Any]) -> Button[Any]:
         """Declare a kind of button: ``action`` ('' for none) and its fields, in order."""

@@ -44,7 +44,9 @@ async def world(server, bot, now: int):
 
 
 async def accepted(bot, asker: int, listing_id: int, at: int):
-    contact, _to = await bot.storage.open_contact(asker, listing_id, f"From {asker} about {listing_id}", at)
+    contact, _to = await bot.storage.open_contact(
+        asker, listing_id, f"From {asker} about {listing_id}", at
+    )
     return await bot.storage.decide_contact(contact.id, OWNER, accept=True, now=at)
 
 

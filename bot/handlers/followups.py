@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 SCAN_EVERY = timedelta(minutes=5)
 ANSWERS = {"y": "yes", "p": "progress", "n": "no"}
 RESULTS = {"f": "full", "p": "partial"}
-STAGE = OneOf(str(days) for days in FOLLOWUP_DAYS)
+STAGE = OneOf(tuple(str(days) for days in FOLLOWUP_DAYS))
 SOMEONE_ELSE = 0  # "with whom": not one of the listing's contacts
 WITH = Number(0)  # a contact's id, or SOMEONE_ELSE
 # The contact, the follow-up (30 or 90 days after the Accept) and the answer; then with whom;

@@ -12,9 +12,10 @@ set-up command (``make``); English is the source language and needs no catalog.
 from __future__ import annotations
 
 import gettext as _gettext
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from babel import Locale, UnknownLocaleError, dates, numbers
 from babel.support import Translations
@@ -177,6 +178,23 @@ class Translator:
 
     def datetime(self, value: datetime, format: str = "medium") -> str:
         return dates.format_datetime(value, format=format, locale=self.locale)
+
+    def timedelta(
+        self,
+        delta: timedelta,
+        *,
+        direction: bool = False,
+        threshold: float = 0.85,
+        granularity: Literal["year", "month", "week", "day", "hour", "minute", "second"] = "second",
+    ) -> str:
+        """'3 days', or with ``direction`` 'in 3 days' / '3 days ago', in this language."""
+        return dates.format_timedelta(
+            delta,
+            threshold=threshold,
+            granularity=granularity,
+            add_direction=direction,
+            locale=self.locale,
+        )
 
 
 @cache

@@ -6,6 +6,7 @@ request, an interest in an offer)."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from bot.app import running
 from bot.i18n import translator
@@ -28,6 +29,11 @@ INTERESTED = (
     "offers may suit you: /browse. A request of your own (/post) lets those who can help find "
     "you."
 )
+
+
+def undo_ends(language: str) -> str:
+    """'dans 5 minutes': when the Undo window ends, in CLDR's words for ``language``."""
+    return translator(language).timedelta(timedelta(seconds=UNDO_WINDOW), direction=True)
 
 
 async def members(storage) -> None:
@@ -101,8 +107,8 @@ async def test_decline_is_confirmed_and_undone_within_the_window_tells_nobody(se
     assert question.text == plain(
         fr(
             "Decline the contact about {title}? They will be told politely, without your "
-            "name, in {minutes}; until then you can undo it."
-        ).format(title=translator("fr").quote("Pompe à eau"), minutes="5 minutes")
+            "name, {when}; until then you can undo it."
+        ).format(title=translator("fr").quote("Pompe à eau"), when=undo_ends("fr"))
     )
     assert question.button_labels == [fr("✖️ Yes, decline")]
     assert (await bot.storage.get_contact(contact.id)).status == "pending"
@@ -111,8 +117,8 @@ async def test_decline_is_confirmed_and_undone_within_the_window_tells_nobody(se
     done = await owner.wait_for_bot_message(include_edits=True)
     assert done.id == question.id and done.button_labels == [fr("↩️ Undo")]
     assert done.text == fr(
-        "Declined. They will be told politely, without your name, in {minutes}."
-    ).format(minutes="5 minutes")
+        "Declined. They will be told politely, without your name, {when}."
+    ).format(when=undo_ends("fr"))
     # A second tap, forged or replayed, declines nothing twice; nobody else may undo.
     await owner.press_data(question.id, f"ct:nox:{contact.id}")
     assert (await owner.wait_for_callback_answer()).text == fr("This contact was already answered.")

@@ -58,9 +58,9 @@ def refusal(t: Translator, refused: ContactRefused) -> str:
         when = t.datetime(datetime.fromtimestamp(refused.next_at, UTC), format="short")
         return t.ngettext(
             "You have sent {count} message through the bot in the last hour. You can write "
-            "again from {when} (UTC).",
+            "again {when}.",
             "You have sent {count} messages through the bot in the last hour. You can write "
-            "again from {when} (UTC).",
+            "again {when}.",
             RELAY_PER_HOUR,
         ).format(count=t.number(RELAY_PER_HOUR), when=when)
     texts = {
@@ -254,13 +254,16 @@ async def write_through_bot(update: Update, context: BotContext, contact_id: int
 async def ask_relayed(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     given = DIALOG.answers(context)
-    text = _(
+    text = context.i18n.ngettext(
         "✉️ Type your message to {name} about {title}. The bot forwards each message you send "
-        "here (up to {maximum} characters) until you tap Done."
+        "here (up to {count} character) until you tap Done.",
+        "✉️ Type your message to {name} about {title}. The bot forwards each message you send "
+        "here (up to {count} characters) until you tap Done.",
+        MESSAGE_MAX,
     ).format(
         name=escape(given.get("name", "")),
         title=context.i18n.quote(escape(given.get("title", ""))),
-        maximum=context.i18n.number(MESSAGE_MAX),
+        count=context.i18n.number(MESSAGE_MAX),
     )
     done = InlineKeyboardButton(_("✅ Done"), callback_data=DIALOG.cancel.data(None))
     await reply(update, text, reply_markup=InlineKeyboardMarkup([[done]]))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+from datetime import timedelta
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -135,9 +136,9 @@ def _relay_buttons(
     return views.relay_keyboard(t, contact, stop=False)
 
 
-def _minutes(t: Translator) -> str:
-    minutes = UNDO_WINDOW // 60
-    return t.ngettext("{count} minute", "{count} minutes", minutes).format(count=t.number(minutes))
+def _undo_ends(t: Translator) -> str:
+    """When the Undo window ends, as the reader says it: 'in 5 minutes', 'dans 5 minutes'."""
+    return t.timedelta(timedelta(seconds=UNDO_WINDOW), direction=True)
 
 
 async def ask_decline(update: Update, context: BotContext, contact_id: int) -> None:
@@ -160,8 +161,8 @@ async def ask_decline(update: Update, context: BotContext, contact_id: int) -> N
     await query.message.chat.send_message(
         _(
             "Decline the contact about {title}? They will be told politely, without your "
-            "name, in {minutes}; until then you can undo it."
-        ).format(title=views.title_of(context.i18n, contact), minutes=_minutes(context.i18n)),
+            "name, {when}; until then you can undo it."
+        ).format(title=views.title_of(context.i18n, contact), when=_undo_ends(context.i18n)),
         reply_markup=InlineKeyboardMarkup([[yes]]),
     )
 
@@ -183,8 +184,8 @@ async def decline(update: Update, context: BotContext, contact_id: int) -> None:
     await query.answer()
     undo = InlineKeyboardButton(_("↩️ Undo"), callback_data=UNDO_DECLINE.data(contact.id))
     await query.edit_message_text(
-        _("Declined. They will be told politely, without your name, in {minutes}.").format(
-            minutes=_minutes(context.i18n)
+        _("Declined. They will be told politely, without your name, {when}.").format(
+            when=_undo_ends(context.i18n)
         ),
         reply_markup=InlineKeyboardMarkup([[undo]]),
     )

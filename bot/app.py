@@ -20,16 +20,18 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 
+from bot.command_menu import menu_texts
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
 from bot.delivery import outbox
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.pacing import OUTBOX, PriorityRateLimiter, SendBudget
+from bot.delivery.request import AiohttpRequest
 from bot.handlers import (
     admin,
     alerts,
@@ -53,7 +55,7 @@ from bot.handlers import (
     verification,
 )
 from bot.health import Health, health_listener
-from bot.i18n import LANGUAGES, N_, load_catalogs, translator
+from bot.i18n import MENU_LANGUAGES, load_catalogs
 from bot.logs import Tally, counted
 from bot.persistence import SQLitePersistence
 from bot.storage import Storage
@@ -88,33 +90,6 @@ FEATURES = (
     menu,  # last: help, language, profile, and the answer to whatever nothing else took
 )
 
-# The commands shown in Telegram's menu, in this order; descriptions are translated.
-COMMANDS = (
-    ("start", N_("Set up your profile or open the menu")),
-    ("post", N_("Post an offer or request")),
-    ("mylistings", N_("Your listings and your municipality's")),
-    ("browse", N_("Browse offers and requests")),
-    ("search", N_("Search by words")),
-    ("alerts", N_("Alerts: be told about new listings")),
-    ("settings", N_("When and how you are notified")),
-    ("contacts", N_("Your contacts")),
-    ("verify", N_("Get verified as a municipality's representative")),
-    ("profile", N_("Your profile")),
-    ("language", N_("Choose your language")),
-    ("mydata", N_("Download everything stored about you")),
-    ("deleteme", N_("Erase your data")),
-    ("help", N_("What this bot does and how")),
-    ("cancel", N_("Stop what you are doing")),
-)
-DESCRIPTION = N_(
-    "Community Sharing brings municipalities, project holders and volunteers across Europe "
-    "together. Post what your community needs or what you can offer, in your own language, "
-    "and you will be told when someone matches."
-)
-SHORT_DESCRIPTION = N_(
-    "Municipalities, project holders and volunteers across Europe sharing needs and offers."
-)
-
 
 def build_application(settings: Settings, storage: Storage) -> CommunityApplication:
     """The Application, wired; not yet initialised or started."""
@@ -137,13 +112,10 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # A small pool: httpx checks every pooled connection on each request, and with up to
-        # 64 updates in flight a large pool cost a third of the bot's CPU (see BENCHMARKS.md).
-        .connection_pool_size(8)
-        .read_timeout(settings.http_timeout)
-        .write_timeout(settings.http_timeout)
-        .connect_timeout(settings.http_timeout)
-        .pool_timeout(settings.http_timeout)
+        # aiohttp, not PTB's httpx: see bot/delivery/request.py and BENCHMARKS.md.
+        .request(bot_api_request(settings, pool_size=8))
+        # getUpdates has its own connection; PTB adds the long-polling time to its read timeout.
+        .get_updates_request(bot_api_request(settings, pool_size=1))
         .concurrent_updates(processor)
         .rate_limiter(PriorityRateLimiter(budget))
     )
@@ -166,21 +138,28 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     return application
 
 
+def bot_api_request(settings: Settings, pool_size: int) -> AiohttpRequest:
+    """The HTTP client for Bot API calls, every timeout at ``TELEGRAM_TIMEOUT`` (uploads get
+    twice as long: the body's write and the answer share the budget)."""
+    timeout = settings.http_timeout
+    return AiohttpRequest(
+        connection_pool_size=pool_size,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        connect_timeout=timeout,
+        pool_timeout=timeout,
+        media_write_timeout=timeout,
+    )
+
+
 # Seconds between attempts to publish the menu while the Bot API server refuses.
 MENU_RETRY_DELAYS = (2.0, 5.0, 15.0, 60.0, 300.0)
-
-
-def menu_texts(language: str) -> tuple[list[BotCommand], str, str]:
-    """The command menu, description and short description, in ``language``."""
-    _ = translator(language).gettext
-    commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
-    return commands, _(DESCRIPTION), _(SHORT_DESCRIPTION)
 
 
 def menu_digest() -> str:
     """A digest of everything publish_menu sends: it changes when a text or command does."""
     published = []
-    for language in LANGUAGES:
+    for language in MENU_LANGUAGES:
         commands, description, short = menu_texts(language)
         published.append([language, [c.to_dict() for c in commands], description, short])
     return hashlib.sha256(json.dumps(published, ensure_ascii=False).encode()).hexdigest()
@@ -205,7 +184,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
     if await storage.published_menu(bot_id) == digest:
         log.info("the command menu and descriptions are as last published")
         return
-    waiting, refused = list(LANGUAGES), []
+    waiting, refused = list(MENU_LANGUAGES), []
     for attempt in itertools.count():
         try:
             while waiting:
@@ -222,7 +201,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
                 "could not publish the command menu in %d of %d languages (%s: %s); "
                 "retrying in %.0f s",
                 len(waiting),
-                len(LANGUAGES),
+                len(MENU_LANGUAGES),
                 waiting[0],
                 trouble,
                 delay,
@@ -231,7 +210,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
     if refused:  # not recorded: the next start tries again
         return
     await storage.record_published_menu(bot_id, digest, int(time.time()))
-    log.info("published the command menu and descriptions in %d languages", len(LANGUAGES))
+    log.info("published the command menu and descriptions in %d languages", len(MENU_LANGUAGES))
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:

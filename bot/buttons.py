@@ -16,6 +16,7 @@ a dialog, and a button on a message whose buttons a handler has already taken aw
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler
 
 from bot.i18n import LANGUAGES
@@ -136,6 +138,14 @@ class Token(Field[str]):
 ID = Number()  # a row's id
 
 
+def parse(text: str, field: Field[T]) -> T | None:
+    """``text`` read as ``field`` (a deep link's id, a page number read by hand), or None."""
+    try:
+        return field.decode(text)
+    except InvalidButton:
+        return None
+
+
 # --- buttons -------------------------------------------------------------------------------
 
 
@@ -205,11 +215,16 @@ class Button(Generic[T]):
     def matches(self, data: str | None) -> bool:
         return data is not None and bool(self.pattern.match(data))
 
-    def handler(self, callback: Callback[T, R]) -> CallbackQueryHandler[Any, R | None]:
+    def handler(
+        self,
+        callback: Callback[T, R],
+        refused: Callable[[Update, BotContext], Awaitable[None]] | None = None,
+    ) -> CallbackQueryHandler[Any, R | None]:
         """A handler for this button's presses: ``callback(update, context, value)``; data
         that does not decode, or that the callback refuses with :class:`InvalidButton`, is
-        answered by :func:`refuse_invalid` (and the handler returns None: a dialog stays on
-        its step)."""
+        answered by :func:`refuse_invalid` - or ``refused``, for a feature with words of its
+        own (an alert that no longer exists) - and the handler returns None: a dialog stays on
+        its step."""
 
         async def pressed(update: Update, context: BotContext) -> R | None:
             assert update.callback_query is not None
@@ -217,7 +232,7 @@ class Button(Generic[T]):
                 value = self.decode(update.callback_query.data or "")
                 return await callback(update, context, value)
             except InvalidButton:
-                await refuse_invalid(update, context)
+                await (refused or refuse_invalid)(update, context)
                 return None
 
         pressed.__name__ = getattr(callback, "__name__", "pressed")
@@ -329,6 +344,16 @@ def close_message(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is not None and query.message is not None:
         context.community.closed.close(query.message.chat.id, query.message.message_id)
+
+
+async def drop_buttons(update: Update) -> None:
+    """Remove the keyboard of the message pressed (gone or forged messages have none)."""
+    query = update.callback_query
+    assert query is not None
+    if query.message is not None and query.message.is_accessible:
+        # "message is not modified" when it has none left: nothing to remove then.
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(None)
 
 
 async def close_buttons(update: Update, context: BotContext) -> None:

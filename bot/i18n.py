@@ -11,24 +11,27 @@ set-up command (``make``); English is the source language and needs no catalog.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext as _gettext
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from babel import Locale, UnknownLocaleError, dates, numbers
+from babel import Locale, UnknownLocaleError, dates, numbers, units
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "bot"
 
-#: The catalogs the bot ships, as ISO 639-1 codes; English is the source language.
-#: The 24 official languages of the EU, the Western Balkans' (Albanian, Serbian in Cyrillic,
-#: Macedonian, Bosnian) and Ukrainian.
+#: The catalogs the bot ships, as ISO 639-1 codes (Babel's locale name where a language is
+#: written in two scripts: "sr" is Serbian in Cyrillic, "sr_Latn" in Latin); English is the
+#: source language. The 24 official languages of the EU, the Western Balkans' (Albanian,
+#: Serbian in both scripts, Macedonian, Bosnian) and Ukrainian.
 LANGUAGES: tuple[str, ...] = (
     "en", "bg", "cs", "da", "de", "el", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
-    "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "sq", "sr", "mk", "bs", "uk",
+    "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "sq", "sr", "sr_Latn", "mk", "bs",
+    "uk", "tr", "ka", "nb", "is",
 )  # fmt: skip
 
 # Where a language has no catalog of its own, the closest one its speakers read, in order.
@@ -43,21 +46,24 @@ _RELATED: dict[str, tuple[str, ...]] = {
     "ca": ("es", "fr"),
     "gl": ("pt", "es"),
     "eu": ("es", "fr"),
-    "nb": ("da", "sv"),
-    "nn": ("da", "sv"),
-    "no": ("da", "sv"),
-    "is": ("da", "sv"),
-    "fo": ("da",),
-    "tr": ("bg",),
+    "no": ("nb",),  # Norwegian, the written standard unnamed: most write Bokmål
+    "nn": ("nb",),  # Nynorsk readers read Bokmål every day
+    "fo": ("da", "is"),
+    "az": ("tr",),  # Azerbaijani readers read Turkish
 }
-# A Serbian reader whose Telegram is set to the Latin script gets the closest Latin catalog
-# (our Serbian catalog is Cyrillic).
-_LATIN_FOR = {"sr": ("bs", "hr")}
+# A Serbian reader whose Telegram is set to the Latin script ("sr-Latn", "sr-latn-RS") gets
+# the Latin catalog.
+_LATIN_FOR = {"sr": ("sr_Latn",)}
 
 
 # The CLDR locale whose data (plural rules, names, formats) fits each catalog, where the bare
 # language code would pick another variety: Babel's "pt" is Brazilian, our catalog European.
 _CLDR_LOCALE: dict[str, str] = {"pt": "pt_PT"}
+
+# Telegram's setMyCommands and setMyDescription take a two-letter ISO 639-1 code only, and a
+# Telegram user's menu is chosen by that code: a catalog named with its script (sr_Latn) has
+# no menu of its own there, and its readers see the one of their language's code.
+MENU_LANGUAGES: tuple[str, ...] = tuple(code for code in LANGUAGES if len(code) == 2)
 
 
 def cldr_locale(language: str) -> Locale:
@@ -74,7 +80,9 @@ QUOTES: dict[str, tuple[str, str]] = {
     "ga": ("“", "”"), "hr": ("„", "“"), "hu": ("„", "”"), "it": ("«", "»"), "lt": ("„", "“"),
     "lv": ("“", "”"), "mt": ("“", "”"), "nl": ("‘", "’"), "pl": ("„", "”"), "pt": ("«", "»"),
     "ro": ("„", "”"), "sk": ("„", "“"), "sl": ("„", "“"), "sv": ("”", "”"), "sq": ("“", "”"),
-    "sr": ("„", "”"), "mk": ("„", "“"), "bs": ("„", "”"), "uk": ("«", "»"),
+    "sr": ("„", "”"), "sr_Latn": ("„", "”"), "mk": ("„", "“"), "bs": ("„", "”"),
+    "uk": ("«", "»"), "tr": ("“", "”"), "ka": ("„", "“"), "nb": ("«", "»"),
+    "is": ("„", "“"),
 }  # fmt: skip
 
 # French typography (Imprimerie nationale's rules, which the French catalog follows): a no-break
@@ -104,9 +112,13 @@ def best_language(code: str | None, default: str = "en") -> str:
 
 
 def autonym(language: str) -> str:
-    """A language's name in itself, capitalised for a button: 'Français', 'Български'."""
-    name = Locale.parse(language).get_display_name(language) or language
-    return name[:1].upper() + name[1:]
+    """A language's name in itself, capitalised for a button: 'Français', 'Български'.
+
+    Title case, not upper case: Georgian has capitals (Mtavruli) but never starts a word
+    with one, and Unicode gives its letters no title case ('ქართული' stays as it is)."""
+    locale = cldr_locale(language)
+    name = locale.get_display_name(locale) or language
+    return name[:1].title() + name[1:]
 
 
 class CatalogMissing(RuntimeError):
@@ -117,15 +129,17 @@ class CatalogMissing(RuntimeError):
 def _catalog(language: str) -> _gettext.NullTranslations:
     if language == "en":
         return _gettext.NullTranslations()
-    catalog = Translations.load(str(LOCALES_DIR), [language], DOMAIN)
-    if not isinstance(catalog, Translations):
-        # Babel quietly falls back to the source language; serving English to a French mayor
-        # because a build step was skipped must not go unnoticed.
+    # The catalog's own file, not gettext's search: that one quietly falls back from sr_Latn
+    # to sr, and Babel's from any language to English; serving Cyrillic to a Latin reader, or
+    # English to a French mayor, because a build step was skipped must not go unnoticed.
+    compiled = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not compiled.is_file():
         raise CatalogMissing(
             f"no compiled catalog for {language!r} in {LOCALES_DIR}: run `make install` "
             f"(pybabel compile -d locales -D {DOMAIN})"
         )
-    return catalog
+    with compiled.open("rb") as file:
+        return Translations(file, domain=DOMAIN)
 
 
 def load_catalogs() -> None:
@@ -147,6 +161,15 @@ class Translator:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._catalog.ngettext(singular, plural, n)
+
+    def sentence(self, message: str, **values: str) -> str:
+        """``message.format(**values)``, except that a value ending with an abbreviation's full
+        stop ('утре, 9:14 ч.', '9:14 π.μ.', '1. svi 2030.') also ends the sentence when it
+        comes last: one full stop, not two, as every language we ship writes it."""
+        for name, value in values.items():
+            if value.endswith("."):
+                message = message.replace("{" + name + "}.", "{" + name + "}")
+        return message.format(**values)
 
     def quote(self, text: str) -> str:
         """``text`` in this language's quotation marks: “…” in English, « … » in French, „…“ in
@@ -173,11 +196,70 @@ class Translator:
     def number(self, value: float) -> str:
         return numbers.format_decimal(value, locale=self.locale)
 
+    def kilometres(self, value: float) -> str:
+        """A distance rounded to the kilometre, with CLDR's short unit in this language:
+        '27 km', '1.700 χλμ.' (the unit, its spacing and its place are CLDR's)."""
+        return units.format_unit(
+            round(value), "length-kilometer", length="short", locale=self.locale
+        )
+
     def date(self, value: date | datetime, format: str = "medium") -> str:
         return dates.format_date(value, format=format, locale=self.locale)
 
     def datetime(self, value: datetime, format: str = "medium") -> str:
         return dates.format_datetime(value, format=format, locale=self.locale)
+
+    def skeleton(self, value: dt.date | dt.datetime, skeleton: str) -> str:
+        """``value`` in the pattern CLDR has for ``skeleton`` in this language ('MMMd': 'May 1',
+        '1 mai', 'máj. 1.'): the fields are chosen, their order and words are the language's."""
+        return dates.format_skeleton(skeleton, value, locale=self.locale)
+
+    def time(self, value: dt.datetime | dt.time) -> str:
+        """A time of day without seconds: '09:30', '9:30 AM' (an aware ``value`` is shown in
+        its own zone)."""
+        zone = value.tzinfo if isinstance(value, dt.datetime) else None
+        return dates.format_time(value, "short", tzinfo=zone, locale=self.locale)
+
+    def hours(self, start: dt.time, end: dt.time, *, minutes: bool = True) -> str:
+        """From one time of day to another, as CLDR writes the interval: '22:00–08:00',
+        '10:00 PM – 8:00 AM', '22–08 Uhr' (``minutes=False``), on the language's own clock."""
+        hour = "h" if "h" in str(self.locale.time_formats["short"].pattern) else "H"
+        return dates.format_interval(
+            start, end, hour + ("m" if minutes else ""), locale=self.locale
+        )
+
+    def moment(self, value: dt.datetime) -> str:
+        """A date and a time without seconds, joined as CLDR joins them: '1 May 2030, 09:30'
+        (an aware ``value`` is shown in its own zone)."""
+        joined = dates.get_datetime_format("medium", locale=self.locale)
+        return (
+            str(joined)
+            .replace("'", "")
+            .replace("{0}", self.time(value))
+            .replace("{1}", self.date(value))
+        )
+
+    def when(self, value: dt.datetime, now: dt.datetime) -> str:
+        """When something happens, as a reader would say it: 'today, 17:05', 'tomorrow,
+        09:14' with CLDR's names for near days, else a date and a time ('3 May 2030, 09:14').
+        Both are aware; the days are counted and the time shown in ``value``'s zone."""
+        days = (value.date() - now.astimezone(value.tzinfo).date()).days
+        near = dates.get_relative_name("day", days, locale=self.locale)
+        if near is None:
+            return self.moment(value)
+        return dates.format_relative_datetime(
+            near, value, format="short", tzinfo=value.tzinfo, locale=self.locale
+        )
+
+    def zone_city(self, zone: str) -> str:
+        """A time zone by the city CLDR names it after, in this language: 'Europe/Paris' →
+        'Paris', 'Παρίσι'; 'Atlantic/Canary' → 'Canaries', 'Îles Canaries'."""
+        return dates.get_timezone_location(zone, locale=self.locale, return_city=True)
+
+    def zone_name(self, value: dt.datetime) -> str:
+        """The name of ``value``'s time zone at that moment, in this language: 'Central
+        European Summer Time', 'heure d’été d’Europe centrale'."""
+        return dates.get_timezone_name(value, "long", locale=self.locale)
 
     def timedelta(
         self,

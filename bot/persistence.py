@@ -133,15 +133,16 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         *,
         update_id: int | None = None,
         now: int = 0,
+        draft: JSONDict | None = None,
     ) -> None:
         """Write ahead a dialog's next state (the one its callback is about to return to
-        ConversationHandler), the user's answers and the update that led there, in one
-        transaction. PTB's own flush later hands over the same state and data: skipped as
-        unchanged."""
+        ConversationHandler), the user's answers, the update that led there and, if given,
+        the person's listing draft, in one transaction. PTB's own flush later hands over the
+        same state and data: skipped as unchanged."""
         self._forget(("user", user_id))
         self._forget(("conversation", (name, key)))
         await self.storage.save_dialog_step(
-            name, key, state, user_id, data, update_id=update_id, now=now
+            name, key, state, user_id, data, update_id=update_id, now=now, draft=draft
         )
         # PTB's flush after this update would write the same again: let it skip.
         self._unchanged(("user", user_id), data)

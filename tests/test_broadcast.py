@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from bot.app import running
 from bot.context import CommunityApplication
-from bot.dialogs.broadcast_questions import check_text
+from bot.dialogs.broadcast import check_text
 from bot.i18n import autonym, translator
 from bot.places.countries import flag
 from bot.sandbox.html import EntityParseError, parse_html

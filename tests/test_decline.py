@@ -37,9 +37,11 @@ def undo_ends(language: str) -> str:
 
 
 async def members(storage) -> None:
-    """Two officials of Saint-Dié (fr), a Bulgarian mayor (bg) and a stranger."""
+    """Two verified officials of Saint-Dié (fr), a Bulgarian mayor (bg) and a stranger."""
     await seed.member(storage, OWNER, language="fr")
     await seed.member(storage, COLLEAGUE, language="fr")
+    for official in (OWNER, COLLEAGUE):
+        await seed.verified(storage, official)
     await seed.member(storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
     await seed.member(storage, STRANGER, country="AT", place="Graz")
 

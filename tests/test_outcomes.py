@@ -5,17 +5,18 @@ over time; forged answers change nothing."""
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 
+from bot.handlers.stats import FIGURE_COLUMNS
 from bot.i18n import translator
+from bot.storage import ListingRefused
 from bot.storage.contacts import DAY
+from bot.views import cards
 from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import containing, says, taps
 from tests.test_outbox import wait_until
-from tests.test_stats import png_size
+from tests.test_stats import png_size, read_csv
 
 OWNER, ASKER, HELPER, STRANGER = 631, 632, 633, 634
 fr = translator("fr").gettext
@@ -89,12 +90,17 @@ async def test_fulfilled_with_whom_in_stats_and_the_csv(server, bot):
     assert done.text == fr("Marked as fulfilled with {name}. Thank you for sharing!").format(
         name="Zornitsa"
     )
-    await owner.wait_for_bot_message(containing("Pompe"))  # the card, as it is now
+    card = await owner.wait_for_bot_message(containing("Pompe"))  # the card, as it is now
     stored = await bot.storage.get_listing(pump.id)
     assert (stored.status, stored.outcome) == ("fulfilled", "platform")
-    await owner.press_data(question.id, f"ls:with:{pump.id}:{hans.id}")  # a second tap
+    # A second tap on the answered question is stale; on the card, the listing has ended.
+    await owner.press_data(question.id, f"ls:with:{pump.id}:{hans.id}")
     assert (await owner.wait_for_callback_answer()).text == fr(
-        "This listing can no longer be changed."
+        "This button is no longer active. Send /start to see the menu."
+    )
+    await owner.press_data(card.id, f"ls:with:{pump.id}:{hans.id}")
+    assert (await owner.wait_for_callback_answer()).text == cards.listing_refusal(
+        translator("fr"), ListingRefused("fulfilled", stored.status_changed_at)
     )
 
     # Someone else, thanks to the platform: an exchange with someone unknown.
@@ -132,7 +138,7 @@ async def test_fulfilled_with_whom_in_stats_and_the_csv(server, bot):
     await admin.press(en("📄 Figures (CSV)"))
     document = await admin.wait_for_bot_message(timeout=10)
     raw = server.file_bytes(document.document["file_id"]).decode("utf-8-sig")
-    figures = {(r["section"], r["key"]): r["in_period"] for r in csv.DictReader(io.StringIO(raw))}
+    figures = {(r["section"], r["key"]): r["in_period"] for r in read_csv(raw, FIGURE_COLUMNS)}
     assert figures[("exchanges", "all")] == "2"
     assert figures[("exchanges", "across_borders")] == "1"
     assert (figures[("exchanges_by_country", "FR")], figures[("exchanges_by_country", "BG")]) == (

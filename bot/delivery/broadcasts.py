@@ -9,7 +9,9 @@ a restart carries on where the last process stopped:
 - a sending broadcast's recipients go into the outbox in chunks (resumed from the stored
   cursor; the outbox's unique keys make a repeated chunk harmless);
 - the admin's progress message is edited at most every few seconds, only when its text
-  changed (Telegram refuses an edit to the same text), and a report is sent at the end.
+  changed (Telegram refuses an edit to the same text);
+- the admin's final report goes through the outbox too: storage queues it in the transaction
+  that finishes or cancels the broadcast (:func:`render_report` says what it reads).
 """
 
 from __future__ import annotations
@@ -17,19 +19,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections import deque
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from babel.dates import format_datetime, format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
+from bot.buttons import CANCEL_BROADCAST, PAUSE_BROADCAST, RESUME_BROADCAST
 from bot.delivery.outbox import Rendered
 from bot.i18n import Translator, translator
 from bot.places.timezones import local_datetime
 from bot.storage import Broadcast, Notification, Storage
+
+if TYPE_CHECKING:
+    from bot.context import CommunityApplication
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +83,9 @@ async def render_broadcast(
 
 
 def when_text(t: Translator, seconds: int, timezone: str) -> str:
-    """'1 May 2030, 09:30 (Europe/Paris)' in the reader's language."""
-    local = local_datetime(seconds, timezone)
-    return f"{format_datetime(local, 'medium', locale=t.locale)} ({timezone})"
+    """'1 May 2030, 09:30 (Paris)': the date and time in ``timezone``, named by the city CLDR
+    names it after, all in the reader's language."""
+    return f"{t.moment(local_datetime(seconds, timezone))} ({t.zone_city(timezone)})"
 
 
 def progress_text(
@@ -130,9 +135,7 @@ def progress_text(
         lines.append(
             _("Estimated finish: {when} ({delta})").format(
                 when=when_text(t, now + seconds, broadcast.timezone),
-                delta=format_timedelta(
-                    timedelta(seconds=max(seconds, 1)), add_direction=True, locale=t.locale
-                ),
+                delta=t.timedelta(timedelta(seconds=max(seconds, 1)), direction=True),
             )
         )
     return "\n".join(lines)
@@ -140,12 +143,14 @@ def progress_text(
 
 def progress_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup | None:
     _ = t.gettext
-    cancel = InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"bc:cx:{broadcast.id}")
+    cancel = InlineKeyboardButton(_("✖️ Cancel"), callback_data=CANCEL_BROADCAST.data(broadcast.id))
     if broadcast.state == "sending":
-        pause = InlineKeyboardButton(_("⏸ Pause"), callback_data=f"bc:pause:{broadcast.id}")
+        pause = InlineKeyboardButton(_("⏸ Pause"), callback_data=PAUSE_BROADCAST.data(broadcast.id))
         return InlineKeyboardMarkup([[pause, cancel]])
     if broadcast.state == "paused":
-        resume = InlineKeyboardButton(_("▶️ Resume"), callback_data=f"bc:resume:{broadcast.id}")
+        resume = InlineKeyboardButton(
+            _("▶️ Resume"), callback_data=RESUME_BROADCAST.data(broadcast.id)
+        )
         return InlineKeyboardMarkup([[resume, cancel]])
     if broadcast.state == "scheduled":
         return InlineKeyboardMarkup([[cancel]])
@@ -177,11 +182,7 @@ def report_text(t: Translator, broadcast: Broadcast, counts: dict[str, int]) -> 
         lines.append(_("Not sent (cancelled): {count}").format(count=n(counts["cancelled"])))
     if broadcast.started_at and broadcast.finished_at:
         took = max(1, broadcast.finished_at - broadcast.started_at)
-        lines.append(
-            _("Took {duration}.").format(
-                duration=format_timedelta(timedelta(seconds=took), locale=t.locale)
-            )
-        )
+        lines.append(_("Took {duration}.").format(duration=t.timedelta(timedelta(seconds=took))))
     return "\n".join(lines)
 
 
@@ -189,9 +190,9 @@ def report_text(t: Translator, broadcast: Broadcast, counts: dict[str, int]) -> 
 
 
 class Broadcaster:
-    """Moves one application's broadcasts along; one per application (:func:`broadcaster`)."""
+    """Moves one application's broadcasts along (``application.broadcaster``)."""
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: CommunityApplication) -> None:
         self.application = application
         self.lock = asyncio.Lock()  # one edit of a progress message at a time
         self.last_edit: dict[int, float] = {}
@@ -200,10 +201,10 @@ class Broadcaster:
 
     @property
     def storage(self) -> Storage:
-        return self.application.storage  # type: ignore[attr-defined,no-any-return]
+        return self.application.storage
 
     def now(self) -> int:
-        return int(self.application.clock())  # type: ignore[attr-defined]
+        return self.application.now()
 
     def wake(self) -> None:
         """Run the job now rather than at its next tick."""
@@ -223,8 +224,8 @@ class Broadcaster:
         while not await self.storage.enqueue_broadcast_chunk(broadcast_id, self.now()):
             # Between chunks, people talking to the bot get their turn at the database.
             await asyncio.sleep(0)
-            self.application.outbox.wake()  # type: ignore[attr-defined]
-        self.application.outbox.wake()  # type: ignore[attr-defined]
+            self.application.outbox.wake()
+        self.application.outbox.wake()
 
     def _rate(self, broadcast_id: int, processed: int) -> float | None:
         """Messages a second over the last minute, measured (it is a physical rate)."""
@@ -236,7 +237,7 @@ class Broadcaster:
         (t0, p0), (t1, p1) = samples[0], samples[-1]
         if t1 - t0 >= 2 and p1 > p0:
             return (p1 - p0) / (t1 - t0)
-        configured = self.application.settings.send_rate  # type: ignore[attr-defined]
+        configured = self.application.settings.send_rate
         return float(configured) if configured else None
 
     async def refresh(self, broadcast_id: int, *, force: bool = False) -> None:
@@ -252,9 +253,10 @@ class Broadcaster:
             due = time.monotonic() - self.last_edit.get(broadcast_id, 0.0) >= PROGRESS_EVERY
             if force or finished or due:
                 await self._edit(broadcast, counts, rate)
-            if finished:
+            if finished:  # the report is in the outbox (queued with the finishing)
                 log.info("broadcast %s finished: %s", broadcast.id, counts)
-                await self.report(broadcast, counts)
+                self.forget(broadcast.id)
+                self.application.outbox.wake()
 
     async def _edit(self, broadcast: Broadcast, counts: dict[str, int], rate: float | None) -> None:
         t = await self._admin_language(broadcast)
@@ -277,48 +279,40 @@ class Broadcaster:
             return
         await self.storage.set_progress_text(broadcast.id, text)
 
-    async def report(self, broadcast: Broadcast, counts: dict[str, int] | None = None) -> None:
-        """The final report, as a new message (the admin is notified, an edit is silent)."""
-        if broadcast.progress_chat is None:
-            return
-        if counts is None:
-            counts = await self.storage.outbox_counts(broadcast.batch)
-        t = await self._admin_language(broadcast)
-        self.samples.pop(broadcast.id, None)
-        self.last_edit.pop(broadcast.id, None)
-        try:
-            await self.application.bot.send_message(
-                broadcast.progress_chat, report_text(t, broadcast, counts)
-            )
-        except TelegramError:
-            log.exception("could not send the report of broadcast %s", broadcast.id)
+    def forget(self, broadcast_id: int) -> None:
+        """A broadcast that is over: its figures are no longer needed."""
+        self.samples.pop(broadcast_id, None)
+        self.last_edit.pop(broadcast_id, None)
 
     async def _admin_language(self, broadcast: Broadcast) -> Translator:
         admin = await self.storage.get_member(broadcast.admin_id)
         return translator(admin.language if admin else "en")
 
 
-_BROADCASTERS: weakref.WeakKeyDictionary[Application, Broadcaster] = weakref.WeakKeyDictionary()  # type: ignore[type-arg]
-
-
-def broadcaster(application: Application) -> Broadcaster:  # type: ignore[type-arg]
-    found = _BROADCASTERS.get(application)
-    if found is None:
-        found = _BROADCASTERS[application] = Broadcaster(application)
-    return found
-
-
 async def broadcast_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await broadcaster(context.application).run()
+    await context.application.broadcaster.run()  # type: ignore[attr-defined]
 
 
-def schedule(application: Application) -> None:  # type: ignore[type-arg]
-    """Run the broadcast job every second, one run at a time."""
+def schedule(application: CommunityApplication) -> Broadcaster:
+    """The application's broadcaster, its job run every second, one run at a time."""
     assert application.job_queue is not None
-    broadcaster(application).job = application.job_queue.run_repeating(
+    runner = Broadcaster(application)
+    runner.job = application.job_queue.run_repeating(
         broadcast_job,
         interval=timedelta(seconds=1),
         first=0.5,
         name="broadcasts",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
+    return runner
+
+
+async def render_report(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """The final report of a broadcast, with its figures as they are when it is sent (the
+    admin is notified: a new message, where an edit is silent)."""
+    broadcast = await storage.get_broadcast(int(notification.payload["broadcast"]))
+    if broadcast is None:
+        return None
+    return Rendered(report_text(t, broadcast, await storage.outbox_counts(broadcast.batch)))

@@ -21,26 +21,17 @@ from bot.buttons import (
     WRITE_TO_AUTHOR,
 )
 from bot.delivery.outbox import Rendered
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.matching import scoring as matching
-from bot.storage import Alert, Listing, Storage
+from bot.storage import Listing, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
+from bot.views.alerts import alert_summary
 from bot.views.html import shorten, visible_length
 from bot.views.texts import place_line, rows
 
 DIGEST_ITEMS = 15
 DESCRIPTION_SHOWN = 280
-AREA_LABELS = {
-    "region": N_("in my region"),
-    "country": N_("in my country"),
-    "europe": N_("anywhere in Europe"),
-}
-ALERT_KINDS = {
-    "offer": N_("🟢 Offers"),
-    "request": N_("🔴 Requests"),
-    None: N_("🟢🔴 Offers and requests"),
-}
 
 
 def fit(before: str, description: str, after: str, limit: int) -> str:
@@ -79,23 +70,6 @@ def compact_card(t: Translator, listing: Listing, header: str, footer: str, limi
     if footer:
         tail += ["", footer]
     return fit(before, listing.description, "\n".join(tail), limit)
-
-
-def alert_summary(t: Translator, alert: Alert) -> str:
-    """'🔴 Requests · 🚒 Equipment and machinery · in my country · “pump”' (escaped)."""
-    _ = t.gettext
-    parts = [_(ALERT_KINDS[alert.kind])]
-    if alert.categories:
-        parts.append(", ".join(cards.category_label(t, key) for key in alert.categories))
-    if alert.tags:
-        parts.append("🏷 " + cards.tag_labels(t, alert.tags))
-    if alert.area == "radius" and alert.radius_km:
-        parts.append(_("within {radius} km").format(radius=t.number(round(alert.radius_km))))
-    elif alert.area in AREA_LABELS:
-        parts.append(_(AREA_LABELS[alert.area]))
-    if alert.keywords:
-        parts.append(t.quote(html.escape(alert.keywords)))
-    return " · ".join(parts)
 
 
 def interest_label(t: Translator, listing: Listing) -> str:
@@ -265,10 +239,14 @@ async def render_reminder(
     if listing is None or listing.expires_at != notification.payload.get("expires_at"):
         return None
     date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))
-    text = _(
-        "⏳ Your listing <b>{title}</b> closes on {date}. Keep it open for longer, or close it "
-        "if it is no longer needed?"
-    ).format(title=html.escape(listing.title), date=date)
+    text = t.sentence(
+        _(
+            "⏳ Your listing <b>{title}</b> closes on {date}. Keep it open for longer, or close "
+            "it if it is no longer needed?"
+        ),
+        title=html.escape(listing.title),
+        date=date,
+    )
     keyboard = InlineKeyboardMarkup(
         [
             [

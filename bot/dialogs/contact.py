@@ -23,7 +23,6 @@ keep it (the question is asked again after them).
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -36,36 +35,54 @@ from bot.context import BotContext, reply
 from bot.dialogs.dialog import END, Dialog, Handler, resume_dialogs
 from bot.dialogs.steps import TypedText, clean_block, has_letter
 from bot.i18n import N_, Translator
+from bot.places.timezones import DEFAULT_ZONE, local
 from bot.storage import ContactRefused, Enqueued
 from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
 from bot.storage.relay import RELAY_PER_HOUR
+from bot.views import cards
 
 GROUP = -1  # before every feature's handlers (group 0), after identifying and the ban guard
 DIALOG = Dialog("contact", CONTACTS, stops=True)
 TYPING, RELAYING = 0, 1
 
 
-def refusal(t: Translator, refused: ContactRefused) -> str:
-    """Why a contact or a message cannot be sent, in the reader's words."""
+def refusal(
+    t: Translator,
+    refused: ContactRefused,
+    *,
+    now: int = 0,
+    zone: str = DEFAULT_ZONE,
+    municipal: bool = True,
+) -> str:
+    """Why a contact or a message cannot be sent, in the reader's words: when it will be
+    possible again in the reader's time ``zone`` ('tomorrow, 09:14'), and "your municipality"
+    only for a ``municipal`` reader (a member of one)."""
     _ = t.gettext
-    if refused.reason == "daily" and refused.next_at is not None:
-        when = t.datetime(datetime.fromtimestamp(refused.next_at, UTC), format="short")
-        return _(
-            "You have sent many contact requests today. You can send the next one from {when} "
-            "(UTC)."
-        ).format(when=when)
-    if refused.reason == "relay_busy" and refused.next_at is not None:
-        when = t.datetime(datetime.fromtimestamp(refused.next_at, UTC), format="short")
-        return t.ngettext(
-            "You have sent {count} message through the bot in the last hour. You can write "
-            "again {when}.",
-            "You have sent {count} messages through the bot in the last hour. You can write "
-            "again {when}.",
-            RELAY_PER_HOUR,
-        ).format(count=t.number(RELAY_PER_HOUR), when=when)
+    if refused.next_at is not None and refused.reason in ("daily", "listing_busy", "relay_busy"):
+        when = t.when(local(refused.next_at, zone), local(now, zone))
+        if refused.reason == "daily":
+            text = _("You have sent many contact requests today. You can send the next one {when}.")
+        elif refused.reason == "listing_busy":
+            text = _("This listing received many requests today. You can try again {when}.")
+        else:
+            text = t.ngettext(
+                "You have sent {count} message through the bot in the last hour. You can write "
+                "again {when}.",
+                "You have sent {count} messages through the bot in the last hour. You can write "
+                "again {when}.",
+                RELAY_PER_HOUR,
+            ).replace("{count}", t.number(RELAY_PER_HOUR))
+        return t.sentence(text, when=when)
+    if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
+        return cards.ended(t, refused.reason, refused.at)
+    own = (
+        _("This is your own listing (or your municipality's).")
+        if municipal
+        else _("This is your own listing.")
+    )
     texts = {
         "gone": _("This listing is no longer open."),
-        "own": _("This is your own listing (or your municipality's)."),
+        "own": own,
         "profile": _("Please set up your profile first: send /start."),
         "review": _("Your account is being reviewed by a moderator; please wait."),
         "already": _("You have already contacted the author of this listing: see /contacts."),
@@ -86,7 +103,17 @@ def refusal(t: Translator, refused: ContactRefused) -> str:
         "relay_ended": _("Messages through the bot about this contact have been stopped."),
         "unreachable": _("They can no longer be reached through the bot."),
     }
-    return texts[refused.reason]
+    return texts.get(refused.reason, _("This button is no longer valid."))
+
+
+async def refusal_for(context: BotContext, refused: ContactRefused) -> str:
+    """:func:`refusal` for the person of this update, in their time zone."""
+    member = context.member
+    zone = DEFAULT_ZONE
+    if member is not None and refused.next_at is not None:
+        zone = (await context.storage.preferences(member.id)).timezone
+    municipal = member is not None and member.municipality_id is not None
+    return refusal(context.i18n, refused, now=context.now(), zone=zone, municipal=municipal)
 
 
 async def relay(
@@ -113,7 +140,7 @@ async def write_to_author(update: Update, context: BotContext, listing_id: int) 
     try:
         await context.storage.check_contact(update.effective_user.id, listing_id, context.now())
     except ContactRefused as refused:
-        return await _refuse(update, refusal(context.i18n, refused))
+        return await _refuse(update, await refusal_for(context, refused))
     listing = await context.storage.get_listing(listing_id)
     assert listing is not None
     await update.callback_query.answer()
@@ -203,7 +230,7 @@ async def send(update: Update, context: BotContext, text: str) -> int | None:
             )
             kind, key, ids = "contact_request", f"ct:req:{contact.id}", {"contact": contact.id}
     except ContactRefused as refused:
-        await reply(update, refusal(context.i18n, refused))
+        await reply(update, await refusal_for(context, refused))
         if refused.reason == "duplicate":
             return None  # they may write another message
         return await DIALOG.finish(update, context)
@@ -238,7 +265,7 @@ async def write_through_bot(update: Update, context: BotContext, contact_id: int
     try:
         contact = await context.storage.relay_contact(contact_id, me, now=context.now())
     except ContactRefused as refused:
-        return await _refuse(update, refusal(context.i18n, refused))
+        return await _refuse(update, await refusal_for(context, refused))
     other = await context.storage.get_member(contact.other_side(me) or 0)
     await update.callback_query.answer()
     return await DIALOG.begin(
@@ -294,7 +321,7 @@ async def send_relayed(update: Update, context: BotContext, text: str) -> int | 
             now=context.now(),
         )
     except ContactRefused as refused:
-        await reply(update, refusal(context.i18n, refused))
+        await reply(update, await refusal_for(context, refused))
         if refused.reason == "relay_busy":
             return None
         return await DIALOG.finish(update, context)
@@ -329,7 +356,7 @@ async def end_relay(update: Update, context: BotContext, contact_id: int) -> int
             contact_id, update.effective_user.id, now=context.now()
         )
     except ContactRefused as refused:
-        await query.answer(refusal(context.i18n, refused), show_alert=True)
+        await query.answer(await refusal_for(context, refused), show_alert=True)
         return END
     context.community.outbox.wake()
     await query.answer()

@@ -23,16 +23,18 @@ their data meanwhile) ends at the next update that reaches it.
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
+    CommandHandler,
     ConversationHandler,
     MessageHandler,
 )
@@ -41,6 +43,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.buttons import (
     Button,
+    Field,
     Number,
     Prefix,
     close_buttons,
@@ -53,6 +56,8 @@ from bot.persistence import SQLitePersistence
 from bot.views.texts import not_understood
 
 END = ConversationHandler.END
+A = TypeVar("A")
+B = TypeVar("B")
 TEXT_HINT = N_("Please answer with a text message.")
 BUTTONS_HINT = N_("Please use the buttons above, or send /cancel to stop.")
 # A message that is not a command: what a step's hint answers when nothing else did.
@@ -60,6 +65,8 @@ ANY_MESSAGE = f.UpdateType.MESSAGE & ~f.COMMAND
 TEXT = f.UpdateType.MESSAGE & f.TEXT & ~f.COMMAND
 
 Ask = Callable[[Update, BotContext], Awaitable[None]]
+# A question that may find it cannot be asked, and says which step to go to instead.
+Asking = Callable[[Update, BotContext], Awaitable[int | None]]
 Move = Callable[[Update, BotContext], Awaitable[int | None]]
 Handler = BaseHandler[Update, BotContext, Any]
 # The next step: a state, or a function of the answers that says which.
@@ -76,7 +83,9 @@ class Step:
     dialog: Dialog
     state: int
 
-    async def ask(self, update: Update, context: BotContext) -> None:
+    async def ask(self, update: Update, context: BotContext) -> int | None:
+        """Ask the question; a step that finds it cannot be asked returns the step to go to
+        instead."""
         raise NotImplementedError
 
     def handlers(self) -> list[Handler]:
@@ -89,11 +98,11 @@ class Step:
 class Question(Step):
     """A step made of a function that asks and the handlers of its answers."""
 
-    def __init__(self, ask: Ask, *handlers: Handler, hint: str = BUTTONS_HINT) -> None:
+    def __init__(self, ask: Ask | Asking, *handlers: Handler, hint: str = BUTTONS_HINT) -> None:
         self._ask, self._handlers, self.hint = ask, list(handlers), hint
 
-    async def ask(self, update: Update, context: BotContext) -> None:
-        await self._ask(update, context)
+    async def ask(self, update: Update, context: BotContext) -> int | None:
+        return await self._ask(update, context)
 
     def handlers(self) -> list[Handler]:
         return self._handlers
@@ -103,7 +112,8 @@ class Dialog:
     """A persistent conversation named ``name``, with its buttons under ``prefix``.
 
     ``previous``: where Back leads from each step that has one (a Back button is shown there);
-    ``before_step``: run before each step is written (posting saves its draft there);
+    ``draft``: what to keep, with each step, as the person's listing draft (posting's answers;
+    None: nothing yet), written in the step's own transaction;
     ``guard``: run before every handler but the entry points, False ending the dialog (the
     broadcast composer checks that the person is still an admin).
     """
@@ -114,22 +124,47 @@ class Dialog:
         prefix: Prefix,
         *,
         previous: Mapping[int, int] | None = None,
-        before_step: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
+        draft: Callable[[BotContext, int], dict[str, Any] | None] | None = None,
         guard: Callable[[Update, BotContext], Awaitable[bool]] | None = None,
         navigation: bool = True,
         stops: bool = False,
+        back_to: Callable[[int, dict[str, Any]], int] | None = None,
+        shares_prefix: bool = False,
+        resumable: Callable[[BotContext], Awaitable[bool]] | None = None,
+        restart: Move | None = None,
     ) -> None:
         self.name, self.prefix, self.navigates = name, prefix, navigation
         self.steps: dict[int, Step] = {}
         self.previous = dict(previous or {})
-        self.before_step, self.guard = before_step, guard
+        self.draft, self.guard = draft, guard
         # In a handler group of its own, before the features: every update it takes stops
         # there (ApplicationHandlerStop), but those of ``passing`` handlers (see conversation).
         self.stops = stops
-        self.cancel = prefix.button("cancel")
+        self._back_to = back_to
+        # Whether a step can be shown again (the broadcast composer's draft may be gone), and
+        # what the dialog's own command does then (begins anew).
+        self.resumable, self.restart = resumable, restart
+        # A prefix shared with other buttons of the feature (the broadcast composer's and the
+        # progress message's): only the dialog's own buttons are refused as an earlier step's.
+        self.shares_prefix = shares_prefix
+        self.buttons: list[Button[Any]] = []
+        self.cancel = self.button("cancel")
         self.back: Button[int] | None = None
         if self.previous:
-            self.back = prefix.button("back", Number(0, 99))
+            self.back = self.button("back", Number(0, 99))
+
+    @overload
+    def button(self, action: str) -> Button[None]: ...
+    @overload
+    def button(self, action: str, a: Field[A], /) -> Button[A]: ...
+    @overload
+    def button(self, action: str, a: Field[A], b: Field[B], /) -> Button[tuple[A, B]]: ...
+
+    def button(self, action: str, *fields: Field[Any]) -> Button[Any]:
+        """Declare one of this dialog's buttons, under its prefix."""
+        button: Button[Any] = self.prefix.button(action, *fields)
+        self.buttons.append(button)
+        return button
 
     # --- the steps -------------------------------------------------------------------------
 
@@ -156,7 +191,9 @@ class Dialog:
         """Write ``state`` and the answers ahead, then ask its question; returns ``state``
         (for the callback to return to ConversationHandler)."""
         await self.stay(update, context, state)
-        await self.steps[state].ask(update, context)
+        instead = await self.steps[state].ask(update, context)
+        if instead is not None:
+            return await self.go_to(update, context, instead)
         return state
 
     async def answered(self, update: Update, context: BotContext, then: Then, **given: Any) -> int:
@@ -170,9 +207,8 @@ class Dialog:
 
     async def stay(self, update: Update, context: BotContext, state: int) -> None:
         """Write the answers given on ``state`` without moving (a tag ticked)."""
-        if self.before_step is not None:
-            await self.before_step(update, context, state)
-        await self._write(update, context, state)
+        draft = self.draft(context, state) if self.draft is not None else None
+        await self._write(update, context, state, draft=draft)
 
     async def finish(self, update: Update, context: BotContext) -> int:
         """Forget the answers and end the conversation, durably; returns END."""
@@ -186,10 +222,19 @@ class Dialog:
         step = self.steps.get(state) if isinstance(state, int) else None
         if step is None or not self.in_progress(context):
             return False
+        if self.resumable is not None and not await self.resumable(context):
+            return False
         await step.ask(update, context)
         return True
 
-    async def _write(self, update: Update, context: BotContext, state: int | None) -> None:
+    async def _write(
+        self,
+        update: Update,
+        context: BotContext,
+        state: int | None,
+        *,
+        draft: dict[str, Any] | None = None,
+    ) -> None:
         persistence = context.application.persistence
         assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
         assert update.effective_chat is not None and update.effective_user is not None
@@ -201,6 +246,7 @@ class Dialog:
             dict(context.user_data),
             update_id=update.update_id,
             now=context.now(),
+            draft=draft,
         )
 
     # --- the buttons under every question ----------------------------------------------------
@@ -218,8 +264,10 @@ class Dialog:
         return [row]
 
     def back_to(self, state: int, answers: dict[str, Any]) -> int:
-        """Where Back leads from ``state`` (a dialog whose path depends on its answers
-        overrides this)."""
+        """Where Back leads from ``state`` (for a dialog whose path depends on its answers,
+        what its ``back_to`` says)."""
+        if self._back_to is not None:
+            return self._back_to(state, answers)
         return self.previous[state]
 
     async def _back(self, state: int, update: Update, context: BotContext, pressed: int) -> int:
@@ -231,6 +279,17 @@ class Dialog:
     async def _hint(self, step: Step, update: Update, context: BotContext) -> None:
         await reply(update, context.i18n.gettext(step.hint))
 
+    async def _again(
+        self, state: int, update: Update, context: BotContext, *_: object
+    ) -> int | None:
+        """The dialog's own command (or menu button) in the middle: its step, asked again
+        (or the dialog begun anew, when the step cannot be shown)."""
+        if update.callback_query is not None and self.restart is None:
+            await update.callback_query.answer()
+        if not await self.resume(update, context, state) and self.restart is not None:
+            return await self.restart(update, context)
+        return None
+
     # --- the ConversationHandler -----------------------------------------------------------
 
     def conversation(
@@ -239,20 +298,35 @@ class Dialog:
         entry_points: Sequence[Handler],
         fallbacks: Sequence[Handler],
         passing: Sequence[Handler] = (),
+        again: Sequence[str | Button[None]] = (),
+        cancel: Callable[..., Awaitable[int]] | None = None,
         allow_reentry: bool = False,
     ) -> ConversationHandler[BotContext]:
-        """The ConversationHandler: each step's handlers, then its Back (bound to it) and its
-        hint; the ``fallbacks``, then a refusal for any other button of this dialog (from an
-        earlier step, or forged). For a dialog that ``stops``: the ``passing`` fallbacks let the
-        update go on to the next handler groups."""
+        """The ConversationHandler: each step's handlers, then its Back (bound to it), the
+        commands and buttons that ask it ``again`` (the dialog's own, in the middle of it) and
+        its hint; the ``fallbacks``, then a refusal for any other button of this dialog (from
+        an earlier step, or forged). For a dialog that ``stops``: the ``passing`` fallbacks let
+        the update go on to the next handler groups."""
         states: dict[object, list[Handler]] = {}
         for state, step in self.steps.items():
             handlers = list(step.handlers())
             if self.back is not None and state in self.previous:
                 handlers.append(self.back.handler(functools.partial(self._back, state)))
+            if cancel is not None:
+                cancelled = functools.partial(cancel, state)
+                handlers += [CommandHandler("cancel", cancelled), self.cancel.handler(cancelled)]
+            for trigger in again:
+                callback = functools.partial(self._again, state)
+                if isinstance(trigger, str):
+                    handlers.append(CommandHandler(trigger, callback))
+                else:
+                    handlers.append(trigger.handler(callback))
             handlers.append(MessageHandler(ANY_MESSAGE, functools.partial(self._hint, step)))
             states[state] = [self._guarded(handler) for handler in handlers]
-        last = CallbackQueryHandler(refuse_earlier_step, pattern=self.prefix.any())
+        pattern = self.prefix.any()
+        if self.shares_prefix:
+            pattern = re.compile("|".join(b.pattern.pattern for b in self.buttons))
+        last = CallbackQueryHandler(refuse_earlier_step, pattern=pattern)
         with building():
             return ConversationHandler(
                 entry_points=[self._guarded(h, entry=True) for h in entry_points],

@@ -2,7 +2,7 @@
 
 Pick what to change (title, description, category and tags, place, reach, photo), answer one
 question, and the listing is saved and its card shown again. Who may edit is checked when the
-button is pressed and again, in storage, when the change is saved: the owner, or another
+button is pressed and again, in storage, when the change is saved: the owner, or a verified
 official of the listing's municipality, and only while the listing is open.
 """
 
@@ -40,6 +40,8 @@ from bot.dialogs.steps import (
 from bot.handlers.listings import send_card
 from bot.i18n import N_
 from bot.places.geocoding import Place
+from bot.storage import ListingRefused
+from bot.views import cards
 from bot.views.cards import REACH_LABELS
 from bot.views.texts import place_line
 
@@ -82,9 +84,10 @@ async def start(update: Update, context: BotContext, listing_id: int) -> int:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    listing = await context.storage.manageable_listing(listing_id, update.effective_user.id)
-    if listing is None:
-        await query.answer(_("You cannot change this listing."), show_alert=True)
+    try:
+        listing = await context.storage.listing_to_manage(listing_id, update.effective_user.id)
+    except ListingRefused as refused:
+        await query.answer(cards.listing_refusal(context.i18n, refused), show_alert=True)
         return END
     if listing.state(context.now()) != "open":
         await query.answer(_("This listing can no longer be changed."), show_alert=True)

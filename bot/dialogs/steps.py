@@ -17,6 +17,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
     ReplyKeyboardMarkup,
     Update,
 )
@@ -37,6 +38,27 @@ from bot.views.texts import country_keyboard, rows, tick
 END = ConversationHandler.END
 
 
+async def ask_for_a_place(
+    update: Update, t: Translator, question: str, choices: InlineKeyboardMarkup
+) -> None:
+    """A question answered by sharing a location or by a button. A message carries one
+    keyboard: the question comes first, with the "share a location" button below the text
+    field; the hint about that button follows it, with the other choices, so that the latest
+    message is the one with the buttons, as at every step."""
+    _ = t.gettext
+    assert update.effective_chat is not None
+    location = KeyboardButton(_("📍 Share a location"), request_location=True)
+    await update.effective_chat.send_message(
+        question,
+        reply_markup=ReplyKeyboardMarkup(
+            [[location]], resize_keyboard=True, one_time_keyboard=True
+        ),
+    )
+    await update.effective_chat.send_message(
+        _("To share a location, use the button below the text field."), reply_markup=choices
+    )
+
+
 def answers(context: BotContext, dialog: str) -> dict[str, Any]:
     """The answers given so far in a dialog (created empty on first use)."""
     assert context.user_data is not None
@@ -48,10 +70,18 @@ def _key(update: Update) -> tuple[int, int]:
     return (update.effective_chat.id, update.effective_user.id)
 
 
-async def checkpoint(update: Update, context: BotContext, dialog: str, state: int) -> int:
-    """Record that the user is now on ``state`` of ``dialog``; returns ``state``."""
+async def checkpoint(
+    update: Update,
+    context: BotContext,
+    dialog: str,
+    state: int,
+    *,
+    draft: dict[str, Any] | None = None,
+) -> int:
+    """Record that the user is now on ``state`` of ``dialog``; returns ``state``. With
+    ``draft``, the person's listing draft is written in the same transaction."""
     answers(context, dialog)["step"] = state
-    await _persist(update, context, dialog, state)
+    await _persist(update, context, dialog, state, draft=draft)
     return state
 
 
@@ -63,7 +93,14 @@ async def finish(update: Update, context: BotContext, dialog: str) -> int:
     return END
 
 
-async def _persist(update: Update, context: BotContext, dialog: str, state: int | None) -> None:
+async def _persist(
+    update: Update,
+    context: BotContext,
+    dialog: str,
+    state: int | None,
+    *,
+    draft: dict[str, Any] | None = None,
+) -> None:
     persistence = context.application.persistence
     assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
     assert update.effective_user is not None
@@ -75,6 +112,7 @@ async def _persist(update: Update, context: BotContext, dialog: str, state: int 
         dict(context.user_data),
         update_id=update.update_id,
         now=context.now(),
+        draft=draft,
     )
 
 
@@ -184,7 +222,8 @@ def check_description(t: Translator, text: str) -> str | None:
 class Questions:
     """A dialog's questions by step, and the two moves every dialog makes with them.
 
-    :meth:`go_to` checkpoints the step (after ``before``, e.g. writing a draft), then asks its
+    :meth:`go_to` checkpoints the step (after ``before``; with ``draft``'s answers to keep as the
+    person's listing draft, in the same transaction), then asks its
     question; :meth:`resume` asks the current step's question again when the user comes back
     with /start, /help or another language. Register ``resume`` in ``RESUMERS``.
     """
@@ -194,15 +233,18 @@ class Questions:
         dialog: str,
         questions: Mapping[int, Ask],
         before: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
+        draft: Callable[[BotContext, int], dict[str, Any] | None] | None = None,
     ) -> None:
         self.dialog = dialog
         self.questions = questions
         self.before = before
+        self.draft = draft
 
     async def go_to(self, update: Update, context: BotContext, step: int) -> int:
         if self.before is not None:
             await self.before(update, context, step)
-        await checkpoint(update, context, self.dialog, step)
+        draft = self.draft(context, step) if self.draft is not None else None
+        await checkpoint(update, context, self.dialog, step, draft=draft)
         await self.questions[step](update, context)
         return step
 
@@ -388,14 +430,6 @@ class TypedText(Step):
 
     async def ask(self, update: Update, context: BotContext) -> None:
         await self._ask(update, context)
-
-    def keep_button(self, t: Translator) -> list[InlineKeyboardButton]:
-        assert self.keep is not None
-        return [
-            InlineKeyboardButton(
-                t.gettext("➡ Keep it as it is"), callback_data=self.keep.data(self.state)
-            )
-        ]
 
     def handlers(self) -> list[Handler]:
         handlers: list[Handler] = [MessageHandler(TEXT, self.typed), *self.also]

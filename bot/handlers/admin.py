@@ -14,7 +14,7 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
-from bot.buttons import ADMIN_LOG, REPORT_QUEUE, VERIFICATION_QUEUE
+from bot.buttons import ADMIN_LOG, ID, REPORT_QUEUE, VERIFICATION_QUEUE, parse
 from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import N_
 from bot.views.texts import short_time
@@ -71,7 +71,7 @@ async def admin_recipients(context: BotContext) -> list[int]:
 def member_argument(context: BotContext) -> int | None:
     """The member id a command was given (``/unban 123``), if it was given one."""
     args = context.args or []
-    return int(args[0]) if len(args) == 1 and args[0].isdigit() else None
+    return parse(args[0], ID) if len(args) == 1 else None
 
 
 async def refuse_unless_admin(update: Update, context: BotContext) -> bool:

@@ -27,17 +27,19 @@ from telegram import (
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import taxonomy
-from bot.buttons import OPEN_LISTING
+from bot.buttons import OPEN_LISTING, Number, parse
 from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import N_, Translator
 from bot.places.countries import flag
 from bot.storage import Listing, SearchQuery
+from bot.storage.listings import COUNT_CAP, page_key
 from bot.views import cards
 from bot.views.html import shorten
 from bot.views.texts import place_line
 
 STATE = "browse"
 PAGE_SIZE = 5
+PAGE_NUMBER = Number(0, 9999)  # a page of results, as its button writes it
 RADII = (10, 50, 200)
 DEFAULT_RADIUS = 50
 # "/search" alone and "near me" wait this long for the words or the location; an answer
@@ -176,8 +178,8 @@ def filters_line(t: Translator, search: Search) -> str:
     elif area == "region":
         parts.append("📍 " + place_line(t, None, search["region"], search["country"]))
     elif area == "near":
-        radius = t.number(search.get("radius", DEFAULT_RADIUS))
-        parts.append(_("📍 within {radius} km of your location").format(radius=radius))
+        radius = t.kilometres(search.get("radius", DEFAULT_RADIUS))
+        parts.append(_("📍 within {radius} of your location").format(radius=radius))
     return " · ".join(parts)
 
 
@@ -258,10 +260,9 @@ def results_screen(
     page = search["page"]
     rows: list[list[InlineKeyboardButton]] = []
     if total:
-        pages = math.ceil(total / PAGE_SIZE)
-        count = t.ngettext("{count} result", "{count} results", total).format(count=t.number(total))
-        head = f"🔎 <b>{count}</b> · " + _("page {page} of {pages}").format(
-            page=t.number(page + 1), pages=t.number(pages)
+        pages = math.ceil(min(total, COUNT_CAP) / PAGE_SIZE)
+        head = f"🔎 <b>{results_count(t, total)}</b> · " + _("page {page} of {pages}").format(
+            page=t.number(page + 1), pages=t.number(pages) + ("+" if total > COUNT_CAP else "")
         )
         first = page * PAGE_SIZE + 1
         lines = [
@@ -278,7 +279,7 @@ def results_screen(
         paging = []
         if page > 0:
             paging.append(_button(search, _("◀ Previous"), f"p:{page - 1}"))
-        if page + 1 < pages:
+        if page + 1 < pages or (total > COUNT_CAP and len(found) == PAGE_SIZE):
             paging.append(_button(search, _("Next ▶"), f"p:{page + 1}"))
         rows.append(paging)
     else:
@@ -289,7 +290,7 @@ def results_screen(
         radius = search.get("radius", DEFAULT_RADIUS)
         rows.append(
             [
-                _button(search, ("✓ " if km == radius else "") + f"{t.number(km)} km", f"r:{km}")
+                _button(search, ("✓ " if km == radius else "") + t.kilometres(km), f"r:{km}")
                 for km in RADII
             ]
         )
@@ -298,16 +299,41 @@ def results_screen(
     return text, InlineKeyboardMarkup([row for row in rows if row])
 
 
+def results_count(t: Translator, total: int) -> str:
+    """'23 results', or '1,000+ results' past the count's cap (the reader's number format)."""
+    shown = t.number(min(total, COUNT_CAP)) + ("+" if total > COUNT_CAP else "")
+    return t.ngettext("{count} result", "{count} results", min(total, COUNT_CAP)).format(
+        count=shown
+    )
+
+
 # --- showing a page ------------------------------------------------------------------------
 
 
 async def fetch(context: BotContext, search: Search, page: int) -> tuple[list[Listing], int] | None:
-    """One page of the search's results; None when there is no such page (any more)."""
+    """One page of the search's results; None when there is no such page (any more).
+
+    Newest-first pages after the first start where the previous one ended (its last
+    listing's date and id, kept in the search as ``ends``), read from an index, however deep
+    the page; a page whose previous one was never shown has no start (a forged button)."""
+    ends: list[list[int]] = search.setdefault("ends", [])
+    after = None
+    if page > 0:
+        if page > len(ends):
+            return None
+        after = (ends[page - 1][0], ends[page - 1][1])
     found, total = await context.storage.search(
-        search_query(search), now=context.now(), offset=page * PAGE_SIZE, limit=PAGE_SIZE
+        search_query(search),
+        now=context.now(),
+        offset=page * PAGE_SIZE,
+        limit=PAGE_SIZE,
+        after=after,
     )
     if not found and page > 0:
         return None
+    if found:
+        del ends[page:]
+        ends.append(list(page_key(found[-1])))
     return found, total
 
 
@@ -473,15 +499,14 @@ async def page_chosen(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     search, page = pressed
-    results = None
-    if page.isdigit() and len(page) <= 4:
-        results = await fetch(context, search, int(page))
-    if results is None:
+    wanted = parse(page, PAGE_NUMBER)
+    results = await fetch(context, search, wanted) if wanted is not None else None
+    if results is None or wanted is None:
         await _refuse(update, context)
         return
     assert update.callback_query is not None
     await update.callback_query.answer()
-    search["page"] = int(page)
+    search["page"] = wanted
     await show(update, context, search, *results_screen(context, search, *results))
 
 

@@ -16,12 +16,10 @@ it still makes sense (a request decided meanwhile is not relayed any more).
 
 from __future__ import annotations
 
-import contextlib
 import html
 from datetime import timedelta
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
 from bot.buttons import (
@@ -30,11 +28,12 @@ from bot.buttons import (
     CONTACTS,
     DECLINE_CONTACT,
     ID,
+    drop_buttons,
 )
 from bot.context import BotContext, CommunityApplication, reply
 from bot.delivery.outbox import Rendered
 from bot.dialogs import contact as writing
-from bot.dialogs.contact import refusal, relay
+from bot.dialogs.contact import refusal_for, relay
 from bot.i18n import Translator
 from bot.storage import Contact, ContactRefused, Member, Storage
 from bot.storage.contacts import DECLINED, DECLINED_TEAM, UNDO_WINDOW
@@ -73,14 +72,6 @@ CONFIRM_DECLINE = CONTACTS.button("nox", ID)
 UNDO_DECLINE = CONTACTS.button("undo", ID)
 
 
-async def _drop_buttons(query: CallbackQuery) -> None:
-    """Remove the keyboard of the message pressed (gone or forged messages have none)."""
-    if query.message is not None and query.message.is_accessible:
-        # "message is not modified" when it has none left: nothing to remove then.
-        with contextlib.suppress(TelegramError):
-            await query.edit_message_reply_markup(None)
-
-
 # --- Accept and Decline --------------------------------------------------------------------
 
 
@@ -94,10 +85,10 @@ async def _decide(
             contact_id, update.effective_user.id, accept=accept, now=context.now()
         )
     except ContactRefused as refused:
-        await query.answer(refusal(context.i18n, refused), show_alert=True)
+        await query.answer(await refusal_for(context, refused), show_alert=True)
         return None
     await query.answer()
-    await _drop_buttons(query)
+    await drop_buttons(update)
     return contact
 
 
@@ -151,10 +142,10 @@ async def ask_decline(update: Update, context: BotContext, contact_id: int) -> N
         await context.storage.contact_side(contact, update.effective_user.id) if contact else None
     )
     if contact is None or side != "owner":
-        await query.answer(refusal(context.i18n, ContactRefused("not_party")), show_alert=True)
+        await query.answer(await refusal_for(context, ContactRefused("not_party")), show_alert=True)
         return
     if contact.status != "pending":
-        await query.answer(refusal(context.i18n, ContactRefused("decided")), show_alert=True)
+        await query.answer(await refusal_for(context, ContactRefused("decided")), show_alert=True)
         return
     await query.answer()
     yes = InlineKeyboardButton(_("✖️ Yes, decline"), callback_data=CONFIRM_DECLINE.data(contact.id))
@@ -177,7 +168,7 @@ async def decline(update: Update, context: BotContext, contact_id: int) -> None:
             contact_id, update.effective_user.id, now=context.now()
         )
     except ContactRefused as refused:
-        await query.answer(refusal(context.i18n, refused), show_alert=True)
+        await query.answer(await refusal_for(context, refused), show_alert=True)
         return
     # The message keeps its buttons (Undo, then the answers again): a second tap already in
     # flight is refused by storage, which decides once.
@@ -201,9 +192,9 @@ async def undo_decline(update: Update, context: BotContext, contact_id: int) -> 
             contact_id, update.effective_user.id, now=context.now()
         )
     except ContactRefused as refused:
-        await query.answer(refusal(context.i18n, refused), show_alert=True)
+        await query.answer(await refusal_for(context, refused), show_alert=True)
         if refused.reason == "too_late":
-            await _drop_buttons(query)
+            await drop_buttons(update)
         return
     await query.answer()
     await query.edit_message_text(

@@ -10,12 +10,12 @@ import re
 from telegram import Update
 from telegram.ext import CommandHandler, filters
 
-from bot.buttons import OPEN_LISTING
+from bot.buttons import ID, OPEN_LISTING, parse
 from bot.context import BotContext, CommunityApplication, reply
 from bot.storage import Listing
 from bot.views import cards
 
-DEEP_LINK = re.compile(r"^/start l(\d{1,12})$")
+DEEP_LINK = re.compile(r"^/start l([0-9]{1,19})$")
 
 
 def register(application: CommunityApplication) -> None:
@@ -71,7 +71,11 @@ async def deep_link(update: Update, context: BotContext) -> None:
     assert update.message is not None and update.message.text is not None
     match = DEEP_LINK.match(update.message.text)
     assert match is not None  # the handler's filter guarantees it
-    await open_by_id(update, context, int(match.group(1)))
+    listing_id = parse(match.group(1), ID)
+    if listing_id is None:
+        await not_available(update, context)
+    else:
+        await open_by_id(update, context, listing_id)
     if context.member is None or not context.member.onboarded:
         _ = context.i18n.gettext
         await reply(update, _("Send /start to set up your profile and answer or post listings."))

@@ -21,6 +21,7 @@ from telegram.ext import ApplicationHandlerStop, ChatMemberHandler, TypeHandler
 from bot.buttons import PRIVACY, refuse_stale
 from bot.context import BotContext, CommunityApplication
 from bot.i18n import Translator, best_language, translator
+from bot.storage.ptb import handled_already
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +43,19 @@ def register(application: CommunityApplication) -> None:
 async def identify(update: Update, context: BotContext) -> None:
     """Load (or register on first contact) the person behind the update, and their language.
 
-    Writes only when something changed, so the common case is one indexed read.
+    Writes only when something changed, so the common case is one indexed read (the member
+    and the last update handled for them together).
     """
     user = update.effective_user
     if user is None:
         return
-    if await context.storage.already_handled(user.id, update.update_id, context.now()):
+    member, handled = await context.storage.member_for_update(user.id)
+    if handled_already(handled, update.update_id, context.now()):
         # Handed out again after a crash, but it already moved a dialog on: skip it whole.
         raise ApplicationHandlerStop
     if update.callback_query is not None and await _stale_press(update, context):
         raise ApplicationHandlerStop
     default = context.settings.default_locale
-    member = await context.storage.get_member(user.id)
     telegram_language = best_language(user.language_code, default)
     if (
         member is None

@@ -15,6 +15,7 @@ from bot.buttons import (
     close_message,
     refuse_stale,
 )
+from bot.command_menu import set_chat_menu
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs.dialog import RESUMERS as RESUMERS
 from bot.dialogs.dialog import resume_dialogs as dialogs_resume
@@ -66,6 +67,10 @@ async def language_chosen(update: Update, context: BotContext, code: str) -> Non
     _ = context.i18n.gettext
     await query.answer()
     close_message(update, context)
+    # The replies follow the chosen language from now on, whatever the app's: so does the
+    # chat's command menu (set before the answer, so that the answer finds it changed).
+    assert update.effective_chat is not None
+    await set_chat_menu(context.bot, update.effective_chat.id, code)
     await query.edit_message_text(
         _("Language set: {language}.").format(language=views.autonym(code))
     )

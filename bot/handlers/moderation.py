@@ -170,6 +170,20 @@ async def _done(
     return changed
 
 
+async def _admin_on_listing(update: Update, context: BotContext, listing_id: int) -> bool:
+    """True if the presser is an admin and the listing a button names still exists (ids are
+    never given twice: an erased listing's buttons find nothing); else say why."""
+    if not await refuse_unless_admin(update, context):
+        return False
+    if await context.storage.get_listing(listing_id) is None:
+        assert update.callback_query is not None
+        await update.callback_query.answer(
+            context.i18n.gettext("This listing does not exist any more."), show_alert=True
+        )
+        return False
+    return True
+
+
 async def _set_visibility(
     update: Update,
     context: BotContext,
@@ -180,7 +194,7 @@ async def _set_visibility(
     message: str,
 ) -> None:
     """Hide or restore a listing, and tell its owner."""
-    if not await refuse_unless_admin(update, context):
+    if not await _admin_on_listing(update, context, listing_id):
         return
     assert update.effective_user is not None
     changed = await change(listing_id, update.effective_user.id, context.now())
@@ -210,7 +224,7 @@ async def restore(update: Update, context: BotContext, listing_id: int) -> None:
 async def dismiss(update: Update, context: BotContext, listing_id: int) -> None:
     """The reports were unfounded."""
     _ = context.i18n.gettext
-    if not await refuse_unless_admin(update, context):
+    if not await _admin_on_listing(update, context, listing_id):
         return
     assert update.effective_user is not None
     settled = await context.storage.dismiss_reports(
@@ -222,7 +236,7 @@ async def dismiss(update: Update, context: BotContext, listing_id: int) -> None:
 async def warn(update: Update, context: BotContext, listing_id: int) -> None:
     """Warn the listing's author (once per listing)."""
     _ = context.i18n.gettext
-    if not await refuse_unless_admin(update, context):
+    if not await _admin_on_listing(update, context, listing_id):
         return
     assert update.effective_user is not None
     owner = await context.storage.warn_owner(listing_id, update.effective_user.id, context.now())
@@ -237,14 +251,12 @@ async def warn(update: Update, context: BotContext, listing_id: int) -> None:
 async def ban(update: Update, context: BotContext, listing_id: int) -> None:
     """Ban the listing's author."""
     _ = context.i18n.gettext
-    if not await refuse_unless_admin(update, context):
+    if not await _admin_on_listing(update, context, listing_id):
         return
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     listing = await context.storage.get_listing(listing_id)
-    if listing is None:
-        await query.answer(_("This listing does not exist any more."), show_alert=True)
-        return
+    assert listing is not None
     if listing.owner_id == update.effective_user.id:
         await query.answer(_("You cannot ban yourself."), show_alert=True)
         return
@@ -275,14 +287,12 @@ async def history(update: Update, context: BotContext, listing_id: int) -> None:
     """A listing's life, its reports, and admin actions on it and its author."""
     _ = context.i18n.gettext
     t = context.i18n
-    if not await refuse_unless_admin(update, context):
+    if not await _admin_on_listing(update, context, listing_id):
         return
     query = update.callback_query
     assert query is not None
     listing = await context.storage.get_listing(listing_id)
-    if listing is None:
-        await query.answer(_("This listing does not exist any more."), show_alert=True)
-        return
+    assert listing is not None
     await query.answer()
     lines = [
         _("<b>History of {title}</b>").format(title=context.i18n.quote(html.escape(listing.title)))

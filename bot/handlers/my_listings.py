@@ -2,16 +2,16 @@
 accepted contacts, or someone else and how), close, renew. Editing a field is a dialog of its
 own (:mod:`bot.dialogs.editing`).
 
-Every button names the listing; who may act is checked in storage on every press (the owner,
-or another official of the listing's municipality), so a forged or replayed button changes
-nothing.
+Callback data names the listing (``ls:<action>:<id>``); who may act is checked in storage on
+every press (the owner, or a verified official of the listing's municipality), so a forged or
+replayed button changes nothing.
 """
 
 from __future__ import annotations
 
 import html
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
 from bot import taxonomy
@@ -27,10 +27,12 @@ from bot.buttons import (
     InvalidButton,
     Number,
     OneOf,
+    close_message,
+    drop_buttons,
 )
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import editing
-from bot.storage import ContactRefused, Listing
+from bot.storage import ContactRefused, Listing, ListingRefused
 from bot.views import cards
 from bot.views import contacts as views
 from bot.views.html import shorten
@@ -71,14 +73,19 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
     _ = t.gettext
     now = context.now()
     first = page * PAGE_SIZE
-    lines = [
-        t.ngettext(
+    member = context.member
+    # Only a municipality's verified official sees its listings here (storage.listings_of).
+    if member is not None and member.municipality_id is not None and member.verified:
+        heading = t.ngettext(
             "<b>Your listings</b> (and your municipality's): {count}",
             "<b>Your listings</b> (and your municipality's): {count}",
             len(listings),
-        ).format(count=t.number(len(listings))),
-        "",
-    ]
+        )
+    else:  # an organisation's, a volunteer's, an unverified official's: their own alone
+        heading = t.ngettext(
+            "<b>Your listings</b>: {count}", "<b>Your listings</b>: {count}", len(listings)
+        )
+    lines = [heading.format(count=t.number(len(listings))), ""]
     for number, listing in enumerate(listings[first : first + PAGE_SIZE], start=first + 1):
         lines.append(
             f"{number}. {cards.KIND_MARKS[listing.kind]} "
@@ -93,7 +100,11 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
     return "\n".join(lines)
 
 
-def _page_keyboard(context: BotContext, listings: list[Listing], page: int) -> InlineKeyboardMarkup:
+def _page_keyboard(
+    context: BotContext, listings: list[Listing], page: int
+) -> InlineKeyboardMarkup | None:
+    """The page's buttons; None when there are none (an InlineKeyboardMarkup without rows is
+    sent as ``{}``, which Telegram refuses)."""
     _ = context.i18n.gettext
     first = page * PAGE_SIZE
     shown = listings[first : first + PAGE_SIZE]
@@ -107,7 +118,8 @@ def _page_keyboard(context: BotContext, listings: list[Listing], page: int) -> I
         paging.append(InlineKeyboardButton(_("◀ Previous"), callback_data=PAGE.data(page - 1)))
     if first + PAGE_SIZE < len(listings):
         paging.append(InlineKeyboardButton(_("Next ▶"), callback_data=PAGE.data(page + 1)))
-    return InlineKeyboardMarkup([row for row in (*rows, paging) if row])
+    kept = [row for row in (*rows, paging) if row]
+    return InlineKeyboardMarkup(kept) if kept else None
 
 
 async def my_listings(update: Update, context: BotContext) -> None:
@@ -135,7 +147,7 @@ async def my_listings_page(update: Update, context: BotContext, page: int) -> No
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     listings = await context.storage.listings_of(update.effective_user.id)
-    if page * PAGE_SIZE >= max(len(listings), 1):
+    if page * PAGE_SIZE >= len(listings):  # past the end, or an empty list
         raise InvalidButton(page)
     await query.answer()
     await query.edit_message_text(
@@ -147,13 +159,14 @@ async def my_listings_page(update: Update, context: BotContext, page: int) -> No
 
 
 async def _managed(update: Update, context: BotContext, listing_id: int) -> Listing | None:
-    """The listing, if the person pressing may manage it; else refuse."""
+    """The listing, if the person pressing may manage it; else refuse, saying why."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    listing = await context.storage.manageable_listing(listing_id, update.effective_user.id)
-    if listing is None:
-        await query.answer(context.i18n.gettext("You cannot change this listing."), show_alert=True)
-    return listing
+    try:
+        return await context.storage.listing_to_manage(listing_id, update.effective_user.id)
+    except ListingRefused as refused:
+        await query.answer(cards.listing_refusal(context.i18n, refused), show_alert=True)
+        return None
 
 
 def quoted(context: BotContext, listing: Listing) -> str:
@@ -340,7 +353,9 @@ async def renew(update: Update, context: BotContext, pressed: tuple[int, str]) -
         update,
         context,
         renewed,
-        _("Renewed: open until {date}.").format(date=cards.expiry_date(context.i18n, renewed)),
+        context.i18n.sentence(
+            _("Renewed: open until {date}."), date=cards.expiry_date(context.i18n, renewed)
+        ),
     )
 
 
@@ -351,10 +366,10 @@ async def _conclude(
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
+    close_message(update, context)  # a second tap already in flight is answered as stale
     if listing is None:
         await query.answer(_("This listing can no longer be changed."), show_alert=True)
-        if isinstance(query.message, Message) and query.message.reply_markup is not None:
-            await query.edit_message_reply_markup(None)  # none left after a double tap
+        await drop_buttons(update)
         return
     await query.answer()
     await query.edit_message_text(done)

@@ -18,6 +18,7 @@ from bot.handlers.admin import admin_recipients
 from bot.i18n import N_
 from bot.storage import ReportRefused
 from bot.storage.moderation import REPORT_REASONS
+from bot.views import cards
 
 REASON_LABELS = {
     "spam": N_("📢 Spam or advertising"),
@@ -64,6 +65,10 @@ async def report_button(update: Update, context: BotContext, listing_id: int) ->
     if listing is None or listing.status == "hidden":
         await query.answer(_("This listing is no longer available."), show_alert=True)
         return
+    if listing.status in cards.ENDED_NOTICES:
+        ended = cards.ended(context.i18n, listing.status, listing.status_changed_at)
+        await query.answer(ended, show_alert=True)
+        return
     if listing.owner_id == update.effective_user.id:
         await query.answer(_("This is your own listing."), show_alert=True)
         return
@@ -92,6 +97,11 @@ async def reason_chosen(update: Update, context: BotContext, pressed: tuple[int,
             listing_id, update.effective_user.id, reason, context.now()
         )
     except ReportRefused as refused:
+        if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
+            await query.answer(
+                cards.ended(context.i18n, refused.reason, refused.at), show_alert=True
+            )
+            return
         texts = {
             "gone": _("This listing is no longer available."),
             "own": _("This is your own listing."),

@@ -106,6 +106,7 @@ async def _decide(update: Update, context: BotContext, request_id: int, approve:
         texts = {
             "decided": _("This request was already decided."),
             "outdated": _("The member has left that municipality since: request withdrawn."),
+            "gone": _("This request no longer exists."),
         }
         await query.answer(texts.get(refused.reason, texts["decided"]), show_alert=True)
         return

@@ -62,10 +62,6 @@ _DAY_FIRST = re.compile(
 )
 
 
-def timezone_for(country: str | None) -> str:
-    return COUNTRY_ZONES.get((country or "").upper(), "UTC")
-
-
 def valid_timezone(name: str) -> bool:
     try:
         ZoneInfo(name)
@@ -100,8 +96,3 @@ def parse_local(text: str, timezone: str) -> tuple[int, str] | None:
 
 def local_datetime(seconds: int, timezone: str) -> datetime:
     return datetime.fromtimestamp(seconds, ZoneInfo(timezone))
-
-
-def zone_city(zone: str) -> str:
-    """'Europe/Paris' → 'Paris' (for a button)."""
-    return zone.rsplit("/", 1)[-1].replace("_", " ")

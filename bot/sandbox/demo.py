@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.dialogs.posting_questions import DURATION_LABELS, KIND_CHOICES
+from bot.dialogs.posting import DURATION_LABELS, KIND_CHOICES
 from bot.i18n import autonym, translator
 from bot.places.countries import flag
 from bot.taxonomy import TAG_NAMES

@@ -19,7 +19,14 @@ from bot.storage.figures import (
     Interactions,
     Series,
 )
-from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
+from bot.storage.listings import (
+    Listing,
+    ListingQueries,
+    ListingRefused,
+    NewListing,
+    PostingLimit,
+    SearchQuery,
+)
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
 from bot.storage.menus import MenuQueries
@@ -47,6 +54,7 @@ __all__ = [
     "Figures",
     "Interactions",
     "Listing",
+    "ListingRefused",
     "Member",
     "NewListing",
     "Notification",

@@ -2,7 +2,8 @@
 the bot; the author's side accepts or declines; follow-ups 30 and 90 days after an Accept.
 
 Who may act on a contact is decided here on every call: the asker, or the owner side (the
-listing's owner and the officials of its municipality, as they are now). The anti-abuse limits
+listing's owner and the verified officials of its municipality, as they are now: belonging
+to a municipality is a claim, not a power, until an admin approves it). The anti-abuse limits
 are checked in the same transaction as the insert, so two quick taps cannot pass them both.
 """
 
@@ -15,6 +16,7 @@ import aiosqlite
 
 from bot.storage.base import Database, fold
 from bot.storage.outbox import Enqueued, insert_notifications
+from bot.storage.verification import verified, verified_municipality
 
 DAY = 86_400
 MESSAGE_MAX = 1000
@@ -65,15 +67,17 @@ class ContactMessage:
 class ContactRefused(Exception):
     """Why a contact or a message is not allowed; ``next_at`` says when it will be, if known.
 
-    Reasons: gone (no open listing), own, profile, review, already, daily, listing_busy,
-    duplicate, too_many, not_party, decided; undoing a decline: not_declined, too_late; the
-    relay (storage/relay.py): not_accepted, relay_ended, unreachable, relay_busy.
+    Reasons: gone (no open listing), closed or fulfilled (``at``: since when), own, profile,
+    review, already, daily, listing_busy, duplicate, too_many, not_party, decided; undoing a
+    decline: not_declined, too_late; the relay (storage/relay.py): not_accepted, relay_ended,
+    unreachable, relay_busy.
     """
 
-    def __init__(self, reason: str, next_at: int | None = None) -> None:
+    def __init__(self, reason: str, next_at: int | None = None, at: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.next_at = next_at
+        self.at = at
 
 
 _CONTACT_COLUMNS = """id, listing_id, listing_title, listing_kind, asker_id, owner_id,
@@ -98,7 +102,7 @@ def _message(row: aiosqlite.Row | tuple[Any, ...]) -> ContactMessage:
     return ContactMessage(row[0], row[1], row[2], bool(row[3]), row[4], row[5])
 
 
-async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> Any:
+async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> Any:
     async with db.execute(sql, params) as cursor:
         return await cursor.fetchone()
 
@@ -106,6 +110,33 @@ async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> A
 def _decline_batch(contact_id: int, declines: int) -> str:
     """The outbox batch of one decline's notices (what an Undo cancels)."""
     return f"decline:{contact_id}:{declines}"
+
+
+async def _within_daily_limit(
+    db: aiosqlite.Connection, reason: str, column: str, value: int, limit: int, now: int
+) -> None:
+    """Raise ContactRefused(``reason``) if the contacts of ``column`` = ``value`` (an asker's,
+    a listing's) reached ``limit`` in the last 24 hours, with when one more is allowed: once
+    the limit-th newest leaves the window."""
+    (count,) = await _one(
+        db,
+        f"SELECT count(*) FROM contacts WHERE {column} = ? AND created_at > ?",
+        (value, now - DAY),
+    )
+    if count >= limit:
+        (leaving,) = await _one(
+            db,
+            f"SELECT created_at FROM contacts WHERE {column} = ? AND created_at > ? "
+            "ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+            (value, now - DAY, limit - 1),
+        )
+        raise ContactRefused(reason, next_at=leaving + DAY)
+
+
+# Who may answer a pending contact, in the statement that answers it (``:user``): its
+# listing's owner or a verified official of its municipality, not banned.
+_MAY_DECIDE = f"""(owner_id = :user OR municipality_id = {verified_municipality(":user")})
+    AND :user NOT IN (SELECT user_id FROM bans)"""
 
 
 class ContactQueries(Database):
@@ -117,10 +148,12 @@ class ContactQueries(Database):
         """The listing row if ``asker`` may contact its author now; else ContactRefused."""
         listing = await _one(
             db,
-            "SELECT id, owner_id, municipality_id, status, expires_at, title, kind "
-            "FROM listings WHERE id = ?",
+            "SELECT id, owner_id, municipality_id, status, expires_at, title, kind, "
+            "status_changed_at FROM listings WHERE id = ?",
             (listing_id,),
         )
+        if listing is not None and listing[3] in ("closed", "fulfilled"):
+            raise ContactRefused(listing[3], at=listing[7])
         if listing is None or listing[3] != "open" or listing[4] <= now:
             raise ContactRefused("gone")
         person = await _one(
@@ -139,27 +172,10 @@ class ContactQueries(Database):
             db, "SELECT 1 FROM contacts WHERE listing_id = ? AND asker_id = ?", (listing_id, asker)
         ):
             raise ContactRefused("already")
-        (sent,) = await _one(
-            db,
-            "SELECT count(*) FROM contacts WHERE asker_id = ? AND created_at > ?",
-            (asker, now - DAY),
+        await _within_daily_limit(db, "daily", "asker_id", asker, CONTACTS_PER_DAY, now)
+        await _within_daily_limit(
+            db, "listing_busy", "listing_id", listing_id, LISTING_CONTACTS_PER_DAY, now
         )
-        if sent >= CONTACTS_PER_DAY:
-            # One more is allowed once the limit-th newest request leaves the 24-hour window.
-            (leaving,) = await _one(
-                db,
-                "SELECT created_at FROM contacts WHERE asker_id = ? AND created_at > ? "
-                "ORDER BY created_at DESC LIMIT 1 OFFSET ?",
-                (asker, now - DAY, CONTACTS_PER_DAY - 1),
-            )
-            raise ContactRefused("daily", next_at=leaving + DAY)
-        (received,) = await _one(
-            db,
-            "SELECT count(*) FROM contacts WHERE listing_id = ? AND created_at > ?",
-            (listing_id, now - DAY),
-        )
-        if received >= LISTING_CONTACTS_PER_DAY:
-            raise ContactRefused("listing_busy")
         return listing  # type: ignore[no-any-return]
 
     async def check_contact(self, asker: int, listing_id: int, now: int) -> None:
@@ -231,15 +247,14 @@ class ContactQueries(Database):
         return [_message(row) for row in rows]
 
     async def owner_side(self, contact: Contact) -> list[int]:
-        """The listing's owner and its municipality's current officials, not the asker, not
+        """The listing's owner and its municipality's verified officials, not the asker, not
         banned: the people a request is relayed to and who may answer it."""
         rows = await self._fetchall(
-            """SELECT id FROM users
-               WHERE (id = :owner OR (:municipality IS NOT NULL
-                                      AND municipality_id = :municipality))
-                 AND id IS NOT :asker
-                 AND id NOT IN (SELECT user_id FROM bans)
-               ORDER BY id""",
+            f"""SELECT u.id FROM users u
+               WHERE (u.id = :owner OR (u.municipality_id = :municipality AND {verified("u")}))
+                 AND u.id IS NOT :asker
+                 AND u.id NOT IN (SELECT user_id FROM bans)
+               ORDER BY u.id""",
             {
                 "owner": contact.owner_id,
                 "municipality": contact.municipality_id,
@@ -257,11 +272,12 @@ class ContactQueries(Database):
         return None
 
     async def contacts_of(self, user_id: int, limit: int = 30) -> list[tuple[Contact, str]]:
-        """The person's contacts, newest first, each with their side."""
+        """The person's contacts, and their municipality's if they are its verified
+        official, newest first, each with their side."""
         rows = await self._fetchall(
             f"""SELECT {_CONTACT_COLUMNS} FROM contacts
                 WHERE asker_id = :user OR owner_id = :user
-                   OR municipality_id = (SELECT municipality_id FROM users WHERE id = :user)
+                   OR municipality_id = {verified_municipality(":user")}
                 ORDER BY created_at DESC, id DESC LIMIT :limit""",
             {"user": user_id, "limit": limit},
         )
@@ -319,10 +335,17 @@ class ContactQueries(Database):
         if contact is None or await self.contact_side(contact, user_id) != "owner":
             raise ContactRefused("not_party")
         async with self.transaction() as db:
+            # The owner side again, in the statement that decides: a colleague's verification
+            # may have ended since the check above.
             cursor = await db.execute(
-                "UPDATE contacts SET status = ?, decided_at = ?, decided_by = ? "
-                "WHERE id = ? AND status = 'pending'",
-                ("accepted" if accept else "declined", now, user_id, contact_id),
+                f"""UPDATE contacts SET status = :status, decided_at = :now, decided_by = :user
+                    WHERE id = :id AND status = 'pending' AND {_MAY_DECIDE}""",
+                {
+                    "status": "accepted" if accept else "declined",
+                    "now": now,
+                    "user": user_id,
+                    "id": contact_id,
+                },
             )
             if cursor.rowcount != 1:
                 raise ContactRefused("decided")
@@ -339,11 +362,14 @@ class ContactQueries(Database):
             raise ContactRefused("not_party")
         colleagues = [person for person in await self.owner_side(contact) if person != user_id]
         async with self.transaction() as db:
+            # The owner side again, in the statement that decides (as for an Accept).
             row = await _one(
                 db,
-                "UPDATE contacts SET status = 'declined', decided_at = ?, decided_by = ?, "
-                "declines = declines + 1 WHERE id = ? AND status = 'pending' RETURNING declines",
-                (now, user_id, contact_id),
+                f"""UPDATE contacts SET status = 'declined', decided_at = :now, decided_by = :user,
+                        declines = declines + 1
+                    WHERE id = :id AND status = 'pending' AND {_MAY_DECIDE}
+                    RETURNING declines""",
+                {"now": now, "user": user_id, "id": contact_id},
             )
             if row is None:
                 raise ContactRefused("decided")
@@ -368,6 +394,9 @@ class ContactQueries(Database):
         been told: within the window, and only if none of its notices has left the outbox
         (checked and cancelled in one transaction, so an Undo and the sending of the notice
         never both happen)."""
+        contact = await self.get_contact(contact_id)
+        if contact is None or await self.contact_side(contact, user_id) != "owner":
+            raise ContactRefused("not_party")  # says nothing about the contact to others
         async with self.transaction() as db:
             row = await _one(
                 db,

@@ -97,11 +97,7 @@ async def _fulfil(
     )
     if cursor.rowcount != 1:
         return False
-    await db.execute(
-        "INSERT INTO listing_history (listing_id, status, at, by_user, detail) "
-        "VALUES (?, 'fulfilled', ?, ?, ?)",
-        (listing_id, now, by, detail),
-    )
+    await ListingQueries._history(db, listing_id, "fulfilled", now, by, detail)
     return True
 
 
@@ -146,6 +142,9 @@ class OutcomeQueries(ListingQueries, ContactQueries):
             contact = await self._accepted_contact_of(listing_id, with_contact)
             outcome = "platform"
         async with self.transaction() as db:
+            # Who may, again in the transaction that closes it (a verification may have ended).
+            if not await self._may_change(db, listing_id, user_id, now, unexpired=False):
+                return None
             detail = f"with:{contact.id}" if contact else outcome
             if not await _fulfil(db, listing_id, outcome, user_id, detail, now):
                 return None

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import taxonomy
@@ -26,7 +25,7 @@ from bot.buttons import (
     WRITE_TO_AUTHOR,
 )
 from bot.i18n import N_, Translator
-from bot.storage import Listing
+from bot.storage import Listing, ListingRefused
 from bot.views.html import shorten, visible_length
 from bot.views.texts import place_line
 
@@ -61,9 +60,16 @@ STATE_NAMES = {
 }
 STATE_LABELS = {
     "expired": N_("⌛ Expired"),
-    "fulfilled": N_("✅ Fulfilled"),
-    "closed": N_("✖️ Closed"),
     "hidden": N_("🚫 Hidden by a moderator"),
+}
+# A listing that ended, and when: on its card, and as the answer to any of its buttons.
+ENDED_LABELS = {
+    "fulfilled": N_("✅ Fulfilled on {date}"),
+    "closed": N_("✖️ Closed on {date}"),
+}
+ENDED_NOTICES = {
+    "fulfilled": N_("This listing was fulfilled on {date}."),
+    "closed": N_("This listing was closed on {date}."),
 }
 
 
@@ -92,13 +98,27 @@ def age(t: Translator, listing: Listing, now: int) -> str:
     """'3 days ago' in the reader's language; 'just now' for the first minute."""
     if now - listing.published_at < 60:
         return t.gettext("just now")
-    return format_timedelta(
-        timedelta(seconds=listing.published_at - now), add_direction=True, locale=t.locale
-    )
+    return t.timedelta(timedelta(seconds=listing.published_at - now), direction=True)
 
 
 def expiry_date(t: Translator, listing: Listing) -> str:
     return t.date(datetime.fromtimestamp(listing.expires_at, UTC))
+
+
+def ended(t: Translator, status: str, at: int) -> str:
+    """Why a button of a fulfilled or closed listing does nothing: it ended, on that day."""
+    day = t.date(datetime.fromtimestamp(at, UTC))
+    return t.sentence(t.gettext(ENDED_NOTICES[status]), date=day)
+
+
+def listing_refusal(t: Translator, refused: ListingRefused) -> str:
+    """Why the person may not act on a listing, in their words."""
+    _ = t.gettext
+    if refused.reason == "gone":
+        return _("This listing does not exist or is no longer available.")
+    if refused.reason in ENDED_NOTICES and refused.at is not None:
+        return ended(t, refused.reason, refused.at)
+    return _("You cannot change this listing.")
 
 
 @dataclass(frozen=True)
@@ -113,10 +133,33 @@ def deep_link(bot_username: str, listing_id: int) -> str:
     return f"https://t.me/{bot_username}?start=l{listing_id}"
 
 
+def when_line(t: Translator, listing: Listing, now: int, *, preview: bool) -> str:
+    """When it was published and until when it is open; a preview is not published yet, so it
+    says that, and how long the listing will stay open once it is."""
+    _ = t.gettext
+    if preview:
+        return _("🕒 Not published yet · open for {duration} once published").format(
+            duration=t.timedelta(timedelta(seconds=listing.expires_at - listing.published_at))
+        )
+    if listing.state(now) in ("open", "expired"):
+        return _("🕒 Posted {age} · open until {date}").format(
+            age=age(t, listing, now), date=expiry_date(t, listing)
+        )
+    # It no longer has an end date ahead of it.
+    return _("🕒 Posted {age}").format(age=age(t, listing, now))
+
+
 def listing_text(
-    t: Translator, listing: Listing, *, now: int, for_owner: bool, limit: int = TEXT_LIMIT
+    t: Translator,
+    listing: Listing,
+    *,
+    now: int,
+    for_owner: bool,
+    limit: int = TEXT_LIMIT,
+    preview: bool = False,
 ) -> str:
-    """The card's text, at most ``limit`` visible characters."""
+    """The card's text, at most ``limit`` visible characters (``preview``: before it is
+    published)."""
     _ = t.gettext
     head = [
         f"{KIND_MARKS[listing.kind]} <b>{_(KIND_LABELS[listing.kind])}</b> · "
@@ -132,19 +175,16 @@ def listing_text(
         f"{_(REACH_LABELS[listing.reach])}"
     )
     if listing.distance_km is not None:
-        tail.append(
-            _("📏 {distance} km away").format(distance=t.number(round(listing.distance_km)))
-        )
+        tail.append(_("📏 {distance} away").format(distance=t.kilometres(listing.distance_km)))
     tail.append(author_line(t, listing))
     tail.append(_("🗣 Written in {language}").format(language=t.language_name(listing.language)))
-    tail.append(
-        _("🕒 Posted {age} · open until {date}").format(
-            age=age(t, listing, now), date=expiry_date(t, listing)
-        )
-    )
+    tail.append(when_line(t, listing, now, preview=preview))
     state = listing.state(now)
     if state in STATE_LABELS:
         tail.append(f"<b>{_(STATE_LABELS[state])}</b>")
+    elif state in ENDED_LABELS:
+        when = t.date(datetime.fromtimestamp(listing.status_changed_at, UTC))
+        tail.append(f"<b>{_(ENDED_LABELS[state]).format(date=when)}</b>")
     if for_owner:
         tail.append(audience_line(t, listing))
     before, after = "\n".join(head) + "\n", "\n" + "\n".join(tail)
@@ -194,35 +234,41 @@ CONTACT_LABELS = {"request": N_("🙋 I can help"), "offer": N_("🙋 I'm intere
 
 
 def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> InlineKeyboardMarkup:
-    """Write to the author (open listings only; checked again when pressed), share, report."""
+    """Write to the author and report (open listings only; checked again when pressed),
+    share."""
     _ = t.gettext
     link = deep_link(bot_username, listing.id)
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(listing.title)}"
-    rows = []
-    if listing.status == "open":
-        rows.append(
+    if listing.status != "open":
+        return InlineKeyboardMarkup([[InlineKeyboardButton(_("📤 Share"), url=share)]])
+    return InlineKeyboardMarkup(
+        [
             [
                 InlineKeyboardButton(
                     _(CONTACT_LABELS[listing.kind]), callback_data=WRITE_TO_AUTHOR.data(listing.id)
                 )
-            ]
-        )
-    rows.append(
-        [
-            InlineKeyboardButton(_("📤 Share"), url=share),
-            InlineKeyboardButton(_("🚩 Report"), callback_data=REPORT_LISTING.data(listing.id)),
+            ],
+            [
+                InlineKeyboardButton(_("📤 Share"), url=share),
+                InlineKeyboardButton(_("🚩 Report"), callback_data=REPORT_LISTING.data(listing.id)),
+            ],
         ]
     )
-    return InlineKeyboardMarkup(rows)
 
 
 def listing_card(
-    t: Translator, listing: Listing, *, may_manage: bool, now: int, bot_username: str
+    t: Translator,
+    listing: Listing,
+    *,
+    may_manage: bool,
+    now: int,
+    bot_username: str,
+    preview: bool = False,
 ) -> Card:
     """The whole card for one reader: text (a caption if there is a photo) and buttons (none
     for a listing not published yet: a preview)."""
     limit = CAPTION_LIMIT if listing.photo_file_id else TEXT_LIMIT
-    text = listing_text(t, listing, now=now, for_owner=may_manage, limit=limit)
+    text = listing_text(t, listing, now=now, for_owner=may_manage, limit=limit, preview=preview)
     keyboard: InlineKeyboardMarkup | None = None
     if not listing.id:
         pass
@@ -238,7 +284,7 @@ def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
     where = html.escape(listing.place or t.country(listing.country))
     distance = ""
     if listing.distance_km is not None:
-        distance = f" · {t.number(round(listing.distance_km))} km"
+        distance = f" · {t.kilometres(listing.distance_km)}"
     return (
         f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, 80))}</b>\n"
         f"    {category_label(t, listing.category)} · {where}{distance} · {age(t, listing, now)}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from babel.dates import format_date
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -27,12 +26,21 @@ STATE_COLOURS = {
 }
 
 
-def _labels(t: Translator, start: int, bucket: int, count: int) -> list[str]:
-    """The dates of ``count`` buckets (days or weeks) from ``start``."""
+# A day and a short month: the fields CLDR picks its per-language pattern for ('May 1',
+# '1 mai', 'máj. 1.', '1.05.').
+DAY_SKELETON = "MMMd"
+
+
+def bucket_labels(t: Translator, start: int, bucket: int, count: int) -> list[str]:
+    """The first days of ``count`` buckets (days or weeks) from ``start``."""
     return [
-        format_date(datetime.fromtimestamp(start + i * bucket, UTC), "d MMM", locale=t.locale)
+        t.skeleton(datetime.fromtimestamp(start + i * bucket, UTC), DAY_SKELETON)
         for i in range(count)
     ]
+
+
+def day_labels(t: Translator, series: Series) -> list[str]:
+    return bucket_labels(t, series.start, series.bucket, len(series.offers))
 
 
 def period(t: Translator, days: int) -> str:
@@ -47,7 +55,7 @@ def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, height_ratios=(1, 1.3))
 
-    labels = _labels(t, series.start, series.bucket, len(series.offers))
+    labels = day_labels(t, series)
     positions = range(len(labels))
     top.bar(positions, series.offers, color="#3BB273", label=_("Offers"))
     top.bar(positions, series.requests, bottom=series.offers, color="#E4574B", label=_("Requests"))
@@ -115,7 +123,7 @@ def exchanges_chart(t: Translator, series: ExchangeSeries, days: int) -> bytes:
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, height_ratios=(1, 1.3))
 
-    labels = _labels(t, series.start, series.bucket, len(series.within))
+    labels = bucket_labels(t, series.start, series.bucket, len(series.within))
     positions = range(len(labels))
     stacked = [0] * len(labels)
     for key, values, label in (

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -360,43 +362,56 @@ async def period_chosen(update: Update, context: BotContext, days: str) -> None:
             raise
 
 
-async def chart(update: Update, context: BotContext, days: str) -> None:
-    """A chart of the period, as a photo."""
-    _ = context.i18n.gettext
+async def _send_chart(
+    update: Update,
+    context: BotContext,
+    days: int,
+    draw: Callable[[], Awaitable[Callable[[], bytes]]],
+    name: str,
+    caption: str,
+) -> None:
+    """For an admin: the chart ``draw`` prepares (its data read, then drawn off the event
+    loop), as a photo named and captioned for the period."""
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
     if not await refuse_unless_admin(update, context):
         return
     await query.answer()
-    now = context.now()
-    figures = await context.storage.figures(int(days), now)
-    series = await context.storage.weekly_series(int(days), now)
-    png = await asyncio.to_thread(charts.activity_chart, context.i18n, series, figures)
+    png = await asyncio.to_thread(await draw())
     await chat.send_photo(
-        InputFile(png, filename=f"activity-{days}d-{_stamp(now)}.png"),
-        caption=_("Listings published and their state: {period}.").format(
-            period=period(context.i18n, int(days))
-        ),
+        InputFile(png, filename=f"{name}-{days}d-{_stamp(context.now())}.png"),
+        caption=caption.format(period=period(context.i18n, days)),
     )
+
+
+async def chart(update: Update, context: BotContext, days: str) -> None:
+    """A chart of the period's listings, as a photo."""
+    _ = context.i18n.gettext
+
+    async def draw() -> Callable[[], bytes]:
+        now = context.now()
+        figures = await context.storage.figures(int(days), now)
+        series = await context.storage.weekly_series(int(days), now)
+        return partial(charts.activity_chart, context.i18n, series, figures)
+
+    await _send_chart(
+        update, context, int(days), draw, "activity",
+        _("Listings published and their state: {period}."),
+    )  # fmt: skip
 
 
 async def exchanges_chart(update: Update, context: BotContext, days: str) -> None:
     """A chart of the period's exchanges, within countries and across borders, as a photo."""
     _ = context.i18n.gettext
-    query, chat = update.callback_query, update.effective_chat
-    assert query is not None and chat is not None
-    if not await refuse_unless_admin(update, context):
-        return
-    await query.answer()
-    now = context.now()
-    series = await context.storage.exchange_series(int(days), now)
-    png = await asyncio.to_thread(charts.exchanges_chart, context.i18n, series, int(days))
-    await chat.send_photo(
-        InputFile(png, filename=f"exchanges-{days}d-{_stamp(now)}.png"),
-        caption=_("Exchanges, within countries and across borders: {period}.").format(
-            period=period(context.i18n, int(days))
-        ),
-    )
+
+    async def draw() -> Callable[[], bytes]:
+        series = await context.storage.exchange_series(int(days), context.now())
+        return partial(charts.exchanges_chart, context.i18n, series, int(days))
+
+    await _send_chart(
+        update, context, int(days), draw, "exchanges",
+        _("Exchanges, within countries and across borders: {period}."),
+    )  # fmt: skip
 
 
 async def listings_export(update: Update, context: BotContext, days: str) -> None:

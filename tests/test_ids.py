@@ -165,7 +165,7 @@ async def test_the_migration_keeps_rows_ids_and_foreign_keys(tmp_path):
     storage = await Storage.open(path)
     try:
         for table in tables:
-            # The columns there were (later migrations may add some).
+            # The columns it had: later migrations may add some (place_key).
             after = await storage._fetchall(f"SELECT {columns[table]} FROM {table} ORDER BY 1")
             assert [tuple(row) for row in after] == before[table], table
             (sql,) = await storage._fetchone(

@@ -24,6 +24,7 @@ from bot import buttons, taxonomy
 from bot.buttons import Button, InvalidButton, refuse_earlier_step
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import TEXT, TEXT_HINT, Ask, Dialog, Handler, Move, Step, Then
+from bot.dialogs.nearby import forget_place
 from bot.i18n import Translator
 from bot.places.countries import COUNTRIES, find_country
 from bot.places.geocoding import Place, locate
@@ -341,7 +342,7 @@ class TypedText(Step):
 
 class ChooseCountry(Step):
     """Choose a served country with its button, or type its name (in one's language, English,
-    or its code); the answer is ``country``."""
+    or its code); the answer is ``country``, and the place answered before is forgotten."""
 
     def __init__(self, button: Button[str], *, then: Then, also: Sequence[Handler] = ()) -> None:
         self.button, self.then, self.also = button, then, also
@@ -364,6 +365,7 @@ class ChooseCountry(Step):
         ]
 
     async def chosen(self, update: Update, context: BotContext, country: str) -> int:
+        forget_place(self.dialog.answers(context))
         return await self.dialog.answered(update, context, self.then, country=country)
 
     async def typed(self, update: Update, context: BotContext) -> int:
@@ -373,6 +375,7 @@ class ChooseCountry(Step):
         if country is None:
             await reply(update, _("I do not know that country. Please choose it from the list."))
             return await self.dialog.go_to(update, context, self.state)
+        forget_place(self.dialog.answers(context))
         return await self.dialog.answered(update, context, self.then, country=country)
 
 

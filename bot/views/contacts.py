@@ -68,7 +68,7 @@ def identity(t: Translator, member: Member | None, *, relay: bool = False) -> st
         lines.append(
             _("✉️ No public username: write to them through the bot, with the button below.")
         )
-    where = place_line(t, member.place, member.region, member.country)
+    where = place_line(t, member.place, member.region, member.country, member.place_key)
     if member.municipality_name:
         badge = " ✅" if member.verified else ""
         lines.append(f"🏛 {escape(member.municipality_name)}{badge}")

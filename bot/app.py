@@ -49,6 +49,7 @@ from bot.handlers import (
     posting,
     preferences,
     privacy,
+    relay,
     reports,
     stats,
     verification,
@@ -69,6 +70,7 @@ FEATURES = (
     members,  # first, in groups of their own: who is writing, and banned members stopped
     listings,  # a shared listing link opens the listing whatever dialog one is in
     contacts,  # before the dialogs: the message being written to someone goes to it
+    relay,  # the relay's Stop, outside the writing dialog; how relayed messages read
     # The dialogs next, so that a person in the middle of one keeps talking to it.
     onboarding,
     posting,

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from bot.storage.base import Database
 
 # Personal notifications before digests before broadcasts.
@@ -54,6 +56,40 @@ class Enqueued:
     urgent: bool = False
 
 
+async def insert_notifications(
+    db: aiosqlite.Connection, notifications: list[Enqueued], *, now: int
+) -> int:
+    """Add notifications inside the caller's transaction (so that they are queued with what
+    they tell, or not at all); those whose dedup_key is already there are left out, and so are
+    recipients who blocked the bot. Returns how many were new."""
+    if not notifications:
+        return 0
+    before = db.total_changes
+    await db.executemany(
+        """INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
+                               created_at, batch, urgent)
+           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+           WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? AND blocked_at IS NOT NULL)
+           ON CONFLICT (dedup_key) DO NOTHING""",
+        [
+            (
+                n.user_id,
+                n.kind,
+                n.dedup_key,
+                json.dumps(n.payload),
+                n.priority,
+                n.not_before,
+                now,
+                n.batch,
+                n.urgent,
+                n.user_id,
+            )
+            for n in notifications
+        ],
+    )
+    return db.total_changes - before
+
+
 class OutboxQueries(Database):
     async def enqueue(self, notifications: list[Enqueued], *, now: int) -> int:
         """Add notifications; those whose dedup_key is already there are left out.
@@ -63,30 +99,7 @@ class OutboxQueries(Database):
         if not notifications:
             return 0
         async with self.transaction() as db:
-            before = db.total_changes
-            await db.executemany(
-                """INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
-                                       created_at, batch, urgent)
-                   SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
-                   WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? AND blocked_at IS NOT NULL)
-                   ON CONFLICT (dedup_key) DO NOTHING""",
-                [
-                    (
-                        n.user_id,
-                        n.kind,
-                        n.dedup_key,
-                        json.dumps(n.payload),
-                        n.priority,
-                        n.not_before,
-                        now,
-                        n.batch,
-                        n.urgent,
-                        n.user_id,
-                    )
-                    for n in notifications
-                ],
-            )
-            return db.total_changes - before
+            return await insert_notifications(db, notifications, now=now)
 
     async def due_notifications(self, now: int, limit: int = 100) -> list[Notification]:
         """Pending rows whose time has come, most urgent first."""

@@ -36,8 +36,16 @@ _KNOWN = {
     "ptb_chat_data",
     "ptb_conversations",
 }
-# Rows naming a listing that stay when it is erased (their listing_id becomes NULL).
-_KEPT_WITH_LISTING = {"contacts", "warnings", "reports", "listing_tags", "listing_views"}
+# Rows naming a listing that stay when it is erased (their listing_id becomes NULL). Exchanges
+# name nobody (places and countries only): the figures keep them.
+_KEPT_WITH_LISTING = {
+    "contacts",
+    "warnings",
+    "reports",
+    "listing_tags",
+    "listing_views",
+    "exchanges",
+}
 
 
 async def _dicts(db: aiosqlite.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:

@@ -23,11 +23,12 @@ from bot.buttons import (
 from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
 from bot.matching import scoring as matching
-from bot.storage import Listing, Storage
+from bot.storage import Alert, Listing, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
 from bot.views.alerts import alert_summary
 from bot.views.html import shorten, visible_length
+from bot.views.matches import distance_from, kilometres_between, reason_line
 from bot.views.texts import place_line, rows
 
 DIGEST_ITEMS = 15
@@ -42,8 +43,16 @@ def fit(before: str, description: str, after: str, limit: int) -> str:
     return before + html.escape(shown) + after
 
 
-def compact_card(t: Translator, listing: Listing, header: str, footer: str, limit: int) -> str:
-    """A listing in a few lines under ``header``, with ``footer`` under it."""
+def compact_card(
+    t: Translator,
+    listing: Listing,
+    header: str,
+    footer: str,
+    limit: int,
+    away: float | None = None,
+) -> str:
+    """A listing in a few lines under ``header``, with ``footer`` under it; ``away``: how
+    far it is from the reader's listing or place, in km, shown beside its place."""
     _ = t.gettext
     before = "\n".join(
         [
@@ -58,10 +67,11 @@ def compact_card(t: Translator, listing: Listing, header: str, footer: str, limi
     tail = [""]
     if listing.tags:
         tail.append("🏷 " + cards.tag_labels(t, listing.tags))
-    tail.append(
-        f"📍 {place_line(t, listing.place, listing.region, listing.country)} · "
-        f"{_(cards.REACH_LABELS[listing.reach])}"
-    )
+    where = [place_line(t, listing.place, listing.region, listing.country)]
+    if away is not None:
+        where.append(t.kilometres(away))
+    where.append(_(cards.REACH_LABELS[listing.reach]))
+    tail.append("📍 " + " · ".join(where))
     tail.append(
         cards.author_line(t, listing)
         + " · "
@@ -106,7 +116,7 @@ async def render_match(
         header = _("🤝 <b>A match for your request {title}</b>").format(title=title)
     else:
         header = _("🤝 <b>A match for your offer {title}</b>").format(title=title)
-    footer = "💡 " + matching.describe(t, match.reasons)
+    footer = "💡 " + reason_line(t, match.reasons, mine, other)
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -118,7 +128,8 @@ async def render_match(
             [InlineKeyboardButton(_("🚫 Not relevant"), callback_data=NOT_RELEVANT.data(match.id))],
         ]
     )
-    text = compact_card(t, other, header, footer, _limit(other))
+    away = kilometres_between(mine, other)
+    text = compact_card(t, other, header, footer, _limit(other), away)
     return Rendered(text, keyboard, other.photo_file_id)
 
 
@@ -151,8 +162,20 @@ async def render_alert(
             ],
         ]
     )
-    text = compact_card(t, listing, header, "", _limit(listing))
+    away = distance_from(await _alert_point(storage, alert), listing)
+    text = compact_card(t, listing, header, "", _limit(listing), away)
     return Rendered(text, keyboard, listing.photo_file_id)
+
+
+async def _alert_point(storage: Storage, alert: Alert) -> tuple[float, float] | None:
+    """Where distances to an alert's listings are measured from: the alert's centre, else
+    the person's place."""
+    if alert.latitude is not None and alert.longitude is not None:
+        return (alert.latitude, alert.longitude)
+    member = await storage.get_member(alert.user_id)
+    if member is None or member.latitude is None or member.longitude is None:
+        return None
+    return (member.latitude, member.longitude)
 
 
 async def _digest_line(

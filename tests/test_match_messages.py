@@ -45,8 +45,8 @@ async def test_each_side_reads_what_matched_in_its_language(server, bot):
     assert place.startswith("Saint-Dié") and f" · {bg.kilometres(km)} · " in place
     assert bg.gettext("🗣 {language}").format(language=bg.language_name("fr")) in card.text
     assert " ✅ · " in card.text  # the verified municipality's badge
-    tags = bg.ngettext("same tag {tags}", "same tags {tags}", 2).format(
-        tags=f"{bg.gettext('fire and rescue')}, {bg.gettext('vehicles')}"
+    tags = bg.ngettext("{count} shared tag: {tags}", "{count} shared tags: {tags}", 2).format(
+        count=2, tags=f"{bg.gettext('fire and rescue')}, {bg.gettext('vehicles')}"
     )
     far = bg.gettext("{distance} away").format(distance=bg.kilometres(round(km)))
     assert f"💡 {bg.gettext('same category')} · {tags} · {far}" in card.text
@@ -77,6 +77,8 @@ async def test_without_coordinates_no_distance_and_one_tag_named(server, bot):
     await seed.listing(bot.storage, asker.id, NOON, kind="request", title="Pump & hose")
     await bot.scheduler.match_new_listings()
     card = await asker.wait_for_bot_message(containing("Used fire pump"), timeout=10)
-    assert "💡 same category · same tag fire and rescue · same place · similar words" in card.text
+    assert (
+        "💡 same category · 1 shared tag: fire and rescue · same place · similar words" in card.text
+    )
     assert "📍 Saint-Dié, Vosges, France · across the country\n" in card.text
     assert "“Pump & hose”" in card.text

@@ -92,8 +92,8 @@ async def test_a_bulgarian_request_meets_a_french_offer(server, bot):
         )
         in card.text
     )
-    tag = translator("bg").ngettext("same tag {tags}", "same tags {tags}", 1)
-    why = "💡 " + bg("same category") + " · " + tag.format(tags=bg("fire and rescue"))
+    tag = translator("bg").ngettext("{count} shared tag: {tags}", "{count} shared tags: {tags}", 1)
+    why = "💡 " + bg("same category") + " · " + tag.format(count=1, tags=bg("fire and rescue"))
     assert why in card.text
     assert card.button_labels == [bg("📄 Open"), bg("🙋 I'm interested"), bg("🚫 Not relevant")]
 

@@ -1,5 +1,5 @@
 """How a match explains itself: how far apart the two listings are, and a reason naming what
-matched ("same category · same tag *fire and rescue* · 27 km away"), in the reader's language.
+matched ("same category · 1 shared tag: *fire and rescue* · 27 km away"), in the reader's language.
 
 The stored reasons are short keys (bot/matching/scoring.py); the tags are named here from the
 two listings as they are now. Any reason this module does not word itself (a new signal of
@@ -32,13 +32,15 @@ def distance_from(point: tuple[float, float] | None, listing: Listing) -> float 
 
 
 def shared_tags(t: Translator, mine: Listing, other: Listing) -> str | None:
-    """'same tag <i>fire and rescue</i>', or None when they share no tag (any more)."""
+    """'1 shared tag: <i>fire and rescue</i>', or None when they share no tag (any more)."""
     shared = [tag for tag in sorted(set(mine.tags) & set(other.tags)) if tag in taxonomy.TAG_NAMES]
     if not shared:
         return None
     names = ", ".join(f"<i>{t.gettext(taxonomy.TAG_NAMES[tag])}</i>" for tag in shared)
     # Translators: {tags} is one or more tag names in italics, separated by commas.
-    return t.ngettext("same tag {tags}", "same tags {tags}", len(shared)).format(tags=names)
+    return t.ngettext(
+        "{count} shared tag: {tags}", "{count} shared tags: {tags}", len(shared)
+    ).format(count=t.number(len(shared)), tags=names)
 
 
 def reason_line(t: Translator, reasons: Iterable[str], mine: Listing, other: Listing) -> str:

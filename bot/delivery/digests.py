@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 
-from bot.delivery.notifications import alert_point, open_listing
+from bot.delivery.notifications import alert_point, live_match, open_listing
 from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
 from bot.storage import Alert, Member, Storage
@@ -38,13 +38,10 @@ async def _match_entry(
     storage: Storage, t: Translator, user_id: int, item_id: int, payload: dict, now: int
 ) -> DigestEntry | None:
     _ = t.gettext
-    mine = await open_listing(storage, payload.get("listing"), now)
-    other = await open_listing(storage, payload.get("other"), now)
-    if mine is None or other is None:
+    found = await live_match(storage, payload, user_id, now)
+    if found is None:
         return None
-    match = await storage.match_between(mine.id, other.id)
-    if match is None or await storage.dismissed(match.id, user_id):
-        return None
+    mine, other, match = found
     title = t.quote(html.escape(shorten(mine.title, 60)))
     if mine.kind == "request":
         heading = _("🤝 <b>For your request {title}</b>").format(title=title)

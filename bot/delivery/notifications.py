@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -22,6 +23,7 @@ from bot.buttons import (
 )
 from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
+from bot.matching.types import StoredMatch
 from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
@@ -96,19 +98,31 @@ async def open_listing(storage: Storage, listing_id: object, now: int) -> Listin
     return listing if listing is not None and listing.state(now) == "open" else None
 
 
+async def live_match(
+    storage: Storage, payload: dict[str, Any], user_id: int, now: int
+) -> tuple[Listing, Listing, StoredMatch] | None:
+    """``{"listing": <the reader's>, "other": <the match>}``: both listings and their match,
+    or None when either closed or the reader marked the match not relevant."""
+    mine = await open_listing(storage, payload.get("listing"), now)
+    other = await open_listing(storage, payload.get("other"), now)
+    if mine is None or other is None:
+        return None
+    match = await storage.match_between(mine.id, other.id)
+    if match is None or await storage.dismissed(match.id, user_id):
+        return None
+    return mine, other, match
+
+
 async def render_match(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
     """``{"listing": <the recipient's>, "other": <the match>}``: one card, its reasons, and
     Open / I can help / Not relevant."""
     _ = t.gettext
-    mine = await open_listing(storage, notification.payload.get("listing"), now)
-    other = await open_listing(storage, notification.payload.get("other"), now)
-    if mine is None or other is None:
+    found = await live_match(storage, notification.payload, notification.user_id, now)
+    if found is None:
         return None
-    match = await storage.match_between(mine.id, other.id)
-    if match is None or await storage.dismissed(match.id, notification.user_id):
-        return None
+    mine, other, match = found
     title = t.quote(html.escape(shorten(mine.title, 80)))
     if mine.kind == "request":
         header = _("🤝 <b>A match for your request {title}</b>").format(title=title)

@@ -209,13 +209,13 @@ class AlertQueries(Database):
             where.append("l.longitude BETWEEN :west AND :east")
             params.update(south=south, north=north, west=west, east=east)
         rows = await self._fetchall(
-            f"""SELECT {_LISTING_COLUMNS}, x.title || ' ' || x.description {_LISTING_FROM}
+            f"""SELECT x.title || ' ' || x.description, {_LISTING_COLUMNS} {_LISTING_FROM}
                 JOIN listings_text x ON x.rowid = l.id
                 WHERE {" AND ".join(where)}
                 ORDER BY l.published_at DESC, l.id DESC LIMIT :scan""",
             params,
         )
-        return [(_listing(row), row[27] or "") for row in rows]
+        return [(_listing(row[1:]), row[0] or "") for row in rows]
 
     async def active_alerts(self) -> list[Alert]:
         """Every alert that is on, of people who have not blocked the bot: the matching pass

@@ -196,12 +196,13 @@ class Translator:
     def number(self, value: float) -> str:
         return numbers.format_decimal(value, locale=self.locale)
 
-    def kilometres(self, value: float) -> str:
+    def kilometres(self, value: float, *, near: bool = False) -> str:
         """A distance rounded to the kilometre, with CLDR's short unit in this language:
-        '27 km', '1.700 χλμ.' (the unit, its spacing and its place are CLDR's)."""
-        return units.format_unit(
-            round(value), "length-kilometer", length="short", locale=self.locale
-        )
+        '27 km', '1.700 χλμ.' (the unit, its spacing and its place are CLDR's). ``near``
+        keeps a tenth under 10 km ('5,7 км'): the places nearest a shared point are that
+        close, and a village 0.4 km away is not '0 km' away."""
+        shown = round(value, 1) if near and value < 10 else round(value)
+        return units.format_unit(shown, "length-kilometer", length="short", locale=self.locale)
 
     def date(self, value: date | datetime, format: str = "medium") -> str:
         return dates.format_date(value, format=format, locale=self.locale)

@@ -100,7 +100,8 @@ async def choose_place(user, language: str, a: Answers):
         await tap(user, f"{flag(a.country)} {t.country(a.country)}")
         return await type_in(user, a.typed_place)
     await user.tap_reply_button(_("📍 Share a location"), location=a.place)
-    return await question(user)
+    nearest = await question(user)
+    return await tap(user, nearest.button_labels[0])  # the nearest place
 
 
 async def publish(user, language: str):
@@ -180,7 +181,9 @@ async def test_the_menu_button_and_a_shared_location(server, bot):
         )
     )
     await user.send_location(42.6977, 23.3219)  # Sofia
-    reach = await question(user)
+    nearest = await question(user)
+    assert nearest.button_labels[0].startswith("📍 София")
+    reach = await tap(user, nearest.button_labels[0])
     await tap(user, _(cards.REACH_LABELS["municipality"]))
     await tap(user, _("Skip"))
     await tap(user, _("6 months"))

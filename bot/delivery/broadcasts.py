@@ -21,7 +21,7 @@ import logging
 import time
 from collections import deque
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
@@ -59,8 +59,11 @@ def broadcast_message(broadcast: Broadcast, language: str) -> Rendered | None:
 
 
 async def post(
-    application: Application, chat_id: int, shown: Rendered, **kwargs: object
-) -> Message:  # type: ignore[type-arg]
+    application: Application,  # type: ignore[type-arg]
+    chat_id: int,
+    shown: Rendered,
+    **kwargs: Any,
+) -> Message:
     """Send a rendered message the way the outbox does (bot.outbox.OutboxSender._post)."""
     bot = application.bot
     if shown.photo_file_id:

@@ -67,7 +67,7 @@ def compact_card(
     tail = [""]
     if listing.tags:
         tail.append("🏷 " + cards.tag_labels(t, listing.tags))
-    where = [place_line(t, listing.place, listing.region, listing.country)]
+    where = [place_line(t, listing.place, listing.region, listing.country, listing.place_key)]
     if away is not None:
         where.append(t.kilometres(away))
     where.append(_(cards.REACH_LABELS[listing.reach]))

@@ -184,7 +184,7 @@ class Translator:
 
     def country(self, code: str) -> str:
         """A country's name from CLDR, in this language ('DE' → 'Allemagne' in French)."""
-        return self.locale.territories.get(code.upper(), code)
+        return str(self.locale.territories.get(code.upper(), code))
 
     def language_name(self, code: str) -> str:
         """A language's name in this language ('bg' → 'bulgare' in French)."""

@@ -23,7 +23,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
@@ -65,7 +65,7 @@ async def post(
     **kwargs: Any,
 ) -> Message:
     """Send a rendered message the way the outbox does (bot.outbox.OutboxSender._post)."""
-    bot = application.bot
+    bot: Bot = application.bot
     if shown.photo_file_id:
         return await bot.send_photo(
             chat_id, shown.photo_file_id, caption=shown.text, reply_markup=shown.keyboard, **kwargs

@@ -398,7 +398,7 @@ class ListingQueries(Database):
             recent = [row[0] for row in await cursor.fetchall()]
         if len(recent) < daily_limit:
             return now
-        return recent[len(recent) - daily_limit] + DAY
+        return int(recent[len(recent) - daily_limit]) + DAY
 
     async def publish(
         self, user_id: int, new: NewListing, *, now: int, daily_limit: int
@@ -505,7 +505,7 @@ class ListingQueries(Database):
             "WHERE listing_id = ? ORDER BY id",
             (listing_id,),
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
     async def search(
         self,

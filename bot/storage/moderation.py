@@ -385,4 +385,4 @@ class ModerationQueries(Database):
             "SELECT reason, status, created_at FROM reports WHERE listing_id = ? ORDER BY id",
             (listing_id,),
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]

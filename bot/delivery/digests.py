@@ -11,6 +11,7 @@ A listing one digest showed is never shown by the other (storage drops it when c
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from bot.delivery.notifications import alert_point, live_match, open_listing
 from bot.delivery.outbox import Rendered
@@ -35,7 +36,7 @@ WEEKLY_BEST = 5  # the best few a weekly digest shows
 
 
 async def _match_entry(
-    storage: Storage, t: Translator, user_id: int, item_id: int, payload: dict, now: int
+    storage: Storage, t: Translator, user_id: int, item_id: int, payload: dict[str, Any], now: int
 ) -> DigestEntry | None:
     _ = t.gettext
     found = await live_match(storage, payload, user_id, now)
@@ -64,7 +65,7 @@ async def _alert_entry(
     t: Translator,
     user_id: int,
     item_id: int,
-    payload: dict,
+    payload: dict[str, Any],
     now: int,
     member: Member | None,
 ) -> DigestEntry | None:

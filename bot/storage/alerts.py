@@ -198,13 +198,10 @@ class AlertQueries(Database):
             where.append("l.region = :region")
             params["region"] = alert.region
         if alert.area == "radius":
-            if None in (alert.latitude, alert.longitude, alert.radius_km):
+            lat, lon, radius = alert.latitude, alert.longitude, alert.radius_km
+            if lat is None or lon is None or radius is None:
                 return []
-            south, north, west, east = _bounding_box(
-                alert.latitude,
-                alert.longitude,
-                alert.radius_km,  # type: ignore[arg-type]
-            )
+            south, north, west, east = _bounding_box(lat, lon, radius)
             where.append("l.latitude BETWEEN :south AND :north")
             where.append("l.longitude BETWEEN :west AND :east")
             params.update(south=south, north=north, west=west, east=east)

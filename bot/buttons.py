@@ -398,6 +398,7 @@ EDITING = Prefix("ed", "my listings: editing a listing")
 
 VERIFICATION = Prefix("vf", "verification")
 LEAVE_MUNICIPALITY = VERIFICATION.button("leave")
+APPROVE_REQUEST = VERIFICATION.button("ok", ID)  # by an admin, or a verified official
 
 ALERTS = Prefix("al", "alerts: the list")
 ALERT_LIST = ALERTS.button("list")
@@ -421,6 +422,7 @@ ADMIN = Prefix("ad", "admin: the queues")
 VERIFICATION_QUEUE = ADMIN.button("vq")
 REPORT_QUEUE = ADMIN.button("rq")
 ADMIN_LOG = ADMIN.button("log")
+VERIFIED_MUNICIPALITIES = ADMIN.button("vm")  # their first page
 
 REPORTS = Prefix("rp", "reports: reporting a listing")
 REPORT_LISTING = REPORTS.button("", ID)

@@ -15,7 +15,7 @@ from bot.i18n import translator
 from bot.storage import Storage
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import says
+from tests.talk import says, taps
 from tests.test_moderation import OTHER, OWNER, REPORTER, open_queue, people, report
 from tests.test_posting import Answers, publish, walk_to_preview
 
@@ -23,7 +23,7 @@ NOW = int(time.time())
 en = translator("en").gettext
 de = translator("de").gettext
 fr = translator("fr").gettext
-GONE = "This listing does not exist any more."
+GONE = "This listing does not exist any more: its author erased their data. Nothing changed."
 
 
 async def test_an_erased_spammers_listing_number_is_never_given_again(server, bot):
@@ -34,9 +34,12 @@ async def test_an_erased_spammers_listing_number_is_never_given_again(server, bo
 
     await report(users[REPORTER], spam.id, "📢 Spam or advertising")
     card = await open_queue(admin)
-    for label, done in (("🚫 Hide", "Hidden."), ("⚠️ Warn", "Warned."), ("⛔ Ban", "Banned.")):
-        await admin.press(label)
-        assert (await admin.wait_for_callback_answer()).text == done
+    await admin.press("🚫 Hide")
+    assert (await admin.wait_for_callback_answer()).text == "Hidden."
+    for label, done in (("⚠️ Warn", "Warned."), ("⛔ Ban", "Banned.")):
+        await taps(admin, label)  # a reason, then a confirmation (tests/test_decisions.py)
+        await taps(admin, "➡ No reason")
+        assert (await taps(admin, label)).text == done
     await says(spammer, "/deleteme")
     await spammer.press(fr("🗑 Yes, erase everything"))
     await spammer.wait_for_bot_message(include_edits=True)

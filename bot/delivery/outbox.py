@@ -33,7 +33,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, Job
 
 from bot.delivery.pacing import OUTBOX, SendBudget
-from bot.i18n import Translator, translator
+from bot.i18n import N_, Translator, translator
 from bot.logs import Tally, counted
 from bot.storage import Enqueued, Storage
 from bot.storage.outbox import Notification
@@ -54,6 +54,8 @@ class Rendered:
 
 Renderer = Callable[[Storage, Notification, Translator, int], Awaitable[Rendered | None]]
 NOTICE = "notice"
+# Under a notice about a moderator's decision, the reason they gave (their words, as typed).
+REASON_GIVEN = N_("The moderator's reason:")
 
 
 async def render_notice(
@@ -61,7 +63,7 @@ async def render_notice(
 ) -> Rendered | None:
     """A plain message: payload ``{"msgid": <English source>, "params": {...}}``; the msgid
     must be marked with N_ where it is enqueued, and params are escaped (a ``title`` also quoted
-    in the reader's quotation marks)."""
+    in the reader's quotation marks). A ``reason`` (a moderator's words) goes under it."""
     params = {
         key: html.escape(str(value))
         for key, value in notification.payload.get("params", {}).items()
@@ -71,7 +73,11 @@ async def render_notice(
     # Through a variable: pybabel would otherwise extract the literal "msgid" as a message.
     # Notices queued before titles were quoted by the reader's language carry “{title}”.
     source = notification.payload["msgid"].replace("“{title}”", "{title}")
-    return Rendered(t.gettext(source).format(**params))
+    text = t.gettext(source).format(**params)
+    reason = notification.payload.get("reason")
+    if reason:
+        text += f"\n\n{t.gettext(REASON_GIVEN)}\n<blockquote>{html.escape(reason)}</blockquote>"
+    return Rendered(text)
 
 
 class OutboxSender:
@@ -109,11 +115,21 @@ class OutboxSender:
         return queued
 
     async def notice(
-        self, to: list[int], key: str, msgid: str, *, now: int, **params: object
+        self,
+        to: list[int],
+        key: str,
+        msgid: str,
+        *,
+        now: int,
+        reason: str | None = None,
+        **params: object,
     ) -> int:
         """A plain notice for each of ``to``, once each (``key``): ``msgid`` (marked with N_)
-        is translated into each recipient's language when sent, with ``params`` escaped."""
-        payload = {"msgid": msgid, "params": params}
+        is translated into each recipient's language when sent, with ``params`` escaped; a
+        moderator's ``reason`` under it, as typed."""
+        payload: dict[str, object] = {"msgid": msgid, "params": params}
+        if reason:
+            payload["reason"] = reason
         return await self.queue(
             [Enqueued(user, NOTICE, f"{key}:{user}", payload, now) for user in to], now=now
         )

@@ -612,7 +612,7 @@ def preview_listing(context: BotContext, given: dict[str, Any], language: str) -
         contacts=0,
         author_role=member.role,
         author_name=member.municipality_name or member.organisation_name,
-        author_verified=member.municipality_verified,
+        author_verified=member.verified,
         tags=tuple(sorted(given.get("tags", []))),
     )
 

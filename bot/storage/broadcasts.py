@@ -19,6 +19,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.base import Database
+from bot.storage.moderation import log_action
 from bot.storage.outbox import BROADCAST
 
 KIND = "broadcast"
@@ -186,17 +187,21 @@ class BroadcastQueries(Database):
         return {language: count for language, count in rows}
 
     async def confirm_broadcast(self, broadcast_id: int, now: int) -> Broadcast | None:
-        """draft → sending (send_at unset or past) or scheduled; None if it was no draft."""
+        """draft → sending (send_at unset or past) or scheduled, in the admin log as its
+        composer's; None if it was no draft."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            async with db.execute(
                 """UPDATE broadcasts SET
                        state = CASE WHEN send_at > :now THEN 'scheduled' ELSE 'sending' END,
                        started_at = CASE WHEN send_at > :now THEN NULL ELSE :now END
-                   WHERE id = :id AND state = 'draft'""",
+                   WHERE id = :id AND state = 'draft' RETURNING admin_id, state""",
                 {"id": broadcast_id, "now": now},
-            )
-            if cursor.rowcount != 1:
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
                 return None
+            action = "broadcast_schedule" if row[1] == "scheduled" else "broadcast_send"
+            await log_action(db, row[0], action, now, broadcast=broadcast_id)
         return await self.get_broadcast(broadcast_id)
 
     # --- sending ------------------------------------------------------------------------------
@@ -281,7 +286,7 @@ class BroadcastQueries(Database):
             )
             return False
 
-    async def pause_broadcast(self, broadcast_id: int) -> bool:
+    async def pause_broadcast(self, broadcast_id: int, *, admin: int, now: int) -> bool:
         async with self.transaction() as db:
             cursor = await db.execute(
                 "UPDATE broadcasts SET state = 'paused' WHERE id = ? AND state = 'sending'",
@@ -289,6 +294,7 @@ class BroadcastQueries(Database):
             )
             if cursor.rowcount != 1:
                 return False
+            await log_action(db, admin, "broadcast_pause", now, broadcast=broadcast_id)
             await db.execute(
                 "UPDATE outbox SET not_before = not_before + ? "
                 "WHERE batch = ? AND state = 'pending' AND not_before < ?",
@@ -296,7 +302,7 @@ class BroadcastQueries(Database):
             )
             return True
 
-    async def resume_broadcast(self, broadcast_id: int) -> bool:
+    async def resume_broadcast(self, broadcast_id: int, *, admin: int, now: int) -> bool:
         async with self.transaction() as db:
             cursor = await db.execute(
                 "UPDATE broadcasts SET state = 'sending' WHERE id = ? AND state = 'paused'",
@@ -304,6 +310,7 @@ class BroadcastQueries(Database):
             )
             if cursor.rowcount != 1:
                 return False
+            await log_action(db, admin, "broadcast_resume", now, broadcast=broadcast_id)
             await db.execute(
                 "UPDATE outbox SET not_before = not_before - ? "
                 "WHERE batch = ? AND state = 'pending' AND not_before >= ?",
@@ -311,7 +318,7 @@ class BroadcastQueries(Database):
             )
             return True
 
-    async def cancel_broadcast(self, broadcast_id: int, now: int) -> bool:
+    async def cancel_broadcast(self, broadcast_id: int, now: int, *, admin: int) -> bool:
         """Stop a scheduled, sending or paused broadcast: what is not sent yet never will be."""
         async with self.transaction() as db:
             cursor = await db.execute(
@@ -321,6 +328,7 @@ class BroadcastQueries(Database):
             )
             if cursor.rowcount != 1:
                 return False
+            await log_action(db, admin, "broadcast_cancel", now, broadcast=broadcast_id)
             await db.execute(
                 "UPDATE outbox SET state = 'cancelled', error = 'broadcast cancelled' "
                 "WHERE batch = ? AND state = 'pending'",

@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.base import Database, fold
-from bot.storage.verification import verified_municipality
+from bot.storage.verification import verified, verified_municipality
 
 DAY = 86_400
 EARTH_RADIUS_KM = 6371.0088
@@ -130,7 +130,7 @@ _LISTING_COLUMNS = """
     l.id, l.owner_id, l.municipality_id, l.organisation_id, l.kind, l.category, l.title,
     l.description, l.language, l.country, l.region, l.place, l.latitude, l.longitude, l.reach,
     l.photo_file_id, l.status, l.outcome, l.published_at, l.expires_at, l.status_changed_at,
-    l.views, l.contacts, u.role, COALESCE(m.name, o.name), m.verified_at IS NOT NULL,
+    l.views, l.contacts, u.role, COALESCE(m.name, o.name), l.author_verified,
     (SELECT group_concat(tag, ' ') FROM listing_tags t WHERE t.listing_id = l.id), l.place_key
 """
 _LISTING_FROM = """
@@ -404,6 +404,8 @@ class ListingQueries(Database):
         self, user_id: int, new: NewListing, *, now: int, daily_limit: int
     ) -> Listing | None:
         """Publish the person's draft as a listing, in one transaction with deleting the draft.
+        The listing keeps the badge its author has now, as a verified official of the
+        municipality it is posted for (a later move or revocation does not change it).
 
         Returns None when there is no draft any more (already published: a second tap on
         Publish); raises :class:`PostingLimit` when the daily allowance is used up.
@@ -422,13 +424,13 @@ class ListingQueries(Database):
                 next_at = await self.posting_allowance(user_id, now, daily_limit)
                 raise PostingLimit(daily_limit, next_at)
             async with db.execute(
-                """INSERT INTO listings (owner_id, municipality_id, organisation_id, kind,
+                f"""INSERT INTO listings (owner_id, municipality_id, organisation_id, kind,
                        category, title, description, language, country, region, place,
                        latitude, longitude, reach, photo_file_id, published_at, expires_at,
-                       status_changed_at, place_key)
+                       status_changed_at, place_key, author_verified)
                    SELECT id, municipality_id, organisation_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                          ?, ?, ?, ?, ?
-                   FROM users WHERE id = ?
+                          ?, ?, ?, ?, ?, {verified("u")}
+                   FROM users u WHERE id = ?
                    RETURNING id""",
                 (
                     new.kind,

@@ -115,8 +115,8 @@ class PrivacyQueries(Database):
             ),
             "verification_requests": await _dicts(
                 db,
-                "SELECT id, municipality_id, email, note, status, created_at, decided_at "
-                "FROM verification_requests WHERE user_id = ? ORDER BY id",
+                "SELECT id, municipality_id, email, note, status, created_at, decided_at, "
+                "revoked_at FROM verification_requests WHERE user_id = ? ORDER BY id",
                 (user_id,),
             ),
             "reports_made": await _dicts(
@@ -204,6 +204,7 @@ class PrivacyQueries(Database):
                 ("warnings", "by_admin"),
                 ("bans", "banned_by"),
                 ("verification_requests", "decided_by"),
+                ("verification_requests", "revoked_by"),
             ):
                 await db.execute(
                     f"UPDATE {table} SET {column} = NULL WHERE {column} = ?", (user_id,)

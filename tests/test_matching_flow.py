@@ -102,7 +102,8 @@ async def test_a_bulgarian_request_meets_a_french_offer(server, bot):
         )
         in card.text
     )
-    why = "💡 " + bg("same category") + " · " + bg("{count} shared tag").format(count=1)
+    tag = translator("bg").ngettext("{count} shared tag: {tags}", "{count} shared tags: {tags}", 1)
+    why = "💡 " + bg("same category") + " · " + tag.format(count=1, tags=bg("fire and rescue"))
     assert why in card.text
     assert card.button_labels == [bg("📄 Open"), bg("🙋 I'm interested"), bg("🚫 Not relevant")]
 

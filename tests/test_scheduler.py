@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 
 from bot.delivery.bundles import MOST_ITEMS
-from bot.delivery.notifications import render_digest
+from bot.delivery.digests import render_digest
 from bot.delivery.timing import Preferences, after_quiet_hours, next_digest
 from bot.i18n import translator
 from bot.matching.matcher import matching_pass

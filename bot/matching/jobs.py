@@ -20,6 +20,7 @@ from telegram.ext import Application, ContextTypes, Job
 from bot.delivery.timing import next_digest
 from bot.logs import Tally, counted
 from bot.matching.matcher import Lookups, matching_pass
+from bot.matching.types import digest_key
 from bot.storage import Enqueued, Storage
 from bot.storage.outbox import DIGEST, PERSONAL
 
@@ -60,16 +61,16 @@ async def queue_waiting_digests(storage: Storage, now: int) -> int:
     """A digest for everyone with digest items but none on its way (items left over from a
     full digest, a digest that could not be sent, settings changed)."""
     waiting = await storage.waiting_digests(now)
-    prefs = await storage.preferences_of(user for user, _due in waiting)
+    prefs = await storage.preferences_of(user for user, _due, _frequency in waiting)
     queued = []
-    for user, due in waiting:
+    for user, due, frequency in waiting:
         if user not in prefs:
             continue
         if due <= now:
-            due = next_digest(now, prefs[user])
-        queued.append(
-            Enqueued(user, "digest", f"digest:{user}:{due}", {"due": due}, due, priority=DIGEST)
-        )
+            due = next_digest(now, prefs[user], frequency)
+        payload = {"due": due, "frequency": frequency}
+        key = digest_key(user, due, frequency)
+        queued.append(Enqueued(user, "digest", key, payload, due, priority=DIGEST))
     return await storage.enqueue(queued, now=now)
 
 

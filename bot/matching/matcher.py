@@ -206,7 +206,9 @@ def plan(
             deliveries.append(Delivery(user, kind, key, payload, now))
         else:
             due = next_digest(now, wanted, frequency)
-            deliveries.append(Delivery(user, kind, key, payload, due, digest_due=due))
+            deliveries.append(
+                Delivery(user, kind, key, payload, due, digest_due=due, digest_frequency=frequency)
+            )
 
     for rank, match in enumerate(found):
         a, b = match.pair

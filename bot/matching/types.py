@@ -70,6 +70,7 @@ class Delivery:
     payload: dict[str, Any]
     not_before: int
     digest_due: int | None = None
+    digest_frequency: str = "daily"  # which digest it waits for: 'daily' or 'weekly'
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,13 @@ class DigestItem:
     id: int
     kind: str
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+def digest_key(user_id: int, due: int, frequency: str) -> str:
+    """The outbox key of a person's digest due at ``due`` (a daily and a weekly one due at
+    the same time, on a Monday, are two messages)."""
+    key = f"digest:{user_id}:{due}"
+    return key if frequency == "daily" else f"{key}:{frequency}"
 
 
 def distinctive_words(folded: str, limit: int = QUERY_WORDS) -> list[str]:

@@ -9,7 +9,7 @@ description is shortened, never the rest, until the visible text fits.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -278,6 +278,11 @@ def listing_card(
     else:
         keyboard = visitor_keyboard(t, listing, bot_username)
     return Card(text, keyboard, listing.photo_file_id)
+
+
+def with_distance(listing: Listing, away: float | None) -> Listing:
+    """The listing with its distance from the reader, for :func:`result_line`."""
+    return listing if away is None else replace(listing, distance_km=away)
 
 
 def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:

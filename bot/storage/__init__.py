@@ -12,6 +12,7 @@ from bot.storage.base import Database, fold, now_seconds
 from bot.storage.broadcasts import Broadcast, BroadcastQueries, Segment
 from bot.storage.contacts import Contact, ContactMessage, ContactQueries, ContactRefused
 from bot.storage.figures import FigureQueries, Figures, Interactions, Series
+from bot.storage.hybrid import Candidate, HybridSearchQueries
 from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
@@ -19,6 +20,7 @@ from bot.storage.moderation import ModerationQueries, ReportedListing, ReportRef
 from bot.storage.outbox import Enqueued, Notification, OutboxQueries
 from bot.storage.privacy import PrivacyQueries
 from bot.storage.ptb import PersistenceQueries
+from bot.storage.vectors import StoredVector, VectorQueries
 from bot.storage.verification import VerificationQueries, VerificationRefused, VerificationRequest
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "Alert",
     "AlertDraft",
     "Broadcast",
+    "Candidate",
     "Contact",
     "ContactMessage",
     "ContactRefused",
@@ -44,6 +47,7 @@ __all__ = [
     "SearchQuery",
     "Segment",
     "Series",
+    "StoredVector",
     "Storage",
     "VerificationRefused",
     "VerificationRequest",
@@ -65,5 +69,7 @@ class Storage(
     ModerationQueries,
     VerificationQueries,
     PrivacyQueries,
+    VectorQueries,
+    HybridSearchQueries,
 ):
     """The bot's database: open with ``await Storage.open(path)``, close with ``close()``."""

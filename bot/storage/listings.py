@@ -17,6 +17,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.base import Database, fold
+from bot.storage.vectors import StoredVector, write_vector
 
 DAY = 86_400
 EARTH_RADIUS_KM = 6371.0088
@@ -151,6 +152,32 @@ _DISTANCE_SQL = (
 )
 
 
+def search_filters(query: SearchQuery, now: int) -> tuple[list[str], dict[str, Any]]:
+    """The conditions (on ``listings l``) and parameters of a search's filters, words aside:
+    open and unexpired, kind, category, country, region, owner, and near a point."""
+    where = ["l.status = 'open'", "l.expires_at > :now"]
+    params: dict[str, Any] = {"now": now}
+    for column in ("kind", "category", "country", "region"):
+        value = getattr(query, column)
+        if value:
+            where.append(f"l.{column} = :{column}")
+            params[column] = value
+    if query.exclude_owner is not None:
+        where.append("l.owner_id != :exclude_owner")
+        params["exclude_owner"] = query.exclude_owner
+    if query.near is not None:
+        lat, lon = query.near
+        south, north, west, east = _bounding_box(lat, lon, query.radius_km)
+        where.append("l.latitude BETWEEN :south AND :north")
+        where.append("l.longitude BETWEEN :west AND :east")
+        where.append(f"{_DISTANCE_SQL} <= :radius")
+        params.update(
+            lat=lat, lon=lon, south=south, north=north, west=west, east=east,
+            radius=query.radius_km,
+        )  # fmt: skip
+    return where, params
+
+
 class ListingQueries(Database):
     # --- drafts ----------------------------------------------------------------------------
 
@@ -187,9 +214,17 @@ class ListingQueries(Database):
         return recent[len(recent) - daily_limit] + DAY
 
     async def publish(
-        self, user_id: int, new: NewListing, *, now: int, daily_limit: int
+        self,
+        user_id: int,
+        new: NewListing,
+        *,
+        now: int,
+        daily_limit: int,
+        vector: StoredVector | None = None,
     ) -> Listing | None:
-        """Publish the person's draft as a listing, in one transaction with deleting the draft.
+        """Publish the person's draft as a listing, in one transaction with deleting the draft
+        and storing the vector of its text (None: it could not be made; the listing is queued
+        for the background job).
 
         Returns None when there is no draft any more (already published: a second tap on
         Publish); raises :class:`PostingLimit` when the daily allowance is used up.
@@ -244,6 +279,7 @@ class ListingQueries(Database):
                 "INSERT INTO listings_text (rowid, title, description) VALUES (?, ?, ?)",
                 (listing_id, fold(new.title), fold(new.description)),
             )
+            await write_vector(db, listing_id, vector)
             await self._history(db, listing_id, "open", now, user_id)
             await db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
         return await self.get_listing(listing_id)
@@ -302,18 +338,10 @@ class ListingQueries(Database):
         With words, the best text matches come first (bm25); near a point, the closest;
         otherwise the newest.
         """
-        where = ["l.status = 'open'", "l.expires_at > :now"]
-        params: dict[str, Any] = {"now": now, "limit": limit, "offset": offset}
+        where, params = search_filters(query, now)
+        params.update(limit=limit, offset=offset)
         joins = ""
         order = "l.published_at DESC, l.id DESC"
-        for column in ("kind", "category", "country", "region"):
-            value = getattr(query, column)
-            if value:
-                where.append(f"l.{column} = :{column}")
-                params[column] = value
-        if query.exclude_owner is not None:
-            where.append("l.owner_id != :exclude_owner")
-            params["exclude_owner"] = query.exclude_owner
         if query.words is not None:
             match = fts_query(query.words)
             if match is None:
@@ -324,20 +352,6 @@ class ListingQueries(Database):
             order = "bm25(listings_text), l.published_at DESC"
         distance = "NULL"
         if query.near is not None:
-            lat, lon = query.near
-            south, north, west, east = _bounding_box(lat, lon, query.radius_km)
-            where.append("l.latitude BETWEEN :south AND :north")
-            where.append("l.longitude BETWEEN :west AND :east")
-            where.append(f"{_DISTANCE_SQL} <= :radius")
-            params.update(
-                lat=lat,
-                lon=lon,
-                south=south,
-                north=north,
-                west=west,
-                east=east,
-                radius=query.radius_km,
-            )
             distance = _DISTANCE_SQL
             order = f"{_DISTANCE_SQL}, l.published_at DESC"
         condition = " AND ".join(where)
@@ -378,12 +392,19 @@ class ListingQueries(Database):
         return None
 
     async def edit_listing(
-        self, listing_id: int, user_id: int, changes: dict[str, Any], *, now: int
+        self,
+        listing_id: int,
+        user_id: int,
+        changes: dict[str, Any],
+        *,
+        now: int,
+        vector: StoredVector | None = None,
     ) -> Listing | None:
         """Change fields of an open listing; None if the person may not or it is not open.
 
         ``changes`` keys: title, description, category and tags, country/region/place/
-        latitude/longitude, reach, photo_file_id.
+        latitude/longitude, reach, photo_file_id. ``vector``: of the new text, when the title
+        or description changes (stored in the same transaction; None queues the listing).
         """
         editable = {
             "title", "description", "category", "country", "region", "place", "latitude",
@@ -418,6 +439,7 @@ class ListingQueries(Database):
                         listing_id,
                     ),
                 )
+                await write_vector(db, listing_id, vector)
             await self._history(db, listing_id, "edited", now, user_id, ",".join(sorted(changes)))
         return await self.get_listing(listing_id)
 

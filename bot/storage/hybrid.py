@@ -1,0 +1,131 @@
+"""The storage side of the hybrid search (bot/semantic/search.py): the best listings by
+words, the listings a taxonomy name points to, and the candidates' vectors, all within the
+search's filters (the same as the words-only search's, :func:`~bot.storage.listings.
+search_filters`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.storage.base import Database
+from bot.storage.listings import (
+    _DISTANCE_SQL,
+    _LISTING_COLUMNS,
+    _LISTING_FROM,
+    Listing,
+    SearchQuery,
+    _listing,
+    fts_query,
+    search_filters,
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A listing a search may show: its stored vector (None when it has none of this model
+    yet) and whether its words match the search's."""
+
+    id: int
+    vector: bytes | None
+    scale: float
+    words_match: bool
+
+
+class HybridSearchQueries(Database):
+    async def search_candidates(
+        self, ids: Iterable[int], query: SearchQuery, model: str, now: int
+    ) -> list[Candidate]:
+        """Of these listings, those the search's filters let through, with their vectors and
+        whether the search's words match them."""
+        wanted = json.dumps(sorted(set(ids)))
+        where, params = search_filters(query, now)
+        match = fts_query(query.words) if query.words else None
+        words = "0"
+        if match is not None:
+            words = "l.id IN (SELECT rowid FROM listings_text WHERE listings_text MATCH :match)"
+            params["match"] = match
+        params.update(ids=wanted, model=model)
+        rows = await self._db.execute_fetchall(
+            f"""SELECT l.id, v.vector, v.scale, {words}
+                FROM listings l
+                LEFT JOIN listing_vectors v ON v.listing_id = l.id AND v.model = :model
+                WHERE l.id IN (SELECT value FROM json_each(:ids)) AND {" AND ".join(where)}""",
+            params,
+        )
+        return [Candidate(row[0], row[1], row[2] or 0.0, bool(row[3])) for row in rows]
+
+    async def word_matches(
+        self, query: SearchQuery, now: int, limit: int, offset: int = 0
+    ) -> tuple[list[int], int]:
+        """The best listings by the search's words (bm25, as the words-only search orders
+        them), ``limit`` from ``offset``, and how many match in all."""
+        match = fts_query(query.words or "")
+        if match is None:
+            return [], 0
+        where, params = search_filters(query, now)
+        where.append("listings_text MATCH :match")
+        params.update(match=match, limit=limit, offset=offset)
+        condition = " AND ".join(where)
+        joins = "JOIN listings_text ON listings_text.rowid = l.id"
+        (total,) = await self._fetchone(  # type: ignore[misc]
+            f"SELECT count(*) FROM listings l {joins} WHERE {condition}", params
+        )
+        rows = await self._fetchall(
+            f"SELECT l.id FROM listings l {joins} WHERE {condition} "
+            "ORDER BY bm25(listings_text), l.published_at DESC LIMIT :limit OFFSET :offset",
+            params,
+        )
+        return [row[0] for row in rows], int(total)
+
+    async def listings_named(
+        self,
+        query: SearchQuery,
+        tags: Iterable[str],
+        categories: Iterable[str],
+        now: int,
+        limit: int,
+    ) -> list[int]:
+        """The newest ``limit`` listings with one of these tags or in one of these categories
+        (the taxonomy names a search's words named), within the search's filters."""
+        tags, categories = sorted(tags), sorted(categories)
+        if not tags and not categories:
+            return []
+        where, params = search_filters(query, now)
+        either = []
+        if tags:
+            either.append(
+                "l.id IN (SELECT listing_id FROM listing_tags WHERE tag IN "
+                "(SELECT value FROM json_each(:tags)))"
+            )
+            params["tags"] = json.dumps(tags)
+        if categories:
+            either.append("l.category IN (SELECT value FROM json_each(:categories))")
+            params["categories"] = json.dumps(categories)
+        where.append("(" + " OR ".join(either) + ")")
+        params["limit"] = limit
+        rows = await self._fetchall(
+            f"SELECT l.id FROM listings l WHERE {' AND '.join(where)} "
+            "ORDER BY l.published_at DESC LIMIT :limit",
+            params,
+        )
+        return [row[0] for row in rows]
+
+    async def listings_in_order(self, ids: list[int], query: SearchQuery) -> list[Listing]:
+        """These listings, in this order (with their distance when the search is near a
+        point); ids no longer found are left out."""
+        if not ids:
+            return []
+        distance, params = "NULL", {"ids": json.dumps(ids)}
+        if query.near is not None:
+            distance = _DISTANCE_SQL
+            params.update(lat=query.near[0], lon=query.near[1])
+        rows = await self._fetchall(
+            f"SELECT {_LISTING_COLUMNS}, {distance} {_LISTING_FROM} "
+            "WHERE l.id IN (SELECT value FROM json_each(:ids))",
+            params,
+        )
+        found = {row[0]: _listing(row, row[27]) for row in rows}
+        return [found[id_] for id_ in ids if id_ in found]

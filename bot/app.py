@@ -57,6 +57,8 @@ from bot.handlers import (
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
+from bot.semantic.meaning import Meaning
+from bot.semantic.service import Semantics
 from bot.sending import PriorityRateLimiter, SendBudget
 from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor
@@ -124,6 +126,7 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     application: CommunityApplication = builder.build()  # type: ignore[assignment]
     application.storage = storage
     application.settings = settings
+    application.meaning = Meaning(Semantics(settings.embedding_model))
     application.outbox = OutboxSender(
         application, storage, budget, now=lambda: int(application.clock())
     )

@@ -217,12 +217,15 @@ def listing_card(
 
 
 def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
-    """One entry of a result page: number, kind, title, category, place and age."""
+    """One entry of a result page: number, kind, title, category, place, age, and the
+    language it was written in (a search finds listings in every language)."""
     where = html.escape(listing.place or t.country(listing.country))
     distance = ""
     if listing.distance_km is not None:
         distance = f" · {t.number(round(listing.distance_km))} km"
+    written = html.escape(t.language_name(listing.language))
     return (
         f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, 80))}</b>\n"
         f"    {category_label(t, listing.category)} · {where}{distance} · {age(t, listing, now)}"
+        f" · 🗣 {written}"
     )

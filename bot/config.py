@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from babel import Locale, UnknownLocaleError
 
 from bot.i18n import LANGUAGES
+from bot.semantic.embedder import DEFAULT_MODEL, MODELS, NONE
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_PATH = "data/community_sharing.sqlite3"
@@ -53,6 +54,8 @@ class Settings:
     # Seconds to wait for the Bot API server to answer a call (getUpdates waits longer).
     http_timeout: float = 10.0
     log_level: str = "INFO"
+    # The multilingual embedding model (bot/semantic/embedder.py), or "none" for words only.
+    embedding_model: str = DEFAULT_MODEL
 
     @property
     def bot_api_base_url(self) -> str:
@@ -111,6 +114,7 @@ def load_settings(
         posts_per_day=_check_count("POSTS_PER_DAY", get("POSTS_PER_DAY") or "5"),
         http_timeout=_check_timeout(get("TELEGRAM_TIMEOUT") or "10"),
         log_level=_check_log_level(get("LOG_LEVEL") or "INFO"),
+        embedding_model=_check_embedding_model(get("EMBEDDING_MODEL") or DEFAULT_MODEL),
     )
 
 
@@ -210,3 +214,11 @@ def _check_log_level(raw: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {raw!r}.")
     return level
+
+
+def _check_embedding_model(raw: str) -> str:
+    name = raw.strip().lower()
+    if name != NONE and name not in MODELS:
+        choices = ", ".join([*MODELS, NONE])
+        raise ConfigError(f"EMBEDDING_MODEL must be one of {choices}, got {raw!r}.")
+    return name

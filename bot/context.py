@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.i18n import Translator, translator
+from bot.semantic.meaning import Meaning
 from bot.storage import Member, Storage
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class CommunityApplication(Application):  # type: ignore[type-arg]
     storage: Storage
     settings: Settings
     outbox: OutboxSender
+    meaning: Meaning  # the embedding model and the index of the listings' vectors
     # Where "now" comes from (Unix seconds); tests replace it to move time forward.
     clock: Callable[[], float] = staticmethod(time.time)  # type: ignore[assignment]
 
@@ -75,6 +77,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
     @property
     def storage(self) -> Storage:
         return self._community.storage
+
+    @property
+    def meaning(self) -> Meaning:
+        return self._community.meaning
 
     @property
     def settings(self) -> Settings:

@@ -1,5 +1,6 @@
-"""The bot's own jobs, through PTB's JobQueue: the matching pass, expiry reminders, and the
-digest safety net (outbox delivery is scheduled by :mod:`bot.outbox`).
+"""The bot's own jobs, through PTB's JobQueue: the matching pass, expiry reminders, the
+digest safety net (outbox delivery is scheduled by :mod:`bot.outbox`), and the listings'
+vectors (embedding what waits, keeping the search index caught up: bot/semantic/backfill.py).
 
 No job trusts memory: every run scans the database for what is due (listings not matched
 yet, listings expiring within three days and not reminded, digest items without a digest on
@@ -20,6 +21,7 @@ from telegram.ext import Application, ContextTypes, Job
 from bot import notifications  # noqa: F401  (registers the renderers of our kinds)
 from bot.localtime import after_quiet_hours, next_digest
 from bot.matcher import Lookups, matching_pass
+from bot.semantic.backfill import embed_waiting
 from bot.storage import Enqueued, Storage
 from bot.storage.outbox import DIGEST, PERSONAL
 
@@ -31,6 +33,7 @@ REMIND_BEFORE = 3 * DAY
 # is one indexed lookup.
 MATCH_EVERY = 2.0
 CHORES_EVERY = 60.0  # reminders and the digest safety net
+VECTORS_EVERY = 5.0  # embedding what waits (about 2 s of a worker thread a run, at most)
 
 
 # --- chores ----------------------------------------------------------------------------------
@@ -85,6 +88,7 @@ class Scheduler:
         self.storage = storage
         self.matching_lock = asyncio.Lock()
         self.chores_lock = asyncio.Lock()
+        self.vectors_lock = asyncio.Lock()
         self.jobs: dict[str, Job] = {}  # type: ignore[type-arg]
         self.lookups = Lookups(storage)
 
@@ -108,6 +112,15 @@ class Scheduler:
         if reminders:
             self.application.outbox.wake()  # type: ignore[attr-defined]
         return reminders, digests
+
+    async def embed_listings(self) -> int:
+        """One run of the vectors job: listings embedded and stored."""
+        async with self.vectors_lock:
+            return await embed_waiting(self.storage, self.application.meaning)  # type: ignore[attr-defined]
+
+
+async def _vectors_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.application.scheduler.embed_listings()  # type: ignore[attr-defined]
 
 
 async def _matching_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -138,4 +151,12 @@ def schedule(application: Application, storage: Storage) -> Scheduler:  # type: 
         name="chores",
         job_kwargs=once,
     )
+    if application.meaning.semantics.wanted:  # type: ignore[attr-defined]
+        scheduler.jobs["vectors"] = application.job_queue.run_repeating(
+            _vectors_job,
+            interval=timedelta(seconds=VECTORS_EVERY),
+            first=0.5,
+            name="vectors",
+            job_kwargs=once,
+        )
     return scheduler

@@ -38,6 +38,7 @@ from bot.dialogs.steps import (
 from bot.handlers.common import RESUMERS, reply
 from bot.handlers.listings import send_card
 from bot.i18n import N_
+from bot.storage import StoredVector
 
 DIALOG = "editing"
 
@@ -245,8 +246,11 @@ async def save(update: Update, context: BotContext, **changes: object) -> int:
     _ = context.i18n.gettext
     assert update.effective_user is not None
     listing_id = answers(context, DIALOG)["listing"]
+    vector = None
+    if "title" in changes or "description" in changes:
+        vector = await _new_vector(context, listing_id, changes)
     edited = await context.storage.edit_listing(
-        listing_id, update.effective_user.id, changes, now=context.now()
+        listing_id, update.effective_user.id, changes, now=context.now(), vector=vector
     )
     await finish(update, context, DIALOG)
     if edited is None:
@@ -255,6 +259,18 @@ async def save(update: Update, context: BotContext, **changes: object) -> int:
     await reply(update, _("✅ Saved."), reply_markup=ReplyKeyboardRemove())
     await send_card(update, context, edited)
     return END
+
+
+async def _new_vector(
+    context: BotContext, listing_id: int, changes: dict[str, object]
+) -> StoredVector | None:
+    """The vector of the listing's text as it will read (None: the vectors job makes it)."""
+    listing = await context.storage.get_listing(listing_id)
+    if listing is None:
+        return None
+    title = str(changes.get("title", listing.title))
+    description = str(changes.get("description", listing.description))
+    return await context.meaning.semantics.passage(title, description)
 
 
 async def title_typed(update: Update, context: BotContext) -> int:

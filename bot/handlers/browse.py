@@ -29,6 +29,7 @@ from bot import cards, taxonomy
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
+from bot.semantic import search as semantic_search
 from bot.storage import Listing, SearchQuery
 from bot.views import flag, place_line
 
@@ -269,9 +270,15 @@ def results_screen(
 
 
 async def fetch(context: BotContext, search: Search, page: int) -> tuple[list[Listing], int] | None:
-    """One page of the search's results; None when there is no such page (any more)."""
-    found, total = await context.storage.search(
-        search_query(search), now=context.now(), offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    """One page of the search's results; None when there is no such page (any more). Words
+    are searched by meaning in every language as well as exactly (bot/semantic/search.py)."""
+    found, total = await semantic_search.search(
+        context.storage,
+        context.meaning,
+        search_query(search),
+        now=context.now(),
+        offset=page * PAGE_SIZE,
+        limit=PAGE_SIZE,
     )
     if not found and page > 0:
         return None

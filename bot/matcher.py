@@ -17,6 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from bot.localtime import Preferences, after_quiet_hours, next_digest
 from bot.matching import (
     Ranking,
@@ -27,6 +29,8 @@ from bot.matching import (
     wording,
     words_of,
 )
+from bot.semantic.codes import Vector, dequantize
+from bot.semantic.service import Semantics
 from bot.storage import Alert, Storage
 from bot.storage.matching import (
     Delivery,
@@ -57,7 +61,9 @@ class Lookups:
       may lag by :data:`TEXTS_FOR` seconds (an edited text is compared as it was for that
       long), which weights and similarities that only rank candidates do not mind;
     - people's notification preferences, for :data:`PREFERENCES_FOR` seconds or until
-      changed (blocking is checked again when a notification is queued).
+      changed (blocking is checked again when a notification is queued);
+    - the vectors of recent candidates (as the texts: an edited one may lag), and of alerts'
+      keywords, embedded once (off the event loop) when first needed.
     """
 
     ALERTS_FOR = 60.0
@@ -66,8 +72,14 @@ class Lookups:
     MAX_WORDS = 200_000
     MAX_TEXTS = 20_000  # listings: a few megabytes
 
-    def __init__(self, storage: Storage) -> None:
+    MAX_VECTORS = 20_000  # listings: int8, about 8 MB
+    MAX_KEYWORDS = 10_000
+
+    def __init__(self, storage: Storage, semantics: Semantics | None = None) -> None:
         self.storage = storage
+        self.semantics = semantics
+        self.vectors: dict[int, Vector] = {}
+        self.keywords: dict[str, Vector | None] = {}
         self.alerts: dict[tuple[str, str], list[Alert]] = {}
         self.alerts_version = -1
         self.alerts_at = -math.inf
@@ -104,6 +116,7 @@ class Lookups:
         if time.monotonic() - self.texts_at > self.TEXTS_FOR or too_many:
             self.counts.clear()
             self.texts.clear()
+            self.vectors.clear()
             self.total = 0
             self.texts_at = time.monotonic()
 
@@ -126,6 +139,35 @@ class Lookups:
             for id_, text in (await self.storage.folded_texts(missing)).items():
                 self.texts[id_] = searchable(text)
         return {id_: self.texts[id_] for id_ in ids if id_ in self.texts}
+
+    def model(self) -> str | None:
+        """The name of the vectors compared; None when matching runs on words alone."""
+        return self.semantics.model_name() if self.semantics is not None else None
+
+    async def vectors_of(self, ids: list[int]) -> dict[int, Vector]:
+        """The unit vectors of these listings (those that have one of the current model)."""
+        model = self.model()
+        if model is None:
+            return {}
+        self._texts_fresh()
+        if len(self.vectors) + len(ids) > self.MAX_VECTORS:
+            self.vectors.clear()
+        missing = [id_ for id_ in ids if id_ not in self.vectors]
+        if missing:
+            for id_, (vector, scale) in (await self.storage.vectors_of(missing, model)).items():
+                unit = dequantize(vector, scale)
+                self.vectors[id_] = unit / max(float(np.linalg.norm(unit)), 1e-6)
+        return {id_: self.vectors[id_] for id_ in ids if id_ in self.vectors}
+
+    async def keywords_vector(self, keywords: str) -> Vector | None:
+        """An alert's keywords as a search's vector (cached: alerts rarely change)."""
+        if self.semantics is None or self.model() is None:
+            return None
+        if keywords not in self.keywords:
+            if len(self.keywords) > self.MAX_KEYWORDS:
+                self.keywords.clear()
+            self.keywords[keywords] = await self.semantics.query(keywords)
+        return self.keywords[keywords]
 
     async def preferences_of(self, people: Iterable[int]) -> dict[int, Preferences]:
         """Preferences of the people who have not blocked the bot."""
@@ -157,26 +199,44 @@ async def match_listing(
     features = subject.features
     found_candidates = await (candidates or storage.match_candidates(features, now))
     ranking = Ranking(features, found_candidates)
+    # Meaning where both listings have vectors; words (within one language) for the others.
+    vectors = await lookups.vectors_of([features.id, *(c.id for c in found_candidates)])
+    mine = vectors.pop(features.id, None)
+    meaning = cosines(mine, vectors)
     similarity: dict[int, float] = {}
     words = distinctive_words(subject.text)
-    compared = ranking.worth_comparing() if words else []
+    compared = [id_ for id_ in ranking.worth_comparing() if id_ not in meaning] if words else []
     if compared:
         weighed = await lookups.wording(words)
         texts = await lookups.texts_of(compared)
         similarity = {id_: text_similarity(weighed, text) for id_, text in texts.items()}
     if read is not None:
         read()
-    found = ranking.best(similarity)
+    found = ranking.best(similarity, meaning=meaning)
     every_word = words_of(subject.text)
-    hits = [
-        alert
-        for alert in await lookups.alerts_for(features.category, features.country)
-        if alert_matches(alert, features, every_word)
-    ]
+    hits = []
+    for alert in await lookups.alerts_for(features.category, features.country):
+        keywords = (
+            await lookups.keywords_vector(alert.keywords)
+            if mine is not None and alert.keywords
+            else None
+        )
+        closeness = float(keywords @ mine) if keywords is not None and mine is not None else None
+        if alert_matches(alert, features, every_word, closeness):
+            hits.append(alert)
     owners = {c.id: c.owner_id for c in found_candidates}
     people = {features.owner_id, *(owners[m.other] for m in found), *(a.user_id for a in hits)}
     prefs = await lookups.preferences_of(people)
     return found, plan(subject, found, owners, hits, prefs, now)
+
+
+def cosines(mine: Vector | None, vectors: dict[int, Vector]) -> dict[int, float]:
+    """The cosine of each listing's unit vector to ``mine`` (none without ``mine``)."""
+    if mine is None or not vectors:
+        return {}
+    ids = list(vectors)
+    found = np.stack([vectors[id_] for id_ in ids]) @ mine
+    return dict(zip(ids, found.tolist(), strict=True))
 
 
 def plan(

@@ -90,7 +90,7 @@ class Scheduler:
         self.chores_lock = asyncio.Lock()
         self.vectors_lock = asyncio.Lock()
         self.jobs: dict[str, Job] = {}  # type: ignore[type-arg]
-        self.lookups = Lookups(storage)
+        self.lookups = Lookups(storage, application.meaning.semantics)  # type: ignore[attr-defined]
 
     def now(self) -> int:
         return int(self.application.clock())  # type: ignore[attr-defined]

@@ -23,8 +23,9 @@ QUERY_CACHE = 256  # recent searches' vectors: paging through results embeds not
 
 
 class Meaning:
-    def __init__(self, semantics: Semantics) -> None:
+    def __init__(self, semantics: Semantics, cached_queries: int = QUERY_CACHE) -> None:
         self.semantics = semantics
+        self.cached_queries = cached_queries
         self.index: BinaryIndex | None = None
         self.model: str | None = None
         self.last_seq = 0
@@ -38,7 +39,7 @@ class Meaning:
             return self._queries[text]
         vector = await self.semantics.query(text)
         self._queries[text] = vector
-        if len(self._queries) > QUERY_CACHE:
+        while len(self._queries) > self.cached_queries:
             self._queries.popitem(last=False)
         return vector
 

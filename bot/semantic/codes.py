@@ -46,7 +46,10 @@ def similarities(query: Vector, stored: Sequence[tuple[bytes, float]]) -> npt.ND
     dots = matrix @ query * scales
     # The components were rounded: divide by each one's length to stay a cosine.
     lengths = np.linalg.norm(matrix, axis=1) * scales
-    return np.divide(dots, lengths, out=np.zeros_like(dots), where=lengths > 0).astype(np.float32)
+    found: npt.NDArray[np.float32] = np.divide(
+        dots, lengths, out=np.zeros_like(dots), where=lengths > 0
+    ).astype(np.float32)
+    return found
 
 
 def dequantize(vector: bytes, scale: float) -> Vector:

@@ -86,7 +86,8 @@ class Model:
     def centred(self, vectors: Vector) -> Vector:
         moved = vectors - CENTRING * self.centre
         lengths = np.linalg.norm(moved, axis=-1, keepdims=True)
-        return (moved / np.maximum(lengths, 1e-6)).astype(np.float32)
+        unit: Vector = (moved / np.maximum(lengths, 1e-6)).astype(np.float32)
+        return unit
 
     def queries(self, texts: list[str]) -> list[Vector]:
         found = [self.embedder.queries(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
@@ -101,7 +102,8 @@ class Model:
             both = [title.strip()[:QUERY_CHARS] for title, _ in some]
             both += [passage_text(title, description) for title, description in some]
             found = self.embedder.passages(both)
-            made.extend(self.centred((found[: len(some)] + found[len(some) :]) / 2))
+            mean = ((found[: len(some)] + found[len(some) :]) / 2).astype(np.float32)
+            made.extend(self.centred(mean))
         return made
 
 

@@ -118,7 +118,8 @@ class HybridSearchQueries(Database):
         point); ids no longer found are left out."""
         if not ids:
             return []
-        distance, params = "NULL", {"ids": json.dumps(ids)}
+        distance = "NULL"
+        params: dict[str, object] = {"ids": json.dumps(ids)}
         if query.near is not None:
             distance = _DISTANCE_SQL
             params.update(lat=query.near[0], lon=query.near[1])

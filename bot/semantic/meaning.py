@@ -45,9 +45,11 @@ class Meaning:
 
     async def catch_up(self, storage: Storage, most: int | None = None) -> int:
         """Add to the index the codes written since it last looked (at most ``most``; all
-        when None, a slice at a time). Returns how many were added."""
+        when None, a slice at a time). Returns how many were added. With ``most`` (a search
+        wanting what was just published), nothing is waited for: if the job is filling the
+        index, the search goes on with what it holds."""
         model = await self.semantics.model()
-        if model is None:
+        if model is None or (most is not None and self._catching_up.locked()):
             return 0
         async with self._catching_up:
             if self.index is None or self.model != model.name:

@@ -330,7 +330,7 @@ async def matching_pass(
             break
         # The next listing's candidates are read while this one is scored: the database's
         # thread and Python work side by side.
-        upcoming = _read_candidates(storage, subjects[0], now())
+        upcoming = _read_candidates(storage, lookups, subjects[0], now())
         for index, subject in enumerate(subjects):
             moment = now()
             candidates, upcoming = upcoming, None
@@ -339,7 +339,7 @@ async def matching_pass(
             def read_next(following: Subject | None = following, moment: int = moment) -> None:
                 nonlocal upcoming
                 if following is not None and upcoming is None:
-                    upcoming = _read_candidates(storage, following, moment)
+                    upcoming = _read_candidates(storage, lookups, following, moment)
 
             matches, deliveries = [], []
             try:
@@ -366,8 +366,16 @@ async def matching_pass(
 
 
 def _read_candidates(
-    storage: Storage, subject: Subject, now: int
+    storage: Storage, lookups: Lookups, subject: Subject, now: int
 ) -> asyncio.Task[list[Features]] | None:
+    """The listing's candidates, read (with their vectors, into the lookups) while the
+    previous listing is scored."""
     if not subject.is_open(now):
         return None
-    return asyncio.ensure_future(storage.match_candidates(subject.features, now))
+
+    async def read() -> list[Features]:
+        candidates = await storage.match_candidates(subject.features, now)
+        await lookups.vectors_of([subject.features.id, *(c.id for c in candidates)])
+        return candidates
+
+    return asyncio.ensure_future(read())

@@ -116,7 +116,8 @@ class Scheduler:
     async def embed_listings(self) -> int:
         """One run of the vectors job: listings embedded and stored."""
         async with self.vectors_lock:
-            return await embed_waiting(self.storage, self.application.meaning)  # type: ignore[attr-defined]
+            meaning = self.application.meaning  # type: ignore[attr-defined]
+            return await embed_waiting(self.storage, meaning, self.now())
 
 
 async def _vectors_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,6 +11,7 @@ from bot.semantic.codes import quantize, similarities
 from bot.semantic.index import BLOCK, BinaryIndex
 from bot.semantic.names import named
 from bot.storage import NewListing, PostingLimit, Storage
+from bot.storage.matching import Matched
 from bot.storage.vectors import StoredVector
 from tests import seed
 
@@ -74,7 +75,7 @@ async def test_editing_the_text_replaces_or_forgets_the_vector(storage):
     assert await storage.vectors_of([listing.id], MODEL) == {}
     assert await storage.vectors_waiting() == 1
     # Edits that leave the text alone keep the vector.
-    await storage.save_vectors([(listing.id, "Fire pump", "Other", stored(4))])
+    await storage.save_vectors([(listing.id, "Fire pump", "Other", stored(4))], NOW)
     await storage.edit_listing(listing.id, OWNER, {"reach": "country"}, now=NOW)
     assert list(await storage.vectors_of([listing.id], MODEL)) == [listing.id]
 
@@ -84,10 +85,18 @@ async def test_the_job_stores_only_vectors_of_the_current_text(storage):
     waiting = await storage.listings_to_embed(MODEL, 10)
     # Edited while the job was embedding: the vector of the older text is not stored.
     await storage.edit_listing(listing.id, OWNER, {"title": "Tractor"}, now=NOW)
-    assert await storage.save_vectors([(*waiting[0], stored(1))]) == 0
+    assert await storage.save_vectors([(*waiting[0], stored(1))], NOW) == 0
     assert await storage.vectors_waiting() == 1
-    assert await storage.save_vectors([(listing.id, "Tractor", "A pump.", stored(1))]) == 1
+    # Matched on its words while it had no vector: once embedded, it is matched again, now
+    # by meaning; a listing published days ago is not.
+    await storage.save_matches([Matched(listing.id, [], [])], NOW)
+    assert await storage.save_vectors([(listing.id, "Tractor", "A pump.", stored(1))], NOW) == 1
     assert await storage.vectors_waiting() == 0
+    assert [s.features.id for s in await storage.unmatched_listings()] == [listing.id]
+    await storage.save_matches([Matched(listing.id, [], [])], NOW)
+    later = NOW + 3 * 86_400
+    await storage.save_vectors([(listing.id, "Tractor", "A pump.", stored(2))], later)
+    assert await storage.unmatched_listings() == []
     # Another model's vectors are embedded again; closed listings leave the queue unembedded.
     assert await storage.listings_to_embed("other/tc1", 10) == [(listing.id, "Tractor", "A pump.")]
     closed = await publish(storage, None)

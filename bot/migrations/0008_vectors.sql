@@ -20,8 +20,10 @@ CREATE TABLE listing_vectors (
     scale      REAL    NOT NULL,
     seq        INTEGER NOT NULL
 );
+-- By seq: the next seq (max + 1). By model and seq: the index's catching up
+-- (model = ? AND seq > ? ORDER BY seq), and the vectors of another model to embed again.
 CREATE INDEX listing_vectors_by_seq ON listing_vectors (seq);
-CREATE INDEX listing_vectors_by_model ON listing_vectors (model);
+CREATE INDEX listing_vectors_by_model ON listing_vectors (model, seq);
 
 CREATE TABLE vector_queue (
     listing_id INTEGER PRIMARY KEY REFERENCES listings (id) ON DELETE CASCADE

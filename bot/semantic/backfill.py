@@ -19,7 +19,9 @@ BATCH = 8  # listings embedded together (about a second of the worker thread)
 RUN_SECONDS = 2.0  # one run embeds for about this long, then leaves the rest for the next
 
 
-async def embed_waiting(storage: Storage, meaning: Meaning, seconds: float = RUN_SECONDS) -> int:
+async def embed_waiting(
+    storage: Storage, meaning: Meaning, now: int, seconds: float = RUN_SECONDS
+) -> int:
     """Embed waiting listings for about ``seconds``; returns how many were stored."""
     semantics = meaning.semantics
     model = await semantics.model()
@@ -39,7 +41,8 @@ async def embed_waiting(storage: Storage, meaning: Meaning, seconds: float = RUN
             [
                 (id_, title, text, vector)
                 for (id_, title, text), vector in zip(waiting, vectors, strict=True)
-            ]
+            ],
+            now,
         )
     await meaning.catch_up(storage)
     return stored

@@ -91,5 +91,8 @@ class BinaryIndex:
         count = min(count, total)
         chosen = np.argpartition(distances[: len(blocks) * BLOCK], count - 1)[:count]
         chosen = chosen[np.argsort(distances[chosen], kind="stable")]
-        ids = np.concatenate([block_ids for _block, block_ids in blocks])
-        return ids[chosen]
+        found = np.empty(len(chosen), np.int64)
+        for number, (_block, block_ids) in enumerate(blocks):
+            here = chosen // BLOCK == number
+            found[here] = block_ids[chosen[here] % BLOCK]
+        return found

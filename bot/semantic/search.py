@@ -8,7 +8,9 @@ Three ranked lists of open listings within the search's filters are fused:
 2. **words**: the full-text index's best matches (bm25), as the words-only search ranks them:
    names, numbers and rare words are found exactly as before;
 3. **names**: listings with a tag or category whose name, in any of the bot's languages, is a
-   word of the search ("médecin", "Arzt" → *doctor*), ranked by meaning when they have vectors.
+   word of the search ("médecin", "Arzt" → *doctor*): among the candidates of the other two
+   lists, ranked by meaning (a million listings are not sorted for a tag); on words alone,
+   the newest such listings.
 
 Each list gives a listing ``weight / (RANK_OFFSET + rank)`` (reciprocal rank fusion), and the
 sums order the results. Past the fused lists, a search with many word matches goes on with the
@@ -58,21 +60,25 @@ async def rank(storage: Storage, meaning: Meaning | None, query: SearchQuery, no
     word_ids, word_total = await storage.word_matches(query, now, WORDS_FUSED)
     lists["words"] = word_ids
     names = named(words)
-    named_ids = (
-        await storage.listings_named(query, names.tags, names.categories, now, NAMED_FUSED)
-        if names
-        else []
-    )
     vector = await meaning.query(words) if meaning is not None else None
     model = meaning.model if meaning is not None else None
     if vector is None or model is None or meaning is None:
-        lists["names"] = named_ids
+        lists["names"] = (
+            await storage.listings_named(query, names.tags, names.categories, now, NAMED_FUSED)
+            if names
+            else []
+        )
     else:
         await meaning.catch_up(storage, most=1000)  # what was published a moment ago
         count = NEAREST_FILTERED if filtered(query) else NEAREST
         nearest = (await meaning.nearest(vector, count)).tolist()
         candidates = await storage.search_candidates(
-            [*nearest, *named_ids, *word_ids[:NAMED_FUSED]], query, model, now
+            [*nearest, *word_ids[:NAMED_FUSED]],
+            query,
+            model,
+            now,
+            tags=names.tags,
+            categories=names.categories,
         )
         with_vectors = [c for c in candidates if c.vector is not None]
         cosine = dict(
@@ -84,10 +90,8 @@ async def rank(storage: Storage, meaning: Meaning | None, query: SearchQuery, no
         )
         by_meaning = sorted(cosine, key=lambda id_: -cosine[id_])
         lists["meaning"] = [id_ for id_ in by_meaning if cosine[id_] >= MEANING_FROM]
-        named_set = set(named_ids)
-        lists["names"] = [id_ for id_ in by_meaning if id_ in named_set] + [
-            id_ for id_ in named_ids if id_ not in cosine
-        ]
+        named_set = {c.id for c in candidates if c.named}
+        lists["names"] = [id_ for id_ in by_meaning if id_ in named_set]
     fused = fuse(lists)
     beyond = max(0, word_total - len(word_ids))
     return Ranked(fused, len(word_ids), len(fused) + beyond)

@@ -26,20 +26,29 @@ from bot.storage.listings import (
 @dataclass(frozen=True)
 class Candidate:
     """A listing a search may show: its stored vector (None when it has none of this model
-    yet) and whether its words match the search's."""
+    yet), whether its words match the search's, and whether it has one of the tags or
+    categories the search's words name."""
 
     id: int
     vector: bytes | None
     scale: float
     words_match: bool
+    named: bool = False
 
 
 class HybridSearchQueries(Database):
     async def search_candidates(
-        self, ids: Iterable[int], query: SearchQuery, model: str, now: int
+        self,
+        ids: Iterable[int],
+        query: SearchQuery,
+        model: str,
+        now: int,
+        tags: Iterable[str] = (),
+        categories: Iterable[str] = (),
     ) -> list[Candidate]:
-        """Of these listings, those the search's filters let through, with their vectors and
-        whether the search's words match them."""
+        """Of these listings, those the search's filters let through, with their vectors,
+        whether the search's words match them, and whether they have one of these tags or
+        categories."""
         wanted = json.dumps(sorted(set(ids)))
         where, params = search_filters(query, now)
         match = fts_query(query.words) if query.words else None
@@ -47,15 +56,25 @@ class HybridSearchQueries(Database):
         if match is not None:
             words = "l.id IN (SELECT rowid FROM listings_text WHERE listings_text MATCH :match)"
             params["match"] = match
-        params.update(ids=wanted, model=model)
+        params.update(
+            ids=wanted, model=model, tags=json.dumps(sorted(tags)),
+            categories=json.dumps(sorted(categories)),
+        )  # fmt: skip
+        named = (
+            "(l.category IN (SELECT value FROM json_each(:categories)) OR EXISTS ("
+            "SELECT 1 FROM listing_tags t WHERE t.listing_id = l.id "
+            "AND t.tag IN (SELECT value FROM json_each(:tags))))"
+        )
         rows = await self._db.execute_fetchall(
-            f"""SELECT l.id, v.vector, v.scale, {words}
+            f"""SELECT l.id, v.vector, v.scale, {words}, {named}
                 FROM listings l
                 LEFT JOIN listing_vectors v ON v.listing_id = l.id AND v.model = :model
                 WHERE l.id IN (SELECT value FROM json_each(:ids)) AND {" AND ".join(where)}""",
             params,
         )
-        return [Candidate(row[0], row[1], row[2] or 0.0, bool(row[3])) for row in rows]
+        return [
+            Candidate(row[0], row[1], row[2] or 0.0, bool(row[3]), bool(row[4])) for row in rows
+        ]
 
     async def word_matches(
         self, query: SearchQuery, now: int, limit: int, offset: int = 0
@@ -89,7 +108,8 @@ class HybridSearchQueries(Database):
         limit: int,
     ) -> list[int]:
         """The newest ``limit`` listings with one of these tags or in one of these categories
-        (the taxonomy names a search's words named), within the search's filters."""
+        (the taxonomy names a search's words named), within the search's filters: for a
+        search on words alone (with a model, the nearest listings are flagged instead)."""
         tags, categories = sorted(tags), sorted(categories)
         if not tags and not categories:
             return []
@@ -108,7 +128,7 @@ class HybridSearchQueries(Database):
         params["limit"] = limit
         rows = await self._fetchall(
             f"SELECT l.id FROM listings l WHERE {' AND '.join(where)} "
-            "ORDER BY l.published_at DESC LIMIT :limit",
+            "ORDER BY l.id DESC LIMIT :limit",
             params,
         )
         return [row[0] for row in rows]

@@ -25,6 +25,8 @@ class StoredVector:
     scale: float
 
 
+REMATCH_WITHIN = 2 * 86_400
+
 _UPSERT = """
 INSERT INTO listing_vectors (listing_id, model, code, vector, scale, seq)
 VALUES (:id, :model, :code, :vector, :scale,
@@ -83,9 +85,16 @@ class VectorQueries(Database):
             )
         return [(row[0], row[1], row[2]) for row in rows]
 
-    async def save_vectors(self, texts: Sequence[tuple[int, str, str, StoredVector]]) -> int:
+    async def save_vectors(
+        self, texts: Sequence[tuple[int, str, str, StoredVector]], now: int
+    ) -> int:
         """Store the vectors the job made, each only if the listing's text is still the one
-        embedded (an edit in between queued it again). Returns how many were stored."""
+        embedded (an edit in between queued it again). Returns how many were stored.
+
+        A listing published in the last :data:`REMATCH_WITHIN` seconds is matched again, now
+        by meaning (it may have been matched on its words while its vector was missing; the
+        outbox's keys tell nobody twice). Older ones, embedded after the migration, are not:
+        their time for news has passed, and new listings meet them by meaning anyway."""
         stored = 0
         async with self.transaction() as db:
             for listing_id, title, description, vector in texts:
@@ -96,6 +105,11 @@ class VectorQueries(Database):
                     if await cursor.fetchone() is None:
                         continue
                 await write_vector(db, listing_id, vector)
+                await db.execute(
+                    "UPDATE listings SET matched_at = NULL "
+                    "WHERE id = ? AND matched_at IS NOT NULL AND published_at > ?",
+                    (listing_id, now - REMATCH_WITHIN),
+                )
                 stored += 1
         return stored
 

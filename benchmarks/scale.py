@@ -144,18 +144,22 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument(
+        "--database", type=Path, help="seed here once and reuse it (default: a temporary file)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="scale-"))
     try:
-        path = folder / "bot.sqlite3"
+        path = args.database or folder / "bot.sqlite3"
         semantics, sources = asyncio.run(source_vectors())  # the model, loaded here
         print(f"model loaded; peak memory {peak_mb():.0f} MB")
-        # Seeded in a child process, so that the peak below is the bot's, not the loader's.
-        loader = multiprocessing.get_context("spawn").Process(
-            target=seed_into, args=(path, args, semantics.model_name(), sources)
-        )
-        loader.start()
-        loader.join()
+        if not path.exists():
+            # Seeded in a child process, so that the peak below is the bot's, not the loader's.
+            loader = multiprocessing.get_context("spawn").Process(
+                target=seed_into, args=(path, args, semantics.model_name(), sources)
+            )
+            loader.start()
+            loader.join()
         world = World(random.Random(args.seed))
         asyncio.run(measure(path, world, args.samples, semantics))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -6,8 +6,10 @@
   127.0.0.1:``SANDBOX_PORT`` with a sandbox token, connects to it, seeds the demo world through
   the user side (:mod:`bot.sandbox.demo`) and prints the web chat's address (``/chat``).
 
-Settings come from the environment and ``.env`` (see README). A malformed setting stops
-start-up with one line saying which and how to fix it. Ctrl-C or SIGTERM stops cleanly.
+Settings come from the environment and ``.env`` (see README). A malformed setting, a token
+the server refuses or a port in use stops start-up with one line saying which setting and how
+to fix it (exit 2); an unreachable Bot API server is tried again with growing pauses until it
+answers. Ctrl-C or SIGTERM stops cleanly (exit 0).
 """
 
 from __future__ import annotations
@@ -15,18 +17,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import logging
 import secrets
 import signal
 import sys
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.request import HTTPXRequest
+
 from bot.app import running
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_settings
+from bot.health import ListenerError, cannot_listen
 from bot.i18n import LANGUAGES, CatalogMissing
+from bot.logs import setup_logging
 
 if TYPE_CHECKING:
     from bot.sandbox.server import BotApiServer
@@ -45,7 +54,11 @@ async def sandbox(settings: Settings) -> AsyncIterator[tuple[BotApiServer, Setti
 
     token = f"{secrets.randbelow(10**9) + 10**9}:{secrets.token_urlsafe(32)}"
     server = BotApiServer(host="127.0.0.1", port=settings.sandbox_port)
-    await server.start()
+    try:
+        await server.start()
+    except OSError as problem:  # always 127.0.0.1: only the port can be changed
+        port, names = settings.sandbox_port, ("SANDBOX_PORT", "SANDBOX_PORT")
+        raise ListenerError(cannot_listen(problem, "127.0.0.1", port, names)) from None
     server.add_bot(token=token, username=SANDBOX_BOT_USERNAME, first_name="Community Sharing")
     database = sandbox_database(settings.database_path)
     try:
@@ -71,6 +84,7 @@ async def sandbox(settings: Settings) -> AsyncIterator[tuple[BotApiServer, Setti
                 api_url=server.url,
                 database_path=database,
                 admin_ids=settings.admin_ids | {DEMO_ADMIN_ID},
+                webhook_url=None,  # the sandbox is polled: WEBHOOK_URL is for a real bot
             ),
         )
     finally:
@@ -129,17 +143,100 @@ async def first_of(*waits: Coroutine[Any, Any, Any]) -> None:
             task.cancel()
 
 
+# Seconds between attempts to reach an unreachable Bot API server at start-up.
+CONNECT_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+class TokenRefused(Exception):
+    """The Bot API server answered getMe with 401 or 404: the token or the URL is wrong."""
+
+
+async def wait_for_bot_api(settings: Settings, stop: asyncio.Event) -> bool:
+    """getMe until the Bot API server answers: True once it does, False if told to stop
+    first. An unreachable server is one line per attempt and a growing pause; a refused token
+    raises :class:`TokenRefused` (trying again would not help)."""
+    assert settings.bot_token
+    bot = Bot(
+        settings.bot_token,
+        base_url=settings.bot_api_base_url,
+        request=HTTPXRequest(connect_timeout=settings.http_timeout),
+    )
+    try:
+        for attempt in itertools.count():
+            try:
+                with quiet("telegram.request"):  # a non-JSON answer is told in our line
+                    await bot.get_me(read_timeout=settings.http_timeout)
+                return True
+            except InvalidToken as refused:  # 401 or 404; its message is without the token
+                raise TokenRefused(refusal(settings, refused)) from None
+            except TelegramError as trouble:  # unreachable, timed out, 5xx
+                delay = CONNECT_RETRY_DELAYS[min(attempt, len(CONNECT_RETRY_DELAYS) - 1)]
+                log.warning(
+                    "cannot reach the Bot API server at %s (%s); check TELEGRAM_API_URL and "
+                    "the network; retrying in %.0f s",
+                    settings.api_url,
+                    trouble,
+                    delay,
+                )
+                if await stopped_within(stop, delay):
+                    return False
+        raise AssertionError("unreachable")
+    finally:
+        await bot.shutdown()
+
+
+def refusal(settings: Settings, refused: InvalidToken) -> str:
+    """The line for a getMe answered 401 or 404: the token, or a server that is not a Bot API
+    server (its answer is not even JSON)."""
+    if refused.__cause__ is not None:
+        status = refused.message.split(".", 1)[0]
+        return (
+            f"TELEGRAM_API_URL={settings.api_url} does not answer like a Bot API server "
+            f"(getMe: {status}, not JSON): give the server's root, such as {DEFAULT_API_URL}."
+        )
+    return (
+        f"the Bot API server at {settings.api_url} refused BOT_TOKEN ({refused.message}): "
+        f"check the token @BotFather gave (or TELEGRAM_API_URL, if it is not that server)."
+    )
+
+
+@contextlib.contextmanager
+def quiet(logger: str) -> Iterator[None]:
+    """Silence a library's logger for the duration of the block."""
+    target = logging.getLogger(logger)
+    level = target.level
+    target.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        target.setLevel(level)
+
+
+async def stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait up to ``seconds``; True if ``stop`` was set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()
+
+
 async def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop cleanly."""
     stop = asyncio.Event()
+
+    def stopping(signum: signal.Signals) -> None:
+        if not stop.is_set():
+            log.info("%s: stopping once the updates in hand are answered", signum.name)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stopping, signum)
 
     if settings.bot_token:
-        async with running(settings) as application:
-            log.info("@%s is running; Ctrl-C to stop", application.bot.username)
-            await stop.wait()
+        if await wait_for_bot_api(settings, stop):
+            async with running(settings) as application:
+                log.info("@%s is running; Ctrl-C to stop", application.bot.username)
+                await stop.wait()
     else:
         await run_sandbox(settings, stop)
     log.info("stopped")
@@ -151,15 +248,17 @@ def main() -> None:
     except ConfigError as problem:
         print(f"Configuration error: {problem}", file=sys.stderr)
         raise SystemExit(2) from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request at INFO, with the URL, which contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    secrets = [settings.bot_token or ""]
+    if settings.bot_token and settings.webhook_url:
+        secrets.append(settings.webhook_secret_token)
+    setup_logging(settings.log_level, settings.log_format, secrets)
     try:
         asyncio.run(serve(settings))
-    except (OSError, CatalogMissing) as problem:  # e.g. the sandbox port is taken
-        print(f"Could not start: {problem}", file=sys.stderr)
+    except (ConfigError, TokenRefused) as problem:  # e.g. WEBHOOK_PORT taken, token refused
+        log.critical("could not start: %s", problem)
+        raise SystemExit(2) from None
+    except (OSError, CatalogMissing, NetworkError) as problem:  # e.g. the sandbox port is taken
+        log.critical("could not start: %s", problem)
         raise SystemExit(1) from None
 
 

@@ -10,13 +10,20 @@ tests and the benchmarks::
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import itertools
+import json
 import logging
-from collections.abc import AsyncIterator
+import time
+import warnings
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -25,10 +32,12 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot import broadcasting, outbox, scheduler
 from bot.config import Settings
@@ -54,14 +63,17 @@ from bot.handlers import (
     stats,
     verification,
 )
+from bot.health import Health, health_listener
 from bot.i18n import LANGUAGES, N_, load_catalogs, translator
+from bot.logs import Tally, counted
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
 from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
-from bot.sending import PriorityRateLimiter, SendBudget
+from bot.sending import OUTBOX, PriorityRateLimiter, SendBudget
 from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor
+from bot.webhook import receiving_by_webhook
 
 log = logging.getLogger(__name__)
 
@@ -145,13 +157,13 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, common.identify), group=-2)
     application.add_handler(TypeHandler(Update, guard.stop_banned), group=-1)
 
-    # Group 0, first match wins. Dialogs come first so that a user in the middle of one keeps
-    # talking to it; commands that work anywhere come next (a dialog does not claim them, so
-    # /help or /language mid-dialog reach them); the catch-alls come last.
-    application.add_handlers(
-        [
-            # A shared listing link opens the listing whatever dialog the user is in.
-            CommandHandler("start", listings.deep_link, filters=filters.Regex(listings.DEEP_LINK)),
+    # PTB warns that a dialog with buttons and per_message=False tracks one conversation per
+    # user and chat rather than per message. That is what ours want (a dialog's step is the
+    # person's, whichever of its messages they answer), so the warning is silenced here, where
+    # the dialogs are built, and nowhere else.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        dialogs = [
             # Writing to someone comes before the other dialogs: see bot/dialogs/contact.py.
             contact_dialog.build(),
             onboarding.build(),
@@ -159,8 +171,17 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             editing.build(),
             verification_dialog.build(),
             alerts.build(),
-            # Admins: broadcasts (the composer, then the progress message's buttons) and figures.
             broadcast.build(),
+        ]
+    # Group 0, first match wins. Dialogs come first so that a user in the middle of one keeps
+    # talking to it; commands that work anywhere come next (a dialog does not claim them, so
+    # /help or /language mid-dialog reach them); the catch-alls come last.
+    application.add_handlers(
+        [
+            # A shared listing link opens the listing whatever dialog the user is in.
+            CommandHandler("start", listings.deep_link, filters=filters.Regex(listings.DEEP_LINK)),
+            *dialogs,
+            # Admins: broadcasts (the composer above, the progress message's buttons) and figures.
             CommandHandler("broadcasts", broadcasts.broadcasts_command),
             CallbackQueryHandler(broadcasts.control_button, pattern=r"^bc:"),
             CommandHandler("stats", stats.stats_command),
@@ -247,51 +268,155 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
 
 
-async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """Register the command menu and descriptions in every language (default: English)."""
-    bot = application.bot
+# Seconds between attempts to publish the menu while the Bot API server refuses.
+MENU_RETRY_DELAYS = (2.0, 5.0, 15.0, 60.0, 300.0)
+
+
+def menu_texts(language: str) -> tuple[list[BotCommand], str, str]:
+    """The command menu, description and short description, in ``language``."""
+    _ = translator(language).gettext
+    commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
+    return commands, _(DESCRIPTION), _(SHORT_DESCRIPTION)
+
+
+def menu_digest() -> str:
+    """A digest of everything publish_menu sends: it changes when a text or command does."""
+    published = []
     for language in LANGUAGES:
-        _ = translator(language).gettext
-        code = None if language == "en" else language
-        commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
+        commands, description, short = menu_texts(language)
+        published.append([language, [c.to_dict() for c in commands], description, short])
+    return hashlib.sha256(json.dumps(published, ensure_ascii=False).encode()).hexdigest()
+
+
+async def publish_language(bot: ExtBot[Any], language: str) -> None:
+    """Register the menu and descriptions of one language (English is the default)."""
+    code = None if language == "en" else language
+    commands, description, short = menu_texts(language)
+    # OUTBOX: straight to the server. These calls have their own retries (publish_menu);
+    # the reply retries of the rate limiter would only repeat them against a failing server.
+    await bot.set_my_commands(commands, language_code=code, rate_limit_args=OUTBOX)
+    await bot.set_my_description(description, language_code=code, rate_limit_args=OUTBOX)
+    await bot.set_my_short_description(short, language_code=code, rate_limit_args=OUTBOX)
+
+
+async def publish_menu(application: Application, storage: Storage) -> None:  # type: ignore[type-arg]
+    """Publish the menu and descriptions in every language, unless what was last published
+    for this bot is the same; retry with growing pauses while the server fails (this runs
+    beside the bot, never before it: see running)."""
+    bot_id, digest = application.bot.id, menu_digest()
+    if await storage.published_menu(bot_id) == digest:
+        log.info("the command menu and descriptions are as last published")
+        return
+    waiting, refused = list(LANGUAGES), []
+    for attempt in itertools.count():
         try:
-            await bot.set_my_commands(commands, language_code=code)
-            await bot.set_my_description(_(DESCRIPTION), language_code=code)
-            await bot.set_my_short_description(_(SHORT_DESCRIPTION), language_code=code)
-        except TelegramError:
-            # A menu in one language is not worth refusing to start over.
-            log.exception("could not publish the commands for %s", language)
+            while waiting:
+                try:
+                    await publish_language(application.bot, waiting[0])
+                except BadRequest as wrong:  # our text: sending it again would not help
+                    log.error("the command menu in %s was refused: %s", waiting[0], wrong)
+                    refused.append(waiting[0])
+                waiting.pop(0)
+            break
+        except TelegramError as trouble:  # unreachable, 5xx, 429: the server's trouble
+            delay = MENU_RETRY_DELAYS[min(attempt, len(MENU_RETRY_DELAYS) - 1)]
+            log.warning(
+                "could not publish the command menu in %d of %d languages (%s: %s); "
+                "retrying in %.0f s",
+                len(waiting),
+                len(LANGUAGES),
+                waiting[0],
+                trouble,
+                delay,
+            )
+            await asyncio.sleep(delay)
+    if refused:  # not recorded: the next start tries again
+        return
+    await storage.record_published_menu(bot_id, digest, int(time.time()))
+    log.info("published the command menu and descriptions in %d languages", len(LANGUAGES))
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    """A background task's unexpected failure, logged when it happens (nobody awaits it)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("publishing the command menu failed", exc_info=task.exception())
+
+
+def polling_trouble() -> Callable[[TelegramError], None]:
+    """PTB's updater retries a failed getUpdates with growing pauses and, by default, logs a
+    traceback each time; one line a minute at most, with the count, says the same."""
+    last: list[TelegramError] = []
+    tally = Tally(
+        log,
+        lambda n: f"getUpdates failed {counted(n, 'time')} (latest: {last[-1]}); retrying",
+        level=logging.WARNING,
+    )
+
+    def trouble(error: TelegramError) -> None:
+        last[:] = [error]
+        tally.add(1)
+
+    return trouble
+
+
+@asynccontextmanager
+async def receiving(
+    application: CommunityApplication, settings: Settings, health: Health
+) -> AsyncIterator[None]:
+    """Updates coming in, by webhook when WEBHOOK_URL is set, by long polling otherwise."""
+    updater = application.updater
+    assert updater is not None
+    if settings.webhook_url:
+        async with receiving_by_webhook(application, settings, health) as receiver:
+            health.receiving = lambda: receiver.running
+            yield
+        return
+    # Polling removes a webhook left from an earlier run in webhook mode.
+    await updater.start_polling(
+        poll_interval=0,
+        timeout=10,
+        allowed_updates=Update.ALL_TYPES,
+        error_callback=polling_trouble(),
+    )
+    health.receiving = lambda: updater.running
+    try:
+        yield
+    finally:
+        await updater.stop()
 
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[CommunityApplication]:
     """Open the database, start the bot (polling, or a webhook if configured), and on exit
-    stop it cleanly: pending updates finished, persistence flushed, database closed."""
+    stop it cleanly: pending updates finished, persistence flushed, database closed.
+
+    Updates are taken as soon as the bot is up; the menu is published in the background
+    (``application.menu_published``, a task), so a slow or failing server never delays a
+    reply."""
     storage = await Storage.open(settings.database_path)
     try:
         in_doubt = await storage.settle_in_doubt()
         if in_doubt:
             log.warning("%d notifications were in flight at the last stop: not resent", in_doubt)
         application = build_application(settings, storage)
+        health = Health(application, storage)
         async with application:
-            await publish_commands(application)
             await application.start()
-            assert application.updater is not None
-            if settings.webhook_url:
-                await application.updater.start_webhook(
-                    listen=settings.webhook_listen,
-                    port=settings.webhook_port,
-                    webhook_url=settings.webhook_url,
-                    allowed_updates=Update.ALL_TYPES,
-                )
-            else:
-                await application.updater.start_polling(
-                    poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES
-                )
             try:
-                yield application
+                # The health listener first: a port in use stops start-up before anything else.
+                async with (
+                    health_listener(health, settings.health_listen, settings.health_port),
+                    receiving(application, settings, health),
+                ):
+                    publishing = asyncio.create_task(publish_menu(application, storage))
+                    publishing.add_done_callback(_report_failure)
+                    application.menu_published = publishing  # type: ignore[attr-defined]
+                    try:
+                        yield application
+                    finally:
+                        publishing.cancel()
+                        await asyncio.wait([publishing])
             finally:
-                await application.updater.stop()
                 await application.stop()
     finally:
         await storage.close()

@@ -255,6 +255,7 @@ class Broadcaster:
             if force or finished or due:
                 await self._edit(broadcast, counts, rate)
             if finished:
+                log.info("broadcast %s finished: %s", broadcast.id, counts)
                 await self.report(broadcast, counts)
 
     async def _edit(self, broadcast: Broadcast, counts: dict[str, int], rate: float | None) -> None:

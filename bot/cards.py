@@ -144,14 +144,21 @@ def listing_text(
     if state in STATE_LABELS:
         tail.append(f"<b>{_(STATE_LABELS[state])}</b>")
     if for_owner:
-        tail.append(
-            _("👁 {views} views · 💬 {contacts} contacts").format(
-                views=t.number(listing.views), contacts=t.number(listing.contacts)
-            )
-        )
+        tail.append(audience_line(t, listing))
     before, after = "\n".join(head) + "\n", "\n" + "\n".join(tail)
     room = limit - visible_length(before + after)
     return before + html.escape(shorten(listing.description, max(room, 1))) + after
+
+
+def audience_line(t: Translator, listing: Listing) -> str:
+    """'👁 12 views · 💬 1 contact': what the owner's listing drew, each count in its plural."""
+    views = t.ngettext("👁 {count} view", "👁 {count} views", listing.views)
+    contacts = t.ngettext("💬 {count} contact", "💬 {count} contacts", listing.contacts)
+    return (
+        views.format(count=t.number(listing.views))
+        + " · "
+        + contacts.format(count=t.number(listing.contacts))
+    )
 
 
 def owner_keyboard(t: Translator, listing: Listing, now: int) -> InlineKeyboardMarkup | None:

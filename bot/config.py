@@ -10,6 +10,9 @@ lines, ``#`` comments, optional quotes around the value.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -27,6 +30,13 @@ DEFAULT_DATABASE_PATH = "data/community_sharing.sqlite3"
 
 # A bot token as BotFather hands it out: the bot id, a colon, and a 30+ character secret.
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
+# What Telegram accepts as setWebhook's secret_token.
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# A URL path made of unreserved characters only, so it needs no escaping anywhere.
+_PATH_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+# Telegram's cloud posts webhooks only to these ports (a local Bot API server posts anywhere).
+TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
+HEALTH_PATH = "/healthz"
 
 
 class ConfigError(Exception):
@@ -42,10 +52,17 @@ class Settings:
     database_path: Path = Path(DEFAULT_DATABASE_PATH)
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     default_locale: str = "en"
-    # Webhook mode when set (the public https URL Telegram posts to); polling otherwise.
+    # Webhook mode when set: the public https address in front of the bot (the reverse
+    # proxy's); Telegram posts to it followed by the webhook path. Polling otherwise.
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    # None: derived from the token (see webhook_secret_token and webhook_path_or_default).
+    webhook_secret: str | None = None
+    webhook_path: str | None = None
+    # A listener for GET /healthz alone (webhook mode has one on the webhook listener too).
+    health_port: int | None = None
+    health_listen: str = "127.0.0.1"
     sandbox_port: int = 8081
     # Outgoing messages per second across all chats (Telegram's limit is about 30); 0 = no cap.
     send_rate: float = 30.0
@@ -54,6 +71,7 @@ class Settings:
     # Seconds to wait for the Bot API server to answer a call (getUpdates waits longer).
     http_timeout: float = 10.0
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
     # The multilingual embedding model (bot/semantic/embedder.py), or "none" for words only.
     embedding_model: str = DEFAULT_MODEL
 
@@ -66,6 +84,34 @@ class Settings:
     def bot_api_file_url(self) -> str:
         """PTB's ``base_file_url`` for downloading files from the same server."""
         return f"{self.api_url}/file/bot"
+
+    @property
+    def webhook_secret_token(self) -> str:
+        """setWebhook's ``secret_token``: WEBHOOK_SECRET, or one derived from the token (the
+        same at every start, so a restart needs no new setWebhook to stay consistent)."""
+        return self.webhook_secret or _derived(self._token(), "webhook secret")
+
+    @property
+    def webhook_path_or_default(self) -> str:
+        """Where the webhook listener takes updates: WEBHOOK_PATH, or ``/telegram/<32 hex>``
+        derived from the token, so the address is not guessable from the host alone."""
+        return self.webhook_path or "/telegram/" + _derived(self._token(), "webhook path")[:32]
+
+    @property
+    def webhook_endpoint(self) -> str:
+        """The URL given to setWebhook: WEBHOOK_URL followed by the webhook path."""
+        assert self.webhook_url, "webhook_endpoint needs WEBHOOK_URL"
+        return self.webhook_url + self.webhook_path_or_default
+
+    def _token(self) -> str:
+        assert self.bot_token, "the webhook's secret and path derive from the bot token"
+        return self.bot_token
+
+
+def _derived(token: str, purpose: str) -> str:
+    """A value that only the token's holder can compute: HMAC-SHA256 of ``purpose`` keyed with
+    the token, in hex (letters and digits only, so Telegram accepts it as a secret)."""
+    return hmac.new(token.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -100,20 +146,27 @@ def load_settings(
         value = values.get(name, "").strip()
         return value or None
 
+    api_url = _check_url("TELEGRAM_API_URL", get("TELEGRAM_API_URL") or DEFAULT_API_URL)
+    health_port = get("HEALTH_PORT")
     return Settings(
         bot_token=_check_token(get("BOT_TOKEN")),
-        api_url=_check_url("TELEGRAM_API_URL", get("TELEGRAM_API_URL") or DEFAULT_API_URL),
+        api_url=api_url,
         database_path=_check_database_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
         admin_ids=_check_admin_ids(get("ADMIN_IDS")),
         default_locale=_check_locale(get("DEFAULT_LOCALE") or "en"),
-        webhook_url=_check_url("WEBHOOK_URL", get("WEBHOOK_URL")) if get("WEBHOOK_URL") else None,
+        webhook_url=_check_webhook_url(get("WEBHOOK_URL"), api_url),
         webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
         webhook_port=_check_port("WEBHOOK_PORT", get("WEBHOOK_PORT") or "8443"),
+        webhook_secret=_check_secret(get("WEBHOOK_SECRET")),
+        webhook_path=_check_webhook_path(get("WEBHOOK_PATH")),
+        health_port=_check_port("HEALTH_PORT", health_port) if health_port else None,
+        health_listen=get("HEALTH_LISTEN") or "127.0.0.1",
         sandbox_port=_check_port("SANDBOX_PORT", get("SANDBOX_PORT") or "8081"),
         send_rate=_check_rate(get("SEND_RATE_LIMIT") or "30"),
         posts_per_day=_check_count("POSTS_PER_DAY", get("POSTS_PER_DAY") or "5"),
         http_timeout=_check_timeout(get("TELEGRAM_TIMEOUT") or "10"),
         log_level=_check_log_level(get("LOG_LEVEL") or "INFO"),
+        log_format=_check_log_format(get("LOG_FORMAT") or "text"),
         embedding_model=_check_embedding_model(get("EMBEDDING_MODEL") or DEFAULT_MODEL),
     )
 
@@ -135,6 +188,78 @@ def _check_url(name: str, url: str) -> str:
             f"{name} must be an http(s) URL such as http://127.0.0.1:8081, got {url!r}."
         )
     return url.rstrip("/")
+
+
+def _check_webhook_url(url: str | None, api_url: str) -> str | None:
+    """An https address with a host; plain http only on this machine (a local Bot API server
+    such as ``telegram-bot-api --local`` or the sandbox posts there). Telegram's own servers
+    reach only public addresses, on ports 443, 80, 88 or 8443."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+        raise ConfigError(
+            f"WEBHOOK_URL must be the bot's public https address, such as "
+            f"https://bot.example.org, got {url!r}."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            "WEBHOOK_URL must not have a query or a fragment: give the address alone, and "
+            "WEBHOOK_PATH for the path the bot listens on."
+        )
+    local = _is_loopback(parts.hostname)
+    if parts.scheme == "http" and not local:
+        raise ConfigError(
+            f"WEBHOOK_URL must start with https:// (Telegram posts only over TLS; put a reverse "
+            f"proxy with a certificate in front of the bot), got {url!r}."
+        )
+    if urlsplit(api_url).hostname == urlsplit(DEFAULT_API_URL).hostname:
+        if local:
+            raise ConfigError(
+                "WEBHOOK_URL points to this machine, which Telegram cannot reach: give the "
+                "public address of the reverse proxy in front of the bot."
+            )
+        if (port or 443) not in TELEGRAM_WEBHOOK_PORTS:
+            raise ConfigError(
+                f"WEBHOOK_URL uses port {port}, but Telegram posts only to ports "
+                f"{', '.join(map(str, TELEGRAM_WEBHOOK_PORTS))}: use one of them at the proxy."
+            )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_secret(secret: str | None) -> str | None:
+    if secret is not None and not _SECRET_RE.match(secret):
+        # Never echo the value: it is a secret.
+        raise ConfigError(
+            "WEBHOOK_SECRET must be 1 to 256 characters among A-Z, a-z, 0-9, _ and - (Telegram "
+            "refuses any other); or leave it unset to derive one from BOT_TOKEN."
+        )
+    return secret
+
+
+def _check_webhook_path(path: str | None) -> str | None:
+    if path is None:
+        return None
+    if len(path) > 200 or not _PATH_RE.match(path) or path == HEALTH_PATH:
+        raise ConfigError(
+            f"WEBHOOK_PATH must be a path such as /telegram/s3cr3t-words (letters, digits, "
+            f"'.', '_', '~', '-' between slashes; not {HEALTH_PATH}), got {path!r}; or leave it "
+            f"unset to derive one from BOT_TOKEN."
+        )
+    return path
 
 
 def _check_database_path(raw: str) -> Path:
@@ -214,6 +339,15 @@ def _check_log_level(raw: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {raw!r}.")
     return level
+
+
+def _check_log_format(raw: str) -> str:
+    if raw.lower() not in ("text", "json"):
+        raise ConfigError(
+            f"LOG_FORMAT must be 'text' (lines for people) or 'json' (one JSON object per line, "
+            f"for log collectors), got {raw!r}."
+        )
+    return raw.lower()
 
 
 def _check_embedding_model(raw: str) -> str:

@@ -30,8 +30,9 @@ ANONYMOUS = {
 }
 
 
-def title_of(contact: Contact) -> str:
-    return f"“{escape(contact.listing_title)}”"
+def title_of(t: Translator, contact: Contact) -> str:
+    """The listing's title, escaped, in the reader's quotation marks."""
+    return t.quote(escape(contact.listing_title))
 
 
 def quote(text: str) -> str:
@@ -80,7 +81,7 @@ def asked_line(t: Translator, contact: Contact) -> str:
         text = _("💬 <b>Someone can help with your request {title}</b>")
     else:
         text = _("💬 <b>Someone is interested in your offer {title}</b>")
-    return text.format(title=title_of(contact))
+    return text.format(title=title_of(t, contact))
 
 
 def keyboard(t: Translator, contact: Contact, side: str) -> InlineKeyboardMarkup | None:
@@ -113,7 +114,9 @@ def conversation(t: Translator, messages: list[ContactMessage], side: str) -> st
     for message in messages[-CARD_MESSAGES:]:
         mine = message.from_asker == (side == "asker")
         who = _("You") if mine else _("Them")
-        lines.append(f"<b>{who}</b>:{quote(shorten(message.text, CARD_MESSAGE_LENGTH))}")
+        # The quote is a block in Telegram; the line break keeps "You:" apart from the text
+        # where it is not (notification previews, plain-text clients).
+        lines.append(f"<b>{t.colon(who)}</b>\n{quote(shorten(message.text, CARD_MESSAGE_LENGTH))}")
     return "\n".join(lines)
 
 
@@ -131,7 +134,7 @@ def card(
     else:
         role = _("Someone wrote about your listing {title}.")
     lines = [
-        role.format(title=title_of(contact)),
+        role.format(title=title_of(t, contact)),
         _("Status: {status}").format(status=_(STATUS_LABELS[contact.status])),
     ]
     if contact.status == "accepted":

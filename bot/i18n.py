@@ -64,6 +64,26 @@ def cldr_locale(language: str) -> Locale:
     return Locale.parse(_CLDR_LOCALE.get(language, language))
 
 
+# CLDR's quotation marks per catalog (common/main/<lang>.xml, <delimiters>: quotationStart and
+# quotationEnd; "pt" is pt_PT's). The locked Babel does not carry CLDR's delimiters, so they are
+# kept here; tests/test_typography.py checks them against Babel whenever a Babel does.
+QUOTES: dict[str, tuple[str, str]] = {
+    "en": ("“", "”"), "bg": ("„", "“"), "cs": ("„", "“"), "da": ("“", "”"), "de": ("„", "“"),
+    "el": ("«", "»"), "es": ("“", "”"), "et": ("„", "“"), "fi": ("”", "”"), "fr": ("«", "»"),
+    "ga": ("“", "”"), "hr": ("„", "“"), "hu": ("„", "”"), "it": ("«", "»"), "lt": ("„", "“"),
+    "lv": ("“", "”"), "mt": ("“", "”"), "nl": ("‘", "’"), "pl": ("„", "”"), "pt": ("«", "»"),
+    "ro": ("„", "”"), "sk": ("„", "“"), "sl": ("„", "“"), "sv": ("”", "”"), "sq": ("“", "”"),
+    "sr": ("„", "”"), "mk": ("„", "“"), "bs": ("„", "”"), "uk": ("«", "»"),
+}  # fmt: skip
+
+# French typography (Imprimerie nationale's rules, which the French catalog follows): a no-break
+# space inside « » and before a colon, a narrow no-break space before ; ! and ?. No other of
+# our languages puts a space there.
+NBSP, NNBSP = "\u00a0", "\u202f"
+SPACE_INSIDE_QUOTES: dict[str, str] = {"fr": NBSP}
+SPACE_BEFORE: dict[str, dict[str, str]] = {"fr": {":": NBSP, ";": NNBSP, "!": NNBSP, "?": NNBSP}}
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet."""
     return message
@@ -126,6 +146,17 @@ class Translator:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._catalog.ngettext(singular, plural, n)
+
+    def quote(self, text: str) -> str:
+        """``text`` in this language's quotation marks: “…” in English, « … » in French, „…“ in
+        German. ``text`` is inserted as given (escape it first for HTML)."""
+        start, end = QUOTES[self.language]
+        space = SPACE_INSIDE_QUOTES.get(self.language, "")
+        return f"{start}{space}{text}{space}{end}"
+
+    def colon(self, label: str) -> str:
+        """``label`` followed by a colon, spaced as this language wants ('Vous\u00a0:')."""
+        return label + SPACE_BEFORE.get(self.language, {}).get(":", "") + ":"
 
     def country(self, code: str) -> str:
         """A country's name from CLDR, in this language ('DE' → 'Allemagne' in French)."""

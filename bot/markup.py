@@ -1,10 +1,12 @@
 """Checking HTML that a person wrote (an admin's announcement) before Telegram sees it.
 
 Telegram's HTML parse mode accepts only a few tags (b/strong, i/em, u/ins, s/strike/del,
-span class="tg-spoiler", tg-spoiler, a href, code, pre, blockquote, tg-emoji) and the entities
-&lt; &gt; &amp; &quot; and &#NNN;. Anything else makes the whole message fail with 400
-"can't parse entities". :func:`check_html` finds such a mistake at composing time, with where
-it is, and measures the text as Telegram counts it (visible characters, in UTF-16 units).
+span class="tg-spoiler", tg-spoiler, a href, code, pre, blockquote, tg-emoji); any other tag
+makes the whole message fail with 400 "can't parse entities". It decodes &lt; &gt; &amp; &quot;
+and &#NNN; and keeps an "&" that starts none of them as text ("Q&A"), as the local Bot API
+server does (:func:`bot.sandbox.html.decode_entity` follows tdlib). :func:`check_html` finds a
+mistake at composing time, with where it is, and measures the text as Telegram counts it
+(visible characters, in UTF-16 units).
 The composer also sends a preview to the admin, which Telegram itself checks.
 """
 
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from bot.sandbox.html import decode_entity
 
 TAGS = frozenset(
     {
@@ -33,8 +37,6 @@ TAGS = frozenset(
         "blockquote",
     }
 )
-_ENTITY = re.compile(r"&(?:#(\d{1,10})|#[xX]([0-9a-fA-F]{1,8})|(lt|gt|amp|quot));")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _TAG = re.compile(r"<(/?)([^\s>]*)([^>]*)>")
 _ATTRIBUTE = re.compile(r"""\s*([^\s=>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
 
@@ -54,16 +56,8 @@ class Checked:
 
 
 def _entity(text: str, pos: int) -> tuple[str, int]:
-    match = _ENTITY.match(text, pos)
-    if match is None:
-        raise MarkupError(f'"&" at character {pos + 1} starts no HTML entity: write &amp; for "&"')
-    decimal, hexa, name = match.groups()
-    if name:
-        return _NAMED[name], match.end()
-    code = int(decimal) if decimal else int(hexa, 16)
-    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-        raise MarkupError(f"invalid character reference at character {pos + 1}")
-    return chr(code), match.end()
+    """The character the "&" at ``pos`` stands for, and where the text goes on."""
+    return decode_entity(text, pos) or ("&", pos + 1)
 
 
 def _attributes(raw: str) -> dict[str, str]:

@@ -83,7 +83,7 @@ def alert_summary(t: Translator, alert: Alert) -> str:
     elif alert.area in AREA_LABELS:
         parts.append(_(AREA_LABELS[alert.area]))
     if alert.keywords:
-        parts.append(f"“{html.escape(alert.keywords)}”")
+        parts.append(t.quote(html.escape(alert.keywords)))
     return " · ".join(parts)
 
 
@@ -117,11 +117,11 @@ async def render_match(
     match = await storage.match_between(mine.id, other.id)
     if match is None or await storage.dismissed(match.id, notification.user_id):
         return None
-    title = html.escape(cards.shorten(mine.title, 80))
+    title = t.quote(html.escape(cards.shorten(mine.title, 80)))
     if mine.kind == "request":
-        header = _("🤝 <b>A match for your request “{title}”</b>").format(title=title)
+        header = _("🤝 <b>A match for your request {title}</b>").format(title=title)
     else:
-        header = _("🤝 <b>A match for your offer “{title}”</b>").format(title=title)
+        header = _("🤝 <b>A match for your offer {title}</b>").format(title=title)
     footer = "💡 " + matching.describe(t, match.reasons)
     keyboard = InlineKeyboardMarkup(
         [
@@ -178,7 +178,9 @@ async def _digest_line(
         match = await storage.match_between(mine.id, other.id)
         if match is None or await storage.dismissed(match.id, user_id):
             return None
-        why = _("🤝 for your “{title}”").format(title=html.escape(cards.shorten(mine.title, 40)))
+        why = _("🤝 for your {title}").format(
+            title=t.quote(html.escape(cards.shorten(mine.title, 40)))
+        )
         return other, f"{why} · {matching.describe(t, match.reasons)}"
     if item_kind == "alert":
         alert_id = payload.get("alert")

@@ -31,6 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, Job
 
 from bot.i18n import Translator, translator
+from bot.logs import Tally, counted
 from bot.sending import OUTBOX, SendBudget
 from bot.storage import Storage
 from bot.storage.outbox import Notification
@@ -68,13 +69,17 @@ async def render_notice(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
     """A plain message: payload ``{"msgid": <English source>, "params": {...}}``; the msgid
-    must be marked with N_ where it is enqueued, and params are escaped."""
+    must be marked with N_ where it is enqueued, and params are escaped (a ``title`` also quoted
+    in the reader's quotation marks)."""
     params = {
         key: html.escape(str(value))
         for key, value in notification.payload.get("params", {}).items()
     }
+    if "title" in params:
+        params["title"] = t.quote(params["title"])
     # Through a variable: pybabel would otherwise extract the literal "msgid" as a message.
-    source = notification.payload["msgid"]
+    # Notices queued before titles were quoted by the reader's language carry “{title}”.
+    source = notification.payload["msgid"].replace("“{title}”", "{title}")
     return Rendered(t.gettext(source).format(**params))
 
 
@@ -96,6 +101,7 @@ class OutboxSender:
         self.clock = clock
         self.paused_until = 0.0
         self.job: Job | None = None  # type: ignore[type-arg]
+        self.delivered = Tally(log, lambda n: f"delivered {counted(n, 'notification')}")
 
     def wake(self) -> None:
         """Deliver now rather than at the next tick (after enqueueing something urgent)."""
@@ -208,7 +214,7 @@ class OutboxSender:
 async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue job: deliver what is due."""
     sender: OutboxSender = context.application.outbox  # type: ignore[attr-defined]
-    await sender.deliver()
+    sender.delivered.add(await sender.deliver())
 
 
 def schedule(application: Application, sender: OutboxSender) -> None:  # type: ignore[type-arg]

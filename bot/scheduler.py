@@ -20,6 +20,7 @@ from telegram.ext import Application, ContextTypes, Job
 
 from bot import notifications  # noqa: F401  (registers the renderers of our kinds)
 from bot.localtime import after_quiet_hours, next_digest
+from bot.logs import Tally, counted
 from bot.matcher import Lookups, matching_pass
 from bot.semantic.backfill import embed_waiting
 from bot.storage import Enqueued, Storage
@@ -91,6 +92,9 @@ class Scheduler:
         self.vectors_lock = asyncio.Lock()
         self.jobs: dict[str, Job] = {}  # type: ignore[type-arg]
         self.lookups = Lookups(storage, application.meaning.semantics)  # type: ignore[attr-defined]
+        self.matched = Tally(log, lambda n: f"matched {counted(n, 'new listing')}")
+        self.reminded = Tally(log, lambda n: f"queued {counted(n, 'expiry reminder')}")
+        self.digested = Tally(log, lambda n: f"queued {counted(n, 'waiting digest')}")
 
     def now(self) -> int:
         return int(self.application.clock())  # type: ignore[attr-defined]
@@ -125,11 +129,15 @@ async def _vectors_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _matching_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await context.application.scheduler.match_new_listings()  # type: ignore[attr-defined]
+    scheduler: Scheduler = context.application.scheduler  # type: ignore[attr-defined]
+    scheduler.matched.add(await scheduler.match_new_listings())
 
 
 async def _chores_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await context.application.scheduler.chores()  # type: ignore[attr-defined]
+    scheduler: Scheduler = context.application.scheduler  # type: ignore[attr-defined]
+    reminders, digests = await scheduler.chores()
+    scheduler.reminded.add(reminders)
+    scheduler.digested.add(digests)
 
 
 def schedule(application: Application, storage: Storage) -> Scheduler:  # type: ignore[type-arg]

@@ -126,7 +126,7 @@ async def test_declined_contact_is_polite_and_anonymous(server, bot):
         bg(
             "Thank you for your message about {title}. The author cannot take it up this "
             "time. Other listings may need you: /browse"
-        ).format(title="“Tables de fête”")
+        ).format(title=translator("bg").quote("Tables de fête"))
     )
     assert "Bernard" not in shown(asker) and "Amélie" not in shown(asker)
     assert "tg://user" not in shown(asker) and "Zornitsa" not in shown(owner)
@@ -199,8 +199,10 @@ async def test_limits_per_day_duplicates_and_follow_ups(server, bot):
         await asker.press_data(asker.messages[-1].id, f"ct:msg:{contact_id}")
         await asker.wait_for_bot_message()
         answer = await says(asker, f"One more detail, number {number}.")
-    assert answer.text == bg(
-        "You have sent {count} follow-up messages already; please wait for an answer."
+    assert answer.text == translator("bg").ngettext(
+        "You have sent {count} follow-up message already; please wait for an answer.",
+        "You have sent {count} follow-up messages already; please wait for an answer.",
+        MESSAGES_PER_SIDE,
     ).format(count=MESSAGES_PER_SIDE)
     # The daily limit: counted over 24 hours, with when the next one is possible.
     for index in range(2, CONTACTS_PER_DAY):
@@ -257,8 +259,8 @@ async def test_follow_ups_30_and_90_days_after_accept(server, bot):
     await job.run(bot)
     late = await asker.wait_for_bot_message(containing("Benches"), timeout=10)
     assert late.text == plain(
-        bg("🕊 Three months ago you were put in touch about “{title}”. Did it lead somewhere?")
-    ).format(title="Benches")
+        bg("🕊 Three months ago you were put in touch about {title}. Did it lead somewhere?")
+    ).format(title=translator("bg").quote("Benches"))
     rows = await bot.storage._fetchall("SELECT dedup_key FROM outbox WHERE kind = 'followup'")
     # Both people at 30 days for both contacts; at 90 only for the one still in progress.
     assert sorted(row[0] for row in rows) == sorted(

@@ -85,7 +85,9 @@ async def test_a_bulgarian_request_meets_a_french_offer(server, bot):
     bg = translator("bg").gettext
     card = await maria.wait_for_bot_message(containing(OFFER["title"]), timeout=10)
     assert (
-        plain(bg("🤝 <b>A match for your request “{title}”</b>")).format(title=REQUEST["title"])
+        plain(bg("🤝 <b>A match for your request {title}</b>")).format(
+            title=translator("bg").quote(REQUEST["title"])
+        )
         in card.text
     )
     why = "💡 " + bg("same category") + " · " + bg("{count} shared tag").format(count=1)
@@ -95,7 +97,9 @@ async def test_a_bulgarian_request_meets_a_french_offer(server, bot):
     fr = translator("fr").gettext
     other = await lea.wait_for_bot_message(containing(REQUEST["title"]), timeout=10)
     assert (
-        plain(fr("🤝 <b>A match for your offer “{title}”</b>")).format(title=OFFER["title"])
+        plain(fr("🤝 <b>A match for your offer {title}</b>")).format(
+            title=translator("fr").quote(OFFER["title"])
+        )
         in other.text
     )
     assert fr("🙋 I can help") in other.button_labels

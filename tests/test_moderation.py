@@ -60,7 +60,8 @@ async def test_report_hide_restore_and_the_log(server, bot):
         "Thank you. A moderator will look at it; the author will not know it was you."
     )
     told = await admin.wait_for_bot_message(containing("Cheap <pumps>"), timeout=10)
-    assert told.text == plain(en(reports.REPORTED)).format(title="Cheap <pumps>")
+    quoted = translator("en").quote("Cheap <pumps>")
+    assert told.text == plain(en(reports.REPORTED)).format(title=quoted)
     menu = await says(admin, "/admin")
     assert menu.button_labels == ["🪪 Verifications (0)", "🚩 Reports (1)", "📜 Admin log"]
     card = await taps(admin, "🚩 Reports (1)")
@@ -71,7 +72,8 @@ async def test_report_hide_restore_and_the_log(server, bot):
     assert (await admin.wait_for_callback_answer()).text == "Hidden."
     assert (await bot.storage.get_listing(listing.id)).status == "hidden"
     hidden = await owner.wait_for_bot_message(containing("Cheap <pumps>"), timeout=10)
-    assert hidden.text == plain(fr(moderation.HIDDEN)).format(title="Cheap <pumps>")
+    quoted = translator("fr").quote("Cheap <pumps>")
+    assert hidden.text == plain(fr(moderation.HIDDEN)).format(title=quoted)
     gone = await says(reporter, f"/start l{listing.id}")
     assert gone.text == de("This listing does not exist or is no longer available.")
     await admin.press_data(card.id, f"mod:hide:{listing.id}")  # a replay
@@ -157,7 +159,8 @@ async def test_warn_once_and_ban_leaves_only_the_members_data(server, bot):
     await admin.press("⚠️ Warn")
     assert (await admin.wait_for_callback_answer()).text == "Warned."
     warned = await owner.wait_for_bot_message(containing("Dubious offer"), timeout=10)
-    assert warned.text == plain(fr(moderation.WARNED)).format(title="Dubious offer")
+    quoted = translator("fr").quote("Dubious offer")
+    assert warned.text == plain(fr(moderation.WARNED)).format(title=quoted)
     await admin.press_data(card.id, f"mod:warn:{listing.id}")
     replay = await admin.wait_for_callback_answer()
     assert replay.text == "The author was already warned about this listing."

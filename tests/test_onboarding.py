@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.app import COMMANDS, running
@@ -82,6 +84,7 @@ async def test_start_again_after_onboarding_shows_the_menu(server, bot):
 
 
 async def test_commands_and_descriptions_are_published_per_language(server, bot):
+    await asyncio.wait_for(bot.menu_published, 30)  # published beside the bot, not before it
     for language in LANGUAGES:
         _ = translator(language).gettext
         user = server.create_user("Reader", language_code=language)

@@ -399,8 +399,10 @@ async def test_bad_titles_and_descriptions_are_refused_clearly(server, bot):
     assert (await user.wait_for_bot_message()).text == _("Please answer with a text message.")
     await type_in(user, "Holz für die Schule")
     too_long = await says(user, "Brennholz " * 409 + "!!!!!!")  # 4096 characters
-    assert too_long.text == _(
-        "Your description has {length} characters; please shorten it to {maximum} at most."
+    assert too_long.text == t.ngettext(
+        "Your description has {length} character; please shorten it to {maximum} at most.",
+        "Your description has {length} characters; please shorten it to {maximum} at most.",
+        4096,
     ).format(length=t.number(4096), maximum=t.number(2000))
     too_short = await says(user, "Holz")
     assert too_short.text == _(

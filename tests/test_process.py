@@ -4,7 +4,6 @@ stopped with SIGTERM, refusing a malformed setting with one line."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 
@@ -12,14 +11,8 @@ import httpx
 
 from bot.i18n import translator
 from tests.conftest import TOKEN
-from tests.processes import ROOT, BotProcess
+from tests.processes import ROOT, BotProcess, free_port
 from tests.talk import containing, plain, says, taps
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_killed_mid_onboarding_resumes_at_the_same_step(server, tmp_path):

@@ -199,9 +199,11 @@ async def start_new(update: Update, context: BotContext) -> int:
     if len(await context.storage.alerts_of(context.member.id)) >= MAX_ALERTS:
         await reply(
             update,
-            context.i18n.gettext(
-                "You have {count} alerts, as many as one may have. Delete one to add another."
-            ).format(count=MAX_ALERTS),
+            context.i18n.ngettext(
+                "You have {count} alert, as many as one may have. Delete one to add another.",
+                "You have {count} alerts, as many as one may have. Delete one to add another.",
+                MAX_ALERTS,
+            ).format(count=context.i18n.number(MAX_ALERTS)),
         )
         return END
     answers(context, DIALOG).clear()

@@ -60,7 +60,7 @@ def _ids(data: str, prefix: str) -> int | None:
 async def ask_message(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     given = answers(context, DIALOG)
-    title = f"“{escape(given.get('title', ''))}”"
+    title = context.i18n.quote(escape(given.get("title", "")))
     if "contact" in given:
         text = _(
             "Type your message about {title} (up to {maximum} characters). The bot relays it; "

@@ -158,8 +158,10 @@ def check_description(t: Translator, text: str) -> str | None:
             "Please describe it in at least {minimum} characters: what, how many, when."
         ).format(minimum=DESCRIPTION_MIN)
     if len(description) > DESCRIPTION_MAX:
-        return _(
-            "Your description has {length} characters; please shorten it to {maximum} at most."
+        return t.ngettext(
+            "Your description has {length} character; please shorten it to {maximum} at most.",
+            "Your description has {length} characters; please shorten it to {maximum} at most.",
+            len(description),
         ).format(length=t.number(len(description)), maximum=t.number(DESCRIPTION_MAX))
     return None
 

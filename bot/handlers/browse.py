@@ -129,7 +129,7 @@ def filters_line(t: Translator, search: Search) -> str:
     parts = []
     if search.get("words"):
         words = escape(cards.shorten(search["words"], 60))
-        parts.append(_("🔎 “{words}”").format(words=words))
+        parts.append("🔎 " + t.quote(words))
     if "kind" in search:
         kind = search["kind"]
         parts.append(_(KIND_FILTERS[kind]) if kind else _("🟢🔴 Offers and requests"))

@@ -47,9 +47,11 @@ def refusal(t: Translator, refused: ContactRefused) -> str:
         "duplicate": _(
             "You already sent this exact message. Please write a message for this contact."
         ),
-        "too_many": _(
-            "You have sent {count} follow-up messages already; please wait for an answer."
-        ).format(count=MESSAGES_PER_SIDE),
+        "too_many": t.ngettext(
+            "You have sent {count} follow-up message already; please wait for an answer.",
+            "You have sent {count} follow-up messages already; please wait for an answer.",
+            MESSAGES_PER_SIDE,
+        ).format(count=t.number(MESSAGES_PER_SIDE)),
         "not_party": _("This is not your contact."),
         "decided": _("This contact was already answered."),
     }
@@ -57,8 +59,10 @@ def refusal(t: Translator, refused: ContactRefused) -> str:
 
 
 def too_long(t: Translator, length: int) -> str:
-    return t.gettext(
-        "Your message has {length} characters; please shorten it to {maximum} at most."
+    return t.ngettext(
+        "Your message has {length} character; please shorten it to {maximum} at most.",
+        "Your message has {length} characters; please shorten it to {maximum} at most.",
+        length,
     ).format(length=t.number(length), maximum=t.number(MESSAGE_MAX))
 
 
@@ -175,7 +179,8 @@ async def contacts_command(update: Update, context: BotContext) -> None:
         direction = "→" if side == "asker" else "←"
         title = html.escape(shorten(contact.listing_title, 60))
         lines.append(
-            f"{number}. {direction} <b>“{title}”</b> · {_(views.STATUS_LABELS[contact.status])}"
+            f"{number}. {direction} <b>{context.i18n.quote(title)}</b> · "
+            f"{_(views.STATUS_LABELS[contact.status])}"
         )
         buttons.append(InlineKeyboardButton(str(number), callback_data=f"ct:show:{contact.id}"))
     lines += ["", _("→ you wrote · ← someone wrote to you. Tap a number to open it.")]
@@ -255,7 +260,7 @@ async def render_message(
     else:
         head = _("✉️ <b>New message about {title}</b> from the listing's author:")
         side = "asker"
-    text = head.format(title=views.title_of(contact)) + "\n" + views.quote(message.text)
+    text = head.format(title=views.title_of(t, contact)) + "\n" + views.quote(message.text)
     return Rendered(text, views.keyboard(t, contact, side))
 
 
@@ -273,7 +278,7 @@ async def render_accepted(
         return None  # the author erased their data meanwhile
     return Rendered(
         _("🎉 <b>Your message about {title} was accepted!</b>").format(
-            title=views.title_of(contact)
+            title=views.title_of(t, contact)
         )
         + "\n"
         + _("You can write to each other directly:")
@@ -296,7 +301,7 @@ async def render_accepted_team(
     return Rendered(
         _("✅ {colleague} accepted the contact about {title}. The person:").format(
             colleague=html.escape(colleague.first_name) if colleague else "—",
-            title=views.title_of(contact),
+            title=views.title_of(t, contact),
         )
         + "\n"
         + views.identity(t, asker)
@@ -316,5 +321,5 @@ async def render_declined(
         _(
             "Thank you for your message about {title}. The author cannot take it up this "
             "time. Other listings may need you: /browse"
-        ).format(title=views.title_of(contact))
+        ).format(title=views.title_of(t, contact))
     )

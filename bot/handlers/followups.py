@@ -20,6 +20,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.context import BotContext
 from bot.i18n import Translator
+from bot.logs import counted
 from bot.outbox import Rendered, renderer
 from bot.storage import ContactRefused, Enqueued, Storage
 from bot.storage.contacts import FOLLOWUP_DAYS
@@ -60,7 +61,9 @@ async def scan(application: Application) -> int:  # type: ignore[type-arg]
 
 
 async def scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await scan(context.application)
+    queued = await scan(context.application)
+    if queued:  # every five minutes at most: no need to add up
+        log.info("queued %s", counted(queued, "contact follow-up"))
 
 
 def schedule(application: Application) -> None:  # type: ignore[type-arg]
@@ -85,11 +88,11 @@ async def render_followup(
         return None
     if await storage.followup_answer(contact.id, notification.user_id, due) is not None:
         return None
-    title = html.escape(contact.listing_title)
+    title = t.quote(html.escape(contact.listing_title))
     if due == 30:
-        text = _("🕊 A month ago you were put in touch about “{title}”. Did it lead somewhere?")
+        text = _("🕊 A month ago you were put in touch about {title}. Did it lead somewhere?")
     else:
-        text = _("🕊 Three months ago you were put in touch about “{title}”. Did it lead somewhere?")
+        text = _("🕊 Three months ago you were put in touch about {title}. Did it lead somewhere?")
     data = f"fu:{contact.id}:{due}"
     buttons = [
         [InlineKeyboardButton(_("✅ Yes, it happened"), callback_data=f"{data}:y")],

@@ -25,10 +25,10 @@ from bot.handlers.reports import REASON_LABELS, notice
 from bot.i18n import N_, Translator
 from bot.storage import ReportedListing
 
-HIDDEN = N_("🚫 A moderator hid your listing “{title}”: it does not follow the community's rules.")
-RESTORED = N_("♻️ Your listing “{title}” is visible again.")
+HIDDEN = N_("🚫 A moderator hid your listing {title}: it does not follow the community's rules.")
+RESTORED = N_("♻️ Your listing {title} is visible again.")
 WARNED = N_(
-    "⚠️ A moderator warns you about your listing “{title}”. Please keep to the rules: honest "
+    "⚠️ A moderator warns you about your listing {title}. Please keep to the rules: honest "
     "and respectful listings only. Repeated problems lead to a suspension."
 )
 BANNED = N_(
@@ -139,7 +139,11 @@ async def _card_text(context: BotContext, entry: ReportedListing) -> str:
         owner += f" @{html.escape(entry.owner_username)}"
     flags = []
     if entry.owner_warnings:
-        flags.append(_("⚠️ {count} warnings").format(count=entry.owner_warnings))
+        flags.append(
+            context.i18n.ngettext(
+                "⚠️ {count} warning", "⚠️ {count} warnings", entry.owner_warnings
+            ).format(count=context.i18n.number(entry.owner_warnings))
+        )
     if entry.owner_banned:
         flags.append(_("⛔ banned"))
     if entry.owner_under_review:
@@ -149,11 +153,15 @@ async def _card_text(context: BotContext, entry: ReportedListing) -> str:
         for reason, count in sorted(entry.reasons.items())
     )
     lines = [
-        f"🚩 <b>“{html.escape(entry.title)}”</b> (#{entry.listing_id}) · {entry.status}",
+        f"🚩 <b>{context.i18n.quote(html.escape(entry.title))}</b> (#{entry.listing_id}) · "
+        f"{entry.status}",
         _("Author: {owner} ({id})").format(owner=owner, id=entry.owner_id)
         + (" · " + " · ".join(flags) if flags else ""),
-        _("Open reports: {reasons} ({people} people)").format(
-            reasons=reasons or "—", people=entry.reporters
+        _("Open reports: {reasons} ({people})").format(
+            reasons=reasons or "—",
+            people=context.i18n.ngettext(
+                "{count} person", "{count} people", entry.reporters
+            ).format(count=context.i18n.number(entry.reporters)),
         ),
     ]
     if listing is not None:
@@ -347,7 +355,9 @@ async def history(update: Update, context: BotContext) -> None:
         await query.answer(_("This listing does not exist any more."), show_alert=True)
         return
     await query.answer()
-    lines = [_("<b>History of “{title}”</b>").format(title=html.escape(listing.title))]
+    lines = [
+        _("<b>History of {title}</b>").format(title=context.i18n.quote(html.escape(listing.title)))
+    ]
     for status, at, by_user, detail in await context.storage.history(listing_id):
         extra = f" ({html.escape(detail)})" if detail else ""
         lines.append(f"{when(t, at)} · {html.escape(status)}{extra} · {by_user or '—'}")

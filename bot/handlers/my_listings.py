@@ -140,6 +140,11 @@ async def _managed(update: Update, context: BotContext, prefix: str) -> Listing 
     return listing
 
 
+def quoted(context: BotContext, listing: Listing) -> str:
+    """The listing's title, escaped, in the reader's quotation marks."""
+    return context.i18n.quote(html.escape(listing.title))
+
+
 async def _ask(query: CallbackQuery, text: str, buttons: list[list[InlineKeyboardButton]]) -> None:
     """Ask a follow-up question under the card, keeping the card itself unchanged."""
     await query.answer()
@@ -160,7 +165,7 @@ async def ask_how_fulfilled(update: Update, context: BotContext) -> None:
     ]
     await _ask(
         update.callback_query,
-        _("Wonderful! How did “{title}” come about?").format(title=html.escape(listing.title)),
+        _("Wonderful! How did {title} come about?").format(title=quoted(context, listing)),
         buttons,
     )
 
@@ -192,7 +197,7 @@ async def ask_close(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
     await _ask(
         update.callback_query,
-        _("Close “{title}”? It will no longer be shown.").format(title=html.escape(listing.title)),
+        _("Close {title}? It will no longer be shown.").format(title=quoted(context, listing)),
         [[InlineKeyboardButton(_("✖️ Yes, close it"), callback_data=f"ls:cls:{listing.id}")]],
     )
 
@@ -229,7 +234,7 @@ async def ask_renewal(update: Update, context: BotContext) -> None:
     ]
     await _ask(
         update.callback_query,
-        _("Keep “{title}” open for how long from today?").format(title=html.escape(listing.title)),
+        _("Keep {title} open for how long from today?").format(title=quoted(context, listing)),
         buttons,
     )
 

@@ -28,7 +28,7 @@ REASON_LABELS = {
 }
 assert set(REASON_LABELS) == set(REPORT_REASONS)
 
-REPORTED = N_("🚩 The listing “{title}” was reported. Send /admin to see the queue.")
+REPORTED = N_("🚩 The listing {title} was reported. Send /admin to see the queue.")
 UNDER_REVIEW = N_(
     "👁 Several people reported the listings of {name}: they are hidden until you review them. "
     "Send /admin to see the queue."
@@ -71,7 +71,7 @@ async def report_button(update: Update, context: BotContext) -> None:
     ]
     await reply(
         update,
-        _("Why are you reporting “{title}”? The author will not know who reported it.").format(
+        _("Why are you reporting {title}? The author will not know who reported it.").format(
             title=html.escape(listing.title)
         ),
         reply_markup=InlineKeyboardMarkup(buttons),

@@ -55,8 +55,11 @@ def figures_text(t: Translator, figures: Figures) -> str:
             period=period(t, figures.days), date=t.date(end)
         ),
         "",
-        _("<b>People</b>: {total} ({new} new)").format(
-            total=n(figures.users_total), new=n(figures.users_new)
+        _("<b>People</b>: {total} ({new})").format(
+            total=n(figures.users_total),
+            new=t.ngettext("{count} new", "{count} new", figures.users_new).format(
+                count=n(figures.users_new)
+            ),
         ),
     ]
     roles = [

@@ -11,11 +11,18 @@ The real python-telegram-bot client talks to it over HTTP::
     await marie.send_text("/start")
     reply = await marie.wait_for_bot_message()
 
-Layout: :mod:`.server` (aiohttp routes, call pipeline, controls), :mod:`.spec` (the Bot API
-spec and parameter validation), :mod:`.html` / :mod:`.markdown` / :mod:`.entities` (formatting),
-:mod:`.content` (text, caption and keyboard rules), :mod:`.state` (people, bots, chats,
-messages, files), :mod:`.api_messages` / :mod:`.api_bot` / :mod:`.api_updates` (the
-implemented methods), :mod:`.updates` and :mod:`.webhook` (delivery), :mod:`.ratelimit`,
+It answers as Telegram does, no stricter: parameters are read the way the Bot API server reads
+them and errors use its words (found in telegram-bot-api's and tdlib's sources). Two opt-in lints,
+``strict_params`` and ``strict_html``, hold a bot to the documentation where Telegram is lenient.
+
+Layout: :mod:`.server` (aiohttp routes, call pipeline, controls), :mod:`.params` (parameters
+read as Telegram reads them), :mod:`.spec` (the Bot API spec and the ``strict_params`` lint),
+:mod:`.tgjson` (fields of JSON parameters), :mod:`.html` / :mod:`.markdown` / :mod:`.entities`
+(formatting), :mod:`.autodetect` (links, commands, mentions... Telegram marks by itself),
+:mod:`.content` (text and caption rules, link previews), :mod:`.markup` (reply markup),
+:mod:`.state` (people, bots, chats, messages, files), :mod:`.api_messages` /
+:mod:`.api_bot` / :mod:`.api_updates` (the implemented methods), :mod:`.updates` and
+:mod:`.webhook` (delivery), :mod:`.ratelimit`,
 :mod:`.faults`, :mod:`.users` (the user side in Python), :mod:`.chatview` (messages as
 people see them) and :mod:`.user_http` (the user side and the controls over HTTP);
 :mod:`.webchat` serves the browser chat (``/chat``, files in ``static/``) and :mod:`.demo`

@@ -3,7 +3,8 @@
 Tokens come from ``--token`` (repeatable, ``TOKEN`` or ``TOKEN=username``) or from the
 ``SANDBOX_BOT_TOKENS`` environment variable (comma-separated, same forms). The server listens on
 127.0.0.1 unless ``--host`` names another address and ``--allow-remote`` is given. It prints its
-URL and the bots' usernames, never a token.
+URL and the bots' usernames, never a token. It answers as Telegram does; ``--strict-html`` and
+``--strict-params`` add lints that hold a bot to the documentation where Telegram is lenient.
 """
 
 from __future__ import annotations
@@ -37,13 +38,18 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--allow-remote", action="store_true", help="allow listening on a non-loopback address"
     )
     parser.add_argument(
-        "--lenient-html", action="store_true", help='accept a bare "&" in HTML like Telegram does'
+        "--strict-html",
+        action="store_true",
+        help='refuse a bare "&" in HTML, which Telegram accepts (a lint for bots)',
     )
     parser.add_argument(
-        "--lenient-params",
+        "--strict-params",
         action="store_true",
-        help="ignore every unknown parameter like Telegram does",
+        help="refuse unknown parameters and fields and mistyped values, which Telegram "
+        "ignores or reads as 0 or false (a lint for bots)",
     )
+    for old in ("--lenient-html", "--lenient-params"):  # what the server does now by default
+        parser.add_argument(old, action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -67,8 +73,8 @@ async def _serve(args: argparse.Namespace) -> None:
         args.host,
         args.port,
         allow_remote=args.allow_remote,
-        strict_html=not args.lenient_html,
-        strict_params=not args.lenient_params,
+        strict_html=args.strict_html,
+        strict_params=args.strict_params,
     )
     for token, username in _bots(args):
         try:

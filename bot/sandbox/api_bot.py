@@ -7,10 +7,13 @@ import re
 from typing import Any
 
 from .errors import bad_request
+from .params import to_integer
 from .registry import MAX_DOWNLOAD_BYTES, CallContext, api_method
+from .tgjson import FieldError, int_field, object_field, string_field
 
 MAX_COMMANDS = 100
-COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+COMMAND_RE = re.compile(r"^[a-z0-9_]+$")
+MAX_COMMAND = 32
 MAX_COMMAND_DESCRIPTION = 256
 MAX_DESCRIPTION = 512
 MAX_SHORT_DESCRIPTION = 120
@@ -46,7 +49,7 @@ async def close(ctx: CallContext, p: dict[str, Any]) -> Any:
 @api_method("getChat")
 async def get_chat(ctx: CallContext, p: dict[str, Any]) -> Any:
     """ChatFullInfo of a private chat with a person who talked to the bot."""
-    chat = ctx.chat(p["chat_id"], allow_blocked=True)
+    chat = ctx.chat(p.get("chat_id"), allow_blocked=True)
     info = chat.account.chat_dict()
     info.update(
         accent_color_id=0, max_reaction_count=11, accepted_gift_types=dict(ACCEPTED_GIFT_TYPES)
@@ -81,39 +84,90 @@ async def get_file(ctx: CallContext, p: dict[str, Any]) -> Any:
 def _language(p: dict[str, Any]) -> str:
     language = p.get("language_code") or ""
     if not LANGUAGE_RE.match(language):
-        raise bad_request("LANG_CODE_INVALID")
+        raise bad_request("Invalid language code specified")
     return language
 
 
-def _scope_key(ctx: CallContext, scope: dict[str, Any] | None) -> str:
-    if not scope:
+def _scope_key(ctx: CallContext, value: Any) -> str:
+    """The key of a BotCommandScope, read as Telegram reads it (Client::get_bot_command_scope)."""
+    if value is None:
         return "default"
-    kind = scope["type"]
-    if kind in ("chat", "chat_administrators", "chat_member"):
-        chat_id = scope["chat_id"]
-        if kind == "chat_member" or isinstance(chat_id, str) or chat_id > 0:
-            ctx.chat(chat_id, allow_blocked=True)  # only private chats exist in the sandbox
-        key = f"{kind}:{chat_id}"
-        return f"{key}:{scope['user_id']}" if kind == "chat_member" else key
-    return kind
+    try:
+        kind, chat_id = _scope(value)
+    except FieldError as exc:
+        raise bad_request(f"Can't parse BotCommandScope: {exc}") from None
+    if chat_id is None:
+        return kind
+    ctx.chat(scope_chat_id(chat_id), allow_blocked=True)  # only private chats exist here
+    if kind != "chat":
+        raise bad_request("Can't use specified scope in private chats")
+    return f"chat:{scope_chat_id(chat_id)}"
+
+
+def scope_chat_id(text: str) -> int | str:
+    """A scope's chat id: a username or a number."""
+    return text if text.startswith("@") else to_integer(text)
+
+
+def _scope(value: Any) -> tuple[str, str | None]:
+    if not isinstance(value, dict):
+        raise FieldError("BotCommandScope must be an Object")
+    kind = string_field(value, "type", required=True)
+    if kind in ("default", "all_private_chats", "all_group_chats", "all_chat_administrators"):
+        return kind or "default", None
+    if kind not in ("chat", "chat_administrators", "chat_member"):
+        raise FieldError("Unsupported type specified")
+    chat_id = string_field(value, "chat_id", required=True)
+    if not chat_id:
+        raise FieldError("Empty chat_id specified")
+    if kind == "chat_member":
+        user_id = int_field(value, "user_id", required=True)
+        if user_id is None or user_id <= 0:
+            raise FieldError("Invalid user_id specified")
+    return kind, chat_id
+
+
+def _commands(value: Any) -> list[dict[str, str]]:
+    """The commands of setMyCommands, read and trimmed as Telegram does."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad_request("Expected an Array of BotCommand")
+    if len(value) > MAX_COMMANDS:
+        raise bad_request("BOT_COMMANDS_TOO_MUCH")
+    return [_command(item) for item in value]
+
+
+def _command(item: Any) -> dict[str, str]:
+    try:
+        if not isinstance(item, dict):
+            raise FieldError("expected an Object")
+        command = string_field(item, "command", required=True) or ""
+        description = string_field(item, "description", required=True) or ""
+    except FieldError as exc:
+        raise bad_request(f"Can't parse BotCommand: {exc}") from None
+    command = command.strip().removeprefix("/")
+    description = description.strip()
+    if not command:
+        raise bad_request("Command must be non-empty")
+    if len(command) > MAX_COMMAND:
+        raise bad_request(f"Command length must not exceed {MAX_COMMAND}")
+    if not COMMAND_RE.match(command):
+        raise bad_request("BOT_COMMAND_INVALID")
+    if not description:
+        raise bad_request("Command description must be non-empty")
+    if len(description) > MAX_COMMAND_DESCRIPTION:
+        raise bad_request(f"Command description length must not exceed {MAX_COMMAND_DESCRIPTION}")
+    return {"command": command, "description": description}
 
 
 @api_method("setMyCommands")
 async def set_my_commands(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Store the command list for (scope, language_code); an empty list deletes it."""
-    commands = p["commands"]
-    if len(commands) > MAX_COMMANDS:
-        raise bad_request("BOT_COMMANDS_TOO_MUCH")
-    for command in commands:
-        if not COMMAND_RE.match(command["command"]):
-            raise bad_request("BOT_COMMAND_INVALID")
-        if not 1 <= len(command["description"].strip()) <= MAX_COMMAND_DESCRIPTION:
-            raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+    commands = _commands(p.get("commands"))
     key = (_scope_key(ctx, p.get("scope")), _language(p))
     if commands:
-        ctx.bot.commands[key] = [
-            {"command": c["command"], "description": c["description"]} for c in commands
-        ]
+        ctx.bot.commands[key] = commands
     else:
         ctx.bot.commands.pop(key, None)
     return True
@@ -200,10 +254,30 @@ async def get_my_name(ctx: CallContext, p: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------ menu button
 
 
+def _menu_button(value: Any) -> dict[str, Any] | None:
+    """A MenuButton read as Telegram reads it (Client::get_bot_menu_button)."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, dict):
+            raise FieldError("MenuButton must be an Object")
+        kind = string_field(value, "type", required=True)
+        if kind in ("default", "commands"):
+            return {"type": kind}
+        if kind != "web_app":
+            raise FieldError("MenuButton has unsupported type")
+        text = string_field(value, "text", required=True)
+        web_app = object_field(value, "web_app", required=True) or {}
+        url = string_field(web_app, "url", required=True)
+    except FieldError as exc:
+        raise bad_request(f"Can't parse menu button: {exc}") from None
+    return {"type": "web_app", "text": text, "web_app": {"url": url}}
+
+
 @api_method("setChatMenuButton")
 async def set_chat_menu_button(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Menu button of one private chat, or the bot's default one without chat_id."""
-    button = p.get("menu_button")
+    button = _menu_button(p.get("menu_button"))
     if p.get("chat_id") is None:
         ctx.bot.default_menu_button = button
     else:

@@ -4,36 +4,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from .content import caption_text, check_reply_markup, message_text
+from .content import caption_text, link_preview_options, message_text
 from .errors import bad_request
+from .markup import parse_reply_markup
 from .media import guess_mime_type
 from .registry import CallContext, api_method
 from .state import Chat, StoredMessage
 
-CHAT_ACTIONS = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
+# The actions Telegram accepts, in any case, with their older names (Client::get_chat_action).
+CHAT_ACTIONS = {
+    "cancel": "cancel",
+    "typing": "typing",
+    "upload_photo": "upload_photo",
+    "record_video": "record_video",
+    "upload_video": "upload_video",
+    "record_voice": "record_voice",
+    "record_audio": "record_voice",
+    "upload_voice": "upload_voice",
+    "upload_audio": "upload_voice",
+    "upload_document": "upload_document",
+    "choose_sticker": "choose_sticker",
+    "find_location": "find_location",
+    "pick_up_location": "find_location",
+    "record_video_note": "record_video_note",
+    "upload_video_note": "upload_video_note",
+}
 MAX_CALLBACK_ANSWER = 200
+MAX_DELETED_AT_ONCE = 100
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
 )
 
 
-def _post(ctx: CallContext, chat: Chat, params: dict[str, Any], **content: Any) -> dict[str, Any]:
-    markup = check_reply_markup(params.get("reply_markup"))
+def _post(ctx: CallContext, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+    """Post a message of the bot, checking what Telegram checks after the content: the reply
+    markup, then the chat, then the message replied to."""
+    markup = parse_reply_markup(params.get("reply_markup"))
+    chat = ctx.chat(params.get("chat_id"))
     message = chat.add_message(
         True,
         reply_markup=markup,
@@ -47,70 +55,65 @@ def _post(ctx: CallContext, chat: Chat, params: dict[str, Any], **content: Any) 
 @api_method("sendMessage")
 async def send_message(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Post a text message."""
-    chat = ctx.chat(p["chat_id"])
     text, entities = message_text(p, strict_ampersand=ctx.strict_ampersand)
-    return _post(ctx, chat, p, text=text, entities=entities)
+    preview = link_preview_options(p, text, entities)
+    return _post(ctx, p, text=text, entities=entities, link_preview_options=preview)
 
 
 @api_method("sendPhoto")
 async def send_photo(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Post a photo (a multipart upload or a photo file_id) with an optional caption."""
-    chat = ctx.chat(p["chat_id"])
-    caption, entities = caption_text(p, strict_ampersand=ctx.strict_ampersand)
     record = ctx.input_file(p["photo"], "photo")
-    return _post(
-        ctx, chat, p, photo=[record.photo_size()], caption=caption, caption_entities=entities
-    )
+    caption, entities = caption_text(p, strict_ampersand=ctx.strict_ampersand)
+    return _post(ctx, p, photo=[record.photo_size()], caption=caption, caption_entities=entities)
 
 
 @api_method("sendDocument")
 async def send_document(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Post a document (upload or file_id); the bytes and file name are kept."""
-    chat = ctx.chat(p["chat_id"])
-    caption, entities = caption_text(p, strict_ampersand=ctx.strict_ampersand)
     record = ctx.input_file(p["document"], "document")
     if record.file_name and (record.mime_type in (None, "application/octet-stream")):
         record.mime_type = guess_mime_type(record.file_name)
-    return _post(
-        ctx, chat, p, document=record.document(), caption=caption, caption_entities=entities
-    )
+    caption, entities = caption_text(p, strict_ampersand=ctx.strict_ampersand)
+    return _post(ctx, p, document=record.document(), caption=caption, caption_entities=entities)
 
 
 @api_method("sendLocation")
 async def send_location(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Post a location."""
-    chat = ctx.chat(p["chat_id"])
     latitude, longitude = p["latitude"], p["longitude"]
     if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
-        raise bad_request("wrong latitude or longitude specified")
+        raise bad_request("Invalid location specified")
     location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
-    if p.get("horizontal_accuracy") is not None:
+    if p.get("horizontal_accuracy"):
         location["horizontal_accuracy"] = p["horizontal_accuracy"]
-    return _post(ctx, chat, p, location=location)
+    return _post(ctx, p, location=location)
 
 
 @api_method("sendChatAction")
 async def send_chat_action(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Show "typing…" and friends; the user side sees it as ``last_chat_action``."""
-    chat = ctx.chat(p["chat_id"])
-    if p["action"] not in CHAT_ACTIONS:
-        raise bad_request("wrong parameter action in request")
-    chat.last_action = p["action"]
-    chat.record("action", None, True, {"action": p["action"]})
+    action = CHAT_ACTIONS.get(p["action"].lower())
+    if action is None:
+        raise bad_request("Wrong parameter action in request")
+    chat = ctx.chat(p.get("chat_id"))
+    chat.last_action = None if action == "cancel" else action
+    chat.record("action", None, True, {"action": action})
     return True
 
 
 def _editable(ctx: CallContext, p: dict[str, Any]) -> tuple[Chat, StoredMessage]:
-    if p.get("inline_message_id") is not None:
-        raise bad_request("MESSAGE_ID_INVALID")
-    if p.get("chat_id") is None or p.get("message_id") is None:
-        raise bad_request("message identifier is not specified")
-    chat = ctx.chat(p["chat_id"])
-    message = chat.messages.get(p["message_id"])
+    """The bot message an edit is for, found as Telegram finds it."""
+    if p.get("chat_id") is None and not p.get("message_id"):
+        if p.get("inline_message_id") is None:
+            raise bad_request("Message identifier is not specified")
+        raise bad_request("Invalid inline message identifier specified")
+    chat = ctx.chat(p.get("chat_id"))
+    message = chat.messages.get(p.get("message_id") or 0)
     if message is None:
         raise bad_request("message to edit not found")
     if not message.from_bot:
-        raise bad_request("message can't be edited")
+        raise bad_request("Message can't be edited")
     return chat, message
 
 
@@ -129,39 +132,51 @@ def _apply_edit(
     return chat.message_dict(message)
 
 
+def _inline(markup: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An edit's reply_markup: only an inline keyboard may stay on a sent message."""
+    if markup is not None and "inline_keyboard" not in markup:
+        raise bad_request("Inline keyboard expected")
+    return markup
+
+
 @api_method("editMessageText")
 async def edit_message_text(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Replace the text (and inline keyboard) of a bot text message."""
+    text, entities = message_text(p, strict_ampersand=ctx.strict_ampersand)
+    markup = parse_reply_markup(p.get("reply_markup"))
     chat, message = _editable(ctx, p)
     if message.has_media or message.text is None:
-        raise bad_request("there is no text in the message to edit")
-    text, entities = message_text(p, strict_ampersand=ctx.strict_ampersand)
-    markup = check_reply_markup(p.get("reply_markup"))
-    return _apply_edit(chat, message, markup, text=text, entities=entities)
+        raise bad_request("There is no text in the message to edit")
+    preview = link_preview_options(p, text, entities)
+    return _apply_edit(
+        chat, message, _inline(markup), text=text, entities=entities, link_preview_options=preview
+    )
 
 
 @api_method("editMessageCaption")
 async def edit_message_caption(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Replace the caption (and inline keyboard) of a bot photo/document message."""
+    markup = parse_reply_markup(p.get("reply_markup"))
+    caption, entities = caption_text(p, strict_ampersand=ctx.strict_ampersand)
     chat, message = _editable(ctx, p)
     if not message.has_media:
-        raise bad_request("there is no caption in the message to edit")
-    caption, entities = caption_text(p, strict_ampersand=ctx.strict_ampersand)
-    markup = check_reply_markup(p.get("reply_markup"))
-    return _apply_edit(chat, message, markup, caption=caption, caption_entities=entities)
+        raise bad_request("There is no caption in the message to edit")
+    return _apply_edit(chat, message, _inline(markup), caption=caption, caption_entities=entities)
 
 
 @api_method("editMessageReplyMarkup")
 async def edit_message_reply_markup(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Replace or remove the inline keyboard of a bot message."""
+    markup = parse_reply_markup(p.get("reply_markup"))
     chat, message = _editable(ctx, p)
-    markup = check_reply_markup(p.get("reply_markup"))
-    return _apply_edit(chat, message, markup)
+    return _apply_edit(chat, message, _inline(markup))
 
 
 @api_method("deleteMessage")
 async def delete_message(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Delete a message of the private chat (the bot's or the user's)."""
+    if p["message_id"] <= 0:
+        raise bad_request("Message identifier is not specified")
     chat = ctx.chat(p["chat_id"], allow_blocked=True)
     if chat.messages.pop(p["message_id"], None) is None:
         raise bad_request("message to delete not found")
@@ -172,19 +187,39 @@ async def delete_message(ctx: CallContext, p: dict[str, Any]) -> Any:
 @api_method("deleteMessages")
 async def delete_messages(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Delete 1-100 messages; ids that do not exist are skipped, as Telegram does."""
-    chat = ctx.chat(p["chat_id"], allow_blocked=True)
-    ids = p["message_ids"]
-    if not 1 <= len(ids) <= 100:
-        raise bad_request("message_ids must contain 1-100 identifiers")
+    ids = _message_ids(p["message_ids"])
+    chat = ctx.chat(p.get("chat_id"), allow_blocked=True)
     for message_id in ids:
         if chat.messages.pop(message_id, None) is not None:
             chat.record("delete", message_id, True)
     return True
 
 
+def _message_ids(value: Any) -> list[int]:
+    """``message_ids`` read as Telegram reads them (Client::get_message_ids)."""
+    if not isinstance(value, list):
+        raise bad_request("Expected an Array of message identifiers")
+    if len(value) > MAX_DELETED_AT_ONCE:
+        raise bad_request("Too many message identifiers specified")
+    ids = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int | float | str):
+            raise bad_request("Message identifier must be a Number")
+        try:
+            message_id = int(str(item))
+        except ValueError:
+            raise bad_request("Can't parse message identifier as a Number") from None
+        if message_id <= 0:
+            raise bad_request("Invalid message identifier specified")
+        ids.append(message_id)
+    if not ids:
+        raise bad_request("Message identifiers are not specified")
+    return ids
+
+
 def _source(ctx: CallContext, p: dict[str, Any], verb: str) -> StoredMessage:
-    source_chat = ctx.chat(p["from_chat_id"], allow_blocked=True)
-    message = source_chat.messages.get(p["message_id"])
+    source_chat = ctx.chat(p.get("from_chat_id"), allow_blocked=True)
+    message = source_chat.messages.get(p.get("message_id") or 0)
     if message is None:
         raise bad_request(f"message to {verb} not found")
     if message.protect_content:
@@ -195,6 +230,7 @@ def _source(ctx: CallContext, p: dict[str, Any], verb: str) -> StoredMessage:
 _CONTENT = (
     "text",
     "entities",
+    "link_preview_options",
     "caption",
     "caption_entities",
     "photo",
@@ -208,13 +244,12 @@ _CONTENT = (
 async def copy_message(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Post a copy of a message (no link to the original); returns ``MessageId``."""
     source = _source(ctx, p, "copy")
-    chat = ctx.chat(p["chat_id"])
     content = {key: getattr(source, key) for key in _CONTENT}
-    if source.has_media and p.get("caption") is not None:
+    if source.has_media and "caption" in p:
         content["caption"], content["caption_entities"] = caption_text(
             p, strict_ampersand=ctx.strict_ampersand
         )
-    result = _post(ctx, chat, p, **content)
+    result = _post(ctx, p, **content)
     return {"message_id": result["message_id"]}
 
 
@@ -223,13 +258,11 @@ async def forward_message(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Forward a message; the copy carries ``forward_origin``."""
     source = _source(ctx, p, "forward")
     source_chat = ctx.bot.chats[p["from_chat_id"]]
-    chat = ctx.chat(p["chat_id"])
     sender = ctx.bot.user_dict() if source.from_bot else source_chat.account.user_dict()
     origin = {"type": "user", "date": source.date, "sender_user": sender}
     content = {key: getattr(source, key) for key in _CONTENT}
-    return _post(
-        ctx, chat, {"protect_content": p.get("protect_content")}, forward_origin=origin, **content
-    )
+    kept = {key: p.get(key) for key in ("chat_id", "protect_content")}
+    return _post(ctx, kept, forward_origin=origin, **content)
 
 
 @api_method("answerCallbackQuery")

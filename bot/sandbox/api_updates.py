@@ -7,10 +7,12 @@ from typing import Any
 
 from .errors import bad_request, conflict
 from .registry import CallContext, api_method
+from .spec import load_spec
 from .webhook import Webhook, is_loopback_url
 
 MAX_POLL_TIMEOUT = 50
-SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]*$")
+MAX_SECRET_LENGTH = 256
 
 
 @api_method("getUpdates")
@@ -21,32 +23,40 @@ async def get_updates(ctx: CallContext, p: dict[str, Any]) -> Any:
             "can't use getUpdates method while webhook is active; use deleteWebhook "
             "to delete the webhook first"
         )
-    if p.get("allowed_updates") is not None:
-        ctx.bot.updates.allowed_updates = list(p["allowed_updates"])
+    _set_allowed_updates(ctx, p.get("allowed_updates"))
     limit = min(100, max(1, p.get("limit", 100)))
     timeout = min(MAX_POLL_TIMEOUT, max(0, p.get("timeout", 0)))
     return await ctx.bot.updates.poll(p.get("offset"), limit, timeout)
 
 
+def _set_allowed_updates(ctx: CallContext, value: Any) -> None:
+    """Keep the update types a bot asked for; like Telegram, ignore a value that is not an array
+    of strings and names it does not know (none known: the default types)."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return
+    known = set(load_spec().types["Update"].fields) - {"update_id"}
+    ctx.bot.updates.allowed_updates = [item.lower() for item in value if item.lower() in known]
+
+
 @api_method("setWebhook")
 async def set_webhook(ctx: CallContext, p: dict[str, Any]) -> Any:
     """Deliver updates by POSTing them to a loopback URL (an empty URL removes the webhook)."""
-    url = p["url"]
-    if not url:
+    url = p.get("url")
+    if not url:  # Telegram: setWebhook without a URL removes the webhook
         return await delete_webhook(ctx, p)
     if not is_loopback_url(url):
         raise bad_request("bad webhook: the sandbox only delivers to loopback http(s) URLs")
     secret = p.get("secret_token")
+    if secret is not None and len(secret) > MAX_SECRET_LENGTH:
+        raise bad_request("secret token is too long")
     if secret is not None and not SECRET_RE.match(secret):
         raise bad_request("secret token contains unallowed characters")
-    max_connections = p.get("max_connections", 40)
-    if not 1 <= max_connections <= 100:
-        raise bad_request("invalid max_connections specified")
+    max_connections = min(100, max(1, p.get("max_connections", 40)))  # clamped, as by Telegram
     await _stop_webhook(ctx)
+    ctx.bot.updates.terminate_poll("terminated by setWebhook request")
     if p.get("drop_pending_updates"):
         ctx.bot.updates.drop_all()
-    if p.get("allowed_updates") is not None:
-        ctx.bot.updates.allowed_updates = list(p["allowed_updates"])
+    _set_allowed_updates(ctx, p.get("allowed_updates"))
     webhook = Webhook(
         url=url,
         queue=ctx.bot.updates,
@@ -55,7 +65,9 @@ async def set_webhook(ctx: CallContext, p: dict[str, Any]) -> Any:
         allowed_updates=ctx.bot.updates.allowed_updates,
         ip_address=p.get("ip_address"),
         retry_delays=ctx.server.webhook_retry_delays,
-        on_reply=lambda payload: ctx.server.run_webhook_reply(ctx.bot, payload),
+        on_reply=lambda method, params, uploads: ctx.server.run_webhook_reply(
+            ctx.bot, method, params, uploads
+        ),
         wall_clock=ctx.state.wall_clock,
     )
     ctx.bot.webhook = webhook

@@ -1,4 +1,6 @@
-"""Message entities: UTF-16 offsets, ordering, trimming, auto-detection and HTML rendering.
+"""Message entities: UTF-16 offsets, ordering, trimming and HTML rendering.
+
+What Telegram detects by itself (links, commands, mentions...) is in :mod:`.autodetect`.
 
 Telegram measures ``offset`` and ``length`` of entities in UTF-16 code units, so an emoji outside
 the Basic Multilingual Plane counts as 2. Text limits (4096 for messages, 1024 for captions) are
@@ -8,7 +10,6 @@ counted the same way.
 from __future__ import annotations
 
 import html as _html
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -31,36 +32,6 @@ _PRIORITY = {
     "spoiler": 94,
     "custom_emoji": 99,
 }
-
-# Entities that auto-detected ones (url, mention, ...) may not overlap.
-_OPAQUE = frozenset(
-    {
-        "code",
-        "pre",
-        "text_link",
-        "text_mention",
-        "custom_emoji",
-        "url",
-        "email",
-        "mention",
-        "hashtag",
-        "cashtag",
-        "bot_command",
-        "phone_number",
-    }
-)
-
-_DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("url", re.compile(r"(?<![\w@])(?:https?|tg)://[^\s<>\"']+")),
-    (
-        "bot_command",
-        re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])"),
-    ),
-    ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{2,32}(?![\w@])")),
-    ("hashtag", re.compile(r"(?<![\w#])#(?=\w*[^\W\d_])\w{1,256}(?![\w#])")),
-    ("cashtag", re.compile(r"(?<![\w$])\$[A-Z]{1,8}(?![\w$])")),
-)
-_URL_TRAILING = ".,;:!?)]}'\""
 
 
 def utf16_len(text: str) -> int:
@@ -107,36 +78,6 @@ def strip_text(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
         if end > start:
             out.append({**entity, "offset": start, "length": end - start})
     return stripped, out
-
-
-def detect_entities(text: str, existing: list[Entity] | None = None) -> list[Entity]:
-    """Find the entities Telegram adds by itself: URLs, /commands, @mentions, #hashtags, $CASHTAGS.
-
-    Only URLs with a scheme are detected (Telegram also links bare domain names). Matches that
-    overlap ``existing`` code/link-like entities, or each other, are skipped.
-    """
-    offsets = utf16_offsets(text)
-    taken = [
-        (e["offset"], e["offset"] + e["length"]) for e in existing or () if e["type"] in _OPAQUE
-    ]
-    found: list[Entity] = []
-    for kind, pattern in _DETECTORS:
-        for match in pattern.finditer(text):
-            start, end = match.start(), match.end()
-            if kind == "url":
-                while end > start and text[end - 1] in _URL_TRAILING:
-                    end -= 1
-            lo, hi = offsets[start], offsets[end]
-            if hi <= lo or any(lo < t_hi and t_lo < hi for t_lo, t_hi in taken):
-                continue
-            taken.append((lo, hi))
-            found.append({"type": kind, "offset": lo, "length": hi - lo})
-    return found
-
-
-def with_detected(text: str, entities: list[Entity]) -> list[Entity]:
-    """``entities`` plus the auto-detected ones, in Telegram's order."""
-    return sort_entities(entities + detect_entities(text, entities))
 
 
 @dataclass

@@ -30,9 +30,18 @@ class ApiError(Exception):
         return payload
 
 
+def telegram_wording(message: str) -> str:
+    """A message as the Bot API shows it after "Bad Request: ": its first letter in lower case,
+    unless the message is an upper-case code such as ``BUTTON_DATA_INVALID`` (the Bot API
+    server's ``fail_query_with_error`` does the same with what tdlib and Telegram answer)."""
+    if len(message) >= 2 and (message[1] == "_" or message[1].isupper()):
+        return message
+    return message[:1].lower() + message[1:]
+
+
 def bad_request(detail: str) -> ApiError:
-    """``400 Bad Request: <detail>``."""
-    return ApiError(400, f"Bad Request: {detail}")
+    """``400 Bad Request: <detail>`` (``detail`` in Telegram's wording, see above)."""
+    return ApiError(400, f"Bad Request: {telegram_wording(detail)}")
 
 
 def forbidden(detail: str) -> ApiError:

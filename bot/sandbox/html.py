@@ -6,12 +6,17 @@ Supported, as documented at https://core.telegram.org/bots/api#html-style: ``b``
 ``blockquote`` (optionally ``expandable``) and ``tg-emoji emoji-id``; the named entities
 ``&lt; &gt; &amp; &quot;`` and numeric ``&#NNN;`` / ``&#xHH;``.
 
-The scanner follows tdlib's ``parse_html`` so that the error texts match Telegram's
-(``Unsupported start tag "img" at byte offset 5``, ``Can't find end tag corresponding to start
-tag "b"``...); byte offsets count UTF-8 bytes of the original markup, entity offsets UTF-16 units.
-One deliberate difference: Telegram keeps a bare ``&`` that starts no valid entity as text, while
-the documentation says it must be escaped; with ``strict_ampersand=True`` (the sandbox default)
-such an ``&`` is an error, so a bot that forgets to escape user text fails in tests first.
+The scanner follows tdlib's ``parse_html`` (td/telegram/MessageEntity.cpp) so that the error
+texts match Telegram's (``Unsupported start tag "img" at byte offset 5``, ``Can't find end tag
+corresponding to start tag "b"``...); byte offsets count UTF-8 bytes of the original markup,
+entity offsets UTF-16 units.
+
+A bare ``&``: the documentation says every ``&`` that is not part of an entity "must be
+replaced" by ``&amp;``, but Telegram does not enforce it. tdlib's ``decode_html_entity`` reads
+``&name`` / ``&#NNN`` / ``&#xHH`` (the ``;`` optional) and, where that is no entity it knows,
+parse_html keeps the ``&`` as text: "Tom & Jerry" and "AT&T" are sent as they are. The sandbox
+does the same. ``strict_ampersand=True`` (the server's opt-in ``strict_html`` lint) refuses
+such an ``&`` instead, for a bot that wants to be sure it escapes what people type.
 """
 
 from __future__ import annotations
@@ -54,7 +59,8 @@ _SIMPLE = {
     "tg-spoiler": "spoiler",
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_ENTITY_RE = re.compile(r"&(?:#(\d{1,10})|#[xX]([0-9a-fA-F]{1,8})|([a-zA-Z]{1,10}));")
+_ENTITY_RE = re.compile(r"&(?:#x([0-9a-fA-F]*)|#(\d*)|([a-zA-Z]*))")
+_MAX_NUMERIC_ENTITY = 9  # tdlib reads at most "&#" and 7 digits
 _UNQUOTED_VALUE = re.compile(r"[A-Za-z0-9.\-]*")
 
 
@@ -71,18 +77,27 @@ class _Open:
 
 
 def decode_entity(text: str, pos: int) -> tuple[str, int] | None:
-    """Decode the HTML entity starting at ``text[pos] == "&"``: (character, next position)."""
+    """Decode the HTML entity starting at ``text[pos] == "&"``: (character, next position).
+
+    As tdlib does: the ``;`` is optional, names are case-sensitive, a numeric entity has at most
+    7 digits and a value in 1..0x10FFFE. None when there is no entity: the ``&`` is text.
+    """
     match = _ENTITY_RE.match(text, pos)
-    if match is None:
-        return None
-    decimal, hexa, name = match.groups()
+    assert match is not None  # every part may be empty
+    hexa, decimal, name = match.groups()
     if name is not None:
         char = _NAMED.get(name)
-        return (char, match.end()) if char is not None else None
-    code = int(decimal) if decimal is not None else int(hexa, 16)
-    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+    elif match.end() - pos > _MAX_NUMERIC_ENTITY:
+        char = None
+    else:
+        digits = hexa if hexa is not None else decimal
+        code = int(digits, 16 if hexa is not None else 10) if digits else 0
+        valid = 0 < code < 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+        char = chr(code) if valid else None
+    if char is None:
         return None
-    return chr(code), match.end()
+    end = match.end()
+    return char, end + 1 if text.startswith(";", end) else end
 
 
 class _Parser:
@@ -292,7 +307,7 @@ class _Parser:
         self.entities.append(entity)
 
 
-def parse_html(text: str, *, strict_ampersand: bool = True) -> tuple[str, list[Entity]]:
+def parse_html(text: str, *, strict_ampersand: bool = False) -> tuple[str, list[Entity]]:
     """Parse Telegram HTML into plain text and entities (UTF-16 offsets, Telegram's order is
     applied by the caller). Raises :class:`EntityParseError` with Telegram's wording."""
     return _Parser(text, strict_ampersand).run()

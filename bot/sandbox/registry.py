@@ -2,7 +2,7 @@
 
 Method modules (``api_messages``, ``api_bot``, ``api_updates``) register their handlers with
 :func:`api_method`; a method that the spec knows but no module registers is answered with
-``501 Not Implemented`` by the server.
+``404 Not Found`` by the server, as Telegram answers a method it does not have.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from .errors import bad_request, forbidden
 from .media import image_mime_type, image_size
 from .spec import Upload, load_spec
 from .state import BotRecord, Chat, FileRecord, SandboxState
+from .tgjson import FieldError, bool_field, int_field
 
 if TYPE_CHECKING:
     from .server import BotApiServer
@@ -83,11 +84,13 @@ class CallContext:
 
     @property
     def strict_ampersand(self) -> bool:
-        """Whether a bare ``&`` in HTML is an error (see :mod:`bot.sandbox.html`)."""
+        """Whether a bare ``&`` in HTML is an error (the opt-in lint, see :mod:`.html`)."""
         return self.server.strict_html
 
-    def chat(self, chat_id: int | str, *, allow_blocked: bool = False) -> Chat:
+    def chat(self, chat_id: int | str | None, *, allow_blocked: bool = False) -> Chat:
         """The private chat ``chat_id`` of this bot, with Telegram's 400/403 answers."""
+        if chat_id is None:
+            raise bad_request("chat_id is empty")
         chat = self.bot.chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None or not chat.started:
             raise bad_request("chat not found")
@@ -102,10 +105,16 @@ class CallContext:
         reply = params.get("reply_parameters")
         if not reply:
             return None
-        message_id = reply["message_id"]
+        if not isinstance(reply, dict):
+            raise bad_request("Object expected as reply parameters")
+        try:
+            message_id = int_field(reply, "message_id", required=True)
+            without_reply = bool_field(reply, "allow_sending_without_reply")
+        except FieldError as exc:
+            raise bad_request(str(exc)) from None
         if message_id in chat.messages:
             return message_id
-        if reply.get("allow_sending_without_reply"):
+        if without_reply:
             return None
         raise bad_request("message to be replied not found")
 
@@ -114,12 +123,12 @@ class CallContext:
         if isinstance(value, str) and value.startswith("attach://"):
             upload = self.uploads.get(value[len("attach://") :])
             if upload is None:
-                raise bad_request(f"wrong file identifier/HTTP URL specified: {value}")
+                raise bad_request(f"There is no {kind} in the request")
             value = upload
         if isinstance(value, Upload):
             return self._store_upload(value, kind)
         if value.startswith(("http://", "https://")):
-            raise bad_request("failed to get HTTP URL content (the sandbox does not download)")
+            raise bad_request("failed to get HTTP URL content")  # the sandbox downloads nothing
         record = self.state.files.get(value)
         if record is None or record.bot_id != self.bot.id:
             raise bad_request("wrong file identifier/HTTP URL specified")

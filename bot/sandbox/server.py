@@ -7,10 +7,12 @@ Routes:
 * ``/sandbox/api/...`` - the user side and the controls, see :mod:`bot.sandbox.user_http`.
 * ``/`` and ``/chat`` - the web chat page, see :mod:`bot.sandbox.webchat`.
 
-Each call goes through the same pipeline: token check (401), method lookup (404), fault
-injection (if enabled), validation against the spec (400), 501 for methods the sandbox does not
-implement, the rate limit for message-sending methods (429), then the method itself. Every call
-is appended to :attr:`BotApiServer.calls`.
+Each call goes through the same pipeline: token check (401), method lookup (404 ``Not Found``, as
+Telegram answers an unknown method; also for the methods the sandbox does not implement), fault
+injection (if enabled), the parameters read as Telegram reads them (:mod:`.params`; with
+``strict_params`` also held to the documentation, :meth:`.spec.BotApiSpec.lint_params`), the
+rate limit for message-sending methods (429), then the method itself. Every call is appended to
+:attr:`BotApiServer.calls`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from aiohttp import web
 from . import api_bot, api_messages, api_updates  # noqa: F401  (they register the methods)
 from .errors import ApiError
 from .faults import ERROR, HANG, TOO_MANY, FaultInjector
+from .params import read_as_telegram
 from .ratelimit import RateLimiter
 from .records import CLIENT_GONE, CallRecord
 from .registry import HANDLERS, RATE_LIMITED, CallContext
@@ -51,11 +54,13 @@ class BotApiServer:
     """A local Telegram Bot API server with a scriptable user side.
 
     ``clock`` (monotonic seconds) drives the rate limiter and ``wall_clock`` (Unix time) the
-    message dates, so tests can control both. ``strict_html=False`` accepts a bare ``&`` in HTML
-    like Telegram does (see :mod:`bot.sandbox.html`). ``keep_calls`` bounds the call record
-    to the newest N calls (for long benchmarks); None keeps every call. ``strict_params=False``
-    ignores every unknown parameter like Telegram instead of answering 400 (see
-    :meth:`bot.sandbox.spec.BotApiSpec.validate_params`).
+    message dates, so tests can control both. ``keep_calls`` bounds the call record to the newest
+    N calls (for long benchmarks); None keeps every call.
+
+    By default the server is as strict as Telegram and no stricter. Two opt-in lints hold a bot
+    to the documentation where Telegram is lenient: ``strict_html`` refuses a bare ``&`` in
+    HTML (see :mod:`bot.sandbox.html`) and ``strict_params`` refuses unknown parameters and
+    object fields and values of the wrong type (:meth:`bot.sandbox.spec.BotApiSpec.lint_params`).
     """
 
     def __init__(
@@ -67,13 +72,13 @@ class BotApiServer:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         seed: int = 0,
-        strict_html: bool = True,
+        strict_html: bool = False,
         webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         global_per_second: float | None = None,
         per_chat_per_second: float | None = None,
         per_chat_burst: int = 3,
         keep_calls: int | None = None,
-        strict_params: bool = True,
+        strict_params: bool = False,
     ):
         if host not in LOOPBACK_HOSTS and not allow_remote:
             raise ValueError(
@@ -331,10 +336,10 @@ class BotApiServer:
                     raise ApiError(401, "Unauthorized")
                 raise ApiError(404, "Not Found")
             method = self.spec.method(name)
-            if method is None:
+            if method is None or method.name not in HANDLERS:
                 raise ApiError(404, "Not Found")
             record.method = method.name
-            raw, uploads = await read_params(request)
+            raw, uploads = await read_params(request, strict=self.strict_params)
             record.params = describe_params(raw, uploads)
             fault = self.faults.decide(method.name)
             if fault is not None:
@@ -377,12 +382,12 @@ class BotApiServer:
     ) -> Any:
         """Validate and run one call for ``bot`` (no HTTP, no record); raises ApiError."""
         spec = self.spec.method(method)
-        if spec is None:
+        handler = HANDLERS.get(spec.name) if spec is not None else None
+        if spec is None or handler is None:
             raise ApiError(404, "Not Found")
-        params = self.spec.validate_params(spec, raw, uploads, strict=self.strict_params)
-        handler = HANDLERS.get(spec.name)
-        if handler is None:
-            raise ApiError(501, f"Not Implemented: {spec.name} is not supported by the sandbox")
+        params = read_as_telegram(spec, raw, uploads or {})
+        if self.strict_params:
+            self.spec.lint_params(spec, raw, uploads)
         limited = spec.name in RATE_LIMITED and isinstance(params.get("chat_id"), int)
         if limited:
             retry_after = bot.limiter.check(params["chat_id"])
@@ -397,20 +402,21 @@ class BotApiServer:
             bot.limiter.consume(params["chat_id"])
         return result
 
-    async def run_webhook_reply(self, bot: BotRecord, payload: dict[str, Any]) -> None:
-        """Run a method given in a webhook response body, recording it like a call."""
-        params = {k: v for k, v in payload.items() if k != "method"}
+    async def run_webhook_reply(
+        self, bot: BotRecord, method: str, params: dict[str, Any], uploads: dict[str, Upload]
+    ) -> None:
+        """Run a method given in a webhook's answer, recording it like a call."""
         record = CallRecord(
             self.state.wall_clock(),
             bot.token,
             bot.username,
-            str(payload["method"]),
-            dict(params),
+            method,
+            describe_params(params, uploads),
             source="webhook-reply",
         )
         self._record(record)
         try:
-            record.result = await self.execute(bot, record.method, params)
+            record.result = await self.execute(bot, method, params, uploads)
             record.status = 200
         except ApiError as error:
             record.status, record.description = error.status, error.description

@@ -10,11 +10,14 @@ as ``[name, types, required]``; each type keeps its fields in the same form and 
 ("must be *default*", "always “emoji”"), which is what tells union members apart. Methods and types
 are written one per line, sorted by name, so that a later refresh gives a readable diff.
 
-Validation (:meth:`BotApiSpec.validate_params`) follows how Telegram reads requests: every value
-may arrive as a string (form and multipart bodies, query strings), so ``"123"`` becomes an
-Integer, ``"true"`` a Boolean, and arrays or objects are JSON-decoded where the spec expects
-them. A required field that is missing, a field the method does not have, or a value of the wrong
-type is answered with ``400 Bad Request``.
+How Telegram reads the parameters of a call is in :mod:`.params`: leniently. With
+``strict_params`` the server also runs :meth:`BotApiSpec.lint_params`, which holds a call to the
+documentation rather than to Telegram's leniency: a parameter or object field the documentation
+does not have, a value of the wrong type (``"maybe"`` for a Boolean, ``"12abc"`` for an Integer)
+is answered with ``400 Bad Request`` and a text saying so, where Telegram would ignore it or
+read it as 0 or false. Strings from form and
+multipart bodies are coerced first (``"123"`` is an Integer, ``"true"`` a Boolean, arrays and
+objects are JSON-decoded), as Telegram reads them.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ _ARRAY_PREFIX = "Array of "
 _SCALARS = frozenset({"Integer", "Float", "Boolean", "String", "InputFile", "True"})
 
 # The send options python-telegram-bot adds to every method built on its ``_send_message``
-# (editMessageReplyMarkup gets the default ``parse_mode``, for one). Telegram ignores parameters
-# a method does not have, so these are ignored too rather than answered with 400.
+# (editMessageReplyMarkup gets the default ``parse_mode``, for one): the lint lets them pass
+# where a method does not have them, since the bot did not choose to send them.
 CLIENT_SEND_OPTIONS = frozenset(
     {
         "allow_paid_broadcast",
@@ -128,44 +131,34 @@ class BotApiSpec:
 
     # ------------------------------------------------------------------ parameters
 
-    def validate_params(
+    def lint_params(
         self,
         method: MethodSpec,
         raw: dict[str, Any],
         uploads: dict[str, Upload] | None = None,
-        *,
-        strict: bool = True,
-    ) -> dict[str, Any]:
-        """Check and coerce the parameters of one call.
+    ) -> None:
+        """Hold one call to the documentation (see the module doc); raises ApiError (400).
 
         ``raw`` holds the body/query values; ``uploads`` the multipart file parts. A file part
         named like a field of the method is that field's value; other file parts are
-        attachments referenced as ``attach://<name>`` and are left to the method.
-        A parameter the method does not have is answered with 400 when ``strict`` (a typo in a
-        bot must not pass silently), except the generic send options of
-        :data:`CLIENT_SEND_OPTIONS`, which clients send to methods lacking them; with
-        ``strict=False`` every unknown parameter is ignored, as Telegram does. The call record
-        keeps the raw parameters either way. Raises :class:`ApiError` (400) on the first
-        problem.
+        attachments referenced as ``attach://<name>``. Empty values count as absent, as for
+        Telegram; missing ones are Telegram's to answer (:mod:`.params`). The generic send
+        options of :data:`CLIENT_SEND_OPTIONS` pass on methods lacking them. The lint answers in
+        its own words, also where Telegram would refuse the value too in other words.
         """
         values: dict[str, Any] = dict(raw)
         for name, upload in (uploads or {}).items():
             if name in method.fields:
                 values[name] = upload
-        out: dict[str, Any] = {}
         for name, value in values.items():
             field = method.fields.get(name)
             if field is None:
-                if strict and name not in CLIENT_SEND_OPTIONS:
+                if name not in CLIENT_SEND_OPTIONS:
                     raise bad_request(f"unknown parameter {name}")
                 continue
-            if value is None:
+            if value is None or value == "":
                 continue
-            out[name] = self._param_value(field, value)
-        for field in method.fields.values():
-            if field.required and field.name not in out:
-                raise bad_request(f"{field.name} is required")
-        return out
+            self._param_value(field, value)
 
     def _param_value(self, field: FieldSpec, value: Any) -> Any:
         try:
@@ -181,7 +174,7 @@ class BotApiSpec:
     def coerce(self, value: Any, types: tuple[str, ...] | list[str], where: str) -> Any:
         """Return ``value`` converted to the first of ``types`` it fits.
 
-        Raises ``_Mismatch`` (internal) when it fits none; :meth:`validate_params` turns that
+        Raises ``_Mismatch`` (internal) when it fits none; :meth:`lint_params` turns that
         into a 400 answer. ``where`` names the value in messages
         (``reply_markup.inline_keyboard[0]``).
         """

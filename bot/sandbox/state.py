@@ -119,6 +119,7 @@ class StoredMessage:
     date: int
     text: str | None = None
     entities: list[JSON] = field(default_factory=list)
+    link_preview_options: JSON | None = None
     caption: str | None = None
     caption_entities: list[JSON] = field(default_factory=list)
     photo: list[JSON] | None = None
@@ -251,6 +252,8 @@ class Chat:
             out["text"] = message.text
             if message.entities:
                 out["entities"] = message.entities
+            if message.link_preview_options:
+                out["link_preview_options"] = message.link_preview_options
         for key in ("photo", "document", "location", "contact"):
             if getattr(message, key) is not None:
                 out[key] = getattr(message, key)

@@ -8,6 +8,9 @@ from typing import Any
 from .errors import conflict
 from .signals import ChangeSignal
 
+_OTHER_POLL = (
+    "terminated by other getUpdates request; make sure that only one bot instance is running"
+)
 # Update kinds a bot does not receive unless it asks for them in allowed_updates.
 NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
@@ -27,12 +30,18 @@ class UpdateQueue:
         self.allowed_updates: list[str] | None = None
         self._signal = ChangeSignal()
         self._poller: object | None = None
+        self._terminated_by = _OTHER_POLL
         self._closed = False
 
     @property
     def pending_count(self) -> int:
         """Number of updates not yet confirmed."""
         return len(self._pending)
+
+    @property
+    def polled(self) -> bool:
+        """Whether a getUpdates is waiting."""
+        return self._poller is not None
 
     @property
     def last_update_id(self) -> int:
@@ -84,15 +93,14 @@ class UpdateQueue:
         if offset is not None:
             self.confirm(offset)
         ticket = object()
-        if self._poller is not None:
-            self._signal.notify()  # the waiting poll sees it lost its ticket and gets a 409
+        self.terminate_poll(_OTHER_POLL)
         self._poller = ticket
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, timeout)
         try:
             while True:
                 if self._poller is not ticket:
-                    raise conflict("terminated by other getUpdates request")
+                    raise conflict(self._terminated_by)
                 if self._pending or self._closed:
                     return self._pending[:limit]
                 remaining = deadline - loop.time()
@@ -102,6 +110,13 @@ class UpdateQueue:
         finally:
             if self._poller is ticket:
                 self._poller = None
+
+    def terminate_poll(self, reason: str) -> None:
+        """End the waiting getUpdates, if any, with ``409 Conflict: <reason>``."""
+        if self._poller is not None:
+            self._terminated_by = reason
+            self._poller = None
+            self._signal.notify()  # the waiting poll sees it lost its ticket and gets a 409
 
     async def wait_pending(self) -> None:
         """Wait until at least one update is pending (used by webhook delivery)."""

@@ -30,8 +30,9 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .autodetect import detect_entities
 from .chatview import CallbackAnswer, ChatMessage
-from .entities import detect_entities, strip_text, utf16_len
+from .entities import strip_text, utf16_len
 from .errors import SandboxUserError
 from .media import guess_mime_type, image_mime_type, image_size
 from .state import Account, BotRecord, CallbackQueryRecord, Chat
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
     from .server import BotApiServer
 
 MAX_TEXT = 4096
+
+
+def _found_in(text: str) -> list[dict[str, Any]]:
+    """The entities Telegram marks in what a person writes (phone numbers included)."""
+    return detect_entities(text, phones=True)
 
 
 class SandboxUser:
@@ -88,12 +94,12 @@ class SandboxUser:
         return ChatMessage.of(message)
 
     async def send_text(self, text: str, *, reply_to: int | None = None) -> ChatMessage:
-        """Send a text message (commands, @mentions, URLs get their entities)."""
+        """Send a text message (commands, @mentions, links... get their entities, in order)."""
         self._begin_action()
         text, _ = strip_text(text, [])
         if not text or utf16_len(text) > MAX_TEXT:
             raise SandboxUserError("a text message has 1-4096 characters")
-        return self._post(text=text, entities=detect_entities(text), reply_to_message_id=reply_to)
+        return self._post(text=text, entities=_found_in(text), reply_to_message_id=reply_to)
 
     async def send_location(self, latitude: float, longitude: float) -> ChatMessage:
         """Share a location."""
@@ -143,7 +149,7 @@ class SandboxUser:
     def _caption(caption: str | None) -> dict[str, Any]:
         if not caption:
             return {}
-        return {"caption": caption, "caption_entities": detect_entities(caption)}
+        return {"caption": caption, "caption_entities": _found_in(caption)}
 
     async def edit_text(self, message_id: int, text: str) -> ChatMessage:
         """Edit one's own text message (the bot gets an ``edited_message`` update)."""
@@ -152,7 +158,7 @@ class SandboxUser:
         if message is None or message.from_bot or message.text is None:
             raise SandboxUserError(f"message {message_id} is not a text message of this user")
         message.text = text
-        message.entities = detect_entities(text)
+        message.entities = _found_in(text)
         message.edit_date = self.chat.now()
         self.chat.record("edit", message_id, False)
         self.bot.push_update("edited_message", self.chat.message_dict(message))

@@ -4,8 +4,12 @@ Only loopback URLs are accepted (the sandbox never calls out of the machine); pl
 allowed for them. When a secret token is set it is sent in ``X-Telegram-Bot-Api-Secret-Token``.
 A ``2xx`` answer confirms the update; any other answer or a connection error is recorded in
 ``last_error_date`` / ``last_error_message`` (as getWebhookInfo shows) and the update is retried
-after a growing delay. A ``2xx`` answer whose JSON body names a ``method`` is executed as a Bot
-API call, as Telegram does for replies in the webhook response.
+after a growing delay.
+
+A ``2xx`` answer may carry a Bot API call, as Telegram allows for replies in the webhook
+response (telegram-bot-api's WebhookActor): its body is read like a request, JSON, a form or
+``multipart/form-data`` with files, and a ``method`` other than getX, setWebhook,
+deleteWebhook, close and logOut is executed with the rest as its parameters.
 """
 
 from __future__ import annotations
@@ -18,16 +22,18 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 
+from .spec import Upload
 from .updates import UpdateQueue
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_RETRY_DELAYS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 
-ReplyHandler = Callable[[dict[str, Any]], Awaitable[None]]
+ReplyHandler = Callable[[str, dict[str, Any], dict[str, Upload]], Awaitable[None]]
+_NOT_IN_REPLIES = frozenset({"setwebhook", "deletewebhook", "close", "logout"})
 
 
 def is_loopback_url(url: str) -> bool:
@@ -120,22 +126,44 @@ class Webhook:
         headers = {SECRET_HEADER: self.secret_token} if self.secret_token else {}
         try:
             async with session.post(self.url, json=update, headers=headers) as response:
-                body = await response.read()
                 if not 200 <= response.status < 300:
                     return f"Wrong response from the webhook: {response.status} {response.reason}"
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                params, uploads = await read_reply(response)
+        except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             return f"Connection failed: {exc.__class__.__name__}: {exc}"
         self.queue.confirm(update["update_id"] + 1)
         self.delivered += 1
-        await self._reply(body)
+        method = str(params.pop("method", ""))
+        if self.on_reply is not None and is_reply_method(method):
+            await self.on_reply(method, params, uploads)
         return None
 
-    async def _reply(self, body: bytes) -> None:
-        if self.on_reply is None or not body.strip():
-            return
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return
-        if isinstance(payload, dict) and isinstance(payload.get("method"), str):
-            await self.on_reply(payload)
+
+def is_reply_method(method: str) -> bool:
+    """Whether Telegram runs ``method`` when a webhook answers with it."""
+    name = method.lower()
+    return bool(name) and name not in _NOT_IN_REPLIES and not name.startswith("get")
+
+
+async def read_reply(response: aiohttp.ClientResponse) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """The parameters and files in a webhook's answer, read like a request's."""
+    params: dict[str, Any] = {}
+    uploads: dict[str, Upload] = {}
+    if response.content_type == "multipart/form-data":
+        async for part in aiohttp.MultipartReader.from_response(response):
+            if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
+                continue
+            if part.filename is None:
+                params[part.name] = await part.text()
+            else:
+                content_type = part.headers.get("Content-Type", "")
+                uploads[part.name] = Upload(part.filename, content_type, await part.read())
+        return params, uploads
+    body = await response.read()
+    if response.content_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(body.decode(), keep_blank_values=True)), uploads
+    try:
+        payload = json.loads(body) if body.strip() else {}
+    except ValueError:
+        payload = {}
+    return (payload if isinstance(payload, dict) else {}), uploads

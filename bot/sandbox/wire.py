@@ -28,11 +28,15 @@ def error_answer(error: ApiError) -> web.Response:
     return json_answer(error.to_payload(), error.status)
 
 
-async def read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, Upload]]:
+async def read_params(
+    request: web.Request, *, strict: bool = False
+) -> tuple[dict[str, Any], dict[str, Upload]]:
     """Parameters of a Bot API call from the query string and a JSON, form or multipart body.
 
-    Values from forms stay strings (the spec validation coerces them); file parts of a multipart
-    body are returned separately as :class:`Upload` objects.
+    Values from forms stay strings (:mod:`.params` reads them); file parts of a multipart body
+    are returned separately as :class:`Upload` objects. Any body that is not a form is read as
+    JSON, as Telegram does; one that is not a JSON object is ignored like Telegram ignores it,
+    or refused with ``strict`` (the ``strict_params`` lint).
     """
     params: dict[str, Any] = dict(request.query.items())
     uploads: dict[str, Upload] = {}
@@ -52,15 +56,14 @@ async def read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, U
     raw = await request.read()
     if not raw.strip():
         return params, uploads
-    if content_type not in ("application/json", "application/octet-stream", "text/plain", ""):
-        raise bad_request(f"unsupported Content-Type {content_type}")
     try:
         body = json.loads(raw)
     except ValueError:
-        raise bad_request("can't parse JSON body") from None
-    if not isinstance(body, dict):
-        raise bad_request("the JSON body must be an object")
-    params.update(body)
+        body = None
+    if isinstance(body, dict):
+        params.update(body)
+    elif strict:
+        raise bad_request("the body is not a JSON object (Telegram would ignore it)")
     return params, uploads
 
 

@@ -16,6 +16,7 @@ from bot.storage.hybrid import Candidate, HybridSearchQueries
 from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
+from bot.storage.menus import MenuQueries
 from bot.storage.moderation import ModerationQueries, ReportedListing, ReportRefused
 from bot.storage.outbox import Enqueued, Notification, OutboxQueries
 from bot.storage.privacy import PrivacyQueries
@@ -69,6 +70,7 @@ class Storage(
     ModerationQueries,
     VerificationQueries,
     PrivacyQueries,
+    MenuQueries,
     VectorQueries,
     HybridSearchQueries,
 ):

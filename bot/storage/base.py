@@ -90,6 +90,10 @@ class Database:
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
 
+    async def ping(self) -> None:
+        """Raise unless the database answers a trivial query (the health check)."""
+        await self._fetchone("SELECT 1")
+
     async def schema_version(self) -> int:
         async with self._db.execute("PRAGMA user_version") as cursor:
             (version,) = await cursor.fetchone()  # type: ignore[misc]

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sandbox.entities import detect_entities, render_html, utf16_len, utf16_slice
+from bot.sandbox.autodetect import detect_entities
+from bot.sandbox.entities import render_html, utf16_len, utf16_slice
 from bot.sandbox.html import EntityParseError, parse_html
 from bot.sandbox.markdown import parse_markdown, parse_markdown_v2
 
@@ -83,8 +84,6 @@ def test_offsets_are_utf16_and_errors_use_utf8_bytes() -> None:
         ("<b>x</b", "Unclosed end tag at byte offset 4"),
         ("a < b", 'Unsupported start tag "" at byte offset 2'),
         ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
-        ("a & b", 'Character "&" at byte offset 2 is not a valid HTML entity'),
-        ("&nbsp;", 'Character "&" at byte offset 0'),
         ('<tg-emoji emoji-id="x">a</tg-emoji>', "Invalid custom emoji identifier specified"),
     ],
 )
@@ -94,8 +93,31 @@ def test_parse_errors(markup: str, message: str) -> None:
     assert message in str(caught.value)
 
 
-def test_lenient_ampersand_like_telegram() -> None:
-    assert parse_html("Tom & Jerry", strict_ampersand=False) == ("Tom & Jerry", [])
+@pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        # What is no entity Telegram knows stays text, "&" included (tdlib's parse_html).
+        ("Tom & Jerry", "Tom & Jerry"),
+        ("AT&T", "AT&T"),
+        ("&nbsp;", "&nbsp;"),
+        ("&#;", "&#;"),
+        ("&#X41;", "&#X41;"),  # only a lower-case x starts a hexadecimal entity
+        ("&#12345678;", "&#12345678;"),  # at most 7 digits
+        # Known entities, the ";" optional.
+        ("&lt;b&gt; &amp; &quot;", '<b> & "'),
+        ("&lt5 &amp &ampx", "<5 & &ampx"),
+        ("&#65;&#x42;&#67", "ABC"),
+    ],
+)
+def test_ampersands_like_telegram(markup: str, text: str) -> None:
+    assert parse_html(markup) == (text, [])
+
+
+@pytest.mark.parametrize(("markup", "offset"), [("a & b", 2), ("&nbsp;", 0), ("é&", 2)])
+def test_strict_ampersand_lint(markup: str, offset: int) -> None:
+    message = f'Character "&" at byte offset {offset} is not a valid HTML entity'
+    with pytest.raises(EntityParseError, match=message):
+        parse_html(markup, strict_ampersand=True)
 
 
 def test_markdown_v2() -> None:

@@ -48,6 +48,17 @@ async def test_standalone_process_prints_url_but_not_token() -> None:
     assert b"SECRET" not in output + errors
 
 
+def test_lints_are_opt_in() -> None:
+    from bot.sandbox.__main__ import _parse_args
+
+    plain = _parse_args([])
+    assert (plain.strict_html, plain.strict_params) == (False, False)  # as Telegram
+    linted = _parse_args(["--strict-html", "--strict-params"])
+    assert (linted.strict_html, linted.strict_params) == (True, True)
+    old = _parse_args(["--lenient-html", "--lenient-params"])  # still accepted: the default now
+    assert (old.strict_html, old.strict_params) == (False, False)
+
+
 async def test_standalone_refuses_public_host() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,

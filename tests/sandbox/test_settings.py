@@ -45,21 +45,34 @@ async def test_commands_per_scope_and_language(ptb: Application, server: BotApiS
         await bot.set_my_commands([BotCommand("x", "y")], scope=BotCommandScopeChat(4242))
 
 
-async def test_command_rules(ptb: Application) -> None:
+async def test_command_rules(ptb: Application, api) -> None:
     bot = ptb.bot
     with raises("BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Start", "capital letters")])
-    with raises("BOT_COMMAND_INVALID"):
+    # tdlib's own checks come first, in its words (td/telegram/BotCommand.cpp).
+    with raises("Command length must not exceed 32"):
         await bot.set_my_commands([BotCommand("x" * 33, "too long")])
-    with raises("BOT_COMMAND_DESCRIPTION_INVALID"):
+    with raises("Command description length must not exceed 256"):
         await bot.set_my_commands([BotCommand("ok", "d" * 257)])
-    with raises("BOT_COMMAND_DESCRIPTION_INVALID"):
-        await bot.set_my_commands([BotCommand("ok", "")])
+    with raises("Command description must be non-empty"):
+        await bot.set_my_commands([BotCommand("ok", "  ")])
+    with raises("Command must be non-empty"):
+        await bot.set_my_commands([BotCommand("/", "slash only")])
     with raises("BOT_COMMANDS_TOO_MUCH"):
         await bot.set_my_commands([BotCommand(f"c{i}", "d") for i in range(101)])
-    with raises("LANG_CODE_INVALID"):
+    with raises("Invalid language code specified"):
         await bot.set_my_commands([BotCommand("ok", "fine")], language_code="fra")
+    status, body = await api("setMyCommands", commands=[{"command": "x"}])
+    assert (status, body["description"]) == (
+        400,
+        "Bad Request: can't parse BotCommand: Can't find field \"description\"",
+    )
     await bot.set_my_commands([BotCommand(f"c{i}", "d" * 256) for i in range(100)])
+    # Telegram trims and drops a leading "/", and takes a missing list as an empty one.
+    await bot.set_my_commands([BotCommand(" /help ", " Help ")])
+    assert [(c.command, c.description) for c in await bot.get_my_commands()] == [("help", "Help")]
+    assert (await api("setMyCommands"))[1]["result"] is True
+    assert await bot.get_my_commands() == ()
 
 
 async def test_descriptions_and_name(ptb: Application) -> None:

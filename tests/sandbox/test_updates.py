@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pytest
 from aiohttp import web
@@ -62,7 +63,8 @@ async def test_second_get_updates_terminates_the_first(ptb: Application, api) ->
     status, body = await first
     assert (status, body["description"]) == (
         409,
-        "Conflict: terminated by other getUpdates request",
+        "Conflict: terminated by other getUpdates request; make sure that only one bot "
+        "instance is running",
     )
     second = asyncio.create_task(ptb.bot.get_updates(timeout=5))
     await asyncio.sleep(0.05)
@@ -96,6 +98,7 @@ class Hook:
 
     statuses: list[int] = field(default_factory=list)  # answers to give, then 200
     reply: dict | None = None
+    form_replies: list[dict[str, str]] = field(default_factory=list)  # given first, as forms
     received: list[dict] = field(default_factory=list)
     secrets: list[str | None] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -106,6 +109,9 @@ class Hook:
         self.secrets.append(request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
         self.arrived.set()
         status = self.statuses.pop(0) if self.statuses else 200
+        if status == 200 and self.form_replies:
+            body = urlencode(self.form_replies.pop(0))
+            return web.Response(body=body, content_type="application/x-www-form-urlencoded")
         if status == 200 and self.reply is not None:
             return web.json_response(self.reply)
         return web.Response(status=status)
@@ -176,6 +182,26 @@ async def test_webhook_reply_in_response(
     assert server.calls[-1].source == "webhook-reply"
 
 
+async def test_webhook_replies_as_forms_and_methods_telegram_does_not_run_there(
+    ptb: Application, server: BotApiServer, hook: Hook
+) -> None:
+    marie = server.create_user("Marie")
+    hook.form_replies = [
+        {"method": "deleteWebhook"},  # not run from a webhook answer, as by Telegram
+        {"method": "getMe"},  # nor any getX
+        {"method": "SENDMESSAGE", "chat_id": str(marie.id), "text": "form pong"},
+    ]
+    await ptb.bot.set_webhook(hook.url)
+    for text in ("one", "two", "three"):
+        await marie.send_text(text)
+    reply = await marie.wait_for_bot_message()
+    assert reply.text == "form pong"
+    assert [(c.method, c.source) for c in server.calls if c.source == "webhook-reply"] == [
+        ("SENDMESSAGE", "webhook-reply")
+    ]
+    assert (await ptb.bot.get_webhook_info()).url == hook.url
+
+
 async def test_webhook_rules(ptb: Application, server: BotApiServer, hook: Hook) -> None:
     with pytest.raises(BadRequest, match=r"(?i)bad webhook"):
         await ptb.bot.set_webhook("https://example.org/hook")
@@ -190,6 +216,26 @@ async def test_webhook_rules(ptb: Application, server: BotApiServer, hook: Hook)
     assert (await ptb.bot.get_webhook_info()).pending_update_count == 1
     await ptb.bot.delete_webhook(drop_pending_updates=True)
     assert await ptb.bot.get_updates() == ()
+    # Telegram clamps max_connections to 1..100 and checks the secret token.
+    await ptb.bot.set_webhook(hook.url, max_connections=1000)
+    assert (await ptb.bot.get_webhook_info()).max_connections == 100
+    with pytest.raises(BadRequest, match=r"(?i)secret token is too long"):
+        await ptb.bot.set_webhook(hook.url, secret_token="s" * 257)
+    with pytest.raises(BadRequest, match=r"(?i)secret token contains unallowed characters"):
+        await ptb.bot.set_webhook(hook.url, secret_token="not secret!")
+    # setWebhook without a URL removes the webhook, as deleteWebhook does.
+    assert await ptb.bot.set_webhook("")
+    assert (await ptb.bot.get_webhook_info()).url == ""
+
+
+async def test_set_webhook_ends_a_waiting_get_updates(
+    ptb: Application, server: BotApiServer, api, hook: Hook
+) -> None:
+    waiting = asyncio.create_task(api("getUpdates", timeout=5))
+    await wait_for(lambda: server.bot().updates.polled)
+    await ptb.bot.set_webhook(hook.url)
+    status, body = await waiting
+    assert (status, body["description"]) == (409, "Conflict: terminated by setWebhook request")
 
 
 async def test_two_bots_on_one_server(server: BotApiServer, make_app) -> None:

@@ -37,13 +37,95 @@ async def test_method_names_are_case_insensitive(http: httpx.AsyncClient) -> Non
         assert response.json()["result"]["username"] == "community_sharing_bot"
 
 
-async def test_required_unknown_and_wrong_type(api, server: BotApiServer) -> None:
+async def refused_in_telegrams_words(api, cases: list[tuple[str, dict, str]]) -> None:
+    """Each (method, parameters) is answered 400 with "Bad Request: <its text>"."""
+    for method, params, description in cases:
+        status, body = await api(method, **params)
+        assert (status, body["description"]) == (400, f"Bad Request: {description}"), method
+
+
+async def test_missing_parameters_get_telegrams_answers(api, server: BotApiServer) -> None:
     user = await started_user(server)
-    status, body = await api("sendMessage", text="x")
-    assert (status, body["description"]) == (400, "Bad Request: chat_id is required")
+    expected = [
+        ("sendMessage", {"text": "x"}, "chat_id is empty"),
+        ("sendMessage", {"chat_id": user.id}, "message text is empty"),
+        ("sendMessage", {"chat_id": user.id, "text": ""}, "message text is empty"),
+        ("sendPhoto", {"chat_id": user.id}, "there is no photo in the request"),
+        ("sendDocument", {"chat_id": user.id}, "there is no document in the request"),
+        ("sendLocation", {"chat_id": user.id, "longitude": 1}, "latitude is empty"),
+        ("sendChatAction", {"chat_id": user.id}, "wrong parameter action in request"),
+        ("deleteMessage", {"message_id": 1}, "chat identifier is not specified"),
+        ("deleteMessage", {"chat_id": user.id}, "message identifier is not specified"),
+        ("deleteMessages", {"chat_id": user.id}, "message identifiers are not specified"),
+        (
+            "copyMessage",
+            {"chat_id": user.id, "message_id": 1},
+            'parameter "from_chat_id" is required',
+        ),
+        ("copyMessage", {"chat_id": user.id, "from_chat_id": user.id}, "message to copy not found"),
+        ("editMessageText", {"text": "x"}, "message identifier is not specified"),
+        ("editMessageText", {"text": "x", "message_id": 1}, "chat_id is empty"),
+        ("editMessageText", {"text": "x", "chat_id": user.id}, "message to edit not found"),
+        ("getFile", {}, "file_id not specified"),
+        ("getChat", {}, "chat_id is empty"),
+    ]
+    await refused_in_telegrams_words(api, expected)
+
+
+async def test_unknown_parameters_and_fields_are_ignored_like_telegram(
+    api, server: BotApiServer
+) -> None:
+    user = await started_user(server)
+    button = {"text": "A", "callback_data": "a", "colour": "red"}
+    status, body = await api(
+        "sendMessage",
+        chat_id=user.id,
+        text="x",
+        colour="red",
+        reply_markup={"inline_keyboard": [[button]], "shape": "round"},
+        link_preview_options={"is_disabled": True, "size": 3},
+    )
+    assert status == 200, body
+    assert body["result"]["reply_markup"] == {
+        "inline_keyboard": [[{"text": "A", "callback_data": "a"}]]
+    }
+    assert server.calls[-1].params["colour"] == "red"  # the record keeps what was sent
+
+
+async def test_scalars_are_read_like_telegram(api, server: BotApiServer) -> None:
+    user = await started_user(server)
+    # Booleans: "true", "yes", "1" in any case; anything else is false, never an error.
+    status, body = await api("sendMessage", chat_id=user.id, text="x", protect_content="YES")
+    assert body["result"]["has_protected_content"] is True
+    status, body = await api("sendMessage", chat_id=user.id, text="x", protect_content="maybe")
+    assert status == 200 and "has_protected_content" not in body["result"]
+    # Integers: the leading number ("12abc" is 12, "abc" is 0).
+    status, body = await api("sendMessage", chat_id=f"{user.id}abc", text="leading digits")
+    assert status == 200 and body["result"]["chat"]["id"] == user.id
+    status, body = await api("deleteMessage", chat_id=user.id, message_id="abc")
+    assert (status, body["description"]) == (
+        400,
+        "Bad Request: message identifier is not specified",
+    )
+    # A chat id starting with "@" is a username (none resolves in the sandbox).
+    status, body = await api("sendMessage", chat_id="@nobody", text="x")
+    assert (status, body["description"]) == (400, "Bad Request: chat not found")
+
+
+async def test_strict_params_lint(api, server: BotApiServer) -> None:
+    """The opt-in lint holds a call to the documentation where Telegram is lenient."""
+    server.strict_params = True
+    user = await started_user(server)
     status, body = await api("sendMessage", chat_id=user.id, text="x", colour="red")
     assert (status, body["description"]) == (400, "Bad Request: unknown parameter colour")
-    # The send options clients add to every message method are ignored where they do not apply
+    status, body = await api(
+        "sendMessage",
+        chat_id=user.id,
+        text="x",
+        reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "a", "colour": 1}]]},
+    )
+    assert status == 400 and 'unknown field "colour"' in body["description"]
+    # The send options clients add to every message method pass where they do not apply
     # (kept in the record).
     status, body = await api(
         "editMessageReplyMarkup",
@@ -52,27 +134,32 @@ async def test_required_unknown_and_wrong_type(api, server: BotApiServer) -> Non
         parse_mode="HTML",
         disable_notification=True,
     )
-    assert body["description"] == "Bad Request: message can't be edited"  # got past validation
+    assert body["description"] == "Bad Request: message can't be edited"  # got past the lint
     assert server.calls[-1].params["parse_mode"] == "HTML"
-    server.strict_params = False  # Telegram's own leniency
-    status, body = await api("sendMessage", chat_id=user.id, text="x", colour="red")
-    assert (status, body["result"]["text"]) == (200, "x")
-    server.strict_params = True
     status, body = await api("sendMessage", chat_id=user.id, text="x", disable_notification="maybe")
     assert status == 400
     assert (
         body["description"] == 'Bad Request: parameter "disable_notification" must be of '
         "type Boolean"
     )
-    status, body = await api(
-        "sendMessage",
-        chat_id=user.id,
-        text="x",
-        reply_markup={"inline_keyboard": [[{"callback_data": "a"}]]},
-    )
-    assert status == 400 and "can't parse reply_markup JSON object" in body["description"]
-    assert '"text"' in body["description"]
-    assert body["ok"] is False and body["error_code"] == 400
+    server.strict_params = False
+    status, body = await api("sendMessage", chat_id=user.id, text="x", disable_notification="maybe")
+    assert status == 200
+
+
+async def test_json_parameters_that_do_not_decode(api, server: BotApiServer) -> None:
+    user = await started_user(server)
+    cases = [
+        ("reply_markup", "can't parse reply keyboard markup JSON object"),
+        ("link_preview_options", "can't parse link preview options JSON object"),
+        ("reply_parameters", "can't parse reply parameters JSON object"),
+    ]
+    for name, description in cases:
+        status, body = await api("sendMessage", chat_id=user.id, text="x", **{name: "{nope"})
+        assert (status, body["description"]) == (400, f"Bad Request: {description}"), name
+    # Entities that do not decode are ignored by Telegram.
+    status, body = await api("sendMessage", chat_id=user.id, text="plain", entities="[nope")
+    assert status == 200 and "entities" not in body["result"]
 
 
 async def test_form_body_values_are_coerced(http: httpx.AsyncClient, server: BotApiServer) -> None:
@@ -118,22 +205,33 @@ async def test_multipart_upload(http: httpx.AsyncClient, server: BotApiServer) -
     assert "bytes" in server.calls[-1].params["photo"]  # the record does not keep the bytes
 
 
-async def test_bad_json_body(http: httpx.AsyncClient) -> None:
+async def test_bad_json_body(http: httpx.AsyncClient, server: BotApiServer) -> None:
+    # Telegram reads any body that is not a form as JSON and ignores one that does not parse.
+    for content_type in ("application/json", "text/plain"):
+        response = await http.post(
+            f"/bot{TOKEN}/getMe", content=b"{nope", headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 200
+    response = await http.post(
+        f"/bot{TOKEN}/sendMessage", content=b"[1]", headers={"Content-Type": "application/json"}
+    )
+    assert response.json()["description"] == "Bad Request: message text is empty"
+    server.strict_params = True
     response = await http.post(
         f"/bot{TOKEN}/getMe", content=b"{nope", headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.json()["description"] == "Bad Request: can't parse JSON body"
+    assert "not a JSON object" in response.json()["description"]
 
 
-async def test_unimplemented_methods_answer_501(api, server: BotApiServer) -> None:
+async def test_unimplemented_methods_answer_404_like_unknown_ones(
+    api, server: BotApiServer
+) -> None:
     user = await started_user(server)
-    status, body = await api("sendDice", chat_id=user.id)
-    assert status == 501
-    assert body["description"] == "Not Implemented: sendDice is not supported by the sandbox"
-    # ...but only after validation.
-    status, body = await api("sendDice")
-    assert (status, body["description"]) == (400, "Bad Request: chat_id is required")
+    for params in ({"chat_id": user.id}, {}):
+        status, body = await api("sendDice", **params)
+        assert (status, body) == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
+    assert server.calls[-1].method == "sendDice" and server.calls[-1].status == 404
 
 
 async def test_results_conform_to_the_spec(api, server: BotApiServer) -> None:
@@ -240,3 +338,101 @@ async def test_media_results_and_updates_conform(
     ]
     for update in body["result"]:
         check(update, "Update")
+
+
+async def test_telegrams_words_for_what_it_refuses(api, server: BotApiServer) -> None:
+    """Each text as the Bot API server or tdlib writes it (telegram-bot-api's Client.cpp)."""
+    user = await started_user(server)
+    chat = {"chat_id": user.id}
+    reply_keyboard = {"keyboard": [["Yes"]]}
+    mine = (await api("sendMessage", **chat, text="the bot's"))[1]["result"]["message_id"]
+    cases = [
+        ("sendMessage", {**chat, "text": "x", "parse_mode": "BBCode"}, "unsupported parse_mode"),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "entities": [{"type": "shout", "offset": 0, "length": 1}]},
+            "can't parse MessageEntity: Unsupported type specified",
+        ),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "entities": [{"type": "bold", "offset": "a", "length": 1}]},
+            'can\'t parse MessageEntity: Field "offset" must be a valid Number',
+        ),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "reply_markup": []},
+            "object expected as reply markup",
+        ),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "reply_markup": {"inline_keyboard": [{"text": "a"}]}},
+            'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays',
+        ),
+        (
+            "sendMessage",
+            {**chat, "text": "x", "reply_parameters": {"quote": "x"}},
+            'can\'t find field "message_id"',
+        ),
+        ("sendLocation", {**chat, "latitude": 91, "longitude": 0}, "invalid location specified"),
+        ("sendChatAction", {**chat, "action": "dancing"}, "wrong parameter action in request"),
+        ("deleteMessages", {**chat, "message_ids": [0]}, "invalid message identifier specified"),
+        (
+            "deleteMessages",
+            {**chat, "message_ids": list(range(1, 102))},
+            "too many message identifiers specified",
+        ),
+        (
+            "editMessageText",
+            {**chat, "message_id": mine, "text": "x", "reply_markup": reply_keyboard},
+            "inline keyboard expected",
+        ),
+        (
+            "editMessageText",
+            {"inline_message_id": "x", "text": "y"},
+            "invalid inline message identifier specified",
+        ),
+        (
+            "setMyCommands",
+            {"commands": [{"command": "a", "description": "b"}], "scope": {"type": "everyone"}},
+            "can't parse BotCommandScope: Unsupported type specified",
+        ),
+        (
+            "setMyCommands",
+            {"commands": [], "scope": {"type": "chat_member", "chat_id": user.id, "user_id": 1}},
+            "can't use specified scope in private chats",
+        ),
+        (
+            "setChatMenuButton",
+            {"menu_button": {"type": "app"}},
+            "can't parse menu button: MenuButton has unsupported type",
+        ),
+        ("getMyCommands", {"language_code": "EN"}, "invalid language code specified"),
+        ("getFile", {"file_id": "nope"}, "invalid file_id"),
+    ]
+    await refused_in_telegrams_words(api, cases)
+
+
+async def test_what_telegram_accepts_that_the_documentation_does_not_say(
+    api, server: BotApiServer
+) -> None:
+    user = await started_user(server)
+    # Chat actions in any case, with their older names; "cancel" clears the action.
+    for action in ("TYPING", "record_audio", "pick_up_location"):
+        assert (await api("sendChatAction", chat_id=user.id, action=action))[0] == 200
+    assert user.last_chat_action == "find_location"
+    await api("sendChatAction", chat_id=user.id, action="cancel")
+    assert user.last_chat_action is None
+    # Of a reply button's requests the first in Telegram's order counts; strings are buttons.
+    markup = {
+        "keyboard": [[{"text": "Here", "request_location": True, "request_contact": True}, "No"]],
+        "one_time_keyboard": True,
+    }
+    status, _ = await api("sendMessage", chat_id=user.id, text="Where?", reply_markup=markup)
+    assert status == 200
+    assert user.reply_keyboard == [[{"text": "Here", "request_contact": True}, {"text": "No"}]]
+    # An empty list of message ids to delete, or a list of ids as strings.
+    sent = (await api("sendMessage", chat_id=user.id, text="gone soon"))[1]["result"]
+    status, body = await api(
+        "deleteMessages", chat_id=user.id, message_ids=[str(sent["message_id"])]
+    )
+    assert (status, body["result"]) == (200, True)

@@ -27,6 +27,7 @@ MEANINGFUL = [
     r"@\w+ is running; Ctrl-C to stop",
     r"published the command menu and descriptions in 29 languages",
     r"matched \d+ new listings?",
+    r"embedding model \S+ loaded in [\d.]+ s \(\+\d+ MB\)",
     r"delivered \d+ notifications?",
     r"SIGTERM: stopping once the updates in hand are answered",
     r"stopped",

@@ -18,7 +18,7 @@ from bot.semantic.index import BinaryIndex, Ids
 from bot.semantic.service import Semantics
 from bot.storage import Storage
 
-CATCH_UP_SLICE = 50_000  # codes read from SQLite at a time (2.4 MB)
+CATCH_UP_SLICE = 20_000  # codes read from SQLite at a time (about 4 MB as Python rows)
 QUERY_CACHE = 256  # recent searches' vectors: paging through results embeds nothing again
 
 

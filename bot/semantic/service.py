@@ -146,7 +146,7 @@ def _load(name: str) -> Model | None:
                 error,
             )
         else:
-            report = LoadReport(name, time.perf_counter() - started, _peak_mb() - before)
+            report = LoadReport(name, time.perf_counter() - started, max(0.0, _peak_mb() - before))
             _reports[name] = report
             log.info(
                 "embedding model %s loaded in %.2f s (+%.0f MB)",

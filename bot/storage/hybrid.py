@@ -68,7 +68,7 @@ class HybridSearchQueries(Database):
         rows = await self._db.execute_fetchall(
             f"""SELECT l.id, v.vector, v.scale, {words}, {named}
                 FROM listings l
-                LEFT JOIN listing_vectors v ON v.listing_id = l.id AND v.model = :model
+                LEFT JOIN listing_vectors v ON v.listing_id = l.id AND +v.model = :model
                 WHERE l.id IN (SELECT value FROM json_each(:ids)) AND {" AND ".join(where)}""",
             params,
         )

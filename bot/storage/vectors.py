@@ -79,9 +79,10 @@ class VectorQueries(Database):
             rows += await self._fetchall(
                 """SELECT l.id, l.title, l.description FROM listing_vectors v
                    JOIN listings l ON l.id = v.listing_id
-                   WHERE v.model != ? AND l.status IN ('open', 'hidden')
-                   LIMIT ?""",
-                (model, limit - len(rows)),
+                   WHERE (v.model < :model OR v.model > :model)
+                     AND l.status IN ('open', 'hidden')
+                   LIMIT :limit""",
+                {"model": model, "limit": limit - len(rows)},
             )
         return [(row[0], row[1], row[2]) for row in rows]
 
@@ -153,8 +154,9 @@ class VectorQueries(Database):
     async def vectors_of(self, ids: Iterable[int], model: str) -> dict[int, tuple[bytes, float]]:
         """The stored vectors of these listings (those that have one of ``model``)."""
         rows = await self._db.execute_fetchall(
+            # +model: looked up by listing id; an index on the model would scan every vector.
             "SELECT listing_id, vector, scale FROM listing_vectors "
-            "WHERE listing_id IN (SELECT value FROM json_each(?)) AND model = ?",
+            "WHERE listing_id IN (SELECT value FROM json_each(?)) AND +model = ?",
             (json.dumps(sorted(set(ids))), model),
         )
         return {row[0]: (row[1], row[2]) for row in rows}

@@ -70,10 +70,12 @@ extract: $(STAMP)
 		-o $(LOCALES)/$(DOMAIN).pot .
 	$(UNDATE) $(LOCALES)/$(DOMAIN).pot
 
+# Serbian in Latin script is not translated but transliterated from the Cyrillic catalog.
 update-catalogs: extract
 	$(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching -i $(LOCALES)/$(DOMAIN).pot \
 		-d $(LOCALES) -D $(DOMAIN)
 	$(UNDATE) $(LOCALES)/*/LC_MESSAGES/$(DOMAIN).po
+	$(BIN)/python -m tools.serbian_latin
 
 compile-catalogs: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D $(DOMAIN)

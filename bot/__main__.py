@@ -29,9 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.request import HTTPXRequest
 
-from bot.app import running
+from bot.app import bot_api_request, running
 from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_settings
 from bot.health import ListenerError, cannot_listen
 from bot.i18n import LANGUAGES, CatalogMissing
@@ -156,11 +155,8 @@ async def wait_for_bot_api(settings: Settings, stop: asyncio.Event) -> bool:
     first. An unreachable server is one line per attempt and a growing pause; a refused token
     raises :class:`TokenRefused` (trying again would not help)."""
     assert settings.bot_token
-    bot = Bot(
-        settings.bot_token,
-        base_url=settings.bot_api_base_url,
-        request=HTTPXRequest(connect_timeout=settings.http_timeout),
-    )
+    request = bot_api_request(settings, pool_size=1)
+    bot = Bot(settings.bot_token, base_url=settings.bot_api_base_url, request=request)
     try:
         for attempt in itertools.count():
             try:
@@ -182,7 +178,8 @@ async def wait_for_bot_api(settings: Settings, stop: asyncio.Event) -> bool:
                     return False
         raise AssertionError("unreachable")
     finally:
-        await bot.shutdown()
+        # Bot.shutdown closes nothing for a bot never initialised: close the client itself.
+        await request.shutdown()
 
 
 def refusal(settings: Settings, refused: InvalidToken) -> str:

@@ -42,6 +42,7 @@ from telegram.warnings import PTBUserWarning
 from bot import broadcasting, outbox, scheduler
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
+from bot.delivery.request import AiohttpRequest
 from bot.dialogs import alerts, broadcast, editing, onboarding, posting, search
 from bot.dialogs import contact as contact_dialog
 from bot.dialogs import verification as verification_dialog
@@ -64,7 +65,7 @@ from bot.handlers import (
     verification,
 )
 from bot.health import Health, health_listener
-from bot.i18n import LANGUAGES, N_, load_catalogs, translator
+from bot.i18n import MENU_LANGUAGES, N_, load_catalogs, translator
 from bot.logs import Tally, counted
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
@@ -125,13 +126,10 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # A small pool: httpx checks every pooled connection on each request, and with up to
-        # 64 updates in flight a large pool cost a third of the bot's CPU (see BENCHMARKS.md).
-        .connection_pool_size(8)
-        .read_timeout(settings.http_timeout)
-        .write_timeout(settings.http_timeout)
-        .connect_timeout(settings.http_timeout)
-        .pool_timeout(settings.http_timeout)
+        # aiohttp, not PTB's httpx: see bot/delivery/request.py and BENCHMARKS.md.
+        .request(bot_api_request(settings, pool_size=8))
+        # getUpdates has its own connection; PTB adds the long-polling time to its read timeout.
+        .get_updates_request(bot_api_request(settings, pool_size=1))
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates=64))
         .rate_limiter(PriorityRateLimiter(budget))
     )
@@ -148,6 +146,20 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     followups.schedule(application)
     add_handlers(application)
     return application
+
+
+def bot_api_request(settings: Settings, pool_size: int) -> AiohttpRequest:
+    """The HTTP client for Bot API calls, every timeout at ``TELEGRAM_TIMEOUT`` (uploads get
+    twice as long: the body's write and the answer share the budget)."""
+    timeout = settings.http_timeout
+    return AiohttpRequest(
+        connection_pool_size=pool_size,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        connect_timeout=timeout,
+        pool_timeout=timeout,
+        media_write_timeout=timeout,
+    )
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
@@ -282,7 +294,7 @@ def menu_texts(language: str) -> tuple[list[BotCommand], str, str]:
 def menu_digest() -> str:
     """A digest of everything publish_menu sends: it changes when a text or command does."""
     published = []
-    for language in LANGUAGES:
+    for language in MENU_LANGUAGES:
         commands, description, short = menu_texts(language)
         published.append([language, [c.to_dict() for c in commands], description, short])
     return hashlib.sha256(json.dumps(published, ensure_ascii=False).encode()).hexdigest()
@@ -307,7 +319,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
     if await storage.published_menu(bot_id) == digest:
         log.info("the command menu and descriptions are as last published")
         return
-    waiting, refused = list(LANGUAGES), []
+    waiting, refused = list(MENU_LANGUAGES), []
     for attempt in itertools.count():
         try:
             while waiting:
@@ -324,7 +336,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
                 "could not publish the command menu in %d of %d languages (%s: %s); "
                 "retrying in %.0f s",
                 len(waiting),
-                len(LANGUAGES),
+                len(MENU_LANGUAGES),
                 waiting[0],
                 trouble,
                 delay,
@@ -333,7 +345,7 @@ async def publish_menu(application: Application, storage: Storage) -> None:  # t
     if refused:  # not recorded: the next start tries again
         return
     await storage.record_published_menu(bot_id, digest, int(time.time()))
-    log.info("published the command menu and descriptions in %d languages", len(LANGUAGES))
+    log.info("published the command menu and descriptions in %d languages", len(MENU_LANGUAGES))
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:

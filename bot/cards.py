@@ -35,9 +35,16 @@ REACH_LABELS = {
 }
 STATE_LABELS = {
     "expired": N_("⌛ Expired"),
-    "fulfilled": N_("✅ Fulfilled"),
-    "closed": N_("✖️ Closed"),
     "hidden": N_("🚫 Hidden by a moderator"),
+}
+# A listing that ended, and when: on its card, and as the answer to any of its buttons.
+ENDED_LABELS = {
+    "fulfilled": N_("✅ Fulfilled on {date}"),
+    "closed": N_("✖️ Closed on {date}"),
+}
+ENDED_NOTICES = {
+    "fulfilled": N_("This listing was fulfilled on {date}."),
+    "closed": N_("This listing was closed on {date}."),
 }
 
 
@@ -99,6 +106,11 @@ def expiry_date(t: Translator, listing: Listing) -> str:
     return t.date(datetime.fromtimestamp(listing.expires_at, UTC))
 
 
+def ended(t: Translator, status: str, at: int) -> str:
+    """Why a button of a fulfilled or closed listing does nothing: it ended, on that day."""
+    return t.gettext(ENDED_NOTICES[status]).format(date=t.date(datetime.fromtimestamp(at, UTC)))
+
+
 @dataclass(frozen=True)
 class Card:
     text: str
@@ -135,14 +147,20 @@ def listing_text(
         )
     tail.append(author_line(t, listing))
     tail.append(_("🗣 Written in {language}").format(language=t.language_name(listing.language)))
-    tail.append(
-        _("🕒 Posted {age} · open until {date}").format(
-            age=age(t, listing, now), date=expiry_date(t, listing)
-        )
-    )
     state = listing.state(now)
+    if state in ("open", "expired"):
+        tail.append(
+            _("🕒 Posted {age} · open until {date}").format(
+                age=age(t, listing, now), date=expiry_date(t, listing)
+            )
+        )
+    else:  # it no longer has an end date ahead of it
+        tail.append(_("🕒 Posted {age}").format(age=age(t, listing, now)))
     if state in STATE_LABELS:
         tail.append(f"<b>{_(STATE_LABELS[state])}</b>")
+    elif state in ENDED_LABELS:
+        when = t.date(datetime.fromtimestamp(listing.status_changed_at, UTC))
+        tail.append(f"<b>{_(ENDED_LABELS[state]).format(date=when)}</b>")
     if for_owner:
         tail.append(audience_line(t, listing))
     before, after = "\n".join(head) + "\n", "\n" + "\n".join(tail)
@@ -188,26 +206,26 @@ CONTACT_LABELS = {"request": N_("🙋 I can help"), "offer": N_("🙋 I'm intere
 
 
 def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> InlineKeyboardMarkup:
-    """Write to the author (open listings only; checked again when pressed), share, report."""
+    """Write to the author and report (open listings only; checked again when pressed),
+    share."""
     _ = t.gettext
     link = deep_link(bot_username, listing.id)
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(listing.title)}"
-    rows = []
-    if listing.status == "open":
-        rows.append(
+    if listing.status != "open":
+        return InlineKeyboardMarkup([[InlineKeyboardButton(_("📤 Share"), url=share)]])
+    return InlineKeyboardMarkup(
+        [
             [
                 InlineKeyboardButton(
                     _(CONTACT_LABELS[listing.kind]), callback_data=f"ct:ask:{listing.id}"
                 )
-            ]
-        )
-    rows.append(
-        [
-            InlineKeyboardButton(_("📤 Share"), url=share),
-            InlineKeyboardButton(_("🚩 Report"), callback_data=f"rp:{listing.id}"),
+            ],
+            [
+                InlineKeyboardButton(_("📤 Share"), url=share),
+                InlineKeyboardButton(_("🚩 Report"), callback_data=f"rp:{listing.id}"),
+            ],
         ]
     )
-    return InlineKeyboardMarkup(rows)
 
 
 def listing_card(

@@ -16,18 +16,20 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError, dates, numbers
+from babel import Locale, UnknownLocaleError, dates, numbers, units
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "bot"
 
-#: The catalogs the bot ships, as ISO 639-1 codes; English is the source language.
-#: The 24 official languages of the EU, the Western Balkans' (Albanian, Serbian in Cyrillic,
-#: Macedonian, Bosnian) and Ukrainian.
+#: The catalogs the bot ships, as ISO 639-1 codes (Babel's locale name where a language is
+#: written in two scripts: "sr" is Serbian in Cyrillic, "sr_Latn" in Latin); English is the
+#: source language. The 24 official languages of the EU, the Western Balkans' (Albanian,
+#: Serbian in both scripts, Macedonian, Bosnian) and Ukrainian.
 LANGUAGES: tuple[str, ...] = (
     "en", "bg", "cs", "da", "de", "el", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
-    "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "sq", "sr", "mk", "bs", "uk",
+    "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "sq", "sr", "sr_Latn", "mk", "bs",
+    "uk", "tr", "ka", "nb", "is",
 )  # fmt: skip
 
 # Where a language has no catalog of its own, the closest one its speakers read, in order.
@@ -42,21 +44,24 @@ _RELATED: dict[str, tuple[str, ...]] = {
     "ca": ("es", "fr"),
     "gl": ("pt", "es"),
     "eu": ("es", "fr"),
-    "nb": ("da", "sv"),
-    "nn": ("da", "sv"),
-    "no": ("da", "sv"),
-    "is": ("da", "sv"),
-    "fo": ("da",),
-    "tr": ("bg",),
+    "no": ("nb",),  # Norwegian, the written standard unnamed: most write Bokmål
+    "nn": ("nb",),  # Nynorsk readers read Bokmål every day
+    "fo": ("da", "is"),
+    "az": ("tr",),  # Azerbaijani readers read Turkish
 }
-# A Serbian reader whose Telegram is set to the Latin script gets the closest Latin catalog
-# (our Serbian catalog is Cyrillic).
-_LATIN_FOR = {"sr": ("bs", "hr")}
+# A Serbian reader whose Telegram is set to the Latin script ("sr-Latn", "sr-latn-RS") gets
+# the Latin catalog.
+_LATIN_FOR = {"sr": ("sr_Latn",)}
 
 
 # The CLDR locale whose data (plural rules, names, formats) fits each catalog, where the bare
 # language code would pick another variety: Babel's "pt" is Brazilian, our catalog European.
 _CLDR_LOCALE: dict[str, str] = {"pt": "pt_PT"}
+
+# Telegram's setMyCommands and setMyDescription take a two-letter ISO 639-1 code only, and a
+# Telegram user's menu is chosen by that code: a catalog named with its script (sr_Latn) has
+# no menu of its own there, and its readers see the one of their language's code.
+MENU_LANGUAGES: tuple[str, ...] = tuple(code for code in LANGUAGES if len(code) == 2)
 
 
 def cldr_locale(language: str) -> Locale:
@@ -73,7 +78,9 @@ QUOTES: dict[str, tuple[str, str]] = {
     "ga": ("“", "”"), "hr": ("„", "“"), "hu": ("„", "”"), "it": ("«", "»"), "lt": ("„", "“"),
     "lv": ("“", "”"), "mt": ("“", "”"), "nl": ("‘", "’"), "pl": ("„", "”"), "pt": ("«", "»"),
     "ro": ("„", "”"), "sk": ("„", "“"), "sl": ("„", "“"), "sv": ("”", "”"), "sq": ("“", "”"),
-    "sr": ("„", "”"), "mk": ("„", "“"), "bs": ("„", "”"), "uk": ("«", "»"),
+    "sr": ("„", "”"), "sr_Latn": ("„", "”"), "mk": ("„", "“"), "bs": ("„", "”"),
+    "uk": ("«", "»"), "tr": ("“", "”"), "ka": ("„", "“"), "nb": ("«", "»"),
+    "is": ("„", "“"),
 }  # fmt: skip
 
 # French typography (Imprimerie nationale's rules, which the French catalog follows): a no-break
@@ -103,9 +110,12 @@ def best_language(code: str | None, default: str = "en") -> str:
 
 
 def autonym(language: str) -> str:
-    """A language's name in itself, capitalised for a button: 'Français', 'Български'."""
+    """A language's name in itself, capitalised for a button: 'Français', 'Български'.
+
+    Title case, not upper case: Georgian has capitals (Mtavruli) but never starts a word
+    with one, and Unicode gives its letters no title case ('ქართული' stays as it is)."""
     name = Locale.parse(language).get_display_name(language) or language
-    return name[:1].upper() + name[1:]
+    return name[:1].title() + name[1:]
 
 
 class CatalogMissing(RuntimeError):
@@ -116,15 +126,17 @@ class CatalogMissing(RuntimeError):
 def _catalog(language: str) -> _gettext.NullTranslations:
     if language == "en":
         return _gettext.NullTranslations()
-    catalog = Translations.load(str(LOCALES_DIR), [language], DOMAIN)
-    if not isinstance(catalog, Translations):
-        # Babel quietly falls back to the source language; serving English to a French mayor
-        # because a build step was skipped must not go unnoticed.
+    # The catalog's own file, not gettext's search: that one quietly falls back from sr_Latn
+    # to sr, and Babel's from any language to English; serving Cyrillic to a Latin reader, or
+    # English to a French mayor, because a build step was skipped must not go unnoticed.
+    compiled = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not compiled.is_file():
         raise CatalogMissing(
             f"no compiled catalog for {language!r} in {LOCALES_DIR}: run `make install` "
             f"(pybabel compile -d locales -D {DOMAIN})"
         )
-    return catalog
+    with compiled.open("rb") as file:
+        return Translations(file, domain=DOMAIN)
 
 
 def load_catalogs() -> None:
@@ -171,6 +183,10 @@ class Translator:
 
     def number(self, value: float) -> str:
         return numbers.format_decimal(value, locale=self.locale)
+
+    def kilometres(self, value: float) -> str:
+        """A distance with CLDR's short unit in this language: '27 km', '1.700 χλμ.'."""
+        return units.format_unit(value, "length-kilometer", length="short", locale=self.locale)
 
     def date(self, value: date | datetime, format: str = "medium") -> str:
         return dates.format_date(value, format=format, locale=self.locale)

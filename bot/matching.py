@@ -5,12 +5,14 @@ whether a listing satisfies a saved search. No Telegram, no I/O: storage hands o
 A match needs the opposite kind, the same category, different owners (and municipalities), and
 the reach rule: listing A *covers* B when B lies in A's reach area (Europe: always; country:
 same country; region: same country and region; municipality: same place); two listings meet
-when either covers the other. Above that floor, points add up:
+when each covers the other: a listing's reach bounds whom it meets in both directions, so an
+offer "across the country" in Bulgaria never meets a request in Greece, even one that reaches
+all of Europe. Above that floor, points add up:
 
 - the category (language-neutral keys, so a Bulgarian request meets a French offer);
 - each shared tag, up to three;
 - nearness: the same place, region or country, or the distance when both have coordinates
-  (whichever says more);
+  (whichever says more); the distance is always among the reasons when both have them;
 - what the two texts say, in any two languages: the cosine of their vectors (bot/semantic),
   :func:`meaning_points`; when either has no vector (words only, or not embedded yet), similar
   words within one language: :func:`text_similarity`.
@@ -90,8 +92,8 @@ def covers(a: Features, b: Features) -> bool:
 
 
 def meets(a: Features, b: Features) -> bool:
-    """The reach rule: either listing reaches where the other is."""
-    return covers(a, b) or covers(b, a)
+    """The reach rule: each listing reaches where the other is."""
+    return covers(a, b) and covers(b, a)
 
 
 def may_match(a: Features, b: Features) -> bool:
@@ -203,7 +205,7 @@ def _score_without_words(a: Features, b: Features) -> tuple[float, tuple[str, ..
                 if worth > near:
                     near = worth
                 break
-        if km <= DISTANCE_POINTS[-1][0] and why != "place":
+        if why != "place":
             why = (why + " " if why else "") + f"km:{round(km)}"
     if why:
         reasons.extend(why.split())
@@ -295,7 +297,8 @@ def best_matches(
 
 
 def describe(t: Translator, reasons: Iterable[str]) -> str:
-    """'same category · 2 shared tags · same region · 12 km away', in the reader's language."""
+    """'same category · 2 shared tags · same region · 12 km away', in the reader's language
+    (the distance with CLDR's unit: '12 km', '12 χλμ.')."""
     _ = t.gettext
     parts = []
     for reason in reasons:
@@ -315,8 +318,9 @@ def describe(t: Translator, reasons: Iterable[str]) -> str:
             parts.append(_("same region"))
         elif key == "country":
             parts.append(_("same country"))
-        elif key == "km" and value.isdigit():
-            parts.append(_("{distance} km away").format(distance=t.number(int(value))))
+        elif key == "km" and value.isascii() and value.isdigit():
+            # Translators: {distance} is a distance with its unit, e.g. "27 km".
+            parts.append(_("{distance} away").format(distance=t.kilometres(int(value))))
         elif key == "words":
             parts.append(_("similar words"))
         elif key == "meaning":

@@ -133,13 +133,14 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         *,
         update_id: int | None = None,
         now: int = 0,
+        draft: JSONDict | None = None,
     ) -> None:
-        """Write a dialog's next state, the user's answers and the update that led there, in
-        one transaction."""
+        """Write a dialog's next state, the user's answers, the update that led there and, if
+        given, the person's listing draft, in one transaction."""
         self._forget(("user", user_id))
         self._forget(("conversation", (name, key)))
         await self.storage.checkpoint_dialog(
-            name, key, state, user_id, data, update_id=update_id, now=now
+            name, key, state, user_id, data, update_id=update_id, now=now, draft=draft
         )
         # PTB's flush after this update would write the same again: let it skip.
         self._unchanged(("user", user_id), data)

@@ -45,3 +45,9 @@ async def listing(storage: Storage, owner: int, now: int, **fields: object) -> L
     published = await storage.publish(owner, NewListing(**values), now=now, daily_limit=10_000)
     assert published is not None
     return published
+
+
+async def verified(storage: Storage, user_id: int, now: int = 0) -> None:
+    """Make the member a verified official of their municipality (an admin approved them)."""
+    request = await storage.request_verification(user_id, email=None, note=None, now=now)
+    await storage.decide_verification(request.id, 0, approve=True, now=now)

@@ -114,9 +114,11 @@ async def test_forged_and_other_peoples_alert_buttons_change_nothing(server, bot
         other.id, AlertDraft(kind=None, categories=(), tags=(), area="europe"), now=NOON
     )
     listed = await says(lea, "/alerts")
-    for data in (f"al:pa:{theirs.id}", f"al:dy:{theirs.id}", "al:pa:x", f"al:ed:{theirs.id}"):
+    for data in (f"al:pa:{theirs.id}", f"al:dy:{theirs.id}", f"al:ed:{theirs.id}"):
         await lea.press_data(listed.id, data)
         assert (await lea.wait_for_callback_answer()).text == "This alert no longer exists."
+    await lea.press_data(listed.id, "al:pa:x")
+    assert (await lea.wait_for_callback_answer()).text == "This button is no longer valid."
     assert (await bot.storage.get_alert(theirs.id)) == theirs
     # A step's button from an earlier message, after the dialog moved on.
     await taps(lea, "➕ New alert")

@@ -4,6 +4,7 @@ links; in English, French and Bulgarian."""
 
 from __future__ import annotations
 
+import sqlite3
 from urllib.parse import quote
 
 import pytest
@@ -363,4 +364,43 @@ async def test_a_search_survives_a_restart(server, settings):
         bot.clock = lambda: NOW
         second = await tap(user, "Next ▶")
         assert second.id == first.id and "6. 🟢 Pump 5" in second.text
+    assert server.errors() == []
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "pl"])
+async def test_past_a_thousand_results_the_count_says_so_and_pages_go_on(
+    server, app, settings, language
+):
+    t = translator(language)
+    _ = t.gettext
+    await owners(app)
+    # 1,003 offers in France, two to a second: pages must neither skip nor repeat a tie.
+    with sqlite3.connect(settings.database_path) as db:
+        db.executemany(
+            """INSERT INTO listings (owner_id, kind, category, title, description, language,
+                   country, region, place, reach, published_at, expires_at, status_changed_at)
+               VALUES (?, 'offer', 'equipment', ?, 'A pump.', 'fr', 'FR', 'Vosges', '',
+                       'country', ?, ?, ?)""",
+            [(FRENCH, f"Pump {n}", NOW - n // 2, NOW + DAY, NOW) for n in range(1003)],
+        )
+    user = await reader(server, app, language)
+    first = await browse(user, language, "🟢 Offers", None, f"🇫🇷 {t.country('FR')}")
+    capped = t.number(1000) + "+"
+    head = t.ngettext("{count} result", "{count} results", 1000).format(count=capped)
+    pages = _("page {page} of {pages}")
+    assert head in first.text and pages.format(page=1, pages=t.number(200) + "+") in first.text
+    # Newest first, the later-inserted (higher id) first within a second: 1, 0, 3, 2, 5...
+    order = [n + 1 - 2 * (n % 2) for n in range(15)]
+    second = await tap(user, _("Next ▶"))
+    third = await tap(user, _("Next ▶"))
+    for number, n in enumerate(order, start=1):
+        page = (first, second, third)[(number - 1) // 5]
+        assert f"{number}. 🟢 Pump {n}\n" in page.text
+    assert pages.format(page=3, pages=t.number(200) + "+") in third.text
+    back = await tap(user, _("◀ Previous"))
+    assert back.text == second.text
+    # A page no button has reached is refused, not computed.
+    sid = data_of(back, _("Next ▶")).split(":")[1]
+    await user.press_data(back.id, f"br:{sid}:p:7")
+    assert (await user.wait_for_callback_answer()).text == _("This button is no longer valid.")
     assert server.errors() == []

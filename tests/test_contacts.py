@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from bot import cards
 from bot.i18n import translator
 from bot.storage.contacts import CONTACTS_PER_DAY, DAY, MESSAGES_PER_SIDE
 from tests import seed
@@ -19,9 +20,12 @@ en = translator("en").gettext
 
 
 async def people(server, bot):
-    """Two officials of Saint-Dié (fr), a Bulgarian mayor and a stranger, all started."""
+    """Two verified officials of Saint-Dié (fr), a Bulgarian mayor and a stranger, all
+    started."""
     await seed.member(bot.storage, OWNER, language="fr")
     await seed.member(bot.storage, COLLEAGUE, language="fr")
+    for official in (OWNER, COLLEAGUE):
+        await seed.verified(bot.storage, official)
     await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
     await seed.member(bot.storage, STRANGER, country="AT", place="Graz")
     users = (
@@ -173,7 +177,9 @@ async def test_forged_contact_buttons_change_nothing(server, bot):
     )
     await bot.storage.close_listing(listing.id, OWNER, fulfilled=False, outcome="x", now=NOW)
     await stranger.press_data(at, f"ct:ask:{listing.id}")
-    assert (await stranger.wait_for_callback_answer()).text == en("This listing is no longer open.")
+    assert (await stranger.wait_for_callback_answer()).text == cards.ended(
+        translator("en"), "closed", NOW
+    )
     assert server.errors() == []
 
 

@@ -20,6 +20,7 @@ OWNER, COLLEAGUE, STRANGER = 601, 602, 603
 async def people(server, bot):
     for user_id in (OWNER, COLLEAGUE):
         await seed.member(bot.storage, user_id, language="fr")
+        await seed.verified(bot.storage, user_id)
     await seed.member(bot.storage, STRANGER, country="AT", place="Graz")
     owner = server.create_user("Owner", language_code="fr", user_id=OWNER)
     stranger = server.create_user("Stranger", language_code="en", user_id=STRANGER)

@@ -22,9 +22,9 @@ from bot.storage import Enqueued, Storage
 from tests import seed
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.processes import BotProcess
-from tests.talk import onboard
+from tests.talk import onboard, says
 from tests.test_outbox import MARK, deliveries, notice, settled, started, wait_until
-from tests.test_posting import Answers, publish, walk_to_preview
+from tests.test_posting import PROFILE_PLACE, Answers, publish, walk_to_preview
 
 # --- people who answer whatever the bot last asked ----------------------------------------
 
@@ -260,3 +260,51 @@ async def test_killed_at_random_moments_mid_dialogs_and_mid_broadcast(server, tm
     # The 250 queued at the start, and the announcement for those mayors who had signed up
     # before its enqueueing reached them (it goes to everyone).
     assert 250 <= counts["sent"] + counts.get("unknown", 0) <= 250 + people_count
+
+
+# --- 3. numbers across a kill ------------------------------------------------------------------
+
+
+async def test_a_listing_number_is_never_given_again_across_a_kill(server, tmp_path):
+    """Issue 16, rule 1: a listing published, then erased with its author (/deleteme), keeps
+    its number to itself although the bot was killed with SIGKILL right after the erasure and
+    the next listing is published by a fresh process."""
+    spammer_id, poster_id = 7_160_001, 7_160_002
+    database = tmp_path / "bot.sqlite3"
+    storage = await Storage.open(database)
+    for user_id in (spammer_id, poster_id):
+        await seed.member(storage, user_id, country="BG", place=PROFILE_PLACE)
+    await storage.close()
+    env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": server.url, "DATABASE_PATH": str(database)}
+    process = BotProcess(env, tmp_path / "bot.log")
+    spammer = server.create_user("Spammer", language_code="en", user_id=spammer_id)
+    poster = server.create_user("Poster", language_code="en", user_id=poster_id)
+    await process.start()
+    try:
+        await says(spammer, "/start", timeout=30)  # the bot is up once it answers
+        await walk_to_preview(spammer, "en", Answers(title="Too good to be true"))
+        await publish(spammer, "en")
+        storage = await Storage.open(database)
+        try:
+            (spam,) = await storage.listings_of(spammer_id)
+        finally:
+            await storage.close()
+        await says(spammer, "/deleteme")
+        await spammer.press("🗑 Yes, erase everything")
+        await spammer.wait_for_bot_message(include_edits=True)
+        await process.kill()
+        await process.start()
+        await says(poster, "/start", timeout=30)
+        await walk_to_preview(poster, "en", Answers(title="Honest offer"))
+        await publish(poster, "en")
+        storage = await Storage.open(database)
+        try:
+            (honest,) = await storage.listings_of(poster_id)
+            erased = await storage.get_listing(spam.id)
+        finally:
+            await storage.close()
+    finally:
+        if process.process is not None and process.process.returncode is None:
+            await process.terminate()
+    assert erased is None
+    assert honest.id > spam.id, process.log()[-2000:]

@@ -19,10 +19,17 @@ from bot.views import find_country
         ("pt-br", "pt"),
         ("mk", "mk"),
         ("sr", "sr"),
-        ("sr-Latn", "bs"),
+        ("sr-Latn", "sr_Latn"),
         ("cnr", "sr"),
         ("ga-IE", "ga"),
-        ("nb", "da"),
+        ("nb", "nb"),
+        ("no", "nb"),
+        ("nn", "nb"),
+        ("tr", "tr"),
+        ("az", "tr"),
+        ("is", "is"),
+        ("ka-GE", "ka"),
+        ("fo", "da"),
         ("lb", "de"),
         ("zh-hans", "en"),
         (None, "en"),
@@ -48,6 +55,8 @@ def test_every_language_has_a_button_name():
     names = [autonym(code) for code in LANGUAGES]
     assert names[:4] == ["English", "Български", "Čeština", "Dansk"]
     assert "Српски" in names and "Shqip" in names and "Gaeilge" in names
+    assert {"Srpski (latinica)", "Türkçe", "Norsk bokmål", "Íslenska"} <= set(names)
+    assert "ქართული" in names  # Georgian starts no word with a capital (Mtavruli)
     assert all(len(name) <= 20 for name in names)
 
 

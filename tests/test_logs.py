@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from bot.i18n import MENU_LANGUAGES
 from bot.localtime import Preferences
 from bot.logs import JsonFormatter, Redacting, Tally
 from bot.storage import Storage
@@ -25,7 +26,7 @@ from tests.talk import containing, onboard
 # What an operator sees at INFO from a bot that starts, answers, matches, delivers and stops.
 MEANINGFUL = [
     r"@\w+ is running; Ctrl-C to stop",
-    r"published the command menu and descriptions in 29 languages",
+    rf"published the command menu and descriptions in {len(MENU_LANGUAGES)} languages",
     r"matched \d+ new listings?",
     r"embedding model \S+ loaded in [\d.]+ s \(\+\d+ MB\)",
     r"delivered \d+ notifications?",
@@ -89,7 +90,9 @@ async def seeded_match(storage: Storage, server) -> tuple[object, object]:
         await storage.save_preferences(
             person.id, Preferences(quiet_start=None, quiet_end=None), now
         )
-    await seed.listing(storage, lea.id, now, kind="offer", language="fr", title="Motopompe")
+    await seed.listing(
+        storage, lea.id, now, kind="offer", language="fr", title="Motopompe", reach="europe"
+    )
     await seed.listing(
         storage, maria.id, now, kind="request", language="bg", title="Помпа", reach="europe",
         country="BG", region="Burgas", place="Sveti Vlas",

@@ -58,8 +58,33 @@ def test_covers(reach, other, covered):
     a = features(1, reach=reach)
     b = features(2, kind="offer", reach="municipality", **other)
     assert matching.covers(a, b) is covered
-    # Either side reaching the other is enough.
-    assert matching.meets(b, a) is covered
+    # Both must reach each other: with the other reaching all of Europe, a's reach decides.
+    assert matching.meets(b._replace(reach="europe"), a) is covered
+    assert matching.meets(a, b._replace(reach="europe")) is covered
+
+
+@pytest.mark.parametrize(
+    ("reach", "other_reach", "other", "meet"),
+    [
+        # The issue's story: across the country in Bulgaria, Europe-wide in Greece.
+        ("country", "europe", {"country": "GR", "region": "Attica", "place": "Athens"}, False),
+        ("europe", "country", {"country": "GR", "region": "Attica", "place": "Athens"}, False),
+        ("europe", "europe", {"country": "GR", "region": "Attica", "place": "Athens"}, True),
+        ("country", "country", {"region": "Alsace", "place": "Colmar"}, True),
+        ("country", "region", {"region": "Alsace", "place": "Colmar"}, False),
+        ("europe", "region", {"place": "Épinal"}, True),  # in its region
+        ("europe", "region", {"region": "Alsace", "place": "Colmar"}, False),
+        ("region", "region", {"place": "Épinal"}, True),
+        ("municipality", "region", {"place": "Épinal"}, False),
+        ("municipality", "europe", {"place": "saint-die"}, True),
+    ],
+)
+def test_both_reaches_must_admit_each_other(reach, other_reach, other, meet):
+    a = features(1, reach=reach)
+    b = features(2, kind="offer", reach=other_reach, **other)
+    assert matching.meets(a, b) is meet
+    assert matching.meets(b, a) is meet
+    assert matching.may_match(a, b) is meet
 
 
 def test_a_typed_place_without_region_counts_only_where_it_is():
@@ -84,10 +109,10 @@ def test_who_never_matches():
 def test_category_alone_is_not_a_match_but_with_anything_else_it_is():
     far = {"country": "BG", "region": "Burgas", "place": "Sozopol", "reach": "europe"}
     alone = features(2, kind="offer", tags=frozenset(), language="bg", **far)
-    request = features(1, tags=frozenset())
+    request = features(1, tags=frozenset(), reach="europe")
     assert matching.best_matches(request, [alone]) == []
     tagged = features(3, kind="offer", language="bg", **far)
-    (found,) = matching.best_matches(features(1), [tagged])
+    (found,) = matching.best_matches(features(1, reach="europe"), [tagged])
     assert found.reasons == ("category", "tags:1")
 
 
@@ -104,7 +129,7 @@ def test_nearness_and_words_add_up_and_the_best_come_first():
 
 
 def test_text_counts_within_one_language_only():
-    request = features(1, tags=frozenset())
+    request = features(1, tags=frozenset(), reach="europe")
     other = features(2, kind="offer", tags=frozenset(), country="BE", reach="europe")
     assert matching.best_matches(request, [other], {2: 1.0})  # same language: words count
     foreign = other._replace(language="de")
@@ -219,6 +244,7 @@ FRENCH_OFFER = dict(
     title="Motopompe incendie à donner",
     description="Une motopompe portable en bon état, avec ses tuyaux.",
     tags=("fire_rescue", "vehicles"),
+    reach="europe",
 )
 
 
@@ -249,8 +275,9 @@ async def test_a_bulgarian_request_meets_a_french_offer(storage):
 
 
 async def test_reach_decides_who_meets(storage):
-    # A municipality-wide request in Saint-Dié meets an offer in Saint-Dié, and one from
-    # Épinal that reaches the region, but not a regional offer from Graz.
+    # A municipality-wide request in Saint-Dié meets an offer in Saint-Dié only, even one
+    # from Épinal that reaches the region (the request does not reach Épinal); a region-wide
+    # request meets that one, not a regional offer from Graz nor one kept to Épinal.
     request = await seed.listing(storage, 2, NOW, kind="request", reach="municipality")
     here = await seed.listing(storage, 4, NOW, kind="offer", reach="municipality")
     epinal = await seed.listing(
@@ -260,9 +287,47 @@ async def test_reach_decides_who_meets(storage):
     await seed.listing(
         storage, 4, NOW, kind="offer", country="AT", region="Styria", place="Graz", reach="region"
     )
+    regional = await seed.listing(storage, 1, NOW, kind="request", reach="region")
     await matching_pass(storage, lambda: NOW)
     matched = {m.other(request.id) for m in await storage.matches_of(request.id)}
+    assert matched == {here.id}
+    matched = {m.other(regional.id) for m in await storage.matches_of(regional.id)}
     assert matched == {here.id, epinal.id}
+
+
+async def test_candidates_hold_every_listing_the_reach_rule_admits(storage):
+    """The candidate query applies reach in SQL: below the slices' limits it returns every
+    open listing that may meet the subject, in every combination of reaches and places."""
+    import itertools
+    import random
+
+    rng = random.Random(16)
+    places = [
+        ("FR", "Vosges", "Saint-Dié"), ("FR", "Vosges", "Épinal"), ("FR", "Alsace", "Colmar"),
+        ("BG", "Burgas", "Sveti Vlas"), ("BG", "Sliven", "Kotel"),
+    ]  # fmt: skip
+    owners = itertools.cycle([1, 2, 3, 4])
+    listings = []
+    for (country, region, place), reach, kind in itertools.product(
+        places, ("municipality", "region", "country", "europe"), ("offer", "request")
+    ):
+        listings.append(
+            await seed.listing(
+                storage, next(owners), NOW - rng.randint(0, 1000), kind=kind, reach=reach,
+                country=country, region=region, place=place,
+            )
+        )  # fmt: skip
+    subjects = await storage.unmatched_listings(1000)
+    features = {subject.features.id: subject.features for subject in subjects}
+    for subject in features.values():
+        found = {c.id for c in await storage.match_candidates(subject, NOW)}
+        admitted = {x.id for x in features.values() if matching.may_match(subject, x)}
+        assert admitted <= found, (subject, admitted - found)
+        # Nothing that can never meet it takes a place in the slices, but for another place
+        # of the same region (places are compared folded, in bot.matching).
+        for other in (features[id_] for id_ in found):
+            same_region = (other.country, other.region) == (subject.country, subject.region)
+            assert matching.meets(subject, other) or same_region, (subject, other)
 
 
 async def test_nothing_is_matched_with_closed_or_expired_listings(storage):

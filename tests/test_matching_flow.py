@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 
 from bot.app import running
+from bot.geo import distance_km
 from bot.i18n import translator
 from bot.storage.listings import DAY
 from tests import seed
@@ -34,6 +35,7 @@ OFFER = dict(
     title="Motopompe incendie à donner",
     description="Une motopompe portable en bon état, avec ses tuyaux.",
     tags=("fire_rescue", "vehicles"),
+    reach="europe",
 )
 
 
@@ -196,3 +198,72 @@ async def test_429_and_403_lose_and_double_nothing(server, settings):
     assert server.stats()["rate_limited"] >= 1
     sent_to = [int(c["chat_id"]) for c in cards_sent(server)]
     assert sorted(sent_to) == sorted([asker.id] * 8 + [h.id for h in helpers[1:]])
+
+
+async def test_reach_bounds_whom_a_listing_meets_both_ways(server, bot):
+    """Issue 16, rule 6: a Bulgarian offer "across the country" meets a request in Sliven, not
+    the Europe-wide requests from Greece, Malta and Ireland (nobody on either side is told);
+    those meet a French offer that reaches all of Europe too. Each reason states the distance,
+    near or far, in the reader's language."""
+    bot.clock = lambda: NOON
+    places = {
+        "Kotel": ("BG", "Sliven", 42.8833, 26.4500),
+        "Sliven": ("BG", "Sliven", 42.6833, 26.3167),
+        "Athens": ("GR", "Attica", 37.9838, 23.7275),
+        "Valletta": ("MT", "", 35.8989, 14.5146),
+        "Galway": ("IE", "Connacht", 53.2707, -9.0568),
+        "Saint-Dié": ("FR", "Grand Est", 48.2846, 6.9492),
+    }
+
+    async def poster(name, language, place, **listing):
+        country, region, lat, lon = places[place]
+        person = await started(server, bot, name, language, country=country, place=place)
+        posted = await seed.listing(
+            bot.storage, person.id, NOON - DAY, language=language, country=country,
+            region=region, place=place, latitude=lat, longitude=lon, tags=("fire_rescue",),
+            **listing,
+        )  # fmt: skip
+        return person, posted
+
+    boyan, pump = await poster("Боян", "bg", "Kotel", kind="offer", reach="country",
+                               title="Пожарна помпа")  # fmt: skip
+    stoyan, sliven = await poster("Стоян", "bg", "Sliven", kind="request", reach="country",
+                                  title="Търсим помпа")  # fmt: skip
+    abroad = [
+        await poster(name, language, place, kind="request", reach="europe", title=title)
+        for name, language, place, title in (
+            ("Ελένη", "el", "Athens", "Χρειαζόμαστε αντλία"),
+            ("Marija", "mt", "Valletta", "Neħtieġu pompa"),
+            ("Aoife", "ga", "Galway", "Teastaíonn caidéal uainn"),
+        )
+    ]
+    lea, motopompe = await poster("Léa", "fr", "Saint-Dié", kind="offer", reach="europe",
+                                  title="Motopompe à donner")  # fmt: skip
+    await bot.scheduler.match_new_listings()
+    await wait_until(lambda: settled(bot.storage))
+
+    def others(listing) -> set[int]:
+        return {m.other(listing.id) for m in matches[listing.id]}
+
+    matches = {x.id: await bot.storage.matches_of(x.id) for x in (pump, motopompe)}
+    assert others(pump) == {sliven.id}
+    assert others(motopompe) == {posted.id for _person, posted in abroad}
+    for person, _posted in abroad:
+        texts = [c["text"] for c in cards_sent(server, person.id)]
+        assert len(texts) == 1 and "Motopompe" in texts[0] and "Пожарна" not in texts[0]
+    (card,) = [c["text"] for c in cards_sent(server, boyan.id)]
+    assert "Търсим помпа" in card
+
+    # The reason says how far, in the reader's words and units: near...
+    bg = translator("bg")
+    km = round(distance_km(*places["Kotel"][2:], *places["Sliven"][2:]))
+    (card,) = [c["text"] for c in cards_sent(server, stoyan.id)]
+    assert bg.gettext("{distance} away").format(distance=bg.kilometres(km)) in card
+    # ... and far.
+    el = translator("el")
+    km = round(distance_km(*places["Athens"][2:], *places["Saint-Dié"][2:]))
+    (card,) = [c["text"] for c in cards_sent(server, abroad[0][0].id)]
+    far = el.gettext("{distance} away").format(distance=el.kilometres(km))
+    assert far in card and "χλμ." in far
+    assert len(cards_sent(server, lea.id)) == 3
+    assert server.errors() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from bot import cards
 from bot.i18n import translator
 from bot.storage.listings import DAY
 from tests import seed
@@ -16,6 +17,7 @@ OWNER, COLLEAGUE, STRANGER = 501, 502, 503
 async def people(server, bot, language="en"):
     for user_id in (OWNER, COLLEAGUE):
         await seed.member(bot.storage, user_id, language=language)
+        await seed.verified(bot.storage, user_id)
     await seed.member(bot.storage, STRANGER, language=language, country="AT", place="Graz")
     return (
         server.create_user("Owner", language_code=language, user_id=OWNER),
@@ -75,7 +77,8 @@ async def test_a_colleague_closes_and_a_replay_changes_nothing(server, bot):
     assert (await bot.storage.get_listing(listing.id)).status == "closed"
     await colleague.press_data(confirm.id, f"ls:cls:{listing.id}")
     answer = await colleague.wait_for_callback_answer()
-    assert answer.text == _("This listing can no longer be changed.")
+    closed_on = (await bot.storage.get_listing(listing.id)).status_changed_at
+    assert answer.text == cards.ended(translator("fr"), "closed", closed_on)
     assert server.errors() == []
 
 
@@ -117,6 +120,7 @@ async def test_a_strangers_forged_buttons_change_nothing(server, bot):
         assert answer.text in (
             _("You cannot change this listing."),
             _("This button is no longer valid."),
+            _("This listing does not exist or is no longer available."),
         ), data
     stored = await bot.storage.get_listing(listing.id)
     assert (stored.status, stored.expires_at) == ("open", listing.expires_at)

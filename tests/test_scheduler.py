@@ -141,6 +141,7 @@ async def test_a_full_digest_stays_within_telegrams_limits_and_keeps_the_rest(tm
             country="DE",
             region="Rheinland-Pfalz",
             place="Trier",
+            reach="europe",
             title=f"{number:02d} " + "Eine tragbare Feuerlöschpumpe gesucht " * 3,
         )
     await matching_pass(storage, lambda: now)

@@ -53,9 +53,10 @@ async def seeded(storage: Storage, now: int) -> dict[str, int]:
                 (listing.id, listing.title, listing.kind, asker, owner, status, at,
                  at + 60 if status != "pending" else None),
             )  # fmt: skip
+        # The running bot's matching pass may have stored this pair already.
         await db.execute(
             "INSERT INTO matches (listing_a, listing_b, score, reasons, created_at) "
-            "VALUES (?, ?, 1.0, '', ?)",
+            "VALUES (?, ?, 1.0, '', ?) ON CONFLICT (listing_a, listing_b) DO NOTHING",
             (offer.id, request.id, now - 3 * DAY),
         )
     return {"offer": offer.id, "expired": expired.id, "old": old.id}

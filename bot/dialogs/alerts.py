@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import filters as f
 
 from bot import taxonomy
+from bot.callback_data import id_of, parse_number
 from bot.context import BotContext
 from bot.dialogs.alert_questions import (
     AREA_CHOICES,
@@ -127,11 +128,14 @@ async def alert_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     user, now = update.effective_user.id, context.now()
-    _prefix, action, *rest = [*query.data.split(":"), ""][:3]
-    alert_id = int(rest[0]) if rest and rest[0].isdigit() else None
+    action = [*query.data.split(":"), ""][1]
+    alert_id = id_of(query.data, f"al:{action}:")
     storage = context.storage
     if action != "ls":
-        alert = await storage.own_alert(alert_id, user) if alert_id is not None else None
+        if alert_id is None:
+            await query.answer(_("This button is no longer valid."))
+            return
+        alert = await storage.own_alert(alert_id, user)
         if alert is None:
             await query.answer(_("This alert no longer exists."), show_alert=True)
             return
@@ -214,10 +218,11 @@ async def start_edit(update: Update, context: BotContext) -> int:
     """``al:ed:<id>``: the dialog again, with the alert's answers ticked."""
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    number = query.data.removeprefix("al:ed:")
-    alert = None
-    if number.isdigit():
-        alert = await context.storage.own_alert(int(number), update.effective_user.id)
+    alert_id = id_of(query.data, "al:ed:")
+    if alert_id is None:
+        await query.answer(context.i18n.gettext("This button is no longer valid."))
+        return END
+    alert = await context.storage.own_alert(alert_id, update.effective_user.id)
     if alert is None:
         await query.answer(context.i18n.gettext("This alert no longer exists."), show_alert=True)
         return END
@@ -347,11 +352,11 @@ async def profile_location_chosen(update: Update, context: BotContext) -> int:
 async def radius_chosen(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    radius = query.data.removeprefix("an:rad:")
-    if not radius.isdigit() or int(radius) not in RADII:
+    radius = parse_number(query.data.removeprefix("an:rad:"))
+    if radius not in RADII:
         await _refuse(update, context, stale=False)
         return CHOOSING_RADIUS
-    answers(context, DIALOG)["radius_km"] = int(radius)
+    answers(context, DIALOG)["radius_km"] = radius
     await close_buttons(query, context)
     return await go_to(update, context, TYPING_KEYWORDS)
 

@@ -28,6 +28,7 @@ from telegram.ext import (
 )
 from telegram.ext import filters as f
 
+from bot.callback_data import id_of
 from bot.context import BotContext
 from bot.dialogs.steps import (
     END,
@@ -50,11 +51,6 @@ TYPING = 0
 _KEEPS_DIALOG = ("lang:", "menu:help", "menu:language")
 _KEEPS_DIALOG_COMMANDS = ("/help", "/language")
 _HANDLER: list[BaseHandler] = []  # this dialog's handler, skipped when handing updates on
-
-
-def _ids(data: str, prefix: str) -> int | None:
-    number = data.removeprefix(prefix)
-    return int(number) if number.isdigit() and len(number) < 13 else None
 
 
 async def ask_message(update: Update, context: BotContext) -> None:
@@ -115,7 +111,7 @@ async def ask(update: Update, context: BotContext) -> int:
     """``ct:ask:<listing>``: may this person write to the author? Then ask for the message."""
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    listing_id = _ids(query.data, "ct:ask:")
+    listing_id = id_of(query.data, "ct:ask:")
     if listing_id is None:
         return await _refuse(update, context.i18n.gettext("This button is no longer valid."))
     try:
@@ -132,8 +128,10 @@ async def write(update: Update, context: BotContext) -> int:
     """``ct:msg:<contact>``: a follow-up message, by someone who is part of the contact."""
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    contact_id = _ids(query.data, "ct:msg:")
-    contact = await context.storage.get_contact(contact_id) if contact_id else None
+    contact_id = id_of(query.data, "ct:msg:")
+    if contact_id is None:
+        return await _refuse(update, context.i18n.gettext("This button is no longer valid."))
+    contact = await context.storage.get_contact(contact_id)
     if contact is None or not await context.storage.contact_side(contact, update.effective_user.id):
         return await _refuse(update, refusal(context.i18n, ContactRefused("not_party")))
     if contact.status != "pending":

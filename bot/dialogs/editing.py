@@ -2,7 +2,7 @@
 
 Pick what to change (title, description, category and tags, place, reach, photo), answer one
 question, and the listing is saved and its card shown again. Who may edit is checked when the
-button is pressed and again, in storage, when the change is saved: the owner, or another
+button is pressed and again, in storage, when the change is saved: the owner, or a verified
 official of the listing's municipality, and only while the listing is open.
 """
 
@@ -20,6 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import filters as f
 
 from bot import cards, geo, taxonomy, views
+from bot.callback_data import id_of
 from bot.context import BotContext
 from bot.dialogs.posting_questions import tick
 from bot.dialogs.steps import (
@@ -37,8 +38,9 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.common import RESUMERS, reply
 from bot.handlers.listings import send_card
+from bot.handlers.my_listings import refusal
 from bot.i18n import N_
-from bot.storage import StoredVector
+from bot.storage import ListingRefused, StoredVector
 
 DIALOG = "editing"
 
@@ -216,12 +218,14 @@ async def start(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    number = query.data.removeprefix("ls:edit:")
-    listing = None
-    if number.isdigit():
-        listing = await context.storage.manageable_listing(int(number), update.effective_user.id)
-    if listing is None:
-        await query.answer(_("You cannot change this listing."), show_alert=True)
+    listing_id = id_of(query.data, "ls:edit:")
+    if listing_id is None:
+        await query.answer(_("This button is no longer valid."))
+        return END
+    try:
+        listing = await context.storage.listing_to_manage(listing_id, update.effective_user.id)
+    except ListingRefused as refused:
+        await query.answer(refusal(context.i18n, refused), show_alert=True)
         return END
     if listing.state(context.now()) != "open":
         await query.answer(_("This listing can no longer be changed."), show_alert=True)

@@ -483,21 +483,18 @@ def user_id(update: Update) -> int:
     return update.effective_user.id
 
 
-async def save_draft(update: Update, context: BotContext) -> None:
+def draft_to_save(context: BotContext, step: int) -> dict[str, Any] | None:
+    """Before each step: the draft, with every answer so far, to write with the step's
+    checkpoint (one transaction); None when there is nothing to keep yet."""
     given = answers(context, DIALOG)
+    given["step"] = step
     # Nothing is worth keeping before the first answer, and /post would offer an empty draft.
-    if "kind" in given:
-        await context.storage.save_draft(user_id(update), dict(given), context.now())
+    if step == DECIDING_ON_DRAFT or "kind" not in given:
+        return None
+    return dict(given)
 
 
-async def write_draft(update: Update, context: BotContext, step: int) -> None:
-    """Before each step: the draft, with every answer so far, goes to SQLite."""
-    answers(context, DIALOG)["step"] = step
-    if step != DECIDING_ON_DRAFT:
-        await save_draft(update, context)
-
-
-ASKING = Questions(DIALOG, QUESTIONS, before=write_draft)
+ASKING = Questions(DIALOG, QUESTIONS, draft=draft_to_save)
 go_to = ASKING.go_to
 resume = ASKING.resume
 
@@ -506,5 +503,4 @@ async def remember(update: Update, context: BotContext) -> None:
     """Write an answer that keeps the user on the same step (a tag ticked)."""
     step = current_step(context, DIALOG)
     assert step is not None
-    await save_draft(update, context)
-    await checkpoint(update, context, DIALOG, step)
+    await checkpoint(update, context, DIALOG, step, draft=draft_to_save(context, step))

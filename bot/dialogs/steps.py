@@ -33,10 +33,18 @@ def _key(update: Update) -> tuple[int, int]:
     return (update.effective_chat.id, update.effective_user.id)
 
 
-async def checkpoint(update: Update, context: BotContext, dialog: str, state: int) -> int:
-    """Record that the user is now on ``state`` of ``dialog``; returns ``state``."""
+async def checkpoint(
+    update: Update,
+    context: BotContext,
+    dialog: str,
+    state: int,
+    *,
+    draft: dict[str, Any] | None = None,
+) -> int:
+    """Record that the user is now on ``state`` of ``dialog``; returns ``state``. With
+    ``draft``, the person's listing draft is written in the same transaction."""
     answers(context, dialog)["step"] = state
-    await _persist(update, context, dialog, state)
+    await _persist(update, context, dialog, state, draft=draft)
     return state
 
 
@@ -48,7 +56,14 @@ async def finish(update: Update, context: BotContext, dialog: str) -> int:
     return END
 
 
-async def _persist(update: Update, context: BotContext, dialog: str, state: int | None) -> None:
+async def _persist(
+    update: Update,
+    context: BotContext,
+    dialog: str,
+    state: int | None,
+    *,
+    draft: dict[str, Any] | None = None,
+) -> None:
     persistence = context.application.persistence
     assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
     assert update.effective_user is not None
@@ -60,6 +75,7 @@ async def _persist(update: Update, context: BotContext, dialog: str, state: int 
         dict(context.user_data),
         update_id=update.update_id,
         now=context.now(),
+        draft=draft,
     )
 
 
@@ -172,7 +188,8 @@ Ask = Callable[[Update, BotContext], Awaitable[None]]
 class Questions:
     """A dialog's questions by step, and the two moves every dialog makes with them.
 
-    :meth:`go_to` checkpoints the step (after ``before``, e.g. writing a draft), then asks its
+    :meth:`go_to` checkpoints the step (after ``before``; with ``draft``'s answers to keep as the
+    person's listing draft, in the same transaction), then asks its
     question; :meth:`resume` asks the current step's question again when the user comes back
     with /start, /help or another language. Register ``resume`` in ``RESUMERS``.
     """
@@ -182,15 +199,18 @@ class Questions:
         dialog: str,
         questions: Mapping[int, Ask],
         before: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
+        draft: Callable[[BotContext, int], dict[str, Any] | None] | None = None,
     ) -> None:
         self.dialog = dialog
         self.questions = questions
         self.before = before
+        self.draft = draft
 
     async def go_to(self, update: Update, context: BotContext, step: int) -> int:
         if self.before is not None:
             await self.before(update, context, step)
-        await checkpoint(update, context, self.dialog, step)
+        draft = self.draft(context, step) if self.draft is not None else None
+        await checkpoint(update, context, self.dialog, step, draft=draft)
         await self.questions[step](update, context)
         return step
 

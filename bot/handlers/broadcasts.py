@@ -12,11 +12,12 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.broadcasting import broadcaster, progress_keyboard, progress_text
+from bot.callback_data import parse_number
 from bot.context import BotContext
 from bot.handlers.admin import refuse_unless_admin
 from bot.handlers.common import reply
 
-CONTROL = re.compile(r"^bc:(pause|resume|cx|cxy|cxn):(\d+)$")
+CONTROL = re.compile(r"^bc:(pause|resume|cx|cxy|cxn):([0-9]+)$")
 
 
 async def control_button(update: Update, context: BotContext) -> None:
@@ -27,7 +28,8 @@ async def control_button(update: Update, context: BotContext) -> None:
         return
     _ = context.i18n.gettext
     match = CONTROL.match(query.data)
-    broadcast = await context.storage.get_broadcast(int(match.group(2))) if match else None
+    broadcast_id = parse_number(match.group(2)) if match else None
+    broadcast = await context.storage.get_broadcast(broadcast_id) if broadcast_id else None
     if match is None or broadcast is None or broadcast.state in ("draft", "done", "cancelled"):
         await query.answer(_("This button is no longer active."), show_alert=True)
         return

@@ -26,11 +26,13 @@ from telegram import (
 )
 
 from bot import cards, taxonomy
+from bot.callback_data import parse_number
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
 from bot.semantic import search as semantic_search
 from bot.storage import Listing, SearchQuery
+from bot.storage.listings import COUNT_CAP, page_key
 from bot.views import flag, place_line
 
 STATE = "browse"
@@ -226,10 +228,9 @@ def results_screen(
     page = search["page"]
     rows: list[list[InlineKeyboardButton]] = []
     if total:
-        pages = math.ceil(total / PAGE_SIZE)
-        count = t.ngettext("{count} result", "{count} results", total).format(count=t.number(total))
-        head = f"🔎 <b>{count}</b> · " + _("page {page} of {pages}").format(
-            page=t.number(page + 1), pages=t.number(pages)
+        pages = math.ceil(min(total, COUNT_CAP) / PAGE_SIZE)
+        head = f"🔎 <b>{results_count(t, total)}</b> · " + _("page {page} of {pages}").format(
+            page=t.number(page + 1), pages=t.number(pages) + ("+" if total > COUNT_CAP else "")
         )
         first = page * PAGE_SIZE + 1
         lines = [
@@ -246,7 +247,7 @@ def results_screen(
         paging = []
         if page > 0:
             paging.append(_button(search, _("◀ Previous"), f"p:{page - 1}"))
-        if page + 1 < pages:
+        if page + 1 < pages or (total > COUNT_CAP and len(found) == PAGE_SIZE):
             paging.append(_button(search, _("Next ▶"), f"p:{page + 1}"))
         rows.append(paging)
     else:
@@ -266,12 +267,31 @@ def results_screen(
     return text, InlineKeyboardMarkup([row for row in rows if row])
 
 
+def results_count(t: Translator, total: int) -> str:
+    """'23 results', or '1,000+ results' past the count's cap (the reader's number format)."""
+    shown = t.number(min(total, COUNT_CAP)) + ("+" if total > COUNT_CAP else "")
+    return t.ngettext("{count} result", "{count} results", min(total, COUNT_CAP)).format(
+        count=shown
+    )
+
+
 # --- showing a page ------------------------------------------------------------------------
 
 
 async def fetch(context: BotContext, search: Search, page: int) -> tuple[list[Listing], int] | None:
-    """One page of the search's results; None when there is no such page (any more). Words
-    are searched by meaning in every language as well as exactly (bot/semantic/search.py)."""
+    """One page of the search's results; None when there is no such page (any more).
+
+    Newest-first pages after the first start where the previous one ended (its last
+    listing's date and id, kept in the search as ``ends``), read from an index, however deep
+    the page; a page whose previous one was never shown has no start (a forged button).
+    Words are searched by meaning in every language as well as exactly, their ranking
+    computed once and paged by position (bot/semantic/search.py)."""
+    ends: list[list[int]] = search.setdefault("ends", [])
+    after = None
+    if page > 0:
+        if page > len(ends):
+            return None
+        after = (ends[page - 1][0], ends[page - 1][1])
     found, total = await semantic_search.search(
         context.storage,
         context.meaning,
@@ -279,9 +299,13 @@ async def fetch(context: BotContext, search: Search, page: int) -> tuple[list[Li
         now=context.now(),
         offset=page * PAGE_SIZE,
         limit=PAGE_SIZE,
+        after=after,
     )
     if not found and page > 0:
         return None
+    if found:
+        del ends[page:]
+        ends.append(list(page_key(found[-1])))
     return found, total
 
 
@@ -447,15 +471,14 @@ async def page_chosen(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     search, page = pressed
-    results = None
-    if page.isdigit() and len(page) <= 4:
-        results = await fetch(context, search, int(page))
-    if results is None:
+    wanted = parse_number(page, at_least=0, at_most=9999)
+    results = await fetch(context, search, wanted) if wanted is not None else None
+    if results is None or wanted is None:
         await _refuse(update, context)
         return
     assert update.callback_query is not None
     await update.callback_query.answer()
-    search["page"] = int(page)
+    search["page"] = wanted
     await show(update, context, search, *results_screen(context, search, *results))
 
 

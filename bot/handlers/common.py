@@ -4,14 +4,17 @@ the main menu, and polite answers to buttons and messages nothing else understoo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
 from bot import views
 from bot.context import BotContext, CommunityApplication
 from bot.i18n import LANGUAGES, Translator, best_language, translator
+from bot.storage.ptb import handled_already
 
 # Dialogs register a function here that shows their current step again, so that /start,
 # /help or a change of language in the middle of a dialog leads back to where the user was.
@@ -24,18 +27,19 @@ async def identify(update: Update, context: BotContext) -> None:
     """Load (or register on first contact) the person behind the update, and their language.
 
     Runs before every other handler (group -2; banned members are stopped next, in -1).
-    Writes only when something changed, so the common case is one indexed read.
+    Writes only when something changed, so the common case is one indexed read (the member
+    and the last update handled for them together).
     """
     user = update.effective_user
     if user is None:
         return
-    if await context.storage.already_handled(user.id, update.update_id, context.now()):
+    member, handled = await context.storage.member_for_update(user.id)
+    if handled_already(handled, update.update_id, context.now()):
         # Handed out again after a crash, but it already moved a dialog on: skip it whole.
         raise ApplicationHandlerStop
     if update.callback_query is not None and await _stale_press(update, context):
         raise ApplicationHandlerStop
     default = context.settings.default_locale
-    member = await context.storage.get_member(user.id)
     telegram_language = best_language(user.language_code, default)
     if (
         member is None
@@ -80,6 +84,14 @@ def close_message(context: BotContext, update: Update) -> None:
     query = update.callback_query
     if query is not None and query.message is not None:
         context.close_message(query.message.chat.id, query.message.message_id)
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Remove the keyboard of the message pressed (gone or forged messages have none)."""
+    if query.message is not None and query.message.is_accessible:
+        # "message is not modified" when it has none left: nothing to remove then.
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(None)
 
 
 async def reader_language(update: Update, context: BotContext) -> Translator:

@@ -10,17 +10,17 @@ it still makes sense (a request decided meanwhile is not relayed any more).
 
 from __future__ import annotations
 
-import contextlib
 import html
 from datetime import UTC, datetime
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import cards
 from bot import contact_views as views
+from bot.callback_data import id_of
 from bot.cards import shorten
 from bot.context import BotContext
-from bot.handlers.common import reply
+from bot.handlers.common import drop_buttons, reply
 from bot.i18n import Translator
 from bot.outbox import Rendered, renderer
 from bot.storage import Contact, ContactRefused, Enqueued, Storage
@@ -37,6 +37,8 @@ def refusal(t: Translator, refused: ContactRefused) -> str:
             "You have sent many contact requests today. You can send the next one from {when} "
             "(UTC)."
         ).format(when=when)
+    if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
+        return cards.ended(t, refused.reason, refused.at)
     texts = {
         "gone": _("This listing is no longer open."),
         "own": _("This is your own listing (or your municipality's)."),
@@ -77,27 +79,13 @@ async def notify_relay(
     context.application.outbox.wake()  # type: ignore[attr-defined]
 
 
-def _id(query: CallbackQuery, prefix: str) -> int | None:
-    assert query.data is not None
-    number = query.data.removeprefix(prefix)
-    return int(number) if number.isdigit() and len(number) < 13 else None
-
-
-async def _drop_buttons(query: CallbackQuery) -> None:
-    """Remove the keyboard of the message pressed (gone or forged messages have none)."""
-    if query.message is not None and query.message.is_accessible:
-        # "message is not modified" when it has none left: nothing to remove then.
-        with contextlib.suppress(TelegramError):
-            await query.edit_message_reply_markup(None)
-
-
 # --- Accept and Decline --------------------------------------------------------------------
 
 
 async def _decide(update: Update, context: BotContext, accept: bool) -> Contact | None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    contact_id = _id(query, "ct:ok:" if accept else "ct:no:")
+    contact_id = id_of(query.data, "ct:ok:" if accept else "ct:no:")
     if contact_id is None:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
         return None
@@ -109,7 +97,7 @@ async def _decide(update: Update, context: BotContext, accept: bool) -> Contact 
         await query.answer(refusal(context.i18n, refused), show_alert=True)
         return None
     await query.answer()
-    await _drop_buttons(query)
+    await drop_buttons(query)
     return contact
 
 
@@ -192,8 +180,11 @@ async def show(update: Update, context: BotContext) -> None:
     """``ct:show:<id>``: one contact, with its messages, for someone who is part of it."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    contact_id = _id(query, "ct:show:")
-    contact = await context.storage.get_contact(contact_id) if contact_id else None
+    contact_id = id_of(query.data, "ct:show:")
+    if contact_id is None:
+        await query.answer(context.i18n.gettext("This button is no longer valid."))
+        return
+    contact = await context.storage.get_contact(contact_id)
     side = (
         await context.storage.contact_side(contact, update.effective_user.id) if contact else None
     )

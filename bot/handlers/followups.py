@@ -18,6 +18,7 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ContextTypes
 
+from bot.callback_data import parse_number
 from bot.context import BotContext
 from bot.i18n import Translator
 from bot.logs import counted
@@ -108,20 +109,18 @@ async def answered(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     parts = query.data.split(":")
-    valid = (
-        len(parts) == 4
-        and parts[1].isdigit()
-        and len(parts[1]) < 13
-        and parts[2] in {str(days) for days in FOLLOWUP_DAYS}
-        and parts[3] in ANSWERS
-    )
-    if not valid:
+    contact_id = parse_number(parts[1]) if len(parts) == 4 else None
+    if (
+        contact_id is None
+        or parts[2] not in {str(days) for days in FOLLOWUP_DAYS}
+        or parts[3] not in ANSWERS
+    ):
         await query.answer(_("This button is no longer valid."))
         return
     answer = ANSWERS[parts[3]]
     try:
         recorded = await context.storage.answer_followup(
-            int(parts[1]), update.effective_user.id, int(parts[2]), answer, context.now()
+            contact_id, update.effective_user.id, int(parts[2]), answer, context.now()
         )
     except ContactRefused:
         await query.answer(_("This is not your contact."), show_alert=True)

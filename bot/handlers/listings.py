@@ -9,11 +9,12 @@ import re
 from telegram import Update
 
 from bot import cards
+from bot.callback_data import id_of, parse_number
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.storage import Listing
 
-DEEP_LINK = re.compile(r"^/start l(\d{1,12})$")
+DEEP_LINK = re.compile(r"^/start l([0-9]{1,19})$")
 
 
 async def send_card(update: Update, context: BotContext, listing: Listing) -> None:
@@ -59,7 +60,11 @@ async def deep_link(update: Update, context: BotContext) -> None:
     assert update.message is not None and update.message.text is not None
     match = DEEP_LINK.match(update.message.text)
     assert match is not None  # the handler's filter guarantees it
-    await open_by_id(update, context, int(match.group(1)))
+    listing_id = parse_number(match.group(1))
+    if listing_id is None:
+        await not_available(update, context)
+    else:
+        await open_by_id(update, context, listing_id)
     if context.member is None or not context.member.onboarded:
         _ = context.i18n.gettext
         await reply(update, _("Send /start to set up your profile and answer or post listings."))
@@ -69,9 +74,9 @@ async def open_button(update: Update, context: BotContext) -> None:
     """``lo:<id>``: the open button of a result line."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    listing_id = query.data.removeprefix("lo:")
-    if not listing_id.isdigit():
+    listing_id = id_of(query.data, "lo:")
+    if listing_id is None:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
         return
     await query.answer()
-    await open_by_id(update, context, int(listing_id))
+    await open_by_id(update, context, listing_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.callback_data import id_of
 from bot.context import BotContext
 from bot.handlers.common import close_message
 
@@ -18,9 +19,9 @@ async def not_relevant(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    number = query.data.removeprefix("mt:nr:")
-    dismissed = number.isdigit() and await context.storage.dismiss_match(
-        int(number), update.effective_user.id, context.now()
+    match_id = id_of(query.data, "mt:nr:")
+    dismissed = match_id is not None and await context.storage.dismiss_match(
+        match_id, update.effective_user.id, context.now()
     )
     if not dismissed:
         await query.answer(_("This button is no longer valid."), show_alert=True)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.callback_data import id_of, parse_number
 from bot.cards import shorten
 from bot.context import BotContext
 from bot.handlers.admin import is_root_admin, refuse_unless_admin
@@ -202,22 +203,30 @@ async def _refresh(query: CallbackQuery, context: BotContext, listing_id: int) -
         )
 
 
-def _number(query: CallbackQuery, prefix: str) -> int | None:
-    assert query.data is not None
-    number = query.data.removeprefix(prefix)
-    return int(number) if number.isdigit() and len(number) < 13 else None
-
-
 async def _target(update: Update, context: BotContext, prefix: str) -> int | None:
     """The listing (or member) id of an admin button, once the presser is known an admin."""
     query = update.callback_query
     assert query is not None
     if not await refuse_unless_admin(update, context):
         return None
-    number = _number(query, prefix)
+    number = id_of(query.data, prefix)
     if number is None:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
     return number
+
+
+async def _listing_target(update: Update, context: BotContext, prefix: str) -> int | None:
+    """The listing an admin button names, once the presser is known an admin and the listing
+    still exists (ids are never given twice: an erased listing's buttons find nothing)."""
+    listing_id = await _target(update, context, prefix)
+    if listing_id is None:
+        return None
+    if await context.storage.get_listing(listing_id) is None:
+        await update.callback_query.answer(  # type: ignore[union-attr]
+            context.i18n.gettext("This listing does not exist any more."), show_alert=True
+        )
+        return None
+    return listing_id
 
 
 async def _done(
@@ -242,7 +251,7 @@ async def _set_visibility(
     message: str,
 ) -> None:
     """Hide or restore the listing a ``<prefix><listing>`` button names, and tell its owner."""
-    listing_id = await _target(update, context, prefix)
+    listing_id = await _listing_target(update, context, prefix)
     if listing_id is None:
         return
     assert update.effective_user is not None
@@ -275,7 +284,7 @@ async def restore(update: Update, context: BotContext) -> None:
 async def dismiss(update: Update, context: BotContext) -> None:
     """``mod:dis:<listing>``: the reports were unfounded."""
     _ = context.i18n.gettext
-    listing_id = await _target(update, context, "mod:dis:")
+    listing_id = await _listing_target(update, context, "mod:dis:")
     if listing_id is None:
         return
     assert update.effective_user is not None
@@ -288,7 +297,7 @@ async def dismiss(update: Update, context: BotContext) -> None:
 async def warn(update: Update, context: BotContext) -> None:
     """``mod:warn:<listing>``: warn its author (once per listing)."""
     _ = context.i18n.gettext
-    listing_id = await _target(update, context, "mod:warn:")
+    listing_id = await _listing_target(update, context, "mod:warn:")
     if listing_id is None:
         return
     assert update.effective_user is not None
@@ -304,16 +313,12 @@ async def warn(update: Update, context: BotContext) -> None:
 async def ban(update: Update, context: BotContext) -> None:
     """``mod:ban:<listing>``: ban the listing's author."""
     _ = context.i18n.gettext
-    listing_id = await _target(update, context, "mod:ban:")
+    listing_id = await _listing_target(update, context, "mod:ban:")
     if listing_id is None:
         return
     assert update.effective_user is not None
     listing = await context.storage.get_listing(listing_id)
-    if listing is None:
-        await update.callback_query.answer(  # type: ignore[union-attr]
-            _("This listing does not exist any more."), show_alert=True
-        )
-        return
+    assert listing is not None
     if listing.owner_id == update.effective_user.id:
         await update.callback_query.answer(_("You cannot ban yourself."), show_alert=True)  # type: ignore[union-attr]
         return
@@ -345,15 +350,13 @@ async def history(update: Update, context: BotContext) -> None:
     """``mod:hist:<listing>``: its life, its reports, and admin actions on it and its author."""
     _ = context.i18n.gettext
     t = context.i18n
-    listing_id = await _target(update, context, "mod:hist:")
+    listing_id = await _listing_target(update, context, "mod:hist:")
     if listing_id is None:
         return
     query = update.callback_query
     assert query is not None
     listing = await context.storage.get_listing(listing_id)
-    if listing is None:
-        await query.answer(_("This listing does not exist any more."), show_alert=True)
-        return
+    assert listing is not None
     await query.answer()
     lines = [
         _("<b>History of {title}</b>").format(title=context.i18n.quote(html.escape(listing.title)))
@@ -379,7 +382,7 @@ async def history(update: Update, context: BotContext) -> None:
 
 def _argument(context: BotContext) -> int | None:
     args = context.args or []
-    return int(args[0]) if len(args) == 1 and args[0].isdigit() else None
+    return parse_number(args[0]) if len(args) == 1 else None
 
 
 async def unban_command(update: Update, context: BotContext) -> None:

@@ -2,7 +2,7 @@
 renew. Editing a field is a dialog of its own (:mod:`bot.dialogs.editing`).
 
 Callback data names the listing (``ls:<action>:<id>``); who may act is checked in storage on
-every press (the owner, or another official of the listing's municipality), so a forged or
+every press (the owner, or a verified official of the listing's municipality), so a forged or
 replayed button changes nothing.
 """
 
@@ -13,10 +13,11 @@ import html
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import cards, taxonomy
+from bot.callback_data import id_and_choice, id_of, parse_number
 from bot.context import BotContext
-from bot.handlers.common import reply
-from bot.i18n import N_
-from bot.storage import Listing
+from bot.handlers.common import close_message, drop_buttons, reply
+from bot.i18n import N_, Translator
+from bot.storage import Listing, ListingRefused
 
 PAGE_SIZE = 8
 STATE_NAMES = {
@@ -65,7 +66,11 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
     return "\n".join(lines)
 
 
-def _page_keyboard(context: BotContext, listings: list[Listing], page: int) -> InlineKeyboardMarkup:
+def _page_keyboard(
+    context: BotContext, listings: list[Listing], page: int
+) -> InlineKeyboardMarkup | None:
+    """The page's buttons; None when there are none (an InlineKeyboardMarkup without rows is
+    sent as ``{}``, which Telegram refuses)."""
     _ = context.i18n.gettext
     first = page * PAGE_SIZE
     shown = listings[first : first + PAGE_SIZE]
@@ -79,7 +84,8 @@ def _page_keyboard(context: BotContext, listings: list[Listing], page: int) -> I
         paging.append(InlineKeyboardButton(_("◀ Previous"), callback_data=f"my:p:{page - 1}"))
     if first + PAGE_SIZE < len(listings):
         paging.append(InlineKeyboardButton(_("Next ▶"), callback_data=f"my:p:{page + 1}"))
-    return InlineKeyboardMarkup([row for row in (*rows, paging) if row])
+    kept = [row for row in (*rows, paging) if row]
+    return InlineKeyboardMarkup(kept) if kept else None
 
 
 async def my_listings(update: Update, context: BotContext) -> None:
@@ -107,37 +113,47 @@ async def my_listings_page(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     listings = await context.storage.listings_of(update.effective_user.id)
-    page = query.data.removeprefix("my:p:")
-    if not page.isdigit() or int(page) * PAGE_SIZE >= max(len(listings), 1):
+    pages = -(-len(listings) // PAGE_SIZE)
+    page = parse_number(query.data.removeprefix("my:p:"), at_least=0, at_most=pages - 1)
+    if page is None:
         await query.answer(context.i18n.gettext("This button is no longer valid."))
         return
     await query.answer()
     await query.edit_message_text(
-        _page_text(context, listings, int(page)),
-        reply_markup=_page_keyboard(context, listings, int(page)),
+        _page_text(context, listings, page), reply_markup=_page_keyboard(context, listings, page)
     )
 
 
 # --- the owner's buttons on a card ---------------------------------------------------------
 
 
-def _listing_id(query: CallbackQuery, prefix: str) -> int | None:
-    assert query.data is not None
-    number = query.data.removeprefix(prefix).split(":", 1)[0]
-    return int(number) if number.isdigit() else None
+def refusal(t: Translator, refused: ListingRefused) -> str:
+    """Why the person may not act on a listing, in their words."""
+    _ = t.gettext
+    if refused.reason == "gone":
+        return _("This listing does not exist or is no longer available.")
+    if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
+        return cards.ended(t, refused.reason, refused.at)
+    return _("You cannot change this listing.")
 
 
-async def _managed(update: Update, context: BotContext, prefix: str) -> Listing | None:
-    """The listing a button names, if the person pressing may manage it; else refuse."""
+def _data(update: Update) -> str | None:
+    return update.callback_query.data if update.callback_query is not None else None
+
+
+async def _managed(update: Update, context: BotContext, listing_id: int | None) -> Listing | None:
+    """The listing a button names (None: malformed data), if the person pressing may manage
+    it; else refuse."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    listing_id = _listing_id(query, prefix)
-    listing = None
-    if listing_id is not None:
-        listing = await context.storage.manageable_listing(listing_id, update.effective_user.id)
-    if listing is None:
-        await query.answer(context.i18n.gettext("You cannot change this listing."), show_alert=True)
-    return listing
+    if listing_id is None:
+        await query.answer(context.i18n.gettext("This button is no longer valid."))
+        return None
+    try:
+        return await context.storage.listing_to_manage(listing_id, update.effective_user.id)
+    except ListingRefused as refused:
+        await query.answer(refusal(context.i18n, refused), show_alert=True)
+        return None
 
 
 def quoted(context: BotContext, listing: Listing) -> str:
@@ -155,7 +171,7 @@ async def _ask(query: CallbackQuery, text: str, buttons: list[list[InlineKeyboar
 async def ask_how_fulfilled(update: Update, context: BotContext) -> None:
     """``ls:done:<id>``: how was the need met (the listing's outcome)?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, "ls:done:")
+    listing = await _managed(update, context, id_of(_data(update), "ls:done:"))
     if listing is None:
         return
     assert update.callback_query is not None
@@ -175,12 +191,11 @@ async def mark_fulfilled(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    listing = await _managed(update, context, "ls:ful:")
-    outcome = query.data.rsplit(":", 1)[-1]
-    if listing is None:
-        return
+    listing_id, outcome = id_and_choice(query.data, "ls:ful:") or (None, "")
     if outcome not in OUTCOMES:
-        await query.answer(_("This button is no longer valid."))
+        listing_id = None
+    listing = await _managed(update, context, listing_id)
+    if listing is None:
         return
     closed = await context.storage.close_listing(
         listing.id, update.effective_user.id, fulfilled=True, outcome=outcome, now=context.now()
@@ -191,7 +206,7 @@ async def mark_fulfilled(update: Update, context: BotContext) -> None:
 async def ask_close(update: Update, context: BotContext) -> None:
     """``ls:close:<id>``: confirm before closing a listing that did not lead anywhere."""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, "ls:close:")
+    listing = await _managed(update, context, id_of(_data(update), "ls:close:"))
     if listing is None:
         return
     assert update.callback_query is not None
@@ -206,7 +221,7 @@ async def close(update: Update, context: BotContext) -> None:
     """``ls:cls:<id>``: close the listing (no longer needed)."""
     _ = context.i18n.gettext
     assert update.effective_user is not None
-    listing = await _managed(update, context, "ls:cls:")
+    listing = await _managed(update, context, id_of(_data(update), "ls:cls:"))
     if listing is None:
         return
     closed = await context.storage.close_listing(
@@ -222,7 +237,7 @@ async def close(update: Update, context: BotContext) -> None:
 async def ask_renewal(update: Update, context: BotContext) -> None:
     """``ls:renew:<id>``: for how long should the listing stay open from now?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, "ls:renew:")
+    listing = await _managed(update, context, id_of(_data(update), "ls:renew:"))
     if listing is None:
         return
     assert update.callback_query is not None
@@ -244,12 +259,11 @@ async def renew(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    listing = await _managed(update, context, "ls:rnw:")
-    duration = query.data.rsplit(":", 1)[-1]
-    if listing is None:
-        return
+    listing_id, duration = id_and_choice(query.data, "ls:rnw:") or (None, "")
     if duration not in taxonomy.DURATIONS:
-        await query.answer(_("This button is no longer valid."))
+        listing_id = None
+    listing = await _managed(update, context, listing_id)
+    if listing is None:
         return
     renewed = await context.storage.renew_listing(
         listing.id,
@@ -275,9 +289,10 @@ async def _conclude(
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
+    close_message(context, update)  # a second tap already in flight is answered as stale
     if listing is None:
         await query.answer(_("This listing can no longer be changed."), show_alert=True)
-        await query.edit_message_reply_markup(None)
+        await drop_buttons(query)
         return
     await query.answer()
     await query.edit_message_text(done)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
+from bot.callback_data import parse_number
 from bot.context import BotContext
 from bot.handlers.common import close_message, reply
 
@@ -78,9 +79,9 @@ async def confirmed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     assert update.effective_user is not None and update.effective_chat is not None
-    asked = query.data.removeprefix("me:del:")
+    asked = parse_number(query.data.removeprefix("me:del:"))
     now = context.now()
-    if not asked.isdigit() or not 0 <= now - int(asked) <= CONFIRM_WITHIN:
+    if asked is None or not 0 <= now - asked <= CONFIRM_WITHIN:
         await query.answer(
             _("This button has expired. Send /deleteme again if you want to erase your data."),
             show_alert=True,

@@ -12,6 +12,8 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import cards
+from bot.callback_data import id_and_choice, id_of
 from bot.context import BotContext
 from bot.handlers.admin import admin_recipients
 from bot.handlers.common import reply
@@ -56,10 +58,17 @@ async def report_button(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    number = query.data.removeprefix("rp:")
-    listing = await context.storage.get_listing(int(number)) if number.isdigit() else None
+    listing_id = id_of(query.data, "rp:")
+    if listing_id is None:
+        await query.answer(_("This button is no longer valid."))
+        return
+    listing = await context.storage.get_listing(listing_id)
     if listing is None or listing.status == "hidden":
         await query.answer(_("This listing is no longer available."), show_alert=True)
+        return
+    if listing.status in cards.ENDED_NOTICES:
+        ended = cards.ended(context.i18n, listing.status, listing.status_changed_at)
+        await query.answer(ended, show_alert=True)
         return
     if listing.owner_id == update.effective_user.id:
         await query.answer(_("This is your own listing."), show_alert=True)
@@ -83,15 +92,20 @@ async def reason_chosen(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    _prefix, number, reason = query.data.split(":", 2)
-    if not number.isdigit() or reason not in REPORT_REASONS:
+    listing_id, reason = id_and_choice(query.data, "rp:") or (None, "")
+    if listing_id is None or reason not in REPORT_REASONS:
         await query.answer(_("This button is no longer valid."))
         return
     try:
         filed = await context.storage.report_listing(
-            int(number), update.effective_user.id, reason, context.now()
+            listing_id, update.effective_user.id, reason, context.now()
         )
     except ReportRefused as refused:
+        if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
+            await query.answer(
+                cards.ended(context.i18n, refused.reason, refused.at), show_alert=True
+            )
+            return
         texts = {
             "gone": _("This listing is no longer available."),
             "own": _("This is your own listing."),
@@ -103,7 +117,7 @@ async def reason_chosen(update: Update, context: BotContext) -> None:
     await query.edit_message_text(
         _("Thank you. A moderator will look at it; the author will not know it was you.")
     )
-    listing = await context.storage.get_listing(int(number))
+    listing = await context.storage.get_listing(listing_id)
     admins = await admin_recipients(context)
     title = listing.title if listing else ""
     await notice(context, admins, f"report:{filed.report_id}", REPORTED, title=title)

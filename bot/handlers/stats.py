@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.error import BadRequest
 
 from bot import charts, taxonomy, views
+from bot.callback_data import parse_number
 from bot.charts import period
 from bot.context import BotContext
 from bot.handlers.admin import refuse_unless_admin
@@ -226,10 +227,11 @@ async def stats_button(update: Update, context: BotContext) -> None:
         return
     _ = context.i18n.gettext
     parts = query.data.split(":")
-    if len(parts) != 3 or not parts[2].isdigit() or int(parts[2]) not in PERIODS:
+    days = parse_number(parts[2]) if len(parts) == 3 else None
+    if days is None or days not in PERIODS:
         await query.answer(_("This button is no longer valid."))
         return
-    what, days = parts[1], int(parts[2])
+    what = parts[1]
     chat = update.effective_chat
     assert chat is not None
     now = context.now()

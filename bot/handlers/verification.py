@@ -13,6 +13,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.callback_data import id_of
 from bot.context import BotContext
 from bot.handlers.admin import refuse_unless_admin
 from bot.handlers.common import reply
@@ -81,18 +82,19 @@ async def _decide(update: Update, context: BotContext, approve: bool) -> None:
     assert query is not None and query.data is not None and update.effective_user is not None
     if not await refuse_unless_admin(update, context):
         return
-    number = query.data.removeprefix("vf:ok:" if approve else "vf:no:")
-    if not number.isdigit() or len(number) > 12:
+    request_id = id_of(query.data, "vf:ok:" if approve else "vf:no:")
+    if request_id is None:
         await query.answer(_("This button is no longer valid."))
         return
     try:
         request = await context.storage.decide_verification(
-            int(number), update.effective_user.id, approve=approve, now=context.now()
+            request_id, update.effective_user.id, approve=approve, now=context.now()
         )
     except VerificationRefused as refused:
         texts = {
             "decided": _("This request was already decided."),
             "outdated": _("The member has left that municipality since: request withdrawn."),
+            "gone": _("This request no longer exists."),
         }
         await query.answer(texts.get(refused.reason, texts["decided"]), show_alert=True)
         return

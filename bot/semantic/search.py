@@ -115,11 +115,12 @@ async def search(
     now: int,
     offset: int = 0,
     limit: int = 5,
+    after: tuple[int, int] | None = None,
 ) -> tuple[list[Listing], int]:
     """One page of a search and how many results it has: by words and meaning when it has
     words, else as browsing always did (:meth:`~bot.storage.listings.ListingQueries.search`)."""
     if not query.words or fts_query(query.words) is None:
-        return await storage.search(query, now=now, offset=offset, limit=limit)
+        return await storage.search(query, now=now, offset=offset, limit=limit, after=after)
     ranked = await rank(storage, meaning, query, now)
     ids = ranked.fused[offset : offset + limit]
     if len(ids) < limit and offset + len(ids) < ranked.total:

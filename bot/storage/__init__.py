@@ -13,7 +13,14 @@ from bot.storage.broadcasts import Broadcast, BroadcastQueries, Segment
 from bot.storage.contacts import Contact, ContactMessage, ContactQueries, ContactRefused
 from bot.storage.figures import FigureQueries, Figures, Interactions, Series
 from bot.storage.hybrid import Candidate, HybridSearchQueries
-from bot.storage.listings import Listing, ListingQueries, NewListing, PostingLimit, SearchQuery
+from bot.storage.listings import (
+    Listing,
+    ListingQueries,
+    ListingRefused,
+    NewListing,
+    PostingLimit,
+    SearchQuery,
+)
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
 from bot.storage.menus import MenuQueries
@@ -38,6 +45,7 @@ __all__ = [
     "Figures",
     "Interactions",
     "Listing",
+    "ListingRefused",
     "Member",
     "NewListing",
     "Notification",

@@ -13,13 +13,14 @@ database's ``PRAGMA user_version`` records the last one applied.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiosqlite
 
@@ -33,6 +34,7 @@ def fold(text: str) -> str:
 
 
 Params = Sequence[Any] | Mapping[str, Any]
+T = TypeVar("T")
 
 
 def now_seconds() -> int:
@@ -66,7 +68,9 @@ class Database:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: no implicit transactions; transaction() issues BEGIN itself.
-        db = await aiosqlite.connect(path, isolation_level=None)
+        # More distinct statements than sqlite3's default cache of 128 (every feature's, and the
+        # search's variants): an evicted one is parsed and planned again on its next use.
+        db = await aiosqlite.connect(path, isolation_level=None, cached_statements=512)
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
@@ -79,16 +83,43 @@ class Database:
         await self._db.close()
 
     async def _migrate(self) -> None:
+        """Apply the migrations not applied yet, each in one transaction.
+
+        Foreign keys are off meanwhile, as SQLite's procedure for rebuilding a table asks (a
+        table dropped to be replaced by its copy must not take the rows that refer to it
+        along, nor fail their checks), and ``PRAGMA foreign_key_check`` must find nothing
+        before each migration commits. A failing migration leaves the previous version.
+        """
         async with self._db.execute("PRAGMA user_version") as cursor:
             (current,) = await cursor.fetchone()  # type: ignore[misc]
-        for number, script in _migrations():
-            if number <= current:
-                continue
-            # executescript runs the BEGIN ... COMMIT as one unit: a failing migration leaves
-            # the database at the previous version.
+        pending = [(number, script) for number, script in _migrations() if number > current]
+        if not pending:
+            return
+        # Outside any transaction: SQLite ignores this pragma inside one.
+        await self._db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for number, script in pending:
+                await self._apply(number, script)
+        finally:
+            await self._db.execute("PRAGMA foreign_keys = ON")
+
+    async def _apply(self, number: int, script: str) -> None:
+        try:
+            # executescript runs the statements in order and leaves the transaction open.
             await self._db.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};"
             )
+            async with self._db.execute("PRAGMA foreign_key_check") as cursor:
+                broken = await cursor.fetchall()
+            if broken:
+                raise RuntimeError(
+                    f"migration {number} breaks foreign keys: {[tuple(row) for row in broken]}"
+                )
+        except BaseException:
+            if self._db.in_transaction:
+                await self._db.execute("ROLLBACK")
+            raise
+        await self._db.execute("COMMIT")
 
     async def ping(self) -> None:
         """Raise unless the database answers a trivial query (the health check)."""
@@ -111,10 +142,41 @@ class Database:
                 raise
             await self._db.execute("COMMIT")
 
+    # Each await on aiosqlite is a trip to its database thread and back, which costs more CPU
+    # (two thread switches, the event loop woken) than a small indexed statement: a read is one
+    # trip, not three (execute, fetch, close), and :meth:`_write` commits in one trip.
+
     async def _fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._db.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        return await self._in_thread(lambda db: db.execute(sql, params).fetchone())
 
     async def _fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _write(self, *statements: tuple[str, Params]) -> int:
+        """Run ``statements`` as one transaction, in one trip to the database thread; returns
+        how many rows they changed."""
+
+        def run(db: sqlite3.Connection) -> int:
+            changed = 0
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    changed += max(0, db.execute(sql, params).rowcount)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return changed
+
+        async with self._write_lock:
+            return await self._in_thread(run)
+
+    async def _in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` on aiosqlite's database thread, as its own methods run.
+
+        aiosqlite has no public way to run several statements in one trip; this uses its
+        queue (``_execute``) and connection (``_conn``), which every aiosqlite method goes
+        through (pinned below 0.23 in pyproject.toml; tests/test_storage.py covers it).
+        """
+        db = self._db
+        return await db._execute(lambda: work(db._conn))  # type: ignore[no-untyped-call,no-any-return]

@@ -2,7 +2,8 @@
 the bot; the author's side accepts or declines; follow-ups 30 and 90 days after an Accept.
 
 Who may act on a contact is decided here on every call: the asker, or the owner side (the
-listing's owner and the officials of its municipality, as they are now). The anti-abuse limits
+listing's owner and the verified officials of its municipality, as they are now: belonging
+to a municipality is a claim, not a power, until an admin approves it). The anti-abuse limits
 are checked in the same transaction as the insert, so two quick taps cannot pass them both.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.base import Database, fold
+from bot.storage.verification import verified, verified_municipality
 
 DAY = 86_400
 MESSAGE_MAX = 1000
@@ -54,14 +56,15 @@ class ContactMessage:
 class ContactRefused(Exception):
     """Why a contact or a message is not allowed; ``next_at`` says when it will be, if known.
 
-    Reasons: gone (no open listing), own, profile, review, already, daily, listing_busy,
-    duplicate, too_many, not_party, decided.
+    Reasons: gone (no open listing), closed or fulfilled (``at``: since when), own, profile,
+    review, already, daily, listing_busy, duplicate, too_many, not_party, decided.
     """
 
-    def __init__(self, reason: str, next_at: int | None = None) -> None:
+    def __init__(self, reason: str, next_at: int | None = None, at: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.next_at = next_at
+        self.at = at
 
 
 _CONTACT_COLUMNS = """id, listing_id, listing_title, listing_kind, asker_id, owner_id,
@@ -90,10 +93,12 @@ class ContactQueries(Database):
         """The listing row if ``asker`` may contact its author now; else ContactRefused."""
         listing = await _one(
             db,
-            "SELECT id, owner_id, municipality_id, status, expires_at, title, kind "
-            "FROM listings WHERE id = ?",
+            "SELECT id, owner_id, municipality_id, status, expires_at, title, kind, "
+            "status_changed_at FROM listings WHERE id = ?",
             (listing_id,),
         )
+        if listing is not None and listing[3] in ("closed", "fulfilled"):
+            raise ContactRefused(listing[3], at=listing[7])
         if listing is None or listing[3] != "open" or listing[4] <= now:
             raise ContactRefused("gone")
         person = await _one(
@@ -204,15 +209,14 @@ class ContactQueries(Database):
         return [_message(row) for row in rows]
 
     async def owner_side(self, contact: Contact) -> list[int]:
-        """The listing's owner and its municipality's current officials, not the asker, not
+        """The listing's owner and its municipality's verified officials, not the asker, not
         banned: the people a request is relayed to and who may answer it."""
         rows = await self._fetchall(
-            """SELECT id FROM users
-               WHERE (id = :owner OR (:municipality IS NOT NULL
-                                      AND municipality_id = :municipality))
-                 AND id IS NOT :asker
-                 AND id NOT IN (SELECT user_id FROM bans)
-               ORDER BY id""",
+            f"""SELECT u.id FROM users u
+               WHERE (u.id = :owner OR (u.municipality_id = :municipality AND {verified("u")}))
+                 AND u.id IS NOT :asker
+                 AND u.id NOT IN (SELECT user_id FROM bans)
+               ORDER BY u.id""",
             {
                 "owner": contact.owner_id,
                 "municipality": contact.municipality_id,
@@ -230,11 +234,12 @@ class ContactQueries(Database):
         return None
 
     async def contacts_of(self, user_id: int, limit: int = 30) -> list[tuple[Contact, str]]:
-        """The person's contacts, newest first, each with their side."""
+        """The person's contacts, and their municipality's if they are its verified
+        official, newest first, each with their side."""
         rows = await self._fetchall(
             f"""SELECT {_CONTACT_COLUMNS} FROM contacts
                 WHERE asker_id = :user OR owner_id = :user
-                   OR municipality_id = (SELECT municipality_id FROM users WHERE id = :user)
+                   OR municipality_id = {verified_municipality(":user")}
                 ORDER BY created_at DESC, id DESC LIMIT :limit""",
             {"user": user_id, "limit": limit},
         )
@@ -292,10 +297,19 @@ class ContactQueries(Database):
         if contact is None or await self.contact_side(contact, user_id) != "owner":
             raise ContactRefused("not_party")
         async with self.transaction() as db:
+            # The owner side again, in the statement that decides: a colleague's verification
+            # may have ended since the check above.
             cursor = await db.execute(
-                "UPDATE contacts SET status = ?, decided_at = ?, decided_by = ? "
-                "WHERE id = ? AND status = 'pending'",
-                ("accepted" if accept else "declined", now, user_id, contact_id),
+                f"""UPDATE contacts SET status = :status, decided_at = :now, decided_by = :user
+                    WHERE id = :id AND status = 'pending'
+                      AND (owner_id = :user OR municipality_id = {verified_municipality(":user")})
+                      AND :user NOT IN (SELECT user_id FROM bans)""",
+                {
+                    "status": "accepted" if accept else "declined",
+                    "now": now,
+                    "user": user_id,
+                    "id": contact_id,
+                },
             )
             if cursor.rowcount != 1:
                 raise ContactRefused("decided")

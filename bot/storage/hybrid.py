@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.storage.base import Database
 from bot.storage.listings import (
-    _DISTANCE_SQL,
     _LISTING_COLUMNS,
     _LISTING_FROM,
     Listing,
     SearchQuery,
+    _away,
     _listing,
     fts_query,
+    near_filters,
     search_filters,
 )
 
@@ -36,6 +38,15 @@ class Candidate:
     named: bool = False
 
 
+def filters(query: SearchQuery, now: int) -> tuple[list[str], dict[str, Any]]:
+    """The conditions (on ``listings l``) and parameters of every filter of a search but
+    its words, its point included."""
+    where, params = search_filters(query, now)
+    if query.near is not None:
+        where += near_filters(query.near, query.radius_km, params)
+    return where, params
+
+
 class HybridSearchQueries(Database):
     async def search_candidates(
         self,
@@ -50,7 +61,7 @@ class HybridSearchQueries(Database):
         whether the search's words match them, and whether they have one of these tags or
         categories."""
         wanted = json.dumps(sorted(set(ids)))
-        where, params = search_filters(query, now)
+        where, params = filters(query, now)
         match = fts_query(query.words) if query.words else None
         words = "0"
         if match is not None:
@@ -84,7 +95,7 @@ class HybridSearchQueries(Database):
         match = fts_query(query.words or "")
         if match is None:
             return [], 0
-        where, params = search_filters(query, now)
+        where, params = filters(query, now)
         where.append("listings_text MATCH :match")
         params.update(match=match, limit=limit, offset=offset)
         condition = " AND ".join(where)
@@ -113,7 +124,7 @@ class HybridSearchQueries(Database):
         tags, categories = sorted(tags), sorted(categories)
         if not tags and not categories:
             return []
-        where, params = search_filters(query, now)
+        where, params = filters(query, now)
         either = []
         if tags:
             either.append(
@@ -138,15 +149,14 @@ class HybridSearchQueries(Database):
         point); ids no longer found are left out."""
         if not ids:
             return []
-        distance = "NULL"
-        params: dict[str, object] = {"ids": json.dumps(ids)}
-        if query.near is not None:
-            distance = _DISTANCE_SQL
-            params.update(lat=query.near[0], lon=query.near[1])
         rows = await self._fetchall(
-            f"SELECT {_LISTING_COLUMNS}, {distance} {_LISTING_FROM} "
-            "WHERE l.id IN (SELECT value FROM json_each(:ids))",
-            params,
+            f"SELECT {_LISTING_COLUMNS} {_LISTING_FROM} "
+            "WHERE l.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
         )
-        found = {row[0]: _listing(row, row[27]) for row in rows}
+        near = query.near
+        found = {
+            row[0]: _listing(row, _away(near, _listing(row)) if near is not None else None)
+            for row in rows
+        }
         return [found[id_] for id_ in ids if id_ in found]

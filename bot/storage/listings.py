@@ -1,9 +1,10 @@
 """Offers and requests: drafts, publishing, search, and each listing's life.
 
-Who may change a listing is decided here, on every change: its owner, or another official of
-the municipality it was posted for. A forged button names a listing; the query checks the
-person. Times are Unix seconds and every method that depends on the time takes ``now``, so
-tests and jobs control the clock.
+Who may change a listing is decided here, on every change, in the statement or transaction
+that changes it: its owner, or a verified official of the municipality it was posted for
+(belonging to a municipality is a claim; an admin's approval makes it a power). A forged
+button names a listing; the query checks the person. Times are Unix seconds and every method
+that depends on the time takes ``now``, so tests and jobs control the clock.
 """
 
 from __future__ import annotations
@@ -11,16 +12,20 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
 
 from bot.storage.base import Database, fold
 from bot.storage.vectors import StoredVector, write_vector
+from bot.storage.verification import verified_municipality
 
 DAY = 86_400
 EARTH_RADIUS_KM = 6371.0088
+
+SAVE_DRAFT = """INSERT INTO drafts (user_id, data, updated_at) VALUES (?, ?, ?)
+    ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"""
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,21 @@ class SearchQuery:
     exclude_owner: int | None = None
 
 
+class ListingRefused(Exception):
+    """Why a person may not act on a listing: gone (no such listing, or hidden by a
+    moderator), not_yours, closed or fulfilled (``at``: since when)."""
+
+    def __init__(self, reason: str, at: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.at = at
+
+
+# The person :user may change the listing l: its owner, or a verified official of the
+# municipality it was posted for.
+_MANAGES = f"(l.owner_id = :user OR l.municipality_id = {verified_municipality(':user')})"
+
+
 class PostingLimit(Exception):
     """The person has published their daily allowance; they may post again at ``next_at``."""
 
@@ -144,20 +164,102 @@ def _bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, floa
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
-_DISTANCE_SQL = (
-    "(2 * 6371.0088 * asin(min(1, sqrt("
-    "pow(sin(radians(l.latitude - :lat) / 2), 2) + "
-    "cos(radians(:lat)) * cos(radians(l.latitude)) * "
-    "pow(sin(radians(l.longitude - :lon) / 2), 2)))))"
+KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
+# A page near a point is first read from a circle this many times smaller (see
+# ListingQueries._closest_within).
+NEAR_FIRST = 8
+# Near a point, listings are kept and ordered by the squared distance on a flat map scaled at
+# the point's latitude (a few multiplications a row, where the great-circle formula took a
+# dozen functions: every listing in the box is measured); within 200 km it is off by at most
+# a few percent at the radius. The distance shown is the great circle's (distance_between).
+_PLANAR_SQL = (
+    "((l.latitude - :lat) * (l.latitude - :lat) "
+    "+ (l.longitude - :lon) * (l.longitude - :lon) * :lon_scale)"
 )
 
 
+def _away(point: tuple[float, float], listing: Listing) -> float | None:
+    if listing.latitude is None or listing.longitude is None:
+        return None
+    return distance_between(point[0], point[1], listing.latitude, listing.longitude)
+
+
+def distance_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (haversine)."""
+    a = (
+        math.sin(math.radians(lat2 - lat1) / 2) ** 2
+        + math.cos(math.radians(lat1))
+        * math.cos(math.radians(lat2))
+        * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+LISTING_BY_ID = f"SELECT {_LISTING_COLUMNS} {_LISTING_FROM} WHERE l.id = ?"
+
+# A count stops here: past it a page says "1,000+ results" (an exact count of a broad search
+# reads every match; this reads at most COUNT_CAP + 1 index entries).
+COUNT_CAP = 1000
+NEWEST = "ORDER BY l.published_at DESC, l.id DESC"
+# Browsing without a category: the area's listings newest first (migration 0009). With one:
+# the matching indexes (0004), exactly that kind and category in the area, newest first.
+_AREA_INDEXES = {
+    "europe": "listings_open_newest",
+    "country": "listings_open_newest_in_country",
+    "region": "listings_open_newest_in_region",
+}
+_CATEGORY_INDEXES = {
+    "europe": "listings_match_anywhere",
+    "country": "listings_match_country",
+    "region": "listings_match_region",
+}
+
+Statement = tuple[str, dict[str, Any]]
+
+
+def page_key(listing: Listing) -> tuple[int, int]:
+    """Where a page of newest-first results ends: the next page starts after this."""
+    return listing.published_at, listing.id
+
+
+def search_statements(
+    query: SearchQuery,
+    *,
+    now: int,
+    offset: int = 0,
+    limit: int = 5,
+    after: tuple[int, int] | None = None,
+) -> tuple[Statement | None, Statement] | None:
+    """The capped count and the page of :meth:`ListingQueries.search`, as SQL and parameters
+    (the same text tests/test_query_plans.py explains); no count when the page counts too
+    (words); None when words have nothing to search for.
+
+    Newest-first pages read an index in date order and stop at the LIMIT (INDEXED BY: without
+    statistics SQLite would rather filter by an equality and sort every match). Both kinds
+    with a category are two ordered slices, merged. Words rank the newest COUNT_CAP + 1
+    matches (:func:`_by_words`); near a point, every listing of the radius is measured (the
+    page is first tried within a smaller circle: ListingQueries._closest_within).
+    """
+    where, params = search_filters(query, now)
+    params.update(limit=limit, offset=offset, cap=COUNT_CAP + 1)
+    if query.words is not None:
+        match = fts_query(query.words)
+        if match is None:
+            return None
+        params["match"] = match
+        return _by_words(where, params)
+    if query.near is not None:
+        where += near_filters(query.near, query.radius_km, params)
+        return _by_distance(where, params)
+    return _newest(query, where, params, after)
+
+
 def search_filters(query: SearchQuery, now: int) -> tuple[list[str], dict[str, Any]]:
-    """The conditions (on ``listings l``) and parameters of a search's filters, words aside:
-    open and unexpired, kind, category, country, region, owner, and near a point."""
-    where = ["l.status = 'open'", "l.expires_at > :now"]
+    """The conditions (on ``listings l``) and parameters of a search's filters but its words
+    and point: open and unexpired, category, country, region, owner left out, kind."""
     params: dict[str, Any] = {"now": now}
-    for column in ("kind", "category", "country", "region"):
+    where = ["l.status = 'open'", "l.expires_at > :now"]
+    for column in ("category", "country", "region"):
         value = getattr(query, column)
         if value:
             where.append(f"l.{column} = :{column}")
@@ -165,31 +267,128 @@ def search_filters(query: SearchQuery, now: int) -> tuple[list[str], dict[str, A
     if query.exclude_owner is not None:
         where.append("l.owner_id != :exclude_owner")
         params["exclude_owner"] = query.exclude_owner
-    if query.near is not None:
-        lat, lon = query.near
-        south, north, west, east = _bounding_box(lat, lon, query.radius_km)
-        where.append("l.latitude BETWEEN :south AND :north")
-        where.append("l.longitude BETWEEN :west AND :east")
-        where.append(f"{_DISTANCE_SQL} <= :radius")
-        params.update(
-            lat=lat, lon=lon, south=south, north=north, west=west, east=east,
-            radius=query.radius_km,
-        )  # fmt: skip
+    if query.kind:
+        where.append("l.kind = :kind")
+        params["kind"] = query.kind
     return where, params
+
+
+def near_filters(point: tuple[float, float], radius_km: float, params: dict[str, Any]) -> list[str]:
+    """The conditions of "within ``radius_km`` of ``point``" (their parameters added to
+    ``params``): the box's one-degree bands of latitude, each read over the box's longitudes
+    only (listings_open_by_band), then the flat-map distance (:data:`_PLANAR_SQL`)."""
+    lat, lon = point
+    south, north, west, east = _bounding_box(lat, lon, radius_km)
+    bands = range(int(south), int(north) + 1)
+    params.update({f"band{n}": band for n, band in enumerate(bands)})
+    marks = ", ".join(f":band{n}" for n in range(len(bands)))
+    params.update(
+        lat=lat, lon=lon, south=south, north=north, west=west, east=east,
+        lon_scale=math.cos(math.radians(lat)) ** 2,
+        reach=(radius_km / KM_PER_DEGREE) ** 2,
+    )  # fmt: skip
+    return [
+        f"CAST(l.latitude AS INTEGER) IN ({marks})",
+        "l.latitude BETWEEN :south AND :north",
+        "l.longitude BETWEEN :west AND :east",
+        f"{_PLANAR_SQL} <= :reach",
+    ]
+
+
+def _kind_filters(query: SearchQuery) -> list[str]:
+    """One more condition per slice read: a category search over both kinds reads two slices
+    (the kind itself, when chosen, is already among the conditions)."""
+    if query.category and not query.kind:
+        return ["l.kind = 'offer'", "l.kind = 'request'"]
+    return ["1"]
+
+
+# Every page statement picks its listings' ids first (CTE ``page``), then reads the columns and
+# tags of those few only (the tags subquery would run for every candidate before a sort).
+_COLUMNS_OF_PAGE = (
+    f"SELECT {_LISTING_COLUMNS}, NULL FROM page JOIN listings l ON l.id = page.id "
+    "JOIN users u ON u.id = l.owner_id "
+    "LEFT JOIN municipalities m ON m.id = l.municipality_id "
+    "LEFT JOIN organisations o ON o.id = l.organisation_id "
+)
+
+
+def _newest(
+    query: SearchQuery,
+    where: list[str],
+    params: dict[str, Any],
+    after: tuple[int, int] | None,
+) -> tuple[Statement, Statement]:
+    area = "region" if query.region and query.country else "country" if query.country else "europe"
+    index = (_CATEGORY_INDEXES if query.category else _AREA_INDEXES)[area]
+    source = f"listings l INDEXED BY {index}"
+    kinds = _kind_filters(query)
+    counts = " + ".join(
+        f"(SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {condition} {NEWEST} LIMIT :cap))"
+        for condition in (" AND ".join([*where, kind]) for kind in kinds)
+    )
+    if after is not None:  # the next page starts after the last one shown, not at an offset
+        params.update(after_at=after[0], after_id=after[1], offset=0)
+        where = [
+            *where,
+            "l.published_at <= :after_at",
+            "(l.published_at, l.id) < (:after_at, :after_id)",
+        ]
+    slices = [" AND ".join([*where, kind]) for kind in kinds]
+    ids = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT l.id, l.published_at FROM {source} WHERE {condition} {NEWEST} "
+        "LIMIT :limit + :offset)"
+        for condition in slices
+    )
+    page = (
+        f"WITH page (id, published_at) AS ({ids} "
+        "ORDER BY 2 DESC, 1 DESC LIMIT :limit OFFSET :offset) "
+        f"{_COLUMNS_OF_PAGE} ORDER BY page.published_at DESC, page.id DESC"
+    )
+    return (f"SELECT min({counts}, :cap)", params), (page, params)
+
+
+def _by_words(where: list[str], params: dict[str, Any]) -> tuple[None, Statement]:
+    """The best text matches first (bm25) among the newest COUNT_CAP + 1 that pass the
+    filters (the full-text index read newest first, stopped there: bm25 costs every match it
+    ranks, and a common word is in tens of thousands of listings). One statement: the page,
+    each row ending with how many were ranked (the capped count)."""
+    ranked = (
+        "SELECT l.id, bm25(listings_text), l.published_at "
+        "FROM listings_text JOIN listings l ON l.id = listings_text.rowid "
+        f"WHERE listings_text MATCH :match AND {' AND '.join(where)} "
+        "ORDER BY listings_text.rowid DESC LIMIT :cap"
+    )
+    page = (
+        f"WITH ranked (id, score, published_at) AS ({ranked}), "
+        "page (id, score, published_at, total) AS ("
+        "SELECT *, (SELECT count(*) FROM ranked) FROM ranked "
+        "ORDER BY score, published_at DESC LIMIT :limit OFFSET :offset) "
+        f"{_COLUMNS_OF_PAGE.replace(', NULL FROM page', ', NULL, page.total FROM page')} "
+        "ORDER BY page.score, page.published_at DESC"
+    )
+    return None, (page, params)
+
+
+def _by_distance(where: list[str], params: dict[str, Any]) -> tuple[Statement, Statement]:
+    """The closest first: every open listing in the radius is measured, then one page read."""
+    source = f"FROM listings l INDEXED BY listings_open_by_band WHERE {' AND '.join(where)}"
+    count = f"SELECT count(*) FROM (SELECT 1 {source} LIMIT :cap)"
+    page = (
+        f"WITH page (id, away, published_at) AS (SELECT l.id, {_PLANAR_SQL}, l.published_at "
+        f"{source} ORDER BY 2, 3 DESC LIMIT :limit OFFSET :offset) "
+        f"{_COLUMNS_OF_PAGE} ORDER BY page.away, page.published_at DESC"
+    )
+    return (count, params), (page, params)
 
 
 class ListingQueries(Database):
     # --- drafts ----------------------------------------------------------------------------
 
     async def save_draft(self, user_id: int, data: dict[str, Any], now: int) -> None:
-        """Write the posting dialog's answers so far; called as each step is answered."""
-        async with self.transaction() as db:
-            await db.execute(
-                """INSERT INTO drafts (user_id, data, updated_at) VALUES (?, ?, ?)
-                   ON CONFLICT (user_id) DO UPDATE SET
-                       data = excluded.data, updated_at = excluded.updated_at""",
-                (user_id, json.dumps(data), now),
-            )
+        """Write the posting dialog's answers so far (a dialog step writes it together with
+        its checkpoint instead: PersistenceQueries.checkpoint_dialog)."""
+        await self._write((SAVE_DRAFT, (user_id, json.dumps(data), now)))
 
     async def get_draft(self, user_id: int) -> dict[str, Any] | None:
         row = await self._fetchone("SELECT data FROM drafts WHERE user_id = ?", (user_id,))
@@ -302,9 +501,7 @@ class ListingQueries(Database):
     # --- reading ---------------------------------------------------------------------------
 
     async def get_listing(self, listing_id: int) -> Listing | None:
-        row = await self._fetchone(
-            f"SELECT {_LISTING_COLUMNS} {_LISTING_FROM} WHERE l.id = ?", (listing_id,)
-        )
+        row = await self._fetchone(LISTING_BY_ID, (listing_id,))
         return _listing(row) if row else None
 
     async def record_view(self, listing_id: int, viewer_id: int, now: int) -> None:
@@ -331,46 +528,58 @@ class ListingQueries(Database):
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
     async def search(
-        self, query: SearchQuery, *, now: int, offset: int = 0, limit: int = 5
+        self,
+        query: SearchQuery,
+        *,
+        now: int,
+        offset: int = 0,
+        limit: int = 5,
+        after: tuple[int, int] | None = None,
     ) -> tuple[list[Listing], int]:
-        """Open, unexpired listings matching ``query``: one page, and how many there are.
+        """Open, unexpired listings matching ``query``: one page, and how many there are, up to
+        ``COUNT_CAP`` (``COUNT_CAP + 1`` means more than that).
 
         With words, the best text matches come first (bm25); near a point, the closest;
-        otherwise the newest.
+        otherwise the newest, and ``after`` (the last shown listing's ``page_key``) gives the
+        next page from an index instead of ``offset`` (see :func:`search_statements`).
         """
-        where, params = search_filters(query, now)
-        params.update(limit=limit, offset=offset)
-        joins = ""
-        order = "l.published_at DESC, l.id DESC"
-        if query.words is not None:
-            match = fts_query(query.words)
-            if match is None:
-                return [], 0
-            joins = "JOIN listings_text ON listings_text.rowid = l.id"
-            where.append("listings_text MATCH :match")
-            params["match"] = match
-            order = "bm25(listings_text), l.published_at DESC"
-        distance = "NULL"
+        statements = search_statements(query, now=now, offset=offset, limit=limit, after=after)
+        if statements is None:
+            return [], 0
+        count, (page_sql, params) = statements
+        if count is not None:
+            (total,) = await self._fetchone(*count)  # type: ignore[misc]
+        rows = None
         if query.near is not None:
-            distance = _DISTANCE_SQL
-            order = f"{_DISTANCE_SQL}, l.published_at DESC"
-        condition = " AND ".join(where)
-        (total,) = await self._fetchone(  # type: ignore[misc]
-            f"SELECT count(*) FROM listings l {joins} WHERE {condition}", params
-        )
-        rows = await self._fetchall(
-            f"SELECT {_LISTING_COLUMNS}, {distance} {_LISTING_FROM} {joins} "
-            f"WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset",
-            params,
-        )
-        return [_listing(row, row[27]) for row in rows], int(total)
+            rows = await self._closest_within(query, now=now, offset=offset, limit=limit)
+        if rows is None:
+            rows = await self._fetchall(page_sql, params)
+        if count is None:  # counted by the page itself, after its columns (see _by_words)
+            total = rows[0][28] if rows else 0
+        found = [_listing(row) for row in rows]
+        if query.near is not None:
+            found = [replace(x, distance_km=_away(query.near, x)) for x in found]
+        return found, int(total)
+
+    async def _closest_within(
+        self, query: SearchQuery, *, now: int, offset: int, limit: int
+    ) -> list[aiosqlite.Row] | None:
+        """The page of a search near a point, read from a circle NEAR_FIRST times smaller
+        when that one holds the whole page (then nothing outside it can be closer), so that a
+        crowded city does not measure and sort every listing of the radius; None otherwise."""
+        inner = replace(query, radius_km=query.radius_km / NEAR_FIRST)
+        statements = search_statements(inner, now=now, offset=offset, limit=limit)
+        assert statements is not None
+        rows = await self._fetchall(*statements[1])
+        return rows if len(rows) == limit else None
 
     async def listings_of(self, user_id: int) -> list[Listing]:
-        """The person's listings and their municipality's, newest first, in any state."""
+        """The person's listings and, if they are its verified official, their
+        municipality's, newest first, in any state."""
         rows = await self._fetchall(
             f"""SELECT {_LISTING_COLUMNS} {_LISTING_FROM}
                 WHERE l.owner_id = :user
-                   OR l.municipality_id = (SELECT municipality_id FROM users WHERE id = :user)
+                   OR l.municipality_id = {verified_municipality(":user")}
                 ORDER BY l.published_at DESC, l.id DESC
                 LIMIT 100""",
             {"user": user_id},
@@ -380,16 +589,40 @@ class ListingQueries(Database):
     # --- changing a listing -----------------------------------------------------------------
 
     async def manageable_listing(self, listing_id: int, user_id: int) -> Listing | None:
-        """The listing if this person may change it (owner or official of its municipality)."""
-        listing = await self.get_listing(listing_id)
-        if listing is None or listing.status == "hidden":
-            return None
-        if listing.owner_id == user_id:
-            return listing
-        row = await self._fetchone("SELECT municipality_id FROM users WHERE id = ?", (user_id,))
-        if row and row[0] is not None and row[0] == listing.municipality_id:
-            return listing
-        return None
+        """The listing if this person may change it (see :data:`_MANAGES`), unless hidden."""
+        row = await self._fetchone(
+            f"""SELECT {_LISTING_COLUMNS} {_LISTING_FROM}
+                WHERE l.id = :id AND l.status != 'hidden' AND {_MANAGES}""",
+            {"id": listing_id, "user": user_id},
+        )
+        return _listing(row) if row else None
+
+    async def listing_to_manage(self, listing_id: int, user_id: int) -> Listing:
+        """The listing an owner's button names, while it may still change (open, or expired:
+        it may be renewed), or :class:`ListingRefused` saying why not, at the first tap."""
+        listing = await self.manageable_listing(listing_id, user_id)
+        if listing is None:
+            found = await self.get_listing(listing_id)
+            if found is None or found.status == "hidden":
+                raise ListingRefused("gone")
+            raise ListingRefused("not_yours")
+        if listing.status in ("closed", "fulfilled"):
+            raise ListingRefused(listing.status, listing.status_changed_at)
+        return listing
+
+    @staticmethod
+    async def _may_change(
+        db: aiosqlite.Connection, listing_id: int, user_id: int, now: int, *, unexpired: bool
+    ) -> bool:
+        """Inside the changing transaction: the listing is open (and not expired, if
+        ``unexpired``) and the person may change it."""
+        expiry = "AND l.expires_at > :now" if unexpired else ""
+        async with db.execute(
+            f"SELECT 1 FROM listings l WHERE l.id = :id AND l.status = 'open' {expiry} "
+            f"AND {_MANAGES}",
+            {"id": listing_id, "user": user_id, "now": now},
+        ) as cursor:
+            return await cursor.fetchone() is not None
 
     async def edit_listing(
         self,
@@ -413,11 +646,13 @@ class ListingQueries(Database):
         unknown = set(changes) - editable - {"tags"}
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
-        listing = await self.manageable_listing(listing_id, user_id)
-        if listing is None or listing.state(now) != "open":
+        listing = await self.get_listing(listing_id)
+        if listing is None:
             return None
         columns = {name: value for name, value in changes.items() if name in editable}
         async with self.transaction() as db:
+            if not await self._may_change(db, listing_id, user_id, now, unexpired=True):
+                return None
             if columns:
                 assignments = ", ".join(f"{name} = :{name}" for name in columns)
                 await db.execute(
@@ -447,11 +682,10 @@ class ListingQueries(Database):
         self, listing_id: int, user_id: int, *, fulfilled: bool, outcome: str | None, now: int
     ) -> Listing | None:
         """Close an open (or expired) listing as fulfilled or not; None if not allowed."""
-        listing = await self.manageable_listing(listing_id, user_id)
-        if listing is None or listing.status != "open":
-            return None
         status = "fulfilled" if fulfilled else "closed"
         async with self.transaction() as db:
+            if not await self._may_change(db, listing_id, user_id, now, unexpired=False):
+                return None
             await db.execute(
                 "UPDATE listings SET status = ?, outcome = ?, status_changed_at = ? "
                 "WHERE id = ? AND status = 'open'",
@@ -464,10 +698,9 @@ class ListingQueries(Database):
         self, listing_id: int, user_id: int, *, days: int, now: int
     ) -> Listing | None:
         """Keep a listing open ``days`` more days from now (also reopens an expired one)."""
-        listing = await self.manageable_listing(listing_id, user_id)
-        if listing is None or listing.status != "open":
-            return None
         async with self.transaction() as db:
+            if not await self._may_change(db, listing_id, user_id, now, unexpired=False):
+                return None
             await db.execute(
                 "UPDATE listings SET expires_at = ?, status_changed_at = ? WHERE id = ?",
                 (now + days * DAY, now, listing_id),

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import aiosqlite
 
 from bot.storage.base import Database
+from bot.storage.verification import verified_municipality
 
 # At most this many candidates from each slice; the tag slices look at the newest WINDOW of
 # their area and keep the ones sharing a tag with the new listing.
@@ -175,6 +176,65 @@ ON CONFLICT (dedup_key) DO NOTHING
 PERSONAL, DIGEST = 0, 1  # outbox priorities (bot/storage/outbox.py)
 
 
+def candidates_statement(subject: Features, now: int) -> tuple[str, dict[str, Any]]:
+    """The statement of :meth:`MatchingQueries.match_candidates` (tests/test_query_plans.py
+    explains the same text): open listings of the other kind and the same category whose reach
+    and the subject's admit each other (bot.matching.meets), the union of bounded slices,
+    newest first in each, never a scan of the table.
+
+    Reach is applied here, in SQL, as far as an index can: the same region (any reach; a
+    municipality's is checked by place in bot.matching); elsewhere in the country only if
+    both reach the whole country (or Europe); abroad only if both reach Europe. So a
+    listing's slices hold no candidate that could never meet it, and none crowds out one
+    that could."""
+    params: dict[str, Any] = {
+        "other": OTHER_KIND[subject.kind],
+        "category": subject.category,
+        "country": subject.country,
+        "region": subject.region,
+        "now": now,
+        "pool": POOL,
+        "tag_pool": TAG_POOL,
+        "window": WINDOW,
+    }
+    same = "kind = :other AND category = :category AND status = 'open' AND expires_at > :now"
+    newest = "ORDER BY published_at DESC"
+    # INDEXED BY: without statistics (the bot never runs ANALYZE) SQLite would pick the
+    # browse indexes for the expiry range and sort every open listing of the category;
+    # these indexes serve the slices in order and stop at the LIMIT (reach is the last
+    # column of the country index: tested in the index, without a lookup).
+    areas = [
+        (
+            "listings INDEXED BY listings_match_region",
+            f"{same} AND country = :country AND region = :region",
+        )
+    ]
+    if subject.reach in ("country", "europe"):
+        areas.append(
+            (
+                "listings INDEXED BY listings_match_country",
+                f"{same} AND country = :country AND reach IN ('country', 'europe')",
+            )
+        )
+    if subject.reach == "europe":
+        areas.append(("listings INDEXED BY listings_match_reach", f"{same} AND reach = 'europe'"))
+    slices = [
+        f"SELECT id FROM {table} WHERE {where} {newest} LIMIT :pool" for table, where in areas
+    ]
+    if subject.tags:
+        tags = sorted(subject.tags)
+        params.update({f"tag{i}": tag for i, tag in enumerate(tags)})
+        shared = ", ".join(f":tag{i}" for i in range(len(tags)))
+        for table, where in areas:
+            slices.append(
+                f"SELECT id FROM (SELECT id FROM {table} WHERE {where} {newest} "
+                f"LIMIT :window) AS w WHERE EXISTS (SELECT 1 FROM listing_tags t "
+                f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
+            )
+    union = " UNION ".join(f"SELECT id FROM ({part})" for part in slices)
+    return f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id", params
+
+
 class MatchingQueries(Database):
     async def _rows(self, sql: str, params: Any = ()) -> list[Any]:
         """Execute and fetch in one round trip to the database's thread (the pass makes
@@ -197,59 +257,9 @@ class MatchingQueries(Database):
     # --- candidates --------------------------------------------------------------------------
 
     async def match_candidates(self, subject: Features, now: int) -> list[Features]:
-        """Open listings of the other kind and the same category that may meet ``subject``:
-        the union of bounded slices, newest first in each (the reach rule itself is checked
-        by bot.matching; the slices only leave out what can never meet)."""
-        params: dict[str, Any] = {
-            "other": OTHER_KIND[subject.kind],
-            "category": subject.category,
-            "country": subject.country,
-            "region": subject.region,
-            "now": now,
-            "pool": POOL,
-            "tag_pool": TAG_POOL,
-            "window": WINDOW,
-        }
-        same = "kind = :other AND category = :category AND status = 'open' AND expires_at > :now"
-        newest = "ORDER BY published_at DESC"
-        # In the same country but another region, only a listing reaching the whole country
-        # (or Europe) meets one that does not.
-        if subject.reach in ("country", "europe"):
-            in_country = f"{same} AND country = :country"
-        else:
-            in_country = f"{same} AND country = :country AND reach IN ('country', 'europe')"
-        # INDEXED BY: without statistics (the bot never runs ANALYZE) SQLite would pick the
-        # browse indexes for the expiry range and sort every open listing of the category;
-        # these indexes serve the slices in order and stop at the LIMIT.
-        region = "listings INDEXED BY listings_match_region"
-        country = "listings INDEXED BY listings_match_country"
-        europe = "listings INDEXED BY listings_match_reach"
-        anywhere = "listings INDEXED BY listings_match_anywhere"
-        slices = [
-            f"SELECT id FROM {region} WHERE {same} AND country = :country AND region = :region "
-            f"{newest} LIMIT :pool",
-            f"SELECT id FROM {country} WHERE {in_country} {newest} LIMIT :pool",
-            f"SELECT id FROM {europe} WHERE {same} AND reach = 'europe' {newest} LIMIT :pool",
-        ]
-        windows = [(country, in_country), (europe, f"{same} AND reach = 'europe'")]
-        if subject.reach == "europe":
-            slices.append(f"SELECT id FROM {anywhere} WHERE {same} {newest} LIMIT :pool")
-            windows.append((anywhere, same))
-        if subject.tags:
-            tags = sorted(subject.tags)
-            params.update({f"tag{i}": tag for i, tag in enumerate(tags)})
-            shared = ", ".join(f":tag{i}" for i in range(len(tags)))
-            for table, where in windows:
-                slices.append(
-                    f"SELECT id FROM (SELECT id FROM {table} WHERE {where} {newest} "
-                    f"LIMIT :window) AS w WHERE EXISTS (SELECT 1 FROM listing_tags t "
-                    f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
-                )
-        union = " UNION ".join(f"SELECT id FROM ({part})" for part in slices)
-        rows = await self._rows(
-            f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id",
-            params,
-        )
+        """Open listings of the other kind and the same category that may meet ``subject``
+        (see :func:`candidates_statement`)."""
+        rows = await self._rows(*candidates_statement(subject, now))
         return [_features(row) for row in rows]
 
     async def word_counts(self, words: list[str]) -> tuple[int, dict[str, int]]:
@@ -332,15 +342,14 @@ class MatchingQueries(Database):
 
     async def dismiss_match(self, match_id: int, user_id: int, now: int) -> bool:
         """ "Not relevant": this person is never told about this pair again. Only someone the
-        pair concerns (an owner of either listing, or an official of its municipality) may
+        pair concerns (an owner of either listing, or a verified official of its municipality) may
         say so; False for anyone else or an unknown match."""
         async with self.transaction() as db:
             async with db.execute(
-                """SELECT m.listing_a, m.listing_b FROM matches m
+                f"""SELECT m.listing_a, m.listing_b FROM matches m
                    JOIN listings l ON l.id IN (m.listing_a, m.listing_b)
-                   LEFT JOIN users u ON u.id = :user
                    WHERE m.id = :match AND (l.owner_id = :user OR
-                         (l.municipality_id IS NOT NULL AND l.municipality_id = u.municipality_id))
+                         l.municipality_id = {verified_municipality(":user")})
                    LIMIT 1""",
                 {"match": match_id, "user": user_id},
             ) as cursor:

@@ -56,18 +56,26 @@ class Profile:
     longitude: float | None = None
 
 
-_MEMBER_SELECT = """
-SELECT u.id, u.first_name, u.username, u.language, u.language_chosen, u.role, u.country,
+_MEMBER_COLUMNS = """
+       u.id, u.first_name, u.username, u.language, u.language_chosen, u.role, u.country,
        u.region, u.place, u.latitude, u.longitude,
        u.municipality_id, m.name, m.population, m.verified_at IS NOT NULL,
        u.organisation_id, o.name, u.onboarded_at IS NOT NULL, u.blocked_at IS NOT NULL,
        u.is_admin, EXISTS (SELECT 1 FROM bans b WHERE b.user_id = u.id),
        EXISTS (SELECT 1 FROM verification_requests v WHERE v.user_id = u.id
-               AND v.municipality_id = u.municipality_id AND v.status = 'approved')
-FROM users u
+               AND v.municipality_id = u.municipality_id AND v.status = 'approved')"""
+_MEMBER_JOINS = """
 LEFT JOIN municipalities m ON m.id = u.municipality_id
 LEFT JOIN organisations o ON o.id = u.organisation_id
 """
+MEMBER_BY_ID = f"SELECT {_MEMBER_COLUMNS} FROM users u {_MEMBER_JOINS} WHERE u.id = ?"
+# What every update starts with (handlers.common.identify), in one read: the member, if any,
+# and the last update that moved one of their dialogs (see PersistenceQueries.already_handled).
+MEMBER_FOR_UPDATE = f"""
+SELECT {_MEMBER_COLUMNS}, h.update_id, h.at
+FROM (SELECT ? AS id) asked
+LEFT JOIN users u ON u.id = asked.id {_MEMBER_JOINS}
+LEFT JOIN handled_updates h ON h.user_id = asked.id"""
 
 
 def _member(row: aiosqlite.Row | tuple[Any, ...]) -> Member:
@@ -99,8 +107,17 @@ def _member(row: aiosqlite.Row | tuple[Any, ...]) -> Member:
 
 class MemberQueries(Database):
     async def get_member(self, user_id: int) -> Member | None:
-        row = await self._fetchone(_MEMBER_SELECT + "WHERE u.id = ?", (user_id,))
+        row = await self._fetchone(MEMBER_BY_ID, (user_id,))
         return _member(row) if row else None
+
+    async def member_for_update(self, user_id: int) -> tuple[Member | None, tuple[int, int] | None]:
+        """The member (None before their first contact) and the last update that moved one of
+        their dialogs, as (update id, when) or None: one read for both."""
+        row = await self._fetchone(MEMBER_FOR_UPDATE, (user_id,))
+        assert row is not None  # one row, whatever is stored
+        member = _member(row) if row[0] is not None else None
+        handled = (row[22], row[23]) if row[22] is not None else None
+        return member, handled
 
     async def register_member(
         self,

@@ -22,11 +22,13 @@ REVIEW_AFTER = 3
 
 
 class ReportRefused(Exception):
-    """reason: gone (no such visible listing), own, already."""
+    """reason: gone (no such visible listing), closed or fulfilled (``at``: since when), own,
+    already."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, at: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.at = at
 
 
 @dataclass(frozen=True)
@@ -151,10 +153,14 @@ class ModerationQueries(Database):
             raise ValueError(f"unknown reason {reason!r}")
         async with self.transaction() as db:
             listing = await _one(
-                db, "SELECT owner_id, status FROM listings WHERE id = ?", (listing_id,)
+                db,
+                "SELECT owner_id, status, status_changed_at FROM listings WHERE id = ?",
+                (listing_id,),
             )
             if listing is None or listing[1] == "hidden":
                 raise ReportRefused("gone")
+            if listing[1] in ("closed", "fulfilled"):
+                raise ReportRefused(listing[1], listing[2])
             owner = listing[0]
             if owner == reporter:
                 raise ReportRefused("own")

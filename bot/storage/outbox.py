@@ -16,6 +16,15 @@ from bot.storage.base import Database
 # Personal notifications before digests before broadcasts.
 PERSONAL, DIGEST, BROADCAST = 0, 1, 2
 
+# The delivery loop's statements (each notification: claimed, then finished), kept here so
+# that tests/test_query_plans.py checks the same text.
+OUTBOX_DUE = """SELECT id, user_id, kind, payload, attempts, batch FROM outbox
+    WHERE state = 'pending' AND not_before <= ?
+    ORDER BY priority, not_before, id LIMIT ?"""
+OUTBOX_CLAIM = """UPDATE outbox SET state = 'sending', attempts = attempts + 1
+    WHERE id = ? AND state = 'pending'"""
+OUTBOX_FINISH = "UPDATE outbox SET state = ?, sent_at = ?, message_id = ?, error = ? WHERE id = ?"
+
 
 @dataclass(frozen=True)
 class Notification:
@@ -77,12 +86,7 @@ class OutboxQueries(Database):
 
     async def due_notifications(self, now: int, limit: int = 100) -> list[Notification]:
         """Pending rows whose time has come, most urgent first."""
-        rows = await self._fetchall(
-            """SELECT id, user_id, kind, payload, attempts, batch FROM outbox
-               WHERE state = 'pending' AND not_before <= ?
-               ORDER BY priority, not_before, id LIMIT ?""",
-            (now, limit),
-        )
+        rows = await self._fetchall(OUTBOX_DUE, (now, limit))
         return [
             Notification(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) for row in rows
         ]
@@ -93,13 +97,7 @@ class OutboxQueries(Database):
 
     async def claim(self, notification_id: int) -> bool:
         """Mark a row as being sent, durably, before sending it. False if it was not pending."""
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
-                "WHERE id = ? AND state = 'pending'",
-                (notification_id,),
-            )
-            return cursor.rowcount == 1
+        return await self._write((OUTBOX_CLAIM, (notification_id,))) == 1
 
     async def mark_sent(self, notification_id: int, message_id: int | None, now: int) -> None:
         await self._finish(notification_id, "sent", now=now, message_id=message_id)
@@ -119,11 +117,7 @@ class OutboxQueries(Database):
         message_id: int | None = None,
         error: str | None = None,
     ) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE outbox SET state = ?, sent_at = ?, message_id = ?, error = ? WHERE id = ?",
-                (state, now, message_id, error, notification_id),
-            )
+        await self._write((OUTBOX_FINISH, (state, now, message_id, error, notification_id)))
 
     async def retry_later(self, notification_id: int, at: int, error: str) -> None:
         """Put a row back to pending (a 429, a 5xx, a timeout): it is sent again from ``at``."""

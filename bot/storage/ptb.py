@@ -1,132 +1,122 @@
 """The tables behind :class:`bot.persistence.SQLitePersistence`: conversation states and
-PTB's user, chat and bot data, as JSON."""
+PTB's user, chat and bot data, as JSON; and the last update that moved each person's dialog.
+
+Every write here is one transaction in one trip to the database thread (``Database._write``):
+they run after every update.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import aiosqlite
+from bot.storage.base import Database, Params
+from bot.storage.listings import SAVE_DRAFT
 
-from bot.storage.base import Database
+ConversationKey = tuple[int | str, ...]
+
+SAVE_CONVERSATION = """INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?)
+    ON CONFLICT (name, key) DO UPDATE SET state = excluded.state"""
+END_CONVERSATION = "DELETE FROM ptb_conversations WHERE name = ? AND key = ?"
+SAVE_USER_DATA = """INSERT INTO ptb_user_data (user_id, data) VALUES (?, ?)
+    ON CONFLICT (user_id) DO UPDATE SET data = excluded.data"""
+SAVE_CHAT_DATA = """INSERT INTO ptb_chat_data (chat_id, data) VALUES (?, ?)
+    ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data"""
+SAVE_BOT_DATA = """INSERT INTO ptb_bot_data (id, data) VALUES (1, ?)
+    ON CONFLICT (id) DO UPDATE SET data = excluded.data"""
+HANDLED_UPDATE = """INSERT INTO handled_updates (user_id, update_id, at) VALUES (?, ?, ?)
+    ON CONFLICT (user_id) DO UPDATE SET
+        update_id = max(update_id, excluded.update_id), at = excluded.at"""
+LAST_HANDLED_UPDATE = "SELECT update_id, at FROM handled_updates WHERE user_id = ?"
+# Only recent records count: Telegram restarts update ids at a random number after a week
+# without updates, and a re-delivery after a crash comes within minutes.
+HANDLED_FOR_SECONDS = 3600
+
+
+def handled_already(last: tuple[int, int] | None, update_id: int, now: int) -> bool:
+    """True if ``update_id`` is not newer than ``last`` (update id, when), a recent record."""
+    return last is not None and update_id <= last[0] and now - last[1] < HANDLED_FOR_SECONDS
+
+
+def _conversation(name: str, key: ConversationKey, state: object | None) -> tuple[str, Params]:
+    """The statement recording a conversation's state; ``None`` means it ended."""
+    if state is None:
+        return END_CONVERSATION, (name, json.dumps(list(key)))
+    return SAVE_CONVERSATION, (name, json.dumps(list(key)), json.dumps(state))
 
 
 class PersistenceQueries(Database):
     # Values are JSON; conversation keys are tuples stored as JSON arrays.
 
-    async def load_conversations(self, name: str) -> dict[tuple[int | str, ...], object]:
+    async def load_conversations(self, name: str) -> dict[ConversationKey, object]:
         rows = await self._fetchall(
             "SELECT key, state FROM ptb_conversations WHERE name = ?", (name,)
         )
         return {tuple(json.loads(key)): json.loads(state) for key, state in rows}
 
     async def save_conversation(
-        self, name: str, key: tuple[int | str, ...], state: object | None
+        self, name: str, key: ConversationKey, state: object | None
     ) -> None:
         """Record a conversation's state; ``None`` means the conversation ended."""
-        async with self.transaction() as db:
-            await self._write_conversation(db, name, key, state)
-
-    @staticmethod
-    async def _write_conversation(
-        db: aiosqlite.Connection, name: str, key: tuple[int | str, ...], state: object | None
-    ) -> None:
-        if state is None:
-            await db.execute(
-                "DELETE FROM ptb_conversations WHERE name = ? AND key = ?",
-                (name, json.dumps(list(key))),
-            )
-        else:
-            await db.execute(
-                """INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?)
-                   ON CONFLICT (name, key) DO UPDATE SET state = excluded.state""",
-                (name, json.dumps(list(key)), json.dumps(state)),
-            )
+        await self._write(_conversation(name, key, state))
 
     async def load_user_data(self) -> dict[int, dict[str, Any]]:
         rows = await self._fetchall("SELECT user_id, data FROM ptb_user_data")
         return {user_id: json.loads(data) for user_id, data in rows}
 
     async def save_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        async with self.transaction() as db:
-            await self._write_user_data(db, user_id, data)
-
-    @staticmethod
-    async def _write_user_data(
-        db: aiosqlite.Connection, user_id: int, data: dict[str, Any]
-    ) -> None:
-        await db.execute(
-            """INSERT INTO ptb_user_data (user_id, data) VALUES (?, ?)
-               ON CONFLICT (user_id) DO UPDATE SET data = excluded.data""",
-            (user_id, json.dumps(data)),
-        )
+        await self._write((SAVE_USER_DATA, (user_id, json.dumps(data))))
 
     async def drop_user_data(self, user_id: int) -> None:
-        async with self.transaction() as db:
-            await db.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
+        await self._write(("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,)))
 
     async def load_chat_data(self) -> dict[int, dict[str, Any]]:
         rows = await self._fetchall("SELECT chat_id, data FROM ptb_chat_data")
         return {chat_id: json.loads(data) for chat_id, data in rows}
 
     async def save_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                """INSERT INTO ptb_chat_data (chat_id, data) VALUES (?, ?)
-                   ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data""",
-                (chat_id, json.dumps(data)),
-            )
+        await self._write((SAVE_CHAT_DATA, (chat_id, json.dumps(data))))
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        async with self.transaction() as db:
-            await db.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,))
+        await self._write(("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,)))
 
     async def load_bot_data(self) -> dict[str, Any]:
         row = await self._fetchone("SELECT data FROM ptb_bot_data WHERE id = 1")
         return json.loads(row[0]) if row else {}
 
     async def save_bot_data(self, data: dict[str, Any]) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                """INSERT INTO ptb_bot_data (id, data) VALUES (1, ?)
-                   ON CONFLICT (id) DO UPDATE SET data = excluded.data""",
-                (json.dumps(data),),
-            )
+        await self._write((SAVE_BOT_DATA, (json.dumps(data),)))
 
     async def checkpoint_dialog(
         self,
         name: str,
-        key: tuple[int | str, ...],
+        key: ConversationKey,
         state: object | None,
         user_id: int,
         user_data: dict[str, Any],
         update_id: int | None = None,
         now: int = 0,
+        draft: dict[str, Any] | None = None,
     ) -> None:
         """Store a dialog's next state together with the user's answers, atomically, and the
-        update that moved it on (see :meth:`already_handled`).
+        update that moved it on (see :meth:`already_handled`); with ``draft``, the person's
+        listing draft too (the posting dialog's answers, see ListingQueries.save_draft).
 
         Dialogs call this *before* replying, so a step the user has seen answered is never
-        lost to a crash between the reply and the periodic persistence flush.
+        lost to a crash between the reply and the periodic persistence flush. One transaction
+        for all of it: a dialog step costs one commit.
         """
-        async with self.transaction() as db:
-            await self._write_user_data(db, user_id, user_data)
-            await self._write_conversation(db, name, key, state)
-            if update_id is not None:
-                await db.execute(
-                    """INSERT INTO handled_updates (user_id, update_id, at) VALUES (?, ?, ?)
-                       ON CONFLICT (user_id) DO UPDATE SET
-                           update_id = max(update_id, excluded.update_id), at = excluded.at""",
-                    (user_id, update_id, now),
-                )
+        statements = [
+            (SAVE_USER_DATA, (user_id, json.dumps(user_data))),
+            _conversation(name, key, state),
+        ]
+        if update_id is not None:
+            statements.append((HANDLED_UPDATE, (user_id, update_id, now)))
+        if draft is not None:
+            statements.append((SAVE_DRAFT, (user_id, json.dumps(draft), now)))
+        await self._write(*statements)
 
     async def already_handled(self, user_id: int, update_id: int, now: int) -> bool:
-        """True if this update already moved one of the person's dialogs on.
-
-        Only recent records count: Telegram restarts update ids at a random number after a
-        week without updates, and a re-delivery after a crash comes within minutes.
-        """
-        row = await self._fetchone(
-            "SELECT update_id, at FROM handled_updates WHERE user_id = ?", (user_id,)
-        )
-        return row is not None and update_id <= row[0] and now - row[1] < 3600
+        """True if this update already moved one of the person's dialogs on."""
+        row = await self._fetchone(LAST_HANDLED_UPDATE, (user_id,))
+        return handled_already(None if row is None else (row[0], row[1]), update_id, now)

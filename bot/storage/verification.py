@@ -18,7 +18,7 @@ from bot.storage.moderation import log_action
 
 
 class VerificationRefused(Exception):
-    """reason: not_municipality, verified, pending, decided, outdated."""
+    """reason: not_municipality, verified, pending, decided, outdated, gone."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -44,9 +44,26 @@ class VerificationRequest:
     population: int | None
 
 
-# Whether the person ``u`` is a verified official of their municipality.
-_VERIFIED = """EXISTS (SELECT 1 FROM verification_requests a WHERE a.user_id = u.id
-                       AND a.municipality_id = u.municipality_id AND a.status = 'approved')"""
+def verified(person: str) -> str:
+    """SQL that is true when the users row ``person`` (a table alias) is a verified official
+    of the municipality it belongs to now: an admin approved its request for that one."""
+    return f"""EXISTS (SELECT 1 FROM verification_requests a WHERE a.user_id = {person}.id
+                       AND a.municipality_id = {person}.municipality_id
+                       AND a.status = 'approved')"""
+
+
+_VERIFIED = verified("u")
+
+
+def verified_municipality(person: str) -> str:
+    """SQL for the municipality that ``person`` (an SQL expression naming a user id) speaks
+    for as a verified official now, or NULL: what lets someone act on the listings and
+    contacts of their municipality other than their own. Belonging to a municipality is only
+    a claim; an admin's approval for it makes it a power. Compared with ``=``, NULL matches
+    nothing, and an indexed ``municipality_id = (...)`` stays an index lookup."""
+    return f"""(SELECT vm.municipality_id FROM users vm
+                WHERE vm.id = {person} AND {verified("vm")})"""
+
 
 _REQUEST_SELECT = """
 SELECT v.id, v.user_id, v.municipality_id, v.email, v.note, v.status, v.created_at,
@@ -117,7 +134,9 @@ class VerificationQueries(Database):
                 (request_id,),
             ) as cursor:
                 row = await cursor.fetchone()
-            if row is None or row[2] != "pending":
+            if row is None:
+                raise VerificationRefused("gone")  # erased with its member
+            if row[2] != "pending":
                 raise VerificationRefused("decided")
             user_id, municipality_id, _status, current = row
             if current != municipality_id:

@@ -11,8 +11,9 @@ export const LANGUAGES = [
   ["it", "Italiano"], ["lv", "Latviešu"], ["lt", "Lietuvių"], ["lb", "Lëtzebuergesch"],
   ["mt", "Malti"], ["pl", "Polski"], ["pt", "Português"], ["ro", "Română"],
   ["sk", "Slovenčina"], ["sl", "Slovenščina"], ["es", "Español"], ["sv", "Svenska"],
-  ["sq", "Shqip"], ["mk", "Македонски"], ["sr", "Српски"], ["bs", "Bosanski"],
-  ["uk", "Українська"], ["no", "Norsk"], ["is", "Íslenska"],
+  ["sq", "Shqip"], ["mk", "Македонски"], ["sr", "Српски"], ["sr-Latn", "Srpski (latinica)"],
+  ["bs", "Bosanski"], ["uk", "Українська"], ["tr", "Türkçe"], ["ka", "ქართული"],
+  ["nb", "Norsk bokmål"], ["nn", "Norsk nynorsk"], ["is", "Íslenska"],
 ];
 
 const ROLE_BADGES = { municipality: "🏛", organisation: "💼", volunteer: "🤝" };
@@ -64,8 +65,11 @@ export class People {
 
   // Mark the languages the bot has catalogs for, once the demo status tells which.
   markBotLanguages(codes) {
+    // The bot names a catalog as Babel does (sr_Latn), Telegram as BCP 47 does (sr-Latn).
+    const tag = (code) => code.replace("_", "-").toLowerCase();
+    const spoken = codes.map(tag);
     for (const option of document.getElementById("new-language").options) {
-      const known = codes.includes(option.value);
+      const known = spoken.includes(tag(option.value));
       option.textContent = option.textContent.replace(/ · the bot speaks it$/, "") + (known ? " · the bot speaks it" : "");
     }
   }

@@ -1,0 +1,1 @@
+"""Getting messages to Telegram: the HTTP client the bot talks to the Bot API with."""

@@ -17,8 +17,10 @@ measures, printing the figures:
   listing's vector in the index: the quality set's 84 searches in 29 languages, the query's
   embedding included (timed alone too), across Europe and with filters;
 - loading the index of 1,000,000 codes (done in the background after start-up);
-- peak memory of the process (the seeding excluded, done by a child process; the model and
-  the index included).
+- the language of a listing (bot/language_id.py): the model's load time and resident memory,
+  then p50/p95 of finding the language of a title and description;
+- peak memory of the process (without the seeding, done by a child process), the language
+  model, the embedding model and the index included.
 
 ``--database FILE`` seeds FILE once and reuses it afterwards.
 
@@ -44,6 +46,7 @@ from typing import NamedTuple
 
 from benchmarks.matching import World, seed_into, source_vectors
 from benchmarks.quality import load_set
+from bot import language_id
 from bot.app import build_application
 from bot.config import Settings
 from bot.sandbox.server import BotApiServer
@@ -138,6 +141,37 @@ async def by_meaning(storage: Storage, semantics: Semantics, world: World, sampl
         )
 
 
+def resident_mb() -> float:
+    """The process's resident memory now (Linux), in MB."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+async def listing_languages(words: list[str], samples: int, rng: random.Random) -> None:
+    """Load the language model as the first listing does, then find the language of
+    listings' titles and descriptions."""
+    before, started = resident_mb(), time.perf_counter()
+    await language_id.detect_listing("Fire pump", "A portable fire pump in good order.", "en")
+    loaded = time.perf_counter() - started
+    print(
+        f"language model loaded in {loaded:.2f} s, resident memory "
+        f"+{resident_mb() - before:.0f} MB",
+        flush=True,
+    )
+
+    async def one(i: int) -> object:
+        title = " ".join(rng.choice(words) for _ in range(4))
+        description = " ".join(rng.choice(words) for _ in range(30))
+        return await language_id.detect_listing(title, description, "en")
+
+    p50, p95, cpu = await timed(samples, one)
+    print(
+        f"{'listing':6} {'language of title + text':28} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   "
+        f"(CPU p95 {cpu:6.2f} ms)",
+        flush=True,
+    )
+
+
 async def migrate(path: Path) -> None:
     """Apply any newer migration (new indexes) outside the timed start-up."""
     started = time.perf_counter()
@@ -196,6 +230,7 @@ async def measure(path: Path, world: World, samples: int, semantics: Semantics) 
                     f"(CPU p95 {cpu:6.2f} ms)",
                     flush=True,
                 )
+        await listing_languages(words, samples, rng)
         await by_meaning(storage, semantics, world, samples)
         await storage.close()
     finally:

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -40,6 +40,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot import broadcasting, outbox, scheduler
+from bot.command_menu import menu_texts
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
 from bot.delivery.request import AiohttpRequest
@@ -65,7 +66,7 @@ from bot.handlers import (
     verification,
 )
 from bot.health import Health, health_listener
-from bot.i18n import MENU_LANGUAGES, N_, load_catalogs, translator
+from bot.i18n import MENU_LANGUAGES, load_catalogs
 from bot.logs import Tally, counted
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
@@ -77,33 +78,6 @@ from bot.updates import PerUserUpdateProcessor
 from bot.webhook import receiving_by_webhook
 
 log = logging.getLogger(__name__)
-
-# The commands shown in Telegram's menu, in this order; descriptions are translated.
-COMMANDS = (
-    ("start", N_("Set up your profile or open the menu")),
-    ("post", N_("Post an offer or request")),
-    ("mylistings", N_("Your listings and your municipality's")),
-    ("browse", N_("Browse offers and requests")),
-    ("search", N_("Search by words")),
-    ("alerts", N_("Alerts: be told about new listings")),
-    ("settings", N_("When and how you are notified")),
-    ("contacts", N_("Your contacts")),
-    ("verify", N_("Get verified as a municipality's representative")),
-    ("profile", N_("Your profile")),
-    ("language", N_("Choose your language")),
-    ("mydata", N_("Download everything stored about you")),
-    ("deleteme", N_("Erase your data")),
-    ("help", N_("What this bot does and how")),
-    ("cancel", N_("Stop what you are doing")),
-)
-DESCRIPTION = N_(
-    "Community Sharing brings municipalities, project holders and volunteers across Europe "
-    "together. Post what your community needs or what you can offer, in your own language, "
-    "and you will be told when someone matches."
-)
-SHORT_DESCRIPTION = N_(
-    "Municipalities, project holders and volunteers across Europe sharing needs and offers."
-)
 
 
 def build_application(settings: Settings, storage: Storage) -> CommunityApplication:
@@ -282,13 +256,6 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
 
 # Seconds between attempts to publish the menu while the Bot API server refuses.
 MENU_RETRY_DELAYS = (2.0, 5.0, 15.0, 60.0, 300.0)
-
-
-def menu_texts(language: str) -> tuple[list[BotCommand], str, str]:
-    """The command menu, description and short description, in ``language``."""
-    _ = translator(language).gettext
-    commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
-    return commands, _(DESCRIPTION), _(SHORT_DESCRIPTION)
 
 
 def menu_digest() -> str:

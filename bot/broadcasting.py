@@ -21,7 +21,6 @@ import weakref
 from collections import deque
 from datetime import datetime, timedelta
 
-from babel.dates import format_datetime, format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, Job
@@ -80,9 +79,9 @@ async def render_broadcast(
 
 
 def when_text(t: Translator, seconds: int, timezone: str) -> str:
-    """'1 May 2030, 09:30 (Europe/Paris)' in the reader's language."""
-    local = local_datetime(seconds, timezone)
-    return f"{format_datetime(local, 'medium', locale=t.locale)} ({timezone})"
+    """'1 May 2030, 09:30 (Paris)': the date and time in ``timezone``, named by the city CLDR
+    names it after, all in the reader's language."""
+    return f"{t.moment(local_datetime(seconds, timezone))} ({t.zone_city(timezone)})"
 
 
 def progress_text(
@@ -132,9 +131,7 @@ def progress_text(
         lines.append(
             _("Estimated finish: {when} ({delta})").format(
                 when=when_text(t, now + seconds, broadcast.timezone),
-                delta=format_timedelta(
-                    timedelta(seconds=max(seconds, 1)), add_direction=True, locale=t.locale
-                ),
+                delta=t.timedelta(timedelta(seconds=max(seconds, 1)), direction=True),
             )
         )
     return "\n".join(lines)
@@ -179,11 +176,7 @@ def report_text(t: Translator, broadcast: Broadcast, counts: dict[str, int]) -> 
         lines.append(_("Not sent (cancelled): {count}").format(count=n(counts["cancelled"])))
     if broadcast.started_at and broadcast.finished_at:
         took = max(1, broadcast.finished_at - broadcast.started_at)
-        lines.append(
-            _("Took {duration}.").format(
-                duration=format_timedelta(timedelta(seconds=took), locale=t.locale)
-            )
-        )
+        lines.append(_("Took {duration}.").format(duration=t.timedelta(timedelta(seconds=took))))
     return "\n".join(lines)
 
 

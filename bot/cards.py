@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import taxonomy
@@ -97,9 +96,7 @@ def age(t: Translator, listing: Listing, now: int) -> str:
     """'3 days ago' in the reader's language; 'just now' for the first minute."""
     if now - listing.published_at < 60:
         return t.gettext("just now")
-    return format_timedelta(
-        timedelta(seconds=listing.published_at - now), add_direction=True, locale=t.locale
-    )
+    return t.timedelta(timedelta(seconds=listing.published_at - now), direction=True)
 
 
 def expiry_date(t: Translator, listing: Listing) -> str:
@@ -108,7 +105,8 @@ def expiry_date(t: Translator, listing: Listing) -> str:
 
 def ended(t: Translator, status: str, at: int) -> str:
     """Why a button of a fulfilled or closed listing does nothing: it ended, on that day."""
-    return t.gettext(ENDED_NOTICES[status]).format(date=t.date(datetime.fromtimestamp(at, UTC)))
+    day = t.date(datetime.fromtimestamp(at, UTC))
+    return t.sentence(t.gettext(ENDED_NOTICES[status]), date=day)
 
 
 @dataclass(frozen=True)
@@ -123,10 +121,33 @@ def deep_link(bot_username: str, listing_id: int) -> str:
     return f"https://t.me/{bot_username}?start=l{listing_id}"
 
 
+def when_line(t: Translator, listing: Listing, now: int, *, preview: bool) -> str:
+    """When it was published and until when it is open; a preview is not published yet, so it
+    says that, and how long the listing will stay open once it is."""
+    _ = t.gettext
+    if preview:
+        return _("🕒 Not published yet · open for {duration} once published").format(
+            duration=t.timedelta(timedelta(seconds=listing.expires_at - listing.published_at))
+        )
+    if listing.state(now) in ("open", "expired"):
+        return _("🕒 Posted {age} · open until {date}").format(
+            age=age(t, listing, now), date=expiry_date(t, listing)
+        )
+    # It no longer has an end date ahead of it.
+    return _("🕒 Posted {age}").format(age=age(t, listing, now))
+
+
 def listing_text(
-    t: Translator, listing: Listing, *, now: int, for_owner: bool, limit: int = TEXT_LIMIT
+    t: Translator,
+    listing: Listing,
+    *,
+    now: int,
+    for_owner: bool,
+    limit: int = TEXT_LIMIT,
+    preview: bool = False,
 ) -> str:
-    """The card's text, at most ``limit`` visible characters."""
+    """The card's text, at most ``limit`` visible characters (``preview``: before it is
+    published)."""
     _ = t.gettext
     head = [
         f"{KIND_MARKS[listing.kind]} <b>{_(KIND_LABELS[listing.kind])}</b> · "
@@ -142,20 +163,11 @@ def listing_text(
         f"{_(REACH_LABELS[listing.reach])}"
     )
     if listing.distance_km is not None:
-        tail.append(
-            _("📏 {distance} km away").format(distance=t.number(round(listing.distance_km)))
-        )
+        tail.append(_("📏 {distance} away").format(distance=t.kilometres(listing.distance_km)))
     tail.append(author_line(t, listing))
     tail.append(_("🗣 Written in {language}").format(language=t.language_name(listing.language)))
+    tail.append(when_line(t, listing, now, preview=preview))
     state = listing.state(now)
-    if state in ("open", "expired"):
-        tail.append(
-            _("🕒 Posted {age} · open until {date}").format(
-                age=age(t, listing, now), date=expiry_date(t, listing)
-            )
-        )
-    else:  # it no longer has an end date ahead of it
-        tail.append(_("🕒 Posted {age}").format(age=age(t, listing, now)))
     if state in STATE_LABELS:
         tail.append(f"<b>{_(STATE_LABELS[state])}</b>")
     elif state in ENDED_LABELS:
@@ -229,11 +241,17 @@ def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> Inli
 
 
 def listing_card(
-    t: Translator, listing: Listing, *, may_manage: bool, now: int, bot_username: str
+    t: Translator,
+    listing: Listing,
+    *,
+    may_manage: bool,
+    now: int,
+    bot_username: str,
+    preview: bool = False,
 ) -> Card:
     """The whole card for one reader: text (a caption if there is a photo) and buttons."""
     limit = CAPTION_LIMIT if listing.photo_file_id else TEXT_LIMIT
-    text = listing_text(t, listing, now=now, for_owner=may_manage, limit=limit)
+    text = listing_text(t, listing, now=now, for_owner=may_manage, limit=limit, preview=preview)
     if may_manage:
         keyboard = owner_keyboard(t, listing, now)
     else:
@@ -247,7 +265,7 @@ def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
     where = html.escape(listing.place or t.country(listing.country))
     distance = ""
     if listing.distance_km is not None:
-        distance = f" · {t.number(round(listing.distance_km))} km"
+        distance = f" · {t.kilometres(listing.distance_km)}"
     written = html.escape(t.language_name(listing.language))
     return (
         f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, 80))}</b>\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from babel.dates import format_date
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -27,11 +26,14 @@ STATE_COLOURS = {
 }
 
 
-def _labels(t: Translator, series: Series) -> list[str]:
+# A day and a short month: the fields CLDR picks its per-language pattern for ('May 1',
+# '1 mai', 'máj. 1.', '1.05.').
+DAY_SKELETON = "MMMd"
+
+
+def day_labels(t: Translator, series: Series) -> list[str]:
     return [
-        format_date(
-            datetime.fromtimestamp(series.start + i * series.bucket, UTC), "d MMM", locale=t.locale
-        )
+        t.skeleton(datetime.fromtimestamp(series.start + i * series.bucket, UTC), DAY_SKELETON)
         for i in range(len(series.offers))
     ]
 
@@ -48,7 +50,7 @@ def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, height_ratios=(1, 1.3))
 
-    labels = _labels(t, series)
+    labels = day_labels(t, series)
     positions = range(len(labels))
     top.bar(positions, series.offers, color="#3BB273", label=_("Offers"))
     top.bar(positions, series.requests, bottom=series.offers, color="#E4574B", label=_("Requests"))

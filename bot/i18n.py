@@ -11,10 +11,12 @@ set-up command (``make``); English is the source language and needs no catalog.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext as _gettext
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from babel import Locale, UnknownLocaleError, dates, numbers, units
 from babel.support import Translations
@@ -114,7 +116,8 @@ def autonym(language: str) -> str:
 
     Title case, not upper case: Georgian has capitals (Mtavruli) but never starts a word
     with one, and Unicode gives its letters no title case ('ქართული' stays as it is)."""
-    name = Locale.parse(language).get_display_name(language) or language
+    locale = cldr_locale(language)
+    name = locale.get_display_name(locale) or language
     return name[:1].title() + name[1:]
 
 
@@ -159,6 +162,15 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._catalog.ngettext(singular, plural, n)
 
+    def sentence(self, message: str, **values: str) -> str:
+        """``message.format(**values)``, except that a value ending with an abbreviation's full
+        stop ('утре, 9:14 ч.', '9:14 π.μ.', '1. svi 2030.') also ends the sentence when it
+        comes last: one full stop, not two, as every language we ship writes it."""
+        for name, value in values.items():
+            if value.endswith("."):
+                message = message.replace("{" + name + "}.", "{" + name + "}")
+        return message.format(**values)
+
     def quote(self, text: str) -> str:
         """``text`` in this language's quotation marks: “…” in English, « … » in French, „…“ in
         German. ``text`` is inserted as given (escape it first for HTML)."""
@@ -185,14 +197,86 @@ class Translator:
         return numbers.format_decimal(value, locale=self.locale)
 
     def kilometres(self, value: float) -> str:
-        """A distance with CLDR's short unit in this language: '27 km', '1.700 χλμ.'."""
-        return units.format_unit(value, "length-kilometer", length="short", locale=self.locale)
+        """A distance rounded to the kilometre, with CLDR's short unit in this language:
+        '27 km', '1.700 χλμ.' (the unit, its spacing and its place are CLDR's)."""
+        return units.format_unit(
+            round(value), "length-kilometer", length="short", locale=self.locale
+        )
 
     def date(self, value: date | datetime, format: str = "medium") -> str:
         return dates.format_date(value, format=format, locale=self.locale)
 
     def datetime(self, value: datetime, format: str = "medium") -> str:
         return dates.format_datetime(value, format=format, locale=self.locale)
+
+    def skeleton(self, value: dt.date | dt.datetime, skeleton: str) -> str:
+        """``value`` in the pattern CLDR has for ``skeleton`` in this language ('MMMd': 'May 1',
+        '1 mai', 'máj. 1.'): the fields are chosen, their order and words are the language's."""
+        return dates.format_skeleton(skeleton, value, locale=self.locale)
+
+    def time(self, value: dt.datetime | dt.time) -> str:
+        """A time of day without seconds: '09:30', '9:30 AM' (an aware ``value`` is shown in
+        its own zone)."""
+        zone = value.tzinfo if isinstance(value, dt.datetime) else None
+        return dates.format_time(value, "short", tzinfo=zone, locale=self.locale)
+
+    def hours(self, start: dt.time, end: dt.time, *, minutes: bool = True) -> str:
+        """From one time of day to another, as CLDR writes the interval: '22:00–08:00',
+        '10:00 PM – 8:00 AM', '22–08 Uhr' (``minutes=False``), on the language's own clock."""
+        hour = "h" if "h" in str(self.locale.time_formats["short"].pattern) else "H"
+        return dates.format_interval(
+            start, end, hour + ("m" if minutes else ""), locale=self.locale
+        )
+
+    def moment(self, value: dt.datetime) -> str:
+        """A date and a time without seconds, joined as CLDR joins them: '1 May 2030, 09:30'
+        (an aware ``value`` is shown in its own zone)."""
+        joined = dates.get_datetime_format("medium", locale=self.locale)
+        return (
+            str(joined)
+            .replace("'", "")
+            .replace("{0}", self.time(value))
+            .replace("{1}", self.date(value))
+        )
+
+    def when(self, value: dt.datetime, now: dt.datetime) -> str:
+        """When something happens, as a reader would say it: 'today, 17:05', 'tomorrow,
+        09:14' with CLDR's names for near days, else a date and a time ('3 May 2030, 09:14').
+        Both are aware; the days are counted and the time shown in ``value``'s zone."""
+        days = (value.date() - now.astimezone(value.tzinfo).date()).days
+        near = dates.get_relative_name("day", days, locale=self.locale)
+        if near is None:
+            return self.moment(value)
+        return dates.format_relative_datetime(
+            near, value, format="short", tzinfo=value.tzinfo, locale=self.locale
+        )
+
+    def zone_city(self, zone: str) -> str:
+        """A time zone by the city CLDR names it after, in this language: 'Europe/Paris' →
+        'Paris', 'Παρίσι'; 'Atlantic/Canary' → 'Canaries', 'Îles Canaries'."""
+        return dates.get_timezone_location(zone, locale=self.locale, return_city=True)
+
+    def zone_name(self, value: dt.datetime) -> str:
+        """The name of ``value``'s time zone at that moment, in this language: 'Central
+        European Summer Time', 'heure d’été d’Europe centrale'."""
+        return dates.get_timezone_name(value, "long", locale=self.locale)
+
+    def timedelta(
+        self,
+        delta: timedelta,
+        *,
+        direction: bool = False,
+        threshold: float = 0.85,
+        granularity: Literal["year", "month", "week", "day", "hour", "minute", "second"] = "second",
+    ) -> str:
+        """'3 days', or with ``direction`` 'in 3 days' / '3 days ago', in this language."""
+        return dates.format_timedelta(
+            delta,
+            threshold=threshold,
+            granularity=granularity,
+            add_direction=direction,
+            locale=self.locale,
+        )
 
 
 @cache

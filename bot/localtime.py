@@ -111,8 +111,3 @@ def next_digest(now: int, prefs: Preferences, frequency: str | None = None) -> i
         if due > now and (frequency == "daily" or day.weekday() == WEEKLY_DAY):
             return after_quiet_hours(due, prefs)
         day = day + timedelta(days=1)
-
-
-def zone_city(zone: str) -> str:
-    """'Europe/Paris' → 'Paris' (for a button)."""
-    return zone.rsplit("/", 1)[-1].replace("_", " ")

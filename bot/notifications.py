@@ -79,7 +79,7 @@ def alert_summary(t: Translator, alert: Alert) -> str:
     if alert.tags:
         parts.append("🏷 " + cards.tag_labels(t, alert.tags))
     if alert.area == "radius" and alert.radius_km:
-        parts.append(_("within {radius} km").format(radius=t.number(round(alert.radius_km))))
+        parts.append(_("within {radius}").format(radius=t.kilometres(alert.radius_km)))
     elif alert.area in AREA_LABELS:
         parts.append(_(AREA_LABELS[alert.area]))
     if alert.keywords:
@@ -253,10 +253,14 @@ async def render_reminder(
     if listing is None or listing.expires_at != notification.payload.get("expires_at"):
         return None
     date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))
-    text = _(
-        "⏳ Your listing <b>{title}</b> closes on {date}. Keep it open for longer, or close it "
-        "if it is no longer needed?"
-    ).format(title=html.escape(listing.title), date=date)
+    text = t.sentence(
+        _(
+            "⏳ Your listing <b>{title}</b> closes on {date}. Keep it open for longer, or close "
+            "it if it is no longer needed?"
+        ),
+        title=html.escape(listing.title),
+        date=date,
+    )
     keyboard = InlineKeyboardMarkup(
         [
             [

@@ -11,17 +11,11 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.localtime import COUNTRY_ZONES
-
 # 2030-05-01 09:30, 01.05.2030 9:30, 01/05/2030 09:30; optionally followed by a timezone name.
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2})[:h.](\d{2})(?:\s+(\S+))?$")
 _DAY_FIRST = re.compile(
     r"^(\d{1,2})[./](\d{1,2})[./](\d{4}),?\s+(\d{1,2})[:h.](\d{2})(?:\s+(\S+))?$"
 )
-
-
-def timezone_for(country: str | None) -> str:
-    return COUNTRY_ZONES.get((country or "").upper(), "UTC")
 
 
 def valid_timezone(name: str) -> bool:

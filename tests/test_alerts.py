@@ -3,9 +3,13 @@ alert hit arriving, notification settings, and forged or stale buttons."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
-from bot.i18n import translator
+from babel.dates import format_interval, format_time, get_timezone_location
+from babel.units import format_unit
+
+from bot.i18n import cldr_locale, translator
 from bot.storage import AlertDraft, Profile
 from bot.storage.listings import DAY
 from tests import seed
@@ -154,13 +158,18 @@ async def test_edit_an_alert_with_a_radius_back_and_cancel(server, bot):
     await taps(lea, fr("📍 Around a place"))
     await lea.send_location(48.69, 6.18)  # Nancy
     radius = await lea.wait_for_bot_message(containing(fr("How far around it?")))
-    assert radius.button_labels[:5] == ["10 km", "25 km", "50 km", "100 km", "200 km"]
-    words = await taps(lea, "100 km")
+    # CLDR's unit in French (a narrow no-break space before "km", in the locked Babel).
+    km = {
+        n: format_unit(n, "length-kilometer", length="short", locale=cldr_locale("fr"))
+        for n in (10, 25, 50, 100, 200)
+    }
+    assert radius.button_labels[:5] == list(km.values())
+    words = await taps(lea, km[100])
     assert fr("➡ Keep them") in words.button_labels
     # Back goes to the radius, not to the area.
     await lea.press(fr("⬅ Back"))
     await lea.wait_for_bot_message(containing(fr("How far around it?")))
-    await taps(lea, "✓ 100 km")
+    await taps(lea, "✓ " + km[100])
     await taps(lea, fr("➡ Keep them"))
     await lea.press(fr("📅 Once a day"))
     await lea.wait_for_bot_message(containing(plain(fr("🔔 <b>Your alerts</b>"))))
@@ -190,13 +199,20 @@ async def test_notification_settings(server, bot):
     bot.clock = lambda: NOON
     lea = await member(server, bot)
     screen = await says(lea, "/settings")
+    en = cldr_locale("en")
+    noon_in_paris = datetime.fromtimestamp(NOON, UTC).astimezone(ZoneInfo("Europe/Paris"))
+    quiet = format_interval(time(22), time(8), "hm", locale=en)  # English keeps AM and PM
     assert "New matches: right away" in screen.text
-    assert "Quiet hours: 22:00–08:00" in screen.text
-    assert "Your timezone: Paris (it is 12:00" in screen.text
+    assert f"Quiet hours: {quiet}" in screen.text
+    assert f"Your timezone: Paris (it is {format_time(noon_in_paris, 'short', locale=en)}" in (
+        screen.text
+    )
     await lea.press("📅 Daily")
     assert (await lea.wait_for_callback_answer()).text == "Saved."
     daily = await lea.wait_for_bot_message(include_edits=True)
-    assert "in a daily digest" in daily.text and "✓ 📅 Daily" in daily.button_labels
+    nine = format_time(time(9), "short", locale=en)
+    assert f"in a daily digest, at about {nine}" in daily.text
+    assert "✓ 📅 Daily" in daily.button_labels
     await lea.press("✓ 📅 Daily")
     assert (await lea.wait_for_callback_answer()).text == "That is already your choice."
     await lea.press("No quiet hours")
@@ -208,7 +224,11 @@ async def test_notification_settings(server, bot):
     assert (await lea.wait_for_callback_answer()).text == "This button is no longer valid."
     await lea.press_data(zones.id, "set:tz:Europe/Lisbon")
     lisbon = await lea.wait_for_bot_message(include_edits=True)
-    assert "Your timezone: Lisbon (it is 11:00" in lisbon.text
+    city = get_timezone_location("Europe/Lisbon", locale=en, return_city=True)
+    in_lisbon = noon_in_paris.astimezone(ZoneInfo("Europe/Lisbon"))
+    assert f"Your timezone: {city} (it is {format_time(in_lisbon, 'short', locale=en)}" in (
+        lisbon.text
+    )
     prefs = await bot.storage.preferences(lea.id)
     assert (prefs.frequency, prefs.timezone, prefs.quiet_start) == ("daily", "Europe/Lisbon", None)
     assert server.errors() == []

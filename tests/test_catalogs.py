@@ -119,7 +119,7 @@ def test_plural_forms_follow_cldr(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_telegram_metadata_fits_telegrams_limits(language):
-    from bot.app import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
+    from bot.command_menu import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
     from bot.i18n import translator
 
     _ = translator(language).gettext

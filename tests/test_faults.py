@@ -56,6 +56,12 @@ def step_of(text: str | None) -> int | None:
     return None
 
 
+# How long a person waits for an answer before saying /start. Generous: on a loaded machine a
+# restarted bot takes seconds to import and start, and a person who says /start while the
+# answer is merely slow only adds to the queue the bot has to work through.
+REPLY_WAIT = 10
+
+
 class Person:
     """Walks onboarding by answering the last question shown; resyncs with /start."""
 
@@ -105,7 +111,7 @@ class Person:
         while not self.done and not stop.is_set():
             try:
                 await self.act()
-                await self.user.wait_for_bot_message(timeout=3)
+                await self.user.wait_for_bot_message(timeout=REPLY_WAIT)
             except (TimeoutError, SandboxUserError):
                 # The bot was down, or the answer was lost with it: say /start, as a person
                 # would, and carry on from what it shows.
@@ -121,7 +127,7 @@ class Person:
     async def _wait_quietly(self):
         try:
             return await self.user.wait_for_bot_message(
-                lambda m: step_of(m.text) is not None, timeout=3
+                lambda m: step_of(m.text) is not None, timeout=REPLY_WAIT
             )
         except TimeoutError:
             return None

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.app import COMMANDS, running
+from bot.app import running
+from bot.command_menu import COMMANDS
 from bot.dialogs import onboarding
 from bot.i18n import LANGUAGES, MENU_LANGUAGES, translator
 from tests.talk import containing, onboard, plain, says, taps

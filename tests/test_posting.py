@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_relative_datetime, get_relative_name
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import InlineKeyboardMarkup
@@ -125,7 +128,9 @@ async def test_post_in_each_language(server, bot, language, kind):
 
     assert a.title in preview.text and "We can bring it over in May." in preview.text
     assert cards.category_label(t, "equipment") in preview.text
-    assert preview.button_labels == [_("✅ Publish"), _("⬅ Back"), _("✖️ Cancel")]
+    # The text is English whatever the interface: that is the language the card names.
+    written_in = _("🗣 Written in: {language} — change").format(language=t.language_name("en"))
+    assert preview.button_labels == [_("✅ Publish"), written_in, _("⬅ Back"), _("✖️ Cancel")]
     confirmation, card = await publish(user, language)
     assert confirmation.text == plain(
         _("✅ Published! Here is your listing; you will find it in /mylistings.")
@@ -135,7 +140,7 @@ async def test_post_in_each_language(server, bot, language, kind):
     assert (listing.kind, listing.category) == (kind, "equipment")
     assert listing.tags == ("fire_rescue", "vehicles")
     assert (listing.title, listing.description) == (a.title, a.description)
-    assert listing.language == language and listing.reach == "country"
+    assert listing.language == "en" and listing.reach == "country"
     if kind == "offer":
         assert (listing.place, listing.region, listing.country) == (PROFILE_PLACE, "Burgas", "BG")
     else:
@@ -213,7 +218,7 @@ async def test_back_on_every_step_keeps_the_answers(server, bot):
         "How long should it stay open?",
         "Add a photo?",
         "Who is it for?",
-        "Where is it?",
+        "To share a location",  # after "Where is it?", with the place step's buttons
         "Describe it",
         "Type a short title",
         "Tap the tags",
@@ -286,7 +291,7 @@ async def test_restart_in_the_middle_resumes_at_the_same_step(server, settings):
     async with running(settings) as bot:
         bot.clock = lambda: T
         place = await type_in(user, "Deux jours par semaine, de mars à juin.")
-        assert plain(_("Where is it?")) in place.text or "?" in place.text
+        assert place.text == _("To share a location, use the button below the text field.")
         await choose_place(user, "fr", Answers())
         await tap(user, _(cards.REACH_LABELS["europe"]))
         await tap(user, _("Skip"))
@@ -572,6 +577,14 @@ async def test_two_taps_on_publish_make_one_listing(server, bot):
 # --- the daily limit ---------------------------------------------------------------------------
 
 
+def again_at(now: int, then: int, zone: str) -> str:
+    """'tomorrow, 5:00 AM': Babel's relative day and short time in English, in ``zone``."""
+    local = ZoneInfo(zone)
+    at, today = datetime.fromtimestamp(then, local), datetime.fromtimestamp(now, local)
+    day = get_relative_name("day", (at.date() - today.date()).days, locale="en")
+    return format_relative_datetime(day, at, format="short", tzinfo=local, locale="en")
+
+
 async def test_the_daily_limit_says_when_one_may_post_again(server, bot):
     t = translator("en")
     bot.settings = dataclasses.replace(bot.settings, posts_per_day=2)
@@ -585,16 +598,20 @@ async def test_the_daily_limit_says_when_one_may_post_again(server, bot):
     bot.settings = dataclasses.replace(bot.settings, posts_per_day=1)
     await user.press("✅ Publish")
     refusal = await user.wait_for_bot_message()
+    zone = "Europe/Sofia"  # onboarded in Bulgaria
     assert refusal.text == (
-        q.limit_text(t, 1, T + 3600, T + DAY) + " " + t.gettext("Your draft is kept until then.")
+        q.limit_text(t, 1, T + 3600, T + DAY, zone)
+        + " "
+        + t.gettext("Your draft is kept until then.")
     )
-    assert "You can post again in 23 hours" in refusal.text
+    # When, in the person's own time, as CLDR says it: "tomorrow, 5:00 AM".
+    assert f"You can post again {again_at(T + 3600, T + DAY, zone)}" in refusal.text
     assert (await bot.storage.get_draft(user.id))["title"] == "Second listing of the day"
     # /post is refused at once while the allowance is used up.
     bot.clock = lambda: T + 5 * 3600
     again = await says(user, "/post")
-    assert again.text == q.limit_text(t, 1, T + 5 * 3600, T + DAY)
-    assert "in 19 hours" in again.text
+    assert again.text == q.limit_text(t, 1, T + 5 * 3600, T + DAY, zone)
+    assert f"You can post again {again_at(T + 5 * 3600, T + DAY, zone)}" in again.text
     # A day later the draft is offered again and published.
     bot.clock = lambda: T + DAY + 1
     await type_in(user, "/post")
@@ -641,8 +658,10 @@ async def test_any_printable_text_makes_a_card_telegram_accepts(
         description=description, country="BG", region="Burgas", place=PROFILE_PLACE,
         reach="europe", photo_file_id=photo, duration="6m",
     )  # fmt: skip
-    listing = q.preview_listing(context, given_answers)
-    card = cards.listing_card(context.i18n, listing, may_manage=False, now=T, bot_username="b")
+    listing = q.preview_listing(context, given_answers, "bg")
+    card = cards.listing_card(
+        context.i18n, listing, may_manage=False, now=T, bot_username="b", preview=True
+    )
     buttons = InlineKeyboardMarkup([q.navigation(context.i18n, q.PREVIEWING)])
     if photo:
         await bot.bot.send_photo(reader.id, photo, caption=card.text, reply_markup=buttons)

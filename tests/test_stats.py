@@ -8,6 +8,7 @@ import io
 import struct
 import time
 
+from bot.handlers.stats import FIGURE_COLUMNS, LISTING_COLUMNS
 from bot.i18n import translator
 from bot.storage import Storage
 from tests import seed
@@ -16,6 +17,15 @@ from tests.talk import says
 
 E = translator("en").gettext
 DAY = 86_400
+
+
+def read_csv(raw: str, columns: dict[str, str], language: str = "en") -> list[dict[str, str]]:
+    """The rows of an export by column key, after checking that its header row is the
+    columns' names in the admin's ``language``, in order."""
+    header, *rows = csv.reader(io.StringIO(raw))
+    _ = translator(language).gettext
+    assert header == [_(label) for label in columns.values()]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 async def seeded(storage: Storage, now: int) -> dict[str, int]:
@@ -143,14 +153,14 @@ async def test_stats_over_http_with_chart_and_csv_exports(server, bot):
     document = await admin.wait_for_bot_message(timeout=10)
     assert document.document["file_name"].startswith("listings-365d-")
     raw = server.file_bytes(document.document["file_id"]).decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(raw)))
+    rows = read_csv(raw, LISTING_COLUMNS)
     assert len(rows) == 6 and {int(r["id"]) for r in rows} >= {ids["old"], ids["expired"]}
     assert {r["state"] for r in rows} == {"open", "expired", "fulfilled", "closed"}
 
     await admin.press(E("📄 Figures (CSV)"))
     document = await admin.wait_for_bot_message(timeout=10)
     raw = server.file_bytes(document.document["file_id"]).decode("utf-8-sig")
-    figures = {(r["section"], r["key"]): r for r in csv.DictReader(io.StringIO(raw))}
+    figures = {(r["section"], r["key"]): r for r in read_csv(raw, FIGURE_COLUMNS)}
     assert figures[("people", "all")]["total"] == "5"
     assert figures[("listings", "equipment/offer/expired")]["in_period"] == "1"
     assert figures[("interactions", "contacts")]["in_period"] == "4"
@@ -180,5 +190,5 @@ async def test_a_formula_in_a_title_is_not_run_by_a_spreadsheet(server, bot):
     await admin.press(E("📄 Listings (CSV)"))
     document = await admin.wait_for_bot_message(timeout=10)
     raw = server.file_bytes(document.document["file_id"]).decode("utf-8-sig")
-    (row,) = csv.DictReader(io.StringIO(raw))
+    (row,) = read_csv(raw, LISTING_COLUMNS)
     assert row["title"] == '\'=HYPERLINK("http://x")'

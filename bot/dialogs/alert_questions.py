@@ -14,15 +14,13 @@ from typing import Any
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
 
 from bot import cards, taxonomy, views
 from bot.context import BotContext
-from bot.dialogs.steps import Questions, answers
+from bot.dialogs.steps import Questions, answers, ask_for_a_place
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
 from bot.storage import AlertDraft
@@ -204,14 +202,6 @@ async def ask_area(update: Update, context: BotContext) -> None:
 
 async def ask_location(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    location = KeyboardButton(_("📍 Share a location"), request_location=True)
-    await reply(
-        update,
-        _("To share a location, use the button below the text field."),
-        reply_markup=ReplyKeyboardMarkup(
-            [[location]], resize_keyboard=True, one_time_keyboard=True
-        ),
-    )
     member = context.member
     rows = []
     if member is not None and member.latitude is not None and member.longitude is not None:
@@ -223,10 +213,8 @@ async def ask_location(update: Update, context: BotContext) -> None:
             ]
         )
     rows.append(navigation(context.i18n, SHARING_LOCATION))
-    await reply(
-        update,
-        _("Around which place? Share a location."),
-        reply_markup=InlineKeyboardMarkup(rows),
+    await ask_for_a_place(
+        update, context.i18n, _("Around which place? Share a location."), InlineKeyboardMarkup(rows)
     )
 
 
@@ -235,7 +223,8 @@ async def ask_radius(update: Update, context: BotContext) -> None:
     given = answers(context, DIALOG)
     buttons = [
         InlineKeyboardButton(
-            tick(f"{radius} km", radius == given.get("radius_km")), callback_data=f"an:rad:{radius}"
+            tick(context.i18n.kilometres(radius), radius == given.get("radius_km")),
+            callback_data=f"an:rad:{radius}",
         )
         for radius in RADII
     ]

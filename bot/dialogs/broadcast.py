@@ -50,7 +50,6 @@ from bot.handlers.common import RESUMERS, reply
 from bot.i18n import LANGUAGES
 from bot.markup import check_html
 from bot.storage import ROLES, Segment
-from bot.timezones import timezone_for
 
 RESUMERS[DIALOG] = resume
 
@@ -87,8 +86,10 @@ async def _invalid(update: Update, context: BotContext) -> None:
 async def start(update: Update, context: BotContext) -> int:
     assert context.member is not None
     answers(context, DIALOG).clear()
+    # The admin's own time zone: the one chosen in /settings, else their country's.
+    zone = (await context.storage.preferences(context.member.id)).timezone
     answers(context, DIALOG)["id"] = await context.storage.create_broadcast(
-        context.member.id, timezone_for(context.member.country), context.now()
+        context.member.id, zone, context.now()
     )
     return await go_to(update, context, CHOOSING_LANGUAGE)
 

@@ -18,9 +18,10 @@ from bot.broadcasting import broadcast_message, post, when_text
 from bot.context import BotContext
 from bot.dialogs.steps import answers, checkpoint, current_step
 from bot.handlers.common import reply
-from bot.i18n import LANGUAGES, Translator, autonym
+from bot.i18n import LANGUAGES, Translator, autonym, translator
+from bot.localtime import ZONES
 from bot.markup import MarkupError, check_html
-from bot.storage import Broadcast
+from bot.storage import Broadcast, fold
 from bot.timezones import parse_local
 
 DIALOG = "broadcast"
@@ -38,6 +39,7 @@ DIALOG = "broadcast"
 ) = range(8)
 
 TEXT_MAX, CAPTION_MAX = 4096, 1024
+LANGUAGES_PER_ROW = 3
 YEAR = 366 * 86_400
 
 
@@ -69,15 +71,35 @@ def check_text(t: Translator, html: str, *, with_photo: bool) -> str | None:
     return None
 
 
+EXAMPLE_TIME, EXAMPLE_ZONE = "2030-05-01 09:30", "Europe/Sofia"
+
+
+def zone_typed(t: Translator, typed: str) -> tuple[str, str] | None:
+    """(what comes before, zone) when ``typed`` ends with the city of one of the zones a
+    person may choose, as CLDR names it in the reader's language or in English ('Sofia',
+    'София', 'Îles Canaries'), in any case and with or without accents."""
+    folded = fold(typed)
+    for zone in ZONES:
+        for name in {t.zone_city(zone), translator("en").zone_city(zone)}:
+            city = fold(name)
+            if folded.endswith(" " + city):
+                return folded[: -len(city)].strip(), zone
+    return None
+
+
 def check_time(t: Translator, typed: str, timezone: str, now: int) -> tuple[int, str] | str:
-    """(Unix seconds, timezone) of a typed send time, or why it is refused."""
+    """(Unix seconds, timezone) of a typed send time, or why it is refused. A time zone may
+    follow the time: a city (see :func:`zone_typed`) or a tz database name."""
     _ = t.gettext
     parsed = parse_local(typed, timezone)
+    city = zone_typed(t, typed) if parsed is None else None
+    if city is not None:
+        parsed = parse_local(*city)
     if parsed is None:
         return _(
-            "Please type a date and time like {example}, optionally followed by a timezone "
-            "such as Europe/Sofia."
-        ).format(example="2030-05-01 09:30")
+            "Please type a date and time like {example}, optionally followed by the city of "
+            "another time zone, such as {city}."
+        ).format(example=EXAMPLE_TIME, city=escape(t.zone_city(EXAMPLE_ZONE)))
     if parsed[0] <= now + 60:
         return _("That time has passed. Please type a time in the future.")
     if parsed[0] > now + YEAR:
@@ -107,7 +129,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
         )
         for code in LANGUAGES
     ]
-    rows = views.rows(buttons, 2)
+    rows = views.rows(buttons, LANGUAGES_PER_ROW)
     rows.append(cancel_row(context.i18n))
     if written:
         text = _("Which language do you want to add or change?")
@@ -154,16 +176,15 @@ async def ask_review(update: Update, context: BotContext) -> None:
     )
     rows = [[InlineKeyboardButton(_("➕ Add or change a language"), callback_data="bc:more")]]
     if len(broadcast.texts) > 1:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    ("✓ " if code == broadcast.fallback else "")
-                    + _("Others: {language}").format(language=autonym(code)),
-                    callback_data=f"bc:fb:{code}",
-                )
-                for code in broadcast.texts
-            ]
-        )
+        fallbacks = [
+            InlineKeyboardButton(
+                ("✓ " if code == broadcast.fallback else "")
+                + _("Others: {language}").format(language=autonym(code)),
+                callback_data=f"bc:fb:{code}",
+            )
+            for code in broadcast.texts
+        ]
+        rows += views.rows(fallbacks, 2)
     if broadcast.photo_file_id:
         rows.append([InlineKeyboardButton(_("🗑 Remove the photo"), callback_data="bc:nophoto")])
     rows.append([InlineKeyboardButton(_("➡ Choose the audience"), callback_data="bc:aud")])
@@ -209,15 +230,15 @@ def audience_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMark
         ]
         for role, label in views.ROLE_LABELS.items()
     ]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                ("✓ " if code in segment.languages else "") + autonym(code),
-                callback_data=f"bc:l:{code}",
-            )
-            for code in LANGUAGES
-        ]
-    )
+    languages = [
+        InlineKeyboardButton(
+            ("✓ " if code in segment.languages else "") + autonym(code),
+            callback_data=f"bc:l:{code}",
+        )
+        for code in LANGUAGES
+    ]
+    # Each language by its own name, three to a row: the names stay readable on a phone.
+    rows += views.rows(languages, LANGUAGES_PER_ROW)
     countries = len(segment.countries)
     label = _("🌍 Countries ({count})").format(count=countries) if countries else _("🌍 Countries")
     rows.append([InlineKeyboardButton(label, callback_data="bc:countries")])
@@ -282,9 +303,13 @@ async def ask_time(update: Update, context: BotContext) -> None:
     await reply(
         update,
         _(
-            "Type the date and time, in your timezone ({timezone}), like {example}. "
-            "For another timezone, add its name: {example} Europe/Sofia."
-        ).format(timezone=escape(broadcast.timezone), example="2030-05-01 09:30"),
+            "Type the date and time in your time zone ({timezone}), like {example}. "
+            "For another time zone, add its city: {example} {city}."
+        ).format(
+            timezone=escape(context.i18n.zone_city(broadcast.timezone)),
+            example=EXAMPLE_TIME,
+            city=escape(context.i18n.zone_city(EXAMPLE_ZONE)),
+        ),
         reply_markup=InlineKeyboardMarkup([cancel_row(context.i18n)]),
     )
 

@@ -40,7 +40,7 @@ from bot.dialogs.steps import (
     has_letter,
 )
 from bot.handlers.common import RESUMERS, reply, resume_dialogs
-from bot.handlers.contacts import notify_relay, refusal, too_long
+from bot.handlers.contacts import notify_relay, refusal, refusal_for, too_long
 from bot.storage import ContactRefused
 from bot.storage.contacts import MESSAGE_MAX
 
@@ -117,7 +117,7 @@ async def ask(update: Update, context: BotContext) -> int:
     try:
         await context.storage.check_contact(update.effective_user.id, listing_id, context.now())
     except ContactRefused as refused:
-        return await _refuse(update, refusal(context.i18n, refused))
+        return await _refuse(update, await refusal_for(context, refused))
     listing = await context.storage.get_listing(listing_id)
     assert listing is not None
     await query.answer()
@@ -166,7 +166,7 @@ async def typed(update: Update, context: BotContext) -> int | None:
             )
             kind, key, ids = "contact_request", f"ct:req:{contact.id}", {"contact": contact.id}
     except ContactRefused as refused:
-        await reply(update, refusal(context.i18n, refused))
+        await reply(update, await refusal_for(context, refused))
         if refused.reason == "duplicate":
             return None  # they may write another message
         await finish(update, context, DIALOG)

@@ -26,6 +26,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import filters as f
 
 from bot import geo, views
+from bot.command_menu import published_language, set_chat_menu
 from bot.context import BotContext
 from bot.dialogs.steps import (
     END,
@@ -271,6 +272,10 @@ async def language_chosen(update: Update, context: BotContext) -> int:
     await context.storage.set_language(update.effective_user.id, code)
     context.i18n = translator(code)
     await close_buttons(query, context)
+    if code != published_language(update.effective_user.language_code):
+        # Telegram shows the menu of the app's language: this chat gets one of its own.
+        assert update.effective_chat is not None
+        await set_chat_menu(context.bot, update.effective_chat.id, code)
     return await go_to(update, context, CHOOSING_ROLE)
 
 

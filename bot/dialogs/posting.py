@@ -30,6 +30,7 @@ from bot.dialogs.posting_questions import (
     CHOOSING_COUNTRY,
     CHOOSING_DURATION,
     CHOOSING_KIND,
+    CHOOSING_LANGUAGE,
     CHOOSING_PLACE,
     CHOOSING_REACH,
     CHOOSING_TAGS,
@@ -42,6 +43,7 @@ from bot.dialogs.posting_questions import (
     TYPING_TITLE,
     go_to,
     limit_text,
+    listing_language,
     new_listing,
     remember,
     resume,
@@ -63,6 +65,7 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.common import RESUMERS, reply
 from bot.handlers.listings import send_card
+from bot.i18n import LANGUAGES
 from bot.storage import PostingLimit
 
 # The answers a typed text step gives, and the step after it.
@@ -108,7 +111,8 @@ async def start(update: Update, context: BotContext) -> int:
     limit = context.settings.posts_per_day
     next_at = await context.storage.posting_allowance(member.id, now, limit)
     if next_at > now:
-        await reply(update, limit_text(context.i18n, limit, now, next_at))
+        zone = (await context.storage.preferences(member.id)).timezone
+        await reply(update, limit_text(context.i18n, limit, now, next_at, zone))
         return END
     answers(context, DIALOG).clear()
     if await context.storage.get_draft(member.id) is not None:
@@ -205,7 +209,9 @@ async def title_typed(update: Update, context: BotContext) -> int:
     if problem:
         await reply(update, problem)
         return TYPING_TITLE
-    answers(context, DIALOG)["title"] = clean_line(update.message.text)
+    given = answers(context, DIALOG)
+    given["title"] = clean_line(update.message.text)
+    given.pop("language", None)  # a new text: its language is found again
     return await go_to(update, context, TYPING_DESCRIPTION)
 
 
@@ -215,7 +221,9 @@ async def description_typed(update: Update, context: BotContext) -> int:
     if problem:
         await reply(update, problem)
         return TYPING_DESCRIPTION
-    answers(context, DIALOG)["description"] = clean_block(update.message.text)
+    given = answers(context, DIALOG)
+    given["description"] = clean_block(update.message.text)
+    given.pop("language", None)  # a new text: its language is found again
     return await go_to(update, context, CHOOSING_PLACE)
 
 
@@ -384,12 +392,34 @@ async def duration_chosen(update: Update, context: BotContext) -> int:
     return await go_to(update, context, PREVIEWING)
 
 
+async def change_language(update: Update, context: BotContext) -> int:
+    """``po:lang`` on the preview: the author says which language the listing is in."""
+    query = update.callback_query
+    assert query is not None
+    await close_buttons(query, context)
+    return await go_to(update, context, CHOOSING_LANGUAGE)
+
+
+async def language_chosen(update: Update, context: BotContext) -> int:
+    """``po:lang:<code>``: one of the bot's languages, then the preview again."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    language = query.data.removeprefix("po:lang:")
+    if language not in LANGUAGES:
+        await _refuse_forged(update, context)
+        return CHOOSING_LANGUAGE
+    answers(context, DIALOG)["language"] = language
+    await close_buttons(query, context)
+    return await go_to(update, context, PREVIEWING)
+
+
 async def publish(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
     now = context.now()
-    new = new_listing(context)
+    language = await listing_language(context, answers(context, DIALOG))
+    new = new_listing(context, language)
     # Embedded before the transaction (off the event loop), stored in it; None: published
     # all the same, and embedded later by the vectors job.
     vector = await context.meaning.semantics.passage(new.title, new.description)
@@ -405,9 +435,10 @@ async def publish(update: Update, context: BotContext) -> int:
         # The conversation ends but the draft stays: /post offers it again tomorrow.
         await close_buttons(query, context)
         await finish(update, context, DIALOG)
+        zone = (await context.storage.preferences(user_id(update))).timezone
         await reply(
             update,
-            limit_text(context.i18n, refused.limit, now, refused.next_at)
+            limit_text(context.i18n, refused.limit, now, refused.next_at, zone)
             + " "
             + _("Your draft is kept until then."),
         )
@@ -508,7 +539,11 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(photo_kept, pattern=r"^po:photo:keep$"),
             ],
             CHOOSING_DURATION: [CallbackQueryHandler(duration_chosen, pattern=r"^po:dur:")],
-            PREVIEWING: [CallbackQueryHandler(publish, pattern=r"^po:publish$")],
+            PREVIEWING: [
+                CallbackQueryHandler(publish, pattern=r"^po:publish$"),
+                CallbackQueryHandler(change_language, pattern=r"^po:lang$"),
+            ],
+            CHOOSING_LANGUAGE: [CallbackQueryHandler(language_chosen, pattern=r"^po:lang:")],
         },
         fallbacks=[
             CommandHandler("cancel", cancel),

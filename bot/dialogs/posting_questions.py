@@ -9,16 +9,12 @@ user who has gone on.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from html import escape
 from typing import Any
 
-from babel.dates import format_timedelta
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
@@ -32,11 +28,14 @@ from bot.dialogs.steps import (
     TITLE_MIN,
     Questions,
     answers,
+    ask_for_a_place,
     checkpoint,
     current_step,
 )
 from bot.handlers.common import reply
-from bot.i18n import N_, Translator
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.language_id import detect_listing
+from bot.localtime import local
 from bot.storage import Listing, NewListing
 from bot.storage.listings import DAY
 
@@ -57,7 +56,8 @@ DIALOG = "posting"
     ADDING_PHOTO,
     CHOOSING_DURATION,
     PREVIEWING,
-) = range(13)
+    CHOOSING_LANGUAGE,  # from the preview: the language the listing is written in
+) = range(14)
 
 # Where Back leads from each step.
 PREVIOUS = {
@@ -72,6 +72,7 @@ PREVIOUS = {
     ADDING_PHOTO: CHOOSING_REACH,
     CHOOSING_DURATION: ADDING_PHOTO,
     PREVIEWING: CHOOSING_DURATION,
+    CHOOSING_LANGUAGE: PREVIEWING,
 }
 
 # The main steps in order, with the answer each one gives (None: optional). A draft resumes
@@ -129,22 +130,18 @@ def tick(label: str, chosen: bool) -> str:
     return f"✓ {label}" if chosen else label
 
 
-def wait_text(t: Translator, now: int, then: int) -> str:
-    """'in 5 hours', in the reader's language; up to a day away, so never rounded to days
-    before it is one (Babel would say 'in 1 day' for 21 hours)."""
-    return format_timedelta(
-        timedelta(seconds=max(then - now, 60)), threshold=1, add_direction=True, locale=t.locale
-    )
-
-
-def limit_text(t: Translator, limit: int, now: int, next_at: int) -> str:
-    return t.ngettext(
+def limit_text(t: Translator, limit: int, now: int, next_at: int, zone: str) -> str:
+    """The daily limit is reached: when posting is possible again, as a day and a time in
+    the person's time ``zone`` ('tomorrow, 09:14')."""
+    message = t.ngettext(
         "You have published {count} listing in the last 24 hours, as many as one may per "
         "day. You can post again {when}.",
         "You have published {count} listings in the last 24 hours, as many as one may per "
         "day. You can post again {when}.",
         limit,
-    ).format(count=t.number(limit), when=wait_text(t, now, next_at))
+    )
+    when = t.when(local(next_at, zone), local(now, zone))
+    return t.sentence(message, count=t.number(limit), when=when)
 
 
 # --- the questions -------------------------------------------------------------------------
@@ -273,16 +270,6 @@ async def ask_description(update: Update, context: BotContext) -> None:
 
 async def ask_place(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    # A message carries one keyboard: the location button comes first, on a message of its
-    # own, so that the question and its buttons are the latest message.
-    location = KeyboardButton(_("📍 Share a location"), request_location=True)
-    await reply(
-        update,
-        _("To share a location, use the button below the text field."),
-        reply_markup=ReplyKeyboardMarkup(
-            [[location]], resize_keyboard=True, one_time_keyboard=True
-        ),
-    )
     member = context.member
     rows = []
     if member is not None and member.country and member.place:
@@ -297,10 +284,11 @@ async def ask_place(update: Update, context: BotContext) -> None:
         )
     rows.append([InlineKeyboardButton(_("🌍 Another place"), callback_data="po:place:other")])
     rows.append(navigation(context.i18n, CHOOSING_PLACE))
-    await reply(
+    await ask_for_a_place(
         update,
+        context.i18n,
         _("Where is it? Use your profile's place, share a location, or choose another place."),
-        reply_markup=InlineKeyboardMarkup(rows),
+        InlineKeyboardMarkup(rows),
     )
 
 
@@ -376,7 +364,15 @@ async def ask_duration(update: Update, context: BotContext) -> None:
     await reply(update, _("How long should it stay open?"), reply_markup=InlineKeyboardMarkup(rows))
 
 
-def preview_listing(context: BotContext, given: dict[str, Any]) -> Listing:
+async def listing_language(context: BotContext, given: dict[str, Any]) -> str:
+    """The language the listing is written in: the author's choice at the preview, else the
+    one its title and description are in (typing either again forgets the choice)."""
+    if given.get("language") in LANGUAGES:
+        return str(given["language"])
+    return await detect_listing(given["title"], given["description"], context.i18n.language)
+
+
+def preview_listing(context: BotContext, given: dict[str, Any], language: str) -> Listing:
     """The listing as it will be once published, for the preview card."""
     member = context.member
     assert member is not None
@@ -390,7 +386,7 @@ def preview_listing(context: BotContext, given: dict[str, Any]) -> Listing:
         category=given["category"],
         title=given["title"],
         description=given["description"],
-        language=context.i18n.language,
+        language=language,
         country=given["country"],
         region=given.get("region") or "",
         place=given["place"],
@@ -415,16 +411,23 @@ def preview_listing(context: BotContext, given: dict[str, Any]) -> Listing:
 async def ask_to_publish(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     assert update.effective_chat is not None
+    given = answers(context, DIALOG)
+    language = await listing_language(context, given)
     card = cards.listing_card(
         context.i18n,
-        preview_listing(context, answers(context, DIALOG)),
+        preview_listing(context, given, language),
         may_manage=False,
         now=context.now(),
         bot_username=context.bot.username,
+        preview=True,
+    )
+    written_in = _("🗣 Written in: {language} — change").format(
+        language=context.i18n.language_name(language)
     )
     buttons = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(_("✅ Publish"), callback_data="po:publish")],
+            [InlineKeyboardButton(written_in, callback_data="po:lang")],
             navigation(context.i18n, PREVIEWING),
         ]
     )
@@ -437,7 +440,20 @@ async def ask_to_publish(update: Update, context: BotContext) -> None:
         await update.effective_chat.send_message(card.text, reply_markup=buttons)
 
 
-def new_listing(context: BotContext) -> NewListing:
+async def ask_language(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    given = answers(context, DIALOG)
+    current = await listing_language(context, given)
+    choices = views.language_keyboard("po:lang:", current)
+    rows = [*choices.inline_keyboard, navigation(context.i18n, CHOOSING_LANGUAGE)]
+    await reply(
+        update,
+        _("In which language is your listing written?"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+def new_listing(context: BotContext, language: str) -> NewListing:
     """What the draft publishes."""
     given = answers(context, DIALOG)
     return NewListing(
@@ -446,7 +462,7 @@ def new_listing(context: BotContext) -> NewListing:
         tags=tuple(given.get("tags", [])),
         title=given["title"],
         description=given["description"],
-        language=context.i18n.language,
+        language=language,
         country=given["country"],
         region=given.get("region") or "",
         place=given["place"],
@@ -472,6 +488,7 @@ QUESTIONS = {
     ADDING_PHOTO: ask_photo,
     CHOOSING_DURATION: ask_duration,
     PREVIEWING: ask_to_publish,
+    CHOOSING_LANGUAGE: ask_language,
 }
 
 

@@ -12,7 +12,13 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
@@ -20,6 +26,27 @@ from bot.i18n import Translator
 from bot.persistence import SQLitePersistence
 
 END = ConversationHandler.END
+
+
+async def ask_for_a_place(
+    update: Update, t: Translator, question: str, choices: InlineKeyboardMarkup
+) -> None:
+    """A question answered by sharing a location or by a button. A message carries one
+    keyboard: the question comes first, with the "share a location" button below the text
+    field; the hint about that button follows it, with the other choices, so that the latest
+    message is the one with the buttons, as at every step."""
+    _ = t.gettext
+    assert update.effective_chat is not None
+    location = KeyboardButton(_("📍 Share a location"), request_location=True)
+    await update.effective_chat.send_message(
+        question,
+        reply_markup=ReplyKeyboardMarkup(
+            [[location]], resize_keyboard=True, one_time_keyboard=True
+        ),
+    )
+    await update.effective_chat.send_message(
+        _("To share a location, use the button below the text field."), reply_markup=choices
+    )
 
 
 def answers(context: BotContext, dialog: str) -> dict[str, Any]:

@@ -146,8 +146,8 @@ def filters_line(t: Translator, search: Search) -> str:
     elif area == "region":
         parts.append("📍 " + place_line(t, None, search["region"], search["country"]))
     elif area == "near":
-        radius = t.number(search.get("radius", DEFAULT_RADIUS))
-        parts.append(_("📍 within {radius} km of your location").format(radius=radius))
+        radius = t.kilometres(search.get("radius", DEFAULT_RADIUS))
+        parts.append(_("📍 within {radius} of your location").format(radius=radius))
     return " · ".join(parts)
 
 
@@ -258,7 +258,7 @@ def results_screen(
         radius = search.get("radius", DEFAULT_RADIUS)
         rows.append(
             [
-                _button(search, ("✓ " if km == radius else "") + f"{t.number(km)} km", f"r:{km}")
+                _button(search, ("✓ " if km == radius else "") + t.kilometres(km), f"r:{km}")
                 for km in RADII
             ]
         )

@@ -12,6 +12,7 @@ from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
 from bot import views
+from bot.command_menu import set_chat_menu
 from bot.context import BotContext, CommunityApplication
 from bot.i18n import LANGUAGES, Translator, best_language, translator
 from bot.storage.ptb import handled_already
@@ -147,6 +148,10 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     await query.answer()
     close_message(context, update)
+    # The replies follow the chosen language from now on, whatever the app's: so does the
+    # chat's command menu (set before the answer, so that the answer finds it changed).
+    assert update.effective_chat is not None
+    await set_chat_menu(context.bot, update.effective_chat.id, code)
     await query.edit_message_text(
         _("Language set: {language}.").format(language=views.autonym(code))
     )

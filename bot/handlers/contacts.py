@@ -11,7 +11,6 @@ it still makes sense (a request decided meanwhile is not relayed any more).
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -22,26 +21,42 @@ from bot.cards import shorten
 from bot.context import BotContext
 from bot.handlers.common import drop_buttons, reply
 from bot.i18n import Translator
+from bot.localtime import DEFAULT_ZONE, local
 from bot.outbox import Rendered, renderer
 from bot.storage import Contact, ContactRefused, Enqueued, Storage
 from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
 from bot.storage.outbox import Notification
 
 
-def refusal(t: Translator, refused: ContactRefused) -> str:
-    """Why a contact or a message cannot be sent, in the reader's words."""
+def refusal(
+    t: Translator,
+    refused: ContactRefused,
+    *,
+    now: int = 0,
+    zone: str = DEFAULT_ZONE,
+    municipal: bool = True,
+) -> str:
+    """Why a contact or a message cannot be sent, in the reader's words: when it will be
+    possible again in the reader's time ``zone`` ('tomorrow, 09:14'), and "your municipality"
+    only for a ``municipal`` reader (a member of one)."""
     _ = t.gettext
-    if refused.reason == "daily" and refused.next_at is not None:
-        when = t.datetime(datetime.fromtimestamp(refused.next_at, UTC), format="short")
-        return _(
-            "You have sent many contact requests today. You can send the next one from {when} "
-            "(UTC)."
-        ).format(when=when)
+    if refused.next_at is not None and refused.reason in ("daily", "listing_busy"):
+        when = t.when(local(refused.next_at, zone), local(now, zone))
+        if refused.reason == "daily":
+            text = _("You have sent many contact requests today. You can send the next one {when}.")
+        else:
+            text = _("This listing received many requests today. You can try again {when}.")
+        return t.sentence(text, when=when)
     if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
         return cards.ended(t, refused.reason, refused.at)
+    own = (
+        _("This is your own listing (or your municipality's).")
+        if municipal
+        else _("This is your own listing.")
+    )
     texts = {
         "gone": _("This listing is no longer open."),
-        "own": _("This is your own listing (or your municipality's)."),
+        "own": own,
         "profile": _("Please set up your profile first: send /start."),
         "review": _("Your account is being reviewed by a moderator; please wait."),
         "already": _("You have already contacted the author of this listing: see /contacts."),
@@ -58,6 +73,16 @@ def refusal(t: Translator, refused: ContactRefused) -> str:
         "decided": _("This contact was already answered."),
     }
     return texts.get(refused.reason, _("This button is no longer valid."))
+
+
+async def refusal_for(context: BotContext, refused: ContactRefused) -> str:
+    """:func:`refusal` for the person of this update, in their time zone."""
+    member = context.member
+    zone = DEFAULT_ZONE
+    if member is not None and refused.next_at is not None:
+        zone = (await context.storage.preferences(member.id)).timezone
+    municipal = member is not None and member.municipality_id is not None
+    return refusal(context.i18n, refused, now=context.now(), zone=zone, municipal=municipal)
 
 
 def too_long(t: Translator, length: int) -> str:
@@ -94,7 +119,7 @@ async def _decide(update: Update, context: BotContext, accept: bool) -> Contact 
             contact_id, update.effective_user.id, accept=accept, now=context.now()
         )
     except ContactRefused as refused:
-        await query.answer(refusal(context.i18n, refused), show_alert=True)
+        await query.answer(await refusal_for(context, refused), show_alert=True)
         return None
     await query.answer()
     await drop_buttons(query)

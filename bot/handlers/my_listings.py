@@ -44,14 +44,19 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
     _ = t.gettext
     now = context.now()
     first = page * PAGE_SIZE
-    lines = [
-        t.ngettext(
+    member = context.member
+    # Only a municipality's verified official sees its listings here (storage.listings_of).
+    if member is not None and member.municipality_id is not None and member.verified:
+        heading = t.ngettext(
             "<b>Your listings</b> (and your municipality's): {count}",
             "<b>Your listings</b> (and your municipality's): {count}",
             len(listings),
-        ).format(count=t.number(len(listings))),
-        "",
-    ]
+        )
+    else:  # an organisation's, a volunteer's, an unverified official's: their own alone
+        heading = t.ngettext(
+            "<b>Your listings</b>: {count}", "<b>Your listings</b>: {count}", len(listings)
+        )
+    lines = [heading.format(count=t.number(len(listings))), ""]
     for number, listing in enumerate(listings[first : first + PAGE_SIZE], start=first + 1):
         lines.append(
             f"{number}. {cards.KIND_MARKS[listing.kind]} "
@@ -278,7 +283,9 @@ async def renew(update: Update, context: BotContext) -> None:
         update,
         context,
         renewed,
-        _("Renewed: open until {date}.").format(date=cards.expiry_date(context.i18n, renewed)),
+        context.i18n.sentence(
+            _("Renewed: open until {date}."), date=cards.expiry_date(context.i18n, renewed)
+        ),
     )
 
 

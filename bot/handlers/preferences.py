@@ -6,15 +6,16 @@ they choose one). One message, edited as buttons are pressed (``set:<what>[:<val
 from __future__ import annotations
 
 import dataclasses
+from datetime import time
 
-from babel.dates import format_time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import views
 from bot.context import BotContext
 from bot.handlers.common import reply
 from bot.i18n import N_, Translator
-from bot.localtime import ZONES, Preferences, local, next_digest, zone_city
+from bot.localtime import DIGEST_HOUR, ZONES, Preferences, local, next_digest
+from bot.storage import fold
 
 FREQUENCY_LABELS = {
     "instant": N_("⚡ Right away"),
@@ -23,8 +24,8 @@ FREQUENCY_LABELS = {
 }
 FREQUENCY_TEXTS = {
     "instant": N_("right away (one message per match)"),
-    "daily": N_("in a daily digest, at about 09:00"),
-    "weekly": N_("in a weekly digest, on Mondays at about 09:00"),
+    "daily": N_("in a daily digest, at about {time}"),
+    "weekly": N_("in a weekly digest, on Mondays at about {time}"),
 }
 QUIET_CHOICES: dict[str, tuple[int | None, int | None]] = {
     "22-8": (22, 8),
@@ -35,11 +36,12 @@ QUIET_CHOICES: dict[str, tuple[int | None, int | None]] = {
 
 
 def _clock(t: Translator, prefs: Preferences, now: int) -> str:
-    return format_time(local(now, prefs.timezone), "short", locale=t.locale)
+    return t.time(local(now, prefs.timezone))
 
 
-def _quiet(prefs: Preferences) -> str:
-    return f"{prefs.quiet_start:02d}:00–{prefs.quiet_end:02d}:00"
+def zones_by_city(t: Translator) -> list[str]:
+    """The zones a person may choose, ordered by their city's name in the reader's language."""
+    return sorted(ZONES, key=lambda zone: fold(t.zone_city(zone)))
 
 
 def settings_text(t: Translator, prefs: Preferences, now: int) -> str:
@@ -47,19 +49,21 @@ def settings_text(t: Translator, prefs: Preferences, now: int) -> str:
     lines = [
         _("⚙️ <b>Notification settings</b>"),
         "",
-        _("New matches: {how}.").format(how=_(FREQUENCY_TEXTS[prefs.frequency])),
+        _("New matches: {how}.").format(
+            how=_(FREQUENCY_TEXTS[prefs.frequency]).format(time=t.time(time(DIGEST_HOUR)))
+        ),
     ]
     if prefs.quiet_start is None or prefs.quiet_end is None:
         lines.append(_("Quiet hours: none."))
     else:
         lines.append(
             _("Quiet hours: {hours} (what comes then waits until they end).").format(
-                hours=_quiet(prefs)
+                hours=t.hours(time(prefs.quiet_start), time(prefs.quiet_end))
             )
         )
     lines.append(
         _("Your timezone: {zone} (it is {time} there now).").format(
-            zone=zone_city(prefs.timezone), time=_clock(t, prefs, now)
+            zone=t.zone_city(prefs.timezone), time=_clock(t, prefs, now)
         )
     )
     lines += ["", _("Each alert has its own frequency: see /alerts.")]
@@ -78,11 +82,15 @@ def settings_keyboard(t: Translator, prefs: Preferences) -> InlineKeyboardMarkup
     ]
     quiet = []
     for key, (start, end) in QUIET_CHOICES.items():
-        label = _("No quiet hours") if start is None else f"🌙 {start:02d}–{end:02d}"
+        if start is None or end is None:
+            label = _("No quiet hours")
+        else:
+            label = "🌙 " + t.hours(time(start), time(end), minutes=False)
         chosen = (start, end) == (prefs.quiet_start, prefs.quiet_end)
         quiet.append(InlineKeyboardButton(_tick(label, chosen), callback_data=f"set:q:{key}"))
     zone = InlineKeyboardButton(
-        _("🕒 Timezone: {zone}").format(zone=zone_city(prefs.timezone)), callback_data="set:tzs"
+        _("🕒 Timezone: {zone}").format(zone=t.zone_city(prefs.timezone)),
+        callback_data="set:tzs",
     )
     return InlineKeyboardMarkup([frequencies, quiet[:3], quiet[3:], [zone]])
 
@@ -92,12 +100,12 @@ def zones_keyboard(t: Translator, prefs: Preferences, now: int) -> InlineKeyboar
     buttons = [
         InlineKeyboardButton(
             _tick(
-                f"{zone_city(zone)} {_clock(t, dataclasses.replace(prefs, timezone=zone), now)}",
+                f"{t.zone_city(zone)} {_clock(t, dataclasses.replace(prefs, timezone=zone), now)}",
                 zone == prefs.timezone,
             ),
             callback_data=f"set:tz:{zone}",
         )
-        for zone in ZONES
+        for zone in zones_by_city(t)
     ]
     back = [InlineKeyboardButton(_("⬅ Back"), callback_data="set:back")]
     return InlineKeyboardMarkup([*views.rows(buttons, 3), back])

@@ -9,27 +9,72 @@ flush after this very update does not write it back.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
 from bot.callback_data import parse_number
+from bot.command_menu import forget_chat_menu
 from bot.context import BotContext
 from bot.handlers.common import close_message, reply
+from bot.localtime import local
 
 CONFIRM_WITHIN = 15 * 60  # seconds a /deleteme confirmation button stays valid
 
 
+def is_date_field(name: str) -> bool:
+    """The columns that hold a moment: ``at``, ``*_at`` and ``not_before`` (Unix seconds, or
+    ISO text for a few written by SQLite itself)."""
+    return name == "at" or name.endswith("_at") or name == "not_before"
+
+
+def iso_dates(value: Any, zone: str, name: str = "") -> Any:
+    """``value`` with every moment in it as ISO 8601 in ``zone``, with its offset from UTC
+    ('2030-05-01T09:30:00+02:00'), whether it was stored as Unix seconds or as ISO text."""
+    if isinstance(value, dict):
+        return {key: iso_dates(item, zone, key) for key, item in value.items()}
+    if isinstance(value, list):
+        return [iso_dates(item, zone, name) for item in value]
+    if not is_date_field(name):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return local(value, zone).isoformat(timespec="seconds")
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return local(int(moment.timestamp()), zone).isoformat(timespec="seconds")
+    return value
+
+
 async def my_data(update: Update, context: BotContext) -> None:
-    """``/mydata``: a JSON file of the profile, listings, contacts, alerts, notifications..."""
+    """``/mydata``: a JSON file of the profile, listings, contacts, alerts, notifications...,
+    every date in it in one format (ISO 8601 in the person's time zone, with the offset)."""
     _ = context.i18n.gettext
     assert update.effective_user is not None and update.effective_chat is not None
-    data = await context.storage.export_member(update.effective_user.id)
+    user = update.effective_user.id
+    data = await context.storage.export_member(user)
+    zone = (await context.storage.preferences(user)).timezone
+    now = context.now()
     exported = {
-        "exported_at": datetime.fromtimestamp(context.now(), UTC).isoformat(),
-        "telegram_id": update.effective_user.id,
+        "about": {
+            "dates": _(
+                "Every date and time in this file is written in ISO 8601, in your time zone "
+                "({zone}) with its offset from UTC: {example}."
+            ).format(
+                zone=context.i18n.zone_city(zone),
+                example=local(now, zone).isoformat(timespec="seconds"),
+            ),
+            "time_zone": zone,
+        },
+        "exported_at": now,
+        "telegram_id": user,
         **data,
     }
+    exported = iso_dates(exported, zone)
     content = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     await update.effective_chat.send_document(
         InputFile(content, filename="community-sharing-my-data.json"),
@@ -92,6 +137,8 @@ async def confirmed(update: Update, context: BotContext) -> None:
     await context.storage.erase_member(user_id, now)
     context.member = None
     await query.answer()
+    # The language they chose is forgotten with the rest: so is their chat's own menu.
+    await forget_chat_menu(context.bot, update.effective_chat.id)
     await query.edit_message_text(
         _("Your data is erased. Goodbye! If you come back one day, /start sets you up afresh.")
     )

@@ -12,7 +12,6 @@ import io
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
 
@@ -36,6 +35,32 @@ STATE_NAMES = {
 }
 KIND_NAMES = {"offer": N_("offers"), "request": N_("requests")}
 TOP_COUNTRIES = 10
+
+# The CSV exports' columns, in this order, headed in the admin's language. Only the header
+# row is translated: the cells stay what a program reads (ids, codes such as "offer" or
+# "equipment", dates as YYYY-MM-DD HH:MM in UTC), and a program finds a column by its place.
+# No second row of English keys: spreadsheets and csv readers take the first row as the
+# header and every other row as data.
+LISTING_COLUMNS = {
+    "id": N_("ID"),
+    "published_at": N_("Published (UTC)"),
+    "kind": N_("Kind"),
+    "category": N_("Category"),
+    "country": N_("Country"),
+    "state": N_("State"),
+    "outcome": N_("Outcome"),
+    "expires_at": N_("Open until (UTC)"),
+    "views": N_("Views"),
+    "contacts": N_("Contacts"),
+    "language": N_("Language"),
+    "title": N_("Title"),
+}
+FIGURE_COLUMNS = {
+    "section": N_("Section"),
+    "key": N_("Item"),
+    "total": N_("Total"),
+    "in_period": N_("In the period"),
+}
 
 
 def _counted(t: Translator, pairs: list[tuple[str, tuple[int, int]]]) -> str:
@@ -125,9 +150,7 @@ def figures_text(t: Translator, figures: Figures) -> str:
             count=unavailable if found.accepted_contacts is None else n(found.accepted_contacts)
         ),
         _("<b>Median time from posting to first contact</b>: {time}").format(
-            time=unavailable
-            if median is None
-            else format_timedelta(timedelta(seconds=median), locale=t.locale)
+            time=unavailable if median is None else t.timedelta(timedelta(seconds=median))
         ),
     ]
     return "\n".join(lines)
@@ -183,18 +206,24 @@ def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M")
 
 
+def header(t: Translator, columns: dict[str, str]) -> list[object]:
+    return [t.gettext(label) for label in columns.values()]
+
+
 async def listings_csv(context: BotContext, days: int) -> bytes:
     rows = await context.storage.listing_rows(days, context.now())
-    header = list(rows[0]) if rows else ["id", "published_at", "kind", "category", "state"]
     body = [
-        [_iso(v) if k in ("published_at", "expires_at") else v for k, v in row.items()]
+        [
+            _iso(row[key]) if key in ("published_at", "expires_at") else row[key]
+            for key in LISTING_COLUMNS
+        ]
         for row in rows
     ]
-    return _csv([header, *body])
+    return _csv([header(context.i18n, LISTING_COLUMNS), *body])
 
 
-def figures_csv(figures: Figures) -> bytes:
-    rows: list[list[object]] = [["section", "key", "total", "in_period"]]
+def figures_csv(t: Translator, figures: Figures) -> bytes:
+    rows: list[list[object]] = [header(t, FIGURE_COLUMNS)]
     rows.append(["people", "all", figures.users_total, figures.users_new])
     for section, found in (
         ("people_by_role", figures.users_by_role),
@@ -267,7 +296,7 @@ async def stats_button(update: Update, context: BotContext) -> None:
         await query.answer()
         figures = await context.storage.figures(days, now)
         await chat.send_document(
-            InputFile(figures_csv(figures), filename=f"figures-{days}d-{stamp}.csv"),
+            InputFile(figures_csv(context.i18n, figures), filename=f"figures-{days}d-{stamp}.csv"),
             caption=_("Figures: {period}.").format(period=period(context.i18n, days)),
         )
     else:

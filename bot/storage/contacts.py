@@ -84,6 +84,27 @@ async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> A
         return await cursor.fetchone()
 
 
+async def _within_daily_limit(
+    db: aiosqlite.Connection, reason: str, column: str, value: int, limit: int, now: int
+) -> None:
+    """Raise ContactRefused(``reason``) if the contacts of ``column`` = ``value`` (an asker's,
+    a listing's) reached ``limit`` in the last 24 hours, with when one more is allowed: once
+    the limit-th newest leaves the window."""
+    (count,) = await _one(
+        db,
+        f"SELECT count(*) FROM contacts WHERE {column} = ? AND created_at > ?",
+        (value, now - DAY),
+    )
+    if count >= limit:
+        (leaving,) = await _one(
+            db,
+            f"SELECT created_at FROM contacts WHERE {column} = ? AND created_at > ? "
+            "ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+            (value, now - DAY, limit - 1),
+        )
+        raise ContactRefused(reason, next_at=leaving + DAY)
+
+
 class ContactQueries(Database):
     # --- asking ----------------------------------------------------------------------------
 
@@ -117,27 +138,10 @@ class ContactQueries(Database):
             db, "SELECT 1 FROM contacts WHERE listing_id = ? AND asker_id = ?", (listing_id, asker)
         ):
             raise ContactRefused("already")
-        (sent,) = await _one(
-            db,
-            "SELECT count(*) FROM contacts WHERE asker_id = ? AND created_at > ?",
-            (asker, now - DAY),
+        await _within_daily_limit(db, "daily", "asker_id", asker, CONTACTS_PER_DAY, now)
+        await _within_daily_limit(
+            db, "listing_busy", "listing_id", listing_id, LISTING_CONTACTS_PER_DAY, now
         )
-        if sent >= CONTACTS_PER_DAY:
-            # One more is allowed once the limit-th newest request leaves the 24-hour window.
-            (leaving,) = await _one(
-                db,
-                "SELECT created_at FROM contacts WHERE asker_id = ? AND created_at > ? "
-                "ORDER BY created_at DESC LIMIT 1 OFFSET ?",
-                (asker, now - DAY, CONTACTS_PER_DAY - 1),
-            )
-            raise ContactRefused("daily", next_at=leaving + DAY)
-        (received,) = await _one(
-            db,
-            "SELECT count(*) FROM contacts WHERE listing_id = ? AND created_at > ?",
-            (listing_id, now - DAY),
-        )
-        if received >= LISTING_CONTACTS_PER_DAY:
-            raise ContactRefused("listing_busy")
         return listing  # type: ignore[no-any-return]
 
     async def check_contact(self, asker: int, listing_id: int, now: int) -> None:

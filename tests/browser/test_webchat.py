@@ -338,3 +338,29 @@ def test_reset_brings_back_the_demo_world_alone(chat: Watched, sandbox: Sandbox)
     people.first.click()
     bot_says(page, translator("fr").gettext("What would you like to do?"))
     assert chat.errors == [] and chat.dialogs == []
+
+
+def test_the_empty_chat_says_where_the_people_are_on_a_wide_screen_and_on_a_phone(
+    chat: Watched,
+) -> None:
+    """Nobody chosen yet: on a wide screen the list is on the left; on a phone it is behind
+    ☰, and that is what the empty chat says."""
+    page = chat.page
+    empty = page.locator("#empty-chat")
+    wide, narrow = empty.locator(".wide-screen"), empty.locator(".narrow-screen")
+    expect(empty).to_be_visible()
+    expect(wide).to_be_visible()
+    expect(wide).to_contain_text("on the left")
+    expect(narrow).to_be_hidden()
+    page.set_viewport_size({"width": 390, "height": 800})
+    expect(narrow).to_be_visible()
+    expect(narrow).to_contain_text("☰")
+    expect(wide).to_be_hidden()
+    assert "left" not in narrow.inner_text().replace("top left", "")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "webchat-empty-phone.png"))
+    people = page.get_by_role("button", name="People")
+    expect(people).to_be_visible()
+    people.click()
+    expect(page.locator("#new-person")).to_be_in_viewport()
+    assert chat.errors == [] and chat.dialogs == []

@@ -353,9 +353,9 @@ async def measure(
     timings, found = [], []
     for sample in samples:
         started = time.perf_counter()
-        matches, _deliveries = await match_listing(storage, sample, now, lookups)
+        result = await match_listing(storage, sample, now, lookups)
         timings.append((time.perf_counter() - started) * 1000)
-        found.append(len(matches))
+        found.append(len(result.found))
     print(
         f"match one listing: p50 {statistics.median(timings):.2f} ms, "
         f"p95 {percentile(timings, 0.95):.2f} ms, max {max(timings):.2f} ms "

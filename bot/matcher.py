@@ -191,7 +191,7 @@ async def match_listing(
     lookups: Lookups | None = None,
     candidates: Awaitable[list[Features]] | None = None,
     read: Callable[[], object] | None = None,
-) -> tuple[list[FoundMatch], list[Delivery]]:
+) -> Matched:
     """A listing's best matches and alert hits, and what to tell whom (nothing written).
     ``candidates``: their reading, if already started; ``read``: called once the database
     is no longer needed for this listing (but for rare cache misses)."""
@@ -227,7 +227,9 @@ async def match_listing(
     owners = {c.id: c.owner_id for c in found_candidates}
     people = {features.owner_id, *(owners[m.other] for m in found), *(a.user_id for a in hits)}
     prefs = await lookups.preferences_of(people)
-    return found, plan(subject, found, owners, hits, prefs, now)
+    deliveries = plan(subject, found, owners, hits, prefs, now)
+    unembedded = mine is None and lookups.model() is not None
+    return Matched(features.id, found, deliveries, unembedded)
 
 
 def cosines(mine: Vector | None, vectors: dict[int, Vector]) -> dict[int, float]:
@@ -341,10 +343,10 @@ async def matching_pass(
                 if following is not None and upcoming is None:
                     upcoming = _read_candidates(storage, lookups, following, moment)
 
-            matches, deliveries = [], []
+            result = Matched(subject.features.id, [], [])
             try:
                 if candidates is not None:  # closed or expired ones are only marked
-                    matches, deliveries = await match_listing(
+                    result = await match_listing(
                         storage, subject, moment, lookups, candidates, read_next
                     )
             except sqlite3.Error:
@@ -354,7 +356,7 @@ async def matching_pass(
                 # it is marked as done without matches, and the error is logged.
                 log.exception("listing %s could not be matched", subject.features.id)
             read_next()
-            found.append(Matched(subject.features.id, matches, deliveries))
+            found.append(result)
             if len(found) >= WRITE_EVERY:
                 await write()
             if time.monotonic() - started >= seconds:

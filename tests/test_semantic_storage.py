@@ -105,6 +105,22 @@ async def test_the_job_stores_only_vectors_of_the_current_text(storage):
     assert await storage.vectors_waiting() == 0
 
 
+async def test_a_listing_embedded_while_the_pass_matched_it_on_words_is_matched_again(storage):
+    # The pass read it without a vector; the job stored one before the pass wrote (it was not
+    # marked matched yet, so the job had nothing to undo): it stays for the next pass.
+    racing = await publish(storage, None)
+    assert await storage.save_vectors([(racing.id, "Pump", "A pump.", stored(1))], NOW) == 1
+    # Still without a vector when the pass writes: marked matched, as on words alone.
+    waiting = await publish(storage, None)
+    await storage.save_matches(
+        [Matched(racing.id, [], [], unembedded=True), Matched(waiting.id, [], [], unembedded=True)],
+        NOW,
+    )
+    assert [s.features.id for s in await storage.unmatched_listings()] == [racing.id]
+    await storage.save_matches([Matched(racing.id, [], [])], NOW)
+    assert await storage.unmatched_listings() == []
+
+
 async def test_deleting_a_listing_deletes_its_vector(storage):
     listing = await publish(storage, stored(1))
     async with storage.transaction() as db:

@@ -50,7 +50,3 @@ def similarities(query: Vector, stored: Sequence[tuple[bytes, float]]) -> npt.ND
         dots, lengths, out=np.zeros_like(dots), where=lengths > 0
     ).astype(np.float32)
     return found
-
-
-def dequantize(vector: bytes, scale: float) -> Vector:
-    return (np.frombuffer(vector, dtype=np.int8).astype(np.float32) * scale).astype(np.float32)

@@ -69,30 +69,37 @@ class BinaryIndex:
 
     def nearest(self, code: bytes, count: int) -> Ids:
         """The ids of the ``count`` listings whose codes are closest to ``code``, closest
-        first."""
-        query = np.frombuffer(code, dtype=np.uint64)
+        first (among equally close ones, the earliest added)."""
+        query = np.frombuffer(code, dtype=np.uint64)[:, np.newaxis]
         with self._lock:
             blocks = list(zip(self._blocks, self._ids, strict=True))
             total = self._count
         if not total:
             return np.zeros(0, np.int64)
         distances = np.empty(len(blocks) * BLOCK, np.uint16)
-        scratch = np.empty(BLOCK, np.uint64)
-        summed = np.empty(BLOCK, np.uint64)
+        # A block's words at once: XOR, bit counts into bytes, summed down each column
+        # (half the time of word by word in 64-bit sums).
+        differing = np.empty((self.words, BLOCK), np.uint64)
+        counted = np.empty((self.words, BLOCK), np.uint8)
         for number, (block, _ids) in enumerate(blocks):
-            np.bitwise_xor(block[0], query[0], out=scratch)
-            np.bitwise_count(scratch, out=summed)
-            for word in range(1, self.words):
-                np.bitwise_xor(block[word], query[word], out=scratch)
-                np.bitwise_count(scratch, out=scratch)
-                summed += scratch
-            distances[number * BLOCK : (number + 1) * BLOCK] = summed
-        distances[total:] = np.iinfo(np.uint16).max  # the empty end of the last block
-        count = min(count, total)
-        chosen = np.argpartition(distances[: len(blocks) * BLOCK], count - 1)[:count]
-        chosen = chosen[np.argsort(distances[chosen], kind="stable")]
+            np.bitwise_xor(block, query, out=differing)
+            np.bitwise_count(differing, out=counted, casting="unsafe")
+            np.sum(counted, axis=0, dtype=np.uint16, out=distances[number * BLOCK :][:BLOCK])
+        chosen = closest(distances[:total], min(count, total), self.words * 64)
         found = np.empty(len(chosen), np.int64)
         for number, (_block, block_ids) in enumerate(blocks):
             here = chosen // BLOCK == number
             found[here] = block_ids[chosen[here] % BLOCK]
         return found
+
+
+def closest(distances: npt.NDArray[np.uint16], count: int, bits: int) -> Ids:
+    """Positions of the ``count`` smallest distances, smallest first, earliest first among
+    equals. Distances are small integers: a histogram gives the distance the ``count``-th
+    lies at, and only those up to it are sorted (argpartition over a million took longer
+    than counting the bits)."""
+    histogram = np.bincount(distances, minlength=bits + 1)
+    cut = int(np.searchsorted(np.cumsum(histogram), count))
+    within = np.flatnonzero(distances <= cut)
+    order = np.argsort(distances[within], kind="stable")[:count]
+    return within[order]

@@ -23,12 +23,13 @@ the names list is ranked newest first.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
-from bot.semantic.codes import similarities
+from bot.semantic.codes import Vector, similarities
 from bot.semantic.meaning import Meaning
 from bot.semantic.names import named
-from bot.storage import Listing, SearchQuery, Storage
+from bot.storage import Candidate, Listing, SearchQuery, Storage
 from bot.storage.listings import fts_query
 
 MEANING_FROM = 0.58  # cosine of a search to a listing (centred vectors: unrelated ≈ 0.45)
@@ -56,38 +57,31 @@ def filtered(query: SearchQuery) -> bool:
 
 async def rank(storage: Storage, meaning: Meaning | None, query: SearchQuery, now: int) -> Ranked:
     words = query.words or ""
-    lists: dict[str, list[int]] = {}
-    word_ids, word_total = await storage.word_matches(query, now, WORDS_FUSED)
-    lists["words"] = word_ids
     names = named(words)
-    vector = await meaning.query(words) if meaning is not None else None
-    model = meaning.model if meaning is not None else None
-    if vector is None or model is None or meaning is None:
+    # The words on SQLite's thread while the model embeds the search and numpy reads the
+    # index on theirs: the slower of the two, not their sum.
+    (word_ids, word_total), near = await asyncio.gather(
+        storage.word_matches(query, now, WORDS_FUSED),
+        nearest(storage, meaning, words, filtered(query)),
+    )
+    lists: dict[str, list[int]] = {"words": word_ids}
+    if near is None:
         lists["names"] = (
             await storage.listings_named(query, names.tags, names.categories, now, NAMED_FUSED)
             if names
             else []
         )
     else:
-        await meaning.catch_up(storage, most=1000)  # what was published a moment ago
-        count = NEAREST_FILTERED if filtered(query) else NEAREST
-        nearest = (await meaning.nearest(vector, count)).tolist()
+        model, vector, nearest_ids = near
         candidates = await storage.search_candidates(
-            [*nearest, *word_ids[:NAMED_FUSED]],
+            [*nearest_ids, *word_ids[:NAMED_FUSED]],
             query,
             model,
             now,
             tags=names.tags,
             categories=names.categories,
         )
-        with_vectors = [c for c in candidates if c.vector is not None]
-        cosine = dict(
-            zip(
-                (c.id for c in with_vectors),
-                similarities(vector, [(c.vector, c.scale) for c in with_vectors]).tolist(),  # type: ignore[misc]
-                strict=True,
-            )
-        )
+        cosine = by_cosine(vector, candidates)
         by_meaning = sorted(cosine, key=lambda id_: -cosine[id_])
         lists["meaning"] = [id_ for id_ in by_meaning if cosine[id_] >= MEANING_FROM]
         named_set = {c.id for c in candidates if c.named}
@@ -95,6 +89,29 @@ async def rank(storage: Storage, meaning: Meaning | None, query: SearchQuery, no
     fused = fuse(lists)
     beyond = max(0, word_total - len(word_ids))
     return Ranked(fused, len(word_ids), len(fused) + beyond)
+
+
+async def nearest(
+    storage: Storage, meaning: Meaning | None, words: str, narrowed: bool
+) -> tuple[str, Vector, list[int]] | None:
+    """The model's name, the search's vector and the ids of the listings nearest to it by
+    their codes; None on words alone."""
+    if meaning is None:
+        return None
+    vector = await meaning.query(words)
+    model = meaning.model
+    if vector is None or model is None:
+        return None
+    await meaning.catch_up(storage, most=1000)  # what was published a moment ago
+    found = await meaning.nearest(vector, NEAREST_FILTERED if narrowed else NEAREST)
+    return model, vector, found.tolist()
+
+
+def by_cosine(vector: Vector, candidates: list[Candidate]) -> dict[int, float]:
+    """Each candidate's cosine to the search (those with a vector)."""
+    with_vectors = [c for c in candidates if c.vector is not None]
+    found = similarities(vector, [(c.vector, c.scale) for c in with_vectors])  # type: ignore[misc]
+    return dict(zip((c.id for c in with_vectors), found.tolist(), strict=True))
 
 
 def fuse(lists: dict[str, list[int]]) -> list[int]:

@@ -15,6 +15,7 @@ from bot.storage.base import Database
 from bot.storage.listings import (
     _LISTING_COLUMNS,
     _LISTING_FROM,
+    COUNT_CAP,
     Listing,
     SearchQuery,
     _away,
@@ -28,13 +29,11 @@ from bot.storage.listings import (
 @dataclass(frozen=True)
 class Candidate:
     """A listing a search may show: its stored vector (None when it has none of this model
-    yet), whether its words match the search's, and whether it has one of the tags or
-    categories the search's words name."""
+    yet), and whether it has one of the tags or categories the search's words name."""
 
     id: int
     vector: bytes | None
     scale: float
-    words_match: bool
     named: bool = False
 
 
@@ -57,16 +56,10 @@ class HybridSearchQueries(Database):
         tags: Iterable[str] = (),
         categories: Iterable[str] = (),
     ) -> list[Candidate]:
-        """Of these listings, those the search's filters let through, with their vectors,
-        whether the search's words match them, and whether they have one of these tags or
-        categories."""
+        """Of these listings, those the search's filters let through, with their vectors and
+        whether they have one of these tags or categories."""
         wanted = json.dumps(sorted(set(ids)))
         where, params = filters(query, now)
-        match = fts_query(query.words) if query.words else None
-        words = "0"
-        if match is not None:
-            words = "l.id IN (SELECT rowid FROM listings_text WHERE listings_text MATCH :match)"
-            params["match"] = match
         params.update(
             ids=wanted, model=model, tags=json.dumps(sorted(tags)),
             categories=json.dumps(sorted(categories)),
@@ -77,38 +70,38 @@ class HybridSearchQueries(Database):
             "AND t.tag IN (SELECT value FROM json_each(:tags))))"
         )
         rows = await self._db.execute_fetchall(
-            f"""SELECT l.id, v.vector, v.scale, {words}, {named}
+            f"""SELECT l.id, v.vector, v.scale, {named}
                 FROM listings l
                 LEFT JOIN listing_vectors v ON v.listing_id = l.id AND +v.model = :model
                 WHERE l.id IN (SELECT value FROM json_each(:ids)) AND {" AND ".join(where)}""",
             params,
         )
-        return [
-            Candidate(row[0], row[1], row[2] or 0.0, bool(row[3]), bool(row[4])) for row in rows
-        ]
+        return [Candidate(row[0], row[1], row[2] or 0.0, bool(row[3])) for row in rows]
 
     async def word_matches(
         self, query: SearchQuery, now: int, limit: int, offset: int = 0
     ) -> tuple[list[int], int]:
-        """The best listings by the search's words (bm25, as the words-only search orders
-        them), ``limit`` from ``offset``, and how many match in all."""
+        """The best listings by the search's words, ``limit`` from ``offset``, and how many
+        match up to ``COUNT_CAP + 1`` (0 past the last), ranked as the words-only search
+        ranks them: bm25 among the newest ``COUNT_CAP + 1`` matches that pass the filters
+        (:func:`~bot.storage.listings._by_words`), so a common word costs what a rare one
+        does."""
         match = fts_query(query.words or "")
         if match is None:
             return [], 0
         where, params = filters(query, now)
-        where.append("listings_text MATCH :match")
-        params.update(match=match, limit=limit, offset=offset)
-        condition = " AND ".join(where)
-        joins = "JOIN listings_text ON listings_text.rowid = l.id"
-        (total,) = await self._fetchone(  # type: ignore[misc]
-            f"SELECT count(*) FROM listings l {joins} WHERE {condition}", params
-        )
+        params.update(match=match, limit=limit, offset=offset, cap=COUNT_CAP + 1)
         rows = await self._fetchall(
-            f"SELECT l.id FROM listings l {joins} WHERE {condition} "
-            "ORDER BY bm25(listings_text), l.published_at DESC LIMIT :limit OFFSET :offset",
+            "WITH ranked (id, score, published_at) AS ("
+            "SELECT l.id, bm25(listings_text), l.published_at "
+            "FROM listings_text JOIN listings l ON l.id = listings_text.rowid "
+            f"WHERE listings_text MATCH :match AND {' AND '.join(where)} "
+            "ORDER BY listings_text.rowid DESC LIMIT :cap) "
+            "SELECT id, (SELECT count(*) FROM ranked) FROM ranked "
+            "ORDER BY score, published_at DESC LIMIT :limit OFFSET :offset",
             params,
         )
-        return [row[0] for row in rows], int(total)
+        return [row[0] for row in rows], int(rows[0][1]) if rows else 0
 
     async def listings_named(
         self,

@@ -10,9 +10,6 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot import taxonomy
 from bot.i18n import Translator
 from bot.storage import Figures, Series
@@ -45,6 +42,11 @@ def period(t: Translator, days: int) -> str:
 
 def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
     """Listings (and contacts, when known) per day or week, and listings by category and state."""
+    # Imported on an admin's first chart, not at start-up: matplotlib is 40 MB of resident
+    # memory that a bot nobody asks for /stats never needs (docs/BENCHMARKS.md, issue 20).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     _ = t.gettext
     figure = Figure(figsize=(9, 8.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)

@@ -37,8 +37,10 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _vocabulary() -> dict[str, frozenset[tuple[str, str]]]:
-    """Every word of every category and tag name in every language -> (what, key)."""
+def _vocabulary() -> dict[str, dict[str, frozenset[tuple[str, str]]]]:
+    """Every word of every category and tag name in every language -> (what, key), by the
+    word's first SHORTEST letters (a typed word is compared only with words starting as
+    it does: a few instead of thousands)."""
     found: dict[str, set[tuple[str, str]]] = {}
     names = [("category", c.key, c.name) for c in taxonomy.CATEGORIES]
     names += [("tag", key, name) for key, name in taxonomy.TAG_NAMES.items()]
@@ -48,7 +50,10 @@ def _vocabulary() -> dict[str, frozenset[tuple[str, str]]]:
             for word in words(gettext(name)):
                 if len(word) >= SHORTEST:
                     found.setdefault(word, set()).add((what, key))
-    return {word: frozenset(keys) for word, keys in found.items()}
+    by_start: dict[str, dict[str, frozenset[tuple[str, str]]]] = {}
+    for word, keys in found.items():
+        by_start.setdefault(word[:SHORTEST], {})[word] = frozenset(keys)
+    return by_start
 
 
 def _same_word(typed: str, known: str) -> bool:
@@ -71,8 +76,8 @@ def named(text: str) -> Named:
     for typed in words(text):
         if len(typed) < SHORTEST:
             continue
-        for known, keys in vocabulary.items():
-            if known[:SHORTEST] == typed[:SHORTEST] and _same_word(typed, known):
+        for known, keys in vocabulary.get(typed[:SHORTEST], {}).items():
+            if _same_word(typed, known):
                 for what, key in keys:
                     (tags if what == "tag" else categories).add(key)
     return Named(frozenset(tags), frozenset(categories))

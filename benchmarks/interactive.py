@@ -96,10 +96,11 @@ def press(label: str) -> Step:
 def our_script() -> list[Step]:
     """Onboarding as a Bulgarian municipality, then posting an offer (English labels)."""
     make_bot_importable()
-    from bot import cards, taxonomy
-    from bot.dialogs import posting_questions as q
+    from bot import taxonomy
+    from bot.dialogs import posting as q
     from bot.i18n import autonym, translator
-    from bot.views import flag
+    from bot.places.countries import flag
+    from bot.views import cards
 
     t = translator("en")
     _ = t.gettext

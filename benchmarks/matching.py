@@ -38,12 +38,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.quality import load_set
-from bot.geo import COUNTRIES
-from bot.matcher import Lookups, match_listing, matching_pass
+from bot.matching.matcher import Lookups, match_listing, matching_pass
+from bot.matching.types import Features, Subject
+from bot.places.countries import COUNTRIES
 from bot.semantic.embedder import DEFAULT_MODEL
 from bot.semantic.service import Semantics
 from bot.storage import Storage, fold
-from bot.storage.matching import Features, Subject
 from bot.taxonomy import CATEGORIES, REACHES
 
 DAY = 86_400

@@ -16,7 +16,6 @@ import itertools
 import json
 import logging
 import time
-import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,41 +23,30 @@ from typing import Any
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
-    ContextTypes,
-    Defaults,
-    ExtBot,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 
-from bot import broadcasting, outbox, scheduler
 from bot.command_menu import menu_texts
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
+from bot.delivery import outbox
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.pacing import OUTBOX, PriorityRateLimiter, SendBudget
 from bot.delivery.request import AiohttpRequest
-from bot.dialogs import alerts, broadcast, editing, onboarding, posting, search
-from bot.dialogs import contact as contact_dialog
-from bot.dialogs import verification as verification_dialog
 from bot.handlers import (
+    admin,
+    alerts,
     broadcasts,
     browse,
-    common,
     contacts,
-    errors,
     followups,
-    guard,
     listings,
     matches,
+    members,
+    menu,
     moderation,
     my_listings,
+    onboarding,
+    posting,
     preferences,
     privacy,
     reports,
@@ -68,16 +56,39 @@ from bot.handlers import (
 from bot.health import Health, health_listener
 from bot.i18n import MENU_LANGUAGES, load_catalogs
 from bot.logs import Tally, counted
-from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
 from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
-from bot.sending import OUTBOX, PriorityRateLimiter, SendBudget
 from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor
 from bot.webhook import receiving_by_webhook
 
 log = logging.getLogger(__name__)
+
+# The features, in the order their handlers are tried: within a handler group, the first
+# handler that takes an update handles it (see bot/handlers/members.py for the groups).
+FEATURES = (
+    members,  # first, in groups of their own: who is writing, and banned members stopped
+    listings,  # a shared listing link opens the listing whatever dialog one is in
+    contacts,  # before the dialogs: the message being written to someone goes to it
+    # The dialogs next, so that a person in the middle of one keeps talking to it.
+    onboarding,
+    posting,
+    my_listings,
+    verification,
+    alerts,
+    broadcasts,
+    stats,
+    preferences,
+    matches,
+    followups,
+    reports,
+    admin,
+    moderation,
+    privacy,
+    browse,  # a location, or the words /search asked for, outside any dialog
+    menu,  # last: help, language, profile, and the answer to whatever nothing else took
+)
 
 
 def build_application(settings: Settings, storage: Storage) -> CommunityApplication:
@@ -86,6 +97,7 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     load_catalogs()
     # One sending budget for replies and the outbox, so a broadcast never slows a reply.
     budget = SendBudget(settings.send_rate)
+    processor = PerUserUpdateProcessor(max_concurrent_updates=64)
     builder = (
         ApplicationBuilder()
         .application_class(CommunityApplication)
@@ -104,10 +116,17 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
         .request(bot_api_request(settings, pool_size=8))
         # getUpdates has its own connection; PTB adds the long-polling time to its read timeout.
         .get_updates_request(bot_api_request(settings, pool_size=1))
-        .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates=64))
+        .concurrent_updates(processor)
         .rate_limiter(PriorityRateLimiter(budget))
     )
     application: CommunityApplication = builder.build()  # type: ignore[assignment]
+
+    async def flush() -> None:
+        # Conversation states and user_data reach the disk as soon as a reply is out.
+        if application.running:
+            await application.update_persistence()
+
+    processor.after_each = flush
     application.storage = storage
     application.settings = settings
     application.meaning = Meaning(Semantics(settings.embedding_model))
@@ -115,10 +134,8 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
         application, storage, budget, now=lambda: int(application.clock())
     )
     outbox.schedule(application, application.outbox)
-    scheduler.schedule(application, storage)
-    broadcasting.schedule(application)
-    followups.schedule(application)
-    add_handlers(application)
+    for feature in FEATURES:
+        feature.register(application)
     return application
 
 
@@ -134,124 +151,6 @@ def bot_api_request(settings: Settings, pool_size: int) -> AiohttpRequest:
         pool_timeout=timeout,
         media_write_timeout=timeout,
     )
-
-
-def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
-    # Group -2 runs first for every update: it loads the member and their language, which
-    # every later handler reads from the context. Group -1 then stops banned members (except
-    # for their own data).
-    application.add_handler(TypeHandler(Update, common.identify), group=-2)
-    application.add_handler(TypeHandler(Update, guard.stop_banned), group=-1)
-
-    # PTB warns that a dialog with buttons and per_message=False tracks one conversation per
-    # user and chat rather than per message. That is what ours want (a dialog's step is the
-    # person's, whichever of its messages they answer), so the warning is silenced here, where
-    # the dialogs are built, and nowhere else.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        dialogs = [
-            # Writing to someone comes before the other dialogs: see bot/dialogs/contact.py.
-            contact_dialog.build(),
-            onboarding.build(),
-            posting.build(),
-            editing.build(),
-            verification_dialog.build(),
-            alerts.build(),
-            broadcast.build(),
-        ]
-    # Group 0, first match wins. Dialogs come first so that a user in the middle of one keeps
-    # talking to it; commands that work anywhere come next (a dialog does not claim them, so
-    # /help or /language mid-dialog reach them); the catch-alls come last.
-    application.add_handlers(
-        [
-            # A shared listing link opens the listing whatever dialog the user is in.
-            CommandHandler("start", listings.deep_link, filters=filters.Regex(listings.DEEP_LINK)),
-            *dialogs,
-            # Admins: broadcasts (the composer above, the progress message's buttons) and figures.
-            CommandHandler("broadcasts", broadcasts.broadcasts_command),
-            CallbackQueryHandler(broadcasts.control_button, pattern=r"^bc:"),
-            CommandHandler("stats", stats.stats_command),
-            CallbackQueryHandler(stats.stats_button, pattern=r"^st:"),
-            CommandHandler("help", common.help_command),
-            CommandHandler("language", common.language_command),
-            CommandHandler("profile", common.profile_command),
-            # Browse and search. /cancel first comes here: it stops a search waiting for
-            # words or a location, and hands over to nothing_to_cancel otherwise.
-            CommandHandler("cancel", search.cancel),
-            CommandHandler("browse", browse.browse_command),
-            CommandHandler("search", search.search_command),
-            CallbackQueryHandler(browse.browse_button, pattern=r"^br:new$"),
-            CallbackQueryHandler(browse.kind_chosen, pattern=r"^br:\w+:k:"),
-            CallbackQueryHandler(browse.category_chosen, pattern=r"^br:\w+:c:"),
-            CallbackQueryHandler(browse.area_chosen, pattern=r"^br:\w+:a:"),
-            CallbackQueryHandler(browse.back, pattern=r"^br:\w+:b$"),
-            CallbackQueryHandler(browse.page_chosen, pattern=r"^br:\w+:p:"),
-            CallbackQueryHandler(browse.radius_chosen, pattern=r"^br:\w+:r:"),
-            CallbackQueryHandler(browse.widened, pattern=r"^br:\w+:w:"),
-            CallbackQueryHandler(browse.change_filters, pattern=r"^br:\w+:f$"),
-            CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
-            CallbackQueryHandler(common.menu_button, pattern=r"^menu:"),
-            CallbackQueryHandler(listings.open_button, pattern=r"^lo:"),
-            CommandHandler("mylistings", my_listings.my_listings),
-            CallbackQueryHandler(my_listings.my_listings_button, pattern=r"^my:list$"),
-            CallbackQueryHandler(my_listings.my_listings_page, pattern=r"^my:p:"),
-            CallbackQueryHandler(my_listings.ask_how_fulfilled, pattern=r"^ls:done:"),
-            CallbackQueryHandler(my_listings.mark_fulfilled, pattern=r"^ls:ful:"),
-            CallbackQueryHandler(my_listings.ask_close, pattern=r"^ls:close:"),
-            CallbackQueryHandler(my_listings.close, pattern=r"^ls:cls:"),
-            CallbackQueryHandler(my_listings.ask_renewal, pattern=r"^ls:renew:"),
-            CallbackQueryHandler(my_listings.renew, pattern=r"^ls:rnw:"),
-            # Matching: alerts, notification settings, a match card's Not relevant.
-            CommandHandler("alerts", alerts.alerts_command),
-            CallbackQueryHandler(alerts.alerts_command, pattern=r"^al:list$"),
-            CallbackQueryHandler(alerts.alert_button, pattern=r"^al:(pa|pn|re|de|dy|ls)"),
-            CommandHandler("settings", preferences.settings_command),
-            CallbackQueryHandler(preferences.settings_command, pattern=r"^set:show$"),
-            CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"),
-            CallbackQueryHandler(matches.not_relevant, pattern=r"^mt:nr:"),
-            # Trust: contacts, reports, verification, moderation, the person's data.
-            CallbackQueryHandler(contacts.accept, pattern=r"^ct:ok:"),
-            CallbackQueryHandler(contacts.decline, pattern=r"^ct:no:"),
-            CallbackQueryHandler(contacts.show, pattern=r"^ct:show:"),
-            CommandHandler("contacts", contacts.contacts_command),
-            CallbackQueryHandler(contacts.contacts_command, pattern=r"^ct:list$"),
-            CallbackQueryHandler(followups.answered, pattern=r"^fu:"),
-            CallbackQueryHandler(reports.report_button, pattern=r"^rp:\d+$"),
-            CallbackQueryHandler(reports.reason_chosen, pattern=r"^rp:\d+:"),
-            CallbackQueryHandler(verification.ask_leave, pattern=r"^vf:leave$"),
-            CallbackQueryHandler(verification.leave, pattern=r"^vf:leave:yes$"),
-            CallbackQueryHandler(verification.approve, pattern=r"^vf:ok:"),
-            CallbackQueryHandler(verification.reject, pattern=r"^vf:no:"),
-            CallbackQueryHandler(verification.queue, pattern=r"^ad:vq$"),
-            CommandHandler("admin", moderation.admin_command),
-            CallbackQueryHandler(moderation.report_queue, pattern=r"^ad:rq$"),
-            CallbackQueryHandler(moderation.admin_log, pattern=r"^ad:log$"),
-            CallbackQueryHandler(moderation.hide, pattern=r"^mod:hide:"),
-            CallbackQueryHandler(moderation.restore, pattern=r"^mod:rest:"),
-            CallbackQueryHandler(moderation.dismiss, pattern=r"^mod:dis:"),
-            CallbackQueryHandler(moderation.warn, pattern=r"^mod:warn:"),
-            CallbackQueryHandler(moderation.ban, pattern=r"^mod:ban:"),
-            CallbackQueryHandler(moderation.unban_button, pattern=r"^mod:unban:"),
-            CallbackQueryHandler(moderation.history, pattern=r"^mod:hist:"),
-            CommandHandler("unban", moderation.unban_command),
-            CommandHandler("makeadmin", moderation.make_admin),
-            CommandHandler("unadmin", moderation.unmake_admin),
-            CommandHandler("mydata", privacy.my_data),
-            CommandHandler("deleteme", privacy.delete_me),
-            CallbackQueryHandler(privacy.confirmed, pattern=r"^me:del:"),
-            CallbackQueryHandler(privacy.kept, pattern=r"^me:keep$"),
-            CallbackQueryHandler(common.stale_button),
-            ChatMemberHandler(common.chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
-            # Outside any dialog: a location means "what is near here", a text may be the
-            # words /search asked for (else it goes on to not_understood).
-            MessageHandler(filters.UpdateType.MESSAGE & filters.LOCATION, search.location_shared),
-            MessageHandler(
-                filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, search.text_typed
-            ),
-            MessageHandler(filters.UpdateType.MESSAGE, common.not_understood),
-        ]
-    )
-    application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
 
 
 # Seconds between attempts to publish the menu while the Bot API server refuses.

@@ -115,6 +115,8 @@ KINDS = ("offer", "request")
 REACHES = ("municipality", "region", "country", "europe")
 #: How long a listing stays open, in days, by the key the dialog's buttons carry.
 DURATIONS: dict[str, int] = {"1w": 7, "1m": 30, "3m": 91, "6m": 182}
+#: How a fulfilled listing's need was met.
+OUTCOMES = ("platform", "elsewhere")
 
 
 def category(key: str) -> Category | None:

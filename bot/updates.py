@@ -1,15 +1,21 @@
-"""Processing updates of different people concurrently, and each person's in order.
+"""Processing updates of different people concurrently, and each person's in order, with
+PTB's data written to the database as soon as an update is done.
 
 PTB processes updates one at a time by default. Our callbacks mostly wait on SQLite and HTTP,
 so serving users concurrently multiplies throughput; but one person's updates must stay in
 order (a dialog's answers, two taps on Publish). :class:`PerUserUpdateProcessor` gives each
 user (or chat, for updates without a user) a lock, and lets different users run side by side.
+
+PTB writes its data (``user_data``, conversation states) every ``update_interval`` seconds;
+the processor has it written right after each update instead (``after_each``, the
+application's ``update_persistence``), so what a person was shown is on disk within
+milliseconds. Dialog steps do not wait even for that: see :mod:`bot.dialogs.dialog`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -23,6 +29,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        # Run after every update (the application sets it: a persistence flush).
+        self.after_each: Callable[[], Awaitable[None]] | None = None
 
     @staticmethod
     def _owner(update: object) -> int:
@@ -39,7 +47,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._waiting[owner] = self._waiting.get(owner, 0) + 1
         try:
             async with lock:
-                await coroutine
+                try:
+                    await coroutine
+                finally:
+                    if self.after_each is not None:
+                        await self.after_each()
         finally:
             # Forget the lock once nobody holds or waits for it, so the table stays small.
             self._waiting[owner] -= 1

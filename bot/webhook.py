@@ -123,7 +123,7 @@ async def register(application: Application, settings: Settings) -> None:  # typ
             allowed_updates=Update.ALL_TYPES,
             # One delivery at a time keeps each person's updates in order, as polling does: a
             # dialog step must not see a later message first (and an older update arriving
-            # after a newer one would be taken for a re-delivery, see handlers/common.py).
+            # after a newer one would be taken for a re-delivery, see handlers/members.py).
             # Each delivery only queues the update, so one connection keeps up.
             max_connections=1,
         )

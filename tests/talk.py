@@ -6,8 +6,8 @@ import html
 import re
 
 from bot.i18n import autonym, translator
+from bot.places.countries import flag
 from bot.sandbox.users import ChatMessage, SandboxUser
-from bot.views import flag
 
 
 def plain(markup: str) -> str:

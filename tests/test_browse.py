@@ -9,13 +9,13 @@ from urllib.parse import quote
 
 import pytest
 
-from bot import cards
 from bot.app import running
 from bot.i18n import translator
 from bot.sandbox.chatview import ChatMessage
 from bot.sandbox.users import SandboxUser
 from bot.storage import Profile
 from bot.storage.listings import DAY
+from bot.views import cards
 from tests import seed
 from tests.conftest import BOT_USERNAME
 from tests.talk import plain, says

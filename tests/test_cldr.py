@@ -31,13 +31,13 @@ from babel.dates import (
 )
 from babel.units import format_unit
 
-from bot import charts
 from bot.handlers import browse
 from bot.handlers.stats import FIGURE_COLUMNS, LISTING_COLUMNS
 from bot.i18n import autonym, translator
-from bot.localtime import COUNTRY_ZONES, ZONES
+from bot.places.timezones import COUNTRY_ZONES, ZONES
 from bot.storage import Series, fold
 from bot.storage.contacts import CONTACTS_PER_DAY, DAY, LISTING_CONTACTS_PER_DAY
+from bot.views import charts
 from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import plain, says, taps

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_relative_datetime, get_relative_name
 
-from bot import cards
 from bot.i18n import translator
 from bot.storage.contacts import CONTACTS_PER_DAY, DAY, MESSAGES_PER_SIDE
+from bot.views import cards
 from tests import seed
 from tests.talk import containing, plain, says, taps
 

@@ -43,13 +43,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bot import views
 from bot.context import CommunityApplication
 from bot.i18n import LANGUAGES, best_language
 from bot.sandbox.errors import SandboxUserError
 from bot.sandbox.records import CallRecord
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import SandboxUser
+from bot.views import texts as views
 from tests.conftest import ADMIN_ID
 from tests.talk import onboard, says
 from tests.test_bad_input import PNG

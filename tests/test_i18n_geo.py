@@ -2,10 +2,10 @@
 
 import pytest
 
-from bot import geo
 from bot.dialogs.steps import check_name, clean_line, parse_count
 from bot.i18n import LANGUAGES, autonym, best_language, translator
-from bot.views import find_country
+from bot.places import geocoding as geo
+from bot.places.countries import find_country
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from bot.delivery.timing import Preferences
 from bot.i18n import MENU_LANGUAGES
-from bot.localtime import Preferences
 from bot.logs import JsonFormatter, Redacting, Tally, skipped_poller_tick
 from bot.storage import Storage
 from tests import seed

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot import matching
+from bot.delivery.timing import Preferences
 from bot.i18n import translator
-from bot.localtime import Preferences
-from bot.matcher import matching_pass
+from bot.matching import scoring as matching
+from bot.matching.matcher import matching_pass
+from bot.matching.types import Features
 from bot.storage import Alert, AlertDraft, Storage
 from bot.storage.listings import DAY
-from bot.storage.matching import Features
 from tests import seed
 
 NOW = 1_900_000_000  # 17:46 UTC on a Sunday: out of everyone's quiet hours
@@ -425,7 +425,7 @@ async def test_blocked_people_are_not_queued(storage):
 
 
 async def test_expiring_listings_are_found_once_per_expiry_date(storage):
-    from bot.scheduler import queue_reminders
+    from bot.matching.jobs import queue_reminders
 
     soon = await seed.listing(storage, 2, NOW - 5 * DAY, duration_days=7)
     await seed.listing(storage, 2, NOW, duration_days=30)

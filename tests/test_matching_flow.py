@@ -10,8 +10,8 @@ import time
 from datetime import UTC, datetime
 
 from bot.app import running
-from bot.geo import distance_km
 from bot.i18n import translator
+from bot.places.geocoding import distance_km
 from bot.storage.listings import DAY
 from tests import seed
 from tests.talk import containing, plain

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bot import cards
 from bot.i18n import translator
 from bot.storage.listings import DAY
+from bot.views import cards
 from tests import seed
 from tests.talk import says, taps
 

@@ -11,9 +11,9 @@ from gettext import c2py
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.cards import audience_line, listing_text
 from bot.i18n import LANGUAGES, LOCALES_DIR, translator
 from bot.storage import Listing
+from bot.views.cards import audience_line, listing_text
 
 # 0, 1, 2, the few (5), and the numbers whose last digits decide in Slavic and Baltic languages.
 COUNTS = (0, 1, 2, 5, 21, 101)

@@ -14,13 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import InlineKeyboardMarkup
 
-from bot import cards, taxonomy
+from bot import taxonomy
 from bot.app import running
 from bot.context import BotContext
-from bot.dialogs import posting_questions as q
+from bot.dialogs import posting as q
 from bot.i18n import LANGUAGES, translator
+from bot.places.countries import flag
 from bot.storage.listings import DAY
-from bot.views import flag
+from bot.views import cards
+from bot.views.html import visible_length
 from tests.talk import onboard, plain, says
 from tests.test_bad_input import PNG
 
@@ -98,7 +100,8 @@ async def choose_place(user, language: str, a: Answers):
         await tap(user, f"{flag(a.country)} {t.country(a.country)}")
         return await type_in(user, a.typed_place)
     await user.tap_reply_button(_("📍 Share a location"), location=a.place)
-    return await question(user)
+    nearest = await question(user)
+    return await tap(user, nearest.button_labels[0])  # the nearest place
 
 
 async def publish(user, language: str):
@@ -177,8 +180,23 @@ async def test_the_menu_button_and_a_shared_location(server, bot):
             "Please share another location or choose the place with the buttons."
         )
     )
+    # Outside the served countries: said, then the country is asked; a location still works.
+    await user.send_location(35.6762, 139.6503)  # Tokyo
+    refusal = await user.wait_for_bot_message()
+    assert refusal.text == plain(
+        _(
+            "{country} is not among the countries we serve yet. "
+            "Please choose a country from the list."
+        ).format(country=translator("bg").country("JP"))
+    )
+    countries = await question(user)
+    assert countries.text == _("Choose the country (or type its name):")
+    draft = await bot.storage.get_draft(user.id)
+    assert "nearby" not in draft and "latitude" not in draft  # nothing kept from Tokyo
     await user.send_location(42.6977, 23.3219)  # Sofia
-    reach = await question(user)
+    nearest = await question(user)
+    assert nearest.button_labels[0].startswith("📍 София")
+    reach = await tap(user, nearest.button_labels[0])
     await tap(user, _(cards.REACH_LABELS["municipality"]))
     await tap(user, _("Skip"))
     await tap(user, _("6 months"))
@@ -196,7 +214,7 @@ async def test_a_photo_listing_shows_a_caption_card(server, bot):
     preview = await walk_to_preview(user, "fr", Answers(photo=PNG, description="x" * 1900))
     sent = [m for m in user.messages if m.photo and not m.from_bot][-1]
     assert preview.photo and preview.caption and preview.text is None
-    assert cards.visible_length(preview.caption) <= cards.CAPTION_LIMIT
+    assert visible_length(preview.caption) <= cards.CAPTION_LIMIT
     assert "…" in preview.caption  # the description was shortened to fit the caption
     _confirmation, card = await publish(user, "fr")
     [listing] = await listings(bot, user)
@@ -684,7 +702,7 @@ async def test_odd_texts_through_the_whole_dialog(server, bot, title, descriptio
     preview = await walk_to_preview(
         user, "en", Answers(title=title, description=description, photo=PNG)
     )
-    assert cards.visible_length(preview.caption) <= cards.CAPTION_LIMIT
+    assert visible_length(preview.caption) <= cards.CAPTION_LIMIT
     await publish(user, "en")
     [listing] = await listings(bot, user)
     assert listing.title == title and listing.description == description.strip()

@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.matching.types import Features
 from bot.storage import SearchQuery, Storage
 from bot.storage.listings import LISTING_BY_ID, search_statements
-from bot.storage.matching import Features, candidates_statement
+from bot.storage.matching import candidates_statement
 from bot.storage.members import MEMBER_BY_ID, MEMBER_FOR_UPDATE
 from bot.storage.outbox import OUTBOX_CLAIM, OUTBOX_DUE, OUTBOX_FINISH
 from bot.storage.ptb import LAST_HANDLED_UPDATE

@@ -15,11 +15,11 @@ import pytest
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.charts import activity_chart
 from bot.delivery.request import AiohttpRequest
 from bot.i18n import load_catalogs, translator
 from bot.sandbox.server import BotApiServer
 from bot.storage import Figures, Series
+from bot.views.charts import activity_chart
 from tests.conftest import TOKEN
 
 

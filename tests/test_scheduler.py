@@ -10,10 +10,11 @@ import re
 import time
 from datetime import UTC, datetime
 
+from bot.delivery.notifications import render_digest
+from bot.delivery.timing import Preferences, after_quiet_hours, next_digest
 from bot.i18n import translator
-from bot.localtime import Preferences, after_quiet_hours, next_digest, zone_of
-from bot.matcher import matching_pass
-from bot.notifications import render_digest
+from bot.matching.matcher import matching_pass
+from bot.places.timezones import zone_of
 from bot.storage import Storage
 from bot.storage.listings import DAY
 from bot.storage.outbox import Notification
@@ -160,7 +161,7 @@ async def test_a_full_digest_stays_within_telegrams_limits_and_keeps_the_rest(tm
     assert shown_count <= 15 and shown_count + int(more.group(1)) == 20
     # Sent again after a retry, it shows the same ones; the rest wait for the next digest.
     assert (await render_digest(storage, digest, translator("de"), due)).text == shown.text
-    from bot.scheduler import queue_waiting_digests
+    from bot.matching.jobs import queue_waiting_digests
 
     await storage.mark_sent(digest.id, 1, due)
     assert await queue_waiting_digests(storage, due + 60) == 1

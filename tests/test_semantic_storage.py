@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from benchmarks import quality
+from bot.matching.types import Matched
 from bot.semantic.codes import quantize, similarities
 from bot.semantic.index import BLOCK, BinaryIndex
 from bot.semantic.names import named
 from bot.storage import NewListing, PostingLimit, Storage
-from bot.storage.matching import Matched
 from bot.storage.vectors import StoredVector
 from tests import seed
 

@@ -117,6 +117,6 @@ async def test_persistence_round_trip(storage):
 
 async def test_checkpoint_writes_state_and_answers_together(storage):
     persistence = SQLitePersistence(storage)
-    await persistence.checkpoint("onboarding", (7, 7), 4, 7, {"onboarding": {"step": 4}})
+    await persistence.save_step("onboarding", (7, 7), 4, 7, {"onboarding": {"step": 4}})
     assert await persistence.get_conversations("onboarding") == {(7, 7): 4}
     assert (await persistence.get_user_data())[7] == {"onboarding": {"step": 4}}

@@ -8,7 +8,6 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.contact_views import conversation
 from bot.i18n import (
     LANGUAGES,
     LOCALES_DIR,
@@ -20,6 +19,7 @@ from bot.i18n import (
     translator,
 )
 from bot.storage import ContactMessage
+from bot.views.contacts import conversation
 
 MARKS = set("“”„‟«»‘’‚‛‹›")
 # An apostrophe inside a word (d’une, foto’s) is not a quotation mark.

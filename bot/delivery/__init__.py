@@ -1,1 +1,3 @@
-"""Getting messages to Telegram: the HTTP client the bot talks to the Bot API with."""
+"""Delivery: the HTTP client the bot talks to the Bot API with, the outbox (durable, paced,
+never twice), its pacing, what notifications say, broadcasts, and when a person wants to be
+told."""

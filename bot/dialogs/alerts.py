@@ -1,205 +1,130 @@
-"""``/alerts``: saved searches. The list with pause, resume, edit and delete, and the dialog
-that makes or edits one: kind → categories → tags (optional) → area (my region, my country,
-Europe, or a radius around a place) → words (optional) → how often.
+"""Making or editing an alert (a saved search): kind → categories → tags (optional) → area
+(my region, my country, Europe, or a radius around a place) → words (optional) → how often.
 
-The list's buttons carry ``al:<action>:<id>``; who owns the alert is checked in storage on
-every press, so a forged or replayed button changes nothing. The dialog is a persistent
-conversation like posting: each step is checkpointed before its question is shown.
+Each step is written before its question is shown, like posting's. Back names the step it was
+shown on; from the words it leads to the radius when the area is around a place, and from the
+area to the tags when tags were offered.
 """
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
 from bot import taxonomy
-from bot.callback_data import id_of, parse_number
-from bot.context import BotContext
-from bot.dialogs.alert_questions import (
-    AREA_CHOICES,
-    CHOOSING_AREA,
-    CHOOSING_CATEGORIES,
-    CHOOSING_FREQUENCY,
-    CHOOSING_KIND,
-    CHOOSING_RADIUS,
-    CHOOSING_TAGS,
-    DIALOG,
-    FREQUENCY_CHOICES,
-    KIND_CHOICES,
-    PREVIOUS,
-    RADII,
-    SHARING_LOCATION,
-    TYPING_KEYWORDS,
-    areas,
-    categories_keyboard,
-    draft,
-    go_to,
-    offered_tags,
-    resume,
-    tags_keyboard,
-)
+from bot.buttons import ALERT_DIALOG, InvalidButton, OneOf, close_buttons, refuse_earlier_step
+from bot.context import BotContext, reply
+from bot.dialogs.dialog import BUTTONS_HINT, END, Dialog, Handler, Question
 from bot.dialogs.steps import (
-    END,
-    answers,
-    checkpoint,
+    Choice,
+    Toggles,
+    TypedText,
+    ask_for_a_place,
+    category_labels,
     clean_line,
-    close_buttons,
-    current_step,
-    finish,
     has_letter,
+    translated,
 )
-from bot.handlers.common import RESUMERS, reply
 from bot.i18n import N_, Translator
-from bot.notifications import alert_summary
-from bot.storage import Alert
+from bot.storage import AlertDraft
 from bot.storage.alerts import MAX_ALERTS
+from bot.views.alerts import EDIT, NEW, alert_summary, list_keyboard, list_text
 
-RESUMERS[DIALOG] = resume
+# Persisted as numbers (conversation states): append new steps, never reorder.
+(
+    CHOOSING_KIND,
+    CHOOSING_CATEGORIES,
+    CHOOSING_TAGS,
+    CHOOSING_AREA,
+    SHARING_LOCATION,
+    CHOOSING_RADIUS,
+    TYPING_KEYWORDS,
+    CHOOSING_FREQUENCY,
+) = range(8)
+
+PREVIOUS = {
+    CHOOSING_CATEGORIES: CHOOSING_KIND,
+    CHOOSING_TAGS: CHOOSING_CATEGORIES,
+    CHOOSING_AREA: CHOOSING_CATEGORIES,
+    SHARING_LOCATION: CHOOSING_AREA,
+    CHOOSING_RADIUS: CHOOSING_AREA,
+    TYPING_KEYWORDS: CHOOSING_AREA,
+    CHOOSING_FREQUENCY: TYPING_KEYWORDS,
+}
+
+KIND_CHOICES = {
+    "request": N_("🔴 Requests (someone needs something)"),
+    "offer": N_("🟢 Offers (someone can give or help)"),
+    "any": N_("🟢🔴 Both"),
+}
+AREA_CHOICES = {
+    "region": N_("🏞 My region"),
+    "country": N_("🏳️ My country"),
+    "europe": N_("🇪🇺 All of Europe"),
+    "radius": N_("📍 Around a place"),
+}
+RADII = (10, 25, 50, 100, 200)
+FREQUENCY_CHOICES = {
+    "instant": N_("⚡ Right away"),
+    "daily": N_("📅 Once a day"),
+    "weekly": N_("🗓 Once a week"),
+}
+# Tags are offered for up to this many categories; more would not fit a keyboard.
+TAGS_FOR_CATEGORIES = 3
 KEYWORDS_MAX = 100
-FREQUENCY_NAMES = {"instant": N_("right away"), "daily": N_("daily"), "weekly": N_("weekly")}
 
 
-# --- the list --------------------------------------------------------------------------------
+def offered_tags(given: dict[str, Any]) -> list[str]:
+    """The tags of the chosen categories (none when no or too many categories are chosen)."""
+    chosen = given.get("categories", [])
+    if not chosen or len(chosen) > TAGS_FOR_CATEGORIES:
+        return []
+    return [tag for key in chosen for tag in taxonomy.BY_KEY[key].tags]
 
 
-def list_text(t: Translator, alerts: list[Alert]) -> str:
-    _ = t.gettext
-    if not alerts:
-        return _(
-            "🔔 <b>Alerts</b>\n\nYou have no alerts yet. An alert tells you when a new listing "
-            "fits what you are looking for: right away, or once a day or week."
-        )
-    lines = [_("🔔 <b>Your alerts</b>"), ""]
-    for number, alert in enumerate(alerts, start=1):
-        state = _("⏸ paused") if alert.paused else _(FREQUENCY_NAMES[alert.frequency])
-        lines.append(f"{number}. {alert_summary(t, alert)} — <i>{state}</i>")
-    return "\n".join(lines)
+def back_to(step: int, given: dict[str, Any]) -> int:
+    if step == TYPING_KEYWORDS and given.get("area") == "radius":
+        return CHOOSING_RADIUS
+    if step == CHOOSING_AREA and offered_tags(given):
+        return CHOOSING_TAGS
+    return PREVIOUS[step]
 
 
-def list_keyboard(t: Translator, alerts: list[Alert]) -> InlineKeyboardMarkup:
-    _ = t.gettext
-    rows = []
-    for number, alert in enumerate(alerts, start=1):
-        if alert.paused:
-            toggle = InlineKeyboardButton(
-                _("{number}. ▶️ Resume").format(number=number), callback_data=f"al:re:{alert.id}"
-            )
-        else:
-            toggle = InlineKeyboardButton(
-                _("{number}. ⏸ Pause").format(number=number), callback_data=f"al:pa:{alert.id}"
-            )
-        rows.append(
-            [
-                toggle,
-                InlineKeyboardButton(_("✏️ Edit"), callback_data=f"al:ed:{alert.id}"),
-                InlineKeyboardButton(_("🗑 Delete"), callback_data=f"al:de:{alert.id}"),
-            ]
-        )
-    if len(alerts) < MAX_ALERTS:
-        rows.append([InlineKeyboardButton(_("➕ New alert"), callback_data="al:new")])
-    return InlineKeyboardMarkup(rows)
+DIALOG = Dialog("alerts", ALERT_DIALOG, previous=PREVIOUS, back_to=back_to)
+
+KIND = DIALOG.button("kind", OneOf(KIND_CHOICES))
+CATEGORY = DIALOG.button("cat", OneOf(taxonomy.BY_KEY))
+CATEGORIES_DONE = DIALOG.button("cats:done")
+TAG = DIALOG.button("tag", OneOf(taxonomy.TAG_NAMES))
+TAGS_DONE = DIALOG.button("tags:done")
+AREA = DIALOG.button("area", OneOf(AREA_CHOICES))
+AROUND_PROFILE_PLACE = DIALOG.button("loc:profile")
+RADIUS = DIALOG.button("rad", OneOf(str(radius) for radius in RADII))
+NO_KEYWORDS = DIALOG.button("kw:skip")
+KEEP_KEYWORDS = DIALOG.button("kw:keep")
+FREQUENCY = DIALOG.button("freq", OneOf(FREQUENCY_CHOICES))
 
 
-async def _onboarded(update: Update, context: BotContext) -> bool:
-    if context.member is not None and context.member.onboarded:
-        return True
-    await reply(update, context.i18n.gettext("Please set up your profile first: send /start."))
-    return False
+# --- starting: a new alert, or one to edit ---------------------------------------------------
 
 
-async def alerts_command(update: Update, context: BotContext) -> None:
-    """``/alerts`` (or the menu's button): the person's alerts, with their buttons."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if not await _onboarded(update, context):
-        return
-    assert context.member is not None
-    alerts = await context.storage.alerts_of(context.member.id)
-    await reply(
-        update, list_text(context.i18n, alerts), reply_markup=list_keyboard(context.i18n, alerts)
-    )
-
-
-async def alert_button(update: Update, context: BotContext) -> None:
-    """``al:<pa|re|de|dy|pn>:<id>`` and ``al:ls``: act on one alert, then show the list in
-    the same message (``pn``: paused from a notification, which keeps its card)."""
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    user, now = update.effective_user.id, context.now()
-    action = [*query.data.split(":"), ""][1]
-    alert_id = id_of(query.data, f"al:{action}:")
-    storage = context.storage
-    if action != "ls":
-        if alert_id is None:
-            await query.answer(_("This button is no longer valid."))
-            return
-        alert = await storage.own_alert(alert_id, user)
-        if alert is None:
-            await query.answer(_("This alert no longer exists."), show_alert=True)
-            return
-    if action == "de":
-        await query.answer()
-        await query.edit_message_text(
-            _("Delete this alert?") + "\n\n" + alert_summary(context.i18n, alert),
-            reply_markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            _("🗑 Yes, delete it"), callback_data=f"al:dy:{alert.id}"
-                        ),
-                        InlineKeyboardButton(_("⬅ Keep it"), callback_data="al:ls"),
-                    ]
-                ]
-            ),
-        )
-        return
-    if action in ("pa", "pn", "re"):
-        await storage.set_alert_paused(alert.id, user, action != "re", now)
-    elif action == "dy":
-        await storage.delete_alert(alert.id, user)
-    elif action != "ls":
-        await query.answer(_("This button is no longer valid."))
-        return
-    if action == "pn":
-        await query.answer(_("Alert paused. Send /alerts to resume it."), show_alert=True)
-        kept = [
-            [b for b in row if not (b.callback_data or "").startswith("al:")]
-            for row in (query.message.reply_markup.inline_keyboard if query.message else [])  # type: ignore[union-attr]
-        ]
-        await query.edit_message_reply_markup(InlineKeyboardMarkup([r for r in kept if r]))
-        return
-    await query.answer()
-    alerts = await storage.alerts_of(user)
-    await query.edit_message_text(
-        list_text(context.i18n, alerts), reply_markup=list_keyboard(context.i18n, alerts)
-    )
-
-
-# --- the dialog --------------------------------------------------------------------------
-
-
-async def _refuse(update: Update, context: BotContext, stale: bool = True) -> None:
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    if stale:
-        await query.answer(
-            _("This button belongs to an earlier step. Please use the latest one."),
-            show_alert=True,
-        )
-    else:
-        await query.answer(_("This button is no longer valid."))
-
-
-async def start_new(update: Update, context: BotContext) -> int:
-    """``al:new``: a new alert from the first step."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if not await _onboarded(update, context):
+async def start_new(update: Update, context: BotContext, _none: None) -> int:
+    """A new alert from the first step."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    if context.member is None or not context.member.onboarded:
+        await reply(update, context.i18n.gettext("Please set up your profile first: send /start."))
         return END
-    assert context.member is not None
     if len(await context.storage.alerts_of(context.member.id)) >= MAX_ALERTS:
         await reply(
             update,
@@ -210,207 +135,292 @@ async def start_new(update: Update, context: BotContext) -> int:
             ).format(count=context.i18n.number(MAX_ALERTS)),
         )
         return END
-    answers(context, DIALOG).clear()
-    return await go_to(update, context, CHOOSING_KIND)
+    return await DIALOG.begin(update, context, CHOOSING_KIND)
 
 
-async def start_edit(update: Update, context: BotContext) -> int:
-    """``al:ed:<id>``: the dialog again, with the alert's answers ticked."""
+async def gone(update: Update, context: BotContext) -> None:
+    """An alert button naming no alert of the presser's (deleted, another's, or forged)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(
+        context.i18n.gettext("This alert no longer exists."), show_alert=True
+    )
+
+
+async def start_edit(update: Update, context: BotContext, alert_id: int) -> int:
+    """The dialog again, with the alert's answers ticked."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    alert_id = id_of(query.data, "al:ed:")
-    if alert_id is None:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return END
+    assert query is not None and update.effective_user is not None
     alert = await context.storage.own_alert(alert_id, update.effective_user.id)
     if alert is None:
-        await query.answer(context.i18n.gettext("This alert no longer exists."), show_alert=True)
+        await gone(update, context)
         return END
     await query.answer()
-    given = answers(context, DIALOG)
-    given.clear()
-    given.update(
+    return await DIALOG.begin(
+        update,
+        context,
+        CHOOSING_KIND,
         editing=alert.id,
-        kind=alert.kind,
+        kind=alert.kind or "any",
         categories=list(alert.categories),
         tags=list(alert.tags),
         area=alert.area if alert.area in areas(context) else None,
         latitude=alert.latitude,
         longitude=alert.longitude,
-        radius_km=round(alert.radius_km) if alert.radius_km else None,
+        radius_km=str(round(alert.radius_km)) if alert.radius_km else None,
         keywords=alert.keywords,
         frequency=alert.frequency,
     )
-    return await go_to(update, context, CHOOSING_KIND)
 
 
-async def show_current_step(update: Update, context: BotContext) -> int | None:
-    """``/alerts`` in the middle of the dialog: show where the user is."""
-    if current_step(context, DIALOG) is None:
-        await alerts_command(update, context)
-        return END
-    await resume(update, context)
-    return None
+# --- what to look for: kind, categories, tags ------------------------------------------------
 
 
-async def kind_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    kind = query.data.removeprefix("an:kind:")
-    if kind not in KIND_CHOICES:
-        await _refuse(update, context, stale=False)
-        return CHOOSING_KIND
-    answers(context, DIALOG)["kind"] = None if kind == "any" else kind
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_CATEGORIES)
-
-
-async def _toggle(update: Update, context: BotContext, key: str, value: str, step: int) -> int:
-    query = update.callback_query
-    assert query is not None
-    given = answers(context, DIALOG)
-    chosen = given.setdefault(key, [])
-    if value in chosen:
-        chosen.remove(value)
-    else:
-        chosen.append(value)
-    await checkpoint(update, context, DIALOG, step)
-    keyboard = categories_keyboard if step == CHOOSING_CATEGORIES else tags_keyboard
-    await query.edit_message_reply_markup(keyboard(context.i18n, given))
-    await query.answer()
-    return step
-
-
-async def category_toggled(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    key = query.data.removeprefix("an:cat:")
-    if taxonomy.category(key) is None:
-        await _refuse(update, context, stale=False)
-        return CHOOSING_CATEGORIES
-    return await _toggle(update, context, "categories", key, CHOOSING_CATEGORIES)
+def kind_question(context: BotContext) -> str:
+    _ = context.i18n.gettext
+    intro = (
+        _("✏️ Editing your alert.")
+        if DIALOG.answers(context).get("editing")
+        else _("🔔 A new alert: I will tell you about new listings that fit it.")
+    )
+    return intro + "\n\n" + _("What should it look for?")
 
 
 async def categories_done(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    given = answers(context, DIALOG)
-    given.setdefault("categories", [])
+    given = DIALOG.answers(context)
     given["tags"] = [tag for tag in given.get("tags", []) if tag in offered_tags(given)]
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_TAGS if offered_tags(given) else CHOOSING_AREA)
-
-
-async def tag_toggled(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    tag = query.data.removeprefix("an:tag:")
-    if tag not in offered_tags(answers(context, DIALOG)):
-        await _refuse(update, context, stale=False)
-        return CHOOSING_TAGS
-    return await _toggle(update, context, "tags", tag, CHOOSING_TAGS)
+    return await DIALOG.answered(
+        update, context, CHOOSING_TAGS if offered_tags(given) else CHOOSING_AREA
+    )
 
 
 async def tags_done(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_AREA)
+    return await DIALOG.answered(update, context, CHOOSING_AREA)
 
 
-async def area_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    area = query.data.removeprefix("an:area:")
-    if area not in AREA_CHOICES or area not in areas(context):
-        await _refuse(update, context, stale=False)
-        return CHOOSING_AREA
-    answers(context, DIALOG)["area"] = area
-    await close_buttons(query, context)
-    return await go_to(update, context, SHARING_LOCATION if area == "radius" else TYPING_KEYWORDS)
+def tag_choices(context: BotContext, given: dict[str, Any]) -> list[tuple[str, str]]:
+    _ = context.i18n.gettext
+    return [(tag, _(taxonomy.TAG_NAMES[tag])) for tag in offered_tags(given)]
+
+
+def done_or_any(any_label: str) -> Callable[[Translator, bool], str]:
+    """Done once something is ticked; "any" before (nothing ticked means any)."""
+
+    def label(t: Translator, chosen: bool) -> str:
+        return t.gettext("✅ Done") if chosen else t.gettext(any_label)
+
+    return label
+
+
+DIALOG.add(
+    CHOOSING_KIND,
+    Choice(kind_question, KIND, translated(KIND_CHOICES), answer="kind", then=CHOOSING_CATEGORIES),
+)
+DIALOG.add(
+    CHOOSING_CATEGORIES,
+    Toggles(
+        lambda context: context.i18n.gettext(
+            "Which categories? Tap one or more, then Done (none: any category)."
+        ),
+        CATEGORY,
+        CATEGORIES_DONE,
+        lambda context, _given: category_labels(context),
+        answer="categories",
+        finished=categories_done,
+        done_label=done_or_any(N_("✅ Any category")),
+    ),
+)
+DIALOG.add(
+    CHOOSING_TAGS,
+    Toggles(
+        lambda context: context.i18n.gettext(
+            "Only listings with some of these tags? Tap them, then Done (none: any tag)."
+        ),
+        TAG,
+        TAGS_DONE,
+        tag_choices,
+        answer="tags",
+        finished=tags_done,
+        width=2,
+        done_label=done_or_any(N_("✅ Any tag")),
+    ),
+)
+
+
+# --- where: an area, or a radius around a place -------------------------------------------------
+
+
+def areas(context: BotContext) -> list[str]:
+    """The areas this person can choose: their region and country need a profile."""
+    member = context.member
+    offered = []
+    if member is not None and member.country and member.region:
+        offered.append("region")
+    if member is not None and member.country:
+        offered.append("country")
+    return [*offered, "europe", "radius"]
+
+
+def area_labels(context: BotContext) -> list[tuple[str, str]]:
+    return [(area, context.i18n.gettext(AREA_CHOICES[area])) for area in areas(context)]
+
+
+async def put_away_keyboard(update: Update, context: BotContext) -> None:
+    """Also puts away a location keyboard left by the location step."""
+    _ = context.i18n.gettext
+    await reply(update, _("Where should the listings be?"), reply_markup=ReplyKeyboardRemove())
+
+
+async def ask_location(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    member = context.member
+    choices = []
+    if member is not None and member.latitude is not None and member.longitude is not None:
+        around = _("🏠 Around my profile's place")
+        choices.append(
+            [InlineKeyboardButton(around, callback_data=AROUND_PROFILE_PLACE.data(None))]
+        )
+    await ask_for_a_place(
+        update,
+        context.i18n,
+        _("Around which place? Share a location."),
+        InlineKeyboardMarkup([*choices, *DIALOG.navigation(context.i18n, SHARING_LOCATION)]),
+    )
 
 
 async def location_shared(update: Update, context: BotContext) -> int:
     assert update.message is not None and update.message.location is not None
     point = update.message.location
-    answers(context, DIALOG).update(latitude=point.latitude, longitude=point.longitude)
-    return await go_to(update, context, CHOOSING_RADIUS)
+    return await DIALOG.answered(
+        update, context, CHOOSING_RADIUS, latitude=point.latitude, longitude=point.longitude
+    )
 
 
-async def profile_location_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
+async def around_profile_place(update: Update, context: BotContext, _none: None) -> int | None:
     member = context.member
     if member is None or member.latitude is None or member.longitude is None:
-        await _refuse(update, context, stale=False)
-        return SHARING_LOCATION
-    answers(context, DIALOG).update(latitude=member.latitude, longitude=member.longitude)
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_RADIUS)
+        raise InvalidButton("no place in the profile")
+    return await DIALOG.answered(
+        update, context, CHOOSING_RADIUS, latitude=member.latitude, longitude=member.longitude
+    )
 
 
-async def radius_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    radius = parse_number(query.data.removeprefix("an:rad:"))
-    if radius not in RADII:
-        await _refuse(update, context, stale=False)
-        return CHOOSING_RADIUS
-    answers(context, DIALOG)["radius_km"] = radius
-    await close_buttons(query, context)
-    return await go_to(update, context, TYPING_KEYWORDS)
+async def radius_pin(update: Update, context: BotContext) -> None:
+    await reply(update, "📍", reply_markup=ReplyKeyboardRemove())
 
 
-async def keywords_typed(update: Update, context: BotContext) -> int:
+DIALOG.add(
+    CHOOSING_AREA,
+    Choice(
+        lambda context: context.i18n.gettext("Choose the area:"),
+        AREA,
+        area_labels,
+        answer="area",
+        then=lambda given: SHARING_LOCATION if given["area"] == "radius" else TYPING_KEYWORDS,
+        before=put_away_keyboard,
+    ),
+)
+DIALOG.add(
+    SHARING_LOCATION,
+    Question(
+        ask_location,
+        MessageHandler(f.UpdateType.MESSAGE & f.LOCATION, location_shared),
+        AROUND_PROFILE_PLACE.handler(around_profile_place),
+        hint=N_("Please share a location with the button below the text field."),
+    ),
+)
+DIALOG.add(
+    CHOOSING_RADIUS,
+    Choice(
+        lambda context: context.i18n.gettext("How far around it?"),
+        RADIUS,
+        lambda context: [(str(radius), context.i18n.kilometres(radius)) for radius in RADII],
+        answer="radius_km",
+        then=TYPING_KEYWORDS,
+        width=5,
+        before=radius_pin,
+    ),
+)
+
+
+# --- words, and how often -------------------------------------------------------------------------
+
+
+async def ask_keywords(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    assert update.message is not None and update.message.text is not None
-    words = clean_line(update.message.text)
+    given = DIALOG.answers(context)
+    choices = [[InlineKeyboardButton(_("➡ No words, skip"), callback_data=NO_KEYWORDS.data(None))]]
+    text = _(
+        "Only listings with certain words? Type them (for example <i>fire pump</i>): every "
+        "word must appear. Or skip."
+    )
+    if given.get("keywords"):
+        text += "\n\n" + _("Now: <b>{words}</b>").format(words=escape(given["keywords"]))
+        keep = InlineKeyboardButton(_("➡ Keep them"), callback_data=KEEP_KEYWORDS.data(None))
+        choices.insert(0, [keep])
+    navigation = DIALOG.navigation(context.i18n, TYPING_KEYWORDS)
+    await reply(update, text, reply_markup=InlineKeyboardMarkup([*choices, *navigation]))
+
+
+def check_keywords(t: Translator, typed: str) -> str | None:
+    words = clean_line(typed)
     if len(words) > KEYWORDS_MAX or not (has_letter(words) or any(c.isdigit() for c in words)):
-        await reply(
-            update,
-            _("Please type a few words ({maximum} characters at most), or skip.").format(
-                maximum=KEYWORDS_MAX
-            ),
+        return t.gettext("Please type a few words ({maximum} characters at most), or skip.").format(
+            maximum=KEYWORDS_MAX
         )
-        return TYPING_KEYWORDS
-    answers(context, DIALOG)["keywords"] = words
-    return await go_to(update, context, CHOOSING_FREQUENCY)
+    return None
 
 
-async def keywords_decided(update: Update, context: BotContext) -> int:
-    """``an:kw:skip`` (no words) or ``an:kw:keep`` (the words saved before)."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    given = answers(context, DIALOG)
-    if query.data == "an:kw:skip":
-        given["keywords"] = ""
-    elif not given.get("keywords"):
-        await _refuse(update, context)
-        return TYPING_KEYWORDS
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_FREQUENCY)
+async def no_keywords(update: Update, context: BotContext, _none: None) -> int:
+    return await DIALOG.answered(update, context, CHOOSING_FREQUENCY, keywords="")
 
 
-async def frequency_chosen(update: Update, context: BotContext) -> int:
+async def keep_keywords(update: Update, context: BotContext, _none: None) -> int | None:
+    if not DIALOG.answers(context).get("keywords"):
+        await refuse_earlier_step(update, context)
+        return None
+    return await DIALOG.answered(update, context, CHOOSING_FREQUENCY)
+
+
+def frequency_question(context: BotContext) -> str:
+    return context.i18n.gettext(
+        "How often should I tell you? (Daily and weekly come together in one message, "
+        "at about 09:00 your time.)"
+    )
+
+
+def draft(context: BotContext) -> AlertDraft:
+    """The alert the answers describe; the member's region and country are copied."""
+    given = DIALOG.answers(context)
+    member = context.member
+    area = given["area"]
+    return AlertDraft(
+        kind=None if given.get("kind") in (None, "any") else given["kind"],
+        categories=tuple(given.get("categories", [])),
+        tags=tuple(tag for tag in given.get("tags", []) if tag in offered_tags(given)),
+        area=area,
+        country=member.country if member and area in ("region", "country") else None,
+        region=member.region if member and area == "region" else None,
+        latitude=given.get("latitude") if area == "radius" else None,
+        longitude=given.get("longitude") if area == "radius" else None,
+        radius_km=float(given["radius_km"]) if area == "radius" else None,
+        keywords=given.get("keywords", ""),
+        frequency=given.get("frequency", "instant"),
+    )
+
+
+async def frequency_chosen(update: Update, context: BotContext, frequency: str) -> int:
     """The last answer: save the alert and show the list."""
     _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    frequency = query.data.removeprefix("an:freq:")
-    given = answers(context, DIALOG)
-    if frequency not in FREQUENCY_CHOICES:
-        await _refuse(update, context, stale=False)
-        return CHOOSING_FREQUENCY
-    if "area" not in given or given["area"] is None:  # answers lost: ask again
-        await close_buttons(query, context)
-        return await go_to(update, context, CHOOSING_AREA)
+    assert update.effective_user is not None
+    given = DIALOG.answers(context)
+    if given.get("area") is None:  # answers lost: ask again
+        return await DIALOG.go_to(update, context, CHOOSING_AREA)
     given["frequency"] = frequency
-    await close_buttons(query, context)
     user = update.effective_user.id
     saved = await context.storage.save_alert(
         user, draft(context), now=context.now(), alert_id=given.get("editing")
     )
-    await finish(update, context, DIALOG)
+    await DIALOG.finish(update, context)
     if saved is None:
         await reply(update, _("This alert could not be saved: it was deleted meanwhile."))
     else:
@@ -425,84 +435,51 @@ async def frequency_chosen(update: Update, context: BotContext) -> int:
     return END
 
 
-async def back(update: Update, context: BotContext) -> int | None:
-    """``an:back:<step>``: the previous step, if the button is the current step's."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    step = current_step(context, DIALOG)
-    if query.data != f"an:back:{step}" or step not in PREVIOUS:
-        await _refuse(update, context)
-        return None
-    given = answers(context, DIALOG)
-    previous = PREVIOUS[step]
-    if step == TYPING_KEYWORDS and given.get("area") == "radius":
-        previous = CHOOSING_RADIUS
-    elif step == CHOOSING_AREA and offered_tags(given):
-        previous = CHOOSING_TAGS
-    await close_buttons(query, context)
-    return await go_to(update, context, previous)
+DIALOG.add(
+    TYPING_KEYWORDS,
+    TypedText(
+        ask_keywords,
+        answer="keywords",
+        then=CHOOSING_FREQUENCY,
+        check=check_keywords,
+        also=[NO_KEYWORDS.handler(no_keywords), KEEP_KEYWORDS.handler(keep_keywords)],
+        hint=BUTTONS_HINT,
+    ),
+)
+DIALOG.add(
+    CHOOSING_FREQUENCY,
+    Choice(
+        frequency_question,
+        FREQUENCY,
+        translated(FREQUENCY_CHOICES),
+        answer="frequency",
+        answered=frequency_chosen,
+    ),
+)
 
 
-async def cancel(update: Update, context: BotContext) -> int:
+# --- leaving -----------------------------------------------------------------------------------
+
+
+async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
     if update.callback_query is not None:
-        await close_buttons(update.callback_query, context)
-    editing = answers(context, DIALOG).get("editing")
-    await finish(update, context, DIALOG)
+        await close_buttons(update, context)
+    editing = DIALOG.answers(context).get("editing")
+    await DIALOG.finish(update, context)
     text = _("Cancelled: the alert is unchanged.") if editing else _("Cancelled: no alert saved.")
     await reply(update, text, reply_markup=ReplyKeyboardRemove())
     return END
 
 
-async def use_the_buttons(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    step = current_step(context, DIALOG)
-    if step == SHARING_LOCATION:
-        await reply(update, _("Please share a location with the button below the text field."))
-    else:
-        await reply(update, _("Please use the buttons above, or send /cancel to stop."))
-
-
-def build() -> ConversationHandler:  # type: ignore[type-arg]
-    message = f.UpdateType.MESSAGE
-    return ConversationHandler(
-        name=DIALOG,
-        persistent=True,
-        entry_points=[
-            CallbackQueryHandler(start_new, pattern=r"^al:new$"),
-            CallbackQueryHandler(start_edit, pattern=r"^al:ed:"),
-        ],
-        states={
-            CHOOSING_KIND: [CallbackQueryHandler(kind_chosen, pattern=r"^an:kind:")],
-            CHOOSING_CATEGORIES: [
-                CallbackQueryHandler(category_toggled, pattern=r"^an:cat:"),
-                CallbackQueryHandler(categories_done, pattern=r"^an:cats:done$"),
-            ],
-            CHOOSING_TAGS: [
-                CallbackQueryHandler(tag_toggled, pattern=r"^an:tag:"),
-                CallbackQueryHandler(tags_done, pattern=r"^an:tags:done$"),
-            ],
-            CHOOSING_AREA: [CallbackQueryHandler(area_chosen, pattern=r"^an:area:")],
-            SHARING_LOCATION: [
-                MessageHandler(message & f.LOCATION, location_shared),
-                CallbackQueryHandler(profile_location_chosen, pattern=r"^an:loc:profile$"),
-            ],
-            CHOOSING_RADIUS: [CallbackQueryHandler(radius_chosen, pattern=r"^an:rad:")],
-            TYPING_KEYWORDS: [
-                MessageHandler(message & f.TEXT & ~f.COMMAND, keywords_typed),
-                CallbackQueryHandler(keywords_decided, pattern=r"^an:kw:(skip|keep)$"),
-            ],
-            CHOOSING_FREQUENCY: [CallbackQueryHandler(frequency_chosen, pattern=r"^an:freq:")],
-        },
+def conversation() -> Handler:
+    return DIALOG.conversation(
+        entry_points=[NEW.handler(start_new), EDIT.handler(start_edit)],
         fallbacks=[
             CommandHandler("cancel", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^an:cancel$"),
-            CallbackQueryHandler(back, pattern=r"^an:back:"),
-            CommandHandler("alerts", show_current_step),
-            CallbackQueryHandler(start_new, pattern=r"^al:new$"),
-            CallbackQueryHandler(start_edit, pattern=r"^al:ed:"),
-            # Any other button of this dialog is from an earlier step (or forged).
-            CallbackQueryHandler(_refuse, pattern=r"^an:"),
-            MessageHandler(message & ~f.COMMAND, use_the_buttons),
+            DIALOG.cancel.handler(cancel),
+            NEW.handler(start_new),
+            EDIT.handler(start_edit),
         ],
+        again=["alerts"],
     )

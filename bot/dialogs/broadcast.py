@@ -1,125 +1,202 @@
-"""The broadcast composer (``/broadcast``, admins only), as a persistent conversation.
+"""The broadcast composer (``/broadcast``, admins only).
 
-language → text (HTML, or a photo with a caption; checked against Telegram's rules and
-limits) → texts written so far: add another language, choose which text readers of other
-languages get, remove the photo → audience: roles, languages and countries, combined, with
-the live recipient count → now or at a date and time in the admin's timezone → previews,
-exactly as recipients will see them (Telegram checks each) → confirm.
+language → text (HTML, or a photo with a caption; checked against Telegram's rules and limits)
+→ texts written so far: add another language, choose which text readers of other languages
+get, remove the photo → audience: roles, languages and countries, combined, with the live
+recipient count → now or at a date and time in the admin's timezone → previews, exactly as
+recipients will see them (Telegram checks each) → confirm.
 
-Every handler checks that the person is an admin, not only the entry point: an admin may be
-removed from ADMIN_IDS in the middle, and buttons can be forged. Confirming turns the draft
-into a scheduled or sending broadcast in one conditional UPDATE, so a second tap sends
-nothing more; the confirmation message becomes the live progress message.
+The draft itself is a row of the broadcasts table (state 'draft'), written at every answer;
+the conversation's answers only hold its id and the language being written. Every handler
+checks that the person is an admin (the dialog's guard), not only the entry point: an admin may
+be removed from ADMIN_IDS in the middle, and buttons can be forged. Confirming turns the draft
+into a scheduled or sending broadcast in one conditional UPDATE, so a second tap sends nothing
+more; the confirmation message becomes the live progress message.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
+from html import escape
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.broadcasting import broadcaster, progress_keyboard, progress_text
-from bot.context import BotContext
-from bot.dialogs.broadcast_questions import (
-    CAPTION_MAX,
+from bot.buttons import BROADCASTS, ID, InvalidButton, OneOf, close_buttons, refuse_invalid
+from bot.context import BotContext, reply
+from bot.delivery.broadcasts import (
+    broadcast_message,
+    post,
+    progress_keyboard,
+    progress_text,
+    when_text,
+)
+from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
+from bot.handlers.admin import refuse_unless_admin
+from bot.i18n import LANGUAGES, N_, Translator, autonym, translator
+from bot.places.countries import COUNTRIES, countries_by_name, flag
+from bot.places.timezones import ZONES, parse_local
+from bot.storage import ROLES, Broadcast, Segment, fold
+from bot.views import texts as views
+from bot.views.html import MarkupError, check_html
+
+# Persisted as numbers (conversation states): append new steps, never reorder.
+(
+    CHOOSING_LANGUAGE,
+    TYPING_TEXT,
+    REVIEWING_TEXTS,
     CHOOSING_AUDIENCE,
     CHOOSING_COUNTRIES,
-    CHOOSING_LANGUAGE,
     CHOOSING_WHEN,
-    CONFIRMING,
-    DIALOG,
-    REVIEWING_TEXTS,
-    TYPING_TEXT,
     TYPING_TIME,
-    audience_keyboard,
-    audience_summary,
-    check_text,
-    check_time,
-    countries_keyboard,
-    draft,
-    go_to,
-    resume,
-)
-from bot.dialogs.steps import END, answers, close_buttons, current_step, finish
-from bot.geo import COUNTRIES
-from bot.handlers.admin import is_admin, refuse_unless_admin
-from bot.handlers.common import RESUMERS, reply
-from bot.i18n import LANGUAGES
-from bot.markup import check_html
-from bot.storage import ROLES, Segment
+    CONFIRMING,
+) = range(8)
 
-RESUMERS[DIALOG] = resume
-
-Handler = Callable[[Update, BotContext], Awaitable[int | None]]
+TEXT_MAX, CAPTION_MAX = 4096, 1024
+LANGUAGES_PER_ROW = 3
+YEAR = 366 * 86_400
+TEXT_HINT = N_("Please send a text message.")
 
 
-def admin_only(handler: Handler) -> Handler:
-    """Refuse anyone who is not (or no longer) an admin, and end their conversation."""
-
-    @functools.wraps(handler)
-    async def checked(update: Update, context: BotContext) -> int | None:
-        if not await refuse_unless_admin(update, context):
-            return END
-        return await handler(update, context)
-
-    return checked
+async def admins_only(update: Update, context: BotContext) -> bool:
+    """Refuse anyone who is not (or no longer) an admin; the dialog then ends."""
+    return await refuse_unless_admin(update, context)
 
 
-def _value(update: Update) -> str:
-    """What follows the last colon of the pressed button's data."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    return update.callback_query.data.rsplit(":", 1)[-1]
-
-
-async def _invalid(update: Update, context: BotContext) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer(context.i18n.gettext("This button is no longer valid."))
-
-
-# --- starting and texts --------------------------------------------------------------------
-
-
-@admin_only
 async def start(update: Update, context: BotContext) -> int:
+    """A new draft, and its first question (the dialog's guard has checked the admin)."""
     assert context.member is not None
-    answers(context, DIALOG).clear()
     # The admin's own time zone: the one chosen in /settings, else their country's.
     zone = (await context.storage.preferences(context.member.id)).timezone
-    answers(context, DIALOG)["id"] = await context.storage.create_broadcast(
-        context.member.id, zone, context.now()
-    )
-    return await go_to(update, context, CHOOSING_LANGUAGE)
+    broadcast_id = await context.storage.create_broadcast(context.member.id, zone, context.now())
+    return await DIALOG.begin(update, context, CHOOSING_LANGUAGE, id=broadcast_id)
 
 
-@admin_only
-async def show_current_step(update: Update, context: BotContext) -> int | None:
-    """``/broadcast`` in the middle: show where the admin is."""
-    if not await resume(update, context):
-        return await start(update, context)
+# The progress message's buttons share the feature's prefix: only the composer's own are
+# refused as an earlier step's.
+DIALOG = Dialog(
+    "broadcast",
+    BROADCASTS,
+    guard=admins_only,
+    shares_prefix=True,
+    resumable=lambda context: draft_exists(context),
+    restart=start,
+)
+
+LANGUAGE = DIALOG.button("lang", OneOf(LANGUAGES))
+MORE_LANGUAGES = DIALOG.button("more")
+FALLBACK = DIALOG.button("fb", OneOf(LANGUAGES))
+NO_PHOTO = DIALOG.button("nophoto")
+TO_AUDIENCE = DIALOG.button("aud")
+ROLE = DIALOG.button("r", OneOf(ROLES))
+READERS_OF = DIALOG.button("l", OneOf(LANGUAGES))
+TO_COUNTRIES = DIALOG.button("countries")
+COUNTRY = DIALOG.button("c", OneOf(COUNTRIES))
+COUNTRIES_DONE = DIALOG.button("cdone")
+BACK_TO_TEXTS = DIALOG.button("texts")
+TO_WHEN = DIALOG.button("when")
+NOW = DIALOG.button("now")
+LATER = DIALOG.button("later")
+CONFIRM = DIALOG.button("go", ID)
+
+
+async def draft(context: BotContext) -> Broadcast:
+    found = await context.storage.get_broadcast(DIALOG.answers(context)["id"])
+    assert found is not None
+    return found
+
+
+def cancel_row(t: Translator) -> list[list[InlineKeyboardButton]]:
+    return DIALOG.navigation(t, CHOOSING_LANGUAGE)
+
+
+async def draft_exists(context: BotContext) -> bool:
+    """A draft deleted meanwhile cannot be resumed: /broadcast starts a new one."""
+    answers = DIALOG.answers(context)
+    return "id" in answers and await context.storage.get_broadcast(answers["id"]) is not None
+
+
+# --- the texts ---------------------------------------------------------------------------------
+
+
+def check_text(t: Translator, html: str, *, with_photo: bool) -> str | None:
+    """Why an announcement's HTML is refused, or None: Telegram's tags and limits."""
+    _ = t.gettext
+    try:
+        checked = check_html(html)
+    except MarkupError as mistake:
+        return _(
+            "Telegram would refuse this formatting: {reason}.\n"
+            'Allowed: &lt;b&gt;, &lt;i&gt;, &lt;u&gt;, &lt;s&gt;, &lt;a href="…"&gt;, '
+            "&lt;code&gt;, &lt;pre&gt;, &lt;blockquote&gt;, &lt;tg-spoiler&gt;; "
+            "write &amp;lt; for &lt; and &amp;amp; for &amp;. Please send the text again."
+        ).format(reason=escape(str(mistake)))
+    if checked.length == 0:
+        return _("The announcement is empty. Please send its text.")
+    limit = CAPTION_MAX if with_photo else TEXT_MAX
+    if checked.length > limit:
+        if with_photo:
+            return _(
+                "With a photo, the text can have at most {limit} characters; this one has "
+                "{length}. Please shorten it."
+            ).format(limit=t.number(limit), length=t.number(checked.length))
+        return _(
+            "An announcement can have at most {limit} characters; this one has {length}. "
+            "Please shorten it."
+        ).format(limit=t.number(limit), length=t.number(checked.length))
     return None
 
 
-@admin_only
-async def language_chosen(update: Update, context: BotContext) -> int | None:
-    query = update.callback_query
-    assert query is not None
-    code = _value(update)
-    if code not in LANGUAGES:
-        await _invalid(update, context)
-        return None
-    await close_buttons(query, context)
-    answers(context, DIALOG)["language"] = code
-    return await go_to(update, context, TYPING_TEXT)
+async def ask_language(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    written = (await draft(context)).texts
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if code in written else "") + autonym(code), callback_data=LANGUAGE.data(code)
+        )
+        for code in LANGUAGES
+    ]
+    rows = [*views.rows(buttons, LANGUAGES_PER_ROW), *cancel_row(context.i18n)]
+    if written:
+        text = _("Which language do you want to add or change?")
+    else:
+        text = _(
+            "📣 <b>New announcement</b>\n\nWhich language will you write it in? You can add "
+            "versions in other languages next; everyone else gets the text you choose."
+        )
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def language_chosen(update: Update, context: BotContext, code: str) -> int:
+    return await DIALOG.answered(update, context, TYPING_TEXT, language=code)
+
+
+async def ask_text(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    language = DIALOG.answers(context)["language"]
+    await reply(
+        update,
+        _(
+            "Send the announcement in {language}: a text of up to {text_max} characters, or "
+            "a photo with a caption of up to {caption_max}.\n\n"
+            "Formatting is HTML: &lt;b&gt;bold&lt;/b&gt;, &lt;i&gt;italic&lt;/i&gt;, "
+            '&lt;a href="https://…"&gt;link&lt;/a&gt;. Write &amp;lt; for &lt; and '
+            "&amp;amp; for &amp;."
+        ).format(
+            language=escape(context.i18n.language_name(language)),
+            text_max=context.i18n.number(TEXT_MAX),
+            caption_max=context.i18n.number(CAPTION_MAX),
+        ),
+        reply_markup=InlineKeyboardMarkup(cancel_row(context.i18n)),
+    )
 
 
 async def _save_text(
     update: Update, context: BotContext, html: str, photo: str | None
 ) -> int | None:
     broadcast = await draft(context)
-    language = answers(context, DIALOG)["language"]
+    language = DIALOG.answers(context)["language"]
     with_photo = bool(photo or broadcast.photo_file_id)
     refusal = check_text(context.i18n, html, with_photo=with_photo)
     if refusal is None and photo:
@@ -142,17 +219,15 @@ async def _save_text(
     if photo:
         changes["photo_file_id"] = photo
     await context.storage.update_draft(broadcast.id, **changes)
-    return await go_to(update, context, REVIEWING_TEXTS)
+    return await DIALOG.go_to(update, context, REVIEWING_TEXTS)
 
 
-@admin_only
 async def text_typed(update: Update, context: BotContext) -> int | None:
     assert update.message is not None and update.message.text is not None
     # The admin writes HTML: the text is taken as typed, tags and all.
     return await _save_text(update, context, update.message.text, None)
 
 
-@admin_only
 async def photo_sent(update: Update, context: BotContext) -> int | None:
     assert update.message is not None and update.message.photo
     return await _save_text(
@@ -160,71 +235,166 @@ async def photo_sent(update: Update, context: BotContext) -> int | None:
     )
 
 
-@admin_only
-async def more_languages(update: Update, context: BotContext) -> int:
-    assert update.callback_query is not None
-    await close_buttons(update.callback_query, context)
-    return await go_to(update, context, CHOOSING_LANGUAGE)
-
-
-@admin_only
-async def fallback_chosen(update: Update, context: BotContext) -> int | None:
-    query = update.callback_query
-    assert query is not None
+async def ask_review(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
     broadcast = await draft(context)
-    code = _value(update)
+    names = ", ".join(escape(context.i18n.language_name(code)) for code in broadcast.texts)
+    lines = [_("Texts written: {languages}.").format(languages=names)]
+    if broadcast.photo_file_id:
+        lines.append(_("With a photo."))
+    assert broadcast.fallback is not None
+    lines.append(
+        _("Readers of other languages get the {language} text.").format(
+            language=escape(context.i18n.language_name(broadcast.fallback))
+        )
+    )
+    more = _("➕ Add or change a language")
+    rows = [[InlineKeyboardButton(more, callback_data=MORE_LANGUAGES.data(None))]]
+    if len(broadcast.texts) > 1:
+        fallbacks = [
+            InlineKeyboardButton(
+                ("✓ " if code == broadcast.fallback else "")
+                + _("Others: {language}").format(language=autonym(code)),
+                callback_data=FALLBACK.data(code),
+            )
+            for code in broadcast.texts
+        ]
+        rows += views.rows(fallbacks, 2)
+    if broadcast.photo_file_id:
+        remove = _("🗑 Remove the photo")
+        rows.append([InlineKeyboardButton(remove, callback_data=NO_PHOTO.data(None))])
+    audience = _("➡ Choose the audience")
+    rows.append([InlineKeyboardButton(audience, callback_data=TO_AUDIENCE.data(None))])
+    rows += cancel_row(context.i18n)
+    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def more_languages(update: Update, context: BotContext, _none: None) -> int:
+    return await DIALOG.answered(update, context, CHOOSING_LANGUAGE)
+
+
+async def fallback_chosen(update: Update, context: BotContext, code: str) -> int:
+    broadcast = await draft(context)
     if code not in broadcast.texts:
-        await _invalid(update, context)
-        return None
-    await close_buttons(query, context)
+        raise InvalidButton(code)
+    await close_buttons(update, context)
     await context.storage.update_draft(broadcast.id, fallback=code)
-    return await go_to(update, context, REVIEWING_TEXTS)
+    return await DIALOG.go_to(update, context, REVIEWING_TEXTS)
 
 
-@admin_only
-async def photo_removed(update: Update, context: BotContext) -> int:
-    assert update.callback_query is not None
-    await close_buttons(update.callback_query, context)
+async def photo_removed(update: Update, context: BotContext, _none: None) -> int:
+    await close_buttons(update, context)
     await context.storage.update_draft((await draft(context)).id, photo_file_id=None)
-    return await go_to(update, context, REVIEWING_TEXTS)
+    return await DIALOG.go_to(update, context, REVIEWING_TEXTS)
 
 
-@admin_only
-async def back_to_texts(update: Update, context: BotContext) -> int:
-    assert update.callback_query is not None
-    await close_buttons(update.callback_query, context)
-    return await go_to(update, context, REVIEWING_TEXTS)
+async def to_audience(update: Update, context: BotContext, _none: None) -> int:
+    return await DIALOG.answered(update, context, CHOOSING_AUDIENCE)
 
 
-# --- audience ------------------------------------------------------------------------------
+DIALOG.add(CHOOSING_LANGUAGE, Question(ask_language, LANGUAGE.handler(language_chosen)))
+DIALOG.add(
+    TYPING_TEXT,
+    Question(
+        ask_text,
+        MessageHandler(TEXT, text_typed),
+        MessageHandler(f.UpdateType.MESSAGE & f.PHOTO, photo_sent),
+        hint=TEXT_HINT,
+    ),
+)
+DIALOG.add(
+    REVIEWING_TEXTS,
+    Question(
+        ask_review,
+        MORE_LANGUAGES.handler(more_languages),
+        FALLBACK.handler(fallback_chosen),
+        NO_PHOTO.handler(photo_removed),
+        TO_AUDIENCE.handler(to_audience),
+    ),
+)
 
 
-@admin_only
-async def to_audience(update: Update, context: BotContext) -> int:
-    assert update.callback_query is not None
-    await close_buttons(update.callback_query, context)
-    return await go_to(update, context, CHOOSING_AUDIENCE)
+# --- the audience ------------------------------------------------------------------------------
+
+
+def audience_summary(t: Translator, broadcast: Broadcast, counts: dict[str, int]) -> str:
+    _ = t.gettext
+    segment = broadcast.segment
+    parts = []
+    if segment.roles:
+        parts.append(", ".join(_(views.ROLE_LABELS[role]) for role in segment.roles))
+    if segment.countries:
+        parts.append(", ".join(escape(t.country(code)) for code in segment.countries))
+    if segment.languages:
+        parts.append(", ".join(escape(t.language_name(code)) for code in segment.languages))
+    who = " · ".join(parts) if parts else _("everyone")
+    total = sum(counts.values())
+    return "\n".join(
+        [
+            _("Who gets it? Tap to choose; choose nothing for everyone."),
+            "",
+            _("Audience: {who}").format(who=who),
+            "<b>"
+            + t.ngettext("{count} recipient", "{count} recipients", total).format(
+                count=t.number(total)
+            )
+            + "</b>",
+        ]
+    )
+
+
+def audience_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
+    _ = t.gettext
+    segment = broadcast.segment
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✓ " if role in segment.roles else "") + _(label), callback_data=ROLE.data(role)
+            )
+        ]
+        for role, label in views.ROLE_LABELS.items()
+    ]
+    languages = [
+        InlineKeyboardButton(
+            ("✓ " if code in segment.languages else "") + autonym(code),
+            callback_data=READERS_OF.data(code),
+        )
+        for code in LANGUAGES
+    ]
+    # Each language by its own name, three to a row: the names stay readable on a phone.
+    rows += views.rows(languages, LANGUAGES_PER_ROW)
+    countries = len(segment.countries)
+    label = _("🌍 Countries ({count})").format(count=countries) if countries else _("🌍 Countries")
+    rows.append([InlineKeyboardButton(label, callback_data=TO_COUNTRIES.data(None))])
+    rows.append(
+        [
+            InlineKeyboardButton(_("⬅ Texts"), callback_data=BACK_TO_TEXTS.data(None)),
+            InlineKeyboardButton(_("➡ Continue"), callback_data=TO_WHEN.data(None)),
+        ]
+    )
+    rows += cancel_row(t)
+    return InlineKeyboardMarkup(rows)
+
+
+async def ask_audience(update: Update, context: BotContext) -> None:
+    broadcast = await draft(context)
+    counts = await context.storage.count_recipients(broadcast.segment)
+    await reply(
+        update,
+        audience_summary(context.i18n, broadcast, counts),
+        reply_markup=audience_keyboard(context.i18n, broadcast),
+    )
 
 
 def _toggle(values: tuple[str, ...], value: str) -> tuple[str, ...]:
     return tuple(v for v in values if v != value) if value in values else (*values, value)
 
 
-@admin_only
-async def audience_toggled(update: Update, context: BotContext) -> int | None:
-    """``bc:r:<role>`` or ``bc:l:<language>``: change the audience, edit the message in place."""
+async def _audience_changed(update: Update, context: BotContext, segment: Segment) -> None:
+    """The audience, changed in place: the same message, its count and ticks up to date."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    broadcast = await draft(context)
-    segment, value = broadcast.segment, _value(update)
-    if query.data.startswith("bc:r:") and value in ROLES:
-        segment = Segment(_toggle(segment.roles, value), segment.countries, segment.languages)
-    elif query.data.startswith("bc:l:") and value in LANGUAGES:
-        segment = Segment(segment.roles, segment.countries, _toggle(segment.languages, value))
-    else:
-        await _invalid(update, context)
-        return None
-    await context.storage.update_draft(broadcast.id, segment=segment)
+    assert query is not None
+    await context.storage.update_draft((await draft(context)).id, segment=segment)
     broadcast = await draft(context)
     counts = await context.storage.count_recipients(segment)
     await query.answer()
@@ -232,34 +402,60 @@ async def audience_toggled(update: Update, context: BotContext) -> int | None:
         audience_summary(context.i18n, broadcast, counts),
         reply_markup=audience_keyboard(context.i18n, broadcast),
     )
-    return None
 
 
-@admin_only
-async def to_countries(update: Update, context: BotContext) -> int:
-    assert update.callback_query is not None
-    await close_buttons(update.callback_query, context)
-    return await go_to(update, context, CHOOSING_COUNTRIES)
+async def role_toggled(update: Update, context: BotContext, role: str) -> None:
+    segment = (await draft(context)).segment
+    toggled = Segment(_toggle(segment.roles, role), segment.countries, segment.languages)
+    await _audience_changed(update, context, toggled)
 
 
-@admin_only
-async def country_toggled(update: Update, context: BotContext) -> int | None:
+async def language_toggled(update: Update, context: BotContext, code: str) -> None:
+    segment = (await draft(context)).segment
+    toggled = Segment(segment.roles, segment.countries, _toggle(segment.languages, code))
+    await _audience_changed(update, context, toggled)
+
+
+async def to_countries(update: Update, context: BotContext, _none: None) -> int:
+    return await DIALOG.answered(update, context, CHOOSING_COUNTRIES)
+
+
+async def back_to_texts(update: Update, context: BotContext, _none: None) -> int:
+    return await DIALOG.answered(update, context, REVIEWING_TEXTS)
+
+
+def countries_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
+    chosen = broadcast.segment.countries
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if code in chosen else "") + f"{flag(code)} {t.country(code)}",
+            callback_data=COUNTRY.data(code),
+        )
+        for code in countries_by_name(t)
+    ]
+    done = InlineKeyboardButton(t.gettext("✓ Done"), callback_data=COUNTRIES_DONE.data(None))
+    return InlineKeyboardMarkup([*views.rows(buttons, 2), [done]])
+
+
+async def ask_countries(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    broadcast = await draft(context)
+    await reply(
+        update,
+        _("Which countries? Tap to choose; choose none for all countries."),
+        reply_markup=countries_keyboard(context.i18n, broadcast),
+    )
+
+
+async def country_toggled(update: Update, context: BotContext, code: str) -> None:
     query = update.callback_query
     assert query is not None
     broadcast = await draft(context)
-    code = _value(update)
-    if code not in COUNTRIES:
-        await _invalid(update, context)
-        return None
     segment = broadcast.segment
     segment = Segment(segment.roles, _toggle(segment.countries, code), segment.languages)
     await context.storage.update_draft(broadcast.id, segment=segment)
     await query.answer()
     await query.edit_message_reply_markup(countries_keyboard(context.i18n, await draft(context)))
-    return None
-
-
-# --- when, and confirming ------------------------------------------------------------------
 
 
 async def _nobody(update: Update, context: BotContext) -> bool:
@@ -275,31 +471,110 @@ async def _nobody(update: Update, context: BotContext) -> bool:
     return True
 
 
-@admin_only
-async def to_when(update: Update, context: BotContext) -> int | None:
-    assert update.callback_query is not None
+async def to_when(update: Update, context: BotContext, _none: None) -> int | None:
     if await _nobody(update, context):
         return None
-    await close_buttons(update.callback_query, context)
-    return await go_to(update, context, CHOOSING_WHEN)
+    return await DIALOG.answered(update, context, CHOOSING_WHEN)
 
 
-@admin_only
-async def send_now(update: Update, context: BotContext) -> int:
-    assert update.callback_query is not None
-    await close_buttons(update.callback_query, context)
+DIALOG.add(
+    CHOOSING_AUDIENCE,
+    Question(
+        ask_audience,
+        ROLE.handler(role_toggled),
+        READERS_OF.handler(language_toggled),
+        TO_COUNTRIES.handler(to_countries),
+        BACK_TO_TEXTS.handler(back_to_texts),
+        TO_WHEN.handler(to_when),
+    ),
+)
+DIALOG.add(
+    CHOOSING_COUNTRIES,
+    Question(
+        ask_countries,
+        COUNTRY.handler(country_toggled),
+        COUNTRIES_DONE.handler(to_audience),
+    ),
+)
+
+
+# --- when, the previews, and confirming --------------------------------------------------------
+
+
+EXAMPLE_TIME, EXAMPLE_ZONE = "2030-05-01 09:30", "Europe/Sofia"
+
+
+def zone_typed(t: Translator, typed: str) -> tuple[str, str] | None:
+    """(what comes before, zone) when ``typed`` ends with the city of one of the zones a
+    person may choose, as CLDR names it in the reader's language or in English ('Sofia',
+    'София', 'Îles Canaries'), in any case and with or without accents."""
+    folded = fold(typed)
+    for zone in ZONES:
+        for name in {t.zone_city(zone), translator("en").zone_city(zone)}:
+            city = fold(name)
+            if folded.endswith(" " + city):
+                return folded[: -len(city)].strip(), zone
+    return None
+
+
+def check_time(t: Translator, typed: str, timezone: str, now: int) -> tuple[int, str] | str:
+    """(Unix seconds, timezone) of a typed send time, or why it is refused. A time zone may
+    follow the time: a city (see :func:`zone_typed`) or a tz database name."""
+    _ = t.gettext
+    parsed = parse_local(typed, timezone)
+    city = zone_typed(t, typed) if parsed is None else None
+    if city is not None:
+        parsed = parse_local(*city)
+    if parsed is None:
+        return _(
+            "Please type a date and time like {example}, optionally followed by the city of "
+            "another time zone, such as {city}."
+        ).format(example=EXAMPLE_TIME, city=escape(t.zone_city(EXAMPLE_ZONE)))
+    if parsed[0] <= now + 60:
+        return _("That time has passed. Please type a time in the future.")
+    if parsed[0] > now + YEAR:
+        return _("Please choose a time within the next year.")
+    return parsed
+
+
+async def ask_when(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    buttons = [
+        [InlineKeyboardButton(_("🚀 Send now"), callback_data=NOW.data(None))],
+        [InlineKeyboardButton(_("🕒 At a date and time"), callback_data=LATER.data(None))],
+        [InlineKeyboardButton(_("⬅ Audience"), callback_data=TO_AUDIENCE.data(None))],
+        *cancel_row(context.i18n),
+    ]
+    await reply(update, _("When shall it be sent?"), reply_markup=InlineKeyboardMarkup(buttons))
+
+
+async def send_now(update: Update, context: BotContext, _none: None) -> int:
+    await close_buttons(update, context)
     await context.storage.update_draft((await draft(context)).id, send_at=None)
-    return await go_to(update, context, CONFIRMING)
+    return await DIALOG.go_to(update, context, CONFIRMING)
 
 
-@admin_only
-async def send_later(update: Update, context: BotContext) -> int:
-    assert update.callback_query is not None
-    await close_buttons(update.callback_query, context)
-    return await go_to(update, context, TYPING_TIME)
+async def send_later(update: Update, context: BotContext, _none: None) -> int:
+    return await DIALOG.answered(update, context, TYPING_TIME)
 
 
-@admin_only
+async def ask_time(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    broadcast = await draft(context)
+    await reply(
+        update,
+        _(
+            "Type the date and time in your time zone ({timezone}), like {example}. "
+            "For another time zone, add its city: {example} {city}."
+        ).format(
+            timezone=escape(context.i18n.zone_city(broadcast.timezone)),
+            example=EXAMPLE_TIME,
+            city=escape(context.i18n.zone_city(EXAMPLE_ZONE)),
+        ),
+        reply_markup=InlineKeyboardMarkup(cancel_row(context.i18n)),
+    )
+
+
 async def time_typed(update: Update, context: BotContext) -> int | None:
     assert update.message is not None and update.message.text is not None
     broadcast = await draft(context)
@@ -308,120 +583,138 @@ async def time_typed(update: Update, context: BotContext) -> int | None:
         await reply(update, found)
         return None
     await context.storage.update_draft(broadcast.id, send_at=found[0], timezone=found[1])
-    return await go_to(update, context, CONFIRMING)
+    return await DIALOG.go_to(update, context, CONFIRMING)
 
 
-@admin_only
-async def confirmed(update: Update, context: BotContext) -> int | None:
-    """``bc:go:<id>``: start or schedule the broadcast; this message becomes its progress."""
+def per_text(broadcast: Broadcast, counts: dict[str, int]) -> dict[str, int]:
+    """Recipients of each written text: its language's readers, plus, for the fallback text,
+    the readers of every language without a text of its own."""
+    found = {code: counts.get(code, 0) for code in broadcast.texts}
+    if broadcast.fallback in found:
+        found[broadcast.fallback] += sum(n for code, n in counts.items() if code not in found)
+    return found
+
+
+async def send_previews(update: Update, context: BotContext) -> tuple[str, str] | None:
+    """Each text exactly as its readers will get it. Telegram checks them here: if it refuses
+    one, returns (its language, Telegram's reason) and nothing is sent to anyone."""
+    assert update.effective_chat is not None
+    broadcast = await draft(context)
+    counts = per_text(broadcast, await context.storage.count_recipients(broadcast.segment))
+    languages = sorted(broadcast.texts, key=lambda code: code != broadcast.fallback)
+    for code in languages:
+        shown = broadcast_message(broadcast, code)
+        assert shown is not None
+        await reply(
+            update,
+            context.i18n.ngettext(
+                "👁 Preview, {language} ({count} recipient):",
+                "👁 Preview, {language} ({count} recipients):",
+                counts[code],
+            ).format(
+                language=escape(context.i18n.language_name(code)),
+                count=context.i18n.number(counts[code]),
+            ),
+        )
+        try:
+            await post(context.application, update.effective_chat.id, shown)
+        except BadRequest as refused:
+            return code, refused.message
+    return None
+
+
+async def ask_confirmation(update: Update, context: BotContext) -> int | None:
+    """The previews first: a text Telegram refuses sends the admin back to writing it, with
+    Telegram's reason."""
+    _ = context.i18n.gettext
+    refused = await send_previews(update, context)
+    if refused is not None:
+        language, reason = refused
+        DIALOG.answers(context)["language"] = language
+        await reply(
+            update,
+            _("Telegram refused the {language} text: {reason}. Nothing was sent.").format(
+                language=escape(context.i18n.language_name(language)), reason=escape(reason)
+            ),
+        )
+        return TYPING_TEXT
+    broadcast = await draft(context)
+    total = sum((await context.storage.count_recipients(broadcast.segment)).values())
+    people = context.i18n.ngettext("{count} person", "{count} people", total).format(
+        count=context.i18n.number(total)
+    )
+    if broadcast.send_at:
+        when = when_text(context.i18n, broadcast.send_at, broadcast.timezone)
+        text = _("Send this announcement to {people} on {when}?").format(people=people, when=when)
+        label = _("✅ Schedule it")
+    else:
+        text = _("Send this announcement to {people} now?").format(people=people)
+        label = _("✅ Send it")
+    buttons = [
+        [InlineKeyboardButton(label, callback_data=CONFIRM.data(broadcast.id))],
+        [InlineKeyboardButton(_("⬅ Audience"), callback_data=TO_AUDIENCE.data(None))],
+        *cancel_row(context.i18n),
+    ]
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(buttons))
+    return None
+
+
+async def confirmed(update: Update, context: BotContext, broadcast_id: int) -> int | None:
+    """Start or schedule the broadcast; this message becomes its progress message."""
     query = update.callback_query
     assert query is not None and query.message is not None
     broadcast = await draft(context)
-    if _value(update) != str(broadcast.id):
-        await _invalid(update, context)
-        return None
+    if broadcast_id != broadcast.id:
+        raise InvalidButton(broadcast_id)
     if await _nobody(update, context):
         return None
     started = await context.storage.confirm_broadcast(broadcast.id, context.now())
     if started is None:  # confirmed already (a second tap)
-        await _invalid(update, context)
-        return await finish(update, context, DIALOG)
+        await refuse_invalid(update, context)
+        return await DIALOG.finish(update, context)
     text = progress_text(context.i18n, started, {}, context.now(), None)
     await query.answer()
     await query.edit_message_text(text, reply_markup=progress_keyboard(context.i18n, started))
     await context.storage.set_progress_message(
         started.id, query.message.chat.id, query.message.message_id, text
     )
-    broadcaster(context.application).wake()
-    return await finish(update, context, DIALOG)
+    context.community.broadcaster.wake()
+    return await DIALOG.finish(update, context)
 
 
-@admin_only
-async def cancel(update: Update, context: BotContext) -> int:
+DIALOG.add(
+    CHOOSING_WHEN,
+    Question(
+        ask_when,
+        NOW.handler(send_now),
+        LATER.handler(send_later),
+        TO_AUDIENCE.handler(to_audience),
+    ),
+)
+DIALOG.add(TYPING_TIME, Question(ask_time, MessageHandler(TEXT, time_typed), hint=TEXT_HINT))
+DIALOG.add(
+    CONFIRMING,
+    Question(ask_confirmation, CONFIRM.handler(confirmed), TO_AUDIENCE.handler(to_audience)),
+)
+
+
+# --- leaving -----------------------------------------------------------------------------------
+
+
+async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
     if update.callback_query is not None:
-        await close_buttons(update.callback_query, context)
-    if "id" in answers(context, DIALOG):
-        await context.storage.delete_draft_broadcast(answers(context, DIALOG)["id"])
-    await finish(update, context, DIALOG)
+        await close_buttons(update, context)
+    if "id" in DIALOG.answers(context):
+        await context.storage.delete_draft_broadcast(DIALOG.answers(context)["id"])
+    await DIALOG.finish(update, context)
     await reply(update, _("Cancelled: nothing was sent."))
     return END
 
 
-async def refuse_button(update: Update, context: BotContext) -> int | None:
-    """A composer button from an earlier step (or forged): change nothing."""
-    if not await refuse_unless_admin(update, context):
-        return END
-    assert update.callback_query is not None
-    await update.callback_query.answer(
-        context.i18n.gettext("This button belongs to an earlier step. Please use the latest one."),
-        show_alert=True,
-    )
-    return None
-
-
-async def use_the_buttons(update: Update, context: BotContext) -> int | None:
-    _ = context.i18n.gettext
-    if not await is_admin(context, update.effective_user.id if update.effective_user else 0):
-        return END
-    if current_step(context, DIALOG) in (TYPING_TEXT, TYPING_TIME):
-        await reply(update, _("Please send a text message."))
-    else:
-        await reply(update, _("Please use the buttons above, or send /cancel to stop."))
-    return None
-
-
-# The composer's buttons; the progress message's (pause, resume, cancel) are not the dialog's.
-COMPOSER_BUTTONS = (
-    r"^bc:(lang|more|fb|nophoto|texts|aud|r|l|countries|c|cdone|when|now|later|go|cancel)(:|$)"
-)
-
-
-def build() -> ConversationHandler:  # type: ignore[type-arg]
-    message = f.UpdateType.MESSAGE
-    text = message & f.TEXT & ~f.COMMAND
-    return ConversationHandler(
-        name=DIALOG,
-        persistent=True,
+def conversation() -> Handler:
+    return DIALOG.conversation(
         entry_points=[CommandHandler("broadcast", start)],
-        states={
-            CHOOSING_LANGUAGE: [CallbackQueryHandler(language_chosen, pattern=r"^bc:lang:")],
-            TYPING_TEXT: [
-                MessageHandler(text, text_typed),
-                MessageHandler(message & f.PHOTO, photo_sent),
-            ],
-            REVIEWING_TEXTS: [
-                CallbackQueryHandler(more_languages, pattern=r"^bc:more$"),
-                CallbackQueryHandler(fallback_chosen, pattern=r"^bc:fb:"),
-                CallbackQueryHandler(photo_removed, pattern=r"^bc:nophoto$"),
-                CallbackQueryHandler(to_audience, pattern=r"^bc:aud$"),
-            ],
-            CHOOSING_AUDIENCE: [
-                CallbackQueryHandler(audience_toggled, pattern=r"^bc:[rl]:"),
-                CallbackQueryHandler(to_countries, pattern=r"^bc:countries$"),
-                CallbackQueryHandler(back_to_texts, pattern=r"^bc:texts$"),
-                CallbackQueryHandler(to_when, pattern=r"^bc:when$"),
-            ],
-            CHOOSING_COUNTRIES: [
-                CallbackQueryHandler(country_toggled, pattern=r"^bc:c:"),
-                CallbackQueryHandler(to_audience, pattern=r"^bc:cdone$"),
-            ],
-            CHOOSING_WHEN: [
-                CallbackQueryHandler(send_now, pattern=r"^bc:now$"),
-                CallbackQueryHandler(send_later, pattern=r"^bc:later$"),
-                CallbackQueryHandler(to_audience, pattern=r"^bc:aud$"),
-            ],
-            TYPING_TIME: [MessageHandler(text, time_typed)],
-            CONFIRMING: [
-                CallbackQueryHandler(confirmed, pattern=r"^bc:go:\d+$"),
-                CallbackQueryHandler(to_audience, pattern=r"^bc:aud$"),
-            ],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^bc:cancel$"),
-            CommandHandler("broadcast", show_current_step),
-            CallbackQueryHandler(refuse_button, pattern=COMPOSER_BUTTONS),
-            MessageHandler(message & ~f.COMMAND, use_the_buttons),
-        ],
+        fallbacks=[CommandHandler("cancel", cancel), DIALOG.cancel.handler(cancel)],
+        again=["broadcast"],
     )

@@ -1,61 +1,154 @@
-"""Writing to someone through the bot, as a persistent conversation of one question.
+"""Writing to someone through the bot: a dialog of one question, the message.
 
-``ct:ask:<listing>`` ("I can help" on a request, "I'm interested" on an offer, on a card or a
-match) → the message → sent: a contact is opened and relayed to the listing's owner and the
-officials of its municipality, who Accept or Decline. ``ct:msg:<contact>`` (Reply) → a
-follow-up message on a pending contact, relayed to the other side. Nobody's identity is in
-any of it: that comes only with an Accept (:mod:`bot.handlers.contacts`).
+"I can help" on a request, "I'm interested" on an offer (on a card or a match) → the message
+→ sent: a contact is opened and relayed to the listing's owner and the officials of its
+municipality, who Accept or Decline. Reply on a pending contact → a follow-up message, relayed
+to the other side. Nobody's identity is in any of it: that comes only with an Accept
+(:mod:`bot.handlers.contacts`).
 
 Who may write is checked when the button is pressed and again, in the same transaction as the
 insert, when the message is sent (limits, duplicates, a contact decided meanwhile).
 
-This dialog comes before the others in group 0, so that the message goes here even when the
-person was in the middle of posting; anything else they do meanwhile (a command, another
-button) ends it and is handed on, as if this dialog had not been there.
+This dialog has a handler group of its own, before every feature's (:data:`GROUP`): the
+message goes here even when the person was in the middle of posting, and nothing else sees
+what this dialog takes. Anything else they do meanwhile (a command, another button) ends it
+and goes on to the features, as if this dialog had not been there; help and a new language
+keep it (the question is asked again after them).
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-)
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.callback_data import id_of
-from bot.context import BotContext
-from bot.dialogs.steps import (
-    END,
-    answers,
-    checkpoint,
-    clean_block,
-    current_step,
-    finish,
-    has_letter,
-)
-from bot.handlers.common import RESUMERS, reply, resume_dialogs
-from bot.handlers.contacts import notify_relay, refusal, refusal_for, too_long
-from bot.storage import ContactRefused
-from bot.storage.contacts import MESSAGE_MAX
+from bot.buttons import CONTACTS, LANGUAGE, MENU, WRITE_AGAIN, WRITE_TO_AUTHOR
+from bot.context import BotContext, reply
+from bot.dialogs.dialog import END, Dialog, Handler, resume_dialogs
+from bot.dialogs.steps import TypedText, clean_block, has_letter
+from bot.i18n import N_, Translator
+from bot.places.timezones import DEFAULT_ZONE, local
+from bot.storage import ContactRefused, Enqueued
+from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
+from bot.views import cards
 
-DIALOG = "contact"
+GROUP = -1  # before every feature's handlers (group 0), after identifying and the ban guard
+DIALOG = Dialog("contact", CONTACTS, stops=True)
 TYPING = 0
 
-# Updates that leave this dialog alone: help and languages show the question again after.
-_KEEPS_DIALOG = ("lang:", "menu:help", "menu:language")
-_KEEPS_DIALOG_COMMANDS = ("/help", "/language")
-_HANDLER: list[BaseHandler] = []  # this dialog's handler, skipped when handing updates on
+
+def refusal(
+    t: Translator,
+    refused: ContactRefused,
+    *,
+    now: int = 0,
+    zone: str = DEFAULT_ZONE,
+    municipal: bool = True,
+) -> str:
+    """Why a contact or a message cannot be sent, in the reader's words: when it will be
+    possible again in the reader's time ``zone`` ('tomorrow, 09:14'), and "your municipality"
+    only for a ``municipal`` reader (a member of one)."""
+    _ = t.gettext
+    if refused.next_at is not None and refused.reason in ("daily", "listing_busy"):
+        when = t.when(local(refused.next_at, zone), local(now, zone))
+        if refused.reason == "daily":
+            text = _("You have sent many contact requests today. You can send the next one {when}.")
+        else:
+            text = _("This listing received many requests today. You can try again {when}.")
+        return t.sentence(text, when=when)
+    if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
+        return cards.ended(t, refused.reason, refused.at)
+    own = (
+        _("This is your own listing (or your municipality's).")
+        if municipal
+        else _("This is your own listing.")
+    )
+    texts = {
+        "gone": _("This listing is no longer open."),
+        "own": own,
+        "profile": _("Please set up your profile first: send /start."),
+        "review": _("Your account is being reviewed by a moderator; please wait."),
+        "already": _("You have already contacted the author of this listing: see /contacts."),
+        "listing_busy": _("This listing received many requests today; please try tomorrow."),
+        "duplicate": _(
+            "You already sent this exact message. Please write a message for this contact."
+        ),
+        "too_many": t.ngettext(
+            "You have sent {count} follow-up message already; please wait for an answer.",
+            "You have sent {count} follow-up messages already; please wait for an answer.",
+            MESSAGES_PER_SIDE,
+        ).format(count=t.number(MESSAGES_PER_SIDE)),
+        "not_party": _("This is not your contact."),
+        "decided": _("This contact was already answered."),
+    }
+    return texts.get(refused.reason, _("This button is no longer valid."))
+
+
+async def refusal_for(context: BotContext, refused: ContactRefused) -> str:
+    """:func:`refusal` for the person of this update, in their time zone."""
+    member = context.member
+    zone = DEFAULT_ZONE
+    if member is not None and refused.next_at is not None:
+        zone = (await context.storage.preferences(member.id)).timezone
+    municipal = member is not None and member.municipality_id is not None
+    return refusal(context.i18n, refused, now=context.now(), zone=zone, municipal=municipal)
+
+
+async def relay(
+    context: BotContext, kind: str, key: str, ids: dict[str, int], to: list[int]
+) -> None:
+    """Queue a notification of ``kind`` for each recipient, once each, and send it now."""
+    now = context.now()
+    notifications = [Enqueued(user, kind, f"{key}:{user}", ids, not_before=now) for user in to]
+    await context.community.outbox.queue(notifications, now=now)
+
+
+# --- starting: may this person write? --------------------------------------------------------
+
+
+async def _refuse(update: Update, text: str) -> int:
+    assert update.callback_query is not None
+    await update.callback_query.answer(text, show_alert=True)
+    return END
+
+
+async def write_to_author(update: Update, context: BotContext, listing_id: int) -> int:
+    """May this person write to the listing's author? Then ask for the message."""
+    assert update.callback_query is not None and update.effective_user is not None
+    try:
+        await context.storage.check_contact(update.effective_user.id, listing_id, context.now())
+    except ContactRefused as refused:
+        return await _refuse(update, await refusal_for(context, refused))
+    listing = await context.storage.get_listing(listing_id)
+    assert listing is not None
+    await update.callback_query.answer()
+    return await DIALOG.begin(
+        update, context, TYPING, listing=listing_id, title=listing.title, kind=listing.kind
+    )
+
+
+async def write_again(update: Update, context: BotContext, contact_id: int) -> int:
+    """A follow-up message, by someone who is part of the contact."""
+    assert update.callback_query is not None and update.effective_user is not None
+    contact = await context.storage.get_contact(contact_id)
+    if contact is None or not await context.storage.contact_side(contact, update.effective_user.id):
+        return await _refuse(update, refusal(context.i18n, ContactRefused("not_party")))
+    if contact.status != "pending":
+        return await _refuse(update, refusal(context.i18n, ContactRefused("decided")))
+    await update.callback_query.answer()
+    return await DIALOG.begin(
+        update, context, TYPING, contact=contact.id, title=contact.listing_title
+    )
+
+
+# --- the message -------------------------------------------------------------------------------
 
 
 async def ask_message(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    given = answers(context, DIALOG)
+    given = DIALOG.answers(context)
     title = context.i18n.quote(escape(given.get("title", "")))
     if "contact" in given:
         text = _(
@@ -74,85 +167,36 @@ async def ask_message(update: Update, context: BotContext) -> None:
             "{maximum} characters): who you are, what you need, when. Your name and contact "
             "stay hidden until they accept."
         )
-    cancel = InlineKeyboardButton(_("✖️ Cancel"), callback_data="ct:cancel")
     await reply(
         update,
         text.format(title=title, maximum=context.i18n.number(MESSAGE_MAX)),
-        reply_markup=InlineKeyboardMarkup([[cancel]]),
+        reply_markup=InlineKeyboardMarkup(DIALOG.navigation(context.i18n, TYPING)),
     )
 
 
-async def resume(update: Update, context: BotContext) -> bool:
-    if current_step(context, DIALOG) is None:
-        return False
-    await ask_message(update, context)
-    return True
-
-
-RESUMERS[DIALOG] = resume
-
-
-async def _begin(update: Update, context: BotContext, **given: object) -> int:
-    answers(context, DIALOG).clear()
-    answers(context, DIALOG).update(given)
-    await checkpoint(update, context, DIALOG, TYPING)
-    await ask_message(update, context)
-    return TYPING
-
-
-async def _refuse(update: Update, text: str) -> int:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(text, show_alert=True)
-    return END
-
-
-async def ask(update: Update, context: BotContext) -> int:
-    """``ct:ask:<listing>``: may this person write to the author? Then ask for the message."""
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    listing_id = id_of(query.data, "ct:ask:")
-    if listing_id is None:
-        return await _refuse(update, context.i18n.gettext("This button is no longer valid."))
-    try:
-        await context.storage.check_contact(update.effective_user.id, listing_id, context.now())
-    except ContactRefused as refused:
-        return await _refuse(update, await refusal_for(context, refused))
-    listing = await context.storage.get_listing(listing_id)
-    assert listing is not None
-    await query.answer()
-    return await _begin(update, context, listing=listing_id, title=listing.title, kind=listing.kind)
-
-
-async def write(update: Update, context: BotContext) -> int:
-    """``ct:msg:<contact>``: a follow-up message, by someone who is part of the contact."""
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    contact_id = id_of(query.data, "ct:msg:")
-    if contact_id is None:
-        return await _refuse(update, context.i18n.gettext("This button is no longer valid."))
-    contact = await context.storage.get_contact(contact_id)
-    if contact is None or not await context.storage.contact_side(contact, update.effective_user.id):
-        return await _refuse(update, refusal(context.i18n, ContactRefused("not_party")))
-    if contact.status != "pending":
-        return await _refuse(update, refusal(context.i18n, ContactRefused("decided")))
-    await query.answer()
-    return await _begin(update, context, contact=contact.id, title=contact.listing_title)
-
-
-async def typed(update: Update, context: BotContext) -> int | None:
-    """The message: checked, stored and relayed (through the outbox), then the dialog ends."""
-    _ = context.i18n.gettext
-    assert update.message is not None and update.message.text is not None
-    assert update.effective_user is not None
-    text = clean_block(update.message.text)
+def check_message(t: Translator, typed: str) -> str | None:
+    """Why a message is refused: too long, or without a word."""
+    text = clean_block(typed)
     if len(text) > MESSAGE_MAX:
-        await reply(update, too_long(context.i18n, len(text)))
-        return None
+        return too_long(t, len(text))
     if not has_letter(text):
-        await reply(update, _("Please write a few words."))
-        return None
-    given = answers(context, DIALOG)
+        return t.gettext("Please write a few words.")
+    return None
+
+
+def too_long(t: Translator, length: int) -> str:
+    return t.ngettext(
+        "Your message has {length} character; please shorten it to {maximum} at most.",
+        "Your message has {length} characters; please shorten it to {maximum} at most.",
+        length,
+    ).format(length=t.number(length), maximum=t.number(MESSAGE_MAX))
+
+
+async def send(update: Update, context: BotContext, text: str) -> int | None:
+    """Store and relay the message (through the outbox), then end."""
+    _ = context.i18n.gettext
+    assert update.effective_user is not None
+    given = DIALOG.answers(context)
     me, now = update.effective_user.id, context.now()
     try:
         if "contact" in given:
@@ -169,75 +213,67 @@ async def typed(update: Update, context: BotContext) -> int | None:
         await reply(update, await refusal_for(context, refused))
         if refused.reason == "duplicate":
             return None  # they may write another message
-        await finish(update, context, DIALOG)
-        return END
-    await finish(update, context, DIALOG)
-    await notify_relay(context, kind, key, ids, recipients)
+        return await DIALOG.finish(update, context)
+    await DIALOG.finish(update, context)
+    await relay(context, kind, key, ids, recipients)
     await reply(
-        update,
-        _("✉️ Sent! You will be told here when they answer. Your contacts: /contacts"),
+        update, _("✉️ Sent! You will be told here when they answer. Your contacts: /contacts")
     )
     await resume_dialogs(update, context)
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
+DIALOG.add(
+    TYPING,
+    TypedText(
+        ask_message,
+        answered=send,
+        check=check_message,
+        clean=clean_block,
+        hint=N_("Please type your message as text, or send /cancel."),
+    ),
+)
+
+
+# --- leaving -----------------------------------------------------------------------------------
+
+
+async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
     if update.callback_query is not None:
         await update.callback_query.answer()
         await update.callback_query.edit_message_reply_markup(None)
-    await finish(update, context, DIALOG)
+    await DIALOG.finish(update, context)
     await reply(update, _("Cancelled: nothing was sent."))
     await resume_dialogs(update, context)
     return END
 
 
-async def not_text(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    await reply(update, _("Please type your message as text, or send /cancel."))
+def _keeps(update: Update) -> bool:
+    """Help and a new language leave the message waiting (it is asked again after them)."""
+    if update.callback_query is not None:
+        data = update.callback_query.data
+        return LANGUAGE.matches(data) or data in (MENU.data("help"), MENU.data("language"))
+    command = (update.message.text or "") if update.message is not None else ""
+    return command.split(" ", 1)[0].split("@", 1)[0] in ("/help", "/language")
 
 
 async def elsewhere(update: Update, context: BotContext) -> int | None:
-    """A command or a button that is not this dialog's: hand it on to whichever handler of
-    group 0 would have taken it. Help and language keep the dialog; anything else ends it,
-    so that the next text goes where the person now is."""
-    keeps = (
-        update.callback_query is not None
-        and (update.callback_query.data or "").startswith(_KEEPS_DIALOG)
-    ) or (
-        update.message is not None
-        and (update.message.text or "").split(" ", 1)[0].split("@", 1)[0] in _KEEPS_DIALOG_COMMANDS
-    )
-    if not keeps:
-        await finish(update, context, DIALOG)
-    for handler in context.application.handlers.get(0, []):
-        if handler in _HANDLER:
-            continue
-        check = handler.check_update(update)
-        if check is not None and check is not False:
-            await handler.handle_update(update, context.application, check, context)
-            break
-    return None if keeps else END
+    """A command or a button that is not this dialog's: it goes on to the features. Help and
+    language keep the dialog; anything else ends it, so that the next text goes where the
+    person now is."""
+    if _keeps(update):
+        return None
+    return await DIALOG.finish(update, context)
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
-    message = f.UpdateType.MESSAGE
-    handler: ConversationHandler = ConversationHandler(  # type: ignore[type-arg]
-        name=DIALOG,
-        persistent=True,
-        allow_reentry=True,
-        entry_points=[
-            CallbackQueryHandler(ask, pattern=r"^ct:ask:"),
-            CallbackQueryHandler(write, pattern=r"^ct:msg:"),
-        ],
-        states={TYPING: [MessageHandler(message & f.TEXT & ~f.COMMAND, typed)]},
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^ct:cancel$"),
-            MessageHandler(message & f.COMMAND, elsewhere),
+def conversation() -> Handler:
+    return DIALOG.conversation(
+        entry_points=[WRITE_TO_AUTHOR.handler(write_to_author), WRITE_AGAIN.handler(write_again)],
+        fallbacks=[CommandHandler("cancel", cancel), DIALOG.cancel.handler(cancel)],
+        passing=[
+            MessageHandler(f.UpdateType.MESSAGE & f.COMMAND, elsewhere),
             CallbackQueryHandler(elsewhere),
-            MessageHandler(message, not_text),
         ],
+        allow_reentry=True,
     )
-    _HANDLER[:] = [handler]
-    return handler

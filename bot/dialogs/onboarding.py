@@ -1,18 +1,21 @@
-"""Onboarding: who the user is and where, as a persistent conversation.
+"""Onboarding: who the person is and where.
 
-``/start`` → language → role → (organisation name) → where: share a location (resolved
-offline) or choose the country and type the place → region → (population, for a
-municipality) → summary → save. ``/cancel`` leaves without saving; ``/start`` in the middle
-shows the current step again; a restart of the bot resumes at the same step.
+``/start`` → language → role → (organisation name) → where: share a location and choose
+among the nearest places or type the name (:mod:`bot.dialogs.nearby`), or choose the
+country and type the place → region (unless the location gave it) → (population of the
+municipality, for a municipality's representative) → summary → save. ``/cancel`` leaves
+without saving; ``/start`` in the middle shows the current step again; a restart of the bot
+resumes at the same step.
 
-Answers are kept in ``user_data["onboarding"]`` and written to the member's profile in one
-transaction only when the user saves the summary: nothing is stored half-way.
+The answers are written to the member's profile in one transaction only when the person saves
+the summary: nothing is stored half-way.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from html import escape
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -22,35 +25,39 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot import geo, views
+from bot.buttons import ONBOARDING, PROFILE_EDIT, OneOf, close_buttons
 from bot.command_menu import published_language, set_chat_menu
-from bot.context import BotContext
+from bot.context import BotContext, reply
+from bot.dialogs import nearby
+from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question, resume_dialogs
 from bot.dialogs.steps import (
-    END,
-    Questions,
-    answers,
+    Choice,
+    ChooseCountry,
+    SharedPlace,
+    TypedText,
     check_name,
-    clean_line,
-    close_buttons,
-    current_step,
-    finish,
     parse_count,
+    translated,
 )
-from bot.handlers.common import RESUMERS, reply, resume_dialogs, show_menu
-from bot.i18n import LANGUAGES, N_, translator
+from bot.i18n import LANGUAGES, N_, Translator, translator
+from bot.places import names
+from bot.places.countries import COUNTRIES, find_country
+from bot.places.geocoding import Place
 from bot.storage import Profile
+from bot.views import texts as views
 
-DIALOG = "onboarding"
+DIALOG = Dialog("onboarding", ONBOARDING, navigation=False)
 
+# Persisted as numbers (conversation states): append new steps, never reorder.
 (
     CHOOSING_LANGUAGE,
     CHOOSING_ROLE,
     TYPING_ORGANISATION,
     LOCATING,
-    CONFIRMING_PLACE,
+    CHOOSING_NEARBY,  # persisted: once CONFIRMING_PLACE, the one place found
     CHOOSING_COUNTRY,
     TYPING_PLACE,
     TYPING_REGION,
@@ -59,10 +66,40 @@ DIALOG = "onboarding"
 ) = range(10)
 
 MAX_POPULATION = 10_000_000
+LANGUAGE = DIALOG.button("lang", OneOf(LANGUAGES))
+ROLE = DIALOG.button("role", OneOf(views.ROLE_LABELS))
+NEARBY = DIALOG.button("place", nearby.CHOICE)
+COUNTRY = DIALOG.button("cty", OneOf(COUNTRIES))
+SKIP_REGION = DIALOG.button("region:skip")
+SAVE = DIALOG.button("save")
+START_OVER = DIALOG.button("restart")
 
 
-# --- the questions -------------------------------------------------------------------------
+# --- /start, or the profile's Edit button ------------------------------------------------------
 
+
+async def start(update: Update, context: BotContext) -> int:
+    """Onboard a newcomer; show the menu to someone already set up."""
+    if context.member is not None and context.member.onboarded:
+        await show_menu(update, context)
+        # In the middle of another dialog (posting...), show where they were as well.
+        await resume_dialogs(update, context)
+        return END
+    return await DIALOG.begin(update, context, CHOOSING_LANGUAGE)
+
+
+async def edit_profile(update: Update, context: BotContext, _none: None) -> int:
+    """Walk the dialog again from the role, the language known."""
+    await close_buttons(update, context)
+    return await DIALOG.begin(update, context, CHOOSING_ROLE)
+
+
+async def show_menu(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    await reply(update, _("What would you like to do?"), reply_markup=views.main_menu(context.i18n))
+
+
+# --- language and role -------------------------------------------------------------------------
 
 WELCOME = N_(
     "👋 Welcome to <b>Community Sharing</b>, where municipalities, project holders and "
@@ -75,26 +112,32 @@ async def ask_language(update: Update, context: BotContext) -> None:
     await reply(
         update,
         context.i18n.gettext(WELCOME),
-        reply_markup=views.language_keyboard("ob:lang:", context.i18n.language),
+        reply_markup=views.language_keyboard(LANGUAGE, context.i18n.language),
     )
 
 
-async def ask_role(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    buttons = [
-        [InlineKeyboardButton(_(label), callback_data=f"ob:role:{role}")]
-        for role, label in views.ROLE_LABELS.items()
-    ]
-    await reply(
-        update,
-        _(
-            "Who are you here?\n\n"
-            "🏛 <b>Municipality</b>: you speak for a municipality (mayor, officer).\n"
-            "💼 <b>Project holder or organisation</b>: a business, an association, a project.\n"
-            "🤝 <b>Volunteer</b>: you want to lend a hand."
-        ),
-        reply_markup=InlineKeyboardMarkup(buttons),
+async def language_chosen(update: Update, context: BotContext, code: str) -> int:
+    assert update.effective_user is not None
+    await context.storage.set_language(update.effective_user.id, code)
+    context.i18n = translator(code)
+    if code != published_language(update.effective_user.language_code):
+        # Telegram shows the menu of the app's language: this chat gets one of its own.
+        assert update.effective_chat is not None
+        await set_chat_menu(context.bot, update.effective_chat.id, code)
+    return await DIALOG.answered(update, context, CHOOSING_ROLE)
+
+
+def role_question(context: BotContext) -> str:
+    return context.i18n.gettext(
+        "Who are you here?\n\n"
+        "🏛 <b>Municipality</b>: you speak for a municipality (mayor, officer).\n"
+        "💼 <b>Project holder or organisation</b>: a business, an association, a project.\n"
+        "🤝 <b>Volunteer</b>: you want to lend a hand."
     )
+
+
+def after_role(given: dict[str, Any]) -> int:
+    return TYPING_ORGANISATION if given["role"] == "organisation" else LOCATING
 
 
 async def ask_organisation(update: Update, context: BotContext) -> None:
@@ -102,8 +145,27 @@ async def ask_organisation(update: Update, context: BotContext) -> None:
     await reply(update, _("What is the name of your organisation or project?"))
 
 
-def _locating_keyboard(context: BotContext) -> ReplyKeyboardMarkup:
-    _ = context.i18n.gettext
+DIALOG.add(CHOOSING_LANGUAGE, Question(ask_language, LANGUAGE.handler(language_chosen)))
+DIALOG.add(
+    CHOOSING_ROLE,
+    Choice(role_question, ROLE, translated(views.ROLE_LABELS), answer="role", then=after_role),
+)
+DIALOG.add(
+    TYPING_ORGANISATION,
+    TypedText(
+        ask_organisation,
+        answer="organisation",
+        then=LOCATING,
+        check=lambda t, text: check_name(t, text, maximum=120),
+    ),
+)
+
+
+# --- where: a shared location, or the country, the place and the region -------------------------
+
+
+def locating_keyboard(t: Translator) -> ReplyKeyboardMarkup:
+    _ = t.gettext
     return ReplyKeyboardMarkup(
         [
             [KeyboardButton(_("📍 Share my location"), request_location=True)],
@@ -116,7 +178,7 @@ def _locating_keyboard(context: BotContext) -> ReplyKeyboardMarkup:
 
 async def ask_location(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    if answers(context, DIALOG).get("role") == "municipality":
+    if DIALOG.answers(context).get("role") == "municipality":
         text = _(
             "Where is your municipality? Share your location with the button below "
             "(from your phone), or choose the country."
@@ -126,39 +188,49 @@ async def ask_location(update: Update, context: BotContext) -> None:
             "Where are you based? Share your location with the button below "
             "(from your phone), or choose the country."
         )
-    await reply(update, text, reply_markup=_locating_keyboard(context))
+    await reply(update, text, reply_markup=locating_keyboard(context.i18n))
 
 
-async def ask_place_confirmation(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    found = answers(context, DIALOG)
-    buttons = [
-        [
-            InlineKeyboardButton(_("✅ Yes"), callback_data="ob:place:yes"),
-            InlineKeyboardButton(_("✏️ No, I will type it"), callback_data="ob:place:no"),
-        ]
-    ]
-    await reply(
-        update,
-        _("Is this right?\n<b>{place}</b>").format(
-            place=views.place_line(context.i18n, found["place"], found["region"], found["country"])
-        ),
-        reply_markup=InlineKeyboardMarkup(buttons),
-    )
+async def located(update: Update, context: BotContext, place: Place) -> int:
+    nearby.located(DIALOG.answers(context), place)
+    return await DIALOG.go_to(update, context, CHOOSING_NEARBY)
 
 
-async def ask_country(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    await reply(
-        update,
-        _("Choose the country (or type its name):"),
-        reply_markup=views.country_keyboard(context.i18n, "ob:cty:"),
-    )
+SHARED_PLACE = SharedPlace(
+    DIALOG,
+    located,
+    not_found=N_(
+        "I could not find a town near that point (it may be at sea). "
+        "Please share another location or choose the country."
+    ),
+    country_step=CHOOSING_COUNTRY,
+    keyboard=locating_keyboard,
+    only=f.ALL,
+)
+
+
+async def locating_typed(update: Update, context: BotContext) -> int:
+    """Text while locating: the 'choose the country' button, or a country typed by name."""
+    assert update.message is not None and update.message.text is not None
+    country = find_country(context.i18n, update.message.text)
+    if country is None:
+        return await DIALOG.go_to(update, context, CHOOSING_COUNTRY)
+    return await DIALOG.answered(update, context, TYPING_PLACE, country=country)
+
+
+async def place_typed(update: Update, context: BotContext, place: str) -> int:
+    """The name typed (after choosing the country, or instead of the nearest places)."""
+    given = DIALOG.answers(context)
+    given.pop("place_key", None)
+    # After a shared location the region is known; the name is kept as typed.
+    if "latitude" in given and given.get("region"):
+        return await DIALOG.answered(update, context, after_region, place=place)
+    return await DIALOG.answered(update, context, TYPING_REGION, place=place)
 
 
 async def ask_place(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    given = answers(context, DIALOG)
+    given = DIALOG.answers(context)
     country = escape(context.i18n.country(given["country"]))
     if given.get("role") == "municipality":
         text = _("{country}: what is the name of your municipality?").format(country=country)
@@ -169,8 +241,8 @@ async def ask_place(update: Update, context: BotContext) -> None:
 
 async def ask_region(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    place = escape(answers(context, DIALOG)["place"])
-    buttons = [[InlineKeyboardButton(_("Skip"), callback_data="ob:region:skip")]]
+    place = escape(DIALOG.answers(context)["place"])
+    buttons = [[InlineKeyboardButton(_("Skip"), callback_data=SKIP_REGION.data(None))]]
     await reply(
         update,
         _(
@@ -180,9 +252,64 @@ async def ask_region(update: Update, context: BotContext) -> None:
     )
 
 
+async def region_skipped(update: Update, context: BotContext, _none: None) -> int:
+    return await DIALOG.answered(update, context, after_region, region="")
+
+
+def after_region(given: dict[str, Any]) -> int:
+    """Only a municipality's representative is asked its population: the place they chose
+    or typed is the municipality they speak for."""
+    return TYPING_POPULATION if given.get("role") == "municipality" else CONFIRMING_PROFILE
+
+
+TYPED_PLACE = TypedText(ask_place, answered=place_typed, check=check_name)
+DIALOG.add(
+    LOCATING,
+    Question(
+        ask_location,
+        SHARED_PLACE.handler(),
+        MessageHandler(TEXT, locating_typed),
+        hint=N_("Please share your location or choose the country."),
+    ),
+)
+DIALOG.add(
+    CHOOSING_NEARBY,
+    nearby.ChooseNearby(
+        NEARBY,
+        then=after_region,
+        typing=TYPING_PLACE,
+        # Typing the name without the button is typing the name.
+        also=[SHARED_PLACE.handler(), MessageHandler(TEXT, TYPED_PLACE.typed)],
+    ),
+)
+DIALOG.add(
+    CHOOSING_COUNTRY, ChooseCountry(COUNTRY, then=TYPING_PLACE, also=[SHARED_PLACE.handler()])
+)
+DIALOG.add(TYPING_PLACE, TYPED_PLACE)
+DIALOG.add(
+    TYPING_REGION,
+    TypedText(
+        ask_region,
+        answer="region",
+        then=after_region,
+        check=check_name,
+        also=[SKIP_REGION.handler(region_skipped)],
+    ),
+)
+
+
+def place_name(context: BotContext) -> str:
+    """The place answered so far, as this reader reads it (chosen) or as typed; escaped."""
+    given = DIALOG.answers(context)
+    return escape(names.place_name(context.i18n.language, given.get("place_key"), given["place"]))
+
+
+# --- population, and the summary ---------------------------------------------------------------
+
+
 async def ask_population(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    place = escape(answers(context, DIALOG)["place"])
+    place = place_name(context)
     await reply(
         update,
         _("About how many people live in {place}? Type a number, for example {example}.").format(
@@ -191,16 +318,32 @@ async def ask_population(update: Update, context: BotContext) -> None:
     )
 
 
+def check_population(t: Translator, typed: str) -> str | None:
+    population = parse_count(typed)
+    if population is None or not 1 <= population <= MAX_POPULATION:
+        return t.gettext(
+            "Please type the number of inhabitants as a whole number between 1 and "
+            "{maximum}, for example {example}."
+        ).format(maximum=t.number(MAX_POPULATION), example=t.number(1200))
+    return None
+
+
+async def population_typed(update: Update, context: BotContext, typed: str) -> int:
+    population = parse_count(typed)
+    return await DIALOG.answered(update, context, CONFIRMING_PROFILE, population=population)
+
+
 async def ask_confirmation(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     assert context.member is not None
-    given = answers(context, DIALOG)
+    given = DIALOG.answers(context)
     preview = dataclasses.replace(
         context.member,
         role=given["role"],
         country=given["country"],
         region=given.get("region") or None,
         place=given["place"],
+        place_key=given.get("place_key"),
         municipality_name=given["place"] if given["role"] == "municipality" else None,
         municipality_population=given.get("population"),
         municipality_verified=False,
@@ -209,8 +352,8 @@ async def ask_confirmation(update: Update, context: BotContext) -> None:
     )
     buttons = [
         [
-            InlineKeyboardButton(_("✅ Save"), callback_data="ob:save"),
-            InlineKeyboardButton(_("🔁 Start over"), callback_data="ob:restart"),
+            InlineKeyboardButton(_("✅ Save"), callback_data=SAVE.data(None)),
+            InlineKeyboardButton(_("🔁 Start over"), callback_data=START_OVER.data(None)),
         ]
     ]
     await reply(
@@ -220,251 +363,50 @@ async def ask_confirmation(update: Update, context: BotContext) -> None:
     )
 
 
-QUESTIONS = {
-    CHOOSING_LANGUAGE: ask_language,
-    CHOOSING_ROLE: ask_role,
-    TYPING_ORGANISATION: ask_organisation,
-    LOCATING: ask_location,
-    CONFIRMING_PLACE: ask_place_confirmation,
-    CHOOSING_COUNTRY: ask_country,
-    TYPING_PLACE: ask_place,
-    TYPING_REGION: ask_region,
-    TYPING_POPULATION: ask_population,
-    CONFIRMING_PROFILE: ask_confirmation,
-}
-
-
-ASKING = Questions(DIALOG, QUESTIONS)
-go_to = ASKING.go_to
-resume = ASKING.resume
-RESUMERS[DIALOG] = resume
-
-
-# --- the answers ---------------------------------------------------------------------------
-
-
-async def start(update: Update, context: BotContext) -> int:
-    """``/start``: onboard a newcomer; show the menu to someone already set up."""
-    if context.member is not None and context.member.onboarded:
-        await show_menu(update, context)
-        # In the middle of another dialog (posting...), show where they were as well.
-        await resume_dialogs(update, context)
-        return END
-    answers(context, DIALOG).clear()
-    return await go_to(update, context, CHOOSING_LANGUAGE)
-
-
-async def edit_profile(update: Update, context: BotContext) -> int:
-    """The profile's Edit button: walk the dialog again from the role, language known."""
-    assert update.callback_query is not None
-    await close_buttons(update.callback_query, context)
-    answers(context, DIALOG).clear()
-    return await go_to(update, context, CHOOSING_ROLE)
-
-
-async def language_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    code = query.data.removeprefix("ob:lang:")
-    if code not in LANGUAGES:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return CHOOSING_LANGUAGE
-    await context.storage.set_language(update.effective_user.id, code)
-    context.i18n = translator(code)
-    await close_buttons(query, context)
-    if code != published_language(update.effective_user.language_code):
-        # Telegram shows the menu of the app's language: this chat gets one of its own.
-        assert update.effective_chat is not None
-        await set_chat_menu(context.bot, update.effective_chat.id, code)
-    return await go_to(update, context, CHOOSING_ROLE)
-
-
-async def role_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    role = query.data.removeprefix("ob:role:")
-    answers(context, DIALOG)["role"] = role
-    await close_buttons(query, context)
-    return await go_to(update, context, TYPING_ORGANISATION if role == "organisation" else LOCATING)
-
-
-async def organisation_typed(update: Update, context: BotContext) -> int:
-    assert update.message is not None and update.message.text is not None
-    problem = check_name(context.i18n, update.message.text, maximum=120)
-    if problem:
-        await reply(update, problem)
-        return TYPING_ORGANISATION
-    answers(context, DIALOG)["organisation"] = clean_line(update.message.text)
-    return await go_to(update, context, LOCATING)
-
-
-async def location_shared(update: Update, context: BotContext) -> int:
+async def profile_saved(update: Update, context: BotContext, _none: None) -> int:
     _ = context.i18n.gettext
-    assert update.message is not None and update.message.location is not None
-    point = update.message.location
-    step = current_step(context, DIALOG) or LOCATING
-    place = geo.locate(point.latitude, point.longitude)
-    if place is None:
-        await reply(
-            update,
-            _(
-                "I could not find a town near that point (it may be at sea). "
-                "Please share another location or choose the country."
-            ),
-            reply_markup=_locating_keyboard(context),
-        )
-        return step
-    if place.country not in geo.COUNTRIES:
-        await reply(
-            update,
-            _(
-                "{country} is not among the countries we serve yet. "
-                "Please choose a country from the list."
-            ).format(country=escape(context.i18n.country(place.country))),
-        )
-        return await go_to(update, context, CHOOSING_COUNTRY)
-    answers(context, DIALOG).update(
-        place=place.name,
-        region=place.region,
-        country=place.country,
-        latitude=place.latitude,
-        longitude=place.longitude,
-    )
-    return await go_to(update, context, CONFIRMING_PLACE)
-
-
-async def locating_typed(update: Update, context: BotContext) -> int:
-    """Text while locating: the 'choose the country' button, or a country typed by name."""
-    assert update.message is not None and update.message.text is not None
-    country = views.find_country(context.i18n, update.message.text)
-    if country is None:
-        return await go_to(update, context, CHOOSING_COUNTRY)
-    answers(context, DIALOG)["country"] = country
-    return await go_to(update, context, TYPING_PLACE)
-
-
-async def place_confirmed(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await close_buttons(query, context)
-    given = answers(context, DIALOG)
-    if query.data == "ob:place:yes":
-        return await go_to(update, context, _after_region(given))
-    for field in ("place", "region", "latitude", "longitude"):
-        given.pop(field, None)
-    return await go_to(update, context, CHOOSING_COUNTRY)
-
-
-async def country_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    country = query.data.removeprefix("ob:cty:")
-    if country not in geo.COUNTRIES:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return CHOOSING_COUNTRY
-    answers(context, DIALOG)["country"] = country
-    await close_buttons(query, context)
-    return await go_to(update, context, TYPING_PLACE)
-
-
-async def country_typed(update: Update, context: BotContext) -> int:
-    _ = context.i18n.gettext
-    assert update.message is not None and update.message.text is not None
-    country = views.find_country(context.i18n, update.message.text)
-    if country is None:
-        await reply(update, _("I do not know that country. Please choose it from the list."))
-        return await go_to(update, context, CHOOSING_COUNTRY)
-    answers(context, DIALOG)["country"] = country
-    return await go_to(update, context, TYPING_PLACE)
-
-
-async def place_typed(update: Update, context: BotContext) -> int:
-    assert update.message is not None and update.message.text is not None
-    problem = check_name(context.i18n, update.message.text)
-    if problem:
-        await reply(update, problem)
-        return TYPING_PLACE
-    answers(context, DIALOG)["place"] = clean_line(update.message.text)
-    return await go_to(update, context, TYPING_REGION)
-
-
-async def region_typed(update: Update, context: BotContext) -> int:
-    assert update.message is not None and update.message.text is not None
-    problem = check_name(context.i18n, update.message.text)
-    if problem:
-        await reply(update, problem)
-        return TYPING_REGION
-    given = answers(context, DIALOG)
-    given["region"] = clean_line(update.message.text)
-    return await go_to(update, context, _after_region(given))
-
-
-async def region_skipped(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    await close_buttons(query, context)
-    given = answers(context, DIALOG)
-    given["region"] = ""
-    return await go_to(update, context, _after_region(given))
-
-
-def _after_region(given: dict[str, object]) -> int:
-    return TYPING_POPULATION if given.get("role") == "municipality" else CONFIRMING_PROFILE
-
-
-async def population_typed(update: Update, context: BotContext) -> int:
-    _ = context.i18n.gettext
-    assert update.message is not None and update.message.text is not None
-    population = parse_count(update.message.text)
-    if population is None or not 1 <= population <= MAX_POPULATION:
-        await reply(
-            update,
-            _(
-                "Please type the number of inhabitants as a whole number between 1 and "
-                "{maximum}, for example {example}."
-            ).format(
-                maximum=context.i18n.number(MAX_POPULATION), example=context.i18n.number(1200)
-            ),
-        )
-        return TYPING_POPULATION
-    answers(context, DIALOG)["population"] = population
-    return await go_to(update, context, CONFIRMING_PROFILE)
-
-
-async def profile_saved(update: Update, context: BotContext) -> int:
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    given = answers(context, DIALOG)
+    assert update.effective_user is not None
+    given = DIALOG.answers(context)
     profile = Profile(
         role=given["role"],
         country=given["country"],
         place=given["place"],
         region=given.get("region", ""),
+        place_key=given.get("place_key"),
         population=given.get("population"),
         organisation_name=given.get("organisation"),
         latitude=given.get("latitude"),
         longitude=given.get("longitude"),
     )
     context.member = await context.storage.save_profile(update.effective_user.id, profile)
-    await close_buttons(query, context)
-    await finish(update, context, DIALOG)
+    await close_buttons(update, context)
+    await DIALOG.finish(update, context)
     await reply(update, _("✅ Your profile is saved. Welcome!"))
     await show_menu(update, context)
     return END
 
 
-async def restart(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    await close_buttons(query, context)
-    answers(context, DIALOG).clear()
-    return await go_to(update, context, CHOOSING_ROLE)
+async def start_over(update: Update, context: BotContext, _none: None) -> int:
+    await close_buttons(update, context)
+    return await DIALOG.begin(update, context, CHOOSING_ROLE)
+
+
+DIALOG.add(
+    TYPING_POPULATION,
+    TypedText(ask_population, answered=population_typed, check=check_population),
+)
+DIALOG.add(
+    CONFIRMING_PROFILE,
+    Question(ask_confirmation, SAVE.handler(profile_saved), START_OVER.handler(start_over)),
+)
+
+
+# --- leaving -----------------------------------------------------------------------------------
 
 
 async def cancel(update: Update, context: BotContext) -> int:
     _ = context.i18n.gettext
-    await finish(update, context, DIALOG)
+    await DIALOG.finish(update, context)
     await reply(
         update,
         _("Cancelled: nothing was saved. Send /start when you want to set up your profile."),
@@ -473,67 +415,9 @@ async def cancel(update: Update, context: BotContext) -> int:
     return END
 
 
-async def use_the_buttons(update: Update, context: BotContext) -> int | None:
-    """Something other than the expected answer: explain, and stay on the same step."""
-    _ = context.i18n.gettext
-    step = current_step(context, DIALOG)
-    if step in (TYPING_ORGANISATION, TYPING_PLACE, TYPING_REGION, TYPING_POPULATION):
-        await reply(update, _("Please answer with a text message."))
-    elif step == LOCATING:
-        await reply(update, _("Please share your location or choose the country."))
-    else:
-        await reply(update, _("Please use the buttons above, or send /cancel to stop."))
-    return None  # None keeps the conversation on the same step
-
-
-async def show_current_step(update: Update, context: BotContext) -> int | None:
-    """``/start`` in the middle of onboarding: show where the user is."""
-    await resume(update, context)
-    return None
-
-
-def build() -> ConversationHandler:  # type: ignore[type-arg]
-    text = f.UpdateType.MESSAGE & f.TEXT & ~f.COMMAND
-    return ConversationHandler(
-        name=DIALOG,
-        persistent=True,
-        entry_points=[
-            CommandHandler("start", start),
-            CallbackQueryHandler(edit_profile, pattern=r"^prof:edit$"),
-        ],
-        states={
-            CHOOSING_LANGUAGE: [CallbackQueryHandler(language_chosen, pattern=r"^ob:lang:")],
-            CHOOSING_ROLE: [
-                CallbackQueryHandler(
-                    role_chosen, pattern=r"^ob:role:(municipality|organisation|volunteer)$"
-                )
-            ],
-            TYPING_ORGANISATION: [MessageHandler(text, organisation_typed)],
-            LOCATING: [
-                MessageHandler(f.LOCATION, location_shared),
-                MessageHandler(text, locating_typed),
-            ],
-            CONFIRMING_PLACE: [CallbackQueryHandler(place_confirmed, pattern=r"^ob:place:")],
-            CHOOSING_COUNTRY: [
-                CallbackQueryHandler(country_chosen, pattern=r"^ob:cty:"),
-                MessageHandler(f.LOCATION, location_shared),
-                MessageHandler(text, country_typed),
-            ],
-            TYPING_PLACE: [MessageHandler(text, place_typed)],
-            TYPING_REGION: [
-                MessageHandler(text, region_typed),
-                CallbackQueryHandler(region_skipped, pattern=r"^ob:region:skip$"),
-            ],
-            TYPING_POPULATION: [MessageHandler(text, population_typed)],
-            CONFIRMING_PROFILE: [
-                CallbackQueryHandler(profile_saved, pattern=r"^ob:save$"),
-                CallbackQueryHandler(restart, pattern=r"^ob:restart$"),
-            ],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CommandHandler("start", show_current_step),
-            # Stickers, photos, voice, ...: any message that is not a command.
-            MessageHandler(f.UpdateType.MESSAGE & ~f.COMMAND, use_the_buttons),
-        ],
+def conversation() -> Handler:
+    return DIALOG.conversation(
+        entry_points=[CommandHandler("start", start), PROFILE_EDIT.handler(edit_profile)],
+        fallbacks=[CommandHandler("cancel", cancel)],
+        again=["start"],
     )

@@ -1,105 +1,185 @@
-"""Posting an offer or a request, as a persistent conversation.
+"""Posting an offer or a request.
 
 ``/post`` (or the menu's button) → kind → category → tags (optional) → title → description →
-place (the profile's, a shared location, or a country and a typed place) → reach → photo
+place (the profile's, one of the places nearest a shared location, or a country and a typed
+place) → reach → photo
 (optional) → how long it stays open → preview, exactly the card others will see → publish.
 Back and Cancel on every step; ``/cancel`` too; ``/post`` or the menu's button in the middle
-show the current step again, and so do ``/help`` and ``/language`` (through ``RESUMERS``). The
-steps, their questions and moving between them are in :mod:`bot.dialogs.posting_questions`.
+show the current step again. Back names the step it was shown on, so a Back button left on an
+earlier message cannot move a person who has gone on.
 
 Unlike onboarding, every answer is also written to the person's draft in SQLite before the
 bot replies: a listing takes a while to write, so a draft outlives the conversation (a daily
-limit reached at Publish keeps it), and ``/post`` offers to continue it. Publishing turns the
-draft into a listing in one transaction, so a second tap on Publish finds no draft and
-publishes nothing.
+limit reached at Publish keeps it), and ``/post`` offers to continue it at its step.
+Publishing turns the draft into a listing in one transaction, so a second tap on Publish finds
+no draft and publishes nothing.
 """
 
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
-from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot import geo, taxonomy, views
-from bot.context import BotContext
-from bot.dialogs.posting_questions import (
-    ADDING_PHOTO,
-    CHOOSING_CATEGORY,
-    CHOOSING_COUNTRY,
-    CHOOSING_DURATION,
-    CHOOSING_KIND,
-    CHOOSING_LANGUAGE,
-    CHOOSING_PLACE,
-    CHOOSING_REACH,
-    CHOOSING_TAGS,
-    DECIDING_ON_DRAFT,
-    DIALOG,
-    PREVIEWING,
-    PREVIOUS,
-    TYPING_DESCRIPTION,
-    TYPING_PLACE,
-    TYPING_TITLE,
-    go_to,
-    limit_text,
-    listing_language,
-    new_listing,
-    remember,
-    resume,
-    resume_step,
-    tags_keyboard,
-    user_id,
+from bot import taxonomy
+from bot.buttons import (
+    NEW_POST,
+    POSTING,
+    InvalidButton,
+    Number,
+    OneOf,
+    close_buttons,
+    refuse_earlier_step,
 )
+from bot.context import BotContext, reply
+from bot.dialogs import nearby
+from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
 from bot.dialogs.steps import (
-    END,
-    answers,
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    TITLE_MAX,
+    TITLE_MIN,
+    Choice,
+    ChooseCategory,
+    ChooseCountry,
+    SharedPlace,
+    Toggles,
+    TypedText,
+    ask_for_a_place,
     check_description,
     check_name,
     check_title,
     clean_block,
-    clean_line,
-    close_buttons,
-    current_step,
-    finish,
+    tag_options,
+    translated,
 )
-from bot.handlers.common import RESUMERS, reply
 from bot.handlers.listings import send_card
-from bot.i18n import LANGUAGES
-from bot.storage import PostingLimit
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.language_id import detect_listing
+from bot.places import names
+from bot.places.countries import COUNTRIES
+from bot.places.geocoding import Place
+from bot.places.timezones import local
+from bot.storage import Listing, NewListing, PostingLimit
+from bot.storage.listings import DAY
+from bot.views import cards
+from bot.views import texts as views
+from bot.views.cards import DURATION_LABELS, REACH_LABELS
+from bot.views.html import shorten
+from bot.views.texts import place_line
 
-# The answers a typed text step gives, and the step after it.
-TEXT_STEPS = {
-    TYPING_TITLE: ("title", TYPING_DESCRIPTION),
-    TYPING_DESCRIPTION: ("description", CHOOSING_PLACE),
+# Persisted as numbers (conversation states and drafts): append new steps, never reorder.
+(
+    DECIDING_ON_DRAFT,
+    CHOOSING_KIND,
+    CHOOSING_CATEGORY,
+    CHOOSING_TAGS,
+    TYPING_TITLE,
+    TYPING_DESCRIPTION,
+    CHOOSING_PLACE,
+    CHOOSING_COUNTRY,
+    TYPING_PLACE,
+    CHOOSING_REACH,
+    ADDING_PHOTO,
+    CHOOSING_DURATION,
+    PREVIEWING,
+    CHOOSING_LANGUAGE,  # from the preview: the language the listing is written in
+    CHOOSING_NEARBY,  # the nearest places to a shared location
+) = range(15)
+
+# Where Back leads from each step.
+PREVIOUS = {
+    CHOOSING_CATEGORY: CHOOSING_KIND,
+    CHOOSING_TAGS: CHOOSING_CATEGORY,
+    TYPING_TITLE: CHOOSING_TAGS,
+    TYPING_DESCRIPTION: TYPING_TITLE,
+    CHOOSING_PLACE: TYPING_DESCRIPTION,
+    CHOOSING_COUNTRY: CHOOSING_PLACE,
+    TYPING_PLACE: CHOOSING_COUNTRY,
+    CHOOSING_NEARBY: CHOOSING_PLACE,
+    CHOOSING_REACH: CHOOSING_PLACE,
+    ADDING_PHOTO: CHOOSING_REACH,
+    CHOOSING_DURATION: ADDING_PHOTO,
+    PREVIEWING: CHOOSING_DURATION,
+    CHOOSING_LANGUAGE: PREVIEWING,
 }
 
 
-RESUMERS[DIALOG] = resume
+def draft_to_save(context: BotContext, step: int) -> dict[str, Any] | None:
+    """With each step: the draft, with every answer so far and its step, written in the step's
+    own transaction. Nothing is worth keeping before the first answer (``/post`` would offer an
+    empty draft)."""
+    given = DIALOG.answers(context)
+    if step == DECIDING_ON_DRAFT or "kind" not in given:
+        return None
+    return {**given, "step": step}
 
 
-async def _refuse_button(update: Update, context: BotContext) -> None:
-    """A button that is not (or no longer) one of the current step's: change nothing."""
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    await query.answer(
-        _("This button belongs to an earlier step. Please use the latest one."), show_alert=True
+DIALOG = Dialog("posting", POSTING, previous=PREVIOUS, draft=draft_to_save)
+
+KIND_CHOICES = {
+    "offer": N_("🟢 I have something to offer"),
+    "request": N_("🔴 I am looking for something"),
+}
+# Inline button texts are plain text, but a very long place name would crowd the keyboard.
+BUTTON_PLACE_LENGTH = 40
+
+DRAFT = DIALOG.button("draft", OneOf(("continue", "afresh")))
+KIND = DIALOG.button("kind", OneOf(taxonomy.KINDS))
+CATEGORY = DIALOG.button("cat", OneOf(taxonomy.BY_KEY))
+TAG = DIALOG.button("tag", OneOf(taxonomy.TAG_NAMES))
+TAGS_DONE = DIALOG.button("tags:done")
+KEEP_TEXT = DIALOG.button("keep", Number(0, 99))
+PROFILE_PLACE = DIALOG.button("place:profile")
+OTHER_PLACE = DIALOG.button("place:other")
+COUNTRY = DIALOG.button("cty", OneOf(COUNTRIES))
+NEARBY = DIALOG.button("near", nearby.CHOICE)
+REACH = DIALOG.button("reach", OneOf(taxonomy.REACHES))
+SKIP_PHOTO = DIALOG.button("photo:skip")
+KEEP_PHOTO = DIALOG.button("photo:keep")
+DURATION = DIALOG.button("dur", OneOf(taxonomy.DURATIONS))
+PUBLISH = DIALOG.button("publish")
+CHANGE_LANGUAGE = DIALOG.button("lang")
+LANGUAGE = DIALOG.button("lang", OneOf(LANGUAGES))
+
+
+def user_id(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+def navigation(t: Translator, step: int) -> list[InlineKeyboardButton]:
+    """Back (when there is a step before) and Cancel, for the row under a question."""
+    return DIALOG.navigation(t, step)[0]
+
+
+# --- starting: who may post, and a draft left before ---------------------------------------------
+
+
+def limit_text(t: Translator, limit: int, now: int, next_at: int, zone: str) -> str:
+    """The daily limit is reached: when posting is possible again, as a day and a time in
+    the person's time ``zone`` ('tomorrow, 09:14')."""
+    message = t.ngettext(
+        "You have published {count} listing in the last 24 hours, as many as one may per "
+        "day. You can post again {when}.",
+        "You have published {count} listings in the last 24 hours, as many as one may per "
+        "day. You can post again {when}.",
+        limit,
     )
+    when = t.when(local(next_at, zone), local(now, zone))
+    return t.sentence(message, count=t.number(limit), when=when)
 
 
-async def _refuse_forged(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    await query.answer(_("This button is no longer valid."))
-
-
-# --- starting ------------------------------------------------------------------------------
-
-
-async def start(update: Update, context: BotContext) -> int:
-    """``/post`` or the menu's button: check who may post, then the draft or the first step."""
+async def start(update: Update, context: BotContext, _none: None = None) -> int:
+    """Check who may post, then offer the draft, or ask the first question."""
     _ = context.i18n.gettext
     if update.callback_query is not None:
         await update.callback_query.answer()
@@ -114,311 +194,489 @@ async def start(update: Update, context: BotContext) -> int:
         zone = (await context.storage.preferences(member.id)).timezone
         await reply(update, limit_text(context.i18n, limit, now, next_at, zone))
         return END
-    answers(context, DIALOG).clear()
     if await context.storage.get_draft(member.id) is not None:
-        return await go_to(update, context, DECIDING_ON_DRAFT)
-    return await go_to(update, context, CHOOSING_KIND)
+        return await DIALOG.begin(update, context, DECIDING_ON_DRAFT)
+    return await DIALOG.begin(update, context, CHOOSING_KIND)
 
 
-async def show_current_step(update: Update, context: BotContext) -> int | None:
-    """``/post`` or the menu's button in the middle: show where the user is."""
-    if current_step(context, DIALOG) is None:  # the answers were lost: begin again
-        return await start(update, context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    await resume(update, context)
-    return None  # None keeps the conversation on the same step
+async def ask_about_draft(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    draft = await context.storage.get_draft(user_id(update)) or {}
+    if draft.get("title"):
+        text = _(
+            "You have a draft that is not published yet: <b>{title}</b>.\n"
+            "Continue it, or start afresh (the draft is then deleted)?"
+        ).format(title=escape(str(draft["title"])))
+    else:
+        text = _(
+            "You have a draft that is not published yet.\n"
+            "Continue it, or start afresh (the draft is then deleted)?"
+        )
+    buttons = [
+        [
+            InlineKeyboardButton(_("▶️ Continue the draft"), callback_data=DRAFT.data("continue")),
+            InlineKeyboardButton(_("🆕 Start afresh"), callback_data=DRAFT.data("afresh")),
+        ],
+        navigation(context.i18n, DECIDING_ON_DRAFT),
+    ]
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(buttons))
 
 
-async def draft_decided(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await close_buttons(query, context)
-    given = answers(context, DIALOG)
+# The main steps in order, with the answer each one gives (None: optional). A draft resumes
+# at its step only if every answer before it is there.
+FLOW: tuple[tuple[int, str | None], ...] = (
+    (CHOOSING_KIND, "kind"),
+    (CHOOSING_CATEGORY, "category"),
+    (CHOOSING_TAGS, None),
+    (TYPING_TITLE, "title"),
+    (TYPING_DESCRIPTION, "description"),
+    (CHOOSING_PLACE, "place"),
+    (CHOOSING_REACH, "reach"),
+    (ADDING_PHOTO, None),
+    (CHOOSING_DURATION, "duration"),
+    (PREVIEWING, None),
+)
+PLACE_STEPS = (CHOOSING_PLACE, CHOOSING_COUNTRY, TYPING_PLACE, CHOOSING_NEARBY)
+
+
+def resume_step(given: dict[str, Any], stored: object) -> int:
+    """The step to continue a draft at: its own, or the first one left unanswered."""
+    for step, answer in FLOW:
+        if stored == step or (step == CHOOSING_PLACE and stored in PLACE_STEPS):
+            assert isinstance(stored, int)
+            if stored == TYPING_PLACE and "country" not in given:
+                return CHOOSING_COUNTRY
+            return stored if stored != CHOOSING_NEARBY or "nearby" in given else CHOOSING_PLACE
+        if answer is not None and answer not in given:
+            return step
+    return PREVIEWING
+
+
+async def draft_decided(update: Update, context: BotContext, decision: str) -> int:
+    await close_buttons(update, context)
+    given = DIALOG.answers(context)
     given.clear()
     draft = await context.storage.get_draft(user_id(update))
-    if query.data == "po:draft:continue" and draft is not None:
+    if decision == "continue" and draft is not None:
+        step = draft.pop("step", None)
         given.update(draft)
-        return await go_to(update, context, resume_step(given))
+        return await DIALOG.go_to(update, context, resume_step(given, step))
     await context.storage.delete_draft(user_id(update))
-    return await go_to(update, context, CHOOSING_KIND)
+    return await DIALOG.go_to(update, context, CHOOSING_KIND)
 
 
-# --- kind, category, tags ------------------------------------------------------------------
+DIALOG.add(DECIDING_ON_DRAFT, Question(ask_about_draft, DRAFT.handler(draft_decided)))
 
 
-async def kind_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    kind = query.data.removeprefix("po:kind:")
-    if kind not in taxonomy.KINDS:
-        await _refuse_forged(update, context)
-        return CHOOSING_KIND
-    answers(context, DIALOG)["kind"] = kind
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_CATEGORY)
+# --- kind, category, tags ------------------------------------------------------------------------
 
 
-async def category_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    category = taxonomy.category(query.data.removeprefix("po:cat:"))
-    if category is None:
-        await _refuse_forged(update, context)
-        return CHOOSING_CATEGORY
-    given = answers(context, DIALOG)
-    given["category"] = category.key
-    given["tags"] = [tag for tag in given.get("tags", []) if tag in category.tags]
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_TAGS)
+def kind_question(context: BotContext) -> str:
+    return context.i18n.gettext(
+        "What would you like to post?\n\n"
+        "🟢 <b>An offer</b>: something you can give, lend, share or do for others.\n"
+        "🔴 <b>A request</b>: something you or your community needs."
+    )
 
 
-async def tag_toggled(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    given = answers(context, DIALOG)
-    tag = query.data.removeprefix("po:tag:")
-    if not taxonomy.valid_tags(given.get("category", ""), [tag]):
-        await _refuse_forged(update, context)
-        return CHOOSING_TAGS
-    tags = given.setdefault("tags", [])
-    if tag in tags:
-        tags.remove(tag)
-    else:
-        tags.append(tag)
-    await remember(update, context)
-    await query.edit_message_reply_markup(tags_keyboard(context.i18n, given))
-    await query.answer()
-    return CHOOSING_TAGS
+def tags_question(context: BotContext) -> str:
+    category = DIALOG.answers(context)["category"]
+    return context.i18n.gettext(
+        "{category}\n\nTap the tags that describe it (optional), then Done."
+    ).format(category=cards.category_label(context.i18n, category))
 
 
 async def tags_done(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    answers(context, DIALOG).setdefault("tags", [])
-    await close_buttons(query, context)
-    return await go_to(update, context, TYPING_TITLE)
+    return await DIALOG.answered(update, context, TYPING_TITLE)
 
 
-# --- title and description -----------------------------------------------------------------
+DIALOG.add(
+    CHOOSING_KIND,
+    Choice(kind_question, KIND, translated(KIND_CHOICES), answer="kind", then=CHOOSING_CATEGORY),
+)
+DIALOG.add(CHOOSING_CATEGORY, ChooseCategory(CATEGORY, then=CHOOSING_TAGS))
+DIALOG.add(
+    CHOOSING_TAGS,
+    Toggles(tags_question, TAG, TAGS_DONE, tag_options, answer="tags", finished=tags_done, width=2),
+)
 
 
-async def title_typed(update: Update, context: BotContext) -> int:
-    assert update.message is not None and update.message.text is not None
-    problem = check_title(context.i18n, update.message.text)
-    if problem:
-        await reply(update, problem)
-        return TYPING_TITLE
-    given = answers(context, DIALOG)
-    given["title"] = clean_line(update.message.text)
-    given.pop("language", None)  # a new text: its language is found again
-    return await go_to(update, context, TYPING_DESCRIPTION)
+# --- title and description ---------------------------------------------------------------------
 
 
-async def description_typed(update: Update, context: BotContext) -> int:
-    assert update.message is not None and update.message.text is not None
-    problem = check_description(context.i18n, update.message.text)
-    if problem:
-        await reply(update, problem)
-        return TYPING_DESCRIPTION
-    given = answers(context, DIALOG)
-    given["description"] = clean_block(update.message.text)
-    given.pop("language", None)  # a new text: its language is found again
-    return await go_to(update, context, CHOOSING_PLACE)
+def keep_button(t: Translator, step: int) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(t.gettext("➡ Keep it as it is"), callback_data=KEEP_TEXT.data(step))
+    ]
 
 
-async def kept(update: Update, context: BotContext) -> int | None:
-    """``po:keep:<step>``: go on with the title or description typed before."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    step = current_step(context, DIALOG)
-    if query.data != f"po:keep:{step}" or step not in TEXT_STEPS:
-        await _refuse_button(update, context)
-        return None
-    answer, following = TEXT_STEPS[step]
-    if not answers(context, DIALOG).get(answer):
-        await _refuse_button(update, context)
-        return None
-    await close_buttons(query, context)
-    return await go_to(update, context, following)
+async def ask_title(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    given = DIALOG.answers(context)
+    text = _(
+        "Type a short title ({minimum} to {maximum} characters), for example "
+        "<i>Fire engine available for a neighbouring village</i>."
+    ).format(minimum=TITLE_MIN, maximum=TITLE_MAX)
+    rows = [navigation(context.i18n, TYPING_TITLE)]
+    if given.get("title"):
+        text += "\n\n" + _("Now: <b>{title}</b>").format(title=escape(given["title"]))
+        rows.insert(0, keep_button(context.i18n, TYPING_TITLE))
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
 
 
-# --- place and reach -----------------------------------------------------------------------
+async def ask_description(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    given = DIALOG.answers(context)
+    text = _(
+        "Describe it ({minimum} to {maximum} characters): what exactly, how many, when, "
+        "and on what terms."
+    ).format(minimum=DESCRIPTION_MIN, maximum=context.i18n.number(DESCRIPTION_MAX))
+    rows = [navigation(context.i18n, TYPING_DESCRIPTION)]
+    if given.get("description"):
+        now = shorten(given["description"], 300)
+        text += "\n\n" + _("Now: {description}").format(description=escape(now))
+        rows.insert(0, keep_button(context.i18n, TYPING_DESCRIPTION))
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def profile_place_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
+async def title_typed(update: Update, context: BotContext, title: str) -> int:
+    DIALOG.answers(context).pop("language", None)  # a new text: its language is found again
+    return await DIALOG.answered(update, context, TYPING_DESCRIPTION, title=title)
+
+
+async def description_typed(update: Update, context: BotContext, description: str) -> int:
+    DIALOG.answers(context).pop("language", None)  # a new text: its language is found again
+    return await DIALOG.answered(update, context, CHOOSING_PLACE, description=description)
+
+
+DIALOG.add(
+    TYPING_TITLE,
+    TypedText(
+        ask_title,
+        answer="title",
+        then=TYPING_DESCRIPTION,
+        answered=title_typed,
+        check=check_title,
+        keep=KEEP_TEXT,
+    ),
+)
+DIALOG.add(
+    TYPING_DESCRIPTION,
+    TypedText(
+        ask_description,
+        answer="description",
+        then=CHOOSING_PLACE,
+        answered=description_typed,
+        check=check_description,
+        clean=clean_block,
+        keep=KEEP_TEXT,
+    ),
+)
+
+
+# --- place and reach ---------------------------------------------------------------------------
+
+
+async def ask_place(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    member = context.member
+    rows = []
+    if member is not None and member.country and member.place:
+        named = names.place_name(context.i18n.language, member.place_key, member.place)
+        place = shorten(named, BUTTON_PLACE_LENGTH)
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    _("📍 Use my profile's place: {place}").format(place=place),
+                    callback_data=PROFILE_PLACE.data(None),
+                )
+            ]
+        )
+    rows.append([InlineKeyboardButton(_("🌍 Another place"), callback_data=OTHER_PLACE.data(None))])
+    rows.append(navigation(context.i18n, CHOOSING_PLACE))
+    await ask_for_a_place(
+        update,
+        context.i18n,
+        _("Where is it? Use your profile's place, share a location, or choose another place."),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+async def profile_place_chosen(update: Update, context: BotContext, _none: None) -> int:
     member = context.member
     if member is None or not (member.country and member.place):
-        await _refuse_forged(update, context)
-        return CHOOSING_PLACE
-    answers(context, DIALOG).update(
+        raise InvalidButton("no place in the profile")
+    return await DIALOG.answered(
+        update,
+        context,
+        CHOOSING_REACH,
         country=member.country,
         region=member.region or "",
         place=member.place,
+        place_key=member.place_key,
         latitude=member.latitude,
         longitude=member.longitude,
     )
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_REACH)
 
 
-async def other_place_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_COUNTRY)
+async def other_place_chosen(update: Update, context: BotContext, _none: None) -> int:
+    return await DIALOG.answered(update, context, CHOOSING_COUNTRY)
 
 
-async def location_shared(update: Update, context: BotContext) -> int | None:
+async def located(update: Update, context: BotContext, place: Place) -> int:
+    nearby.located(DIALOG.answers(context), place)
+    return await DIALOG.go_to(update, context, CHOOSING_NEARBY)
+
+
+SHARED_PLACE = SharedPlace(
+    DIALOG,
+    located,
+    not_found=N_(
+        "I could not find a town near that point (it may be at sea). "
+        "Please share another location or choose the place with the buttons."
+    ),
+    country_step=CHOOSING_COUNTRY,
+)
+
+
+async def ask_typed_place(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    assert update.message is not None and update.message.location is not None
-    point = update.message.location
-    place = geo.locate(point.latitude, point.longitude)
-    if place is None:
-        await reply(
-            update,
-            _(
-                "I could not find a town near that point (it may be at sea). "
-                "Please share another location or choose the place with the buttons."
-            ),
-        )
-        return None
-    if place.country not in geo.COUNTRIES:
-        await reply(
-            update,
-            _(
-                "{country} is not among the countries we serve yet. "
-                "Please choose a country from the list."
-            ).format(country=escape(context.i18n.country(place.country))),
-        )
-        return await go_to(update, context, CHOOSING_COUNTRY)
-    answers(context, DIALOG).update(
-        country=place.country,
-        region=place.region,
-        place=place.name,
-        latitude=place.latitude,
-        longitude=place.longitude,
+    country = escape(context.i18n.country(DIALOG.answers(context)["country"]))
+    await reply(
+        update,
+        _("{country}: in which town or village?").format(country=country),
+        reply_markup=InlineKeyboardMarkup([navigation(context.i18n, TYPING_PLACE)]),
     )
-    return await go_to(update, context, CHOOSING_REACH)
 
 
-async def country_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    country = query.data.removeprefix("po:cty:")
-    if country not in geo.COUNTRIES:
-        await _refuse_forged(update, context)
-        return CHOOSING_COUNTRY
-    answers(context, DIALOG)["country"] = country
-    await close_buttons(query, context)
-    return await go_to(update, context, TYPING_PLACE)
+async def place_typed(update: Update, context: BotContext, place: str) -> int:
+    given = DIALOG.answers(context)
+    given.update(place=place, place_key=None)
+    if "nearby" not in given:
+        # Typed after choosing the country: no region or coordinates, and listings found by
+        # distance skip it. Typed after sharing a location: the point and its region stay.
+        given.update(region="", latitude=None, longitude=None)
+    return await DIALOG.answered(update, context, CHOOSING_REACH)
 
 
-async def country_typed(update: Update, context: BotContext) -> int:
+async def show_place(update: Update, context: BotContext) -> None:
+    """The place chosen, before the reach: also puts away the location keyboard of the place
+    step, which only a message without inline buttons can do."""
+    given = DIALOG.answers(context)
+    where = place_line(
+        context.i18n, given["place"], given.get("region"), given["country"], given.get("place_key")
+    )
+    await reply(update, "📍 " + where, reply_markup=ReplyKeyboardRemove())
+
+
+DIALOG.add(
+    CHOOSING_PLACE,
+    Question(
+        ask_place,
+        PROFILE_PLACE.handler(profile_place_chosen),
+        OTHER_PLACE.handler(other_place_chosen),
+        SHARED_PLACE.handler(),
+        hint=N_("Please use the buttons above, or share a location."),
+    ),
+)
+DIALOG.add(
+    CHOOSING_COUNTRY, ChooseCountry(COUNTRY, then=TYPING_PLACE, also=[SHARED_PLACE.handler()])
+)
+TYPED_PLACE = TypedText(
+    ask_typed_place, answered=place_typed, check=check_name, also=[SHARED_PLACE.handler()]
+)
+DIALOG.add(TYPING_PLACE, TYPED_PLACE)
+DIALOG.add(
+    CHOOSING_NEARBY,
+    nearby.ChooseNearby(
+        NEARBY,
+        then=CHOOSING_REACH,
+        typing=TYPING_PLACE,
+        # Typing the name without the button is typing the name.
+        also=[MessageHandler(TEXT, TYPED_PLACE.typed), SHARED_PLACE.handler()],
+    ),
+)
+DIALOG.add(
+    CHOOSING_REACH,
+    Choice(
+        lambda context: context.i18n.gettext("Who is it for? Choose how far it reaches:"),
+        REACH,
+        translated(REACH_LABELS),
+        answer="reach",
+        then=ADDING_PHOTO,
+        before=show_place,
+    ),
+)
+
+
+# --- photo and duration ------------------------------------------------------------------------
+
+
+async def ask_photo(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    assert update.message is not None and update.message.text is not None
-    country = views.find_country(context.i18n, update.message.text)
-    if country is None:
-        await reply(update, _("I do not know that country. Please choose it from the list."))
-        return await go_to(update, context, CHOOSING_COUNTRY)
-    answers(context, DIALOG)["country"] = country
-    return await go_to(update, context, TYPING_PLACE)
-
-
-async def place_typed(update: Update, context: BotContext) -> int:
-    assert update.message is not None and update.message.text is not None
-    problem = check_name(context.i18n, update.message.text)
-    if problem:
-        await reply(update, problem)
-        return TYPING_PLACE
-    # A typed place has no region or coordinates: listings found by distance skip it.
-    answers(context, DIALOG).update(
-        place=clean_line(update.message.text), region="", latitude=None, longitude=None
-    )
-    return await go_to(update, context, CHOOSING_REACH)
-
-
-async def reach_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    reach = query.data.removeprefix("po:reach:")
-    if reach not in taxonomy.REACHES:
-        await _refuse_forged(update, context)
-        return CHOOSING_REACH
-    answers(context, DIALOG)["reach"] = reach
-    await close_buttons(query, context)
-    return await go_to(update, context, ADDING_PHOTO)
-
-
-# --- photo, duration, publishing -----------------------------------------------------------
+    rows = [[InlineKeyboardButton(_("Skip"), callback_data=SKIP_PHOTO.data(None))]]
+    if DIALOG.answers(context).get("photo_file_id"):
+        text = _("Send another photo to replace the one you added, keep it, or go without.")
+        rows = [
+            [
+                InlineKeyboardButton(_("✅ Keep the photo"), callback_data=KEEP_PHOTO.data(None)),
+                InlineKeyboardButton(_("🚫 No photo"), callback_data=SKIP_PHOTO.data(None)),
+            ]
+        ]
+    else:
+        text = _("Add a photo? Send one now (a listing with a photo gets more attention), or Skip.")
+    rows.append(navigation(context.i18n, ADDING_PHOTO))
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def photo_sent(update: Update, context: BotContext) -> int:
     assert update.message is not None and update.message.photo
     largest = max(update.message.photo, key=lambda size: size.width * size.height)
-    answers(context, DIALOG)["photo_file_id"] = largest.file_id
-    return await go_to(update, context, CHOOSING_DURATION)
+    return await DIALOG.answered(update, context, CHOOSING_DURATION, photo_file_id=largest.file_id)
 
 
-async def photo_skipped(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    answers(context, DIALOG)["photo_file_id"] = None
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_DURATION)
+async def photo_skipped(update: Update, context: BotContext, _none: None) -> int:
+    return await DIALOG.answered(update, context, CHOOSING_DURATION, photo_file_id=None)
 
 
-async def photo_kept(update: Update, context: BotContext) -> int | None:
-    query = update.callback_query
-    assert query is not None
-    if not answers(context, DIALOG).get("photo_file_id"):
-        await _refuse_button(update, context)
+async def photo_kept(update: Update, context: BotContext, _none: None) -> int | None:
+    if not DIALOG.answers(context).get("photo_file_id"):
+        await refuse_earlier_step(update, context)
         return None
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_DURATION)
+    return await DIALOG.answered(update, context, CHOOSING_DURATION)
 
 
-async def duration_chosen(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    duration = query.data.removeprefix("po:dur:")
-    if duration not in taxonomy.DURATIONS:
-        await _refuse_forged(update, context)
-        return CHOOSING_DURATION
-    answers(context, DIALOG)["duration"] = duration
-    await close_buttons(query, context)
-    return await go_to(update, context, PREVIEWING)
+DIALOG.add(
+    ADDING_PHOTO,
+    Question(
+        ask_photo,
+        MessageHandler(f.UpdateType.MESSAGE & f.PHOTO, photo_sent),
+        SKIP_PHOTO.handler(photo_skipped),
+        KEEP_PHOTO.handler(photo_kept),
+        hint=N_("Please send a photo (as a picture, not as a file), or tap Skip."),
+    ),
+)
+DIALOG.add(
+    CHOOSING_DURATION,
+    Choice(
+        lambda context: context.i18n.gettext("How long should it stay open?"),
+        DURATION,
+        translated(DURATION_LABELS),
+        answer="duration",
+        then=PREVIEWING,
+        width=2,
+    ),
+)
 
 
-async def change_language(update: Update, context: BotContext) -> int:
-    """``po:lang`` on the preview: the author says which language the listing is in."""
-    query = update.callback_query
-    assert query is not None
-    await close_buttons(query, context)
-    return await go_to(update, context, CHOOSING_LANGUAGE)
+# --- the preview, and publishing --------------------------------------------------------------
 
 
-async def language_chosen(update: Update, context: BotContext) -> int:
-    """``po:lang:<code>``: one of the bot's languages, then the preview again."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    language = query.data.removeprefix("po:lang:")
-    if language not in LANGUAGES:
-        await _refuse_forged(update, context)
-        return CHOOSING_LANGUAGE
-    answers(context, DIALOG)["language"] = language
-    await close_buttons(query, context)
-    return await go_to(update, context, PREVIEWING)
+async def listing_language(context: BotContext, given: dict[str, Any]) -> str:
+    """The language the listing is written in: the author's choice at the preview, else the
+    one its title and description are in (typing either again forgets the choice)."""
+    if given.get("language") in LANGUAGES:
+        return str(given["language"])
+    return await detect_listing(given["title"], given["description"], context.i18n.language)
 
 
-async def publish(update: Update, context: BotContext) -> int:
+def preview_listing(context: BotContext, given: dict[str, Any], language: str) -> Listing:
+    """The listing as it will be once published, for the preview card."""
+    member = context.member
+    assert member is not None
+    now = context.now()
+    return Listing(
+        id=0,
+        owner_id=member.id,
+        municipality_id=member.municipality_id,
+        organisation_id=member.organisation_id,
+        kind=given["kind"],
+        category=given["category"],
+        title=given["title"],
+        description=given["description"],
+        language=language,
+        country=given["country"],
+        region=given.get("region") or "",
+        place=given["place"],
+        place_key=given.get("place_key"),
+        latitude=given.get("latitude"),
+        longitude=given.get("longitude"),
+        reach=given["reach"],
+        photo_file_id=given.get("photo_file_id"),
+        status="open",
+        outcome=None,
+        published_at=now,
+        expires_at=now + taxonomy.DURATIONS[given["duration"]] * DAY,
+        status_changed_at=now,
+        views=0,
+        contacts=0,
+        author_role=member.role,
+        author_name=member.municipality_name or member.organisation_name,
+        author_verified=member.municipality_verified,
+        tags=tuple(sorted(given.get("tags", []))),
+    )
+
+
+def new_listing(context: BotContext, language: str) -> NewListing:
+    """What the draft publishes."""
+    given = DIALOG.answers(context)
+    return NewListing(
+        kind=given["kind"],
+        category=given["category"],
+        tags=tuple(given.get("tags", [])),
+        title=given["title"],
+        description=given["description"],
+        language=language,
+        country=given["country"],
+        region=given.get("region") or "",
+        place=given["place"],
+        place_key=given.get("place_key"),
+        reach=given["reach"],
+        duration_days=taxonomy.DURATIONS[given["duration"]],
+        latitude=given.get("latitude"),
+        longitude=given.get("longitude"),
+        photo_file_id=given.get("photo_file_id"),
+    )
+
+
+async def ask_to_publish(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    assert update.effective_chat is not None
+    given = DIALOG.answers(context)
+    language = await listing_language(context, given)
+    card = cards.listing_card(
+        context.i18n,
+        preview_listing(context, given, language),
+        may_manage=False,
+        now=context.now(),
+        bot_username=context.bot.username,
+        preview=True,
+    )
+    written_in = _("🗣 Written in: {language} — change").format(
+        language=context.i18n.language_name(language)
+    )
+    buttons = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_("✅ Publish"), callback_data=PUBLISH.data(None))],
+            [InlineKeyboardButton(written_in, callback_data=CHANGE_LANGUAGE.data(None))],
+            navigation(context.i18n, PREVIEWING),
+        ]
+    )
+    await reply(update, _("Here is your listing exactly as others will see it. Publish it?"))
+    if card.photo_file_id:
+        await update.effective_chat.send_photo(
+            card.photo_file_id, caption=card.text, reply_markup=buttons
+        )
+    else:
+        await update.effective_chat.send_message(card.text, reply_markup=buttons)
+
+
+async def publish(update: Update, context: BotContext, _none: None) -> int:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
     now = context.now()
-    language = await listing_language(context, answers(context, DIALOG))
+    language = await listing_language(context, DIALOG.answers(context))
     new = new_listing(context, language)
     # Embedded before the transaction (off the event loop), stored in it; None: published
     # all the same, and embedded later by the vectors job.
@@ -433,8 +691,8 @@ async def publish(update: Update, context: BotContext) -> int:
         )
     except PostingLimit as refused:
         # The conversation ends but the draft stays: /post offers it again tomorrow.
-        await close_buttons(query, context)
-        await finish(update, context, DIALOG)
+        await close_buttons(update, context)
+        await DIALOG.finish(update, context)
         zone = (await context.storage.preferences(user_id(update))).timezone
         await reply(
             update,
@@ -446,115 +704,65 @@ async def publish(update: Update, context: BotContext) -> int:
     if listing is None:
         # The draft is gone: this listing was published by an earlier tap.
         await query.answer(_("This listing is already published."), show_alert=True)
-        return await finish(update, context, DIALOG)
-    await close_buttons(query, context)
-    await finish(update, context, DIALOG)
+        return await DIALOG.finish(update, context)
+    await close_buttons(update, context)
+    await DIALOG.finish(update, context)
     await reply(update, _("✅ Published! Here is your listing; you will find it in /mylistings."))
     await send_card(update, context, listing)
     return END
 
 
-# --- moving around -------------------------------------------------------------------------
+async def change_language(update: Update, context: BotContext, _none: None) -> int:
+    """On the preview: the author says which language the listing is in."""
+    return await DIALOG.answered(update, context, CHOOSING_LANGUAGE)
 
 
-async def back(update: Update, context: BotContext) -> int | None:
-    """``po:back:<step>``: the previous step, if the button is the current step's."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    step = current_step(context, DIALOG)
-    if query.data != f"po:back:{step}" or step not in PREVIOUS:
-        await _refuse_button(update, context)
-        return None
-    await close_buttons(query, context)
-    return await go_to(update, context, PREVIOUS[step])
+async def ask_language(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    current = await listing_language(context, DIALOG.answers(context))
+    choices = views.language_keyboard(LANGUAGE, current)
+    rows = [*choices.inline_keyboard, navigation(context.i18n, CHOOSING_LANGUAGE)]
+    await reply(
+        update,
+        _("In which language is your listing written?"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    """Cancel (button or ``/cancel``): the draft is deleted; deciding on a draft keeps it."""
+async def language_chosen(update: Update, context: BotContext, language: str) -> int:
+    """One of the bot's languages, then the preview again."""
+    return await DIALOG.answered(update, context, PREVIEWING, language=language)
+
+
+DIALOG.add(
+    PREVIEWING,
+    Question(ask_to_publish, PUBLISH.handler(publish), CHANGE_LANGUAGE.handler(change_language)),
+)
+DIALOG.add(CHOOSING_LANGUAGE, Question(ask_language, LANGUAGE.handler(language_chosen)))
+
+
+# --- leaving -----------------------------------------------------------------------------------
+
+
+async def cancel(step: int, update: Update, context: BotContext, _none: None = None) -> int:
+    """Cancel: the draft is deleted; deciding on a draft keeps it."""
     _ = context.i18n.gettext
     if update.callback_query is not None:
-        await close_buttons(update.callback_query, context)
-    if current_step(context, DIALOG) == DECIDING_ON_DRAFT:
+        await close_buttons(update, context)
+    if step == DECIDING_ON_DRAFT:
         text = _("Nothing changed: your draft is kept. Send /post when you want to go on.")
     else:
         await context.storage.delete_draft(user_id(update))
         text = _("Cancelled: your draft is deleted. Send /post when you want to post something.")
-    await finish(update, context, DIALOG)
+    await DIALOG.finish(update, context)
     await reply(update, text, reply_markup=ReplyKeyboardRemove())
     return END
 
 
-async def use_the_buttons(update: Update, context: BotContext) -> None:
-    """Something other than the expected answer: explain, and stay on the same step."""
-    _ = context.i18n.gettext
-    step = current_step(context, DIALOG)
-    if step in (TYPING_TITLE, TYPING_DESCRIPTION, TYPING_PLACE):
-        await reply(update, _("Please answer with a text message."))
-    elif step == ADDING_PHOTO:
-        await reply(update, _("Please send a photo (as a picture, not as a file), or tap Skip."))
-    elif step == CHOOSING_PLACE:
-        await reply(update, _("Please use the buttons above, or share a location."))
-    else:
-        await reply(update, _("Please use the buttons above, or send /cancel to stop."))
-
-
-def build() -> ConversationHandler:  # type: ignore[type-arg]
-    message = f.UpdateType.MESSAGE
-    text = message & f.TEXT & ~f.COMMAND
-    location = MessageHandler(message & f.LOCATION, location_shared)
-    return ConversationHandler(
-        name=DIALOG,
-        persistent=True,
-        entry_points=[
-            CommandHandler("post", start),
-            CallbackQueryHandler(start, pattern=r"^post:new$"),
-        ],
-        states={
-            DECIDING_ON_DRAFT: [
-                CallbackQueryHandler(draft_decided, pattern=r"^po:draft:(continue|afresh)$")
-            ],
-            CHOOSING_KIND: [CallbackQueryHandler(kind_chosen, pattern=r"^po:kind:")],
-            CHOOSING_CATEGORY: [CallbackQueryHandler(category_chosen, pattern=r"^po:cat:")],
-            CHOOSING_TAGS: [
-                CallbackQueryHandler(tag_toggled, pattern=r"^po:tag:"),
-                CallbackQueryHandler(tags_done, pattern=r"^po:tags:done$"),
-            ],
-            TYPING_TITLE: [MessageHandler(text, title_typed)],
-            TYPING_DESCRIPTION: [MessageHandler(text, description_typed)],
-            CHOOSING_PLACE: [
-                CallbackQueryHandler(profile_place_chosen, pattern=r"^po:place:profile$"),
-                CallbackQueryHandler(other_place_chosen, pattern=r"^po:place:other$"),
-                location,
-            ],
-            CHOOSING_COUNTRY: [
-                CallbackQueryHandler(country_chosen, pattern=r"^po:cty:"),
-                MessageHandler(text, country_typed),
-                location,
-            ],
-            TYPING_PLACE: [MessageHandler(text, place_typed), location],
-            CHOOSING_REACH: [CallbackQueryHandler(reach_chosen, pattern=r"^po:reach:")],
-            ADDING_PHOTO: [
-                MessageHandler(message & f.PHOTO, photo_sent),
-                CallbackQueryHandler(photo_skipped, pattern=r"^po:photo:skip$"),
-                CallbackQueryHandler(photo_kept, pattern=r"^po:photo:keep$"),
-            ],
-            CHOOSING_DURATION: [CallbackQueryHandler(duration_chosen, pattern=r"^po:dur:")],
-            PREVIEWING: [
-                CallbackQueryHandler(publish, pattern=r"^po:publish$"),
-                CallbackQueryHandler(change_language, pattern=r"^po:lang$"),
-            ],
-            CHOOSING_LANGUAGE: [CallbackQueryHandler(language_chosen, pattern=r"^po:lang:")],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^po:cancel$"),
-            CallbackQueryHandler(back, pattern=r"^po:back:"),
-            CallbackQueryHandler(kept, pattern=r"^po:keep:"),
-            CommandHandler("post", show_current_step),
-            CallbackQueryHandler(show_current_step, pattern=r"^post:new$"),
-            # Any other posting button is from an earlier step (or forged).
-            CallbackQueryHandler(_refuse_button, pattern=r"^po:"),
-            # Stickers, photos, voice, ...: any message that is not a command.
-            MessageHandler(message & ~f.COMMAND, use_the_buttons),
-        ],
+def conversation() -> Handler:
+    return DIALOG.conversation(
+        entry_points=[CommandHandler("post", start), NEW_POST.handler(start)],
+        fallbacks=[],
+        cancel=cancel,
+        again=["post", NEW_POST],
     )

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from telegram import ReplyKeyboardRemove, Update
 
-from bot.context import BotContext
+from bot.context import BotContext, reply
 from bot.dialogs.steps import clean_line
-from bot.handlers import browse, common
-from bot.handlers.common import reply
+from bot.handlers import browse, menu
 from bot.storage.listings import fts_query
 
 MAX_WORDS = 200  # characters; more is not a search but a pasted text
@@ -64,7 +63,7 @@ async def text_typed(update: Update, context: BotContext) -> None:
                 update, _("Please share a location with the button below, or send /cancel.")
             )
     else:
-        await common.not_understood(update, context)
+        await menu.not_understood(update, context)
 
 
 async def location_shared(update: Update, context: BotContext) -> None:
@@ -96,7 +95,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     asked = browse.waiting_for(context, "words") or browse.waiting_for(context, "location")
     if asked is None:
-        await common.nothing_to_cancel(update, context)
+        await menu.nothing_to_cancel(update, context)
         return
     assert context.user_data is not None
     context.user_data.pop(browse.STATE, None)

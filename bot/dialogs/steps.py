@@ -1,31 +1,35 @@
-"""What every dialog needs: checkpointing a step before replying, and checking typed answers.
-
-A dialog keeps its answers in ``context.user_data[<dialog name>]`` together with the step the
-user is on. :func:`checkpoint` writes the next step and the answers to SQLite in one
-transaction *before* the bot shows the next question, so whatever the user has seen answered
-survives a crash; PTB's own persistence flush afterwards writes the same values again.
+"""Dialog steps written once: checking typed answers, and the steps several dialogs share (a
+choice, toggles, a typed text, a country, a shared place, asking for a place), each
+parameterised by the dialog that uses it. How a dialog writes its steps: :mod:`.dialog`.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from html import escape
 from typing import Any
 
 from telegram import (
-    CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.ext import ConversationHandler
+from telegram.ext import MessageHandler
+from telegram.ext import filters as f
 
-from bot.context import BotContext
+from bot import buttons, taxonomy
+from bot.buttons import Button, InvalidButton, refuse_earlier_step
+from bot.context import BotContext, reply
+from bot.dialogs.dialog import TEXT, TEXT_HINT, Ask, Dialog, Handler, Move, Step, Then
+from bot.dialogs.nearby import forget_place
 from bot.i18n import Translator
-from bot.persistence import SQLitePersistence
-
-END = ConversationHandler.END
+from bot.places.countries import COUNTRIES, find_country
+from bot.places.geocoding import Place, locate
+from bot.views.cards import category_label
+from bot.views.texts import country_keyboard, rows, tick
 
 
 async def ask_for_a_place(
@@ -47,81 +51,6 @@ async def ask_for_a_place(
     await update.effective_chat.send_message(
         _("To share a location, use the button below the text field."), reply_markup=choices
     )
-
-
-def answers(context: BotContext, dialog: str) -> dict[str, Any]:
-    """The answers given so far in a dialog (created empty on first use)."""
-    assert context.user_data is not None
-    return context.user_data.setdefault(dialog, {})
-
-
-def _key(update: Update) -> tuple[int, int]:
-    assert update.effective_chat is not None and update.effective_user is not None
-    return (update.effective_chat.id, update.effective_user.id)
-
-
-async def checkpoint(
-    update: Update,
-    context: BotContext,
-    dialog: str,
-    state: int,
-    *,
-    draft: dict[str, Any] | None = None,
-) -> int:
-    """Record that the user is now on ``state`` of ``dialog``; returns ``state``. With
-    ``draft``, the person's listing draft is written in the same transaction."""
-    answers(context, dialog)["step"] = state
-    await _persist(update, context, dialog, state, draft=draft)
-    return state
-
-
-async def finish(update: Update, context: BotContext, dialog: str) -> int:
-    """Forget the dialog's answers and end its conversation, durably; returns END."""
-    assert context.user_data is not None
-    context.user_data.pop(dialog, None)
-    await _persist(update, context, dialog, None)
-    return END
-
-
-async def _persist(
-    update: Update,
-    context: BotContext,
-    dialog: str,
-    state: int | None,
-    *,
-    draft: dict[str, Any] | None = None,
-) -> None:
-    persistence = context.application.persistence
-    assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
-    assert update.effective_user is not None
-    await persistence.checkpoint(
-        dialog,
-        _key(update),
-        state,
-        update.effective_user.id,
-        dict(context.user_data),
-        update_id=update.update_id,
-        now=context.now(),
-        draft=draft,
-    )
-
-
-async def close_buttons(query: CallbackQuery, context: BotContext) -> None:
-    """Acknowledge a pressed button and remove the keyboard it was on, so it cannot be
-    pressed twice (a second tap already in flight is answered as stale: see
-    handlers.common.close_message)."""
-    await query.answer()
-    if query.message is not None:
-        context.close_message(query.message.chat.id, query.message.message_id)
-    await query.edit_message_reply_markup(None)
-
-
-def current_step(context: BotContext, dialog: str) -> int | None:
-    """The step a user is on in a dialog, or None when they are not in it."""
-    if context.user_data is None or dialog not in context.user_data:
-        return None
-    step = context.user_data[dialog].get("step")
-    return step if isinstance(step, int) else None
 
 
 def has_letter(text: str) -> bool:
@@ -209,41 +138,289 @@ def check_description(t: Translator, text: str) -> str | None:
     return None
 
 
-Ask = Callable[[Update, BotContext], Awaitable[None]]
+# --- reusable steps -------------------------------------------------------------------------
+# Each is parameterised by the dialog that uses it (its buttons, its question, where it leads)
+# and added to it with Dialog.add(state, step).
 
 
-class Questions:
-    """A dialog's questions by step, and the two moves every dialog makes with them.
+Labels = Callable[[BotContext], Sequence[tuple[str, str]]]
 
-    :meth:`go_to` checkpoints the step (after ``before``; with ``draft``'s answers to keep as the
-    person's listing draft, in the same transaction), then asks its
-    question; :meth:`resume` asks the current step's question again when the user comes back
-    with /start, /help or another language. Register ``resume`` in ``RESUMERS``.
+
+def translated(labels: Mapping[str, str]) -> Labels:
+    """Choices whose labels are msgids marked with N_, translated for the reader."""
+    return lambda context: [(key, context.i18n.gettext(label)) for key, label in labels.items()]
+
+
+class Choice(Step):
+    """Pick one of a few (a kind, a reach, a duration, a role): a button each, the answer given
+    before ticked, then the dialog's Back and Cancel. The answer is stored as ``answer`` before
+    going to ``then`` - or handed to ``answered`` (the keyboard taken away first)."""
+
+    def __init__(
+        self,
+        question: Callable[[BotContext], str],
+        button: Button[str],
+        labels: Labels,
+        *,
+        answer: str = "",
+        then: Then | None = None,
+        answered: Callable[[Update, BotContext, str], Awaitable[int | None]] | None = None,
+        width: int = 1,
+        before: Ask | None = None,
+    ) -> None:
+        self.question, self.button, self.labels = question, button, labels
+        self.answer, self.then, self._answered = answer, then, answered
+        self.width, self.before = width, before
+
+    def keyboard(self, context: BotContext) -> InlineKeyboardMarkup:
+        chosen = self.dialog.answers(context).get(self.answer)
+        choices = [
+            InlineKeyboardButton(tick(label, key == chosen), callback_data=self.button.data(key))
+            for key, label in self.labels(context)
+        ]
+        navigation = self.dialog.navigation(context.i18n, self.state)
+        return InlineKeyboardMarkup([*rows(choices, self.width), *navigation])
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        if self.before is not None:
+            await self.before(update, context)
+        await reply(update, self.question(context), reply_markup=self.keyboard(context))
+
+    def handlers(self) -> list[Handler]:
+        return [self.button.handler(self.chosen)]
+
+    async def chosen(self, update: Update, context: BotContext, key: str) -> int | None:
+        if key not in {known for known, _label in self.labels(context)}:
+            raise InvalidButton(key)
+        if self._answered is not None:
+            await buttons.close_buttons(update, context)
+            return await self._answered(update, context, key)
+        assert self.then is not None
+        return await self.dialog.answered(update, context, self.then, **{self.answer: key})
+
+
+def category_labels(context: BotContext) -> list[tuple[str, str]]:
+    return [(c.key, category_label(context.i18n, c.key)) for c in taxonomy.CATEGORIES]
+
+
+class ChooseCategory(Choice):
+    """Pick the category (one a row: the names are long); tags of another category go."""
+
+    def __init__(self, button: Button[str], *, then: Then) -> None:
+        super().__init__(
+            lambda context: context.i18n.gettext("Which category fits best?"),
+            button,
+            category_labels,
+            answer="category",
+            then=then,
+        )
+
+    async def chosen(self, update: Update, context: BotContext, key: str) -> int | None:
+        category = taxonomy.BY_KEY[key]
+        given = self.dialog.answers(context)
+        given["tags"] = [tag for tag in given.get("tags", []) if tag in category.tags]
+        return await super().chosen(update, context, key)
+
+
+class Toggles(Step):
+    """Tick any of a few (tags, categories), then Done: each tap edits the keyboard in place
+    and is saved at once. The ticked keys are kept as a list under ``answer``."""
+
+    def __init__(
+        self,
+        question: Callable[[BotContext], str],
+        toggle: Button[str],
+        done: Button[None],
+        options: Callable[[BotContext, dict[str, Any]], Sequence[tuple[str, str]]],
+        *,
+        answer: str,
+        finished: Move,
+        width: int = 1,
+        done_label: Callable[[Translator, bool], str] = lambda t, _any: t.gettext("✅ Done"),
+    ) -> None:
+        self.question, self.toggle, self.done, self.options = question, toggle, done, options
+        self.answer, self.finished, self.width = answer, finished, width
+        self.done_label = done_label
+
+    def keyboard(self, context: BotContext) -> InlineKeyboardMarkup:
+        given = self.dialog.answers(context)
+        chosen = set(given.get(self.answer, []))
+        choices = [
+            InlineKeyboardButton(tick(label, key in chosen), callback_data=self.toggle.data(key))
+            for key, label in self.options(context, given)
+        ]
+        done = InlineKeyboardButton(
+            self.done_label(context.i18n, bool(chosen)), callback_data=self.done.data(None)
+        )
+        navigation = self.dialog.navigation(context.i18n, self.state)
+        return InlineKeyboardMarkup([*rows(choices, self.width), [done], *navigation])
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        await reply(update, self.question(context), reply_markup=self.keyboard(context))
+
+    def handlers(self) -> list[Handler]:
+        return [self.toggle.handler(self.toggled), self.done.handler(self.ended)]
+
+    async def toggled(self, update: Update, context: BotContext, key: str) -> None:
+        given = self.dialog.answers(context)
+        if key not in {known for known, _label in self.options(context, given)}:
+            raise InvalidButton(key)
+        chosen = given.setdefault(self.answer, [])
+        if key in chosen:
+            chosen.remove(key)
+        else:
+            chosen.append(key)
+        await self.dialog.stay(update, context, self.state)
+        assert update.callback_query is not None
+        await update.callback_query.edit_message_reply_markup(self.keyboard(context))
+        await update.callback_query.answer()
+
+    async def ended(self, update: Update, context: BotContext, _none: None) -> int | None:
+        self.dialog.answers(context).setdefault(self.answer, [])
+        return await self.finished(update, context)
+
+
+def tag_options(context: BotContext, given: dict[str, Any]) -> list[tuple[str, str]]:
+    """The tags of the chosen category."""
+    category = taxonomy.category(given.get("category", ""))
+    _ = context.i18n.gettext
+    return [(tag, _(taxonomy.TAG_NAMES[tag])) for tag in (category.tags if category else ())]
+
+
+class TypedText(Step):
+    """Type a text: refused with the reason ``check`` gives (then asked nothing more: the
+    person types again), else cleaned and stored as ``answer`` before going to ``then`` - or
+    handed to ``answered``. With ``keep``, a button goes on with the text given before."""
+
+    hint = TEXT_HINT
+
+    def __init__(
+        self,
+        ask: Ask,
+        *,
+        answer: str | None = None,
+        then: Then | None = None,
+        answered: Callable[[Update, BotContext, str], Awaitable[int | None]] | None = None,
+        check: Callable[[Translator, str], str | None] | None = None,
+        clean: Callable[[str], str] = lambda text: clean_line(text),
+        keep: Button[int] | None = None,
+        also: Sequence[Handler] = (),
+        hint: str = TEXT_HINT,
+    ) -> None:
+        self._ask, self.answer, self.then, self._answered = ask, answer, then, answered
+        self.check, self.clean, self.keep, self.also, self.hint = check, clean, keep, also, hint
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        await self._ask(update, context)
+
+    def handlers(self) -> list[Handler]:
+        handlers: list[Handler] = [MessageHandler(TEXT, self.typed), *self.also]
+        if self.keep is not None:
+            handlers.append(self.keep.handler(self.kept))
+        return handlers
+
+    async def typed(self, update: Update, context: BotContext) -> int | None:
+        assert update.message is not None and update.message.text is not None
+        problem = self.check(context.i18n, update.message.text) if self.check else None
+        if problem:
+            await reply(update, problem)
+            return None
+        value = self.clean(update.message.text)
+        if self._answered is not None:
+            return await self._answered(update, context, value)
+        assert self.answer is not None and self.then is not None
+        return await self.dialog.answered(update, context, self.then, **{self.answer: value})
+
+    async def kept(self, update: Update, context: BotContext, pressed: int) -> int | None:
+        """Go on with the text given before (only on this step, only if there is one)."""
+        assert self.answer is not None and self.then is not None
+        if pressed != self.state or not self.dialog.answers(context).get(self.answer):
+            await refuse_earlier_step(update, context)
+            return None
+        return await self.dialog.answered(update, context, self.then)
+
+
+class ChooseCountry(Step):
+    """Choose a served country with its button, or type its name (in one's language, English,
+    or its code); the answer is ``country``, and the place answered before is forgotten."""
+
+    def __init__(self, button: Button[str], *, then: Then, also: Sequence[Handler] = ()) -> None:
+        self.button, self.then, self.also = button, then, also
+
+    async def ask(self, update: Update, context: BotContext) -> None:
+        _ = context.i18n.gettext
+        countries = country_keyboard(context.i18n, self.button).inline_keyboard
+        navigation = self.dialog.navigation(context.i18n, self.state)
+        await reply(
+            update,
+            _("Choose the country (or type its name):"),
+            reply_markup=InlineKeyboardMarkup([*countries, *navigation]),
+        )
+
+    def handlers(self) -> list[Handler]:
+        return [
+            self.button.handler(self.chosen),
+            MessageHandler(TEXT, self.typed),
+            *self.also,
+        ]
+
+    async def chosen(self, update: Update, context: BotContext, country: str) -> int:
+        forget_place(self.dialog.answers(context))
+        return await self.dialog.answered(update, context, self.then, country=country)
+
+    async def typed(self, update: Update, context: BotContext) -> int:
+        _ = context.i18n.gettext
+        assert update.message is not None and update.message.text is not None
+        country = find_country(context.i18n, update.message.text)
+        if country is None:
+            await reply(update, _("I do not know that country. Please choose it from the list."))
+            return await self.dialog.go_to(update, context, self.state)
+        forget_place(self.dialog.answers(context))
+        return await self.dialog.answered(update, context, self.then, country=country)
+
+
+class SharedPlace:
+    """A location shared with Telegram's button, resolved offline to the town it is in.
+
+    A point far from any town (at sea) is refused with ``not_found`` (the ``keyboard`` shown
+    again, if any); a town outside the served countries leads to choosing the country
+    (``country_step``), or is refused like a point at sea when there is no such step.
     """
 
     def __init__(
         self,
-        dialog: str,
-        questions: Mapping[int, Ask],
-        before: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
-        draft: Callable[[BotContext, int], dict[str, Any] | None] | None = None,
+        dialog: Dialog,
+        found: Callable[[Update, BotContext, Place], Awaitable[int | None]],
+        *,
+        not_found: str,
+        country_step: int | None = None,
+        keyboard: Callable[[Translator], ReplyKeyboardMarkup] | None = None,
+        only: f.BaseFilter = f.UpdateType.MESSAGE,
     ) -> None:
-        self.dialog = dialog
-        self.questions = questions
-        self.before = before
-        self.draft = draft
+        self.dialog, self.found, self.not_found = dialog, found, not_found
+        self.country_step, self.keyboard, self.only = country_step, keyboard, only
 
-    async def go_to(self, update: Update, context: BotContext, step: int) -> int:
-        if self.before is not None:
-            await self.before(update, context, step)
-        draft = self.draft(context, step) if self.draft is not None else None
-        await checkpoint(update, context, self.dialog, step, draft=draft)
-        await self.questions[step](update, context)
-        return step
+    def handler(self) -> Handler:
+        return MessageHandler(self.only & f.LOCATION, self.shared)
 
-    async def resume(self, update: Update, context: BotContext) -> bool:
-        step = current_step(context, self.dialog)
-        if step is None:
-            return False
-        await self.questions[step](update, context)
-        return True
+    async def shared(self, update: Update, context: BotContext) -> int | None:
+        _ = context.i18n.gettext
+        assert update.message is not None and update.message.location is not None
+        point = update.message.location
+        place = locate(point.latitude, point.longitude)
+        served = place is not None and place.country in COUNTRIES
+        if place is None or (not served and self.country_step is None):
+            keyboard = self.keyboard(context.i18n) if self.keyboard else None
+            await reply(update, _(self.not_found), reply_markup=keyboard)
+            return None
+        if not served:
+            await reply(
+                update,
+                _(
+                    "{country} is not among the countries we serve yet. "
+                    "Please choose a country from the list."
+                ).format(country=escape(context.i18n.country(place.country))),
+            )
+            assert self.country_step is not None
+            return await self.dialog.go_to(update, context, self.country_step)
+        return await self.found(update, context, place)

@@ -1,4 +1,4 @@
-"""Asking to be verified as a municipality's representative, as a persistent conversation.
+"""Asking to be verified as a municipality's representative.
 
 ``/verify`` → (the status, for someone verified or waiting) → an official email address or a
 note for the moderators, or none → the request is filed and the admins told. The admins'
@@ -11,66 +11,30 @@ import html
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
-from telegram.ext import filters as f
+from telegram.ext import CommandHandler
 
-from bot.context import BotContext
-from bot.dialogs.steps import END, checkpoint, clean_block, close_buttons, current_step, finish
+from bot.buttons import LEAVE_MUNICIPALITY, VERIFICATION, close_buttons
+from bot.context import BotContext, reply
+from bot.dialogs.dialog import END, Dialog, Handler
+from bot.dialogs.steps import TypedText, clean_block
 from bot.handlers.admin import admin_recipients
-from bot.handlers.common import RESUMERS, reply
-from bot.handlers.reports import notice
-from bot.handlers.verification import ask_leave
 from bot.i18n import N_
 from bot.storage import VerificationRefused
 
-DIALOG = "verification"
+DIALOG = Dialog("verification", VERIFICATION)
 TYPING_NOTE = 0
+
 NOTE_MAX = 500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SEND_WITHOUT_NOTE = VERIFICATION.button("send")
+LEAVE_CONFIRMED = VERIFICATION.button("leave:yes")
 
 ASKED = N_(
     "🪪 {name} asks to be verified as representing {municipality}. Send /admin to see the queue."
 )
 
 
-def leave_button(context: BotContext) -> InlineKeyboardButton:
-    _ = context.i18n.gettext
-    assert context.member is not None
-    return InlineKeyboardButton(
-        _("🚪 I no longer represent {municipality}").format(
-            municipality=context.member.municipality_name
-        ),
-        callback_data="vf:leave",
-    )
-
-
-async def ask_note(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    assert context.member is not None
-    buttons = [
-        [InlineKeyboardButton(_("📨 Send without a note"), callback_data="vf:send")],
-        [leave_button(context)],
-        [InlineKeyboardButton(_("✖️ Cancel"), callback_data="vf:cancel")],
-    ]
-    await reply(
-        update,
-        _(
-            "To be verified as representing <b>{municipality}</b>, type your official email "
-            "address or a short note for the moderators (your position, the town hall's phone "
-            "number or web page). Or send the request without a note."
-        ).format(municipality=html.escape(context.member.municipality_name or "")),
-        reply_markup=InlineKeyboardMarkup(buttons),
-    )
-
-
-async def resume(update: Update, context: BotContext) -> bool:
-    if current_step(context, DIALOG) is None:
-        return False
-    await ask_note(update, context)
-    return True
-
-
-RESUMERS[DIALOG] = resume
+# --- /verify: the status, or the question --------------------------------------------------
 
 
 async def start(update: Update, context: BotContext) -> int:
@@ -99,38 +63,82 @@ async def start(update: Update, context: BotContext) -> int:
         text = _("⏳ Your request to represent <b>{municipality}</b> is waiting for a moderator.")
         await reply(update, text.format(municipality=name), reply_markup=keyboard)
         return END
-    await checkpoint(update, context, DIALOG, TYPING_NOTE)
-    await ask_note(update, context)
-    return TYPING_NOTE
+    return await DIALOG.begin(update, context, TYPING_NOTE)
 
 
-async def note_typed(update: Update, context: BotContext) -> int | None:
+def leave_button(context: BotContext) -> InlineKeyboardButton:
     _ = context.i18n.gettext
-    assert update.message is not None and update.message.text is not None
-    note = clean_block(update.message.text)
+    assert context.member is not None
+    return InlineKeyboardButton(
+        _("🚪 I no longer represent {municipality}").format(
+            municipality=context.member.municipality_name
+        ),
+        callback_data=LEAVE_MUNICIPALITY.data(None),
+    )
+
+
+# --- the note --------------------------------------------------------------------------------
+
+
+async def ask_note(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    assert context.member is not None
+    buttons = [
+        [
+            InlineKeyboardButton(
+                _("📨 Send without a note"), callback_data=SEND_WITHOUT_NOTE.data(None)
+            )
+        ],
+        [leave_button(context)],
+        [InlineKeyboardButton(_("✖️ Cancel"), callback_data=DIALOG.cancel.data(None))],
+    ]
+    await reply(
+        update,
+        _(
+            "To be verified as representing <b>{municipality}</b>, type your official email "
+            "address or a short note for the moderators (your position, the town hall's phone "
+            "number or web page). Or send the request without a note."
+        ).format(municipality=html.escape(context.member.municipality_name or "")),
+        reply_markup=InlineKeyboardMarkup(buttons),
+    )
+
+
+async def note_typed(update: Update, context: BotContext, note: str) -> int | None:
+    _ = context.i18n.gettext
     if len(note) > NOTE_MAX:
         await reply(
-            update,
-            _("Please keep it under {maximum} characters.").format(maximum=NOTE_MAX),
+            update, _("Please keep it under {maximum} characters.").format(maximum=NOTE_MAX)
         )
         return None
     if EMAIL.match(note):
-        return await _submit(update, context, email=note, note=None)
-    return await _submit(update, context, email=None, note=note or None)
+        return await submit(update, context, email=note, note=None)
+    return await submit(update, context, email=None, note=note or None)
 
 
-async def send_without_note(update: Update, context: BotContext) -> int:
-    assert update.callback_query is not None
-    await close_buttons(update.callback_query, context)
-    return await _submit(update, context, email=None, note=None)
+async def send_without_note(update: Update, context: BotContext, _none: None) -> int:
+    await close_buttons(update, context)
+    return await submit(update, context, email=None, note=None)
 
 
-async def _submit(
+DIALOG.add(
+    TYPING_NOTE,
+    TypedText(
+        ask_note,
+        answered=note_typed,
+        clean=clean_block,
+        also=[SEND_WITHOUT_NOTE.handler(send_without_note)],
+        hint=N_("Please type an email address or a note, or use the buttons above."),
+    ),
+)
+
+
+async def submit(
     update: Update, context: BotContext, *, email: str | None, note: str | None
 ) -> int:
+    """File the request (storage checks again who may ask) and tell the admins."""
     _ = context.i18n.gettext
     assert update.effective_user is not None and context.member is not None
-    await finish(update, context, DIALOG)
+    await DIALOG.finish(update, context)
     try:
         request = await context.storage.request_verification(
             update.effective_user.id, email=email, note=note, now=context.now()
@@ -143,11 +151,11 @@ async def _submit(
         }
         await reply(update, texts.get(refused.reason, texts["pending"]))
         return END
-    await notice(
-        context,
+    await context.community.outbox.notice(
         await admin_recipients(context),
         f"vf:asked:{request.id}",
         ASKED,
+        now=context.now(),
         name=request.first_name,
         municipality=request.municipality_name,
     )
@@ -155,44 +163,52 @@ async def _submit(
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
+# --- leaving the dialog ------------------------------------------------------------------------
+
+
+async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
     if update.callback_query is not None:
-        await close_buttons(update.callback_query, context)
-    await finish(update, context, DIALOG)
+        await close_buttons(update, context)
+    await DIALOG.finish(update, context)
     await reply(update, _("Cancelled: no request was sent."))
     return END
 
 
-async def leave_instead(update: Update, context: BotContext) -> int:
+async def ask_leave(update: Update, context: BotContext, _none: None = None) -> None:
+    """Confirm before leaving the municipality."""
+    _ = context.i18n.gettext
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    member = context.member
+    if member is None or member.municipality_id is None:
+        await reply(update, _("You do not represent a municipality."))
+        return
+    buttons = [[InlineKeyboardButton(_("🚪 Yes, leave"), callback_data=LEAVE_CONFIRMED.data(None))]]
+    await reply(
+        update,
+        _(
+            "Stop representing <b>{municipality}</b>? Your verification ends and you stay as a "
+            "volunteer; the listings you posted stay with the municipality."
+        ).format(municipality=html.escape(member.municipality_name or "")),
+        reply_markup=InlineKeyboardMarkup(buttons),
+    )
+
+
+async def leave_instead(update: Update, context: BotContext, _none: None) -> int:
     """The leave button while asked for a note: end this dialog, then ask to confirm."""
-    await finish(update, context, DIALOG)
+    await DIALOG.finish(update, context)
     await ask_leave(update, context)
     return END
 
 
-async def use_text(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    await reply(update, _("Please type an email address or a note, or use the buttons above."))
-
-
-def build() -> ConversationHandler:  # type: ignore[type-arg]
-    message = f.UpdateType.MESSAGE
-    return ConversationHandler(
-        name=DIALOG,
-        persistent=True,
+def conversation() -> Handler:
+    return DIALOG.conversation(
         entry_points=[CommandHandler("verify", start)],
-        states={
-            TYPING_NOTE: [
-                MessageHandler(message & f.TEXT & ~f.COMMAND, note_typed),
-                CallbackQueryHandler(send_without_note, pattern=r"^vf:send$"),
-            ]
-        },
         fallbacks=[
             CommandHandler("cancel", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^vf:cancel$"),
-            CallbackQueryHandler(leave_instead, pattern=r"^vf:leave$"),
+            DIALOG.cancel.handler(cancel),
+            LEAVE_MUNICIPALITY.handler(leave_instead),
             CommandHandler("verify", start),
-            MessageHandler(message & ~f.COMMAND, use_text),
         ],
     )

@@ -1,14 +1,50 @@
-"""Who is an admin: the Telegram ids in ``ADMIN_IDS``, and members made admin in storage.
+"""The admins' home: ``/admin`` (what waits for them, a button per queue), the admin log, and
+making or unmaking admins; and who is an admin: the Telegram ids in ``ADMIN_IDS``, and members
+made admin in storage.
 
 Every admin command and button calls :func:`is_admin` on the person pressing it: admin
-buttons can be forwarded, replayed or forged like any other callback data.
+buttons can be forwarded, replayed or forged like any other callback data. The queues are
+their features': reported listings are moderation's, verification requests verification's.
 """
 
 from __future__ import annotations
 
-from telegram import Update
+import html
 
-from bot.context import BotContext
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
+
+from bot.buttons import ADMIN_LOG, ID, REPORT_QUEUE, VERIFICATION_QUEUE, parse
+from bot.context import BotContext, CommunityApplication, reply
+from bot.i18n import N_
+from bot.views.texts import short_time
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("admin", admin_command),
+            ADMIN_LOG.handler(admin_log),
+            CommandHandler("makeadmin", make_admin),
+            CommandHandler("unadmin", unmake_admin),
+        ]
+    )
+
+
+ACTION_LABELS = {
+    "hide": N_("hid a listing"),
+    "restore": N_("restored a listing"),
+    "dismiss": N_("dismissed reports"),
+    "warn": N_("warned a member"),
+    "ban": N_("banned a member"),
+    "unban": N_("lifted a ban"),
+    "approve": N_("approved a verification"),
+    "reject": N_("rejected a verification"),
+    "make_admin": N_("made an admin"),
+    "remove_admin": N_("removed an admin"),
+    "auto_review": N_("(automatic) hid a member's listings pending review"),
+    "end_review": N_("ended a review"),
+}
 
 
 async def is_admin(context: BotContext, user_id: int) -> bool:
@@ -32,6 +68,12 @@ async def admin_recipients(context: BotContext) -> list[int]:
     return sorted(set(context.settings.admin_ids) | set(made))
 
 
+def member_argument(context: BotContext) -> int | None:
+    """The member id a command was given (``/unban 123``), if it was given one."""
+    args = context.args or []
+    return parse(args[0], ID) if len(args) == 1 else None
+
+
 async def refuse_unless_admin(update: Update, context: BotContext) -> bool:
     """True if the person is an admin; otherwise tell them (in their language) and say False."""
     user = update.effective_user
@@ -44,3 +86,91 @@ async def refuse_unless_admin(update: Update, context: BotContext) -> bool:
     elif update.effective_chat is not None:
         await update.effective_chat.send_message(refusal)
     return False
+
+
+# --- /admin and the admin log ---------------------------------------------------------
+
+
+async def admin_command(update: Update, context: BotContext) -> None:
+    """``/admin``: what waits for the admins, with a button per queue."""
+    _ = context.i18n.gettext
+    if not await refuse_unless_admin(update, context):
+        return
+    counts = await context.storage.moderation_counts()
+    buttons = [
+        [
+            InlineKeyboardButton(
+                _("🪪 Verifications ({count})").format(count=counts["verifications"]),
+                callback_data=VERIFICATION_QUEUE.data(None),
+            )
+        ],
+        [
+            InlineKeyboardButton(
+                _("🚩 Reports ({count})").format(count=counts["reports"]),
+                callback_data=REPORT_QUEUE.data(None),
+            )
+        ],
+        [InlineKeyboardButton(_("📜 Admin log"), callback_data=ADMIN_LOG.data(None))],
+    ]
+    text = _("<b>Moderation</b>\nMembers under review: {review}").format(review=counts["review"])
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(buttons))
+
+
+async def admin_log(update: Update, context: BotContext, _none: None) -> None:
+    """The latest admin actions, who and when."""
+    _ = context.i18n.gettext
+    query = update.callback_query
+    assert query is not None
+    if not await refuse_unless_admin(update, context):
+        return
+    await query.answer()
+    actions = await context.storage.admin_log(limit=20)
+    if not actions:
+        await reply(update, _("Nothing in the admin log yet."))
+        return
+    lines = [_("<b>Admin log</b> (newest first)")]
+    for action in actions:
+        targets = []
+        if action.target_listing:
+            targets.append(_("listing #{id}").format(id=action.target_listing))
+        if action.target_user:
+            targets.append(_("member {id}").format(id=action.target_user))
+        label = ACTION_LABELS.get(action.action)
+        lines.append(
+            f"{short_time(context.i18n, action.at)} · {action.admin_id or '—'} "
+            f"{_(label) if label else html.escape(action.action)} {' · '.join(targets)}"
+        )
+    await reply(update, "\n".join(lines))
+
+
+# --- making admins -----------------------------------------------------------------------
+
+
+async def set_admin(update: Update, context: BotContext, flag: bool) -> None:
+    _ = context.i18n.gettext
+    user = update.effective_user
+    assert user is not None
+    if not is_root_admin(context, user.id):
+        await reply(update, _("Only the administrators named in ADMIN_IDS can do this."))
+        return
+    user_id = member_argument(context)
+    if user_id is None:
+        await reply(update, html.escape(_("Usage: /makeadmin <member id> or /unadmin <member id>")))
+        return
+    changed = await context.storage.set_admin(user_id, flag, by=user.id, now=context.now())
+    if not changed:
+        await reply(update, _("Nothing changed (unknown member, or already so)."))
+    elif flag:
+        await reply(update, _("Member {id} is now an admin.").format(id=user_id))
+    else:
+        await reply(update, _("Member {id} is no longer an admin.").format(id=user_id))
+
+
+async def make_admin(update: Update, context: BotContext) -> None:
+    """``/makeadmin <id>``."""
+    await set_admin(update, context, True)
+
+
+async def unmake_admin(update: Update, context: BotContext) -> None:
+    """``/unadmin <id>``."""
+    await set_admin(update, context, False)

@@ -1,5 +1,7 @@
-"""Controlling broadcasts after they are confirmed: the progress message's Pause, Resume and
-Cancel buttons, and ``/broadcasts`` to bring back the progress of those still running.
+"""Broadcasts: the composer (the dialog, :mod:`bot.dialogs.broadcast`), the job that sends a
+confirmed one and keeps its progress message up to date (:mod:`bot.delivery.broadcasts`), the
+progress message's Pause, Resume and Cancel, and ``/broadcasts`` to bring back the progress of
+those still running.
 
 Every press is checked: the presser must be an admin (buttons can be forwarded or forged), and
 each change is a conditional UPDATE in storage, so a stale button changes nothing.
@@ -7,76 +9,142 @@ each change is a conditional UPDATE in storage, so a stale button changes nothin
 
 from __future__ import annotations
 
-import re
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.broadcasting import broadcaster, progress_keyboard, progress_text
-from bot.callback_data import parse_number
-from bot.context import BotContext
+from bot.buttons import (
+    BROADCASTS,
+    CANCEL_BROADCAST,
+    ID,
+    PAUSE_BROADCAST,
+    RESUME_BROADCAST,
+)
+from bot.context import BotContext, CommunityApplication, reply
+from bot.delivery import broadcasts as delivery
+from bot.delivery.broadcasts import progress_keyboard, progress_text
+from bot.dialogs import broadcast as composer
 from bot.handlers.admin import refuse_unless_admin
-from bot.handlers.common import reply
+from bot.storage import Broadcast
+from bot.storage.broadcasts import KIND, REPORT_KIND
 
-CONTROL = re.compile(r"^bc:(pause|resume|cx|cxy|cxn):([0-9]+)$")
+CANCEL_CONFIRMED = BROADCASTS.button("cxy", ID)
+CANCEL_ABORTED = BROADCASTS.button("cxn", ID)
 
 
-async def control_button(update: Update, context: BotContext) -> None:
-    """``bc:<action>:<id>``; any other ``bc:`` button here is stale or forged."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            composer.conversation(),
+            CommandHandler("broadcasts", broadcasts_command),
+            PAUSE_BROADCAST.handler(pause, refused=no_longer_active),
+            RESUME_BROADCAST.handler(resume, refused=no_longer_active),
+            CANCEL_BROADCAST.handler(ask_cancel, refused=no_longer_active),
+            CANCEL_CONFIRMED.handler(cancel, refused=no_longer_active),
+            CANCEL_ABORTED.handler(keep_going, refused=no_longer_active),
+            # Any other of the feature's buttons: a composer's, its dialog over.
+            CallbackQueryHandler(no_longer_active, pattern=BROADCASTS.any()),
+        ]
+    )
+    application.dialogs.append(composer.DIALOG)
+    application.broadcaster = delivery.schedule(application)
+    application.outbox.add_renderer(KIND, delivery.render_broadcast)
+    application.outbox.add_renderer(REPORT_KIND, delivery.render_report)
+
+
+async def no_longer_active(update: Update, context: BotContext) -> None:
+    """A button of a broadcast that is over (or of no broadcast), pressed by an admin."""
     if not await refuse_unless_admin(update, context):
         return
+    assert update.callback_query is not None
+    await update.callback_query.answer(
+        context.i18n.gettext("This button is no longer active."), show_alert=True
+    )
+
+
+async def _running(update: Update, context: BotContext, broadcast_id: int) -> Broadcast | None:
+    """The broadcast a progress button names, if the presser is an admin and it still runs."""
+    if not await refuse_unless_admin(update, context):
+        return None
+    broadcast = await context.storage.get_broadcast(broadcast_id)
+    if broadcast is None or broadcast.state in ("draft", "done", "cancelled"):
+        await no_longer_active(update, context)
+        return None
+    return broadcast
+
+
+async def _changed(update: Update, context: BotContext, broadcast: Broadcast, said: str) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(said)
+    await context.community.broadcaster.refresh(broadcast.id, force=True)
+    context.community.broadcaster.wake()
+
+
+async def pause(update: Update, context: BotContext, broadcast_id: int) -> None:
+    broadcast = await _running(update, context, broadcast_id)
+    if broadcast is None:
+        return
+    if not await context.storage.pause_broadcast(broadcast.id):
+        await no_longer_active(update, context)
+        return
+    await _changed(update, context, broadcast, context.i18n.gettext("Paused."))
+
+
+async def resume(update: Update, context: BotContext, broadcast_id: int) -> None:
+    broadcast = await _running(update, context, broadcast_id)
+    if broadcast is None:
+        return
+    if not await context.storage.resume_broadcast(broadcast.id):
+        await no_longer_active(update, context)
+        return
+    await _changed(update, context, broadcast, context.i18n.gettext("Resumed."))
+
+
+async def ask_cancel(update: Update, context: BotContext, broadcast_id: int) -> None:
+    """Ask first: a cancelled broadcast cannot be taken back."""
     _ = context.i18n.gettext
-    match = CONTROL.match(query.data)
-    broadcast_id = parse_number(match.group(2)) if match else None
-    broadcast = await context.storage.get_broadcast(broadcast_id) if broadcast_id else None
-    if match is None or broadcast is None or broadcast.state in ("draft", "done", "cancelled"):
-        await query.answer(_("This button is no longer active."), show_alert=True)
+    broadcast = await _running(update, context, broadcast_id)
+    if broadcast is None:
         return
-    action, storage, now = match.group(1), context.storage, context.now()
-    runner = broadcaster(context.application)
-    if action == "cx":  # ask first: a cancelled broadcast cannot be taken back
-        await query.answer()
-        keyboard = InlineKeyboardMarkup(
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    keyboard = InlineKeyboardMarkup(
+        [
             [
-                [
-                    InlineKeyboardButton(
-                        _("✖️ Yes, cancel it"), callback_data=f"bc:cxy:{broadcast.id}"
-                    ),
-                    InlineKeyboardButton(_("↩ No, go on"), callback_data=f"bc:cxn:{broadcast.id}"),
-                ]
+                InlineKeyboardButton(
+                    _("✖️ Yes, cancel it"), callback_data=CANCEL_CONFIRMED.data(broadcast.id)
+                ),
+                InlineKeyboardButton(
+                    _("↩ No, go on"), callback_data=CANCEL_ABORTED.data(broadcast.id)
+                ),
             ]
-        )
-        await query.edit_message_reply_markup(keyboard)
+        ]
+    )
+    await query.edit_message_reply_markup(keyboard)
+
+
+async def keep_going(update: Update, context: BotContext, broadcast_id: int) -> None:
+    broadcast = await _running(update, context, broadcast_id)
+    if broadcast is None:
         return
-    if action == "cxn":
-        await query.answer()
-        await query.edit_message_reply_markup(progress_keyboard(context.i18n, broadcast))
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(progress_keyboard(context.i18n, broadcast))
+
+
+async def cancel(update: Update, context: BotContext, broadcast_id: int) -> None:
+    """Cancelled: nothing more is sent; the report (queued with the cancelling) follows."""
+    broadcast = await _running(update, context, broadcast_id)
+    if broadcast is None:
         return
-    changed = {
-        "pause": storage.pause_broadcast,
-        "resume": storage.resume_broadcast,
-    }.get(action)
-    if changed is not None:
-        done = await changed(broadcast.id)
-    else:
-        done = await storage.cancel_broadcast(broadcast.id, now)
-    if not done:
-        await query.answer(_("This button is no longer active."), show_alert=True)
+    if not await context.storage.cancel_broadcast(broadcast.id, context.now()):
+        await no_longer_active(update, context)
         return
-    answers = {
-        "pause": _("Paused."),
-        "resume": _("Resumed."),
-        "cxy": _("Cancelled: nothing more will be sent."),
-    }
-    await query.answer(answers[action])
-    await runner.refresh(broadcast.id, force=True)
-    if action == "cxy":
-        cancelled = await storage.get_broadcast(broadcast.id)
-        assert cancelled is not None
-        await runner.report(cancelled)
-    else:
-        runner.wake()
+    said = context.i18n.gettext("Cancelled: nothing more will be sent.")
+    await _changed(update, context, broadcast, said)
+    context.community.broadcaster.forget(broadcast.id)
+    context.community.outbox.wake()
 
 
 async def broadcasts_command(update: Update, context: BotContext) -> None:

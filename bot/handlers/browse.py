@@ -24,19 +24,24 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import cards, taxonomy
-from bot.callback_data import parse_number
-from bot.context import BotContext
-from bot.handlers.common import reply
+from bot import taxonomy
+from bot.buttons import OPEN_LISTING, Number, parse
+from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import N_, Translator
+from bot.places.countries import flag
+from bot.places.names import region_name
 from bot.semantic import search as semantic_search
 from bot.storage import Listing, SearchQuery
 from bot.storage.listings import COUNT_CAP, page_key
-from bot.views import flag, place_line
+from bot.views import cards
+from bot.views.html import shorten
+from bot.views.texts import place_line
 
 STATE = "browse"
 PAGE_SIZE = 5
+PAGE_NUMBER = Number(0, 9999)  # a page of results, as its button writes it
 RADII = (10, 50, 200)
 DEFAULT_RADIUS = 50
 # "/search" alone and "near me" wait this long for the words or the location; an answer
@@ -47,6 +52,35 @@ KIND_BUTTONS = {"offer": N_("🟢 Offers"), "request": N_("🔴 Requests"), "all
 KIND_FILTERS = {"offer": N_("🟢 Offers"), "request": N_("🔴 Requests")}
 
 Search = dict[str, Any]
+
+
+def register(application: CommunityApplication) -> None:
+    from bot.dialogs import search
+
+    application.add_handlers(
+        [
+            # /cancel first comes here: it stops a search waiting for words or a location,
+            # and hands over to nothing_to_cancel otherwise.
+            CommandHandler("cancel", search.cancel),
+            CommandHandler("browse", browse_command),
+            CommandHandler("search", search.search_command),
+            CallbackQueryHandler(browse_button, pattern=r"^br:new$"),
+            CallbackQueryHandler(kind_chosen, pattern=r"^br:\w+:k:"),
+            CallbackQueryHandler(category_chosen, pattern=r"^br:\w+:c:"),
+            CallbackQueryHandler(area_chosen, pattern=r"^br:\w+:a:"),
+            CallbackQueryHandler(back, pattern=r"^br:\w+:b$"),
+            CallbackQueryHandler(page_chosen, pattern=r"^br:\w+:p:"),
+            CallbackQueryHandler(radius_chosen, pattern=r"^br:\w+:r:"),
+            CallbackQueryHandler(widened, pattern=r"^br:\w+:w:"),
+            CallbackQueryHandler(change_filters, pattern=r"^br:\w+:f$"),
+            # Outside any dialog: a location means "what is near here", a text may be the
+            # words /search asked for (else it goes on to not_understood).
+            MessageHandler(filters.UpdateType.MESSAGE & filters.LOCATION, search.location_shared),
+            MessageHandler(
+                filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, search.text_typed
+            ),
+        ]
+    )
 
 
 # --- the search kept for the reader --------------------------------------------------------
@@ -130,7 +164,7 @@ def filters_line(t: Translator, search: Search) -> str:
     _ = t.gettext
     parts = []
     if search.get("words"):
-        words = escape(cards.shorten(search["words"], 60))
+        words = escape(shorten(search["words"], 60))
         parts.append("🔎 " + t.quote(words))
     if "kind" in search:
         kind = search["kind"]
@@ -196,7 +230,7 @@ def area_screen(context: BotContext, search: Search) -> tuple[str, InlineKeyboar
     labels = {"europe": _("🇪🇺 All of Europe"), "near": _("📡 Near me")}
     if member is not None and member.country:
         labels["country"] = f"{flag(member.country)} {t.country(member.country)}"
-        labels["region"] = f"📍 {member.region}"
+        labels["region"] = f"📍 {region_name(t.language, member.region)}"
     rows = [[_button(search, labels[area], f"a:{area}")] for area in area_choices(context)]
     rows.append([_button(search, _("◀ Back"), "b")])
     return _heading(t, search, _("Where?")), InlineKeyboardMarkup(rows)
@@ -240,7 +274,7 @@ def results_screen(
         body = "\n\n".join([*lines, _("Tap a number to open the listing.")])
         rows.append(
             [
-                InlineKeyboardButton(str(number), callback_data=f"lo:{listing.id}")
+                InlineKeyboardButton(str(number), callback_data=OPEN_LISTING.data(listing.id))
                 for number, listing in enumerate(found, start=first)
             ]
         )
@@ -471,7 +505,7 @@ async def page_chosen(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     search, page = pressed
-    wanted = parse_number(page, at_least=0, at_most=9999)
+    wanted = parse(page, PAGE_NUMBER)
     results = await fetch(context, search, wanted) if wanted is not None else None
     if results is None or wanted is None:
         await _refuse(update, context)

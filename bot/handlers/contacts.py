@@ -1,9 +1,10 @@
-"""Contacts after the first message: the owner side's Accept and Decline, /contacts and one
-contact's card, and how every contact notification reads (outbox renderers).
+"""Contacts: writing to someone (the dialog, :mod:`bot.dialogs.contact`), the owner side's
+Accept and Decline, /contacts and one contact's card, and how every contact notification reads
+(outbox renderers).
 
-Each button names a contact (``ct:<action>:<id>``); storage checks on every press that the
-person is on the right side of it and that it is still pending, so a forged, forwarded or
-replayed button changes nothing. Everything said to someone other than the person pressing
+Each button names a contact; storage checks on every press that the person is on the right
+side of it and that it is still pending, so a forged, forwarded or replayed button changes
+nothing. Everything said to someone other than the person pressing
 goes through the outbox, rendered in the recipient's language when it is sent, and only while
 it still makes sense (a request decided meanwhile is not relayed any more).
 """
@@ -13,107 +14,60 @@ from __future__ import annotations
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
 
-from bot import cards
-from bot import contact_views as views
-from bot.callback_data import id_of
-from bot.cards import shorten
-from bot.context import BotContext
-from bot.handlers.common import drop_buttons, reply
+from bot.buttons import (
+    ACCEPT_CONTACT,
+    CONTACT_LIST,
+    CONTACTS,
+    DECLINE_CONTACT,
+    ID,
+    drop_buttons,
+)
+from bot.context import BotContext, CommunityApplication, reply
+from bot.delivery.outbox import Rendered
+from bot.dialogs import contact as writing
+from bot.dialogs.contact import refusal_for, relay
 from bot.i18n import Translator
-from bot.localtime import DEFAULT_ZONE, local
-from bot.outbox import Rendered, renderer
-from bot.storage import Contact, ContactRefused, Enqueued, Storage
-from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
+from bot.storage import Contact, ContactRefused, Storage
 from bot.storage.outbox import Notification
+from bot.views import contacts as views
+from bot.views.html import shorten
 
 
-def refusal(
-    t: Translator,
-    refused: ContactRefused,
-    *,
-    now: int = 0,
-    zone: str = DEFAULT_ZONE,
-    municipal: bool = True,
-) -> str:
-    """Why a contact or a message cannot be sent, in the reader's words: when it will be
-    possible again in the reader's time ``zone`` ('tomorrow, 09:14'), and "your municipality"
-    only for a ``municipal`` reader (a member of one)."""
-    _ = t.gettext
-    if refused.next_at is not None and refused.reason in ("daily", "listing_busy"):
-        when = t.when(local(refused.next_at, zone), local(now, zone))
-        if refused.reason == "daily":
-            text = _("You have sent many contact requests today. You can send the next one {when}.")
-        else:
-            text = _("This listing received many requests today. You can try again {when}.")
-        return t.sentence(text, when=when)
-    if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
-        return cards.ended(t, refused.reason, refused.at)
-    own = (
-        _("This is your own listing (or your municipality's).")
-        if municipal
-        else _("This is your own listing.")
+def register(application: CommunityApplication) -> None:
+    # The message being written goes to the dialog first, in a group of its own: see
+    # bot/dialogs/contact.py.
+    application.add_handler(writing.conversation(), group=writing.GROUP)
+    application.dialogs.append(writing.DIALOG)
+    application.add_handlers(
+        [
+            ACCEPT_CONTACT.handler(accept),
+            DECLINE_CONTACT.handler(decline),
+            SHOW_CONTACT.handler(show),
+            CommandHandler("contacts", contacts_command),
+            CONTACT_LIST.handler(contacts_command),
+        ]
     )
-    texts = {
-        "gone": _("This listing is no longer open."),
-        "own": own,
-        "profile": _("Please set up your profile first: send /start."),
-        "review": _("Your account is being reviewed by a moderator; please wait."),
-        "already": _("You have already contacted the author of this listing: see /contacts."),
-        "listing_busy": _("This listing received many requests today; please try tomorrow."),
-        "duplicate": _(
-            "You already sent this exact message. Please write a message for this contact."
-        ),
-        "too_many": t.ngettext(
-            "You have sent {count} follow-up message already; please wait for an answer.",
-            "You have sent {count} follow-up messages already; please wait for an answer.",
-            MESSAGES_PER_SIDE,
-        ).format(count=t.number(MESSAGES_PER_SIDE)),
-        "not_party": _("This is not your contact."),
-        "decided": _("This contact was already answered."),
-    }
-    return texts.get(refused.reason, _("This button is no longer valid."))
+    outbox = application.outbox
+    outbox.add_renderer("contact_request", render_request)
+    outbox.add_renderer("contact_message", render_message)
+    outbox.add_renderer("contact_accepted", render_accepted)
+    outbox.add_renderer("contact_accepted_team", render_accepted_team)
+    outbox.add_renderer("contact_declined", render_declined)
 
 
-async def refusal_for(context: BotContext, refused: ContactRefused) -> str:
-    """:func:`refusal` for the person of this update, in their time zone."""
-    member = context.member
-    zone = DEFAULT_ZONE
-    if member is not None and refused.next_at is not None:
-        zone = (await context.storage.preferences(member.id)).timezone
-    municipal = member is not None and member.municipality_id is not None
-    return refusal(context.i18n, refused, now=context.now(), zone=zone, municipal=municipal)
-
-
-def too_long(t: Translator, length: int) -> str:
-    return t.ngettext(
-        "Your message has {length} character; please shorten it to {maximum} at most.",
-        "Your message has {length} characters; please shorten it to {maximum} at most.",
-        length,
-    ).format(length=t.number(length), maximum=t.number(MESSAGE_MAX))
-
-
-async def notify_relay(
-    context: BotContext, kind: str, key: str, ids: dict[str, int], to: list[int]
-):
-    """Queue a notification of ``kind`` for each recipient, once each, and send it now."""
-    notifications = [
-        Enqueued(user, kind, f"{key}:{user}", ids, not_before=context.now()) for user in to
-    ]
-    await context.storage.enqueue(notifications, now=context.now())
-    context.application.outbox.wake()  # type: ignore[attr-defined]
+SHOW_CONTACT = CONTACTS.button("show", ID)
 
 
 # --- Accept and Decline --------------------------------------------------------------------
 
 
-async def _decide(update: Update, context: BotContext, accept: bool) -> Contact | None:
+async def _decide(
+    update: Update, context: BotContext, contact_id: int, accept: bool
+) -> Contact | None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    contact_id = id_of(query.data, "ct:ok:" if accept else "ct:no:")
-    if contact_id is None:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return None
     try:
         contact = await context.storage.decide_contact(
             contact_id, update.effective_user.id, accept=accept, now=context.now()
@@ -122,14 +76,14 @@ async def _decide(update: Update, context: BotContext, accept: bool) -> Contact 
         await query.answer(await refusal_for(context, refused), show_alert=True)
         return None
     await query.answer()
-    await drop_buttons(query)
+    await drop_buttons(update)
     return contact
 
 
-async def accept(update: Update, context: BotContext) -> None:
-    """``ct:ok:<id>``: both sides get each other's contact; colleagues are told too."""
+async def accept(update: Update, context: BotContext, contact_id: int) -> None:
+    """Accept: both sides get each other's contact; colleagues are told too."""
     _ = context.i18n.gettext
-    contact = await _decide(update, context, accept=True)
+    contact = await _decide(update, context, contact_id, accept=True)
     if contact is None:
         return
     asker = await context.storage.get_member(contact.asker_id) if contact.asker_id else None
@@ -143,24 +97,22 @@ async def accept(update: Update, context: BotContext) -> None:
     )
     ids = {"contact": contact.id}
     if contact.asker_id is not None:
-        await notify_relay(
-            context, "contact_accepted", f"ct:acc:{contact.id}", ids, [contact.asker_id]
-        )
+        await relay(context, "contact_accepted", f"ct:acc:{contact.id}", ids, [contact.asker_id])
     colleagues = [
         user for user in await context.storage.owner_side(contact) if user != contact.decided_by
     ]
-    await notify_relay(context, "contact_accepted_team", f"ct:team:{contact.id}", ids, colleagues)
+    await relay(context, "contact_accepted_team", f"ct:team:{contact.id}", ids, colleagues)
 
 
-async def decline(update: Update, context: BotContext) -> None:
-    """``ct:no:<id>``: the asker is told politely, without the owner side's identity."""
+async def decline(update: Update, context: BotContext, contact_id: int) -> None:
+    """Decline: the asker is told politely, without the owner side's identity."""
     _ = context.i18n.gettext
-    contact = await _decide(update, context, accept=False)
+    contact = await _decide(update, context, contact_id, accept=False)
     if contact is None:
         return
     await reply(update, _("Declined. They will be told politely, without your name."))
     if contact.asker_id is not None:
-        await notify_relay(
+        await relay(
             context, "contact_declined", f"ct:dec:{contact.id}", {"contact": contact.id},
             [contact.asker_id],
         )  # fmt: skip
@@ -169,7 +121,7 @@ async def decline(update: Update, context: BotContext) -> None:
 # --- /contacts -----------------------------------------------------------------------------
 
 
-async def contacts_command(update: Update, context: BotContext) -> None:
+async def contacts_command(update: Update, context: BotContext, _none: None = None) -> None:
     """``/contacts`` (or the menu's button): the person's open and past contacts, newest
     first."""
     _ = context.i18n.gettext
@@ -195,20 +147,18 @@ async def contacts_command(update: Update, context: BotContext) -> None:
             f"{number}. {direction} <b>{context.i18n.quote(title)}</b> · "
             f"{_(views.STATUS_LABELS[contact.status])}"
         )
-        buttons.append(InlineKeyboardButton(str(number), callback_data=f"ct:show:{contact.id}"))
+        buttons.append(
+            InlineKeyboardButton(str(number), callback_data=SHOW_CONTACT.data(contact.id))
+        )
     lines += ["", _("→ you wrote · ← someone wrote to you. Tap a number to open it.")]
     rows = [buttons[i : i + 6] for i in range(0, len(buttons), 6)]
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def show(update: Update, context: BotContext) -> None:
-    """``ct:show:<id>``: one contact, with its messages, for someone who is part of it."""
+async def show(update: Update, context: BotContext, contact_id: int) -> None:
+    """One contact, with its messages, for someone who is part of it."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    contact_id = id_of(query.data, "ct:show:")
-    if contact_id is None:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return
     contact = await context.storage.get_contact(contact_id)
     side = (
         await context.storage.contact_side(contact, update.effective_user.id) if contact else None
@@ -240,7 +190,6 @@ async def _contact_of(storage: Storage, notification: Notification) -> Contact |
     return await storage.get_contact(int(notification.payload["contact"]))
 
 
-@renderer("contact_request")
 async def render_request(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -260,7 +209,6 @@ async def render_request(
     return Rendered("\n".join(lines), views.keyboard(t, contact, "owner"))
 
 
-@renderer("contact_message")
 async def render_message(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -280,7 +228,6 @@ async def render_message(
     return Rendered(text, views.keyboard(t, contact, side))
 
 
-@renderer("contact_accepted")
 async def render_accepted(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -303,7 +250,6 @@ async def render_accepted(
     )
 
 
-@renderer("contact_accepted_team")
 async def render_accepted_team(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -324,7 +270,6 @@ async def render_accepted_team(
     )
 
 
-@renderer("contact_declined")
 async def render_declined(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:

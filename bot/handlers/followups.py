@@ -5,7 +5,7 @@ through the platform.
 A JobQueue job (:func:`scan`, every few minutes) works out from the database what is due at
 each run: nothing is scheduled in memory, so a restart or a stopped bot only delays a
 follow-up. The outbox's keys (``followup:<contact>:<30|90>:<user>``) make a rerun ask nobody
-twice. Buttons (``fu:<contact>:<due>:<y|p|n>``) are checked on every press: only the two
+twice. Buttons carry the contact, the stage and the answer; every press is checked: only the two
 people of the contact may answer, each once per stage.
 """
 
@@ -18,11 +18,11 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ContextTypes
 
-from bot.callback_data import parse_number
-from bot.context import BotContext
+from bot.buttons import FOLLOWUPS, ID, OneOf
+from bot.context import BotContext, CommunityApplication
+from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
 from bot.logs import counted
-from bot.outbox import Rendered, renderer
 from bot.storage import ContactRefused, Enqueued, Storage
 from bot.storage.contacts import FOLLOWUP_DAYS
 from bot.storage.outbox import Notification
@@ -31,6 +31,14 @@ log = logging.getLogger(__name__)
 
 SCAN_EVERY = timedelta(minutes=5)
 ANSWERS = {"y": "yes", "p": "progress", "n": "no"}
+# The contact, the follow-up (30 or 90 days after the Accept) and the answer.
+ANSWER = FOLLOWUPS.button("", ID, OneOf(str(days) for days in FOLLOWUP_DAYS), OneOf(ANSWERS))
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handler(ANSWER.handler(answered))
+    schedule(application)
+    application.outbox.add_renderer("followup", render_followup)
 
 
 async def scan(application: Application) -> int:  # type: ignore[type-arg]
@@ -78,7 +86,6 @@ def schedule(application: Application) -> None:  # type: ignore[type-arg]
     )
 
 
-@renderer("followup")
 async def render_followup(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -94,33 +101,26 @@ async def render_followup(
         text = _("🕊 A month ago you were put in touch about {title}. Did it lead somewhere?")
     else:
         text = _("🕊 Three months ago you were put in touch about {title}. Did it lead somewhere?")
-    data = f"fu:{contact.id}:{due}"
     buttons = [
-        [InlineKeyboardButton(_("✅ Yes, it happened"), callback_data=f"{data}:y")],
-        [InlineKeyboardButton(_("⏳ Still in progress"), callback_data=f"{data}:p")],
-        [InlineKeyboardButton(_("✖️ No"), callback_data=f"{data}:n")],
+        [InlineKeyboardButton(label, callback_data=ANSWER.data((contact.id, str(due), key)))]
+        for key, label in (
+            ("y", _("✅ Yes, it happened")),
+            ("p", _("⏳ Still in progress")),
+            ("n", _("✖️ No")),
+        )
     ]
     return Rendered(text.format(title=title), InlineKeyboardMarkup(buttons))
 
 
-async def answered(update: Update, context: BotContext) -> None:
-    """``fu:<contact>:<due>:<y|p|n>``: record the answer (the listing's outcome on yes)."""
+async def answered(update: Update, context: BotContext, pressed: tuple[int, str, str]) -> None:
+    """Record the answer (the listing's outcome on yes)."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    parts = query.data.split(":")
-    contact_id = parse_number(parts[1]) if len(parts) == 4 else None
-    if (
-        contact_id is None
-        or parts[2] not in {str(days) for days in FOLLOWUP_DAYS}
-        or parts[3] not in ANSWERS
-    ):
-        await query.answer(_("This button is no longer valid."))
-        return
-    answer = ANSWERS[parts[3]]
+    assert query is not None and update.effective_user is not None
+    contact_id, due, answer = pressed[0], int(pressed[1]), ANSWERS[pressed[2]]
     try:
         recorded = await context.storage.answer_followup(
-            contact_id, update.effective_user.id, int(parts[2]), answer, context.now()
+            contact_id, update.effective_user.id, due, answer, context.now()
         )
     except ContactRefused:
         await query.answer(_("This is not your contact."), show_alert=True)
@@ -132,7 +132,7 @@ async def answered(update: Update, context: BotContext) -> None:
     thanks = {
         "yes": _("Wonderful! Thank you for telling us: it is marked as done."),
         "progress": _("Thank you! We will ask again later.")
-        if int(parts[2]) < FOLLOWUP_DAYS[-1]
+        if due < FOLLOWUP_DAYS[-1]
         else _("Thank you! Good luck with it."),
         "no": _("Thank you for telling us. Other listings may suit you better: /browse"),
     }

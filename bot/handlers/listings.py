@@ -1,5 +1,6 @@
 """Showing one listing: its card for the reader (owner's actions or visitor's), from a deep
-link ``t.me/<bot>?start=l<id>`` or from an "open" button (``lo:<id>``) of a result page.
+link ``t.me/<bot>?start=l<id>`` or from an "open" button (:data:`bot.buttons.OPEN_LISTING`)
+of a result page, a match or a digest.
 """
 
 from __future__ import annotations
@@ -7,14 +8,24 @@ from __future__ import annotations
 import re
 
 from telegram import Update
+from telegram.ext import CommandHandler, filters
 
-from bot import cards
-from bot.callback_data import id_of, parse_number
-from bot.context import BotContext
-from bot.handlers.common import reply
+from bot.buttons import ID, OPEN_LISTING, parse
+from bot.context import BotContext, CommunityApplication, reply
 from bot.storage import Listing
+from bot.views import cards
 
 DEEP_LINK = re.compile(r"^/start l([0-9]{1,19})$")
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            # A shared listing link opens the listing whatever dialog the person is in.
+            CommandHandler("start", deep_link, filters=filters.Regex(DEEP_LINK)),
+            OPEN_LISTING.handler(open_button),
+        ]
+    )
 
 
 async def send_card(update: Update, context: BotContext, listing: Listing) -> None:
@@ -60,7 +71,7 @@ async def deep_link(update: Update, context: BotContext) -> None:
     assert update.message is not None and update.message.text is not None
     match = DEEP_LINK.match(update.message.text)
     assert match is not None  # the handler's filter guarantees it
-    listing_id = parse_number(match.group(1))
+    listing_id = parse(match.group(1), ID)
     if listing_id is None:
         await not_available(update, context)
     else:
@@ -70,13 +81,8 @@ async def deep_link(update: Update, context: BotContext) -> None:
         await reply(update, _("Send /start to set up your profile and answer or post listings."))
 
 
-async def open_button(update: Update, context: BotContext) -> None:
-    """``lo:<id>``: the open button of a result line."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    listing_id = id_of(query.data, "lo:")
-    if listing_id is None:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return
-    await query.answer()
+async def open_button(update: Update, context: BotContext, listing_id: int) -> None:
+    """The open button of a result line, a match or a digest."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
     await open_by_id(update, context, listing_id)

@@ -1,31 +1,41 @@
-"""The buttons of a match card that are matching's own: "Not relevant" (``mt:nr:<match>``).
+"""Matching: the pass and its chores as jobs (:mod:`bot.matching.jobs`), how its notifications
+read (:mod:`bot.delivery.notifications`: a match, an alert hit, a digest, an expiry reminder),
+and the one button of a match card that is matching's own: "Not relevant".
 
-Open (``lo:<id>``) is the listings handler's; "I can help / I'm interested"
-(``ct:ask:<id>``) belongs to contacts.
+A card's Open belongs to listings, "I can help / I'm interested" to contacts.
 """
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot.callback_data import id_of
-from bot.context import BotContext
-from bot.handlers.common import close_message
+from bot.buttons import NOT_RELEVANT, InvalidButton, close_message
+from bot.context import BotContext, CommunityApplication
+from bot.delivery import notifications
+from bot.matching import jobs
 
 
-async def not_relevant(update: Update, context: BotContext) -> None:
+def register(application: CommunityApplication) -> None:
+    application.add_handler(NOT_RELEVANT.handler(not_relevant))
+    jobs.schedule(application, application.storage)
+    outbox = application.outbox
+    outbox.add_renderer("match", notifications.render_match)
+    outbox.add_renderer("alert", notifications.render_alert)
+    outbox.add_renderer("digest", notifications.render_digest)
+    outbox.add_renderer("reminder", notifications.render_reminder)
+
+
+async def not_relevant(update: Update, context: BotContext, match_id: int) -> None:
     """Record that this pair is not relevant to the person (it never comes again for them),
     and take the buttons off the card. Only someone the pair concerns may say so."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    match_id = id_of(query.data, "mt:nr:")
-    dismissed = match_id is not None and await context.storage.dismiss_match(
+    assert query is not None and update.effective_user is not None
+    dismissed = await context.storage.dismiss_match(
         match_id, update.effective_user.id, context.now()
     )
     if not dismissed:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
-        return
+        raise InvalidButton(match_id)
     await query.answer(_("Noted: you will not be shown this match again."))
     await query.edit_message_reply_markup(None)
-    close_message(context, update)  # a second tap in flight is answered as stale
+    close_message(update, context)  # a second tap in flight is answered as stale

@@ -1,5 +1,5 @@
-"""The admins' side: ``/admin`` (the queues), a reported listing's card with its actions
-(hide, restore, warn, ban, unban, dismiss, history), the admin log, and making admins.
+"""Moderation: the queue of reported listings (from ``/admin``), a reported listing's card with
+its actions (hide, restore, warn, ban, lift a ban, dismiss, history), and ``/unban``.
 
 Every button and command checks first that the person pressing is an admin (buttons can be
 forwarded, replayed or forged), and storage changes only what is in the expected state, so a
@@ -12,19 +12,19 @@ from __future__ import annotations
 import contextlib
 import html
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
+from telegram.ext import CommandHandler
 
-from bot.callback_data import id_of, parse_number
-from bot.cards import shorten
-from bot.context import BotContext
-from bot.handlers.admin import is_root_admin, refuse_unless_admin
-from bot.handlers.common import reply
+from bot.buttons import ID, MODERATION, REPORT_QUEUE
+from bot.context import BotContext, CommunityApplication, reply
+from bot.handlers.admin import ACTION_LABELS, member_argument, refuse_unless_admin
 from bot.handlers.reports import REASON_LABELS, notice
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.storage import ReportedListing
+from bot.views.html import shorten
+from bot.views.texts import short_time
 
 HIDDEN = N_("🚫 A moderator hid your listing {title}: it does not follow the community's rules.")
 RESTORED = N_("♻️ Your listing {title} is visible again.")
@@ -37,55 +37,37 @@ BANNED = N_(
     "it with /deleteme."
 )
 UNBANNED = N_("Your account is active again. Welcome back!")
-ACTION_LABELS = {
-    "hide": N_("hid a listing"),
-    "restore": N_("restored a listing"),
-    "dismiss": N_("dismissed reports"),
-    "warn": N_("warned a member"),
-    "ban": N_("banned a member"),
-    "unban": N_("lifted a ban"),
-    "approve": N_("approved a verification"),
-    "reject": N_("rejected a verification"),
-    "make_admin": N_("made an admin"),
-    "remove_admin": N_("removed an admin"),
-    "auto_review": N_("(automatic) hid a member's listings pending review"),
-    "end_review": N_("ended a review"),
-}
 
 
-def when(t: Translator, at: int) -> str:
-    return t.datetime(datetime.fromtimestamp(at, UTC), format="short")
-
-
-# --- /admin --------------------------------------------------------------------------------
-
-
-async def admin_command(update: Update, context: BotContext) -> None:
-    """``/admin``: what waits for the admins, with a button per queue."""
-    _ = context.i18n.gettext
-    if not await refuse_unless_admin(update, context):
-        return
-    counts = await context.storage.moderation_counts()
-    buttons = [
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
         [
-            InlineKeyboardButton(
-                _("🪪 Verifications ({count})").format(count=counts["verifications"]),
-                callback_data="ad:vq",
-            )
-        ],
-        [
-            InlineKeyboardButton(
-                _("🚩 Reports ({count})").format(count=counts["reports"]), callback_data="ad:rq"
-            )
-        ],
-        [InlineKeyboardButton(_("📜 Admin log"), callback_data="ad:log")],
-    ]
-    text = _("<b>Moderation</b>\nMembers under review: {review}").format(review=counts["review"])
-    await reply(update, text, reply_markup=InlineKeyboardMarkup(buttons))
+            REPORT_QUEUE.handler(report_queue),
+            HIDE.handler(hide),
+            RESTORE.handler(restore),
+            DISMISS.handler(dismiss),
+            WARN.handler(warn),
+            BAN.handler(ban),
+            UNBAN.handler(unban_button),
+            HISTORY.handler(history),
+            CommandHandler("unban", unban_command),
+        ]
+    )
 
 
-async def report_queue(update: Update, context: BotContext) -> None:
-    """``ad:rq``: one card per reported listing (and per listing hidden for a review)."""
+# An admin's actions on a reported listing (the listing's id; the member's for Lift ban).
+HIDE = MODERATION.button("hide", ID)
+RESTORE = MODERATION.button("rest", ID)
+DISMISS = MODERATION.button("dis", ID)
+WARN = MODERATION.button("warn", ID)
+BAN = MODERATION.button("ban", ID)
+UNBAN = MODERATION.button("unban", ID)
+HISTORY = MODERATION.button("hist", ID)
+
+
+async def report_queue(update: Update, context: BotContext, _none: None) -> None:
+    """The admin menu's reports: a card per reported listing (and per listing hidden for a
+    review)."""
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
@@ -100,33 +82,6 @@ async def report_queue(update: Update, context: BotContext) -> None:
         await reply(
             update, await _card_text(context, entry), reply_markup=_card_keys(context, entry)
         )
-
-
-async def admin_log(update: Update, context: BotContext) -> None:
-    """``ad:log``: the latest admin actions, who and when."""
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    if not await refuse_unless_admin(update, context):
-        return
-    await query.answer()
-    actions = await context.storage.admin_log(limit=20)
-    if not actions:
-        await reply(update, _("Nothing in the admin log yet."))
-        return
-    lines = [_("<b>Admin log</b> (newest first)")]
-    for action in actions:
-        targets = []
-        if action.target_listing:
-            targets.append(_("listing #{id}").format(id=action.target_listing))
-        if action.target_user:
-            targets.append(_("member {id}").format(id=action.target_user))
-        label = ACTION_LABELS.get(action.action)
-        lines.append(
-            f"{when(context.i18n, action.at)} · {action.admin_id or '—'} "
-            f"{_(label) if label else html.escape(action.action)} {' · '.join(targets)}"
-        )
-    await reply(update, "\n".join(lines))
 
 
 # --- a reported listing's card -------------------------------------------------------------
@@ -175,19 +130,19 @@ def _card_keys(context: BotContext, entry: ReportedListing) -> InlineKeyboardMar
     lid = entry.listing_id
     first = []
     if entry.status == "open":
-        first.append(InlineKeyboardButton(_("🚫 Hide"), callback_data=f"mod:hide:{lid}"))
+        first.append(InlineKeyboardButton(_("🚫 Hide"), callback_data=HIDE.data(lid)))
     elif entry.status == "hidden":
-        first.append(InlineKeyboardButton(_("♻️ Restore"), callback_data=f"mod:rest:{lid}"))
+        first.append(InlineKeyboardButton(_("♻️ Restore"), callback_data=RESTORE.data(lid)))
     if entry.reasons:
-        first.append(InlineKeyboardButton(_("✔️ Dismiss"), callback_data=f"mod:dis:{lid}"))
-    second = [InlineKeyboardButton(_("⚠️ Warn"), callback_data=f"mod:warn:{lid}")]
+        first.append(InlineKeyboardButton(_("✔️ Dismiss"), callback_data=DISMISS.data(lid)))
+    second = [InlineKeyboardButton(_("⚠️ Warn"), callback_data=WARN.data(lid))]
     if entry.owner_banned:
         second.append(
-            InlineKeyboardButton(_("✅ Lift ban"), callback_data=f"mod:unban:{entry.owner_id}")
+            InlineKeyboardButton(_("✅ Lift ban"), callback_data=UNBAN.data(entry.owner_id))
         )
     else:
-        second.append(InlineKeyboardButton(_("⛔ Ban"), callback_data=f"mod:ban:{lid}"))
-    third = [InlineKeyboardButton(_("📜 History"), callback_data=f"mod:hist:{lid}")]
+        second.append(InlineKeyboardButton(_("⛔ Ban"), callback_data=BAN.data(lid)))
+    third = [InlineKeyboardButton(_("📜 History"), callback_data=HISTORY.data(lid))]
     return InlineKeyboardMarkup([row for row in (first, second, third) if row])
 
 
@@ -203,32 +158,6 @@ async def _refresh(query: CallbackQuery, context: BotContext, listing_id: int) -
         )
 
 
-async def _target(update: Update, context: BotContext, prefix: str) -> int | None:
-    """The listing (or member) id of an admin button, once the presser is known an admin."""
-    query = update.callback_query
-    assert query is not None
-    if not await refuse_unless_admin(update, context):
-        return None
-    number = id_of(query.data, prefix)
-    if number is None:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-    return number
-
-
-async def _listing_target(update: Update, context: BotContext, prefix: str) -> int | None:
-    """The listing an admin button names, once the presser is known an admin and the listing
-    still exists (ids are never given twice: an erased listing's buttons find nothing)."""
-    listing_id = await _target(update, context, prefix)
-    if listing_id is None:
-        return None
-    if await context.storage.get_listing(listing_id) is None:
-        await update.callback_query.answer(  # type: ignore[union-attr]
-            context.i18n.gettext("This listing does not exist any more."), show_alert=True
-        )
-        return None
-    return listing_id
-
-
 async def _done(
     update: Update, context: BotContext, listing_id: int, changed: bool, text: str, already: str
 ) -> bool:
@@ -241,18 +170,31 @@ async def _done(
     return changed
 
 
+async def _admin_on_listing(update: Update, context: BotContext, listing_id: int) -> bool:
+    """True if the presser is an admin and the listing a button names still exists (ids are
+    never given twice: an erased listing's buttons find nothing); else say why."""
+    if not await refuse_unless_admin(update, context):
+        return False
+    if await context.storage.get_listing(listing_id) is None:
+        assert update.callback_query is not None
+        await update.callback_query.answer(
+            context.i18n.gettext("This listing does not exist any more."), show_alert=True
+        )
+        return False
+    return True
+
+
 async def _set_visibility(
     update: Update,
     context: BotContext,
-    prefix: str,
+    listing_id: int,
     change: Callable[[int, int, int], Awaitable[bool]],
     texts: tuple[str, str],
     event: str,
     message: str,
 ) -> None:
-    """Hide or restore the listing a ``<prefix><listing>`` button names, and tell its owner."""
-    listing_id = await _listing_target(update, context, prefix)
-    if listing_id is None:
+    """Hide or restore a listing, and tell its owner."""
+    if not await _admin_on_listing(update, context, listing_id):
         return
     assert update.effective_user is not None
     changed = await change(listing_id, update.effective_user.id, context.now())
@@ -263,29 +205,26 @@ async def _set_visibility(
         await notice(context, [listing.owner_id], key, message, title=listing.title)
 
 
-async def hide(update: Update, context: BotContext) -> None:
-    """``mod:hide:<listing>``."""
+async def hide(update: Update, context: BotContext, listing_id: int) -> None:
     _ = context.i18n.gettext
     await _set_visibility(
-        update, context, "mod:hide:", context.storage.hide_listing,
+        update, context, listing_id, context.storage.hide_listing,
         (_("Hidden."), _("It is not open.")), "hidden", HIDDEN,
     )  # fmt: skip
 
 
-async def restore(update: Update, context: BotContext) -> None:
-    """``mod:rest:<listing>``."""
+async def restore(update: Update, context: BotContext, listing_id: int) -> None:
     _ = context.i18n.gettext
     await _set_visibility(
-        update, context, "mod:rest:", context.storage.restore_listing,
+        update, context, listing_id, context.storage.restore_listing,
         (_("Restored."), _("It is not hidden.")), "restored", RESTORED,
     )  # fmt: skip
 
 
-async def dismiss(update: Update, context: BotContext) -> None:
-    """``mod:dis:<listing>``: the reports were unfounded."""
+async def dismiss(update: Update, context: BotContext, listing_id: int) -> None:
+    """The reports were unfounded."""
     _ = context.i18n.gettext
-    listing_id = await _listing_target(update, context, "mod:dis:")
-    if listing_id is None:
+    if not await _admin_on_listing(update, context, listing_id):
         return
     assert update.effective_user is not None
     settled = await context.storage.dismiss_reports(
@@ -294,11 +233,10 @@ async def dismiss(update: Update, context: BotContext) -> None:
     await _done(update, context, listing_id, settled > 0, _("Dismissed."), _("No open reports."))
 
 
-async def warn(update: Update, context: BotContext) -> None:
-    """``mod:warn:<listing>``: warn its author (once per listing)."""
+async def warn(update: Update, context: BotContext, listing_id: int) -> None:
+    """Warn the listing's author (once per listing)."""
     _ = context.i18n.gettext
-    listing_id = await _listing_target(update, context, "mod:warn:")
-    if listing_id is None:
+    if not await _admin_on_listing(update, context, listing_id):
         return
     assert update.effective_user is not None
     owner = await context.storage.warn_owner(listing_id, update.effective_user.id, context.now())
@@ -310,17 +248,17 @@ async def warn(update: Update, context: BotContext) -> None:
         await notice(context, [owner], f"mod:warn:{listing_id}", WARNED, title=listing.title)
 
 
-async def ban(update: Update, context: BotContext) -> None:
-    """``mod:ban:<listing>``: ban the listing's author."""
+async def ban(update: Update, context: BotContext, listing_id: int) -> None:
+    """Ban the listing's author."""
     _ = context.i18n.gettext
-    listing_id = await _listing_target(update, context, "mod:ban:")
-    if listing_id is None:
+    if not await _admin_on_listing(update, context, listing_id):
         return
-    assert update.effective_user is not None
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
     listing = await context.storage.get_listing(listing_id)
     assert listing is not None
     if listing.owner_id == update.effective_user.id:
-        await update.callback_query.answer(_("You cannot ban yourself."), show_alert=True)  # type: ignore[union-attr]
+        await query.answer(_("You cannot ban yourself."), show_alert=True)
         return
     now = context.now()
     changed = await context.storage.ban(
@@ -330,14 +268,13 @@ async def ban(update: Update, context: BotContext) -> None:
         await notice(context, [listing.owner_id], f"mod:ban:{listing.owner_id}:{now}", BANNED)
 
 
-async def unban_button(update: Update, context: BotContext) -> None:
-    """``mod:unban:<member>``."""
+async def unban_button(update: Update, context: BotContext, user_id: int) -> None:
+    """Lift the ban of a listing's author."""
     _ = context.i18n.gettext
-    query = update.callback_query
-    user_id = await _target(update, context, "mod:unban:")
-    if user_id is None or query is None:
+    if not await refuse_unless_admin(update, context):
         return
-    assert update.effective_user is not None
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
     now = context.now()
     changed = await context.storage.unban(user_id, update.effective_user.id, now)
     await query.answer(_("Ban lifted.") if changed else _("Not banned."), show_alert=not changed)
@@ -346,12 +283,11 @@ async def unban_button(update: Update, context: BotContext) -> None:
         await query.edit_message_reply_markup(None)
 
 
-async def history(update: Update, context: BotContext) -> None:
-    """``mod:hist:<listing>``: its life, its reports, and admin actions on it and its author."""
+async def history(update: Update, context: BotContext, listing_id: int) -> None:
+    """A listing's life, its reports, and admin actions on it and its author."""
     _ = context.i18n.gettext
     t = context.i18n
-    listing_id = await _listing_target(update, context, "mod:hist:")
-    if listing_id is None:
+    if not await _admin_on_listing(update, context, listing_id):
         return
     query = update.callback_query
     assert query is not None
@@ -363,26 +299,21 @@ async def history(update: Update, context: BotContext) -> None:
     ]
     for status, at, by_user, detail in await context.storage.history(listing_id):
         extra = f" ({html.escape(detail)})" if detail else ""
-        lines.append(f"{when(t, at)} · {html.escape(status)}{extra} · {by_user or '—'}")
+        lines.append(f"{short_time(t, at)} · {html.escape(status)}{extra} · {by_user or '—'}")
     lines.append("")
     lines.append(_("<b>Reports</b>"))
     for reason, status, at in await context.storage.listing_reports(listing_id):
-        lines.append(f"{when(t, at)} · {_(REASON_LABELS.get(reason, reason))} · {status}")
+        lines.append(f"{short_time(t, at)} · {_(REASON_LABELS.get(reason, reason))} · {status}")
     lines.append("")
     lines.append(_("<b>Admin actions about the author</b>"))
     for action in await context.storage.admin_log(user=listing.owner_id, limit=10):
         label = ACTION_LABELS.get(action.action)
         name = _(label) if label else html.escape(action.action)
-        lines.append(f"{when(t, action.at)} · {action.admin_id or '—'} {name}")
+        lines.append(f"{short_time(t, action.at)} · {action.admin_id or '—'} {name}")
     await reply(update, "\n".join(lines))
 
 
-# --- commands: unban and admins ------------------------------------------------------------
-
-
-def _argument(context: BotContext) -> int | None:
-    args = context.args or []
-    return parse_number(args[0]) if len(args) == 1 else None
+# --- /unban -----------------------------------------------------------------------------
 
 
 async def unban_command(update: Update, context: BotContext) -> None:
@@ -390,7 +321,7 @@ async def unban_command(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     if not await refuse_unless_admin(update, context):
         return
-    user_id = _argument(context)
+    user_id = member_argument(context)
     assert update.effective_user is not None
     if user_id is None:
         # The angle brackets are text, not HTML: escape them on the way out.
@@ -402,33 +333,3 @@ async def unban_command(update: Update, context: BotContext) -> None:
         await reply(update, _("Ban lifted."))
     else:
         await reply(update, _("Not banned."))
-
-
-async def set_admin(update: Update, context: BotContext, flag: bool) -> None:
-    _ = context.i18n.gettext
-    user = update.effective_user
-    assert user is not None
-    if not is_root_admin(context, user.id):
-        await reply(update, _("Only the administrators named in ADMIN_IDS can do this."))
-        return
-    user_id = _argument(context)
-    if user_id is None:
-        await reply(update, html.escape(_("Usage: /makeadmin <member id> or /unadmin <member id>")))
-        return
-    changed = await context.storage.set_admin(user_id, flag, by=user.id, now=context.now())
-    if not changed:
-        await reply(update, _("Nothing changed (unknown member, or already so)."))
-    elif flag:
-        await reply(update, _("Member {id} is now an admin.").format(id=user_id))
-    else:
-        await reply(update, _("Member {id} is no longer an admin.").format(id=user_id))
-
-
-async def make_admin(update: Update, context: BotContext) -> None:
-    """``/makeadmin <id>``."""
-    await set_admin(update, context, True)
-
-
-async def unmake_admin(update: Update, context: BotContext) -> None:
-    """``/unadmin <id>``."""
-    await set_admin(update, context, False)

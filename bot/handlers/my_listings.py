@@ -11,32 +11,54 @@ from __future__ import annotations
 import html
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
 
-from bot import cards, taxonomy
-from bot.callback_data import id_and_choice, id_of, parse_number
-from bot.context import BotContext
-from bot.handlers.common import close_message, drop_buttons, reply
-from bot.i18n import N_, Translator
+from bot import taxonomy
+from bot.buttons import (
+    ASK_CLOSE,
+    ASK_FULFILLED,
+    ASK_RENEWAL,
+    ID,
+    LISTINGS,
+    MY_LIST,
+    MY_LISTINGS,
+    OPEN_LISTING,
+    InvalidButton,
+    Number,
+    OneOf,
+    close_message,
+    drop_buttons,
+)
+from bot.context import BotContext, CommunityApplication, reply
+from bot.dialogs import editing
 from bot.storage import Listing, ListingRefused
+from bot.views import cards
+from bot.views.html import shorten
 
 PAGE_SIZE = 8
-STATE_NAMES = {
-    "open": N_("open"),
-    "expired": N_("expired"),
-    "fulfilled": N_("fulfilled"),
-    "closed": N_("closed"),
-    "hidden": N_("hidden"),
-}
-OUTCOMES = {
-    "platform": N_("🤝 Thanks to Community Sharing"),
-    "elsewhere": N_("✔️ Another way"),
-}
-DURATION_LABELS = {
-    "1w": N_("1 week"),
-    "1m": N_("1 month"),
-    "3m": N_("3 months"),
-    "6m": N_("6 months"),
-}
+PAGE = MY_LISTINGS.button("p", Number(0, 9999))
+# The owner's answers under a card: how a need was met, closing confirmed, how long to renew.
+FULFILLED = LISTINGS.button("ful", ID, OneOf(taxonomy.OUTCOMES))
+CLOSE = LISTINGS.button("cls", ID)
+RENEW = LISTINGS.button("rnw", ID, OneOf(taxonomy.DURATIONS))
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            editing.conversation(),
+            CommandHandler("mylistings", my_listings),
+            MY_LIST.handler(my_listings_button),
+            PAGE.handler(my_listings_page),
+            ASK_FULFILLED.handler(ask_how_fulfilled),
+            FULFILLED.handler(mark_fulfilled),
+            ASK_CLOSE.handler(ask_close),
+            CLOSE.handler(close),
+            ASK_RENEWAL.handler(ask_renewal),
+            RENEW.handler(renew),
+        ]
+    )
+    application.dialogs.append(editing.DIALOG)
 
 
 def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
@@ -60,10 +82,10 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
     for number, listing in enumerate(listings[first : first + PAGE_SIZE], start=first + 1):
         lines.append(
             f"{number}. {cards.KIND_MARKS[listing.kind]} "
-            f"<b>{html.escape(cards.shorten(listing.title, 70))}</b>\n"
+            f"<b>{html.escape(shorten(listing.title, 70))}</b>\n"
             "    "
             + _("{state} · 👁 {views} · 💬 {contacts}").format(
-                state=_(STATE_NAMES[listing.state(now)]),
+                state=_(cards.STATE_NAMES[listing.state(now)]),
                 views=t.number(listing.views),
                 contacts=t.number(listing.contacts),
             )
@@ -80,15 +102,15 @@ def _page_keyboard(
     first = page * PAGE_SIZE
     shown = listings[first : first + PAGE_SIZE]
     numbers = [
-        InlineKeyboardButton(str(number), callback_data=f"lo:{listing.id}")
+        InlineKeyboardButton(str(number), callback_data=OPEN_LISTING.data(listing.id))
         for number, listing in enumerate(shown, start=first + 1)
     ]
     rows = [numbers[:4], numbers[4:]]
     paging = []
     if page > 0:
-        paging.append(InlineKeyboardButton(_("◀ Previous"), callback_data=f"my:p:{page - 1}"))
+        paging.append(InlineKeyboardButton(_("◀ Previous"), callback_data=PAGE.data(page - 1)))
     if first + PAGE_SIZE < len(listings):
-        paging.append(InlineKeyboardButton(_("Next ▶"), callback_data=f"my:p:{page + 1}"))
+        paging.append(InlineKeyboardButton(_("Next ▶"), callback_data=PAGE.data(page + 1)))
     kept = [row for row in (*rows, paging) if row]
     return InlineKeyboardMarkup(kept) if kept else None
 
@@ -106,23 +128,20 @@ async def my_listings(update: Update, context: BotContext) -> None:
     )
 
 
-async def my_listings_button(update: Update, context: BotContext) -> None:
-    """The main menu's "My listings" button (``my:list``)."""
+async def my_listings_button(update: Update, context: BotContext, _none: None) -> None:
+    """The main menu's "My listings" button."""
     assert update.callback_query is not None
     await update.callback_query.answer()
     await my_listings(update, context)
 
 
-async def my_listings_page(update: Update, context: BotContext) -> None:
-    """``my:p:<page>``: another page of the same list, in the same message."""
+async def my_listings_page(update: Update, context: BotContext, page: int) -> None:
+    """Another page of the same list, in the same message."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     listings = await context.storage.listings_of(update.effective_user.id)
-    pages = -(-len(listings) // PAGE_SIZE)
-    page = parse_number(query.data.removeprefix("my:p:"), at_least=0, at_most=pages - 1)
-    if page is None:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return
+    if page * PAGE_SIZE >= len(listings):  # past the end, or an empty list
+        raise InvalidButton(page)
     await query.answer()
     await query.edit_message_text(
         _page_text(context, listings, page), reply_markup=_page_keyboard(context, listings, page)
@@ -132,32 +151,14 @@ async def my_listings_page(update: Update, context: BotContext) -> None:
 # --- the owner's buttons on a card ---------------------------------------------------------
 
 
-def refusal(t: Translator, refused: ListingRefused) -> str:
-    """Why the person may not act on a listing, in their words."""
-    _ = t.gettext
-    if refused.reason == "gone":
-        return _("This listing does not exist or is no longer available.")
-    if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
-        return cards.ended(t, refused.reason, refused.at)
-    return _("You cannot change this listing.")
-
-
-def _data(update: Update) -> str | None:
-    return update.callback_query.data if update.callback_query is not None else None
-
-
-async def _managed(update: Update, context: BotContext, listing_id: int | None) -> Listing | None:
-    """The listing a button names (None: malformed data), if the person pressing may manage
-    it; else refuse."""
+async def _managed(update: Update, context: BotContext, listing_id: int) -> Listing | None:
+    """The listing, if the person pressing may manage it; else refuse, saying why."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    if listing_id is None:
-        await query.answer(context.i18n.gettext("This button is no longer valid."))
-        return None
     try:
         return await context.storage.listing_to_manage(listing_id, update.effective_user.id)
     except ListingRefused as refused:
-        await query.answer(refusal(context.i18n, refused), show_alert=True)
+        await query.answer(cards.listing_refusal(context.i18n, refused), show_alert=True)
         return None
 
 
@@ -173,16 +174,16 @@ async def _ask(query: CallbackQuery, text: str, buttons: list[list[InlineKeyboar
     await query.message.chat.send_message(text, reply_markup=InlineKeyboardMarkup(buttons))
 
 
-async def ask_how_fulfilled(update: Update, context: BotContext) -> None:
-    """``ls:done:<id>``: how was the need met (the listing's outcome)?"""
+async def ask_how_fulfilled(update: Update, context: BotContext, listing_id: int) -> None:
+    """How was the need met (the listing's outcome)?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, id_of(_data(update), "ls:done:"))
+    listing = await _managed(update, context, listing_id)
     if listing is None:
         return
     assert update.callback_query is not None
     buttons = [
-        [InlineKeyboardButton(_(label), callback_data=f"ls:ful:{listing.id}:{key}")]
-        for key, label in OUTCOMES.items()
+        [InlineKeyboardButton(_(label), callback_data=FULFILLED.data((listing.id, key)))]
+        for key, label in cards.OUTCOME_LABELS.items()
     ]
     await _ask(
         update.callback_query,
@@ -191,14 +192,11 @@ async def ask_how_fulfilled(update: Update, context: BotContext) -> None:
     )
 
 
-async def mark_fulfilled(update: Update, context: BotContext) -> None:
-    """``ls:ful:<id>:<outcome>``: close the listing as fulfilled, recording how."""
+async def mark_fulfilled(update: Update, context: BotContext, pressed: tuple[int, str]) -> None:
+    """Close the listing as fulfilled, recording how."""
     _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    listing_id, outcome = id_and_choice(query.data, "ls:ful:") or (None, "")
-    if outcome not in OUTCOMES:
-        listing_id = None
+    assert update.effective_user is not None
+    listing_id, outcome = pressed
     listing = await _managed(update, context, listing_id)
     if listing is None:
         return
@@ -208,25 +206,25 @@ async def mark_fulfilled(update: Update, context: BotContext) -> None:
     await _conclude(update, context, closed, _("Marked as fulfilled. Thank you for sharing!"))
 
 
-async def ask_close(update: Update, context: BotContext) -> None:
-    """``ls:close:<id>``: confirm before closing a listing that did not lead anywhere."""
+async def ask_close(update: Update, context: BotContext, listing_id: int) -> None:
+    """Confirm before closing a listing that did not lead anywhere."""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, id_of(_data(update), "ls:close:"))
+    listing = await _managed(update, context, listing_id)
     if listing is None:
         return
     assert update.callback_query is not None
     await _ask(
         update.callback_query,
         _("Close {title}? It will no longer be shown.").format(title=quoted(context, listing)),
-        [[InlineKeyboardButton(_("✖️ Yes, close it"), callback_data=f"ls:cls:{listing.id}")]],
+        [[InlineKeyboardButton(_("✖️ Yes, close it"), callback_data=CLOSE.data(listing.id))]],
     )
 
 
-async def close(update: Update, context: BotContext) -> None:
-    """``ls:cls:<id>``: close the listing (no longer needed)."""
+async def close(update: Update, context: BotContext, listing_id: int) -> None:
+    """Close the listing (no longer needed)."""
     _ = context.i18n.gettext
     assert update.effective_user is not None
-    listing = await _managed(update, context, id_of(_data(update), "ls:cls:"))
+    listing = await _managed(update, context, listing_id)
     if listing is None:
         return
     closed = await context.storage.close_listing(
@@ -239,17 +237,17 @@ async def close(update: Update, context: BotContext) -> None:
     await _conclude(update, context, closed, _("The listing is closed."))
 
 
-async def ask_renewal(update: Update, context: BotContext) -> None:
-    """``ls:renew:<id>``: for how long should the listing stay open from now?"""
+async def ask_renewal(update: Update, context: BotContext, listing_id: int) -> None:
+    """For how long should the listing stay open from now?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, id_of(_data(update), "ls:renew:"))
+    listing = await _managed(update, context, listing_id)
     if listing is None:
         return
     assert update.callback_query is not None
     buttons = [
         [
-            InlineKeyboardButton(_(label), callback_data=f"ls:rnw:{listing.id}:{key}")
-            for key, label in DURATION_LABELS.items()
+            InlineKeyboardButton(_(label), callback_data=RENEW.data((listing.id, key)))
+            for key, label in cards.DURATION_LABELS.items()
         ]
     ]
     await _ask(
@@ -259,14 +257,11 @@ async def ask_renewal(update: Update, context: BotContext) -> None:
     )
 
 
-async def renew(update: Update, context: BotContext) -> None:
-    """``ls:rnw:<id>:<duration>``: keep the listing open longer (also reopens an expired one)."""
+async def renew(update: Update, context: BotContext, pressed: tuple[int, str]) -> None:
+    """Keep the listing open longer (also reopens an expired one)."""
     _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    listing_id, duration = id_and_choice(query.data, "ls:rnw:") or (None, "")
-    if duration not in taxonomy.DURATIONS:
-        listing_id = None
+    assert update.effective_user is not None
+    listing_id, duration = pressed
     listing = await _managed(update, context, listing_id)
     if listing is None:
         return
@@ -296,10 +291,10 @@ async def _conclude(
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
-    close_message(context, update)  # a second tap already in flight is answered as stale
+    close_message(update, context)  # a second tap already in flight is answered as stale
     if listing is None:
         await query.answer(_("This listing can no longer be changed."), show_alert=True)
-        await drop_buttons(query)
+        await drop_buttons(update)
         return
     await query.answer()
     await query.edit_message_text(done)

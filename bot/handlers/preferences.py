@@ -1,21 +1,24 @@
 """``/settings``: how and when the bot tells a person about matches: right away or in a daily
 or weekly digest, quiet hours at night, and their timezone (taken from their country until
-they choose one). One message, edited as buttons are pressed (``set:<what>[:<value>]``).
+they choose one). One message, edited as buttons are pressed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import time
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
 
-from bot import views
-from bot.context import BotContext
-from bot.handlers.common import reply
+from bot.buttons import SETTINGS, SHOW_SETTINGS, OneOf
+from bot.context import BotContext, CommunityApplication, reply
+from bot.delivery.timing import DIGEST_HOUR, Preferences, next_digest
 from bot.i18n import N_, Translator
-from bot.localtime import DIGEST_HOUR, ZONES, Preferences, local, next_digest
+from bot.places.timezones import ZONES, local
 from bot.storage import fold
+from bot.views import texts as views
 
 FREQUENCY_LABELS = {
     "instant": N_("⚡ Right away"),
@@ -33,6 +36,27 @@ QUIET_CHOICES: dict[str, tuple[int | None, int | None]] = {
     "23-9": (23, 9),
     "off": (None, None),
 }
+
+
+FREQUENCY = SETTINGS.button("f", OneOf(FREQUENCY_LABELS))
+QUIET_HOURS = SETTINGS.button("q", OneOf(QUIET_CHOICES))
+SHOW_ZONES = SETTINGS.button("tzs")
+ZONE = SETTINGS.button("tz", OneOf(ZONES))
+BACK = SETTINGS.button("back")
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("settings", settings_command),
+            SHOW_SETTINGS.handler(settings_command),
+            SHOW_ZONES.handler(show_zones),
+            BACK.handler(back),
+            FREQUENCY.handler(frequency_chosen),
+            QUIET_HOURS.handler(quiet_hours_chosen),
+            ZONE.handler(zone_chosen),
+        ]
+    )
 
 
 def _clock(t: Translator, prefs: Preferences, now: int) -> str:
@@ -70,14 +94,12 @@ def settings_text(t: Translator, prefs: Preferences, now: int) -> str:
     return "\n".join(lines)
 
 
-def _tick(label: str, chosen: bool) -> str:
-    return f"✓ {label}" if chosen else label
-
-
 def settings_keyboard(t: Translator, prefs: Preferences) -> InlineKeyboardMarkup:
     _ = t.gettext
     frequencies = [
-        InlineKeyboardButton(_tick(_(label), key == prefs.frequency), callback_data=f"set:f:{key}")
+        InlineKeyboardButton(
+            views.tick(_(label), key == prefs.frequency), callback_data=FREQUENCY.data(key)
+        )
         for key, label in FREQUENCY_LABELS.items()
     ]
     quiet = []
@@ -87,10 +109,12 @@ def settings_keyboard(t: Translator, prefs: Preferences) -> InlineKeyboardMarkup
         else:
             label = "🌙 " + t.hours(time(start), time(end), minutes=False)
         chosen = (start, end) == (prefs.quiet_start, prefs.quiet_end)
-        quiet.append(InlineKeyboardButton(_tick(label, chosen), callback_data=f"set:q:{key}"))
+        quiet.append(
+            InlineKeyboardButton(views.tick(label, chosen), callback_data=QUIET_HOURS.data(key))
+        )
     zone = InlineKeyboardButton(
         _("🕒 Timezone: {zone}").format(zone=t.zone_city(prefs.timezone)),
-        callback_data="set:tzs",
+        callback_data=SHOW_ZONES.data(None),
     )
     return InlineKeyboardMarkup([frequencies, quiet[:3], quiet[3:], [zone]])
 
@@ -99,19 +123,19 @@ def zones_keyboard(t: Translator, prefs: Preferences, now: int) -> InlineKeyboar
     _ = t.gettext
     buttons = [
         InlineKeyboardButton(
-            _tick(
+            views.tick(
                 f"{t.zone_city(zone)} {_clock(t, dataclasses.replace(prefs, timezone=zone), now)}",
                 zone == prefs.timezone,
             ),
-            callback_data=f"set:tz:{zone}",
+            callback_data=ZONE.data(zone),
         )
         for zone in zones_by_city(t)
     ]
-    back = [InlineKeyboardButton(_("⬅ Back"), callback_data="set:back")]
+    back = [InlineKeyboardButton(_("⬅ Back"), callback_data=BACK.data(None))]
     return InlineKeyboardMarkup([*views.rows(buttons, 3), back])
 
 
-async def settings_command(update: Update, context: BotContext) -> None:
+async def settings_command(update: Update, context: BotContext, _none: None = None) -> None:
     """``/settings`` (or the menu's button)."""
     _ = context.i18n.gettext
     if update.callback_query is not None:
@@ -128,43 +152,49 @@ async def settings_command(update: Update, context: BotContext) -> None:
     )
 
 
-def _changed(prefs: Preferences, what: str, value: str) -> Preferences | None:
-    """The preferences a button asks for; None if the button is not a valid one."""
-    if what == "f" and value in FREQUENCY_LABELS:
-        return dataclasses.replace(prefs, frequency=value)
-    if what == "q" and value in QUIET_CHOICES:
-        start, end = QUIET_CHOICES[value]
-        return dataclasses.replace(prefs, quiet_start=start, quiet_end=end)
-    if what == "tz" and value in ZONES:
-        return dataclasses.replace(prefs, timezone=value, timezone_chosen=True)
-    return None
+async def show_zones(update: Update, context: BotContext, _none: None) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    prefs = await context.storage.preferences(update.effective_user.id)
+    await query.answer()
+    await query.edit_message_text(
+        context.i18n.gettext("Choose your timezone (the time there now is shown):"),
+        reply_markup=zones_keyboard(context.i18n, prefs, context.now()),
+    )
 
 
-async def settings_button(update: Update, context: BotContext) -> None:
-    """``set:f:<frequency>``, ``set:q:<hours>``, ``set:tz:<zone>``, ``set:tzs``, ``set:back``."""
+async def back(update: Update, context: BotContext, _none: None) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    prefs = await context.storage.preferences(update.effective_user.id)
+    await query.answer()
+    await query.edit_message_text(
+        settings_text(context.i18n, prefs, context.now()),
+        reply_markup=settings_keyboard(context.i18n, prefs),
+    )
+
+
+async def frequency_chosen(update: Update, context: BotContext, frequency: str) -> None:
+    await _change(update, context, frequency=frequency)
+
+
+async def quiet_hours_chosen(update: Update, context: BotContext, hours: str) -> None:
+    start, end = QUIET_CHOICES[hours]
+    await _change(update, context, quiet_start=start, quiet_end=end)
+
+
+async def zone_chosen(update: Update, context: BotContext, zone: str) -> None:
+    await _change(update, context, timezone=zone, timezone_chosen=True)
+
+
+async def _change(update: Update, context: BotContext, **changes: Any) -> None:
+    """Save the preferences a button asks for, and show them in the same message."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     user, now, t = update.effective_user.id, context.now(), context.i18n
     prefs = await context.storage.preferences(user)
-    _prefix, what, value = [*query.data.split(":", 2), "", ""][:3]
-    if what == "tzs":
-        await query.answer()
-        await query.edit_message_text(
-            _("Choose your timezone (the time there now is shown):"),
-            reply_markup=zones_keyboard(t, prefs, now),
-        )
-        return
-    if what == "back":
-        await query.answer()
-        await query.edit_message_text(
-            settings_text(t, prefs, now), reply_markup=settings_keyboard(t, prefs)
-        )
-        return
-    wanted = _changed(prefs, what, value)
-    if wanted is None:
-        await query.answer(_("This button is no longer valid."))
-        return
+    wanted = dataclasses.replace(prefs, **changes)
     if wanted == prefs:
         await query.answer(_("That is already your choice."))
         return
@@ -173,7 +203,7 @@ async def settings_button(update: Update, context: BotContext) -> None:
     due = next_digest(now, wanted)
     await context.storage.reschedule_digests(user, due)
     if due <= now:
-        context.application.outbox.wake()  # type: ignore[attr-defined]
+        context.community.outbox.wake()
     await query.answer(_("Saved."))
     await query.edit_message_text(
         settings_text(t, wanted, now), reply_markup=settings_keyboard(t, wanted)

@@ -1,9 +1,11 @@
 """The person's own data: ``/mydata`` sends everything stored about them as a JSON file;
-``/deleteme`` asks for confirmation (``me:del:<time>``, valid a few minutes), then erases it.
+``/deleteme`` asks for confirmation (a button valid a few minutes), then erases it.
 
-Both work for banned members too (see :mod:`bot.handlers.guard`). Erasing also clears what
-PTB keeps in memory for the person (user data, chat data, conversation states), so that the
-flush after this very update does not write it back.
+Both work for banned members too (see :mod:`bot.handlers.members`). Erasing deletes the
+person's rows, PTB's included (user and chat data, conversation states), and drops PTB's copies
+in memory of their user and chat data, so that the flush after this very update does not write
+them back. A dialog they were in ends at their next update: its answers are gone
+(:mod:`bot.dialogs.dialog`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,27 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import CommandHandler
 
-from bot.callback_data import parse_number
+from bot.buttons import PRIVACY, Number, close_message
 from bot.command_menu import forget_chat_menu
-from bot.context import BotContext
-from bot.handlers.common import close_message, reply
-from bot.localtime import local
+from bot.context import BotContext, CommunityApplication, reply
+from bot.places.timezones import local
 
 CONFIRM_WITHIN = 15 * 60  # seconds a /deleteme confirmation button stays valid
+ERASE = PRIVACY.button("del", Number(0))  # carries when it was asked (Unix seconds)
+KEEP = PRIVACY.button("keep")
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("mydata", my_data),
+            CommandHandler("deleteme", delete_me),
+            ERASE.handler(confirmed),
+            KEEP.handler(kept),
+        ]
+    )
 
 
 def is_date_field(name: str) -> bool:
@@ -88,10 +103,10 @@ async def delete_me(update: Update, context: BotContext) -> None:
     buttons = [
         [
             InlineKeyboardButton(
-                _("🗑 Yes, erase everything"), callback_data=f"me:del:{context.now()}"
+                _("🗑 Yes, erase everything"), callback_data=ERASE.data(context.now())
             )
         ],
-        [InlineKeyboardButton(_("Keep my data"), callback_data="me:keep")],
+        [InlineKeyboardButton(_("Keep my data"), callback_data=KEEP.data(None))],
     ]
     await reply(
         update,
@@ -104,36 +119,21 @@ async def delete_me(update: Update, context: BotContext) -> None:
     )
 
 
-def _forget_in_memory(context: BotContext, user_id: int, chat_id: int) -> None:
-    """Drop PTB's copies of the person's data, and their conversation states, so that the
-    persistence flush deletes them instead of writing them back."""
-    application = context.application
-    application.drop_user_data(user_id)
-    application.drop_chat_data(chat_id)
-    # PTB exposes no public way to end a persistent conversation for someone else's handler;
-    # popping the key from its tracked states makes the next flush delete it.
-    conversations = application._conversation_handler_conversations
-    for states in conversations.values():
-        for key in [key for key in states if user_id in key or chat_id in key]:
-            states.pop(key)
-
-
-async def confirmed(update: Update, context: BotContext) -> None:
-    """``me:del:<time>``: erase, if confirmed within a few minutes."""
+async def confirmed(update: Update, context: BotContext, asked: int) -> None:
+    """Erase, if confirmed within a few minutes of asking."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     assert update.effective_user is not None and update.effective_chat is not None
-    asked = parse_number(query.data.removeprefix("me:del:"))
     now = context.now()
-    if asked is None or not 0 <= now - asked <= CONFIRM_WITHIN:
+    if not 0 <= now - asked <= CONFIRM_WITHIN:
         await query.answer(
             _("This button has expired. Send /deleteme again if you want to erase your data."),
             show_alert=True,
         )
         return
     user_id = update.effective_user.id
-    close_message(context, update)  # a second tap already in flight is stale
+    close_message(update, context)  # a second tap already in flight is stale
     await context.storage.erase_member(user_id, now)
     context.member = None
     await query.answer()
@@ -145,11 +145,12 @@ async def confirmed(update: Update, context: BotContext) -> None:
     # Last, with no await after it: PTB marks this update's user for the persistence flush
     # right after the handler returns, in the same step as this drop, so that no flush in
     # between (after another user's update) can write the user's data back.
-    _forget_in_memory(context, user_id, update.effective_chat.id)
+    context.application.drop_user_data(user_id)
+    context.application.drop_chat_data(update.effective_chat.id)
 
 
-async def kept(update: Update, context: BotContext) -> None:
-    """``me:keep``."""
+async def kept(update: Update, context: BotContext, _none: None) -> None:
+    """Keep my data."""
     query = update.callback_query
     assert query is not None
     await query.answer()

@@ -1,5 +1,5 @@
-"""Reporting a listing: the card's Report button (``rp:<listing>``) → a reason
-(``rp:<listing>:<reason>``) → filed, and the admins told through the outbox.
+"""Reporting a listing: the card's Report button → a reason → filed, and the admins told
+through the outbox.
 
 Several people reporting one member hides that member's listings until an admin has looked
 (storage decides, in the same transaction as the report); the member is told, without who
@@ -12,14 +12,13 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot import cards
-from bot.callback_data import id_and_choice, id_of
-from bot.context import BotContext
+from bot.buttons import ID, REPORT_LISTING, REPORTS, OneOf
+from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import admin_recipients
-from bot.handlers.common import reply
 from bot.i18n import N_
-from bot.storage import Enqueued, ReportRefused
+from bot.storage import ReportRefused
 from bot.storage.moderation import REPORT_REASONS
+from bot.views import cards
 
 REASON_LABELS = {
     "spam": N_("📢 Spam or advertising"),
@@ -29,6 +28,7 @@ REASON_LABELS = {
     "other": N_("✋ Something else"),
 }
 assert set(REASON_LABELS) == set(REPORT_REASONS)
+REASON = REPORTS.button("", ID, OneOf(REPORT_REASONS))
 
 REPORTED = N_("🚩 The listing {title} was reported. Send /admin to see the queue.")
 UNDER_REVIEW = N_(
@@ -40,28 +40,27 @@ HIDDEN_FOR_REVIEW = N_(
 )
 
 
-async def notice(context: BotContext, to: list[int], key: str, msgid: str, **params: object):
-    """Queue a plain notice (rendered in each recipient's language) and send it now."""
-    now = context.now()
-    await context.storage.enqueue(
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
         [
-            Enqueued(user, "notice", f"{key}:{user}", {"msgid": msgid, "params": params}, now)
-            for user in to
-        ],
-        now=now,
+            REPORT_LISTING.handler(report_button),
+            REASON.handler(reason_chosen),
+        ]
     )
-    context.application.outbox.wake()  # type: ignore[attr-defined]
 
 
-async def report_button(update: Update, context: BotContext) -> None:
-    """``rp:<listing>``: ask why."""
+async def notice(
+    context: BotContext, to: list[int], key: str, msgid: str, **params: object
+) -> None:
+    """Queue a plain notice (rendered in each recipient's language) and send it now."""
+    await context.community.outbox.notice(to, key, msgid, now=context.now(), **params)
+
+
+async def report_button(update: Update, context: BotContext, listing_id: int) -> None:
+    """A card's Report button: ask why."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    listing_id = id_of(query.data, "rp:")
-    if listing_id is None:
-        await query.answer(_("This button is no longer valid."))
-        return
+    assert query is not None and update.effective_user is not None
     listing = await context.storage.get_listing(listing_id)
     if listing is None or listing.status == "hidden":
         await query.answer(_("This listing is no longer available."), show_alert=True)
@@ -75,7 +74,7 @@ async def report_button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     buttons = [
-        [InlineKeyboardButton(_(label), callback_data=f"rp:{listing.id}:{reason}")]
+        [InlineKeyboardButton(_(label), callback_data=REASON.data((listing.id, reason)))]
         for reason, label in REASON_LABELS.items()
     ]
     await reply(
@@ -87,15 +86,12 @@ async def report_button(update: Update, context: BotContext) -> None:
     )
 
 
-async def reason_chosen(update: Update, context: BotContext) -> None:
-    """``rp:<listing>:<reason>``: file the report (once per person and listing)."""
+async def reason_chosen(update: Update, context: BotContext, pressed: tuple[int, str]) -> None:
+    """File the report (once per person and listing)."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    listing_id, reason = id_and_choice(query.data, "rp:") or (None, "")
-    if listing_id is None or reason not in REPORT_REASONS:
-        await query.answer(_("This button is no longer valid."))
-        return
+    assert query is not None and update.effective_user is not None
+    listing_id, reason = pressed
     try:
         filed = await context.storage.report_listing(
             listing_id, update.effective_user.id, reason, context.now()

@@ -1,7 +1,7 @@
 """``/stats`` for admins: the platform's figures over the last 7, 30 or 365 days, a chart, and
 CSV exports of the listings and of the figures.
 
-Buttons carry ``st:<what>:<days>``; every press checks that the presser is an admin.
+Every press checks that the presser is an admin.
 """
 
 from __future__ import annotations
@@ -14,25 +14,21 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
+from telegram.ext import CommandHandler
 
-from bot import charts, taxonomy, views
-from bot.callback_data import parse_number
-from bot.charts import period
-from bot.context import BotContext
+from bot import taxonomy
+from bot.buttons import STATS, OneOf
+from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import refuse_unless_admin
-from bot.handlers.common import reply
-from bot.handlers.my_listings import OUTCOMES
 from bot.i18n import N_, Translator
+from bot.places.countries import flag
 from bot.storage import Figures
+from bot.views import charts
+from bot.views import texts as views
+from bot.views.cards import OUTCOME_LABELS, STATE_NAMES
+from bot.views.charts import period
 
 PERIODS = (7, 30, 365)
-STATE_NAMES = {
-    "open": N_("open"),
-    "fulfilled": N_("fulfilled"),
-    "expired": N_("expired"),
-    "closed": N_("closed"),
-    "hidden": N_("hidden"),
-}
 KIND_NAMES = {"offer": N_("offers"), "request": N_("requests")}
 TOP_COUNTRIES = 10
 
@@ -61,6 +57,25 @@ FIGURE_COLUMNS = {
     "total": N_("Total"),
     "in_period": N_("In the period"),
 }
+
+
+# Each carries the period, in days.
+PERIOD = STATS.button("p", OneOf(str(days) for days in PERIODS))
+CHART = STATS.button("chart", OneOf(str(days) for days in PERIODS))
+LISTINGS_CSV = STATS.button("csvl", OneOf(str(days) for days in PERIODS))
+FIGURES_CSV = STATS.button("csvf", OneOf(str(days) for days in PERIODS))
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("stats", stats_command),
+            PERIOD.handler(period_chosen),
+            CHART.handler(chart),
+            LISTINGS_CSV.handler(listings_export),
+            FIGURES_CSV.handler(figures_export),
+        ]
+    )
 
 
 def _counted(t: Translator, pairs: list[tuple[str, tuple[int, int]]]) -> str:
@@ -98,7 +113,7 @@ def figures_text(t: Translator, figures: Figures) -> str:
     ]
     lines.append(_("By language: {counts}").format(counts=_counted(t, languages)))
     countries = [
-        (f"{views.flag(code)} {escape(t.country(code))}" if code else _("not set"), counts)
+        (f"{flag(code)} {escape(t.country(code))}" if code else _("not set"), counts)
         for code, counts in figures.users_by_country.items()
     ]
     more = len(countries) - TOP_COUNTRIES
@@ -129,7 +144,7 @@ def figures_text(t: Translator, figures: Figures) -> str:
         lines.append(f"{names.get(category, escape(category))}: " + "; ".join(kinds))
 
     outcomes = [
-        f"{_(OUTCOMES[o]) if o in OUTCOMES else _('not said')} {n(c)}"
+        f"{_(OUTCOME_LABELS[o]) if o in OUTCOME_LABELS else _('not said')} {n(c)}"
         for o, c in figures.outcomes.items()
     ]
     lines += [
@@ -162,17 +177,21 @@ def stats_keyboard(t: Translator, days: int) -> InlineKeyboardMarkup:
         InlineKeyboardButton(
             ("✓ " if d == days else "")
             + t.ngettext("{days} day", "{days} days", d).format(days=t.number(d)),
-            callback_data=f"st:p:{d}",
+            callback_data=PERIOD.data(str(d)),
         )
         for d in PERIODS
     ]
     return InlineKeyboardMarkup(
         [
             periods,
-            [InlineKeyboardButton(_("📈 Chart"), callback_data=f"st:chart:{days}")],
+            [InlineKeyboardButton(_("📈 Chart"), callback_data=CHART.data(str(days)))],
             [
-                InlineKeyboardButton(_("📄 Listings (CSV)"), callback_data=f"st:csvl:{days}"),
-                InlineKeyboardButton(_("📄 Figures (CSV)"), callback_data=f"st:csvf:{days}"),
+                InlineKeyboardButton(
+                    _("📄 Listings (CSV)"), callback_data=LISTINGS_CSV.data(str(days))
+                ),
+                InlineKeyboardButton(
+                    _("📄 Figures (CSV)"), callback_data=FIGURES_CSV.data(str(days))
+                ),
             ],
         ]
     )
@@ -237,67 +256,89 @@ def figures_csv(t: Translator, figures: Figures) -> bytes:
             for state, count in sorted(states.items())
         ]
     rows += [["outcomes", key or "", "", count] for key, count in figures.outcomes.items()]
-    found = figures.interactions
+    interactions = figures.interactions
     for key, value in (
-        ("matches", found.matches),
-        ("contacts", found.contacts),
-        ("accepted_contacts", found.accepted_contacts),
-        ("median_seconds_to_first_contact", found.median_first_contact),
+        ("matches", interactions.matches),
+        ("contacts", interactions.contacts),
+        ("accepted_contacts", interactions.accepted_contacts),
+        ("median_seconds_to_first_contact", interactions.median_first_contact),
     ):
         rows.append(["interactions", key, "", "" if value is None else value])
     return _csv(rows)
 
 
-async def stats_button(update: Update, context: BotContext) -> None:
-    """``st:p:<days>`` (period), ``st:chart:<days>``, ``st:csvl:<days>``, ``st:csvf:<days>``."""
+async def period_chosen(update: Update, context: BotContext, days: str) -> None:
+    """The figures over another period, in the same message."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     if not await refuse_unless_admin(update, context):
         return
+    figures = await context.storage.figures(int(days), context.now())
+    await query.answer()
+    try:
+        await query.edit_message_text(
+            figures_text(context.i18n, figures),
+            reply_markup=stats_keyboard(context.i18n, int(days)),
+        )
+    except BadRequest as refused:  # the same period again, and nothing changed meanwhile
+        if "not modified" not in refused.message:
+            raise
+
+
+async def chart(update: Update, context: BotContext, days: str) -> None:
+    """A chart of the period, as a photo."""
     _ = context.i18n.gettext
-    parts = query.data.split(":")
-    days = parse_number(parts[2]) if len(parts) == 3 else None
-    if days is None or days not in PERIODS:
-        await query.answer(_("This button is no longer valid."))
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    if not await refuse_unless_admin(update, context):
         return
-    what = parts[1]
-    chat = update.effective_chat
-    assert chat is not None
+    await query.answer()
     now = context.now()
-    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
-    if what == "p":
-        figures = await context.storage.figures(days, now)
-        await query.answer()
-        try:
-            await query.edit_message_text(
-                figures_text(context.i18n, figures), reply_markup=stats_keyboard(context.i18n, days)
-            )
-        except BadRequest as refused:  # the same period again, and nothing changed meanwhile
-            if "not modified" not in refused.message:
-                raise
-    elif what == "chart":
-        await query.answer()
-        figures = await context.storage.figures(days, now)
-        series = await context.storage.weekly_series(days, now)
-        png = await asyncio.to_thread(charts.activity_chart, context.i18n, series, figures)
-        await chat.send_photo(
-            InputFile(png, filename=f"activity-{days}d-{stamp}.png"),
-            caption=_("Listings published and their state: {period}.").format(
-                period=period(context.i18n, days)
-            ),
-        )
-    elif what == "csvl":
-        await query.answer()
-        await chat.send_document(
-            InputFile(await listings_csv(context, days), filename=f"listings-{days}d-{stamp}.csv"),
-            caption=_("Listings published: {period}.").format(period=period(context.i18n, days)),
-        )
-    elif what == "csvf":
-        await query.answer()
-        figures = await context.storage.figures(days, now)
-        await chat.send_document(
-            InputFile(figures_csv(context.i18n, figures), filename=f"figures-{days}d-{stamp}.csv"),
-            caption=_("Figures: {period}.").format(period=period(context.i18n, days)),
-        )
-    else:
-        await query.answer(_("This button is no longer valid."))
+    figures = await context.storage.figures(int(days), now)
+    series = await context.storage.weekly_series(int(days), now)
+    png = await asyncio.to_thread(charts.activity_chart, context.i18n, series, figures)
+    await chat.send_photo(
+        InputFile(png, filename=f"activity-{days}d-{_stamp(now)}.png"),
+        caption=_("Listings published and their state: {period}.").format(
+            period=period(context.i18n, int(days))
+        ),
+    )
+
+
+async def listings_export(update: Update, context: BotContext, days: str) -> None:
+    """The listings published in the period, as CSV."""
+    _ = context.i18n.gettext
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    if not await refuse_unless_admin(update, context):
+        return
+    await query.answer()
+    await chat.send_document(
+        InputFile(
+            await listings_csv(context, int(days)),
+            filename=f"listings-{days}d-{_stamp(context.now())}.csv",
+        ),
+        caption=_("Listings published: {period}.").format(period=period(context.i18n, int(days))),
+    )
+
+
+async def figures_export(update: Update, context: BotContext, days: str) -> None:
+    """The period's figures, as CSV."""
+    _ = context.i18n.gettext
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    if not await refuse_unless_admin(update, context):
+        return
+    await query.answer()
+    figures = await context.storage.figures(int(days), context.now())
+    await chat.send_document(
+        InputFile(
+            figures_csv(context.i18n, figures),
+            filename=f"figures-{days}d-{_stamp(context.now())}.csv",
+        ),
+        caption=_("Figures: {period}.").format(period=period(context.i18n, int(days))),
+    )
+
+
+def _stamp(now: int) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")

@@ -1,6 +1,6 @@
-"""Verification, the admins' side and leaving: the queue of requests (``ad:vq``) with Approve
-(``vf:ok:<id>``) and Reject (``vf:no:<id>``), and a member leaving their municipality
-(``vf:leave`` → ``vf:leave:yes``). Asking is a dialog: :mod:`bot.dialogs.verification`.
+"""Verification: asking (the dialog, :mod:`bot.dialogs.verification`), the admins' queue of
+requests with Approve and Reject, and a member leaving their municipality (asked to confirm
+first).
 
 Approve and Reject check that the presser is an admin and that the request is still pending
 (storage), so a forged or replayed button decides nothing. The member is told the outcome
@@ -13,15 +13,13 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callback_data import id_of
-from bot.context import BotContext
+from bot.buttons import ID, LEAVE_MUNICIPALITY, VERIFICATION, VERIFICATION_QUEUE
+from bot.context import BotContext, CommunityApplication, reply
+from bot.dialogs import verification as dialog
 from bot.handlers.admin import refuse_unless_admin
-from bot.handlers.common import reply
-from bot.handlers.moderation import when
-from bot.handlers.reports import notice
 from bot.i18n import N_
 from bot.storage import VerificationRefused, VerificationRequest
-from bot.views import place_line
+from bot.views.texts import place_line, short_time
 
 APPROVED = N_(
     "✅ You are now verified as representing {municipality}. Your listings show the badge ✅."
@@ -30,6 +28,24 @@ REJECTED = N_(
     "Your request to be verified as representing {municipality} was not approved. If you "
     "think this is a mistake, ask again with /verify and an official email address."
 )
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handlers(
+        [
+            dialog.conversation(),
+            LEAVE_MUNICIPALITY.handler(dialog.ask_leave),
+            dialog.LEAVE_CONFIRMED.handler(leave),
+            APPROVE.handler(approve),
+            REJECT.handler(reject),
+            VERIFICATION_QUEUE.handler(queue),
+        ]
+    )
+    application.dialogs.append(dialog.DIALOG)
+
+
+APPROVE = VERIFICATION.button("ok", ID)
+REJECT = VERIFICATION.button("no", ID)
 
 
 def _card(context: BotContext, request: VerificationRequest) -> str:
@@ -50,12 +66,12 @@ def _card(context: BotContext, request: VerificationRequest) -> str:
         lines.append(f"📧 {html.escape(request.email)}")
     if request.note:
         lines.append(f"📝 {html.escape(request.note)}")
-    lines.append(_("Asked {when}").format(when=when(context.i18n, request.created_at)))
+    lines.append(_("Asked {when}").format(when=short_time(context.i18n, request.created_at)))
     return "\n".join(lines)
 
 
-async def queue(update: Update, context: BotContext) -> None:
-    """``ad:vq``: a card per pending request, oldest first."""
+async def queue(update: Update, context: BotContext, _none: None) -> None:
+    """The admin menu's verifications: a card per pending request, oldest first."""
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
@@ -69,22 +85,18 @@ async def queue(update: Update, context: BotContext) -> None:
     for request in requests:
         buttons = [
             [
-                InlineKeyboardButton(_("✅ Approve"), callback_data=f"vf:ok:{request.id}"),
-                InlineKeyboardButton(_("❌ Reject"), callback_data=f"vf:no:{request.id}"),
+                InlineKeyboardButton(_("✅ Approve"), callback_data=APPROVE.data(request.id)),
+                InlineKeyboardButton(_("❌ Reject"), callback_data=REJECT.data(request.id)),
             ]
         ]
         await reply(update, _card(context, request), reply_markup=InlineKeyboardMarkup(buttons))
 
 
-async def _decide(update: Update, context: BotContext, approve: bool) -> None:
+async def _decide(update: Update, context: BotContext, request_id: int, approve: bool) -> None:
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     if not await refuse_unless_admin(update, context):
-        return
-    request_id = id_of(query.data, "vf:ok:" if approve else "vf:no:")
-    if request_id is None:
-        await query.answer(_("This button is no longer valid."))
         return
     try:
         request = await context.storage.decide_verification(
@@ -102,45 +114,25 @@ async def _decide(update: Update, context: BotContext, approve: bool) -> None:
     outcome = _("✅ Approved.") if approve else _("❌ Rejected.")
     if query.message is not None and query.message.is_accessible:
         await query.edit_message_text(_card(context, request) + "\n\n" + outcome)
-    await notice(
-        context,
+    await context.community.outbox.notice(
         [request.user_id],
         f"vf:result:{request.id}",
         APPROVED if approve else REJECTED,
+        now=context.now(),
         municipality=request.municipality_name,
     )
 
 
-async def approve(update: Update, context: BotContext) -> None:
-    await _decide(update, context, approve=True)
+async def approve(update: Update, context: BotContext, request_id: int) -> None:
+    await _decide(update, context, request_id, approve=True)
 
 
-async def reject(update: Update, context: BotContext) -> None:
-    await _decide(update, context, approve=False)
+async def reject(update: Update, context: BotContext, request_id: int) -> None:
+    await _decide(update, context, request_id, approve=False)
 
 
-async def ask_leave(update: Update, context: BotContext) -> None:
-    """``vf:leave``: confirm before leaving the municipality."""
-    _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    member = context.member
-    if member is None or member.municipality_id is None:
-        await reply(update, _("You do not represent a municipality."))
-        return
-    buttons = [[InlineKeyboardButton(_("🚪 Yes, leave"), callback_data="vf:leave:yes")]]
-    await reply(
-        update,
-        _(
-            "Stop representing <b>{municipality}</b>? Your verification ends and you stay as a "
-            "volunteer; the listings you posted stay with the municipality."
-        ).format(municipality=html.escape(member.municipality_name or "")),
-        reply_markup=InlineKeyboardMarkup(buttons),
-    )
-
-
-async def leave(update: Update, context: BotContext) -> None:
-    """``vf:leave:yes``: the member leaves the municipality they belong to now."""
+async def leave(update: Update, context: BotContext, _none: None) -> None:
+    """Confirmed: the member leaves the municipality they belong to now."""
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and update.effective_user is not None

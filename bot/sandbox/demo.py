@@ -18,11 +18,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.cards import REACH_LABELS, category_label
-from bot.dialogs.posting_questions import DURATION_LABELS, KIND_CHOICES
+from bot.dialogs.posting import DURATION_LABELS, KIND_CHOICES
 from bot.i18n import autonym, translator
+from bot.places.countries import flag
 from bot.taxonomy import TAG_NAMES
-from bot.views import ROLE_LABELS, flag
+from bot.views.cards import REACH_LABELS, category_label
+from bot.views.texts import ROLE_LABELS
 
 from .chatview import ChatMessage
 from .errors import SandboxUserError
@@ -60,7 +61,7 @@ class DemoListing:
 class DemoPerson:
     """Someone of the demo world and the answers they give during onboarding.
 
-    With ``location`` they share a point (the bot resolves the place offline); otherwise they
+    With ``location`` they share a point and take the nearest place offered; otherwise they
     choose ``country`` from the buttons and type ``place``, ``region`` and ``population``.
     ``language`` is the Telegram language of the account; ``bot_language`` the one they
     choose in the bot (the same when the bot speaks it).
@@ -240,7 +241,7 @@ async def onboard(user: SandboxUser, person: DemoPerson) -> ChatMessage:
         await _step(
             user, user.tap_reply_button(_("📍 Share my location"), location=person.location)
         )
-        await _press(user, _("✅ Yes"))
+        await _press(user, "📍 ", prefix=True)  # the nearest place offered
     else:
         await _step(user, user.tap_reply_button(_("🌍 Choose the country")))
         await _press(user, f"{flag(person.country)} {t.country(person.country)}")

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.localtime import Preferences, zone_of
+from bot.delivery.timing import Preferences
+from bot.places.timezones import zone_of
 from bot.storage.base import Database
 
 AREAS = ("region", "country", "europe", "radius")

@@ -5,7 +5,9 @@ a conditional UPDATE (``WHERE state = ...``): two admins pressing, or one pressi
 it once. Outbox rows are inserted here with one INSERT ... SELECT per chunk rather than through
 :meth:`OutboxQueries.enqueue`, because a chunk, the cursor that says how far enqueuing got,
 and the paused-or-not time of the rows must be written together in one transaction; the
-semantics are the outbox's (unique dedup key, people who blocked the bot left out).
+semantics are the outbox's (unique dedup key, people who blocked the bot left out). So is the
+admin's final report: queued in the transaction that finishes or cancels the broadcast, so a
+crash never loses it, and sent once.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from bot.storage.base import Database
 from bot.storage.outbox import BROADCAST
 
 KIND = "broadcast"
+REPORT_KIND = "broadcast_report"  # the final report, to the admin who confirmed it
 # Pausing adds this to the not_before of a batch's pending rows, resuming takes it off: the
 # rows keep their order and retry times, and the outbox's due query skips them meanwhile.
 PAUSE_SHIFT = 100_000_000_000
@@ -321,6 +326,7 @@ class BroadcastQueries(Database):
                 "WHERE batch = ? AND state = 'pending'",
                 (f"bc:{broadcast_id}",),
             )
+            await _queue_report(db, broadcast_id, now)
             return True
 
     async def finish_broadcast(self, broadcast_id: int, now: int) -> bool:
@@ -333,7 +339,10 @@ class BroadcastQueries(Database):
                                      AND state IN ('pending', 'sending'))""",
                 (now, broadcast_id, f"bc:{broadcast_id}"),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            await _queue_report(db, broadcast_id, now)
+            return True
 
     async def set_progress_message(
         self, broadcast_id: int, chat_id: int, message_id: int, text: str
@@ -350,3 +359,15 @@ class BroadcastQueries(Database):
             await db.execute(
                 "UPDATE broadcasts SET progress_text = ? WHERE id = ?", (text, broadcast_id)
             )
+
+
+async def _queue_report(db: aiosqlite.Connection, broadcast_id: int, now: int) -> None:
+    """The final report, to the chat of the progress message (the admin's), once."""
+    await db.execute(
+        """INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
+                               created_at)
+           SELECT progress_chat, ?, ?, json_object('broadcast', id), 0, ?, ?
+           FROM broadcasts WHERE id = ? AND progress_chat IS NOT NULL
+           ON CONFLICT (dedup_key) DO NOTHING""",
+        (REPORT_KIND, f"bc-report:{broadcast_id}", now, now, broadcast_id),
+    )

@@ -87,7 +87,7 @@ class PersistenceQueries(Database):
     async def save_bot_data(self, data: dict[str, Any]) -> None:
         await self._write((SAVE_BOT_DATA, (json.dumps(data),)))
 
-    async def checkpoint_dialog(
+    async def save_dialog_step(
         self,
         name: str,
         key: ConversationKey,
@@ -115,6 +115,17 @@ class PersistenceQueries(Database):
         if draft is not None:
             statements.append((SAVE_DRAFT, (user_id, json.dumps(draft), now)))
         await self._write(*statements)
+
+    async def dialog_states(
+        self, key: tuple[int | str, ...], names: list[str]
+    ) -> dict[str, object]:
+        """The states of the named conversations that ``key`` (chat, user) is in."""
+        marks = ", ".join("?" for _ in names)
+        rows = await self._fetchall(
+            f"SELECT name, state FROM ptb_conversations WHERE name IN ({marks}) AND key = ?",
+            (*names, json.dumps(list(key))),
+        )
+        return {name: json.loads(state) for name, state in rows}
 
     async def already_handled(self, user_id: int, update_id: int, now: int) -> bool:
         """True if this update already moved one of the person's dialogs on."""

@@ -1,6 +1,6 @@
 """The listings' vectors (bot/semantic): written with the listing, queued when they could not be
 made, read in bulk by the in-memory index and by the candidates of a search, a match or an
-alert. See migration 0009 for the tables.
+alert. See migration 0012 for the tables.
 """
 
 from __future__ import annotations

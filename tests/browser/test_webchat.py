@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from bot import cards
 from bot.dialogs.onboarding import WELCOME
-from bot.dialogs.posting_questions import DURATION_LABELS, KIND_CHOICES
+from bot.dialogs.posting import DURATION_LABELS, KIND_CHOICES
 from bot.i18n import translator
-from bot.views import flag
+from bot.places.countries import flag
+from bot.views import cards
 from tests.browser.conftest import ARTIFACTS, Sandbox, Watched
 from tests.talk import plain
 
@@ -154,8 +154,8 @@ def test_a_bulgarian_volunteer_shares_a_preset_place_on_a_phone(
     expect(page.locator("#latitude")).to_have_value("42.6977")
     dialog.get_by_role("button", name="Send location").click()
     expect(page.locator("#messages .from-me .location-card").last).to_contain_text("Sofia")
-    bot_says(page, _("Is this right?\n<b>{place}</b>").split("\n")[0])
-    press(page, _("✅ Yes"))
+    bot_says(page, _("Which place is it? Here are the nearest to the point you shared:"))
+    page.locator("#messages .inline-button").filter(has_text="📍 София").first.click()
     press(page, _("✅ Save"))
     bot_says(page, _("What would you like to do?"))
     page.screenshot(path=str(ARTIFACTS / "webchat-volunteer-bg-phone.png"))

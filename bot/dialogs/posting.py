@@ -678,12 +678,17 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
     assert query is not None
     now = context.now()
     language = await listing_language(context, DIALOG.answers(context))
+    new = new_listing(context, language)
+    # Embedded before the transaction (off the event loop), stored in it; None: published
+    # all the same, and embedded later by the vectors job.
+    vector = await context.meaning.semantics.passage(new.title, new.description)
     try:
         listing = await context.storage.publish(
             user_id(update),
-            new_listing(context, language),
+            new,
             now=now,
             daily_limit=context.settings.posts_per_day,
+            vector=vector,
         )
     except PostingLimit as refused:
         # The conversation ends but the draft stays: /post offers it again tomorrow.

@@ -75,11 +75,13 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Matched:
-    """What the pass found for one listing: its matches and the deliveries they make."""
+    """What the pass found for one listing: its matches and the deliveries they make.
+    ``unembedded``: matched without its vector while a model is loaded (on words alone)."""
 
     listing_id: int
     found: list[FoundMatch]
     deliveries: list[Delivery]
+    unembedded: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from bot.storage.figures import (
     Interactions,
     Series,
 )
+from bot.storage.hybrid import Candidate, HybridSearchQueries
 from bot.storage.listings import (
     Listing,
     ListingQueries,
@@ -36,6 +37,7 @@ from bot.storage.outcomes import Counterpart, OutcomeQueries
 from bot.storage.privacy import PrivacyQueries
 from bot.storage.ptb import PersistenceQueries
 from bot.storage.relay import RelayQueries
+from bot.storage.vectors import StoredVector, VectorQueries
 from bot.storage.verification import VerificationQueries, VerificationRefused, VerificationRequest
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Alert",
     "AlertDraft",
     "Broadcast",
+    "Candidate",
     "Contact",
     "ContactMessage",
     "ContactRefused",
@@ -66,6 +69,7 @@ __all__ = [
     "Segment",
     "Series",
     "Storage",
+    "StoredVector",
     "VerificationRefused",
     "VerificationRequest",
     "fold",
@@ -89,5 +93,7 @@ class Storage(
     VerificationQueries,
     PrivacyQueries,
     MenuQueries,
+    VectorQueries,
+    HybridSearchQueries,
 ):
     """The bot's database: open with ``await Storage.open(path)``, close with ``close()``."""

@@ -214,7 +214,16 @@ class MatchingQueries(Database):
         async with self.transaction() as db:
             await db.executemany(
                 "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL",
-                [(now, result.listing_id) for result in results],
+                [(now, result.listing_id) for result in results if not result.unembedded],
+            )
+            # Matched on words alone: marked only if its vector is still missing. One stored
+            # while the pass ran (bot/storage/vectors.py, save_vectors) found it not marked
+            # yet, so did not ask for it to be matched again: it stays unmatched, and the
+            # next pass matches it by meaning.
+            await db.executemany(
+                "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM listing_vectors WHERE listing_id = listings.id)",
+                [(now, result.listing_id) for result in results if result.unembedded],
             )
             await db.executemany(
                 """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)

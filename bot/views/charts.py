@@ -10,9 +10,6 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot import taxonomy
 from bot.i18n import Translator
 from bot.storage import ExchangeSeries, Figures, Series
@@ -50,6 +47,11 @@ def period(t: Translator, days: int) -> str:
 
 def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
     """Listings (and contacts, when known) per day or week, and listings by category and state."""
+    # Imported on an admin's first chart, not at start-up: matplotlib is 40 MB of resident
+    # memory that a bot nobody asks for /stats never needs (docs/BENCHMARKS.md, issue 20).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     _ = t.gettext
     figure = Figure(figsize=(9, 8.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
@@ -118,6 +120,9 @@ TOP_PAIRS = 12  # pairs of countries shown across borders
 def exchanges_chart(t: Translator, series: ExchangeSeries, days: int) -> bytes:
     """Exchanges per day or week (within a country, across borders, with someone unknown), and
     the pairs of countries exchanging across borders, from giver to receiver."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazily, as above
+    from matplotlib.figure import Figure
+
     _ = t.gettext
     figure = Figure(figsize=(9, 8.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)

@@ -33,17 +33,18 @@ def showing_button(user: SandboxUser, label: str) -> ChatMessage | None:
     return None
 
 
-async def taps(
-    user: SandboxUser, label: str, predicate=None, **wait: object
-) -> ChatMessage:
+async def taps(user: SandboxUser, label: str, predicate=None, **wait: object) -> ChatMessage:
     """Press an inline button and return what the bot shows next: a new message, or the
     pressed message edited into something else (a dialog's next question takes the place of
     the one answered). An edit that only takes the buttons away is not an answer."""
     pressed = showing_button(user, label)
     await user.press(label)
+    wait.pop("include_edits", None)
     return await user.wait_for_bot_message(
-        lambda m: (pressed is None or m.id != pressed.id or shown(m) != shown(pressed))
-        and (predicate is None or predicate(m)),
+        lambda m: (
+            (pressed is None or m.id != pressed.id or shown(m) != shown(pressed))
+            and (predicate is None or predicate(m))
+        ),
         include_edits=True,
         **wait,  # type: ignore[arg-type]
     )

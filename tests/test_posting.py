@@ -502,7 +502,7 @@ async def test_old_and_forged_buttons_change_nothing(server, bot):
     gone = "This button is no longer active. Send /start to see the menu."
     # The title prompt's buttons went with the answer: a press still in flight (or forged)
     # is refused before reaching the dialog.
-    assert not [m for m in user.messages if m.id == title_prompt.id][0].inline_keyboard
+    assert not next(m for m in user.messages if m.id == title_prompt.id).inline_keyboard
     assert (await answer_to(title_prompt, f"po:back:{q.TYPING_TITLE}")).text == gone
     assert (await answer_to(title_prompt, f"po:keep:{q.TYPING_TITLE}")).text == gone
     assert (await answer_to(category_message, "po:cat:equipment")).text == gone

@@ -281,6 +281,9 @@ class Dialog:
         # before cannot (see _read_before).
         first = shown[0].message_id
         record = {"state": state, "message": last.message_id, "first": first, "buttons": buttons}
+        before = self.question(context)
+        if before is not None and before.get("state") == state and before.get("again"):
+            record["again"] = True  # asked again after a restart: see _read_before
         questions(context)[self.name] = record
         await self._save_answers(update, context)
 
@@ -315,8 +318,9 @@ class Dialog:
 
     async def resume(self, update: Update, context: BotContext, state: object) -> bool:
         """Ask ``state``'s question again (the person came back); False if there is none."""
-        step = self.steps.get(state) if isinstance(state, int) else None
-        if step is None or not self.in_progress(context):
+        if not isinstance(state, int) or state not in self.steps:
+            return False
+        if not self.in_progress(context):
             return False
         if self.resumable is not None and not await self.resumable(context):
             return False
@@ -396,8 +400,9 @@ class Dialog:
     async def _read_before(self, state: int, update: Update, context: BotContext) -> bool:
         """A message that cannot answer ``state``'s question, because it was written before
         the question was shown: the question is asked (if it never reached the person: a
-        crash), or the message is let be (typed again while the bot was down; the question
-        below it is the one to answer). Issue 16, rule 10."""
+        crash), or, for a question asked again after a restart, the message is let be (an
+        answer typed again while the bot was down; the question below it is the one to
+        answer). Issue 16, rule 10."""
         message = update.message
         if message is None or (message.text or "").startswith("/"):
             return False
@@ -407,7 +412,7 @@ class Dialog:
         if record.get("message") is None:
             await self.resume(update, context, state)
             return True
-        return bool(message.message_id < record.get("first", record["message"]))
+        return bool(record.get("again")) and message.message_id < record["first"]
 
     async def _hint(self, step: Step, update: Update, context: BotContext) -> None:
         await reply(update, context.i18n.gettext(step.hint))

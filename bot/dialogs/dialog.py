@@ -13,6 +13,14 @@ Three promises, and the public pieces of PTB that keep them:
 - *Coming back shows where one was.* /start, /help or a new language ask the current step
   of the dialogs one is in again (:func:`bot.handlers.menu.resume_dialogs`); their states
   are read from the database, where every step was written.
+- *One live message per step* (issue 19). A question answered with a button becomes the
+  next one, in one edit (:class:`bot.context.Showing`); any other way, the answered
+  question's buttons go in one edit, so no earlier step keeps buttons.
+- *A question lost to a crash is asked again, once* (issue 16, rule 10). Each question's
+  record (``user_data["questions"]``) is written unconfirmed with the step, and confirmed
+  once Telegram answered; at start-up, :func:`ask_unconfirmed` asks those never confirmed.
+  A kill in the milliseconds between Telegram's answer and that record shows the question
+  twice: the price of never leaving someone with no question.
 
 Each step's handlers are bound to their state, so a step knows where it is without a copy
 of the state in the answers: Back checks that it was pressed on the current step, and any

@@ -15,8 +15,11 @@ measures, printing the figures:
 - search: words typed by people (folded, prefix match) across Europe, the same figures;
 - the language of a listing (bot/language_id.py): the model's load time and resident memory,
   then p50/p95 of finding the language of a title and description;
+- places: reading the place extract on first use (the first shared location or named place)
+  and its resident memory, the nearest places to a point in Europe, a place by its key
+  (uncached), its name for a reader; the extract stays loaded, as in the bot;
 - peak memory of the process (without the seeding, done by a child process), the language
-  model included.
+  model and the place extract included.
 
 ``--database FILE`` seeds FILE once and reuses it afterwards.
 
@@ -43,6 +46,8 @@ from benchmarks.matching import World, seed_into
 from bot import language_id
 from bot.app import build_application
 from bot.config import Settings
+from bot.i18n import LANGUAGES
+from bot.places import index, names
 from bot.sandbox.server import BotApiServer
 from bot.storage import SearchQuery, Storage
 from bot.storage.listings import page_key
@@ -127,6 +132,32 @@ async def listing_languages(words: list[str], samples: int, rng: random.Random) 
     )
 
 
+async def measure_places(samples: int, rng: random.Random) -> None:
+    """The place extract: its first use, then nearest places, places by key, names."""
+    before, started = resident_mb(), time.perf_counter()
+    extract = index.index()
+    print(f"places: extract read on first use in {time.perf_counter() - started:.2f} s "
+          f"({len(extract):,} places), resident memory +{resident_mb() - before:.0f} MB",
+          flush=True)  # fmt: skip
+    points = [(rng.uniform(36, 68), rng.uniform(-9, 30)) for _ in range(samples)]
+    found = [n.place for point in points for n in index.nearest_places(*point)]
+    keys = [rng.choice(found).key for _ in range(samples)]
+
+    async def nearest(i: int) -> object:
+        return index.nearest_places(*points[i])
+
+    async def by_key(i: int) -> object:
+        return extract.get(keys[i])
+
+    async def named(i: int) -> object:
+        return names.place_name(rng.choice(LANGUAGES), keys[i], None)
+
+    for name, query in (("nearest 5 to a point", nearest), ("a place by its key", by_key),
+                        ("its name for a reader", named)):  # fmt: skip
+        p50, p95, cpu = await timed(samples, query)
+        print(f"places {name:28} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   (CPU p95 {cpu:6.2f} ms)")
+
+
 async def migrate(path: Path) -> None:
     """Apply any newer migration (new indexes) outside the timed start-up."""
     started = time.perf_counter()
@@ -186,6 +217,7 @@ async def measure(path: Path, world: World, samples: int) -> None:
                     flush=True,
                 )
         await listing_languages(words, samples, rng)
+        await measure_places(samples, rng)
         await storage.close()
     finally:
         await server.stop()

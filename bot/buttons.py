@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -94,7 +94,7 @@ class Number(Field[int]):
 class OneOf(Field[str]):
     """One of a fixed set of keys (kinds, categories, languages, countries...)."""
 
-    def __init__(self, values: Collection[str]) -> None:
+    def __init__(self, values: Iterable[str]) -> None:
         self.values = frozenset(values)
         if any(":" in value for value in self.values):
             raise ValueError("a key of callback data cannot contain ':'")

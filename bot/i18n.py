@@ -184,7 +184,7 @@ class Translator:
 
     def country(self, code: str) -> str:
         """A country's name from CLDR, in this language ('DE' → 'Allemagne' in French)."""
-        return self.locale.territories.get(code.upper(), code)
+        return str(self.locale.territories.get(code.upper(), code))
 
     def language_name(self, code: str) -> str:
         """A language's name in this language ('bg' → 'bulgare' in French)."""
@@ -196,12 +196,13 @@ class Translator:
     def number(self, value: float) -> str:
         return numbers.format_decimal(value, locale=self.locale)
 
-    def kilometres(self, value: float) -> str:
+    def kilometres(self, value: float, *, near: bool = False) -> str:
         """A distance rounded to the kilometre, with CLDR's short unit in this language:
-        '27 km', '1.700 χλμ.' (the unit, its spacing and its place are CLDR's)."""
-        return units.format_unit(
-            round(value), "length-kilometer", length="short", locale=self.locale
-        )
+        '27 km', '1.700 χλμ.' (the unit, its spacing and its place are CLDR's). ``near``
+        keeps a tenth under 10 km ('5,7 км'): the places nearest a shared point are that
+        close, and a village 0.4 km away is not '0 km' away."""
+        shown = round(value, 1) if near and value < 10 else round(value)
+        return units.format_unit(shown, "length-kilometer", length="short", locale=self.locale)
 
     def date(self, value: date | datetime, format: str = "medium") -> str:
         return dates.format_date(value, format=format, locale=self.locale)

@@ -175,6 +175,40 @@ async def test_segments_count_roles_countries_languages_and_combinations(tmp_pat
     await storage.close()
 
 
+async def test_the_final_report_is_queued_with_the_ending_once(tmp_path):
+    """The admin's report is an outbox row written in the transaction that cancels (or
+    finishes) the broadcast: a crash right after cannot lose it, a second press or a
+    restart cannot send it twice."""
+    storage = await Storage.open(tmp_path / "db.sqlite3")
+    await seed.member(storage, ADMIN_ID)
+    await seed.member(storage, 2)
+    broadcast_id = await storage.create_broadcast(ADMIN_ID, "Europe/Paris", 1_000)
+    await storage.update_draft(broadcast_id, texts={"en": "Hello"}, fallback="en")
+    assert await storage.confirm_broadcast(broadcast_id, 1_001) is not None
+    await storage.set_progress_message(broadcast_id, ADMIN_ID, 77, "progress")
+
+    async def reports() -> list[tuple[int, str]]:
+        return [
+            (row[0], row[1])
+            for row in await storage._fetchall(
+                "SELECT user_id, payload FROM outbox WHERE kind = 'broadcast_report'"
+            )
+        ]
+
+    assert await reports() == []
+    assert await storage.cancel_broadcast(broadcast_id, 1_002)
+    assert not await storage.cancel_broadcast(broadcast_id, 1_003)  # a second press
+    assert not await storage.finish_broadcast(broadcast_id, 1_004)  # nor finishing after it
+    [(chat, payload)] = await reports()
+    assert chat == ADMIN_ID and f'"broadcast":{broadcast_id}' in payload.replace(" ", "")
+    await storage.close()
+    reopened = await Storage.open(tmp_path / "db.sqlite3")  # a restart: still there, once
+    assert (
+        len(await reopened._fetchall("SELECT 1 FROM outbox WHERE kind = 'broadcast_report'")) == 1
+    )
+    await reopened.close()
+
+
 async def test_the_audience_step_shows_the_count_as_it_is_chosen(server, paced):
     for name, role, country in (
         ("A", "volunteer", "FR"),

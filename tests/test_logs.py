@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.delivery.timing import Preferences
 from bot.i18n import MENU_LANGUAGES
-from bot.logs import JsonFormatter, Redacting, Tally
+from bot.logs import JsonFormatter, Redacting, Tally, skipped_poller_tick
 from bot.storage import Storage
 from tests import seed
 from tests.conftest import TOKEN
@@ -59,6 +59,35 @@ def test_json_lines_carry_time_level_logger_message_and_exception():
     assert second["message"] == "it broke"
     assert "RuntimeError: failed with <secret>" in second["exception"]
     assert TOKEN not in stream.getvalue() and TOKEN.split(":")[1] not in stream.getvalue()
+
+
+def test_a_busy_poller_skipping_a_tick_is_not_a_warning_but_a_lost_daily_run_is():
+    # APScheduler's own jobs and its own wording, as the scheduler logs them.
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    scheduler = AsyncIOScheduler()
+    poller = scheduler.add_job(print, "interval", seconds=1)
+    daily = scheduler.add_job(print, "cron", hour=9)
+    hourly = scheduler.add_job(print, "interval", hours=1)
+
+    def skipped(job) -> logging.LogRecord:
+        return logging.LogRecord(
+            "apscheduler.scheduler",
+            logging.WARNING,
+            __file__,
+            1,
+            'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+            (job, 1),
+            None,
+        )
+
+    assert not skipped_poller_tick(skipped(poller))
+    assert skipped_poller_tick(skipped(daily))
+    assert skipped_poller_tick(skipped(hourly))
+    other = logging.LogRecord(
+        "apscheduler.scheduler", logging.WARNING, "", 1, "Run time of job was missed", (), None
+    )
+    assert skipped_poller_tick(other)
 
 
 def test_a_tally_logs_what_was_done_at_most_once_a_minute(caplog):

@@ -100,7 +100,8 @@ async def choose_place(user, language: str, a: Answers):
         await tap(user, f"{flag(a.country)} {t.country(a.country)}")
         return await type_in(user, a.typed_place)
     await user.tap_reply_button(_("📍 Share a location"), location=a.place)
-    return await question(user)
+    nearest = await question(user)
+    return await tap(user, nearest.button_labels[0])  # the nearest place
 
 
 async def publish(user, language: str):
@@ -179,8 +180,23 @@ async def test_the_menu_button_and_a_shared_location(server, bot):
             "Please share another location or choose the place with the buttons."
         )
     )
+    # Outside the served countries: said, then the country is asked; a location still works.
+    await user.send_location(35.6762, 139.6503)  # Tokyo
+    refusal = await user.wait_for_bot_message()
+    assert refusal.text == plain(
+        _(
+            "{country} is not among the countries we serve yet. "
+            "Please choose a country from the list."
+        ).format(country=translator("bg").country("JP"))
+    )
+    countries = await question(user)
+    assert countries.text == _("Choose the country (or type its name):")
+    draft = await bot.storage.get_draft(user.id)
+    assert "nearby" not in draft and "latitude" not in draft  # nothing kept from Tokyo
     await user.send_location(42.6977, 23.3219)  # Sofia
-    reach = await question(user)
+    nearest = await question(user)
+    assert nearest.button_labels[0].startswith("📍 София")
+    reach = await tap(user, nearest.button_labels[0])
     await tap(user, _(cards.REACH_LABELS["municipality"]))
     await tap(user, _("Skip"))
     await tap(user, _("6 months"))

@@ -21,9 +21,9 @@ import logging
 import time
 from collections import deque
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
@@ -59,10 +59,13 @@ def broadcast_message(broadcast: Broadcast, language: str) -> Rendered | None:
 
 
 async def post(
-    application: Application, chat_id: int, shown: Rendered, **kwargs: object
-) -> Message:  # type: ignore[type-arg]
+    application: Application,  # type: ignore[type-arg]
+    chat_id: int,
+    shown: Rendered,
+    **kwargs: Any,
+) -> Message:
     """Send a rendered message the way the outbox does (bot.outbox.OutboxSender._post)."""
-    bot = application.bot
+    bot: Bot = application.bot
     if shown.photo_file_id:
         return await bot.send_photo(
             chat_id, shown.photo_file_id, caption=shown.text, reply_markup=shown.keyboard, **kwargs

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -59,7 +60,7 @@ def compact_card(t: Translator, listing: Listing, header: str, footer: str, limi
     if listing.tags:
         tail.append("🏷 " + cards.tag_labels(t, listing.tags))
     tail.append(
-        f"📍 {place_line(t, listing.place, listing.region, listing.country)} · "
+        f"📍 {place_line(t, listing.place, listing.region, listing.country, listing.place_key)} · "
         f"{_(cards.REACH_LABELS[listing.reach])}"
     )
     tail.append(
@@ -156,7 +157,7 @@ async def render_alert(
 
 
 async def _digest_line(
-    storage: Storage, t: Translator, user_id: int, item_kind: str, payload: dict, now: int
+    storage: Storage, t: Translator, user_id: int, item_kind: str, payload: dict[str, Any], now: int
 ) -> tuple[Listing, str] | None:
     """The listing a digest item is about, and what to say under its line."""
     _ = t.gettext

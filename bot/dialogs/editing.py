@@ -218,7 +218,9 @@ async def ask_place(update: Update, context: BotContext) -> None:
             [[location]], resize_keyboard=True, one_time_keyboard=True
         ),
     )
-    own_place = place_line(context.i18n, member.place, member.region, member.country)
+    own_place = place_line(
+        context.i18n, member.place, member.region, member.country, member.place_key
+    )
     own = InlineKeyboardButton(_("Use my profile's place"), callback_data=OWN_PLACE.data(None))
     await reply(
         update,
@@ -239,6 +241,7 @@ async def own_place_chosen(update: Update, context: BotContext, _none: None) -> 
         country=member.country,
         region=member.region or "",
         place=member.place or "",
+        place_key=member.place_key,
         latitude=member.latitude,
         longitude=member.longitude,
     )
@@ -251,6 +254,7 @@ async def located(update: Update, context: BotContext, place: Place) -> int:
         country=place.country,
         region=place.region,
         place=place.name,
+        place_key=place.key,
         latitude=place.latitude,
         longitude=place.longitude,
     )

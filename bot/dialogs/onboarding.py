@@ -1,9 +1,11 @@
 """Onboarding: who the person is and where.
 
-``/start`` → language → role → (organisation name) → where: share a location (resolved
-offline) or choose the country and type the place → region → (population, for a
-municipality) → summary → save. ``/cancel`` leaves without saving; ``/start`` in the middle
-shows the current step again; a restart of the bot resumes at the same step.
+``/start`` → language → role → (organisation name) → where: share a location and choose
+among the nearest places or type the name (:mod:`bot.dialogs.nearby`), or choose the
+country and type the place → region (unless the location gave it) → (population of the
+municipality, for a municipality's representative) → summary → save. ``/cancel`` leaves
+without saving; ``/start`` in the middle shows the current step again; a restart of the bot
+resumes at the same step.
 
 The answers are written to the member's profile in one transaction only when the person saves
 the summary: nothing is stored half-way.
@@ -29,6 +31,7 @@ from telegram.ext import filters as f
 from bot.buttons import ONBOARDING, PROFILE_EDIT, OneOf, close_buttons
 from bot.command_menu import published_language, set_chat_menu
 from bot.context import BotContext, reply
+from bot.dialogs import nearby
 from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question, resume_dialogs
 from bot.dialogs.steps import (
     Choice,
@@ -40,6 +43,7 @@ from bot.dialogs.steps import (
     translated,
 )
 from bot.i18n import LANGUAGES, N_, Translator, translator
+from bot.places import names
 from bot.places.countries import COUNTRIES, find_country
 from bot.places.geocoding import Place
 from bot.storage import Profile
@@ -53,7 +57,7 @@ DIALOG = Dialog("onboarding", ONBOARDING, navigation=False)
     CHOOSING_ROLE,
     TYPING_ORGANISATION,
     LOCATING,
-    CONFIRMING_PLACE,
+    CHOOSING_NEARBY,  # persisted: once CONFIRMING_PLACE, the one place found
     CHOOSING_COUNTRY,
     TYPING_PLACE,
     TYPING_REGION,
@@ -64,7 +68,7 @@ DIALOG = Dialog("onboarding", ONBOARDING, navigation=False)
 MAX_POPULATION = 10_000_000
 LANGUAGE = DIALOG.button("lang", OneOf(LANGUAGES))
 ROLE = DIALOG.button("role", OneOf(views.ROLE_LABELS))
-PLACE_RIGHT = DIALOG.button("place", OneOf(("yes", "no")))
+NEARBY = DIALOG.button("place", nearby.CHOICE)
 COUNTRY = DIALOG.button("cty", OneOf(COUNTRIES))
 SKIP_REGION = DIALOG.button("region:skip")
 SAVE = DIALOG.button("save")
@@ -188,15 +192,8 @@ async def ask_location(update: Update, context: BotContext) -> None:
 
 
 async def located(update: Update, context: BotContext, place: Place) -> int:
-    given = DIALOG.answers(context)
-    given.update(
-        place=place.name,
-        region=place.region,
-        country=place.country,
-        latitude=place.latitude,
-        longitude=place.longitude,
-    )
-    return await DIALOG.go_to(update, context, CONFIRMING_PLACE)
+    nearby.located(DIALOG.answers(context), place)
+    return await DIALOG.go_to(update, context, CHOOSING_NEARBY)
 
 
 SHARED_PLACE = SharedPlace(
@@ -221,31 +218,14 @@ async def locating_typed(update: Update, context: BotContext) -> int:
     return await DIALOG.answered(update, context, TYPING_PLACE, country=country)
 
 
-async def ask_place_confirmation(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    found = DIALOG.answers(context)
-    buttons = [
-        [
-            InlineKeyboardButton(_("✅ Yes"), callback_data=PLACE_RIGHT.data("yes")),
-            InlineKeyboardButton(_("✏️ No, I will type it"), callback_data=PLACE_RIGHT.data("no")),
-        ]
-    ]
-    await reply(
-        update,
-        _("Is this right?\n<b>{place}</b>").format(
-            place=views.place_line(context.i18n, found["place"], found["region"], found["country"])
-        ),
-        reply_markup=InlineKeyboardMarkup(buttons),
-    )
-
-
-async def place_confirmed(update: Update, context: BotContext, right: str) -> int:
+async def place_typed(update: Update, context: BotContext, place: str) -> int:
+    """The name typed (after choosing the country, or instead of the nearest places)."""
     given = DIALOG.answers(context)
-    if right == "yes":
-        return await DIALOG.answered(update, context, after_region)
-    for field in ("place", "region", "latitude", "longitude"):
-        given.pop(field, None)
-    return await DIALOG.answered(update, context, CHOOSING_COUNTRY)
+    given.pop("place_key", None)
+    # After a shared location the region is known; the name is kept as typed.
+    if "latitude" in given and given.get("region"):
+        return await DIALOG.answered(update, context, after_region, place=place)
+    return await DIALOG.answered(update, context, TYPING_REGION, place=place)
 
 
 async def ask_place(update: Update, context: BotContext) -> None:
@@ -277,9 +257,12 @@ async def region_skipped(update: Update, context: BotContext, _none: None) -> in
 
 
 def after_region(given: dict[str, Any]) -> int:
+    """Only a municipality's representative is asked its population: the place they chose
+    or typed is the municipality they speak for."""
     return TYPING_POPULATION if given.get("role") == "municipality" else CONFIRMING_PROFILE
 
 
+TYPED_PLACE = TypedText(ask_place, answered=place_typed, check=check_name)
 DIALOG.add(
     LOCATING,
     Question(
@@ -289,11 +272,20 @@ DIALOG.add(
         hint=N_("Please share your location or choose the country."),
     ),
 )
-DIALOG.add(CONFIRMING_PLACE, Question(ask_place_confirmation, PLACE_RIGHT.handler(place_confirmed)))
+DIALOG.add(
+    CHOOSING_NEARBY,
+    nearby.ChooseNearby(
+        NEARBY,
+        then=after_region,
+        typing=TYPING_PLACE,
+        # Typing the name without the button is typing the name.
+        also=[SHARED_PLACE.handler(), MessageHandler(TEXT, TYPED_PLACE.typed)],
+    ),
+)
 DIALOG.add(
     CHOOSING_COUNTRY, ChooseCountry(COUNTRY, then=TYPING_PLACE, also=[SHARED_PLACE.handler()])
 )
-DIALOG.add(TYPING_PLACE, TypedText(ask_place, answer="place", then=TYPING_REGION, check=check_name))
+DIALOG.add(TYPING_PLACE, TYPED_PLACE)
 DIALOG.add(
     TYPING_REGION,
     TypedText(
@@ -306,12 +298,18 @@ DIALOG.add(
 )
 
 
+def place_name(context: BotContext) -> str:
+    """The place answered so far, as this reader reads it (chosen) or as typed; escaped."""
+    given = DIALOG.answers(context)
+    return escape(names.place_name(context.i18n.language, given.get("place_key"), given["place"]))
+
+
 # --- population, and the summary ---------------------------------------------------------------
 
 
 async def ask_population(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    place = escape(DIALOG.answers(context)["place"])
+    place = place_name(context)
     await reply(
         update,
         _("About how many people live in {place}? Type a number, for example {example}.").format(
@@ -345,6 +343,7 @@ async def ask_confirmation(update: Update, context: BotContext) -> None:
         country=given["country"],
         region=given.get("region") or None,
         place=given["place"],
+        place_key=given.get("place_key"),
         municipality_name=given["place"] if given["role"] == "municipality" else None,
         municipality_population=given.get("population"),
         municipality_verified=False,
@@ -373,6 +372,7 @@ async def profile_saved(update: Update, context: BotContext, _none: None) -> int
         country=given["country"],
         place=given["place"],
         region=given.get("region", ""),
+        place_key=given.get("place_key"),
         population=given.get("population"),
         organisation_name=given.get("organisation"),
         latitude=given.get("latitude"),

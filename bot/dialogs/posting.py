@@ -1,7 +1,8 @@
 """Posting an offer or a request.
 
 ``/post`` (or the menu's button) → kind → category → tags (optional) → title → description →
-place (the profile's, a shared location, or a country and a typed place) → reach → photo
+place (the profile's, one of the places nearest a shared location, or a country and a typed
+place) → reach → photo
 (optional) → how long it stays open → preview, exactly the card others will see → publish.
 Back and Cancel on every step; ``/cancel`` too; ``/post`` or the menu's button in the middle
 show the current step again. Back names the step it was shown on, so a Back button left on an
@@ -39,7 +40,8 @@ from bot.buttons import (
     refuse_earlier_step,
 )
 from bot.context import BotContext, before_sending, reply, shown_too
-from bot.dialogs.dialog import END, Dialog, Handler, Question
+from bot.dialogs import nearby
+from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
 from bot.dialogs.steps import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
@@ -62,6 +64,7 @@ from bot.dialogs.steps import (
 from bot.handlers.listings import send_card
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.language_id import detect_listing
+from bot.places import names
 from bot.places.countries import COUNTRIES
 from bot.places.geocoding import Place
 from bot.places.timezones import local
@@ -89,7 +92,8 @@ from bot.views.texts import place_line
     CHOOSING_DURATION,
     PREVIEWING,
     CHOOSING_LANGUAGE,  # from the preview: the language the listing is written in
-) = range(14)
+    CHOOSING_NEARBY,  # the nearest places to a shared location
+) = range(15)
 
 # Where Back leads from each step.
 PREVIOUS = {
@@ -100,6 +104,7 @@ PREVIOUS = {
     CHOOSING_PLACE: TYPING_DESCRIPTION,
     CHOOSING_COUNTRY: CHOOSING_PLACE,
     TYPING_PLACE: CHOOSING_COUNTRY,
+    CHOOSING_NEARBY: CHOOSING_PLACE,
     CHOOSING_REACH: CHOOSING_PLACE,
     ADDING_PHOTO: CHOOSING_REACH,
     CHOOSING_DURATION: ADDING_PHOTO,
@@ -136,6 +141,7 @@ KEEP_TEXT = DIALOG.button("keep", Number(0, 99))
 PROFILE_PLACE = DIALOG.button("place:profile")
 OTHER_PLACE = DIALOG.button("place:other")
 COUNTRY = DIALOG.button("cty", OneOf(COUNTRIES))
+NEARBY = DIALOG.button("near", nearby.CHOICE)
 REACH = DIALOG.button("reach", OneOf(taxonomy.REACHES))
 SKIP_PHOTO = DIALOG.button("photo:skip")
 KEEP_PHOTO = DIALOG.button("photo:keep")
@@ -230,7 +236,7 @@ FLOW: tuple[tuple[int, str | None], ...] = (
     (CHOOSING_DURATION, "duration"),
     (PREVIEWING, None),
 )
-PLACE_STEPS = (CHOOSING_PLACE, CHOOSING_COUNTRY, TYPING_PLACE)
+PLACE_STEPS = (CHOOSING_PLACE, CHOOSING_COUNTRY, TYPING_PLACE, CHOOSING_NEARBY)
 
 
 def resume_step(given: dict[str, Any], stored: object) -> int:
@@ -238,7 +244,9 @@ def resume_step(given: dict[str, Any], stored: object) -> int:
     for step, answer in FLOW:
         if stored == step or (step == CHOOSING_PLACE and stored in PLACE_STEPS):
             assert isinstance(stored, int)
-            return stored if stored != TYPING_PLACE or "country" in given else CHOOSING_COUNTRY
+            if stored == TYPING_PLACE and "country" not in given:
+                return CHOOSING_COUNTRY
+            return stored if stored != CHOOSING_NEARBY or "nearby" in given else CHOOSING_PLACE
         if answer is not None and answer not in given:
             return step
     return PREVIEWING
@@ -375,7 +383,8 @@ async def ask_place(update: Update, context: BotContext) -> None:
     member = context.member
     rows = []
     if member is not None and member.country and member.place:
-        place = shorten(member.place, BUTTON_PLACE_LENGTH)
+        named = names.place_name(context.i18n.language, member.place_key, member.place)
+        place = shorten(named, BUTTON_PLACE_LENGTH)
         rows.append(
             [
                 InlineKeyboardButton(
@@ -405,6 +414,7 @@ async def profile_place_chosen(update: Update, context: BotContext, _none: None)
         country=member.country,
         region=member.region or "",
         place=member.place,
+        place_key=member.place_key,
         latitude=member.latitude,
         longitude=member.longitude,
     )
@@ -415,14 +425,8 @@ async def other_place_chosen(update: Update, context: BotContext, _none: None) -
 
 
 async def located(update: Update, context: BotContext, place: Place) -> int:
-    DIALOG.answers(context).update(
-        country=place.country,
-        region=place.region,
-        place=place.name,
-        latitude=place.latitude,
-        longitude=place.longitude,
-    )
-    return await DIALOG.go_to(update, context, CHOOSING_REACH)
+    nearby.located(DIALOG.answers(context), place)
+    return await DIALOG.go_to(update, context, CHOOSING_NEARBY)
 
 
 SHARED_PLACE = SharedPlace(
@@ -447,17 +451,22 @@ async def ask_typed_place(update: Update, context: BotContext) -> None:
 
 
 async def place_typed(update: Update, context: BotContext, place: str) -> int:
-    # A typed place has no region or coordinates: listings found by distance skip it.
-    return await DIALOG.answered(
-        update, context, CHOOSING_REACH, place=place, region="", latitude=None, longitude=None
-    )
+    given = DIALOG.answers(context)
+    given.update(place=place, place_key=None)
+    if "nearby" not in given:
+        # Typed after choosing the country: no region or coordinates, and listings found by
+        # distance skip it. Typed after sharing a location: the point and its region stay.
+        given.update(region="", latitude=None, longitude=None)
+    return await DIALOG.answered(update, context, CHOOSING_REACH)
 
 
 async def show_place(update: Update, context: BotContext) -> None:
     """The place chosen, before the reach: also puts away the location keyboard of the place
     step, which only a message without inline buttons can do."""
     given = DIALOG.answers(context)
-    where = place_line(context.i18n, given["place"], given.get("region"), given["country"])
+    where = place_line(
+        context.i18n, given["place"], given.get("region"), given["country"], given.get("place_key")
+    )
     await reply(update, "📍 " + where, reply_markup=ReplyKeyboardRemove())
 
 
@@ -474,10 +483,18 @@ DIALOG.add(
 DIALOG.add(
     CHOOSING_COUNTRY, ChooseCountry(COUNTRY, then=TYPING_PLACE, also=[SHARED_PLACE.handler()])
 )
+TYPED_PLACE = TypedText(
+    ask_typed_place, answered=place_typed, check=check_name, also=[SHARED_PLACE.handler()]
+)
+DIALOG.add(TYPING_PLACE, TYPED_PLACE)
 DIALOG.add(
-    TYPING_PLACE,
-    TypedText(
-        ask_typed_place, answered=place_typed, check=check_name, also=[SHARED_PLACE.handler()]
+    CHOOSING_NEARBY,
+    nearby.ChooseNearby(
+        NEARBY,
+        then=CHOOSING_REACH,
+        typing=TYPING_PLACE,
+        # Typing the name without the button is typing the name.
+        also=[MessageHandler(TEXT, TYPED_PLACE.typed), SHARED_PLACE.handler()],
     ),
 )
 DIALOG.add(
@@ -582,6 +599,7 @@ def preview_listing(context: BotContext, given: dict[str, Any], language: str) -
         country=given["country"],
         region=given.get("region") or "",
         place=given["place"],
+        place_key=given.get("place_key"),
         latitude=given.get("latitude"),
         longitude=given.get("longitude"),
         reach=given["reach"],
@@ -613,6 +631,7 @@ def new_listing(context: BotContext, language: str) -> NewListing:
         country=given["country"],
         region=given.get("region") or "",
         place=given["place"],
+        place_key=given.get("place_key"),
         reach=given["reach"],
         duration_days=taxonomy.DURATIONS[given["duration"]],
         latitude=given.get("latitude"),

@@ -1,9 +1,6 @@
-"""What every dialog needs: checkpointing a step before replying, and checking typed answers.
-
-A dialog keeps its answers in ``context.user_data[<dialog name>]`` together with the step the
-user is on. :func:`checkpoint` writes the next step and the answers to SQLite in one
-transaction *before* the bot shows the next question, so whatever the user has seen answered
-survives a crash; PTB's own persistence flush afterwards writes the same values again.
+"""Dialog steps written once: checking typed answers, and the steps several dialogs share (a
+choice, toggles, a typed text, a country, a shared place, asking for a place), each
+parameterised by the dialog that uses it. How a dialog writes its steps: :mod:`.dialog`.
 """
 
 from __future__ import annotations
@@ -14,28 +11,25 @@ from html import escape
 from typing import Any
 
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.ext import ConversationHandler, MessageHandler
+from telegram.ext import MessageHandler
 from telegram.ext import filters as f
 
 from bot import taxonomy
 from bot.buttons import Button, InvalidButton, refuse_earlier_step
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import TEXT, TEXT_HINT, Ask, Dialog, Handler, Move, Step, Then
+from bot.dialogs.nearby import forget_place
 from bot.i18n import Translator
-from bot.persistence import SQLitePersistence
 from bot.places.countries import COUNTRIES, find_country
 from bot.places.geocoding import Place, locate
 from bot.views.cards import category_label
 from bot.views.texts import country_keyboard, rows, tick
-
-END = ConversationHandler.END
 
 
 async def ask_for_a_place(
@@ -57,81 +51,6 @@ async def ask_for_a_place(
     await reply(
         update, _("To share a location, use the button below the text field."), reply_markup=choices
     )
-
-
-def answers(context: BotContext, dialog: str) -> dict[str, Any]:
-    """The answers given so far in a dialog (created empty on first use)."""
-    assert context.user_data is not None
-    return context.user_data.setdefault(dialog, {})
-
-
-def _key(update: Update) -> tuple[int, int]:
-    assert update.effective_chat is not None and update.effective_user is not None
-    return (update.effective_chat.id, update.effective_user.id)
-
-
-async def checkpoint(
-    update: Update,
-    context: BotContext,
-    dialog: str,
-    state: int,
-    *,
-    draft: dict[str, Any] | None = None,
-) -> int:
-    """Record that the user is now on ``state`` of ``dialog``; returns ``state``. With
-    ``draft``, the person's listing draft is written in the same transaction."""
-    answers(context, dialog)["step"] = state
-    await _persist(update, context, dialog, state, draft=draft)
-    return state
-
-
-async def finish(update: Update, context: BotContext, dialog: str) -> int:
-    """Forget the dialog's answers and end its conversation, durably; returns END."""
-    assert context.user_data is not None
-    context.user_data.pop(dialog, None)
-    await _persist(update, context, dialog, None)
-    return END
-
-
-async def _persist(
-    update: Update,
-    context: BotContext,
-    dialog: str,
-    state: int | None,
-    *,
-    draft: dict[str, Any] | None = None,
-) -> None:
-    persistence = context.application.persistence
-    assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
-    assert update.effective_user is not None
-    await persistence.save_step(
-        dialog,
-        _key(update),
-        state,
-        update.effective_user.id,
-        dict(context.user_data),
-        update_id=update.update_id,
-        now=context.now(),
-        draft=draft,
-    )
-
-
-async def close_buttons(query: CallbackQuery, context: BotContext) -> None:
-    """Acknowledge a pressed button and remove the keyboard it was on, so it cannot be
-    pressed twice (a second tap already in flight is answered as stale: see
-    handlers.common.close_message)."""
-    await query.answer()
-    if query.message is not None:
-        context.community.closed.close(query.message.chat.id, query.message.message_id)
-    await query.edit_message_reply_markup(None)
-
-
-def current_step(context: BotContext, dialog: str) -> int | None:
-    """The step a user is on in a dialog, or None when they are not in it."""
-    if context.user_data is None or dialog not in context.user_data:
-        return None
-    step = context.user_data[dialog].get("step")
-    return step if isinstance(step, int) else None
 
 
 def has_letter(text: str) -> bool:
@@ -217,43 +136,6 @@ def check_description(t: Translator, text: str) -> str | None:
             len(description),
         ).format(length=t.number(len(description)), maximum=t.number(DESCRIPTION_MAX))
     return None
-
-
-class Questions:
-    """A dialog's questions by step, and the two moves every dialog makes with them.
-
-    :meth:`go_to` checkpoints the step (after ``before``; with ``draft``'s answers to keep as the
-    person's listing draft, in the same transaction), then asks its
-    question; :meth:`resume` asks the current step's question again when the user comes back
-    with /start, /help or another language. Register ``resume`` in ``RESUMERS``.
-    """
-
-    def __init__(
-        self,
-        dialog: str,
-        questions: Mapping[int, Ask],
-        before: Callable[[Update, BotContext, int], Awaitable[None]] | None = None,
-        draft: Callable[[BotContext, int], dict[str, Any] | None] | None = None,
-    ) -> None:
-        self.dialog = dialog
-        self.questions = questions
-        self.before = before
-        self.draft = draft
-
-    async def go_to(self, update: Update, context: BotContext, step: int) -> int:
-        if self.before is not None:
-            await self.before(update, context, step)
-        draft = self.draft(context, step) if self.draft is not None else None
-        await checkpoint(update, context, self.dialog, step, draft=draft)
-        await self.questions[step](update, context)
-        return step
-
-    async def resume(self, update: Update, context: BotContext) -> bool:
-        step = current_step(context, self.dialog)
-        if step is None:
-            return False
-        await self.questions[step](update, context)
-        return True
 
 
 # --- reusable steps -------------------------------------------------------------------------
@@ -462,7 +344,7 @@ class TypedText(Step):
 
 class ChooseCountry(Step):
     """Choose a served country with its button, or type its name (in one's language, English,
-    or its code); the answer is ``country``."""
+    or its code); the answer is ``country``, and the place answered before is forgotten."""
 
     def __init__(self, button: Button[str], *, then: Then, also: Sequence[Handler] = ()) -> None:
         self.button, self.then, self.also = button, then, also
@@ -485,6 +367,7 @@ class ChooseCountry(Step):
         ]
 
     async def chosen(self, update: Update, context: BotContext, country: str) -> int:
+        forget_place(self.dialog.answers(context))
         return await self.dialog.answered(update, context, self.then, country=country)
 
     async def typed(self, update: Update, context: BotContext) -> int:
@@ -494,6 +377,7 @@ class ChooseCountry(Step):
         if country is None:
             await reply(update, _("I do not know that country. Please choose it from the list."))
             return await self.dialog.go_to(update, context, self.state)
+        forget_place(self.dialog.answers(context))
         return await self.dialog.answered(update, context, self.then, country=country)
 
 

@@ -109,7 +109,7 @@ async def pause_from_notification(update: Update, context: BotContext, alert_id:
     await query.answer(
         context.i18n.gettext("Alert paused. Send /alerts to resume it."), show_alert=True
     )
-    markup = query.message.reply_markup if query.message is not None else None  # type: ignore[union-attr]
+    markup = query.message.reply_markup if query.message is not None else None  # type: ignore[attr-defined]
     kept = [
         [b for b in row if not ALERTS.any().match(b.callback_data or "")]
         for row in (markup.inline_keyboard if markup else [])

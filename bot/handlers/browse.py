@@ -31,6 +31,7 @@ from bot.buttons import OPEN_LISTING, Number, parse
 from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import N_, Translator
 from bot.places.countries import flag
+from bot.places.names import region_name
 from bot.storage import Listing, SearchQuery
 from bot.storage.listings import COUNT_CAP, page_key
 from bot.views import cards
@@ -228,7 +229,7 @@ def area_screen(context: BotContext, search: Search) -> tuple[str, InlineKeyboar
     labels = {"europe": _("🇪🇺 All of Europe"), "near": _("📡 Near me")}
     if member is not None and member.country:
         labels["country"] = f"{flag(member.country)} {t.country(member.country)}"
-        labels["region"] = f"📍 {member.region}"
+        labels["region"] = f"📍 {region_name(t.language, member.region)}"
     rows = [[_button(search, labels[area], f"a:{area}")] for area in area_choices(context)]
     rows.append([_button(search, _("◀ Back"), "b")])
     return _heading(t, search, _("Where?")), InlineKeyboardMarkup(rows)

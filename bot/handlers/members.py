@@ -74,6 +74,7 @@ async def identify(update: Update, context: BotContext) -> None:
         # Until they choose, follow Telegram's language, and remember it for scheduled messages.
         await context.storage.set_language(user.id, telegram_language, chosen=False)
         member = await context.storage.get_member(user.id)
+        assert member is not None  # registered above
     context.member = member
     context.i18n = translator(member.language)
 

@@ -19,7 +19,7 @@ from bot.command_menu import set_chat_menu
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs.dialog import RESUMERS as RESUMERS
 from bot.dialogs.dialog import resume_dialogs as dialogs_resume
-from bot.i18n import translator
+from bot.i18n import autonym, translator
 from bot.views import texts as views
 
 
@@ -71,9 +71,7 @@ async def language_chosen(update: Update, context: BotContext, code: str) -> Non
     # chat's command menu (set before the answer, so that the answer finds it changed).
     assert update.effective_chat is not None
     await set_chat_menu(context.bot, update.effective_chat.id, code)
-    await query.edit_message_text(
-        _("Language set: {language}.").format(language=views.autonym(code))
-    )
+    await query.edit_message_text(_("Language set: {language}.").format(language=autonym(code)))
     await resume_dialogs(update, context)
 
 

@@ -256,12 +256,12 @@ def figures_csv(t: Translator, figures: Figures) -> bytes:
             for state, count in sorted(states.items())
         ]
     rows += [["outcomes", key or "", "", count] for key, count in figures.outcomes.items()]
-    found = figures.interactions
+    interactions = figures.interactions
     for key, value in (
-        ("matches", found.matches),
-        ("contacts", found.contacts),
-        ("accepted_contacts", found.accepted_contacts),
-        ("median_seconds_to_first_contact", found.median_first_contact),
+        ("matches", interactions.matches),
+        ("contacts", interactions.contacts),
+        ("accepted_contacts", interactions.accepted_contacts),
+        ("median_seconds_to_first_contact", interactions.median_first_contact),
     ):
         rows.append(["interactions", key, "", "" if value is None else value])
     return _csv(rows)

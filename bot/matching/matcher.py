@@ -281,7 +281,8 @@ async def matching_pass(
                 if following is not None and upcoming is None:
                     upcoming = _read_candidates(storage, following, moment)
 
-            matches, deliveries = [], []
+            matches: list[FoundMatch] = []
+            deliveries: list[Delivery] = []
             try:
                 if candidates is not None:  # closed or expired ones are only marked
                     matches, deliveries = await match_listing(

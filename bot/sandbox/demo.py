@@ -61,7 +61,7 @@ class DemoListing:
 class DemoPerson:
     """Someone of the demo world and the answers they give during onboarding.
 
-    With ``location`` they share a point (the bot resolves the place offline); otherwise they
+    With ``location`` they share a point and take the nearest place offered; otherwise they
     choose ``country`` from the buttons and type ``place``, ``region`` and ``population``.
     ``language`` is the Telegram language of the account; ``bot_language`` the one they
     choose in the bot (the same when the bot speaks it).
@@ -241,7 +241,7 @@ async def onboard(user: SandboxUser, person: DemoPerson) -> ChatMessage:
         await _step(
             user, user.tap_reply_button(_("📍 Share my location"), location=person.location)
         )
-        await _press(user, _("✅ Yes"))
+        await _press(user, "📍 ", prefix=True)  # the nearest place offered
     else:
         await _step(user, user.tap_reply_button(_("🌍 Choose the country")))
         await _press(user, f"{flag(person.country)} {t.country(person.country)}")

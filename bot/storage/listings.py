@@ -45,6 +45,8 @@ class NewListing:
     latitude: float | None = None
     longitude: float | None = None
     photo_file_id: str | None = None
+    # The place's key in bot/places (named in each reader's language); None: typed.
+    place_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Listing:
     author_verified: bool
     tags: tuple[str, ...] = ()
     distance_km: float | None = None
+    place_key: str | None = None
 
     def state(self, now: int) -> str:
         """open, expired, fulfilled, closed or hidden."""
@@ -128,7 +131,7 @@ _LISTING_COLUMNS = """
     l.description, l.language, l.country, l.region, l.place, l.latitude, l.longitude, l.reach,
     l.photo_file_id, l.status, l.outcome, l.published_at, l.expires_at, l.status_changed_at,
     l.views, l.contacts, u.role, COALESCE(m.name, o.name), m.verified_at IS NOT NULL,
-    (SELECT group_concat(tag, ' ') FROM listing_tags t WHERE t.listing_id = l.id)
+    (SELECT group_concat(tag, ' ') FROM listing_tags t WHERE t.listing_id = l.id), l.place_key
 """
 _LISTING_FROM = """
 FROM listings l
@@ -142,7 +145,7 @@ def _listing(row: aiosqlite.Row | tuple[Any, ...], distance: float | None = None
     values = list(row[:26])
     tags = tuple(sorted((row[26] or "").split()))
     values[25] = bool(values[25])
-    return Listing(*values, tags=tags, distance_km=distance)
+    return Listing(*values, tags=tags, distance_km=distance, place_key=row[27])
 
 
 def fts_query(words: str) -> str | None:
@@ -395,7 +398,7 @@ class ListingQueries(Database):
             recent = [row[0] for row in await cursor.fetchall()]
         if len(recent) < daily_limit:
             return now
-        return recent[len(recent) - daily_limit] + DAY
+        return int(recent[len(recent) - daily_limit]) + DAY
 
     async def publish(
         self, user_id: int, new: NewListing, *, now: int, daily_limit: int
@@ -422,9 +425,9 @@ class ListingQueries(Database):
                 """INSERT INTO listings (owner_id, municipality_id, organisation_id, kind,
                        category, title, description, language, country, region, place,
                        latitude, longitude, reach, photo_file_id, published_at, expires_at,
-                       status_changed_at)
+                       status_changed_at, place_key)
                    SELECT id, municipality_id, organisation_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                          ?, ?, ?, ?
+                          ?, ?, ?, ?, ?
                    FROM users WHERE id = ?
                    RETURNING id""",
                 (
@@ -443,6 +446,7 @@ class ListingQueries(Database):
                     now,
                     now + new.duration_days * DAY,
                     now,
+                    new.place_key,
                     user_id,
                 ),
             ) as cur:
@@ -501,7 +505,7 @@ class ListingQueries(Database):
             "WHERE listing_id = ? ORDER BY id",
             (listing_id,),
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
     async def search(
         self,
@@ -531,7 +535,7 @@ class ListingQueries(Database):
         if rows is None:
             rows = await self._fetchall(page_sql, params)
         if count is None:  # counted by the page itself, after its columns (see _by_words)
-            total = rows[0][28] if rows else 0
+            total = rows[0][29] if rows else 0
         found = [_listing(row) for row in rows]
         if query.near is not None:
             found = [replace(x, distance_km=_away(query.near, x)) for x in found]
@@ -606,11 +610,11 @@ class ListingQueries(Database):
         """Change fields of an open listing; None if the person may not or it is not open.
 
         ``changes`` keys: title, description, category and tags, country/region/place/
-        latitude/longitude, reach, photo_file_id.
+        place_key/latitude/longitude, reach, photo_file_id.
         """
         editable = {
-            "title", "description", "category", "country", "region", "place", "latitude",
-            "longitude", "reach", "photo_file_id",
+            "title", "description", "category", "country", "region", "place", "place_key",
+            "latitude", "longitude", "reach", "photo_file_id",
         }  # fmt: skip
         unknown = set(changes) - editable - {"tags"}
         if unknown:

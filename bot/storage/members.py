@@ -40,6 +40,8 @@ class Member:
     is_admin: bool = False
     banned: bool = False
     verified: bool = False
+    # The place's key in bot/places (named in each reader's language); None: typed.
+    place_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Profile:
     organisation_name: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    place_key: str | None = None
 
 
 _MEMBER_COLUMNS = """
@@ -63,13 +66,14 @@ _MEMBER_COLUMNS = """
        u.organisation_id, o.name, u.onboarded_at IS NOT NULL, u.blocked_at IS NOT NULL,
        u.is_admin, EXISTS (SELECT 1 FROM bans b WHERE b.user_id = u.id),
        EXISTS (SELECT 1 FROM verification_requests v WHERE v.user_id = u.id
-               AND v.municipality_id = u.municipality_id AND v.status = 'approved')"""
+               AND v.municipality_id = u.municipality_id AND v.status = 'approved'),
+       u.place_key"""
 _MEMBER_JOINS = """
 LEFT JOIN municipalities m ON m.id = u.municipality_id
 LEFT JOIN organisations o ON o.id = u.organisation_id
 """
 MEMBER_BY_ID = f"SELECT {_MEMBER_COLUMNS} FROM users u {_MEMBER_JOINS} WHERE u.id = ?"
-# What every update starts with (handlers.common.identify), in one read: the member, if any,
+# What every update starts with (handlers.members.identify), in one read: the member, if any,
 # and the last update that moved one of their dialogs (see PersistenceQueries.already_handled).
 MEMBER_FOR_UPDATE = f"""
 SELECT {_MEMBER_COLUMNS}, h.update_id, h.at
@@ -102,6 +106,7 @@ def _member(row: aiosqlite.Row | tuple[Any, ...]) -> Member:
         is_admin=bool(row[19]),
         banned=bool(row[20]),
         verified=bool(row[21]),
+        place_key=row[22],
     )
 
 
@@ -116,7 +121,7 @@ class MemberQueries(Database):
         row = await self._fetchone(MEMBER_FOR_UPDATE, (user_id,))
         assert row is not None  # one row, whatever is stored
         member = _member(row) if row[0] is not None else None
-        handled = (row[22], row[23]) if row[22] is not None else None
+        handled = (row[23], row[24]) if row[23] is not None else None
         return member, handled
 
     async def register_member(
@@ -180,7 +185,7 @@ class MemberQueries(Database):
                     db, profile.organisation_name, profile.country
                 )
             await db.execute(
-                """UPDATE users SET role = ?, country = ?, region = ?, place = ?,
+                """UPDATE users SET role = ?, country = ?, region = ?, place = ?, place_key = ?,
                        latitude = ?, longitude = ?, municipality_id = ?, organisation_id = ?,
                        onboarded_at = COALESCE(onboarded_at,
                                                strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
@@ -191,6 +196,7 @@ class MemberQueries(Database):
                     profile.country,
                     profile.region,
                     profile.place,
+                    profile.place_key,
                     profile.latitude,
                     profile.longitude,
                     municipality_id,
@@ -206,10 +212,11 @@ class MemberQueries(Database):
     async def _upsert_municipality(db: aiosqlite.Connection, profile: Profile) -> int:
         async with db.execute(
             """INSERT INTO municipalities
-                   (name, name_key, country, region, population, latitude, longitude)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
+                   (name, name_key, country, region, population, latitude, longitude, place_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (country, name_key, region) DO UPDATE SET
                    population = COALESCE(excluded.population, municipalities.population),
+                   place_key = COALESCE(municipalities.place_key, excluded.place_key),
                    latitude = COALESCE(municipalities.latitude, excluded.latitude),
                    longitude = COALESCE(municipalities.longitude, excluded.longitude)
                RETURNING id""",
@@ -221,6 +228,7 @@ class MemberQueries(Database):
                 profile.population,
                 profile.latitude,
                 profile.longitude,
+                profile.place_key,
             ),
         ) as cursor:
             (municipality_id,) = await cursor.fetchone()  # type: ignore[misc]

@@ -117,7 +117,9 @@ async def _set_status(
     return True
 
 
-async def _hide_all(db: aiosqlite.Connection, user_id: int, now: int, by: int | None, why: str):
+async def _hide_all(
+    db: aiosqlite.Connection, user_id: int, now: int, by: int | None, why: str
+) -> None:
     rows = await db.execute_fetchall(
         "SELECT id FROM listings WHERE owner_id = ? AND status = 'open'", (user_id,)
     )
@@ -383,4 +385,4 @@ class ModerationQueries(Database):
             "SELECT reason, status, created_at FROM reports WHERE listing_id = ? ORDER BY id",
             (listing_id,),
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]

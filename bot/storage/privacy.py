@@ -156,8 +156,8 @@ class PrivacyQueries(Database):
 
     @staticmethod
     async def _json_column(db: aiosqlite.Connection, table: str, column: str, user_id: int) -> Any:
-        rows = await db.execute_fetchall(
-            f"SELECT {column} FROM {table} WHERE user_id = ?", (user_id,)
+        rows = list(
+            await db.execute_fetchall(f"SELECT {column} FROM {table} WHERE user_id = ?", (user_id,))
         )
         return json.loads(rows[0][0]) if rows else None
 
@@ -171,8 +171,10 @@ class PrivacyQueries(Database):
         goes.
         """
         async with self.transaction() as db:
-            rows = await db.execute_fetchall(
-                "SELECT municipality_id, organisation_id FROM users WHERE id = ?", (user_id,)
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT municipality_id, organisation_id FROM users WHERE id = ?", (user_id,)
+                )
             )
             municipality_id, organisation_id = rows[0] if rows else (None, None)
             owned = [

@@ -25,6 +25,7 @@ from bot.buttons import (
     WRITE_TO_AUTHOR,
 )
 from bot.i18n import N_, Translator
+from bot.places.names import place_name
 from bot.storage import Listing, ListingRefused
 from bot.views.html import shorten, visible_length
 from bot.views.texts import place_line
@@ -171,7 +172,7 @@ def listing_text(
     if listing.tags:
         tail.append("🏷 " + tag_labels(t, listing.tags))
     tail.append(
-        f"📍 {place_line(t, listing.place, listing.region, listing.country)} · "
+        f"📍 {place_line(t, listing.place, listing.region, listing.country, listing.place_key)} · "
         f"{_(REACH_LABELS[listing.reach])}"
     )
     if listing.distance_km is not None:
@@ -281,7 +282,9 @@ def listing_card(
 
 def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
     """One entry of a result page: number, kind, title, category, place and age."""
-    where = html.escape(listing.place or t.country(listing.country))
+    where = html.escape(
+        place_name(t.language, listing.place_key, listing.place) or t.country(listing.country)
+    )
     distance = ""
     if listing.distance_km is not None:
         distance = f" · {t.kilometres(listing.distance_km)}"

@@ -62,7 +62,7 @@ def identity(t: Translator, member: Member | None) -> str:
     lines = [f'👤 <a href="tg://user?id={member.id}">{name}</a>']
     if member.username:
         lines[0] += f" · @{escape(member.username)}"
-    where = place_line(t, member.place, member.region, member.country)
+    where = place_line(t, member.place, member.region, member.country, member.place_key)
     if member.municipality_name:
         badge = " ✅" if member.verified else ""
         lines.append(f"🏛 {escape(member.municipality_name)}{badge}")

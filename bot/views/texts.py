@@ -23,6 +23,7 @@ from bot.buttons import (
     Button,
 )
 from bot.i18n import LANGUAGES, N_, Translator, autonym
+from bot.places import names
 from bot.places.countries import countries_by_name, flag
 from bot.storage import Member
 
@@ -61,9 +62,21 @@ def country_keyboard(t: Translator, button: Button[str]) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(rows(buttons, 2))
 
 
-def place_line(t: Translator, place: str | None, region: str | None, country: str | None) -> str:
-    """'Sveti Vlas, Burgas, Bulgaria' in the reader's language, user text escaped."""
-    parts = [escape(part) for part in (place, region) if part]
+def place_line(
+    t: Translator,
+    place: str | None,
+    region: str | None,
+    country: str | None,
+    place_key: str | None = None,
+) -> str:
+    """'Трявна, Габрово, България' for a Bulgarian, 'Tryavna, Gabrovo, Bulgarien' for a German:
+    a chosen place (``place_key``) and a region code in the reader's language and script,
+    typed names as typed; escaped."""
+    named = (
+        names.place_name(t.language, place_key, place),
+        names.region_name(t.language, region),
+    )
+    parts = [escape(part) for part in named if part]
     if country:
         parts.append(escape(t.country(country)))
     return ", ".join(parts)
@@ -92,7 +105,7 @@ def profile_card(t: Translator, member: Member) -> str:
     if member.country:
         lines.append(
             _("Place: {place}").format(
-                place=place_line(t, member.place, member.region, member.country)
+                place=place_line(t, member.place, member.region, member.country, member.place_key)
             )
         )
     lines.append(_("Language: {language}").format(language=autonym(t.language)))

@@ -50,6 +50,7 @@ from bot.handlers import (
     posting,
     preferences,
     privacy,
+    relay,
     reports,
     stats,
     verification,
@@ -58,6 +59,8 @@ from bot.health import Health, health_listener
 from bot.i18n import MENU_LANGUAGES, load_catalogs
 from bot.logs import Tally, counted
 from bot.persistence import SQLitePersistence
+from bot.semantic.meaning import Meaning
+from bot.semantic.service import Semantics
 from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor
 from bot.webhook import receiving_by_webhook
@@ -70,6 +73,7 @@ FEATURES = (
     members,  # first, in groups of their own: who is writing, and banned members stopped
     listings,  # a shared listing link opens the listing whatever dialog one is in
     contacts,  # before the dialogs: the message being written to someone goes to it
+    relay,  # the relay's Stop, outside the writing dialog; how relayed messages read
     # The dialogs next, so that a person in the middle of one keeps talking to it.
     onboarding,
     posting,
@@ -128,6 +132,7 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     processor.after_each = flush
     application.storage = storage
     application.settings = settings
+    application.meaning = Meaning(Semantics(settings.embedding_model))
     application.outbox = OutboxSender(
         application, storage, budget, now=lambda: int(application.clock())
     )

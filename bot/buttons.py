@@ -39,6 +39,7 @@ T = TypeVar("T")
 A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
+D = TypeVar("D")
 R = TypeVar("R")
 
 
@@ -263,6 +264,10 @@ class Prefix:
     def button(
         self, action: str, a: Field[A], b: Field[B], c: Field[C], /
     ) -> Button[tuple[A, B, C]]: ...
+    @overload
+    def button(
+        self, action: str, a: Field[A], b: Field[B], c: Field[C], d: Field[D], /
+    ) -> Button[tuple[A, B, C, D]]: ...
 
     def button(self, action: str, *fields: Field[Any]) -> Button[Any]:
         """Declare a kind of button: ``action`` ('' for none) and its fields, in order."""
@@ -372,12 +377,14 @@ LANGUAGE = Prefix("lang", "menu: choosing the language").button("", OneOf(LANGUA
 LISTING = Prefix("lo", "listings: opening a listing")
 OPEN_LISTING = LISTING.button("", ID)
 
-CONTACTS = Prefix("ct", "contacts: writing to someone, accepting, declining")
+CONTACTS = Prefix("ct", "contacts: writing to someone, accepting, declining, the relay")
 WRITE_TO_AUTHOR = CONTACTS.button("ask", ID)
 WRITE_AGAIN = CONTACTS.button("msg", ID)
 ACCEPT_CONTACT = CONTACTS.button("ok", ID)
 DECLINE_CONTACT = CONTACTS.button("no", ID)
 CONTACT_LIST = CONTACTS.button("list")
+RELAY = CONTACTS.button("rl", ID)  # write to the other side of an accepted contact
+END_RELAY = CONTACTS.button("end", ID)
 
 FOLLOWUPS = Prefix("fu", "followups: did an accepted contact lead somewhere?")
 
@@ -398,6 +405,7 @@ EDITING = Prefix("ed", "my listings: editing a listing")
 
 VERIFICATION = Prefix("vf", "verification")
 LEAVE_MUNICIPALITY = VERIFICATION.button("leave")
+APPROVE_REQUEST = VERIFICATION.button("ok", ID)  # by an admin, or a verified official
 
 ALERTS = Prefix("al", "alerts: the list")
 ALERT_LIST = ALERTS.button("list")
@@ -421,6 +429,7 @@ ADMIN = Prefix("ad", "admin: the queues")
 VERIFICATION_QUEUE = ADMIN.button("vq")
 REPORT_QUEUE = ADMIN.button("rq")
 ADMIN_LOG = ADMIN.button("log")
+VERIFIED_MUNICIPALITIES = ADMIN.button("vm")  # their first page
 
 REPORTS = Prefix("rp", "reports: reporting a listing")
 REPORT_LISTING = REPORTS.button("", ID)

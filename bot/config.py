@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from babel import Locale, UnknownLocaleError
 
 from bot.i18n import LANGUAGES
+from bot.semantic.embedder import DEFAULT_MODEL, MODELS, NONE
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_PATH = "data/community_sharing.sqlite3"
@@ -71,6 +72,8 @@ class Settings:
     http_timeout: float = 10.0
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one object per line
+    # The multilingual embedding model (bot/semantic/embedder.py), or "none" for words only.
+    embedding_model: str = DEFAULT_MODEL
 
     @property
     def bot_api_base_url(self) -> str:
@@ -164,6 +167,7 @@ def load_settings(
         http_timeout=_check_timeout(get("TELEGRAM_TIMEOUT") or "10"),
         log_level=_check_log_level(get("LOG_LEVEL") or "INFO"),
         log_format=_check_log_format(get("LOG_FORMAT") or "text"),
+        embedding_model=_check_embedding_model(get("EMBEDDING_MODEL") or DEFAULT_MODEL),
     )
 
 
@@ -344,3 +348,11 @@ def _check_log_format(raw: str) -> str:
             f"for log collectors), got {raw!r}."
         )
     return raw.lower()
+
+
+def _check_embedding_model(raw: str) -> str:
+    name = raw.strip().lower()
+    if name != NONE and name not in MODELS:
+        choices = ", ".join([*MODELS, NONE])
+        raise ConfigError(f"EMBEDDING_MODEL must be one of {choices}, got {raw!r}.")
+    return name

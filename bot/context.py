@@ -24,6 +24,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.buttons import ClosedMessages
 from bot.config import Settings
 from bot.i18n import Translator, translator
+from bot.semantic.meaning import Meaning
 from bot.storage import Member, Storage
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class CommunityApplication(PTBApplication):
     outbox: OutboxSender
     scheduler: Scheduler
     broadcaster: Broadcaster
+    meaning: Meaning  # the embedding model and the index of the listings' vectors
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -81,6 +83,10 @@ class BotContext(CallbackContext[ExtBot[None], UserData, UserData, UserData]):
     @property
     def storage(self) -> Storage:
         return self.community.storage
+
+    @property
+    def meaning(self) -> Meaning:
+        return self.community.meaning
 
     @property
     def settings(self) -> Settings:

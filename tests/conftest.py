@@ -40,6 +40,10 @@ def settings(tmp_path: Path, server: BotApiServer) -> Settings:
         database_path=tmp_path / "bot.sqlite3",
         admin_ids=frozenset({ADMIN_ID}),
         send_rate=0,
+        # Words only: most tests are not about meaning, and embedding costs CPU the timing of
+        # other tests would feel. tests/test_semantic*.py use the model (loaded once per
+        # session, bot/semantic/service.py).
+        embedding_model="none",
     )
 
 

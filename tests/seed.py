@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.delivery.timing import Preferences
 from bot.storage import Listing, NewListing, Profile, Storage
 
 
@@ -13,7 +14,11 @@ async def member(
     country: str = "FR",
     place: str = "Saint-Dié",
     role: str = "municipality",
+    quiet_hours: tuple[int, int] | None = None,
 ) -> None:
+    """A member with a profile. Without quiet hours unless given (e.g. (22, 8), everyone's
+    default): whatever the hour the suite runs at, what the bot pushes to them goes at once
+    (tests of quiet hours give them)."""
     await storage.register_member(user_id, f"Member {user_id}", language)
     await storage.save_profile(
         user_id,
@@ -23,6 +28,11 @@ async def member(
             place=place,
             organisation_name="Atelier" if role == "organisation" else None,
         ),
+    )
+    prefs = await storage.preferences(user_id)
+    start, end = quiet_hours or (None, None)
+    await storage.save_preferences(
+        user_id, Preferences(prefs.frequency, prefs.timezone, start, end), 0
     )
 
 

@@ -196,8 +196,8 @@ async def test_the_final_report_is_queued_with_the_ending_once(tmp_path):
         ]
 
     assert await reports() == []
-    assert await storage.cancel_broadcast(broadcast_id, 1_002)
-    assert not await storage.cancel_broadcast(broadcast_id, 1_003)  # a second press
+    assert await storage.cancel_broadcast(broadcast_id, 1_002, admin=ADMIN_ID)
+    assert not await storage.cancel_broadcast(broadcast_id, 1_003, admin=ADMIN_ID)  # a second press
     assert not await storage.finish_broadcast(broadcast_id, 1_004)  # nor finishing after it
     [(chat, payload)] = await reports()
     assert chat == ADMIN_ID and f'"broadcast":{broadcast_id}' in payload.replace(" ", "")

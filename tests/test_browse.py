@@ -145,7 +145,11 @@ async def test_my_region_and_no_region(server, app):
 async def test_search_by_words_folds_case_and_accents(server, app, language, title, typed):
     await owners(app)
     await seed.listing(app.storage, BULGARIAN, NOW, title=title, country="BG", language=language)
-    await seed.listing(app.storage, FRENCH, NOW, title="Something else entirely")
+    # Another category and tag: "incendie" names the tag fire_rescue, which finds its listings.
+    await seed.listing(
+        app.storage, FRENCH, NOW, title="Something else entirely", description="Old books.",
+        category="goods", tags=("books",),
+    )  # fmt: skip
     user = await reader(server, app, language)
     found = await says(user, f"/search {typed}")
     assert count(language, 1) in found.text and title in found.text

@@ -64,6 +64,12 @@ async def test_an_unverified_newcomer_cannot_act_for_the_municipality(server, bo
         f"ct:show:{contact.id}": bg("This is not your contact."),
         f"ct:ok:{contact.id}": bg("This is not your contact."),
         f"ct:no:{contact.id}": bg("This is not your contact."),
+        f"ct:nox:{contact.id}": bg("This is not your contact."),
+        f"ct:undo:{contact.id}": bg("This is not your contact."),
+        f"ct:rl:{contact.id}": bg("This is not your contact."),
+        f"ct:end:{contact.id}": bg("This is not your contact."),
+        f"ls:with:{listing.id}:{contact.id}": bg("You cannot change this listing."),
+        f"ls:else:{listing.id}": bg("You cannot change this listing."),
         f"ct:msg:{contact.id}": bg("This is not your contact."),
     }
     for data, refusal in forged.items():

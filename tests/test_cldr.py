@@ -201,7 +201,13 @@ async def test_settings_show_the_zone_by_its_city_and_times_without_seconds(serv
     cldr = locale(language)
     zone = COUNTRY_ZONES[LANGUAGES[language]]
     person = server.create_user("Person", language_code=language)
-    await seed.member(app.storage, person.id, language=language, country=LANGUAGES[language])
+    await seed.member(
+        app.storage,
+        person.id,
+        language=language,
+        country=LANGUAGES[language],
+        quiet_hours=(22, 8),  # everyone's default
+    )
     shown = await says(person, "/settings")
     here = datetime.fromtimestamp(NOW, ZoneInfo(zone))
     city = get_timezone_location(zone, locale=cldr, return_city=True)

@@ -19,8 +19,10 @@ import sqlite3
 import time
 
 from bot.app import running
+from bot.delivery.timing import Preferences
 from bot.dialogs import posting as q
 from bot.i18n import translator
+from bot.places.timezones import local
 from bot.sandbox.errors import SandboxUserError
 from bot.storage import Enqueued, Storage
 from bot.views import cards
@@ -205,6 +207,12 @@ async def test_killed_at_random_moments_mid_dialogs_and_mid_broadcast(server, tm
         await db.executemany(
             "INSERT INTO users (id, first_name, language) VALUES (?, ?, 'en')",
             [(p.id, p.first_name) for p in audience],
+        )
+        # Without quiet hours, whatever the hour the suite runs at.
+        await db.executemany(
+            "INSERT INTO notification_settings (user_id, frequency, updated_at) "
+            "VALUES (?, 'instant', 0)",
+            [(p.id,) for p in audience],
         )
     broadcast = await storage.create_broadcast(ADMIN_ID, "UTC", now=int(time.time()))
     await storage.update_draft(broadcast, texts={"en": f"Announcement {MARK}"}, fallback="en")
@@ -410,3 +418,63 @@ async def test_a_question_held_by_the_rate_limit_at_a_kill_is_asked_again_once(s
         assert draft["description"] == f"Chairs from the old town hall of {person.first_name}."
         assert draft["step"] == q.CHOOSING_PLACE
     assert "questions never reached their chat: asked again" in process.log()
+
+
+# --- 5. what quiet hours hold survives a SIGKILL ---------------------------------------------
+
+
+async def test_held_by_quiet_hours_survives_sigkill_and_goes_once(server, tmp_path):
+    """Three notices held by a person's quiet hours (the two hours from now, whatever the
+    hour of the test): killed while they are held, the bot holds them still; the person turns
+    quiet hours off and gets them at once in one bundle; killed again, nothing is sent twice."""
+    database = tmp_path / "bot.sqlite3"
+    storage = await Storage.open(database)
+    now = int(time.time())
+    sleeper = server.create_user("Sleeper", language_code="en")
+    awake = server.create_user("Awake", language_code="en")
+    for person in (sleeper, awake):
+        person.chat.started = True
+        await seed.member(storage, person.id)
+    hour = local(now, "Europe/Paris").hour
+    quiet = Preferences("instant", "Europe/Paris", hour, (hour + 2) % 24)
+    await storage.save_preferences(sleeper.id, quiet, now)
+    await storage.enqueue([notice(sleeper.id, f"night:{n}", f"«test{n}»") for n in range(3)], now=0)
+    env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": server.url, "DATABASE_PATH": str(database)}
+    process = BotProcess(env, tmp_path / "bot.log")
+
+    async def held() -> bool:
+        return len(await storage.held_until(sleeper.id)) == 3
+
+    async def awake_told(key: str) -> None:
+        """An event showing the bot delivers again: a notice to someone without quiet hours."""
+        await storage.enqueue([notice(awake.id, key, f"«test-{key}»")], now=0)
+        await awake.wait_for_bot_message(lambda m: f"«test-{key}»" in m.text, timeout=30)
+
+    def to_sleeper() -> list[str]:
+        return [d["text"] for d in deliveries(server) if int(d["chat_id"]) == sleeper.id]
+
+    try:
+        await process.start()
+        await wait_until(held, timeout=30)
+        await process.kill()
+        await process.start()
+        await awake_told("first")
+        assert await held() and to_sleeper() == []
+
+        await sleeper.send_text("/settings")
+        await sleeper.wait_for_bot_message(timeout=30)
+        await sleeper.press("No quiet hours")
+        bundle = await sleeper.wait_for_bot_message(lambda m: "«test0»" in m.text, timeout=30)
+        assert "«test1»" in bundle.text and "«test2»" in bundle.text
+        await process.kill()
+        await process.start()
+        await awake_told("second")
+        await wait_until(lambda: settled(storage), timeout=30)
+        counts = await storage.outbox_counts()
+    finally:
+        await storage.close()
+        if process.process is not None and process.process.returncode is None:
+            await process.terminate()
+    assert len(to_sleeper()) == 1, to_sleeper()
+    # The bundle may have been in flight at the kill ('unknown': never sent again).
+    assert set(counts) <= {"sent", "unknown"} and sum(counts.values()) == 5, counts

@@ -28,6 +28,7 @@ MEANINGFUL = [
     r"@\w+ is running; Ctrl-C to stop",
     rf"published the command menu and descriptions in {len(MENU_LANGUAGES)} languages",
     r"matched \d+ new listings?",
+    r"embedding model \S+ loaded in [\d.]+ s \(\+\d+ MB\)",
     r"delivered \d+ notifications?",
     r"SIGTERM: stopping once the updates in hand are answered",
     r"stopped",

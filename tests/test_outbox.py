@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import itertools
 import time
 
 import pytest
@@ -85,20 +84,25 @@ async def test_delivered_once_in_the_recipients_language(server, bot):
     assert server.errors() == []
 
 
-async def test_one_message_a_second_per_chat(server, bot):
+async def test_what_waits_for_a_chat_goes_as_one_bundle_a_second_later(server, bot):
+    """At most one message a second per chat: of three notices due at once, the first goes,
+    and the two that waited for the chat go together a second later, not as a burst."""
     server.set_rate_limits(per_chat_per_second=1, per_chat_burst=1)
-    user = await started(server, "Busy")
+    user = server.create_user("Busy", language_code="en")
+    user.chat.started = True
     await seed.member(bot.storage, user.id)
     await bot.storage.enqueue([notice(user.id, f"n{i}", f"«test{i}»") for i in range(3)], now=0)
     await wait_until(lambda: settled(bot.storage))
-    times = [
-        c.time
+    first, bundle = [
+        c
         for c in server.calls
         if c.method == "sendMessage" and c.ok and MARK[:-1] in c.params["text"]
     ]
-    assert len(times) == 3
-    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
+    assert "«test0»" in first.params["text"] and "«test1»" not in first.params["text"]
+    assert "«test1»" in bundle.params["text"] and "«test2»" in bundle.params["text"]
+    assert bundle.time - first.time >= 0.95
     assert server.stats()["rate_limited"] == 0
+    assert await bot.storage.outbox_counts() == {"sent": 3}
 
 
 async def test_429_pauses_the_outbox_only_and_loses_nothing(server, settings):

@@ -1,6 +1,7 @@
 """Verification over HTTP: a French official asks with an email, a Bulgarian one with a note;
 the admin approves one and rejects the other from the queue; each is told in their language;
-the badge shows on the municipality's listings; replays decide nothing; an official leaves."""
+the badge is the verified person's, not a colleague's; replays decide nothing; an official
+leaves (see test_verified_people.py for the badge's rules)."""
 
 from __future__ import annotations
 
@@ -70,19 +71,28 @@ async def test_approve_and_reject_told_in_each_language(server, bot):
     told = await mayor.wait_for_bot_message(containing("Saint-Dié"), timeout=10)
     assert told.text == plain(fr(verification.APPROVED)).format(municipality="Saint-Dié")
     await admin.press_data(second.id, second.inline_keyboard[0][1]["callback_data"])
-    await admin.wait_for_bot_message(include_edits=True)
+    await admin.wait_for_bot_message()  # the reason: none
+    await taps(admin, "➡ No reason")
+    assert (await taps(admin, "❌ Reject")).text == "❌ Rejected."
+    decided = await admin.wait_for_bot_message(include_edits=True)
+    assert decided.id == second.id and decided.text.endswith("❌ Rejected.")
     rejected = await boyan.wait_for_bot_message(containing("Sveti Vlas"), timeout=10)
     assert rejected.text == plain(bg(verification.REJECTED)).format(municipality="Sveti Vlas")
 
-    # Replays decide nothing.
+    # Replays decide nothing: on the decided card, its buttons are gone; elsewhere, the
+    # answer says who decided.
     await admin.press_data(first.id, first.inline_keyboard[0][1]["callback_data"])
-    assert (await admin.wait_for_callback_answer()).text == "This request was already decided."
+    assert (await admin.wait_for_callback_answer()).text == (
+        "This button is no longer active. Send /start to see the menu."
+    )
+    await admin.press_data(menu.id, first.inline_keyboard[0][0]["callback_data"])
+    assert (await admin.wait_for_callback_answer()).text.startswith("Ada already did this on ")
     assert (await bot.storage.get_member(MAYOR)).verified
     assert not (await bot.storage.get_member(BULGARIAN)).verified
     assert not (await bot.storage.get_member(DEPUTY)).verified  # a colleague is not verified
-    # The municipality's badge, on a colleague's listing too.
+    # The badge is the mayor's: not on a colleague's listing.
     card = await says(users[VOLUNTEER], f"/start l{listing.id}")
-    assert "🏛 Saint-Dié ✅" in card.text
+    assert "🏛 Saint-Dié\n" in card.text + "\n" and "✅" not in card.text
     status = await says(mayor, "/verify")
     assert status.text == plain(
         fr("✅ You are a verified representative of <b>{municipality}</b>.")
@@ -108,7 +118,8 @@ async def test_leaving_ends_verification_and_the_badge(server, bot):
     assert "Saint-Dié" in left.text
     member = await bot.storage.get_member(MAYOR)
     assert (member.municipality_id, member.verified, member.role) == (None, False, "volunteer")
-    assert not (await bot.storage.get_listing(listing.id)).author_verified
+    # What was published as a verified mayor keeps the badge it was published with.
+    assert (await bot.storage.get_listing(listing.id)).author_verified
     await mayor.press_data(confirm.id, "vf:leave:yes")  # a replay
     assert (await mayor.wait_for_callback_answer()).text == fr(
         "You do not represent a municipality."

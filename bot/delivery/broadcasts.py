@@ -55,7 +55,10 @@ def broadcast_message(broadcast: Broadcast, language: str) -> Rendered | None:
     text = broadcast.text_for(language)
     if not text:
         return None
-    return Rendered(text, photo_file_id=broadcast.photo_file_id)
+    # A photo is the point of some announcements: those are never put in a bundle.
+    return Rendered(
+        text, photo_file_id=broadcast.photo_file_id, alone=broadcast.photo_file_id is not None
+    )
 
 
 async def post(

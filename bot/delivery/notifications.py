@@ -1,8 +1,8 @@
-"""How the notifications of matching are shown: a match, an alert hit, a digest, an expiry
-reminder. Each is an outbox renderer (added by :mod:`bot.handlers.matches`), run when the row is
-sent,
-in the recipient's language of that moment; it answers None when the news is stale (a listing
-closed or renewed, a match marked not relevant, an alert paused), and the row is dropped.
+"""How the notifications of matching are shown: a match, an alert hit, an expiry reminder (the
+digest: :mod:`bot.delivery.digests`). Each is an outbox renderer (added by
+:mod:`bot.handlers.matches`), run when the row is sent, in the recipient's language of that
+moment; it answers None when the news is stale (a listing closed or renewed, a match marked not
+relevant, an alert paused), and the row is dropped.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from bot.buttons import (
 )
 from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
-from bot.matching import scoring as matching
-from bot.storage import Listing, Storage
+from bot.matching.types import StoredMatch
+from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
 from bot.views.alerts import alert_summary
 from bot.views.html import shorten, visible_length
-from bot.views.texts import place_line, rows
+from bot.views.matches import distance_from, kilometres_between, reason_line
+from bot.views.texts import place_line
 
-DIGEST_ITEMS = 15
 DESCRIPTION_SHOWN = 280
 
 
@@ -43,8 +43,16 @@ def fit(before: str, description: str, after: str, limit: int) -> str:
     return before + html.escape(shown) + after
 
 
-def compact_card(t: Translator, listing: Listing, header: str, footer: str, limit: int) -> str:
-    """A listing in a few lines under ``header``, with ``footer`` under it."""
+def compact_card(
+    t: Translator,
+    listing: Listing,
+    header: str,
+    footer: str,
+    limit: int,
+    away: float | None = None,
+) -> str:
+    """A listing in a few lines under ``header``, with ``footer`` under it; ``away``: how
+    far it is from the reader's listing or place, in km, shown beside its place."""
     _ = t.gettext
     before = "\n".join(
         [
@@ -59,10 +67,11 @@ def compact_card(t: Translator, listing: Listing, header: str, footer: str, limi
     tail = [""]
     if listing.tags:
         tail.append("🏷 " + cards.tag_labels(t, listing.tags))
-    tail.append(
-        f"📍 {place_line(t, listing.place, listing.region, listing.country, listing.place_key)} · "
-        f"{_(cards.REACH_LABELS[listing.reach])}"
-    )
+    where = [place_line(t, listing.place, listing.region, listing.country, listing.place_key)]
+    if away is not None:
+        where.append(t.kilometres(away))
+    where.append(_(cards.REACH_LABELS[listing.reach]))
+    tail.append("📍 " + " · ".join(where))
     tail.append(
         cards.author_line(t, listing)
         + " · "
@@ -82,11 +91,26 @@ def _limit(listing: Listing) -> int:
     return cards.CAPTION_LIMIT if listing.photo_file_id else cards.TEXT_LIMIT
 
 
-async def _open_listing(storage: Storage, listing_id: object, now: int) -> Listing | None:
+async def open_listing(storage: Storage, listing_id: object, now: int) -> Listing | None:
     if not isinstance(listing_id, int):
         return None
     listing = await storage.get_listing(listing_id)
     return listing if listing is not None and listing.state(now) == "open" else None
+
+
+async def live_match(
+    storage: Storage, payload: dict[str, Any], user_id: int, now: int
+) -> tuple[Listing, Listing, StoredMatch] | None:
+    """``{"listing": <the reader's>, "other": <the match>}``: both listings and their match,
+    or None when either closed or the reader marked the match not relevant."""
+    mine = await open_listing(storage, payload.get("listing"), now)
+    other = await open_listing(storage, payload.get("other"), now)
+    if mine is None or other is None:
+        return None
+    match = await storage.match_between(mine.id, other.id)
+    if match is None or await storage.dismissed(match.id, user_id):
+        return None
+    return mine, other, match
 
 
 async def render_match(
@@ -95,19 +119,16 @@ async def render_match(
     """``{"listing": <the recipient's>, "other": <the match>}``: one card, its reasons, and
     Open / I can help / Not relevant."""
     _ = t.gettext
-    mine = await _open_listing(storage, notification.payload.get("listing"), now)
-    other = await _open_listing(storage, notification.payload.get("other"), now)
-    if mine is None or other is None:
+    found = await live_match(storage, notification.payload, notification.user_id, now)
+    if found is None:
         return None
-    match = await storage.match_between(mine.id, other.id)
-    if match is None or await storage.dismissed(match.id, notification.user_id):
-        return None
+    mine, other, match = found
     title = t.quote(html.escape(shorten(mine.title, 80)))
     if mine.kind == "request":
         header = _("🤝 <b>A match for your request {title}</b>").format(title=title)
     else:
         header = _("🤝 <b>A match for your offer {title}</b>").format(title=title)
-    footer = "💡 " + matching.describe(t, match.reasons)
+    footer = "💡 " + reason_line(t, match.reasons, mine, other)
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -119,7 +140,8 @@ async def render_match(
             [InlineKeyboardButton(_("🚫 Not relevant"), callback_data=NOT_RELEVANT.data(match.id))],
         ]
     )
-    text = compact_card(t, other, header, footer, _limit(other))
+    away = kilometres_between(mine, other)
+    text = compact_card(t, other, header, footer, _limit(other), away)
     return Rendered(text, keyboard, other.photo_file_id)
 
 
@@ -132,7 +154,7 @@ async def render_alert(
     alert = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
     if alert is None or alert.paused or alert.user_id != notification.user_id:
         return None
-    listing = await _open_listing(storage, notification.payload.get("listing"), now)
+    listing = await open_listing(storage, notification.payload.get("listing"), now)
     if listing is None:
         return None
     header = _("🔔 <b>New for your alert</b>: {alert}").format(alert=alert_summary(t, alert))
@@ -152,82 +174,20 @@ async def render_alert(
             ],
         ]
     )
-    text = compact_card(t, listing, header, "", _limit(listing))
+    member = await storage.get_member(alert.user_id)
+    away = distance_from(alert_point(alert, member), listing)
+    text = compact_card(t, listing, header, "", _limit(listing), away)
     return Rendered(text, keyboard, listing.photo_file_id)
 
 
-async def _digest_line(
-    storage: Storage, t: Translator, user_id: int, item_kind: str, payload: dict[str, Any], now: int
-) -> tuple[Listing, str] | None:
-    """The listing a digest item is about, and what to say under its line."""
-    _ = t.gettext
-    if item_kind == "match":
-        mine = await _open_listing(storage, payload.get("listing"), now)
-        other = await _open_listing(storage, payload.get("other"), now)
-        if mine is None or other is None:
-            return None
-        match = await storage.match_between(mine.id, other.id)
-        if match is None or await storage.dismissed(match.id, user_id):
-            return None
-        why = _("🤝 for your {title}").format(title=t.quote(html.escape(shorten(mine.title, 40))))
-        return other, f"{why} · {matching.describe(t, match.reasons)}"
-    if item_kind == "alert":
-        alert_id = payload.get("alert")
-        alert = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
-        listing = await _open_listing(storage, payload.get("listing"), now)
-        if alert is None or alert.user_id != user_id or listing is None:
-            return None
-        return listing, "🔔 " + alert_summary(t, alert)
-    return None
-
-
-async def render_digest(
-    storage: Storage, notification: Notification, t: Translator, now: int
-) -> Rendered | None:
-    """One message for the person's waiting matches and alert hits (at most
-    :data:`DIGEST_ITEMS`, within Telegram's 4096 characters), with a button to open each."""
-    _ = t.gettext
-    items, left = await storage.claim_digest(
-        notification.user_id, notification.id, now, DIGEST_ITEMS
-    )
-    entries: list[tuple[int, Listing, str]] = []
-    seen: set[int] = set()
-    for item in items:
-        entry = await _digest_line(storage, t, notification.user_id, item.kind, item.payload, now)
-        if entry is not None and entry[0].id not in seen:
-            seen.add(entry[0].id)
-            entries.append((item.id, *entry))
-    if not entries:
+def alert_point(alert: Alert, member: Member | None) -> tuple[float, float] | None:
+    """Where distances to an alert's listings are measured from: the alert's centre, else
+    the person's place."""
+    if alert.latitude is not None and alert.longitude is not None:
+        return (alert.latitude, alert.longitude)
+    if member is None or member.latitude is None or member.longitude is None:
         return None
-    lines = [
-        cards.result_line(t, listing, number, now) + "\n    " + note
-        for number, (_item, listing, note) in enumerate(entries, start=1)
-    ]
-    while True:
-        count = len(lines)
-        head = t.ngettext(
-            "📬 <b>Your digest</b>: {count} new listing for you",
-            "📬 <b>Your digest</b>: {count} new listings for you",
-            count,
-        ).format(count=t.number(count))
-        tail = ""
-        if left:
-            tail = "\n\n" + t.ngettext(
-                "…and {count} more in your next digest.",
-                "…and {count} more in your next digest.",
-                left,
-            ).format(count=t.number(left))
-        text = head + "\n\n" + "\n\n".join(lines) + tail + "\n\n" + _("Tap a number to open it.")
-        if visible_length(text) <= cards.TEXT_LIMIT or count == 1:
-            break
-        lines.pop()  # no room: it goes back to wait for the next digest
-        left += 1
-    await storage.release_digest_items([item for item, _l, _n in entries[len(lines) :]])
-    buttons = [
-        InlineKeyboardButton(str(number), callback_data=OPEN_LISTING.data(listing.id))
-        for number, (_item, listing, _note) in enumerate(entries[: len(lines)], start=1)
-    ]
-    return Rendered(text, InlineKeyboardMarkup(rows(buttons, 5)))
+    return (member.latitude, member.longitude)
 
 
 async def render_reminder(
@@ -236,7 +196,7 @@ async def render_reminder(
     """``{"listing": <id>, "expires_at": <when>}``: the listing closes soon; Renew or Close.
     Dropped if it was renewed (another date), closed, or already expired."""
     _ = t.gettext
-    listing = await _open_listing(storage, notification.payload.get("listing"), now)
+    listing = await open_listing(storage, notification.payload.get("listing"), now)
     if listing is None or listing.expires_at != notification.payload.get("expires_at"):
         return None
     date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))

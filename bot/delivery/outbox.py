@@ -10,6 +10,11 @@ A JobQueue job (:func:`deliver_job`, every second) sends due rows one at a time:
   deactivated) and "chat not found" mark the recipient and settle all their rows; network errors
   and 5xx are retried with back-off, a few times.
 
+Quiet hours are decided here, at send time, for every row, so no feature can forget them: a due
+row whose recipient is in their quiet hours (from /settings, in their time zone) is held until
+they end, unless it is urgent. Held rows, and rows that waited for the per-chat limit, go out
+as one bundled message (:mod:`bot.delivery.bundles`) rather than a burst.
+
 What a row says is decided when it is sent, by the renderer of its kind, in the recipient's
 language at that moment. Each feature adds the renderers of its kinds when it registers
 (:meth:`OutboxSender.add_renderer`); a row of a kind nobody renders is marked failed. A renderer
@@ -20,6 +25,7 @@ the row is cancelled.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 import math
@@ -32,10 +38,13 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
+from bot.delivery.bundles import bundle
 from bot.delivery.pacing import OUTBOX, SendBudget
-from bot.i18n import Translator, translator
+from bot.delivery.timing import after_quiet_hours
+from bot.i18n import N_, Translator, translator
 from bot.logs import Tally, counted
 from bot.storage import Enqueued, Storage
+from bot.storage.members import Member
 from bot.storage.outbox import Notification
 
 log = logging.getLogger(__name__)
@@ -50,10 +59,13 @@ class Rendered:
     text: str
     keyboard: InlineKeyboardMarkup | None = None
     photo_file_id: str | None = None
+    alone: bool = False  # never part of a bundle (an announcement's photo must be seen)
 
 
 Renderer = Callable[[Storage, Notification, Translator, int], Awaitable[Rendered | None]]
 NOTICE = "notice"
+# Under a notice about a moderator's decision, the reason they gave (their words, as typed).
+REASON_GIVEN = N_("The moderator's reason:")
 
 
 async def render_notice(
@@ -61,7 +73,7 @@ async def render_notice(
 ) -> Rendered | None:
     """A plain message: payload ``{"msgid": <English source>, "params": {...}}``; the msgid
     must be marked with N_ where it is enqueued, and params are escaped (a ``title`` also quoted
-    in the reader's quotation marks)."""
+    in the reader's quotation marks). A ``reason`` (a moderator's words) goes under it."""
     params = {
         key: html.escape(str(value))
         for key, value in notification.payload.get("params", {}).items()
@@ -71,7 +83,11 @@ async def render_notice(
     # Through a variable: pybabel would otherwise extract the literal "msgid" as a message.
     # Notices queued before titles were quoted by the reader's language carry “{title}”.
     source = notification.payload["msgid"].replace("“{title}”", "{title}")
-    return Rendered(t.gettext(source).format(**params))
+    text = t.gettext(source).format(**params)
+    reason = notification.payload.get("reason")
+    if reason:
+        text += f"\n\n{t.gettext(REASON_GIVEN)}\n<blockquote>{html.escape(reason)}</blockquote>"
+    return Rendered(text)
 
 
 class OutboxSender:
@@ -94,12 +110,16 @@ class OutboxSender:
         self.job: Job | None = None  # type: ignore[type-arg]
         self.delivered = Tally(log, lambda n: f"delivered {counted(n, 'notification')}")
         self.renderers: dict[str, Renderer] = {NOTICE: render_notice}
+        self.sent_alone: set[str] = set()
 
-    def add_renderer(self, kind: str, render: Renderer) -> None:
-        """Show notifications of ``kind`` with ``render`` (each feature adds its own)."""
+    def add_renderer(self, kind: str, render: Renderer, *, bundled: bool = True) -> None:
+        """Show notifications of ``kind`` with ``render`` (each feature adds its own);
+        ``bundled=False`` for kinds never put in a bundle (rendering one has effects)."""
         if kind in self.renderers:
             raise ValueError(f"two renderers for notifications of kind {kind!r}")
         self.renderers[kind] = render
+        if not bundled:
+            self.sent_alone.add(kind)
 
     async def queue(self, notifications: list[Enqueued], *, now: int) -> int:
         """Put notifications in the outbox (once each: their keys) and deliver them now rather
@@ -109,11 +129,21 @@ class OutboxSender:
         return queued
 
     async def notice(
-        self, to: list[int], key: str, msgid: str, *, now: int, **params: object
+        self,
+        to: list[int],
+        key: str,
+        msgid: str,
+        *,
+        now: int,
+        reason: str | None = None,
+        **params: object,
     ) -> int:
         """A plain notice for each of ``to``, once each (``key``): ``msgid`` (marked with N_)
-        is translated into each recipient's language when sent, with ``params`` escaped."""
-        payload = {"msgid": msgid, "params": params}
+        is translated into each recipient's language when sent, with ``params`` escaped; a
+        moderator's ``reason`` under it, as typed."""
+        payload: dict[str, object] = {"msgid": msgid, "params": params}
+        if reason:
+            payload["reason"] = reason
         return await self.queue(
             [Enqueued(user, NOTICE, f"{key}:{user}", payload, now) for user in to], now=now
         )
@@ -127,73 +157,157 @@ class OutboxSender:
         return self.budget.chat_wait(chat_id) > 0
 
     async def deliver(self, window: float = 0.95) -> int:
-        """Send what is due for up to ``window`` seconds; returns how many were sent."""
+        """Send what is due for up to ``window`` seconds; returns how many rows went out."""
         started = self.clock()
         sent = 0
         while self.clock() - started < window and self.clock() >= self.paused_until:
             due = await self.storage.due_notifications(self.now(), limit=50)
-            ready = [n for n in due if not self._cooling(n.user_id)]
-            if not ready:
+            if not due:
                 break
-            for notification in ready:
+            still_due = await self._hold(due)
+            ready = [n for n in still_due if not self._cooling(n.user_id)]
+            if not ready:
+                if len(still_due) < len(due):
+                    continue  # some were held until their quiet hours end: the next ones
+                break
+            for user_id, rows in _by_recipient(ready):
                 wait = self.budget.wait_time(reserve=1.0)
                 if self.clock() + wait - started >= window or self.clock() < self.paused_until:
                     return sent
                 if wait:
                     await asyncio.sleep(wait)
-                if self._cooling(notification.user_id):
-                    continue
-                if await self.send(notification):
-                    sent += 1
+                if self._cooling(user_id):
+                    continue  # held at the next look, with whatever else waits for this chat
+                sent += await self._send_next(rows)
         return sent
+
+    async def _hold(self, due: list[Notification]) -> list[Notification]:
+        """Hold the rows of recipients in their quiet hours until those end; mark the rows of
+        chats that got a message less than a second ago as held too (they go together when
+        the chat may have the next one); returns the rows not held until later."""
+        now = self.now()
+        quiet = {n.user_id for n in due if not n.urgent}
+        prefs = await self.storage.preferences_of(quiet, blocked_too=True)
+        until: dict[int, list[int]] = {}
+        ready = []
+        for notification in due:
+            wanted = None if notification.urgent else prefs.get(notification.user_id)
+            end = after_quiet_hours(now, wanted) if wanted is not None else now
+            if end > now:
+                until.setdefault(end, []).append(notification.id)
+                continue
+            if self._cooling(notification.user_id) and not notification.held:
+                until.setdefault(now, []).append(notification.id)
+                notification = dataclasses.replace(notification, held=True)
+            ready.append(notification)
+        for end, ids in until.items():
+            await self.storage.hold(ids, end)
+        return ready
+
+    async def _send_next(self, rows: list[Notification]) -> int:
+        """One message to a recipient: the bundle of what waited for them, if more than one
+        row did, else the first row. Returns how many rows went out."""
+        waited = [n for n in rows if n.held and n.kind not in self.sent_alone]
+        if len(waited) > 1:
+            return await self.send_bundle(waited)
+        return int(await self.send(rows[0]))
 
     async def send(self, notification: Notification) -> bool:
         """Claim, render and send one row; True if it went out."""
         if not await self.storage.claim(notification.id):
             return False  # someone else took it
-        member = await self.storage.get_member(notification.user_id)
+        member = await self._recipient([notification])
         if member is None:
-            await self.storage.mark_cancelled(notification.id, "no such member")
             return False
+        shown = await self._render(notification, translator(member.language))
+        if shown is None:
+            return False
+        return await self._deliver([notification], shown)
+
+    async def send_bundle(self, waited: list[Notification]) -> int:
+        """The rows that waited for one recipient, as one message (as many as fit; the others
+        wait for the next one). Returns how many rows went out."""
+        member = await self._recipient(waited)
+        if member is None:
+            return 0
+        t = translator(member.language)
+        items: list[tuple[Notification, Rendered]] = []
+        alone: list[Notification] = []
+        for notification in waited:
+            shown = await self._render(notification, t)
+            if shown is not None and shown.alone:
+                alone.append(notification)
+            elif shown is not None:
+                items.append((notification, shown))
+        if len(items) < 2:  # nothing to bundle after all: the first that is left, by itself
+            first = [n for n, _shown in items] + alone
+            return int(await self.send(first[0])) if first else 0
+        made = bundle(t, [(shown.text, shown.keyboard) for _n, shown in items])
+        chosen = [n for n, _shown in items[: made.count]]
+        claimed = set(await self.storage.claim_all([n.id for n in chosen]))
+        if claimed != {n.id for n in chosen}:  # another sender took some: the rest next time
+            await self.storage.release_claims(sorted(claimed))
+            return 0
+        # One item alone (as long as a message may be) goes as it is.
+        shown = items[0][1] if made.count == 1 else Rendered(made.text, made.keyboard)
+        return len(chosen) if await self._deliver(chosen, shown) else 0
+
+    async def _recipient(self, rows: list[Notification]) -> Member | None:
+        """The member the rows are for, or None (the rows settled) if gone or blocked."""
+        user_id = rows[0].user_id
+        member = await self.storage.get_member(user_id)
+        if member is None:
+            for notification in rows:
+                await self.storage.mark_cancelled(notification.id, "no such member")
+            return None
         if member.blocked:  # they blocked the bot since this was queued: do not even try
             await self.storage.recipient_gone(member.id, "blocked the bot")
-            return False
+            return None
+        return member
+
+    async def _render(self, notification: Notification, t: Translator) -> Rendered | None:
+        """What the row says now; None (the row settled) if it cannot or need not be said."""
         render = self.renderers.get(notification.kind)
         if render is None:
             await self.storage.mark_failed(notification.id, f"no renderer for {notification.kind}")
-            return False
+            return None
         try:
-            shown = await render(
-                self.storage, notification, translator(member.language), self.now()
-            )
+            shown = await render(self.storage, notification, t, self.now())
         except Exception as bug:  # a renderer's bug must not leave the row claimed forever
             log.exception("outbox row %s could not be rendered", notification.id)
             await self.storage.mark_failed(notification.id, f"render: {bug!r}")
-            return False
+            return None
         if shown is None:
             await self.storage.mark_cancelled(notification.id, "no longer relevant")
-            return False
+        return shown
+
+    async def _deliver(self, rows: list[Notification], shown: Rendered) -> bool:
+        """Send claimed rows as one message and settle them by Telegram's answer."""
+        user_id = rows[0].user_id
         self.budget.take()
         try:
-            message = await self._post(notification.user_id, shown)
+            message = await self._post(user_id, shown)
         except RetryAfter as too_many:
-            await self._pause(notification, too_many)
+            await self._pause(rows, too_many)
             return False
         except Forbidden as gone:
-            await self.storage.recipient_gone(notification.user_id, gone.message)
+            await self.storage.recipient_gone(user_id, gone.message)
             return False
         except BadRequest as refused:
             if "chat not found" in refused.message.lower():
-                await self.storage.recipient_gone(notification.user_id, refused.message)
+                await self.storage.recipient_gone(user_id, refused.message)
             else:  # our message is wrong (it would fail again): keep it for the logs
-                log.error("outbox row %s refused: %s", notification.id, refused.message)
-                await self.storage.mark_failed(notification.id, refused.message)
+                log.error("outbox rows %s refused: %s", [n.id for n in rows], refused.message)
+                for notification in rows:
+                    await self.storage.mark_failed(notification.id, refused.message)
             return False
         except (NetworkError, TelegramError) as trouble:
-            await self._retry(notification, trouble)
+            for notification in rows:
+                await self._retry(notification, trouble)
             return False
-        self.budget.sent_to(notification.user_id)
-        await self.storage.mark_sent(notification.id, message.message_id, self.now())
+        self.budget.sent_to(user_id)
+        for notification in rows:
+            await self.storage.mark_sent(notification.id, message.message_id, self.now())
         return True
 
     async def _post(self, chat_id: int, shown: Rendered):  # type: ignore[no-untyped-def]
@@ -210,12 +324,13 @@ class OutboxSender:
             chat_id, shown.text, reply_markup=shown.keyboard, rate_limit_args=OUTBOX
         )
 
-    async def _pause(self, notification: Notification, too_many: RetryAfter) -> None:
+    async def _pause(self, rows: list[Notification], too_many: RetryAfter) -> None:
         delay = too_many.retry_after
         seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
         self.paused_until = self.clock() + seconds
         log.warning("outbox paused %.0f s after a 429", seconds)
-        await self.storage.retry_later(notification.id, self.now() + math.ceil(seconds), "429")
+        for notification in rows:
+            await self.storage.retry_later(notification.id, self.now() + math.ceil(seconds), "429")
 
     async def _retry(self, notification: Notification, trouble: TelegramError) -> None:
         if notification.attempts + 1 >= MAX_ATTEMPTS:
@@ -224,6 +339,14 @@ class OutboxSender:
         backoff = min(600, 2 ** (notification.attempts + 1))
         log.info("outbox row %s: %s; retrying in %s s", notification.id, trouble, backoff)
         await self.storage.retry_later(notification.id, self.now() + backoff, str(trouble))
+
+
+def _by_recipient(rows: list[Notification]) -> list[tuple[int, list[Notification]]]:
+    """The rows grouped by recipient, in the order each recipient first comes."""
+    groups: dict[int, list[Notification]] = {}
+    for notification in rows:
+        groups.setdefault(notification.user_id, []).append(notification)
+    return list(groups.items())
 
 
 async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:

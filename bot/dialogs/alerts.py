@@ -36,9 +36,10 @@ from bot.dialogs.steps import (
     translated,
 )
 from bot.i18n import N_, Translator
-from bot.storage import AlertDraft
+from bot.matching import fitting
+from bot.storage import Alert, AlertDraft
 from bot.storage.alerts import MAX_ALERTS
-from bot.views.alerts import EDIT, NEW, alert_summary, list_keyboard, list_text
+from bot.views.alerts import EDIT, NEW, list_keyboard, list_text, saved_keyboard, saved_text
 
 # Persisted as numbers (conversation states): append new steps, never reorder.
 (
@@ -424,15 +425,31 @@ async def frequency_chosen(update: Update, context: BotContext, frequency: str) 
     if saved is None:
         await reply(update, _("This alert could not be saved: it was deleted meanwhile."))
     else:
-        await reply(
-            update,
-            _("✅ Alert saved: {alert}").format(alert=alert_summary(context.i18n, saved)),
-        )
+        await show_what_fits(update, context, saved)
     alerts = await context.storage.alerts_of(user)
     await reply(
         update, list_text(context.i18n, alerts), reply_markup=list_keyboard(context.i18n, alerts)
     )
     return END
+
+
+async def show_what_fits(update: Update, context: BotContext, alert: Alert) -> None:
+    """The alert saved, with the open listings that already fit it (the pass tells only
+    about new ones)."""
+    now = context.now()
+    candidates = await context.storage.open_listings_for(alert, now=now, scan=fitting.SCAN)
+    member = context.member
+    point = None
+    if alert.area == "radius" and alert.latitude is not None and alert.longitude is not None:
+        point = (alert.latitude, alert.longitude)
+    elif member is not None and member.latitude is not None and member.longitude is not None:
+        point = (member.latitude, member.longitude)
+    found = fitting.already_fitting(alert, candidates, point)
+    await reply(
+        update,
+        saved_text(context.i18n, alert, found, now),
+        reply_markup=saved_keyboard(found),
+    )
 
 
 DIALOG.add(

@@ -98,6 +98,7 @@ BACK_TO_TEXTS = DIALOG.button("texts")
 TO_WHEN = DIALOG.button("when")
 NOW = DIALOG.button("now")
 LATER = DIALOG.button("later")
+URGENT = DIALOG.button("urgent")
 CONFIRM = DIALOG.button("go", ID)
 
 
@@ -537,15 +538,54 @@ def check_time(t: Translator, typed: str, timezone: str, now: int) -> tuple[int,
     return parsed
 
 
-async def ask_when(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
+def when_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
+    _ = t.gettext
+    urgent = _("⚠️ Urgent: also during quiet hours")
     buttons = [
         [InlineKeyboardButton(_("🚀 Send now"), callback_data=NOW.data(None))],
         [InlineKeyboardButton(_("🕒 At a date and time"), callback_data=LATER.data(None))],
+        [
+            InlineKeyboardButton(
+                views.tick(urgent, broadcast.urgent), callback_data=URGENT.data(None)
+            )
+        ],
         [InlineKeyboardButton(_("⬅ Audience"), callback_data=TO_AUDIENCE.data(None))],
-        *cancel_row(context.i18n),
+        *cancel_row(t),
     ]
-    await reply(update, _("When shall it be sent?"), reply_markup=InlineKeyboardMarkup(buttons))
+    return InlineKeyboardMarkup(buttons)
+
+
+def urgency_text(t: Translator, broadcast: Broadcast) -> str:
+    _ = t.gettext
+    if broadcast.urgent:
+        return _("⚠️ <b>Urgent</b>: people get it during their quiet hours too.")
+    return _("🌙 People in their quiet hours get it when these end.")
+
+
+async def ask_when(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    broadcast = await draft(context)
+    await reply(
+        update,
+        _("When shall it be sent?") + "\n" + urgency_text(context.i18n, broadcast),
+        reply_markup=when_keyboard(context.i18n, broadcast),
+    )
+
+
+async def urgency_toggled(update: Update, context: BotContext, _none: None) -> None:
+    """Urgent or not, shown at once in the same message."""
+    query = update.callback_query
+    assert query is not None
+    broadcast = await draft(context)
+    await context.storage.update_draft(broadcast.id, urgent=not broadcast.urgent)
+    broadcast = await draft(context)
+    await query.answer()
+    await query.edit_message_text(
+        context.i18n.gettext("When shall it be sent?")
+        + "\n"
+        + urgency_text(context.i18n, broadcast),
+        reply_markup=when_keyboard(context.i18n, broadcast),
+    )
 
 
 async def send_now(update: Update, context: BotContext, _none: None) -> int:
@@ -614,7 +654,8 @@ async def send_previews(update: Update, context: BotContext) -> tuple[str, str] 
             ).format(
                 language=escape(context.i18n.language_name(code)),
                 count=context.i18n.number(counts[code]),
-            ),
+            )
+            + ("\n" + urgency_text(context.i18n, broadcast) if broadcast.urgent else ""),
         )
         try:
             await post(context.application, update.effective_chat.id, shown)
@@ -650,6 +691,7 @@ async def ask_confirmation(update: Update, context: BotContext) -> int | None:
     else:
         text = _("Send this announcement to {people} now?").format(people=people)
         label = _("✅ Send it")
+    text += "\n" + urgency_text(context.i18n, broadcast)
     buttons = [
         [InlineKeyboardButton(label, callback_data=CONFIRM.data(broadcast.id))],
         [InlineKeyboardButton(_("⬅ Audience"), callback_data=TO_AUDIENCE.data(None))],
@@ -688,6 +730,7 @@ DIALOG.add(
         ask_when,
         NOW.handler(send_now),
         LATER.handler(send_later),
+        URGENT.handler(urgency_toggled),
         TO_AUDIENCE.handler(to_audience),
     ),
 )

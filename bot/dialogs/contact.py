@@ -6,6 +6,10 @@ municipality, who Accept or Decline. Reply on a pending contact → a follow-up 
 to the other side. Nobody's identity is in any of it: that comes only with an Accept
 (:mod:`bot.handlers.contacts`).
 
+Once accepted, "Write through the bot" (or Reply on a message relayed that way) opens the
+relay (:mod:`bot.storage.relay`): every message typed goes to the other person until Done,
+for when one of them has no public username to be reached by.
+
 Who may write is checked when the button is pressed and again, in the same transaction as the
 insert, when the message is sent (limits, duplicates, a contact decided meanwhile).
 
@@ -18,13 +22,15 @@ keep it (the question is asked again after them).
 
 from __future__ import annotations
 
+import contextlib
 from html import escape
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.buttons import CONTACTS, LANGUAGE, MENU, WRITE_AGAIN, WRITE_TO_AUTHOR
+from bot.buttons import CONTACTS, END_RELAY, LANGUAGE, MENU, RELAY, WRITE_AGAIN, WRITE_TO_AUTHOR
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import END, Dialog, Handler, resume_dialogs
 from bot.dialogs.steps import TypedText, clean_block, has_letter
@@ -32,11 +38,12 @@ from bot.i18n import N_, Translator
 from bot.places.timezones import DEFAULT_ZONE, local
 from bot.storage import ContactRefused, Enqueued
 from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
+from bot.storage.relay import RELAY_PER_HOUR
 from bot.views import cards
 
 GROUP = -1  # before every feature's handlers (group 0), after identifying and the ban guard
 DIALOG = Dialog("contact", CONTACTS, stops=True)
-TYPING = 0
+TYPING, RELAYING = 0, 1
 
 
 def refusal(
@@ -51,12 +58,20 @@ def refusal(
     possible again in the reader's time ``zone`` ('tomorrow, 09:14'), and "your municipality"
     only for a ``municipal`` reader (a member of one)."""
     _ = t.gettext
-    if refused.next_at is not None and refused.reason in ("daily", "listing_busy"):
+    if refused.next_at is not None and refused.reason in ("daily", "listing_busy", "relay_busy"):
         when = t.when(local(refused.next_at, zone), local(now, zone))
         if refused.reason == "daily":
             text = _("You have sent many contact requests today. You can send the next one {when}.")
-        else:
+        elif refused.reason == "listing_busy":
             text = _("This listing received many requests today. You can try again {when}.")
+        else:
+            text = t.ngettext(
+                "You have sent {count} message through the bot in the last hour. You can write "
+                "again {when}.",
+                "You have sent {count} messages through the bot in the last hour. You can write "
+                "again {when}.",
+                RELAY_PER_HOUR,
+            ).replace("{count}", t.number(RELAY_PER_HOUR))
         return t.sentence(text, when=when)
     if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
         return cards.ended(t, refused.reason, refused.at)
@@ -82,6 +97,11 @@ def refusal(
         ).format(count=t.number(MESSAGES_PER_SIDE)),
         "not_party": _("This is not your contact."),
         "decided": _("This contact was already answered."),
+        "not_declined": _("There is nothing to undo."),
+        "too_late": _("Too late to undo: they have already been told."),
+        "not_accepted": _("Messages through the bot are possible once the contact is accepted."),
+        "relay_ended": _("Messages through the bot about this contact have been stopped."),
+        "unreachable": _("They can no longer be reached through the bot."),
     }
     return texts.get(refused.reason, _("This button is no longer valid."))
 
@@ -235,16 +255,138 @@ DIALOG.add(
 )
 
 
+# --- the relay, once accepted --------------------------------------------------------------------
+
+
+async def write_through_bot(update: Update, context: BotContext, contact_id: int) -> int:
+    """Write to the other person of an accepted contact: every message typed is relayed."""
+    assert update.callback_query is not None and update.effective_user is not None
+    me = update.effective_user.id
+    try:
+        contact = await context.storage.relay_contact(contact_id, me, now=context.now())
+    except ContactRefused as refused:
+        return await _refuse(update, await refusal_for(context, refused))
+    other = await context.storage.get_member(contact.other_side(me) or 0)
+    await update.callback_query.answer()
+    return await DIALOG.begin(
+        update,
+        context,
+        RELAYING,
+        relay=contact.id,
+        title=contact.listing_title,
+        name=other.first_name if other else "",
+    )
+
+
+async def ask_relayed(update: Update, context: BotContext) -> None:
+    _ = context.i18n.gettext
+    given = DIALOG.answers(context)
+    text = context.i18n.ngettext(
+        "✉️ Type your message to {name} about {title}. The bot forwards each message you send "
+        "here (up to {count} character) until you tap Done.",
+        "✉️ Type your message to {name} about {title}. The bot forwards each message you send "
+        "here (up to {count} characters) until you tap Done.",
+        MESSAGE_MAX,
+    ).format(
+        name=escape(given.get("name", "")),
+        title=context.i18n.quote(escape(given.get("title", ""))),
+        count=context.i18n.number(MESSAGE_MAX),
+    )
+    done = InlineKeyboardButton(_("✅ Done"), callback_data=DIALOG.cancel.data(None))
+    await reply(update, text, reply_markup=InlineKeyboardMarkup([[done]]))
+
+
+def check_relayed(t: Translator, typed: str) -> str | None:
+    """A relayed message may be anything but empty, within the length of a message."""
+    text = clean_block(typed)
+    if len(text) > MESSAGE_MAX:
+        return too_long(t, len(text))
+    if not text:
+        return t.gettext("Please write a few words.")
+    return None
+
+
+async def send_relayed(update: Update, context: BotContext, text: str) -> int | None:
+    """Store and queue the message for the other person (once, whatever happens), and stay
+    on this step for the next one."""
+    _ = context.i18n.gettext
+    assert update.effective_user is not None and update.message is not None
+    given = DIALOG.answers(context)
+    try:
+        await context.storage.relay_message(
+            int(given["relay"]),
+            update.effective_user.id,
+            text,
+            telegram_message_id=update.message.message_id,
+            now=context.now(),
+        )
+    except ContactRefused as refused:
+        await reply(update, await refusal_for(context, refused))
+        if refused.reason == "relay_busy":
+            return None
+        return await DIALOG.finish(update, context)
+    context.community.outbox.wake()
+    await DIALOG.stay(update, context, RELAYING)  # this update moved the dialog: never twice
+    await reply(update, _("✓ Forwarded to {name}.").format(name=escape(given.get("name", ""))))
+    return None
+
+
+DIALOG.add(
+    RELAYING,
+    TypedText(
+        ask_relayed,
+        answered=send_relayed,
+        check=check_relayed,
+        clean=clean_block,
+        hint=N_("Please type your message as text, or send /cancel."),
+    ),
+)
+
+
+async def end_relay(update: Update, context: BotContext, contact_id: int) -> int:
+    """Stop messages through the bot about a contact, for good, either way; the other person
+    is told. Also ends writing through the bot, if one was."""
+    _ = context.i18n.gettext
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    if DIALOG.in_progress(context):
+        await DIALOG.finish(update, context)
+    try:
+        contact = await context.storage.end_relay(
+            contact_id, update.effective_user.id, now=context.now()
+        )
+    except ContactRefused as refused:
+        await query.answer(await refusal_for(context, refused), show_alert=True)
+        return END
+    context.community.outbox.wake()
+    await query.answer()
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        with contextlib.suppress(TelegramError):  # deleted meanwhile: nothing to take away
+            await query.edit_message_reply_markup(None)
+    await reply(
+        update,
+        _("Stopped: no more messages through the bot about {title}, either way.").format(
+            title=context.i18n.quote(escape(contact.listing_title))
+        ),
+    )
+    return END
+
+
 # --- leaving -----------------------------------------------------------------------------------
 
 
 async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
+    relaying = "relay" in DIALOG.answers(context)
     if update.callback_query is not None:
         await update.callback_query.answer()
         await update.callback_query.edit_message_reply_markup(None)
     await DIALOG.finish(update, context)
-    await reply(update, _("Cancelled: nothing was sent."))
+    if relaying:  # what was typed is on its way: Done, not Cancel
+        await reply(update, _("Done. To write to them again: /contacts"))
+    else:
+        await reply(update, _("Cancelled: nothing was sent."))
     await resume_dialogs(update, context)
     return END
 
@@ -269,8 +411,16 @@ async def elsewhere(update: Update, context: BotContext) -> int | None:
 
 def conversation() -> Handler:
     return DIALOG.conversation(
-        entry_points=[WRITE_TO_AUTHOR.handler(write_to_author), WRITE_AGAIN.handler(write_again)],
-        fallbacks=[CommandHandler("cancel", cancel), DIALOG.cancel.handler(cancel)],
+        entry_points=[
+            WRITE_TO_AUTHOR.handler(write_to_author),
+            WRITE_AGAIN.handler(write_again),
+            RELAY.handler(write_through_bot),
+        ],
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            DIALOG.cancel.handler(cancel),
+            END_RELAY.handler(end_relay),
+        ],
         passing=[
             MessageHandler(f.UpdateType.MESSAGE & f.COMMAND, elsewhere),
             CallbackQueryHandler(elsewhere),

@@ -40,7 +40,7 @@ from bot.dialogs.steps import (
 from bot.handlers.listings import send_card
 from bot.i18n import N_
 from bot.places.geocoding import Place
-from bot.storage import ListingRefused
+from bot.storage import ListingRefused, StoredVector
 from bot.views import cards
 from bot.views.cards import REACH_LABELS
 from bot.views.texts import place_line
@@ -108,8 +108,11 @@ async def save(update: Update, context: BotContext, **changes: Any) -> int:
     _ = context.i18n.gettext
     assert update.effective_user is not None
     listing_id = DIALOG.answers(context)["listing"]
+    vector = None
+    if "title" in changes or "description" in changes:
+        vector = await _new_vector(context, listing_id, changes)
     edited = await context.storage.edit_listing(
-        listing_id, update.effective_user.id, changes, now=context.now()
+        listing_id, update.effective_user.id, changes, now=context.now(), vector=vector
     )
     await DIALOG.finish(update, context)
     if edited is None:
@@ -118,6 +121,19 @@ async def save(update: Update, context: BotContext, **changes: Any) -> int:
     await reply(update, _("✅ Saved."), reply_markup=ReplyKeyboardRemove())
     await send_card(update, context, edited)
     return END
+
+
+async def _new_vector(
+    context: BotContext, listing_id: int, changes: dict[str, Any]
+) -> StoredVector | None:
+    """The vector of the listing's text as it will read, embedded before the transaction
+    that stores both (None: the vectors job makes it)."""
+    listing = await context.storage.get_listing(listing_id)
+    if listing is None:
+        return None
+    title = str(changes.get("title", listing.title))
+    description = str(changes.get("description", listing.description))
+    return await context.meaning.semantics.passage(title, description)
 
 
 # --- what to change ------------------------------------------------------------------------

@@ -347,6 +347,10 @@ async def ask_confirmation(update: Update, context: BotContext) -> None:
         municipality_name=given["place"] if given["role"] == "municipality" else None,
         municipality_population=given.get("population"),
         municipality_verified=False,
+        # The badge is the person's, for the municipality they belong to: not carried along.
+        verified=context.member.verified
+        and given["role"] == "municipality"
+        and given["place"] == context.member.municipality_name,
         organisation_name=given.get("organisation"),
         onboarded=True,
     )

@@ -40,6 +40,7 @@ from bot.buttons import (
     refuse_earlier_step,
 )
 from bot.context import BotContext, before_sending, reply, shown_too
+from bot.delivery.timing import after_quiet_hours
 from bot.dialogs import nearby
 from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
 from bot.dialogs.steps import (
@@ -613,7 +614,7 @@ def preview_listing(context: BotContext, given: dict[str, Any], language: str) -
         contacts=0,
         author_role=member.role,
         author_name=member.municipality_name or member.organisation_name,
-        author_verified=member.municipality_verified,
+        author_verified=member.verified,
         tags=tuple(sorted(given.get("tags", []))),
     )
 
@@ -681,12 +682,17 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
     assert query is not None
     now = context.now()
     language = await listing_language(context, DIALOG.answers(context))
+    new = new_listing(context, language)
+    # Embedded before the transaction (off the event loop), stored in it; None: published
+    # all the same, and embedded later by the vectors job.
+    vector = await context.meaning.semantics.passage(new.title, new.description)
     try:
         listing = await context.storage.publish(
             user_id(update),
-            new_listing(context, language),
+            new,
             now=now,
             daily_limit=context.settings.posts_per_day,
+            vector=vector,
         )
     except PostingLimit as refused:
         # The conversation ends but the draft stays: /post offers it again tomorrow.
@@ -706,9 +712,23 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
         return await DIALOG.finish(update, context)
     await close_buttons(update, context)
     await DIALOG.finish(update, context)
-    await reply(update, _("✅ Published! Here is your listing; you will find it in /mylistings."))
+    published = _("✅ Published! Here is your listing; you will find it in /mylistings.")
+    await reply(update, published + await night_note(context, user_id(update), now))
     await send_card(update, context, listing)
     return END
+
+
+async def night_note(context: BotContext, user_id: int, now: int) -> str:
+    """For a poster in their quiet hours: when the matches found meanwhile will come."""
+    prefs = await context.storage.preferences(user_id)
+    morning = after_quiet_hours(now, prefs)
+    if morning == now:
+        return ""
+    at = context.i18n.time(local(morning, prefs.timezone))
+    return "\n\n" + context.i18n.gettext(
+        "🌙 These are your quiet hours: matches for your listing will be sent to you in the "
+        "morning, at {time}."
+    ).format(time=at)
 
 
 async def change_language(update: Update, context: BotContext, _none: None) -> int:

@@ -20,6 +20,7 @@ from bot.dialogs.steps import TypedText, clean_block
 from bot.handlers.admin import admin_recipients
 from bot.i18n import N_
 from bot.storage import VerificationRefused
+from bot.views.verification import approve_button, request_card
 
 DIALOG = Dialog("verification", VERIFICATION)
 TYPING_NOTE = 0
@@ -31,6 +32,10 @@ LEAVE_CONFIRMED = VERIFICATION.button("leave:yes")
 
 ASKED = N_(
     "🪪 {name} asks to be verified as representing {municipality}. Send /admin to see the queue."
+)
+ASKED_OFFICIALS = N_(
+    "🪪 {name} asks to be verified as representing {municipality}. As its verified "
+    "representative, you may approve them: send /verify."
 )
 
 
@@ -58,12 +63,31 @@ async def start(update: Update, context: BotContext) -> int:
     if member.verified:
         text = _("✅ You are a verified representative of <b>{municipality}</b>.")
         await reply(update, text.format(municipality=name), reply_markup=keyboard)
+        await show_requests(update, context)
         return END
     if await context.storage.pending_verification_of(member.id) is not None:
         text = _("⏳ Your request to represent <b>{municipality}</b> is waiting for a moderator.")
         await reply(update, text.format(municipality=name), reply_markup=keyboard)
         return END
     return await DIALOG.begin(update, context, TYPING_NOTE)
+
+
+async def show_requests(update: Update, context: BotContext) -> None:
+    """A verified official may approve their municipality's requests (the admins are told)."""
+    assert context.member is not None
+    requests = await context.storage.verification_requests_for(context.member.id)
+    if requests:
+        await reply(
+            update,
+            context.i18n.gettext(
+                "As its verified representative, you may approve these requests to represent "
+                "<b>{municipality}</b>. Approve only people you know hold an office there: the "
+                "moderators are told."
+            ).format(municipality=html.escape(context.member.municipality_name or "")),
+        )
+    for request in requests:
+        keyboard = InlineKeyboardMarkup([[approve_button(context.i18n, request)]])
+        await reply(update, request_card(context.i18n, request), reply_markup=keyboard)
 
 
 def leave_button(context: BotContext) -> InlineKeyboardButton:
@@ -155,6 +179,15 @@ async def submit(
         await admin_recipients(context),
         f"vf:asked:{request.id}",
         ASKED,
+        now=context.now(),
+        name=request.first_name,
+        municipality=request.municipality_name,
+    )
+    # The municipality's verified officials may approve a colleague (the admins are told).
+    await context.community.outbox.notice(
+        await context.storage.verified_officials_of(request.municipality_id),
+        f"vf:asked:{request.id}",
+        ASKED_OFFICIALS,
         now=context.now(),
         name=request.first_name,
         municipality=request.municipality_name,

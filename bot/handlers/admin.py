@@ -14,10 +14,21 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
-from bot.buttons import ADMIN_LOG, ID, REPORT_QUEUE, VERIFICATION_QUEUE, parse
+from bot.buttons import (
+    ADMIN_LOG,
+    ID,
+    REPORT_QUEUE,
+    VERIFICATION_QUEUE,
+    VERIFIED_MUNICIPALITIES,
+    parse,
+)
 from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import N_
-from bot.views.texts import short_time
+from bot.storage.moderation import AdminAction
+from bot.views.admin_log import log_text, person, when
+
+# What to answer when another admin acted first (or a press is replayed).
+ALREADY = N_("{admin} already did this on {when}. Nothing changed.")
 
 
 def register(application: CommunityApplication) -> None:
@@ -29,22 +40,6 @@ def register(application: CommunityApplication) -> None:
             CommandHandler("unadmin", unmake_admin),
         ]
     )
-
-
-ACTION_LABELS = {
-    "hide": N_("hid a listing"),
-    "restore": N_("restored a listing"),
-    "dismiss": N_("dismissed reports"),
-    "warn": N_("warned a member"),
-    "ban": N_("banned a member"),
-    "unban": N_("lifted a ban"),
-    "approve": N_("approved a verification"),
-    "reject": N_("rejected a verification"),
-    "make_admin": N_("made an admin"),
-    "remove_admin": N_("removed an admin"),
-    "auto_review": N_("(automatic) hid a member's listings pending review"),
-    "end_review": N_("ended a review"),
-}
 
 
 async def is_admin(context: BotContext, user_id: int) -> bool:
@@ -110,6 +105,11 @@ async def admin_command(update: Update, context: BotContext) -> None:
                 callback_data=REPORT_QUEUE.data(None),
             )
         ],
+        [
+            InlineKeyboardButton(
+                _("✅ Verified people"), callback_data=VERIFIED_MUNICIPALITIES.data(None)
+            )
+        ],
         [InlineKeyboardButton(_("📜 Admin log"), callback_data=ADMIN_LOG.data(None))],
     ]
     text = _("<b>Moderation</b>\nMembers under review: {review}").format(review=counts["review"])
@@ -117,30 +117,38 @@ async def admin_command(update: Update, context: BotContext) -> None:
 
 
 async def admin_log(update: Update, context: BotContext, _none: None) -> None:
-    """The latest admin actions, who and when."""
+    """The latest admin actions: who, what, why and when, in the reader's language and time
+    zone."""
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
     if not await refuse_unless_admin(update, context):
         return
     await query.answer()
-    actions = await context.storage.admin_log(limit=20)
+    actions = await context.storage.admin_log(limit=30)
     if not actions:
         await reply(update, _("Nothing in the admin log yet."))
         return
-    lines = [_("<b>Admin log</b> (newest first)")]
-    for action in actions:
-        targets = []
-        if action.target_listing:
-            targets.append(_("listing #{id}").format(id=action.target_listing))
-        if action.target_user:
-            targets.append(_("member {id}").format(id=action.target_user))
-        label = ACTION_LABELS.get(action.action)
-        lines.append(
-            f"{short_time(context.i18n, action.at)} · {action.admin_id or '—'} "
-            f"{_(label) if label else html.escape(action.action)} {' · '.join(targets)}"
-        )
-    await reply(update, "\n".join(lines))
+    title = _("<b>Admin log</b> (newest first)")
+    await reply(update, log_text(context.i18n, title, actions, await reader_zone(context)))
+
+
+async def reader_zone(context: BotContext) -> str:
+    """The time zone the person reading chose in /settings (else their country's)."""
+    assert context.member is not None  # every update's person is known (members.identify)
+    return (await context.storage.preferences(context.member.id)).timezone
+
+
+async def already_done(context: BotContext, entry: AdminAction | None, otherwise: str) -> str:
+    """Who did it first, and when (in the reader's time zone); ``otherwise`` if the log
+    does not say (done before the log named it)."""
+    if entry is None:
+        return otherwise
+    t = context.i18n
+    return t.gettext(ALREADY).format(
+        admin=person(t, entry.admin_id, entry.admin_name, entry.admin_country),
+        when=when(t, entry.at, await reader_zone(context)),
+    )
 
 
 # --- making admins -----------------------------------------------------------------------

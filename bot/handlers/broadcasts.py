@@ -72,6 +72,12 @@ async def _running(update: Update, context: BotContext, broadcast_id: int) -> Br
     return broadcast
 
 
+def _presser(update: Update) -> int:
+    """The admin who pressed: the one the admin log names."""
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
 async def _changed(update: Update, context: BotContext, broadcast: Broadcast, said: str) -> None:
     assert update.callback_query is not None
     await update.callback_query.answer(said)
@@ -83,7 +89,9 @@ async def pause(update: Update, context: BotContext, broadcast_id: int) -> None:
     broadcast = await _running(update, context, broadcast_id)
     if broadcast is None:
         return
-    if not await context.storage.pause_broadcast(broadcast.id):
+    if not await context.storage.pause_broadcast(
+        broadcast.id, admin=_presser(update), now=context.now()
+    ):
         await no_longer_active(update, context)
         return
     await _changed(update, context, broadcast, context.i18n.gettext("Paused."))
@@ -93,7 +101,9 @@ async def resume(update: Update, context: BotContext, broadcast_id: int) -> None
     broadcast = await _running(update, context, broadcast_id)
     if broadcast is None:
         return
-    if not await context.storage.resume_broadcast(broadcast.id):
+    if not await context.storage.resume_broadcast(
+        broadcast.id, admin=_presser(update), now=context.now()
+    ):
         await no_longer_active(update, context)
         return
     await _changed(update, context, broadcast, context.i18n.gettext("Resumed."))
@@ -138,7 +148,9 @@ async def cancel(update: Update, context: BotContext, broadcast_id: int) -> None
     broadcast = await _running(update, context, broadcast_id)
     if broadcast is None:
         return
-    if not await context.storage.cancel_broadcast(broadcast.id, context.now()):
+    if not await context.storage.cancel_broadcast(
+        broadcast.id, context.now(), admin=_presser(update)
+    ):
         await no_longer_active(update, context)
         return
     said = context.i18n.gettext("Cancelled: nothing more will be sent.")

@@ -32,6 +32,7 @@ from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import N_, Translator
 from bot.places.countries import flag
 from bot.places.names import region_name
+from bot.semantic import search as semantic_search
 from bot.storage import Listing, SearchQuery
 from bot.storage.listings import COUNT_CAP, page_key
 from bot.views import cards
@@ -316,14 +317,18 @@ async def fetch(context: BotContext, search: Search, page: int) -> tuple[list[Li
 
     Newest-first pages after the first start where the previous one ended (its last
     listing's date and id, kept in the search as ``ends``), read from an index, however deep
-    the page; a page whose previous one was never shown has no start (a forged button)."""
+    the page; a page whose previous one was never shown has no start (a forged button).
+    Words are searched by meaning in every language as well as exactly, their ranking
+    computed once and paged by position (bot/semantic/search.py)."""
     ends: list[list[int]] = search.setdefault("ends", [])
     after = None
     if page > 0:
         if page > len(ends):
             return None
         after = (ends[page - 1][0], ends[page - 1][1])
-    found, total = await context.storage.search(
+    found, total = await semantic_search.search(
+        context.storage,
+        context.meaning,
         search_query(search),
         now=context.now(),
         offset=page * PAGE_SIZE,

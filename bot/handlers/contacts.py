@@ -2,6 +2,11 @@
 Accept and Decline, /contacts and one contact's card, and how every contact notification reads
 (outbox renderers).
 
+Declining asks for a confirmation, then can be undone for a few minutes: the notices it
+queues (to the asker, worded for the part they offered to play, and to the decider's
+colleagues) wait in the outbox until the window ends, and an Undo cancels them
+(:meth:`bot.storage.contacts.ContactQueries.undo_decline`).
+
 Each button names a contact; storage checks on every press that the person is on the right
 side of it and that it is still pending, so a forged, forwarded or replayed button changes
 nothing. Everything said to someone other than the person pressing
@@ -12,6 +17,7 @@ it still makes sense (a request decided meanwhile is not relayed any more).
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -29,7 +35,8 @@ from bot.delivery.outbox import Rendered
 from bot.dialogs import contact as writing
 from bot.dialogs.contact import refusal_for, relay
 from bot.i18n import Translator
-from bot.storage import Contact, ContactRefused, Storage
+from bot.storage import Contact, ContactRefused, Member, Storage
+from bot.storage.contacts import DECLINED, DECLINED_TEAM, UNDO_WINDOW
 from bot.storage.outbox import Notification
 from bot.views import contacts as views
 from bot.views.html import shorten
@@ -43,7 +50,9 @@ def register(application: CommunityApplication) -> None:
     application.add_handlers(
         [
             ACCEPT_CONTACT.handler(accept),
-            DECLINE_CONTACT.handler(decline),
+            DECLINE_CONTACT.handler(ask_decline),
+            CONFIRM_DECLINE.handler(decline),
+            UNDO_DECLINE.handler(undo_decline),
             SHOW_CONTACT.handler(show),
             CommandHandler("contacts", contacts_command),
             CONTACT_LIST.handler(contacts_command),
@@ -54,10 +63,13 @@ def register(application: CommunityApplication) -> None:
     outbox.add_renderer("contact_message", render_message)
     outbox.add_renderer("contact_accepted", render_accepted)
     outbox.add_renderer("contact_accepted_team", render_accepted_team)
-    outbox.add_renderer("contact_declined", render_declined)
+    outbox.add_renderer(DECLINED, render_declined)
+    outbox.add_renderer(DECLINED_TEAM, render_declined_team)
 
 
 SHOW_CONTACT = CONTACTS.button("show", ID)
+CONFIRM_DECLINE = CONTACTS.button("nox", ID)
+UNDO_DECLINE = CONTACTS.button("undo", ID)
 
 
 # --- Accept and Decline --------------------------------------------------------------------
@@ -89,11 +101,12 @@ async def accept(update: Update, context: BotContext, contact_id: int) -> None:
     asker = await context.storage.get_member(contact.asker_id) if contact.asker_id else None
     await reply(
         update,
-        _("✅ You accepted. You can write to each other directly:")
+        _("✅ You accepted. You can now write to each other:")
         + "\n"
-        + views.identity(context.i18n, asker)
+        + views.identity(context.i18n, asker, relay=True)
         + "\n\n"
         + _("They have received your contact too."),
+        reply_markup=_relay_buttons(context.i18n, contact, asker),
     )
     ids = {"contact": contact.id}
     if contact.asker_id is not None:
@@ -104,18 +117,92 @@ async def accept(update: Update, context: BotContext, contact_id: int) -> None:
     await relay(context, "contact_accepted_team", f"ct:team:{contact.id}", ids, colleagues)
 
 
-async def decline(update: Update, context: BotContext, contact_id: int) -> None:
-    """Decline: the asker is told politely, without the owner side's identity."""
+def _relay_buttons(
+    t: Translator, contact: Contact, other: Member | None
+) -> InlineKeyboardMarkup | None:
+    """Writing through the bot, for a newly accepted contact whose other side has no public
+    username."""
+    if not views.relay_offered(contact, other, used=False):
+        return None
+    return views.relay_keyboard(t, contact, stop=False)
+
+
+def _undo_ends(t: Translator) -> str:
+    """When the Undo window ends, as the reader says it: 'in 5 minutes', 'dans 5 minutes'."""
+    return t.timedelta(timedelta(seconds=UNDO_WINDOW), direction=True)
+
+
+async def ask_decline(update: Update, context: BotContext, contact_id: int) -> None:
+    """Decline? A question under the request, for someone who may still answer it."""
     _ = context.i18n.gettext
-    contact = await _decide(update, context, contact_id, accept=False)
-    if contact is None:
+    query = update.callback_query
+    assert query is not None and query.message is not None and update.effective_user is not None
+    contact = await context.storage.get_contact(contact_id)
+    side = (
+        await context.storage.contact_side(contact, update.effective_user.id) if contact else None
+    )
+    if contact is None or side != "owner":
+        await query.answer(await refusal_for(context, ContactRefused("not_party")), show_alert=True)
         return
-    await reply(update, _("Declined. They will be told politely, without your name."))
-    if contact.asker_id is not None:
-        await relay(
-            context, "contact_declined", f"ct:dec:{contact.id}", {"contact": contact.id},
-            [contact.asker_id],
-        )  # fmt: skip
+    if contact.status != "pending":
+        await query.answer(await refusal_for(context, ContactRefused("decided")), show_alert=True)
+        return
+    await query.answer()
+    yes = InlineKeyboardButton(_("✖️ Yes, decline"), callback_data=CONFIRM_DECLINE.data(contact.id))
+    await query.message.chat.send_message(
+        _(
+            "Decline the contact about {title}? They will be told politely, without your "
+            "name, {when}; until then you can undo it."
+        ).format(title=views.title_of(context.i18n, contact), when=_undo_ends(context.i18n)),
+        reply_markup=InlineKeyboardMarkup([[yes]]),
+    )
+
+
+async def decline(update: Update, context: BotContext, contact_id: int) -> None:
+    """Declined, confirmed: the notices wait in the outbox for the Undo window."""
+    _ = context.i18n.gettext
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    try:
+        contact = await context.storage.decline_contact(
+            contact_id, update.effective_user.id, now=context.now()
+        )
+    except ContactRefused as refused:
+        await query.answer(await refusal_for(context, refused), show_alert=True)
+        return
+    # The message keeps its buttons (Undo, then the answers again): a second tap already in
+    # flight is refused by storage, which decides once.
+    await query.answer()
+    undo = InlineKeyboardButton(_("↩️ Undo"), callback_data=UNDO_DECLINE.data(contact.id))
+    await query.edit_message_text(
+        _("Declined. They will be told politely, without your name, {when}.").format(
+            when=_undo_ends(context.i18n)
+        ),
+        reply_markup=InlineKeyboardMarkup([[undo]]),
+    )
+
+
+async def undo_decline(update: Update, context: BotContext, contact_id: int) -> None:
+    """Undo a decline while nobody has been told: the request waits for an answer again."""
+    _ = context.i18n.gettext
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    try:
+        contact = await context.storage.undo_decline(
+            contact_id, update.effective_user.id, now=context.now()
+        )
+    except ContactRefused as refused:
+        await query.answer(await refusal_for(context, refused), show_alert=True)
+        if refused.reason == "too_late":
+            await drop_buttons(update)
+        return
+    await query.answer()
+    await query.edit_message_text(
+        _("Undone: nobody was told. The contact about {title} waits for your answer again.").format(
+            title=views.title_of(context.i18n, contact)
+        ),
+        reply_markup=views.keyboard(context.i18n, contact, "owner"),
+    )
 
 
 # --- /contacts -----------------------------------------------------------------------------
@@ -167,20 +254,27 @@ async def show(update: Update, context: BotContext, contact_id: int) -> None:
         await query.answer(context.i18n.gettext("This is not your contact."), show_alert=True)
         return
     await query.answer()
-    await reply(
-        update,
-        await contact_card(context.storage, context.i18n, contact, side),
-        reply_markup=views.keyboard(context.i18n, contact, side),
+    text, keyboard = await contact_card(
+        context.storage, context.i18n, contact, side, update.effective_user.id
     )
+    await reply(update, text, reply_markup=keyboard)
 
 
-async def contact_card(storage: Storage, t: Translator, contact: Contact, side: str) -> str:
-    other = None
+async def contact_card(
+    storage: Storage, t: Translator, contact: Contact, side: str, reader: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The card and its buttons: a pending contact's answers, or an accepted one's relay for
+    its two people."""
+    other, keyboard = None, views.keyboard(t, contact, side)
+    party = reader in (contact.asker_id, contact.decided_by)
     if contact.status == "accepted":
         other_id = contact.decided_by if side == "asker" else contact.asker_id
         other = await storage.get_member(other_id) if other_id else None
+    relay = party and views.relay_offered(contact, other, used=await storage.relay_used(contact.id))
+    if relay:
+        keyboard = views.relay_keyboard(t, contact)
     messages = await storage.contact_messages(contact.id)
-    return views.card(t, contact, side, messages, other)
+    return views.card(t, contact, side, messages, other, relay=relay), keyboard
 
 
 # --- notifications -------------------------------------------------------------------------
@@ -244,9 +338,10 @@ async def render_accepted(
             title=views.title_of(t, contact)
         )
         + "\n"
-        + _("You can write to each other directly:")
+        + _("You can now write to each other:")
         + "\n"
-        + views.identity(t, author)
+        + views.identity(t, author, relay=True),
+        _relay_buttons(t, contact, author),
     )
 
 
@@ -270,17 +365,37 @@ async def render_accepted_team(
     )
 
 
+async def _declined(storage: Storage, notification: Notification) -> Contact | None:
+    """The contact, if the decline this notice is about still stands (an Undo cancels the
+    notice; this also holds for a row from before)."""
+    contact = await _contact_of(storage, notification)
+    declines = notification.payload.get("declines")
+    if contact is None or contact.status != "declined" or contact.declines != declines:
+        return None
+    return contact
+
+
 async def render_declined(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
-    """To the asker: politely, and nothing about who declined."""
+    """To the asker: politely, worded for the part they offered, and nothing about who
+    declined."""
+    contact = await _declined(storage, notification)
+    return Rendered(views.declined_notice(t, contact)) if contact else None
+
+
+async def render_declined_team(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """To the decider's colleagues: who declined (the request they were sent is answered)."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification)
-    if contact is None or contact.status != "declined":
+    contact = await _declined(storage, notification)
+    if contact is None:
         return None
+    colleague = await storage.get_member(contact.decided_by) if contact.decided_by else None
     return Rendered(
-        _(
-            "Thank you for your message about {title}. The author cannot take it up this "
-            "time. Other listings may need you: /browse"
-        ).format(title=views.title_of(t, contact))
+        _("✖️ {colleague} declined the contact about {title}.").format(
+            colleague=html.escape(colleague.first_name) if colleague else "—",
+            title=views.title_of(t, contact),
+        )
     )

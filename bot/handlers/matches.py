@@ -11,7 +11,7 @@ from telegram import Update
 
 from bot.buttons import NOT_RELEVANT, InvalidButton, close_message
 from bot.context import BotContext, CommunityApplication
-from bot.delivery import notifications
+from bot.delivery import digests, notifications
 from bot.matching import jobs
 
 
@@ -21,7 +21,7 @@ def register(application: CommunityApplication) -> None:
     outbox = application.outbox
     outbox.add_renderer("match", notifications.render_match)
     outbox.add_renderer("alert", notifications.render_alert)
-    outbox.add_renderer("digest", notifications.render_digest)
+    outbox.add_renderer("digest", digests.render_digest, bundled=False)
     outbox.add_renderer("reminder", notifications.render_reminder)
 
 

@@ -25,7 +25,7 @@ from bot.storage.ptb import handled_already
 
 log = logging.getLogger(__name__)
 
-IDENTIFY, GUARD = -3, -2  # handler groups, before every feature's (-1, 0)
+IDENTIFY, GUARD = -4, -3  # handler groups, before every dialog's and feature's (-2, -1, 0)
 
 ALLOWED_COMMANDS = ("/mydata", "/deleteme")
 ALLOWED_BUTTONS = (PRIVACY.name + ":",)

@@ -13,17 +13,23 @@ import contextlib
 import html
 from collections.abc import Awaitable, Callable
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
 from bot.buttons import ID, MODERATION, REPORT_QUEUE
 from bot.context import BotContext, CommunityApplication, reply
-from bot.handlers.admin import ACTION_LABELS, member_argument, refuse_unless_admin
-from bot.handlers.reports import REASON_LABELS, notice
+from bot.dialogs import decision
+from bot.dialogs.decision import Decision, Nothing
+from bot.handlers import verification
+from bot.handlers.admin import already_done, member_argument, reader_zone, refuse_unless_admin
+from bot.handlers.reports import notice
 from bot.i18n import N_
-from bot.storage import ReportedListing
+from bot.storage import Listing, ReportedListing
+from bot.storage.moderation import Outcome
+from bot.views.admin_log import log_line, person
 from bot.views.html import shorten
+from bot.views.texts import REPORT_REASON_LABELS as REASON_LABELS
 from bot.views.texts import short_time
 
 HIDDEN = N_("🚫 A moderator hid your listing {title}: it does not follow the community's rules.")
@@ -40,14 +46,17 @@ UNBANNED = N_("Your account is active again. Welcome back!")
 
 
 def register(application: CommunityApplication) -> None:
+    # The decisions the person concerned is told about, with a reason and a confirmation:
+    # one dialog for all of them (moderation's and verification's), before the features.
+    decisions = [WARNING, BANNING, verification.REJECTION, verification.REVOCATION]
+    application.add_handler(decision.conversation(decisions), group=decision.GROUP)
+    application.dialogs.append(decision.DIALOG)
     application.add_handlers(
         [
             REPORT_QUEUE.handler(report_queue),
             HIDE.handler(hide),
             RESTORE.handler(restore),
             DISMISS.handler(dismiss),
-            WARN.handler(warn),
-            BAN.handler(ban),
             UNBAN.handler(unban_button),
             HISTORY.handler(history),
             CommandHandler("unban", unban_command),
@@ -147,27 +156,85 @@ def _card_keys(context: BotContext, entry: ReportedListing) -> InlineKeyboardMar
 
 
 async def _refresh(query: CallbackQuery, context: BotContext, listing_id: int) -> None:
-    """Show the card as it is now, after an action."""
+    """Show the card as it is now, after an action (this admin's, or another's meanwhile:
+    then its buttons differ)."""
+    message = query.message
+    if message is None or not isinstance(message, Message):
+        return
     entry = await context.storage.reported_listing(listing_id)
-    if entry is None or query.message is None or not query.message.is_accessible:
+    if entry is not None and _card_keys(context, entry) != message.reply_markup:
+        await refresh_card(context, message.chat.id, message.message_id, listing_id)
+
+
+async def refresh_card(context: BotContext, chat_id: int, message_id: int, listing_id: int) -> None:
+    """Show a reported listing's card as it is now (after an action, by this admin or another)."""
+    entry = await context.storage.reported_listing(listing_id)
+    if entry is None:
         return
     # An action pressed on a history or forged message: "not modified" is fine.
     with contextlib.suppress(BadRequest):
-        await query.edit_message_text(
-            await _card_text(context, entry), reply_markup=_card_keys(context, entry)
+        await context.bot.edit_message_text(
+            await _card_text(context, entry),
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=_card_keys(context, entry),
         )
 
 
 async def _done(
-    update: Update, context: BotContext, listing_id: int, changed: bool, text: str, already: str
+    update: Update,
+    context: BotContext,
+    listing_id: int,
+    changed: bool,
+    text: str,
+    already: tuple[str, str],
 ) -> bool:
-    """Answer the press: what was done, or that nothing changed; refresh the card."""
+    """Answer the press: what was done, or - nothing changed - who did it first (the latest
+    of the listing's log lines of this kind and its opposite is this kind) or ``already``'s
+    text; refresh the card either way, so that it shows what is left to do."""
     query = update.callback_query
     assert query is not None
-    await query.answer(text if changed else already, show_alert=not changed)
     if changed:
-        await _refresh(query, context, listing_id)
+        await query.answer(text)
+    else:
+        action, otherwise = already
+        first = await context.storage.last_action(_FAMILIES[action], listing=listing_id)
+        if first is not None and first.action != action:
+            first = None
+        await query.answer(await already_done(context, first, otherwise), show_alert=True)
+    await _refresh(query, context, listing_id)
     return changed
+
+
+# An action and what undoes it: the latest of them says whether it still stands.
+_FAMILIES = {
+    "hide": ("hide", "restore"),
+    "restore": ("hide", "restore"),
+    "dismiss": ("dismiss", "hide"),
+}
+
+
+async def _set_visibility(
+    update: Update,
+    context: BotContext,
+    listing_id: int,
+    change: Callable[[int, int, int], Awaitable[bool]],
+    texts: tuple[str, tuple[str, str]],
+    event: str,
+    message: str,
+) -> None:
+    """Hide or restore a listing, and tell its owner."""
+    if not await _admin_on_listing(update, context, listing_id):
+        return
+    assert update.effective_user is not None
+    listing = await context.storage.get_listing(listing_id)
+    if listing is None:
+        await _gone(update, context)
+        return
+    changed = await change(listing_id, update.effective_user.id, context.now())
+    if await _done(update, context, listing_id, changed, *texts):
+        key = f"mod:{event}:{listing_id}:{context.now()}"
+        await notice(context, [listing.owner_id], key, message, title=listing.title)
 
 
 async def _admin_on_listing(update: Update, context: BotContext, listing_id: int) -> bool:
@@ -176,40 +243,27 @@ async def _admin_on_listing(update: Update, context: BotContext, listing_id: int
     if not await refuse_unless_admin(update, context):
         return False
     if await context.storage.get_listing(listing_id) is None:
-        assert update.callback_query is not None
-        await update.callback_query.answer(
-            context.i18n.gettext("This listing does not exist any more."), show_alert=True
-        )
+        await _gone(update, context)
         return False
     return True
 
 
-async def _set_visibility(
-    update: Update,
-    context: BotContext,
-    listing_id: int,
-    change: Callable[[int, int, int], Awaitable[bool]],
-    texts: tuple[str, str],
-    event: str,
-    message: str,
-) -> None:
-    """Hide or restore a listing, and tell its owner."""
-    if not await _admin_on_listing(update, context, listing_id):
-        return
-    assert update.effective_user is not None
-    changed = await change(listing_id, update.effective_user.id, context.now())
-    if await _done(update, context, listing_id, changed, *texts):
-        listing = await context.storage.get_listing(listing_id)
-        assert listing is not None
-        key = f"mod:{event}:{listing_id}:{context.now()}"
-        await notice(context, [listing.owner_id], key, message, title=listing.title)
+async def _gone(update: Update, context: BotContext) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(gone_text(context), show_alert=True)
+
+
+def gone_text(context: BotContext) -> str:
+    return context.i18n.gettext(
+        "This listing does not exist any more: its author erased their data. Nothing changed."
+    )
 
 
 async def hide(update: Update, context: BotContext, listing_id: int) -> None:
     _ = context.i18n.gettext
     await _set_visibility(
         update, context, listing_id, context.storage.hide_listing,
-        (_("Hidden."), _("It is not open.")), "hidden", HIDDEN,
+        (_("Hidden."), ("hide", _("It is not open."))), "hidden", HIDDEN,
     )  # fmt: skip
 
 
@@ -217,7 +271,7 @@ async def restore(update: Update, context: BotContext, listing_id: int) -> None:
     _ = context.i18n.gettext
     await _set_visibility(
         update, context, listing_id, context.storage.restore_listing,
-        (_("Restored."), _("It is not hidden.")), "restored", RESTORED,
+        (_("Restored."), ("restore", _("It is not hidden."))), "restored", RESTORED,
     )  # fmt: skip
 
 
@@ -230,42 +284,100 @@ async def dismiss(update: Update, context: BotContext, listing_id: int) -> None:
     settled = await context.storage.dismiss_reports(
         listing_id, update.effective_user.id, context.now()
     )
-    await _done(update, context, listing_id, settled > 0, _("Dismissed."), _("No open reports."))
+    already = ("dismiss", _("No open reports."))
+    await _done(update, context, listing_id, settled > 0, _("Dismissed."), already)
 
 
-async def warn(update: Update, context: BotContext, listing_id: int) -> None:
-    """Warn the listing's author (once per listing)."""
-    _ = context.i18n.gettext
-    if not await _admin_on_listing(update, context, listing_id):
-        return
-    assert update.effective_user is not None
-    owner = await context.storage.warn_owner(listing_id, update.effective_user.id, context.now())
-    changed = owner is not None
-    already = _("The author was already warned about this listing.")
-    if await _done(update, context, listing_id, changed, _("Warned."), already):
-        listing = await context.storage.get_listing(listing_id)
-        assert owner is not None and listing is not None
-        await notice(context, [owner], f"mod:warn:{listing_id}", WARNED, title=listing.title)
+# --- Warn and Ban: a reason, then a confirmation (bot/dialogs/decision.py) ----------------------
 
 
-async def ban(update: Update, context: BotContext, listing_id: int) -> None:
-    """Ban the listing's author."""
-    _ = context.i18n.gettext
-    if not await _admin_on_listing(update, context, listing_id):
-        return
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    listing = await context.storage.get_listing(listing_id)
-    assert listing is not None
-    if listing.owner_id == update.effective_user.id:
-        await query.answer(_("You cannot ban yourself."), show_alert=True)
-        return
-    now = context.now()
-    changed = await context.storage.ban(
-        listing.owner_id, update.effective_user.id, now, listing_id=listing_id
+async def _about(context: BotContext, listing: Listing) -> dict[str, str]:
+    """The author and the listing, as the admin's texts name them."""
+    t = context.i18n
+    owner = await context.storage.get_member(listing.owner_id)
+    author = person(
+        t, listing.owner_id, owner.first_name if owner else None, owner.country if owner else None
     )
-    if await _done(update, context, listing_id, changed, _("Banned."), _("Already banned.")):
-        await notice(context, [listing.owner_id], f"mod:ban:{listing.owner_id}:{now}", BANNED)
+    title = t.quote(html.escape(shorten(listing.title, 60)))
+    return {"member": author, "listing": f"{title} #{listing.id}"}
+
+
+async def plan_warning(context: BotContext, listing_id: int) -> str | Nothing:
+    listing = await context.storage.get_listing(listing_id)
+    if listing is None:
+        return Nothing(gone_text(context))
+    first = await context.storage.last_action(("warn",), listing=listing_id)
+    if first is not None:
+        return Nothing(await already_done(context, first, ""))
+    return context.i18n.gettext("⚠️ Warn {member} about the listing {listing}?").format(
+        **await _about(context, listing)
+    )
+
+
+async def warn(context: BotContext, listing_id: int, reason: str | None) -> str:
+    """Warn the listing's author (once per listing), and tell them why."""
+    _ = context.i18n.gettext
+    assert context.member is not None
+    listing = await context.storage.get_listing(listing_id)
+    outcome = await context.storage.warn_owner(
+        listing_id, context.member.id, context.now(), reason=reason
+    )
+    if outcome is Outcome.GONE or listing is None:
+        return gone_text(context)
+    if outcome is Outcome.ALREADY:
+        first = await context.storage.last_action(("warn",), listing=listing_id)
+        return await already_done(
+            context, first, _("The author was already warned about this listing.")
+        )
+    await notice(
+        context, [listing.owner_id], f"mod:warn:{listing_id}", WARNED,
+        title=listing.title, reason=reason,
+    )  # fmt: skip
+    return _("Warned.")
+
+
+async def plan_ban(context: BotContext, listing_id: int) -> str | Nothing:
+    _ = context.i18n.gettext
+    assert context.member is not None
+    listing = await context.storage.get_listing(listing_id)
+    if listing is None:
+        return Nothing(gone_text(context))
+    if listing.owner_id == context.member.id:
+        return Nothing(_("You cannot ban yourself."))
+    owner = await context.storage.get_member(listing.owner_id)
+    if owner is not None and owner.banned:
+        first = await context.storage.last_action(("ban",), user=listing.owner_id)
+        return Nothing(await already_done(context, first, _("Already banned.")))
+    return _(
+        "⛔ Ban {member}, the author of {listing}? Their open listings are hidden and their "
+        "pending contact requests withdrawn; they keep /mydata and /deleteme."
+    ).format(**await _about(context, listing))
+
+
+async def ban(context: BotContext, listing_id: int, reason: str | None) -> str:
+    """Ban the listing's author, and tell them why."""
+    _ = context.i18n.gettext
+    assert context.member is not None
+    listing = await context.storage.get_listing(listing_id)
+    if listing is None:
+        return gone_text(context)
+    now = context.now()
+    outcome = await context.storage.ban(
+        listing.owner_id, context.member.id, now, listing_id=listing_id, reason=reason
+    )
+    if outcome is Outcome.GONE:
+        return gone_text(context)
+    if outcome is Outcome.ALREADY:
+        first = await context.storage.last_action(("ban",), user=listing.owner_id)
+        return await already_done(context, first, _("Already banned."))
+    await notice(
+        context, [listing.owner_id], f"mod:ban:{listing.owner_id}:{now}", BANNED, reason=reason
+    )
+    return _("Banned.")
+
+
+WARNING = Decision("warn", WARN, N_("⚠️ Warn"), plan_warning, warn, refresh=refresh_card)
+BANNING = Decision("ban", BAN, N_("⛔ Ban"), plan_ban, ban, refresh=refresh_card)
 
 
 async def unban_button(update: Update, context: BotContext, user_id: int) -> None:
@@ -277,10 +389,13 @@ async def unban_button(update: Update, context: BotContext, user_id: int) -> Non
     assert query is not None and update.effective_user is not None
     now = context.now()
     changed = await context.storage.unban(user_id, update.effective_user.id, now)
-    await query.answer(_("Ban lifted.") if changed else _("Not banned."), show_alert=not changed)
-    if changed:
-        await notice(context, [user_id], f"mod:unban:{user_id}:{now}", UNBANNED)
-        await query.edit_message_reply_markup(None)
+    if not changed:
+        first = await context.storage.last_action(("unban",), user=user_id)
+        await query.answer(await already_done(context, first, _("Not banned.")), show_alert=True)
+        return
+    await query.answer(_("Ban lifted."))
+    await notice(context, [user_id], f"mod:unban:{user_id}:{now}", UNBANNED)
+    await query.edit_message_reply_markup(None)
 
 
 async def history(update: Update, context: BotContext, listing_id: int) -> None:
@@ -292,7 +407,9 @@ async def history(update: Update, context: BotContext, listing_id: int) -> None:
     query = update.callback_query
     assert query is not None
     listing = await context.storage.get_listing(listing_id)
-    assert listing is not None
+    if listing is None:
+        await _gone(update, context)
+        return
     await query.answer()
     lines = [
         _("<b>History of {title}</b>").format(title=context.i18n.quote(html.escape(listing.title)))
@@ -306,10 +423,9 @@ async def history(update: Update, context: BotContext, listing_id: int) -> None:
         lines.append(f"{short_time(t, at)} · {_(REASON_LABELS.get(reason, reason))} · {status}")
     lines.append("")
     lines.append(_("<b>Admin actions about the author</b>"))
+    zone = await reader_zone(context)
     for action in await context.storage.admin_log(user=listing.owner_id, limit=10):
-        label = ACTION_LABELS.get(action.action)
-        name = _(label) if label else html.escape(action.action)
-        lines.append(f"{short_time(t, action.at)} · {action.admin_id or '—'} {name}")
+        lines.append(log_line(t, action, zone))
     await reply(update, "\n".join(lines))
 
 

@@ -1,5 +1,6 @@
-"""``/mylistings`` and the owner's buttons on a listing card: fulfilled (with how), close,
-renew. Editing a field is a dialog of its own (:mod:`bot.dialogs.editing`).
+"""``/mylistings`` and the owner's buttons on a listing card: fulfilled (with whom among its
+accepted contacts, or someone else and how), close, renew. Editing a field is a dialog of its
+own (:mod:`bot.dialogs.editing`).
 
 Callback data names the listing (``ls:<action>:<id>``); who may act is checked in storage on
 every press (the owner, or a verified official of the listing's municipality), so a forged or
@@ -31,13 +32,17 @@ from bot.buttons import (
 )
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import editing
-from bot.storage import Listing, ListingRefused
+from bot.storage import ContactRefused, Listing, ListingRefused
 from bot.views import cards
+from bot.views import contacts as views
 from bot.views.html import shorten
 
 PAGE_SIZE = 8
 PAGE = MY_LISTINGS.button("p", Number(0, 9999))
-# The owner's answers under a card: how a need was met, closing confirmed, how long to renew.
+# The owner's answers under a card: with whom and how a need was met, closing confirmed, how
+# long to renew.
+FULFILLED_WITH = LISTINGS.button("with", ID, ID)  # the listing, one of its accepted contacts
+SOMEONE_ELSE = LISTINGS.button("else", ID)
 FULFILLED = LISTINGS.button("ful", ID, OneOf(taxonomy.OUTCOMES))
 CLOSE = LISTINGS.button("cls", ID)
 RENEW = LISTINGS.button("rnw", ID, OneOf(taxonomy.DURATIONS))
@@ -50,7 +55,9 @@ def register(application: CommunityApplication) -> None:
             CommandHandler("mylistings", my_listings),
             MY_LIST.handler(my_listings_button),
             PAGE.handler(my_listings_page),
-            ASK_FULFILLED.handler(ask_how_fulfilled),
+            ASK_FULFILLED.handler(ask_with_whom),
+            FULFILLED_WITH.handler(mark_fulfilled_with),
+            SOMEONE_ELSE.handler(ask_how_fulfilled),
             FULFILLED.handler(mark_fulfilled),
             ASK_CLOSE.handler(ask_close),
             CLOSE.handler(close),
@@ -174,8 +181,76 @@ async def _ask(query: CallbackQuery, text: str, buttons: list[list[InlineKeyboar
     await query.message.chat.send_message(text, reply_markup=InlineKeyboardMarkup(buttons))
 
 
+async def ask_with_whom(update: Update, context: BotContext, listing_id: int) -> None:
+    """With whom, among the listing's accepted contacts, or someone else? (Straight to how,
+    when it has none.)"""
+    _ = context.i18n.gettext
+    listing = await _managed(update, context, listing_id)
+    if listing is None:
+        return
+    counterparts = await context.storage.counterparts(listing.id)
+    if not counterparts:
+        await ask_how_fulfilled(update, context, listing_id)
+        return
+    assert update.callback_query is not None
+    buttons = [
+        [
+            InlineKeyboardButton(
+                views.counterpart_label(counterpart),
+                callback_data=FULFILLED_WITH.data((listing.id, counterpart.contact_id)),
+            )
+        ]
+        for counterpart in counterparts
+    ]
+    buttons.append(
+        [InlineKeyboardButton(_("👥 Someone else"), callback_data=SOMEONE_ELSE.data(listing.id))]
+    )
+    await _ask(
+        update.callback_query,
+        _("Wonderful! With whom did {title} come about?").format(title=quoted(context, listing)),
+        buttons,
+    )
+
+
+async def mark_fulfilled_with(
+    update: Update, context: BotContext, pressed: tuple[int, int]
+) -> None:
+    """Close the listing as fulfilled with one of its accepted contacts: an exchange."""
+    _ = context.i18n.gettext
+    assert update.effective_user is not None
+    listing_id, contact_id = pressed
+    listing = await _managed(update, context, listing_id)
+    if listing is None:
+        return
+    try:
+        closed = await context.storage.fulfil_listing(
+            listing.id,
+            update.effective_user.id,
+            with_contact=contact_id,
+            outcome="platform",
+            now=context.now(),
+        )
+    except ContactRefused as refused:
+        raise InvalidButton(contact_id) from refused  # not an accepted contact of this listing
+    whom = next(
+        (
+            c.first_name
+            for c in await context.storage.counterparts(listing.id)
+            if c.contact_id == contact_id
+        ),
+        "",
+    )
+    await _conclude(
+        update,
+        context,
+        closed,
+        _("Marked as fulfilled with {name}. Thank you for sharing!").format(name=html.escape(whom)),
+    )
+
+
 async def ask_how_fulfilled(update: Update, context: BotContext, listing_id: int) -> None:
-    """How was the need met (the listing's outcome)?"""
+    """How was the need met (the listing's outcome), with someone who is not one of its
+    accepted contacts?"""
     _ = context.i18n.gettext
     listing = await _managed(update, context, listing_id)
     if listing is None:
@@ -200,8 +275,8 @@ async def mark_fulfilled(update: Update, context: BotContext, pressed: tuple[int
     listing = await _managed(update, context, listing_id)
     if listing is None:
         return
-    closed = await context.storage.close_listing(
-        listing.id, update.effective_user.id, fulfilled=True, outcome=outcome, now=context.now()
+    closed = await context.storage.fulfil_listing(
+        listing.id, update.effective_user.id, with_contact=None, outcome=outcome, now=context.now()
     )
     await _conclude(update, context, closed, _("Marked as fulfilled. Thank you for sharing!"))
 

@@ -201,8 +201,11 @@ async def _change(update: Update, context: BotContext, **changes: Any) -> None:
     await context.storage.save_preferences(user, wanted, now)
     # What waits for a digest now waits for the new one (or goes now, for "right away").
     due = next_digest(now, wanted)
-    await context.storage.reschedule_digests(user, due)
-    if due <= now:
+    await context.storage.reschedule_digests(user, due, wanted.frequency)
+    # What quiet hours held is due at once: the outbox sends it now, or holds it again until
+    # the new quiet hours end (in the new timezone).
+    released = await context.storage.release_held(user, now)
+    if due <= now or released:
         context.community.outbox.wake()
     await query.answer(_("Saved."))
     await query.edit_message_text(

@@ -19,14 +19,8 @@ from bot.i18n import N_
 from bot.storage import ReportRefused
 from bot.storage.moderation import REPORT_REASONS
 from bot.views import cards
+from bot.views.texts import REPORT_REASON_LABELS as REASON_LABELS
 
-REASON_LABELS = {
-    "spam": N_("📢 Spam or advertising"),
-    "scam": N_("💸 Scam or fraud"),
-    "offensive": N_("🤬 Offensive or hateful"),
-    "misleading": N_("❓ Misleading or false"),
-    "other": N_("✋ Something else"),
-}
 assert set(REASON_LABELS) == set(REPORT_REASONS)
 REASON = REPORTS.button("", ID, OneOf(REPORT_REASONS))
 
@@ -50,10 +44,19 @@ def register(application: CommunityApplication) -> None:
 
 
 async def notice(
-    context: BotContext, to: list[int], key: str, msgid: str, **params: object
+    context: BotContext,
+    to: list[int],
+    key: str,
+    msgid: str,
+    *,
+    reason: str | None = None,
+    **params: object,
 ) -> None:
-    """Queue a plain notice (rendered in each recipient's language) and send it now."""
-    await context.community.outbox.notice(to, key, msgid, now=context.now(), **params)
+    """Queue a plain notice (rendered in each recipient's language) and send it now; a
+    moderator's ``reason`` under it."""
+    await context.community.outbox.notice(
+        to, key, msgid, now=context.now(), reason=reason, **params
+    )
 
 
 async def report_button(update: Update, context: BotContext, listing_id: int) -> None:

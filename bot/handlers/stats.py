@@ -1,5 +1,7 @@
-"""``/stats`` for admins: the platform's figures over the last 7, 30 or 365 days, a chart, and
-CSV exports of the listings and of the figures.
+"""``/stats`` for admins: the platform's figures over the last 7, 30 or 365 days (the
+exchanges too: fulfilled listings with whom, by country, category and between places), a
+chart of activity and one of exchanges across borders, and CSV exports of the listings and of
+the figures.
 
 Every press checks that the presser is an admin.
 """
@@ -9,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -22,7 +26,7 @@ from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import refuse_unless_admin
 from bot.i18n import N_, Translator
 from bot.places.countries import flag
-from bot.storage import Figures
+from bot.storage import Exchanges, ExchangeSeries, Figures
 from bot.views import charts
 from bot.views import texts as views
 from bot.views.cards import OUTCOME_LABELS, STATE_NAMES
@@ -31,6 +35,7 @@ from bot.views.charts import period
 PERIODS = (7, 30, 365)
 KIND_NAMES = {"offer": N_("offers"), "request": N_("requests")}
 TOP_COUNTRIES = 10
+TOP_PLACES = 5  # pairs of places shown in the text (all of them in the CSV)
 
 # The CSV exports' columns, in this order, headed in the admin's language. Only the header
 # row is translated: the cells stay what a program reads (ids, codes such as "offer" or
@@ -62,6 +67,7 @@ FIGURE_COLUMNS = {
 # Each carries the period, in days.
 PERIOD = STATS.button("p", OneOf(str(days) for days in PERIODS))
 CHART = STATS.button("chart", OneOf(str(days) for days in PERIODS))
+EXCHANGES_CHART = STATS.button("xchart", OneOf(str(days) for days in PERIODS))
 LISTINGS_CSV = STATS.button("csvl", OneOf(str(days) for days in PERIODS))
 FIGURES_CSV = STATS.button("csvf", OneOf(str(days) for days in PERIODS))
 
@@ -72,6 +78,7 @@ def register(application: CommunityApplication) -> None:
             CommandHandler("stats", stats_command),
             PERIOD.handler(period_chosen),
             CHART.handler(chart),
+            EXCHANGES_CHART.handler(exchanges_chart),
             LISTINGS_CSV.handler(listings_export),
             FIGURES_CSV.handler(figures_export),
         ]
@@ -152,6 +159,7 @@ def figures_text(t: Translator, figures: Figures) -> str:
         _("<b>Fulfilled in the period</b>: {count}").format(count=n(sum(figures.outcomes.values())))
         + (" (" + " · ".join(outcomes) + ")" if outcomes else ""),
     ]
+    lines += exchanges_lines(t, figures.exchanges)
     found = figures.interactions
     median = found.median_first_contact
     lines += [
@@ -171,6 +179,45 @@ def figures_text(t: Translator, figures: Figures) -> str:
     return "\n".join(lines)
 
 
+def _side(t: Translator, place: str | None, country: str | None) -> str:
+    """One side of an exchange: its place and flag (or the country's name, without a place)."""
+    if place:
+        return f"{escape(place)} {flag(country)}" if country else escape(place)
+    return f"{flag(country)} {escape(t.country(country))}" if country else "?"
+
+
+def exchanges_lines(t: Translator, found: Exchanges) -> list[str]:
+    """Exchanges in the period: how many (across borders), by country, category, places."""
+    _ = t.gettext
+    n = t.number
+    lines = [
+        _("<b>Exchanges</b>: {count} (across borders: {across})").format(
+            count=n(found.total), across=n(found.across_borders)
+        )
+    ]
+    if found.by_country:
+        countries = [
+            f"{flag(code)} {escape(t.country(code))} {n(count)}"
+            for code, count in list(found.by_country.items())[:TOP_COUNTRIES]
+        ]
+        lines.append(_("Exchanges by country: {counts}").format(counts=" · ".join(countries)))
+    if found.by_category:
+        names = {c.key: f"{c.emoji} {_(c.name)}" for c in taxonomy.CATEGORIES}
+        categories = [
+            f"{names.get(key, escape(key))} {n(count)}" for key, count in found.by_category.items()
+        ]
+        lines.append(_("Exchanges by category: {counts}").format(counts=" · ".join(categories)))
+    if found.between:
+        places = [
+            f"{_side(t, *giver)} → {_side(t, *receiver)} {n(count)}"
+            for giver, receiver, count in found.between[:TOP_PLACES]
+        ]
+        lines.append(_("Between places (giver → receiver): {counts}").format(
+            counts=" · ".join(places)
+        ))  # fmt: skip
+    return lines
+
+
 def stats_keyboard(t: Translator, days: int) -> InlineKeyboardMarkup:
     _ = t.gettext
     periods = [
@@ -184,7 +231,12 @@ def stats_keyboard(t: Translator, days: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             periods,
-            [InlineKeyboardButton(_("📈 Chart"), callback_data=CHART.data(str(days)))],
+            [
+                InlineKeyboardButton(_("📈 Chart"), callback_data=CHART.data(str(days))),
+                InlineKeyboardButton(
+                    _("🌍 Exchanges chart"), callback_data=EXCHANGES_CHART.data(str(days))
+                ),
+            ],
             [
                 InlineKeyboardButton(
                     _("📄 Listings (CSV)"), callback_data=LISTINGS_CSV.data(str(days))
@@ -241,7 +293,31 @@ async def listings_csv(context: BotContext, days: int) -> bytes:
     return _csv([header(context.i18n, LISTING_COLUMNS), *body])
 
 
-def figures_csv(t: Translator, figures: Figures) -> bytes:
+def _csv_side(place: str | None, country: str | None) -> str:
+    return f"{place or '?'} ({country or '?'})"
+
+
+def _exchange_rows(found: Exchanges, series: ExchangeSeries) -> list[list[object]]:
+    """The exchanges' sections of the figures CSV: totals, by country, by category, between
+    places (giver > receiver), and per day or week (all, and across borders)."""
+    rows: list[list[object]] = [
+        ["exchanges", "all", "", found.total],
+        ["exchanges", "across_borders", "", found.across_borders],
+    ]
+    rows += [["exchanges_by_country", code, "", count] for code, count in found.by_country.items()]
+    rows += [["exchanges_by_category", key, "", count] for key, count in found.by_category.items()]
+    rows += [
+        ["exchanges_between", f"{_csv_side(*giver)} > {_csv_side(*receiver)}", "", count]
+        for giver, receiver, count in found.between
+    ]
+    for index, counts in enumerate(zip(series.within, series.across, series.unknown, strict=True)):
+        day = _iso(series.start + index * series.bucket)[:10]
+        rows.append(["exchanges_over_time", day, "", sum(counts)])
+        rows.append(["exchanges_across_borders_over_time", day, "", counts[1]])
+    return rows
+
+
+def figures_csv(t: Translator, figures: Figures, series: ExchangeSeries) -> bytes:
     rows: list[list[object]] = [header(t, FIGURE_COLUMNS)]
     rows.append(["people", "all", figures.users_total, figures.users_new])
     for section, found in (
@@ -264,6 +340,7 @@ def figures_csv(t: Translator, figures: Figures) -> bytes:
         ("median_seconds_to_first_contact", interactions.median_first_contact),
     ):
         rows.append(["interactions", key, "", "" if value is None else value])
+    rows += _exchange_rows(figures.exchanges, series)
     return _csv(rows)
 
 
@@ -285,24 +362,56 @@ async def period_chosen(update: Update, context: BotContext, days: str) -> None:
             raise
 
 
-async def chart(update: Update, context: BotContext, days: str) -> None:
-    """A chart of the period, as a photo."""
-    _ = context.i18n.gettext
+async def _send_chart(
+    update: Update,
+    context: BotContext,
+    days: int,
+    draw: Callable[[], Awaitable[Callable[[], bytes]]],
+    name: str,
+    caption: str,
+) -> None:
+    """For an admin: the chart ``draw`` prepares (its data read, then drawn off the event
+    loop), as a photo named and captioned for the period."""
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
     if not await refuse_unless_admin(update, context):
         return
     await query.answer()
-    now = context.now()
-    figures = await context.storage.figures(int(days), now)
-    series = await context.storage.weekly_series(int(days), now)
-    png = await asyncio.to_thread(charts.activity_chart, context.i18n, series, figures)
+    png = await asyncio.to_thread(await draw())
     await chat.send_photo(
-        InputFile(png, filename=f"activity-{days}d-{_stamp(now)}.png"),
-        caption=_("Listings published and their state: {period}.").format(
-            period=period(context.i18n, int(days))
-        ),
+        InputFile(png, filename=f"{name}-{days}d-{_stamp(context.now())}.png"),
+        caption=caption.format(period=period(context.i18n, days)),
     )
+
+
+async def chart(update: Update, context: BotContext, days: str) -> None:
+    """A chart of the period's listings, as a photo."""
+    _ = context.i18n.gettext
+
+    async def draw() -> Callable[[], bytes]:
+        now = context.now()
+        figures = await context.storage.figures(int(days), now)
+        series = await context.storage.weekly_series(int(days), now)
+        return partial(charts.activity_chart, context.i18n, series, figures)
+
+    await _send_chart(
+        update, context, int(days), draw, "activity",
+        _("Listings published and their state: {period}."),
+    )  # fmt: skip
+
+
+async def exchanges_chart(update: Update, context: BotContext, days: str) -> None:
+    """A chart of the period's exchanges, within countries and across borders, as a photo."""
+    _ = context.i18n.gettext
+
+    async def draw() -> Callable[[], bytes]:
+        series = await context.storage.exchange_series(int(days), context.now())
+        return partial(charts.exchanges_chart, context.i18n, series, int(days))
+
+    await _send_chart(
+        update, context, int(days), draw, "exchanges",
+        _("Exchanges, within countries and across borders: {period}."),
+    )  # fmt: skip
 
 
 async def listings_export(update: Update, context: BotContext, days: str) -> None:
@@ -331,9 +440,10 @@ async def figures_export(update: Update, context: BotContext, days: str) -> None
         return
     await query.answer()
     figures = await context.storage.figures(int(days), context.now())
+    series = await context.storage.exchange_series(int(days), context.now())
     await chat.send_document(
         InputFile(
-            figures_csv(context.i18n, figures),
+            figures_csv(context.i18n, figures, series),
             filename=f"figures-{days}d-{_stamp(context.now())}.csv",
         ),
         caption=_("Figures: {period}.").format(period=period(context.i18n, int(days))),

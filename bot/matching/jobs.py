@@ -1,5 +1,6 @@
-"""The bot's own jobs, through PTB's JobQueue: the matching pass, expiry reminders, and the
-digest safety net (outbox delivery is scheduled by :mod:`bot.outbox`).
+"""The bot's own jobs, through PTB's JobQueue: the matching pass, expiry reminders, the
+digest safety net (outbox delivery is scheduled by :mod:`bot.outbox`), and the listings'
+vectors (embedding what waits, keeping the search index caught up: bot/semantic/backfill.py).
 
 No job trusts memory: every run scans the database for what is due (listings not matched
 yet, listings expiring within three days and not reminded, digest items without a digest on
@@ -17,9 +18,11 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes, Job
 
-from bot.delivery.timing import after_quiet_hours, next_digest
+from bot.delivery.timing import next_digest
 from bot.logs import Tally, counted
 from bot.matching.matcher import Lookups, matching_pass
+from bot.matching.types import digest_key
+from bot.semantic.backfill import embed_waiting
 from bot.storage import Enqueued, Storage
 from bot.storage.outbox import DIGEST, PERSONAL
 
@@ -31,6 +34,7 @@ REMIND_BEFORE = 3 * DAY
 # is one indexed lookup.
 MATCH_EVERY = 2.0
 CHORES_EVERY = 60.0  # reminders and the digest safety net
+VECTORS_EVERY = 5.0  # embedding what waits (about 2 s of a worker thread a run, at most)
 
 
 # --- chores ----------------------------------------------------------------------------------
@@ -47,7 +51,7 @@ async def queue_reminders(storage: Storage, now: int) -> int:
             "reminder",
             f"reminder:{listing}:{expires_at}",
             {"listing": listing, "expires_at": expires_at},
-            not_before=after_quiet_hours(now, prefs[owner]),
+            not_before=now,  # the outbox holds it through quiet hours
             priority=PERSONAL,
         )
         for listing, owner, expires_at in expiring
@@ -60,16 +64,16 @@ async def queue_waiting_digests(storage: Storage, now: int) -> int:
     """A digest for everyone with digest items but none on its way (items left over from a
     full digest, a digest that could not be sent, settings changed)."""
     waiting = await storage.waiting_digests(now)
-    prefs = await storage.preferences_of(user for user, _due in waiting)
+    prefs = await storage.preferences_of(user for user, _due, _frequency in waiting)
     queued = []
-    for user, due in waiting:
+    for user, due, frequency in waiting:
         if user not in prefs:
             continue
         if due <= now:
-            due = next_digest(now, prefs[user])
-        queued.append(
-            Enqueued(user, "digest", f"digest:{user}:{due}", {"due": due}, due, priority=DIGEST)
-        )
+            due = next_digest(now, prefs[user], frequency)
+        payload = {"due": due, "frequency": frequency}
+        key = digest_key(user, due, frequency)
+        queued.append(Enqueued(user, "digest", key, payload, due, priority=DIGEST))
     return await storage.enqueue(queued, now=now)
 
 
@@ -85,8 +89,9 @@ class Scheduler:
         self.storage = storage
         self.matching_lock = asyncio.Lock()
         self.chores_lock = asyncio.Lock()
+        self.vectors_lock = asyncio.Lock()
         self.jobs: dict[str, Job] = {}  # type: ignore[type-arg]
-        self.lookups = Lookups(storage)
+        self.lookups = Lookups(storage, application.meaning.semantics)  # type: ignore[attr-defined]
         self.matched = Tally(log, lambda n: f"matched {counted(n, 'new listing')}")
         self.reminded = Tally(log, lambda n: f"queued {counted(n, 'expiry reminder')}")
         self.digested = Tally(log, lambda n: f"queued {counted(n, 'waiting digest')}")
@@ -111,6 +116,16 @@ class Scheduler:
         if reminders:
             self.application.outbox.wake()  # type: ignore[attr-defined]
         return reminders, digests
+
+    async def embed_listings(self) -> int:
+        """One run of the vectors job: listings embedded and stored."""
+        async with self.vectors_lock:
+            meaning = self.application.meaning  # type: ignore[attr-defined]
+            return await embed_waiting(self.storage, meaning, self.now())
+
+
+async def _vectors_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.application.scheduler.embed_listings()  # type: ignore[attr-defined]
 
 
 async def _matching_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,4 +160,12 @@ def schedule(application: Application, storage: Storage) -> Scheduler:  # type: 
         name="chores",
         job_kwargs=once,
     )
+    if application.meaning.semantics.wanted:  # type: ignore[attr-defined]
+        scheduler.jobs["vectors"] = application.job_queue.run_repeating(
+            _vectors_job,
+            interval=timedelta(seconds=VECTORS_EVERY),
+            first=0.5,
+            name="vectors",
+            job_kwargs=once,
+        )
     return scheduler

@@ -17,7 +17,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from bot.delivery.timing import Preferences, after_quiet_hours, next_digest
+import numpy as np
+
+from bot.delivery.timing import Preferences, next_digest
 from bot.matching.scoring import (
     Ranking,
     Wording,
@@ -35,6 +37,8 @@ from bot.matching.types import (
     Subject,
     distinctive_words,
 )
+from bot.semantic.codes import Vector
+from bot.semantic.service import Semantics
 from bot.storage import Alert, Storage
 
 log = logging.getLogger(__name__)
@@ -57,7 +61,9 @@ class Lookups:
       may lag by :data:`TEXTS_FOR` seconds (an edited text is compared as it was for that
       long), which weights and similarities that only rank candidates do not mind;
     - people's notification preferences, for :data:`PREFERENCES_FOR` seconds or until
-      changed (blocking is checked again when a notification is queued).
+      changed (blocking is checked again when a notification is queued);
+    - the vectors of recent candidates (as the texts: an edited one may lag), and of alerts'
+      keywords, embedded once (off the event loop) when first needed.
     """
 
     ALERTS_FOR = 60.0
@@ -66,8 +72,14 @@ class Lookups:
     MAX_WORDS = 200_000
     MAX_TEXTS = 20_000  # listings: a few megabytes
 
-    def __init__(self, storage: Storage) -> None:
+    MAX_VECTORS = 20_000  # listings: int8, about 8 MB
+    MAX_KEYWORDS = 10_000
+
+    def __init__(self, storage: Storage, semantics: Semantics | None = None) -> None:
         self.storage = storage
+        self.semantics = semantics
+        self.vectors: dict[int, Vector] = {}
+        self.keywords: dict[str, Vector | None] = {}
         self.alerts: dict[tuple[str, str], list[Alert]] = {}
         self.alerts_version = -1
         self.alerts_at = -math.inf
@@ -104,6 +116,7 @@ class Lookups:
         if time.monotonic() - self.texts_at > self.TEXTS_FOR or too_many:
             self.counts.clear()
             self.texts.clear()
+            self.vectors.clear()
             self.total = 0
             self.texts_at = time.monotonic()
 
@@ -127,6 +140,33 @@ class Lookups:
                 self.texts[id_] = searchable(text)
         return {id_: self.texts[id_] for id_ in ids if id_ in self.texts}
 
+    def model(self) -> str | None:
+        """The name of the vectors compared; None when matching runs on words alone."""
+        return self.semantics.model_name() if self.semantics is not None else None
+
+    async def vectors_of(self, ids: list[int]) -> dict[int, Vector]:
+        """The unit vectors of these listings (those that have one of the current model)."""
+        model = self.model()
+        if model is None:
+            return {}
+        self._texts_fresh()
+        if len(self.vectors) + len(ids) > self.MAX_VECTORS:
+            self.vectors.clear()
+        missing = [id_ for id_ in ids if id_ not in self.vectors]
+        if missing:
+            self.vectors.update(unit_vectors(await self.storage.vectors_of(missing, model)))
+        return {id_: self.vectors[id_] for id_ in ids if id_ in self.vectors}
+
+    async def keywords_vector(self, keywords: str) -> Vector | None:
+        """An alert's keywords as a search's vector (cached: alerts rarely change)."""
+        if self.semantics is None or self.model() is None:
+            return None
+        if keywords not in self.keywords:
+            if len(self.keywords) > self.MAX_KEYWORDS:
+                self.keywords.clear()
+            self.keywords[keywords] = await self.semantics.query(keywords)
+        return self.keywords[keywords]
+
     async def preferences_of(self, people: Iterable[int]) -> dict[int, Preferences]:
         """Preferences of the people who have not blocked the bot."""
         storage = self.storage
@@ -149,7 +189,7 @@ async def match_listing(
     lookups: Lookups | None = None,
     candidates: Awaitable[list[Features]] | None = None,
     read: Callable[[], object] | None = None,
-) -> tuple[list[FoundMatch], list[Delivery]]:
+) -> Matched:
     """A listing's best matches and alert hits, and what to tell whom (nothing written).
     ``candidates``: their reading, if already started; ``read``: called once the database
     is no longer needed for this listing (but for rare cache misses)."""
@@ -157,26 +197,58 @@ async def match_listing(
     features = subject.features
     found_candidates = await (candidates or storage.match_candidates(features, now))
     ranking = Ranking(features, found_candidates)
+    # Meaning where both listings have vectors; words (within one language) for the others.
+    vectors = await lookups.vectors_of([features.id, *(c.id for c in found_candidates)])
+    mine = vectors.pop(features.id, None)
+    meaning = cosines(mine, vectors)
     similarity: dict[int, float] = {}
     words = distinctive_words(subject.text)
-    compared = ranking.worth_comparing() if words else []
+    compared = [id_ for id_ in ranking.worth_comparing() if id_ not in meaning] if words else []
     if compared:
         weighed = await lookups.wording(words)
         texts = await lookups.texts_of(compared)
         similarity = {id_: text_similarity(weighed, text) for id_, text in texts.items()}
     if read is not None:
         read()
-    found = ranking.best(similarity)
+    found = ranking.best(similarity, meaning=meaning)
     every_word = words_of(subject.text)
-    hits = [
-        alert
-        for alert in await lookups.alerts_for(features.category, features.country)
-        if alert_matches(alert, features, every_word)
-    ]
+    hits = []
+    for alert in await lookups.alerts_for(features.category, features.country):
+        keywords = (
+            await lookups.keywords_vector(alert.keywords)
+            if mine is not None and alert.keywords
+            else None
+        )
+        closeness = float(keywords @ mine) if keywords is not None and mine is not None else None
+        if alert_matches(alert, features, every_word, closeness):
+            hits.append(alert)
     owners = {c.id: c.owner_id for c in found_candidates}
     people = {features.owner_id, *(owners[m.other] for m in found), *(a.user_id for a in hits)}
     prefs = await lookups.preferences_of(people)
-    return found, plan(subject, found, owners, hits, prefs, now)
+    deliveries = plan(subject, found, owners, hits, prefs, now)
+    unembedded = mine is None and lookups.model() is not None
+    return Matched(features.id, found, deliveries, unembedded)
+
+
+def unit_vectors(stored: dict[int, tuple[bytes, float]]) -> dict[int, Vector]:
+    """Stored int8 vectors as unit vectors, all in one matrix (a vector at a time cost more
+    in numpy's calls than in arithmetic). Each one's scale is left out: it does not change
+    the direction."""
+    if not stored:
+        return {}
+    matrix = np.frombuffer(b"".join(vector for vector, _scale in stored.values()), np.int8)
+    units = matrix.reshape(len(stored), -1).astype(np.float32)
+    units /= np.maximum(np.linalg.norm(units, axis=1, keepdims=True), 1e-6)
+    return dict(zip(stored, units, strict=True))
+
+
+def cosines(mine: Vector | None, vectors: dict[int, Vector]) -> dict[int, float]:
+    """The cosine of each listing's unit vector to ``mine`` (none without ``mine``)."""
+    if mine is None or not vectors:
+        return {}
+    ids = list(vectors)
+    found = np.stack([vectors[id_] for id_ in ids]) @ mine
+    return dict(zip(ids, found.tolist(), strict=True))
 
 
 def plan(
@@ -189,8 +261,8 @@ def plan(
 ) -> list[Delivery]:
     """Who is told what, and when: each match's other owner gets a card about the new
     listing, its author a card for each of the best few; alert owners not already told
-    about it by a match get one alert hit. Instant ones wait out quiet hours; the others
-    wait for the person's digest."""
+    about it by a match get one alert hit. Instant ones are due now (the outbox holds them
+    through quiet hours); the others wait for the person's digest."""
     listing = subject.features
     deliveries: list[Delivery] = []
     told: set[int] = set()
@@ -203,10 +275,12 @@ def plan(
             return
         frequency = frequency or wanted.frequency
         if frequency == "instant":
-            deliveries.append(Delivery(user, kind, key, payload, after_quiet_hours(now, wanted)))
+            deliveries.append(Delivery(user, kind, key, payload, now))
         else:
             due = next_digest(now, wanted, frequency)
-            deliveries.append(Delivery(user, kind, key, payload, due, digest_due=due))
+            deliveries.append(
+                Delivery(user, kind, key, payload, due, digest_due=due, digest_frequency=frequency)
+            )
 
     for rank, match in enumerate(found):
         a, b = match.pair
@@ -270,7 +344,7 @@ async def matching_pass(
             break
         # The next listing's candidates are read while this one is scored: the database's
         # thread and Python work side by side.
-        upcoming = _read_candidates(storage, subjects[0], now())
+        upcoming = _read_candidates(storage, lookups, subjects[0], now())
         for index, subject in enumerate(subjects):
             moment = now()
             candidates, upcoming = upcoming, None
@@ -279,13 +353,12 @@ async def matching_pass(
             def read_next(following: Subject | None = following, moment: int = moment) -> None:
                 nonlocal upcoming
                 if following is not None and upcoming is None:
-                    upcoming = _read_candidates(storage, following, moment)
+                    upcoming = _read_candidates(storage, lookups, following, moment)
 
-            matches: list[FoundMatch] = []
-            deliveries: list[Delivery] = []
+            result = Matched(subject.features.id, [], [])
             try:
                 if candidates is not None:  # closed or expired ones are only marked
-                    matches, deliveries = await match_listing(
+                    result = await match_listing(
                         storage, subject, moment, lookups, candidates, read_next
                     )
             except sqlite3.Error:
@@ -295,7 +368,7 @@ async def matching_pass(
                 # it is marked as done without matches, and the error is logged.
                 log.exception("listing %s could not be matched", subject.features.id)
             read_next()
-            found.append(Matched(subject.features.id, matches, deliveries))
+            found.append(result)
             if len(found) >= WRITE_EVERY:
                 await write()
             if time.monotonic() - started >= seconds:
@@ -307,8 +380,16 @@ async def matching_pass(
 
 
 def _read_candidates(
-    storage: Storage, subject: Subject, now: int
+    storage: Storage, lookups: Lookups, subject: Subject, now: int
 ) -> asyncio.Task[list[Features]] | None:
+    """The listing's candidates, read (with their vectors, into the lookups) while the
+    previous listing is scored."""
     if not subject.is_open(now):
         return None
-    return asyncio.ensure_future(storage.match_candidates(subject.features, now))
+
+    async def read() -> list[Features]:
+        candidates = await storage.match_candidates(subject.features, now)
+        await lookups.vectors_of([subject.features.id, *(c.id for c in candidates)])
+        return candidates
+
+    return asyncio.ensure_future(read())

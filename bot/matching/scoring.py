@@ -13,7 +13,9 @@ all of Europe. Above that floor, points add up:
 - each shared tag, up to three;
 - nearness: the same place, region or country, or the distance when both have coordinates
   (whichever says more); the distance is always among the reasons when both have them;
-- similar words, within one language only: :func:`text_similarity`.
+- what the two texts say, in any two languages: the cosine of their vectors (bot/semantic),
+  :func:`meaning_points`; when either has no vector (words only, or not embedded yet), similar
+  words within one language: :func:`text_similarity`.
 
 A pair is a match from :data:`THRESHOLD` points: the category alone (3) is not enough, the
 category and anything else is. The reasons are short keys (``tags:2``, ``km:12``) stored with
@@ -49,6 +51,15 @@ WORDS_SHOWN_FROM = 1.0  # "similar words" is said from this many text points
 SHORT_STEM, LONG_STEM = 4, 6
 THRESHOLD = 4.0
 BEST = 10
+# Cross-language similarity of two listings' texts (cosine of their vectors): no points up to
+# MEANING_LOW, all the text points from MEANING_FULL. Tuned on the quality set (bot/semantic,
+# docs/BENCHMARKS.md): listings about the same thing in two languages have a median cosine of
+# 0.77 (90 % above 0.70); listings of the same category about another thing a median of 0.65
+# (90 % below 0.72). "similar description" is said from WORDS_SHOWN_FROM points (cosine 0.71).
+MEANING_LOW, MEANING_FULL = 0.66, 0.78
+# An alert's keywords meet a listing by meaning from this cosine of the keywords (embedded as a
+# search) to the listing: about the best 5 % of unrelated pairs of the quality set lie above.
+ALERT_MEANING_FROM = 0.60
 
 
 @lru_cache(maxsize=65_536)
@@ -157,13 +168,20 @@ def text_points(similarity: float | None) -> float:
     return TEXT_MAX_POINTS * min(1.0, similarity / TEXT_FULL_AT)
 
 
+def meaning_points(cosine: float) -> float:
+    """Text points for two listings whose vectors have this cosine (any two languages)."""
+    share = (cosine - MEANING_LOW) / (MEANING_FULL - MEANING_LOW)
+    return TEXT_MAX_POINTS * min(1.0, max(0.0, share))
+
+
 def score(
-    a: Features, b: Features, similarity: float | None = None
+    a: Features, b: Features, similarity: float | None = None, meaning: float | None = None
 ) -> tuple[float, tuple[str, ...]]:
     """Points and reasons for a pair that :func:`may_match` (the new listing first);
-    ``similarity``: :func:`text_similarity` of their texts, counted within one language."""
+    ``similarity``: :func:`text_similarity` of their texts, counted within one language;
+    ``meaning``: the cosine of their vectors, in any languages (used instead when known)."""
     points, reasons = _score_without_words(a, b)
-    return _with_words(a, b, points, reasons, similarity)
+    return _with_words(a, b, points, reasons, similarity, meaning)
 
 
 def _score_without_words(a: Features, b: Features) -> tuple[float, tuple[str, ...]]:
@@ -195,8 +213,18 @@ def _score_without_words(a: Features, b: Features) -> tuple[float, tuple[str, ..
 
 
 def _with_words(
-    a: Features, b: Features, points: float, reasons: tuple[str, ...], similarity: float | None
+    a: Features,
+    b: Features,
+    points: float,
+    reasons: tuple[str, ...],
+    similarity: float | None,
+    meaning: float | None = None,
 ) -> tuple[float, tuple[str, ...]]:
+    if meaning is not None:
+        extra = meaning_points(meaning)
+        if extra >= WORDS_SHOWN_FROM:
+            reasons = (*reasons, "meaning")
+        return points + extra, reasons
     if a.language != b.language:
         return points, reasons
     words = text_points(similarity)
@@ -231,15 +259,24 @@ class Ranking:
         ]
 
     def best(
-        self, similarity: Mapping[int, float] | None = None, limit: int = BEST
+        self,
+        similarity: Mapping[int, float] | None = None,
+        limit: int = BEST,
+        meaning: Mapping[int, float] | None = None,
     ) -> list[FoundMatch]:
         """The best ``limit`` matches from :data:`THRESHOLD` points, best first (newer first
-        among equals)."""
+        among equals). ``meaning``: cosines of the candidates' vectors to the new listing's."""
         similarity = similarity or {}
+        meaning = meaning or {}
         found: list[tuple[float, int, FoundMatch]] = []
         for points, reasons, other in self.scored:
             points, reasons = _with_words(
-                self.subject, other, points, reasons, similarity.get(other.id)
+                self.subject,
+                other,
+                points,
+                reasons,
+                similarity.get(other.id),
+                meaning.get(other.id),
             )
             if points >= THRESHOLD:
                 match = FoundMatch(self.subject.id, other.id, points, reasons)
@@ -286,6 +323,8 @@ def describe(t: Translator, reasons: Iterable[str]) -> str:
             parts.append(_("{distance} away").format(distance=t.kilometres(int(value))))
         elif key == "words":
             parts.append(_("similar words"))
+        elif key == "meaning":
+            parts.append(_("similar description"))
     return " · ".join(parts)
 
 
@@ -297,9 +336,13 @@ def words_of(text: str) -> set[str]:
     return {token for token in re.split(r"[\W_]+", fold(text)) if token}
 
 
-def alert_matches(alert: Alert, listing: Features, words: set[str]) -> bool:
+def alert_matches(
+    alert: Alert, listing: Features, words: set[str], meaning: float | None = None
+) -> bool:
     """Does a new listing satisfy a saved search? ``words``: the listing's folded words.
-    Each keyword must begin a word of the listing ("pomp" finds "pompes")."""
+    Each keyword must begin a word of the listing ("pomp" finds "pompes"), or the keywords
+    must mean what the listing says, in any language: ``meaning``, the cosine of the keywords'
+    vector to the listing's, from :data:`ALERT_MEANING_FROM`."""
     if alert.paused or alert.user_id == listing.owner_id:
         return False
     if alert.kind is not None and alert.kind != listing.kind:
@@ -310,6 +353,8 @@ def alert_matches(alert: Alert, listing: Features, words: set[str]) -> bool:
         return False
     if not _in_alert_area(alert, listing):
         return False
+    if meaning is not None and meaning >= ALERT_MEANING_FROM:
+        return True
     return all(any(word.startswith(key) for word in words) for key in words_of(alert.keywords))
 
 

@@ -70,15 +70,18 @@ class Delivery:
     payload: dict[str, Any]
     not_before: int
     digest_due: int | None = None
+    digest_frequency: str = "daily"  # which digest it waits for: 'daily' or 'weekly'
 
 
 @dataclass(frozen=True)
 class Matched:
-    """What the pass found for one listing: its matches and the deliveries they make."""
+    """What the pass found for one listing: its matches and the deliveries they make.
+    ``unembedded``: matched without its vector while a model is loaded (on words alone)."""
 
     listing_id: int
     found: list[FoundMatch]
     deliveries: list[Delivery]
+    unembedded: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,13 @@ class DigestItem:
     id: int
     kind: str
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+def digest_key(user_id: int, due: int, frequency: str) -> str:
+    """The outbox key of a person's digest due at ``due`` (a daily and a weekly one due at
+    the same time, on a Monday, are two messages)."""
+    key = f"digest:{user_id}:{due}"
+    return key if frequency == "daily" else f"{key}:{frequency}"
 
 
 def distinctive_words(folded: str, limit: int = QUERY_WORDS) -> list[str]:

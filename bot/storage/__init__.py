@@ -11,7 +11,15 @@ from bot.storage.alerts import Alert, AlertDraft, AlertQueries
 from bot.storage.base import Database, fold, now_seconds
 from bot.storage.broadcasts import Broadcast, BroadcastQueries, Segment
 from bot.storage.contacts import Contact, ContactMessage, ContactQueries, ContactRefused
-from bot.storage.figures import FigureQueries, Figures, Interactions, Series
+from bot.storage.figures import (
+    Exchanges,
+    ExchangeSeries,
+    FigureQueries,
+    Figures,
+    Interactions,
+    Series,
+)
+from bot.storage.hybrid import Candidate, HybridSearchQueries
 from bot.storage.listings import (
     Listing,
     ListingQueries,
@@ -25,8 +33,11 @@ from bot.storage.members import ROLES, Member, MemberQueries, Profile
 from bot.storage.menus import MenuQueries
 from bot.storage.moderation import ModerationQueries, ReportedListing, ReportRefused
 from bot.storage.outbox import Enqueued, Notification, OutboxQueries
+from bot.storage.outcomes import Counterpart, OutcomeQueries
 from bot.storage.privacy import PrivacyQueries
 from bot.storage.ptb import PersistenceQueries
+from bot.storage.relay import RelayQueries
+from bot.storage.vectors import StoredVector, VectorQueries
 from bot.storage.verification import VerificationQueries, VerificationRefused, VerificationRequest
 
 __all__ = [
@@ -34,11 +45,15 @@ __all__ = [
     "Alert",
     "AlertDraft",
     "Broadcast",
+    "Candidate",
     "Contact",
     "ContactMessage",
     "ContactRefused",
+    "Counterpart",
     "Database",
     "Enqueued",
+    "ExchangeSeries",
+    "Exchanges",
     "Figures",
     "Interactions",
     "Listing",
@@ -54,6 +69,7 @@ __all__ = [
     "Segment",
     "Series",
     "Storage",
+    "StoredVector",
     "VerificationRefused",
     "VerificationRequest",
     "fold",
@@ -62,6 +78,8 @@ __all__ = [
 
 
 class Storage(
+    OutcomeQueries,  # before ListingQueries and ContactQueries, whose queries it builds on
+    RelayQueries,  # before ContactQueries, likewise
     MemberQueries,
     ListingQueries,
     OutboxQueries,
@@ -75,5 +93,7 @@ class Storage(
     VerificationQueries,
     PrivacyQueries,
     MenuQueries,
+    VectorQueries,
+    HybridSearchQueries,
 ):
     """The bot's database: open with ``await Storage.open(path)``, close with ``close()``."""

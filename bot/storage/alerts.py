@@ -13,6 +13,13 @@ from typing import Any
 from bot.delivery.timing import Preferences
 from bot.places.timezones import zone_of
 from bot.storage.base import Database
+from bot.storage.listings import (
+    _LISTING_COLUMNS,
+    _LISTING_FROM,
+    Listing,
+    _bounding_box,
+    _listing,
+)
 
 AREAS = ("region", "country", "europe", "radius")
 MAX_ALERTS = 20
@@ -155,6 +162,57 @@ class AlertQueries(Database):
             )
         self._alerts_changed()
         return cursor.rowcount == 1
+
+    async def open_listings_for(
+        self, alert: Alert, *, now: int, scan: int
+    ) -> list[tuple[Listing, str]]:
+        """Open listings of others that may fit ``alert``, newest first, at most ``scan``,
+        each with its folded title and description: everything the alert asks but its words,
+        which :func:`bot.matching.fitting.already_fitting` checks as the matching pass does.
+        Listings the pass has not matched yet are left out: it will tell about them as new."""
+        where = [
+            "l.status = 'open'",
+            "l.expires_at > :now",
+            "l.matched_at IS NOT NULL",
+            "l.owner_id != :user",
+        ]
+        params: dict[str, Any] = {"now": now, "user": alert.user_id, "scan": scan}
+        if alert.kind:
+            where.append("l.kind = :kind")
+            params["kind"] = alert.kind
+        if alert.categories:
+            params.update({f"category{n}": key for n, key in enumerate(alert.categories)})
+            marks = ", ".join(f":category{n}" for n in range(len(alert.categories)))
+            where.append(f"l.category IN ({marks})")
+        if alert.tags:
+            params.update({f"tag{n}": tag for n, tag in enumerate(alert.tags)})
+            marks = ", ".join(f":tag{n}" for n in range(len(alert.tags)))
+            where.append(
+                "EXISTS (SELECT 1 FROM listing_tags t "
+                f"WHERE t.listing_id = l.id AND t.tag IN ({marks}))"
+            )
+        if alert.area in ("country", "region"):
+            where.append("l.country = :country")
+            params["country"] = alert.country
+        if alert.area == "region":
+            where.append("l.region = :region")
+            params["region"] = alert.region
+        if alert.area == "radius":
+            lat, lon, radius = alert.latitude, alert.longitude, alert.radius_km
+            if lat is None or lon is None or radius is None:
+                return []
+            south, north, west, east = _bounding_box(lat, lon, radius)
+            where.append("l.latitude BETWEEN :south AND :north")
+            where.append("l.longitude BETWEEN :west AND :east")
+            params.update(south=south, north=north, west=west, east=east)
+        rows = await self._fetchall(
+            f"""SELECT x.title || ' ' || x.description, {_LISTING_COLUMNS} {_LISTING_FROM}
+                JOIN listings_text x ON x.rowid = l.id
+                WHERE {" AND ".join(where)}
+                ORDER BY l.published_at DESC, l.id DESC LIMIT :scan""",
+            params,
+        )
+        return [(_listing(row[1:]), row[0] or "") for row in rows]
 
     async def active_alerts(self) -> list[Alert]:
         """Every alert that is on, of people who have not blocked the bot: the matching pass

@@ -19,6 +19,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.base import Database
+from bot.storage.moderation import log_action
 from bot.storage.outbox import BROADCAST
 
 KIND = "broadcast"
@@ -92,6 +93,7 @@ class Broadcast:
     progress_chat: int | None
     progress_message: int | None
     progress_text: str | None
+    urgent: bool = False  # reaches people in their quiet hours too
 
     @property
     def batch(self) -> str:
@@ -106,7 +108,7 @@ class Broadcast:
 
 _COLUMNS = """id, admin_id, state, texts, fallback, photo_file_id, segment, timezone, send_at,
     created_at, started_at, finished_at, enqueued_all, recipients, progress_chat,
-    progress_message, progress_text"""
+    progress_message, progress_text, urgent"""
 
 
 def _broadcast(row: Any) -> Broadcast:
@@ -128,6 +130,7 @@ def _broadcast(row: Any) -> Broadcast:
         progress_chat=row[14],
         progress_message=row[15],
         progress_text=row[16],
+        urgent=bool(row[17]),
     )
 
 
@@ -150,8 +153,9 @@ class BroadcastQueries(Database):
         return _broadcast(row) if row else None
 
     async def update_draft(self, broadcast_id: int, **changes: Any) -> None:
-        """Change a draft's texts, fallback, photo_file_id, segment, timezone or send_at."""
-        allowed = {"texts", "fallback", "photo_file_id", "segment", "timezone", "send_at"}
+        """Change a draft's texts, fallback, photo_file_id, segment, timezone, send_at or
+        urgent."""
+        allowed = {"texts", "fallback", "photo_file_id", "segment", "timezone", "send_at", "urgent"}
         assert changes and set(changes) <= allowed, changes
         values = {
             key: (
@@ -186,17 +190,21 @@ class BroadcastQueries(Database):
         return {language: count for language, count in rows}
 
     async def confirm_broadcast(self, broadcast_id: int, now: int) -> Broadcast | None:
-        """draft → sending (send_at unset or past) or scheduled; None if it was no draft."""
+        """draft → sending (send_at unset or past) or scheduled, in the admin log as its
+        composer's; None if it was no draft."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            async with db.execute(
                 """UPDATE broadcasts SET
                        state = CASE WHEN send_at > :now THEN 'scheduled' ELSE 'sending' END,
                        started_at = CASE WHEN send_at > :now THEN NULL ELSE :now END
-                   WHERE id = :id AND state = 'draft'""",
+                   WHERE id = :id AND state = 'draft' RETURNING admin_id, state""",
                 {"id": broadcast_id, "now": now},
-            )
-            if cursor.rowcount != 1:
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
                 return None
+            action = "broadcast_schedule" if row[1] == "scheduled" else "broadcast_send"
+            await log_action(db, row[0], action, now, broadcast=broadcast_id)
         return await self.get_broadcast(broadcast_id)
 
     # --- sending ------------------------------------------------------------------------------
@@ -235,7 +243,8 @@ class BroadcastQueries(Database):
         with the cursor. True when every recipient is in (or the broadcast stopped)."""
         async with self.transaction() as db:
             async with db.execute(
-                "SELECT state, segment, enqueued_to, enqueued_all FROM broadcasts WHERE id = ?",
+                "SELECT state, segment, enqueued_to, enqueued_all, urgent FROM broadcasts "
+                "WHERE id = ?",
                 (broadcast_id,),
             ) as cursor:
                 row = await cursor.fetchone()
@@ -257,8 +266,8 @@ class BroadcastQueries(Database):
             before = db.total_changes
             await db.execute(
                 f"""INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
-                                        created_at, batch)
-                    SELECT u.id, ?, 'broadcast:' || ? || ':' || u.id, ?, ?, ?, ?, ?
+                                        created_at, batch, urgent)
+                    SELECT u.id, ?, 'broadcast:' || ? || ':' || u.id, ?, ?, ?, ?, ?, ?
                     FROM users u WHERE {where} AND u.id > ? AND u.id <= ?
                     ON CONFLICT (dedup_key) DO NOTHING""",
                 (
@@ -269,6 +278,7 @@ class BroadcastQueries(Database):
                     not_before,
                     now,
                     f"bc:{broadcast_id}",
+                    row[4],
                     *params,
                     after,
                     ids[-1],
@@ -281,7 +291,7 @@ class BroadcastQueries(Database):
             )
             return False
 
-    async def pause_broadcast(self, broadcast_id: int) -> bool:
+    async def pause_broadcast(self, broadcast_id: int, *, admin: int, now: int) -> bool:
         async with self.transaction() as db:
             cursor = await db.execute(
                 "UPDATE broadcasts SET state = 'paused' WHERE id = ? AND state = 'sending'",
@@ -289,6 +299,7 @@ class BroadcastQueries(Database):
             )
             if cursor.rowcount != 1:
                 return False
+            await log_action(db, admin, "broadcast_pause", now, broadcast=broadcast_id)
             await db.execute(
                 "UPDATE outbox SET not_before = not_before + ? "
                 "WHERE batch = ? AND state = 'pending' AND not_before < ?",
@@ -296,7 +307,7 @@ class BroadcastQueries(Database):
             )
             return True
 
-    async def resume_broadcast(self, broadcast_id: int) -> bool:
+    async def resume_broadcast(self, broadcast_id: int, *, admin: int, now: int) -> bool:
         async with self.transaction() as db:
             cursor = await db.execute(
                 "UPDATE broadcasts SET state = 'sending' WHERE id = ? AND state = 'paused'",
@@ -304,6 +315,7 @@ class BroadcastQueries(Database):
             )
             if cursor.rowcount != 1:
                 return False
+            await log_action(db, admin, "broadcast_resume", now, broadcast=broadcast_id)
             await db.execute(
                 "UPDATE outbox SET not_before = not_before - ? "
                 "WHERE batch = ? AND state = 'pending' AND not_before >= ?",
@@ -311,7 +323,7 @@ class BroadcastQueries(Database):
             )
             return True
 
-    async def cancel_broadcast(self, broadcast_id: int, now: int) -> bool:
+    async def cancel_broadcast(self, broadcast_id: int, now: int, *, admin: int) -> bool:
         """Stop a scheduled, sending or paused broadcast: what is not sent yet never will be."""
         async with self.transaction() as db:
             cursor = await db.execute(
@@ -321,6 +333,7 @@ class BroadcastQueries(Database):
             )
             if cursor.rowcount != 1:
                 return False
+            await log_action(db, admin, "broadcast_cancel", now, broadcast=broadcast_id)
             await db.execute(
                 "UPDATE outbox SET state = 'cancelled', error = 'broadcast cancelled' "
                 "WHERE batch = ? AND state = 'pending'",

@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.base import Database, fold
+from bot.storage.outbox import Enqueued, insert_notifications
 from bot.storage.verification import verified, verified_municipality
 
 DAY = 86_400
@@ -25,6 +26,9 @@ MESSAGES_PER_SIDE = 3  # follow-up messages each side may relay before an Accept
 DUPLICATE_WINDOW = 7 * DAY  # the same text from the same person is refused this long
 FOLLOWUP_DAYS = (30, 90)
 FOLLOWUP_ANSWERS = ("yes", "progress", "no")
+UNDO_WINDOW = 5 * 60  # a decline can be undone this long; the other side is told after it
+# The notifications a decline queues (rendered by bot/handlers/contacts.py).
+DECLINED, DECLINED_TEAM = "contact_declined", "contact_declined_team"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,13 @@ class Contact:
     decided_at: int | None
     decided_by: int | None
     followup_stage: int
+    declines: int = 0  # how many times it was declined (an Undo puts it back to pending)
+    relay_ended_at: int | None = None  # messages through the bot ended (see storage/relay.py)
+    relay_ended_by: int | None = None
+
+    def other_side(self, user_id: int) -> int | None:
+        """Of an accepted contact's two people (the asker and who accepted), the other one."""
+        return self.decided_by if user_id == self.asker_id else self.asker_id
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,9 @@ class ContactRefused(Exception):
     """Why a contact or a message is not allowed; ``next_at`` says when it will be, if known.
 
     Reasons: gone (no open listing), closed or fulfilled (``at``: since when), own, profile,
-    review, already, daily, listing_busy, duplicate, too_many, not_party, decided.
+    review, already, daily, listing_busy, duplicate, too_many, not_party, decided; undoing a
+    decline: not_declined, too_late; the relay (storage/relay.py): not_accepted, relay_ended,
+    unreachable, relay_busy.
     """
 
     def __init__(self, reason: str, next_at: int | None = None, at: int | None = None) -> None:
@@ -68,20 +81,35 @@ class ContactRefused(Exception):
 
 
 _CONTACT_COLUMNS = """id, listing_id, listing_title, listing_kind, asker_id, owner_id,
-    municipality_id, status, created_at, decided_at, decided_by, followup_stage"""
+    municipality_id, status, created_at, decided_at, decided_by, followup_stage, declines,
+    relay_ended_at, relay_ended_by"""
 
 
 def _contact(row: aiosqlite.Row | tuple[Any, ...]) -> Contact:
     return Contact(*row)
 
 
+async def read_contact(db: aiosqlite.Connection, contact_id: int) -> Contact | None:
+    """A contact, read inside the caller's transaction."""
+    async with db.execute(
+        f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE id = ?", (contact_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _contact(row) if row else None
+
+
 def _message(row: aiosqlite.Row | tuple[Any, ...]) -> ContactMessage:
     return ContactMessage(row[0], row[1], row[2], bool(row[3]), row[4], row[5])
 
 
-async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> Any:
+async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> Any:
     async with db.execute(sql, params) as cursor:
         return await cursor.fetchone()
+
+
+def _decline_batch(contact_id: int, declines: int) -> str:
+    """The outbox batch of one decline's notices (what an Undo cancels)."""
+    return f"decline:{contact_id}:{declines}"
 
 
 async def _within_daily_limit(
@@ -103,6 +131,12 @@ async def _within_daily_limit(
             (value, now - DAY, limit - 1),
         )
         raise ContactRefused(reason, next_at=leaving + DAY)
+
+
+# Who may answer a pending contact, in the statement that answers it (``:user``): its
+# listing's owner or a verified official of its municipality, not banned.
+_MAY_DECIDE = f"""(owner_id = :user OR municipality_id = {verified_municipality(":user")})
+    AND :user NOT IN (SELECT user_id FROM bans)"""
 
 
 class ContactQueries(Database):
@@ -305,9 +339,7 @@ class ContactQueries(Database):
             # may have ended since the check above.
             cursor = await db.execute(
                 f"""UPDATE contacts SET status = :status, decided_at = :now, decided_by = :user
-                    WHERE id = :id AND status = 'pending'
-                      AND (owner_id = :user OR municipality_id = {verified_municipality(":user")})
-                      AND :user NOT IN (SELECT user_id FROM bans)""",
+                    WHERE id = :id AND status = 'pending' AND {_MAY_DECIDE}""",
                 {
                     "status": "accepted" if accept else "declined",
                     "now": now,
@@ -320,6 +352,86 @@ class ContactQueries(Database):
         decided = await self.get_contact(contact_id)
         assert decided is not None
         return decided
+
+    async def decline_contact(self, contact_id: int, user_id: int, *, now: int) -> Contact:
+        """Decline a pending contact, by someone of the owner side, and queue the notices (to
+        the asker, and to the decider's colleagues) in the same transaction, due when the
+        Undo window ends: a restart keeps them, an Undo cancels them."""
+        contact = await self.get_contact(contact_id)
+        if contact is None or await self.contact_side(contact, user_id) != "owner":
+            raise ContactRefused("not_party")
+        colleagues = [person for person in await self.owner_side(contact) if person != user_id]
+        async with self.transaction() as db:
+            # The owner side again, in the statement that decides (as for an Accept).
+            row = await _one(
+                db,
+                f"""UPDATE contacts SET status = 'declined', decided_at = :now, decided_by = :user,
+                        declines = declines + 1
+                    WHERE id = :id AND status = 'pending' AND {_MAY_DECIDE}
+                    RETURNING declines""",
+                {"now": now, "user": user_id, "id": contact_id},
+            )
+            if row is None:
+                raise ContactRefused("decided")
+            (declines,) = row
+            told_at, batch = now + UNDO_WINDOW, _decline_batch(contact_id, declines)
+            payload = {"contact": contact_id, "declines": declines}
+            notices = [
+                Enqueued(person, kind, f"ct:{key}:{contact_id}:{declines}:{person}", payload,
+                         told_at, batch=batch)
+                for person, kind, key in [
+                    *([(contact.asker_id, DECLINED, "dec")] if contact.asker_id else []),
+                    *((person, DECLINED_TEAM, "dect") for person in colleagues),
+                ]
+            ]  # fmt: skip
+            await insert_notifications(db, notices, now=now)
+        declined = await self.get_contact(contact_id)
+        assert declined is not None
+        return declined
+
+    async def undo_decline(self, contact_id: int, user_id: int, *, now: int) -> Contact:
+        """Put a declined contact back to pending, by whoever declined it, while nobody has
+        been told: within the window, and only if none of its notices has left the outbox
+        (checked and cancelled in one transaction, so an Undo and the sending of the notice
+        never both happen)."""
+        contact = await self.get_contact(contact_id)
+        if contact is None or await self.contact_side(contact, user_id) != "owner":
+            raise ContactRefused("not_party")  # says nothing about the contact to others
+        async with self.transaction() as db:
+            row = await _one(
+                db,
+                "SELECT status, decided_at, decided_by, declines FROM contacts WHERE id = ?",
+                (contact_id,),
+            )
+            if row is None:
+                raise ContactRefused("not_party")
+            status, decided_at, decided_by, declines = row
+            if status != "declined":
+                raise ContactRefused("not_declined")
+            if decided_by != user_id:
+                raise ContactRefused("not_party")
+            batch = _decline_batch(contact_id, declines)
+            (told,) = await _one(
+                db,
+                "SELECT count(*) FROM outbox WHERE batch = ? "
+                "AND state NOT IN ('pending', 'cancelled', 'blocked')",
+                (batch,),
+            )
+            if told or decided_at + UNDO_WINDOW <= now:
+                raise ContactRefused("too_late")
+            await db.execute(
+                "UPDATE outbox SET state = 'cancelled', error = 'decline undone' "
+                "WHERE batch = ? AND state = 'pending'",
+                (batch,),
+            )
+            await db.execute(
+                "UPDATE contacts SET status = 'pending', decided_at = NULL, decided_by = NULL "
+                "WHERE id = ?",
+                (contact_id,),
+            )
+        undone = await self.get_contact(contact_id)
+        assert undone is not None
+        return undone
 
     # --- follow-ups ------------------------------------------------------------------------
 
@@ -355,46 +467,3 @@ class ContactQueries(Database):
                 "UPDATE contacts SET followup_stage = max(followup_stage, ?) WHERE id = ?",
                 (stage, contact_id),
             )
-
-    async def followup_answer(self, contact_id: int, user_id: int, due: int) -> str | None:
-        row = await self._fetchone(
-            "SELECT answer FROM contact_followups WHERE contact_id = ? AND user_id = ? AND due = ?",
-            (contact_id, user_id, due),
-        )
-        return row[0] if row else None
-
-    async def answer_followup(
-        self, contact_id: int, user_id: int, due: int, answer: str, now: int
-    ) -> bool:
-        """Record a follow-up answer (once per person and stage); 'yes' marks the listing
-        fulfilled through the platform. False if this person already answered this stage."""
-        if answer not in FOLLOWUP_ANSWERS or due not in FOLLOWUP_DAYS:
-            raise ValueError(f"bad follow-up answer {answer!r} at {due}")
-        contact = await self.get_contact(contact_id)
-        if (
-            contact is None
-            or contact.status != "accepted"
-            or user_id not in (contact.asker_id, contact.decided_by)
-        ):
-            raise ContactRefused("not_party")
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO contact_followups (contact_id, user_id, due, answer, answered_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (contact_id, user_id, due, answer, now),
-            )
-            if cursor.rowcount != 1:
-                return False
-            if answer == "yes" and contact.listing_id is not None:
-                cursor = await db.execute(
-                    "UPDATE listings SET status = 'fulfilled', outcome = 'platform', "
-                    "status_changed_at = ? WHERE id = ? AND status = 'open'",
-                    (now, contact.listing_id),
-                )
-                if cursor.rowcount == 1:
-                    await db.execute(
-                        "INSERT INTO listing_history (listing_id, status, at, by_user, detail) "
-                        "VALUES (?, 'fulfilled', ?, ?, ?)",
-                        (contact.listing_id, now, user_id, f"followup:{contact_id}"),
-                    )
-        return True

@@ -37,6 +37,35 @@ class Interactions:
     median_first_contact: float | None = None  # seconds from publishing to the first contact
 
 
+Place = tuple[str | None, str | None]  # (place, country) of one side of an exchange
+
+
+@dataclass(frozen=True)
+class Exchanges:
+    """Exchanges recorded in the period (bot/storage/outcomes.py): how many, how many across
+    borders, per country (an exchange counts once for each country it involves), per category,
+    and between places (giver → receiver, both known), most first."""
+
+    total: int = 0
+    across_borders: int = 0
+    by_country: dict[str, int] = field(default_factory=dict)
+    by_category: dict[str, int] = field(default_factory=dict)
+    between: list[tuple[Place, Place, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExchangeSeries:
+    """Exchanges per bucket (a day or a week) from ``start``: within one country, across
+    borders, with someone unknown; and the pairs of countries across borders, most first."""
+
+    start: int
+    bucket: int
+    within: list[int]
+    across: list[int]
+    unknown: list[int]
+    country_pairs: list[tuple[str, str, int]]
+
+
 @dataclass(frozen=True)
 class Figures:
     days: int
@@ -53,6 +82,7 @@ class Figures:
     # listings fulfilled in the period, by outcome
     outcomes: dict[str | None, int]
     interactions: Interactions = field(default_factory=Interactions)
+    exchanges: Exchanges = field(default_factory=Exchanges)
 
     def listings_by_state(self) -> dict[str, int]:
         total: dict[str, int] = {}
@@ -107,6 +137,7 @@ class FigureQueries(Database):
             listings=listings,
             outcomes={outcome: count for outcome, count in outcomes},
             interactions=await self.interactions(since, now),
+            exchanges=await self.exchanges(since, now),
         )
 
     async def _users_by(self, since: int) -> dict[str, dict[str | None, tuple[int, int]]]:
@@ -172,6 +203,72 @@ class FigureQueries(Database):
             "SELECT created_at FROM contacts WHERE created_at BETWEEN ? AND ?", (since, now)
         )
         return [row[0] for row in rows]
+
+    # --- exchanges (bot/storage/outcomes.py) ---------------------------------------------------
+
+    async def exchanges(self, since: int, now: int) -> Exchanges:
+        """The exchanges recorded in the period, counted every way the figures show them."""
+        period = {"since": since, "now": now}
+        within = "recorded_at > :since AND recorded_at <= :now"
+        total, across = await self._fetchone(  # type: ignore[misc]
+            f"SELECT count(*), count(*) FILTER (WHERE giver_country <> receiver_country) "
+            f"FROM exchanges WHERE {within}",
+            period,
+        )
+        countries = await self._fetchall(
+            f"""SELECT country, count(*) FROM (
+                    SELECT id, giver_country AS country FROM exchanges WHERE {within}
+                    UNION SELECT id, receiver_country FROM exchanges WHERE {within})
+                WHERE country IS NOT NULL GROUP BY country ORDER BY 2 DESC, 1""",
+            period,
+        )
+        categories = await self._fetchall(
+            f"SELECT category, count(*) FROM exchanges WHERE {within} "
+            "GROUP BY category ORDER BY 2 DESC, 1",
+            period,
+        )
+        between = await self._fetchall(
+            f"""SELECT giver_place, giver_country, receiver_place, receiver_country, count(*)
+                FROM exchanges WHERE {within}
+                  AND giver_country IS NOT NULL AND receiver_country IS NOT NULL
+                GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC, 2, 1, 4, 3""",
+            period,
+        )
+        return Exchanges(
+            total=total,
+            across_borders=across,
+            by_country=dict(countries),  # type: ignore[arg-type]
+            by_category=dict(categories),  # type: ignore[arg-type]
+            between=[((a, b), (c, d), n) for a, b, c, d, n in between],
+        )
+
+    async def exchange_series(self, days: int, now: int) -> ExchangeSeries:
+        """Exchanges per day (up to a month) or per week over the last ``days`` days, within a
+        country, across borders or with someone unknown; and the country pairs across borders."""
+        bucket = DAY if days <= 31 else 7 * DAY
+        since = now - days * DAY
+        count = -(-days * DAY // bucket)
+        series = {"within": [0] * count, "across": [0] * count, "unknown": [0] * count}
+        rows = await self._fetchall(
+            """SELECT recorded_at, CASE WHEN giver_country IS NULL OR receiver_country IS NULL
+                                        THEN 'unknown'
+                                        WHEN giver_country = receiver_country THEN 'within'
+                                        ELSE 'across' END
+               FROM exchanges WHERE recorded_at > ? AND recorded_at <= ?""",
+            (since, now),
+        )
+        for at, where in rows:
+            series[where][min(count - 1, (at - since - 1) // bucket)] += 1
+        pairs = await self._fetchall(
+            """SELECT giver_country, receiver_country, count(*) FROM exchanges
+               WHERE recorded_at > ? AND recorded_at <= ? AND giver_country <> receiver_country
+               GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""",
+            (since, now),
+        )
+        return ExchangeSeries(
+            since, bucket, series["within"], series["across"], series["unknown"],
+            [(giver, receiver, n) for giver, receiver, n in pairs],
+        )  # fmt: skip
 
     # --- for the chart and the exports --------------------------------------------------------
 

@@ -18,7 +18,8 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.base import Database, fold
-from bot.storage.verification import verified_municipality
+from bot.storage.vectors import StoredVector, write_vector
+from bot.storage.verification import verified, verified_municipality
 
 DAY = 86_400
 EARTH_RADIUS_KM = 6371.0088
@@ -130,7 +131,7 @@ _LISTING_COLUMNS = """
     l.id, l.owner_id, l.municipality_id, l.organisation_id, l.kind, l.category, l.title,
     l.description, l.language, l.country, l.region, l.place, l.latitude, l.longitude, l.reach,
     l.photo_file_id, l.status, l.outcome, l.published_at, l.expires_at, l.status_changed_at,
-    l.views, l.contacts, u.role, COALESCE(m.name, o.name), m.verified_at IS NOT NULL,
+    l.views, l.contacts, u.role, COALESCE(m.name, o.name), l.author_verified,
     (SELECT group_concat(tag, ' ') FROM listing_tags t WHERE t.listing_id = l.id), l.place_key
 """
 _LISTING_FROM = """
@@ -242,7 +243,24 @@ def search_statements(
     matches (:func:`_by_words`); near a point, every listing of the radius is measured (the
     page is first tried within a smaller circle: ListingQueries._closest_within).
     """
-    params: dict[str, Any] = {"now": now, "limit": limit, "offset": offset, "cap": COUNT_CAP + 1}
+    where, params = search_filters(query, now)
+    params.update(limit=limit, offset=offset, cap=COUNT_CAP + 1)
+    if query.words is not None:
+        match = fts_query(query.words)
+        if match is None:
+            return None
+        params["match"] = match
+        return _by_words(where, params)
+    if query.near is not None:
+        where += near_filters(query.near, query.radius_km, params)
+        return _by_distance(where, params)
+    return _newest(query, where, params, after)
+
+
+def search_filters(query: SearchQuery, now: int) -> tuple[list[str], dict[str, Any]]:
+    """The conditions (on ``listings l``) and parameters of a search's filters but its words
+    and point: open and unexpired, category, country, region, owner left out, kind."""
+    params: dict[str, Any] = {"now": now}
     where = ["l.status = 'open'", "l.expires_at > :now"]
     for column in ("category", "country", "region"):
         value = getattr(query, column)
@@ -255,32 +273,29 @@ def search_statements(
     if query.kind:
         where.append("l.kind = :kind")
         params["kind"] = query.kind
-    if query.words is not None:
-        match = fts_query(query.words)
-        if match is None:
-            return None
-        params["match"] = match
-        return _by_words(where, params)
-    if query.near is not None:
-        lat, lon = query.near
-        south, north, west, east = _bounding_box(lat, lon, query.radius_km)
-        # The box's one-degree bands of latitude, each read over the box's longitudes only.
-        bands = range(int(south), int(north) + 1)
-        params.update({f"band{n}": band for n, band in enumerate(bands)})
-        marks = ", ".join(f":band{n}" for n in range(len(bands)))
-        where += [
-            f"CAST(l.latitude AS INTEGER) IN ({marks})",
-            "l.latitude BETWEEN :south AND :north",
-            "l.longitude BETWEEN :west AND :east",
-            f"{_PLANAR_SQL} <= :reach",
-        ]
-        params.update(
-            lat=lat, lon=lon, south=south, north=north, west=west, east=east,
-            lon_scale=math.cos(math.radians(lat)) ** 2,
-            reach=(query.radius_km / KM_PER_DEGREE) ** 2,
-        )  # fmt: skip
-        return _by_distance(where, params)
-    return _newest(query, where, params, after)
+    return where, params
+
+
+def near_filters(point: tuple[float, float], radius_km: float, params: dict[str, Any]) -> list[str]:
+    """The conditions of "within ``radius_km`` of ``point``" (their parameters added to
+    ``params``): the box's one-degree bands of latitude, each read over the box's longitudes
+    only (listings_open_by_band), then the flat-map distance (:data:`_PLANAR_SQL`)."""
+    lat, lon = point
+    south, north, west, east = _bounding_box(lat, lon, radius_km)
+    bands = range(int(south), int(north) + 1)
+    params.update({f"band{n}": band for n, band in enumerate(bands)})
+    marks = ", ".join(f":band{n}" for n in range(len(bands)))
+    params.update(
+        lat=lat, lon=lon, south=south, north=north, west=west, east=east,
+        lon_scale=math.cos(math.radians(lat)) ** 2,
+        reach=(radius_km / KM_PER_DEGREE) ** 2,
+    )  # fmt: skip
+    return [
+        f"CAST(l.latitude AS INTEGER) IN ({marks})",
+        "l.latitude BETWEEN :south AND :north",
+        "l.longitude BETWEEN :west AND :east",
+        f"{_PLANAR_SQL} <= :reach",
+    ]
 
 
 def _kind_filters(query: SearchQuery) -> list[str]:
@@ -401,9 +416,19 @@ class ListingQueries(Database):
         return int(recent[len(recent) - daily_limit]) + DAY
 
     async def publish(
-        self, user_id: int, new: NewListing, *, now: int, daily_limit: int
+        self,
+        user_id: int,
+        new: NewListing,
+        *,
+        now: int,
+        daily_limit: int,
+        vector: StoredVector | None = None,
     ) -> Listing | None:
-        """Publish the person's draft as a listing, in one transaction with deleting the draft.
+        """Publish the person's draft as a listing, in one transaction with deleting the draft
+        and storing the vector of its text (None: it could not be made; the listing is queued
+        for the background job). The listing keeps the badge its author has now, as a verified
+        official of the municipality it is posted for (a later move or revocation does not
+        change it).
 
         Returns None when there is no draft any more (already published: a second tap on
         Publish); raises :class:`PostingLimit` when the daily allowance is used up.
@@ -422,13 +447,13 @@ class ListingQueries(Database):
                 next_at = await self.posting_allowance(user_id, now, daily_limit)
                 raise PostingLimit(daily_limit, next_at)
             async with db.execute(
-                """INSERT INTO listings (owner_id, municipality_id, organisation_id, kind,
+                f"""INSERT INTO listings (owner_id, municipality_id, organisation_id, kind,
                        category, title, description, language, country, region, place,
                        latitude, longitude, reach, photo_file_id, published_at, expires_at,
-                       status_changed_at, place_key)
+                       status_changed_at, place_key, author_verified)
                    SELECT id, municipality_id, organisation_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                          ?, ?, ?, ?, ?
-                   FROM users WHERE id = ?
+                          ?, ?, ?, ?, ?, {verified("u")}
+                   FROM users u WHERE id = ?
                    RETURNING id""",
                 (
                     new.kind,
@@ -459,6 +484,7 @@ class ListingQueries(Database):
                 "INSERT INTO listings_text (rowid, title, description) VALUES (?, ?, ?)",
                 (listing_id, fold(new.title), fold(new.description)),
             )
+            await write_vector(db, listing_id, vector)
             await self._history(db, listing_id, "open", now, user_id)
             await db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
         return await self.get_listing(listing_id)
@@ -605,12 +631,20 @@ class ListingQueries(Database):
             return await cursor.fetchone() is not None
 
     async def edit_listing(
-        self, listing_id: int, user_id: int, changes: dict[str, Any], *, now: int
+        self,
+        listing_id: int,
+        user_id: int,
+        changes: dict[str, Any],
+        *,
+        now: int,
+        vector: StoredVector | None = None,
     ) -> Listing | None:
         """Change fields of an open listing; None if the person may not or it is not open.
 
         ``changes`` keys: title, description, category and tags, country/region/place/
-        place_key/latitude/longitude, reach, photo_file_id.
+        place_key/latitude/longitude, reach, photo_file_id. ``vector``: of the new text, when
+        the title or description changes (stored in the same transaction; None queues the
+        listing).
         """
         editable = {
             "title", "description", "category", "country", "region", "place", "place_key",
@@ -647,6 +681,7 @@ class ListingQueries(Database):
                         listing_id,
                     ),
                 )
+                await write_vector(db, listing_id, vector)
             await self._history(db, listing_id, "edited", now, user_id, ",".join(sorted(changes)))
         return await self.get_listing(listing_id)
 

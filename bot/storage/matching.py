@@ -22,6 +22,7 @@ from bot.matching.types import (
     Matched,
     StoredMatch,
     Subject,
+    digest_key,
 )
 from bot.storage.base import Database
 from bot.storage.verification import verified_municipality
@@ -73,13 +74,18 @@ WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = :user AND blocked_at IS NOT NUL
 ON CONFLICT (dedup_key) DO NOTHING
 """
 _DIGEST_INSERT = """
-INSERT INTO digest_items (user_id, dedup_key, kind, payload, due_at, created_at)
-SELECT :user, :key, :kind, :payload, :due, :now
+INSERT INTO digest_items (user_id, dedup_key, kind, payload, due_at, created_at, frequency)
+SELECT :user, :key, :kind, :payload, :due, :now, :frequency
 WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = :user AND blocked_at IS NOT NULL)
   AND NOT EXISTS (SELECT 1 FROM outbox WHERE dedup_key = :key)
 ON CONFLICT (dedup_key) DO NOTHING
 """
 PERSONAL, DIGEST = 0, 1  # outbox priorities (bot/storage/outbox.py)
+# The listing a digest item tells about: the other side of a match, an alert's hit.
+_ITEM_LISTING = (
+    "(CASE {t}.kind WHEN 'match' THEN json_extract({t}.payload, '$.other') "
+    "ELSE json_extract({t}.payload, '$.listing') END)"
+)
 
 
 def candidates_statement(subject: Features, now: int) -> tuple[str, dict[str, Any]]:
@@ -208,7 +214,16 @@ class MatchingQueries(Database):
         async with self.transaction() as db:
             await db.executemany(
                 "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL",
-                [(now, result.listing_id) for result in results],
+                [(now, result.listing_id) for result in results if not result.unembedded],
+            )
+            # Matched on words alone: marked only if its vector is still missing. One stored
+            # while the pass ran (bot/storage/vectors.py, save_vectors) found it not marked
+            # yet, so did not ask for it to be matched again: it stays unmatched, and the
+            # next pass matches it by meaning.
+            await db.executemany(
+                "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM listing_vectors WHERE listing_id = listings.id)",
+                [(now, result.listing_id) for result in results if result.unembedded],
             )
             await db.executemany(
                 """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)
@@ -282,20 +297,41 @@ class MatchingQueries(Database):
     # --- digests ---------------------------------------------------------------------------
 
     async def claim_digest(
-        self, user_id: int, digest_id: int, now: int, limit: int
+        self, user_id: int, digest_id: int, now: int, limit: int, frequency: str = "daily"
     ) -> tuple[list[DigestItem], int]:
         """The items a digest shows: those it took before (a retried digest), then the
-        person's waiting items that are due, up to ``limit``. Returns them and how many due
-        items are left for the next digest."""
+        person's waiting items of its ``frequency`` that are due, up to ``limit``. Returns
+        them and how many due items are left for the next digest.
+
+        A waiting item about a listing that another digest of this person already took (the
+        daily one showed it, and the weekly one would again) is dropped: nobody is told
+        about the same listing twice."""
+        params = {
+            "digest": digest_id,
+            "user": user_id,
+            "now": now,
+            "limit": limit,
+            "frequency": frequency,
+        }
+        waiting = (
+            "user_id = :user AND digest_id IS NULL AND due_at <= :now AND frequency = :frequency"
+        )
         async with self.transaction() as db:
             await db.execute(
-                """UPDATE digest_items SET digest_id = :digest
-                   WHERE id IN (SELECT id FROM digest_items
-                                WHERE user_id = :user AND digest_id IS NULL AND due_at <= :now
+                f"""DELETE FROM digest_items AS w WHERE {waiting}
+                    AND {_ITEM_LISTING.format(t="w")} IN (
+                        SELECT {_ITEM_LISTING.format(t="s")} FROM digest_items AS s
+                        WHERE s.user_id = :user AND s.digest_id IS NOT NULL
+                          AND s.digest_id != :digest)""",
+                params,
+            )
+            await db.execute(
+                f"""UPDATE digest_items SET digest_id = :digest
+                   WHERE id IN (SELECT id FROM digest_items WHERE {waiting}
                                 ORDER BY id
                                 LIMIT max(0, :limit - (SELECT count(*) FROM digest_items
                                                        WHERE digest_id = :digest)))""",
-                {"digest": digest_id, "user": user_id, "now": now, "limit": limit},
+                params,
             )
             async with db.execute(
                 "SELECT id, kind, payload FROM digest_items WHERE digest_id = ? ORDER BY id",
@@ -306,9 +342,7 @@ class MatchingQueries(Database):
                     for row in await cursor.fetchall()
                 ]
             async with db.execute(
-                "SELECT count(*) FROM digest_items "
-                "WHERE user_id = ? AND digest_id IS NULL AND due_at <= ?",
-                (user_id, now),
+                f"SELECT count(*) FROM digest_items WHERE {waiting}", params
             ) as cursor:
                 (left,) = await cursor.fetchone()  # type: ignore[misc]
         return items, int(left)
@@ -323,30 +357,42 @@ class MatchingQueries(Database):
                 f"UPDATE digest_items SET digest_id = NULL WHERE id IN ({marks})", item_ids
             )
 
-    async def waiting_digests(self, now: int) -> list[tuple[int, int]]:
-        """People with digest items but no digest on its way: (user, earliest due)."""
+    async def waiting_digests(self, now: int) -> list[tuple[int, int, str]]:
+        """People with digest items but no digest of that frequency on its way: (user,
+        earliest due, 'daily' or 'weekly')."""
         rows = await self._fetchall(
-            """SELECT d.user_id, min(d.due_at) FROM digest_items d
+            """SELECT d.user_id, min(d.due_at), d.frequency FROM digest_items d
                WHERE d.digest_id IS NULL
                  AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.user_id = d.user_id
-                                 AND o.kind = 'digest' AND o.state IN ('pending', 'sending'))
+                                 AND o.kind = 'digest' AND o.state IN ('pending', 'sending')
+                                 AND COALESCE(json_extract(o.payload, '$.frequency'), 'daily')
+                                     = d.frequency)
                  AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = d.user_id
                                  AND u.blocked_at IS NOT NULL)
-               GROUP BY d.user_id"""
+               GROUP BY d.user_id, d.frequency"""
         )
-        return [(row[0], row[1]) for row in rows]
+        return [(row[0], row[1], row[2]) for row in rows]
 
-    async def reschedule_digests(self, user_id: int, due: int) -> None:
-        """The person changed when they want digests: what waits is now due at ``due``."""
+    async def reschedule_digests(self, user_id: int, due: int, frequency: str) -> None:
+        """The person changed when they want digests (``frequency``): what waits is now due
+        at ``due``, in a weekly digest if they chose weekly, else in a daily one (what waited
+        for a week comes now, as a plain digest, when they chose right away)."""
+        values = {
+            "due": due,
+            "user": user_id,
+            "frequency": "weekly" if frequency == "weekly" else "daily",
+        }
         async with self.transaction() as db:
             await db.execute(
-                "UPDATE digest_items SET due_at = ? WHERE user_id = ? AND digest_id IS NULL",
-                (due, user_id),
+                "UPDATE digest_items SET due_at = :due, frequency = :frequency "
+                "WHERE user_id = :user AND digest_id IS NULL",
+                values,
             )
             await db.execute(
-                "UPDATE outbox SET not_before = ? "
-                "WHERE user_id = ? AND kind = 'digest' AND state = 'pending'",
-                (due, user_id),
+                "UPDATE outbox SET not_before = :due, "
+                "payload = json_set(payload, '$.frequency', :frequency) "
+                "WHERE user_id = :user AND kind = 'digest' AND state = 'pending'",
+                values,
             )
 
     # --- expiry reminders ------------------------------------------------------------------
@@ -381,13 +427,14 @@ async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int)
         if item.digest_due is None:
             outbox.append({**values, "priority": PERSONAL, "not_before": item.not_before})
             continue
-        digest.append({**values, "due": item.digest_due})
+        frequency = item.digest_frequency
+        digest.append({**values, "due": item.digest_due, "frequency": frequency})
         outbox.append(
             {
                 **values,
                 "kind": "digest",
-                "key": f"digest:{item.user_id}:{item.digest_due}",
-                "payload": json.dumps({"due": item.digest_due}),
+                "key": digest_key(item.user_id, item.digest_due, frequency),
+                "payload": json.dumps({"due": item.digest_due, "frequency": frequency}),
                 "priority": DIGEST,
                 "not_before": item.digest_due,
             }

@@ -8,7 +8,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, fold
+from bot.storage.base import Database, fold, now_seconds
+from bot.storage.verification import end_verifications
 
 ROLES = ("municipality", "organisation", "volunteer")
 
@@ -167,11 +168,15 @@ class MemberQueries(Database):
                 (user_id,),
             )
 
-    async def save_profile(self, user_id: int, profile: Profile) -> Member:
+    async def save_profile(
+        self, user_id: int, profile: Profile, *, now: int | None = None
+    ) -> Member:
         """Store a finished onboarding in one transaction: nothing is saved half-way.
 
         A municipality is found by country, folded name and region, so a second official of
-        the same municipality joins it instead of creating a duplicate.
+        the same municipality joins it instead of creating a duplicate - unverified: the
+        badge is the person's, earned for a municipality. Moving to another municipality (or
+        to another role) ends the verification for the one left.
         """
         if profile.role not in ROLES:
             raise ValueError(f"unknown role {profile.role!r}")
@@ -203,6 +208,9 @@ class MemberQueries(Database):
                     organisation_id,
                     user_id,
                 ),
+            )
+            await end_verifications(
+                db, user_id, keep=municipality_id, now=now if now is not None else now_seconds()
             )
         member = await self.get_member(user_id)
         assert member is not None

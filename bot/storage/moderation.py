@@ -8,6 +8,7 @@ has already checked that the person is an admin.
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,9 @@ class ReportedListing:
 
 @dataclass(frozen=True)
 class AdminAction:
+    """One line of the admin log, with the names of whom and what it is about as they are
+    now (None where that was erased since)."""
+
     id: int
     admin_id: int | None
     action: str
@@ -67,6 +71,35 @@ class AdminAction:
     target_request: int | None
     detail: str | None
     at: int
+    reason: str | None = None
+    target_municipality: int | None = None
+    target_broadcast: int | None = None
+    admin_name: str | None = None
+    admin_country: str | None = None
+    user_name: str | None = None
+    user_country: str | None = None
+    listing_title: str | None = None
+    municipality_name: str | None = None
+
+
+_ADMIN_LOG_SELECT = """
+SELECT x.id, x.admin_id, x.action, x.target_user, x.target_listing, x.target_request, x.detail,
+       x.at, x.reason, x.target_municipality, x.target_broadcast, a.first_name, a.country,
+       t.first_name, t.country, l.title, m.name
+FROM admin_actions x
+LEFT JOIN users a ON a.id = x.admin_id
+LEFT JOIN users t ON t.id = x.target_user
+LEFT JOIN listings l ON l.id = x.target_listing
+LEFT JOIN municipalities m ON m.id = x.target_municipality
+"""
+
+
+class Outcome(enum.Enum):
+    """What an admin's action on a person did."""
+
+    DONE = "done"
+    ALREADY = "already"  # done before (by this admin or another): nothing changed
+    GONE = "gone"  # erased with the person's data: nothing to act on
 
 
 async def _one(db: aiosqlite.Connection, sql: str, params: Any = ()) -> Any:
@@ -83,13 +116,18 @@ async def log_action(
     user: int | None = None,
     listing: int | None = None,
     request: int | None = None,
+    municipality: int | None = None,
+    broadcast: int | None = None,
     detail: str | None = None,
+    reason: str | None = None,
 ) -> None:
-    """Write one line of the admin log, inside the caller's transaction."""
+    """Write one line of the admin log, inside the caller's transaction: who (``admin_id``),
+    what (``action`` and its targets), why (``reason``, the admin's words), when."""
     await db.execute(
         "INSERT INTO admin_actions (admin_id, action, target_user, target_listing, "
-        "target_request, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (admin_id, action, user, listing, request, detail, now),
+        "target_request, target_municipality, target_broadcast, detail, reason, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (admin_id, action, user, listing, request, municipality, broadcast, detail, reason, now),
     )
 
 
@@ -257,8 +295,16 @@ class ModerationQueries(Database):
         async with self.transaction() as db:
             if not await _set_status(db, listing_id, "open", "hidden", now, admin, "moderator"):
                 return False
+            # Why: the reasons people reported it for (the log shows them translated).
+            (reasons,) = await _one(
+                db,
+                "SELECT group_concat(reason, ',') FROM (SELECT DISTINCT reason FROM reports "
+                "WHERE listing_id = ? AND status = 'open' ORDER BY reason)",
+                (listing_id,),
+            )
             await self._settle_reports(db, [listing_id], "resolved", admin, now)
-            await log_action(db, admin, "hide", now, listing=listing_id)
+            (owner,) = await _one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
+            await log_action(db, admin, "hide", now, listing=listing_id, user=owner, detail=reasons)
         return True
 
     async def restore_listing(self, listing_id: int, admin: int, now: int) -> bool:
@@ -312,33 +358,46 @@ class ModerationQueries(Database):
 
     # --- acting on a person ----------------------------------------------------------------
 
-    async def warn_owner(self, listing_id: int, admin: int, now: int) -> int | None:
-        """Warn a listing's owner about it; their id, or None if already warned about it."""
+    async def warn_owner(
+        self, listing_id: int, admin: int, now: int, *, reason: str | None = None
+    ) -> Outcome:
+        """Warn a listing's owner about it, once: DONE, ALREADY (warned about it before), or
+        GONE (the listing was erased with its author)."""
         async with self.transaction() as db:
             row = await _one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
             if row is None:
-                return None
+                return Outcome.GONE
             cursor = await db.execute(
                 "INSERT INTO warnings (user_id, listing_id, by_admin, at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
                 (row[0], listing_id, admin, now),
             )
             if cursor.rowcount != 1:
-                return None
-            await log_action(db, admin, "warn", now, user=row[0], listing=listing_id)
-        return int(row[0])
+                return Outcome.ALREADY
+            await log_action(db, admin, "warn", now, user=row[0], listing=listing_id, reason=reason)
+        return Outcome.DONE
 
-    async def ban(self, user_id: int, admin: int, now: int, listing_id: int | None = None) -> bool:
+    async def ban(
+        self,
+        user_id: int,
+        admin: int,
+        now: int,
+        listing_id: int | None = None,
+        *,
+        reason: str | None = None,
+    ) -> Outcome:
         """Ban a member: their open listings are hidden, reports against them settled, their
-        pending contact requests withdrawn. False if already banned."""
+        pending contact requests withdrawn. ALREADY if banned before; GONE if they erased
+        their data (nobody to ban: a ban outlives an erasure, but is not made after one)."""
         async with self.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO bans (user_id, banned_at, banned_by) VALUES (?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
+            if await _one(db, "SELECT 1 FROM bans WHERE user_id = ?", (user_id,)):
+                return Outcome.ALREADY
+            if not await _one(db, "SELECT 1 FROM users WHERE id = ?", (user_id,)):
+                return Outcome.GONE
+            await db.execute(
+                "INSERT INTO bans (user_id, banned_at, banned_by) VALUES (?, ?, ?)",
                 (user_id, now, admin),
             )
-            if cursor.rowcount != 1:
-                return False
             await _hide_all(db, user_id, now, admin, "ban")
             await db.execute(
                 "UPDATE reports SET status = 'resolved', resolved_at = ?, resolved_by = ? "
@@ -350,8 +409,8 @@ class ModerationQueries(Database):
                 "WHERE asker_id = ? AND status = 'pending'",
                 (now, user_id),
             )
-            await log_action(db, admin, "ban", now, user=user_id, listing=listing_id)
-        return True
+            await log_action(db, admin, "ban", now, user=user_id, listing=listing_id, reason=reason)
+        return Outcome.DONE
 
     async def unban(self, user_id: int, admin: int, now: int) -> bool:
         """Lift a ban (hidden listings stay hidden until restored one by one)."""
@@ -369,15 +428,33 @@ class ModerationQueries(Database):
     ) -> list[AdminAction]:
         """The latest admin actions, optionally about one person or listing, newest first."""
         rows = await self._fetchall(
-            """SELECT id, admin_id, action, target_user, target_listing, target_request, detail,
-                      at
-               FROM admin_actions
-               WHERE (:user IS NULL OR target_user = :user)
-                 AND (:listing IS NULL OR target_listing = :listing)
-               ORDER BY id DESC LIMIT :limit""",
+            _ADMIN_LOG_SELECT
+            + """WHERE (:user IS NULL OR x.target_user = :user)
+                   AND (:listing IS NULL OR x.target_listing = :listing)
+                 ORDER BY x.id DESC LIMIT :limit""",
             {"user": user, "listing": listing, "limit": limit},
         )
         return [AdminAction(*row) for row in rows]
+
+    async def last_action(
+        self,
+        actions: tuple[str, ...],
+        *,
+        user: int | None = None,
+        listing: int | None = None,
+        request: int | None = None,
+    ) -> AdminAction | None:
+        """The latest of ``actions`` on these targets: who did what another admin just tried."""
+        marks = ", ".join("?" * len(actions))
+        row = await self._fetchone(
+            _ADMIN_LOG_SELECT
+            + f"""WHERE x.action IN ({marks})
+                    AND (? IS NULL OR x.target_user = ?) AND (? IS NULL OR x.target_listing = ?)
+                    AND (? IS NULL OR x.target_request = ?)
+                  ORDER BY x.id DESC LIMIT 1""",
+            (*actions, user, user, listing, listing, request, request),
+        )
+        return AdminAction(*row) if row else None
 
     async def listing_reports(self, listing_id: int) -> list[tuple[str, str, int]]:
         """Every report of a listing: reason, status, when."""

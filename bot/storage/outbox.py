@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from bot.storage.base import Database
 
 # Personal notifications before digests before broadcasts.
@@ -18,7 +20,7 @@ PERSONAL, DIGEST, BROADCAST = 0, 1, 2
 
 # The delivery loop's statements (each notification: claimed, then finished), kept here so
 # that tests/test_query_plans.py checks the same text.
-OUTBOX_DUE = """SELECT id, user_id, kind, payload, attempts, batch FROM outbox
+OUTBOX_DUE = """SELECT id, user_id, kind, payload, attempts, batch, held, urgent FROM outbox
     WHERE state = 'pending' AND not_before <= ?
     ORDER BY priority, not_before, id LIMIT ?"""
 OUTBOX_CLAIM = """UPDATE outbox SET state = 'sending', attempts = attempts + 1
@@ -36,6 +38,8 @@ class Notification:
     payload: dict[str, Any]
     attempts: int
     batch: str | None
+    held: bool = False  # waited for quiet hours or the per-chat limit: goes out in a bundle
+    urgent: bool = False  # never held by quiet hours (an urgent broadcast)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,41 @@ class Enqueued:
     not_before: int
     priority: int = PERSONAL
     batch: str | None = None
+    urgent: bool = False
+
+
+async def insert_notifications(
+    db: aiosqlite.Connection, notifications: list[Enqueued], *, now: int
+) -> int:
+    """Add notifications inside the caller's transaction (so that they are queued with what
+    they tell, or not at all); those whose dedup_key is already there are left out, and so are
+    recipients who blocked the bot. Returns how many were new."""
+    if not notifications:
+        return 0
+    before = db.total_changes
+    await db.executemany(
+        """INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
+                               created_at, batch, urgent)
+           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+           WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? AND blocked_at IS NOT NULL)
+           ON CONFLICT (dedup_key) DO NOTHING""",
+        [
+            (
+                n.user_id,
+                n.kind,
+                n.dedup_key,
+                json.dumps(n.payload),
+                n.priority,
+                n.not_before,
+                now,
+                n.batch,
+                n.urgent,
+                n.user_id,
+            )
+            for n in notifications
+        ],
+    )
+    return db.total_changes - before
 
 
 class OutboxQueries(Database):
@@ -60,36 +99,71 @@ class OutboxQueries(Database):
         if not notifications:
             return 0
         async with self.transaction() as db:
-            before = db.total_changes
-            await db.executemany(
-                """INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
-                                       created_at, batch)
-                   SELECT ?, ?, ?, ?, ?, ?, ?, ?
-                   WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? AND blocked_at IS NOT NULL)
-                   ON CONFLICT (dedup_key) DO NOTHING""",
-                [
-                    (
-                        n.user_id,
-                        n.kind,
-                        n.dedup_key,
-                        json.dumps(n.payload),
-                        n.priority,
-                        n.not_before,
-                        now,
-                        n.batch,
-                        n.user_id,
-                    )
-                    for n in notifications
-                ],
-            )
-            return db.total_changes - before
+            return await insert_notifications(db, notifications, now=now)
 
     async def due_notifications(self, now: int, limit: int = 100) -> list[Notification]:
         """Pending rows whose time has come, most urgent first."""
         rows = await self._fetchall(OUTBOX_DUE, (now, limit))
         return [
-            Notification(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) for row in rows
+            Notification(
+                row[0],
+                row[1],
+                row[2],
+                json.loads(row[3]),
+                row[4],
+                row[5],
+                bool(row[6]),
+                bool(row[7]),
+            )
+            for row in rows
         ]
+
+    async def hold(self, notification_ids: list[int], until: int) -> None:
+        """Keep pending rows back until ``until`` (quiet hours, or the per-chat limit), marked
+        held so that they go out together as one bundle."""
+        if not notification_ids:
+            return
+        marks = ", ".join("?" * len(notification_ids))
+        async with self.transaction() as db:
+            await db.execute(
+                f"UPDATE outbox SET not_before = max(not_before, ?), held = 1 "
+                f"WHERE id IN ({marks}) AND state = 'pending'",
+                (until, *notification_ids),
+            )
+
+    async def release_held(self, user_id: int, now: int) -> int:
+        """Make a person's held rows due now (their settings changed: the outbox decides again
+        with the new ones). Returns how many."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET not_before = ? "
+                "WHERE user_id = ? AND state = 'pending' AND held = 1 AND not_before > ?",
+                (now, user_id, now),
+            )
+            return cursor.rowcount
+
+    async def held_until(self, user_id: int) -> list[tuple[int, int]]:
+        """A person's held rows: (id, when they are due), soonest first."""
+        rows = await self._fetchall(
+            "SELECT id, not_before FROM outbox WHERE user_id = ? AND state = 'pending' "
+            "AND held = 1 ORDER BY not_before, id",
+            (user_id,),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def claim_all(self, notification_ids: list[int]) -> list[int]:
+        """Claim several rows in one transaction (a bundle); returns those that were pending."""
+        claimed = []
+        async with self.transaction() as db:
+            for notification_id in notification_ids:
+                cursor = await db.execute(
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+                    "WHERE id = ? AND state = 'pending'",
+                    (notification_id,),
+                )
+                if cursor.rowcount == 1:
+                    claimed.append(notification_id)
+        return claimed
 
     async def next_due_time(self) -> int | None:
         row = await self._fetchone("SELECT min(not_before) FROM outbox WHERE state = 'pending'")
@@ -98,6 +172,15 @@ class OutboxQueries(Database):
     async def claim(self, notification_id: int) -> bool:
         """Mark a row as being sent, durably, before sending it. False if it was not pending."""
         return await self._write((OUTBOX_CLAIM, (notification_id,))) == 1
+
+    async def release_claims(self, notification_ids: list[int]) -> None:
+        """Put claimed rows back, unsent (a bundle that could not have all it chose)."""
+        async with self.transaction() as db:
+            await db.executemany(
+                "UPDATE outbox SET state = 'pending', attempts = attempts - 1 "
+                "WHERE id = ? AND state = 'sending'",
+                [(notification_id,) for notification_id in notification_ids],
+            )
 
     async def mark_sent(self, notification_id: int, message_id: int | None, now: int) -> None:
         await self._finish(notification_id, "sent", now=now, message_id=message_id)

@@ -36,8 +36,16 @@ _KNOWN = {
     "ptb_chat_data",
     "ptb_conversations",
 }
-# Rows naming a listing that stay when it is erased (their listing_id becomes NULL).
-_KEPT_WITH_LISTING = {"contacts", "warnings", "reports", "listing_tags", "listing_views"}
+# Rows naming a listing that stay when it is erased (their listing_id becomes NULL). Exchanges
+# name nobody (places and countries only): the figures keep them.
+_KEPT_WITH_LISTING = {
+    "contacts",
+    "warnings",
+    "reports",
+    "listing_tags",
+    "listing_views",
+    "exchanges",
+}
 
 
 async def _dicts(db: aiosqlite.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
@@ -115,8 +123,8 @@ class PrivacyQueries(Database):
             ),
             "verification_requests": await _dicts(
                 db,
-                "SELECT id, municipality_id, email, note, status, created_at, decided_at "
-                "FROM verification_requests WHERE user_id = ? ORDER BY id",
+                "SELECT id, municipality_id, email, note, status, created_at, decided_at, "
+                "revoked_at FROM verification_requests WHERE user_id = ? ORDER BY id",
                 (user_id,),
             ),
             "reports_made": await _dicts(
@@ -204,6 +212,7 @@ class PrivacyQueries(Database):
                 ("warnings", "by_admin"),
                 ("bans", "banned_by"),
                 ("verification_requests", "decided_by"),
+                ("verification_requests", "revoked_by"),
             ):
                 await db.execute(
                     f"UPDATE {table} SET {column} = NULL WHERE {column} = ?", (user_id,)

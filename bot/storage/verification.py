@@ -1,9 +1,12 @@
-"""Verification of municipality officials: requests, the admins' decision, leaving.
+"""Verification of municipality officials: requests, the decision, revocation, leaving.
 
-An official is verified while they have an approved request for the municipality they belong
-to now (so editing the profile to another municipality does not carry the badge along). The
-municipality is verified (``municipalities.verified_at``, the badge on its listings) from the
-first approval, for as long as at least one verified official remains in it.
+The badge belongs to a person, for a municipality: someone is a verified official while an
+approved request of theirs stands for the municipality they belong to now. Joining a
+municipality that already has verified officials gives nothing until the newcomer is approved
+- by an admin, or by one of those officials (the admins are told). Moving to another
+municipality or leaving ends the approval ('left'); an admin may revoke it ('revoked'). A
+listing keeps the badge its author had when it was published (``listings.author_verified``).
+``municipalities.verified_at`` says only that a municipality has a verified official now.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from bot.storage.moderation import log_action
 
 
 class VerificationRefused(Exception):
-    """reason: not_municipality, verified, pending, decided, outdated, gone."""
+    """reason: not_municipality, verified, pending (asking); gone (erased with its member),
+    decided, outdated (the member moved since), not_allowed (a member approving who is not a
+    verified official of that municipality, or their own request); not_verified (revoking
+    what is not, or no longer, an approval)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -44,9 +50,31 @@ class VerificationRequest:
     population: int | None
 
 
+@dataclass(frozen=True)
+class VerifiedMunicipality:
+    """A municipality with verified officials, for the admins' list."""
+
+    id: int
+    name: str
+    country: str
+    region: str
+    officials: int
+
+
+@dataclass(frozen=True)
+class VerifiedOfficial:
+    """One verified official of a municipality: their approved request and since when."""
+
+    request_id: int
+    user_id: int
+    first_name: str
+    username: str | None
+    since: int
+
+
 def verified(person: str) -> str:
     """SQL that is true when the users row ``person`` (a table alias) is a verified official
-    of the municipality it belongs to now: an admin approved its request for that one."""
+    of the municipality it belongs to now: its request for that one was approved and stands."""
     return f"""EXISTS (SELECT 1 FROM verification_requests a WHERE a.user_id = {person}.id
                        AND a.municipality_id = {person}.municipality_id
                        AND a.status = 'approved')"""
@@ -78,26 +106,30 @@ def _request(row: aiosqlite.Row | tuple[Any, ...]) -> VerificationRequest:
     return VerificationRequest(*row)
 
 
+async def _one(db: aiosqlite.Connection, sql: str, params: Any = ()) -> Any:
+    async with db.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
 class VerificationQueries(Database):
     async def request_verification(
         self, user_id: int, *, email: str | None, note: str | None, now: int
     ) -> VerificationRequest:
         """File a request for the member's current municipality."""
         async with self.transaction() as db:
-            async with db.execute(
-                f"SELECT municipality_id, {_VERIFIED} FROM users u WHERE id = ?", (user_id,)
-            ) as cursor:
-                person = await cursor.fetchone()
+            person = await _one(
+                db, f"SELECT municipality_id, {_VERIFIED} FROM users u WHERE id = ?", (user_id,)
+            )
             if person is None or person[0] is None:
                 raise VerificationRefused("not_municipality")
             if person[1]:
                 raise VerificationRefused("verified")
-            async with db.execute(
+            row = await _one(
+                db,
                 "INSERT INTO verification_requests (user_id, municipality_id, email, note, "
                 "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 (user_id, person[0], email, note, now),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is None:
                 raise VerificationRefused("pending")
         request = await self.get_verification(row[0])
@@ -121,24 +153,59 @@ class VerificationQueries(Database):
         )
         return [_request(row) for row in rows]
 
+    async def verification_requests_for(
+        self, official: int, limit: int = 10
+    ) -> list[VerificationRequest]:
+        """The pending requests of the municipality ``official`` speaks for as a verified
+        official (none for anyone else), but their own."""
+        rows = await self._fetchall(
+            _REQUEST_SELECT
+            + f"""WHERE v.status = 'pending' AND v.user_id != :official
+                  AND v.municipality_id = {verified_municipality(":official")}
+                  ORDER BY v.created_at, v.id LIMIT :limit""",
+            {"official": official, "limit": limit},
+        )
+        return [_request(row) for row in rows]
+
+    async def verified_officials_of(self, municipality_id: int) -> list[int]:
+        """The ids of the municipality's verified officials."""
+        rows = await self._fetchall(
+            f"SELECT u.id FROM users u WHERE u.municipality_id = ? AND {_VERIFIED} ORDER BY u.id",
+            (municipality_id,),
+        )
+        return [row[0] for row in rows]
+
     async def decide_verification(
-        self, request_id: int, admin: int, *, approve: bool, now: int
+        self,
+        request_id: int,
+        decider: int,
+        *,
+        approve: bool,
+        now: int,
+        by_admin: bool = True,
+        reason: str | None = None,
     ) -> VerificationRequest:
-        """Approve or reject a pending request. A request for a municipality the person has
-        since left is withdrawn instead (VerificationRefused('outdated'))."""
+        """Approve or reject a pending request: an admin may do either; anyone else may only
+        approve, and only as a verified official of the same municipality, not for
+        themselves (the admins are told by the caller). A request for a municipality the
+        person has left since is withdrawn instead (VerificationRefused('outdated'))."""
         async with self.transaction() as db:
-            async with db.execute(
+            row = await _one(
+                db,
                 """SELECT v.user_id, v.municipality_id, v.status, u.municipality_id
                    FROM verification_requests v JOIN users u ON u.id = v.user_id
                    WHERE v.id = ?""",
                 (request_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is None:
                 raise VerificationRefused("gone")  # erased with its member
-            if row[2] != "pending":
+            user_id, municipality_id, status, current = row
+            if not by_admin and not await _may_approve(db, decider, user_id, municipality_id):
+                raise VerificationRefused("not_allowed")
+            if not by_admin and not approve:
+                raise VerificationRefused("not_allowed")
+            if status != "pending":
                 raise VerificationRefused("decided")
-            user_id, municipality_id, _status, current = row
             if current != municipality_id:
                 await db.execute(
                     "UPDATE verification_requests SET status = 'withdrawn', decided_at = ? "
@@ -148,65 +215,162 @@ class VerificationQueries(Database):
                 outdated = True
             else:
                 outdated = False
-                await db.execute(
-                    "UPDATE verification_requests SET status = ?, decided_at = ?, decided_by = ? "
-                    "WHERE id = ?",
-                    ("approved" if approve else "rejected", now, admin, request_id),
-                )
-                if approve:
-                    await db.execute(
-                        "UPDATE municipalities SET verified_at = COALESCE(verified_at, "
-                        "strftime('%Y-%m-%dT%H:%M:%SZ', ?, 'unixepoch')) WHERE id = ?",
-                        (now, municipality_id),
-                    )
+                await _decide(db, request_id, decider, approve, now)
+                action = ("approve" if by_admin else "member_approve") if approve else "reject"
                 await log_action(
-                    db,
-                    admin,
-                    "approve" if approve else "reject",
-                    now,
-                    user=user_id,
-                    request=request_id,
-                )
+                    db, decider, action, now,
+                    user=user_id, request=request_id, municipality=municipality_id, reason=reason,
+                )  # fmt: skip
         if outdated:
             raise VerificationRefused("outdated")
         request = await self.get_verification(request_id)
         assert request is not None
         return request
 
-    async def leave_municipality(self, user_id: int, now: int) -> str | None:
-        """The member no longer speaks for their municipality: their verification ends (and
-        the municipality's badge, if they were its last verified official), a pending request
-        is withdrawn, and they stay on as a volunteer. Returns the municipality's name."""
+    async def revoke_verification(
+        self, request_id: int, admin: int, *, reason: str | None, now: int
+    ) -> VerificationRequest:
+        """An admin ends an approval: the person's new listings show no badge and their powers
+        over the municipality's listings and contacts end; their published listings keep the
+        badge they were posted with."""
         async with self.transaction() as db:
-            async with db.execute(
+            row = await _one(
+                db,
+                "SELECT user_id, municipality_id, status FROM verification_requests WHERE id = ?",
+                (request_id,),
+            )
+            if row is None:
+                raise VerificationRefused("gone")
+            user_id, municipality_id, status = row
+            if status != "approved":
+                raise VerificationRefused("not_verified")
+            await db.execute(
+                "UPDATE verification_requests SET status = 'revoked', revoked_at = ?, "
+                "revoked_by = ? WHERE id = ?",
+                (now, admin, request_id),
+            )
+            await unverify_if_unattended(db, municipality_id)
+            await log_action(
+                db, admin, "revoke", now,
+                user=user_id, request=request_id, municipality=municipality_id, reason=reason,
+            )  # fmt: skip
+        request = await self.get_verification(request_id)
+        assert request is not None
+        return request
+
+    async def verified_municipalities(
+        self, *, offset: int = 0, limit: int = 10
+    ) -> tuple[list[VerifiedMunicipality], int]:
+        """Municipalities with verified officials now, by name; and how many there are."""
+        standing = f"""FROM municipalities m JOIN users u ON u.municipality_id = m.id
+                       WHERE {_VERIFIED}"""
+        rows = await self._fetchall(
+            f"""SELECT m.id, m.name, m.country, m.region, count(*) {standing}
+                GROUP BY m.id ORDER BY m.name COLLATE NOCASE, m.id LIMIT ? OFFSET ?""",
+            (limit, offset),
+        )
+        total = await self._fetchone(f"SELECT count(DISTINCT m.id) {standing}")
+        assert total is not None
+        return [VerifiedMunicipality(*row) for row in rows], int(total[0])
+
+    async def verified_officials(self, municipality_id: int) -> list[VerifiedOfficial]:
+        """The municipality's verified officials, longest-standing first."""
+        rows = await self._fetchall(
+            """SELECT v.id, u.id, u.first_name, u.username, v.decided_at
+               FROM verification_requests v
+               JOIN users u ON u.id = v.user_id AND u.municipality_id = v.municipality_id
+               WHERE v.municipality_id = ? AND v.status = 'approved'
+               ORDER BY v.decided_at, v.id""",
+            (municipality_id,),
+        )
+        return [VerifiedOfficial(*row) for row in rows]
+
+    async def municipality_name(self, municipality_id: int) -> str | None:
+        row = await self._fetchone(
+            "SELECT name FROM municipalities WHERE id = ?", (municipality_id,)
+        )
+        return str(row[0]) if row else None
+
+    async def leave_municipality(self, user_id: int, now: int) -> str | None:
+        """The member no longer speaks for their municipality: their verification ends, a
+        pending request is withdrawn, and they stay on as a volunteer. Returns the
+        municipality's name."""
+        async with self.transaction() as db:
+            row = await _one(
+                db,
                 "SELECT u.municipality_id, m.name FROM users u "
                 "JOIN municipalities m ON m.id = u.municipality_id WHERE u.id = ?",
                 (user_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is None:
                 return None
-            municipality_id, name = row
             await db.execute(
                 "UPDATE users SET municipality_id = NULL, role = 'volunteer' WHERE id = ?",
                 (user_id,),
             )
-            await db.execute(
-                "UPDATE verification_requests SET status = 'withdrawn', decided_at = ? "
-                "WHERE user_id = ? AND status = 'pending'",
-                (now, user_id),
-            )
-            await db.execute(
-                "UPDATE verification_requests SET status = 'left' "
-                "WHERE user_id = ? AND status = 'approved'",
-                (user_id,),
-            )
-            await unverify_if_unattended(db, municipality_id)
-        return str(name)
+            await end_verifications(db, user_id, keep=None, now=now)
+        return str(row[1])
+
+
+async def _may_approve(
+    db: aiosqlite.Connection, official: int, requester: int, municipality_id: int
+) -> bool:
+    """A member may approve another's request for the municipality they are a verified
+    official of."""
+    if official == requester:
+        return False
+    row = await _one(
+        db,
+        f"SELECT 1 FROM users u WHERE u.id = ? AND u.municipality_id = ? AND {_VERIFIED}",
+        (official, municipality_id),
+    )
+    return row is not None
+
+
+async def _decide(
+    db: aiosqlite.Connection, request_id: int, decider: int, approve: bool, now: int
+) -> None:
+    await db.execute(
+        "UPDATE verification_requests SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?",
+        ("approved" if approve else "rejected", now, decider, request_id),
+    )
+    if approve:
+        await db.execute(
+            """UPDATE municipalities SET verified_at = COALESCE(verified_at,
+                   strftime('%Y-%m-%dT%H:%M:%SZ', ?, 'unixepoch'))
+               WHERE id = (SELECT municipality_id FROM verification_requests WHERE id = ?)""",
+            (now, request_id),
+        )
+
+
+async def end_verifications(
+    db: aiosqlite.Connection, user_id: int, *, keep: int | None, now: int
+) -> None:
+    """The person no longer speaks for any municipality but ``keep`` (their profile moved, or
+    they left): approvals elsewhere end ('left'), requests elsewhere are withdrawn, and a
+    municipality left without a verified official loses its mark. Inside the caller's
+    transaction."""
+    rows = await db.execute_fetchall(
+        """SELECT DISTINCT municipality_id FROM verification_requests
+           WHERE user_id = ? AND status IN ('approved', 'pending') AND municipality_id IS NOT ?""",
+        (user_id, keep),
+    )
+    await db.execute(
+        """UPDATE verification_requests SET status = 'withdrawn', decided_at = ?
+           WHERE user_id = ? AND status = 'pending' AND municipality_id IS NOT ?""",
+        (now, user_id, keep),
+    )
+    await db.execute(
+        """UPDATE verification_requests SET status = 'left'
+           WHERE user_id = ? AND status = 'approved' AND municipality_id IS NOT ?""",
+        (user_id, keep),
+    )
+    for (municipality_id,) in rows:
+        await unverify_if_unattended(db, municipality_id)
 
 
 async def unverify_if_unattended(db: aiosqlite.Connection, municipality_id: int) -> None:
-    """A municipality keeps its badge only while a verified official speaks for it."""
+    """A municipality keeps its mark only while a verified official speaks for it."""
     await db.execute(
         f"""UPDATE municipalities SET verified_at = NULL
             WHERE id = ? AND NOT EXISTS (SELECT 1 FROM users u

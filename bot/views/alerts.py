@@ -6,11 +6,13 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.buttons import ALERTS, ID
+from bot.buttons import ALERTS, ID, OPEN_LISTING
 from bot.i18n import N_, Translator
+from bot.matching.fitting import COUNT_CAP, Fitting
 from bot.storage import Alert
 from bot.storage.alerts import MAX_ALERTS
 from bot.views import cards
+from bot.views.texts import rows
 
 AREA_LABELS = {
     "region": N_("in my region"),
@@ -101,3 +103,54 @@ def delete_keyboard(t: Translator, alert: Alert) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def saved_text(t: Translator, alert: Alert, fitting: Fitting, now: int) -> str:
+    """The alert just saved, and what already fits it: a count and the best few, each with
+    its place, distance and age; then that only new listings will follow."""
+    _ = t.gettext
+    lines = [_("✅ Alert saved: {alert}").format(alert=alert_summary(t, alert)), ""]
+    if not fitting.count:
+        lines.append(_("No open listing fits it yet. I will tell you when a new one does."))
+        return "\n".join(lines)
+    if fitting.more_than_cap:
+        lines.append(
+            t.ngettext(
+                "📋 More than {count} open listing already fits it.",
+                "📋 More than {count} open listings already fit it.",
+                COUNT_CAP,
+            ).format(count=t.number(COUNT_CAP))
+        )
+    else:
+        lines.append(
+            t.ngettext(
+                "📋 {count} open listing already fits it.",
+                "📋 {count} open listings already fit it.",
+                fitting.count,
+            ).format(count=t.number(fitting.count))
+        )
+    if fitting.count > len(fitting.best):
+        shown = len(fitting.best)
+        lines.append(
+            t.ngettext("The best {count}:", "The best {count}:", shown).format(
+                count=t.number(shown)
+            )
+        )
+    lines.append("")
+    lines += [
+        cards.result_line(t, listing, number, now)
+        for number, listing in enumerate(fitting.best, start=1)
+    ]
+    lines += ["", _("Tap a number to open it. From now on I will tell you only about new ones.")]
+    return "\n".join(lines)
+
+
+def saved_keyboard(fitting: Fitting) -> InlineKeyboardMarkup | None:
+    """A button to open each listing shown."""
+    if not fitting.best:
+        return None
+    buttons = [
+        InlineKeyboardButton(str(number), callback_data=OPEN_LISTING.data(listing.id))
+        for number, listing in enumerate(fitting.best, start=1)
+    ]
+    return InlineKeyboardMarkup(rows(buttons, 5))

@@ -9,7 +9,7 @@ description is shortened, never the rest, until the visible text fits.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -280,15 +280,23 @@ def listing_card(
     return Card(text, keyboard, listing.photo_file_id)
 
 
+def with_distance(listing: Listing, away: float | None) -> Listing:
+    """The listing with its distance from the reader, for :func:`result_line`."""
+    return listing if away is None else replace(listing, distance_km=away)
+
+
 def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
-    """One entry of a result page: number, kind, title, category, place and age."""
+    """One entry of a result page: number, kind, title, category, place, age, and the
+    language it was written in (a search finds listings in every language)."""
     where = html.escape(
         place_name(t.language, listing.place_key, listing.place) or t.country(listing.country)
     )
     distance = ""
     if listing.distance_km is not None:
         distance = f" · {t.kilometres(listing.distance_km)}"
+    written = html.escape(t.language_name(listing.language))
     return (
         f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, 80))}</b>\n"
         f"    {category_label(t, listing.category)} · {where}{distance} · {age(t, listing, now)}"
+        f" · 🗣 {written}"
     )

@@ -10,12 +10,9 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot import taxonomy
 from bot.i18n import Translator
-from bot.storage import Figures, Series
+from bot.storage import ExchangeSeries, Figures, Series
 
 STATES = ("open", "fulfilled", "expired", "closed")
 STATE_COLOURS = {
@@ -31,11 +28,16 @@ STATE_COLOURS = {
 DAY_SKELETON = "MMMd"
 
 
-def day_labels(t: Translator, series: Series) -> list[str]:
+def bucket_labels(t: Translator, start: int, bucket: int, count: int) -> list[str]:
+    """The first days of ``count`` buckets (days or weeks) from ``start``."""
     return [
-        t.skeleton(datetime.fromtimestamp(series.start + i * series.bucket, UTC), DAY_SKELETON)
-        for i in range(len(series.offers))
+        t.skeleton(datetime.fromtimestamp(start + i * bucket, UTC), DAY_SKELETON)
+        for i in range(count)
     ]
+
+
+def day_labels(t: Translator, series: Series) -> list[str]:
+    return bucket_labels(t, series.start, series.bucket, len(series.offers))
 
 
 def period(t: Translator, days: int) -> str:
@@ -45,6 +47,11 @@ def period(t: Translator, days: int) -> str:
 
 def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
     """Listings (and contacts, when known) per day or week, and listings by category and state."""
+    # Imported on an admin's first chart, not at start-up: matplotlib is 40 MB of resident
+    # memory that a bot nobody asks for /stats never needs (docs/BENCHMARKS.md, issue 20).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     _ = t.gettext
     figure = Figure(figsize=(9, 8.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
@@ -100,6 +107,59 @@ def activity_chart(t: Translator, series: Series, figures: Figures) -> bytes:
     bottom.set_title(_("Listings by category and state"))
     if categories:
         bottom.legend(loc="lower right")
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+EXCHANGE_COLOURS = {"within": "#4C9BE8", "across": "#3BB273", "unknown": "#B0B7C3"}
+TOP_PAIRS = 12  # pairs of countries shown across borders
+
+
+def exchanges_chart(t: Translator, series: ExchangeSeries, days: int) -> bytes:
+    """Exchanges per day or week (within a country, across borders, with someone unknown), and
+    the pairs of countries exchanging across borders, from giver to receiver."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazily, as above
+    from matplotlib.figure import Figure
+
+    _ = t.gettext
+    figure = Figure(figsize=(9, 8.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    top, bottom = figure.subplots(2, 1, height_ratios=(1, 1.3))
+
+    labels = bucket_labels(t, series.start, series.bucket, len(series.within))
+    positions = range(len(labels))
+    stacked = [0] * len(labels)
+    for key, values, label in (
+        ("within", series.within, _("Within a country")),
+        ("across", series.across, _("Across borders")),
+        ("unknown", series.unknown, _("With someone else")),
+    ):
+        top.bar(positions, values, bottom=stacked, color=EXCHANGE_COLOURS[key], label=label)
+        stacked = [a + b for a, b in zip(stacked, values, strict=True)]
+    per = _("per day") if series.bucket == 86_400 else _("per week")
+    top.set_title(_("Exchanges {per}: {period}").format(per=per, period=period(t, days)))
+    step = max(1, len(labels) // 12)
+    top.set_xticks(list(positions)[::step], labels[::step], rotation=45, ha="right")
+    top.yaxis.get_major_locator().set_params(integer=True)
+    top.legend(loc="upper left")
+
+    pairs = series.country_pairs[:TOP_PAIRS]
+    bottom.set_title(_("Exchanges across borders, from giver to receiver"))
+    if pairs:
+        bottom.barh(range(len(pairs)), [n for _g, _r, n in pairs], color=EXCHANGE_COLOURS["across"])
+        bottom.set_yticks(
+            range(len(pairs)),
+            [f"{t.country(giver)} → {t.country(receiver)}" for giver, receiver, _n in pairs],
+        )
+        bottom.invert_yaxis()
+        bottom.xaxis.get_major_locator().set_params(integer=True)
+    else:
+        bottom.set_axis_off()
+        bottom.text(
+            0.5, 0.5, _("No exchanges across borders in this period."), ha="center", va="center"
+        )
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -12,9 +12,9 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.buttons import ACCEPT_CONTACT, DECLINE_CONTACT, WRITE_AGAIN
+from bot.buttons import ACCEPT_CONTACT, DECLINE_CONTACT, END_RELAY, RELAY, WRITE_AGAIN
 from bot.i18n import N_, Translator
-from bot.storage import Contact, ContactMessage, Member
+from bot.storage import Contact, ContactMessage, Counterpart, Member
 from bot.views.html import shorten
 from bot.views.texts import place_line
 
@@ -52,16 +52,22 @@ def anonymous(t: Translator, member: Member | None) -> str:
     return line
 
 
-def identity(t: Translator, member: Member | None) -> str:
-    """Name, a link that opens the chat, @username, and what they speak for: for accepted
-    contacts only."""
+def identity(t: Translator, member: Member | None, *, relay: bool = False) -> str:
+    """Name, a handle that works whatever their Telegram privacy settings, and what they speak
+    for: for accepted contacts only. The handle is their public username; without one, and
+    for the two people of the contact (``relay``), the button that writes through the bot."""
     _ = t.gettext
     if member is None:
         return _("(this account was deleted)")
     name = escape(member.first_name or str(member.id))
-    lines = [f'👤 <a href="tg://user?id={member.id}">{name}</a>']
+    lines = [f"👤 <b>{name}</b>"]
     if member.username:
-        lines[0] += f" · @{escape(member.username)}"
+        username = escape(member.username)
+        lines[0] += f' · <a href="https://t.me/{username}">@{username}</a>'
+    elif relay:
+        lines.append(
+            _("✉️ No public username: write to them through the bot, with the button below.")
+        )
     where = place_line(t, member.place, member.region, member.country, member.place_key)
     if member.municipality_name:
         badge = " ✅" if member.verified else ""
@@ -73,6 +79,60 @@ def identity(t: Translator, member: Member | None) -> str:
     if where:
         lines.append(f"📍 {where}")
     return "\n".join(lines)
+
+
+def relay_offered(contact: Contact, other: Member | None, used: bool) -> bool:
+    """Whether the two people of an accepted contact are shown the relay's buttons: while it is
+    open, when the other one has no public username or it was used already."""
+    return (
+        contact.status == "accepted"
+        and contact.relay_ended_at is None
+        and other is not None
+        and (not other.username or used)
+    )
+
+
+def relay_keyboard(
+    t: Translator, contact: Contact, *, stop: bool = True, replying: bool = False
+) -> InlineKeyboardMarkup:
+    """Write to the other one through the bot (Reply, under a message relayed that way), and
+    end that for good."""
+    _ = t.gettext
+    label = _("✉️ Reply") if replying else _("✉️ Write through the bot")
+    rows = [[InlineKeyboardButton(label, callback_data=RELAY.data(contact.id))]]
+    if stop:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    _("🔕 Stop messages through the bot"), callback_data=END_RELAY.data(contact.id)
+                )
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def declined_notice(t: Translator, contact: Contact) -> str:
+    """What the asker is told of a decline, for the part they offered to play: help with a
+    request, or an interest in an offer."""
+    _ = t.gettext
+    if contact.listing_kind == "request":
+        text = _(
+            "Thank you for offering your help with {title}. The author cannot take it up this "
+            "time. Other requests may need you: /browse"
+        )
+    else:
+        text = _(
+            "Thank you for your interest in {title}. The author cannot take it up this time. "
+            "Other offers may suit you: /browse. A request of your own (/post) lets those who "
+            "can help find you."
+        )
+    return text.format(title=title_of(t, contact))
+
+
+def counterpart_label(counterpart: Counterpart) -> str:
+    """Someone to choose as "with whom": first name, and what they speak for or where."""
+    where = f" · {counterpart.where}" if counterpart.where else ""
+    return shorten(f"👤 {counterpart.first_name}{where}", 60)
 
 
 def asked_line(t: Translator, contact: Contact) -> str:
@@ -129,8 +189,11 @@ def card(
     side: str,
     messages: list[ContactMessage],
     other: Member | None,
+    *,
+    relay: bool = False,
 ) -> str:
-    """A contact as /contacts shows it; ``other`` is only passed once accepted."""
+    """A contact as /contacts shows it; ``other`` is only passed once accepted, ``relay`` when
+    the reader is one of its two people and the relay is open."""
     _ = t.gettext
     if side == "asker":
         role = _("You wrote to the author of {title}.")
@@ -141,7 +204,7 @@ def card(
         _("Status: {status}").format(status=_(STATUS_LABELS[contact.status])),
     ]
     if contact.status == "accepted":
-        lines += ["", _("You can write to each other directly:"), identity(t, other)]
+        lines += ["", _("You can now write to each other:"), identity(t, other, relay=relay)]
     if messages:
         lines += ["", conversation(t, messages, side)]
     return "\n".join(lines)

@@ -27,6 +27,13 @@ from bot.places import names
 from bot.places.countries import countries_by_name, flag
 from bot.storage import Member
 
+REPORT_REASON_LABELS = {
+    "spam": N_("📢 Spam or advertising"),
+    "scam": N_("💸 Scam or fraud"),
+    "offensive": N_("🤬 Offensive or hateful"),
+    "misleading": N_("❓ Misleading or false"),
+    "other": N_("✋ Something else"),
+}
 ROLE_LABELS = {
     "municipality": N_("🏛 Municipality"),
     "organisation": N_("💼 Project holder or organisation"),
@@ -88,7 +95,7 @@ def profile_card(t: Translator, member: Member) -> str:
     if member.role:
         lines.append(_("Role: {role}").format(role=_(ROLE_LABELS[member.role])))
     if member.municipality_name:
-        badge = " ✅" if member.municipality_verified else ""
+        badge = " ✅" if member.verified else ""
         lines.append(
             _("Municipality: <b>{name}</b>{badge}").format(
                 name=escape(member.municipality_name), badge=badge

@@ -308,13 +308,18 @@ def test_a_request_is_found_contacted_and_accepted_across_people(chat: Watched) 
     request = bot_says(page, "Аз съм лекар")
     expect(request).not_to_contain_text("Мария")
     press(page, f_("✅ Accept"))
-    accepted = bot_says(page, f_("✅ You accepted. You can write to each other directly:"))
+    accepted = bot_says(page, f_("✅ You accepted. You can now write to each other:"))
     expect(accepted).to_contain_text("Мария")
+    # Мария has no public username: the bot offers to relay what is written to her.
+    expect(accepted).to_contain_text(
+        plain(f_("✉️ No public username: write to them through the bot, with the button below."))
+    )
+    expect(page.get_by_role("button", name=f_("✉️ Write through the bot")).last).to_be_visible()
 
     # 4. The volunteer now has the mayor's contact too.
     page.locator("#people-list .person", has_text="Мария Иванова").click()
     expect(page.locator("#me")).to_contain_text("Мария")
-    told = bot_says(page, b_("You can write to each other directly:"))
+    told = bot_says(page, b_("You can now write to each other:"))
     expect(told).to_contain_text("Claire")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "webchat-contact-accepted.png"))

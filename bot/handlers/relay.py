@@ -1,0 +1,68 @@
+"""Messages through the bot once a contact is accepted: how a relayed message and the end of
+the relay read for the other person (outbox renderers), and the Stop button outside the
+writing dialog. Writing itself is a step of :mod:`bot.dialogs.contact`; the rules are in
+:mod:`bot.storage.relay`.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.buttons import END_RELAY
+from bot.context import CommunityApplication
+from bot.delivery.outbox import Rendered
+from bot.dialogs.contact import end_relay
+from bot.i18n import Translator
+from bot.storage import Storage
+from bot.storage.outbox import Notification
+from bot.storage.relay import RELAY_ENDED, RELAYED
+from bot.views import contacts as views
+
+
+def register(application: CommunityApplication) -> None:
+    application.add_handler(END_RELAY.handler(end_relay))
+    # A relayed message is one turn of a conversation: it arrives as written, with its own
+    # Reply, never folded into a numbered bundle (quiet hours still hold it).
+    application.outbox.add_renderer(RELAYED, render_relayed, bundled=False)
+    application.outbox.add_renderer(RELAY_ENDED, render_relay_ended)
+
+
+async def render_relayed(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """A message written through the bot, with Reply and Stop. Not sent once the relay ended
+    (stopping means stopping, at once) or the sender was erased or banned meanwhile."""
+    _ = t.gettext
+    message = await storage.get_contact_message(int(notification.payload["message"]))
+    contact = await storage.get_contact(message.contact_id) if message else None
+    sender = await storage.get_member(message.sender_id) if message and message.sender_id else None
+    if (
+        message is None
+        or contact is None
+        or contact.relay_ended_at is not None
+        or sender is None
+        or sender.banned
+    ):
+        return None
+    head = _("✉️ <b>{name}</b> writes about {title}:").format(
+        name=escape(sender.first_name), title=views.title_of(t, contact)
+    )
+    return Rendered(
+        f"{head}\n{views.quote(message.text)}", views.relay_keyboard(t, contact, replying=True)
+    )
+
+
+async def render_relay_ended(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """To the other person: the relay was stopped, by whom."""
+    _ = t.gettext
+    contact = await storage.get_contact(int(notification.payload["contact"]))
+    if contact is None or contact.relay_ended_by is None:
+        return None
+    who = await storage.get_member(contact.relay_ended_by)
+    return Rendered(
+        _("🔕 {name} stopped the messages through the bot about {title}.").format(
+            name=escape(who.first_name) if who else "—", title=views.title_of(t, contact)
+        )
+    )

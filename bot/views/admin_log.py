@@ -1,0 +1,109 @@
+"""The admin log as an admin reads it: who did what, why and when, in the reader's language,
+date format (CLDR) and time zone, naming people, listings and municipalities rather than
+their ids ("Maria (FR) hid the listing «Used fire pump» #10: 📢 Spam or advertising").
+
+Names are read as they are now; someone erased since is "an erased member", a listing erased
+since keeps its number. Everything a person typed (names, titles, reasons) is escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.i18n import N_, Translator
+from bot.places.timezones import local
+from bot.storage.moderation import AdminAction
+from bot.views.html import shorten, visible_length
+from bot.views.texts import REPORT_REASON_LABELS
+
+# One sentence per kind of action, whole, so that each language orders it its own way.
+SENTENCES = {
+    "hide": N_("{admin} hid the listing {listing}"),
+    "restore": N_("{admin} restored the listing {listing}"),
+    "dismiss": N_("{admin} dismissed the reports about the listing {listing}"),
+    "warn": N_("{admin} warned {member} about the listing {listing}"),
+    "ban": N_("{admin} banned {member}"),
+    "unban": N_("{admin} lifted the ban on {member}"),
+    "approve": N_("{admin} verified {member} as representing {municipality}"),
+    "member_approve": N_(
+        "{admin}, a verified representative of {municipality}, verified {member} as representing it"
+    ),
+    "reject": N_("{admin} rejected the request of {member} to represent {municipality}"),
+    "revoke": N_("{admin} revoked the verification of {member} for {municipality}"),
+    "make_admin": N_("{admin} made {member} an administrator"),
+    "remove_admin": N_("{admin} removed {member} from the administrators"),
+    "auto_review": N_("Several people reported {member}: their listings were hidden for a review"),
+    "end_review": N_("{admin} ended the review of {member}"),
+    "broadcast_send": N_("{admin} sent the broadcast {broadcast}"),
+    "broadcast_schedule": N_("{admin} scheduled the broadcast {broadcast}"),
+    "broadcast_pause": N_("{admin} paused the broadcast {broadcast}"),
+    "broadcast_resume": N_("{admin} resumed the broadcast {broadcast}"),
+    "broadcast_cancel": N_("{admin} cancelled the broadcast {broadcast}"),
+}
+REASON_SHOWN = 200  # characters of a reason in the log (the person was told all of it)
+TELEGRAM_LIMIT = 4096
+
+
+def person(t: Translator, user_id: int | None, name: str | None, country: str | None) -> str:
+    """'Maria (FR)'; an erased person (their id was cleared) or one never seen by the bot."""
+    if name is None:
+        return t.gettext("an erased member") if user_id is None else f"#{user_id}"
+    shown = escape(shorten(name, 40)) or f"#{user_id}"
+    return f"{shown} ({escape(country)})" if country else shown
+
+
+def _listing(t: Translator, entry: AdminAction) -> str:
+    if entry.listing_title is None:
+        return f"#{entry.target_listing}"
+    return f"{t.quote(escape(shorten(entry.listing_title, 60)))} #{entry.target_listing}"
+
+
+def _why(t: Translator, entry: AdminAction) -> str | None:
+    """The admin's reason; for a listing hidden after reports, what it was reported for."""
+    if entry.reason:
+        return escape(shorten(entry.reason, REASON_SHOWN))
+    if entry.action == "hide" and entry.detail:
+        labels = [REPORT_REASON_LABELS.get(key) for key in entry.detail.split(",")]
+        return ", ".join(t.gettext(label) for label in labels if label)
+    return None
+
+
+def when(t: Translator, at: int, zone: str) -> str:
+    """A date and time, short, in the reader's language and time zone."""
+    return t.datetime(local(at, zone), format="short")
+
+
+def log_line(t: Translator, entry: AdminAction, zone: str) -> str:
+    """'06/12/2026 05:44 · Maria (FR) hid the listing «Used fire pump» #10: spam'."""
+    sentence = SENTENCES.get(entry.action)
+    if sentence is None:  # an action of a newer version, read by an older one
+        text = escape(entry.action)
+    else:
+        text = t.gettext(sentence).format(
+            admin=person(t, entry.admin_id, entry.admin_name, entry.admin_country),
+            member=person(t, entry.target_user, entry.user_name, entry.user_country),
+            listing=_listing(t, entry),
+            municipality=escape(entry.municipality_name or "—"),
+            broadcast=f"#{entry.target_broadcast}",
+        )
+    why = _why(t, entry)
+    if why:
+        text = f"{t.colon(text)} {why}"
+    return f"{when(t, entry.at, zone)} · {text}"
+
+
+def zone_name(t: Translator, zone: str) -> str:
+    """The reader's time zone by the city CLDR names it after, in their language, as
+    /settings shows it: 'Bruxelles', 'Açores'."""
+    return t.zone_city(zone)
+
+
+def log_text(t: Translator, title: str, entries: list[AdminAction], zone: str) -> str:
+    """A title and the log lines, newest first, as many as fit in one Telegram message."""
+    lines = [f"{title} · {escape(zone_name(t, zone))}"]
+    for entry in entries:
+        line = log_line(t, entry, zone)
+        if visible_length("\n".join([*lines, line])) > TELEGRAM_LIMIT - 96:
+            break
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""A new alert shows what already fits it (issue 17, item 4), over HTTP: the count (with its
+plural, and capped), the best few closest first with distance and age and a button each,
+never the person's own listings nor closed ones, titles escaped; then only what is new."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot.i18n import translator
+from bot.matching.fitting import COUNT_CAP, SHOWN, Fitting, already_fitting
+from bot.places.geocoding import distance_km
+from bot.storage import AlertDraft
+from bot.views import cards
+from bot.views.alerts import saved_text
+from tests import seed
+from tests.talk import containing, plain, taps
+from tests.test_alerts import NOON, member
+
+REQUEST = dict(kind="request", category="equipment", country="FR", region="Grand Est")
+
+
+async def make_alert(person, language: str = "en"):
+    """Requests for equipment in my country, any tag, no words, right away; returns the
+    message that says it was saved."""
+    _ = translator(language).gettext
+    await person.send_text("/alerts")
+    await person.wait_for_bot_message()
+    await taps(person, _("➕ New alert"))
+    await taps(person, _("🔴 Requests (someone needs something)"))
+    await person.press(cards.category_label(translator(language), "equipment"))
+    await person.wait_for_bot_message(include_edits=True)
+    await taps(person, _("✅ Done"))
+    await taps(person, _("✅ Any tag"))
+    await person.wait_for_bot_message(containing(_("Choose the area:")))
+    await taps(person, _("🏳️ My country"))
+    await taps(person, _("➡ No words, skip"))
+    await person.press(_("⚡ Right away"))
+    saved = await person.wait_for_bot_message(
+        containing(_("✅ Alert saved: {alert}").split("{alert}")[0])
+    )
+    await person.wait_for_bot_message(containing(plain(_("🔔 <b>Your alerts</b>"))))
+    return saved
+
+
+async def test_an_alert_with_nothing_open_that_fits(server, bot):
+    bot.clock = lambda: NOON
+    lea = await member(server, bot)
+    asker = await member(server, bot, "Asker")
+    await seed.listing(bot.storage, asker.id, NOON, kind="offer")  # an offer: not a request
+    await seed.listing(bot.storage, asker.id, NOON, **{**REQUEST, "country": "DE"})  # abroad
+    await bot.scheduler.match_new_listings()
+    saved = await make_alert(lea)
+    assert "No open listing fits it yet" in saved.text
+    assert saved.button_labels == []
+    assert server.errors() == []
+
+
+async def test_fifty_that_fit_show_the_closest_five_then_only_new_ones(server, bot):
+    bot.clock = lambda: NOON
+    lea = await member(server, bot, language="fr")  # Saint-Dié, 48.28 N 6.95 E
+    asker = await member(server, bot, "Asker")
+    # Lea's own request and a closed one sit closest: neither is shown nor counted.
+    await seed.listing(bot.storage, lea.id, NOON, **REQUEST, latitude=48.28, longitude=6.95)
+    closed = await seed.listing(
+        bot.storage, asker.id, NOON, **REQUEST, latitude=48.281, longitude=6.95
+    )
+    await bot.storage.close_listing(closed.id, asker.id, fulfilled=False, outcome=None, now=NOON)
+    posted = []
+    for n in range(50):  # 0 is the closest; older ones were published earlier
+        posted.append(
+            await seed.listing(
+                bot.storage, asker.id, NOON - (50 - n) * 3600, **REQUEST,
+                title=f"<b>Pompe</b> & tuyau n°{n}", latitude=48.29 + n * 0.05, longitude=6.95,
+            )
+        )  # fmt: skip
+    await bot.scheduler.match_new_listings()
+
+    fr = translator("fr")
+    saved = await make_alert(lea, "fr")
+    count = fr.ngettext(
+        "📋 {count} open listing already fits it.", "📋 {count} open listings already fit it.", 50
+    ).format(count=fr.number(50))
+    assert count in saved.text
+    best = fr.ngettext("The best {count}:", "The best {count}:", SHOWN).format(count=SHOWN)
+    assert best in saved.text
+    # The closest five, in order, titles shown as typed (escaped, not bold).
+    for n in range(SHOWN):
+        assert f"{n + 1}. 🔴 <b>Pompe</b> & tuyau n°{n}\n" in saved.text
+    assert "n°5\n" not in saved.text
+    assert saved.button_labels == ["1", "2", "3", "4", "5"]
+    # Distance from Lea's place, in French units, and the age.
+    for n in range(SHOWN):
+        away = fr.kilometres(distance_km(48.28, 6.95, 48.29 + n * 0.05, 6.95))
+        place_line = saved.text[saved.text.index(f"n°{n}\n") :].split("\n")[1]
+        assert away in place_line and cards.age(fr, posted[n], NOON) in place_line
+    # A button opens the listing.
+    await lea.press("2")
+    card = await lea.wait_for_bot_message(containing("n°1"))
+    assert card.text.startswith("🔴")
+
+    # Then only what is new: one new request brings one alert message, nothing about the rest.
+    new = await seed.listing(bot.storage, asker.id, NOON, **REQUEST, title="Neuve")
+    await bot.scheduler.match_new_listings()
+    hit = await lea.wait_for_bot_message(containing("Neuve"), timeout=5)
+    assert plain(fr.gettext("📄 Open")) in hit.button_labels
+    await asyncio.sleep(0)
+    (alert,) = await bot.storage.alerts_of(lea.id)
+    alerts_told = await bot.storage._fetchall(
+        "SELECT payload FROM outbox WHERE user_id = ? AND kind = 'alert'", (lea.id,)
+    )
+    assert [row[0] for row in alerts_told] == [json.dumps({"alert": alert.id, "listing": new.id})]
+    assert server.errors() == []
+
+
+async def test_the_count_is_capped_and_own_listings_never_fit(server, bot):
+    await seed.member(bot.storage, 7)
+    await seed.member(bot.storage, 8)
+    alert = await bot.storage.save_alert(
+        7, AlertDraft(kind="request", categories=(), tags=(), area="europe"), now=NOON
+    )
+    others = [
+        await seed.listing(bot.storage, 8, NOON, **REQUEST, title=f"n{n}")
+        for n in range(COUNT_CAP + 3)
+    ]
+    own = await seed.listing(bot.storage, 7, NOON, **REQUEST)
+    found = already_fitting(alert, [(x, "n") for x in [own, *others]], None)
+    assert found == Fitting(COUNT_CAP + 1, others[:SHOWN]) and found.more_than_cap
+    en = translator("en")
+    text = saved_text(en, alert, found, NOON)
+    assert f"📋 More than {COUNT_CAP} open listings already fit it." in text

@@ -1,0 +1,262 @@
+"""Outcomes with whom (issue 17, item 5): closing a listing as fulfilled asks with whom among
+its accepted contacts; the follow-ups ask with whom and what came of it and record it for both
+sides; /stats, its CSV and a chart show the exchanges by country, category and between places,
+over time; forged answers change nothing."""
+
+from __future__ import annotations
+
+import time
+
+from bot.handlers.stats import FIGURE_COLUMNS
+from bot.i18n import translator
+from bot.storage import ListingRefused
+from bot.storage.contacts import DAY
+from bot.views import cards
+from tests import seed
+from tests.conftest import ADMIN_ID
+from tests.talk import containing, says, taps
+from tests.test_outbox import wait_until
+from tests.test_stats import png_size, read_csv
+
+OWNER, ASKER, HELPER, STRANGER = 631, 632, 633, 634
+fr = translator("fr").gettext
+bg = translator("bg").gettext
+en = translator("en").gettext
+
+
+async def world(server, bot, now: int):
+    """Amélie speaks for Saint-Dié (FR); Zornitsa for Sveti Vlas (BG); Hans volunteers in Graz
+    (AT). All have started the bot."""
+    bot.clock = lambda: now
+    await seed.member(bot.storage, OWNER, language="fr")
+    await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
+    await seed.member(bot.storage, HELPER, language="de", country="AT", place="Graz",
+                      role="volunteer")  # fmt: skip
+    await seed.member(bot.storage, STRANGER, country="IE", place="Cong")
+    users = (
+        server.create_user("Amélie", "fr", user_id=OWNER),
+        server.create_user("Zornitsa", "bg", user_id=ASKER),
+        server.create_user("Hans", "de", user_id=HELPER),
+        server.create_user("Stranger", "en", user_id=STRANGER),
+    )
+    for user in users:
+        await says(user, "/start")
+    return users
+
+
+async def accepted(bot, asker: int, listing_id: int, at: int):
+    contact, _to = await bot.storage.open_contact(
+        asker, listing_id, f"From {asker} about {listing_id}", at
+    )
+    return await bot.storage.decide_contact(contact.id, OWNER, accept=True, now=at)
+
+
+async def fulfilled(owner, listing_id: int):
+    """The owner opens the listing and taps Fulfilled; returns the question that follows."""
+    await says(owner, f"/start l{listing_id}")
+    return await taps(owner, fr("✅ Fulfilled"))
+
+
+async def test_fulfilled_with_whom_in_stats_and_the_csv(server, bot):
+    now = int(time.time())
+    owner, asker, helper, stranger = await world(server, bot, now)
+    pump = await seed.listing(bot.storage, OWNER, now - DAY, kind="request", title="Pompe")
+    tables = await seed.listing(bot.storage, OWNER, now - DAY, kind="offer", category="goods",
+                                tags=(), title="Tables")  # fmt: skip
+    chairs = await seed.listing(bot.storage, OWNER, now - DAY, kind="offer", title="Chaises")
+    zornitsa = await accepted(bot, ASKER, pump.id, now - 3600)
+    hans = await accepted(bot, HELPER, pump.id, now - 60)
+    on_tables = await accepted(bot, ASKER, tables.id, now - 60)
+
+    # With whom, among the accepted contacts, the latest first.
+    question = await fulfilled(owner, pump.id)
+    assert question.text == fr("Wonderful! With whom did {title} come about?").format(
+        title=translator("fr").quote("Pompe")
+    )
+    assert question.button_labels == [
+        "👤 Hans · Graz",
+        "👤 Zornitsa · Sveti Vlas",
+        fr("👥 Someone else"),
+    ]
+    # Forged: a contact of another listing, someone else's listing.
+    await owner.press_data(question.id, f"ls:with:{pump.id}:{on_tables.id}")
+    assert (await owner.wait_for_callback_answer()).text == fr("This button is no longer valid.")
+    await stranger.press_data(stranger.messages[-1].id, f"ls:with:{pump.id}:{zornitsa.id}")
+    assert (await stranger.wait_for_callback_answer()).text == en("You cannot change this listing.")
+    assert (await bot.storage.get_listing(pump.id)).status == "open"
+
+    await owner.press("👤 Zornitsa · Sveti Vlas")
+    done = await owner.wait_for_bot_message(include_edits=True)
+    assert done.text == fr("Marked as fulfilled with {name}. Thank you for sharing!").format(
+        name="Zornitsa"
+    )
+    card = await owner.wait_for_bot_message(containing("Pompe"))  # the card, as it is now
+    stored = await bot.storage.get_listing(pump.id)
+    assert (stored.status, stored.outcome) == ("fulfilled", "platform")
+    # A second tap on the answered question is stale; on the card, the listing has ended.
+    await owner.press_data(question.id, f"ls:with:{pump.id}:{hans.id}")
+    assert (await owner.wait_for_callback_answer()).text == fr(
+        "This button is no longer active. Send /start to see the menu."
+    )
+    await owner.press_data(card.id, f"ls:with:{pump.id}:{hans.id}")
+    assert (await owner.wait_for_callback_answer()).text == cards.listing_refusal(
+        translator("fr"), ListingRefused("fulfilled", stored.status_changed_at)
+    )
+
+    # Someone else, thanks to the platform: an exchange with someone unknown.
+    await fulfilled(owner, tables.id)
+    await taps(owner, fr("👥 Someone else"))
+    await owner.press(fr("🤝 Thanks to Community Sharing"))
+    await owner.wait_for_bot_message(containing("Tables"))
+    # No accepted contact, another way: straight to how, and no exchange.
+    how = await fulfilled(owner, chairs.id)
+    assert how.text == fr("Wonderful! How did {title} come about?").format(
+        title=translator("fr").quote("Chaises")
+    )
+    await owner.press(fr("✔️ Another way"))
+    await owner.wait_for_bot_message(containing("Chaises"))
+    rows = await bot.storage._fetchall(
+        "SELECT listing_id, contact_id, giver_place, giver_country, receiver_place, "
+        "receiver_country, owner_said, asker_said FROM exchanges ORDER BY id"
+    )
+    assert [tuple(row) for row in rows] == [
+        (pump.id, zornitsa.id, "Sveti Vlas", "BG", "Saint-Dié", "FR", 1, 0),  # help, given
+        (tables.id, None, "Saint-Dié", "FR", None, None, 1, 0),  # an offer, to someone
+    ]
+
+    admin = server.create_user("Admin", "en", user_id=ADMIN_ID)
+    shown = await says(admin, "/stats")
+    assert "Fulfilled in the period: 3" in shown.text
+    assert "Exchanges: 2 (across borders: 1)" in shown.text
+    assert "Exchanges by country: 🇫🇷 France 2 · 🇧🇬 Bulgaria 1" in shown.text
+    assert (
+        "Exchanges by category: 🚒 Equipment and machinery 1 · "
+        "📦 Goods, materials and raw materials 1" in shown.text
+    )
+    assert "Between places (giver → receiver): Sveti Vlas 🇧🇬 → Saint-Dié 🇫🇷 1" in shown.text
+
+    await admin.press(en("📄 Figures (CSV)"))
+    document = await admin.wait_for_bot_message(timeout=10)
+    raw = server.file_bytes(document.document["file_id"]).decode("utf-8-sig")
+    figures = {(r["section"], r["key"]): r["in_period"] for r in read_csv(raw, FIGURE_COLUMNS)}
+    assert figures[("exchanges", "all")] == "2"
+    assert figures[("exchanges", "across_borders")] == "1"
+    assert (figures[("exchanges_by_country", "FR")], figures[("exchanges_by_country", "BG")]) == (
+        "2",
+        "1",
+    )
+    assert figures[("exchanges_by_category", "goods")] == "1"
+    assert figures[("exchanges_between", "Sveti Vlas (BG) > Saint-Dié (FR)")] == "1"
+    over_time = {k: int(v) for (s, k), v in figures.items() if s == "exchanges_over_time"}
+    across = {
+        k: int(v) for (s, k), v in figures.items() if s == "exchanges_across_borders_over_time"
+    }
+    assert len(over_time) == 30 and sum(over_time.values()) == 2 and sum(across.values()) == 1
+    today = time.strftime("%Y-%m-%d", time.gmtime(now - 1))
+    assert max(over_time) <= today and over_time[max(over_time)] == 2
+
+    await admin.press(en("🌍 Exchanges chart"))
+    chart = await admin.wait_for_bot_message(timeout=15)
+    assert png_size(server.file_bytes(chart.photo[-1])) == (900, 850)
+
+    # A month on, Amélie is not asked about Zornitsa (she said so when closing), Zornitsa is.
+    bot.clock = lambda: now + 31 * DAY
+    await bot.job_queue.get_jobs_by_name("followups")[0].run(bot)
+    await asker.wait_for_bot_message(containing("Pompe"), timeout=10)
+    await helper.wait_for_bot_message(containing("Pompe"), timeout=10)
+
+    async def states() -> dict[str, str]:
+        found = await bot.storage._fetchall(
+            "SELECT dedup_key, state FROM outbox WHERE kind = 'followup'"
+        )
+        return {key: state for key, state in found}
+
+    async def settled() -> bool:
+        return "pending" not in (await states()).values()
+
+    await wait_until(settled)
+    followups = await states()
+    assert followups[f"followup:{zornitsa.id}:30:{OWNER}"] == "cancelled"
+    assert followups[f"followup:{zornitsa.id}:30:{ASKER}"] == "sent"
+    assert followups[f"followup:{hans.id}:30:{OWNER}"] == "sent"
+    assert server.errors() == []
+
+
+async def test_a_follow_up_answered_on_both_sides(server, bot):
+    now = int(time.time())
+    owner, asker, _helper, stranger = await world(server, bot, now)
+    pump = await seed.listing(bot.storage, OWNER, now, kind="request", title="Pompe")
+    other = await seed.listing(bot.storage, OWNER, now, kind="offer", title="Bancs")
+    zornitsa = await accepted(bot, ASKER, pump.id, now)
+    hans = await accepted(bot, HELPER, pump.id, now + 60)
+    elsewhere = await accepted(bot, HELPER, other.id, now)
+    bot.clock = lambda: now + 31 * DAY
+    job = bot.job_queue.get_jobs_by_name("followups")[0]
+    await job.run(bot)
+    hers = await asker.wait_for_bot_message(containing("Pompe"), timeout=10)
+    mine = await owner.wait_for_bot_message(
+        lambda m: "Pompe" in m.text and f"fu:{zornitsa.id}:" in str(m.inline_keyboard), timeout=10
+    )
+
+    # Zornitsa: yes, with Amélie, all that was needed.
+    await asker.press(bg("✅ Yes, it happened"))
+    whom = await asker.wait_for_bot_message(include_edits=True)
+    assert whom.text == bg("Wonderful! With whom did it happen?")
+    assert whom.button_labels == ["👤 Amélie", bg("👥 Someone else")]
+    for forged in (f"fu:w:{zornitsa.id}:30:{hans.id}", f"fu:r:{zornitsa.id}:30:{hans.id}:f"):
+        await asker.press_data(hers.id, forged)  # she may only name her contact's author
+        assert (await asker.wait_for_callback_answer()).text == bg(
+            "This button is no longer valid."
+        )
+    await asker.press("👤 Amélie")
+    came = await asker.wait_for_bot_message(include_edits=True)
+    assert came.text == bg("What came of it?")
+    assert came.button_labels == [bg("✅ All that was needed"), bg("◐ Part of it")]
+    await stranger.press_data(stranger.messages[-1].id, f"fu:r:{zornitsa.id}:30:{zornitsa.id}:f")
+    assert (await stranger.wait_for_callback_answer()).text == en("This is not your contact.")
+    await asker.press(bg("✅ All that was needed"))
+    thanks = await asker.wait_for_bot_message(include_edits=True)
+    assert thanks.text == bg("Wonderful! Thank you for telling us: it is marked as done.")
+    await asker.press_data(hers.id, f"fu:r:{zornitsa.id}:30:{zornitsa.id}:p")
+    assert (await asker.wait_for_callback_answer()).text == bg(
+        "You have already answered. Thank you!"
+    )
+
+    # Amélie, on her side: yes, with Zornitsa (among the listing's accepted contacts), part.
+    await owner.press_data(mine.id, mine.inline_keyboard[0][0]["callback_data"])
+    whom = await owner.wait_for_bot_message(include_edits=True)
+    assert whom.button_labels == [
+        "👤 Hans · Graz",
+        "👤 Zornitsa · Sveti Vlas",
+        fr("👥 Someone else"),
+    ]
+    await owner.press_data(mine.id, f"fu:w:{zornitsa.id}:30:{elsewhere.id}")  # another listing's
+    assert (await owner.wait_for_callback_answer()).text == fr("This button is no longer valid.")
+    await owner.press("👤 Zornitsa · Sveti Vlas")
+    await owner.wait_for_bot_message(include_edits=True)
+    await owner.press(fr("◐ Part of it"))
+    await owner.wait_for_bot_message(include_edits=True)
+
+    rows = await bot.storage._fetchall(
+        "SELECT contact_id, giver_country, receiver_country, result, owner_said, asker_said "
+        "FROM exchanges"
+    )
+    assert [tuple(row) for row in rows] == [(zornitsa.id, "BG", "FR", "full", 1, 1)]
+    answers = await bot.storage._fetchall(
+        "SELECT user_id, answer, with_contact, result FROM contact_followups "
+        "WHERE contact_id = ? ORDER BY user_id",
+        (zornitsa.id,),
+    )
+    assert [tuple(row) for row in answers] == [
+        (OWNER, "yes", zornitsa.id, "partial"),
+        (ASKER, "yes", zornitsa.id, "full"),
+    ]
+    stored = await bot.storage.get_listing(pump.id)
+    assert (stored.status, stored.outcome) == ("fulfilled", "platform")
+    # Settled: nobody is asked again about it at 90 days.
+    bot.clock = lambda: now + 91 * DAY
+    await job.run(bot)
+    keys = {row[0] for row in await bot.storage._fetchall("SELECT dedup_key FROM outbox")}
+    assert f"followup:{zornitsa.id}:90:{ASKER}" not in keys
+    assert f"followup:{hans.id}:90:{HELPER}" in keys  # Hans never answered
+    assert server.errors() == []

@@ -32,6 +32,7 @@ from bot.delivery import outbox
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.pacing import OUTBOX, PriorityRateLimiter, SendBudget
 from bot.delivery.request import AiohttpRequest
+from bot.dialogs.dialog import ask_unconfirmed
 from bot.handlers import (
     admin,
     alerts,
@@ -283,6 +284,11 @@ async def running(settings: Settings) -> AsyncIterator[CommunityApplication]:
         async with application:
             await application.start()
             try:
+                # Before any update: a question lost to the last stop is asked first, so an
+                # answer typed again meanwhile is read as written before it (issue 16, rule 10).
+                asked = await ask_unconfirmed(application)
+                if asked:
+                    log.warning("%d questions never reached their chat: asked again", asked)
                 # The health listener first: a port in use stops start-up before anything else.
                 async with (
                     health_listener(health, settings.health_listen, settings.health_port),

@@ -11,10 +11,14 @@ person behind the update, or None) and ``context.i18n`` (their language). ``memb
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from telegram import Update
+from telegram import Chat, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.buttons import ClosedMessages
@@ -89,11 +93,112 @@ class BotContext(CallbackContext[ExtBot[None], UserData, UserData, UserData]):
         return self.community.settings
 
 
-async def reply(update: Update, text: str, **kwargs: Any) -> None:
-    """Send a message to the chat the update came from, whether it was a message or a button.
+async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
+    """Send a message to the chat the update came from, whether it was a message or a button;
+    while a dialog shows a question (:func:`showing`), the first message may instead become
+    the pressed question, edited in place.
 
     Button handlers answer their callback query themselves, exactly once (a second answer is
     an error at Telegram).
     """
-    if update.effective_chat is not None:
-        await update.effective_chat.send_message(text, **kwargs)
+    if update.effective_chat is None:
+        return None
+    question = SHOWING.get()
+    if question is not None:
+        return await question.show(update.effective_chat, text, kwargs)
+    return await update.effective_chat.send_message(text, **kwargs)
+
+
+# What an edit can carry of a message's options: an edit keeps no reply keyboard.
+_EDITABLE_OPTIONS = {"reply_markup", "parse_mode"}
+
+
+@dataclass
+class Showing:
+    """A dialog's question being shown (issue 19: one live message per step).
+
+    ``pressed``: the message of the question just answered with a button, which the first
+    message of the next question becomes, text and buttons, in one edit (rather than a
+    removal of its buttons and a new message). ``shown``: the messages the question took, the
+    last being the one its buttons are on."""
+
+    pressed: Message | None = None
+    # Takes the buttons off the pressed message when it cannot become the question: before
+    # the question's first message, so that the new one is the only one with buttons.
+    leave: Callable[[Message], Awaitable[None]] | None = None
+    shown: list[Message] = field(default_factory=list)
+    edited: bool = False
+
+    async def show(self, chat: Chat, text: str, options: dict[str, Any]) -> Message:
+        pressed = self.pressed
+        if pressed is not None and _may_become(pressed, options):
+            self.pressed = None  # only the first message may be an edit
+            edited = await _edit(pressed, text, options.get("reply_markup"))
+            if edited is not None:
+                self.edited = True
+                self.shown.append(edited)
+                return edited
+            self.pressed = pressed
+        await self.left()
+        message = await chat.send_message(text, **options)
+        self.shown.append(message)
+        return message
+
+    async def left(self) -> None:
+        """The pressed message will not become the question: its buttons go."""
+        pressed, self.pressed = self.pressed, None
+        if pressed is not None and self.leave is not None:
+            await self.leave(pressed)
+
+    async def also(self, message: Message) -> None:
+        """A message the question sent itself (a photo card)."""
+        self.shown.append(message)
+
+
+SHOWING: ContextVar[Showing | None] = ContextVar("showing", default=None)
+
+
+@contextmanager
+def showing(question: Showing) -> Iterator[Showing]:
+    """Route :func:`reply` through ``question`` while a dialog asks it."""
+    token = SHOWING.set(question)
+    try:
+        yield question
+    finally:
+        SHOWING.reset(token)
+
+
+async def before_sending() -> None:
+    """About to send a question's message without :func:`reply` (a photo): the pressed
+    question will not become it."""
+    question = SHOWING.get()
+    if question is not None:
+        await question.left()
+
+
+async def shown_too(message: Message) -> None:
+    """Count ``message``, sent without :func:`reply`, as part of the question being shown."""
+    question = SHOWING.get()
+    if question is not None:
+        await question.also(message)
+
+
+def _may_become(message: Message, options: dict[str, Any]) -> bool:
+    markup = options.get("reply_markup")
+    return (
+        message.text is not None  # a photo's caption is another edit, with other limits
+        and set(options) <= _EDITABLE_OPTIONS
+        and (markup is None or isinstance(markup, InlineKeyboardMarkup))
+    )
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> Message | None:
+    """``message`` edited into ``text`` and ``markup``; None if Telegram will not (too old,
+    deleted meanwhile): the question is then sent as a new message."""
+    try:
+        edited = await message.edit_text(text, reply_markup=markup)
+    except BadRequest as refused:
+        if "not modified" in str(refused).lower():
+            return message  # it already reads so (a second tap raced the first)
+        return None
+    return edited if isinstance(edited, Message) else message

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -55,3 +57,16 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def confirmed_questions(database: Path, dialog: str) -> dict[int, int]:
+    """Each person's current question of ``dialog`` that the bot recorded as sent (Telegram
+    answered), by user id: its message id. Read from the database the bot process writes."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT user_id, data FROM ptb_user_data").fetchall()
+    confirmed = {}
+    for user_id, data in rows:
+        record = json.loads(data).get("questions", {}).get(dialog, {})
+        if record.get("message") is not None:
+            confirmed[user_id] = record["message"]
+    return confirmed

@@ -21,10 +21,33 @@ async def says(user: SandboxUser, text: str, **wait: object) -> ChatMessage:
     return await user.wait_for_bot_message(**wait)  # type: ignore[arg-type]
 
 
-async def taps(user: SandboxUser, label: str, **wait: object) -> ChatMessage:
-    """Press an inline button and return the bot's next message."""
+def shown(message: ChatMessage) -> str:
+    return message.text or message.caption or ""
+
+
+def showing_button(user: SandboxUser, label: str) -> ChatMessage | None:
+    """The message whose button ``label`` a press would press (the newest showing it)."""
+    for message in reversed(user.messages):
+        if message.from_bot and any(b["text"] == label for r in message.inline_keyboard for b in r):
+            return message
+    return None
+
+
+async def taps(user: SandboxUser, label: str, predicate=None, **wait: object) -> ChatMessage:
+    """Press an inline button and return what the bot shows next: a new message, or the
+    pressed message edited into something else (a dialog's next question takes the place of
+    the one answered). An edit that only takes the buttons away is not an answer."""
+    pressed = showing_button(user, label)
     await user.press(label)
-    return await user.wait_for_bot_message(**wait)  # type: ignore[arg-type]
+    wait.pop("include_edits", None)
+    return await user.wait_for_bot_message(
+        lambda m: (
+            (pressed is None or m.id != pressed.id or shown(m) != shown(pressed))
+            and (predicate is None or predicate(m))
+        ),
+        include_edits=True,
+        **wait,  # type: ignore[arg-type]
+    )
 
 
 def containing(fragment: str):

@@ -19,7 +19,7 @@ from bot.storage import Storage
 from tests import seed
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.processes import BotProcess
-from tests.talk import containing, says
+from tests.talk import containing, says, taps
 from tests.test_broadcast import (
     admin_of,
     broadcast_id,
@@ -112,15 +112,11 @@ async def test_scheduled_in_the_admins_timezone_with_a_controlled_clock(server, 
     admin.chat.started = True
     await seed.member(bot.storage, ADMIN_ID, country="FR")  # → Europe/Paris
     await says(admin, "/broadcast")
-    await admin.press("English")
-    await admin.wait_for_bot_message()
+    await taps(admin, "English")
     await says(admin, "Tomorrow's meeting «bc-later»")
-    await admin.press(E("➡ Choose the audience"))
-    await admin.wait_for_bot_message()
-    await admin.press(E("➡ Continue"))
-    await admin.wait_for_bot_message()
-    await admin.press(E("🕒 At a date and time"))
-    ask = await admin.wait_for_bot_message()
+    await taps(admin, E("➡ Choose the audience"))
+    await taps(admin, E("➡ Continue"))
+    ask = await taps(admin, E("🕒 At a date and time"))
     # The zone by the city CLDR names it after, never its tz database id.
     paris_city = get_timezone_location("Europe/Paris", locale="en", return_city=True)
     assert f"({paris_city})" in ask.text and "Europe/" not in ask.text

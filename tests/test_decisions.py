@@ -242,8 +242,9 @@ async def test_the_log_reads_in_the_readers_language_zone_and_names(server, bot)
     lisbon = Preferences(timezone="Atlantic/Azores", timezone_chosen=True)
     await bot.storage.save_preferences(MARIA, lisbon, NOW)
     await open_card(ada)
-    await ada.press("🚫 Hide")
-    await ada.wait_for_callback_answer()
+    # The press is answered first, then the card is edited: wait for the edit, or it would be
+    # taken for what Warn shows.
+    await taps(ada, "🚫 Hide")
     await taps(ada, "⚠️ Warn")
     await says(ada, "<b>Prix</b> trompeur & répété")
     await taps(ada, "⚠️ Warn")

@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import random
+import sqlite3
 import time
 
 from bot.app import running
 from bot.delivery.timing import Preferences
+from bot.dialogs import posting as q
+from bot.i18n import translator
 from bot.places.timezones import local
 from bot.sandbox.errors import SandboxUserError
 from bot.storage import Enqueued, Storage
+from bot.views import cards
 from tests import seed
 from tests.conftest import ADMIN_ID, TOKEN
-from tests.processes import BotProcess
-from tests.talk import onboard, says
+from tests.processes import BotProcess, confirmed_questions
+from tests.talk import containing, onboard, says
 from tests.test_outbox import MARK, deliveries, notice, settled, started, wait_until
-from tests.test_posting import PROFILE_PLACE, Answers, publish, walk_to_preview
+from tests.test_posting import PROFILE_PLACE, Answers, publish, tap, type_in, walk_to_preview
 
 # --- people who answer whatever the bot last asked ----------------------------------------
 
@@ -324,7 +329,98 @@ async def test_a_listing_number_is_never_given_again_across_a_kill(server, tmp_p
     assert honest.id > spam.id, process.log()[-2000:]
 
 
-# --- 4. what quiet hours hold survives a SIGKILL ---------------------------------------------
+# --- 4. a step saved, its reply held by the rate limit, the process killed -----------------------
+
+DESCRIBE = "Describe it"
+
+
+def posting_states(database) -> dict[int, int]:
+    """The posting dialog's state of each person, read from the database the bot writes."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT key, state FROM ptb_conversations WHERE name = 'posting'")
+        return {json.loads(key)[1]: json.loads(state) for key, state in rows}
+
+
+def held_by_429(server) -> set[int]:
+    """The chats a sendMessage was refused for with 429 (the bot waits, then retries)."""
+    return {
+        int(c.params["chat_id"])
+        for c in server.calls
+        if c.method == "sendMessage" and c.status == 429
+    }
+
+
+def questions_seen(user, start: str) -> list:
+    return [m for m in user.messages if m.from_bot and (m.text or "").startswith(start)]
+
+
+async def test_a_question_held_by_the_rate_limit_at_a_kill_is_asked_again_once(server, tmp_path):
+    """Issue 16, rule 10: people answer the title; the answers are saved but the next
+    question waits behind the rate limit (Telegram's 429) when the bot is killed. After the
+    restart each of them gets it exactly once, those who wait as well as those who typed
+    their title again while the bot was down, whose title is not taken as the
+    description."""
+    ids = [7_161_001 + i for i in range(4)]
+    database = tmp_path / "bot.sqlite3"
+    storage = await Storage.open(database)
+    for user_id in ids:
+        await seed.member(storage, user_id, country="BG", place=PROFILE_PLACE)
+    await storage.close()
+    env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": server.url, "DATABASE_PATH": str(database)}
+    process = BotProcess(env, tmp_path / "bot.log")
+    people = [server.create_user(f"Poster {i}", language_code="en", user_id=i) for i in ids]
+    titles = {p.id: f"Forty stackable chairs, lot {n}" for n, p in enumerate(people)}
+    await process.start()
+    try:
+        await says(people[0], "/start", timeout=30)  # the bot is up once it answers
+        for person in people:
+            await type_in(person, "/post")
+            await tap(person, "🟢 I have something to offer")
+            await tap(person, cards.category_label(translator("en"), "goods"))
+            await tap(person, "✅ Done")
+        # One message a minute from now on: the first reply may go, the others wait.
+        server.set_rate_limits(global_per_second=1 / 60, global_burst=1)
+        for person in people:
+            await person.send_text(titles[person.id])
+
+        async def all_saved() -> bool:
+            """Every answer saved, and every reply either confirmed sent or held."""
+            states = posting_states(database)
+            settled = set(confirmed_questions(database, "posting")) | held_by_429(server)
+            return all(states.get(i) == q.TYPING_DESCRIPTION and i in settled for i in ids)
+
+        await wait_until(all_saved, timeout=30)
+        await process.kill()
+        held = [p for p in people if not questions_seen(p, DESCRIBE)]
+        assert len(held) >= len(people) - 1, [p.describe_chat() for p in people]
+        # Seeing nothing, some type their title again while the bot is down; others wait.
+        for person in held[::2]:
+            await person.send_text(titles[person.id])
+        server.set_rate_limits()
+        await process.start()
+        for person in held:
+            await person.wait_for_bot_message(containing(DESCRIBE), timeout=30)
+        for person in people:
+            await person.send_text(f"Chairs from the old town hall of {person.first_name}.")
+            await person.wait_for_bot_message(containing("Where is it?"), timeout=30)
+        storage = await Storage.open(database)
+        try:
+            drafts = {p.id: await storage.get_draft(p.id) for p in people}
+        finally:
+            await storage.close()
+    finally:
+        if process.process is not None and process.process.returncode is None:
+            await process.terminate()
+    for person in people:
+        assert len(questions_seen(person, DESCRIBE)) == 1, person.describe_chat()
+        draft = drafts[person.id]
+        assert draft["title"] == titles[person.id]
+        assert draft["description"] == f"Chairs from the old town hall of {person.first_name}."
+        assert draft["step"] == q.CHOOSING_PLACE
+    assert "questions never reached their chat: asked again" in process.log()
+
+
+# --- 5. what quiet hours hold survives a SIGKILL ---------------------------------------------
 
 
 async def test_held_by_quiet_hours_survives_sigkill_and_goes_once(server, tmp_path):

@@ -17,6 +17,7 @@ from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import says, taps
 from tests.test_moderation import OTHER, OWNER, REPORTER, open_queue, people, report
+from tests.test_outbox import wait_until
 from tests.test_posting import Answers, publish, walk_to_preview
 
 NOW = int(time.time())
@@ -34,12 +35,19 @@ async def test_an_erased_spammers_listing_number_is_never_given_again(server, bo
 
     await report(users[REPORTER], spam.id, "📢 Spam or advertising")
     card = await open_queue(admin)
-    await admin.press("🚫 Hide")
+    await taps(admin, "🚫 Hide")  # answered first, then the card edited: wait for both
     assert (await admin.wait_for_callback_answer()).text == "Hidden."
     for label, done in (("⚠️ Warn", "Warned."), ("⛔ Ban", "Banned.")):
         await taps(admin, label)  # a reason, then a confirmation (tests/test_decisions.py)
         await taps(admin, "➡ No reason")
         assert (await taps(admin, label)).text == done
+
+        async def card_redrawn() -> bool:
+            # The card is edited after the confirmation: a Ban pressed before that edit
+            # lands would be answered by it.
+            return any("1 warning" in (m.text or "") for m in admin.messages if m.from_bot)
+
+        await wait_until(card_redrawn)
     await says(spammer, "/deleteme")
     await spammer.press(fr("🗑 Yes, erase everything"))
     await spammer.wait_for_bot_message(include_edits=True)

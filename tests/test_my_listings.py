@@ -72,7 +72,7 @@ async def test_a_colleague_closes_and_a_replay_changes_nothing(server, bot):
     listing = await seed.listing(bot.storage, OWNER, NOW)
     await says(colleague, f"/start l{listing.id}")
     await taps(colleague, _("✖️ Close"))
-    confirm = await taps(colleague, _("✖️ Yes, close it"))
+    confirm = await taps(colleague, _("✖️ Yes, close it"), lambda m: m.text.startswith("🟢"))
     assert confirm.text.startswith("🟢")  # the fresh card
     assert (await bot.storage.get_listing(listing.id)).status == "closed"
     await colleague.press_data(confirm.id, f"ls:cls:{listing.id}")

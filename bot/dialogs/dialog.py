@@ -13,6 +13,14 @@ Three promises, and the public pieces of PTB that keep them:
 - *Coming back shows where one was.* /start, /help or a new language ask the current step
   of the dialogs one is in again (:func:`bot.handlers.menu.resume_dialogs`); their states
   are read from the database, where every step was written.
+- *One live message per step* (issue 19). A question answered with a button becomes the
+  next one, in one edit (:class:`bot.context.Showing`); any other way, the answered
+  question's buttons go in one edit, so no earlier step keeps buttons.
+- *A question lost to a crash is asked again, once* (issue 16, rule 10). Each question's
+  record (``user_data["questions"]``) is written unconfirmed with the step, and confirmed
+  once Telegram answered; at start-up, :func:`ask_unconfirmed` asks those never confirmed.
+  A kill in the milliseconds between Telegram's answer and that record shows the question
+  twice: the price of never leaving someone with no question.
 
 Each step's handlers are bound to their state, so a step knows where it is without a copy
 of the state in the answers: Back checks that it was pressed on the current step, and any
@@ -22,14 +30,17 @@ their data meanwhile) ends at the next update that reaches it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import re
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
-from telegram import InlineKeyboardButton, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -46,15 +57,15 @@ from bot.buttons import (
     Field,
     Number,
     Prefix,
-    close_buttons,
     refuse_earlier_step,
     refuse_stale,
 )
-from bot.context import BotContext, reply
-from bot.i18n import N_, Translator
+from bot.context import BotContext, CommunityApplication, Showing, reply, showing
+from bot.i18n import N_, Translator, translator
 from bot.persistence import SQLitePersistence
 from bot.views.texts import not_understood
 
+log = logging.getLogger(__name__)
 END = ConversationHandler.END
 A = TypeVar("A")
 B = TypeVar("B")
@@ -188,22 +199,110 @@ class Dialog:
         return await self.go_to(update, context, state)
 
     async def go_to(self, update: Update, context: BotContext, state: int) -> int:
-        """Write ``state`` and the answers ahead, then ask its question; returns ``state``
-        (for the callback to return to ConversationHandler)."""
+        """Write ``state`` and the answers ahead (its question not yet confirmed sent), then
+        ask its question; returns ``state`` (for the callback to return to
+        ConversationHandler)."""
+        left = self.question(context)
+        questions(context)[self.name] = {"state": state, "message": None}
         await self.stay(update, context, state)
-        instead = await self.steps[state].ask(update, context)
+        instead = await self._show(update, context, state, left)
         if instead is not None:
             return await self.go_to(update, context, instead)
         return state
 
     async def answered(self, update: Update, context: BotContext, then: Then, **given: Any) -> int:
-        """Store ``given`` answers, take away the pressed button's keyboard (if a button was
-        pressed), and go to ``then``."""
+        """Store ``given`` answers and go to ``then``; a pressed button is answered, and its
+        question becomes the next one (see :meth:`_show`)."""
         answers = self.answers(context)
         answers.update(given)
         if update.callback_query is not None:
-            await close_buttons(update, context)
+            await update.callback_query.answer()
         return await self.go_to(update, context, then if isinstance(then, int) else then(answers))
+
+    # --- the question on screen (issue 19: one live message per step; issue 16, rule 10) ----
+
+    def question(self, context: BotContext) -> dict[str, Any] | None:
+        """The current question's record: its ``state``, and its ``message`` once Telegram
+        confirmed it sent (None until then), with or without ``buttons``; ``again`` once it
+        was asked again after a restart."""
+        record = questions(context).get(self.name)
+        return record if isinstance(record, dict) else None
+
+    async def _show(
+        self, update: Update, context: BotContext, state: int, left: dict[str, Any] | None
+    ) -> int | None:
+        """Ask ``state``'s question: the question answered with a button becomes it (one
+        edit); otherwise it is sent, and the buttons of the question ``left`` go, so that no
+        earlier step keeps buttons. Then record it as confirmed sent, durably."""
+        pressed = self._pressed(update, context, left)
+        buttons_left = left is not None and bool(left.get("buttons"))
+        if buttons_left and pressed is None:
+            # First: once the next question is there, it is the only one with buttons.
+            await self._take_buttons(update, context, left["message"])  # type: ignore[index]
+
+        async def leave(message: Message) -> None:
+            await self._take_buttons(update, context, message.message_id)
+
+        with showing(Showing(pressed, leave)) as shown:
+            instead = await self.steps[state].ask(update, context)
+            await shown.left()  # a question that sent nothing the pressed one could become
+        if instead is None:
+            await self._confirm(update, context, state, shown.shown)
+        return instead
+
+    @staticmethod
+    def _pressed(
+        update: Update, context: BotContext, left: dict[str, Any] | None
+    ) -> Message | None:
+        """The message of the question just answered with a button, if it can become the
+        next one (not an older message, nor one whose buttons a handler took away)."""
+        query = update.callback_query
+        if query is None or left is None or not isinstance(query.message, Message):
+            return None
+        message = query.message
+        if message.message_id != left.get("message"):
+            return None
+        if (message.chat.id, message.message_id) in context.community.closed:
+            return None
+        return message
+
+    async def _take_buttons(self, update: Update, context: BotContext, message_id: int) -> None:
+        """Remove the buttons of an earlier question (one edit; nothing if already gone)."""
+        chat = update.effective_chat
+        if chat is None or (chat.id, message_id) in context.community.closed:
+            return
+        context.community.closed.close(chat.id, message_id)
+        with contextlib.suppress(BadRequest):  # gone, or too old to edit: nothing to do
+            await context.bot.edit_message_reply_markup(chat.id, message_id, reply_markup=None)
+
+    async def _confirm(
+        self, update: Update, context: BotContext, state: int, shown: list[Message]
+    ) -> None:
+        """Record that Telegram confirmed ``state``'s question sent (the last message shown
+        carries its buttons), in the same storage as the dialog's state."""
+        if not shown or not self.in_progress(context):
+            return
+        last = shown[-1]
+        markup = last.reply_markup
+        buttons = isinstance(markup, InlineKeyboardMarkup) and bool(markup.inline_keyboard)
+        # A message the person sends after the question's first message answers it; one sent
+        # before cannot (see _read_before).
+        first = shown[0].message_id
+        record = {"state": state, "message": last.message_id, "first": first, "buttons": buttons}
+        before = self.question(context)
+        if before is not None and before.get("state") == state and before.get("again"):
+            record["again"] = True  # asked again after a restart: see _read_before
+        questions(context)[self.name] = record
+        await self._save_answers(update, context)
+
+    @staticmethod
+    async def _save_answers(update: Update, context: BotContext) -> None:
+        """Write the person's answers and question records now (PTB's flush after the update
+        then finds them unchanged)."""
+        persistence = context.application.persistence
+        assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
+        assert update.effective_user is not None
+        await persistence.update_user_data(update.effective_user.id, dict(context.user_data))
 
     async def stay(self, update: Update, context: BotContext, state: int) -> None:
         """Write the answers given on ``state`` without moving (a tag ticked)."""
@@ -211,21 +310,50 @@ class Dialog:
         await self._write(update, context, state, draft=draft)
 
     async def finish(self, update: Update, context: BotContext) -> int:
-        """Forget the answers and end the conversation, durably; returns END."""
+        """Forget the answers and end the conversation, durably; returns END. The last
+        question's buttons go, unless it is the message pressed: the handler has dealt with
+        it (Publish took its buttons, a confirmed broadcast's became its progress)."""
         assert context.user_data is not None
+        left = self.question(context)
         context.user_data.pop(self.name, None)
+        questions(context).pop(self.name, None)
         await self._write(update, context, None)
+        query = update.callback_query
+        pressed = query.message.message_id if query is not None and query.message else None
+        if left is not None and left.get("buttons") and left["message"] != pressed:
+            await self._take_buttons(update, context, left["message"])
         return END
 
     async def resume(self, update: Update, context: BotContext, state: object) -> bool:
         """Ask ``state``'s question again (the person came back); False if there is none."""
-        step = self.steps.get(state) if isinstance(state, int) else None
-        if step is None or not self.in_progress(context):
+        if not isinstance(state, int) or state not in self.steps:
+            return False
+        if not self.in_progress(context):
             return False
         if self.resumable is not None and not await self.resumable(context):
             return False
-        await step.ask(update, context)
+        await self._show(update, context, state, self.question(context))
         return True
+
+    def unconfirmed(self, context: BotContext, state: object) -> bool:
+        """True if ``state``'s question was written ahead but never confirmed sent, nor asked
+        again since (a reply lost to a crash: issue 16, rule 10)."""
+        record = self.question(context)
+        return (
+            record is not None
+            and record.get("state") == state
+            and record.get("message") is None
+            and not record.get("again")
+        )
+
+    async def ask_again(self, update: Update, context: BotContext, state: int) -> None:
+        """After a restart: ask a question that was never confirmed sent, once. The attempt
+        is recorded first, so a crash during it never leads to a second one."""
+        record = self.question(context)
+        assert record is not None
+        record["again"] = True
+        await self._save_answers(update, context)
+        await self.resume(update, context, state)
 
     async def _write(
         self,
@@ -273,8 +401,26 @@ class Dialog:
     async def _back(self, state: int, update: Update, context: BotContext, pressed: int) -> int:
         if pressed != state:
             raise _EarlierStep
-        await close_buttons(update, context)
+        assert update.callback_query is not None
+        await update.callback_query.answer()
         return await self.go_to(update, context, self.back_to(state, self.answers(context)))
+
+    async def _read_before(self, state: int, update: Update, context: BotContext) -> bool:
+        """A message that cannot answer ``state``'s question, because it was written before
+        the question was shown: the question is asked (if it never reached the person: a
+        crash), or, for a question asked again after a restart, the message is let be (an
+        answer typed again while the bot was down; the question below it is the one to
+        answer). Issue 16, rule 10."""
+        message = update.message
+        if message is None or (message.text or "").startswith("/"):
+            return False
+        record = self.question(context)
+        if record is None or record.get("state") != state:
+            return False
+        if record.get("message") is None:
+            await self.resume(update, context, state)
+            return True
+        return bool(record.get("again")) and message.message_id < record["first"]
 
     async def _hint(self, step: Step, update: Update, context: BotContext) -> None:
         await reply(update, context.i18n.gettext(step.hint))
@@ -322,7 +468,7 @@ class Dialog:
                 else:
                     handlers.append(trigger.handler(callback))
             handlers.append(MessageHandler(ANY_MESSAGE, functools.partial(self._hint, step)))
-            states[state] = [self._guarded(handler) for handler in handlers]
+            states[state] = [self._guarded(handler, state=state) for handler in handlers]
         pattern = self.prefix.any()
         if self.shares_prefix:
             pattern = re.compile("|".join(b.pattern.pattern for b in self.buttons))
@@ -340,7 +486,14 @@ class Dialog:
                 allow_reentry=allow_reentry,
             )
 
-    def _guarded(self, handler: Handler, *, entry: bool = False, passes: bool = False) -> Handler:
+    def _guarded(
+        self,
+        handler: Handler,
+        *,
+        entry: bool = False,
+        passes: bool = False,
+        state: int | None = None,
+    ) -> Handler:
         """The handler, its callback run only while the dialog has its answers (and the
         dialog's guard agrees); for a dialog that stops, stopping the update there."""
         callback = handler.callback
@@ -357,6 +510,8 @@ class Dialog:
                 return await self._lost(update, context)
             if self.guard is not None and not await self.guard(update, context):
                 return await self.finish(update, context)
+            if state is not None and await self._read_before(state, update, context):
+                return None
             try:
                 return await callback(update, context)
             except _EarlierStep:
@@ -387,6 +542,17 @@ def building() -> Iterator[None]:
         yield
 
 
+def questions(context: BotContext) -> dict[str, Any]:
+    """The records of the questions on screen, by dialog (see :meth:`Dialog.question`), kept
+    in ``user_data`` beside the answers: written with them, in the same transaction."""
+    assert context.user_data is not None
+    records: dict[str, Any] = context.user_data.setdefault(QUESTIONS, {})
+    return records
+
+
+QUESTIONS = "questions"
+
+
 class _EarlierStep(Exception):
     """A Back pressed on a step the person has left."""
 
@@ -412,3 +578,54 @@ async def resume_dialogs(update: Update, context: BotContext) -> bool:
 # Dialogs not yet built on this module register a function here that shows their current
 # step again (True when it found its dialog in progress). Going away.
 RESUMERS: dict[str, Callable[[Update, BotContext], Awaitable[bool]]] = {}
+
+
+async def ask_unconfirmed(application: CommunityApplication) -> int:
+    """At start-up, before any update is taken: each dialog whose current question was
+    written ahead but never confirmed sent (its reply still waiting behind the send rate
+    limit when the process died) asks it again, once. Returns how many were asked."""
+    asked = 0
+    for dialog in application.dialogs:
+        for key, state in (await application.storage.load_conversations(dialog.name)).items():
+            chat_id, user_id = key
+            if not isinstance(chat_id, int) or not isinstance(user_id, int):
+                continue
+            update, context = await _restarted(application, chat_id, user_id)
+            if not isinstance(state, int) or not dialog.unconfirmed(context, state):
+                continue
+            try:
+                await dialog.ask_again(update, context, state)
+            except TelegramError as trouble:  # blocked meanwhile, or a failing server
+                log.warning(
+                    "could not ask %s's question again in chat %s: %s",
+                    dialog.name,
+                    chat_id,
+                    trouble,
+                )
+                continue
+            asked += 1
+    return asked
+
+
+async def _restarted(
+    application: CommunityApplication, chat_id: int, user_id: int
+) -> tuple[Update, BotContext]:
+    """An update standing for the person in their chat, and its context in their language,
+    for asking a question outside any update."""
+    update = Update.de_json(
+        {
+            "update_id": 0,
+            "message": {
+                "message_id": 0,
+                "date": application.now(),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": user_id, "is_bot": False, "first_name": "?"},
+            },
+        },
+        application.bot,
+    )
+    context = BotContext.from_update(update, application)
+    context.member = await application.storage.get_member(user_id)
+    if context.member is not None:
+        context.i18n = translator(context.member.language)
+    return update, context

@@ -391,7 +391,8 @@ async def profile_saved(update: Update, context: BotContext, _none: None) -> int
 
 
 async def start_over(update: Update, context: BotContext, _none: None) -> int:
-    await close_buttons(update, context)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
     return await DIALOG.begin(update, context, CHOOSING_ROLE)
 
 

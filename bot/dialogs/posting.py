@@ -39,7 +39,7 @@ from bot.buttons import (
     close_buttons,
     refuse_earlier_step,
 )
-from bot.context import BotContext, reply
+from bot.context import BotContext, before_sending, reply, shown_too
 from bot.delivery.timing import after_quiet_hours
 from bot.dialogs import nearby
 from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
@@ -254,7 +254,8 @@ def resume_step(given: dict[str, Any], stored: object) -> int:
 
 
 async def draft_decided(update: Update, context: BotContext, decision: str) -> int:
-    await close_buttons(update, context)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
     given = DIALOG.answers(context)
     given.clear()
     draft = await context.storage.get_draft(user_id(update))
@@ -665,11 +666,14 @@ async def ask_to_publish(update: Update, context: BotContext) -> None:
     )
     await reply(update, _("Here is your listing exactly as others will see it. Publish it?"))
     if card.photo_file_id:
-        await update.effective_chat.send_photo(
-            card.photo_file_id, caption=card.text, reply_markup=buttons
+        await before_sending()
+        await shown_too(
+            await update.effective_chat.send_photo(
+                card.photo_file_id, caption=card.text, reply_markup=buttons
+            )
         )
     else:
-        await update.effective_chat.send_message(card.text, reply_markup=buttons)
+        await reply(update, card.text, reply_markup=buttons)
 
 
 async def publish(update: Update, context: BotContext, _none: None) -> int:

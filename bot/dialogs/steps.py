@@ -20,7 +20,7 @@ from telegram import (
 from telegram.ext import MessageHandler
 from telegram.ext import filters as f
 
-from bot import buttons, taxonomy
+from bot import taxonomy
 from bot.buttons import Button, InvalidButton, refuse_earlier_step
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import TEXT, TEXT_HINT, Ask, Dialog, Handler, Move, Step, Then
@@ -40,16 +40,16 @@ async def ask_for_a_place(
     field; the hint about that button follows it, with the other choices, so that the latest
     message is the one with the buttons, as at every step."""
     _ = t.gettext
-    assert update.effective_chat is not None
     location = KeyboardButton(_("📍 Share a location"), request_location=True)
-    await update.effective_chat.send_message(
+    await reply(
+        update,
         question,
         reply_markup=ReplyKeyboardMarkup(
             [[location]], resize_keyboard=True, one_time_keyboard=True
         ),
     )
-    await update.effective_chat.send_message(
-        _("To share a location, use the button below the text field."), reply_markup=choices
+    await reply(
+        update, _("To share a location, use the button below the text field."), reply_markup=choices
     )
 
 
@@ -193,7 +193,9 @@ class Choice(Step):
         if key not in {known for known, _label in self.labels(context)}:
             raise InvalidButton(key)
         if self._answered is not None:
-            await buttons.close_buttons(update, context)
+            # Answered here; the question becomes the next one (Dialog.go_to).
+            assert update.callback_query is not None
+            await update.callback_query.answer()
             return await self._answered(update, context, key)
         assert self.then is not None
         return await self.dialog.answered(update, context, self.then, **{self.answer: key})

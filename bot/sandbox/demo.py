@@ -292,6 +292,19 @@ async def _step(user: SandboxUser, action: Any) -> ChatMessage:
     return await user.wait_for_bot_message(timeout=STEP_TIMEOUT)
 
 
+async def _after_press(user: SandboxUser, pressed: ChatMessage, *, ask: bool) -> ChatMessage:
+    """The bot's answer to a press: a new message, or the pressed one edited into another
+    text (a dialog's next question takes the place of the one answered); ``ask``: one with
+    buttons."""
+    before = pressed.text or pressed.caption or ""
+
+    def answer(message: ChatMessage) -> bool:
+        changed = message.id != pressed.id or (message.text or message.caption or "") != before
+        return changed and (not ask or bool(message.inline_keyboard))
+
+    return await user.wait_for_bot_message(answer, timeout=STEP_TIMEOUT, include_edits=True)
+
+
 async def _press(
     user: SandboxUser, label: str, *, ask: bool = False, prefix: bool = False
 ) -> ChatMessage:
@@ -303,6 +316,6 @@ async def _press(
                 text = button["text"].removeprefix("✓ ")
                 matches = text.startswith(label) if prefix else text == label
                 if matches and "callback_data" in button:
-                    pressed = user.press_data(message.id, button["callback_data"])
-                    return await (_ask(user, pressed) if ask else _step(user, pressed))
+                    await user.press_data(message.id, button["callback_data"])
+                    return await _after_press(user, message, ask=ask)
     raise SandboxUserError(f"no button {label!r}; the chat shows:\n{user.describe_chat()}")

@@ -103,9 +103,10 @@ def test_a_mayor_onboards_in_french_through_the_page(chat: Watched) -> None:
     page.evaluate("node => { node.dataset.marked = 'before-edit'; }", welcome.element_handle())
     press(page, "✓ Français")
     expect(page.locator(".inline-button").get_by_text(_("🏛 Municipality"))).to_be_visible()
-    # The bot removed the language buttons by editing that message: same element, in place.
+    # The bot edited the language question into the role question: same element, in place.
     marked = page.locator('#messages .message[data-marked="before-edit"]')
-    expect(marked.locator(".inline-button")).to_have_count(0)
+    expect(marked.locator(".inline-button").get_by_text(_("🏛 Municipality"))).to_be_visible()
+    expect(marked.locator(".inline-button")).to_have_count(3)
     expect(marked).to_have_class("message from-bot edited")
 
     press(page, _("🏛 Municipality"))

@@ -48,7 +48,9 @@ async def report(user, listing_id: int, reason_label: str):
 async def decide(admin, label: str, reason: str | None = None) -> str:
     """Press a decision's button on the newest card, give the reason (or none), confirm;
     the bot's answer."""
-    await taps(admin, label)
+    # The reason question, not a late redraw of the card by the decision before this one
+    # (the press is answered first, then the card is edited).
+    await taps(admin, label, lambda m: "➡ No reason" in m.button_labels)
     if reason is None:
         await taps(admin, "➡ No reason")
     else:

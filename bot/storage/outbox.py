@@ -165,10 +165,6 @@ class OutboxQueries(Database):
         claimed = {row[0] for row in rows}
         return [id_ for id_ in notification_ids if id_ in claimed]
 
-    async def next_due_time(self) -> int | None:
-        row = await self._fetchone("SELECT min(not_before) FROM outbox WHERE state = 'pending'")
-        return row[0] if row else None
-
     async def claim(self, notification_id: int) -> bool:
         """Mark a row as being sent, durably, before sending it. False if it was not pending."""
         return await self._write((OUTBOX_CLAIM, (notification_id,))) == 1

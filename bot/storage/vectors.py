@@ -145,10 +145,6 @@ class VectorQueries(Database):
             return [], b"", after
         return [row[0] for row in rows], b"".join(row[1] for row in rows), rows[-1][2]
 
-    async def last_vector_seq(self) -> int:
-        (seq,) = await self._fetchone("SELECT coalesce(max(seq), 0) FROM listing_vectors")  # type: ignore[misc]
-        return int(seq)
-
     # --- matching and alerts -----------------------------------------------------------------
 
     async def vectors_of(self, ids: Iterable[int], model: str) -> dict[int, tuple[bytes, float]]:

@@ -29,6 +29,7 @@ from telegram.ext import Application, ContextTypes, Job
 
 from bot.buttons import CANCEL_BROADCAST, PAUSE_BROADCAST, RESUME_BROADCAST
 from bot.delivery.outbox import Rendered
+from bot.delivery.pacing import run_every
 from bot.i18n import Translator, translator
 from bot.places.timezones import local_datetime
 from bot.storage import Broadcast, Notification, Storage
@@ -301,15 +302,8 @@ async def broadcast_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def schedule(application: CommunityApplication) -> Broadcaster:
     """The application's broadcaster, its job run every second, one run at a time."""
-    assert application.job_queue is not None
     runner = Broadcaster(application)
-    runner.job = application.job_queue.run_repeating(
-        broadcast_job,
-        interval=timedelta(seconds=1),
-        first=0.5,
-        name="broadcasts",
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-    )
+    runner.job = run_every(application, broadcast_job, 1, first=0.5, name="broadcasts")
     return runner
 
 

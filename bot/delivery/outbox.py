@@ -32,14 +32,14 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
 from bot.delivery.bundles import bundle
-from bot.delivery.pacing import OUTBOX, SendBudget
+from bot.delivery.pacing import OUTBOX, SendBudget, run_every
 from bot.delivery.timing import after_quiet_hours
 from bot.i18n import N_, Translator, translator
 from bot.logs import Tally, counted
@@ -357,11 +357,4 @@ async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def schedule(application: Application, sender: OutboxSender) -> None:  # type: ignore[type-arg]
     """Run delivery every second; one run at a time (a slow run delays the next one)."""
-    assert application.job_queue is not None
-    sender.job = application.job_queue.run_repeating(
-        deliver_job,
-        interval=timedelta(seconds=1),
-        first=0.2,
-        name="outbox",
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-    )
+    sender.job = run_every(application, deliver_job, 1, first=0.2, name="outbox")

@@ -13,7 +13,7 @@ from html import escape
 from bot.i18n import N_, Translator
 from bot.places.timezones import local
 from bot.storage.moderation import AdminAction
-from bot.views.html import shorten, visible_length
+from bot.views.html import TEXT_LIMIT, shorten, visible_length
 from bot.views.texts import REPORT_REASON_LABELS
 
 # One sentence per kind of action, whole, so that each language orders it its own way.
@@ -41,7 +41,6 @@ SENTENCES = {
     "broadcast_cancel": N_("{admin} cancelled the broadcast {broadcast}"),
 }
 REASON_SHOWN = 200  # characters of a reason in the log (the person was told all of it)
-TELEGRAM_LIMIT = 4096
 
 
 def person(t: Translator, user_id: int | None, name: str | None, country: str | None) -> str:
@@ -103,7 +102,7 @@ def log_text(t: Translator, title: str, entries: list[AdminAction], zone: str) -
     lines = [f"{title} · {escape(zone_name(t, zone))}"]
     for entry in entries:
         line = log_line(t, entry, zone)
-        if visible_length("\n".join([*lines, line])) > TELEGRAM_LIMIT - 96:
+        if visible_length("\n".join([*lines, line])) > TEXT_LIMIT - 96:
             break
         lines.append(line)
     return "\n".join(lines)

@@ -19,6 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Telegram's limits on a message's visible length, in UTF-16 units.
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
 TAGS = frozenset(
     {
         "a",

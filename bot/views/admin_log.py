@@ -91,15 +91,10 @@ def log_line(t: Translator, entry: AdminAction, zone: str) -> str:
     return f"{when(t, entry.at, zone)} · {text}"
 
 
-def zone_name(t: Translator, zone: str) -> str:
-    """The reader's time zone by the city CLDR names it after, in their language, as
-    /settings shows it: 'Bruxelles', 'Açores'."""
-    return t.zone_city(zone)
-
-
 def log_text(t: Translator, title: str, entries: list[AdminAction], zone: str) -> str:
     """A title and the log lines, newest first, as many as fit in one Telegram message."""
-    lines = [f"{title} · {escape(zone_name(t, zone))}"]
+    # The reader's time zone by its city, as /settings names it: 'Bruxelles', 'Açores'.
+    lines = [f"{title} · {escape(t.zone_city(zone))}"]
     for entry in entries:
         line = log_line(t, entry, zone)
         if visible_length("\n".join([*lines, line])) > TEXT_LIMIT - 96:

@@ -163,14 +163,19 @@ async def _refresh(query: CallbackQuery, context: BotContext, listing_id: int) -
         return
     entry = await context.storage.reported_listing(listing_id)
     if entry is not None and _card_keys(context, entry) != message.reply_markup:
-        await refresh_card(context, message.chat.id, message.message_id, listing_id)
+        await _redraw(context, message.chat.id, message.message_id, entry)
 
 
 async def refresh_card(context: BotContext, chat_id: int, message_id: int, listing_id: int) -> None:
     """Show a reported listing's card as it is now (after an action, by this admin or another)."""
     entry = await context.storage.reported_listing(listing_id)
-    if entry is None:
-        return
+    if entry is not None:
+        await _redraw(context, chat_id, message_id, entry)
+
+
+async def _redraw(
+    context: BotContext, chat_id: int, message_id: int, entry: ReportedListing
+) -> None:
     # An action pressed on a history or forged message: "not modified" is fine.
     with contextlib.suppress(BadRequest):
         await context.bot.edit_message_text(

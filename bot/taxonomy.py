@@ -121,9 +121,3 @@ OUTCOMES = ("platform", "elsewhere")
 
 def category(key: str) -> Category | None:
     return BY_KEY.get(key)
-
-
-def valid_tags(category_key: str, tags: list[str] | tuple[str, ...]) -> bool:
-    """True when every tag belongs to the category (callback data can be forged)."""
-    known = BY_KEY.get(category_key)
-    return known is not None and all(tag in known.tags for tag in tags)

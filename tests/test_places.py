@@ -1,7 +1,7 @@
 """Places: the nearest places to a point, and places and regions in the reader's script.
 
 The names asserted here come from the extract committed in bot/places/data (built by
-scripts/build_places.py), not from a library that may change them between versions.
+tools/build_places.py), not from a library that may change them between versions.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from bot.buttons import CANCEL_BROADCAST, PAUSE_BROADCAST, RESUME_BROADCAST
 from bot.delivery.outbox import Rendered
 from bot.delivery.pacing import run_every
 from bot.i18n import Translator, translator
-from bot.places.timezones import local_datetime
+from bot.places.timezones import local
 from bot.storage import Broadcast, Notification, Storage
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ async def render_broadcast(
 def when_text(t: Translator, seconds: int, timezone: str) -> str:
     """'1 May 2030, 09:30 (Paris)': the date and time in ``timezone``, named by the city CLDR
     names it after, all in the reader's language."""
-    return f"{t.moment(local_datetime(seconds, timezone))} ({t.zone_city(timezone)})"
+    return f"{t.moment(local(seconds, timezone))} ({t.zone_city(timezone)})"
 
 
 def progress_text(

@@ -61,9 +61,8 @@ async def scan(application: Application) -> int:  # type: ignore[type-arg]
     storage: Storage = application.storage  # type: ignore[attr-defined]
     now = int(application.clock())  # type: ignore[attr-defined]
     queued = 0
-    for contact, stage in await storage.due_followups(now):
-        # Once someone said it happened (or did not), the 90-day question is not asked.
-        if not (stage == 90 and await storage.followup_settled(contact.id)):
+    for contact, stage, ask in await storage.due_followups(now):
+        if ask:
             people = [p for p in (contact.asker_id, contact.decided_by) if p is not None]
             queued += await storage.enqueue(
                 [

@@ -1,6 +1,6 @@
 """The places the bot knows, and the nearest ones to a point.
 
-The extract (``data/places.tsv.gz``, built by ``scripts/build_places.py`` from GeoNames) has
+The extract (``data/places.tsv.gz``, built by ``tools/build_places.py`` from GeoNames) has
 every town and village of the served countries that GeoNames knows with a population or a
 postcode, down to villages of a few hundred people, and the towns of 5,000+ inhabitants
 elsewhere (to tell which country a point is in). Its lines are sorted by 0.25° cell and

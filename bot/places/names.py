@@ -65,10 +65,6 @@ def _choose(language: str, key: str, international: str, local: str) -> str:
     return international
 
 
-def is_region_code(region: str | None) -> bool:
-    return bool(region) and region in _regions()
-
-
 def region_name(language: str, region: str | None) -> str:
     """A region for a reader: an ISO code in their language, anything else as it was typed."""
     if not region:
@@ -78,11 +74,6 @@ def region_name(language: str, region: str | None) -> str:
         return region
     _country, international, local = known
     return _choose(language, region, international, local)
-
-
-def region_country(code: str) -> str | None:
-    known = _regions().get(code)
-    return known[0] if known else None
 
 
 def known_place_name(language: str, place: index.KnownPlace) -> str:

@@ -2,7 +2,7 @@
 that turn a Bulgarian, Ukrainian or Macedonian name into Latin letters and Serbian Latin
 into Cyrillic.
 
-Used by ``scripts/build_places.py`` to prepare the place extract and by
+Used by ``tools/build_places.py`` to prepare the place extract and by
 :mod:`bot.places.names` to choose the spelling a reader can read.
 """
 

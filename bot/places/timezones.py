@@ -47,7 +47,8 @@ def zone_of(country: str | None, chosen: str | None = None) -> str:
 
 @cache
 def _zone(name: str) -> ZoneInfo:
-    # zoneinfo keeps only a handful of zones strongly cached; we use forty.
+    # zoneinfo keeps only a handful of zones strongly cached; we use forty (and the valid
+    # zones broadcasts are scheduled in).
     return ZoneInfo(name)
 
 
@@ -92,7 +93,3 @@ def parse_local(text: str, timezone: str) -> tuple[int, str] | None:
     except ValueError:  # 31 April, 25:00
         return None
     return int(local.timestamp()), zone
-
-
-def local_datetime(seconds: int, timezone: str) -> datetime:
-    return datetime.fromtimestamp(seconds, ZoneInfo(timezone))

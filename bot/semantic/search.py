@@ -145,5 +145,6 @@ async def search(
         more, _total = await storage.word_matches(
             query, now, limit - len(ids), offset=ranked.words_from + later
         )
-        ids += [id_ for id_ in more if id_ not in set(ranked.fused)]
+        fused = set(ranked.fused)
+        ids += [id_ for id_ in more if id_ not in fused]
     return await storage.listings_in_order(ids, query), ranked.total

@@ -107,20 +107,10 @@ class Model:
         return made
 
 
-@dataclass(frozen=True)
-class LoadReport:
-    """How the model loaded: for the log and the benchmarks."""
-
-    model: str
-    seconds: float
-    memory_mb: float  # growth of the process's resident memory while loading
-
-
 # One worker thread and one model per process, whatever the number of Applications (the tests
 # start a bot per test and load the model once for the whole session).
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding")
 _loaded: dict[str, Model | None] = {}
-_reports: dict[str, LoadReport] = {}
 _loading = threading.Lock()
 
 
@@ -146,13 +136,11 @@ def _load(name: str) -> Model | None:
                 error,
             )
         else:
-            report = LoadReport(name, time.perf_counter() - started, max(0.0, _peak_mb() - before))
-            _reports[name] = report
             log.info(
                 "embedding model %s loaded in %.2f s (+%.0f MB)",
                 model.name,
-                report.seconds,
-                report.memory_mb,
+                time.perf_counter() - started,
+                max(0.0, _peak_mb() - before),  # growth of resident memory while loading
             )
         _loaded[name] = model
         return model
@@ -165,10 +153,6 @@ def _peak_mb() -> float:
             return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
     except (OSError, ValueError, IndexError):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def load_report(name: str) -> LoadReport | None:
-    return _reports.get(name)
 
 
 class Semantics:

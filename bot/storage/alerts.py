@@ -217,7 +217,7 @@ class AlertQueries(Database):
     async def active_alerts(self) -> list[Alert]:
         """Every alert that is on, of people who have not blocked the bot: the matching pass
         keeps them in memory, by category, until :attr:`alerts_version` changes."""
-        rows = await self._db.execute_fetchall(
+        rows = await self._fetchall(
             _ALERT
             + """WHERE paused = 0 AND NOT EXISTS (SELECT 1 FROM users u
                    WHERE u.id = alerts.user_id AND u.blocked_at IS NOT NULL)"""
@@ -247,7 +247,7 @@ class AlertQueries(Database):
             return {}
         marks = ", ".join("?" * len(wanted))
         blocked = "" if blocked_too else "AND u.blocked_at IS NULL"
-        rows = await self._db.execute_fetchall(
+        rows = await self._fetchall(
             f"""SELECT u.id, u.country, s.frequency, s.timezone, s.quiet_start, s.quiet_end,
                        s.user_id IS NOT NULL
                 FROM users u LEFT JOIN notification_settings s ON s.user_id = u.id

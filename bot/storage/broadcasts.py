@@ -38,10 +38,6 @@ class Segment:
     countries: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
 
-    @property
-    def everyone(self) -> bool:
-        return not (self.roles or self.countries or self.languages)
-
     def to_json(self) -> str:
         return json.dumps(
             {"roles": self.roles, "countries": self.countries, "languages": self.languages}

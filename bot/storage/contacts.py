@@ -435,31 +435,28 @@ class ContactQueries(Database):
 
     # --- follow-ups ------------------------------------------------------------------------
 
-    async def due_followups(self, now: int, limit: int = 500) -> list[tuple[Contact, int]]:
+    async def due_followups(self, now: int, limit: int = 500) -> list[tuple[Contact, int, bool]]:
         """Accepted contacts whose next follow-up (30 or 90 days after the Accept) is due and
-        not yet queued, each with that stage. Past 90 days only the 90-day one is asked."""
+        not yet queued, each with that stage and whether to ask it. Past 90 days only the
+        90-day one is asked, and not once someone answered that it happened or that it did
+        not (read here with the contacts, not one query per contact)."""
         rows = await self._fetchall(
-            f"""SELECT {_CONTACT_COLUMNS} FROM contacts
+            f"""SELECT {_CONTACT_COLUMNS}, EXISTS (
+                    SELECT 1 FROM contact_followups f
+                    WHERE f.contact_id = contacts.id AND f.answer IN ('yes', 'no'))
+                FROM contacts
                 WHERE status = 'accepted' AND followup_stage < 90 AND decided_at <= ?
                 ORDER BY decided_at LIMIT ?""",
             (now - FOLLOWUP_DAYS[0] * DAY, limit),
         )
         due = []
-        for contact in map(_contact, rows):
+        for *columns, settled in rows:
+            contact = _contact(tuple(columns))
             assert contact.decided_at is not None
             stage = max(days for days in FOLLOWUP_DAYS if contact.decided_at + days * DAY <= now)
             if stage > contact.followup_stage:
-                due.append((contact, stage))
+                due.append((contact, stage, not (stage == 90 and settled)))
         return due
-
-    async def followup_settled(self, contact_id: int) -> bool:
-        """True once someone answered that it happened or that it did not: no need to ask
-        again at 90 days."""
-        row = await self._fetchone(
-            "SELECT 1 FROM contact_followups WHERE contact_id = ? AND answer IN ('yes', 'no')",
-            (contact_id,),
-        )
-        return row is not None
 
     async def mark_followup_stage(self, contact_id: int, stage: int) -> None:
         async with self.transaction() as db:

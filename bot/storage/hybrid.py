@@ -69,7 +69,7 @@ class HybridSearchQueries(Database):
             "SELECT 1 FROM listing_tags t WHERE t.listing_id = l.id "
             "AND t.tag IN (SELECT value FROM json_each(:tags))))"
         )
-        rows = await self._db.execute_fetchall(
+        rows = await self._fetchall(
             f"""SELECT l.id, v.vector, v.scale, {named}
                 FROM listings l
                 LEFT JOIN listing_vectors v ON v.listing_id = l.id AND +v.model = :model

@@ -17,12 +17,12 @@ from typing import Any
 
 import aiosqlite
 
+from bot.places.index import EARTH_RADIUS_KM, distance_km
 from bot.storage.base import Database, fold
 from bot.storage.vectors import StoredVector, write_vector
 from bot.storage.verification import verified, verified_municipality
 
 DAY = 86_400
-EARTH_RADIUS_KM = 6371.0088
 
 SAVE_DRAFT = """INSERT INTO drafts (user_id, data, updated_at) VALUES (?, ?, ?)
     ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"""
@@ -174,7 +174,7 @@ NEAR_FIRST = 8
 # Near a point, listings are kept and ordered by the squared distance on a flat map scaled at
 # the point's latitude (a few multiplications a row, where the great-circle formula took a
 # dozen functions: every listing in the box is measured); within 200 km it is off by at most
-# a few percent at the radius. The distance shown is the great circle's (distance_between).
+# a few percent at the radius. The distance shown is the great circle's (distance_km).
 _PLANAR_SQL = (
     "((l.latitude - :lat) * (l.latitude - :lat) "
     "+ (l.longitude - :lon) * (l.longitude - :lon) * :lon_scale)"
@@ -184,18 +184,7 @@ _PLANAR_SQL = (
 def _away(point: tuple[float, float], listing: Listing) -> float | None:
     if listing.latitude is None or listing.longitude is None:
         return None
-    return distance_between(point[0], point[1], listing.latitude, listing.longitude)
-
-
-def distance_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km (haversine)."""
-    a = (
-        math.sin(math.radians(lat2 - lat1) / 2) ** 2
-        + math.cos(math.radians(lat1))
-        * math.cos(math.radians(lat2))
-        * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+    return distance_km(point[0], point[1], listing.latitude, listing.longitude)
 
 
 LISTING_BY_ID = f"SELECT {_LISTING_COLUMNS} {_LISTING_FROM} WHERE l.id = ?"

@@ -148,16 +148,11 @@ def candidates_statement(subject: Features, now: int) -> tuple[str, dict[str, An
 
 
 class MatchingQueries(Database):
-    async def _rows(self, sql: str, params: Any = ()) -> list[Any]:
-        """Execute and fetch in one round trip to the database's thread (the pass makes
-        thousands of reads; three trips each would cost more than SQLite does)."""
-        return list(await self._db.execute_fetchall(sql, params))
-
     # --- the pass's work list ----------------------------------------------------------------
 
     async def unmatched_listings(self, limit: int = 100) -> list[Subject]:
         """Listings not matched yet (new, or edited since), oldest first."""
-        rows = await self._rows(
+        rows = await self._fetchall(
             f"""SELECT {_FEATURES}, l.status, l.expires_at,
                        COALESCE(x.title, '') || ' ' || COALESCE(x.description, '')
                 FROM listings l LEFT JOIN listings_text x ON x.rowid = l.id
@@ -171,14 +166,14 @@ class MatchingQueries(Database):
     async def match_candidates(self, subject: Features, now: int) -> list[Features]:
         """Open listings of the other kind and the same category that may meet ``subject``
         (see :func:`candidates_statement`)."""
-        rows = await self._rows(*candidates_statement(subject, now))
+        rows = await self._fetchall(*candidates_statement(subject, now))
         return [_features(row) for row in rows]
 
     async def word_counts(self, words: list[str]) -> tuple[int, dict[str, int]]:
         """How many listings there are, and how many contain each word (the full-text
         index's own statistics, through fts5vocab): what bm25 weighs words by."""
         marks = ", ".join("?" * len(words))
-        rows = await self._rows(
+        rows = await self._fetchall(
             f"""SELECT '', max(id) FROM listings
                 UNION ALL
                 SELECT term, doc FROM listings_vocab WHERE term IN ({marks})""",
@@ -193,7 +188,7 @@ class MatchingQueries(Database):
         if not wanted:
             return {}
         marks = ", ".join("?" * len(wanted))
-        rows = await self._rows(
+        rows = await self._fetchall(
             f"SELECT rowid, title || ' ' || substr(description, 1, {TEXT_COMPARED}) "
             f"FROM listings_text "
             f"WHERE rowid IN ({marks})",

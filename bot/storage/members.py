@@ -75,7 +75,7 @@ LEFT JOIN organisations o ON o.id = u.organisation_id
 """
 MEMBER_BY_ID = f"SELECT {_MEMBER_COLUMNS} FROM users u {_MEMBER_JOINS} WHERE u.id = ?"
 # What every update starts with (handlers.members.identify), in one read: the member, if any,
-# and the last update that moved one of their dialogs (see PersistenceQueries.already_handled).
+# and the last update that moved one of their dialogs (see bot.storage.ptb.handled_already).
 MEMBER_FOR_UPDATE = f"""
 SELECT {_MEMBER_COLUMNS}, h.update_id, h.at
 FROM (SELECT ? AS id) asked

@@ -346,15 +346,15 @@ class ModerationQueries(Database):
     async def _settle_reports(
         db: aiosqlite.Connection, listing_ids: list[int], status: str, admin: int, now: int
     ) -> int:
-        settled = 0
-        for listing_id in listing_ids:
-            cursor = await db.execute(
-                "UPDATE reports SET status = ?, resolved_at = ?, resolved_by = ? "
-                "WHERE listing_id = ? AND status = 'open'",
-                (status, now, admin, listing_id),
-            )
-            settled += cursor.rowcount
-        return settled
+        if not listing_ids:
+            return 0
+        marks = ", ".join("?" * len(listing_ids))
+        cursor = await db.execute(
+            "UPDATE reports SET status = ?, resolved_at = ?, resolved_by = ? "
+            f"WHERE listing_id IN ({marks}) AND status = 'open'",
+            (status, now, admin, *listing_ids),
+        )
+        return cursor.rowcount
 
     # --- acting on a person ----------------------------------------------------------------
 

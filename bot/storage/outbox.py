@@ -152,22 +152,18 @@ class OutboxQueries(Database):
         return [(row[0], row[1]) for row in rows]
 
     async def claim_all(self, notification_ids: list[int]) -> list[int]:
-        """Claim several rows in one transaction (a bundle); returns those that were pending."""
-        claimed = []
+        """Claim several rows in one statement (a bundle); returns those that were pending."""
+        if not notification_ids:
+            return []
+        marks = ", ".join("?" * len(notification_ids))
         async with self.transaction() as db:
-            for notification_id in notification_ids:
-                cursor = await db.execute(
-                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
-                    "WHERE id = ? AND state = 'pending'",
-                    (notification_id,),
-                )
-                if cursor.rowcount == 1:
-                    claimed.append(notification_id)
-        return claimed
-
-    async def next_due_time(self) -> int | None:
-        row = await self._fetchone("SELECT min(not_before) FROM outbox WHERE state = 'pending'")
-        return row[0] if row else None
+            rows = await db.execute_fetchall(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+                f"WHERE id IN ({marks}) AND state = 'pending' RETURNING id",
+                notification_ids,
+            )
+        claimed = {row[0] for row in rows}
+        return [id_ for id_ in notification_ids if id_ in claimed]
 
     async def claim(self, notification_id: int) -> bool:
         """Mark a row as being sent, durably, before sending it. False if it was not pending."""

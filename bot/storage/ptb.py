@@ -27,6 +27,7 @@ SAVE_BOT_DATA = """INSERT INTO ptb_bot_data (id, data) VALUES (1, ?)
 HANDLED_UPDATE = """INSERT INTO handled_updates (user_id, update_id, at) VALUES (?, ?, ?)
     ON CONFLICT (user_id) DO UPDATE SET
         update_id = max(update_id, excluded.update_id), at = excluded.at"""
+# The bot reads this inside MEMBER_FOR_UPDATE; kept on its own for tests/test_query_plans.py.
 LAST_HANDLED_UPDATE = "SELECT update_id, at FROM handled_updates WHERE user_id = ?"
 # Only recent records count: Telegram restarts update ids at a random number after a week
 # without updates, and a re-delivery after a crash comes within minutes.
@@ -99,7 +100,7 @@ class PersistenceQueries(Database):
         draft: dict[str, Any] | None = None,
     ) -> None:
         """Store a dialog's next state together with the user's answers, atomically, and the
-        update that moved it on (see :meth:`already_handled`); with ``draft``, the person's
+        update that moved it on (see :func:`handled_already`); with ``draft``, the person's
         listing draft too (the posting dialog's answers, see ListingQueries.save_draft).
 
         Dialogs call this *before* replying, so a step the user has seen answered is never
@@ -126,8 +127,3 @@ class PersistenceQueries(Database):
             (*names, json.dumps(list(key))),
         )
         return {name: json.loads(state) for name, state in rows}
-
-    async def already_handled(self, user_id: int, update_id: int, now: int) -> bool:
-        """True if this update already moved one of the person's dialogs on."""
-        row = await self._fetchone(LAST_HANDLED_UPDATE, (user_id,))
-        return handled_already(None if row is None else (row[0], row[1]), update_id, now)

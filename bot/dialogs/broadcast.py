@@ -32,7 +32,7 @@ from bot.delivery.broadcasts import (
     progress_text,
     when_text,
 )
-from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
+from bot.dialogs.dialog import TEXT, Dialog, Handler, Question
 from bot.handlers.admin import refuse_unless_admin
 from bot.i18n import LANGUAGES, N_, Translator, autonym, translator
 from bot.places.countries import COUNTRIES, countries_by_name, flag
@@ -746,13 +746,9 @@ DIALOG.add(
 
 async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await close_buttons(update, context)
     if "id" in DIALOG.answers(context):
         await context.storage.delete_draft_broadcast(DIALOG.answers(context)["id"])
-    await DIALOG.finish(update, context)
-    await reply(update, _("Cancelled: nothing was sent."))
-    return END
+    return await DIALOG.cancelled(update, context, _("Cancelled: nothing was sent."))
 
 
 def conversation() -> Handler:

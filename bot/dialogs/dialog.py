@@ -57,6 +57,7 @@ from bot.buttons import (
     Field,
     Number,
     Prefix,
+    close_buttons,
     refuse_earlier_step,
     refuse_stale,
 )
@@ -322,6 +323,15 @@ class Dialog:
         pressed = query.message.message_id if query is not None and query.message else None
         if left is not None and left.get("buttons") and left["message"] != pressed:
             await self._take_buttons(update, context, left["message"])
+        return END
+
+    async def cancelled(self, update: Update, context: BotContext, text: str, **kwargs: Any) -> int:
+        """Cancel: the pressed Cancel's buttons go (a second tap is then stale), the answers
+        are forgotten (:meth:`finish`) and ``text`` says what became of them; returns END."""
+        if update.callback_query is not None:
+            await close_buttons(update, context)
+        await self.finish(update, context)
+        await reply(update, text, **kwargs)
         return END
 
     async def resume(self, update: Update, context: BotContext, state: object) -> bool:

@@ -338,11 +338,9 @@ DIALOG.add(
 
 async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await close_buttons(update, context)
-    await DIALOG.finish(update, context)
-    await reply(update, _("Nothing was changed."), reply_markup=ReplyKeyboardRemove())
-    return END
+    return await DIALOG.cancelled(
+        update, context, _("Nothing was changed."), reply_markup=ReplyKeyboardRemove()
+    )
 
 
 def conversation() -> Handler:

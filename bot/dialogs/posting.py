@@ -766,16 +766,12 @@ DIALOG.add(CHOOSING_LANGUAGE, Question(ask_language, LANGUAGE.handler(language_c
 async def cancel(step: int, update: Update, context: BotContext, _none: None = None) -> int:
     """Cancel: the draft is deleted; deciding on a draft keeps it."""
     _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await close_buttons(update, context)
     if step == DECIDING_ON_DRAFT:
         text = _("Nothing changed: your draft is kept. Send /post when you want to go on.")
     else:
         await context.storage.delete_draft(user_id(update))
         text = _("Cancelled: your draft is deleted. Send /post when you want to post something.")
-    await DIALOG.finish(update, context)
-    await reply(update, text, reply_markup=ReplyKeyboardRemove())
-    return END
+    return await DIALOG.cancelled(update, context, text, reply_markup=ReplyKeyboardRemove())
 
 
 def conversation() -> Handler:

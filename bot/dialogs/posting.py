@@ -587,41 +587,41 @@ def preview_listing(context: BotContext, given: dict[str, Any], language: str) -
     member = context.member
     assert member is not None
     now = context.now()
+    new = new_listing(given, language)
     return Listing(
         id=0,
         owner_id=member.id,
         municipality_id=member.municipality_id,
         organisation_id=member.organisation_id,
-        kind=given["kind"],
-        category=given["category"],
-        title=given["title"],
-        description=given["description"],
-        language=language,
-        country=given["country"],
-        region=given.get("region") or "",
-        place=given["place"],
-        place_key=given.get("place_key"),
-        latitude=given.get("latitude"),
-        longitude=given.get("longitude"),
-        reach=given["reach"],
-        photo_file_id=given.get("photo_file_id"),
+        kind=new.kind,
+        category=new.category,
+        title=new.title,
+        description=new.description,
+        language=new.language,
+        country=new.country,
+        region=new.region,
+        place=new.place,
+        place_key=new.place_key,
+        latitude=new.latitude,
+        longitude=new.longitude,
+        reach=new.reach,
+        photo_file_id=new.photo_file_id,
         status="open",
         outcome=None,
         published_at=now,
-        expires_at=now + taxonomy.DURATIONS[given["duration"]] * DAY,
+        expires_at=now + new.duration_days * DAY,
         status_changed_at=now,
         views=0,
         contacts=0,
         author_role=member.role,
         author_name=member.municipality_name or member.organisation_name,
         author_verified=member.verified,
-        tags=tuple(sorted(given.get("tags", []))),
+        tags=tuple(sorted(new.tags)),
     )
 
 
-def new_listing(context: BotContext, language: str) -> NewListing:
-    """What the draft publishes."""
-    given = DIALOG.answers(context)
+def new_listing(given: dict[str, Any], language: str) -> NewListing:
+    """What the draft's answers publish (read from them here only)."""
     return NewListing(
         kind=given["kind"],
         category=given["category"],
@@ -681,8 +681,8 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
     query = update.callback_query
     assert query is not None
     now = context.now()
-    language = await listing_language(context, DIALOG.answers(context))
-    new = new_listing(context, language)
+    given = DIALOG.answers(context)
+    new = new_listing(given, await listing_language(context, given))
     # Embedded before the transaction (off the event loop), stored in it; None: published
     # all the same, and embedded later by the vectors job.
     vector = await context.meaning.semantics.passage(new.title, new.description)

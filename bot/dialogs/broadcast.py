@@ -396,13 +396,8 @@ async def _audience_changed(update: Update, context: BotContext, segment: Segmen
     query = update.callback_query
     assert query is not None
     await context.storage.update_draft((await draft(context)).id, segment=segment)
-    broadcast = await draft(context)
-    counts = await context.storage.count_recipients(segment)
     await query.answer()
-    await query.edit_message_text(
-        audience_summary(context.i18n, broadcast, counts),
-        reply_markup=audience_keyboard(context.i18n, broadcast),
-    )
+    await DIALOG.resume(update, context, CHOOSING_AUDIENCE)
 
 
 async def role_toggled(update: Update, context: BotContext, role: str) -> None:
@@ -578,14 +573,8 @@ async def urgency_toggled(update: Update, context: BotContext, _none: None) -> N
     assert query is not None
     broadcast = await draft(context)
     await context.storage.update_draft(broadcast.id, urgent=not broadcast.urgent)
-    broadcast = await draft(context)
     await query.answer()
-    await query.edit_message_text(
-        context.i18n.gettext("When shall it be sent?")
-        + "\n"
-        + urgency_text(context.i18n, broadcast),
-        reply_markup=when_keyboard(context.i18n, broadcast),
-    )
+    await DIALOG.resume(update, context, CHOOSING_WHEN)
 
 
 async def send_now(update: Update, context: BotContext, _none: None) -> int:

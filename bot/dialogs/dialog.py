@@ -592,9 +592,12 @@ async def ask_unconfirmed(application: CommunityApplication) -> int:
             chat_id, user_id = key
             if not isinstance(chat_id, int) or not isinstance(user_id, int):
                 continue
-            update, context = await _restarted(application, chat_id, user_id)
+            update, context = _restarted(application, chat_id, user_id)
             if not isinstance(state, int) or not dialog.unconfirmed(context, state):
                 continue
+            context.member = await application.storage.get_member(user_id)
+            if context.member is not None:
+                context.i18n = translator(context.member.language)
             try:
                 await dialog.ask_again(update, context, state)
             except TelegramError as trouble:  # blocked meanwhile, or a failing server
@@ -609,11 +612,11 @@ async def ask_unconfirmed(application: CommunityApplication) -> int:
     return asked
 
 
-async def _restarted(
+def _restarted(
     application: CommunityApplication, chat_id: int, user_id: int
 ) -> tuple[Update, BotContext]:
-    """An update standing for the person in their chat, and its context in their language,
-    for asking a question outside any update."""
+    """An update standing for the person in their chat, and its context (their answers), for
+    asking a question outside any update."""
     update = Update.de_json(
         {
             "update_id": 0,
@@ -626,8 +629,4 @@ async def _restarted(
         },
         application.bot,
     )
-    context = BotContext.from_update(update, application)
-    context.member = await application.storage.get_member(user_id)
-    if context.member is not None:
-        context.i18n = translator(context.member.language)
-    return update, context
+    return update, BotContext.from_update(update, application)

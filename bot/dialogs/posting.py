@@ -67,7 +67,6 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.language_id import detect_listing
 from bot.places import names
 from bot.places.countries import COUNTRIES
-from bot.places.geocoding import Place
 from bot.places.timezones import local
 from bot.storage import Listing, NewListing, PostingLimit
 from bot.storage.listings import DAY
@@ -425,14 +424,9 @@ async def other_place_chosen(update: Update, context: BotContext, _none: None) -
     return await DIALOG.answered(update, context, CHOOSING_COUNTRY)
 
 
-async def located(update: Update, context: BotContext, place: Place) -> int:
-    nearby.located(DIALOG.answers(context), place)
-    return await DIALOG.go_to(update, context, CHOOSING_NEARBY)
-
-
 SHARED_PLACE = SharedPlace(
     DIALOG,
-    located,
+    nearby.offer_nearest(DIALOG, CHOOSING_NEARBY),
     not_found=N_(
         "I could not find a town near that point (it may be at sea). "
         "Please share another location or choose the place with the buttons."

@@ -35,7 +35,7 @@ import functools
 import logging
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
@@ -455,7 +455,7 @@ class Dialog:
         fallbacks: Sequence[Handler],
         passing: Sequence[Handler] = (),
         again: Sequence[str | Button[None]] = (),
-        cancel: Callable[..., Awaitable[int]] | None = None,
+        cancel: Callable[..., Coroutine[Any, Any, int]] | None = None,
         allow_reentry: bool = False,
     ) -> ConversationHandler[BotContext]:
         """The ConversationHandler: each step's handlers, then its Back (bound to it), the

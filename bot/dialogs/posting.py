@@ -51,6 +51,7 @@ from bot.dialogs.steps import (
     Choice,
     ChooseCategory,
     ChooseCountry,
+    ChooseReach,
     SharedPlace,
     Toggles,
     TypedText,
@@ -72,7 +73,7 @@ from bot.storage import Listing, NewListing, PostingLimit
 from bot.storage.listings import DAY
 from bot.views import cards
 from bot.views import texts as views
-from bot.views.cards import DURATION_LABELS, REACH_LABELS
+from bot.views.cards import DURATION_LABELS
 from bot.views.html import shorten
 from bot.views.texts import place_line
 
@@ -494,14 +495,7 @@ DIALOG.add(
 )
 DIALOG.add(
     CHOOSING_REACH,
-    Choice(
-        lambda context: context.i18n.gettext("Who is it for? Choose how far it reaches:"),
-        REACH,
-        translated(REACH_LABELS),
-        answer="reach",
-        then=ADDING_PHOTO,
-        before=show_place,
-    ),
+    ChooseReach(REACH, then=ADDING_PHOTO, before=show_place),
 )
 
 

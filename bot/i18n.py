@@ -257,11 +257,6 @@ class Translator:
         'Paris', 'Παρίσι'; 'Atlantic/Canary' → 'Canaries', 'Îles Canaries'."""
         return dates.get_timezone_location(zone, locale=self.locale, return_city=True)
 
-    def zone_name(self, value: dt.datetime) -> str:
-        """The name of ``value``'s time zone at that moment, in this language: 'Central
-        European Summer Time', 'heure d’été d’Europe centrale'."""
-        return dates.get_timezone_name(value, "long", locale=self.locale)
-
     def timedelta(
         self,
         delta: timedelta,

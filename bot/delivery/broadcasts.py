@@ -21,14 +21,15 @@ import logging
 import time
 from collections import deque
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, ContextTypes, Job
+from telegram.ext import ContextTypes, Job
 
 from bot.buttons import CANCEL_BROADCAST, PAUSE_BROADCAST, RESUME_BROADCAST
 from bot.delivery.outbox import Rendered
+from bot.delivery.pacing import run_every
 from bot.i18n import Translator, translator
 from bot.places.timezones import local_datetime
 from bot.storage import Broadcast, Notification, Storage
@@ -59,21 +60,6 @@ def broadcast_message(broadcast: Broadcast, language: str) -> Rendered | None:
     return Rendered(
         text, photo_file_id=broadcast.photo_file_id, alone=broadcast.photo_file_id is not None
     )
-
-
-async def post(
-    application: Application,  # type: ignore[type-arg]
-    chat_id: int,
-    shown: Rendered,
-    **kwargs: Any,
-) -> Message:
-    """Send a rendered message the way the outbox does (bot.outbox.OutboxSender._post)."""
-    bot: Bot = application.bot
-    if shown.photo_file_id:
-        return await bot.send_photo(
-            chat_id, shown.photo_file_id, caption=shown.text, reply_markup=shown.keyboard, **kwargs
-        )
-    return await bot.send_message(chat_id, shown.text, reply_markup=shown.keyboard, **kwargs)
 
 
 async def render_broadcast(
@@ -301,15 +287,8 @@ async def broadcast_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def schedule(application: CommunityApplication) -> Broadcaster:
     """The application's broadcaster, its job run every second, one run at a time."""
-    assert application.job_queue is not None
     runner = Broadcaster(application)
-    runner.job = application.job_queue.run_repeating(
-        broadcast_job,
-        interval=timedelta(seconds=1),
-        first=0.5,
-        name="broadcasts",
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-    )
+    runner.job = run_every(application, broadcast_job, 1, first=0.5, name="broadcasts")
     return runner
 
 

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from bot.views.html import visible_length
+from bot.views.html import TEXT_LIMIT, visible_length
 
-TEXT_LIMIT = 4096
 MOST_ITEMS = 10  # a short list; the keyboard stays readable on a phone
 
 

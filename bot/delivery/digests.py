@@ -27,7 +27,7 @@ from bot.views.digests import (
     open_buttons,
     weekly_text,
 )
-from bot.views.html import shorten, visible_length
+from bot.views.html import TEXT_LIMIT, shorten, visible_length
 from bot.views.matches import distance_from, kilometres_between, reason_line
 
 DIGEST_ITEMS = 15  # at most this many in a daily digest
@@ -129,7 +129,7 @@ async def render_digest(
     shown = len(entries)
     while True:
         text = daily_text(t, entries[:shown], left + len(entries) - shown, now)
-        if visible_length(text) <= cards.TEXT_LIMIT or shown == 1:
+        if visible_length(text) <= TEXT_LIMIT or shown == 1:
             break
         shown -= 1  # no room: it goes back to wait for the next digest
     await storage.release_digest_items([entry.item_id for entry in entries[shown:]])
@@ -146,7 +146,7 @@ async def _weekly(
     shown = min(WEEKLY_BEST, len(entries))
     while True:
         text = weekly_text(t, entries, shown, now)
-        if visible_length(text) <= cards.TEXT_LIMIT or shown == 1:
+        if visible_length(text) <= TEXT_LIMIT or shown == 1:
             break
         shown -= 1
     return Rendered(text, open_buttons(entries[:shown]))

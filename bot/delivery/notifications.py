@@ -87,10 +87,6 @@ def interest_label(t: Translator, listing: Listing) -> str:
     return _("🙋 I can help") if listing.kind == "request" else _("🙋 I'm interested")
 
 
-def _limit(listing: Listing) -> int:
-    return cards.CAPTION_LIMIT if listing.photo_file_id else cards.TEXT_LIMIT
-
-
 async def open_listing(storage: Storage, listing_id: object, now: int) -> Listing | None:
     if not isinstance(listing_id, int):
         return None
@@ -141,7 +137,7 @@ async def render_match(
         ]
     )
     away = kilometres_between(mine, other)
-    text = compact_card(t, other, header, footer, _limit(other), away)
+    text = compact_card(t, other, header, footer, cards.length_limit(other), away)
     return Rendered(text, keyboard, other.photo_file_id)
 
 
@@ -176,7 +172,7 @@ async def render_alert(
     )
     member = await storage.get_member(alert.user_id)
     away = distance_from(alert_point(alert, member), listing)
-    text = compact_card(t, listing, header, "", _limit(listing), away)
+    text = compact_card(t, listing, header, "", cards.length_limit(listing), away)
     return Rendered(text, keyboard, listing.photo_file_id)
 
 

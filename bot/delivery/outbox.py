@@ -32,14 +32,15 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from telegram import InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
 from bot.delivery.bundles import bundle
-from bot.delivery.pacing import OUTBOX, SendBudget
+from bot.delivery.pacing import OUTBOX, SendBudget, run_every
 from bot.delivery.timing import after_quiet_hours
 from bot.i18n import N_, Translator, translator
 from bot.logs import Tally, counted
@@ -88,6 +89,22 @@ async def render_notice(
     if reason:
         text += f"\n\n{t.gettext(REASON_GIVEN)}\n<blockquote>{html.escape(reason)}</blockquote>"
     return Rendered(text)
+
+
+async def post(
+    application: Application,  # type: ignore[type-arg]
+    chat_id: int,
+    shown: Rendered,
+    **kwargs: Any,
+) -> Message:
+    """Send a rendered message: a photo with its caption, else a text (the outbox's rows, and
+    an admin's preview of a broadcast exactly as its recipients will see it)."""
+    bot: Bot = application.bot
+    if shown.photo_file_id:
+        return await bot.send_photo(
+            chat_id, shown.photo_file_id, caption=shown.text, reply_markup=shown.keyboard, **kwargs
+        )
+    return await bot.send_message(chat_id, shown.text, reply_markup=shown.keyboard, **kwargs)
 
 
 class OutboxSender:
@@ -286,7 +303,7 @@ class OutboxSender:
         user_id = rows[0].user_id
         self.budget.take()
         try:
-            message = await self._post(user_id, shown)
+            message = await post(self.application, user_id, shown, rate_limit_args=OUTBOX)
         except RetryAfter as too_many:
             await self._pause(rows, too_many)
             return False
@@ -309,20 +326,6 @@ class OutboxSender:
         for notification in rows:
             await self.storage.mark_sent(notification.id, message.message_id, self.now())
         return True
-
-    async def _post(self, chat_id: int, shown: Rendered):  # type: ignore[no-untyped-def]
-        bot = self.application.bot
-        if shown.photo_file_id:
-            return await bot.send_photo(
-                chat_id,
-                shown.photo_file_id,
-                caption=shown.text,
-                reply_markup=shown.keyboard,
-                rate_limit_args=OUTBOX,
-            )
-        return await bot.send_message(
-            chat_id, shown.text, reply_markup=shown.keyboard, rate_limit_args=OUTBOX
-        )
 
     async def _pause(self, rows: list[Notification], too_many: RetryAfter) -> None:
         delay = too_many.retry_after
@@ -357,11 +360,4 @@ async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def schedule(application: Application, sender: OutboxSender) -> None:  # type: ignore[type-arg]
     """Run delivery every second; one run at a time (a slow run delays the next one)."""
-    assert application.job_queue is not None
-    sender.job = application.job_queue.run_repeating(
-        deliver_job,
-        interval=timedelta(seconds=1),
-        first=0.2,
-        name="outbox",
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-    )
+    sender.job = run_every(application, deliver_job, 1, first=0.2, name="outbox")

@@ -19,15 +19,37 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.ext import BaseRateLimiter
+from telegram.ext import Application, BaseRateLimiter, ContextTypes, Job
 
 log = logging.getLogger(__name__)
 
 #: Pass as ``rate_limit_args`` on calls made by the outbox.
 OUTBOX = "outbox"
+
+#: A repeating job's settings: one run at a time (a slow run delays the next), runs missed
+#: meanwhile made up by one, however late.
+ONE_RUN_AT_A_TIME = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+
+
+def run_every(
+    application: Application,  # type: ignore[type-arg]
+    callback: Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]],
+    every: float | timedelta,
+    *,
+    first: float,
+    name: str,
+) -> Job:  # type: ignore[type-arg]
+    """Run ``callback`` every ``every`` (seconds or a timedelta), one run at a time."""
+    assert application.job_queue is not None
+    interval = every if isinstance(every, timedelta) else timedelta(seconds=every)
+    return application.job_queue.run_repeating(
+        callback, interval=interval, first=first, name=name, job_kwargs=ONE_RUN_AT_A_TIME
+    )
+
 
 # Methods that put a new message in a chat: these are what Telegram's limits count.
 _NOT_SENDING = {"sendChatAction"}

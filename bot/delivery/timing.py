@@ -15,7 +15,6 @@ from bot.places.timezones import DEFAULT_ZONE, local
 DIGEST_HOUR = 9
 WEEKLY_DAY = 0  # Monday
 DEFAULT_QUIET = (22, 8)
-FREQUENCIES = ("instant", "daily", "weekly")
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ from bot.buttons import BROADCASTS, ID, InvalidButton, OneOf, close_buttons, ref
 from bot.context import BotContext, reply
 from bot.delivery.broadcasts import (
     broadcast_message,
-    post,
     progress_keyboard,
     progress_text,
     when_text,
 )
+from bot.delivery.outbox import post
 from bot.dialogs.dialog import TEXT, Dialog, Handler, Question
 from bot.handlers.admin import refuse_unless_admin
 from bot.i18n import LANGUAGES, N_, Translator, autonym, translator

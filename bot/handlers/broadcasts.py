@@ -9,6 +9,8 @@ each change is a conditional UPDATE in storage, so a stale button changes nothin
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -78,35 +80,36 @@ def _presser(update: Update) -> int:
     return update.effective_user.id
 
 
-async def _changed(update: Update, context: BotContext, broadcast: Broadcast, said: str) -> None:
+async def _change(
+    update: Update,
+    context: BotContext,
+    broadcast_id: int,
+    change: Callable[..., Awaitable[bool]],
+    said: str,
+) -> Broadcast | None:
+    """Pause, resume or cancel (storage's ``change``, a conditional UPDATE) a broadcast that
+    still runs, then redraw its progress at once; the broadcast, or None if nothing changed."""
+    broadcast = await _running(update, context, broadcast_id)
+    if broadcast is None:
+        return None
+    if not await change(broadcast.id, admin=_presser(update), now=context.now()):
+        await no_longer_active(update, context)
+        return None
     assert update.callback_query is not None
     await update.callback_query.answer(said)
     await context.community.broadcaster.refresh(broadcast.id, force=True)
     context.community.broadcaster.wake()
+    return broadcast
 
 
 async def pause(update: Update, context: BotContext, broadcast_id: int) -> None:
-    broadcast = await _running(update, context, broadcast_id)
-    if broadcast is None:
-        return
-    if not await context.storage.pause_broadcast(
-        broadcast.id, admin=_presser(update), now=context.now()
-    ):
-        await no_longer_active(update, context)
-        return
-    await _changed(update, context, broadcast, context.i18n.gettext("Paused."))
+    said = context.i18n.gettext("Paused.")
+    await _change(update, context, broadcast_id, context.storage.pause_broadcast, said)
 
 
 async def resume(update: Update, context: BotContext, broadcast_id: int) -> None:
-    broadcast = await _running(update, context, broadcast_id)
-    if broadcast is None:
-        return
-    if not await context.storage.resume_broadcast(
-        broadcast.id, admin=_presser(update), now=context.now()
-    ):
-        await no_longer_active(update, context)
-        return
-    await _changed(update, context, broadcast, context.i18n.gettext("Resumed."))
+    said = context.i18n.gettext("Resumed.")
+    await _change(update, context, broadcast_id, context.storage.resume_broadcast, said)
 
 
 async def ask_cancel(update: Update, context: BotContext, broadcast_id: int) -> None:
@@ -145,16 +148,10 @@ async def keep_going(update: Update, context: BotContext, broadcast_id: int) -> 
 
 async def cancel(update: Update, context: BotContext, broadcast_id: int) -> None:
     """Cancelled: nothing more is sent; the report (queued with the cancelling) follows."""
-    broadcast = await _running(update, context, broadcast_id)
+    said = context.i18n.gettext("Cancelled: nothing more will be sent.")
+    broadcast = await _change(update, context, broadcast_id, context.storage.cancel_broadcast, said)
     if broadcast is None:
         return
-    if not await context.storage.cancel_broadcast(
-        broadcast.id, context.now(), admin=_presser(update)
-    ):
-        await no_longer_active(update, context)
-        return
-    said = context.i18n.gettext("Cancelled: nothing more will be sent.")
-    await _changed(update, context, broadcast, said)
     context.community.broadcaster.forget(broadcast.id)
     context.community.outbox.wake()
 

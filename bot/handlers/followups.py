@@ -25,6 +25,7 @@ from telegram.ext import Application, ContextTypes
 from bot.buttons import FOLLOWUPS, ID, InvalidButton, Number, OneOf
 from bot.context import BotContext, CommunityApplication
 from bot.delivery.outbox import Rendered
+from bot.delivery.pacing import run_every
 from bot.i18n import Translator
 from bot.logs import counted
 from bot.storage import Contact, ContactRefused, Enqueued, Storage
@@ -90,14 +91,7 @@ async def scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def schedule(application: Application) -> None:  # type: ignore[type-arg]
-    assert application.job_queue is not None
-    application.job_queue.run_repeating(
-        scan_job,
-        interval=SCAN_EVERY,
-        first=10,
-        name="followups",
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-    )
+    run_every(application, scan_job, SCAN_EVERY, first=10, name="followups")
 
 
 async def render_followup(

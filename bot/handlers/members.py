@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import logging
 
-from telegram import ChatMember, Update
+from telegram import ChatMember, Update, User
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ChatMemberHandler, TypeHandler
 
 from bot.buttons import PRIVACY, refuse_stale
 from bot.context import BotContext, CommunityApplication
 from bot.i18n import Translator, best_language, translator
+from bot.storage import Member
 from bot.storage.ptb import handled_already
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ async def identify(update: Update, context: BotContext) -> None:
     if handled_already(handled, update.update_id, context.now()):
         # Handed out again after a crash, but it already moved a dialog on: skip it whole.
         raise ApplicationHandlerStop
-    if update.callback_query is not None and await _stale_press(update, context):
+    if update.callback_query is not None and await _stale_press(update, context, member):
         raise ApplicationHandlerStop
     default = context.settings.default_locale
     telegram_language = best_language(user.language_code, default)
@@ -79,9 +80,10 @@ async def identify(update: Update, context: BotContext) -> None:
     context.i18n = translator(member.language)
 
 
-async def _stale_press(update: Update, context: BotContext) -> bool:
+async def _stale_press(update: Update, context: BotContext, member: Member | None) -> bool:
     """A press on a message the bot can no longer see, or whose buttons a handler already
-    took away: answer it as stale, change nothing, edit nothing."""
+    took away: answer it as stale (in ``member``'s language, just read), change nothing,
+    edit nothing."""
     query = update.callback_query
     assert query is not None
     message = query.message
@@ -90,7 +92,7 @@ async def _stale_press(update: Update, context: BotContext) -> bool:
         assert message is not None
         gone = (message.chat.id, message.message_id) in context.community.closed
     if gone:
-        context.i18n = await reader_language(update, context)
+        context.i18n = _language(update.effective_user, member, context.settings.default_locale)
         await refuse_stale(update, context)
     return gone
 
@@ -98,12 +100,17 @@ async def _stale_press(update: Update, context: BotContext) -> bool:
 async def reader_language(update: Update, context: BotContext) -> Translator:
     """The language to answer an update in, without registering anyone."""
     user = update.effective_user
-    if user is None:
-        return translator(context.settings.default_locale)
-    member = await context.storage.get_member(user.id)
+    member = await context.storage.get_member(user.id) if user is not None else None
+    return _language(user, member, context.settings.default_locale)
+
+
+def _language(user: User | None, member: Member | None, default: str) -> Translator:
+    """The member's language; else their Telegram app's, if we have its catalog."""
     if member is not None:
         return translator(member.language)
-    return translator(best_language(user.language_code, context.settings.default_locale))
+    if user is None:
+        return translator(default)
+    return translator(best_language(user.language_code, default))
 
 
 # --- banned members ------------------------------------------------------------------------

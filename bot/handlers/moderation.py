@@ -163,14 +163,19 @@ async def _refresh(query: CallbackQuery, context: BotContext, listing_id: int) -
         return
     entry = await context.storage.reported_listing(listing_id)
     if entry is not None and _card_keys(context, entry) != message.reply_markup:
-        await refresh_card(context, message.chat.id, message.message_id, listing_id)
+        await _redraw(context, message.chat.id, message.message_id, entry)
 
 
 async def refresh_card(context: BotContext, chat_id: int, message_id: int, listing_id: int) -> None:
     """Show a reported listing's card as it is now (after an action, by this admin or another)."""
     entry = await context.storage.reported_listing(listing_id)
-    if entry is None:
-        return
+    if entry is not None:
+        await _redraw(context, chat_id, message_id, entry)
+
+
+async def _redraw(
+    context: BotContext, chat_id: int, message_id: int, entry: ReportedListing
+) -> None:
     # An action pressed on a history or forged message: "not modified" is fine.
     with contextlib.suppress(BadRequest):
         await context.bot.edit_message_text(
@@ -224,28 +229,25 @@ async def _set_visibility(
     message: str,
 ) -> None:
     """Hide or restore a listing, and tell its owner."""
-    if not await _admin_on_listing(update, context, listing_id):
+    listing = await _admin_on_listing(update, context, listing_id)
+    if listing is None:
         return
     assert update.effective_user is not None
-    listing = await context.storage.get_listing(listing_id)
-    if listing is None:
-        await _gone(update, context)
-        return
     changed = await change(listing_id, update.effective_user.id, context.now())
     if await _done(update, context, listing_id, changed, *texts):
         key = f"mod:{event}:{listing_id}:{context.now()}"
         await notice(context, [listing.owner_id], key, message, title=listing.title)
 
 
-async def _admin_on_listing(update: Update, context: BotContext, listing_id: int) -> bool:
-    """True if the presser is an admin and the listing a button names still exists (ids are
-    never given twice: an erased listing's buttons find nothing); else say why."""
+async def _admin_on_listing(update: Update, context: BotContext, listing_id: int) -> Listing | None:
+    """The listing a button names, if the presser is an admin and it still exists (ids are
+    never given twice: an erased listing's buttons find nothing); else say why, and None."""
     if not await refuse_unless_admin(update, context):
-        return False
-    if await context.storage.get_listing(listing_id) is None:
+        return None
+    listing = await context.storage.get_listing(listing_id)
+    if listing is None:
         await _gone(update, context)
-        return False
-    return True
+    return listing
 
 
 async def _gone(update: Update, context: BotContext) -> None:
@@ -278,7 +280,7 @@ async def restore(update: Update, context: BotContext, listing_id: int) -> None:
 async def dismiss(update: Update, context: BotContext, listing_id: int) -> None:
     """The reports were unfounded."""
     _ = context.i18n.gettext
-    if not await _admin_on_listing(update, context, listing_id):
+    if await _admin_on_listing(update, context, listing_id) is None:
         return
     assert update.effective_user is not None
     settled = await context.storage.dismiss_reports(
@@ -402,14 +404,11 @@ async def history(update: Update, context: BotContext, listing_id: int) -> None:
     """A listing's life, its reports, and admin actions on it and its author."""
     _ = context.i18n.gettext
     t = context.i18n
-    if not await _admin_on_listing(update, context, listing_id):
+    listing = await _admin_on_listing(update, context, listing_id)
+    if listing is None:
         return
     query = update.callback_query
     assert query is not None
-    listing = await context.storage.get_listing(listing_id)
-    if listing is None:
-        await _gone(update, context)
-        return
     await query.answer()
     lines = [
         _("<b>History of {title}</b>").format(title=context.i18n.quote(html.escape(listing.title)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
 from bot import taxonomy
@@ -174,41 +174,49 @@ def quoted(context: BotContext, listing: Listing) -> str:
     return context.i18n.quote(html.escape(listing.title))
 
 
-async def _ask(query: CallbackQuery, text: str, buttons: list[list[InlineKeyboardButton]]) -> None:
-    """Ask a follow-up question under the card, keeping the card itself unchanged."""
+async def _ask(
+    update: Update,
+    context: BotContext,
+    listing_id: int,
+    question: str,
+    buttons: list[list[InlineKeyboardButton]],
+) -> None:
+    """If the person may manage the listing, ask a follow-up ``question`` (its ``{title}``
+    the listing's) under the card, keeping the card itself unchanged."""
+    listing = await _managed(update, context, listing_id)
+    if listing is None:
+        return
+    query = update.callback_query
+    assert query is not None and query.message is not None
     await query.answer()
-    assert query.message is not None
-    await query.message.chat.send_message(text, reply_markup=InlineKeyboardMarkup(buttons))
+    await query.message.chat.send_message(
+        question.format(title=quoted(context, listing)), reply_markup=InlineKeyboardMarkup(buttons)
+    )
 
 
 async def ask_with_whom(update: Update, context: BotContext, listing_id: int) -> None:
     """With whom, among the listing's accepted contacts, or someone else? (Straight to how,
     when it has none.)"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, listing_id)
-    if listing is None:
-        return
-    counterparts = await context.storage.counterparts(listing.id)
+    # Shown only to someone who may manage the listing (_ask checks, as ask_how_fulfilled).
+    counterparts = await context.storage.counterparts(listing_id)
     if not counterparts:
         await ask_how_fulfilled(update, context, listing_id)
         return
-    assert update.callback_query is not None
     buttons = [
         [
             InlineKeyboardButton(
                 views.counterpart_label(counterpart),
-                callback_data=FULFILLED_WITH.data((listing.id, counterpart.contact_id)),
+                callback_data=FULFILLED_WITH.data((listing_id, counterpart.contact_id)),
             )
         ]
         for counterpart in counterparts
     ]
     buttons.append(
-        [InlineKeyboardButton(_("👥 Someone else"), callback_data=SOMEONE_ELSE.data(listing.id))]
+        [InlineKeyboardButton(_("👥 Someone else"), callback_data=SOMEONE_ELSE.data(listing_id))]
     )
     await _ask(
-        update.callback_query,
-        _("Wonderful! With whom did {title} come about?").format(title=quoted(context, listing)),
-        buttons,
+        update, context, listing_id, _("Wonderful! With whom did {title} come about?"), buttons
     )
 
 
@@ -252,19 +260,11 @@ async def ask_how_fulfilled(update: Update, context: BotContext, listing_id: int
     """How was the need met (the listing's outcome), with someone who is not one of its
     accepted contacts?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, listing_id)
-    if listing is None:
-        return
-    assert update.callback_query is not None
     buttons = [
-        [InlineKeyboardButton(_(label), callback_data=FULFILLED.data((listing.id, key)))]
+        [InlineKeyboardButton(_(label), callback_data=FULFILLED.data((listing_id, key)))]
         for key, label in cards.OUTCOME_LABELS.items()
     ]
-    await _ask(
-        update.callback_query,
-        _("Wonderful! How did {title} come about?").format(title=quoted(context, listing)),
-        buttons,
-    )
+    await _ask(update, context, listing_id, _("Wonderful! How did {title} come about?"), buttons)
 
 
 async def mark_fulfilled(update: Update, context: BotContext, pressed: tuple[int, str]) -> None:
@@ -284,14 +284,9 @@ async def mark_fulfilled(update: Update, context: BotContext, pressed: tuple[int
 async def ask_close(update: Update, context: BotContext, listing_id: int) -> None:
     """Confirm before closing a listing that did not lead anywhere."""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, listing_id)
-    if listing is None:
-        return
-    assert update.callback_query is not None
+    yes = InlineKeyboardButton(_("✖️ Yes, close it"), callback_data=CLOSE.data(listing_id))
     await _ask(
-        update.callback_query,
-        _("Close {title}? It will no longer be shown.").format(title=quoted(context, listing)),
-        [[InlineKeyboardButton(_("✖️ Yes, close it"), callback_data=CLOSE.data(listing.id))]],
+        update, context, listing_id, _("Close {title}? It will no longer be shown."), [[yes]]
     )
 
 
@@ -315,20 +310,14 @@ async def close(update: Update, context: BotContext, listing_id: int) -> None:
 async def ask_renewal(update: Update, context: BotContext, listing_id: int) -> None:
     """For how long should the listing stay open from now?"""
     _ = context.i18n.gettext
-    listing = await _managed(update, context, listing_id)
-    if listing is None:
-        return
-    assert update.callback_query is not None
     buttons = [
         [
-            InlineKeyboardButton(_(label), callback_data=RENEW.data((listing.id, key)))
+            InlineKeyboardButton(_(label), callback_data=RENEW.data((listing_id, key)))
             for key, label in cards.DURATION_LABELS.items()
         ]
     ]
     await _ask(
-        update.callback_query,
-        _("Keep {title} open for how long from today?").format(title=quoted(context, listing)),
-        buttons,
+        update, context, listing_id, _("Keep {title} open for how long from today?"), buttons
     )
 
 

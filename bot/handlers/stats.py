@@ -414,40 +414,49 @@ async def exchanges_chart(update: Update, context: BotContext, days: str) -> Non
     )  # fmt: skip
 
 
-async def listings_export(update: Update, context: BotContext, days: str) -> None:
-    """The listings published in the period, as CSV."""
-    _ = context.i18n.gettext
+async def _send_csv(
+    update: Update,
+    context: BotContext,
+    days: int,
+    write: Callable[[], Awaitable[bytes]],
+    name: str,
+    caption: str,
+) -> None:
+    """For an admin: the CSV ``write`` prepares, as a document named and captioned for the
+    period."""
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
     if not await refuse_unless_admin(update, context):
         return
     await query.answer()
     await chat.send_document(
-        InputFile(
-            await listings_csv(context, int(days)),
-            filename=f"listings-{days}d-{_stamp(context.now())}.csv",
-        ),
-        caption=_("Listings published: {period}.").format(period=period(context.i18n, int(days))),
+        InputFile(await write(), filename=f"{name}-{days}d-{_stamp(context.now())}.csv"),
+        caption=caption.format(period=period(context.i18n, days)),
+    )
+
+
+async def listings_export(update: Update, context: BotContext, days: str) -> None:
+    """The listings published in the period, as CSV."""
+    _ = context.i18n.gettext
+
+    async def write() -> bytes:
+        return await listings_csv(context, int(days))
+
+    await _send_csv(
+        update, context, int(days), write, "listings", _("Listings published: {period}.")
     )
 
 
 async def figures_export(update: Update, context: BotContext, days: str) -> None:
     """The period's figures, as CSV."""
     _ = context.i18n.gettext
-    query, chat = update.callback_query, update.effective_chat
-    assert query is not None and chat is not None
-    if not await refuse_unless_admin(update, context):
-        return
-    await query.answer()
-    figures = await context.storage.figures(int(days), context.now())
-    series = await context.storage.exchange_series(int(days), context.now())
-    await chat.send_document(
-        InputFile(
-            figures_csv(context.i18n, figures, series),
-            filename=f"figures-{days}d-{_stamp(context.now())}.csv",
-        ),
-        caption=_("Figures: {period}.").format(period=period(context.i18n, int(days))),
-    )
+
+    async def write() -> bytes:
+        figures = await context.storage.figures(int(days), context.now())
+        series = await context.storage.exchange_series(int(days), context.now())
+        return figures_csv(context.i18n, figures, series)
+
+    await _send_csv(update, context, int(days), write, "figures", _("Figures: {period}."))
 
 
 def _stamp(now: int) -> str:

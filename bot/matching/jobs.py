@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes, Job
 
+from bot.delivery.pacing import run_every
 from bot.delivery.timing import next_digest
 from bot.logs import Tally, counted
 from bot.matching.matcher import Lookups, matching_pass
@@ -142,30 +142,13 @@ async def _chores_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def schedule(application: Application, storage: Storage) -> Scheduler:  # type: ignore[type-arg]
     """Create the scheduler, attach it to the application, and start its jobs."""
-    assert application.job_queue is not None
     scheduler = Scheduler(application, storage)
     application.scheduler = scheduler  # type: ignore[attr-defined]
-    once = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    scheduler.jobs["matching"] = application.job_queue.run_repeating(
-        _matching_job,
-        interval=timedelta(seconds=MATCH_EVERY),
-        first=1.0,
-        name="matching",
-        job_kwargs=once,
-    )
-    scheduler.jobs["chores"] = application.job_queue.run_repeating(
-        _chores_job,
-        interval=timedelta(seconds=CHORES_EVERY),
-        first=5.0,
-        name="chores",
-        job_kwargs=once,
-    )
+    jobs = scheduler.jobs
+    jobs["matching"] = run_every(application, _matching_job, MATCH_EVERY, first=1, name="matching")
+    jobs["chores"] = run_every(application, _chores_job, CHORES_EVERY, first=5, name="chores")
     if application.meaning.semantics.wanted:  # type: ignore[attr-defined]
-        scheduler.jobs["vectors"] = application.job_queue.run_repeating(
-            _vectors_job,
-            interval=timedelta(seconds=VECTORS_EVERY),
-            first=0.5,
-            name="vectors",
-            job_kwargs=once,
+        jobs["vectors"] = run_every(
+            application, _vectors_job, VECTORS_EVERY, first=0.5, name="vectors"
         )
     return scheduler

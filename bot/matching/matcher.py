@@ -4,7 +4,7 @@ A listing is marked matched in the transaction that stores its matches and notif
 (a few listings to a transaction, bot/storage/matching.py), so a crash mid-pass leaves it
 for the next pass, and the outbox keys make that rerun tell nobody twice.
 
-Used by the scheduler's job (bot/scheduler.py) and by the benchmark (benchmarks/matching.py).
+Used by the scheduler's job (bot/matching/jobs.py) and by the benchmark (benchmarks/matching.py).
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.views.html import decode_entity
+
 from .entities import Entity, utf16_len, utf16_slice
 
 SUPPORTED_TAGS = frozenset(
@@ -58,9 +60,6 @@ _SIMPLE = {
     "del": "strikethrough",
     "tg-spoiler": "spoiler",
 }
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_ENTITY_RE = re.compile(r"&(?:#x([0-9a-fA-F]*)|#(\d*)|([a-zA-Z]*))")
-_MAX_NUMERIC_ENTITY = 9  # tdlib reads at most "&#" and 7 digits
 _UNQUOTED_VALUE = re.compile(r"[A-Za-z0-9.\-]*")
 
 
@@ -74,30 +73,6 @@ class _Open:
     argument: str | None
     offset: int  # UTF-16 offset in the output where the entity starts
     expandable: bool = False
-
-
-def decode_entity(text: str, pos: int) -> tuple[str, int] | None:
-    """Decode the HTML entity starting at ``text[pos] == "&"``: (character, next position).
-
-    As tdlib does: the ``;`` is optional, names are case-sensitive, a numeric entity has at most
-    7 digits and a value in 1..0x10FFFE. None when there is no entity: the ``&`` is text.
-    """
-    match = _ENTITY_RE.match(text, pos)
-    assert match is not None  # every part may be empty
-    hexa, decimal, name = match.groups()
-    if name is not None:
-        char = _NAMED.get(name)
-    elif match.end() - pos > _MAX_NUMERIC_ENTITY:
-        char = None
-    else:
-        digits = hexa if hexa is not None else decimal
-        code = int(digits, 16 if hexa is not None else 10) if digits else 0
-        valid = 0 < code < 0x10FFFF and not 0xD800 <= code <= 0xDFFF
-        char = chr(code) if valid else None
-    if char is None:
-        return None
-    end = match.end()
-    return char, end + 1 if text.startswith(";", end) else end
 
 
 class _Parser:

@@ -13,7 +13,7 @@ from html import escape
 from bot.i18n import N_, Translator
 from bot.places.timezones import local
 from bot.storage.moderation import AdminAction
-from bot.views.html import shorten, visible_length
+from bot.views.html import TEXT_LIMIT, shorten, visible_length
 from bot.views.texts import REPORT_REASON_LABELS
 
 # One sentence per kind of action, whole, so that each language orders it its own way.
@@ -41,7 +41,6 @@ SENTENCES = {
     "broadcast_cancel": N_("{admin} cancelled the broadcast {broadcast}"),
 }
 REASON_SHOWN = 200  # characters of a reason in the log (the person was told all of it)
-TELEGRAM_LIMIT = 4096
 
 
 def person(t: Translator, user_id: int | None, name: str | None, country: str | None) -> str:
@@ -92,18 +91,13 @@ def log_line(t: Translator, entry: AdminAction, zone: str) -> str:
     return f"{when(t, entry.at, zone)} · {text}"
 
 
-def zone_name(t: Translator, zone: str) -> str:
-    """The reader's time zone by the city CLDR names it after, in their language, as
-    /settings shows it: 'Bruxelles', 'Açores'."""
-    return t.zone_city(zone)
-
-
 def log_text(t: Translator, title: str, entries: list[AdminAction], zone: str) -> str:
     """A title and the log lines, newest first, as many as fit in one Telegram message."""
-    lines = [f"{title} · {escape(zone_name(t, zone))}"]
+    # The reader's time zone by its city, as /settings names it: 'Bruxelles', 'Açores'.
+    lines = [f"{title} · {escape(t.zone_city(zone))}"]
     for entry in entries:
         line = log_line(t, entry, zone)
-        if visible_length("\n".join([*lines, line])) > TELEGRAM_LIMIT - 96:
+        if visible_length("\n".join([*lines, line])) > TEXT_LIMIT - 96:
             break
         lines.append(line)
     return "\n".join(lines)

@@ -27,11 +27,8 @@ from bot.buttons import (
 from bot.i18n import N_, Translator
 from bot.places.names import place_name
 from bot.storage import Listing, ListingRefused
-from bot.views.html import shorten, visible_length
+from bot.views.html import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length
 from bot.views.texts import place_line
-
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
 
 KIND_LABELS = {"offer": N_("Offer"), "request": N_("Request")}
 KIND_MARKS = {"offer": "🟢", "request": "🔴"}
@@ -257,6 +254,11 @@ def visitor_keyboard(t: Translator, listing: Listing, bot_username: str) -> Inli
     )
 
 
+def length_limit(listing: Listing) -> int:
+    """How long a message about ``listing`` may be: a caption under its photo, else a text."""
+    return CAPTION_LIMIT if listing.photo_file_id else TEXT_LIMIT
+
+
 def listing_card(
     t: Translator,
     listing: Listing,
@@ -268,8 +270,9 @@ def listing_card(
 ) -> Card:
     """The whole card for one reader: text (a caption if there is a photo) and buttons (none
     for a listing not published yet: a preview)."""
-    limit = CAPTION_LIMIT if listing.photo_file_id else TEXT_LIMIT
-    text = listing_text(t, listing, now=now, for_owner=may_manage, limit=limit, preview=preview)
+    text = listing_text(
+        t, listing, now=now, for_owner=may_manage, limit=length_limit(listing), preview=preview
+    )
     keyboard: InlineKeyboardMarkup | None = None
     if not listing.id:
         pass

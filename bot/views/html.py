@@ -4,8 +4,8 @@ sees it, and measuring a message the way Telegram counts it.
 Telegram's HTML parse mode accepts only a few tags (b/strong, i/em, u/ins, s/strike/del,
 span class="tg-spoiler", tg-spoiler, a href, code, pre, blockquote, tg-emoji); any other tag
 makes the whole message fail with 400 "can't parse entities". It decodes &lt; &gt; &amp; &quot;
-and &#NNN; and keeps an "&" that starts none of them as text ("Q&A"), as the local Bot API
-server does (:func:`bot.sandbox.html.decode_entity` follows tdlib). :func:`check_html` finds a
+and &#NNN; and keeps an "&" that starts none of them as text ("Q&A"), as tdlib does
+(:func:`decode_entity`, which the local Bot API server uses too). :func:`check_html` finds a
 mistake at composing time, with where it is, and measures the text as Telegram counts it
 (visible characters, in UTF-16 units).
 The composer also sends a preview to the admin, which Telegram itself checks.
@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.sandbox.html import decode_entity
+# Telegram's limits on a message's visible length, in UTF-16 units.
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 
 TAGS = frozenset(
     {
@@ -44,6 +46,9 @@ TAGS = frozenset(
 _TAG = re.compile(r"<(/?)([^\s>]*)([^>]*)>")
 _SPECIAL = re.compile(r"[<&]")
 _ATTRIBUTE = re.compile(r"""\s*([^\s=>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_ENTITY_RE = re.compile(r"&(?:#x([0-9a-fA-F]*)|#(\d*)|([a-zA-Z]*))")
+_MAX_NUMERIC_ENTITY = 9  # tdlib reads at most "&#" and 7 digits
 
 
 class MarkupError(ValueError):
@@ -63,6 +68,30 @@ class Checked:
     def length(self) -> int:
         """Length as Telegram counts it (UTF-16 code units), leading/trailing space excluded."""
         return utf16_length(self.visible.strip())
+
+
+def decode_entity(text: str, pos: int) -> tuple[str, int] | None:
+    """Decode the HTML entity starting at ``text[pos] == "&"``: (character, next position).
+
+    As tdlib does: the ``;`` is optional, names are case-sensitive, a numeric entity has at most
+    7 digits and a value in 1..0x10FFFE. None when there is no entity: the ``&`` is text.
+    """
+    match = _ENTITY_RE.match(text, pos)
+    assert match is not None  # every part may be empty
+    hexa, decimal, name = match.groups()
+    if name is not None:
+        char = _NAMED.get(name)
+    elif match.end() - pos > _MAX_NUMERIC_ENTITY:
+        char = None
+    else:
+        digits = hexa if hexa is not None else decimal
+        code = int(digits, 16 if hexa is not None else 10) if digits else 0
+        valid = 0 < code < 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+        char = chr(code) if valid else None
+    if char is None:
+        return None
+    end = match.end()
+    return char, end + 1 if text.startswith(";", end) else end
 
 
 def _entity(text: str, pos: int) -> tuple[str, int]:

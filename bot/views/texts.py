@@ -53,9 +53,7 @@ def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKey
 def language_keyboard(button: Button[str], current: str) -> InlineKeyboardMarkup:
     """One button per catalog, each in its own language; the current one ticked."""
     buttons = [
-        InlineKeyboardButton(
-            ("✓ " if code == current else "") + autonym(code), callback_data=button.data(code)
-        )
+        InlineKeyboardButton(tick(autonym(code), code == current), callback_data=button.data(code))
         for code in LANGUAGES
     ]
     return InlineKeyboardMarkup(rows(buttons, 3))

@@ -42,7 +42,7 @@ PTBApplication = Application[
 class CommunityApplication(PTBApplication):
     """PTB's Application, plus the bot's services: storage, settings, the outbox, the jobs,
     the dialogs (for showing a person where they are, see
-    :func:`bot.handlers.menu.resume_dialogs`) and the messages whose buttons are gone."""
+    :func:`bot.dialogs.dialog.resume_dialogs`) and the messages whose buttons are gone."""
 
     storage: Storage
     settings: Settings
@@ -127,7 +127,6 @@ class Showing:
     # the question's first message, so that the new one is the only one with buttons.
     leave: Callable[[Message], Awaitable[None]] | None = None
     shown: list[Message] = field(default_factory=list)
-    edited: bool = False
 
     async def show(self, chat: Chat, text: str, options: dict[str, Any]) -> Message:
         pressed = self.pressed
@@ -135,7 +134,6 @@ class Showing:
             self.pressed = None  # only the first message may be an edit
             edited = await _edit(pressed, text, options.get("reply_markup"))
             if edited is not None:
-                self.edited = True
                 self.shown.append(edited)
                 return edited
             self.pressed = pressed

@@ -22,7 +22,7 @@ from telegram.ext import CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
 from bot import taxonomy
-from bot.buttons import ALERT_DIALOG, InvalidButton, OneOf, close_buttons, refuse_earlier_step
+from bot.buttons import ALERT_DIALOG, InvalidButton, OneOf, refuse_earlier_step
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import BUTTONS_HINT, END, Dialog, Handler, Question
 from bot.dialogs.steps import (
@@ -480,13 +480,9 @@ DIALOG.add(
 
 async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await close_buttons(update, context)
     editing = DIALOG.answers(context).get("editing")
-    await DIALOG.finish(update, context)
     text = _("Cancelled: the alert is unchanged.") if editing else _("Cancelled: no alert saved.")
-    await reply(update, text, reply_markup=ReplyKeyboardRemove())
-    return END
+    return await DIALOG.cancelled(update, context, text, reply_markup=ReplyKeyboardRemove())
 
 
 def conversation() -> Handler:

@@ -32,7 +32,7 @@ from bot.delivery.broadcasts import (
     when_text,
 )
 from bot.delivery.outbox import post
-from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
+from bot.dialogs.dialog import TEXT, Dialog, Handler, Question
 from bot.handlers.admin import refuse_unless_admin
 from bot.i18n import LANGUAGES, N_, Translator, autonym, translator
 from bot.places.countries import COUNTRIES, countries_by_name, flag
@@ -396,13 +396,8 @@ async def _audience_changed(update: Update, context: BotContext, segment: Segmen
     query = update.callback_query
     assert query is not None
     await context.storage.update_draft((await draft(context)).id, segment=segment)
-    broadcast = await draft(context)
-    counts = await context.storage.count_recipients(segment)
     await query.answer()
-    await query.edit_message_text(
-        audience_summary(context.i18n, broadcast, counts),
-        reply_markup=audience_keyboard(context.i18n, broadcast),
-    )
+    await DIALOG.resume(update, context, CHOOSING_AUDIENCE)
 
 
 async def role_toggled(update: Update, context: BotContext, role: str) -> None:
@@ -578,14 +573,8 @@ async def urgency_toggled(update: Update, context: BotContext, _none: None) -> N
     assert query is not None
     broadcast = await draft(context)
     await context.storage.update_draft(broadcast.id, urgent=not broadcast.urgent)
-    broadcast = await draft(context)
     await query.answer()
-    await query.edit_message_text(
-        context.i18n.gettext("When shall it be sent?")
-        + "\n"
-        + urgency_text(context.i18n, broadcast),
-        reply_markup=when_keyboard(context.i18n, broadcast),
-    )
+    await DIALOG.resume(update, context, CHOOSING_WHEN)
 
 
 async def send_now(update: Update, context: BotContext, _none: None) -> int:
@@ -746,13 +735,9 @@ DIALOG.add(
 
 async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await close_buttons(update, context)
     if "id" in DIALOG.answers(context):
         await context.storage.delete_draft_broadcast(DIALOG.answers(context)["id"])
-    await DIALOG.finish(update, context)
-    await reply(update, _("Cancelled: nothing was sent."))
-    return END
+    return await DIALOG.cancelled(update, context, _("Cancelled: nothing was sent."))
 
 
 def conversation() -> Handler:

@@ -378,15 +378,11 @@ async def end_relay(update: Update, context: BotContext, contact_id: int) -> int
 
 async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
-    relaying = "relay" in DIALOG.answers(context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
-    await DIALOG.finish(update, context)
-    if relaying:  # what was typed is on its way: Done, not Cancel
-        await reply(update, _("Done. To write to them again: /contacts"))
+    if "relay" in DIALOG.answers(context):  # what was typed is on its way: Done, not Cancel
+        text = _("Done. To write to them again: /contacts")
     else:
-        await reply(update, _("Cancelled: nothing was sent."))
+        text = _("Cancelled: nothing was sent.")
+    await DIALOG.cancelled(update, context, text)
     await resume_dialogs(update, context)
     return END
 

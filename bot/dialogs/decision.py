@@ -188,11 +188,9 @@ async def confirmed(update: Update, context: BotContext, _none: None) -> int:
 
 
 async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
-    if update.callback_query is not None:
-        await close_buttons(update, context)
-    await DIALOG.finish(update, context)
-    await reply(update, context.i18n.gettext("Cancelled: nothing was done."))
-    return END
+    return await DIALOG.cancelled(
+        update, context, context.i18n.gettext("Cancelled: nothing was done.")
+    )
 
 
 async def elsewhere(update: Update, context: BotContext) -> int:

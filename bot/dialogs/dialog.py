@@ -11,7 +11,7 @@ Three promises, and the public pieces of PTB that keep them:
 - *A re-delivered update never moves a dialog twice.* The same transaction records the
   update's id; :func:`bot.handlers.members.identify` drops an update already recorded.
 - *Coming back shows where one was.* /start, /help or a new language ask the current step
-  of the dialogs one is in again (:func:`bot.handlers.menu.resume_dialogs`); their states
+  of the dialogs one is in again (:func:`resume_dialogs`); their states
   are read from the database, where every step was written.
 - *One live message per step* (issue 19). A question answered with a button becomes the
   next one, in one edit (:class:`bot.context.Showing`); any other way, the answered
@@ -35,7 +35,7 @@ import functools
 import logging
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
@@ -57,6 +57,7 @@ from bot.buttons import (
     Field,
     Number,
     Prefix,
+    close_buttons,
     refuse_earlier_step,
     refuse_stale,
 )
@@ -324,6 +325,15 @@ class Dialog:
             await self._take_buttons(update, context, left["message"])
         return END
 
+    async def cancelled(self, update: Update, context: BotContext, text: str, **kwargs: Any) -> int:
+        """Cancel: the pressed Cancel's buttons go (a second tap is then stale), the answers
+        are forgotten (:meth:`finish`) and ``text`` says what became of them; returns END."""
+        if update.callback_query is not None:
+            await close_buttons(update, context)
+        await self.finish(update, context)
+        await reply(update, text, **kwargs)
+        return END
+
     async def resume(self, update: Update, context: BotContext, state: object) -> bool:
         """Ask ``state``'s question again (the person came back); False if there is none."""
         if not isinstance(state, int) or state not in self.steps:
@@ -445,7 +455,7 @@ class Dialog:
         fallbacks: Sequence[Handler],
         passing: Sequence[Handler] = (),
         again: Sequence[str | Button[None]] = (),
-        cancel: Callable[..., Awaitable[int]] | None = None,
+        cancel: Callable[..., Coroutine[Any, Any, int]] | None = None,
         allow_reentry: bool = False,
     ) -> ConversationHandler[BotContext]:
         """The ConversationHandler: each step's handlers, then its Back (bound to it), the
@@ -569,15 +579,7 @@ async def resume_dialogs(update: Update, context: BotContext) -> bool:
     for dialog in dialogs:
         if dialog.name in states and await dialog.resume(update, context, states[dialog.name]):
             return True
-    for resume in RESUMERS.values():
-        if await resume(update, context):
-            return True
     return False
-
-
-# Dialogs not yet built on this module register a function here that shows their current
-# step again (True when it found its dialog in progress). Going away.
-RESUMERS: dict[str, Callable[[Update, BotContext], Awaitable[bool]]] = {}
 
 
 async def ask_unconfirmed(application: CommunityApplication) -> int:
@@ -590,9 +592,12 @@ async def ask_unconfirmed(application: CommunityApplication) -> int:
             chat_id, user_id = key
             if not isinstance(chat_id, int) or not isinstance(user_id, int):
                 continue
-            update, context = await _restarted(application, chat_id, user_id)
+            update, context = _restarted(application, chat_id, user_id)
             if not isinstance(state, int) or not dialog.unconfirmed(context, state):
                 continue
+            context.member = await application.storage.get_member(user_id)
+            if context.member is not None:
+                context.i18n = translator(context.member.language)
             try:
                 await dialog.ask_again(update, context, state)
             except TelegramError as trouble:  # blocked meanwhile, or a failing server
@@ -607,11 +612,11 @@ async def ask_unconfirmed(application: CommunityApplication) -> int:
     return asked
 
 
-async def _restarted(
+def _restarted(
     application: CommunityApplication, chat_id: int, user_id: int
 ) -> tuple[Update, BotContext]:
-    """An update standing for the person in their chat, and its context in their language,
-    for asking a question outside any update."""
+    """An update standing for the person in their chat, and its context (their answers), for
+    asking a question outside any update."""
     update = Update.de_json(
         {
             "update_id": 0,
@@ -624,8 +629,4 @@ async def _restarted(
         },
         application.bot,
     )
-    context = BotContext.from_update(update, application)
-    context.member = await application.storage.get_member(user_id)
-    if context.member is not None:
-        context.i18n = translator(context.member.language)
-    return update, context
+    return update, BotContext.from_update(update, application)

@@ -28,6 +28,7 @@ from bot.dialogs.dialog import END, Dialog, Handler, Question
 from bot.dialogs.steps import (
     Choice,
     ChooseCategory,
+    ChooseReach,
     SharedPlace,
     Toggles,
     TypedText,
@@ -42,7 +43,6 @@ from bot.i18n import N_
 from bot.places.geocoding import Place
 from bot.storage import ListingRefused, StoredVector
 from bot.views import cards
-from bot.views.cards import REACH_LABELS
 from bot.views.texts import place_line
 
 DIALOG = Dialog("editing", EDITING)
@@ -296,12 +296,7 @@ async def reach_chosen(update: Update, context: BotContext, reach: str) -> int:
 
 DIALOG.add(
     CHOOSING_REACH,
-    Choice(
-        lambda context: context.i18n.gettext("Who is it for? Choose how far it reaches:"),
-        REACH,
-        translated(REACH_LABELS),
-        answered=reach_chosen,
-    ),
+    ChooseReach(REACH, answered=reach_chosen),
 )
 
 
@@ -338,11 +333,9 @@ DIALOG.add(
 
 async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await close_buttons(update, context)
-    await DIALOG.finish(update, context)
-    await reply(update, _("Nothing was changed."), reply_markup=ReplyKeyboardRemove())
-    return END
+    return await DIALOG.cancelled(
+        update, context, _("Nothing was changed."), reply_markup=ReplyKeyboardRemove()
+    )
 
 
 def conversation() -> Handler:

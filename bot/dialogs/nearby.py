@@ -12,14 +12,14 @@ where a choice leads, where typing the name leads).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.buttons import Button, InvalidButton, OneOf
 from bot.context import BotContext, reply
-from bot.dialogs.dialog import Handler, Step, Then
+from bot.dialogs.dialog import Dialog, Handler, Step, Then
 from bot.i18n import Translator
 from bot.places import index, names
 from bot.places.geocoding import Place
@@ -64,6 +64,19 @@ def located(given: dict[str, Any], place: Place) -> None:
         longitude=place.longitude,
         nearby=nearby_choices(place.latitude, place.longitude),
     )
+
+
+def offer_nearest(
+    dialog: Dialog, state: int
+) -> Callable[[Update, BotContext, Place], Awaitable[int]]:
+    """What a shared location does in a dialog that then offers the nearest places (its
+    :class:`ChooseNearby` step, ``state``): the place is kept, and the step asked."""
+
+    async def found(update: Update, context: BotContext, place: Place) -> int:
+        located(dialog.answers(context), place)
+        return await dialog.go_to(update, context, state)
+
+    return found
 
 
 def choice_buttons(

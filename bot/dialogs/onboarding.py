@@ -45,7 +45,6 @@ from bot.dialogs.steps import (
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.places import names
 from bot.places.countries import COUNTRIES, find_country
-from bot.places.geocoding import Place
 from bot.storage import Profile
 from bot.views import texts as views
 
@@ -191,14 +190,9 @@ async def ask_location(update: Update, context: BotContext) -> None:
     await reply(update, text, reply_markup=locating_keyboard(context.i18n))
 
 
-async def located(update: Update, context: BotContext, place: Place) -> int:
-    nearby.located(DIALOG.answers(context), place)
-    return await DIALOG.go_to(update, context, CHOOSING_NEARBY)
-
-
 SHARED_PLACE = SharedPlace(
     DIALOG,
-    located,
+    nearby.offer_nearest(DIALOG, CHOOSING_NEARBY),
     not_found=N_(
         "I could not find a town near that point (it may be at sea). "
         "Please share another location or choose the country."

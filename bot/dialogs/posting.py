@@ -51,6 +51,7 @@ from bot.dialogs.steps import (
     Choice,
     ChooseCategory,
     ChooseCountry,
+    ChooseReach,
     SharedPlace,
     Toggles,
     TypedText,
@@ -67,13 +68,12 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.language_id import detect_listing
 from bot.places import names
 from bot.places.countries import COUNTRIES
-from bot.places.geocoding import Place
 from bot.places.timezones import local
 from bot.storage import Listing, NewListing, PostingLimit
 from bot.storage.listings import DAY
 from bot.views import cards
 from bot.views import texts as views
-from bot.views.cards import DURATION_LABELS, REACH_LABELS
+from bot.views.cards import DURATION_LABELS
 from bot.views.html import shorten
 from bot.views.texts import place_line
 
@@ -425,14 +425,9 @@ async def other_place_chosen(update: Update, context: BotContext, _none: None) -
     return await DIALOG.answered(update, context, CHOOSING_COUNTRY)
 
 
-async def located(update: Update, context: BotContext, place: Place) -> int:
-    nearby.located(DIALOG.answers(context), place)
-    return await DIALOG.go_to(update, context, CHOOSING_NEARBY)
-
-
 SHARED_PLACE = SharedPlace(
     DIALOG,
-    located,
+    nearby.offer_nearest(DIALOG, CHOOSING_NEARBY),
     not_found=N_(
         "I could not find a town near that point (it may be at sea). "
         "Please share another location or choose the place with the buttons."
@@ -500,14 +495,7 @@ DIALOG.add(
 )
 DIALOG.add(
     CHOOSING_REACH,
-    Choice(
-        lambda context: context.i18n.gettext("Who is it for? Choose how far it reaches:"),
-        REACH,
-        translated(REACH_LABELS),
-        answer="reach",
-        then=ADDING_PHOTO,
-        before=show_place,
-    ),
+    ChooseReach(REACH, then=ADDING_PHOTO, before=show_place),
 )
 
 
@@ -587,41 +575,41 @@ def preview_listing(context: BotContext, given: dict[str, Any], language: str) -
     member = context.member
     assert member is not None
     now = context.now()
+    new = new_listing(given, language)
     return Listing(
         id=0,
         owner_id=member.id,
         municipality_id=member.municipality_id,
         organisation_id=member.organisation_id,
-        kind=given["kind"],
-        category=given["category"],
-        title=given["title"],
-        description=given["description"],
-        language=language,
-        country=given["country"],
-        region=given.get("region") or "",
-        place=given["place"],
-        place_key=given.get("place_key"),
-        latitude=given.get("latitude"),
-        longitude=given.get("longitude"),
-        reach=given["reach"],
-        photo_file_id=given.get("photo_file_id"),
+        kind=new.kind,
+        category=new.category,
+        title=new.title,
+        description=new.description,
+        language=new.language,
+        country=new.country,
+        region=new.region,
+        place=new.place,
+        place_key=new.place_key,
+        latitude=new.latitude,
+        longitude=new.longitude,
+        reach=new.reach,
+        photo_file_id=new.photo_file_id,
         status="open",
         outcome=None,
         published_at=now,
-        expires_at=now + taxonomy.DURATIONS[given["duration"]] * DAY,
+        expires_at=now + new.duration_days * DAY,
         status_changed_at=now,
         views=0,
         contacts=0,
         author_role=member.role,
         author_name=member.municipality_name or member.organisation_name,
         author_verified=member.verified,
-        tags=tuple(sorted(given.get("tags", []))),
+        tags=tuple(sorted(new.tags)),
     )
 
 
-def new_listing(context: BotContext, language: str) -> NewListing:
-    """What the draft publishes."""
-    given = DIALOG.answers(context)
+def new_listing(given: dict[str, Any], language: str) -> NewListing:
+    """What the draft's answers publish (read from them here only)."""
     return NewListing(
         kind=given["kind"],
         category=given["category"],
@@ -681,8 +669,8 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
     query = update.callback_query
     assert query is not None
     now = context.now()
-    language = await listing_language(context, DIALOG.answers(context))
-    new = new_listing(context, language)
+    given = DIALOG.answers(context)
+    new = new_listing(given, await listing_language(context, given))
     # Embedded before the transaction (off the event loop), stored in it; None: published
     # all the same, and embedded later by the vectors job.
     vector = await context.meaning.semantics.passage(new.title, new.description)
@@ -766,16 +754,12 @@ DIALOG.add(CHOOSING_LANGUAGE, Question(ask_language, LANGUAGE.handler(language_c
 async def cancel(step: int, update: Update, context: BotContext, _none: None = None) -> int:
     """Cancel: the draft is deleted; deciding on a draft keeps it."""
     _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await close_buttons(update, context)
     if step == DECIDING_ON_DRAFT:
         text = _("Nothing changed: your draft is kept. Send /post when you want to go on.")
     else:
         await context.storage.delete_draft(user_id(update))
         text = _("Cancelled: your draft is deleted. Send /post when you want to post something.")
-    await DIALOG.finish(update, context)
-    await reply(update, text, reply_markup=ReplyKeyboardRemove())
-    return END
+    return await DIALOG.cancelled(update, context, text, reply_markup=ReplyKeyboardRemove())
 
 
 def conversation() -> Handler:

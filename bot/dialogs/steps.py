@@ -28,7 +28,7 @@ from bot.dialogs.nearby import forget_place
 from bot.i18n import Translator
 from bot.places.countries import COUNTRIES, find_country
 from bot.places.geocoding import Place, locate
-from bot.views.cards import category_label
+from bot.views.cards import REACH_LABELS, category_label
 from bot.views.texts import country_keyboard, rows, tick
 
 
@@ -222,6 +222,28 @@ class ChooseCategory(Choice):
         given = self.dialog.answers(context)
         given["tags"] = [tag for tag in given.get("tags", []) if tag in category.tags]
         return await super().chosen(update, context, key)
+
+
+class ChooseReach(Choice):
+    """Who a listing is for: how far it reaches (posting, and editing a listing)."""
+
+    def __init__(
+        self,
+        button: Button[str],
+        *,
+        then: Then | None = None,
+        answered: Callable[[Update, BotContext, str], Awaitable[int | None]] | None = None,
+        before: Ask | None = None,
+    ) -> None:
+        super().__init__(
+            lambda context: context.i18n.gettext("Who is it for? Choose how far it reaches:"),
+            button,
+            translated(REACH_LABELS),
+            answer="reach",
+            then=then,
+            answered=answered,
+            before=before,
+        )
 
 
 class Toggles(Step):

@@ -201,11 +201,7 @@ async def submit(
 
 async def cancel(update: Update, context: BotContext, _none: None = None) -> int:
     _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await close_buttons(update, context)
-    await DIALOG.finish(update, context)
-    await reply(update, _("Cancelled: no request was sent."))
-    return END
+    return await DIALOG.cancelled(update, context, _("Cancelled: no request was sent."))
 
 
 async def ask_leave(update: Update, context: BotContext, _none: None = None) -> None:

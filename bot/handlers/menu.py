@@ -17,8 +17,7 @@ from bot.buttons import (
 )
 from bot.command_menu import set_chat_menu
 from bot.context import BotContext, CommunityApplication, reply
-from bot.dialogs.dialog import RESUMERS as RESUMERS
-from bot.dialogs.dialog import resume_dialogs as dialogs_resume
+from bot.dialogs.dialog import resume_dialogs
 from bot.i18n import autonym, translator
 from bot.views import texts as views
 
@@ -73,11 +72,6 @@ async def language_chosen(update: Update, context: BotContext, code: str) -> Non
     await set_chat_menu(context.bot, update.effective_chat.id, code)
     await query.edit_message_text(_("Language set: {language}.").format(language=autonym(code)))
     await resume_dialogs(update, context)
-
-
-async def resume_dialogs(update: Update, context: BotContext) -> None:
-    """Show the step of the dialog the person is in the middle of again."""
-    await dialogs_resume(update, context)
 
 
 async def profile_command(update: Update, context: BotContext) -> None:

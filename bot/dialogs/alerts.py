@@ -252,13 +252,8 @@ DIALOG.add(
 
 def areas(context: BotContext) -> list[str]:
     """The areas this person can choose: their region and country need a profile."""
-    member = context.member
-    offered = []
-    if member is not None and member.country and member.region:
-        offered.append("region")
-    if member is not None and member.country:
-        offered.append("country")
-    return [*offered, "europe", "radius"]
+    home = context.member.home_areas if context.member is not None else []
+    return [*home, "europe", "radius"]
 
 
 def area_labels(context: BotContext) -> list[tuple[str, str]]:

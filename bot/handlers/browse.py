@@ -214,13 +214,8 @@ def category_screen(t: Translator, search: Search) -> tuple[str, InlineKeyboardM
 
 def area_choices(context: BotContext) -> list[str]:
     """The areas this reader may choose: their region and country only when known."""
-    member = context.member
-    areas = []
-    if member is not None and member.country and member.region:
-        areas.append("region")
-    if member is not None and member.country:
-        areas.append("country")
-    return [*areas, "europe", "near"]
+    home = context.member.home_areas if context.member is not None else []
+    return [*home, "europe", "near"]
 
 
 def area_screen(context: BotContext, search: Search) -> tuple[str, InlineKeyboardMarkup]:

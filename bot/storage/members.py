@@ -44,6 +44,15 @@ class Member:
     # The place's key in bot/places (named in each reader's language); None: typed.
     place_key: str | None = None
 
+    @property
+    def home_areas(self) -> list[str]:
+        """The areas around this person's home that browsing and alerts offer: their region
+        and their country, each only when the profile knows it."""
+        return [
+            *(["region"] if self.country and self.region else []),
+            *(["country"] if self.country else []),
+        ]
+
 
 @dataclass(frozen=True)
 class Profile:

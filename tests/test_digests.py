@@ -227,3 +227,37 @@ async def test_a_monday_with_a_daily_and_a_weekly_digest_tells_nothing_twice(ser
     assert plain(en.gettext("⭐ <b>The best of the week</b>")) in weekly.text
     assert weekly.button_labels[0] == "1"
     assert server.errors() == []
+
+
+async def test_a_paused_alert_tells_nothing_in_the_digest(server, bot):
+    """Léa pauses her daily alert after it was hit and before 09:00: the digest still tells
+    her offer's matches, and nothing of the paused alert."""
+    bot.clock = lambda: WEDNESDAY
+    lea = await member(server, bot, language="fr")
+    await bot.storage.save_preferences(
+        lea.id, Preferences(frequency="daily", timezone="Europe/Paris"), WEDNESDAY
+    )
+    asker = await member(server, bot, "Asker")
+    alert = await bot.storage.save_alert(
+        lea.id,
+        AlertDraft(
+            kind="request", categories=("goods",), tags=(), area="country", country="FR",
+            frequency="daily",
+        ),
+        now=WEDNESDAY,
+    )  # fmt: skip
+    await seed.listing(bot.storage, lea.id, WEDNESDAY - 3600, **OFFER, title="Ma motopompe")
+    await bot.scheduler.match_new_listings()
+    await seed.listing(bot.storage, asker.id, WEDNESDAY, **REQUEST, title="Pompe cherchée")
+    await seed.listing(
+        bot.storage, asker.id, WEDNESDAY, **{**REQUEST, "category": "goods", "tags": ("wood",)},
+        title="Bois & planches",
+    )  # fmt: skip
+    await bot.scheduler.match_new_listings()
+    assert await bot.storage.set_alert_paused(alert.id, lea.id, True, WEDNESDAY)
+
+    bot.clock = lambda: THURSDAY_NINE
+    digest = await lea.wait_for_bot_message(containing("📬"), timeout=10)
+    assert "Pompe cherchée" in digest.text
+    assert "Bois & planches" not in digest.text
+    assert digest.button_labels == ["1"]

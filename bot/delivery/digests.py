@@ -13,10 +13,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot.delivery.notifications import alert_point, live_match, open_listing
+from bot.delivery.notifications import alert_point, live_alert, live_match, open_listing
 from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
-from bot.storage import Alert, Member, Storage
+from bot.storage import Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
 from bot.views.alerts import alert_summary
@@ -69,10 +69,9 @@ async def _alert_entry(
     now: int,
     member: Member | None,
 ) -> DigestEntry | None:
-    alert_id = payload.get("alert")
-    alert: Alert | None = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
+    alert = await live_alert(storage, payload, user_id)
     listing = await open_listing(storage, payload.get("listing"), now)
-    if alert is None or alert.user_id != user_id or listing is None:
+    if alert is None or listing is None:
         return None
     summary = alert_summary(t, alert)
     point = alert_point(alert, member)

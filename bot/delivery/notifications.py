@@ -109,6 +109,16 @@ async def live_match(
     return mine, other, match
 
 
+async def live_alert(storage: Storage, payload: dict[str, Any], user_id: int) -> Alert | None:
+    """``{"alert": <id>, ...}``: the reader's alert, or None when it was deleted or paused
+    since the hit was queued (a paused alert tells nothing, now or in a digest)."""
+    alert_id = payload.get("alert")
+    alert = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
+    if alert is None or alert.paused or alert.user_id != user_id:
+        return None
+    return alert
+
+
 async def render_match(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
@@ -146,9 +156,8 @@ async def render_alert(
 ) -> Rendered | None:
     """``{"alert": <id>, "listing": <id>}``: a new listing for a saved search."""
     _ = t.gettext
-    alert_id = notification.payload.get("alert")
-    alert = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
-    if alert is None or alert.paused or alert.user_id != notification.user_id:
+    alert = await live_alert(storage, notification.payload, notification.user_id)
+    if alert is None:
         return None
     listing = await open_listing(storage, notification.payload.get("listing"), now)
     if listing is None:

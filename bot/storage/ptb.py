@@ -27,8 +27,6 @@ SAVE_BOT_DATA = """INSERT INTO ptb_bot_data (id, data) VALUES (1, ?)
 HANDLED_UPDATE = """INSERT INTO handled_updates (user_id, update_id, at) VALUES (?, ?, ?)
     ON CONFLICT (user_id) DO UPDATE SET
         update_id = max(update_id, excluded.update_id), at = excluded.at"""
-# The bot reads this inside MEMBER_FOR_UPDATE; kept on its own for tests/test_query_plans.py.
-LAST_HANDLED_UPDATE = "SELECT update_id, at FROM handled_updates WHERE user_id = ?"
 # Only recent records count: Telegram restarts update ids at a random number after a week
 # without updates, and a re-delivery after a crash comes within minutes.
 HANDLED_FOR_SECONDS = 3600

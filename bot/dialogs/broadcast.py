@@ -39,7 +39,7 @@ from bot.places.countries import COUNTRIES, countries_by_name, flag
 from bot.places.timezones import ZONES, parse_local
 from bot.storage import ROLES, Broadcast, Segment, fold
 from bot.views import texts as views
-from bot.views.html import MarkupError, check_html
+from bot.views.html import CAPTION_LIMIT, TEXT_LIMIT, MarkupError, check_html
 
 # Persisted as numbers (conversation states): append new steps, never reorder.
 (
@@ -53,7 +53,6 @@ from bot.views.html import MarkupError, check_html
     CONFIRMING,
 ) = range(8)
 
-TEXT_MAX, CAPTION_MAX = 4096, 1024
 LANGUAGES_PER_ROW = 3
 YEAR = 366 * 86_400
 TEXT_HINT = N_("Please send a text message.")
@@ -135,7 +134,7 @@ def check_text(t: Translator, html: str, *, with_photo: bool) -> str | None:
         ).format(reason=escape(str(mistake)))
     if checked.length == 0:
         return _("The announcement is empty. Please send its text.")
-    limit = CAPTION_MAX if with_photo else TEXT_MAX
+    limit = CAPTION_LIMIT if with_photo else TEXT_LIMIT
     if checked.length > limit:
         if with_photo:
             return _(
@@ -154,7 +153,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
     written = (await draft(context)).texts
     buttons = [
         InlineKeyboardButton(
-            ("✓ " if code in written else "") + autonym(code), callback_data=LANGUAGE.data(code)
+            views.tick(autonym(code), code in written), callback_data=LANGUAGE.data(code)
         )
         for code in LANGUAGES
     ]
@@ -186,8 +185,8 @@ async def ask_text(update: Update, context: BotContext) -> None:
             "&amp;amp; for &amp;."
         ).format(
             language=escape(context.i18n.language_name(language)),
-            text_max=context.i18n.number(TEXT_MAX),
-            caption_max=context.i18n.number(CAPTION_MAX),
+            text_max=context.i18n.number(TEXT_LIMIT),
+            caption_max=context.i18n.number(CAPTION_LIMIT),
         ),
         reply_markup=InlineKeyboardMarkup(cancel_row(context.i18n)),
     )
@@ -203,13 +202,13 @@ async def _save_text(
     if refusal is None and photo:
         # The photo goes with every language's text: each must fit in a caption.
         for code, other in broadcast.texts.items():
-            if code != language and check_html(other).length > CAPTION_MAX:
+            if code != language and check_html(other).length > CAPTION_LIMIT:
                 refusal = context.i18n.gettext(
                     "With a photo, every text can have at most {limit} characters, and the "
                     "{language} text is longer. Shorten it first, or send this text without "
                     "the photo."
                 ).format(
-                    limit=context.i18n.number(CAPTION_MAX),
+                    limit=context.i18n.number(CAPTION_LIMIT),
                     language=context.i18n.language_name(code),
                 )
     if refusal is not None:
@@ -254,8 +253,10 @@ async def ask_review(update: Update, context: BotContext) -> None:
     if len(broadcast.texts) > 1:
         fallbacks = [
             InlineKeyboardButton(
-                ("✓ " if code == broadcast.fallback else "")
-                + _("Others: {language}").format(language=autonym(code)),
+                views.tick(
+                    _("Others: {language}").format(language=autonym(code)),
+                    code == broadcast.fallback,
+                ),
                 callback_data=FALLBACK.data(code),
             )
             for code in broadcast.texts
@@ -350,14 +351,14 @@ def audience_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMark
     rows = [
         [
             InlineKeyboardButton(
-                ("✓ " if role in segment.roles else "") + _(label), callback_data=ROLE.data(role)
+                views.tick(_(label), role in segment.roles), callback_data=ROLE.data(role)
             )
         ]
         for role, label in views.ROLE_LABELS.items()
     ]
     languages = [
         InlineKeyboardButton(
-            ("✓ " if code in segment.languages else "") + autonym(code),
+            views.tick(autonym(code), code in segment.languages),
             callback_data=READERS_OF.data(code),
         )
         for code in LANGUAGES
@@ -424,7 +425,7 @@ def countries_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMar
     chosen = broadcast.segment.countries
     buttons = [
         InlineKeyboardButton(
-            ("✓ " if code in chosen else "") + f"{flag(code)} {t.country(code)}",
+            views.tick(f"{flag(code)} {t.country(code)}", code in chosen),
             callback_data=COUNTRY.data(code),
         )
         for code in countries_by_name(t)

@@ -37,7 +37,7 @@ from bot.storage import Listing, SearchQuery
 from bot.storage.listings import COUNT_CAP, page_key
 from bot.views import cards
 from bot.views.html import shorten
-from bot.views.texts import place_line
+from bot.views.texts import place_line, tick
 
 STATE = "browse"
 PAGE_SIZE = 5
@@ -286,10 +286,7 @@ def results_screen(
     if search.get("area") == "near":
         radius = search.get("radius", DEFAULT_RADIUS)
         rows.append(
-            [
-                _button(search, ("✓ " if km == radius else "") + t.kilometres(km), f"r:{km}")
-                for km in RADII
-            ]
+            [_button(search, tick(t.kilometres(km), km == radius), f"r:{km}") for km in RADII]
         )
     rows.append([_button(search, _("🔧 Change filters"), "f")])
     text = "\n".join([head, filters_line(t, search), "", body])

@@ -222,8 +222,9 @@ def stats_keyboard(t: Translator, days: int) -> InlineKeyboardMarkup:
     _ = t.gettext
     periods = [
         InlineKeyboardButton(
-            ("✓ " if d == days else "")
-            + t.ngettext("{days} day", "{days} days", d).format(days=t.number(d)),
+            views.tick(
+                t.ngettext("{days} day", "{days} days", d).format(days=t.number(d)), d == days
+            ),
             callback_data=PERIOD.data(str(d)),
         )
         for d in PERIODS

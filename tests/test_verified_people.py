@@ -22,7 +22,7 @@ from bot.i18n import translator
 from bot.storage import Profile
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, onboard, plain, says, taps
+from tests.talk import containing, onboard, plain, says, started, taps
 
 NOW = int(time.time())
 MAYOR, NEWCOMER, COLLEAGUE, KOTEL_MAYOR, READER = 811, 812, 813, 814, 815
@@ -58,12 +58,10 @@ async def mayor_admin_and_reader(server, bot, name: str, language: str):
     """The verified mayor of Sveti Vlas, an admin and a volunteer who reads listings, all having
     started the bot; the mayor and the admin without quiet hours (they are told things)."""
     await official(bot, MAYOR, name, language, SVETI_VLAS)
-    mayor = server.create_user(name, language, user_id=MAYOR)
-    admin = server.create_user("Ada", "en", user_id=ADMIN_ID)
     await seed.member(bot.storage, READER, role="volunteer")
-    reader = server.create_user("Rita", "en", user_id=READER)
-    for user in (mayor, admin, reader):
-        await says(user, "/start")
+    mayor, admin, reader = await started(
+        server, (name, language, MAYOR), ("Ada", "en", ADMIN_ID), ("Rita", "en", READER)
+    )
     for told in (MAYOR, ADMIN_ID):
         await seed.set_quiet_hours(bot.storage, told)
     return mayor, admin, reader

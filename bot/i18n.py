@@ -72,8 +72,8 @@ def cldr_locale(language: str) -> Locale:
 
 
 # CLDR's quotation marks per catalog (common/main/<lang>.xml, <delimiters>: quotationStart and
-# quotationEnd; "pt" is pt_PT's). The locked Babel does not carry CLDR's delimiters, so they are
-# kept here; tests/test_typography.py checks them against Babel whenever a Babel does.
+# quotationEnd; "pt" is pt_PT's, taken from CLDR 48). The locked Babel does not carry CLDR's
+# delimiters, so they are kept here; tests/test_typography.py checks the catalogs use them.
 QUOTES: dict[str, tuple[str, str]] = {
     "en": ("“", "”"), "bg": ("„", "“"), "cs": ("„", "“"), "da": ("“", "”"), "de": ("„", "“"),
     "el": ("«", "»"), "es": ("“", "”"), "et": ("„", "“"), "fi": ("”", "”"), "fr": ("«", "»"),

@@ -29,6 +29,15 @@ async def member(
             organisation_name="Atelier" if role == "organisation" else None,
         ),
     )
+    await set_quiet_hours(storage, user_id, quiet_hours)
+
+
+async def set_quiet_hours(
+    storage: Storage, user_id: int, quiet_hours: tuple[int, int] | None = None
+) -> None:
+    """Give a member these quiet hours, or none, so that what the bot pushes to them goes at
+    once whatever the hour the suite runs at; people who joined over HTTP (onboarding, /start)
+    have everyone's default, 22:00-08:00 in their time zone."""
     prefs = await storage.preferences(user_id)
     start, end = quiet_hours or (None, None)
     await storage.save_preferences(

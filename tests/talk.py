@@ -7,6 +7,7 @@ import re
 
 from bot.i18n import autonym, translator
 from bot.places.countries import flag
+from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import ChatMessage, SandboxUser
 
 
@@ -19,6 +20,15 @@ async def says(user: SandboxUser, text: str, **wait: object) -> ChatMessage:
     """Send ``text`` and return the bot's next message."""
     await user.send_text(text)
     return await user.wait_for_bot_message(**wait)  # type: ignore[arg-type]
+
+
+async def started(server: BotApiServer, *people: tuple[str, str, int]) -> list[SandboxUser]:
+    """People who opened the chat with /start, each given as (first name, Telegram language,
+    user id); in the order given."""
+    users = [server.create_user(name, language, user_id=id_) for name, language, id_ in people]
+    for user in users:
+        await says(user, "/start")
+    return users
 
 
 def shown(message: ChatMessage) -> str:

@@ -4,7 +4,6 @@ never the person's own listings nor closed ones, titles escaped; then only what 
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from bot.i18n import translator
@@ -104,7 +103,6 @@ async def test_fifty_that_fit_show_the_closest_five_then_only_new_ones(server, b
     await bot.scheduler.match_new_listings()
     hit = await lea.wait_for_bot_message(containing("Neuve"), timeout=5)
     assert plain(fr.gettext("📄 Open")) in hit.button_labels
-    await asyncio.sleep(0)
     (alert,) = await bot.storage.alerts_of(lea.id)
     alerts_told = await bot.storage._fetchall(
         "SELECT payload FROM outbox WHERE user_id = ? AND kind = 'alert'", (lea.id,)

@@ -52,6 +52,9 @@ async def test_progress_pause_resume_and_cancel(server, settings):
         people = [await opened(server, bot.storage, f"P{i}") for i in range(60)]
         admin = admin_of(server)
         summary = (await compose(admin, {"en": "Slowly «bc-slow»"}))[-1]
+        await seed.set_quiet_hours(
+            bot.storage, ADMIN_ID
+        )  # the admin's copy and report, at any hour
         broadcast = broadcast_id(summary)
         await admin.press(E("✅ Send it"))
         # Two edits by the job, after the confirmation's own.
@@ -190,6 +193,12 @@ async def test_killed_twice_in_a_2000_recipient_broadcast_nobody_twice_nobody_lo
         await db.executemany(
             "INSERT INTO users (id, first_name, language) VALUES (?, ?, 'en')",
             [(p.id, p.first_name) for p in people],
+        )
+        # Without quiet hours, whatever the hour the suite runs at.
+        await db.executemany(
+            "INSERT INTO notification_settings (user_id, frequency, updated_at) "
+            "VALUES (?, 'instant', 0)",
+            [(p.id,) for p in people],
         )
     broadcast = await storage.create_broadcast(ADMIN_ID, "UTC", now=int(time.time()))
     await storage.update_draft(broadcast, texts={"en": "Restart «bc-restart»"}, fallback="en")

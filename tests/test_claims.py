@@ -10,7 +10,7 @@ import time
 from bot.i18n import translator
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, says, taps
+from tests.talk import containing, says, started, taps
 
 NOW = int(time.time())
 MAYOR, NEWCOMER, ASKER = 7_040_001, 7_040_002, 7_040_003
@@ -29,11 +29,9 @@ async def world(server, bot):
         await seed.member(bot.storage, user_id, language="bg", country="BG", place="Kotel")
     await seed.member(bot.storage, ASKER, role="volunteer")
     await verify(bot, MAYOR)
-    mayor = server.create_user("Mayor", "bg", user_id=MAYOR)
-    newcomer = server.create_user("Newcomer", "bg", user_id=NEWCOMER)
-    asker = server.create_user("Asker", "en", user_id=ASKER)
-    for user in (mayor, newcomer, asker):
-        await says(user, "/start")
+    mayor, newcomer, asker = await started(
+        server, ("Mayor", "bg", MAYOR), ("Newcomer", "bg", NEWCOMER), ("Asker", "en", ASKER)
+    )
     listing = await seed.listing(
         bot.storage, MAYOR, NOW, kind="request", title="Ladders", country="BG", place="Kotel"
     )

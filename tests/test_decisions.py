@@ -25,7 +25,7 @@ from bot.views.admin_log import SENTENCES
 from bot.views.texts import REPORT_REASON_LABELS
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, plain, says, taps
+from tests.talk import containing, plain, says, started, taps
 
 NOW = int(time.time())
 OWNER, REPORTER, MARIA, ASKER = 721, 722, 723, 724
@@ -44,15 +44,14 @@ async def world(server, bot):
     await bot.storage.set_admin(MARIA, True, by=ADMIN_ID, now=NOW)
     listing = await seed.listing(bot.storage, OWNER, NOW, title="Used fire pump")
     await bot.storage.report_listing(listing.id, REPORTER, "spam", NOW)
-    users = {
-        OWNER: server.create_user("Odile", "fr", user_id=OWNER),
-        REPORTER: server.create_user("Rita", "de", user_id=REPORTER),
-        MARIA: server.create_user("Maria", "fr", user_id=MARIA),
-        ADMIN_ID: server.create_user("Ada", "en", user_id=ADMIN_ID),
-    }
-    for user in users.values():
-        await says(user, "/start")
-    return users, listing
+    users = await started(
+        server,
+        ("Odile", "fr", OWNER),
+        ("Rita", "de", REPORTER),
+        ("Maria", "fr", MARIA),
+        ("Ada", "en", ADMIN_ID),
+    )
+    return {user.id: user for user in users}, listing
 
 
 async def open_card(admin):
@@ -123,10 +122,7 @@ async def test_warn_without_a_reason_and_cancel(server, bot):
 async def test_a_reason_of_4000_characters_is_refused_with_a_clear_answer(server, bot):
     await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Kotel")
     request = await bot.storage.request_verification(ASKER, email=None, note=None, now=NOW)
-    asker = server.create_user("Kalina", "bg", user_id=ASKER)
-    ada = server.create_user("Ada", "en", user_id=ADMIN_ID)
-    for user in (asker, ada):
-        await says(user, "/start")
+    asker, ada = await started(server, ("Kalina", "bg", ASKER), ("Ada", "en", ADMIN_ID))
     await says(ada, "/admin")
     await taps(ada, "🪪 Verifications (1)")
     asked = await taps(ada, "❌ Reject")
@@ -350,11 +346,9 @@ async def test_reject_and_revoke_for_someone_who_erased_their_data_change_nothin
     pending = await bot.storage.request_verification(ASKER, email=None, note=None, now=NOW)
     approved = await bot.storage.request_verification(OWNER, email=None, note=None, now=NOW)
     await bot.storage.decide_verification(approved.id, ADMIN_ID, approve=True, now=NOW)
-    asker = server.create_user("Kalina", "bg", user_id=ASKER)
-    owner = server.create_user("Odile", "fr", user_id=OWNER)
-    ada = server.create_user("Ada", "en", user_id=ADMIN_ID)
-    for user in (asker, owner, ada):
-        await says(user, "/start")
+    asker, owner, ada = await started(
+        server, ("Kalina", "bg", ASKER), ("Odile", "fr", OWNER), ("Ada", "en", ADMIN_ID)
+    )
     at = ada.messages[-1].id
 
     # Ada is on each confirmation when the person erases their data.

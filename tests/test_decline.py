@@ -13,7 +13,7 @@ from bot.i18n import translator
 from bot.storage.contacts import UNDO_WINDOW
 from bot.storage.outbox import Enqueued
 from tests import seed
-from tests.talk import containing, plain, says
+from tests.talk import containing, plain, says, started
 
 OWNER, COLLEAGUE, ASKER, STRANGER = 611, 612, 613, 614
 fr = translator("fr").gettext
@@ -47,15 +47,13 @@ async def members(storage) -> None:
 
 
 async def people(server):
-    users = (
-        server.create_user("Amélie", "fr", user_id=OWNER),
-        server.create_user("Bernard", "fr", user_id=COLLEAGUE),
-        server.create_user("Zornitsa", "bg", user_id=ASKER),
-        server.create_user("Stranger", "en", user_id=STRANGER),
+    return await started(
+        server,
+        ("Amélie", "fr", OWNER),
+        ("Bernard", "fr", COLLEAGUE),
+        ("Zornitsa", "bg", ASKER),
+        ("Stranger", "en", STRANGER),
     )
-    for user in users:
-        await says(user, "/start")
-    return users
 
 
 def told(user, title: str, after: int) -> list[str]:

@@ -6,8 +6,6 @@ the weekly digest reads as the week's summary."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime
 
 from bot.delivery.timing import Preferences
@@ -18,6 +16,7 @@ from bot.views import cards
 from tests import seed
 from tests.talk import containing, plain
 from tests.test_alerts import member
+from tests.test_outbox import wait_until
 
 SAINT_DIE = (48.28, 6.95)  # Léa's place (tests.test_alerts.member)
 EPINAL = (48.17, 6.45)
@@ -49,13 +48,6 @@ async def due_digests_sent(storage, now: int) -> bool:
         (now,),
     )
     return rows[0][0] == 0
-
-
-async def wait_until(predicate, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def test_a_daily_digest_grouped_with_distance_and_age(server, bot):

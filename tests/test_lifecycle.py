@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from bot.i18n import translator
 from bot.storage.listings import DAY
 from tests import seed
-from tests.talk import says
+from tests.talk import says, started
 from tests.test_buttons import settle
 
 NOW = int(time.time())
@@ -27,11 +27,7 @@ def on(t, at: int) -> str:
 async def people(server, bot):
     await seed.member(bot.storage, OWNER, language="fr")
     await seed.member(bot.storage, VISITOR, language="de", country="DE", place="Kassel")
-    owner = server.create_user("Odile", "fr", user_id=OWNER)
-    visitor = server.create_user("Volker", "de", user_id=VISITOR)
-    for user in (owner, visitor):
-        await says(user, "/start")
-    return owner, visitor
+    return await started(server, ("Odile", "fr", OWNER), ("Volker", "de", VISITOR))
 
 
 async def presses_on(server, bot, user, message_id: int, data: list[str]) -> list[str | None]:

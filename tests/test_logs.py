@@ -14,7 +14,6 @@ import subprocess
 import time
 from pathlib import Path
 
-from bot.delivery.timing import Preferences
 from bot.i18n import MENU_LANGUAGES
 from bot.logs import JsonFormatter, Redacting, Tally, skipped_poller_tick
 from bot.storage import Storage
@@ -109,16 +108,13 @@ def test_a_tally_logs_what_was_done_at_most_once_a_minute(caplog):
 
 async def seeded_match(storage: Storage, server) -> tuple[object, object]:
     """Two people who opened the chat earlier, each with a listing the other one matches;
-    no quiet hours, so the cards go out whatever time the test runs."""
+    no quiet hours (seed.member gives none), so the cards go out whatever time the test runs."""
     maria = server.create_user("Мария", language_code="bg")
     lea = server.create_user("Léa", language_code="fr")
     now = int(time.time())
     for person, language, country in ((maria, "bg", "BG"), (lea, "fr", "FR")):
         person.chat.started = True
         await seed.member(storage, person.id, language=language, country=country)
-        await storage.save_preferences(
-            person.id, Preferences(quiet_start=None, quiet_end=None), now
-        )
     await seed.listing(
         storage, lea.id, now, kind="offer", language="fr", title="Motopompe", reach="europe"
     )

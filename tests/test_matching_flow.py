@@ -16,6 +16,7 @@ from bot.places.geocoding import distance_km
 from bot.storage.listings import DAY
 from tests import seed
 from tests.talk import containing, plain
+from tests.test_quiet_hours import held
 
 # Wednesday 5 June 2030, 10:00 UTC: noon in Paris, 13:00 in Sofia.
 NOON = int(datetime(2030, 6, 5, 10, 0, tzinfo=UTC).timestamp())
@@ -170,12 +171,14 @@ async def test_quiet_hours_hold_cards_until_morning(server, bot):
     await seed.listing(bot.storage, lea.id, night - DAY, **OFFER)
     await seed.listing(bot.storage, maria.id, night, **REQUEST)
     await bot.scheduler.match_new_listings()
-    await asyncio.sleep(1.5)
+    # The outbox looked at both cards and held them: only then is "nothing sent" telling.
+    for person in (maria, lea):
+        await wait_until(held(bot.storage, person.id, 1))
     assert cards_sent(server) == []
     # 08:00:30 in Sofia (07:00:30 in Paris): Maria's card comes, Léa's still waits.
     bot.clock = lambda: int(datetime(2030, 6, 6, 5, 0, 30, tzinfo=UTC).timestamp())
     await maria.wait_for_bot_message(containing(OFFER["title"]), timeout=5)
-    await asyncio.sleep(1.5)
+    await wait_until(held(bot.storage, lea.id, 1))
     assert [int(c["chat_id"]) for c in cards_sent(server)] == [maria.id]
     bot.clock = lambda: int(datetime(2030, 6, 6, 6, 0, 30, tzinfo=UTC).timestamp())
     await lea.wait_for_bot_message(containing(REQUEST["title"]), timeout=5)

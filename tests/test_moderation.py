@@ -10,7 +10,7 @@ from bot.handlers import moderation, reports
 from bot.i18n import translator
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, plain, says, taps
+from tests.talk import containing, plain, says, started, taps
 
 NOW = int(time.time())
 OWNER, REPORTER, OTHER, THIRD = 701, 702, 703, 704
@@ -24,16 +24,16 @@ async def people(server, bot):
     await seed.member(bot.storage, OWNER, language="fr")
     for user_id in (REPORTER, OTHER, THIRD):
         await seed.member(bot.storage, user_id, language="de", country="DE", place="Kassel")
-    users = {
-        OWNER: server.create_user("Odile", "fr", user_id=OWNER),
-        REPORTER: server.create_user("Rita", "de", user_id=REPORTER),
-        OTHER: server.create_user("Otto", "de", user_id=OTHER),
-        THIRD: server.create_user("Theo", "de", user_id=THIRD),
-        ADMIN_ID: server.create_user("Ada", "en", user_id=ADMIN_ID),
-    }
-    for user in users.values():
-        await says(user, "/start")
-    return users
+    users = await started(
+        server,
+        ("Odile", "fr", OWNER),
+        ("Rita", "de", REPORTER),
+        ("Otto", "de", OTHER),
+        ("Theo", "de", THIRD),
+        ("Ada", "en", ADMIN_ID),
+    )
+    await seed.set_quiet_hours(bot.storage, ADMIN_ID)  # what the admin is told, at any hour
+    return {user.id: user for user in users}
 
 
 async def report(user, listing_id: int, reason_label: str):

@@ -14,7 +14,7 @@ from bot.storage.contacts import DAY
 from bot.views import cards
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, says, taps
+from tests.talk import containing, says, started, taps
 from tests.test_outbox import wait_until
 from tests.test_stats import png_size, read_csv
 
@@ -33,15 +33,13 @@ async def world(server, bot, now: int):
     await seed.member(bot.storage, HELPER, language="de", country="AT", place="Graz",
                       role="volunteer")  # fmt: skip
     await seed.member(bot.storage, STRANGER, country="IE", place="Cong")
-    users = (
-        server.create_user("Amélie", "fr", user_id=OWNER),
-        server.create_user("Zornitsa", "bg", user_id=ASKER),
-        server.create_user("Hans", "de", user_id=HELPER),
-        server.create_user("Stranger", "en", user_id=STRANGER),
+    return await started(
+        server,
+        ("Amélie", "fr", OWNER),
+        ("Zornitsa", "bg", ASKER),
+        ("Hans", "de", HELPER),
+        ("Stranger", "en", STRANGER),
     )
-    for user in users:
-        await says(user, "/start")
-    return users
 
 
 async def accepted(bot, asker: int, listing_id: int, at: int):

@@ -10,9 +10,7 @@ re-times what is held; a poster at night is told when matches will come.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 from datetime import UTC, datetime
 
 from bot.delivery.timing import Preferences, after_quiet_hours
@@ -24,6 +22,7 @@ from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import containing, onboard, plain, says, taps
 from tests.test_broadcast import admin_of
+from tests.test_outbox import settled, wait_until
 from tests.test_posting import Answers, walk_to_preview
 
 en = translator("en").gettext
@@ -45,13 +44,6 @@ NIGHT_NOTE = (
     "🌙 These are your quiet hours: matches for your listing will be sent to you in the "
     "morning, at {time}."
 )
-
-
-async def wait_until(predicate, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 def held(storage: Storage, user_id: int, count: int, until: int | None = None):
@@ -286,11 +278,6 @@ async def test_what_waited_comes_as_one_message_whose_buttons_work(server, bot):
     await asker.wait_for_bot_message(lambda m: "Léa" in (m.text or ""), timeout=10)
 
 
-async def settled(bot) -> bool:
-    counts = await bot.storage.outbox_counts()
-    return not counts.get("pending") and not counts.get("sending")
-
-
 async def test_a_long_night_is_split_within_4096_characters_and_sent_once(server, bot):
     bot.clock = lambda: PARIS_0543
     await member(server, bot, OWNER, "Léa", "en")
@@ -299,7 +286,7 @@ async def test_a_long_night_is_split_within_4096_characters_and_sent_once(server
     await wait_until(held(bot.storage, OWNER, 9, PARIS_0800))
     bot.clock = lambda: PARIS_0800
     bot.outbox.wake()
-    await wait_until(lambda: settled(bot), timeout=30)
+    await wait_until(lambda: settled(bot.storage), timeout=30)
     sent = [p["text"] for p in pushes_to(server, OWNER)]
     assert 3 <= len(sent) < 9, len(sent)
     assert all(len(text) <= 4096 for text in sent)

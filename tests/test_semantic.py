@@ -14,13 +14,13 @@ import pytest
 from bot.app import running
 from bot.i18n import translator
 from bot.semantic.embedder import DEFAULT_MODEL, MODELS
-from bot.storage import AlertDraft, Profile
+from bot.storage import AlertDraft
 from bot.storage.listings import DAY
 from tests import seed
 from tests.talk import containing, plain, says
+from tests.test_browse import reader
 
 NOW = 1_800_000_000
-READER = 801
 FRENCH, BULGARIAN, ITALIAN, DOCTORS = 811, 812, 813, 814
 
 MOTOPOMPE = dict(
@@ -50,14 +50,6 @@ def settings(settings):
 def app(bot):
     bot.clock = lambda: NOW
     return bot
-
-
-async def reader(server, bot, language: str):
-    await bot.storage.register_member(READER, "Reader", language)
-    await bot.storage.save_profile(
-        READER, Profile(role="volunteer", country="FR", place="Saint-Dié", region="Vosges")
-    )
-    return server.create_user("Reader", language_code=language, user_id=READER)
 
 
 async def seeded(app) -> None:

@@ -15,7 +15,6 @@ from bot.i18n import (
     QUOTES,
     SPACE_BEFORE,
     SPACE_INSIDE_QUOTES,
-    cldr_locale,
     translator,
 )
 from bot.storage import ContactMessage
@@ -45,30 +44,10 @@ def translations(language: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def babel_delimiters(language: str) -> tuple[str, str] | None:
-    """CLDR's quotation marks as the installed Babel has them, if it has them at all."""
-    data = cldr_locale(language)._data
-    delimiters = data.get("delimiters")
-    if not delimiters:
-        return None
-    return delimiters["quotation_start"], delimiters["quotation_end"]
-
-
 def test_every_language_has_its_quotation_marks():
     assert set(QUOTES) == set(LANGUAGES)
     for language, (start, end) in QUOTES.items():
         assert start in MARKS and end in MARKS, language
-
-
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_quotation_marks_match_babels_cldr_where_babel_has_them(language):
-    """Babel 2.19 does not carry CLDR's <delimiters>; the table in bot/i18n.py was taken from
-    CLDR 48 (cldr-json, main/<lang>/delimiters.json). Once a locked Babel carries them, they
-    must agree."""
-    delimiters = babel_delimiters(language)
-    if delimiters is None:
-        pytest.skip("the locked Babel carries no CLDR delimiters")
-    assert QUOTES[language] == delimiters
 
 
 @pytest.mark.parametrize(

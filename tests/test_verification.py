@@ -11,7 +11,7 @@ from bot.handlers import verification
 from bot.i18n import translator
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, plain, says, taps
+from tests.talk import containing, plain, says, started, taps
 
 NOW = int(time.time())
 MAYOR, DEPUTY, BULGARIAN, VOLUNTEER = 801, 802, 803, 804
@@ -25,16 +25,16 @@ async def people(server, bot):
     await seed.member(bot.storage, DEPUTY, language="fr")
     await seed.member(bot.storage, BULGARIAN, language="bg", country="BG", place="Sveti Vlas")
     await seed.member(bot.storage, VOLUNTEER, role="volunteer")
-    users = {
-        MAYOR: server.create_user("Marie", "fr", user_id=MAYOR),
-        DEPUTY: server.create_user("Denis", "fr", user_id=DEPUTY),
-        BULGARIAN: server.create_user("Boyan", "bg", user_id=BULGARIAN),
-        VOLUNTEER: server.create_user("Vera", "en", user_id=VOLUNTEER),
-        ADMIN_ID: server.create_user("Ada", "en", user_id=ADMIN_ID),
-    }
-    for user in users.values():
-        await says(user, "/start")
-    return users
+    users = await started(
+        server,
+        ("Marie", "fr", MAYOR),
+        ("Denis", "fr", DEPUTY),
+        ("Boyan", "bg", BULGARIAN),
+        ("Vera", "en", VOLUNTEER),
+        ("Ada", "en", ADMIN_ID),
+    )
+    await seed.set_quiet_hours(bot.storage, ADMIN_ID)  # what the admin is told, at any hour
+    return {user.id: user for user in users}
 
 
 async def test_approve_and_reject_told_in_each_language(server, bot):

@@ -22,7 +22,7 @@ from bot.i18n import translator
 from bot.storage import Profile
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, onboard, plain, says, taps
+from tests.talk import containing, onboard, plain, says, started, taps
 
 NOW = int(time.time())
 MAYOR, NEWCOMER, COLLEAGUE, KOTEL_MAYOR, READER = 811, 812, 813, 814, 815
@@ -54,18 +54,26 @@ async def card_line(reader, listing_id: int) -> str:
     return next((line for line in card.text.splitlines() if line.startswith("🏛")), card.text)
 
 
-async def test_a_newcomer_shows_no_badge_until_the_mayor_approves(server, bot):
-    await official(bot, MAYOR, "Boyan", "bg", SVETI_VLAS)
-    mayor = server.create_user("Boyan", "bg", user_id=MAYOR)
-    admin = server.create_user("Ada", "en", user_id=ADMIN_ID)
+async def mayor_admin_and_reader(server, bot, name: str, language: str):
+    """The verified mayor of Sveti Vlas, an admin and a volunteer who reads listings, all having
+    started the bot; the mayor and the admin without quiet hours (they are told things)."""
+    await official(bot, MAYOR, name, language, SVETI_VLAS)
     await seed.member(bot.storage, READER, role="volunteer")
-    reader = server.create_user("Rita", "en", user_id=READER)
-    for user in (mayor, admin, reader):
-        await says(user, "/start")
+    mayor, admin, reader = await started(
+        server, (name, language, MAYOR), ("Ada", "en", ADMIN_ID), ("Rita", "en", READER)
+    )
+    for told in (MAYOR, ADMIN_ID):
+        await seed.set_quiet_hours(bot.storage, told)
+    return mayor, admin, reader
+
+
+async def test_a_newcomer_shows_no_badge_until_the_mayor_approves(server, bot):
+    mayor, admin, reader = await mayor_admin_and_reader(server, bot, "Boyan", "bg")
     mayors = await listing_of(bot, MAYOR, "Fire pump")
 
     newcomer = server.create_user("Nikola", "bg", user_id=NEWCOMER)
     await onboard(newcomer, "bg", place="Sveti Vlas", region="Burgas")
+    await seed.set_quiet_hours(bot.storage, NEWCOMER)
     member = await bot.storage.get_member(NEWCOMER)
     assert member.municipality_id == (await bot.storage.get_member(MAYOR)).municipality_id
     assert not member.verified
@@ -198,14 +206,8 @@ async def test_moving_ends_the_badge_on_what_comes_next(server, bot):
 
 
 async def test_admins_list_the_verified_people_and_revoke_with_a_reason(server, bot):
-    await official(bot, MAYOR, "Marie", "fr", SVETI_VLAS)
     await official(bot, KOTEL_MAYOR, "Kalina", "bg", KOTEL)
-    mayor = server.create_user("Marie", "fr", user_id=MAYOR)
-    admin = server.create_user("Ada", "en", user_id=ADMIN_ID)
-    await seed.member(bot.storage, READER, role="volunteer")
-    reader = server.create_user("Rita", "en", user_id=READER)
-    for user in (mayor, admin, reader):
-        await says(user, "/start")
+    mayor, admin, reader = await mayor_admin_and_reader(server, bot, "Marie", "fr")
     before = await listing_of(bot, MAYOR, "Fire pump")
 
     await says(admin, "/admin")

@@ -50,7 +50,7 @@ from bot.buttons import (
     refuse_stale,
 )
 from bot.context import BotContext, reply
-from bot.dialogs.dialog import TEXT, Dialog, Handler, Question, questions
+from bot.dialogs.dialog import TEXT, Ask, Dialog, Handler, Question, Step, questions
 from bot.dialogs.steps import TypedText, clean_line
 from bot.handlers import menu
 from bot.i18n import N_
@@ -354,25 +354,18 @@ def back_to(state: int) -> Pressed:
     return back
 
 
-DIALOG.add(CHOOSING_KIND, Question(ask_kind, KIND.handler(of_this_search(kind_chosen)), hint=None))
-DIALOG.add(
-    CHOOSING_CATEGORY,
-    Question(
-        ask_category,
-        CATEGORY.handler(of_this_search(category_chosen)),
-        BACK.handler(of_this_search(back_to(CHOOSING_KIND))),
-        hint=None,
-    ),
-)
-DIALOG.add(
-    CHOOSING_AREA,
-    Question(
-        ask_area,
-        AREA.handler(of_this_search(area_chosen)),
-        BACK.handler(of_this_search(back_to(CHOOSING_CATEGORY))),
-        hint=None,
-    ),
-)
+def choosing(ask: Ask, chosen: Button[Any], callback: Pressed, back: int | None = None) -> Step:
+    """A step of choosing the filters: its buttons and Back (but on the first). No hint: a
+    browse left on a choice does not trap what is typed later."""
+    handlers: list[Handler] = [chosen.handler(of_this_search(callback))]
+    if back is not None:
+        handlers.append(BACK.handler(of_this_search(back_to(back))))
+    return Question(ask, *handlers, hint=None)
+
+
+DIALOG.add(CHOOSING_KIND, choosing(ask_kind, KIND, kind_chosen))
+DIALOG.add(CHOOSING_CATEGORY, choosing(ask_category, CATEGORY, category_chosen, CHOOSING_KIND))
+DIALOG.add(CHOOSING_AREA, choosing(ask_area, AREA, area_chosen, CHOOSING_CATEGORY))
 
 
 # --- near me: a location -----------------------------------------------------------------------

@@ -37,6 +37,7 @@ from bot.dialogs.steps import (
 )
 from bot.i18n import N_, Translator
 from bot.matching import fitting
+from bot.matching.matcher import keyword_meanings
 from bot.places.geocoding import locate
 from bot.storage import Alert, AlertDraft
 from bot.storage.alerts import MAX_ALERTS
@@ -452,7 +453,13 @@ async def show_what_fits(update: Update, context: BotContext, alert: Alert) -> N
         point = (alert.latitude, alert.longitude)
     elif member is not None and member.latitude is not None and member.longitude is not None:
         point = (member.latitude, member.longitude)
-    found = fitting.already_fitting(alert, candidates, point)
+    meanings = await keyword_meanings(
+        context.storage,
+        context.meaning.semantics,
+        alert.keywords,
+        (listing.id for listing, _text in candidates),
+    )
+    found = fitting.already_fitting(alert, candidates, point, meanings)
     await reply(
         update,
         saved_text(context.i18n, alert, found, now),

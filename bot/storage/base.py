@@ -41,6 +41,13 @@ def now_seconds() -> int:
     return int(time.time())
 
 
+async def read_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+    """The first row of a query run inside the caller's transaction (None if there is none);
+    ``Any``, so that callers unpack the columns they selected."""
+    async with db.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
 def _migrations() -> list[tuple[int, str]]:
     """The numbered migration scripts shipped in ``bot/migrations``, in order."""
     found = []

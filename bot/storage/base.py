@@ -37,6 +37,16 @@ Params = Sequence[Any] | Mapping[str, Any]
 T = TypeVar("T")
 
 
+class Refused(Exception):
+    """Why storage refused an action: ``reason`` (each kind of refusal lists its own) and, for a
+    listing that ended (closed or fulfilled), ``at``: since when."""
+
+    def __init__(self, reason: str, at: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.at = at
+
+
 def now_seconds() -> int:
     return int(time.time())
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, fold, read_one
+from bot.storage.base import Database, Refused, fold, read_one
 from bot.storage.outbox import Enqueued, insert_notifications
 from bot.storage.verification import verified, verified_municipality
 
@@ -64,7 +64,7 @@ class ContactMessage:
     sent_at: int
 
 
-class ContactRefused(Exception):
+class ContactRefused(Refused):
     """Why a contact or a message is not allowed; ``next_at`` says when it will be, if known.
 
     Reasons: gone (no open listing), closed or fulfilled (``at``: since when), own, profile,
@@ -74,10 +74,8 @@ class ContactRefused(Exception):
     """
 
     def __init__(self, reason: str, next_at: int | None = None, at: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(reason, at)
         self.next_at = next_at
-        self.at = at
 
 
 _CONTACT_COLUMNS = """id, listing_id, listing_title, listing_kind, asker_id, owner_id,

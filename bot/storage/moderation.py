@@ -14,21 +14,16 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.base import Database, read_one
+from bot.storage.base import Database, Refused, read_one
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
 # Distinct people reporting one member's listings before those are hidden pending review.
 REVIEW_AFTER = 3
 
 
-class ReportRefused(Exception):
+class ReportRefused(Refused):
     """reason: gone (no such visible listing), closed or fulfilled (``at``: since when), own,
     already."""
-
-    def __init__(self, reason: str, at: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.at = at
 
 
 @dataclass(frozen=True)

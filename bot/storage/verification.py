@@ -16,19 +16,15 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, read_one
+from bot.storage.base import Database, Refused, read_one
 from bot.storage.moderation import log_action
 
 
-class VerificationRefused(Exception):
+class VerificationRefused(Refused):
     """reason: not_municipality, verified, pending (asking); gone (erased with its member),
     decided, outdated (the member moved since), not_allowed (a member approving who is not a
     verified official of that municipality, or their own request); not_verified (revoking
     what is not, or no longer, an approval)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, Refused, fold, read_one
+from bot.storage.base import Database, Refused, fold, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
 from bot.storage.verification import verified, verified_municipality
 
@@ -96,8 +96,7 @@ async def read_contact(db: aiosqlite.Connection, contact_id: int) -> Contact | N
     return _contact(row) if row else None
 
 
-def _message(row: aiosqlite.Row | tuple[Any, ...]) -> ContactMessage:
-    return ContactMessage(row[0], row[1], row[2], bool(row[3]), row[4], row[5])
+_message = row_mapper(ContactMessage)
 
 
 def _decline_batch(contact_id: int, declines: int) -> str:

@@ -15,11 +15,11 @@ from bot.buttons import (
     close_message,
     refuse_stale,
 )
-from bot.command_menu import set_chat_menu
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs.dialog import resume_dialogs
 from bot.i18n import autonym, translator
 from bot.views import texts as views
+from bot.views.command_menu import set_chat_menu
 
 
 def register(application: CommunityApplication) -> None:

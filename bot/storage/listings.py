@@ -138,10 +138,11 @@ LEFT JOIN organisations o ON o.id = l.organisation_id
 
 
 def _listing(row: aiosqlite.Row | tuple[Any, ...], distance: float | None = None) -> Listing:
-    values = list(row[:26])
+    values: list[Any] = list(row[:26])
     tags = tuple(sorted((row[26] or "").split()))
     values[25] = bool(values[25])
-    return Listing(*values, tags=tags, distance_km=distance, place_key=row[27])
+    values += (tags, distance, row[27])  # the three fields that follow the 26 columns
+    return Listing(*values)
 
 
 def fts_query(words: str) -> str | None:

@@ -89,7 +89,7 @@ FEATURES = (
     admin,
     moderation,
     privacy,
-    browse,  # a location, or the words /search asked for, outside any dialog
+    browse,  # after the other dialogs: a location outside them means "what is near here"
     menu,  # last: help, language, profile, and the answer to whatever nothing else took
 )
 

@@ -30,6 +30,8 @@ def register(application: CommunityApplication) -> None:
             CommandHandler("profile", profile_command),
             LANGUAGE.handler(language_chosen),
             MENU.handler(menu_button),
+            # /cancel that no dialog took.
+            CommandHandler("cancel", nothing_to_cancel),
             # Last: any button no feature took is stale or forged; any message, not understood.
             CallbackQueryHandler(refuse_stale),
             MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, not_understood),

@@ -160,7 +160,7 @@ async def test_injected_5xx_timeouts_and_429s_lose_nothing(server, settings):
         readers = [await started(server, f"Reader {i}") for i in range(12)]
         for reader in readers:
             await seed.member(bot.storage, reader.id)
-        server.set_faults(
+        server.faults.configure(
             error_rate=0.05,
             hang_rate=0.02,
             hang_seconds=1.2,

@@ -295,7 +295,7 @@ def add_user_routes(app: web.Application, server: BotApiServer) -> None:
         unknown = set(body) - allowed
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
-        server.set_faults(**body)
+        server.faults.configure(**body)
         return _ok(True)
 
     async def reset(request: web.Request) -> web.Response:

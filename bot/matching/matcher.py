@@ -10,6 +10,7 @@ Used by the scheduler's job (bot/matching/jobs.py) and by the benchmark (benchma
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import sqlite3
@@ -49,6 +50,11 @@ log = logging.getLogger(__name__)
 CARDS_FOR_NEW_LISTING = 3
 PASS_SECONDS = 5.0  # one run matches for at most about this long, then yields
 WRITE_EVERY = 25  # listings whose matches are written in one transaction
+
+# When a digest is due depends only on the moment and the person's preferences, which most
+# people share (a few time zones, the default quiet hours): worked out once per moment, not
+# once per notification (zoneinfo's conversions were a tenth of the pass's Python time).
+_next_digest = functools.lru_cache(maxsize=4096)(next_digest)
 
 
 class Lookups:
@@ -290,7 +296,7 @@ def plan(
         if frequency == "instant":
             deliveries.append(Delivery(user, kind, key, payload, now))
         else:
-            due = next_digest(now, wanted, frequency)
+            due = _next_digest(now, wanted, frequency)
             deliveries.append(
                 Delivery(user, kind, key, payload, due, digest_due=due, digest_frequency=frequency)
             )

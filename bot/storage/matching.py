@@ -411,6 +411,9 @@ async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int)
     digest items with their digest's outbox row (one per person and digest time)."""
     outbox: list[dict[str, Any]] = []
     digest: list[dict[str, Any]] = []
+    # One digest row per person and digest time (its key) is enough: the others would only
+    # meet its ON CONFLICT, a statement each.
+    digests: set[str] = set()
     for item in deliveries:
         values = {
             "user": item.user_id,
@@ -424,11 +427,15 @@ async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int)
             continue
         frequency = item.digest_frequency
         digest.append({**values, "due": item.digest_due, "frequency": frequency})
+        key = digest_key(item.user_id, item.digest_due, frequency)
+        if key in digests:
+            continue
+        digests.add(key)
         outbox.append(
             {
                 **values,
                 "kind": "digest",
-                "key": digest_key(item.user_id, item.digest_due, frequency),
+                "key": key,
                 "payload": json.dumps({"due": item.digest_due, "frequency": frequency}),
                 "priority": DIGEST,
                 "not_before": item.digest_due,

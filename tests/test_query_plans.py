@@ -17,7 +17,7 @@ from bot.matching.types import Features
 from bot.storage import Alert, SearchQuery, Storage
 from bot.storage.alerts import fitting_statement
 from bot.storage.listings import LISTING_BY_ID, search_statements
-from bot.storage.matching import candidates_statement
+from bot.storage.matching import candidates_statement, candidates_with_vectors_statement
 from bot.storage.members import MEMBER_BY_ID, MEMBER_FOR_UPDATE
 from bot.storage.outbox import OUTBOX_CLAIM, OUTBOX_DUE, OUTBOX_FINISH
 
@@ -150,15 +150,20 @@ async def test_matching_candidates_read_bounded_index_slices(storage, reach, tag
         country="BG", region="Burgas", place="Sveti Vlas", latitude=42.7, longitude=27.76,
         reach=reach, language="bg", published_at=NOW,
     )  # fmt: skip
-    steps = await plan(storage, *candidates_statement(subject, NOW))
-    assert not full_scans(steps), steps
-    assert not sorted_index_reads(steps), steps
     # Reach bounds the slices (both listings must reach each other): the region for a
     # listing kept to its municipality; the country and Europe too for one reaching Europe.
     slices = {"listings_match_region"}
     if reach == "europe":
         slices |= {"listings_match_country", "listings_match_reach"}
-    assert indexes_used(steps) >= slices
+    # As the pass reads them: with their vectors (and the subject's), each by its listing id.
+    for statement in (
+        candidates_statement(subject, NOW),
+        candidates_with_vectors_statement(subject, NOW, "multilingual-e5-small"),
+    ):
+        steps = await plan(storage, *statement)
+        assert not full_scans(steps), steps
+        assert not sorted_index_reads(steps), steps
+        assert indexes_used(steps) >= slices
 
 
 def test_the_checks_catch_what_they_are_for():

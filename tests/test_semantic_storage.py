@@ -176,3 +176,23 @@ async def test_the_quality_set_keeps_its_recall():
     assert cross_recall >= 0.83, report.misses
     assert cross_mrr >= 0.86
     assert same_recall >= 0.97
+
+
+async def test_the_pass_reads_candidates_with_their_vectors_in_one_statement(storage):
+    """What the matching pass reads in one round trip is what the two reads give: the same
+    candidates, and the vectors of the model asked for (the subject's, and those candidates'
+    that have one)."""
+    request = await publish(storage, stored(1), kind="request")
+    with_vector = await publish(storage, stored(2))
+    without = await publish(storage, None)
+    subject = next(s for s in await storage.unmatched_listings() if s.features.id == request.id)
+    candidates, vectors = await storage.match_candidates_with_vectors(subject.features, NOW, MODEL)
+    assert candidates == await storage.match_candidates(subject.features, NOW)
+    assert {c.id for c in candidates} == {with_vector.id, without.id}
+    assert vectors == await storage.vectors_of([request.id, with_vector.id, without.id], MODEL)
+    assert set(vectors) == {request.id, with_vector.id}
+    # Another model's vectors are not this one's: words only.
+    candidates, vectors = await storage.match_candidates_with_vectors(
+        subject.features, NOW, "another-model"
+    )
+    assert len(candidates) == 2 and vectors == {}

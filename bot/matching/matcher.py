@@ -163,6 +163,13 @@ class Lookups:
             self.vectors.update(unit_vectors(await self.storage.vectors_of(missing, model)))
         return {id_: self.vectors[id_] for id_ in ids if id_ in self.vectors}
 
+    def remember_vectors(self, stored: dict[int, tuple[bytes, float]]) -> None:
+        """Stored vectors read with a listing's candidates, for :meth:`vectors_of`."""
+        self._texts_fresh()
+        if len(self.vectors) + len(stored) > self.MAX_VECTORS:
+            self.vectors.clear()
+        self.vectors.update(unit_vectors(stored))
+
     async def keywords_vector(self, keywords: str) -> Vector | None:
         """An alert's keywords as a search's vector (cached: alerts rarely change)."""
         if self.semantics is None or self.model() is None:
@@ -407,8 +414,15 @@ def _read_candidates(
         return None
 
     async def read() -> list[Features]:
-        candidates = await storage.match_candidates(subject.features, now)
-        await lookups.vectors_of([subject.features.id, *(c.id for c in candidates)])
+        model = lookups.model()
+        if model is None:
+            return await storage.match_candidates(subject.features, now)
+        # One round trip: the database's thread hands each result back through the event
+        # loop, and two statements a listing cost more in those trips than in SQLite.
+        candidates, stored = await storage.match_candidates_with_vectors(
+            subject.features, now, model
+        )
+        lookups.remember_vectors(stored)
         return candidates
 
     return asyncio.ensure_future(read())

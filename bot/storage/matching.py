@@ -147,6 +147,22 @@ def candidates_statement(subject: Features, now: int) -> tuple[str, dict[str, An
     return f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id", params
 
 
+def candidates_with_vectors_statement(
+    subject: Features, now: int, model: str
+) -> tuple[str, dict[str, Any]]:
+    """:func:`candidates_statement`, each candidate with its vector of ``model`` (or NULLs),
+    and the subject's own vector on every row: the pass reads them in one round trip."""
+    sql, params = candidates_statement(subject, now)
+    mine = "(SELECT {} FROM listing_vectors WHERE listing_id = :subject AND +model = :model)"
+    sql = sql.replace(
+        " FROM (",
+        f", v.vector, v.scale, {mine.format('vector')}, {mine.format('scale')} FROM (",
+        1,
+    )
+    sql += " LEFT JOIN listing_vectors v ON v.listing_id = l.id AND +v.model = :model"
+    return sql, {**params, "subject": subject.id, "model": model}
+
+
 class MatchingQueries(Database):
     # --- the pass's work list ----------------------------------------------------------------
 
@@ -168,6 +184,18 @@ class MatchingQueries(Database):
         (see :func:`candidates_statement`)."""
         rows = await self._fetchall(*candidates_statement(subject, now))
         return [_features(row) for row in rows]
+
+    async def match_candidates_with_vectors(
+        self, subject: Features, now: int, model: str
+    ) -> tuple[list[Features], dict[int, tuple[bytes, float]]]:
+        """:meth:`match_candidates`, and the stored vectors of ``model`` of the subject and of
+        those candidates that have one (as :meth:`~bot.storage.vectors.VectorQueries.
+        vectors_of`); the subject's only when it has candidates."""
+        rows = await self._fetchall(*candidates_with_vectors_statement(subject, now, model))
+        vectors = {row[0]: (row[14], row[15]) for row in rows if row[14] is not None}
+        if rows and rows[0][16] is not None:
+            vectors[subject.id] = (rows[0][16], rows[0][17])
+        return [_features(row) for row in rows], vectors
 
     async def word_counts(self, words: list[str]) -> tuple[int, dict[str, int]]:
         """How many listings there are, and how many contain each word (the full-text

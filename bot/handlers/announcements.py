@@ -53,7 +53,7 @@ async def stop(update: Update, context: BotContext, pressed: tuple[str, int]) ->
         update,
         _(
             "🔕 Done: you will no longer receive announcements of this kind ({kind}). Urgent "
-            "announcements still reach you. You can change this at any time in /settings."
+            "announcements are still sent to you. You can change this at any time in /settings."
         ).format(kind=kind_label(context.i18n, kind)),
         reply_markup=InlineKeyboardMarkup([[undo_button]]),
     )

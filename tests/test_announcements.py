@@ -6,6 +6,7 @@ reaching everyone, an opt-out in the middle of a broadcast, and the composer's c
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -30,7 +31,7 @@ NEWS, EVENTS = E(KIND_LABELS["news"]), E(KIND_LABELS["events"])
 
 
 @pytest.fixture
-async def named(server: BotApiServer, settings) -> CommunityApplication:
+async def named(server: BotApiServer, settings) -> AsyncIterator[CommunityApplication]:
     """The bot with announcements from a name that needs escaping in HTML."""
     async with running(dataclasses.replace(settings, announcements_from=SENDER)) as application:
         yield application

@@ -57,6 +57,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # --- translations: extract → update → (translate the .po files) → compile -----------------
 # Messages sorted by text, without source locations or creation dates: a catalog changes only

@@ -54,7 +54,7 @@ async def act(user: SandboxUser, step: Step) -> None:
 
 
 def browse_steps() -> list[Step]:
-    from bot.handlers.browse import KIND_BUTTONS
+    from bot.dialogs.search import KIND_BUTTONS
     from bot.i18n import translator
 
     _ = translator("en").gettext

@@ -17,7 +17,7 @@ measures, printing the figures:
   listing's vector in the index: the quality set's 84 searches in 29 languages, the query's
   embedding included (timed alone too), across Europe and with filters;
 - loading the index of 1,000,000 codes (done in the background after start-up);
-- the language of a listing (bot/language_id.py): the model's load time and resident memory,
+- the language of a listing (bot/semantic/language.py): the model's load time and resident memory,
   then p50/p95 of finding the language of a title and description;
 - places: reading the place extract on first use (the first shared location or named place)
   and its resident memory, the nearest places to a point in Europe, a place by its key
@@ -49,12 +49,12 @@ from typing import NamedTuple
 
 from benchmarks.matching import World, seed_into, source_vectors
 from benchmarks.quality import load_set
-from bot import language_id
 from bot.app import build_application
 from bot.config import Settings
 from bot.i18n import LANGUAGES
 from bot.places import index, names
 from bot.sandbox.server import BotApiServer
+from bot.semantic import language as language_id
 from bot.semantic import search as hybrid
 from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics

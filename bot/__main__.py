@@ -32,9 +32,9 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import bot_api_request, running
 from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_settings
-from bot.health import ListenerError, cannot_listen
 from bot.i18n import LANGUAGES, CatalogMissing
 from bot.logs import setup_logging
+from bot.web.health import ListenerError, cannot_listen
 
 if TYPE_CHECKING:
     from bot.sandbox.server import BotApiServer

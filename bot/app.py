@@ -25,7 +25,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 
-from bot.command_menu import menu_texts
 from bot.config import Settings
 from bot.context import BotContext, CommunityApplication
 from bot.delivery import outbox
@@ -56,7 +55,6 @@ from bot.handlers import (
     stats,
     verification,
 )
-from bot.health import Health, health_listener
 from bot.i18n import MENU_LANGUAGES, load_catalogs
 from bot.logs import Tally, counted
 from bot.persistence import SQLitePersistence
@@ -64,7 +62,9 @@ from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
 from bot.storage import Storage
 from bot.updates import PerUserUpdateProcessor
-from bot.webhook import receiving_by_webhook
+from bot.views.command_menu import menu_texts
+from bot.web.health import Health, health_listener
+from bot.web.webhook import receiving_by_webhook
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ FEATURES = (
     admin,
     moderation,
     privacy,
-    browse,  # a location, or the words /search asked for, outside any dialog
+    browse,  # after the other dialogs: a location outside them means "what is near here"
     menu,  # last: help, language, profile, and the answer to whatever nothing else took
 )
 

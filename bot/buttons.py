@@ -280,7 +280,8 @@ class Prefix:
     def scoped(self, action: str, a: Field[A], /) -> Button[tuple[Any, A]]: ...
 
     def scoped(self, action: str, *fields: Field[Any]) -> Button[Any]:
-        """A button whose data carries this prefix's scope first (``br:<search>:<action>``)."""
+        """A button whose data carries this prefix's scope first (``br:<search>:<action>``):
+        the callback gets the scope alone, or a tuple of the scope and the fields."""
         assert self.scope is not None
         return Button(self, [self.scope, action, *fields])
 

@@ -227,7 +227,7 @@ def _check_webhook_url(url: str | None, api_url: str) -> str | None:
             "WEBHOOK_URL must not have a query or a fragment: give the address alone, and "
             "WEBHOOK_PATH for the path the bot listens on."
         )
-    local = _is_loopback(parts.hostname)
+    local = is_loopback(parts.hostname)
     if parts.scheme == "http" and not local:
         raise ConfigError(
             f"WEBHOOK_URL must start with https:// (Telegram posts only over TLS; put a reverse "
@@ -247,7 +247,8 @@ def _check_webhook_url(url: str | None, api_url: str) -> str | None:
     return url.rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): this machine."""
     if host == "localhost":
         return True
     try:

@@ -51,10 +51,10 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         self._written.pop(key, None)
 
     async def get_user_data(self) -> dict[int, JSONDict]:
-        return await self.storage.load_user_data()
+        return await self.storage.load_data("user")
 
     async def get_chat_data(self) -> dict[int, JSONDict]:
-        return await self.storage.load_chat_data()
+        return await self.storage.load_data("chat")
 
     async def get_bot_data(self) -> JSONDict:
         return await self.storage.load_bot_data()
@@ -89,12 +89,12 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
 
     async def update_user_data(self, user_id: int, data: JSONDict) -> None:
         await self._write_if_changed(
-            ("user", user_id), data, self.storage.save_user_data(user_id, data)
+            ("user", user_id), data, self.storage.save_data("user", user_id, data)
         )
 
     async def update_chat_data(self, chat_id: int, data: JSONDict) -> None:
         await self._write_if_changed(
-            ("chat", chat_id), data, self.storage.save_chat_data(chat_id, data)
+            ("chat", chat_id), data, self.storage.save_data("chat", chat_id, data)
         )
 
     async def update_bot_data(self, data: JSONDict) -> None:
@@ -105,11 +105,11 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
 
     async def drop_chat_data(self, chat_id: int) -> None:
         self._forget(("chat", chat_id))
-        await self.storage.drop_chat_data(chat_id)
+        await self.storage.drop_data("chat", chat_id)
 
     async def drop_user_data(self, user_id: int) -> None:
         self._forget(("user", user_id))
-        await self.storage.drop_user_data(user_id)
+        await self.storage.drop_data("user", user_id)
 
     async def refresh_user_data(self, user_id: int, user_data: JSONDict) -> None:
         """The database is only written by this process, so memory is always current."""

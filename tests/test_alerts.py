@@ -157,6 +157,9 @@ async def test_edit_an_alert_with_a_radius_back_and_cancel(server, bot):
     await lea.wait_for_bot_message(containing(fr("Choose the area:")))
     await taps(lea, fr("📍 Around a place"))
     await lea.send_location(48.69, 6.18)  # Nancy
+    # The shared point is named (the town it is in), not answered with a lone pin.
+    centre = await lea.wait_for_bot_message(containing("📍"))
+    assert centre.text == "📍 Nancy, Grand Est, France"
     radius = await lea.wait_for_bot_message(containing(fr("How far around it?")))
     # CLDR's unit in French (a narrow no-break space before "km", in the locked Babel).
     km = {
@@ -193,6 +196,27 @@ async def test_edit_an_alert_with_a_radius_back_and_cancel(server, bot):
     cancelled = await says(lea, "/cancel")
     assert cancelled.text == fr("Cancelled: the alert is unchanged.")
     assert await bot.storage.get_alert(alert.id) == edited
+
+
+async def test_an_alert_around_a_point_at_sea_names_the_point(server, bot):
+    """No town near the shared point: the circle's centre is said as a map writes it."""
+    lea = await member(server, bot)
+    await bot.storage.save_alert(
+        lea.id,
+        AlertDraft(kind="offer", categories=("goods",), tags=(), area="country", country="FR"),
+        now=bot.now(),
+    )
+    await says(lea, "/alerts")
+    await taps(lea, "✏️ Edit")
+    await taps(lea, "🟢🔴 Both")
+    await taps(lea, "✅ Done")
+    await taps(lea, "✅ Any tag")
+    await lea.wait_for_bot_message(containing("Choose the area:"))
+    await taps(lea, "📍 Around a place")
+    await lea.send_location(42.5, 4.75)  # the Gulf of Lion
+    centre = await lea.wait_for_bot_message(containing("📍"))
+    assert centre.text == "📍 42.50, 4.75"
+    await lea.wait_for_bot_message(containing("How far around it?"))
 
 
 async def test_notification_settings(server, bot):

@@ -119,8 +119,8 @@ def test_plural_forms_follow_cldr(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_telegram_metadata_fits_telegrams_limits(language):
-    from bot.command_menu import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
     from bot.i18n import translator
+    from bot.views.command_menu import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
 
     _ = translator(language).gettext
     assert 1 <= len(_(DESCRIPTION)) <= 512

@@ -31,7 +31,7 @@ from babel.dates import (
 )
 from babel.units import format_unit
 
-from bot.handlers import browse
+from bot.dialogs import search as browse
 from bot.handlers.stats import FIGURE_COLUMNS, LISTING_COLUMNS
 from bot.i18n import autonym, translator
 from bot.places.timezones import COUNTRY_ZONES, ZONES

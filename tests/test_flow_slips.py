@@ -12,10 +12,10 @@ from datetime import timedelta
 from babel.dates import format_timedelta
 from telegram import BotCommandScopeChat
 
-from bot.command_menu import COMMANDS, menu_texts
 from bot.dialogs import posting as q
 from bot.i18n import LANGUAGES, autonym, cldr_locale, translator
 from bot.views import cards
+from bot.views.command_menu import COMMANDS, menu_texts
 from tests import seed
 from tests.talk import containing, onboard, plain, says, taps
 from tests.test_broadcast import admin_of

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.app import running
-from bot.health import ListenerError
+from bot.web.health import ListenerError
 from tests.processes import free_port
 
 ALL_WELL = {"updates": True, "scheduler": True, "database": True}

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from bot.app import running
-from bot.command_menu import COMMANDS
 from bot.dialogs import onboarding
 from bot.i18n import LANGUAGES, MENU_LANGUAGES, translator
+from bot.views.command_menu import COMMANDS
 from tests.talk import containing, onboard, plain, says, taps
 
 

@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.matching.types import Features
-from bot.storage import SearchQuery, Storage
+from bot.storage import Alert, SearchQuery, Storage
+from bot.storage.alerts import fitting_statement
 from bot.storage.listings import LISTING_BY_ID, search_statements
 from bot.storage.matching import candidates_statement
 from bot.storage.members import MEMBER_BY_ID, MEMBER_FOR_UPDATE
@@ -174,3 +175,41 @@ def test_the_checks_catch_what_they_are_for():
     assert sorted_index_reads(every_match)
     page = [(5, 3, "SCAN (subquery-1)"), (7, 3, "USE TEMP B-TREE FOR ORDER BY")]
     assert not sorted_index_reads(page) and not full_scans(page)
+
+
+@pytest.mark.parametrize("area", AREAS)
+@pytest.mark.parametrize("kind", [None, "offer"])
+@pytest.mark.parametrize("categories", [(), ("equipment", "health")])
+async def test_what_fits_a_new_alert_is_read_in_date_order(storage, area, kind, categories):
+    """Saving an alert reads the newest candidates from an index in date order, stopped at
+    the LIMIT, never every open listing of a kind sorted (seconds at a million listings)."""
+    alert = Alert(
+        id=1, user_id=2, kind=kind, categories=categories, tags=("doctor",) if categories else (),
+        area=area, country=AREAS[area].get("country"), region=AREAS[area].get("region"),
+        latitude=None, longitude=None, radius_km=None, keywords="pompe", frequency="instant",
+        paused=False,
+    )  # fmt: skip
+    statement = fitting_statement(alert, NOW, 1000)
+    assert statement is not None
+    steps = await plan(storage, *statement)
+    expected = {
+        ((), "europe"): "listings_open_newest",
+        ((), "country"): "listings_open_newest_in_country",
+        ((), "region"): "listings_open_newest_in_region",
+    }.get((categories, area), f"listings_match_{'anywhere' if area == 'europe' else area}")
+    assert not full_scans(steps, ordered=expected), steps
+    assert not sorted_index_reads(steps), steps
+    assert expected in indexes_used(steps), steps
+
+
+async def test_what_fits_an_alert_around_a_point_reads_its_box(storage):
+    alert = Alert(
+        id=1, user_id=2, kind=None, categories=(), tags=(), area="radius", country=None,
+        region=None, latitude=48.3, longitude=6.9, radius_km=50, keywords="", frequency="daily",
+        paused=False,
+    )  # fmt: skip
+    statement = fitting_statement(alert, NOW, 1000)
+    assert statement is not None
+    steps = await plan(storage, *statement)
+    assert not full_scans(steps), steps
+    assert "listings_open_by_band" in indexes_used(steps), steps

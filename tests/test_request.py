@@ -120,13 +120,13 @@ async def test_a_refused_call_is_a_bad_request_not_a_network_error(bot, person):
 
 
 async def test_read_timeout_is_timed_out(server, person):
-    server.set_faults(hang_rate=1.0, hang_seconds=3, methods=["sendMessage"])
+    server.faults.configure(hang_rate=1.0, hang_seconds=3, methods=["sendMessage"])
     api = await open_bot(server.base_url, client(read_timeout=0.3), client())
     try:
         with pytest.raises(TimedOut):
             await api.send_message(person, "hello")
         # A per-call read timeout wins over the default.
-        server.set_faults(hang_rate=1.0, hang_seconds=0.6, methods=["sendMessage"])
+        server.faults.configure(hang_rate=1.0, hang_seconds=0.6, methods=["sendMessage"])
         with pytest.raises(NetworkError, match="Bad Gateway") as waited:
             await api.send_message(person, "hello", read_timeout=3)
         assert not isinstance(waited.value, TimedOut)
@@ -135,7 +135,7 @@ async def test_read_timeout_is_timed_out(server, person):
 
 
 async def test_busy_pool_is_a_timeout_before_sending(server, person):
-    server.set_faults(hang_rate=1.0, hang_seconds=3, methods=["sendMessage"])
+    server.faults.configure(hang_rate=1.0, hang_seconds=3, methods=["sendMessage"])
     request = AiohttpRequest(connection_pool_size=1, read_timeout=5, pool_timeout=0.2)
     api = await open_bot(server.base_url, request, client())
     try:
@@ -178,7 +178,7 @@ async def test_connect_timeout_is_timed_out():
 
 
 async def test_too_many_requests_carries_retry_after(server, bot, person):
-    server.set_faults(too_many_rate=1.0, retry_after=7, methods=["sendMessage"])
+    server.faults.configure(too_many_rate=1.0, retry_after=7, methods=["sendMessage"])
     with pytest.raises(RetryAfter) as refused:
         await bot.send_message(person, "hello")
     seconds = refused.value.retry_after
@@ -186,11 +186,11 @@ async def test_too_many_requests_carries_retry_after(server, bot, person):
 
 
 async def test_server_error_is_a_network_error(server, bot, person):
-    server.set_faults(error_rate=1.0, methods=["sendMessage"])
+    server.faults.configure(error_rate=1.0, methods=["sendMessage"])
     with pytest.raises(NetworkError, match="Internal Server Error") as failed:
         await bot.send_message(person, "hello")
     assert not isinstance(failed.value, TimedOut)
-    server.set_faults()
+    server.faults.configure()
     assert (await bot.send_message(person, "hello again")).text == "hello again"
 
 
@@ -215,7 +215,7 @@ async def test_long_polling_waits_longer_than_the_read_timeout(server):
     api = await open_bot(server.base_url, client(read_timeout=0.3), client(read_timeout=0.3))
     try:
         assert await api.get_updates(timeout=1) == ()
-        server.set_faults(hang_rate=1.0, hang_seconds=1, methods=["getMe"])
+        server.faults.configure(hang_rate=1.0, hang_seconds=1, methods=["getMe"])
         with pytest.raises(TimedOut):
             await api.get_me()
     finally:

@@ -16,8 +16,10 @@ from bot.i18n import translator
 from bot.semantic.embedder import DEFAULT_MODEL, MODELS
 from bot.storage import AlertDraft
 from bot.storage.listings import DAY
+from bot.views import cards
 from tests import seed
-from tests.talk import containing, plain, says
+from tests.talk import containing, plain, says, taps
+from tests.test_alerts import member
 from tests.test_browse import reader
 
 NOW = 1_800_000_000
@@ -172,6 +174,40 @@ async def test_an_alert_in_german_is_told_of_an_italian_listing(server, app):
     assert plain(de("🔔 <b>New for your alert</b>: {alert}")).split(":")[0] in hit.text
     await app.scheduler.match_new_listings()
     assert not [m for m in hans.messages if "Libri per la biblioteca" in m.text]
+    assert server.errors() == []
+
+
+async def test_a_new_alert_shows_what_already_fits_it_in_other_languages(server, app):
+    """What a new alert shows at once is judged as the pass judges what is new: by meaning
+    too, so German words find an Italian listing already open (and not an unrelated one)."""
+    hans = await member(server, app, "Hans")
+    await seed.member(app.storage, ITALIAN, language="it", country="IT", place="Trento")
+    await seed.listing(
+        app.storage, ITALIAN, NOW, kind="offer", language="it", country="IT", place="Trento",
+        title="Motopompa antincendio usata",
+        description="La protezione civile cede una motopompa portatile con tubi e raccordi.",
+    )  # fmt: skip
+    books = {"category": "equipment", "language": "it", "title": "Scaffali per la biblioteca"}
+    await seed.listing(app.storage, ITALIAN, NOW, **{**BOOKS, **books, "description": "Scaffali."})
+    await app.scheduler.embed_listings()
+    await app.scheduler.match_new_listings()
+
+    await says(hans, "/alerts")
+    await taps(hans, "➕ New alert")
+    await taps(hans, "🟢🔴 Both")
+    await hans.press(cards.category_label(translator("en"), "equipment"))
+    await hans.wait_for_bot_message(include_edits=True)
+    await taps(hans, "✅ Done")
+    await taps(hans, "✅ Any tag")
+    await hans.wait_for_bot_message(containing("Choose the area:"))
+    await taps(hans, "🇪🇺 All of Europe")
+    await hans.send_text("Feuerwehrpumpe")
+    await hans.wait_for_bot_message(lambda m: "⚡ Right away" in m.button_labels)
+    await hans.press("⚡ Right away")
+    saved = await hans.wait_for_bot_message(containing("✅ Alert saved"))
+    assert "📋 1 open listing already fits it." in saved.text
+    assert "Motopompa antincendio usata" in saved.text
+    assert "Scaffali" not in saved.text
     assert server.errors() == []
 
 

@@ -27,7 +27,7 @@ def menu_calls(server: BotApiServer) -> list[str]:
     "fault", [{"error_rate": 1.0}, {"hang_rate": 1.0, "hang_seconds": 60}], ids=["refused", "hangs"]
 )
 async def test_the_bot_answers_while_the_menu_cannot_be_published(server, settings, fault):
-    server.set_faults(methods=["setMyCommands"], **fault)
+    server.faults.configure(methods=["setMyCommands"], **fault)
     async with running(settings) as application:
         user = server.create_user("Ines", language_code="pt")
         welcome = await says(user, "/start")
@@ -35,7 +35,7 @@ async def test_the_bot_answers_while_the_menu_cannot_be_published(server, settin
         assert not application.menu_published.done()  # still trying, beside the bot
         assert menu_calls(server) == []
 
-        server.set_faults()  # the server gets better: the next attempt publishes everything
+        server.faults.configure()  # the server gets better: the next attempt publishes everything
         if "hang_rate" in fault:
             return  # a hanging call waits for its timeout; stopping the bot cancels it
         await asyncio.wait_for(application.menu_published, 30)
@@ -69,7 +69,7 @@ async def test_the_error_handler_logs_its_own_failure_instead_of_raising(server,
     await says(user, "/start")
     # Every message the bot sends is refused: the answer to /help fails (after the reply
     # retries), then the error handler's apology fails as well.
-    server.set_faults(methods=["sendMessage"], error_rate=1.0)
+    server.faults.configure(methods=["sendMessage"], error_rate=1.0)
     await user.send_text("/help")
     for _attempt in range(400):
         if "could not tell the user about the error" in caplog.text:
@@ -81,21 +81,21 @@ async def test_the_error_handler_logs_its_own_failure_instead_of_raising(server,
     apology = [r for r in caplog.records if "could not tell the user" in r.getMessage()]
     assert [r.exc_info for r in apology] == [None]  # one line, no second traceback
 
-    server.set_faults()
+    server.faults.configure()
     assert "Community Sharing" in (await says(user, "/help")).text
 
 
 async def test_a_failing_get_updates_is_one_line_and_polling_goes_on(server, bot, caplog):
     user = server.create_user("Olga", language_code="en")
     await says(user, "/start")
-    server.set_faults(methods=["getUpdates"], error_rate=1.0)
+    server.faults.configure(methods=["getUpdates"], error_rate=1.0)
     # The long poll in flight brings this message; the next ones fail.
     assert "Community Sharing" in (await says(user, "/help", timeout=15)).text
     for _attempt in range(1200):
         if "getUpdates failed" in caplog.text:
             break
         await asyncio.sleep(0.025)
-    server.set_faults()
+    server.faults.configure()
     assert "getUpdates failed 1 time (latest: Internal Server Error); retrying" in caplog.text
     assert "Exception happened while polling" not in caplog.text  # PTB's traceback
     assert "Community Sharing" in (await says(user, "/help", timeout=30)).text

@@ -19,7 +19,7 @@ from bot.app import running
 from bot.config import Settings
 from bot.context import CommunityApplication
 from bot.sandbox.server import BotApiServer
-from bot.webhook import SECRET_HEADER
+from bot.web.webhook import SECRET_HEADER
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.processes import free_port
 from tests.talk import onboard, says
@@ -88,7 +88,7 @@ async def test_a_forged_admin_update_is_refused_logged_and_changes_nothing(
     seen = len(admin.messages)
     before = await tables(hooked)
     endpoint = webhook_settings.webhook_endpoint
-    caplog.set_level(logging.WARNING, logger="bot.webhook")
+    caplog.set_level(logging.WARNING, logger="bot.web.webhook")
     async with httpx.AsyncClient() as http:
         for number, (text, headers) in enumerate(
             [

@@ -37,9 +37,12 @@ from bot.dialogs.steps import (
 )
 from bot.i18n import N_, Translator
 from bot.matching import fitting
+from bot.matching.matcher import keyword_meanings
+from bot.places.geocoding import locate
 from bot.storage import Alert, AlertDraft
 from bot.storage.alerts import MAX_ALERTS
 from bot.views.alerts import EDIT, NEW, list_keyboard, list_text, saved_keyboard, saved_text
+from bot.views.texts import place_line
 
 # Persisted as numbers (conversation states): append new steps, never reorder.
 (
@@ -300,8 +303,19 @@ async def around_profile_place(update: Update, context: BotContext, _none: None)
     )
 
 
-async def radius_pin(update: Update, context: BotContext) -> None:
-    await reply(update, "📍", reply_markup=ReplyKeyboardRemove())
+async def show_centre(update: Update, context: BotContext) -> None:
+    """Where the alert's circle is centred, before its radius: the town at the shared point
+    (or the point itself, at sea). It also puts away the location keyboard, which only a
+    message without inline buttons can do."""
+    t = context.i18n
+    given = DIALOG.answers(context)
+    latitude, longitude = given["latitude"], given["longitude"]
+    town = locate(latitude, longitude)
+    if town is not None:
+        where = place_line(t, town.name, town.region, town.country, town.key)
+    else:
+        where = f"{latitude:.2f}, {longitude:.2f}"  # as maps write a point, in any language
+    await reply(update, "📍 " + where, reply_markup=ReplyKeyboardRemove())
 
 
 DIALOG.add(
@@ -333,7 +347,7 @@ DIALOG.add(
         answer="radius_km",
         then=TYPING_KEYWORDS,
         width=5,
-        before=radius_pin,
+        before=show_centre,
     ),
 )
 
@@ -439,7 +453,13 @@ async def show_what_fits(update: Update, context: BotContext, alert: Alert) -> N
         point = (alert.latitude, alert.longitude)
     elif member is not None and member.latitude is not None and member.longitude is not None:
         point = (member.latitude, member.longitude)
-    found = fitting.already_fitting(alert, candidates, point)
+    meanings = await keyword_meanings(
+        context.storage,
+        context.meaning.semantics,
+        alert.keywords,
+        (listing.id for listing, _text in candidates),
+    )
+    found = fitting.already_fitting(alert, candidates, point, meanings)
     await reply(
         update,
         saved_text(context.i18n, alert, found, now),

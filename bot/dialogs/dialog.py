@@ -87,11 +87,12 @@ Then = int | Callable[[dict[str, Any]], int]
 
 class Step:
     """One question of a dialog: how it is asked (:meth:`ask`), the handlers of its answers
-    (:meth:`handlers`), and the hint for any other message. Reusable steps
+    (:meth:`handlers`), and the hint for any other message (None: a step that waits for no
+    message, such as a page of search results, lets them go on to the catch-alls). Reusable steps
     (:mod:`bot.dialogs.steps`) subclass it; :meth:`Dialog.add` tells a step its dialog and
     state."""
 
-    hint = BUTTONS_HINT
+    hint: str | None = BUTTONS_HINT
     dialog: Dialog
     state: int
 
@@ -110,7 +111,9 @@ class Step:
 class Question(Step):
     """A step made of a function that asks and the handlers of its answers."""
 
-    def __init__(self, ask: Ask | Asking, *handlers: Handler, hint: str = BUTTONS_HINT) -> None:
+    def __init__(
+        self, ask: Ask | Asking, *handlers: Handler, hint: str | None = BUTTONS_HINT
+    ) -> None:
         self._ask, self._handlers, self.hint = ask, list(handlers), hint
 
     async def ask(self, update: Update, context: BotContext) -> int | None:
@@ -433,6 +436,7 @@ class Dialog:
         return bool(record.get("again")) and message.message_id < record["first"]
 
     async def _hint(self, step: Step, update: Update, context: BotContext) -> None:
+        assert step.hint is not None
         await reply(update, context.i18n.gettext(step.hint))
 
     async def _again(
@@ -477,7 +481,8 @@ class Dialog:
                     handlers.append(CommandHandler(trigger, callback))
                 else:
                     handlers.append(trigger.handler(callback))
-            handlers.append(MessageHandler(ANY_MESSAGE, functools.partial(self._hint, step)))
+            if step.hint is not None:
+                handlers.append(MessageHandler(ANY_MESSAGE, functools.partial(self._hint, step)))
             states[state] = [self._guarded(handler, state=state) for handler in handlers]
         pattern = self.prefix.any()
         if self.shares_prefix:

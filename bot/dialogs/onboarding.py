@@ -29,7 +29,6 @@ from telegram.ext import CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
 from bot.buttons import ONBOARDING, PROFILE_EDIT, OneOf, close_buttons
-from bot.command_menu import published_language, set_chat_menu
 from bot.context import BotContext, reply
 from bot.dialogs import nearby
 from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question, resume_dialogs
@@ -47,6 +46,7 @@ from bot.places import names
 from bot.places.countries import COUNTRIES, find_country
 from bot.storage import Profile
 from bot.views import texts as views
+from bot.views.command_menu import published_language, set_chat_menu
 
 DIALOG = Dialog("onboarding", ONBOARDING, navigation=False)
 

@@ -65,10 +65,10 @@ from bot.dialogs.steps import (
 )
 from bot.handlers.listings import send_card
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.language_id import detect_listing
 from bot.places import names
 from bot.places.countries import COUNTRIES
 from bot.places.timezones import local
+from bot.semantic.language import detect_listing
 from bot.storage import Listing, NewListing, PostingLimit
 from bot.storage.listings import DAY
 from bot.views import cards

@@ -83,6 +83,16 @@ async def refuse_unless_admin(update: Update, context: BotContext) -> bool:
     return False
 
 
+async def admin_pressed(update: Update, context: BotContext) -> bool:
+    """A button of the admin menu: True, the press answered, if the presser is an admin;
+    otherwise refused (see :func:`refuse_unless_admin`) and False."""
+    if not await refuse_unless_admin(update, context):
+        return False
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    return True
+
+
 # --- /admin and the admin log ---------------------------------------------------------
 
 
@@ -120,11 +130,8 @@ async def admin_log(update: Update, context: BotContext, _none: None) -> None:
     """The latest admin actions: who, what, why and when, in the reader's language and time
     zone."""
     _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    if not await refuse_unless_admin(update, context):
+    if not await admin_pressed(update, context):
         return
-    await query.answer()
     actions = await context.storage.admin_log(limit=30)
     if not actions:
         await reply(update, _("Nothing in the admin log yet."))

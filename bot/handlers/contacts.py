@@ -17,7 +17,9 @@ it still makes sense (a request decided meanwhile is not relayed any more).
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -75,20 +77,32 @@ UNDO_DECLINE = CONTACTS.button("undo", ID)
 # --- Accept and Decline --------------------------------------------------------------------
 
 
-async def _decide(
-    update: Update, context: BotContext, contact_id: int, accept: bool
+async def _by_presser(
+    update: Update, context: BotContext, act: Callable[[int], Awaitable[Contact]]
 ) -> Contact | None:
+    """``act`` (a storage change of a contact) for the person who pressed, given their id; the
+    press answered: quietly when done, else with the refusal in an alert, and None (an Undo
+    too late also loses its button: nothing can be undone any more)."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     try:
-        contact = await context.storage.decide_contact(
-            contact_id, update.effective_user.id, accept=accept, now=context.now()
-        )
+        contact = await act(update.effective_user.id)
     except ContactRefused as refused:
         await query.answer(await refusal_for(context, refused), show_alert=True)
+        if refused.reason == "too_late":
+            await drop_buttons(update)
         return None
     await query.answer()
-    await drop_buttons(update)
+    return contact
+
+
+async def _decide(
+    update: Update, context: BotContext, contact_id: int, accept: bool
+) -> Contact | None:
+    decide = partial(context.storage.decide_contact, contact_id, accept=accept, now=context.now())
+    contact = await _by_presser(update, context, decide)
+    if contact is not None:
+        await drop_buttons(update)
     return contact
 
 
@@ -127,6 +141,15 @@ def _relay_buttons(
     return views.relay_keyboard(t, contact, stop=False)
 
 
+async def _with_side(
+    context: BotContext, contact_id: int, user_id: int
+) -> tuple[Contact | None, str | None]:
+    """The contact and the person's side of it ("asker", "owner", or None: not theirs)."""
+    contact = await context.storage.get_contact(contact_id)
+    side = await context.storage.contact_side(contact, user_id) if contact else None
+    return contact, side
+
+
 def _undo_ends(t: Translator) -> str:
     """When the Undo window ends, as the reader says it: 'in 5 minutes', 'dans 5 minutes'."""
     return t.timedelta(timedelta(seconds=UNDO_WINDOW), direction=True)
@@ -137,10 +160,7 @@ async def ask_decline(update: Update, context: BotContext, contact_id: int) -> N
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and query.message is not None and update.effective_user is not None
-    contact = await context.storage.get_contact(contact_id)
-    side = (
-        await context.storage.contact_side(contact, update.effective_user.id) if contact else None
-    )
+    contact, side = await _with_side(context, contact_id, update.effective_user.id)
     if contact is None or side != "owner":
         await query.answer(await refusal_for(context, ContactRefused("not_party")), show_alert=True)
         return
@@ -162,17 +182,13 @@ async def decline(update: Update, context: BotContext, contact_id: int) -> None:
     """Declined, confirmed: the notices wait in the outbox for the Undo window."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    try:
-        contact = await context.storage.decline_contact(
-            contact_id, update.effective_user.id, now=context.now()
-        )
-    except ContactRefused as refused:
-        await query.answer(await refusal_for(context, refused), show_alert=True)
+    assert query is not None
+    decline = partial(context.storage.decline_contact, contact_id, now=context.now())
+    contact = await _by_presser(update, context, decline)
+    if contact is None:
         return
     # The message keeps its buttons (Undo, then the answers again): a second tap already in
     # flight is refused by storage, which decides once.
-    await query.answer()
     undo = InlineKeyboardButton(_("↩️ Undo"), callback_data=UNDO_DECLINE.data(contact.id))
     await query.edit_message_text(
         _("Declined. They will be told politely, without your name, {when}.").format(
@@ -186,17 +202,11 @@ async def undo_decline(update: Update, context: BotContext, contact_id: int) -> 
     """Undo a decline while nobody has been told: the request waits for an answer again."""
     _ = context.i18n.gettext
     query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    try:
-        contact = await context.storage.undo_decline(
-            contact_id, update.effective_user.id, now=context.now()
-        )
-    except ContactRefused as refused:
-        await query.answer(await refusal_for(context, refused), show_alert=True)
-        if refused.reason == "too_late":
-            await drop_buttons(update)
+    assert query is not None
+    undo = partial(context.storage.undo_decline, contact_id, now=context.now())
+    contact = await _by_presser(update, context, undo)
+    if contact is None:
         return
-    await query.answer()
     await query.edit_message_text(
         _("Undone: nobody was told. The contact about {title} waits for your answer again.").format(
             title=views.title_of(context.i18n, contact)
@@ -246,10 +256,7 @@ async def show(update: Update, context: BotContext, contact_id: int) -> None:
     """One contact, with its messages, for someone who is part of it."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    contact = await context.storage.get_contact(contact_id)
-    side = (
-        await context.storage.contact_side(contact, update.effective_user.id) if contact else None
-    )
+    contact, side = await _with_side(context, contact_id, update.effective_user.id)
     if contact is None or side is None:
         await query.answer(context.i18n.gettext("This is not your contact."), show_alert=True)
         return

@@ -38,6 +38,15 @@ async def send_card(update: Update, context: BotContext, listing: Listing) -> No
         return
     if not may_manage:
         await context.storage.record_view(listing.id, viewer, context.now())
+    await post_card(update, context, listing, may_manage=may_manage)
+
+
+async def post_card(
+    update: Update, context: BotContext, listing: Listing, *, may_manage: bool
+) -> None:
+    """The listing's card, in the chat, for a viewer already checked: a photo with caption
+    when it has a photo; with the owner's buttons when ``may_manage``."""
+    assert update.effective_chat is not None
     card = cards.listing_card(
         context.i18n,
         listing,

@@ -15,11 +15,11 @@ from bot.buttons import (
     close_message,
     refuse_stale,
 )
-from bot.command_menu import set_chat_menu
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs.dialog import resume_dialogs
 from bot.i18n import autonym, translator
 from bot.views import texts as views
+from bot.views.command_menu import set_chat_menu
 
 
 def register(application: CommunityApplication) -> None:
@@ -30,6 +30,8 @@ def register(application: CommunityApplication) -> None:
             CommandHandler("profile", profile_command),
             LANGUAGE.handler(language_chosen),
             MENU.handler(menu_button),
+            # /cancel that no dialog took.
+            CommandHandler("cancel", nothing_to_cancel),
             # Last: any button no feature took is stale or forged; any message, not understood.
             CallbackQueryHandler(refuse_stale),
             MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, not_understood),

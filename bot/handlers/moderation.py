@@ -22,7 +22,13 @@ from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import decision
 from bot.dialogs.decision import Decision, Nothing
 from bot.handlers import verification
-from bot.handlers.admin import already_done, member_argument, reader_zone, refuse_unless_admin
+from bot.handlers.admin import (
+    admin_pressed,
+    already_done,
+    member_argument,
+    reader_zone,
+    refuse_unless_admin,
+)
 from bot.handlers.reports import notice
 from bot.i18n import N_
 from bot.storage import Listing, ReportedListing
@@ -78,11 +84,8 @@ async def report_queue(update: Update, context: BotContext, _none: None) -> None
     """The admin menu's reports: a card per reported listing (and per listing hidden for a
     review)."""
     _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    if not await refuse_unless_admin(update, context):
+    if not await admin_pressed(update, context):
         return
-    await query.answer()
     queue = await context.storage.moderation_queue()
     if not queue:
         await reply(update, _("No reports are waiting."))

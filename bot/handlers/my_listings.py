@@ -32,6 +32,7 @@ from bot.buttons import (
 )
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import editing
+from bot.handlers.listings import post_card
 from bot.storage import ContactRefused, Listing, ListingRefused
 from bot.views import cards
 from bot.views import contacts as views
@@ -362,18 +363,4 @@ async def _conclude(
         return
     await query.answer()
     await query.edit_message_text(done)
-    card = cards.listing_card(
-        context.i18n,
-        listing,
-        may_manage=True,
-        now=context.now(),
-        bot_username=context.bot.username,
-    )
-    if card.photo_file_id:
-        await query.message.chat.send_photo(  # type: ignore[union-attr]
-            card.photo_file_id, caption=card.text, reply_markup=card.keyboard
-        )
-    else:
-        await query.message.chat.send_message(  # type: ignore[union-attr]
-            card.text, reply_markup=card.keyboard
-        )
+    await post_card(update, context, listing, may_manage=True)

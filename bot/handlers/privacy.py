@@ -18,9 +18,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import CommandHandler
 
 from bot.buttons import PRIVACY, Number, close_message
-from bot.command_menu import forget_chat_menu
 from bot.context import BotContext, CommunityApplication, reply
 from bot.places.timezones import local
+from bot.views.command_menu import forget_chat_menu
 
 CONFIRM_WITHIN = 15 * 60  # seconds a /deleteme confirmation button stays valid
 ERASE = PRIVACY.button("del", Number(0))  # carries when it was asked (Unix seconds)

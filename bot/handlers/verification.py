@@ -29,6 +29,7 @@ from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import verification as dialog
 from bot.dialogs.decision import Decision, Nothing
 from bot.handlers.admin import (
+    admin_pressed,
     admin_recipients,
     already_done,
     is_admin,
@@ -83,11 +84,8 @@ REVOKE = VERIFICATION.button("rv", ID)  # an approved request; through bot/dialo
 async def queue(update: Update, context: BotContext, _none: None) -> None:
     """The admin menu's verifications: a card per pending request, oldest first."""
     _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    if not await refuse_unless_admin(update, context):
+    if not await admin_pressed(update, context):
         return
-    await query.answer()
     requests = await context.storage.verification_queue()
     if not requests:
         await reply(update, _("No verification requests are waiting."))
@@ -350,11 +348,8 @@ async def _officials_view(
 
 async def officials(update: Update, context: BotContext, municipality_id: int) -> None:
     """One municipality's verified people, each with Revoke."""
-    query = update.callback_query
-    assert query is not None
-    if not await refuse_unless_admin(update, context):
+    if not await admin_pressed(update, context):
         return
-    await query.answer()
     text, keyboard = await _officials_view(context, municipality_id)
     await reply(update, text, reply_markup=keyboard)
 

@@ -1,12 +1,13 @@
 """What already fits a new alert: the open listings a saved search would have been told about
 had it existed when they were published, judged by the same rule as the matching pass
 (:func:`bot.matching.scoring.alert_matches`), so that what a person is shown at once and what
-they are told later never disagree. Pure: storage hands over the listings.
+they are told later never disagree. Pure: storage hands over the listings, and
+:func:`bot.matching.matcher.keyword_meanings` how close each is to the alert's words in meaning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from bot.matching.scoring import alert_matches, words_of
@@ -54,14 +55,18 @@ def already_fitting(
     alert: Alert,
     candidates: Iterable[tuple[Listing, str]],
     point: tuple[float, float] | None,
+    meanings: Mapping[int, float] | None = None,
 ) -> Fitting:
     """The candidates (listing, folded text; newest first) that fit ``alert``, with their
-    distance from ``point`` (the alert's centre, else the person's place). The best: the
-    closest first when there is a point, else the newest."""
+    distance from ``point`` (the alert's centre, else the person's place). ``meanings``: how
+    close each candidate is to the alert's keywords in meaning (the pass accepts a listing
+    that says what the keywords mean, in any language). The best: the closest first when
+    there is a point, else the newest."""
+    meanings = meanings or {}
     fitting = [
         _measured(listing, point)
         for listing, text in candidates
-        if alert_matches(alert, features_of(listing), words_of(text))
+        if alert_matches(alert, features_of(listing), words_of(text), meanings.get(listing.id))
     ]
     if point is not None:
         far = float("inf")

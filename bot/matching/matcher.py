@@ -230,6 +230,19 @@ async def match_listing(
     return Matched(features.id, found, deliveries, unembedded)
 
 
+async def keyword_meanings(
+    storage: Storage, semantics: Semantics, keywords: str | None, listings: Iterable[int]
+) -> dict[int, float]:
+    """How close each listing is in meaning to an alert's ``keywords`` (the cosine the pass
+    compares with :data:`~bot.matching.scoring.ALERT_MEANING_FROM`), for the listings that
+    have a vector of the loaded model; empty without keywords or on words alone."""
+    model = semantics.model_name()
+    if not keywords or model is None:
+        return {}
+    vector = await semantics.query(keywords)
+    return cosines(vector, unit_vectors(await storage.vectors_of(listings, model)))
+
+
 def unit_vectors(stored: dict[int, tuple[bytes, float]]) -> dict[int, Vector]:
     """Stored int8 vectors as unit vectors, all in one matrix (a vector at a time cost more
     in numpy's calls than in arithmetic). Each one's scale is left out: it does not change

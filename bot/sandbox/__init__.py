@@ -33,7 +33,8 @@ seeds the demo world through the user side;
 
 from .chatview import CallbackAnswer, ChatMessage
 from .errors import ApiError, SandboxUserError
-from .server import BotApiServer, CallRecord, running_server, start_server
+from .records import CallRecord
+from .server import BotApiServer, running_server, start_server
 from .users import SandboxUser
 
 __all__ = [

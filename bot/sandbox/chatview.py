@@ -61,7 +61,8 @@ class ChatMessage:
     def inline_keyboard(self) -> list[list[dict[str, Any]]]:
         """Rows of inline buttons (empty without an inline keyboard)."""
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
-            return self.reply_markup["inline_keyboard"]
+            rows: list[list[dict[str, Any]]] = self.reply_markup["inline_keyboard"]
+            return rows
         return []
 
     @property

@@ -18,11 +18,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.dialogs.posting import DURATION_LABELS, KIND_CHOICES
+from bot.dialogs.posting import KIND_CHOICES
 from bot.i18n import autonym, translator
 from bot.places.countries import flag
 from bot.taxonomy import TAG_NAMES
-from bot.views.cards import REACH_LABELS, category_label
+from bot.views.cards import DURATION_LABELS, REACH_LABELS, category_label
 from bot.views.texts import ROLE_LABELS
 
 from .chatview import ChatMessage

@@ -259,28 +259,6 @@ class BotApiServer:
         for bot in self.state.bots.values():
             bot.limiter.configure(**self._rate_config)
 
-    def set_faults(
-        self,
-        *,
-        error_rate: float = 0.0,
-        hang_rate: float = 0.0,
-        hang_seconds: float = 10.0,
-        too_many_rate: float = 0.0,
-        retry_after: int = 1,
-        methods: list[str] | None = None,
-        seed: int | None = None,
-    ) -> None:
-        """Inject faults into a share of Bot API calls (all zero = off)."""
-        self.faults.configure(
-            error_rate=error_rate,
-            hang_rate=hang_rate,
-            hang_seconds=hang_seconds,
-            too_many_rate=too_many_rate,
-            retry_after=retry_after,
-            methods=methods,
-            seed=seed,
-        )
-
     def errors(self, *, include_injected: bool = False) -> list[CallRecord]:
         """Calls answered with 4xx/5xx; injected faults only with ``include_injected``."""
         return [
@@ -303,7 +281,7 @@ class BotApiServer:
         self.state.reset()
         self.calls.clear()
         self.set_rate_limits()
-        self.set_faults()
+        self.faults.configure()
 
     # ------------------------------------------------------------------ Bot API calls
 

@@ -87,26 +87,20 @@ class FileRecord:
 
     def document(self) -> JSON:
         """The ``Document`` object."""
-        out: JSON = {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "file_size": self.size,
-        }
-        if self.file_name:
-            out["file_name"] = self.file_name
-        if self.mime_type:
-            out["mime_type"] = self.mime_type
-        return out
+        return self._object(file_name=self.file_name, mime_type=self.mime_type)
 
     def file(self) -> JSON:
         """The ``File`` object (``file_path`` is set once getFile was called)."""
+        return self._object(file_path=self.file_path)
+
+    def _object(self, **optional: str | None) -> JSON:
+        """The fields every file object has, and those of ``optional`` that are set."""
         out: JSON = {
             "file_id": self.file_id,
             "file_unique_id": self.file_unique_id,
             "file_size": self.size,
         }
-        if self.file_path:
-            out["file_path"] = self.file_path
+        out.update((name, value) for name, value in optional.items() if value)
         return out
 
 

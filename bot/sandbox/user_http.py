@@ -135,8 +135,9 @@ def event_json(chat: Chat, event: ChatEvent) -> dict[str, Any]:
 
 
 def _bytes(body: dict[str, Any], field: str) -> bytes:
-    if isinstance(body.get(field), bytes):
-        return body[field]
+    value = body.get(field)
+    if isinstance(value, bytes):
+        return value
     try:
         return base64.b64decode(body["data_base64"], validate=True)
     except (binascii.Error, ValueError):
@@ -294,7 +295,7 @@ def add_user_routes(app: web.Application, server: BotApiServer) -> None:
         unknown = set(body) - allowed
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
-        server.set_faults(**body)
+        server.faults.configure(**body)
         return _ok(True)
 
     async def reset(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from .wire import json_answer
 
@@ -50,11 +51,11 @@ def _host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def security_middleware(server: BotApiServer) -> web.middleware:
+def security_middleware(server: BotApiServer) -> Middleware:
     """Refuse non-loopback Host headers on the page and the user API; add security headers."""
 
     @web.middleware
-    async def middleware(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         guarded = request.path == "/" or request.path.startswith(GUARDED_PREFIXES)
         if (
             guarded

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,6 +24,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
+
+from bot.config import is_loopback
 
 from .spec import Upload
 from .updates import UpdateQueue
@@ -45,12 +46,7 @@ def is_loopback_url(url: str) -> bool:
         return False
     if parts.scheme not in ("http", "https") or not host:
         return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(host)
 
 
 @dataclass

@@ -14,15 +14,86 @@ from bot.delivery.timing import Preferences
 from bot.places.timezones import zone_of
 from bot.storage.base import Database
 from bot.storage.listings import (
-    _LISTING_COLUMNS,
-    _LISTING_FROM,
+    _AREA_INDEXES,
+    _CATEGORY_INDEXES,
+    _COLUMNS_OF_PAGE,
+    NEWEST,
     Listing,
-    _bounding_box,
+    Statement,
     _listing,
+    near_filters,
 )
 
 AREAS = ("region", "country", "europe", "radius")
 MAX_ALERTS = 20
+
+
+def fitting_statement(alert: Alert, now: int, scan: int) -> Statement | None:
+    """What may fit a new alert, as SQL (tests/test_query_plans.py explains it): the newest
+    ``scan`` listings, read as browsing reads them, from an index in date order stopped at
+    the LIMIT (with categories: one slice per kind and category, merged), so that saving an
+    alert among a million listings reads a few thousand index entries, not every open
+    listing of a kind. Around a point: the box's listings (a few) sorted. None for a radius
+    alert without its point."""
+    params: dict[str, Any] = {"now": now, "user": alert.user_id, "scan": scan}
+    where = [
+        "l.status = 'open'",
+        "l.expires_at > :now",
+        "l.matched_at IS NOT NULL",
+        "l.owner_id != :user",
+    ]
+    if alert.tags:
+        params.update({f"tag{n}": tag for n, tag in enumerate(alert.tags)})
+        marks = ", ".join(f":tag{n}" for n in range(len(alert.tags)))
+        where.append(
+            "EXISTS (SELECT 1 FROM listing_tags t "
+            f"WHERE t.listing_id = l.id AND t.tag IN ({marks}))"
+        )
+    area = "europe"
+    if alert.area in ("country", "region"):
+        where.append("l.country = :country")
+        params["country"] = alert.country
+        area = "country"
+    if alert.area == "region":
+        where.append("l.region = :region")
+        params["region"] = alert.region
+        area = "region"
+    slices: list[str] = ["1"]
+    if alert.area == "radius":
+        if alert.latitude is None or alert.longitude is None or alert.radius_km is None:
+            return None
+        # The box only (a superset of the circle): the exact distance is the pass's rule.
+        box = near_filters((alert.latitude, alert.longitude), alert.radius_km, params)[:3]
+        where += box
+        source = "listings l INDEXED BY listings_open_by_band"
+    elif alert.categories:
+        source = f"listings l INDEXED BY {_CATEGORY_INDEXES[area]}"
+        kinds = (alert.kind,) if alert.kind else ("offer", "request")
+        params.update({f"kind{n}": kind for n, kind in enumerate(kinds)})
+        params.update({f"category{n}": key for n, key in enumerate(alert.categories)})
+        slices = [
+            f"l.kind = :kind{k} AND l.category = :category{c}"
+            for k in range(len(kinds))
+            for c in range(len(alert.categories))
+        ]
+    else:
+        source = f"listings l INDEXED BY {_AREA_INDEXES[area]}"
+        if alert.kind:
+            where.append("l.kind = :kind")
+            params["kind"] = alert.kind
+    ids = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT l.id, l.published_at FROM {source} "
+        f"WHERE {' AND '.join([*where, condition])} {NEWEST} LIMIT :scan)"
+        for condition in slices
+    )
+    # The text of the chosen few only: joined in the plan, the full-text table was read first.
+    text = "(SELECT x.title || ' ' || x.description FROM listings_text x WHERE x.rowid = l.id)"
+    page = (
+        f"WITH page (id, published_at) AS ({ids} ORDER BY 2 DESC, 1 DESC LIMIT :scan) "
+        f"{_COLUMNS_OF_PAGE.replace(', NULL FROM page', f', NULL, {text} FROM page')} "
+        "ORDER BY page.published_at DESC, page.id DESC"
+    )
+    return page, params
 
 
 @dataclass(frozen=True)
@@ -167,52 +238,15 @@ class AlertQueries(Database):
         self, alert: Alert, *, now: int, scan: int
     ) -> list[tuple[Listing, str]]:
         """Open listings of others that may fit ``alert``, newest first, at most ``scan``,
-        each with its folded title and description: everything the alert asks but its words,
-        which :func:`bot.matching.fitting.already_fitting` checks as the matching pass does.
+        each with its folded title and description: everything the alert asks but its words
+        (and, around a point, the exact distance), which
+        :func:`bot.matching.fitting.already_fitting` checks as the matching pass does.
         Listings the pass has not matched yet are left out: it will tell about them as new."""
-        where = [
-            "l.status = 'open'",
-            "l.expires_at > :now",
-            "l.matched_at IS NOT NULL",
-            "l.owner_id != :user",
-        ]
-        params: dict[str, Any] = {"now": now, "user": alert.user_id, "scan": scan}
-        if alert.kind:
-            where.append("l.kind = :kind")
-            params["kind"] = alert.kind
-        if alert.categories:
-            params.update({f"category{n}": key for n, key in enumerate(alert.categories)})
-            marks = ", ".join(f":category{n}" for n in range(len(alert.categories)))
-            where.append(f"l.category IN ({marks})")
-        if alert.tags:
-            params.update({f"tag{n}": tag for n, tag in enumerate(alert.tags)})
-            marks = ", ".join(f":tag{n}" for n in range(len(alert.tags)))
-            where.append(
-                "EXISTS (SELECT 1 FROM listing_tags t "
-                f"WHERE t.listing_id = l.id AND t.tag IN ({marks}))"
-            )
-        if alert.area in ("country", "region"):
-            where.append("l.country = :country")
-            params["country"] = alert.country
-        if alert.area == "region":
-            where.append("l.region = :region")
-            params["region"] = alert.region
-        if alert.area == "radius":
-            lat, lon, radius = alert.latitude, alert.longitude, alert.radius_km
-            if lat is None or lon is None or radius is None:
-                return []
-            south, north, west, east = _bounding_box(lat, lon, radius)
-            where.append("l.latitude BETWEEN :south AND :north")
-            where.append("l.longitude BETWEEN :west AND :east")
-            params.update(south=south, north=north, west=west, east=east)
-        rows = await self._fetchall(
-            f"""SELECT x.title || ' ' || x.description, {_LISTING_COLUMNS} {_LISTING_FROM}
-                JOIN listings_text x ON x.rowid = l.id
-                WHERE {" AND ".join(where)}
-                ORDER BY l.published_at DESC, l.id DESC LIMIT :scan""",
-            params,
-        )
-        return [(_listing(row[1:]), row[0] or "") for row in rows]
+        statement = fitting_statement(alert, now, scan)
+        if statement is None:
+            return []
+        rows = await self._fetchall(*statement)
+        return [(_listing(row), row[29] or "") for row in rows]
 
     async def active_alerts(self) -> list[Alert]:
         """Every alert that is on, of people who have not blocked the bot: the matching pass

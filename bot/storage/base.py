@@ -18,11 +18,15 @@ import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import fields
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, get_type_hints
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 def fold(text: str) -> str:
@@ -35,10 +39,40 @@ def fold(text: str) -> str:
 
 Params = Sequence[Any] | Mapping[str, Any]
 T = TypeVar("T")
+D = TypeVar("D", bound="DataclassInstance")
+
+
+def row_mapper(cls: type[D]) -> Callable[[Sequence[Any]], D]:
+    """What makes the dataclass ``cls`` from a row that selects its fields in their order:
+    SQLite's 0 and 1 become False and True where a field is a ``bool``."""
+    hints = get_type_hints(cls)
+    bools = {i for i, field in enumerate(fields(cls)) if hints[field.name] is bool}
+
+    def mapped(row: Sequence[Any]) -> D:
+        return cls(*(bool(value) if i in bools else value for i, value in enumerate(row)))
+
+    return mapped
+
+
+class Refused(Exception):
+    """Why storage refused an action: ``reason`` (each kind of refusal lists its own) and, for a
+    listing that ended (closed or fulfilled), ``at``: since when."""
+
+    def __init__(self, reason: str, at: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.at = at
 
 
 def now_seconds() -> int:
     return int(time.time())
+
+
+async def read_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+    """The first row of a query run inside the caller's transaction (None if there is none);
+    ``Any``, so that callers unpack the columns they selected."""
+    async with db.execute(sql, params) as cursor:
+        return await cursor.fetchone()
 
 
 def _migrations() -> list[tuple[int, str]]:

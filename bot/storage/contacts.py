@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, fold
+from bot.storage.base import Database, Refused, fold, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
 from bot.storage.verification import verified, verified_municipality
 
@@ -64,7 +64,7 @@ class ContactMessage:
     sent_at: int
 
 
-class ContactRefused(Exception):
+class ContactRefused(Refused):
     """Why a contact or a message is not allowed; ``next_at`` says when it will be, if known.
 
     Reasons: gone (no open listing), closed or fulfilled (``at``: since when), own, profile,
@@ -74,10 +74,8 @@ class ContactRefused(Exception):
     """
 
     def __init__(self, reason: str, next_at: int | None = None, at: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(reason, at)
         self.next_at = next_at
-        self.at = at
 
 
 _CONTACT_COLUMNS = """id, listing_id, listing_title, listing_kind, asker_id, owner_id,
@@ -98,13 +96,7 @@ async def read_contact(db: aiosqlite.Connection, contact_id: int) -> Contact | N
     return _contact(row) if row else None
 
 
-def _message(row: aiosqlite.Row | tuple[Any, ...]) -> ContactMessage:
-    return ContactMessage(row[0], row[1], row[2], bool(row[3]), row[4], row[5])
-
-
-async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> Any:
-    async with db.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+_message = row_mapper(ContactMessage)
 
 
 def _decline_batch(contact_id: int, declines: int) -> str:
@@ -118,13 +110,13 @@ async def _within_daily_limit(
     """Raise ContactRefused(``reason``) if the contacts of ``column`` = ``value`` (an asker's,
     a listing's) reached ``limit`` in the last 24 hours, with when one more is allowed: once
     the limit-th newest leaves the window."""
-    (count,) = await _one(
+    (count,) = await read_one(
         db,
         f"SELECT count(*) FROM contacts WHERE {column} = ? AND created_at > ?",
         (value, now - DAY),
     )
     if count >= limit:
-        (leaving,) = await _one(
+        (leaving,) = await read_one(
             db,
             f"SELECT created_at FROM contacts WHERE {column} = ? AND created_at > ? "
             "ORDER BY created_at DESC LIMIT 1 OFFSET ?",
@@ -146,7 +138,7 @@ class ContactQueries(Database):
         self, db: aiosqlite.Connection, asker: int, listing_id: int, now: int
     ) -> aiosqlite.Row:
         """The listing row if ``asker`` may contact its author now; else ContactRefused."""
-        listing = await _one(
+        listing = await read_one(
             db,
             "SELECT id, owner_id, municipality_id, status, expires_at, title, kind, "
             "status_changed_at FROM listings WHERE id = ?",
@@ -156,7 +148,7 @@ class ContactQueries(Database):
             raise ContactRefused(listing[3], at=listing[7])
         if listing is None or listing[3] != "open" or listing[4] <= now:
             raise ContactRefused("gone")
-        person = await _one(
+        person = await read_one(
             db,
             "SELECT municipality_id, onboarded_at IS NOT NULL, review_at IS NOT NULL "
             "FROM users WHERE id = ?",
@@ -168,7 +160,7 @@ class ContactQueries(Database):
             raise ContactRefused("own")
         if person[2]:
             raise ContactRefused("review")
-        if await _one(
+        if await read_one(
             db, "SELECT 1 FROM contacts WHERE listing_id = ? AND asker_id = ?", (listing_id, asker)
         ):
             raise ContactRefused("already")
@@ -185,7 +177,7 @@ class ContactQueries(Database):
 
     @staticmethod
     async def _check_duplicate(db: aiosqlite.Connection, sender: int, key: str, now: int) -> None:
-        if await _one(
+        if await read_one(
             db,
             "SELECT 1 FROM contact_messages WHERE sender_id = ? AND text_key = ? AND sent_at > ?",
             (sender, key, now - DUPLICATE_WINDOW),
@@ -301,10 +293,12 @@ class ContactQueries(Database):
         from_asker = side == "asker"
         key = fold(text)
         async with self.transaction() as db:
-            (status,) = await _one(db, "SELECT status FROM contacts WHERE id = ?", (contact_id,))
+            (status,) = await read_one(
+                db, "SELECT status FROM contacts WHERE id = ?", (contact_id,)
+            )
             if status != "pending":
                 raise ContactRefused("decided")
-            (written,) = await _one(
+            (written,) = await read_one(
                 db,
                 "SELECT count(*) FROM contact_messages WHERE contact_id = ? AND from_asker = ?",
                 (contact_id, int(from_asker)),
@@ -363,7 +357,7 @@ class ContactQueries(Database):
         colleagues = [person for person in await self.owner_side(contact) if person != user_id]
         async with self.transaction() as db:
             # The owner side again, in the statement that decides (as for an Accept).
-            row = await _one(
+            row = await read_one(
                 db,
                 f"""UPDATE contacts SET status = 'declined', decided_at = :now, decided_by = :user,
                         declines = declines + 1
@@ -398,7 +392,7 @@ class ContactQueries(Database):
         if contact is None or await self.contact_side(contact, user_id) != "owner":
             raise ContactRefused("not_party")  # says nothing about the contact to others
         async with self.transaction() as db:
-            row = await _one(
+            row = await read_one(
                 db,
                 "SELECT status, decided_at, decided_by, declines FROM contacts WHERE id = ?",
                 (contact_id,),
@@ -411,7 +405,7 @@ class ContactQueries(Database):
             if decided_by != user_id:
                 raise ContactRefused("not_party")
             batch = _decline_batch(contact_id, declines)
-            (told,) = await _one(
+            (told,) = await read_one(
                 db,
                 "SELECT count(*) FROM outbox WHERE batch = ? "
                 "AND state NOT IN ('pending', 'cancelled', 'blocked')",

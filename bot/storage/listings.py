@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from bot.places.index import EARTH_RADIUS_KM, distance_km
-from bot.storage.base import Database, fold
+from bot.storage.base import Database, Refused, fold
 from bot.storage.vectors import StoredVector, write_vector
 from bot.storage.verification import verified, verified_municipality
 
@@ -103,14 +103,9 @@ class SearchQuery:
     exclude_owner: int | None = None
 
 
-class ListingRefused(Exception):
+class ListingRefused(Refused):
     """Why a person may not act on a listing: gone (no such listing, or hidden by a
     moderator), not_yours, closed or fulfilled (``at``: since when)."""
-
-    def __init__(self, reason: str, at: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.at = at
 
 
 # The person :user may change the listing l: its owner, or a verified official of the
@@ -143,10 +138,11 @@ LEFT JOIN organisations o ON o.id = l.organisation_id
 
 
 def _listing(row: aiosqlite.Row | tuple[Any, ...], distance: float | None = None) -> Listing:
-    values = list(row[:26])
+    values: list[Any] = list(row[:26])
     tags = tuple(sorted((row[26] or "").split()))
     values[25] = bool(values[25])
-    return Listing(*values, tags=tags, distance_km=distance, place_key=row[27])
+    values += (tags, distance, row[27])  # the three fields that follow the 26 columns
+    return Listing(*values)
 
 
 def fts_query(words: str) -> str | None:

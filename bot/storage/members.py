@@ -3,12 +3,11 @@ speak for."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
 
 import aiosqlite
 
-from bot.storage.base import Database, fold, now_seconds
+from bot.storage.base import Database, fold, now_seconds, row_mapper
 from bot.storage.verification import end_verifications
 
 ROLES = ("municipality", "organisation", "volunteer")
@@ -82,6 +81,7 @@ _MEMBER_JOINS = """
 LEFT JOIN municipalities m ON m.id = u.municipality_id
 LEFT JOIN organisations o ON o.id = u.organisation_id
 """
+MEMBER_FIELDS = len(fields(Member))  # the columns above, one a field, in the same order
 MEMBER_BY_ID = f"SELECT {_MEMBER_COLUMNS} FROM users u {_MEMBER_JOINS} WHERE u.id = ?"
 # What every update starts with (handlers.members.identify), in one read: the member, if any,
 # and the last update that moved one of their dialogs (see bot.storage.ptb.handled_already).
@@ -92,32 +92,7 @@ LEFT JOIN users u ON u.id = asked.id {_MEMBER_JOINS}
 LEFT JOIN handled_updates h ON h.user_id = asked.id"""
 
 
-def _member(row: aiosqlite.Row | tuple[Any, ...]) -> Member:
-    return Member(
-        id=row[0],
-        first_name=row[1],
-        username=row[2],
-        language=row[3],
-        language_chosen=bool(row[4]),
-        role=row[5],
-        country=row[6],
-        region=row[7],
-        place=row[8],
-        latitude=row[9],
-        longitude=row[10],
-        municipality_id=row[11],
-        municipality_name=row[12],
-        municipality_population=row[13],
-        municipality_verified=bool(row[14]),
-        organisation_id=row[15],
-        organisation_name=row[16],
-        onboarded=bool(row[17]),
-        blocked=bool(row[18]),
-        is_admin=bool(row[19]),
-        banned=bool(row[20]),
-        verified=bool(row[21]),
-        place_key=row[22],
-    )
+_member = row_mapper(Member)
 
 
 class MemberQueries(Database):
@@ -130,8 +105,9 @@ class MemberQueries(Database):
         their dialogs, as (update id, when) or None: one read for both."""
         row = await self._fetchone(MEMBER_FOR_UPDATE, (user_id,))
         assert row is not None  # one row, whatever is stored
-        member = _member(row) if row[0] is not None else None
-        handled = (row[23], row[24]) if row[23] is not None else None
+        member = _member(row[:MEMBER_FIELDS]) if row[0] is not None else None
+        update_id, at = row[MEMBER_FIELDS:]
+        handled = (update_id, at) if update_id is not None else None
         return member, handled
 
     async def register_member(

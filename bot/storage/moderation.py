@@ -11,25 +11,19 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database
+from bot.storage.base import Database, Refused, read_one
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
 # Distinct people reporting one member's listings before those are hidden pending review.
 REVIEW_AFTER = 3
 
 
-class ReportRefused(Exception):
+class ReportRefused(Refused):
     """reason: gone (no such visible listing), closed or fulfilled (``at``: since when), own,
     already."""
-
-    def __init__(self, reason: str, at: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.at = at
 
 
 @dataclass(frozen=True)
@@ -100,11 +94,6 @@ class Outcome(enum.Enum):
     DONE = "done"
     ALREADY = "already"  # done before (by this admin or another): nothing changed
     GONE = "gone"  # erased with the person's data: nothing to act on
-
-
-async def _one(db: aiosqlite.Connection, sql: str, params: Any = ()) -> Any:
-    async with db.execute(sql, params) as cursor:
-        return await cursor.fetchone()
 
 
 async def log_action(
@@ -192,7 +181,7 @@ class ModerationQueries(Database):
         if reason not in REPORT_REASONS:
             raise ValueError(f"unknown reason {reason!r}")
         async with self.transaction() as db:
-            listing = await _one(
+            listing = await read_one(
                 db,
                 "SELECT owner_id, status, status_changed_at FROM listings WHERE id = ?",
                 (listing_id,),
@@ -213,7 +202,7 @@ class ModerationQueries(Database):
             await cursor.close()
             if row is None:
                 raise ReportRefused("already")
-            (reporters,) = await _one(
+            (reporters,) = await read_one(
                 db,
                 "SELECT count(DISTINCT reporter_id) FROM reports "
                 "WHERE reported_user = ? AND status = 'open'",
@@ -296,14 +285,16 @@ class ModerationQueries(Database):
             if not await _set_status(db, listing_id, "open", "hidden", now, admin, "moderator"):
                 return False
             # Why: the reasons people reported it for (the log shows them translated).
-            (reasons,) = await _one(
+            (reasons,) = await read_one(
                 db,
                 "SELECT group_concat(reason, ',') FROM (SELECT DISTINCT reason FROM reports "
                 "WHERE listing_id = ? AND status = 'open' ORDER BY reason)",
                 (listing_id,),
             )
             await self._settle_reports(db, [listing_id], "resolved", admin, now)
-            (owner,) = await _one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
+            (owner,) = await read_one(
+                db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,)
+            )
             await log_action(db, admin, "hide", now, listing=listing_id, user=owner, detail=reasons)
         return True
 
@@ -313,7 +304,9 @@ class ModerationQueries(Database):
         async with self.transaction() as db:
             if not await _set_status(db, listing_id, "hidden", "open", now, admin, "moderator"):
                 return False
-            (owner,) = await _one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
+            (owner,) = await read_one(
+                db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,)
+            )
             restored = [listing_id]
             cursor = await db.execute(
                 "UPDATE users SET review_at = NULL WHERE id = ? AND review_at IS NOT NULL",
@@ -364,7 +357,7 @@ class ModerationQueries(Database):
         """Warn a listing's owner about it, once: DONE, ALREADY (warned about it before), or
         GONE (the listing was erased with its author)."""
         async with self.transaction() as db:
-            row = await _one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
+            row = await read_one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
             if row is None:
                 return Outcome.GONE
             cursor = await db.execute(
@@ -390,9 +383,9 @@ class ModerationQueries(Database):
         pending contact requests withdrawn. ALREADY if banned before; GONE if they erased
         their data (nobody to ban: a ban outlives an erasure, but is not made after one)."""
         async with self.transaction() as db:
-            if await _one(db, "SELECT 1 FROM bans WHERE user_id = ?", (user_id,)):
+            if await read_one(db, "SELECT 1 FROM bans WHERE user_id = ?", (user_id,)):
                 return Outcome.ALREADY
-            if not await _one(db, "SELECT 1 FROM users WHERE id = ?", (user_id,)):
+            if not await read_one(db, "SELECT 1 FROM users WHERE id = ?", (user_id,)):
                 return Outcome.GONE
             await db.execute(
                 "INSERT INTO bans (user_id, banned_at, banned_by) VALUES (?, ?, ?)",

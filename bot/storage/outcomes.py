@@ -10,10 +10,10 @@ answers land on the same exchange (one per contact): ``owner_said`` and ``asker_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import aiosqlite
 
+from bot.storage.base import read_one
 from bot.storage.contacts import (
     FOLLOWUP_ANSWERS,
     FOLLOWUP_DAYS,
@@ -37,11 +37,6 @@ class Counterpart:
     where: str | None
 
 
-async def _one(db: aiosqlite.Connection, sql: str, params: Any) -> Any:
-    async with db.execute(sql, params) as cursor:
-        return await cursor.fetchone()
-
-
 # A person's place for an exchange: the municipality they speak for, else where they live.
 _PERSON_PLACE = """SELECT u.country, coalesce(m.name, nullif(u.place, '')) FROM users u
     LEFT JOIN municipalities m ON m.id = u.municipality_id WHERE u.id = ?"""
@@ -58,7 +53,7 @@ async def record_exchange(
 ) -> None:
     """Record (or confirm, from the other ``side``) the exchange of a listing with a contact's
     asker, or with someone unknown (``contact`` None), inside the caller's transaction."""
-    listing = await _one(
+    listing = await read_one(
         db,
         "SELECT kind, category, country, nullif(place, '') FROM listings WHERE id = ?",
         (listing_id,),
@@ -68,7 +63,7 @@ async def record_exchange(
     kind, category, *author = listing
     other = [None, None]
     if contact is not None and contact.asker_id is not None:
-        other = list(await _one(db, _PERSON_PLACE, (contact.asker_id,)) or other)
+        other = list(await read_one(db, _PERSON_PLACE, (contact.asker_id,)) or other)
     # An offer's author gives; a request's author receives.
     giver, receiver = (author, other) if kind == "offer" else (other, author)
     said = (int(side == "owner"), int(side == "asker"))

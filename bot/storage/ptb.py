@@ -8,7 +8,7 @@ they run after every update.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, get_args
 
 from bot.storage.base import Database, Params
 from bot.storage.listings import SAVE_DRAFT
@@ -18,10 +18,13 @@ ConversationKey = tuple[int | str, ...]
 SAVE_CONVERSATION = """INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?)
     ON CONFLICT (name, key) DO UPDATE SET state = excluded.state"""
 END_CONVERSATION = "DELETE FROM ptb_conversations WHERE name = ? AND key = ?"
-SAVE_USER_DATA = """INSERT INTO ptb_user_data (user_id, data) VALUES (?, ?)
-    ON CONFLICT (user_id) DO UPDATE SET data = excluded.data"""
-SAVE_CHAT_DATA = """INSERT INTO ptb_chat_data (chat_id, data) VALUES (?, ?)
-    ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data"""
+# PTB's user_data and chat_data: a table each, ptb_user_data by user_id, ptb_chat_data by chat_id.
+DataOf = Literal["user", "chat"]
+SAVE_DATA: dict[DataOf, str] = {
+    of: f"""INSERT INTO ptb_{of}_data ({of}_id, data) VALUES (?, ?)
+    ON CONFLICT ({of}_id) DO UPDATE SET data = excluded.data"""
+    for of in get_args(DataOf)
+}
 SAVE_BOT_DATA = """INSERT INTO ptb_bot_data (id, data) VALUES (1, ?)
     ON CONFLICT (id) DO UPDATE SET data = excluded.data"""
 HANDLED_UPDATE = """INSERT INTO handled_updates (user_id, update_id, at) VALUES (?, ?, ?)
@@ -59,25 +62,16 @@ class PersistenceQueries(Database):
         """Record a conversation's state; ``None`` means the conversation ended."""
         await self._write(_conversation(name, key, state))
 
-    async def load_user_data(self) -> dict[int, dict[str, Any]]:
-        rows = await self._fetchall("SELECT user_id, data FROM ptb_user_data")
-        return {user_id: json.loads(data) for user_id, data in rows}
+    async def load_data(self, of: DataOf) -> dict[int, dict[str, Any]]:
+        """Every user's (or chat's) data, by id."""
+        rows = await self._fetchall(f"SELECT {of}_id, data FROM ptb_{of}_data")
+        return {key: json.loads(data) for key, data in rows}
 
-    async def save_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        await self._write((SAVE_USER_DATA, (user_id, json.dumps(data))))
+    async def save_data(self, of: DataOf, key: int, data: dict[str, Any]) -> None:
+        await self._write((SAVE_DATA[of], (key, json.dumps(data))))
 
-    async def drop_user_data(self, user_id: int) -> None:
-        await self._write(("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,)))
-
-    async def load_chat_data(self) -> dict[int, dict[str, Any]]:
-        rows = await self._fetchall("SELECT chat_id, data FROM ptb_chat_data")
-        return {chat_id: json.loads(data) for chat_id, data in rows}
-
-    async def save_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
-        await self._write((SAVE_CHAT_DATA, (chat_id, json.dumps(data))))
-
-    async def drop_chat_data(self, chat_id: int) -> None:
-        await self._write(("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,)))
+    async def drop_data(self, of: DataOf, key: int) -> None:
+        await self._write((f"DELETE FROM ptb_{of}_data WHERE {of}_id = ?", (key,)))
 
     async def load_bot_data(self) -> dict[str, Any]:
         row = await self._fetchone("SELECT data FROM ptb_bot_data WHERE id = 1")
@@ -106,7 +100,7 @@ class PersistenceQueries(Database):
         for all of it: a dialog step costs one commit.
         """
         statements = [
-            (SAVE_USER_DATA, (user_id, json.dumps(user_data))),
+            (SAVE_DATA["user"], (user_id, json.dumps(user_data))),
             _conversation(name, key, state),
         ]
         if update_id is not None:

@@ -11,11 +11,9 @@ after a crash relays nothing twice, and a crash loses nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiosqlite
 
-from bot.storage.base import fold
+from bot.storage.base import fold, read_one
 from bot.storage.contacts import (
     Contact,
     ContactMessage,
@@ -29,11 +27,6 @@ HOUR = 3600
 RELAY_PER_HOUR = 20  # messages one person may relay in an hour, over all their contacts
 # The notifications of the relay (rendered by bot/handlers/relay.py).
 RELAYED, RELAY_ENDED = "contact_relay", "contact_relay_ended"
-
-
-async def _one(db: aiosqlite.Connection, sql: str, params: Any) -> Any:
-    async with db.execute(sql, params) as cursor:
-        return await cursor.fetchone()
 
 
 def check_relay(contact: Contact | None, user_id: int) -> Contact:
@@ -70,7 +63,7 @@ async def _reachable(db: aiosqlite.Connection, user_id: int | None) -> bool:
     """Someone the bot can still relay to: not erased, not banned, not blocking the bot."""
     if user_id is None:
         return False
-    row = await _one(
+    row = await read_one(
         db,
         "SELECT blocked_at IS NULL AND NOT EXISTS (SELECT 1 FROM bans WHERE user_id = users.id) "
         "FROM users WHERE id = ?",
@@ -97,7 +90,7 @@ class RelayQueries(ContactQueries):
         Telegram message again returns what was stored then. ContactRefused: see
         :meth:`relay_contact`, and relay_busy (``next_at``: when the next one may go)."""
         async with self.transaction() as db:
-            stored = await _one(
+            stored = await read_one(
                 db,
                 "SELECT id FROM contact_messages WHERE sender_id = ? AND telegram_message_id = ?",
                 (sender, telegram_message_id),
@@ -161,7 +154,7 @@ async def _store(
     if len(recent) >= RELAY_PER_HOUR:
         # The next one may go once the oldest of the hour's messages is an hour old.
         raise ContactRefused("relay_busy", next_at=recent[-1][0] + HOUR)
-    (message_id,) = await _one(
+    (message_id,) = await read_one(
         db,
         "INSERT INTO contact_messages (contact_id, sender_id, from_asker, text, text_key, "
         "sent_at, telegram_message_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",

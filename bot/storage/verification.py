@@ -16,19 +16,15 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database
+from bot.storage.base import Database, Refused, read_one
 from bot.storage.moderation import log_action
 
 
-class VerificationRefused(Exception):
+class VerificationRefused(Refused):
     """reason: not_municipality, verified, pending (asking); gone (erased with its member),
     decided, outdated (the member moved since), not_allowed (a member approving who is not a
     verified official of that municipality, or their own request); not_verified (revoking
     what is not, or no longer, an approval)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -106,25 +102,20 @@ def _request(row: aiosqlite.Row | tuple[Any, ...]) -> VerificationRequest:
     return VerificationRequest(*row)
 
 
-async def _one(db: aiosqlite.Connection, sql: str, params: Any = ()) -> Any:
-    async with db.execute(sql, params) as cursor:
-        return await cursor.fetchone()
-
-
 class VerificationQueries(Database):
     async def request_verification(
         self, user_id: int, *, email: str | None, note: str | None, now: int
     ) -> VerificationRequest:
         """File a request for the member's current municipality."""
         async with self.transaction() as db:
-            person = await _one(
+            person = await read_one(
                 db, f"SELECT municipality_id, {_VERIFIED} FROM users u WHERE id = ?", (user_id,)
             )
             if person is None or person[0] is None:
                 raise VerificationRefused("not_municipality")
             if person[1]:
                 raise VerificationRefused("verified")
-            row = await _one(
+            row = await read_one(
                 db,
                 "INSERT INTO verification_requests (user_id, municipality_id, email, note, "
                 "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
@@ -190,7 +181,7 @@ class VerificationQueries(Database):
         themselves (the admins are told by the caller). A request for a municipality the
         person has left since is withdrawn instead (VerificationRefused('outdated'))."""
         async with self.transaction() as db:
-            row = await _one(
+            row = await read_one(
                 db,
                 """SELECT v.user_id, v.municipality_id, v.status, u.municipality_id
                    FROM verification_requests v JOIN users u ON u.id = v.user_id
@@ -234,7 +225,7 @@ class VerificationQueries(Database):
         over the municipality's listings and contacts end; their published listings keep the
         badge they were posted with."""
         async with self.transaction() as db:
-            row = await _one(
+            row = await read_one(
                 db,
                 "SELECT user_id, municipality_id, status FROM verification_requests WHERE id = ?",
                 (request_id,),
@@ -296,7 +287,7 @@ class VerificationQueries(Database):
         pending request is withdrawn, and they stay on as a volunteer. Returns the
         municipality's name."""
         async with self.transaction() as db:
-            row = await _one(
+            row = await read_one(
                 db,
                 "SELECT u.municipality_id, m.name FROM users u "
                 "JOIN municipalities m ON m.id = u.municipality_id WHERE u.id = ?",
@@ -319,7 +310,7 @@ async def _may_approve(
     official of."""
     if official == requester:
         return False
-    row = await _one(
+    row = await read_one(
         db,
         f"SELECT 1 FROM users u WHERE u.id = ? AND u.municipality_id = ? AND {_VERIFIED}",
         (official, municipality_id),

@@ -16,7 +16,7 @@ import pytest
 
 from bot.dialogs.onboarding import WELCOME
 from bot.dialogs.posting import DURATION_LABELS, KIND_CHOICES
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from bot.places.countries import flag
 from bot.views import cards
 from tests.browser.conftest import ARTIFACTS, Sandbox, Watched
@@ -70,6 +70,14 @@ def tap(page: Any, label: str) -> None:
 def type_and_send(page: Any, text: str) -> None:
     page.locator("#text").fill(text)
     page.locator("#text").press("Enter")
+
+
+def hear_at_any_hour(page: Any, t: Translator) -> None:
+    """Quiet hours off in /settings: the story runs at any hour, and the default ones
+    (22:00-08:00 in the person's zone) would hold what they are sent until morning."""
+    type_and_send(page, "/settings")
+    press(page, t.gettext("No quiet hours"))
+    bot_says(page, t.gettext("Quiet hours: none."))
 
 
 def tiny_png() -> bytes:
@@ -264,6 +272,7 @@ def test_a_request_is_found_contacted_and_accepted_across_people(chat: Watched) 
     type_and_send(page, "8000")
     press(page, f_("✅ Save"))
     bot_says(page, f_("What would you like to do?"))
+    hear_at_any_hour(page, fr)
     type_and_send(page, "/post")
     press(page, f_(KIND_CHOICES["request"]))
     press(page, cards.category_label(fr, "health"))
@@ -292,6 +301,7 @@ def test_a_request_is_found_contacted_and_accepted_across_people(chat: Watched) 
     press(page, b_("Skip"))
     press(page, b_("✅ Save"))
     bot_says(page, b_("What would you like to do?"))
+    hear_at_any_hour(page, bg)
     type_and_send(page, "/search medecin")  # no accent typed: found all the same
     press(page, "1")
     bot_says(page, title)

@@ -79,25 +79,25 @@ def test_token_bucket_maths(clock) -> None:
 async def test_injected_500_leaves_state_unchanged(
     ptb: Application, server: BotApiServer, marie: SandboxUser
 ) -> None:
-    server.set_faults(error_rate=1.0, methods=["sendMessage"])
+    server.faults.configure(error_rate=1.0, methods=["sendMessage"])
     with pytest.raises(NetworkError, match="Internal Server Error"):
         await ptb.bot.send_message(marie.id, "lost")
     assert [m.text for m in marie.messages] == ["hi"]
     assert (await ptb.bot.get_me()).username == "community_sharing_bot"  # other methods work
     assert server.errors() == []
     assert [c.fault for c in server.errors(include_injected=True)] == ["error"]
-    server.set_faults()
+    server.faults.configure()
     await ptb.bot.send_message(marie.id, "kept")
 
 
 async def test_injected_429_and_hang(
     ptb: Application, server: BotApiServer, marie: SandboxUser
 ) -> None:
-    server.set_faults(too_many_rate=1.0, retry_after=7)
+    server.faults.configure(too_many_rate=1.0, retry_after=7)
     with pytest.raises(RetryAfter) as caught:
         await ptb.bot.send_message(marie.id, "x")
     assert "Retry in 7 seconds" in str(caught.value)
-    server.set_faults(hang_rate=1.0, hang_seconds=0.5)
+    server.faults.configure(hang_rate=1.0, hang_seconds=0.5)
     with pytest.raises(TimedOut):
         await ptb.bot.send_message(marie.id, "x", read_timeout=0.2)
     with pytest.raises(NetworkError, match="Bad Gateway"):
@@ -108,11 +108,11 @@ async def test_injected_429_and_hang(
 
 async def test_fault_shares_are_seeded(server: BotApiServer) -> None:
     def run() -> list[str | None]:
-        server.set_faults(error_rate=0.2, too_many_rate=0.3, seed=42)
+        server.faults.configure(error_rate=0.2, too_many_rate=0.3, seed=42)
         return [server.faults.decide("sendMessage") for _ in range(200)]
 
     first, second = run(), run()
     assert first == second
     assert 20 <= first.count("error") <= 60 and 40 <= first.count("too_many") <= 80
     with pytest.raises(ValueError, match="sum to at most 1"):
-        server.set_faults(error_rate=0.7, hang_rate=0.5)
+        server.faults.configure(error_rate=0.7, hang_rate=0.5)

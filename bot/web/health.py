@@ -4,7 +4,7 @@ The bot is healthy when updates come in (the polling loop or the webhook listene
 scheduler runs (matching, delivery, reminders) and the database answers a trivial query.
 The answer is JSON naming each check, so a failing probe says which part is down.
 
-In webhook mode ``/healthz`` is served on the webhook listener (bot/webhook.py); with
+In webhook mode ``/healthz`` is served on the webhook listener (bot/web/webhook.py); with
 ``HEALTH_PORT`` set it is also served on a listener of its own (``HEALTH_LISTEN``, 127.0.0.1
 by default), which is how polling mode offers it.
 """

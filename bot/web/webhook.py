@@ -11,7 +11,7 @@ own aiohttp application feeding ``application.update_queue``, and ``setWebhook``
   setWebhook (``WEBHOOK_SECRET``, or derived from the token). Anything else is refused with
   403 before its body is read, and logged (at most a line a minute, with the count), so a
   forged update claiming to come from an admin changes nothing.
-- ``GET /healthz`` answers as bot/health.py says.
+- ``GET /healthz`` answers as bot/web/health.py says.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from telegram.error import BadRequest
 from telegram.ext import Application, ExtBot
 
 from bot.config import ConfigError, Settings
-from bot.health import Health, listening
 from bot.logs import Tally, counted
+from bot.web.health import Health, listening
 
 log = logging.getLogger(__name__)
 

@@ -333,7 +333,8 @@ async def test_the_composers_count_leaves_out_those_who_turned_the_kind_off(serv
     await admin.wait_for_bot_message(include_edits=True)
     await taps(admin, E("➡ Continue"))
     await admin.press(E("⚠️ Urgent: also during quiet hours"))
-    await admin.wait_for_bot_message(include_edits=True)
+    urgent = await admin.wait_for_bot_message(include_edits=True)
+    assert E("People who turned this kind of announcement off get it too.") in urgent.text
     last = max(m.id for m in admin.messages)
     await admin.press(E("🚀 Send now"))
     summary = await admin.wait_for_bot_message(containing("Send this announcement"), timeout=10)

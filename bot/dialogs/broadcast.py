@@ -610,7 +610,12 @@ def when_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
 def urgency_text(t: Translator, broadcast: Broadcast) -> str:
     _ = t.gettext
     if broadcast.urgent:
-        return _("⚠️ <b>Urgent</b>: people get it during their quiet hours too.")
+        return "\n".join(
+            [
+                _("⚠️ <b>Urgent</b>: people get it during their quiet hours too."),
+                _("People who turned this kind of announcement off get it too."),
+            ]
+        )
     return _("🌙 People in their quiet hours get it when these end.")
 
 

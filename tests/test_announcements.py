@@ -131,6 +131,16 @@ async def test_the_composer_refuses_a_text_the_sender_line_no_longer_leaves_room
     assert answer.text == french.format(limit=fr.number(room), length=fr.number(room + 1))
     review = await says(admin, "y" * room)
     assert fr.language_name("en") in review.text  # taken: the texts written so far
+    # And Telegram takes it with the line: the preview (the line in English, the text's
+    # language, as its readers get it) is not refused.
+    await taps(admin, fr.gettext("➡ Choose the audience"))
+    await taps(admin, fr.gettext("➡ Continue"))
+    await admin.press(fr.gettext("🚀 Send now"))
+    summary = fr.gettext("Send this announcement to {people} now?").split("{")[0]
+    await admin.wait_for_bot_message(containing(plain(summary)), timeout=15)
+    preview = next(m for m in admin.messages if m.from_bot and "y" * room in (m.text or ""))
+    line = sender_line(translator("en"), SENDER, "news", urgent=False)
+    assert preview.text == f"{plain(line)}\n\n{'y' * room}"
     assert refused(server) == []
 
 

@@ -35,6 +35,7 @@ from bot.dialogs.dialog import ask_unconfirmed
 from bot.handlers import (
     admin,
     alerts,
+    announcements,
     broadcasts,
     browse,
     contacts,
@@ -81,6 +82,7 @@ FEATURES = (
     verification,
     alerts,
     broadcasts,
+    announcements,  # a recipient turning a kind of announcement off, and its Undo
     stats,
     preferences,
     matches,

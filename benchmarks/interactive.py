@@ -295,8 +295,10 @@ class Person:
             await asyncio.wait_for(self.changed.wait(), max(0.001, deadline - time.perf_counter()))
 
 
-async def calibrate(person: Person, settle: float = 0.4) -> list[int]:
-    """Walk the script once, slowly: how many bot events each step produces."""
+async def calibrate(person: Person, settle: float = 1.5) -> list[int]:
+    """Walk the script once, slowly: how many bot events each step produces. Slowly enough
+    for the first listing's preview, which waits for the language and embedding models to
+    load (a second or two, more on a busy machine)."""
     await person.new_account()
     counts = []
     for position in range(len(person.script)):

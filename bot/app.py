@@ -35,6 +35,7 @@ from bot.dialogs.dialog import ask_unconfirmed
 from bot.handlers import (
     admin,
     alerts,
+    announcements,
     broadcasts,
     browse,
     contacts,
@@ -81,6 +82,7 @@ FEATURES = (
     verification,
     alerts,
     broadcasts,
+    announcements,  # a recipient turning a kind of announcement off, and its Undo
     stats,
     preferences,
     matches,
@@ -130,6 +132,10 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
             await application.update_persistence()
 
     processor.after_each = flush
+    # A flush's copies of a person's data are checked against what they have in memory.
+    persistence = application.persistence
+    assert isinstance(persistence, SQLitePersistence)
+    persistence.watch(application.user_data)
     application.storage = storage
     application.settings = settings
     application.meaning = Meaning(Semantics(settings.embedding_model))

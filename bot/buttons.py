@@ -28,6 +28,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler
 
 from bot.i18n import LANGUAGES
+from bot.storage.broadcasts import ANNOUNCEMENT_KINDS
 
 if TYPE_CHECKING:
     from bot.context import BotContext
@@ -420,6 +421,10 @@ BROADCASTS = Prefix("bc", "broadcasts: the composer and the progress message")
 PAUSE_BROADCAST = BROADCASTS.button("pause", ID)
 RESUME_BROADCAST = BROADCASTS.button("resume", ID)
 CANCEL_BROADCAST = BROADCASTS.button("cx", ID)
+# Under an announcement (built at delivery, read by the announcements feature): its kind and
+# its broadcast, so that the press is checked against the message it came in.
+ANNOUNCEMENTS = Prefix("ann", "announcements: a recipient turning a kind of them off or on")
+STOP_ANNOUNCEMENTS = ANNOUNCEMENTS.button("off", OneOf(ANNOUNCEMENT_KINDS), ID)
 
 STATS = Prefix("st", "figures")
 

@@ -37,6 +37,7 @@ _PATH_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 # Telegram's cloud posts webhooks only to these ports (a local Bot API server posts anywhere).
 TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
 HEALTH_PATH = "/healthz"
+SENDER_MAX = 64
 
 
 class ConfigError(Exception):
@@ -74,6 +75,9 @@ class Settings:
     log_format: str = "text"  # or "json": one object per line
     # The multilingual embedding model (bot/semantic/embedder.py), or "none" for words only.
     embedding_model: str = DEFAULT_MODEL
+    # Who every announcement says it is from: the admins' name for the service (a town's
+    # association, a regional network...). None: the bot's own name, as Telegram shows it.
+    announcements_from: str | None = None
 
     @property
     def bot_api_base_url(self) -> str:
@@ -168,7 +172,19 @@ def load_settings(
         log_level=_check_log_level(get("LOG_LEVEL") or "INFO"),
         log_format=_check_log_format(get("LOG_FORMAT") or "text"),
         embedding_model=_check_embedding_model(get("EMBEDDING_MODEL") or DEFAULT_MODEL),
+        announcements_from=_check_sender(get("ANNOUNCEMENTS_FROM")),
     )
+
+
+def _check_sender(name: str | None) -> str | None:
+    """A name on one line, as long as Telegram allows a bot's name (64 characters): it heads
+    every announcement, and the longer it is, the less room the announcement has."""
+    if name is not None and (len(name) > SENDER_MAX or not name.isprintable()):
+        raise ConfigError(
+            f"ANNOUNCEMENTS_FROM must be a name on one line of at most {SENDER_MAX} characters "
+            f"(who announcements are from, e.g. 'Community Sharing team'), got {name[:80]!r}."
+        )
+    return name
 
 
 def _check_token(token: str | None) -> str | None:

@@ -10,12 +10,21 @@ a crash loses no answered step.
 PTB hands over every user's and chat's data it touched, changed or not, and the state a
 step has just written ahead: a write identical to the last one for the same key is skipped
 (the interactive benchmark measured 22 statements an update before, 10 after).
+
+*Never older than a step.* Updates of different people run side by side, and the flush after
+one person's update hands over everyone's touched data, copied when the flush began. Such a
+copy can reach SQLite after another person's step was written ahead (the fault suite caught
+it: a mayor's place lost, the region asked, after a kill). So a person's data is written only
+if it is still what they have in memory (:meth:`SQLitePersistence.watch`): else a step wrote
+the newer one, or their update is under way and the flush at its end writes it. A dialog's
+state written ahead stands until PTB hands over that same state: anything else it hands over
+meanwhile was copied before the step.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -39,6 +48,14 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         self.storage = storage
         # What was last written for each key, as JSON: an identical write is skipped.
         self._written: dict[tuple[str, object], str] = {}
+        # Dialog states written ahead, as JSON, until PTB hands over the same.
+        self._ahead: dict[tuple[str, object], str] = {}
+        self._live_user_data: Mapping[int, JSONDict] | None = None
+
+    def watch(self, live_user_data: Mapping[int, JSONDict]) -> None:
+        """The application's ``user_data``: a copy PTB hands over that differs from it is
+        older than what a step wrote or what the end of an update will flush."""
+        self._live_user_data = live_user_data
 
     def _unchanged(self, key: tuple[str, object], value: object) -> bool:
         encoded = json.dumps(value, sort_keys=True)
@@ -81,6 +98,11 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
+        written_ahead = self._ahead.get(("conversation", (name, key)))
+        if written_ahead is not None:
+            if written_ahead == json.dumps(new_state):
+                del self._ahead[("conversation", (name, key))]  # PTB caught up with the step
+            return  # the step's own state, already written, or a copy older than it
         await self._write_if_changed(
             ("conversation", (name, key)),
             new_state,
@@ -88,6 +110,9 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         )
 
     async def update_user_data(self, user_id: int, data: JSONDict) -> None:
+        live = self._live_user_data.get(user_id) if self._live_user_data is not None else None
+        if live is not None and live != data:
+            return  # a copy older than the person's data: see the module's docstring
         await self._write_if_changed(
             ("user", user_id), data, self.storage.save_data("user", user_id, data)
         )
@@ -141,6 +166,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         same state and data: skipped as unchanged."""
         self._forget(("user", user_id))
         self._forget(("conversation", (name, key)))
+        self._ahead[("conversation", (name, key))] = json.dumps(state)
         await self.storage.save_dialog_step(
             name, key, state, user_id, data, update_id=update_id, now=now, draft=draft
         )

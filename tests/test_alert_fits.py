@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.i18n import translator
 from bot.matching.fitting import COUNT_CAP, SHOWN, Fitting, already_fitting
 from bot.places.geocoding import distance_km
-from bot.storage import AlertDraft
+from bot.storage import Alert, AlertDraft
 from bot.views import cards
 from bot.views.alerts import saved_text
 from tests import seed
@@ -127,3 +129,28 @@ async def test_the_count_is_capped_and_own_listings_never_fit(server, bot):
     en = translator("en")
     text = saved_text(en, alert, found, NOON)
     assert f"📋 More than {COUNT_CAP} open listings already fit it." in text
+
+
+@pytest.mark.parametrize("area", ["radius", "country", "europe"])
+async def test_newer_listings_that_cannot_fit_never_crowd_out_one_that_does(bot, area):
+    """Candidates are read newest first, at most SCAN of them: the alert's kind and
+    categories are among the conditions whatever its area, so newer requests and newer
+    offers of another category never take the place of an older offer that fits."""
+    owner = 9001
+    await seed.member(bot.storage, owner)
+    here = {"latitude": 48.3, "longitude": 6.9}
+    fits = await seed.listing(bot.storage, owner, NOON - 3600, **here)  # an equipment offer
+    for n in range(3):
+        await seed.listing(bot.storage, owner, NOON - n * 60, kind="request", **here)
+        await seed.listing(
+            bot.storage, owner, NOON - n * 60, category="health", tags=("doctor",), **here
+        )
+    bot.clock = lambda: NOON
+    await bot.scheduler.match_new_listings()
+    alert = Alert(
+        id=1, user_id=1, kind="offer", categories=("equipment",), tags=(), area=area,
+        country="FR", region=None, latitude=48.3, longitude=6.9, radius_km=10,
+        keywords="", frequency="instant", paused=False,
+    )  # fmt: skip
+    found = await bot.storage.open_listings_for(alert, now=NOON, scan=1)
+    assert [listing.id for listing, _text in found] == [fits.id]

@@ -24,10 +24,11 @@ from bot.sandbox.html import EntityParseError, parse_html
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import ChatMessage, SandboxUser
 from bot.storage import Segment, Storage
+from bot.views.announcements import sender_line
 from bot.views.html import MarkupError, check_html
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, says, taps
+from tests.talk import containing, plain, says, taps
 
 E = translator("en").gettext
 RATE = 30
@@ -265,7 +266,13 @@ async def test_each_reader_gets_their_language_or_the_fallback_exactly_as_previe
         "Bonjour" in got["fr"].text and "Bonjour" in got["de"].text and "Bonjour" in got["bg"].text
     )
     assert "Hello" in got["en"].text
-    assert {m.html for m in got.values()} == previews  # the preview is what readers get
+    # The preview is what readers of its language get; readers of the fallback's text get it
+    # under a sender line in their own language (the bot speaks to them in it).
+    assert {got["en"].html, got["fr"].html} == previews
+    french = got["fr"].html.split("\n\n", 1)[1]
+    for language in ("de", "bg"):
+        line = sender_line(translator(language), "Community Sharing", "news", urgent=False)
+        assert got[language].html == f"{line}\n\n{french}"
     report = await admin.wait_for_bot_message(containing("is finished"), timeout=15)
     assert "Delivered to 5 people." in report.text  # the admin is in "everyone" too
     assert sorted(received(server, "«bc-")) == sorted(
@@ -288,7 +295,8 @@ async def test_a_photo_with_a_caption_goes_to_everyone(server, paced, png):
     await admin.wait_for_bot_message(containing("Send this announcement"), timeout=10)
     await admin.press(E("✅ Send it"))
     message = await reader.wait_for_bot_message(containing("«bc-photo»"), timeout=10)
-    assert message.photo and message.caption == "Our summer meeting «bc-photo»"
+    line = sender_line(translator("de"), "Community Sharing", "news", urgent=False)
+    assert message.photo and message.caption == f"{plain(line)}\n\nOur summer meeting «bc-photo»"
 
 
 @pytest.fixture
@@ -358,12 +366,12 @@ async def test_bad_texts_are_refused_with_a_reason(server, paced, png):
 
 def test_announcement_length_and_emptiness():
     t = translator("en")
-    assert "this one has 5,000" in check_text(t, "y" * 5000, with_photo=False)
-    assert "this one has 1,025" in check_text(t, "y" * 1025, with_photo=True)
-    assert check_text(t, "<b>" + "y" * 4096 + "</b>", with_photo=False) is None
-    assert check_text(t, "😀" * 2048, with_photo=False) is None  # UTF-16: two units each
-    assert "this one has 4,098" in check_text(t, "😀" * 2049, with_photo=False)
-    assert "empty" in check_text(t, " \n ", with_photo=False)
+    assert "this one has 5,000" in check_text(t, "y" * 5000, with_photo=False, limit=4096)
+    assert "this one has 1,025" in check_text(t, "y" * 1025, with_photo=True, limit=1024)
+    assert check_text(t, "<b>" + "y" * 4096 + "</b>", with_photo=False, limit=4096) is None
+    assert check_text(t, "😀" * 2048, with_photo=False, limit=4096) is None  # UTF-16: 2 each
+    assert "this one has 4,098" in check_text(t, "😀" * 2049, with_photo=False, limit=4096)
+    assert "empty" in check_text(t, " \n ", with_photo=False, limit=4096)
 
 
 async def test_a_segment_with_nobody_cannot_go_on(server, paced):

@@ -16,10 +16,11 @@ from babel.dates import format_date, format_time, get_timezone_location
 from bot.app import running
 from bot.i18n import translator
 from bot.storage import Storage
+from bot.views.announcements import sender_line
 from tests import seed
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.processes import BotProcess
-from tests.talk import containing, says, taps
+from tests.talk import containing, plain, says, taps
 from tests.test_broadcast import (
     admin_of,
     broadcast_id,
@@ -152,7 +153,8 @@ async def test_scheduled_in_the_admins_timezone_with_a_controlled_clock(server, 
 
     bot.clock = lambda: due
     got = await reader.wait_for_bot_message(containing("«bc-later»"), timeout=10)
-    assert got.text == "Tomorrow's meeting «bc-later»"
+    line = sender_line(translator("fr"), "Community Sharing", "news", urgent=False)
+    assert got.text == f"{plain(line)}\n\nTomorrow's meeting «bc-later»"
     await wait_until(lambda: state_is(bot.storage, broadcast, "done"))
     assert (await bot.storage.get_broadcast(broadcast)).started_at == due
 

@@ -24,6 +24,12 @@ def test_defaults_without_any_setting(tmp_path):
     assert s.admin_ids == frozenset()
     assert s.default_locale == "en"
     assert s.bot_api_base_url == "https://api.telegram.org/bot"
+    assert s.announcements_from is None  # the bot's own name
+
+
+def test_who_announcements_are_from(tmp_path):
+    s = settings(tmp_path, ANNOUNCEMENTS_FROM=" Mairie de Saint-Dié & Co ")
+    assert s.announcements_from == "Mairie de Saint-Dié & Co"  # escaped where it is shown
 
 
 def test_environment_wins_over_dotenv(tmp_path):
@@ -69,6 +75,8 @@ def test_environment_wins_over_dotenv(tmp_path):
         ("WEBHOOK_PATH", "/a b", "WEBHOOK_PATH must be a path such as"),
         ("WEBHOOK_PATH", "/a//b", "WEBHOOK_PATH must be a path such as"),
         ("WEBHOOK_PATH", "/healthz", "WEBHOOK_PATH must be a path such as"),
+        ("ANNOUNCEMENTS_FROM", "x" * 65, "ANNOUNCEMENTS_FROM must be a name on one line"),
+        ("ANNOUNCEMENTS_FROM", "Town\nhall", "ANNOUNCEMENTS_FROM must be a name on one line"),
     ],
 )
 def test_malformed_setting_is_one_clear_line(tmp_path, name, value, says):

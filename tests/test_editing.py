@@ -50,7 +50,9 @@ async def test_owner_edits_the_title_after_a_refusal(server, bot, people):
     listing = await seed.listing(bot.storage, OWNER, NOW, title="Pompe usagée")
     await open_card(owner, listing.id)
     await taps(owner, _("✏️ Edit"))
-    await taps(owner, _("Title"))
+    question = await taps(owner, _("Title"))
+    # The limits the check applies, in the reader's language.
+    assert question.text == "Saisissez le nouveau titre (3 à 120 caractères)."
     refusal = await says(owner, "🔥🔥")
     assert refusal.text  # a clear answer, still on the title
     await owner.send_text("Pompe à incendie <neuve> & révisée")
@@ -85,7 +87,10 @@ async def test_category_tags_reach_and_description(server, bot, people):
 
     await open_card(owner, listing.id)
     await taps(owner, _("✏️ Edit"))
-    await taps(owner, _("Description"))
+    question = await taps(owner, _("Description"))
+    # The maximum written with CLDR's grouping for French, as the bot writes it.
+    two_thousand = translator("fr").number(2000)
+    assert question.text == f"Saisissez la nouvelle description (10 à {two_thousand} caractères)."
     await owner.send_text("Un médecin généraliste\npour trois jours par semaine.")
     await saved_card(owner)
     assert (await bot.storage.get_listing(listing.id)).description == (

@@ -149,6 +149,16 @@ async def test_a_bulgarian_request_meets_a_french_offer_by_what_they_say(server,
     assert server.errors() == []
 
 
+async def italian_motopompa(app) -> None:
+    """A civil protection unit in Trento offers a used fire pump, in Italian."""
+    await seed.member(app.storage, ITALIAN, language="it", country="IT", place="Trento")
+    await seed.listing(
+        app.storage, ITALIAN, NOW, kind="offer", language="it", country="IT", place="Trento",
+        title="Motopompa antincendio usata",
+        description="La protezione civile cede una motopompa portatile con tubi e raccordi.",
+    )  # fmt: skip
+
+
 async def test_an_alert_in_german_is_told_of_an_italian_listing(server, app):
     hans = server.create_user("Hans", language_code="de")
     await hans.send_text("/start")
@@ -159,12 +169,7 @@ async def test_an_alert_in_german_is_told_of_an_italian_listing(server, app):
         AlertDraft(kind=None, categories=(), tags=(), area="europe", keywords="Feuerwehrpumpe"),
         now=NOW,
     )
-    await seed.member(app.storage, ITALIAN, language="it", country="IT", place="Trento")
-    await seed.listing(
-        app.storage, ITALIAN, NOW, kind="offer", language="it", country="IT", place="Trento",
-        title="Motopompa antincendio usata",
-        description="La protezione civile cede una motopompa portatile con tubi e raccordi.",
-    )  # fmt: skip
+    await italian_motopompa(app)
     books = {"language": "it", "title": "Libri per la biblioteca", "description": "Libri."}
     await seed.listing(app.storage, ITALIAN, NOW, **{**BOOKS, **books})
     await app.scheduler.embed_listings()
@@ -181,12 +186,7 @@ async def test_a_new_alert_shows_what_already_fits_it_in_other_languages(server,
     """What a new alert shows at once is judged as the pass judges what is new: by meaning
     too, so German words find an Italian listing already open (and not an unrelated one)."""
     hans = await member(server, app, "Hans")
-    await seed.member(app.storage, ITALIAN, language="it", country="IT", place="Trento")
-    await seed.listing(
-        app.storage, ITALIAN, NOW, kind="offer", language="it", country="IT", place="Trento",
-        title="Motopompa antincendio usata",
-        description="La protezione civile cede una motopompa portatile con tubi e raccordi.",
-    )  # fmt: skip
+    await italian_motopompa(app)
     books = {"category": "equipment", "language": "it", "title": "Scaffali per la biblioteca"}
     await seed.listing(app.storage, ITALIAN, NOW, **{**BOOKS, **books, "description": "Scaffali."})
     await app.scheduler.embed_listings()

@@ -1,5 +1,7 @@
 """The data layer against a real SQLite file: migrations, members, profiles, persistence."""
 
+import asyncio
+import copy
 import sqlite3
 
 import pytest
@@ -120,3 +122,39 @@ async def test_checkpoint_writes_state_and_answers_together(storage):
     await persistence.save_step("onboarding", (7, 7), 4, 7, {"onboarding": {"step": 4}})
     assert await persistence.get_conversations("onboarding") == {(7, 7): 4}
     assert (await persistence.get_user_data())[7] == {"onboarding": {"step": 4}}
+
+
+async def test_a_flush_copied_before_a_step_never_undoes_it(storage):
+    """Two people's updates run side by side, and the flush after one hands over the other's
+    data and dialog state as copied when it began. Reaching SQLite after the other's next
+    step was written ahead, the copies must not undo it (the fault suite lost a mayor's place
+    that way, and after a kill asked for the region of no place)."""
+    persistence = SQLitePersistence(storage)
+    live: dict[int, dict] = {}
+    persistence.watch(live)
+    key = (7, 7)
+    before = {"onboarding": {"role": "municipality", "country": "FR"}}
+    live[7] = before
+    await persistence.save_step("onboarding", key, 6, 7, before)
+    await persistence.update_conversation("onboarding", key, 6)  # PTB caught up
+    # Another person's flush copies the mayor's data and state...
+    copied_data, copied_state = copy.deepcopy(live[7]), 6
+    # ...the mayor's next step (the place typed) is being written ahead...
+    after = {"onboarding": {**before["onboarding"], "place": "Gérardmer"}}
+    live[7] = after
+    step = asyncio.ensure_future(persistence.save_step("onboarding", key, 7, 7, after))
+    await asyncio.sleep(0)
+    # ...when the copies arrive.
+    await persistence.update_user_data(7, copied_data)
+    await persistence.update_conversation("onboarding", key, copied_state)
+    await step
+    assert await persistence.get_conversations("onboarding") == {key: 7}
+    assert (await persistence.get_user_data())[7] == after
+    # PTB then hands over the step's own state; later changes are written as usual.
+    await persistence.update_conversation("onboarding", key, 7)
+    await persistence.update_user_data(7, after)
+    live[7] = {"onboarding": {**after["onboarding"], "region": "Vosges"}}
+    await persistence.update_user_data(7, live[7])
+    await persistence.update_conversation("onboarding", key, None)
+    assert await persistence.get_conversations("onboarding") == {}
+    assert (await persistence.get_user_data())[7]["onboarding"]["region"] == "Vosges"

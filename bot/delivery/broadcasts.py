@@ -28,11 +28,12 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, Job
 
 from bot.buttons import CANCEL_BROADCAST, PAUSE_BROADCAST, RESUME_BROADCAST
-from bot.delivery.outbox import Rendered
+from bot.delivery.outbox import Rendered, Renderer
 from bot.delivery.pacing import run_every
 from bot.i18n import Translator, translator
 from bot.places.timezones import local
 from bot.storage import Broadcast, Notification, Storage
+from bot.views.announcements import stop_keyboard, with_sender
 
 if TYPE_CHECKING:
     from bot.context import CommunityApplication
@@ -51,24 +52,47 @@ STATE_LABELS = {
 }
 
 
-def broadcast_message(broadcast: Broadcast, language: str) -> Rendered | None:
-    """What a reader of ``language`` gets: the same for the admin's preview and for delivery."""
-    text = broadcast.text_for(language)
+def announcements_sender(application: CommunityApplication) -> str:
+    """Who announcements are from: ANNOUNCEMENTS_FROM, else the bot's name (from getMe)."""
+    return application.settings.announcements_from or application.bot.first_name
+
+
+def broadcast_message(
+    broadcast: Broadcast, t: Translator, sender: str, *, buttons: bool = True
+) -> Rendered | None:
+    """What a reader whose language is ``t``'s gets (their text, or the fallback, under the
+    sender line in their language, with the button that turns its kind off): the same for
+    the admin's preview (``buttons=False``: the button of a message nobody was sent would
+    refuse the admin) and for delivery."""
+    text = broadcast.text_for(t.language)
     if not text:
         return None
     # A photo is the point of some announcements: those are never put in a bundle.
     return Rendered(
-        text, photo_file_id=broadcast.photo_file_id, alone=broadcast.photo_file_id is not None
+        with_sender(t, text, sender, broadcast.kind, urgent=broadcast.urgent),
+        keyboard=stop_keyboard(t, broadcast) if buttons else None,
+        photo_file_id=broadcast.photo_file_id,
+        alone=broadcast.photo_file_id is not None,
     )
 
 
-async def render_broadcast(
-    storage: Storage, notification: Notification, t: Translator, now: int
-) -> Rendered | None:
-    broadcast = await storage.get_broadcast(int(notification.payload["broadcast"]))
-    if broadcast is None or broadcast.state == "cancelled":
-        return None  # cancelled while this row was on its way: drop it
-    return broadcast_message(broadcast, t.language)
+def broadcast_renderer(application: CommunityApplication) -> Renderer:
+    """The outbox's renderer of broadcast rows, naming the application's sender."""
+
+    async def render_broadcast(
+        storage: Storage, notification: Notification, t: Translator, now: int
+    ) -> Rendered | None:
+        broadcast = await storage.get_broadcast(int(notification.payload["broadcast"]))
+        if broadcast is None or broadcast.state == "cancelled":
+            return None  # cancelled while this row was on its way: drop it
+        kind = broadcast.opt_out_kind
+        if kind is not None and not await storage.receives_announcements(
+            notification.user_id, kind
+        ):
+            return None  # turned off after the row was queued (it is cancelled then too)
+        return broadcast_message(broadcast, t, announcements_sender(application))
+
+    return render_broadcast
 
 
 # --- what the admin sees -------------------------------------------------------------------
@@ -122,6 +146,7 @@ def progress_text(
         lines.append(_("Still putting recipients in the queue…"))
     if counts.get("cancelled"):
         lines.append(_("Not sent (cancelled): {count}").format(count=n(counts["cancelled"])))
+    lines += opted_out_line(t, counts)
     if broadcast.state == "sending" and left and rate:
         seconds = int(left / rate)
         lines.append(
@@ -131,6 +156,18 @@ def progress_text(
             )
         )
     return "\n".join(lines)
+
+
+def opted_out_line(t: Translator, counts: dict[str, int]) -> list[str]:
+    """The recipients who turned the broadcast's kind off while it was on its way (none were
+    sent it after that), if any."""
+    if not counts.get("opted_out"):
+        return []
+    return [
+        t.gettext("Not sent (turned this kind of announcement off): {count}").format(
+            count=t.number(counts["opted_out"])
+        )
+    ]
 
 
 def progress_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup | None:
@@ -172,6 +209,7 @@ def report_text(t: Translator, broadcast: Broadcast, counts: dict[str, int]) -> 
         )
     if counts.get("cancelled"):
         lines.append(_("Not sent (cancelled): {count}").format(count=n(counts["cancelled"])))
+    lines += opted_out_line(t, counts)
     if broadcast.started_at and broadcast.finished_at:
         took = max(1, broadcast.finished_at - broadcast.started_at)
         lines.append(_("Took {duration}.").format(duration=t.timedelta(timedelta(seconds=took))))
@@ -239,7 +277,7 @@ class Broadcaster:
             broadcast = await self.storage.get_broadcast(broadcast_id)
             if broadcast is None or broadcast.progress_chat is None:
                 return
-            counts = await self.storage.outbox_counts(broadcast.batch)
+            counts = await self.storage.broadcast_counts(broadcast)
             processed = sum(v for k, v in counts.items() if k not in ("pending", "sending"))
             rate = self._rate(broadcast_id, processed)
             due = time.monotonic() - self.last_edit.get(broadcast_id, 0.0) >= PROGRESS_EVERY
@@ -300,4 +338,4 @@ async def render_report(
     broadcast = await storage.get_broadcast(int(notification.payload["broadcast"]))
     if broadcast is None:
         return None
-    return Rendered(report_text(t, broadcast, await storage.outbox_counts(broadcast.batch)))
+    return Rendered(report_text(t, broadcast, await storage.broadcast_counts(broadcast)))

@@ -1,10 +1,12 @@
 """The broadcast composer (``/broadcast``, admins only).
 
-language → text (HTML, or a photo with a caption; checked against Telegram's rules and limits)
-→ texts written so far: add another language, choose which text readers of other languages
-get, remove the photo → audience: roles, languages and countries, combined, with the live
-recipient count → now or at a date and time in the admin's timezone → previews, exactly as
-recipients will see them (Telegram checks each) → confirm.
+language → text (HTML, or a photo with a caption; checked against Telegram's rules and limits,
+leaving room for the line naming the sender, see :mod:`bot.views.announcements`) → texts
+written so far: add another language, choose which text readers of other languages get, remove
+the photo → the kind of announcement and the audience: roles, languages and countries,
+combined, with the live recipient count (people who turned that kind off are not counted,
+unless it is urgent) → now or at a date and time in the admin's timezone → previews, exactly
+as recipients will see them (Telegram checks each) → confirm.
 
 The draft itself is a row of the broadcasts table (state 'draft'), written at every answer;
 the conversation's answers only hold its id and the language being written. Every handler
@@ -26,6 +28,7 @@ from telegram.ext import filters as f
 from bot.buttons import BROADCASTS, ID, InvalidButton, OneOf, close_buttons, refuse_invalid
 from bot.context import BotContext, reply
 from bot.delivery.broadcasts import (
+    announcements_sender,
     broadcast_message,
     progress_keyboard,
     progress_text,
@@ -38,7 +41,9 @@ from bot.i18n import LANGUAGES, N_, Translator, autonym, translator
 from bot.places.countries import COUNTRIES, countries_by_name, flag
 from bot.places.timezones import ZONES, parse_local
 from bot.storage import ROLES, Broadcast, Segment, fold
+from bot.storage.broadcasts import ANNOUNCEMENT_KINDS
 from bot.views import texts as views
+from bot.views.announcements import kind_label, sender_room
 from bot.views.html import CAPTION_LIMIT, TEXT_LIMIT, MarkupError, check_html
 
 # Persisted as numbers (conversation states): append new steps, never reorder.
@@ -88,6 +93,7 @@ MORE_LANGUAGES = DIALOG.button("more")
 FALLBACK = DIALOG.button("fb", OneOf(LANGUAGES))
 NO_PHOTO = DIALOG.button("nophoto")
 TO_AUDIENCE = DIALOG.button("aud")
+KIND = DIALOG.button("k", OneOf(ANNOUNCEMENT_KINDS))
 ROLE = DIALOG.button("r", OneOf(ROLES))
 READERS_OF = DIALOG.button("l", OneOf(LANGUAGES))
 TO_COUNTRIES = DIALOG.button("countries")
@@ -120,8 +126,15 @@ async def draft_exists(context: BotContext) -> bool:
 # --- the texts ---------------------------------------------------------------------------------
 
 
-def check_text(t: Translator, html: str, *, with_photo: bool) -> str | None:
-    """Why an announcement's HTML is refused, or None: Telegram's tags and limits."""
+def room(context: BotContext, *, with_photo: bool) -> int:
+    """How long the admin's text may be: Telegram's limit, less the sender line's room."""
+    limit = CAPTION_LIMIT if with_photo else TEXT_LIMIT
+    return limit - sender_room(announcements_sender(context.community))
+
+
+def check_text(t: Translator, html: str, *, with_photo: bool, limit: int) -> str | None:
+    """Why an announcement's HTML is refused, or None: Telegram's tags, and ``limit`` (what
+    Telegram allows less the sender line's room, see :func:`room`)."""
     _ = t.gettext
     try:
         checked = check_html(html)
@@ -134,16 +147,15 @@ def check_text(t: Translator, html: str, *, with_photo: bool) -> str | None:
         ).format(reason=escape(str(mistake)))
     if checked.length == 0:
         return _("The announcement is empty. Please send its text.")
-    limit = CAPTION_LIMIT if with_photo else TEXT_LIMIT
     if checked.length > limit:
         if with_photo:
             return _(
-                "With a photo, the text can have at most {limit} characters; this one has "
-                "{length}. Please shorten it."
+                "With a photo and the line naming the sender, the text can have at most {limit} "
+                "characters; this one has {length}. Please shorten it."
             ).format(limit=t.number(limit), length=t.number(checked.length))
         return _(
-            "An announcement can have at most {limit} characters; this one has {length}. "
-            "Please shorten it."
+            "With the line naming the sender, an announcement can have at most {limit} "
+            "characters; this one has {length}. Please shorten it."
         ).format(limit=t.number(limit), length=t.number(checked.length))
     return None
 
@@ -185,8 +197,8 @@ async def ask_text(update: Update, context: BotContext) -> None:
             "&amp;amp; for &amp;."
         ).format(
             language=escape(context.i18n.language_name(language)),
-            text_max=context.i18n.number(TEXT_LIMIT),
-            caption_max=context.i18n.number(CAPTION_LIMIT),
+            text_max=context.i18n.number(room(context, with_photo=False)),
+            caption_max=context.i18n.number(room(context, with_photo=True)),
         ),
         reply_markup=InlineKeyboardMarkup(cancel_row(context.i18n)),
     )
@@ -198,17 +210,18 @@ async def _save_text(
     broadcast = await draft(context)
     language = DIALOG.answers(context)["language"]
     with_photo = bool(photo or broadcast.photo_file_id)
-    refusal = check_text(context.i18n, html, with_photo=with_photo)
+    limit = room(context, with_photo=with_photo)
+    refusal = check_text(context.i18n, html, with_photo=with_photo, limit=limit)
     if refusal is None and photo:
         # The photo goes with every language's text: each must fit in a caption.
         for code, other in broadcast.texts.items():
-            if code != language and check_html(other).length > CAPTION_LIMIT:
+            if code != language and check_html(other).length > limit:
                 refusal = context.i18n.gettext(
                     "With a photo, every text can have at most {limit} characters, and the "
                     "{language} text is longer. Shorten it first, or send this text without "
                     "the photo."
                 ).format(
-                    limit=context.i18n.number(CAPTION_LIMIT),
+                    limit=context.i18n.number(limit),
                     language=context.i18n.language_name(code),
                 )
     if refusal is not None:
@@ -319,7 +332,23 @@ DIALOG.add(
 # --- the audience ------------------------------------------------------------------------------
 
 
-def audience_summary(t: Translator, broadcast: Broadcast, counts: dict[str, int]) -> str:
+async def recipients(context: BotContext, broadcast: Broadcast) -> dict[str, int]:
+    """Who the broadcast reaches now, by language: its audience, less the people who turned
+    its kind off (unless it is urgent)."""
+    return await context.storage.count_recipients(broadcast.segment, broadcast.opt_out_kind)
+
+
+async def opted_out(context: BotContext, broadcast: Broadcast, counts: dict[str, int]) -> int:
+    """How many of the audience turned the broadcast's kind off (0 for an urgent one)."""
+    if broadcast.opt_out_kind is None:
+        return 0
+    everyone = await context.storage.count_recipients(broadcast.segment)
+    return sum(everyone.values()) - sum(counts.values())
+
+
+def audience_summary(
+    t: Translator, broadcast: Broadcast, counts: dict[str, int], turned_off: int
+) -> str:
     _ = t.gettext
     segment = broadcast.segment
     parts = []
@@ -331,24 +360,36 @@ def audience_summary(t: Translator, broadcast: Broadcast, counts: dict[str, int]
         parts.append(", ".join(escape(t.language_name(code)) for code in segment.languages))
     who = " · ".join(parts) if parts else _("everyone")
     total = sum(counts.values())
-    return "\n".join(
-        [
-            _("Who gets it? Tap to choose; choose nothing for everyone."),
-            "",
-            _("Audience: {who}").format(who=who),
-            "<b>"
-            + t.ngettext("{count} recipient", "{count} recipients", total).format(
-                count=t.number(total)
-            )
-            + "</b>",
-        ]
-    )
+    lines = [
+        _("Who gets it? Tap to choose; choose nothing for everyone."),
+        "",
+        _("Kind: {kind}").format(kind=kind_label(t, broadcast.kind)),
+        _("Audience: {who}").format(who=who),
+        "<b>"
+        + t.ngettext("{count} recipient", "{count} recipients", total).format(count=t.number(total))
+        + "</b>",
+    ]
+    if turned_off:
+        lines.append(
+            t.ngettext(
+                "Not counted: {count} person who turned this kind of announcement off.",
+                "Not counted: {count} people who turned this kind of announcement off.",
+                turned_off,
+            ).format(count=t.number(turned_off))
+        )
+    return "\n".join(lines)
 
 
 def audience_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
     _ = t.gettext
     segment = broadcast.segment
-    rows = [
+    kinds = [
+        InlineKeyboardButton(
+            views.tick(kind_label(t, kind), kind == broadcast.kind), callback_data=KIND.data(kind)
+        )
+        for kind in ANNOUNCEMENT_KINDS
+    ]
+    rows = [kinds] + [
         [
             InlineKeyboardButton(
                 views.tick(_(label), role in segment.roles), callback_data=ROLE.data(role)
@@ -380,10 +421,11 @@ def audience_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMark
 
 async def ask_audience(update: Update, context: BotContext) -> None:
     broadcast = await draft(context)
-    counts = await context.storage.count_recipients(broadcast.segment)
+    counts = await recipients(context, broadcast)
+    turned_off = await opted_out(context, broadcast, counts)
     await reply(
         update,
-        audience_summary(context.i18n, broadcast, counts),
+        audience_summary(context.i18n, broadcast, counts, turned_off),
         reply_markup=audience_keyboard(context.i18n, broadcast),
     )
 
@@ -397,6 +439,19 @@ async def _audience_changed(update: Update, context: BotContext, segment: Segmen
     query = update.callback_query
     assert query is not None
     await context.storage.update_draft((await draft(context)).id, segment=segment)
+    await query.answer()
+    await DIALOG.resume(update, context, CHOOSING_AUDIENCE)
+
+
+async def kind_chosen(update: Update, context: BotContext, kind: str) -> None:
+    """The kind of announcement (one of them), and the count without those who turned it off."""
+    query = update.callback_query
+    assert query is not None
+    broadcast = await draft(context)
+    if kind == broadcast.kind:
+        await query.answer()
+        return
+    await context.storage.update_draft(broadcast.id, kind=kind)
     await query.answer()
     await DIALOG.resume(update, context, CHOOSING_AUDIENCE)
 
@@ -458,7 +513,7 @@ async def country_toggled(update: Update, context: BotContext, code: str) -> Non
 async def _nobody(update: Update, context: BotContext) -> bool:
     """True (and the admin told) if the audience has nobody in it."""
     broadcast = await draft(context)
-    if sum((await context.storage.count_recipients(broadcast.segment)).values()):
+    if sum((await recipients(context, broadcast)).values()):
         return False
     assert update.callback_query is not None
     await update.callback_query.answer(
@@ -478,6 +533,7 @@ DIALOG.add(
     CHOOSING_AUDIENCE,
     Question(
         ask_audience,
+        KIND.handler(kind_chosen),
         ROLE.handler(role_toggled),
         READERS_OF.handler(language_toggled),
         TO_COUNTRIES.handler(to_countries),
@@ -554,7 +610,12 @@ def when_keyboard(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
 def urgency_text(t: Translator, broadcast: Broadcast) -> str:
     _ = t.gettext
     if broadcast.urgent:
-        return _("⚠️ <b>Urgent</b>: people get it during their quiet hours too.")
+        return "\n".join(
+            [
+                _("⚠️ <b>Urgent</b>: people get it during their quiet hours too."),
+                _("People who turned this kind of announcement off get it too."),
+            ]
+        )
     return _("🌙 People in their quiet hours get it when these end.")
 
 
@@ -630,10 +691,11 @@ async def send_previews(update: Update, context: BotContext) -> tuple[str, str] 
     one, returns (its language, Telegram's reason) and nothing is sent to anyone."""
     assert update.effective_chat is not None
     broadcast = await draft(context)
-    counts = per_text(broadcast, await context.storage.count_recipients(broadcast.segment))
+    counts = per_text(broadcast, await recipients(context, broadcast))
+    sender = announcements_sender(context.community)
     languages = sorted(broadcast.texts, key=lambda code: code != broadcast.fallback)
     for code in languages:
-        shown = broadcast_message(broadcast, code)
+        shown = broadcast_message(broadcast, translator(code), sender, buttons=False)
         assert shown is not None
         await reply(
             update,
@@ -670,7 +732,7 @@ async def ask_confirmation(update: Update, context: BotContext) -> int | None:
         )
         return TYPING_TEXT
     broadcast = await draft(context)
-    total = sum((await context.storage.count_recipients(broadcast.segment)).values())
+    total = sum((await recipients(context, broadcast)).values())
     people = context.i18n.ngettext("{count} person", "{count} people", total).format(
         count=context.i18n.number(total)
     )

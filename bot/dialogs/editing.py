@@ -26,6 +26,10 @@ from bot.buttons import EDIT_LISTING, EDITING, OneOf, close_buttons
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import END, Dialog, Handler, Question
 from bot.dialogs.steps import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    TITLE_MAX,
+    TITLE_MIN,
     Choice,
     ChooseCategory,
     ChooseReach,
@@ -162,7 +166,9 @@ async def ask_title(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     await reply(
         update,
-        _("Type the new title (3 to 120 characters)."),
+        _("Type the new title ({minimum} to {maximum} characters).").format(
+            minimum=TITLE_MIN, maximum=TITLE_MAX
+        ),
         reply_markup=_cancel_only(context, TYPING_TITLE),
     )
 
@@ -171,7 +177,9 @@ async def ask_description(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     await reply(
         update,
-        _("Type the new description (10 to 2,000 characters)."),
+        _("Type the new description ({minimum} to {maximum} characters).").format(
+            minimum=DESCRIPTION_MIN, maximum=context.i18n.number(DESCRIPTION_MAX)
+        ),
         reply_markup=_cancel_only(context, TYPING_DESCRIPTION),
     )
 

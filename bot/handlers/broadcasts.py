@@ -49,7 +49,7 @@ def register(application: CommunityApplication) -> None:
     )
     application.dialogs.append(composer.DIALOG)
     application.broadcaster = delivery.schedule(application)
-    application.outbox.add_renderer(KIND, delivery.render_broadcast)
+    application.outbox.add_renderer(KIND, delivery.broadcast_renderer(application))
     application.outbox.add_renderer(REPORT_KIND, delivery.render_report)
 
 
@@ -170,7 +170,7 @@ async def broadcasts_command(update: Update, context: BotContext) -> None:
         )
         return
     for broadcast in reversed(found):
-        counts = await context.storage.outbox_counts(broadcast.batch)
+        counts = await context.storage.broadcast_counts(broadcast)
         text = progress_text(context.i18n, broadcast, counts, context.now(), None)
         message = await update.effective_chat.send_message(
             text, reply_markup=progress_keyboard(context.i18n, broadcast)

@@ -1,12 +1,15 @@
 """``/settings``: how and when the bot tells a person about matches: right away or in a daily
 or weekly digest, quiet hours at night, and their timezone (taken from their country until
-they choose one). One message, edited as buttons are pressed.
+they choose one); and which kinds of announcements they receive (each can be turned off, as
+from the button under an announcement; urgent ones come all the same). One message, edited
+as buttons are pressed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import time
+from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -14,11 +17,14 @@ from telegram.ext import CommandHandler
 
 from bot.buttons import SETTINGS, SHOW_SETTINGS, OneOf
 from bot.context import BotContext, CommunityApplication, reply
+from bot.delivery.broadcasts import announcements_sender
 from bot.delivery.timing import DIGEST_HOUR, Preferences, next_digest
 from bot.i18n import N_, Translator
 from bot.places.timezones import ZONES, local
 from bot.storage import fold
+from bot.storage.broadcasts import ANNOUNCEMENT_KINDS
 from bot.views import texts as views
+from bot.views.announcements import kind_label
 
 FREQUENCY_LABELS = {
     "instant": N_("⚡ Right away"),
@@ -43,6 +49,7 @@ QUIET_HOURS = SETTINGS.button("q", OneOf(QUIET_CHOICES))
 SHOW_ZONES = SETTINGS.button("tzs")
 ZONE = SETTINGS.button("tz", OneOf(ZONES))
 BACK = SETTINGS.button("back")
+ANNOUNCEMENT_KIND = SETTINGS.button("ann", OneOf(ANNOUNCEMENT_KINDS))
 
 
 def register(application: CommunityApplication) -> None:
@@ -55,6 +62,7 @@ def register(application: CommunityApplication) -> None:
             FREQUENCY.handler(frequency_chosen),
             QUIET_HOURS.handler(quiet_hours_chosen),
             ZONE.handler(zone_chosen),
+            ANNOUNCEMENT_KIND.handler(announcement_kind_toggled),
         ]
     )
 
@@ -68,7 +76,20 @@ def zones_by_city(t: Translator) -> list[str]:
     return sorted(ZONES, key=lambda zone: fold(t.zone_city(zone)))
 
 
-def settings_text(t: Translator, prefs: Preferences, now: int) -> str:
+def announcements_text(t: Translator, sender: str, received: tuple[str, ...]) -> str:
+    if not received:
+        return t.gettext("Announcements from {sender}: urgent ones only.").format(
+            sender=escape(sender)
+        )
+    return t.gettext("Announcements from {sender}: {kinds} (and urgent ones).").format(
+        sender=escape(sender), kinds=", ".join(kind_label(t, kind) for kind in received)
+    )
+
+
+def settings_text(
+    t: Translator, prefs: Preferences, now: int, sender: str, received: tuple[str, ...]
+) -> str:
+    """The settings as they are; ``received``: the kinds of announcements the person gets."""
     _ = t.gettext
     lines = [
         _("⚙️ <b>Notification settings</b>"),
@@ -90,11 +111,14 @@ def settings_text(t: Translator, prefs: Preferences, now: int) -> str:
             zone=t.zone_city(prefs.timezone), time=_clock(t, prefs, now)
         )
     )
+    lines.append(announcements_text(t, sender, received))
     lines += ["", _("Each alert has its own frequency: see /alerts.")]
     return "\n".join(lines)
 
 
-def settings_keyboard(t: Translator, prefs: Preferences) -> InlineKeyboardMarkup:
+def settings_keyboard(
+    t: Translator, prefs: Preferences, received: tuple[str, ...]
+) -> InlineKeyboardMarkup:
     _ = t.gettext
     frequencies = [
         InlineKeyboardButton(
@@ -116,7 +140,28 @@ def settings_keyboard(t: Translator, prefs: Preferences) -> InlineKeyboardMarkup
         _("🕒 Timezone: {zone}").format(zone=t.zone_city(prefs.timezone)),
         callback_data=SHOW_ZONES.data(None),
     )
-    return InlineKeyboardMarkup([frequencies, quiet[:3], quiet[3:], [zone]])
+    kinds = [
+        InlineKeyboardButton(
+            views.tick(kind_label(t, kind), kind in received),
+            callback_data=ANNOUNCEMENT_KIND.data(kind),
+        )
+        for kind in ANNOUNCEMENT_KINDS
+    ]
+    return InlineKeyboardMarkup([frequencies, quiet[:3], quiet[3:], [zone], kinds])
+
+
+async def settings_view(
+    context: BotContext, user_id: int, prefs: Preferences
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The settings message and its keyboard, for ``prefs`` and the stored announcements."""
+    turned_off = await context.storage.announcement_opt_outs(user_id)
+    received = tuple(kind for kind in ANNOUNCEMENT_KINDS if kind not in turned_off)
+    sender = announcements_sender(context.community)
+    t = context.i18n
+    return (
+        settings_text(t, prefs, context.now(), sender, received),
+        settings_keyboard(t, prefs, received),
+    )
 
 
 def zones_keyboard(t: Translator, prefs: Preferences, now: int) -> InlineKeyboardMarkup:
@@ -145,11 +190,8 @@ async def settings_command(update: Update, context: BotContext, _none: None = No
         await reply(update, _("Please set up your profile first: send /start."))
         return
     prefs = await context.storage.preferences(member.id)
-    await reply(
-        update,
-        settings_text(context.i18n, prefs, context.now()),
-        reply_markup=settings_keyboard(context.i18n, prefs),
-    )
+    text, keyboard = await settings_view(context, member.id, prefs)
+    await reply(update, text, reply_markup=keyboard)
 
 
 async def show_zones(update: Update, context: BotContext, _none: None) -> None:
@@ -168,10 +210,8 @@ async def back(update: Update, context: BotContext, _none: None) -> None:
     assert query is not None and update.effective_user is not None
     prefs = await context.storage.preferences(update.effective_user.id)
     await query.answer()
-    await query.edit_message_text(
-        settings_text(context.i18n, prefs, context.now()),
-        reply_markup=settings_keyboard(context.i18n, prefs),
-    )
+    text, keyboard = await settings_view(context, update.effective_user.id, prefs)
+    await query.edit_message_text(text, reply_markup=keyboard)
 
 
 async def frequency_chosen(update: Update, context: BotContext, frequency: str) -> None:
@@ -192,7 +232,7 @@ async def _change(update: Update, context: BotContext, **changes: Any) -> None:
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    user, now, t = update.effective_user.id, context.now(), context.i18n
+    user, now = update.effective_user.id, context.now()
     prefs = await context.storage.preferences(user)
     wanted = dataclasses.replace(prefs, **changes)
     if wanted == prefs:
@@ -208,6 +248,19 @@ async def _change(update: Update, context: BotContext, **changes: Any) -> None:
     if due <= now or released:
         context.community.outbox.wake()
     await query.answer(_("Saved."))
-    await query.edit_message_text(
-        settings_text(t, wanted, now), reply_markup=settings_keyboard(t, wanted)
-    )
+    text, keyboard = await settings_view(context, user, wanted)
+    await query.edit_message_text(text, reply_markup=keyboard)
+
+
+async def announcement_kind_toggled(update: Update, context: BotContext, kind: str) -> None:
+    """Turn a kind of announcement off (what of it waits is cancelled) or on again."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    user = update.effective_user.id
+    turned_off = await context.storage.opt_out_of_announcements(user, kind, context.now())
+    if not turned_off:
+        await context.storage.opt_in_to_announcements(user, kind)
+    await query.answer(context.i18n.gettext("Saved."))
+    prefs = await context.storage.preferences(user)
+    text, keyboard = await settings_view(context, user, prefs)
+    await query.edit_message_text(text, reply_markup=keyboard)

@@ -58,29 +58,33 @@ def fitting_statement(alert: Alert, now: int, scan: int) -> Statement | None:
         where.append("l.region = :region")
         params["region"] = alert.region
         area = "region"
+    if alert.kind:
+        where.append("l.kind = :kind")
+        params["kind"] = alert.kind
     slices: list[str] = ["1"]
     if alert.area == "radius":
         if alert.latitude is None or alert.longitude is None or alert.radius_km is None:
             return None
         # The box only (a superset of the circle): the exact distance is the pass's rule.
-        box = near_filters((alert.latitude, alert.longitude), alert.radius_km, params)[:3]
-        where += box
+        where += near_filters((alert.latitude, alert.longitude), alert.radius_km, params)[:3]
+        if alert.categories:
+            params.update({f"category{n}": key for n, key in enumerate(alert.categories)})
+            marks = ", ".join(f":category{n}" for n in range(len(alert.categories)))
+            where.append(f"l.category IN ({marks})")
         source = "listings l INDEXED BY listings_open_by_band"
     elif alert.categories:
         source = f"listings l INDEXED BY {_CATEGORY_INDEXES[area]}"
-        kinds = (alert.kind,) if alert.kind else ("offer", "request")
-        params.update({f"kind{n}": kind for n, kind in enumerate(kinds)})
+        # Each (kind, category) is a slice of the index in date order; an alert's own kind is
+        # already among the conditions.
+        kinds = ["1"] if alert.kind else ["l.kind = 'offer'", "l.kind = 'request'"]
         params.update({f"category{n}": key for n, key in enumerate(alert.categories)})
         slices = [
-            f"l.kind = :kind{k} AND l.category = :category{c}"
-            for k in range(len(kinds))
-            for c in range(len(alert.categories))
+            f"{kind} AND l.category = :category{n}"
+            for kind in kinds
+            for n in range(len(alert.categories))
         ]
     else:
         source = f"listings l INDEXED BY {_AREA_INDEXES[area]}"
-        if alert.kind:
-            where.append("l.kind = :kind")
-            params["kind"] = alert.kind
     ids = " UNION ALL ".join(
         f"SELECT * FROM (SELECT l.id, l.published_at FROM {source} "
         f"WHERE {' AND '.join([*where, condition])} {NEWEST} LIMIT :scan)"

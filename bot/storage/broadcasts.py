@@ -8,6 +8,12 @@ and the paused-or-not time of the rows must be written together in one transacti
 semantics are the outbox's (unique dedup key, people who blocked the bot left out). So is the
 admin's final report: queued in the transaction that finishes or cancels the broadcast, so a
 crash never loses it, and sent once.
+
+Every broadcast has a kind (:data:`ANNOUNCEMENT_KINDS`), and a person may turn a kind off
+(0017_announcement_kinds.sql). A broadcast that is not urgent leaves them out wherever its
+audience is read: the composer's count, each chunk put in the outbox, and the row itself when
+it is sent (:meth:`BroadcastQueries.receives_announcements`); turning a kind off cancels, in
+the same transaction, that kind's rows still waiting for the person.
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ REPORT_KIND = "broadcast_report"  # the final report, to the admin who confirmed
 # rows keep their order and retry times, and the outbox's due query skips them meanwhile.
 PAUSE_SHIFT = 100_000_000_000
 CHUNK = 1000
+# What a broadcast is about, chosen by the admin; a person may turn off each one.
+ANNOUNCEMENT_KINDS = ("news", "help", "events")
+# The error of a broadcast's row cancelled because its recipient turned its kind off: the
+# progress and the report count these apart from a cancelled broadcast's rows.
+OPTED_OUT = "turned this kind of announcement off"
 
 
 @dataclass(frozen=True)
@@ -52,13 +63,20 @@ class Segment:
             tuple(data.get("languages", ())),
         )
 
-    def where(self) -> tuple[str, list[Any]]:
-        """SQL conditions on ``users u`` (recipients: not blocked, not banned, in the segment)."""
+    def where(self, kind: str | None = None) -> tuple[str, list[Any]]:
+        """SQL conditions on ``users u`` (recipients: not blocked, not banned, in the segment,
+        and, unless ``kind`` is None (an urgent broadcast), not opted out of ``kind``)."""
         conditions = [
             "u.blocked_at IS NULL",
             "NOT EXISTS (SELECT 1 FROM bans b WHERE b.user_id = u.id)",
         ]
         params: list[Any] = []
+        if kind is not None:
+            conditions.append(
+                "NOT EXISTS (SELECT 1 FROM announcement_opt_outs o "
+                "WHERE o.user_id = u.id AND o.kind = ?)"
+            )
+            params.append(kind)
         for column, values in (
             ("u.role", self.roles),
             ("u.country", self.countries),
@@ -89,11 +107,17 @@ class Broadcast:
     progress_chat: int | None
     progress_message: int | None
     progress_text: str | None
-    urgent: bool = False  # reaches people in their quiet hours too
+    urgent: bool = False  # reaches people in their quiet hours, and those opted out of kind
+    kind: str = "news"  # one of ANNOUNCEMENT_KINDS
 
     @property
     def batch(self) -> str:
         return f"bc:{self.id}"
+
+    @property
+    def opt_out_kind(self) -> str | None:
+        """The kind whose opt-outs this broadcast respects: None for an urgent one."""
+        return None if self.urgent else self.kind
 
     def text_for(self, language: str) -> str | None:
         """The text a reader of ``language`` gets: their own, else the fallback's."""
@@ -104,7 +128,7 @@ class Broadcast:
 
 _COLUMNS = """id, admin_id, state, texts, fallback, photo_file_id, segment, timezone, send_at,
     created_at, started_at, finished_at, enqueued_all, recipients, progress_chat,
-    progress_message, progress_text, urgent"""
+    progress_message, progress_text, urgent, kind"""
 
 
 def _broadcast(row: Any) -> Broadcast:
@@ -127,6 +151,7 @@ def _broadcast(row: Any) -> Broadcast:
         progress_message=row[15],
         progress_text=row[16],
         urgent=bool(row[17]),
+        kind=row[18],
     )
 
 
@@ -149,9 +174,18 @@ class BroadcastQueries(Database):
         return _broadcast(row) if row else None
 
     async def update_draft(self, broadcast_id: int, **changes: Any) -> None:
-        """Change a draft's texts, fallback, photo_file_id, segment, timezone, send_at or
-        urgent."""
-        allowed = {"texts", "fallback", "photo_file_id", "segment", "timezone", "send_at", "urgent"}
+        """Change a draft's texts, fallback, photo_file_id, segment, timezone, send_at, urgent
+        or kind."""
+        allowed = {
+            "texts",
+            "fallback",
+            "photo_file_id",
+            "segment",
+            "timezone",
+            "send_at",
+            "urgent",
+            "kind",
+        }
         assert changes and set(changes) <= allowed, changes
         values = {
             key: (
@@ -176,9 +210,12 @@ class BroadcastQueries(Database):
                 "DELETE FROM broadcasts WHERE id = ? AND state = 'draft'", (broadcast_id,)
             )
 
-    async def count_recipients(self, segment: Segment) -> dict[str, int]:
-        """How many people a segment reaches now, by language (blocked people left out)."""
-        where, params = segment.where()
+    async def count_recipients(
+        self, segment: Segment, opted_out_of: str | None = None
+    ) -> dict[str, int]:
+        """How many people a segment reaches now, by language (blocked people left out, and
+        those who turned off the kind ``opted_out_of`` names)."""
+        where, params = segment.where(opted_out_of)
         rows = await self._fetchall(
             f"SELECT u.language, count(*) FROM users u WHERE {where} GROUP BY u.language",
             params,
@@ -239,7 +276,7 @@ class BroadcastQueries(Database):
         with the cursor. True when every recipient is in (or the broadcast stopped)."""
         async with self.transaction() as db:
             async with db.execute(
-                "SELECT state, segment, enqueued_to, enqueued_all, urgent FROM broadcasts "
+                "SELECT state, segment, enqueued_to, enqueued_all, urgent, kind FROM broadcasts "
                 "WHERE id = ?",
                 (broadcast_id,),
             ) as cursor:
@@ -247,7 +284,7 @@ class BroadcastQueries(Database):
             if row is None or row[0] not in ("sending", "paused") or row[3]:
                 return True
             state, segment, after = row[0], Segment.from_json(row[1]), row[2]
-            where, params = segment.where()
+            where, params = segment.where(None if row[4] else row[5])
             async with db.execute(
                 f"SELECT u.id FROM users u WHERE {where} AND u.id > ? ORDER BY u.id LIMIT ?",
                 (*params, after, chunk),
@@ -368,6 +405,76 @@ class BroadcastQueries(Database):
             await db.execute(
                 "UPDATE broadcasts SET progress_text = ? WHERE id = ?", (text, broadcast_id)
             )
+
+    async def broadcast_counts(self, broadcast: Broadcast) -> dict[str, int]:
+        """The outbox's counts of a broadcast's rows by state, with the rows of people who
+        turned its kind off on the way as 'opted_out' rather than 'cancelled'."""
+        rows = await self._fetchall(
+            """SELECT CASE WHEN state = 'cancelled' AND error = ? THEN 'opted_out' ELSE state END,
+                      count(*)
+               FROM outbox WHERE batch = ? GROUP BY 1""",
+            (OPTED_OUT, broadcast.batch),
+        )
+        return {state: count for state, count in rows}
+
+    # --- opting out of a kind -------------------------------------------------------------
+
+    async def announcement_opt_outs(self, user_id: int) -> frozenset[str]:
+        """The kinds of announcements a person turned off."""
+        rows = await self._fetchall(
+            "SELECT kind FROM announcement_opt_outs WHERE user_id = ?", (user_id,)
+        )
+        return frozenset(row[0] for row in rows)
+
+    async def receives_announcements(self, user_id: int, kind: str) -> bool:
+        return not await self._fetchone(
+            "SELECT 1 FROM announcement_opt_outs WHERE user_id = ? AND kind = ?", (user_id, kind)
+        )
+
+    async def opt_out_of_announcements(self, user_id: int, kind: str, now: int) -> bool:
+        """Turn a kind off for a person, and cancel what of that kind (not urgent) still waits
+        for them, in one transaction: nothing more of it reaches them, even from a broadcast
+        under way. False if it was off already."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO announcement_opt_outs (user_id, kind, opted_out_at) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (user_id, kind, now),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                """UPDATE outbox SET state = 'cancelled', error = ?
+                   WHERE user_id = ? AND kind = ? AND state = 'pending' AND urgent = 0
+                     AND batch IN (SELECT 'bc:' || id FROM broadcasts
+                                   WHERE kind = ?)""",
+                (OPTED_OUT, user_id, KIND, kind),
+            )
+            return True
+
+    async def opt_in_to_announcements(self, user_id: int, kind: str) -> bool:
+        """Turn a kind on again (from the next broadcast of it); False if it was on."""
+        return (
+            await self._write(
+                (
+                    "DELETE FROM announcement_opt_outs WHERE user_id = ? AND kind = ?",
+                    (user_id, kind),
+                )
+            )
+            == 1
+        )
+
+    async def broadcast_in_message(
+        self, user_id: int, broadcast_id: int, message_id: int
+    ) -> Broadcast | None:
+        """The broadcast, if it reached this person in this very message (alone or in a
+        bundle): the one proof that a press under an announcement is theirs."""
+        found = await self._fetchone(
+            "SELECT 1 FROM outbox WHERE batch = ? AND user_id = ? AND message_id = ? "
+            "AND state = 'sent'",
+            (f"bc:{broadcast_id}", user_id, message_id),
+        )
+        return await self.get_broadcast(broadcast_id) if found else None
 
 
 async def _queue_report(db: aiosqlite.Connection, broadcast_id: int, now: int) -> None:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -72,11 +73,23 @@ def skipped_poller_tick(record: logging.LogRecord) -> bool:
     return interval is None or interval.total_seconds() >= POLLER_SECONDS
 
 
+def job_cut_short(record: logging.LogRecord) -> bool:
+    """False (drop) for APScheduler's error about a job cancelled because the bot is
+    stopping ("raised an exception", with a CancelledError): its executor cancels the jobs
+    still running at shutdown, and each of them (the outbox, the matching pass, the pollers)
+    is built to be stopped anywhere."""
+    cancelled = record.exc_info is not None and isinstance(
+        record.exc_info[1], asyncio.CancelledError
+    )
+    return not (cancelled and record.name.startswith("apscheduler.executors"))
+
+
 def setup_logging(level: str, log_format: str, secrets: Iterable[str] = ()) -> None:
     """Configure the root logger for ``python -m bot`` (stderr, one line per record)."""
     inner = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     handler = logging.StreamHandler()
     handler.setFormatter(Redacting(inner, secrets))
+    handler.addFilter(job_cut_short)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

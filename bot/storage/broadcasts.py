@@ -325,34 +325,31 @@ class BroadcastQueries(Database):
             return False
 
     async def pause_broadcast(self, broadcast_id: int, *, admin: int, now: int) -> bool:
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE broadcasts SET state = 'paused' WHERE id = ? AND state = 'sending'",
-                (broadcast_id,),
-            )
-            if cursor.rowcount != 1:
-                return False
-            await log_action(db, admin, "broadcast_pause", now, broadcast=broadcast_id)
-            await db.execute(
-                "UPDATE outbox SET not_before = not_before + ? "
-                "WHERE batch = ? AND state = 'pending' AND not_before < ?",
-                (PAUSE_SHIFT, f"bc:{broadcast_id}", PAUSE_SHIFT),
-            )
-            return True
+        return await self._set_paused(broadcast_id, True, admin=admin, now=now)
 
     async def resume_broadcast(self, broadcast_id: int, *, admin: int, now: int) -> bool:
+        return await self._set_paused(broadcast_id, False, admin=admin, now=now)
+
+    async def _set_paused(self, broadcast_id: int, paused: bool, *, admin: int, now: int) -> bool:
+        """sending → paused (or back), and the broadcast's pending rows shifted out of (or back
+        into) the outbox's due range, in one transaction; False if it was not in the state."""
+        before, after = ("sending", "paused") if paused else ("paused", "sending")
+        # Pausing shifts only the rows not shifted yet, resuming only the shifted ones: a row is
+        # never shifted twice, whatever the order of presses.
+        shift, not_yet = (PAUSE_SHIFT, "<") if paused else (-PAUSE_SHIFT, ">=")
         async with self.transaction() as db:
             cursor = await db.execute(
-                "UPDATE broadcasts SET state = 'sending' WHERE id = ? AND state = 'paused'",
-                (broadcast_id,),
+                "UPDATE broadcasts SET state = ? WHERE id = ? AND state = ?",
+                (after, broadcast_id, before),
             )
             if cursor.rowcount != 1:
                 return False
-            await log_action(db, admin, "broadcast_resume", now, broadcast=broadcast_id)
+            action = "broadcast_pause" if paused else "broadcast_resume"
+            await log_action(db, admin, action, now, broadcast=broadcast_id)
             await db.execute(
-                "UPDATE outbox SET not_before = not_before - ? "
-                "WHERE batch = ? AND state = 'pending' AND not_before >= ?",
-                (PAUSE_SHIFT, f"bc:{broadcast_id}", PAUSE_SHIFT),
+                "UPDATE outbox SET not_before = not_before + ? "
+                f"WHERE batch = ? AND state = 'pending' AND not_before {not_yet} ?",
+                (shift, f"bc:{broadcast_id}", PAUSE_SHIFT),
             )
             return True
 

@@ -276,15 +276,16 @@ class BroadcastQueries(Database):
         with the cursor. True when every recipient is in (or the broadcast stopped)."""
         async with self.transaction() as db:
             async with db.execute(
-                "SELECT state, segment, enqueued_to, enqueued_all, urgent, kind FROM broadcasts "
-                "WHERE id = ?",
-                (broadcast_id,),
+                f"SELECT {_COLUMNS}, enqueued_to FROM broadcasts WHERE id = ?", (broadcast_id,)
             ) as cursor:
                 row = await cursor.fetchone()
-            if row is None or row[0] not in ("sending", "paused") or row[3]:
+            if row is None:
                 return True
-            state, segment, after = row[0], Segment.from_json(row[1]), row[2]
-            where, params = segment.where(None if row[4] else row[5])
+            broadcast = _broadcast(row)
+            if broadcast.state not in ("sending", "paused") or broadcast.enqueued_all:
+                return True
+            after = row[-1]  # enqueued_to: the last user id put in the outbox
+            where, params = broadcast.segment.where(broadcast.opt_out_kind)
             async with db.execute(
                 f"SELECT u.id FROM users u WHERE {where} AND u.id > ? ORDER BY u.id LIMIT ?",
                 (*params, after, chunk),
@@ -295,7 +296,7 @@ class BroadcastQueries(Database):
                     "UPDATE broadcasts SET enqueued_all = 1 WHERE id = ?", (broadcast_id,)
                 )
                 return True
-            not_before = now + (PAUSE_SHIFT if state == "paused" else 0)
+            not_before = now + (PAUSE_SHIFT if broadcast.state == "paused" else 0)
             before = db.total_changes
             await db.execute(
                 f"""INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before,
@@ -310,8 +311,8 @@ class BroadcastQueries(Database):
                     BROADCAST,
                     not_before,
                     now,
-                    f"bc:{broadcast_id}",
-                    row[4],
+                    broadcast.batch,
+                    broadcast.urgent,
                     *params,
                     after,
                     ids[-1],

@@ -60,7 +60,7 @@ from bot.semantic import search as semantic_search
 from bot.storage import Listing, SearchQuery
 from bot.storage.listings import COUNT_CAP, fts_query, page_key
 from bot.views import cards
-from bot.views.search import PAGE_SIZE, heading, pages, results_text
+from bot.views.search import KIND_FILTERS, PAGE_SIZE, heading, pages, results_text
 from bot.views.texts import tick
 
 # Persisted as numbers (conversation states): append new steps, never reorder.
@@ -81,7 +81,7 @@ MAX_WORDS = 200  # characters; more is not a search but a pasted text
 WAIT_SECONDS = 15 * 60
 WAITING = (TYPING_WORDS, SHARING_LOCATION)
 
-KIND_BUTTONS = {"offer": N_("🟢 Offers"), "request": N_("🔴 Requests"), "all": N_("🟢🔴 Both")}
+KIND_BUTTONS = {**KIND_FILTERS, "all": N_("🟢🔴 Both")}
 AREAS = ("region", "country", "europe", "near")
 # What widening an empty search may loosen.
 WIDENINGS = ("cat", "kind", "country", "europe", "words")

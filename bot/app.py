@@ -103,6 +103,7 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
     # One sending budget for replies and the outbox, so a broadcast never slows a reply.
     budget = SendBudget(settings.send_rate)
     processor = PerUserUpdateProcessor(max_concurrent_updates=64)
+    persistence = SQLitePersistence(storage)
     builder = (
         ApplicationBuilder()
         .application_class(CommunityApplication)
@@ -110,7 +111,7 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=BotContext))
-        .persistence(SQLitePersistence(storage))
+        .persistence(persistence)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -133,8 +134,6 @@ def build_application(settings: Settings, storage: Storage) -> CommunityApplicat
 
     processor.after_each = flush
     # A flush's copies of a person's data are checked against what they have in memory.
-    persistence = application.persistence
-    assert isinstance(persistence, SQLitePersistence)
     persistence.watch(application.user_data)
     application.storage = storage
     application.settings = settings

@@ -17,7 +17,7 @@ from bot.matching.types import Features
 from bot.storage import Alert, SearchQuery, Storage
 from bot.storage.alerts import fitting_statement
 from bot.storage.listings import LISTING_BY_ID, search_statements
-from bot.storage.matching import candidates_statement, candidates_with_vectors_statement
+from bot.storage.matching import candidates_statement
 from bot.storage.members import MEMBER_BY_ID, MEMBER_FOR_UPDATE
 from bot.storage.outbox import OUTBOX_CLAIM, OUTBOX_DUE, OUTBOX_FINISH
 
@@ -158,7 +158,7 @@ async def test_matching_candidates_read_bounded_index_slices(storage, reach, tag
     # As the pass reads them: with their vectors (and the subject's), each by its listing id.
     for statement in (
         candidates_statement(subject, NOW),
-        candidates_with_vectors_statement(subject, NOW, "multilingual-e5-small"),
+        candidates_statement(subject, NOW, "multilingual-e5-small"),
     ):
         steps = await plan(storage, *statement)
         assert not full_scans(steps), steps

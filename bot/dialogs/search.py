@@ -60,7 +60,7 @@ from bot.semantic import search as semantic_search
 from bot.storage import Listing, SearchQuery
 from bot.storage.listings import COUNT_CAP, fts_query, page_key
 from bot.views import cards
-from bot.views.search import PAGE_SIZE, heading, pages, results_text
+from bot.views.search import KIND_FILTERS, PAGE_SIZE, heading, pages, results_text
 from bot.views.texts import tick
 
 # Persisted as numbers (conversation states): append new steps, never reorder.
@@ -81,10 +81,17 @@ MAX_WORDS = 200  # characters; more is not a search but a pasted text
 WAIT_SECONDS = 15 * 60
 WAITING = (TYPING_WORDS, SHARING_LOCATION)
 
-KIND_BUTTONS = {"offer": N_("🟢 Offers"), "request": N_("🔴 Requests"), "all": N_("🟢🔴 Both")}
+KIND_BUTTONS = {**KIND_FILTERS, "all": N_("🟢🔴 Both")}
 AREAS = ("region", "country", "europe", "near")
-# What widening an empty search may loosen.
-WIDENINGS = ("cat", "kind", "country", "europe", "words")
+# What widening an empty search may loosen, and how (in the order its buttons are offered).
+LOOSENED: dict[str, dict[str, Any]] = {
+    "cat": {"category": None},
+    "kind": {"kind": None},
+    "country": {"area": "country", "region": None},
+    "europe": {"area": "europe", "country": None, "region": None, "near": None},
+    "words": {"words": None},
+}
+WIDENINGS = tuple(LOOSENED)
 # The filters chosen again by "Change filters" (the words are kept).
 FILTERS = ("kind", "category", "area", "country", "region", "near", "radius")
 
@@ -515,23 +522,33 @@ def result_buttons(
     return [numbers, paging]
 
 
+def loosenable(search: dict[str, Any]) -> list[str]:
+    """The widenings a search may take (the filters it has set), in the order offered."""
+    area = search.get("area")
+    can = {
+        "cat": bool(search.get("category")),
+        "kind": bool(search.get("kind")),
+        "country": area == "region",
+        "europe": area in ("region", "country", "near"),
+        "words": bool(search.get("words")),
+    }
+    return [which for which in WIDENINGS if can[which]]
+
+
 def widenings(context: BotContext) -> list[list[InlineKeyboardButton]]:
     """Buttons that loosen one filter of a search that found nothing."""
     t = context.i18n
     _ = t.gettext
     search = search_of(context)
-    labels = []
-    if search.get("category"):
-        labels.append(("cat", _("All categories")))
-    if search.get("kind"):
-        labels.append(("kind", _("🟢🔴 Offers and requests")))
-    if search.get("area") == "region":
-        labels.append(("country", f"{flag(search['country'])} {t.country(search['country'])}"))
-    if search.get("area") in ("region", "country", "near"):
-        labels.append(("europe", _("🇪🇺 All of Europe")))
-    if search.get("words"):
-        labels.append(("words", _("Without the words")))
-    return [[button(label, WIDEN, search, which)] for which, label in labels]
+    labels = {
+        "cat": _("All categories"),
+        "kind": _("🟢🔴 Offers and requests"),
+        "europe": _("🇪🇺 All of Europe"),
+        "words": _("Without the words"),
+    }
+    if search.get("country"):
+        labels["country"] = f"{flag(search['country'])} {t.country(search['country'])}"
+    return [[button(labels[which], WIDEN, search, which)] for which in loosenable(search)]
 
 
 async def ask_results(update: Update, context: BotContext) -> None:
@@ -583,19 +600,9 @@ async def radius_chosen(update: Update, context: BotContext, km: str) -> int | N
 
 def widen(search: dict[str, Any], which: str) -> bool:
     """Loosen one filter; False when that filter is not set (a forged or stale button)."""
-    area = search.get("area")
-    if which == "cat" and search.get("category"):
-        search["category"] = None
-    elif which == "kind" and search.get("kind"):
-        search["kind"] = None
-    elif which == "country" and area == "region":
-        search.update(area="country", region=None)
-    elif which == "europe" and area in ("region", "country", "near"):
-        search.update(area="europe", country=None, region=None, near=None)
-    elif which == "words" and search.get("words"):
-        search["words"] = None
-    else:
+    if which not in loosenable(search):
         return False
+    search.update(LOOSENED[which])
     return True
 
 

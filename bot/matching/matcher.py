@@ -160,11 +160,12 @@ class Lookups:
             self.vectors.clear()
         missing = [id_ for id_ in ids if id_ not in self.vectors]
         if missing:
-            self.vectors.update(unit_vectors(await self.storage.vectors_of(missing, model)))
+            self.remember_vectors(await self.storage.vectors_of(missing, model))
         return {id_: self.vectors[id_] for id_ in ids if id_ in self.vectors}
 
     def remember_vectors(self, stored: dict[int, tuple[bytes, float]]) -> None:
-        """Stored vectors read with a listing's candidates, for :meth:`vectors_of`."""
+        """Keep stored vectors as unit vectors, for :meth:`vectors_of`: read with a listing's
+        candidates, or by :meth:`vectors_of` itself."""
         self._texts_fresh()
         if len(self.vectors) + len(stored) > self.MAX_VECTORS:
             self.vectors.clear()

@@ -88,9 +88,13 @@ _ITEM_LISTING = (
 )
 
 
-def candidates_statement(subject: Features, now: int) -> tuple[str, dict[str, Any]]:
+def candidates_statement(
+    subject: Features, now: int, model: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """The statement of :meth:`MatchingQueries.match_candidates` (tests/test_query_plans.py
-    explains the same text): open listings of the other kind and the same category whose reach
+    explains the same text); with a ``model``, each candidate also carries its vector of that
+    model (or NULLs) and every row the subject's own, so the pass reads them in one round
+    trip: open listings of the other kind and the same category whose reach
     and the subject's admit each other (bot.matching.meets), the union of bounded slices,
     newest first in each, never a scan of the table.
 
@@ -144,23 +148,16 @@ def candidates_statement(subject: Features, now: int) -> tuple[str, dict[str, An
                 f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
             )
     union = " UNION ".join(f"SELECT id FROM ({part})" for part in slices)
-    return f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id", params
-
-
-def candidates_with_vectors_statement(
-    subject: Features, now: int, model: str
-) -> tuple[str, dict[str, Any]]:
-    """:func:`candidates_statement`, each candidate with its vector of ``model`` (or NULLs),
-    and the subject's own vector on every row: the pass reads them in one round trip."""
-    sql, params = candidates_statement(subject, now)
+    pool = f"FROM ({union}) AS pool JOIN listings l ON l.id = pool.id"
+    if model is None:
+        return f"SELECT {_FEATURES} {pool}", params
     mine = "(SELECT {} FROM listing_vectors WHERE listing_id = :subject AND +model = :model)"
-    sql = sql.replace(
-        " FROM (",
-        f", v.vector, v.scale, {mine.format('vector')}, {mine.format('scale')} FROM (",
-        1,
+    return (
+        f"SELECT {_FEATURES}, v.vector, v.scale, {mine.format('vector')}, "
+        f"{mine.format('scale')} {pool} "
+        "LEFT JOIN listing_vectors v ON v.listing_id = l.id AND +v.model = :model",
+        {**params, "subject": subject.id, "model": model},
     )
-    sql += " LEFT JOIN listing_vectors v ON v.listing_id = l.id AND +v.model = :model"
-    return sql, {**params, "subject": subject.id, "model": model}
 
 
 class MatchingQueries(Database):
@@ -191,7 +188,7 @@ class MatchingQueries(Database):
         """:meth:`match_candidates`, and the stored vectors of ``model`` of the subject and of
         those candidates that have one (as :meth:`~bot.storage.vectors.VectorQueries.
         vectors_of`); the subject's only when it has candidates."""
-        rows = await self._fetchall(*candidates_with_vectors_statement(subject, now, model))
+        rows = await self._fetchall(*candidates_statement(subject, now, model))
         vectors = {row[0]: (row[14], row[15]) for row in rows if row[14] is not None}
         if rows and rows[0][16] is not None:
             vectors[subject.id] = (rows[0][16], rows[0][17])

@@ -16,15 +16,15 @@ a dialog, and a button on a message whose buttons a handler has already taken aw
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from telegram import Update
-from telegram.error import BadRequest
+from telegram import Bot, Update
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import CallbackQueryHandler
 
 from bot.i18n import LANGUAGES
@@ -33,6 +33,7 @@ from bot.storage.broadcasts import ANNOUNCEMENT_KINDS
 if TYPE_CHECKING:
     from bot.context import BotContext
 
+log = logging.getLogger(__name__)
 MAX_BYTES = 64  # Telegram's limit for callback data
 SQLITE_INTEGER_MAX = 2**63 - 1  # ids are SQLite INTEGERs
 
@@ -348,14 +349,28 @@ def close_message(update: Update, context: BotContext) -> None:
         context.community.closed.close(query.message.chat.id, query.message.message_id)
 
 
+async def take_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Remove the keyboard of a message the bot sent.
+
+    How the chat looks, not what a step does: when Telegram refuses the edit (gone, too old,
+    "message is not modified": none left) or still fails past the replies' retries, the
+    buttons stay and the step goes on; close the message first (ClosedMessages) so that a
+    late press of them is answered as stale."""
+    try:
+        await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest:
+        pass
+    except NetworkError as trouble:
+        log.info("buttons of message %s left in place: %s", message_id, trouble)
+
+
 async def drop_buttons(update: Update) -> None:
     """Remove the keyboard of the message pressed (gone or forged messages have none)."""
     query = update.callback_query
     assert query is not None
-    if query.message is not None and query.message.is_accessible:
-        # "message is not modified" when it has none left: nothing to remove then.
-        with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(None)
+    message = query.message
+    if message is not None and message.is_accessible:
+        await take_buttons(query.get_bot(), message.chat.id, message.message_id)
 
 
 async def close_buttons(update: Update, context: BotContext) -> None:
@@ -365,7 +380,7 @@ async def close_buttons(update: Update, context: BotContext) -> None:
     assert query is not None
     await query.answer()
     close_message(update, context)
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(update)
 
 
 # --- every feature's prefix, and the buttons more than one module builds or reads -----------

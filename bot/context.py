@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from telegram import Chat, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.buttons import ClosedMessages
@@ -198,5 +198,9 @@ async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None
     except BadRequest as refused:
         if "not modified" in str(refused).lower():
             return message  # it already reads so (a second tap raced the first)
+        return None
+    except NetworkError:
+        # Still failing after the replies' retries: the question comes as a new message
+        # rather than not at all.
         return None
     return edited if isinstance(edited, Message) else message

@@ -154,3 +154,20 @@ async def test_back_edits_in_place_too(server, bot):
     assert again.id == category.id == kind.id and again.text == kind.text
     assert calls_of(server, user, mark) == ["answerCallbackQuery", "editMessageText"]
     assert server.errors() == []
+
+
+async def test_a_dialog_goes_on_when_telegram_keeps_refusing_edits(server, bot):
+    """Editing a question in place and taking an answered one's buttons are how a step looks,
+    not what it does: when Telegram fails every edit, past the replies' retries, each
+    question still comes, as a new message (CI once saw a 500 on a button removal stop
+    onboarding before the place question)."""
+    user = server.create_user("Ugo", language_code="en")
+    server.faults.configure(
+        error_rate=1.0, methods=["editMessageText", "editMessageReplyMarkup"], seed=1
+    )
+    menu = await onboard(user, "en")
+    assert "What would you like to do?" in menu.text
+    refused = server.errors(include_injected=True)
+    assert refused and {c.method for c in refused} <= {"editMessageText", "editMessageReplyMarkup"}
+    member = await bot.storage.get_member(user.id)
+    assert member is not None and member.country == "BG"

@@ -22,15 +22,22 @@ keep it (the question is asked again after them).
 
 from __future__ import annotations
 
-import contextlib
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.buttons import CONTACTS, END_RELAY, LANGUAGE, MENU, RELAY, WRITE_AGAIN, WRITE_TO_AUTHOR
+from bot.buttons import (
+    CONTACTS,
+    END_RELAY,
+    LANGUAGE,
+    MENU,
+    RELAY,
+    WRITE_AGAIN,
+    WRITE_TO_AUTHOR,
+    drop_buttons,
+)
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import END, Dialog, Handler, resume_dialogs
 from bot.dialogs.steps import TypedText, clean_block, has_letter
@@ -362,8 +369,7 @@ async def end_relay(update: Update, context: BotContext, contact_id: int) -> int
     await query.answer()
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
-        with contextlib.suppress(TelegramError):  # deleted meanwhile: nothing to take away
-            await query.edit_message_reply_markup(None)
+        await drop_buttons(update)
     await reply(
         update,
         _("Stopped: no more messages through the bot about {title}, either way.").format(

@@ -30,7 +30,6 @@ their data meanwhile) ends at the next update that reaches it.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import re
@@ -40,7 +39,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -60,6 +59,7 @@ from bot.buttons import (
     close_buttons,
     refuse_earlier_step,
     refuse_stale,
+    take_buttons,
 )
 from bot.context import BotContext, CommunityApplication, Showing, reply, showing
 from bot.i18n import N_, Translator, translator
@@ -276,8 +276,7 @@ class Dialog:
         if chat is None or (chat.id, message_id) in context.community.closed:
             return
         context.community.closed.close(chat.id, message_id)
-        with contextlib.suppress(BadRequest):  # gone, or too old to edit: nothing to do
-            await context.bot.edit_message_reply_markup(chat.id, message_id, reply_markup=None)
+        await take_buttons(context.bot, chat.id, message_id)
 
     async def _confirm(
         self, update: Update, context: BotContext, state: int, shown: list[Message]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.buttons import NOT_RELEVANT, InvalidButton, close_message
+from bot.buttons import NOT_RELEVANT, InvalidButton, close_message, drop_buttons
 from bot.context import BotContext, CommunityApplication
 from bot.delivery import digests, notifications
 from bot.matching import jobs
@@ -37,5 +37,5 @@ async def not_relevant(update: Update, context: BotContext, match_id: int) -> No
     if not dismissed:
         raise InvalidButton(match_id)
     await query.answer(_("Noted: you will not be shown this match again."))
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(update)
     close_message(update, context)  # a second tap in flight is answered as stale

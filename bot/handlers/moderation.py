@@ -17,7 +17,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
-from bot.buttons import ID, MODERATION, REPORT_QUEUE
+from bot.buttons import ID, MODERATION, REPORT_QUEUE, drop_buttons
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import decision
 from bot.dialogs.decision import Decision, Nothing
@@ -400,7 +400,7 @@ async def unban_button(update: Update, context: BotContext, user_id: int) -> Non
         return
     await query.answer(_("Ban lifted."))
     await notice(context, [user_id], f"mod:unban:{user_id}:{now}", UNBANNED)
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(update)
 
 
 async def history(update: Update, context: BotContext, listing_id: int) -> None:

@@ -64,6 +64,7 @@ from bot.dialogs.steps import (
     translated,
 )
 from bot.handlers.listings import send_card
+from bot.handlers.members import onboarded_member
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.places import names
 from bot.places.countries import COUNTRIES
@@ -181,12 +182,8 @@ def limit_text(t: Translator, limit: int, now: int, next_at: int, zone: str) -> 
 
 async def start(update: Update, context: BotContext, _none: None = None) -> int:
     """Check who may post, then offer the draft, or ask the first question."""
-    _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    member = context.member
-    if member is None or not member.onboarded:
-        await reply(update, _("Please set up your profile first: send /start."))
+    member = await onboarded_member(update, context)
+    if member is None:
         return END
     now = context.now()
     limit = context.settings.posts_per_day

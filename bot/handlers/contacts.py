@@ -20,6 +20,7 @@ import html
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
+from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -77,16 +78,23 @@ UNDO_DECLINE = CONTACTS.button("undo", ID)
 # --- Accept and Decline --------------------------------------------------------------------
 
 
+class _ContactChange(Protocol):
+    """A storage change of a contact by one person (:class:`ContactRefused` when they may
+    not, or not any more)."""
+
+    def __call__(self, contact_id: int, user_id: int, *, now: int) -> Awaitable[Contact]: ...
+
+
 async def _by_presser(
-    update: Update, context: BotContext, act: Callable[[int], Awaitable[Contact]]
+    update: Update, context: BotContext, change: _ContactChange, contact_id: int
 ) -> Contact | None:
-    """``act`` (a storage change of a contact) for the person who pressed, given their id; the
-    press answered: quietly when done, else with the refusal in an alert, and None (an Undo
-    too late also loses its button: nothing can be undone any more)."""
+    """``change`` the contact for the person who pressed; the press answered: quietly when
+    done, else with the refusal in an alert, and None (an Undo too late also loses its button:
+    nothing can be undone any more)."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     try:
-        contact = await act(update.effective_user.id)
+        contact = await change(contact_id, update.effective_user.id, now=context.now())
     except ContactRefused as refused:
         await query.answer(await refusal_for(context, refused), show_alert=True)
         if refused.reason == "too_late":
@@ -96,22 +104,31 @@ async def _by_presser(
     return contact
 
 
-async def _decide(
-    update: Update, context: BotContext, contact_id: int, accept: bool
-) -> Contact | None:
-    decide = partial(context.storage.decide_contact, contact_id, accept=accept, now=context.now())
-    contact = await _by_presser(update, context, decide)
-    if contact is not None:
-        await drop_buttons(update)
-    return contact
+async def _answer_in_place(
+    update: Update,
+    context: BotContext,
+    change: _ContactChange,
+    contact_id: int,
+    answer: Callable[[Translator, Contact], tuple[str, InlineKeyboardMarkup | None]],
+) -> None:
+    """``change`` the contact for the person who pressed, then the pressed message says how
+    it stands now, with its buttons (``answer``)."""
+    contact = await _by_presser(update, context, change, contact_id)
+    if contact is None:
+        return
+    assert update.callback_query is not None
+    text, keyboard = answer(context.i18n, contact)
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
 
 
 async def accept(update: Update, context: BotContext, contact_id: int) -> None:
     """Accept: both sides get each other's contact; colleagues are told too."""
     _ = context.i18n.gettext
-    contact = await _decide(update, context, contact_id, accept=True)
+    accepting = partial(context.storage.decide_contact, accept=True)
+    contact = await _by_presser(update, context, accepting, contact_id)
     if contact is None:
         return
+    await drop_buttons(update)
     asker = await context.storage.get_member(contact.asker_id) if contact.asker_id else None
     await reply(
         update,
@@ -180,39 +197,34 @@ async def ask_decline(update: Update, context: BotContext, contact_id: int) -> N
 
 async def decline(update: Update, context: BotContext, contact_id: int) -> None:
     """Declined, confirmed: the notices wait in the outbox for the Undo window."""
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    decline = partial(context.storage.decline_contact, contact_id, now=context.now())
-    contact = await _by_presser(update, context, decline)
-    if contact is None:
-        return
+    await _answer_in_place(
+        update, context, context.storage.decline_contact, contact_id, _declined_answer
+    )
+
+
+def _declined_answer(t: Translator, contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
+    _ = t.gettext
     # The message keeps its buttons (Undo, then the answers again): a second tap already in
     # flight is refused by storage, which decides once.
     undo = InlineKeyboardButton(_("↩️ Undo"), callback_data=UNDO_DECLINE.data(contact.id))
-    await query.edit_message_text(
-        _("Declined. They will be told politely, without your name, {when}.").format(
-            when=_undo_ends(context.i18n)
-        ),
-        reply_markup=InlineKeyboardMarkup([[undo]]),
+    text = _("Declined. They will be told politely, without your name, {when}.").format(
+        when=_undo_ends(t)
     )
+    return text, InlineKeyboardMarkup([[undo]])
 
 
 async def undo_decline(update: Update, context: BotContext, contact_id: int) -> None:
     """Undo a decline while nobody has been told: the request waits for an answer again."""
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    undo = partial(context.storage.undo_decline, contact_id, now=context.now())
-    contact = await _by_presser(update, context, undo)
-    if contact is None:
-        return
-    await query.edit_message_text(
-        _("Undone: nobody was told. The contact about {title} waits for your answer again.").format(
-            title=views.title_of(context.i18n, contact)
-        ),
-        reply_markup=views.keyboard(context.i18n, contact, "owner"),
+    await _answer_in_place(
+        update, context, context.storage.undo_decline, contact_id, _undone_answer
     )
+
+
+def _undone_answer(t: Translator, contact: Contact) -> tuple[str, InlineKeyboardMarkup | None]:
+    text = t.gettext(
+        "Undone: nobody was told. The contact about {title} waits for your answer again."
+    ).format(title=views.title_of(t, contact))
+    return text, views.keyboard(t, contact, "owner")
 
 
 # --- /contacts -----------------------------------------------------------------------------

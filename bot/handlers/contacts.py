@@ -299,8 +299,16 @@ async def contact_card(
 # --- notifications -------------------------------------------------------------------------
 
 
-async def _contact_of(storage: Storage, notification: Notification) -> Contact | None:
-    return await storage.get_contact(int(notification.payload["contact"]))
+async def _contact_of(storage: Storage, notification: Notification, status: str) -> Contact | None:
+    """The contact this notice is about, while it is still ``status`` (what the notice says)."""
+    contact = await storage.get_contact(int(notification.payload["contact"]))
+    return contact if contact is not None and contact.status == status else None
+
+
+async def _decider(storage: Storage, contact: Contact) -> str:
+    """Who of the owner side answered, for their colleagues: the first name, escaped."""
+    colleague = await storage.get_member(contact.decided_by) if contact.decided_by else None
+    return html.escape(colleague.first_name) if colleague else "—"
 
 
 async def render_request(
@@ -308,8 +316,8 @@ async def render_request(
 ) -> Rendered | None:
     """To the owner side: the request, without the asker's identity."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification)
-    if contact is None or contact.status != "pending":
+    contact = await _contact_of(storage, notification, "pending")
+    if contact is None:
         return None  # answered (or withdrawn) before this was sent
     messages = await storage.contact_messages(contact.id)
     asker = await storage.get_member(contact.asker_id) if contact.asker_id else None
@@ -346,8 +354,8 @@ async def render_accepted(
 ) -> Rendered | None:
     """To the asker: accepted, and who accepted (the only way identity reaches them)."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification)
-    if contact is None or contact.status != "accepted":
+    contact = await _contact_of(storage, notification, "accepted")
+    if contact is None:
         return None
     author = await storage.get_member(contact.decided_by) if contact.decided_by else None
     if author is None:
@@ -369,14 +377,13 @@ async def render_accepted_team(
 ) -> Rendered | None:
     """To the other officials: a colleague accepted; here is the person."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification)
-    if contact is None or contact.status != "accepted":
+    contact = await _contact_of(storage, notification, "accepted")
+    if contact is None:
         return None
-    colleague = await storage.get_member(contact.decided_by) if contact.decided_by else None
     asker = await storage.get_member(contact.asker_id) if contact.asker_id else None
     return Rendered(
         _("✅ {colleague} accepted the contact about {title}. The person:").format(
-            colleague=html.escape(colleague.first_name) if colleague else "—",
+            colleague=await _decider(storage, contact),
             title=views.title_of(t, contact),
         )
         + "\n"
@@ -387,9 +394,8 @@ async def render_accepted_team(
 async def _declined(storage: Storage, notification: Notification) -> Contact | None:
     """The contact, if the decline this notice is about still stands (an Undo cancels the
     notice; this also holds for a row from before)."""
-    contact = await _contact_of(storage, notification)
-    declines = notification.payload.get("declines")
-    if contact is None or contact.status != "declined" or contact.declines != declines:
+    contact = await _contact_of(storage, notification, "declined")
+    if contact is None or contact.declines != notification.payload.get("declines"):
         return None
     return contact
 
@@ -411,10 +417,9 @@ async def render_declined_team(
     contact = await _declined(storage, notification)
     if contact is None:
         return None
-    colleague = await storage.get_member(contact.decided_by) if contact.decided_by else None
     return Rendered(
         _("✖️ {colleague} declined the contact about {title}.").format(
-            colleague=html.escape(colleague.first_name) if colleague else "—",
+            colleague=await _decider(storage, contact),
             title=views.title_of(t, contact),
         )
     )

@@ -20,7 +20,7 @@ import html
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -34,7 +34,7 @@ from bot.buttons import (
     drop_buttons,
 )
 from bot.context import BotContext, CommunityApplication, reply
-from bot.delivery.outbox import Rendered
+from bot.delivery.outbox import Rendered, Renderer
 from bot.dialogs import contact as writing
 from bot.dialogs.contact import refusal_for, relay
 from bot.i18n import Translator
@@ -62,12 +62,12 @@ def register(application: CommunityApplication) -> None:
         ]
     )
     outbox = application.outbox
-    outbox.add_renderer("contact_request", render_request)
+    outbox.add_renderer("contact_request", _while(_still("pending"), render_request))
     outbox.add_renderer("contact_message", render_message)
-    outbox.add_renderer("contact_accepted", render_accepted)
-    outbox.add_renderer("contact_accepted_team", render_accepted_team)
-    outbox.add_renderer(DECLINED, render_declined)
-    outbox.add_renderer(DECLINED_TEAM, render_declined_team)
+    outbox.add_renderer("contact_accepted", _while(_still("accepted"), render_accepted))
+    outbox.add_renderer("contact_accepted_team", _while(_still("accepted"), render_accepted_team))
+    outbox.add_renderer(DECLINED, _while(_decline_stands, render_declined))
+    outbox.add_renderer(DECLINED_TEAM, _while(_decline_stands, render_declined_team))
 
 
 SHOW_CONTACT = CONTACTS.button("show", ID)
@@ -299,10 +299,34 @@ async def contact_card(
 # --- notifications -------------------------------------------------------------------------
 
 
-async def _contact_of(storage: Storage, notification: Notification, status: str) -> Contact | None:
-    """The contact this notice is about, while it is still ``status`` (what the notice says)."""
-    contact = await storage.get_contact(int(notification.payload["contact"]))
-    return contact if contact is not None and contact.status == status else None
+ContactRenderer = Callable[[Storage, Contact, Translator], Awaitable[Rendered | None]]
+Stands = Callable[[Contact, dict[str, Any]], bool]  # the contact, the notice's payload
+
+
+def _while(stands: Stands, render: ContactRenderer) -> Renderer:
+    """The outbox renderer of a notice about a contact: ``render``, while what the notice
+    tells still ``stands`` (else the notice is dropped: the contact was answered, withdrawn,
+    or the decline undone, before it was sent)."""
+
+    async def rendered(
+        storage: Storage, notification: Notification, t: Translator, now: int
+    ) -> Rendered | None:
+        contact = await storage.get_contact(int(notification.payload["contact"]))
+        if contact is None or not stands(contact, notification.payload):
+            return None
+        return await render(storage, contact, t)
+
+    return rendered
+
+
+def _still(status: str) -> Stands:
+    return lambda contact, _payload: contact.status == status
+
+
+def _decline_stands(contact: Contact, payload: dict[str, Any]) -> bool:
+    """The decline the notice is about (an Undo cancels the notice; a row from before has no
+    count of declines, and is dropped too)."""
+    return contact.status == "declined" and contact.declines == payload.get("declines")
 
 
 async def _decider(storage: Storage, contact: Contact) -> str:
@@ -311,14 +335,9 @@ async def _decider(storage: Storage, contact: Contact) -> str:
     return html.escape(colleague.first_name) if colleague else "—"
 
 
-async def render_request(
-    storage: Storage, notification: Notification, t: Translator, now: int
-) -> Rendered | None:
+async def render_request(storage: Storage, contact: Contact, t: Translator) -> Rendered | None:
     """To the owner side: the request, without the asker's identity."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification, "pending")
-    if contact is None:
-        return None  # answered (or withdrawn) before this was sent
     messages = await storage.contact_messages(contact.id)
     asker = await storage.get_member(contact.asker_id) if contact.asker_id else None
     lines = [views.asked_line(t, contact), views.anonymous(t, asker)]
@@ -349,14 +368,9 @@ async def render_message(
     return Rendered(text, views.keyboard(t, contact, side))
 
 
-async def render_accepted(
-    storage: Storage, notification: Notification, t: Translator, now: int
-) -> Rendered | None:
+async def render_accepted(storage: Storage, contact: Contact, t: Translator) -> Rendered | None:
     """To the asker: accepted, and who accepted (the only way identity reaches them)."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification, "accepted")
-    if contact is None:
-        return None
     author = await storage.get_member(contact.decided_by) if contact.decided_by else None
     if author is None:
         return None  # the author erased their data meanwhile
@@ -373,13 +387,10 @@ async def render_accepted(
 
 
 async def render_accepted_team(
-    storage: Storage, notification: Notification, t: Translator, now: int
+    storage: Storage, contact: Contact, t: Translator
 ) -> Rendered | None:
     """To the other officials: a colleague accepted; here is the person."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification, "accepted")
-    if contact is None:
-        return None
     asker = await storage.get_member(contact.asker_id) if contact.asker_id else None
     return Rendered(
         _("✅ {colleague} accepted the contact about {title}. The person:").format(
@@ -391,32 +402,17 @@ async def render_accepted_team(
     )
 
 
-async def _declined(storage: Storage, notification: Notification) -> Contact | None:
-    """The contact, if the decline this notice is about still stands (an Undo cancels the
-    notice; this also holds for a row from before)."""
-    contact = await _contact_of(storage, notification, "declined")
-    if contact is None or contact.declines != notification.payload.get("declines"):
-        return None
-    return contact
-
-
-async def render_declined(
-    storage: Storage, notification: Notification, t: Translator, now: int
-) -> Rendered | None:
+async def render_declined(storage: Storage, contact: Contact, t: Translator) -> Rendered | None:
     """To the asker: politely, worded for the part they offered, and nothing about who
     declined."""
-    contact = await _declined(storage, notification)
-    return Rendered(views.declined_notice(t, contact)) if contact else None
+    return Rendered(views.declined_notice(t, contact))
 
 
 async def render_declined_team(
-    storage: Storage, notification: Notification, t: Translator, now: int
+    storage: Storage, contact: Contact, t: Translator
 ) -> Rendered | None:
     """To the decider's colleagues: who declined (the request they were sent is answered)."""
     _ = t.gettext
-    contact = await _declined(storage, notification)
-    if contact is None:
-        return None
     return Rendered(
         _("✖️ {colleague} declined the contact about {title}.").format(
             colleague=await _decider(storage, contact),

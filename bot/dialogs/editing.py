@@ -128,15 +128,16 @@ async def save(update: Update, context: BotContext, **changes: Any) -> int:
 
 async def _new_vector(
     context: BotContext, listing_id: int, changes: dict[str, Any]
-) -> StoredVector | None:
-    """The vector of the listing's text as it will read, embedded before the transaction
-    that stores both (None: the vectors job makes it)."""
+) -> tuple[str, str, StoredVector] | None:
+    """The vector of the listing's text as it will read, with that text, embedded before the
+    transaction that stores both (None: the vectors job makes it)."""
     listing = await context.storage.get_listing(listing_id)
     if listing is None:
         return None
     title = str(changes.get("title", listing.title))
     description = str(changes.get("description", listing.description))
-    return await context.meaning.semantics.passage(title, description)
+    vector = await context.meaning.semantics.passage(title, description)
+    return None if vector is None else (title, description, vector)
 
 
 # --- what to change ------------------------------------------------------------------------

@@ -180,6 +180,31 @@ async def test_fulfilled_with_whom_in_stats_and_the_csv(server, bot):
     assert server.errors() == []
 
 
+async def test_fulfilled_with_someone_who_erased_their_data_meanwhile(server, bot):
+    """Zornitsa is offered as "with whom", then erases her data before Amélie taps her name:
+    the exchange still came about through the platform (recorded, naming nobody), and the
+    answer names no one rather than an empty name."""
+    now = int(time.time())
+    owner, _asker, _helper, _stranger = await world(server, bot, now)
+    pump = await seed.listing(bot.storage, OWNER, now - DAY, kind="request", title="Pompe")
+    zornitsa = await accepted(bot, ASKER, pump.id, now - 3600)
+    question = await fulfilled(owner, pump.id)
+    assert question.button_labels == ["👤 Zornitsa · Sveti Vlas", fr("👥 Someone else")]
+    await bot.storage.erase_member(ASKER, now)
+
+    await owner.press("👤 Zornitsa · Sveti Vlas")
+    done = await owner.wait_for_bot_message(include_edits=True)
+    assert done.text == fr("Marked as fulfilled. Thank you for sharing!")
+    stored = await bot.storage.get_listing(pump.id)
+    assert (stored.status, stored.outcome) == ("fulfilled", "platform")
+    rows = await bot.storage._fetchall(
+        "SELECT contact_id, giver_place, giver_country, receiver_place, receiver_country "
+        "FROM exchanges"
+    )
+    assert [tuple(row) for row in rows] == [(zornitsa.id, None, None, "Saint-Dié", "FR")]
+    assert server.errors() == []
+
+
 async def test_a_follow_up_answered_on_both_sides(server, bot):
     now = int(time.time())
     owner, asker, _helper, stranger = await world(server, bot, now)

@@ -155,16 +155,15 @@ class AlertQueries(Database):
     # --- alerts ----------------------------------------------------------------------------
 
     async def alerts_of(self, user_id: int) -> list[Alert]:
-        rows = await self._fetchall(_ALERT + "WHERE user_id = ? ORDER BY id", (user_id,))
-        return [_alert(row) for row in rows]
+        return await self._records(_alert, _ALERT + "WHERE user_id = ? ORDER BY id", (user_id,))
 
     async def get_alert(self, alert_id: int) -> Alert | None:
-        row = await self._fetchone(_ALERT + "WHERE id = ?", (alert_id,))
-        return _alert(row) if row else None
+        return await self._record(_alert, _ALERT + "WHERE id = ?", (alert_id,))
 
     async def own_alert(self, alert_id: int, user_id: int) -> Alert | None:
-        row = await self._fetchone(_ALERT + "WHERE id = ? AND user_id = ?", (alert_id, user_id))
-        return _alert(row) if row else None
+        return await self._record(
+            _alert, _ALERT + "WHERE id = ? AND user_id = ?", (alert_id, user_id)
+        )
 
     async def save_alert(
         self, user_id: int, draft: AlertDraft, *, now: int, alert_id: int | None = None
@@ -255,12 +254,12 @@ class AlertQueries(Database):
     async def active_alerts(self) -> list[Alert]:
         """Every alert that is on, of people who have not blocked the bot: the matching pass
         keeps them in memory, by category, until :attr:`alerts_version` changes."""
-        rows = await self._fetchall(
+        return await self._records(
+            _alert,
             _ALERT
             + """WHERE paused = 0 AND NOT EXISTS (SELECT 1 FROM users u
-                   WHERE u.id = alerts.user_id AND u.blocked_at IS NOT NULL)"""
+                   WHERE u.id = alerts.user_id AND u.blocked_at IS NOT NULL)""",
         )
-        return [_alert(row) for row in rows]
 
     @property
     def alerts_version(self) -> int:

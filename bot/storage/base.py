@@ -186,6 +186,19 @@ class Database:
     async def _fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         return list(await self._db.execute_fetchall(sql, params))
 
+    async def _record(
+        self, make: Callable[[aiosqlite.Row], T], sql: str, params: Params = ()
+    ) -> T | None:
+        """The query's first row as ``make`` makes it into a record; None if there is none."""
+        row = await self._fetchone(sql, params)
+        return None if row is None else make(row)
+
+    async def _records(
+        self, make: Callable[[aiosqlite.Row], T], sql: str, params: Params = ()
+    ) -> list[T]:
+        """Every row of the query as ``make`` makes it into a record."""
+        return [make(row) for row in await self._fetchall(sql, params)]
+
     async def _write(self, *statements: tuple[str, Params]) -> int:
         """Run ``statements`` as one transaction, in one trip to the database thread; returns
         how many rows they changed."""

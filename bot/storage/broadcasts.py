@@ -168,10 +168,9 @@ class BroadcastQueries(Database):
             return cursor.lastrowid
 
     async def get_broadcast(self, broadcast_id: int) -> Broadcast | None:
-        row = await self._fetchone(
-            f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
+        return await self._record(
+            _broadcast, f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
         )
-        return _broadcast(row) if row else None
 
     async def update_draft(self, broadcast_id: int, **changes: Any) -> None:
         """Change a draft's texts, fallback, photo_file_id, segment, timezone, send_at, urgent
@@ -256,18 +255,18 @@ class BroadcastQueries(Database):
 
     async def active_broadcasts(self) -> list[Broadcast]:
         """Broadcasts sending or paused, oldest first."""
-        rows = await self._fetchall(
-            f"SELECT {_COLUMNS} FROM broadcasts WHERE state IN ('sending', 'paused') ORDER BY id"
+        return await self._records(
+            _broadcast,
+            f"SELECT {_COLUMNS} FROM broadcasts WHERE state IN ('sending', 'paused') ORDER BY id",
         )
-        return [_broadcast(row) for row in rows]
 
     async def broadcasts_of_state(self, *states: str, limit: int = 20) -> list[Broadcast]:
-        rows = await self._fetchall(
+        return await self._records(
+            _broadcast,
             f"SELECT {_COLUMNS} FROM broadcasts WHERE state IN ({', '.join('?' * len(states))}) "
             "ORDER BY id DESC LIMIT ?",
             (*states, limit),
         )
-        return [_broadcast(row) for row in rows]
 
     async def enqueue_broadcast_chunk(
         self, broadcast_id: int, now: int, chunk: int = CHUNK

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.base import Database, Refused, read_one
+from bot.storage.base import Database, Refused, read_one, row_mapper
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
 # Distinct people reporting one member's listings before those are hidden pending review.
@@ -86,6 +86,7 @@ LEFT JOIN users t ON t.id = x.target_user
 LEFT JOIN listings l ON l.id = x.target_listing
 LEFT JOIN municipalities m ON m.id = x.target_municipality
 """
+_admin_action = row_mapper(AdminAction)
 
 
 class Outcome(enum.Enum):
@@ -420,14 +421,14 @@ class ModerationQueries(Database):
         self, *, user: int | None = None, listing: int | None = None, limit: int = 20
     ) -> list[AdminAction]:
         """The latest admin actions, optionally about one person or listing, newest first."""
-        rows = await self._fetchall(
+        return await self._records(
+            _admin_action,
             _ADMIN_LOG_SELECT
             + """WHERE (:user IS NULL OR x.target_user = :user)
                    AND (:listing IS NULL OR x.target_listing = :listing)
                  ORDER BY x.id DESC LIMIT :limit""",
             {"user": user, "listing": listing, "limit": limit},
         )
-        return [AdminAction(*row) for row in rows]
 
     async def last_action(
         self,
@@ -439,7 +440,8 @@ class ModerationQueries(Database):
     ) -> AdminAction | None:
         """The latest of ``actions`` on these targets: who did what another admin just tried."""
         marks = ", ".join("?" * len(actions))
-        row = await self._fetchone(
+        return await self._record(
+            _admin_action,
             _ADMIN_LOG_SELECT
             + f"""WHERE x.action IN ({marks})
                     AND (? IS NULL OR x.target_user = ?) AND (? IS NULL OR x.target_listing = ?)
@@ -447,7 +449,6 @@ class ModerationQueries(Database):
                   ORDER BY x.id DESC LIMIT 1""",
             (*actions, user, user, listing, listing, request, request),
         )
-        return AdminAction(*row) if row else None
 
     async def listing_reports(self, listing_id: int) -> list[tuple[str, str, int]]:
         """Every report of a listing: reason, status, when."""

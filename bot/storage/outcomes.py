@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.base import read_one
+from bot.storage.base import read_one, row_mapper
 from bot.storage.contacts import (
     FOLLOWUP_ANSWERS,
     FOLLOWUP_DAYS,
@@ -36,6 +36,8 @@ class Counterpart:
     first_name: str
     where: str | None
 
+
+_counterpart = row_mapper(Counterpart)
 
 # A person's place for an exchange: the municipality they speak for, else where they live.
 _PERSON_PLACE = """SELECT u.country, coalesce(m.name, nullif(u.place, '')) FROM users u
@@ -99,7 +101,8 @@ async def _fulfil(
 class OutcomeQueries(ListingQueries, ContactQueries):
     async def counterparts(self, listing_id: int) -> list[Counterpart]:
         """The listing's accepted contacts whose asker is still here, the latest first."""
-        rows = await self._fetchall(
+        return await self._records(
+            _counterpart,
             """SELECT c.id, u.first_name, coalesce(m.name, o.name, nullif(u.place, ''))
                FROM contacts c JOIN users u ON u.id = c.asker_id
                LEFT JOIN municipalities m ON m.id = u.municipality_id
@@ -108,7 +111,6 @@ class OutcomeQueries(ListingQueries, ContactQueries):
                ORDER BY c.decided_at DESC, c.id DESC LIMIT ?""",
             (listing_id, COUNTERPARTS_SHOWN),
         )
-        return [Counterpart(*row) for row in rows]
 
     async def _accepted_contact_of(self, listing_id: int | None, contact_id: int) -> Contact:
         """An accepted contact of the listing; ContactRefused('not_party') for any other id."""

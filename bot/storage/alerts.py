@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.delivery.timing import Preferences
 from bot.places.timezones import zone_of
-from bot.storage.base import Database
+from bot.storage.base import Database, changed_one
 from bot.storage.listings import (
     _AREA_INDEXES,
     _CATEGORY_INDEXES,
@@ -203,15 +203,15 @@ class AlertQueries(Database):
                     return None
                 alert_id = row[0]
             else:
-                cursor = await db.execute(
+                if not await changed_one(
+                    db,
                     """UPDATE alerts SET kind = :kind, categories = :categories, tags = :tags,
                            area = :area, country = :country, region = :region,
                            latitude = :latitude, longitude = :longitude, radius_km = :radius,
                            keywords = :keywords, frequency = :frequency, updated_at = :now
                        WHERE id = :id AND user_id = :user""",
                     values,
-                )
-                if cursor.rowcount != 1:
+                ):
                     return None
         self._alerts_changed()
         return await self.get_alert(alert_id)
@@ -220,22 +220,22 @@ class AlertQueries(Database):
         self, alert_id: int, user_id: int, paused: bool, now: int
     ) -> Alert | None:
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "UPDATE alerts SET paused = ?, updated_at = ? WHERE id = ? AND user_id = ?",
                 (int(paused), now, alert_id, user_id),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return None
         self._alerts_changed()
         return await self.get_alert(alert_id)
 
     async def delete_alert(self, alert_id: int, user_id: int) -> bool:
         async with self.transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)
+            deleted = await changed_one(
+                db, "DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)
             )
         self._alerts_changed()
-        return cursor.rowcount == 1
+        return deleted
 
     async def open_listings_for(
         self, alert: Alert, *, now: int, scan: int

@@ -75,6 +75,13 @@ async def read_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> A
         return await cursor.fetchone()
 
 
+async def changed_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> bool:
+    """Run a statement inside the caller's transaction; True if it changed exactly one row:
+    the guarded update, insert or delete found the row in the state it expected."""
+    cursor = await db.execute(sql, params)
+    return cursor.rowcount == 1
+
+
 def _migrations() -> list[tuple[int, str]]:
     """The numbered migration scripts shipped in ``bot/migrations``, in order."""
     found = []

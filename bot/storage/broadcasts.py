@@ -24,7 +24,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database
+from bot.storage.base import Database, changed_one
 from bot.storage.moderation import log_action
 from bot.storage.outbox import BROADCAST
 
@@ -338,11 +338,11 @@ class BroadcastQueries(Database):
         # never shifted twice, whatever the order of presses.
         shift, not_yet = (PAUSE_SHIFT, "<") if paused else (-PAUSE_SHIFT, ">=")
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "UPDATE broadcasts SET state = ? WHERE id = ? AND state = ?",
                 (after, broadcast_id, before),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             action = "broadcast_pause" if paused else "broadcast_resume"
             await log_action(db, admin, action, now, broadcast=broadcast_id)
@@ -356,12 +356,12 @@ class BroadcastQueries(Database):
     async def cancel_broadcast(self, broadcast_id: int, now: int, *, admin: int) -> bool:
         """Stop a scheduled, sending or paused broadcast: what is not sent yet never will be."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "UPDATE broadcasts SET state = 'cancelled', finished_at = ? "
                 "WHERE id = ? AND state IN ('scheduled', 'sending', 'paused')",
                 (now, broadcast_id),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             await log_action(db, admin, "broadcast_cancel", now, broadcast=broadcast_id)
             await db.execute(
@@ -375,14 +375,14 @@ class BroadcastQueries(Database):
     async def finish_broadcast(self, broadcast_id: int, now: int) -> bool:
         """sending → done once every recipient is queued and nothing is left to send."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 """UPDATE broadcasts SET state = 'done', finished_at = ?
                    WHERE id = ? AND state = 'sending' AND enqueued_all = 1
                      AND NOT EXISTS (SELECT 1 FROM outbox WHERE batch = ?
                                      AND state IN ('pending', 'sending'))""",
                 (now, broadcast_id, f"bc:{broadcast_id}"),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             await _queue_report(db, broadcast_id, now)
             return True
@@ -433,12 +433,12 @@ class BroadcastQueries(Database):
         for them, in one transaction: nothing more of it reaches them, even from a broadcast
         under way. False if it was off already."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "INSERT INTO announcement_opt_outs (user_id, kind, opted_out_at) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
                 (user_id, kind, now),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             await db.execute(
                 """UPDATE outbox SET state = 'cancelled', error = ?

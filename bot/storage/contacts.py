@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, Refused, fold, read_one, row_mapper
+from bot.storage.base import Database, Refused, changed_one, fold, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
 from bot.storage.verification import verified, verified_municipality
 
@@ -331,7 +331,8 @@ class ContactQueries(Database):
         async with self.transaction() as db:
             # The owner side again, in the statement that decides: a colleague's verification
             # may have ended since the check above.
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 f"""UPDATE contacts SET status = :status, decided_at = :now, decided_by = :user
                     WHERE id = :id AND status = 'pending' AND {_MAY_DECIDE}""",
                 {
@@ -340,8 +341,7 @@ class ContactQueries(Database):
                     "user": user_id,
                     "id": contact_id,
                 },
-            )
-            if cursor.rowcount != 1:
+            ):
                 raise ContactRefused("decided")
         decided = await self.get_contact(contact_id)
         assert decided is not None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.base import Database, Refused, read_one, row_mapper
+from bot.storage.base import Database, Refused, changed_one, read_one, row_mapper
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
 # Distinct people reporting one member's listings before those are hidden pending review.
@@ -131,11 +131,11 @@ async def _set_status(
     detail: str,
 ) -> bool:
     """Move a listing from ``old`` to ``new`` with a history line; False if it was not ``old``."""
-    cursor = await db.execute(
+    if not await changed_one(
+        db,
         "UPDATE listings SET status = ?, status_changed_at = ? WHERE id = ? AND status = ?",
         (new, now, listing_id, old),
-    )
-    if cursor.rowcount != 1:
+    ):
         return False
     await db.execute(
         "INSERT INTO listing_history (listing_id, status, at, by_user, detail) "
@@ -165,11 +165,11 @@ class ModerationQueries(Database):
     async def set_admin(self, user_id: int, flag: bool, *, by: int, now: int) -> bool:
         """Make a member admin (or not); False if no such member or nothing changed."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "UPDATE users SET is_admin = ? WHERE id = ? AND is_admin != ?",
                 (int(flag), user_id, int(flag)),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             await log_action(db, by, "make_admin" if flag else "remove_admin", now, user=user_id)
         return True
@@ -211,11 +211,11 @@ class ModerationQueries(Database):
             )
             started = False
             if reporters >= REVIEW_AFTER:
-                cursor = await db.execute(
+                started = await changed_one(
+                    db,
                     "UPDATE users SET review_at = ? WHERE id = ? AND review_at IS NULL",
                     (now, owner),
                 )
-                started = cursor.rowcount == 1
                 if started:
                     await _hide_all(db, owner, now, None, "review")
                     await log_action(
@@ -309,11 +309,11 @@ class ModerationQueries(Database):
                 db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,)
             )
             restored = [listing_id]
-            cursor = await db.execute(
+            if await changed_one(
+                db,
                 "UPDATE users SET review_at = NULL WHERE id = ? AND review_at IS NOT NULL",
                 (owner,),
-            )
-            if cursor.rowcount == 1:
+            ):
                 rows = await db.execute_fetchall(
                     """SELECT l.id FROM listings l WHERE l.owner_id = ? AND l.status = 'hidden'
                        AND (SELECT detail FROM listing_history h WHERE h.listing_id = l.id
@@ -361,12 +361,12 @@ class ModerationQueries(Database):
             row = await read_one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
             if row is None:
                 return Outcome.GONE
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "INSERT INTO warnings (user_id, listing_id, by_admin, at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
                 (row[0], listing_id, admin, now),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return Outcome.ALREADY
             await log_action(db, admin, "warn", now, user=row[0], listing=listing_id, reason=reason)
         return Outcome.DONE
@@ -409,8 +409,7 @@ class ModerationQueries(Database):
     async def unban(self, user_id: int, admin: int, now: int) -> bool:
         """Lift a ban (hidden listings stay hidden until restored one by one)."""
         async with self.transaction() as db:
-            cursor = await db.execute("DELETE FROM bans WHERE user_id = ?", (user_id,))
-            if cursor.rowcount != 1:
+            if not await changed_one(db, "DELETE FROM bans WHERE user_id = ?", (user_id,)):
                 return False
             await log_action(db, admin, "unban", now, user=user_id)
         return True

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.base import read_one, row_mapper
+from bot.storage.base import changed_one, read_one, row_mapper
 from bot.storage.contacts import (
     FOLLOWUP_ANSWERS,
     FOLLOWUP_DAYS,
@@ -87,12 +87,12 @@ async def _fulfil(
     db: aiosqlite.Connection, listing_id: int, outcome: str, by: int, detail: str, now: int
 ) -> bool:
     """Mark an open listing fulfilled, with its history line; False if it was not open."""
-    cursor = await db.execute(
+    if not await changed_one(
+        db,
         "UPDATE listings SET status = 'fulfilled', outcome = ?, status_changed_at = ? "
         "WHERE id = ? AND status = 'open'",
         (outcome, now, listing_id),
-    )
-    if cursor.rowcount != 1:
+    ):
         return False
     await ListingQueries._history(db, listing_id, "fulfilled", now, by, detail)
     return True
@@ -210,12 +210,12 @@ class OutcomeQueries(ListingQueries, ContactQueries):
             await self.check_with_whom(contact, user_id, with_contact)
             exchanged = await self.get_contact(with_contact)
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "INSERT INTO contact_followups (contact_id, user_id, due, answer, answered_at, "
                 "with_contact, result) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (contact_id, user_id, due, answer, now, with_contact, result),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             listing_id = contact.listing_id
             if answer != "yes" or listing_id is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.delivery.timing import Preferences
 from bot.places.timezones import zone_of
-from bot.storage.base import Database, changed_one
+from bot.storage.base import Database, changed_one, row_mapper, space_separated
 from bot.storage.listings import (
     _AREA_INDEXES,
     _CATEGORY_INDEXES,
@@ -143,12 +143,7 @@ SELECT id, user_id, kind, categories, tags, area, country, region, latitude, lon
 """
 
 
-def _alert(row: Sequence[Any]) -> Alert:
-    values = list(row)
-    values[3] = tuple(values[3].split())
-    values[4] = tuple(values[4].split())
-    values[13] = bool(values[13])
-    return Alert(*values)
+_alert = row_mapper(Alert, categories=space_separated, tags=space_separated)
 
 
 class AlertQueries(Database):

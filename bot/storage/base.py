@@ -42,16 +42,27 @@ T = TypeVar("T")
 D = TypeVar("D", bound="DataclassInstance")
 
 
-def row_mapper(cls: type[D]) -> Callable[[Sequence[Any]], D]:
-    """What makes the dataclass ``cls`` from a row that selects its fields in their order:
-    SQLite's 0 and 1 become False and True where a field is a ``bool``."""
+def row_mapper(cls: type[D], **stored_as: Callable[[Any], Any]) -> Callable[[Sequence[Any]], D]:
+    """What makes the dataclass ``cls`` from a row that selects its fields in their order
+    (columns after them are the caller's): SQLite's 0 and 1 become False and True where a
+    field is a ``bool``, and a field named in ``stored_as`` is made from its column by that
+    function (JSON or space-separated text, say)."""
     hints = get_type_hints(cls)
-    bools = {i for i, field in enumerate(fields(cls)) if hints[field.name] is bool}
+    names = [field.name for field in fields(cls)]
+    if unknown := set(stored_as) - set(names):
+        raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
+    makers = [stored_as.get(name, bool if hints[name] is bool else None) for name in names]
 
     def mapped(row: Sequence[Any]) -> D:
-        return cls(*(bool(value) if i in bools else value for i, value in enumerate(row)))
+        columns = zip(makers, row, strict=False)  # the columns after the fields are the caller's
+        return cls(*(value if make is None else make(value) for make, value in columns))
 
     return mapped
+
+
+def space_separated(text: str) -> tuple[str, ...]:
+    """The words of a space-separated column (tags, categories, reasons)."""
+    return tuple(text.split())
 
 
 class Refused(Exception):

@@ -24,7 +24,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, changed_one
+from bot.storage.base import Database, changed_one, row_mapper
 from bot.storage.moderation import log_action
 from bot.storage.outbox import BROADCAST
 
@@ -131,28 +131,7 @@ _COLUMNS = """id, admin_id, state, texts, fallback, photo_file_id, segment, time
     progress_message, progress_text, urgent, kind"""
 
 
-def _broadcast(row: Any) -> Broadcast:
-    return Broadcast(
-        id=row[0],
-        admin_id=row[1],
-        state=row[2],
-        texts=json.loads(row[3]),
-        fallback=row[4],
-        photo_file_id=row[5],
-        segment=Segment.from_json(row[6]),
-        timezone=row[7],
-        send_at=row[8],
-        created_at=row[9],
-        started_at=row[10],
-        finished_at=row[11],
-        enqueued_all=bool(row[12]),
-        recipients=row[13],
-        progress_chat=row[14],
-        progress_message=row[15],
-        progress_text=row[16],
-        urgent=bool(row[17]),
-        kind=row[18],
-    )
+_broadcast = row_mapper(Broadcast, texts=json.loads, segment=Segment.from_json)
 
 
 class BroadcastQueries(Database):

@@ -24,7 +24,7 @@ from bot.matching.types import (
     Subject,
     digest_key,
 )
-from bot.storage.base import Database
+from bot.storage.base import Database, row_mapper, space_separated
 from bot.storage.verification import verified_municipality
 
 # At most this many candidates from each slice; the tag slices look at the newest WINDOW of
@@ -473,5 +473,4 @@ async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int)
 _MATCH_SELECT = "SELECT id, listing_a, listing_b, score, reasons FROM matches "
 
 
-def _stored(row: Sequence[Any]) -> StoredMatch:
-    return StoredMatch(row[0], row[1], row[2], row[3], tuple(row[4].split()))
+_stored = row_mapper(StoredMatch, reasons=space_separated)

@@ -158,6 +158,7 @@ class Sample:
     reply: float
     done: float
     ok: bool = True
+    position: int = -1  # the step of the script
 
     @property
     def finished(self) -> float:
@@ -276,10 +277,11 @@ class Person:
             await self.new_account()
             elapsed = time.perf_counter() - started
             return Sample(started, elapsed, elapsed, ok=False)
+        sample = Sample(started, reply, done, position=self.position)
         self.position += 1
         if self.position == len(self.script):
             await self.new_account()
-        return Sample(started, reply, done)
+        return sample
 
     async def _answered(self, cursor: int, expected: int, started: float) -> tuple[float, float]:
         """Wait for ``expected`` bot events after ``cursor``: (first message, last event)."""
@@ -497,6 +499,7 @@ def verdict(phases: Sequence[Phase]) -> list[str]:
             f"{phase.load}: ours p95 {p95 * 1000:.1f} ms "
             + (f"(below saturation{judged})" if below else "(at/above saturation, not judged)")
         )
+        lines.append(f"  slowest steps (p95 ms): {slowest_steps(phase, our_script())}")
     busiest = max(p.cpu.get("others", 0.0) for p in phases)
     if busiest > 0.2:
         lines.append(
@@ -505,6 +508,24 @@ def verdict(phases: Sequence[Phase]) -> list[str]:
             "quiet machine for figures to publish"
         )
     return lines
+
+
+def slowest_steps(phase: Phase, script: Sequence[Step], most: int = 4) -> str:
+    """The steps whose replies were slowest in ``phase``, by their p95."""
+    by_step: dict[int, list[float]] = {}
+    for sample in phase.samples:
+        if sample.ok:
+            by_step.setdefault(sample.position, []).append(sample.reply)
+    ranked = sorted(by_step.items(), key=lambda item: -percentile(item[1], 0.95))[:most]
+    return ", ".join(
+        f"{step_name(script[position])} {percentile(replies, 0.95) * 1000:.0f} ({len(replies)})"
+        for position, replies in ranked
+    )
+
+
+def step_name(step: Step) -> str:
+    words = str(next(iter(step.body.values()), step.action))
+    return repr(words if len(words) <= 24 else words[:23] + "…")
 
 
 # --- the run -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from tests.test_outbox import wait_until
 from tests.test_stats import png_size, read_csv
 
 OWNER, ASKER, HELPER, STRANGER = 631, 632, 633, 634
+COLLEAGUE = 635
 fr = translator("fr").gettext
 bg = translator("bg").gettext
 en = translator("en").gettext
@@ -283,3 +284,42 @@ async def test_a_follow_up_answered_on_both_sides(server, bot):
     assert f"followup:{zornitsa.id}:90:{ASKER}" not in keys
     assert f"followup:{hans.id}:90:{HELPER}" in keys  # Hans never answered
     assert server.errors() == []
+
+
+async def test_a_follow_up_is_not_for_an_official_who_no_longer_speaks_for_the_listing(server, bot):
+    """Jean, a verified official of Saint-Dié, accepted Zornitsa's offer on Amélie's request,
+    then left the municipality: a month on he is not asked whether it happened, and his
+    answer, pressed from the buttons, does not mark Saint-Dié's listing fulfilled."""
+    now = int(time.time())
+    _owner, asker, _helper, _stranger = await world(server, bot, now)
+    await seed.member(bot.storage, COLLEAGUE, language="fr")
+    await seed.verified(bot.storage, COLLEAGUE, now)
+    (jean,) = await started(server, ("Jean", "fr", COLLEAGUE))
+    pump = await seed.listing(bot.storage, OWNER, now, kind="request", title="Pompe")
+    contact, _to = await bot.storage.open_contact(ASKER, pump.id, "Une pompe ?", now)
+    zornitsa = await bot.storage.decide_contact(contact.id, COLLEAGUE, accept=True, now=now)
+    assert await bot.storage.leave_municipality(COLLEAGUE, now + DAY) is not None
+
+    bot.clock = lambda: now + 31 * DAY
+    await bot.job_queue.get_jobs_by_name("followups")[0].run(bot)
+    await asker.wait_for_bot_message(containing("Pompe"), timeout=10)
+    key = f"followup:{zornitsa.id}:30:{COLLEAGUE}"
+
+    async def jeans_followup() -> str | None:
+        rows = await bot.storage._fetchall("SELECT state FROM outbox WHERE dedup_key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    async def answered() -> bool:
+        return await jeans_followup() not in (None, "pending", "sending")
+
+    await wait_until(answered)
+    assert await jeans_followup() == "cancelled"
+    assert not [m for m in jean.messages if m.from_bot and "Pompe" in (m.text or "")]
+
+    # The buttons he would have had, pressed all the same: nothing changes.
+    for data in (f"fu:{zornitsa.id}:30:y", f"fu:r:{zornitsa.id}:30:{zornitsa.id}:f"):
+        await jean.press_data(jean.messages[-1].id, data)
+        assert (await jean.wait_for_callback_answer()).text == fr("This is not your contact.")
+    assert (await bot.storage.get_listing(pump.id)).status == "open"
+    assert await bot.storage._fetchall("SELECT 1 FROM exchanges") == []
+    assert await bot.storage.followup_answer(zornitsa.id, COLLEAGUE, 30) is None

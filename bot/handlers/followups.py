@@ -97,9 +97,12 @@ async def render_followup(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
     _ = t.gettext
-    contact = await storage.get_contact(int(notification.payload["contact"]))
     due = int(notification.payload["due"])
-    if contact is None or contact.status != "accepted":
+    try:  # still theirs to answer: accepted, and on the owner side still speaking for it
+        contact = await storage.followup_party(
+            int(notification.payload["contact"]), notification.user_id
+        )
+    except ContactRefused:
         return None
     if await storage.followup_answer(contact.id, notification.user_id, due) is not None:
         return None

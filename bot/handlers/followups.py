@@ -22,7 +22,7 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ContextTypes
 
-from bot.buttons import FOLLOWUPS, ID, InvalidButton, Number, OneOf
+from bot.buttons import FOLLOWUPS, ID, InvalidButton, Number, OneOf, answer_in_place
 from bot.context import BotContext, CommunityApplication
 from bot.delivery.outbox import Rendered
 from bot.delivery.pacing import run_every
@@ -171,8 +171,8 @@ async def _ask_with_whom(update: Update, context: BotContext, contact: Contact, 
         for whom, label in [*people, (SOMEONE_ELSE, _("👥 Someone else"))]
     ]
     await query.answer()
-    await query.edit_message_text(
-        _("Wonderful! With whom did it happen?"), reply_markup=InlineKeyboardMarkup(buttons)
+    await answer_in_place(
+        update, _("Wonderful! With whom did it happen?"), InlineKeyboardMarkup(buttons)
     )
 
 
@@ -199,7 +199,7 @@ async def with_whom(update: Update, context: BotContext, pressed: tuple[int, str
         for key, label in (("f", _("✅ All that was needed")), ("p", _("◐ Part of it")))
     ]
     await query.answer()
-    await query.edit_message_text(_("What came of it?"), reply_markup=InlineKeyboardMarkup(buttons))
+    await answer_in_place(update, _("What came of it?"), InlineKeyboardMarkup(buttons))
 
 
 async def came_of_it(
@@ -260,4 +260,4 @@ async def _record(
             else _("Thank you! Good luck with it."),
             "no": _("Thank you for telling us. Other listings may suit you better: /browse"),
         }[answer]
-    await query.edit_message_text(thanks)
+    await answer_in_place(update, thanks)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from bot.delivery.timing import Preferences, after_quiet_hours
 from bot.dialogs.broadcast import URGENT
 from bot.i18n import translator
-from bot.storage import Enqueued, Storage
+from bot.storage import AlertDraft, Enqueued, Storage
 from bot.storage.listings import DAY
 from tests import seed
 from tests.conftest import ADMIN_ID
@@ -328,6 +328,49 @@ async def test_answering_one_item_of_a_bundle_leaves_the_others_in_place(server,
     assert (await bot.storage.get_contact(now_asked.id)).status == "accepted"
     assert not lea.chat.messages[bundle.id].inline_markup
     assert server.errors() == []
+
+
+async def test_pausing_one_alert_from_a_bundle_leaves_the_other_alerts_button(server, bot):
+    """Two alerts' news held overnight, in one bundle: pausing the first alert takes away
+    its Pause button only; the second alert's can still be pressed, and pauses that one."""
+    night = utc(2030, 1, 15, 1, 0)
+    bot.clock = lambda: night
+    lea = await member(server, bot, OWNER, "Léa", "en")
+    await seed.member(bot.storage, ASKER, country="BG", place="Sveti Vlas")
+    pumps, chairs = [
+        await bot.storage.save_alert(OWNER, AlertDraft(None, (category,), (), "europe"), now=night)
+        for category in ("equipment", "goods")
+    ]
+    for alert, category in ((pumps, "equipment"), (chairs, "goods")):
+        listing = await seed.listing(bot.storage, ASKER, night, category=category, tags=())
+        await bot.storage.enqueue(
+            [Enqueued(OWNER, "alert", f"al:{alert.id}:{listing.id}",
+                      {"alert": alert.id, "listing": listing.id}, not_before=night)],
+            now=night,
+        )  # fmt: skip
+    await wait_until(held(bot.storage, OWNER, 2, PARIS_0800))
+    bot.clock = lambda: PARIS_0800
+    bot.outbox.wake()
+    bundle = await lea.wait_for_bot_message(timeout=10)
+    pause = en("⏸ Pause this alert")
+    assert [label for label in bundle.button_labels if pause in label] == [
+        f"1 · {pause}",
+        f"2 · {pause}",
+    ]
+
+    await lea.press(f"1 · {pause}")
+    await lea.wait_for_callback_answer()
+    await wait_until(lambda: _paused(bot.storage, pumps.id))
+    left = await lea.wait_for_bot_message(include_edits=True)
+    assert [label for label in left.button_labels if pause in label] == [f"2 · {pause}"]
+    await lea.press(f"2 · {pause}")
+    await wait_until(lambda: _paused(bot.storage, chairs.id))
+    assert server.errors() == []
+
+
+async def _paused(storage: Storage, alert_id: int) -> bool:
+    (alert,) = [a for a in await storage.alerts_of(OWNER) if a.id == alert_id]
+    return alert.paused
 
 
 async def test_a_long_night_is_split_within_4096_characters_and_sent_once(server, bot):

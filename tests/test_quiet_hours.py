@@ -274,6 +274,11 @@ async def test_what_waited_comes_as_one_message_whose_buttons_work(server, bot):
     await lea.press(f"1 · {fr('📄 Open')}")
     card = await lea.wait_for_bot_message(timeout=10)
     assert "Spare fire pump" in card.text
+    # Not relevant takes away the match's buttons only: the request's still work.
+    await lea.press(f"1 · {fr('🚫 Not relevant')}")
+    left = await lea.wait_for_bot_message(include_edits=True)
+    assert not [label for label in left.button_labels if label.startswith("1 · ")]
+    assert f"2 · {fr('✅ Accept')}" in left.button_labels
     await lea.press(f"2 · {fr('✅ Accept')}")
     await asker.wait_for_bot_message(lambda m: "Léa" in (m.text or ""), timeout=10)
 

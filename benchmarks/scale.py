@@ -52,6 +52,7 @@ from benchmarks.quality import load_set
 from bot.app import build_application
 from bot.config import Settings
 from bot.i18n import LANGUAGES
+from bot.memory import limit_arenas
 from bot.places import index, names
 from bot.sandbox.server import BotApiServer
 from bot.semantic import language as language_id
@@ -293,6 +294,7 @@ async def measure(path: Path, world: World, samples: int, semantics: Semantics) 
 
 
 def main() -> None:
+    limit_arenas()  # as the bot does at start-up (bot/memory.py)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--listings", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=100_000)

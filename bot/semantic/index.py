@@ -37,6 +37,12 @@ class BinaryIndex:
         self._count = 0
         self._rows = np.full(1024, -1, np.int32)  # listing id -> row, -1 when absent
         self._lock = threading.Lock()
+        # One pass at a time reuses these (3.4 MB a block of codes scanned): allocated anew,
+        # they made each worker thread's heap keep its own copy (docs/BENCHMARKS.md).
+        self._scanning = threading.Lock()
+        self._distances = np.empty(0, np.uint16)
+        self._differing = np.empty((self.words, BLOCK), np.uint64)
+        self._counted = np.empty((self.words, BLOCK), np.uint8)
 
     def __len__(self) -> int:
         return self._count
@@ -76,16 +82,17 @@ class BinaryIndex:
             total = self._count
         if not total:
             return np.zeros(0, np.int64)
-        distances = np.empty(len(blocks) * BLOCK, np.uint16)
-        # A block's words at once: XOR, bit counts into bytes, summed down each column
-        # (half the time of word by word in 64-bit sums).
-        differing = np.empty((self.words, BLOCK), np.uint64)
-        counted = np.empty((self.words, BLOCK), np.uint8)
-        for number, (block, _ids) in enumerate(blocks):
-            np.bitwise_xor(block, query, out=differing)
-            np.bitwise_count(differing, out=counted, casting="unsafe")
-            np.sum(counted, axis=0, dtype=np.uint16, out=distances[number * BLOCK :][:BLOCK])
-        chosen = closest(distances[:total], min(count, total), self.words * 64)
+        with self._scanning:
+            if len(self._distances) < len(blocks) * BLOCK:
+                self._distances = np.empty(len(blocks) * BLOCK, np.uint16)
+            distances, differing, counted = self._distances, self._differing, self._counted
+            # A block's words at once: XOR, bit counts into bytes, summed down each column
+            # (half the time of word by word in 64-bit sums).
+            for number, (block, _ids) in enumerate(blocks):
+                np.bitwise_xor(block, query, out=differing)
+                np.bitwise_count(differing, out=counted, casting="unsafe")
+                np.sum(counted, axis=0, dtype=np.uint16, out=distances[number * BLOCK :][:BLOCK])
+            chosen = closest(distances[:total], min(count, total), self.words * 64)
         found = np.empty(len(chosen), np.int64)
         for number, (_block, block_ids) in enumerate(blocks):
             here = chosen // BLOCK == number

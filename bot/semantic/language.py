@@ -21,6 +21,7 @@ import asyncio
 import threading
 
 from bot.i18n import LANGUAGES
+from bot.memory import give_back
 from bot.semantic.language_model import LanguageModel
 
 # Our code → the model's, where they differ (Norwegian Bokmål is "no" in the model).
@@ -37,6 +38,7 @@ def identifier() -> LanguageModel:
     with _loading:
         if _identifier is None:
             _identifier = LanguageModel.load({_MODEL_CODES.get(code, code) for code in LANGUAGES})
+            give_back()  # reading the file's members left freed buffers in the heap
         return _identifier
 
 

@@ -210,7 +210,8 @@ def _columns(model: zipfile.ZipFile, name: str, kept: list[int]) -> np.ndarray:
 
 
 def _stdlib(values: np.ndarray, typecode: str) -> array[int]:
-    """A stdlib array: indexing it from Python is several times faster than numpy's."""
+    """A stdlib array (of the small tables): indexing it from Python is several times
+    faster than indexing numpy's."""
     out = array(typecode)
-    out.frombytes(memoryview(np.ascontiguousarray(values)).cast("B"))
+    out.frombytes(np.ascontiguousarray(values).tobytes())
     return out

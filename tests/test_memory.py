@@ -21,9 +21,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def run(code: str) -> str:
+def run(code: str, *argv: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(code), *argv],
         capture_output=True,
         text=True,
         timeout=120,
@@ -91,16 +91,7 @@ print(f"{resident_mb() - before:.0f}")
 """
     )
 
-    def kept(*argv: str) -> list[str]:
-        return subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(code), *argv],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        ).stdout.split()
-
-    default, limited = kept(), kept("limit")
+    default, limited = run(code).split(), run(code, "limit").split()
     assert limited[0] == "True"
     assert float(default[1]) >= 40
     assert float(limited[1]) <= 20

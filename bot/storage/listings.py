@@ -625,15 +625,15 @@ class ListingQueries(Database):
     ) -> Listing | None:
         """Change fields of an open listing; None if the person may not or it is not open.
 
-        ``changes`` keys: title, description, category and tags, country/region/place/
-        place_key/latitude/longitude, reach, photo_file_id. ``vector``: when the title or
+        ``changes`` keys: title, description, language, category and tags, country/region/
+        place/place_key/latitude/longitude, reach, photo_file_id. ``vector``: when the title or
         description changes, the title and description it was made of and the vector, stored
         in the same transaction if that is the text the listing now has (another edit may
         have been committed while it was embedded); else, or None, the listing is queued.
         """
         editable = {
-            "title", "description", "category", "country", "region", "place", "place_key",
-            "latitude", "longitude", "reach", "photo_file_id",
+            "title", "description", "language", "category", "country", "region", "place",
+            "place_key", "latitude", "longitude", "reach", "photo_file_id",
         }  # fmt: skip
         unknown = set(changes) - editable - {"tags"}
         if unknown:

@@ -247,8 +247,11 @@ async def test_a_follow_up_answered_on_both_sides(server, bot):
     )
 
     # Amélie, on her side: yes, with Zornitsa (among the listing's accepted contacts), part.
-    await owner.press_data(mine.id, mine.inline_keyboard[0][0]["callback_data"])
-    whom = await owner.wait_for_bot_message(include_edits=True)
+    # Her follow-up about Zornitsa (alone, or in a bundle with Hans's: then answered apart).
+    await owner.press_data(mine.id, f"fu:{zornitsa.id}:30:y")
+    whom = await owner.wait_for_bot_message(
+        containing(fr("Wonderful! With whom did it happen?")), include_edits=True
+    )
     assert whom.button_labels == [
         "👤 Hans · Graz",
         "👤 Zornitsa · Sveti Vlas",
@@ -323,3 +326,30 @@ async def test_a_follow_up_is_not_for_an_official_who_no_longer_speaks_for_the_l
     assert (await bot.storage.get_listing(pump.id)).status == "open"
     assert await bot.storage._fetchall("SELECT 1 FROM exchanges") == []
     assert await bot.storage.followup_answer(zornitsa.id, COLLEAGUE, 30) is None
+
+
+async def test_a_banned_person_is_not_asked_how_it_ended(server, bot):
+    """Zornitsa was banned after Amélie accepted her: a month on, only Amélie is asked (a
+    banned person can press nothing), and a forged answer from Zornitsa changes nothing."""
+    now = int(time.time())
+    owner, asker, _helper, _stranger = await world(server, bot, now)
+    pump = await seed.listing(bot.storage, OWNER, now, kind="request", title="Pompe")
+    zornitsa = await accepted(bot, ASKER, pump.id, now)
+    await bot.storage.ban(ASKER, ADMIN_ID, now + DAY)
+    bot.clock = lambda: now + 31 * DAY
+    await bot.job_queue.get_jobs_by_name("followups")[0].run(bot)
+    await owner.wait_for_bot_message(containing("Pompe"), timeout=10)
+
+    async def states() -> dict[str, str]:
+        rows = await bot.storage._fetchall(
+            "SELECT dedup_key, state FROM outbox WHERE kind = 'followup'"
+        )
+        return {key: state for key, state in rows}
+
+    async def answered() -> bool:
+        return not {"pending", "sending"} & set((await states()).values())
+
+    await wait_until(answered)
+    assert (await states())[f"followup:{zornitsa.id}:30:{ASKER}"] == "cancelled"
+    assert not [m for m in asker.messages if m.from_bot and "Pompe" in (m.text or "")]
+    assert await bot.storage.followup_answer(zornitsa.id, ASKER, 30) is None

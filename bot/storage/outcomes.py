@@ -165,14 +165,16 @@ class OutcomeQueries(ListingQueries, ContactQueries):
         return row[0] if row else None
 
     async def followup_party(self, contact_id: int, user_id: int) -> Contact:
-        """The accepted contact, if ``user_id`` is one of the two people it put in touch and,
-        on the owner side, still speaks for the listing (an official who accepted, then left
-        the municipality or lost the verification, no longer says how it ended)."""
+        """The accepted contact, if ``user_id`` is one of the two people it put in touch, not
+        banned since, and, on the owner side, still speaks for the listing (an official who
+        accepted, then left the municipality or lost the verification, no longer says how it
+        ended)."""
         contact = await self.get_contact(contact_id)
         if (
             contact is None
             or contact.status != "accepted"
             or user_id not in (contact.asker_id, contact.decided_by)
+            or await self._fetchone("SELECT 1 FROM bans WHERE user_id = ?", (user_id,))
         ):
             raise ContactRefused("not_party")
         if user_id != contact.asker_id and contact.listing_id is not None:

@@ -78,6 +78,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         # that writes it on its own if no write comes (see confirm).
         self._waiting: Carried = {}
         self._carrier: asyncio.Task[None] | None = None
+        self.carry_within = CARRY_WITHIN
 
     def watch(self, live_user_data: Mapping[int, JSONDict]) -> None:
         """The application's ``user_data``: a copy PTB hands over that differs from it is
@@ -264,7 +265,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     def confirm(self, user_id: int, data: JSONDict) -> None:
         """Have ``data`` (a person's data whose question is now confirmed sent) written in
         the same transaction as the next write of any update, or within
-        :data:`CARRY_WITHIN` seconds if none comes. Encoded now: later steps change it."""
+        :attr:`carry_within` seconds if none comes. Encoded now: later steps change it."""
         encoded = json.dumps(data, sort_keys=True)
         if self._same(("user", user_id), encoded):
             return
@@ -273,7 +274,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
             self._carrier = asyncio.get_running_loop().create_task(self._carry_soon())
 
     async def _carry_soon(self) -> None:
-        await asyncio.sleep(CARRY_WITHIN)
+        await asyncio.sleep(self.carry_within)
         self._carrier = None
         try:
             await self._write_waiting()

@@ -108,7 +108,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         """What ``key`` holds is no longer known (a write failed): its next write goes."""
         self._written[key] = 0  # the hash of no JSON text
 
-    def _loading(self, of: str, data: Mapping[object, JSONDict]) -> None:
+    def _loading(self, of: str, data: Mapping[int, JSONDict] | Mapping[None, JSONDict]) -> None:
         self._loaded.add(of)
         for key, value in data.items():
             self._written[(of, key)] = hash(json.dumps(value, sort_keys=True))

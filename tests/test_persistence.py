@@ -10,7 +10,6 @@ file, counting the transactions SQLite runs, and walk a dialog over HTTP.
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 
@@ -18,9 +17,9 @@ from bot.i18n import translator
 from bot.persistence import SQLitePersistence
 from bot.storage import Storage
 from bot.views import cards
+from tests.talk import onboard
 from tests.test_outbox import wait_until
 from tests.test_posting import tap, type_in
-from tests.talk import onboard
 
 ANA, BEN = 7_190_001, 7_190_002
 

@@ -22,13 +22,17 @@ meanwhile was copied before the step.
 
 *One write transaction per update* (issue 19). A dialog step writes its answers ahead, then,
 once Telegram answered, records its question as confirmed sent (issue 16, rule 10). That
-record does not need a transaction of its own: :meth:`SQLitePersistence.confirm` keeps it
-until the next write of any update carries it in the same transaction (under load, another
-person's step, a few milliseconds later), or :data:`CARRY_WITHIN` seconds have passed. A kill
-in that time asks the question again after the restart: the question is then on screen twice,
-as it was already when a kill came between Telegram's answer and the record's own commit; no
-question is ever lost. Data that never had a row and is empty is not written either (the
-first update of every chat wrote ``{}``), and what was loaded at start counts as written.
+record needs no transaction of its own: :meth:`SQLitePersistence.confirm` keeps it until the
+next write of any update carries it in the same transaction (under load, another person's
+step, a few milliseconds later), the person's own next step makes it obsolete (that step
+records its own question), or :data:`CARRY_WITHIN` seconds have passed and it is written
+alone. A kill meanwhile asks the question again after the restart, so it is on screen twice:
+as before when a kill came between Telegram's answer and the record's own commit, in a window
+now up to :data:`CARRY_WITHIN` longer. No question is ever lost, no answered step either (the
+step's own write still comes before its question). A record still waiting when the person
+erases their data is never written (only a member's data is carried). Data that never had a
+row and is empty is not written (the first update of every chat wrote ``{}``), and what was
+loaded at start counts as written.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -123,6 +124,7 @@ async def crowd(server: BotApiServer, application: Any, count: int) -> None:
 
     application.process_update = process_update
     calls_before = len(server.calls)
+    cpu_before = time.process_time()
 
     async def person(number: int) -> int:
         user = server.create_user(f"Ana {number}", language_code="en")
@@ -138,6 +140,7 @@ async def crowd(server: BotApiServer, application: Any, count: int) -> None:
 
     n = sum(await asyncio.gather(*(person(number) for number in range(count))))
     await application.persistence.flush()  # what still waits to be carried counts too
+    cpu = time.process_time() - cpu_before
     calls = [c for c in server.calls[calls_before:] if c.method != "getUpdates"]
     writes = sum(1 for s in meter.statements if s.upper().startswith("BEGIN"))
     print(
@@ -146,6 +149,7 @@ async def crowd(server: BotApiServer, application: Any, count: int) -> None:
         f"transactions per update ({alone(meter.statements) / n:.2f} of them only "
         "questions confirmed sent, written on their own)"
     )
+    print(f"CPU: {cpu / n * 1000:.2f} ms per update (the bot, the server and the people)")
 
 
 def alone(statements: list[str]) -> int:

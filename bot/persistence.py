@@ -78,10 +78,11 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         # Dialog states written ahead, as JSON, until PTB hands over the same.
         self._ahead: dict[tuple[str, object], str] = {}
         self._live_user_data: Mapping[int, JSONDict] | None = None
-        # People's data to write with the next write (confirmed questions), and the task
-        # that writes it on its own if no write comes (see confirm).
+        # People's data to write with the next write (confirmed questions); the timer that
+        # has it written on its own if no write comes (see confirm), and that write.
         self._waiting: Carried = {}
-        self._carrier: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._alone: set[asyncio.Task[None]] = set()
         self.carry_within = CARRY_WITHIN
 
     def watch(self, live_user_data: Mapping[int, JSONDict]) -> None:
@@ -219,9 +220,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
 
     async def flush(self) -> None:
         """Write the data waiting to be carried (every update_* call has committed)."""
-        if self._carrier is not None:
-            self._carrier.cancel()
-            self._carrier = None
+        await asyncio.gather(*self._alone)
         await self._write_waiting()
 
     async def save_step(
@@ -274,12 +273,18 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         if self._same(("user", user_id), encoded):
             return
         self._waiting[user_id] = encoded
-        if self._carrier is None:
-            self._carrier = asyncio.get_running_loop().create_task(self._carry_soon())
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.carry_within, self._write_alone)
 
-    async def _carry_soon(self) -> None:
-        await asyncio.sleep(self.carry_within)
-        self._carrier = None
+    def _write_alone(self) -> None:
+        """No write came to carry what waits: write it in a transaction of its own."""
+        self._timer = None
+        task = asyncio.get_running_loop().create_task(self._writing_alone())
+        self._alone.add(task)
+        task.add_done_callback(self._alone.discard)
+
+    async def _writing_alone(self) -> None:
         try:
             await self._write_waiting()
         except Exception:  # the database failing: every update says so too
@@ -291,6 +296,9 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         if isinstance(but, int):
             self._waiting.pop(but, None)
         taken, self._waiting = self._waiting, {}
+        if self._timer is not None:  # nothing waits any more: the next to wait starts anew
+            self._timer.cancel()
+            self._timer = None
         return taken
 
     def _lost(self, carried: Carried) -> None:

@@ -633,9 +633,11 @@ async def ask_to_publish(update: Update, context: BotContext) -> None:
     assert update.effective_chat is not None
     given = DIALOG.answers(context)
     language = await listing_language(context, given)
+    shown = preview_listing(context, given, language)
+    context.meaning.embed_ahead(shown.title, shown.description, context.application.create_task)
     card = cards.listing_card(
         context.i18n,
-        preview_listing(context, given, language),
+        shown,
         may_manage=False,
         now=context.now(),
         bot_username=context.bot.username,
@@ -672,7 +674,7 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
     new = new_listing(given, await listing_language(context, given))
     # Embedded before the transaction (off the event loop), stored in it; None: published
     # all the same, and embedded later by the vectors job.
-    vector = await context.meaning.semantics.passage(new.title, new.description)
+    vector = await context.meaning.passage(new.title, new.description)
     try:
         listing = await context.storage.publish(
             user_id(update),

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.memory import give_back
 from bot.semantic.codes import Vector, binary_code
 from bot.semantic.index import BinaryIndex, Ids
 from bot.semantic.service import Semantics
@@ -96,6 +97,8 @@ class Meaning:
                 if len(ids) < wanted:
                     break
                 await asyncio.sleep(0)  # a slice at a time: the bot keeps answering
+            if added >= CATCH_UP_SLICE:
+                give_back()  # the slices' rows, read and freed
             return added
 
     async def nearest(self, vector: Vector, count: int) -> Ids:

@@ -237,9 +237,9 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     ) -> None:
         """Write ahead a dialog's next state (the one its callback is about to return to
         ConversationHandler), the user's answers, the update that led there and, if given,
-        the person's listing draft, in one transaction, with the data waiting to be carried (see
-        :meth:`confirm`). PTB's own flush later hands over the
-        same state and data: skipped as unchanged."""
+        the person's listing draft, in one transaction, with the data waiting to be carried
+        (see :meth:`confirm`; the person's own is obsolete). PTB's own flush later hands over
+        the same state and data: skipped as unchanged."""
         self._forget(("user", user_id))
         self._forget(("conversation", (name, key)))
         self._ahead[("conversation", (name, key))] = json.dumps(state)

@@ -15,7 +15,9 @@ Each of our people walks a fixed script of 21 updates: ``/start``, language, rol
 place, region, population, Save, then ``/post``, kind, category, a tag, Done, title,
 description, place, reach, Skip photo, duration, Publish; a person who finished starts again
 as a new account. The echo bot's people send the same number of plain texts. A calibration
-walk first counts the bot events each step produces, so that a step is known to be over.
+walk first counts the bot events each step produces, so that a step is known to be over;
+then every person walks, unmeasured, to a step drawn at random, so that each phase sees the
+script's steps in their proportions.
 
 Figures, per bot and per load, all measured by the driver (so they include the sandbox and the
 driver, the same for both bots; the echo bot's rows show that floor):
@@ -628,7 +630,20 @@ async def people_for(driver: Driver, bot: str, script: Sequence[Step], count: in
     for person in people:
         person.expected = expected
     await asyncio.gather(*(p.new_account() for p in people))
+    await spread(people, random.Random(count))
     return people
+
+
+async def spread(people: Sequence[Person], rng: random.Random) -> None:
+    """Walk each person, unmeasured, to a step of the script drawn at random: a phase then
+    sees the script's steps in their proportions, not 200 people's first steps (a short
+    phase at 50/s gives each person two or three steps: /start and the language only)."""
+
+    async def walk(person: Person, steps: int) -> None:
+        for _ in range(steps):
+            await person.step()
+
+    await asyncio.gather(*(walk(p, rng.randrange(len(p.script))) for p in people))
 
 
 async def benchmark(setup: Setup, workdir: Path) -> list[Phase]:

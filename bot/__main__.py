@@ -34,6 +34,7 @@ from bot.app import bot_api_request, running
 from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_settings
 from bot.i18n import LANGUAGES, CatalogMissing
 from bot.logs import setup_logging
+from bot.memory import limit_arenas
 from bot.web.health import ListenerError, cannot_listen
 
 if TYPE_CHECKING:
@@ -240,6 +241,7 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
+    limit_arenas()  # before any thread starts
     try:
         settings = load_settings()
     except ConfigError as problem:

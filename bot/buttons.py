@@ -2,7 +2,7 @@
 
 A button's data is ``<prefix>:<action>[:<field>]...``. Each feature declares its prefix once
 (:class:`Prefix`, which refuses a prefix declared twice) and each kind of button once
-(:meth:`Prefix.button`), with the type of every field. The same declaration builds the data,
+(:attr:`Prefix.button`), with the type of every field. The same declaration builds the data,
 checking Telegram's 64-byte limit there and then, and routes it back
 (:meth:`Button.handler`): the callback receives the fields decoded and checked.
 
@@ -21,7 +21,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from telegram import Bot, Update
 from telegram.error import BadRequest, NetworkError
@@ -244,6 +244,26 @@ class Button(Generic[T]):
 PREFIXES: dict[str, Prefix] = {}  # every prefix of the bot, by name
 
 
+class DeclareButton(Protocol):
+    """How a kind of button is declared (:attr:`Prefix.button`, and a dialog's own): its
+    ``action`` and its fields, in order; the value its callback gets is typed after them."""
+
+    @overload
+    def __call__(self, action: str) -> Button[None]: ...
+    @overload
+    def __call__(self, action: str, a: Field[A], /) -> Button[A]: ...
+    @overload
+    def __call__(self, action: str, a: Field[A], b: Field[B], /) -> Button[tuple[A, B]]: ...
+    @overload
+    def __call__(
+        self, action: str, a: Field[A], b: Field[B], c: Field[C], /
+    ) -> Button[tuple[A, B, C]]: ...
+    @overload
+    def __call__(
+        self, action: str, a: Field[A], b: Field[B], c: Field[C], d: Field[D], /
+    ) -> Button[tuple[A, B, C, D]]: ...
+
+
 class Prefix:
     """The first part of a feature's callback data, declared once for the whole bot."""
 
@@ -255,23 +275,9 @@ class Prefix:
         self.name, self.feature, self.scope = name, feature, scope
         self.buttons: list[Button[Any]] = []
         PREFIXES[name] = self
+        self.button: DeclareButton = self._declare
 
-    @overload
-    def button(self, action: str) -> Button[None]: ...
-    @overload
-    def button(self, action: str, a: Field[A], /) -> Button[A]: ...
-    @overload
-    def button(self, action: str, a: Field[A], b: Field[B], /) -> Button[tuple[A, B]]: ...
-    @overload
-    def button(
-        self, action: str, a: Field[A], b: Field[B], c: Field[C], /
-    ) -> Button[tuple[A, B, C]]: ...
-    @overload
-    def button(
-        self, action: str, a: Field[A], b: Field[B], c: Field[C], d: Field[D], /
-    ) -> Button[tuple[A, B, C, D]]: ...
-
-    def button(self, action: str, *fields: Field[Any]) -> Button[Any]:
+    def _declare(self, action: str, *fields: Field[Any]) -> Button[Any]:
         """Declare a kind of button: ``action`` ('' for none) and its fields, in order."""
         return Button(self, [*([action] if action else []), *fields])
 

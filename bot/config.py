@@ -28,10 +28,21 @@ from bot.semantic.embedder import DEFAULT_MODEL, MODELS, NONE
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_PATH = "data/community_sharing.sqlite3"
 
-# A bot token as BotFather hands it out: the bot id, a colon, and a 30+ character secret.
-_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
-# What Telegram accepts as setWebhook's secret_token.
-_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# The secrets in the settings: the form each must have, and what to say when it has not.
+_SECRETS: dict[str, tuple[re.Pattern[str], str]] = {
+    # A bot token as BotFather hands it out: the bot id, a colon, and a 30+ character secret.
+    "BOT_TOKEN": (
+        re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$"),
+        "BOT_TOKEN is malformed: expected '<digits>:<secret>' as given by @BotFather "
+        "(leave it unset to run the local sandbox).",
+    ),
+    # What Telegram accepts as setWebhook's secret_token.
+    "WEBHOOK_SECRET": (
+        re.compile(r"^[A-Za-z0-9_-]{1,256}$"),
+        "WEBHOOK_SECRET must be 1 to 256 characters among A-Z, a-z, 0-9, _ and - (Telegram "
+        "refuses any other); or leave it unset to derive one from BOT_TOKEN.",
+    ),
+}
 # A URL path made of unreserved characters only, so it needs no escaping anywhere.
 _PATH_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 # Telegram's cloud posts webhooks only to these ports (a local Bot API server posts anywhere).
@@ -153,7 +164,7 @@ def load_settings(
     api_url = _check_url("TELEGRAM_API_URL", get("TELEGRAM_API_URL") or DEFAULT_API_URL)
     health_port = get("HEALTH_PORT")
     return Settings(
-        bot_token=_check_token(get("BOT_TOKEN")),
+        bot_token=_check_secret("BOT_TOKEN", get("BOT_TOKEN")),
         api_url=api_url,
         database_path=_check_database_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
         admin_ids=_check_admin_ids(get("ADMIN_IDS")),
@@ -161,7 +172,7 @@ def load_settings(
         webhook_url=_check_webhook_url(get("WEBHOOK_URL"), api_url),
         webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
         webhook_port=_check_port("WEBHOOK_PORT", get("WEBHOOK_PORT") or "8443"),
-        webhook_secret=_check_secret(get("WEBHOOK_SECRET")),
+        webhook_secret=_check_secret("WEBHOOK_SECRET", get("WEBHOOK_SECRET")),
         webhook_path=_check_webhook_path(get("WEBHOOK_PATH")),
         health_port=_check_port("HEALTH_PORT", health_port) if health_port else None,
         health_listen=get("HEALTH_LISTEN") or "127.0.0.1",
@@ -187,14 +198,13 @@ def _check_sender(name: str | None) -> str | None:
     return name
 
 
-def _check_token(token: str | None) -> str | None:
-    if token is not None and not _TOKEN_RE.match(token):
-        # Never echo the token itself: it is a secret and may end up in logs.
-        raise ConfigError(
-            "BOT_TOKEN is malformed: expected '<digits>:<secret>' as given by @BotFather "
-            "(leave it unset to run the local sandbox)."
-        )
-    return token
+def _check_secret(name: str, value: str | None) -> str | None:
+    """The secret ``name`` (None: unset), if it has the form :data:`_SECRETS` gives it."""
+    pattern, problem = _SECRETS[name]
+    if value is not None and not pattern.match(value):
+        # Never echo the value itself: it is a secret and may end up in logs.
+        raise ConfigError(problem)
+    return value
 
 
 def _check_url(name: str, url: str) -> str:
@@ -255,16 +265,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _check_secret(secret: str | None) -> str | None:
-    if secret is not None and not _SECRET_RE.match(secret):
-        # Never echo the value: it is a secret.
-        raise ConfigError(
-            "WEBHOOK_SECRET must be 1 to 256 characters among A-Z, a-z, 0-9, _ and - (Telegram "
-            "refuses any other); or leave it unset to derive one from BOT_TOKEN."
-        )
-    return secret
 
 
 def _check_webhook_path(path: str | None) -> str | None:

@@ -16,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -98,6 +99,7 @@ def setup_logging(level: str, log_format: str, secrets: Iterable[str] = ()) -> N
     logging.getLogger("apscheduler.scheduler").addFilter(skipped_poller_tick)
 
 
+@dataclass(eq=False)
 class Tally:
     """What a repeating job did, logged at most once per ``every`` seconds and never when it
     did nothing: "delivered 12 notifications" rather than a line per run.
@@ -105,21 +107,16 @@ class Tally:
     The first count after a quiet spell is logged at once; later ones are added up and logged
     by the first run after ``every`` seconds."""
 
-    def __init__(
-        self,
-        log: logging.Logger,
-        describe: Callable[[int], str],
-        every: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-        level: int = logging.INFO,
-    ) -> None:
-        self.log = log
-        self.describe = describe
-        self.level = level
-        self.every = every
-        self.clock = clock
-        self.pending = 0
-        self.logged_at = -every
+    log: logging.Logger
+    describe: Callable[[int], str]
+    every: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    level: int = logging.INFO
+    pending: int = field(default=0, init=False)
+    logged_at: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.logged_at = -self.every  # so that the first count is logged at once
 
     def add(self, count: int) -> None:
         self.pending += count

@@ -111,8 +111,12 @@ async def test_photo_and_place(server, bot, people):
     assert card.photo and (await bot.storage.get_listing(listing.id)).photo_file_id
     await open_card(owner, listing.id)
     await taps(owner, _("✏️ Edit"))
-    await taps(owner, _("Place"))
-    await owner.wait_for_bot_message()  # the inline question after the location keyboard
+    question = await taps(owner, _("Place"))
+    assert question.text == _(
+        "Share the listing's location with the button below, or use your profile's place."
+    )
+    choices = await owner.wait_for_bot_message()  # the inline choices after the keyboard
+    assert choices.text.startswith("📍 ") and _("Use my profile's place") in choices.button_labels
     await owner.tap_reply_button(_("📍 Share a location"), location=(42.6977, 23.3219))
     await saved_card(owner)
     stored = await bot.storage.get_listing(listing.id)

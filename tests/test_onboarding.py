@@ -129,3 +129,22 @@ async def test_restart_in_the_middle_resumes_at_the_same_step(server, settings):
         await user.wait_for_bot_message(containing(plain(_("What would you like to do?"))))
         member = await bot.storage.get_member(user.id)
         assert member.municipality_name == "Saint-Dié" and member.country == "FR"
+
+
+@pytest.mark.parametrize("command", ["/post", "/alerts", "/settings", "/verify"])
+async def test_features_wait_for_a_profile(server, bot, command):
+    """Someone who has not set up a profile gets the same answer from every feature that needs
+    one, whether they type its command or press its button (forged on the welcome), and
+    nothing is stored for them."""
+    user = server.create_user("Ugo", language_code="en")
+    refusal = await says(user, command)
+    assert refusal.text == "Please set up your profile first: send /start."
+    welcome = await says(user, "/start")
+    for data in ("al:list", "al:new", "set:show"):
+        await user.press_data(welcome.id, data)
+        assert (await user.wait_for_callback_answer()).text is None
+        assert (await user.wait_for_bot_message()).text == refusal.text
+    assert await bot.storage.alerts_of(user.id) == []
+    member = await bot.storage.get_member(user.id)
+    assert member is None or not member.onboarded
+    assert server.errors() == []

@@ -18,9 +18,10 @@ from bot.storage import AlertDraft
 from bot.storage.listings import DAY
 from bot.views import cards
 from tests import seed
-from tests.talk import containing, plain, says, taps
+from tests.talk import containing, onboard, plain, says, taps
 from tests.test_alerts import member
 from tests.test_browse import reader
+from tests.test_posting import Answers, publish, walk_to_preview
 
 NOW = 1_800_000_000
 FRENCH, BULGARIAN, ITALIAN, DOCTORS = 811, 812, 813, 814
@@ -235,4 +236,23 @@ async def test_without_a_model_the_bot_runs_on_words_alone(server, settings, cap
         assert await bot.storage.vectors_waiting() == 1
     warnings = [r for r in caplog.records if "could not be loaded" in r.getMessage()]
     assert len(warnings) == 1 and "words alone" in warnings[0].getMessage()
+    assert server.errors() == []
+
+
+async def test_a_listing_is_embedded_while_its_preview_is_read(server, app):
+    """The preview starts embedding the listing, so that Publish does not wait for the model:
+    the listing is stored with that vector in its own transaction, nothing is left for the
+    vectors job, and the vector is the one its text gives."""
+    user = server.create_user("Ana", language_code="en")
+    await onboard(user, "en")
+    answers = Answers(title="Used fire pump for a village")
+    await walk_to_preview(user, "en", answers)
+    description = answers.description
+    assert list(app.meaning._ahead) == [(answers.title, description)]
+    await publish(user, "en")
+    assert not app.meaning._ahead  # taken by Publish
+    assert await app.storage.vectors_waiting() == 0
+    (stored,) = await app.storage._fetchall("SELECT vector FROM listing_vectors")
+    again = await app.meaning.semantics.passage(answers.title, description)
+    assert again is not None and stored[0] == again.vector
     assert server.errors() == []

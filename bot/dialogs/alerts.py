@@ -35,6 +35,7 @@ from bot.dialogs.steps import (
     has_letter,
     translated,
 )
+from bot.handlers.members import onboarded_member
 from bot.i18n import N_, Translator
 from bot.matching import fitting
 from bot.matching.matcher import keyword_meanings
@@ -124,12 +125,10 @@ FREQUENCY = DIALOG.button("freq", OneOf(FREQUENCY_CHOICES))
 
 async def start_new(update: Update, context: BotContext, _none: None) -> int:
     """A new alert from the first step."""
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    if context.member is None or not context.member.onboarded:
-        await reply(update, context.i18n.gettext("Please set up your profile first: send /start."))
+    member = await onboarded_member(update, context)
+    if member is None:
         return END
-    if len(await context.storage.alerts_of(context.member.id)) >= MAX_ALERTS:
+    if len(await context.storage.alerts_of(member.id)) >= MAX_ALERTS:
         await reply(
             update,
             context.i18n.ngettext(

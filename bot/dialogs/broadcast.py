@@ -113,6 +113,14 @@ async def draft(context: BotContext) -> Broadcast:
     return found
 
 
+async def draft_answered(update: Update, context: BotContext, step: int, **answer: object) -> int:
+    """A button's answer, as :meth:`Dialog.answered` but kept in the draft: the pressed
+    buttons go, the draft keeps the answer, and the dialog goes on to ``step``."""
+    await close_buttons(update, context)
+    await context.storage.update_draft((await draft(context)).id, **answer)
+    return await DIALOG.go_to(update, context, step)
+
+
 def cancel_row(t: Translator) -> list[list[InlineKeyboardButton]]:
     return DIALOG.navigation(t, CHOOSING_LANGUAGE)
 
@@ -289,18 +297,13 @@ async def more_languages(update: Update, context: BotContext, _none: None) -> in
 
 
 async def fallback_chosen(update: Update, context: BotContext, code: str) -> int:
-    broadcast = await draft(context)
-    if code not in broadcast.texts:
+    if code not in (await draft(context)).texts:
         raise InvalidButton(code)
-    await close_buttons(update, context)
-    await context.storage.update_draft(broadcast.id, fallback=code)
-    return await DIALOG.go_to(update, context, REVIEWING_TEXTS)
+    return await draft_answered(update, context, REVIEWING_TEXTS, fallback=code)
 
 
 async def photo_removed(update: Update, context: BotContext, _none: None) -> int:
-    await close_buttons(update, context)
-    await context.storage.update_draft((await draft(context)).id, photo_file_id=None)
-    return await DIALOG.go_to(update, context, REVIEWING_TEXTS)
+    return await draft_answered(update, context, REVIEWING_TEXTS, photo_file_id=None)
 
 
 async def to_audience(update: Update, context: BotContext, _none: None) -> int:
@@ -640,9 +643,7 @@ async def urgency_toggled(update: Update, context: BotContext, _none: None) -> N
 
 
 async def send_now(update: Update, context: BotContext, _none: None) -> int:
-    await close_buttons(update, context)
-    await context.storage.update_draft((await draft(context)).id, send_at=None)
-    return await DIALOG.go_to(update, context, CONFIRMING)
+    return await draft_answered(update, context, CONFIRMING, send_at=None)
 
 
 async def send_later(update: Update, context: BotContext, _none: None) -> int:

@@ -36,7 +36,7 @@ import re
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar, overload
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
@@ -53,6 +53,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.buttons import (
     Button,
+    DeclareButton,
     Field,
     Number,
     Prefix,
@@ -68,8 +69,6 @@ from bot.views.texts import not_understood
 
 log = logging.getLogger(__name__)
 END = ConversationHandler.END
-A = TypeVar("A")
-B = TypeVar("B")
 TEXT_HINT = N_("Please answer with a text message.")
 BUTTONS_HINT = N_("Please use the buttons above, or send /cancel to stop.")
 # A message that is not a command: what a step's hint answers when nothing else did.
@@ -163,19 +162,13 @@ class Dialog:
         # progress message's): only the dialog's own buttons are refused as an earlier step's.
         self.shares_prefix = shares_prefix
         self.buttons: list[Button[Any]] = []
+        self.button: DeclareButton = self._declare
         self.cancel = self.button("cancel")
         self.back: Button[int] | None = None
         if self.previous:
             self.back = self.button("back", Number(0, 99))
 
-    @overload
-    def button(self, action: str) -> Button[None]: ...
-    @overload
-    def button(self, action: str, a: Field[A], /) -> Button[A]: ...
-    @overload
-    def button(self, action: str, a: Field[A], b: Field[B], /) -> Button[tuple[A, B]]: ...
-
-    def button(self, action: str, *fields: Field[Any]) -> Button[Any]:
+    def _declare(self, action: str, *fields: Field[Any]) -> Button[Any]:
         """Declare one of this dialog's buttons, under its prefix."""
         button: Button[Any] = self.prefix.button(action, *fields)
         self.buttons.append(button)

@@ -13,8 +13,6 @@ from typing import Any
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
@@ -36,6 +34,7 @@ from bot.dialogs.steps import (
     SharedPlace,
     Toggles,
     TypedText,
+    ask_for_a_place,
     check_description,
     check_title,
     clean_block,
@@ -234,24 +233,16 @@ async def ask_place(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     member = context.member
     assert member is not None
-    location = KeyboardButton(_("📍 Share a location"), request_location=True)
-    await reply(
-        update,
-        _("Share the listing's location with the button below, or use your profile's place."),
-        reply_markup=ReplyKeyboardMarkup(
-            [[location]], resize_keyboard=True, one_time_keyboard=True
-        ),
-    )
     own_place = place_line(
         context.i18n, member.place, member.region, member.country, member.place_key
     )
     own = InlineKeyboardButton(_("Use my profile's place"), callback_data=OWN_PLACE.data(None))
-    await reply(
+    await ask_for_a_place(
         update,
-        "📍 " + own_place,
-        reply_markup=InlineKeyboardMarkup(
-            [[own], *DIALOG.navigation(context.i18n, CHOOSING_PLACE)]
-        ),
+        context.i18n,
+        _("Share the listing's location with the button below, or use your profile's place."),
+        InlineKeyboardMarkup([[own], *DIALOG.navigation(context.i18n, CHOOSING_PLACE)]),
+        below="📍 " + own_place,
     )
 
 

@@ -64,6 +64,7 @@ from bot.dialogs.steps import (
     translated,
 )
 from bot.handlers.listings import send_card
+from bot.handlers.members import onboarded_member
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.places import names
 from bot.places.countries import COUNTRIES
@@ -181,12 +182,8 @@ def limit_text(t: Translator, limit: int, now: int, next_at: int, zone: str) -> 
 
 async def start(update: Update, context: BotContext, _none: None = None) -> int:
     """Check who may post, then offer the draft, or ask the first question."""
-    _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    member = context.member
-    if member is None or not member.onboarded:
-        await reply(update, _("Please set up your profile first: send /start."))
+    member = await onboarded_member(update, context)
+    if member is None:
         return END
     now = context.now()
     limit = context.settings.posts_per_day
@@ -306,39 +303,41 @@ DIALOG.add(
 # --- title and description ---------------------------------------------------------------------
 
 
-def keep_button(t: Translator, step: int) -> list[InlineKeyboardButton]:
-    return [
-        InlineKeyboardButton(t.gettext("➡ Keep it as it is"), callback_data=KEEP_TEXT.data(step))
-    ]
+async def ask_for_text(
+    update: Update, context: BotContext, step: int, question: str, now: str | None
+) -> None:
+    """A question for a text; when one was typed before (a step gone back to), what it is now
+    (``now``), with a button to keep it."""
+    rows = [navigation(context.i18n, step)]
+    if now is not None:
+        question += "\n\n" + now
+        keep = context.i18n.gettext("➡ Keep it as it is")
+        rows.insert(0, [InlineKeyboardButton(keep, callback_data=KEEP_TEXT.data(step))])
+    await reply(update, question, reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def ask_title(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    given = DIALOG.answers(context)
-    text = _(
+    title = DIALOG.answers(context).get("title")
+    question = _(
         "Type a short title ({minimum} to {maximum} characters), for example "
         "<i>Fire engine available for a neighbouring village</i>."
     ).format(minimum=TITLE_MIN, maximum=TITLE_MAX)
-    rows = [navigation(context.i18n, TYPING_TITLE)]
-    if given.get("title"):
-        text += "\n\n" + _("Now: <b>{title}</b>").format(title=escape(given["title"]))
-        rows.insert(0, keep_button(context.i18n, TYPING_TITLE))
-    await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
+    now = _("Now: <b>{title}</b>").format(title=escape(title)) if title else None
+    await ask_for_text(update, context, TYPING_TITLE, question, now)
 
 
 async def ask_description(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    given = DIALOG.answers(context)
-    text = _(
+    description = DIALOG.answers(context).get("description")
+    question = _(
         "Describe it ({minimum} to {maximum} characters): what exactly, how many, when, "
         "and on what terms."
     ).format(minimum=DESCRIPTION_MIN, maximum=context.i18n.number(DESCRIPTION_MAX))
-    rows = [navigation(context.i18n, TYPING_DESCRIPTION)]
-    if given.get("description"):
-        now = shorten(given["description"], 300)
-        text += "\n\n" + _("Now: {description}").format(description=escape(now))
-        rows.insert(0, keep_button(context.i18n, TYPING_DESCRIPTION))
-    await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
+    now = None
+    if description:
+        now = _("Now: {description}").format(description=escape(shorten(description, 300)))
+    await ask_for_text(update, context, TYPING_DESCRIPTION, question, now)
 
 
 async def title_typed(update: Update, context: BotContext, title: str) -> int:
@@ -634,9 +633,11 @@ async def ask_to_publish(update: Update, context: BotContext) -> None:
     assert update.effective_chat is not None
     given = DIALOG.answers(context)
     language = await listing_language(context, given)
+    shown = preview_listing(context, given, language)
+    context.meaning.embed_ahead(shown.title, shown.description, context.application.create_task)
     card = cards.listing_card(
         context.i18n,
-        preview_listing(context, given, language),
+        shown,
         may_manage=False,
         now=context.now(),
         bot_username=context.bot.username,
@@ -673,7 +674,7 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
     new = new_listing(given, await listing_language(context, given))
     # Embedded before the transaction (off the event loop), stored in it; None: published
     # all the same, and embedded later by the vectors job.
-    vector = await context.meaning.semantics.passage(new.title, new.description)
+    vector = await context.meaning.passage(new.title, new.description)
     try:
         listing = await context.storage.publish(
             user_id(update),

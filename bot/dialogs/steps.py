@@ -33,12 +33,16 @@ from bot.views.texts import country_keyboard, rows, tick
 
 
 async def ask_for_a_place(
-    update: Update, t: Translator, question: str, choices: InlineKeyboardMarkup
+    update: Update,
+    t: Translator,
+    question: str,
+    choices: InlineKeyboardMarkup,
+    below: str | None = None,
 ) -> None:
     """A question answered by sharing a location or by a button. A message carries one
     keyboard: the question comes first, with the "share a location" button below the text
-    field; the hint about that button follows it, with the other choices, so that the latest
-    message is the one with the buttons, as at every step."""
+    field; ``below`` (by default, the hint about that button) follows it, with the other
+    choices, so that the latest message is the one with the buttons, as at every step."""
     _ = t.gettext
     location = KeyboardButton(_("📍 Share a location"), request_location=True)
     await reply(
@@ -48,9 +52,9 @@ async def ask_for_a_place(
             [[location]], resize_keyboard=True, one_time_keyboard=True
         ),
     )
-    await reply(
-        update, _("To share a location, use the button below the text field."), reply_markup=choices
-    )
+    if below is None:
+        below = _("To share a location, use the button below the text field.")
+    await reply(update, below, reply_markup=choices)
 
 
 def has_letter(text: str) -> bool:

@@ -18,6 +18,7 @@ from bot.context import BotContext, reply
 from bot.dialogs.dialog import END, Dialog, Handler
 from bot.dialogs.steps import TypedText, clean_block
 from bot.handlers.admin import admin_recipients
+from bot.handlers.members import onboarded_member
 from bot.i18n import N_
 from bot.storage import VerificationRefused
 from bot.views.verification import approve_button, request_card
@@ -45,9 +46,8 @@ ASKED_OFFICIALS = N_(
 async def start(update: Update, context: BotContext) -> int:
     """``/verify``: the status, or the question."""
     _ = context.i18n.gettext
-    member = context.member
-    if member is None or not member.onboarded:
-        await reply(update, _("Please set up your profile first: send /start."))
+    member = await onboarded_member(update, context)
+    if member is None:
         return END
     if member.municipality_id is None:
         await reply(

@@ -14,6 +14,7 @@ from bot.buttons import ALERT_LIST, ALERTS, PAUSE_ALERT_FROM_NOTIFICATION
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import alerts
 from bot.dialogs.alerts import gone
+from bot.handlers.members import onboarded_member
 from bot.storage import Alert
 from bot.views.alerts import (
     BACK_TO_LIST,
@@ -47,11 +48,8 @@ def register(application: CommunityApplication) -> None:
 
 async def alerts_command(update: Update, context: BotContext, _none: None = None) -> None:
     """``/alerts`` (or the menu's button): the person's alerts, with their buttons."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    member = context.member
-    if member is None or not member.onboarded:
-        await reply(update, context.i18n.gettext("Please set up your profile first: send /start."))
+    member = await onboarded_member(update, context)
+    if member is None:
         return
     found = await context.storage.alerts_of(member.id)
     await reply(

@@ -26,6 +26,7 @@ from bot.delivery import broadcasts as delivery
 from bot.delivery.broadcasts import progress_keyboard, progress_text
 from bot.dialogs import broadcast as composer
 from bot.handlers.admin import refuse_unless_admin
+from bot.i18n import Translator
 from bot.storage import Broadcast
 from bot.storage.broadcasts import KIND, REPORT_KIND
 
@@ -112,38 +113,39 @@ async def resume(update: Update, context: BotContext, broadcast_id: int) -> None
     await _change(update, context, broadcast_id, context.storage.resume_broadcast, said)
 
 
-async def ask_cancel(update: Update, context: BotContext, broadcast_id: int) -> None:
-    """Ask first: a cancelled broadcast cannot be taken back."""
-    _ = context.i18n.gettext
+async def _swap_buttons(
+    update: Update,
+    context: BotContext,
+    broadcast_id: int,
+    buttons: Callable[[Translator, Broadcast], InlineKeyboardMarkup | None],
+) -> None:
+    """Other ``buttons`` under the progress message of a broadcast that still runs."""
     broadcast = await _running(update, context, broadcast_id)
     if broadcast is None:
         return
     query = update.callback_query
     assert query is not None
     await query.answer()
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    _("✖️ Yes, cancel it"), callback_data=CANCEL_CONFIRMED.data(broadcast.id)
-                ),
-                InlineKeyboardButton(
-                    _("↩ No, go on"), callback_data=CANCEL_ABORTED.data(broadcast.id)
-                ),
-            ]
-        ]
+    await query.edit_message_reply_markup(buttons(context.i18n, broadcast))
+
+
+async def ask_cancel(update: Update, context: BotContext, broadcast_id: int) -> None:
+    """Ask first: a cancelled broadcast cannot be taken back."""
+    await _swap_buttons(update, context, broadcast_id, _cancel_question)
+
+
+def _cancel_question(t: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
+    _ = t.gettext
+    yes = InlineKeyboardButton(
+        _("✖️ Yes, cancel it"), callback_data=CANCEL_CONFIRMED.data(broadcast.id)
     )
-    await query.edit_message_reply_markup(keyboard)
+    no = InlineKeyboardButton(_("↩ No, go on"), callback_data=CANCEL_ABORTED.data(broadcast.id))
+    return InlineKeyboardMarkup([[yes, no]])
 
 
 async def keep_going(update: Update, context: BotContext, broadcast_id: int) -> None:
-    broadcast = await _running(update, context, broadcast_id)
-    if broadcast is None:
-        return
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    await query.edit_message_reply_markup(progress_keyboard(context.i18n, broadcast))
+    """Not cancelled after all: the progress buttons again."""
+    await _swap_buttons(update, context, broadcast_id, progress_keyboard)
 
 
 async def cancel(update: Update, context: BotContext, broadcast_id: int) -> None:

@@ -20,6 +20,7 @@ import html
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -33,7 +34,7 @@ from bot.buttons import (
     drop_buttons,
 )
 from bot.context import BotContext, CommunityApplication, reply
-from bot.delivery.outbox import Rendered
+from bot.delivery.outbox import Rendered, Renderer
 from bot.dialogs import contact as writing
 from bot.dialogs.contact import refusal_for, relay
 from bot.i18n import Translator
@@ -61,12 +62,12 @@ def register(application: CommunityApplication) -> None:
         ]
     )
     outbox = application.outbox
-    outbox.add_renderer("contact_request", render_request)
+    outbox.add_renderer("contact_request", _while(_still("pending"), render_request))
     outbox.add_renderer("contact_message", render_message)
-    outbox.add_renderer("contact_accepted", render_accepted)
-    outbox.add_renderer("contact_accepted_team", render_accepted_team)
-    outbox.add_renderer(DECLINED, render_declined)
-    outbox.add_renderer(DECLINED_TEAM, render_declined_team)
+    outbox.add_renderer("contact_accepted", _while(_still("accepted"), render_accepted))
+    outbox.add_renderer("contact_accepted_team", _while(_still("accepted"), render_accepted_team))
+    outbox.add_renderer(DECLINED, _while(_decline_stands, render_declined))
+    outbox.add_renderer(DECLINED_TEAM, _while(_decline_stands, render_declined_team))
 
 
 SHOW_CONTACT = CONTACTS.button("show", ID)
@@ -77,16 +78,23 @@ UNDO_DECLINE = CONTACTS.button("undo", ID)
 # --- Accept and Decline --------------------------------------------------------------------
 
 
+class _ContactChange(Protocol):
+    """A storage change of a contact by one person (:class:`ContactRefused` when they may
+    not, or not any more)."""
+
+    def __call__(self, contact_id: int, user_id: int, *, now: int) -> Awaitable[Contact]: ...
+
+
 async def _by_presser(
-    update: Update, context: BotContext, act: Callable[[int], Awaitable[Contact]]
+    update: Update, context: BotContext, change: _ContactChange, contact_id: int
 ) -> Contact | None:
-    """``act`` (a storage change of a contact) for the person who pressed, given their id; the
-    press answered: quietly when done, else with the refusal in an alert, and None (an Undo
-    too late also loses its button: nothing can be undone any more)."""
+    """``change`` the contact for the person who pressed; the press answered: quietly when
+    done, else with the refusal in an alert, and None (an Undo too late also loses its button:
+    nothing can be undone any more)."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     try:
-        contact = await act(update.effective_user.id)
+        contact = await change(contact_id, update.effective_user.id, now=context.now())
     except ContactRefused as refused:
         await query.answer(await refusal_for(context, refused), show_alert=True)
         if refused.reason == "too_late":
@@ -96,22 +104,31 @@ async def _by_presser(
     return contact
 
 
-async def _decide(
-    update: Update, context: BotContext, contact_id: int, accept: bool
-) -> Contact | None:
-    decide = partial(context.storage.decide_contact, contact_id, accept=accept, now=context.now())
-    contact = await _by_presser(update, context, decide)
-    if contact is not None:
-        await drop_buttons(update)
-    return contact
+async def _answer_in_place(
+    update: Update,
+    context: BotContext,
+    change: _ContactChange,
+    contact_id: int,
+    answer: Callable[[Translator, Contact], tuple[str, InlineKeyboardMarkup | None]],
+) -> None:
+    """``change`` the contact for the person who pressed, then the pressed message says how
+    it stands now, with its buttons (``answer``)."""
+    contact = await _by_presser(update, context, change, contact_id)
+    if contact is None:
+        return
+    assert update.callback_query is not None
+    text, keyboard = answer(context.i18n, contact)
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
 
 
 async def accept(update: Update, context: BotContext, contact_id: int) -> None:
     """Accept: both sides get each other's contact; colleagues are told too."""
     _ = context.i18n.gettext
-    contact = await _decide(update, context, contact_id, accept=True)
+    accepting = partial(context.storage.decide_contact, accept=True)
+    contact = await _by_presser(update, context, accepting, contact_id)
     if contact is None:
         return
+    await drop_buttons(update)
     asker = await context.storage.get_member(contact.asker_id) if contact.asker_id else None
     await reply(
         update,
@@ -180,39 +197,34 @@ async def ask_decline(update: Update, context: BotContext, contact_id: int) -> N
 
 async def decline(update: Update, context: BotContext, contact_id: int) -> None:
     """Declined, confirmed: the notices wait in the outbox for the Undo window."""
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    decline = partial(context.storage.decline_contact, contact_id, now=context.now())
-    contact = await _by_presser(update, context, decline)
-    if contact is None:
-        return
+    await _answer_in_place(
+        update, context, context.storage.decline_contact, contact_id, _declined_answer
+    )
+
+
+def _declined_answer(t: Translator, contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
+    _ = t.gettext
     # The message keeps its buttons (Undo, then the answers again): a second tap already in
     # flight is refused by storage, which decides once.
     undo = InlineKeyboardButton(_("↩️ Undo"), callback_data=UNDO_DECLINE.data(contact.id))
-    await query.edit_message_text(
-        _("Declined. They will be told politely, without your name, {when}.").format(
-            when=_undo_ends(context.i18n)
-        ),
-        reply_markup=InlineKeyboardMarkup([[undo]]),
+    text = _("Declined. They will be told politely, without your name, {when}.").format(
+        when=_undo_ends(t)
     )
+    return text, InlineKeyboardMarkup([[undo]])
 
 
 async def undo_decline(update: Update, context: BotContext, contact_id: int) -> None:
     """Undo a decline while nobody has been told: the request waits for an answer again."""
-    _ = context.i18n.gettext
-    query = update.callback_query
-    assert query is not None
-    undo = partial(context.storage.undo_decline, contact_id, now=context.now())
-    contact = await _by_presser(update, context, undo)
-    if contact is None:
-        return
-    await query.edit_message_text(
-        _("Undone: nobody was told. The contact about {title} waits for your answer again.").format(
-            title=views.title_of(context.i18n, contact)
-        ),
-        reply_markup=views.keyboard(context.i18n, contact, "owner"),
+    await _answer_in_place(
+        update, context, context.storage.undo_decline, contact_id, _undone_answer
     )
+
+
+def _undone_answer(t: Translator, contact: Contact) -> tuple[str, InlineKeyboardMarkup | None]:
+    text = t.gettext(
+        "Undone: nobody was told. The contact about {title} waits for your answer again."
+    ).format(title=views.title_of(t, contact))
+    return text, views.keyboard(t, contact, "owner")
 
 
 # --- /contacts -----------------------------------------------------------------------------
@@ -287,18 +299,45 @@ async def contact_card(
 # --- notifications -------------------------------------------------------------------------
 
 
-async def _contact_of(storage: Storage, notification: Notification) -> Contact | None:
-    return await storage.get_contact(int(notification.payload["contact"]))
+ContactRenderer = Callable[[Storage, Contact, Translator], Awaitable[Rendered | None]]
+Stands = Callable[[Contact, dict[str, Any]], bool]  # the contact, the notice's payload
 
 
-async def render_request(
-    storage: Storage, notification: Notification, t: Translator, now: int
-) -> Rendered | None:
+def _while(stands: Stands, render: ContactRenderer) -> Renderer:
+    """The outbox renderer of a notice about a contact: ``render``, while what the notice
+    tells still ``stands`` (else the notice is dropped: the contact was answered, withdrawn,
+    or the decline undone, before it was sent)."""
+
+    async def rendered(
+        storage: Storage, notification: Notification, t: Translator, now: int
+    ) -> Rendered | None:
+        contact = await storage.get_contact(int(notification.payload["contact"]))
+        if contact is None or not stands(contact, notification.payload):
+            return None
+        return await render(storage, contact, t)
+
+    return rendered
+
+
+def _still(status: str) -> Stands:
+    return lambda contact, _payload: contact.status == status
+
+
+def _decline_stands(contact: Contact, payload: dict[str, Any]) -> bool:
+    """The decline the notice is about (an Undo cancels the notice; a row from before has no
+    count of declines, and is dropped too)."""
+    return contact.status == "declined" and contact.declines == payload.get("declines")
+
+
+async def _decider(storage: Storage, contact: Contact) -> str:
+    """Who of the owner side answered, for their colleagues: the first name, escaped."""
+    colleague = await storage.get_member(contact.decided_by) if contact.decided_by else None
+    return html.escape(colleague.first_name) if colleague else "—"
+
+
+async def render_request(storage: Storage, contact: Contact, t: Translator) -> Rendered | None:
     """To the owner side: the request, without the asker's identity."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification)
-    if contact is None or contact.status != "pending":
-        return None  # answered (or withdrawn) before this was sent
     messages = await storage.contact_messages(contact.id)
     asker = await storage.get_member(contact.asker_id) if contact.asker_id else None
     lines = [views.asked_line(t, contact), views.anonymous(t, asker)]
@@ -329,14 +368,9 @@ async def render_message(
     return Rendered(text, views.keyboard(t, contact, side))
 
 
-async def render_accepted(
-    storage: Storage, notification: Notification, t: Translator, now: int
-) -> Rendered | None:
+async def render_accepted(storage: Storage, contact: Contact, t: Translator) -> Rendered | None:
     """To the asker: accepted, and who accepted (the only way identity reaches them)."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification)
-    if contact is None or contact.status != "accepted":
-        return None
     author = await storage.get_member(contact.decided_by) if contact.decided_by else None
     if author is None:
         return None  # the author erased their data meanwhile
@@ -353,18 +387,14 @@ async def render_accepted(
 
 
 async def render_accepted_team(
-    storage: Storage, notification: Notification, t: Translator, now: int
+    storage: Storage, contact: Contact, t: Translator
 ) -> Rendered | None:
     """To the other officials: a colleague accepted; here is the person."""
     _ = t.gettext
-    contact = await _contact_of(storage, notification)
-    if contact is None or contact.status != "accepted":
-        return None
-    colleague = await storage.get_member(contact.decided_by) if contact.decided_by else None
     asker = await storage.get_member(contact.asker_id) if contact.asker_id else None
     return Rendered(
         _("✅ {colleague} accepted the contact about {title}. The person:").format(
-            colleague=html.escape(colleague.first_name) if colleague else "—",
+            colleague=await _decider(storage, contact),
             title=views.title_of(t, contact),
         )
         + "\n"
@@ -372,37 +402,20 @@ async def render_accepted_team(
     )
 
 
-async def _declined(storage: Storage, notification: Notification) -> Contact | None:
-    """The contact, if the decline this notice is about still stands (an Undo cancels the
-    notice; this also holds for a row from before)."""
-    contact = await _contact_of(storage, notification)
-    declines = notification.payload.get("declines")
-    if contact is None or contact.status != "declined" or contact.declines != declines:
-        return None
-    return contact
-
-
-async def render_declined(
-    storage: Storage, notification: Notification, t: Translator, now: int
-) -> Rendered | None:
+async def render_declined(storage: Storage, contact: Contact, t: Translator) -> Rendered | None:
     """To the asker: politely, worded for the part they offered, and nothing about who
     declined."""
-    contact = await _declined(storage, notification)
-    return Rendered(views.declined_notice(t, contact)) if contact else None
+    return Rendered(views.declined_notice(t, contact))
 
 
 async def render_declined_team(
-    storage: Storage, notification: Notification, t: Translator, now: int
+    storage: Storage, contact: Contact, t: Translator
 ) -> Rendered | None:
     """To the decider's colleagues: who declined (the request they were sent is answered)."""
     _ = t.gettext
-    contact = await _declined(storage, notification)
-    if contact is None:
-        return None
-    colleague = await storage.get_member(contact.decided_by) if contact.decided_by else None
     return Rendered(
         _("✖️ {colleague} declined the contact about {title}.").format(
-            colleague=html.escape(colleague.first_name) if colleague else "—",
+            colleague=await _decider(storage, contact),
             title=views.title_of(t, contact),
         )
     )

@@ -19,7 +19,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ChatMemberHandler, TypeHandler
 
 from bot.buttons import PRIVACY, refuse_stale
-from bot.context import BotContext, CommunityApplication
+from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import Translator, best_language, translator
 from bot.storage import Member
 from bot.storage.ptb import handled_already
@@ -111,6 +111,18 @@ def _language(user: User | None, member: Member | None, default: str) -> Transla
     if user is None:
         return translator(default)
     return translator(best_language(user.language_code, default))
+
+
+async def onboarded_member(update: Update, context: BotContext) -> Member | None:
+    """The person behind a command or a menu button, if they have set up their profile; else
+    None, and they are told to. A button's press is answered either way."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    member = context.member
+    if member is None or not member.onboarded:
+        await reply(update, context.i18n.gettext("Please set up your profile first: send /start."))
+        return None
+    return member
 
 
 # --- banned members ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import html
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -31,7 +32,7 @@ from bot.handlers.admin import (
 )
 from bot.handlers.reports import notice
 from bot.i18n import N_
-from bot.storage import Listing, ReportedListing
+from bot.storage import Listing, ReportedListing, Storage
 from bot.storage.moderation import Outcome
 from bot.views.admin_log import log_line, person
 from bot.views.html import shorten
@@ -222,24 +223,48 @@ _FAMILIES = {
 }
 
 
+@dataclass(frozen=True)
+class _Visibility:
+    """Hiding or restoring a listing: the storage change (False when the listing is not in the
+    state it changes), its action in the admin log, what the admin is told (done, or why
+    nothing changed), and the owner's notice with the event its key names."""
+
+    change: Callable[[Storage, int, int, int], Awaitable[bool]]
+    action: str
+    done: str
+    unchanged: str
+    notice: str
+    event: str
+
+
+_HIDING = _Visibility(
+    Storage.hide_listing, "hide", N_("Hidden."), N_("It is not open."), HIDDEN, "hidden"
+)
+_RESTORING = _Visibility(
+    Storage.restore_listing,
+    "restore",
+    N_("Restored."),
+    N_("It is not hidden."),
+    RESTORED,
+    "restored",
+)
+
+
 async def _set_visibility(
-    update: Update,
-    context: BotContext,
-    listing_id: int,
-    change: Callable[[int, int, int], Awaitable[bool]],
-    texts: tuple[str, tuple[str, str]],
-    event: str,
-    message: str,
+    update: Update, context: BotContext, listing_id: int, visibility: _Visibility
 ) -> None:
     """Hide or restore a listing, and tell its owner."""
+    _ = context.i18n.gettext
     listing = await _admin_on_listing(update, context, listing_id)
     if listing is None:
         return
     assert update.effective_user is not None
-    changed = await change(listing_id, update.effective_user.id, context.now())
-    if await _done(update, context, listing_id, changed, *texts):
-        key = f"mod:{event}:{listing_id}:{context.now()}"
-        await notice(context, [listing.owner_id], key, message, title=listing.title)
+    admin = update.effective_user.id
+    changed = await visibility.change(context.storage, listing_id, admin, context.now())
+    already = (visibility.action, _(visibility.unchanged))
+    if await _done(update, context, listing_id, changed, _(visibility.done), already):
+        key = f"mod:{visibility.event}:{listing_id}:{context.now()}"
+        await notice(context, [listing.owner_id], key, visibility.notice, title=listing.title)
 
 
 async def _admin_on_listing(update: Update, context: BotContext, listing_id: int) -> Listing | None:
@@ -265,19 +290,11 @@ def gone_text(context: BotContext) -> str:
 
 
 async def hide(update: Update, context: BotContext, listing_id: int) -> None:
-    _ = context.i18n.gettext
-    await _set_visibility(
-        update, context, listing_id, context.storage.hide_listing,
-        (_("Hidden."), ("hide", _("It is not open."))), "hidden", HIDDEN,
-    )  # fmt: skip
+    await _set_visibility(update, context, listing_id, _HIDING)
 
 
 async def restore(update: Update, context: BotContext, listing_id: int) -> None:
-    _ = context.i18n.gettext
-    await _set_visibility(
-        update, context, listing_id, context.storage.restore_listing,
-        (_("Restored."), ("restore", _("It is not hidden."))), "restored", RESTORED,
-    )  # fmt: skip
+    await _set_visibility(update, context, listing_id, _RESTORING)
 
 
 async def dismiss(update: Update, context: BotContext, listing_id: int) -> None:

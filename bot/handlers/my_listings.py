@@ -10,6 +10,9 @@ replayed button changes nothing.
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -33,6 +36,7 @@ from bot.buttons import (
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import editing
 from bot.handlers.listings import post_card
+from bot.i18n import Translator
 from bot.storage import ContactRefused, Listing, ListingRefused
 from bot.views import cards
 from bot.views import contacts as views
@@ -249,12 +253,8 @@ async def mark_fulfilled_with(
         ),
         "",
     )
-    await _conclude(
-        update,
-        context,
-        closed,
-        _("Marked as fulfilled with {name}. Thank you for sharing!").format(name=html.escape(whom)),
-    )
+    done = _("Marked as fulfilled with {name}. Thank you for sharing!")
+    await _conclude(update, context, closed, lambda _closed: done.format(name=html.escape(whom)))
 
 
 async def ask_how_fulfilled(update: Update, context: BotContext, listing_id: int) -> None:
@@ -270,16 +270,10 @@ async def ask_how_fulfilled(update: Update, context: BotContext, listing_id: int
 
 async def mark_fulfilled(update: Update, context: BotContext, pressed: tuple[int, str]) -> None:
     """Close the listing as fulfilled, recording how."""
-    _ = context.i18n.gettext
-    assert update.effective_user is not None
     listing_id, outcome = pressed
-    listing = await _managed(update, context, listing_id)
-    if listing is None:
-        return
-    closed = await context.storage.fulfil_listing(
-        listing.id, update.effective_user.id, with_contact=None, outcome=outcome, now=context.now()
-    )
-    await _conclude(update, context, closed, _("Marked as fulfilled. Thank you for sharing!"))
+    fulfilling = partial(context.storage.fulfil_listing, with_contact=None, outcome=outcome)
+    done = context.i18n.gettext("Marked as fulfilled. Thank you for sharing!")
+    await _change(update, context, listing_id, fulfilling, lambda _closed: done)
 
 
 async def ask_close(update: Update, context: BotContext, listing_id: int) -> None:
@@ -293,19 +287,9 @@ async def ask_close(update: Update, context: BotContext, listing_id: int) -> Non
 
 async def close(update: Update, context: BotContext, listing_id: int) -> None:
     """Close the listing (no longer needed)."""
-    _ = context.i18n.gettext
-    assert update.effective_user is not None
-    listing = await _managed(update, context, listing_id)
-    if listing is None:
-        return
-    closed = await context.storage.close_listing(
-        listing.id,
-        update.effective_user.id,
-        fulfilled=False,
-        outcome="withdrawn",
-        now=context.now(),
-    )
-    await _conclude(update, context, closed, _("The listing is closed."))
+    closing = partial(context.storage.close_listing, fulfilled=False, outcome="withdrawn")
+    done = context.i18n.gettext("The listing is closed.")
+    await _change(update, context, listing_id, closing, lambda _closed: done)
 
 
 async def ask_renewal(update: Update, context: BotContext, listing_id: int) -> None:
@@ -324,35 +308,44 @@ async def ask_renewal(update: Update, context: BotContext, listing_id: int) -> N
 
 async def renew(update: Update, context: BotContext, pressed: tuple[int, str]) -> None:
     """Keep the listing open longer (also reopens an expired one)."""
-    _ = context.i18n.gettext
-    assert update.effective_user is not None
     listing_id, duration = pressed
+    renewing = partial(context.storage.renew_listing, days=taxonomy.DURATIONS[duration])
+    await _change(update, context, listing_id, renewing, partial(_renewed, context.i18n))
+
+
+def _renewed(t: Translator, renewed: Listing) -> str:
+    return t.sentence(t.gettext("Renewed: open until {date}."), date=cards.expiry_date(t, renewed))
+
+
+class _ListingChange(Protocol):
+    """A storage change of a listing by one person: the listing as it is then, or None when
+    they may not change it (any more)."""
+
+    def __call__(self, listing_id: int, user_id: int, *, now: int) -> Awaitable[Listing | None]: ...
+
+
+async def _change(
+    update: Update,
+    context: BotContext,
+    listing_id: int,
+    change: _ListingChange,
+    done: Callable[[Listing], str],
+) -> None:
+    """If the person pressing may manage the listing, ``change`` it, then conclude with what
+    was ``done`` to it."""
     listing = await _managed(update, context, listing_id)
     if listing is None:
         return
-    renewed = await context.storage.renew_listing(
-        listing.id,
-        update.effective_user.id,
-        days=taxonomy.DURATIONS[duration],
-        now=context.now(),
-    )
-    if renewed is None:
-        await _conclude(update, context, None, "")
-        return
-    await _conclude(
-        update,
-        context,
-        renewed,
-        context.i18n.sentence(
-            _("Renewed: open until {date}."), date=cards.expiry_date(context.i18n, renewed)
-        ),
-    )
+    assert update.effective_user is not None
+    changed = await change(listing.id, update.effective_user.id, now=context.now())
+    await _conclude(update, context, changed, done)
 
 
 async def _conclude(
-    update: Update, context: BotContext, listing: Listing | None, done: str
+    update: Update, context: BotContext, listing: Listing | None, done: Callable[[Listing], str]
 ) -> None:
-    """Replace the question with the result, or say the listing can no longer change."""
+    """Replace the question with the result (``done`` to the listing), or say the listing can
+    no longer change."""
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None
@@ -362,5 +355,5 @@ async def _conclude(
         await drop_buttons(update)
         return
     await query.answer()
-    await query.edit_message_text(done)
+    await query.edit_message_text(done(listing))
     await post_card(update, context, listing, may_manage=True)

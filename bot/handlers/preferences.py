@@ -19,6 +19,7 @@ from bot.buttons import SETTINGS, SHOW_SETTINGS, OneOf
 from bot.context import BotContext, CommunityApplication, reply
 from bot.delivery.broadcasts import announcements_sender
 from bot.delivery.timing import DIGEST_HOUR, Preferences, next_digest
+from bot.handlers.members import onboarded_member
 from bot.i18n import N_, Translator
 from bot.places.timezones import ZONES, local
 from bot.storage import fold
@@ -182,12 +183,8 @@ def zones_keyboard(t: Translator, prefs: Preferences, now: int) -> InlineKeyboar
 
 async def settings_command(update: Update, context: BotContext, _none: None = None) -> None:
     """``/settings`` (or the menu's button)."""
-    _ = context.i18n.gettext
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    member = context.member
-    if member is None or not member.onboarded:
-        await reply(update, _("Please set up your profile first: send /start."))
+    member = await onboarded_member(update, context)
+    if member is None:
         return
     prefs = await context.storage.preferences(member.id)
     text, keyboard = await settings_view(context, member.id, prefs)

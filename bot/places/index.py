@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+from bot.memory import give_back
+
 DATA = Path(__file__).parent / "data"
 EARTH_RADIUS_KM = 6371.0088
 CELL = 0.25  # degrees
@@ -161,7 +163,9 @@ class PlaceIndex:
 @cache
 def index() -> PlaceIndex:
     with gzip.open(DATA / "places.tsv.gz", "rb") as text, gzip.open(DATA / "cells.tsv.gz") as cells:
-        return PlaceIndex(text.read(), cells.read())
+        extract = PlaceIndex(text.read(), cells.read())
+    give_back()  # the decompressor's buffers
+    return extract
 
 
 def nearest_places(

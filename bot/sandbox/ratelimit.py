@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 
 class TokenBucket:
@@ -38,53 +39,59 @@ class TokenBucket:
         self.tokens -= 1
 
 
-class RateLimiter:
-    """A global bucket plus one bucket per chat; ``None`` rates mean unlimited."""
+@dataclass(frozen=True)
+class RateLimits:
+    """The limits of a bot's sending; ``None`` rates mean unlimited, and ``global_burst``
+    defaults to the global rate rounded up (at least 1). Checked when made."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self.clock = clock
-        self.global_per_second: float | None = None
-        self.per_chat_per_second: float | None = None
-        self.per_chat_burst = 3
-        self.global_burst: int | None = None
-        self._global: TokenBucket | None = None
-        self._chats: dict[Hashable, TokenBucket] = {}
+    global_per_second: float | None = None
+    per_chat_per_second: float | None = None
+    per_chat_burst: int = 3
+    global_burst: int | None = None
 
-    def configure(
-        self,
-        global_per_second: float | None = None,
-        per_chat_per_second: float | None = None,
-        per_chat_burst: int = 3,
-        global_burst: int | None = None,
-    ) -> None:
-        """Set the limits and start with full buckets. ``global_burst`` defaults to the
-        global rate rounded up (at least 1)."""
-        for value in (global_per_second, per_chat_per_second):
+    def __post_init__(self) -> None:
+        for value in (self.global_per_second, self.per_chat_per_second):
             if value is not None and value <= 0:
                 raise ValueError("rates must be positive (or None for unlimited)")
-        if per_chat_burst < 1:
+        if self.per_chat_burst < 1:
             raise ValueError("per_chat_burst must be at least 1")
-        self.global_per_second = global_per_second
-        self.per_chat_per_second = per_chat_per_second
-        self.per_chat_burst = per_chat_burst
-        self.global_burst = global_burst
-        self._global = None
-        self._chats.clear()
-        if global_per_second is not None:
-            capacity = global_burst or max(1, math.ceil(global_per_second))
-            self._global = TokenBucket(global_per_second, capacity, self.clock())
 
     @property
     def enabled(self) -> bool:
         """True when any limit is set."""
         return self.global_per_second is not None or self.per_chat_per_second is not None
 
+
+class RateLimiter:
+    """A global bucket plus one bucket per chat, as :class:`RateLimits` sets them."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self.limits = RateLimits()
+        self._global: TokenBucket | None = None
+        self._chats: dict[Hashable, TokenBucket] = {}
+
+    def configure(self, limits: RateLimits) -> None:
+        """Set the limits and start with full buckets."""
+        self.limits = limits
+        self._global = None
+        self._chats.clear()
+        if limits.global_per_second is not None:
+            capacity = limits.global_burst or max(1, math.ceil(limits.global_per_second))
+            self._global = TokenBucket(limits.global_per_second, capacity, self.clock())
+
+    @property
+    def enabled(self) -> bool:
+        """True when any limit is set."""
+        return self.limits.enabled
+
     def _chat_bucket(self, chat: Hashable, now: float) -> TokenBucket | None:
-        if self.per_chat_per_second is None:
+        rate = self.limits.per_chat_per_second
+        if rate is None:
             return None
         bucket = self._chats.get(chat)
         if bucket is None:
-            bucket = TokenBucket(self.per_chat_per_second, self.per_chat_burst, now)
+            bucket = TokenBucket(rate, self.limits.per_chat_burst, now)
             self._chats[chat] = bucket
         return bucket
 

@@ -31,7 +31,7 @@ from . import api_bot, api_messages, api_updates  # noqa: F401  (they register t
 from .errors import ApiError
 from .faults import ERROR, HANG, TOO_MANY, FaultInjector
 from .params import read_as_telegram
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, RateLimits
 from .records import CLIENT_GONE, CallRecord
 from .registry import HANDLERS, RATE_LIMITED, CallContext
 from .spec import Upload, load_spec
@@ -98,7 +98,7 @@ class BotApiServer:
         self.faults = FaultInjector(seed)
         self.calls: list[CallRecord] = []
         self.keep_calls = keep_calls
-        self._rate_config: dict[str, Any] = {}
+        self._rate_limits = RateLimits()
         self.set_rate_limits(global_per_second, per_chat_per_second, per_chat_burst)
         self.demo: DemoWorld | None = None  # set by python -m bot, which seeds and resets it
         self.app = self._build_app()
@@ -180,7 +180,7 @@ class BotApiServer:
         if token in self.state.bots:
             raise ValueError("this bot is already registered")
         limiter = RateLimiter(self.clock)
-        limiter.configure(**self._rate_config)
+        limiter.configure(self._rate_limits)
         bot = BotRecord(token, username.lstrip("@"), first_name or username.lstrip("@"), limiter)
         self.state.bots[token] = bot
         return bot
@@ -248,16 +248,11 @@ class BotApiServer:
         global_burst: int | None = None,
     ) -> None:
         """Limit message-sending calls per bot (None = unlimited, the default)."""
-        self._rate_config = {
-            "global_per_second": global_per_second,
-            "per_chat_per_second": per_chat_per_second,
-            "per_chat_burst": per_chat_burst,
-            "global_burst": global_burst,
-        }
-        probe = RateLimiter(self.clock)
-        probe.configure(**self._rate_config)  # validates before changing any bot
+        # Checked when made, before any bot changes.
+        limits = RateLimits(global_per_second, per_chat_per_second, per_chat_burst, global_burst)
+        self._rate_limits = limits
         for bot in self.state.bots.values():
-            bot.limiter.configure(**self._rate_config)
+            bot.limiter.configure(limits)
 
     def errors(self, *, include_injected: bool = False) -> list[CallRecord]:
         """Calls answered with 4xx/5xx; injected faults only with ``include_injected``."""

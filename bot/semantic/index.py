@@ -10,7 +10,8 @@ candidates, and only costs a candidate's place until then.
 
 The codes are stored column by column (one 64-bit word of every listing, then the next word):
 XOR, popcount and sum then run over long contiguous arrays, four times faster than row by row.
-1,000,000 listings take 48 MB of codes and 8 MB of ids and positions (32-bit).
+1,000,000 listings take 48 MB of codes and 8 MB of ids and positions (32-bit); a pass, 5.4 MB
+of scratch arrays, kept for the next.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ class BinaryIndex:
         self._count = 0
         self._rows = np.full(1024, -1, np.int32)  # listing id -> row, -1 when absent
         self._lock = threading.Lock()
+        # One pass at a time reuses these (3.4 MB a block of codes scanned): allocated anew,
+        # they made each worker thread's heap keep its own copy (docs/BENCHMARKS.md).
+        self._scanning = threading.Lock()
+        self._distances = np.empty(0, np.uint16)
+        self._differing = np.empty((self.words, BLOCK), np.uint64)
+        self._counted = np.empty((self.words, BLOCK), np.uint8)
 
     def __len__(self) -> int:
         return self._count
@@ -76,16 +83,17 @@ class BinaryIndex:
             total = self._count
         if not total:
             return np.zeros(0, np.int64)
-        distances = np.empty(len(blocks) * BLOCK, np.uint16)
-        # A block's words at once: XOR, bit counts into bytes, summed down each column
-        # (half the time of word by word in 64-bit sums).
-        differing = np.empty((self.words, BLOCK), np.uint64)
-        counted = np.empty((self.words, BLOCK), np.uint8)
-        for number, (block, _ids) in enumerate(blocks):
-            np.bitwise_xor(block, query, out=differing)
-            np.bitwise_count(differing, out=counted, casting="unsafe")
-            np.sum(counted, axis=0, dtype=np.uint16, out=distances[number * BLOCK :][:BLOCK])
-        chosen = closest(distances[:total], min(count, total), self.words * 64)
+        with self._scanning:
+            if len(self._distances) < len(blocks) * BLOCK:
+                self._distances = np.empty(len(blocks) * BLOCK, np.uint16)
+            distances, differing, counted = self._distances, self._differing, self._counted
+            # A block's words at once: XOR, bit counts into bytes, summed down each column
+            # (half the time of word by word in 64-bit sums).
+            for number, (block, _ids) in enumerate(blocks):
+                np.bitwise_xor(block, query, out=differing)
+                np.bitwise_count(differing, out=counted, casting="unsafe")
+                np.sum(counted, axis=0, dtype=np.uint16, out=distances[number * BLOCK :][:BLOCK])
+            chosen = closest(distances[:total], min(count, total), self.words * 64)
         found = np.empty(len(chosen), np.int64)
         for number, (_block, block_ids) in enumerate(blocks):
             here = chosen // BLOCK == number

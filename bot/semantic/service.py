@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.memory import give_back
 from bot.semantic.codes import Vector, quantize
 from bot.semantic.embedder import MODELS, NONE, Embedder
 from bot.storage.vectors import StoredVector
@@ -128,6 +129,7 @@ def _load(name: str) -> Model | None:
                 embedder.queries(REFERENCE[i : i + CHUNK]) for i in range(0, len(REFERENCE), CHUNK)
             ]
             model = Model(embedder, np.concatenate(reference).mean(axis=0))
+            give_back()  # the engine's buffers for the reference phrases
         except Exception as error:  # any failure to load means: words only
             log.warning(
                 "embedding model %s could not be loaded (%s): search, matching and alerts "

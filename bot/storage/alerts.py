@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.delivery.timing import Preferences
 from bot.places.timezones import zone_of
-from bot.storage.base import Database
+from bot.storage.base import Database, changed_one, row_mapper, space_separated
 from bot.storage.listings import (
     _AREA_INDEXES,
     _CATEGORY_INDEXES,
@@ -143,28 +143,22 @@ SELECT id, user_id, kind, categories, tags, area, country, region, latitude, lon
 """
 
 
-def _alert(row: Sequence[Any]) -> Alert:
-    values = list(row)
-    values[3] = tuple(values[3].split())
-    values[4] = tuple(values[4].split())
-    values[13] = bool(values[13])
-    return Alert(*values)
+_alert = row_mapper(Alert, categories=space_separated, tags=space_separated)
 
 
 class AlertQueries(Database):
     # --- alerts ----------------------------------------------------------------------------
 
     async def alerts_of(self, user_id: int) -> list[Alert]:
-        rows = await self._fetchall(_ALERT + "WHERE user_id = ? ORDER BY id", (user_id,))
-        return [_alert(row) for row in rows]
+        return await self._records(_alert, _ALERT + "WHERE user_id = ? ORDER BY id", (user_id,))
 
     async def get_alert(self, alert_id: int) -> Alert | None:
-        row = await self._fetchone(_ALERT + "WHERE id = ?", (alert_id,))
-        return _alert(row) if row else None
+        return await self._record(_alert, _ALERT + "WHERE id = ?", (alert_id,))
 
     async def own_alert(self, alert_id: int, user_id: int) -> Alert | None:
-        row = await self._fetchone(_ALERT + "WHERE id = ? AND user_id = ?", (alert_id, user_id))
-        return _alert(row) if row else None
+        return await self._record(
+            _alert, _ALERT + "WHERE id = ? AND user_id = ?", (alert_id, user_id)
+        )
 
     async def save_alert(
         self, user_id: int, draft: AlertDraft, *, now: int, alert_id: int | None = None
@@ -204,15 +198,15 @@ class AlertQueries(Database):
                     return None
                 alert_id = row[0]
             else:
-                cursor = await db.execute(
+                if not await changed_one(
+                    db,
                     """UPDATE alerts SET kind = :kind, categories = :categories, tags = :tags,
                            area = :area, country = :country, region = :region,
                            latitude = :latitude, longitude = :longitude, radius_km = :radius,
                            keywords = :keywords, frequency = :frequency, updated_at = :now
                        WHERE id = :id AND user_id = :user""",
                     values,
-                )
-                if cursor.rowcount != 1:
+                ):
                     return None
         self._alerts_changed()
         return await self.get_alert(alert_id)
@@ -221,22 +215,22 @@ class AlertQueries(Database):
         self, alert_id: int, user_id: int, paused: bool, now: int
     ) -> Alert | None:
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "UPDATE alerts SET paused = ?, updated_at = ? WHERE id = ? AND user_id = ?",
                 (int(paused), now, alert_id, user_id),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return None
         self._alerts_changed()
         return await self.get_alert(alert_id)
 
     async def delete_alert(self, alert_id: int, user_id: int) -> bool:
         async with self.transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)
+            deleted = await changed_one(
+                db, "DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)
             )
         self._alerts_changed()
-        return cursor.rowcount == 1
+        return deleted
 
     async def open_listings_for(
         self, alert: Alert, *, now: int, scan: int
@@ -255,12 +249,12 @@ class AlertQueries(Database):
     async def active_alerts(self) -> list[Alert]:
         """Every alert that is on, of people who have not blocked the bot: the matching pass
         keeps them in memory, by category, until :attr:`alerts_version` changes."""
-        rows = await self._fetchall(
+        return await self._records(
+            _alert,
             _ALERT
             + """WHERE paused = 0 AND NOT EXISTS (SELECT 1 FROM users u
-                   WHERE u.id = alerts.user_id AND u.blocked_at IS NOT NULL)"""
+                   WHERE u.id = alerts.user_id AND u.blocked_at IS NOT NULL)""",
         )
-        return [_alert(row) for row in rows]
 
     @property
     def alerts_version(self) -> int:

@@ -42,16 +42,27 @@ T = TypeVar("T")
 D = TypeVar("D", bound="DataclassInstance")
 
 
-def row_mapper(cls: type[D]) -> Callable[[Sequence[Any]], D]:
-    """What makes the dataclass ``cls`` from a row that selects its fields in their order:
-    SQLite's 0 and 1 become False and True where a field is a ``bool``."""
+def row_mapper(cls: type[D], **stored_as: Callable[[Any], Any]) -> Callable[[Sequence[Any]], D]:
+    """What makes the dataclass ``cls`` from a row that selects its fields in their order
+    (columns after them are the caller's): SQLite's 0 and 1 become False and True where a
+    field is a ``bool``, and a field named in ``stored_as`` is made from its column by that
+    function (JSON or space-separated text, say)."""
     hints = get_type_hints(cls)
-    bools = {i for i, field in enumerate(fields(cls)) if hints[field.name] is bool}
+    names = [field.name for field in fields(cls)]
+    if unknown := set(stored_as) - set(names):
+        raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
+    makers = [stored_as.get(name, bool if hints[name] is bool else None) for name in names]
 
     def mapped(row: Sequence[Any]) -> D:
-        return cls(*(bool(value) if i in bools else value for i, value in enumerate(row)))
+        columns = zip(makers, row, strict=False)  # the columns after the fields are the caller's
+        return cls(*(value if make is None else make(value) for make, value in columns))
 
     return mapped
+
+
+def space_separated(text: str) -> tuple[str, ...]:
+    """The words of a space-separated column (tags, categories, reasons)."""
+    return tuple(text.split())
 
 
 class Refused(Exception):
@@ -73,6 +84,13 @@ async def read_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> A
     ``Any``, so that callers unpack the columns they selected."""
     async with db.execute(sql, params) as cursor:
         return await cursor.fetchone()
+
+
+async def changed_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> bool:
+    """Run a statement inside the caller's transaction; True if it changed exactly one row:
+    the guarded update, insert or delete found the row in the state it expected."""
+    cursor = await db.execute(sql, params)
+    return cursor.rowcount == 1
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -185,6 +203,19 @@ class Database:
 
     async def _fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         return list(await self._db.execute_fetchall(sql, params))
+
+    async def _record(
+        self, make: Callable[[aiosqlite.Row], T], sql: str, params: Params = ()
+    ) -> T | None:
+        """The query's first row as ``make`` makes it into a record; None if there is none."""
+        row = await self._fetchone(sql, params)
+        return None if row is None else make(row)
+
+    async def _records(
+        self, make: Callable[[aiosqlite.Row], T], sql: str, params: Params = ()
+    ) -> list[T]:
+        """Every row of the query as ``make`` makes it into a record."""
+        return [make(row) for row in await self._fetchall(sql, params)]
 
     async def _write(self, *statements: tuple[str, Params]) -> int:
         """Run ``statements`` as one transaction, in one trip to the database thread; returns

@@ -24,7 +24,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database
+from bot.storage.base import Database, changed_one, row_mapper
 from bot.storage.moderation import log_action
 from bot.storage.outbox import BROADCAST
 
@@ -131,28 +131,7 @@ _COLUMNS = """id, admin_id, state, texts, fallback, photo_file_id, segment, time
     progress_message, progress_text, urgent, kind"""
 
 
-def _broadcast(row: Any) -> Broadcast:
-    return Broadcast(
-        id=row[0],
-        admin_id=row[1],
-        state=row[2],
-        texts=json.loads(row[3]),
-        fallback=row[4],
-        photo_file_id=row[5],
-        segment=Segment.from_json(row[6]),
-        timezone=row[7],
-        send_at=row[8],
-        created_at=row[9],
-        started_at=row[10],
-        finished_at=row[11],
-        enqueued_all=bool(row[12]),
-        recipients=row[13],
-        progress_chat=row[14],
-        progress_message=row[15],
-        progress_text=row[16],
-        urgent=bool(row[17]),
-        kind=row[18],
-    )
+_broadcast = row_mapper(Broadcast, texts=json.loads, segment=Segment.from_json)
 
 
 class BroadcastQueries(Database):
@@ -168,10 +147,9 @@ class BroadcastQueries(Database):
             return cursor.lastrowid
 
     async def get_broadcast(self, broadcast_id: int) -> Broadcast | None:
-        row = await self._fetchone(
-            f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
+        return await self._record(
+            _broadcast, f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
         )
-        return _broadcast(row) if row else None
 
     async def update_draft(self, broadcast_id: int, **changes: Any) -> None:
         """Change a draft's texts, fallback, photo_file_id, segment, timezone, send_at, urgent
@@ -256,18 +234,18 @@ class BroadcastQueries(Database):
 
     async def active_broadcasts(self) -> list[Broadcast]:
         """Broadcasts sending or paused, oldest first."""
-        rows = await self._fetchall(
-            f"SELECT {_COLUMNS} FROM broadcasts WHERE state IN ('sending', 'paused') ORDER BY id"
+        return await self._records(
+            _broadcast,
+            f"SELECT {_COLUMNS} FROM broadcasts WHERE state IN ('sending', 'paused') ORDER BY id",
         )
-        return [_broadcast(row) for row in rows]
 
     async def broadcasts_of_state(self, *states: str, limit: int = 20) -> list[Broadcast]:
-        rows = await self._fetchall(
+        return await self._records(
+            _broadcast,
             f"SELECT {_COLUMNS} FROM broadcasts WHERE state IN ({', '.join('?' * len(states))}) "
             "ORDER BY id DESC LIMIT ?",
             (*states, limit),
         )
-        return [_broadcast(row) for row in rows]
 
     async def enqueue_broadcast_chunk(
         self, broadcast_id: int, now: int, chunk: int = CHUNK
@@ -339,11 +317,11 @@ class BroadcastQueries(Database):
         # never shifted twice, whatever the order of presses.
         shift, not_yet = (PAUSE_SHIFT, "<") if paused else (-PAUSE_SHIFT, ">=")
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "UPDATE broadcasts SET state = ? WHERE id = ? AND state = ?",
                 (after, broadcast_id, before),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             action = "broadcast_pause" if paused else "broadcast_resume"
             await log_action(db, admin, action, now, broadcast=broadcast_id)
@@ -357,12 +335,12 @@ class BroadcastQueries(Database):
     async def cancel_broadcast(self, broadcast_id: int, now: int, *, admin: int) -> bool:
         """Stop a scheduled, sending or paused broadcast: what is not sent yet never will be."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "UPDATE broadcasts SET state = 'cancelled', finished_at = ? "
                 "WHERE id = ? AND state IN ('scheduled', 'sending', 'paused')",
                 (now, broadcast_id),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             await log_action(db, admin, "broadcast_cancel", now, broadcast=broadcast_id)
             await db.execute(
@@ -376,14 +354,14 @@ class BroadcastQueries(Database):
     async def finish_broadcast(self, broadcast_id: int, now: int) -> bool:
         """sending → done once every recipient is queued and nothing is left to send."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 """UPDATE broadcasts SET state = 'done', finished_at = ?
                    WHERE id = ? AND state = 'sending' AND enqueued_all = 1
                      AND NOT EXISTS (SELECT 1 FROM outbox WHERE batch = ?
                                      AND state IN ('pending', 'sending'))""",
                 (now, broadcast_id, f"bc:{broadcast_id}"),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             await _queue_report(db, broadcast_id, now)
             return True
@@ -434,12 +412,12 @@ class BroadcastQueries(Database):
         for them, in one transaction: nothing more of it reaches them, even from a broadcast
         under way. False if it was off already."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "INSERT INTO announcement_opt_outs (user_id, kind, opted_out_at) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
                 (user_id, kind, now),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             await db.execute(
                 """UPDATE outbox SET state = 'cancelled', error = ?

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, Refused, fold, read_one, row_mapper
+from bot.storage.base import Database, Refused, changed_one, fold, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
 from bot.storage.verification import verified, verified_municipality
 
@@ -97,6 +97,9 @@ async def read_contact(db: aiosqlite.Connection, contact_id: int) -> Contact | N
 
 
 _message = row_mapper(ContactMessage)
+_MESSAGE_SELECT = (
+    "SELECT id, contact_id, sender_id, from_asker, text, sent_at FROM contact_messages "
+)
 
 
 def _decline_batch(contact_id: int, declines: int) -> str:
@@ -217,26 +220,23 @@ class ContactQueries(Database):
     # --- reading ---------------------------------------------------------------------------
 
     async def get_contact(self, contact_id: int) -> Contact | None:
-        row = await self._fetchone(
-            f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE id = ?", (contact_id,)
+        return await self._record(
+            _contact, f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE id = ?", (contact_id,)
         )
-        return _contact(row) if row else None
 
     async def get_contact_message(self, message_id: int) -> ContactMessage | None:
-        row = await self._fetchone(
-            "SELECT id, contact_id, sender_id, from_asker, text, sent_at "
-            "FROM contact_messages WHERE id = ?",
+        return await self._record(
+            _message,
+            _MESSAGE_SELECT + "WHERE id = ?",
             (message_id,),
         )
-        return _message(row) if row else None
 
     async def contact_messages(self, contact_id: int) -> list[ContactMessage]:
-        rows = await self._fetchall(
-            "SELECT id, contact_id, sender_id, from_asker, text, sent_at "
-            "FROM contact_messages WHERE contact_id = ? ORDER BY id",
+        return await self._records(
+            _message,
+            _MESSAGE_SELECT + "WHERE contact_id = ? ORDER BY id",
             (contact_id,),
         )
-        return [_message(row) for row in rows]
 
     async def owner_side(self, contact: Contact) -> list[int]:
         """The listing's owner and its municipality's verified officials, not the asker, not
@@ -331,7 +331,8 @@ class ContactQueries(Database):
         async with self.transaction() as db:
             # The owner side again, in the statement that decides: a colleague's verification
             # may have ended since the check above.
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 f"""UPDATE contacts SET status = :status, decided_at = :now, decided_by = :user
                     WHERE id = :id AND status = 'pending' AND {_MAY_DECIDE}""",
                 {
@@ -340,8 +341,7 @@ class ContactQueries(Database):
                     "user": user_id,
                     "id": contact_id,
                 },
-            )
-            if cursor.rowcount != 1:
+            ):
                 raise ContactRefused("decided")
         decided = await self.get_contact(contact_id)
         assert decided is not None

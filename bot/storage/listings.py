@@ -492,8 +492,7 @@ class ListingQueries(Database):
     # --- reading ---------------------------------------------------------------------------
 
     async def get_listing(self, listing_id: int) -> Listing | None:
-        row = await self._fetchone(LISTING_BY_ID, (listing_id,))
-        return _listing(row) if row else None
+        return await self._record(_listing, LISTING_BY_ID, (listing_id,))
 
     async def record_view(self, listing_id: int, viewer_id: int, now: int) -> None:
         """Count a person once as a viewer (owners viewing their own listing do not count)."""
@@ -567,7 +566,8 @@ class ListingQueries(Database):
     async def listings_of(self, user_id: int) -> list[Listing]:
         """The person's listings and, if they are its verified official, their
         municipality's, newest first, in any state."""
-        rows = await self._fetchall(
+        return await self._records(
+            _listing,
             f"""SELECT {_LISTING_COLUMNS} {_LISTING_FROM}
                 WHERE l.owner_id = :user
                    OR l.municipality_id = {verified_municipality(":user")}
@@ -575,18 +575,17 @@ class ListingQueries(Database):
                 LIMIT 100""",
             {"user": user_id},
         )
-        return [_listing(row) for row in rows]
 
     # --- changing a listing -----------------------------------------------------------------
 
     async def manageable_listing(self, listing_id: int, user_id: int) -> Listing | None:
         """The listing if this person may change it (see :data:`_MANAGES`), unless hidden."""
-        row = await self._fetchone(
+        return await self._record(
+            _listing,
             f"""SELECT {_LISTING_COLUMNS} {_LISTING_FROM}
                 WHERE l.id = :id AND l.status != 'hidden' AND {_MANAGES}""",
             {"id": listing_id, "user": user_id},
         )
-        return _listing(row) if row else None
 
     async def listing_to_manage(self, listing_id: int, user_id: int) -> Listing:
         """The listing an owner's button names, while it may still change (open, or expired:

@@ -24,7 +24,7 @@ from bot.matching.types import (
     Subject,
     digest_key,
 )
-from bot.storage.base import Database
+from bot.storage.base import Database, row_mapper, space_separated
 from bot.storage.verification import verified_municipality
 
 # At most this many candidates from each slice; the tag slices look at the newest WINDOW of
@@ -262,20 +262,18 @@ class MatchingQueries(Database):
     # --- reading matches, feedback -------------------------------------------------------------
 
     async def match_between(self, listing: int, other: int) -> StoredMatch | None:
-        row = await self._fetchone(
-            "SELECT id, listing_a, listing_b, score, reasons FROM matches "
-            "WHERE listing_a = ? AND listing_b = ?",
+        return await self._record(
+            _stored,
+            _MATCH_SELECT + "WHERE listing_a = ? AND listing_b = ?",
             (min(listing, other), max(listing, other)),
         )
-        return _stored(row) if row else None
 
     async def matches_of(self, listing_id: int) -> list[StoredMatch]:
-        rows = await self._fetchall(
-            "SELECT id, listing_a, listing_b, score, reasons FROM matches "
-            "WHERE listing_a = ?1 OR listing_b = ?1 ORDER BY score DESC, id",
+        return await self._records(
+            _stored,
+            _MATCH_SELECT + "WHERE listing_a = ?1 OR listing_b = ?1 ORDER BY score DESC, id",
             (listing_id,),
         )
-        return [_stored(row) for row in rows]
 
     async def dismissed(self, match_id: int, user_id: int) -> bool:
         row = await self._fetchone(
@@ -475,5 +473,7 @@ def payload_json(payload: dict[str, Any]) -> str:
     return json.dumps(payload)
 
 
-def _stored(row: Sequence[Any]) -> StoredMatch:
-    return StoredMatch(row[0], row[1], row[2], row[3], tuple(row[4].split()))
+_MATCH_SELECT = "SELECT id, listing_a, listing_b, score, reasons FROM matches "
+
+
+_stored = row_mapper(StoredMatch, reasons=space_separated)

@@ -97,8 +97,7 @@ _member = row_mapper(Member)
 
 class MemberQueries(Database):
     async def get_member(self, user_id: int) -> Member | None:
-        row = await self._fetchone(MEMBER_BY_ID, (user_id,))
-        return _member(row) if row else None
+        return await self._record(_member, MEMBER_BY_ID, (user_id,))
 
     async def member_for_update(self, user_id: int) -> tuple[Member | None, tuple[int, int] | None]:
         """The member (None before their first contact) and the last update that moved one of

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.base import Database, Refused, read_one
+from bot.storage.base import Database, Refused, changed_one, read_one, row_mapper
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
 # Distinct people reporting one member's listings before those are hidden pending review.
@@ -86,6 +86,7 @@ LEFT JOIN users t ON t.id = x.target_user
 LEFT JOIN listings l ON l.id = x.target_listing
 LEFT JOIN municipalities m ON m.id = x.target_municipality
 """
+_admin_action = row_mapper(AdminAction)
 
 
 class Outcome(enum.Enum):
@@ -130,11 +131,11 @@ async def _set_status(
     detail: str,
 ) -> bool:
     """Move a listing from ``old`` to ``new`` with a history line; False if it was not ``old``."""
-    cursor = await db.execute(
+    if not await changed_one(
+        db,
         "UPDATE listings SET status = ?, status_changed_at = ? WHERE id = ? AND status = ?",
         (new, now, listing_id, old),
-    )
-    if cursor.rowcount != 1:
+    ):
         return False
     await db.execute(
         "INSERT INTO listing_history (listing_id, status, at, by_user, detail) "
@@ -164,11 +165,11 @@ class ModerationQueries(Database):
     async def set_admin(self, user_id: int, flag: bool, *, by: int, now: int) -> bool:
         """Make a member admin (or not); False if no such member or nothing changed."""
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "UPDATE users SET is_admin = ? WHERE id = ? AND is_admin != ?",
                 (int(flag), user_id, int(flag)),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             await log_action(db, by, "make_admin" if flag else "remove_admin", now, user=user_id)
         return True
@@ -210,11 +211,11 @@ class ModerationQueries(Database):
             )
             started = False
             if reporters >= REVIEW_AFTER:
-                cursor = await db.execute(
+                started = await changed_one(
+                    db,
                     "UPDATE users SET review_at = ? WHERE id = ? AND review_at IS NULL",
                     (now, owner),
                 )
-                started = cursor.rowcount == 1
                 if started:
                     await _hide_all(db, owner, now, None, "review")
                     await log_action(
@@ -308,11 +309,11 @@ class ModerationQueries(Database):
                 db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,)
             )
             restored = [listing_id]
-            cursor = await db.execute(
+            if await changed_one(
+                db,
                 "UPDATE users SET review_at = NULL WHERE id = ? AND review_at IS NOT NULL",
                 (owner,),
-            )
-            if cursor.rowcount == 1:
+            ):
                 rows = await db.execute_fetchall(
                     """SELECT l.id FROM listings l WHERE l.owner_id = ? AND l.status = 'hidden'
                        AND (SELECT detail FROM listing_history h WHERE h.listing_id = l.id
@@ -360,12 +361,12 @@ class ModerationQueries(Database):
             row = await read_one(db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,))
             if row is None:
                 return Outcome.GONE
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "INSERT INTO warnings (user_id, listing_id, by_admin, at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
                 (row[0], listing_id, admin, now),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return Outcome.ALREADY
             await log_action(db, admin, "warn", now, user=row[0], listing=listing_id, reason=reason)
         return Outcome.DONE
@@ -408,8 +409,7 @@ class ModerationQueries(Database):
     async def unban(self, user_id: int, admin: int, now: int) -> bool:
         """Lift a ban (hidden listings stay hidden until restored one by one)."""
         async with self.transaction() as db:
-            cursor = await db.execute("DELETE FROM bans WHERE user_id = ?", (user_id,))
-            if cursor.rowcount != 1:
+            if not await changed_one(db, "DELETE FROM bans WHERE user_id = ?", (user_id,)):
                 return False
             await log_action(db, admin, "unban", now, user=user_id)
         return True
@@ -420,14 +420,14 @@ class ModerationQueries(Database):
         self, *, user: int | None = None, listing: int | None = None, limit: int = 20
     ) -> list[AdminAction]:
         """The latest admin actions, optionally about one person or listing, newest first."""
-        rows = await self._fetchall(
+        return await self._records(
+            _admin_action,
             _ADMIN_LOG_SELECT
             + """WHERE (:user IS NULL OR x.target_user = :user)
                    AND (:listing IS NULL OR x.target_listing = :listing)
                  ORDER BY x.id DESC LIMIT :limit""",
             {"user": user, "listing": listing, "limit": limit},
         )
-        return [AdminAction(*row) for row in rows]
 
     async def last_action(
         self,
@@ -439,7 +439,8 @@ class ModerationQueries(Database):
     ) -> AdminAction | None:
         """The latest of ``actions`` on these targets: who did what another admin just tried."""
         marks = ", ".join("?" * len(actions))
-        row = await self._fetchone(
+        return await self._record(
+            _admin_action,
             _ADMIN_LOG_SELECT
             + f"""WHERE x.action IN ({marks})
                     AND (? IS NULL OR x.target_user = ?) AND (? IS NULL OR x.target_listing = ?)
@@ -447,7 +448,6 @@ class ModerationQueries(Database):
                   ORDER BY x.id DESC LIMIT 1""",
             (*actions, user, user, listing, listing, request, request),
         )
-        return AdminAction(*row) if row else None
 
     async def listing_reports(self, listing_id: int) -> list[tuple[str, str, int]]:
         """Every report of a listing: reason, status, when."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.base import read_one
+from bot.storage.base import changed_one, read_one, row_mapper
 from bot.storage.contacts import (
     FOLLOWUP_ANSWERS,
     FOLLOWUP_DAYS,
@@ -36,6 +36,8 @@ class Counterpart:
     first_name: str
     where: str | None
 
+
+_counterpart = row_mapper(Counterpart)
 
 # A person's place for an exchange: the municipality they speak for, else where they live.
 _PERSON_PLACE = """SELECT u.country, coalesce(m.name, nullif(u.place, '')) FROM users u
@@ -85,12 +87,12 @@ async def _fulfil(
     db: aiosqlite.Connection, listing_id: int, outcome: str, by: int, detail: str, now: int
 ) -> bool:
     """Mark an open listing fulfilled, with its history line; False if it was not open."""
-    cursor = await db.execute(
+    if not await changed_one(
+        db,
         "UPDATE listings SET status = 'fulfilled', outcome = ?, status_changed_at = ? "
         "WHERE id = ? AND status = 'open'",
         (outcome, now, listing_id),
-    )
-    if cursor.rowcount != 1:
+    ):
         return False
     await ListingQueries._history(db, listing_id, "fulfilled", now, by, detail)
     return True
@@ -99,7 +101,8 @@ async def _fulfil(
 class OutcomeQueries(ListingQueries, ContactQueries):
     async def counterparts(self, listing_id: int) -> list[Counterpart]:
         """The listing's accepted contacts whose asker is still here, the latest first."""
-        rows = await self._fetchall(
+        return await self._records(
+            _counterpart,
             """SELECT c.id, u.first_name, coalesce(m.name, o.name, nullif(u.place, ''))
                FROM contacts c JOIN users u ON u.id = c.asker_id
                LEFT JOIN municipalities m ON m.id = u.municipality_id
@@ -108,7 +111,6 @@ class OutcomeQueries(ListingQueries, ContactQueries):
                ORDER BY c.decided_at DESC, c.id DESC LIMIT ?""",
             (listing_id, COUNTERPARTS_SHOWN),
         )
-        return [Counterpart(*row) for row in rows]
 
     async def _accepted_contact_of(self, listing_id: int | None, contact_id: int) -> Contact:
         """An accepted contact of the listing; ContactRefused('not_party') for any other id."""
@@ -208,12 +210,12 @@ class OutcomeQueries(ListingQueries, ContactQueries):
             await self.check_with_whom(contact, user_id, with_contact)
             exchanged = await self.get_contact(with_contact)
         async with self.transaction() as db:
-            cursor = await db.execute(
+            if not await changed_one(
+                db,
                 "INSERT INTO contact_followups (contact_id, user_id, due, answer, answered_at, "
                 "with_contact, result) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (contact_id, user_id, due, answer, now, with_contact, result),
-            )
-            if cursor.rowcount != 1:
+            ):
                 return False
             listing_id = contact.listing_id
             if answer != "yes" or listing_id is None:

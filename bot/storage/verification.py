@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, Refused, read_one
+from bot.storage.base import Database, Refused, read_one, row_mapper
 from bot.storage.moderation import log_action
 
 
@@ -66,6 +66,9 @@ class VerifiedOfficial:
     first_name: str
     username: str | None
     since: int
+
+
+_official = row_mapper(VerifiedOfficial)
 
 
 def verified(person: str) -> str:
@@ -128,35 +131,33 @@ class VerificationQueries(Database):
         return request
 
     async def get_verification(self, request_id: int) -> VerificationRequest | None:
-        row = await self._fetchone(_REQUEST_SELECT + "WHERE v.id = ?", (request_id,))
-        return _request(row) if row else None
+        return await self._record(_request, _REQUEST_SELECT + "WHERE v.id = ?", (request_id,))
 
     async def pending_verification_of(self, user_id: int) -> VerificationRequest | None:
-        row = await self._fetchone(
-            _REQUEST_SELECT + "WHERE v.user_id = ? AND v.status = 'pending'", (user_id,)
+        return await self._record(
+            _request, _REQUEST_SELECT + "WHERE v.user_id = ? AND v.status = 'pending'", (user_id,)
         )
-        return _request(row) if row else None
 
     async def verification_queue(self, limit: int = 10) -> list[VerificationRequest]:
-        rows = await self._fetchall(
+        return await self._records(
+            _request,
             _REQUEST_SELECT + "WHERE v.status = 'pending' ORDER BY v.created_at, v.id LIMIT ?",
             (limit,),
         )
-        return [_request(row) for row in rows]
 
     async def verification_requests_for(
         self, official: int, limit: int = 10
     ) -> list[VerificationRequest]:
         """The pending requests of the municipality ``official`` speaks for as a verified
         official (none for anyone else), but their own."""
-        rows = await self._fetchall(
+        return await self._records(
+            _request,
             _REQUEST_SELECT
             + f"""WHERE v.status = 'pending' AND v.user_id != :official
                   AND v.municipality_id = {verified_municipality(":official")}
                   ORDER BY v.created_at, v.id LIMIT :limit""",
             {"official": official, "limit": limit},
         )
-        return [_request(row) for row in rows]
 
     async def verified_officials_of(self, municipality_id: int) -> list[int]:
         """The ids of the municipality's verified officials."""
@@ -266,7 +267,8 @@ class VerificationQueries(Database):
 
     async def verified_officials(self, municipality_id: int) -> list[VerifiedOfficial]:
         """The municipality's verified officials, longest-standing first."""
-        rows = await self._fetchall(
+        return await self._records(
+            _official,
             """SELECT v.id, u.id, u.first_name, u.username, v.decided_at
                FROM verification_requests v
                JOIN users u ON u.id = v.user_id AND u.municipality_id = v.municipality_id
@@ -274,7 +276,6 @@ class VerificationQueries(Database):
                ORDER BY v.decided_at, v.id""",
             (municipality_id,),
         )
-        return [VerifiedOfficial(*row) for row in rows]
 
     async def municipality_name(self, municipality_id: int) -> str | None:
         row = await self._fetchone(

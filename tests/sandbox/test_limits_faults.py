@@ -9,7 +9,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.sandbox import BotApiServer, SandboxUser
-from bot.sandbox.ratelimit import RateLimiter
+from bot.sandbox.ratelimit import RateLimiter, RateLimits
 
 # PTB warns about its own RetryAfter.retry_after type change whenever it builds the message.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -64,7 +64,7 @@ async def test_global_limit_and_retry_after_rounding(
 
 def test_token_bucket_maths(clock) -> None:
     limiter = RateLimiter(clock)
-    limiter.configure(per_chat_per_second=2, per_chat_burst=3)
+    limiter.configure(RateLimits(per_chat_per_second=2, per_chat_burst=3))
     for _ in range(3):
         assert limiter.check("c") is None
         limiter.consume("c")
@@ -73,7 +73,7 @@ def test_token_bucket_maths(clock) -> None:
     clock.advance(0.5)
     assert limiter.check("c") is None
     with pytest.raises(ValueError, match="positive"):
-        limiter.configure(global_per_second=0)
+        RateLimits(global_per_second=0)
 
 
 async def test_injected_500_leaves_state_unchanged(

@@ -8,6 +8,13 @@ benchmark's script (onboarding, then posting an offer: 21 updates) as one person
 browse and search steps. For each update it prints the Bot API calls the bot made, the SQL
 statements it ran and how many of them were write transactions (BEGIN ... COMMIT), then the
 totals. Counts, not times: they do not depend on the machine.
+
+    .venv/bin/python -m benchmarks.per_update --people 8
+
+Walks the same script as 8 people at once (each with a place of their own), as a busy bot
+serves them, and prints the same figures per update over all of them: a write of one person
+then carries what another's is waiting to write (see bot/persistence.py). These depend a
+little on timing, so a run prints slightly different figures.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,6 +35,9 @@ from bot.sandbox.users import SandboxUser
 
 TOKEN = "1234567890:" + "P" * 35
 VERBOSE = "--verbose" in sys.argv
+# How the persistence writes a person's data carried by another write (bot/storage/ptb.py).
+CARRIED = "INSERT INTO ptb_user_data (user_id, data) SELECT"
+PEOPLE = int(sys.argv[sys.argv.index("--people") + 1]) if "--people" in sys.argv else 1
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 from interactive import Step, our_script  # noqa: E402
@@ -81,18 +92,82 @@ async def measure() -> None:
         )
         try:
             async with running(settings) as application:
-                await walk(server, application)
+                if PEOPLE > 1:
+                    await crowd(server, application, PEOPLE)
+                else:
+                    await walk(server, application)
         finally:
             await server.stop()
 
 
-async def walk(server: BotApiServer, application: Any) -> None:
+async def quiet(application: Any) -> None:
+    """Jobs paused, and the start-up's own writes done: what is counted is the updates'."""
     assert application.job_queue is not None
     application.job_queue.scheduler.pause()
     # The command menu is published beside the first updates at start-up: not theirs to count.
     async with asyncio.timeout(30):
         while await application.storage.published_menu(application.bot.id) is None:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+
+
+async def crowd(server: BotApiServer, application: Any, count: int) -> None:
+    """``count`` people walking the script at once; totals over all their updates."""
+    await quiet(application)
+    meter = Meter()
+    await application.storage._db.set_trace_callback(meter.trace)
+    processed: Callable[[object], Awaitable[None]] = application.process_update
+    done: dict[int, asyncio.Event] = {}
+
+    async def process_update(update: Any) -> None:
+        await processed(update)
+        done[update.effective_user.id].set()
+
+    application.process_update = process_update
+    calls_before = len(server.calls)
+    cpu_before = time.process_time()
+
+    async def person(number: int) -> int:
+        user = server.create_user(f"Ana {number}", language_code="en")
+        done[user.id] = asyncio.Event()
+        place = f"Sveti Vlas {number}"
+        for step in [*our_script(), *browse_steps()]:
+            for key, value in step.body.items():
+                step.body[key] = value.replace("Sveti Vlas", place)
+            done[user.id].clear()
+            await act(user, step)
+            await asyncio.wait_for(done[user.id].wait(), 30)
+        return len(our_script()) + len(browse_steps())
+
+    n = sum(await asyncio.gather(*(person(number) for number in range(count))))
+    await application.persistence.flush()  # what still waits to be carried counts too
+    cpu = time.process_time() - cpu_before
+    calls = [c for c in server.calls[calls_before:] if c.method != "getUpdates"]
+    writes = sum(1 for s in meter.statements if s.upper().startswith("BEGIN"))
+    print(
+        f"{count} people at once, {n} updates: {len(calls) / n:.2f} Bot API calls, "
+        f"{len(meter.statements) / n:.1f} SQL statements and {writes / n:.2f} write "
+        f"transactions per update ({alone(meter.statements) / n:.2f} of them only "
+        "questions confirmed sent, written on their own)"
+    )
+    print(f"CPU: {cpu / n * 1000:.2f} ms per update (the bot, the server and the people)")
+
+
+def alone(statements: list[str]) -> int:
+    """Transactions that wrote nothing but people's data carried (see bot/persistence.py)."""
+    count, inside = 0, None
+    for statement in statements:
+        if statement.startswith("BEGIN"):
+            inside = []
+        elif statement.startswith("COMMIT") and inside is not None:
+            count += bool(inside) and all(s.startswith(CARRIED) for s in inside)
+            inside = None
+        elif inside is not None:
+            inside.append(statement)
+    return count
+
+
+async def walk(server: BotApiServer, application: Any) -> None:
+    await quiet(application)
     meter = Meter()
     await application.storage._db.set_trace_callback(meter.trace)
     processed: Callable[[object], Awaitable[None]] = application.process_update

@@ -23,10 +23,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
-from telegram import Bot, Update
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import CallbackQueryHandler
 
+from bot.delivery.bundles import pressed_item, without_item
 from bot.i18n import LANGUAGES
 from bot.storage.broadcasts import ANNOUNCEMENT_KINDS
 
@@ -347,23 +348,37 @@ class ClosedMessages:
         return key in self.closed
 
 
+def in_bundle(update: Update) -> int | None:
+    """The number of the item whose button was pressed, when the pressed message is a bundle
+    of notifications that waited (:mod:`bot.delivery.bundles`): the other items are not the
+    press's to close, edit or take the buttons of. None for any other message."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if query is None or not isinstance(message, Message):
+        return None
+    return pressed_item(message.reply_markup, query.data)
+
+
 def close_message(update: Update, context: BotContext) -> None:
     """Mark the message of the pressed button as done with: a second tap already in flight
-    is then answered as stale (see :func:`bot.handlers.members.identify`)."""
+    is then answered as stale (see :func:`bot.handlers.members.identify`). Not a bundle:
+    its other items' buttons still work (and each press is checked where it acts)."""
     query = update.callback_query
-    if query is not None and query.message is not None:
+    if query is not None and query.message is not None and in_bundle(update) is None:
         context.community.closed.close(query.message.chat.id, query.message.message_id)
 
 
-async def take_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
-    """Remove the keyboard of a message the bot sent.
+async def take_buttons(
+    bot: Bot, chat_id: int, message_id: int, keep: InlineKeyboardMarkup | None = None
+) -> None:
+    """Remove the keyboard of a message the bot sent (but for the buttons to ``keep``).
 
     How the chat looks, not what a step does: when Telegram refuses the edit (gone, too old,
     "message is not modified": none left) or still fails past the replies' retries, the
     buttons stay and the step goes on; close the message first (ClosedMessages) so that a
     late press of them is answered as stale."""
     try:
-        await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=keep)
     except BadRequest:
         pass
     except NetworkError as trouble:
@@ -371,12 +386,34 @@ async def take_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
 
 
 async def drop_buttons(update: Update) -> None:
-    """Remove the keyboard of the message pressed (gone or forged messages have none)."""
+    """Remove the keyboard of the message pressed (gone or forged messages have none); in a
+    bundle, the pressed item's buttons only."""
     query = update.callback_query
     assert query is not None
     message = query.message
-    if message is not None and message.is_accessible:
-        await take_buttons(query.get_bot(), message.chat.id, message.message_id)
+    if not isinstance(message, Message):
+        return
+    item = in_bundle(update)
+    keep = None
+    if item is not None and message.reply_markup is not None:
+        keep = without_item(message.reply_markup, item)
+    await take_buttons(query.get_bot(), message.chat.id, message.message_id, keep)
+
+
+async def answer_in_place(
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """What a press leads to, in the pressed message; when that message is a bundle, in a
+    message of its own (editing the bundle would wipe its other items), the pressed item's
+    buttons going."""
+    query = update.callback_query
+    assert query is not None
+    if in_bundle(update) is None:
+        await query.edit_message_text(text, reply_markup=reply_markup)
+        return
+    await drop_buttons(update)
+    assert query.message is not None
+    await query.message.chat.send_message(text, reply_markup=reply_markup)
 
 
 async def close_buttons(update: Update, context: BotContext) -> None:

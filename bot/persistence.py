@@ -19,20 +19,44 @@ if it is still what they have in memory (:meth:`SQLitePersistence.watch`): else 
 the newer one, or their update is under way and the flush at its end writes it. A dialog's
 state written ahead stands until PTB hands over that same state: anything else it hands over
 meanwhile was copied before the step.
+
+*One write transaction per update* (issue 19). A dialog step writes its answers ahead, then,
+once Telegram answered, records its question as confirmed sent (issue 16, rule 10). That
+record needs no transaction of its own: :meth:`SQLitePersistence.confirm` keeps it until the
+next write of any update carries it in the same transaction (under load, another person's
+step, a few milliseconds later), the person's own next step makes it obsolete (that step
+records its own question), or :data:`CARRY_WITHIN` seconds have passed and it is written
+alone. A kill meanwhile asks the question again after the restart, so it is on screen twice:
+as before when a kill came between Telegram's answer and the record's own commit, in a window
+now up to :data:`CARRY_WITHIN` longer. No question is ever lost, no answered step either (the
+step's own write still comes before its question). A record still waiting when the person
+erases their data is never written (only a member's data is carried). Data that never had a
+row and is empty is not written (the first update of every chat wrote ``{}``), and what was
+loaded at start counts as written.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Coroutine, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
 from bot.storage import Storage
 
+log = logging.getLogger(__name__)
 JSONDict = dict[str, Any]
 ConversationKey = tuple[int | str, ...]
+# How long a question's confirmation (see SQLitePersistence.confirm) may wait for another
+# write to carry it: about the time a busy bot takes to write several other steps.
+CARRY_WITHIN = 0.05
+# What a key without a row stands for: PTB's data starts as an empty dict.
+EMPTY = json.dumps({})
+# Data waiting to be written with the next write, by user id, as JSON.
+Carried = dict[int, str]
 
 
 class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
@@ -46,35 +70,68 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
             update_interval=update_interval,
         )
         self.storage = storage
-        # What was last written for each key, as JSON: an identical write is skipped.
-        self._written: dict[tuple[str, object], str] = {}
+        # A hash of what each key holds in the database (last written, or loaded at start),
+        # as JSON: an identical write is skipped. Hashes, not the JSON: one entry per person.
+        self._written: dict[tuple[str, object], int] = {}
+        # The kinds of data loaded at start: a key of theirs without a row holds nothing.
+        self._loaded: set[str] = set()
         # Dialog states written ahead, as JSON, until PTB hands over the same.
         self._ahead: dict[tuple[str, object], str] = {}
         self._live_user_data: Mapping[int, JSONDict] | None = None
+        # People's data to write with the next write (confirmed questions); the timer that
+        # has it written on its own if no write comes (see confirm), and that write.
+        self._waiting: Carried = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._alone: set[asyncio.Task[None]] = set()
+        self.carry_within = CARRY_WITHIN
 
     def watch(self, live_user_data: Mapping[int, JSONDict]) -> None:
         """The application's ``user_data``: a copy PTB hands over that differs from it is
         older than what a step wrote or what the end of an update will flush."""
         self._live_user_data = live_user_data
 
+    def _holds(self, key: tuple[str, object]) -> int | None:
+        """The hash of what ``key`` holds in the database, if known."""
+        held = self._written.get(key)
+        if held is None and key[0] in self._loaded:
+            return hash(EMPTY)  # no row was loaded, and every write since is recorded
+        return held
+
     def _unchanged(self, key: tuple[str, object], value: object) -> bool:
-        encoded = json.dumps(value, sort_keys=True)
-        if self._written.get(key) == encoded:
+        """True if ``key`` holds ``value`` already; else ``value`` counts as written from now
+        (the caller writes it)."""
+        return self._same(key, json.dumps(value, sort_keys=True))
+
+    def _same(self, key: tuple[str, object], encoded: str) -> bool:
+        """:meth:`_unchanged`, for a value encoded as JSON (keys sorted)."""
+        if self._holds(key) == hash(encoded):
             return True
-        self._written[key] = encoded
+        self._written[key] = hash(encoded)
         return False
 
     def _forget(self, key: tuple[str, object]) -> None:
-        self._written.pop(key, None)
+        """What ``key`` holds is no longer known (a write failed): its next write goes."""
+        self._written[key] = 0  # the hash of no JSON text
+
+    def _loading(self, of: str, data: Mapping[int, JSONDict] | Mapping[None, JSONDict]) -> None:
+        self._loaded.add(of)
+        for key, value in data.items():
+            self._written[(of, key)] = hash(json.dumps(value, sort_keys=True))
 
     async def get_user_data(self) -> dict[int, JSONDict]:
-        return await self.storage.load_data("user")
+        data = await self.storage.load_data("user")
+        self._loading("user", data)
+        return data
 
     async def get_chat_data(self) -> dict[int, JSONDict]:
-        return await self.storage.load_data("chat")
+        data = await self.storage.load_data("chat")
+        self._loading("chat", data)
+        return data
 
     async def get_bot_data(self) -> JSONDict:
-        return await self.storage.load_bot_data()
+        data = await self.storage.load_bot_data()
+        self._loading("bot", {None: data})
+        return data
 
     async def get_callback_data(self) -> None:
         return None
@@ -83,16 +140,21 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         return await self.storage.load_conversations(name)
 
     async def _write_if_changed(
-        self, key: tuple[str, object], value: object, write: Coroutine[Any, Any, None]
+        self,
+        key: tuple[str, object],
+        value: object,
+        write: Callable[[Carried], Awaitable[None]],
     ) -> None:
-        """Run ``write`` unless it would store what was last written under ``key``."""
+        """``write`` (with the data waiting to be carried) unless it would store what ``key``
+        holds already."""
         if self._unchanged(key, value):
-            write.close()  # never awaited: it would write the same again
             return
+        carried = self._take_waiting(but=key[1] if key[0] == "user" else None)
         try:
-            await write
+            await write(carried)
         except BaseException:
             self._forget(key)
+            self._lost(carried)
             raise
 
     async def update_conversation(
@@ -106,7 +168,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         await self._write_if_changed(
             ("conversation", (name, key)),
             new_state,
-            self.storage.save_conversation(name, key, new_state),
+            lambda carried: self.storage.save_conversation(name, key, new_state, carried),
         )
 
     async def update_user_data(self, user_id: int, data: JSONDict) -> None:
@@ -114,16 +176,24 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         if live is not None and live != data:
             return  # a copy older than the person's data: see the module's docstring
         await self._write_if_changed(
-            ("user", user_id), data, self.storage.save_data("user", user_id, data)
+            ("user", user_id),
+            data,
+            lambda carried: self.storage.save_data("user", user_id, data, carried),
         )
 
     async def update_chat_data(self, chat_id: int, data: JSONDict) -> None:
         await self._write_if_changed(
-            ("chat", chat_id), data, self.storage.save_data("chat", chat_id, data)
+            ("chat", chat_id),
+            data,
+            lambda carried: self.storage.save_data("chat", chat_id, data, carried),
         )
 
     async def update_bot_data(self, data: JSONDict) -> None:
-        await self._write_if_changed(("bot", None), data, self.storage.save_bot_data(data))
+        await self._write_if_changed(
+            ("bot", None),
+            data,
+            lambda carried: self.storage.save_bot_data(data, carried),
+        )
 
     async def update_callback_data(self, data: Any) -> None:
         """Callback data is not stored: our buttons carry short, self-describing strings."""
@@ -131,10 +201,13 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     async def drop_chat_data(self, chat_id: int) -> None:
         self._forget(("chat", chat_id))
         await self.storage.drop_data("chat", chat_id)
+        self._written[("chat", chat_id)] = hash(EMPTY)
 
     async def drop_user_data(self, user_id: int) -> None:
+        self._waiting.pop(user_id, None)  # never written after the erasure
         self._forget(("user", user_id))
         await self.storage.drop_data("user", user_id)
+        self._written[("user", user_id)] = hash(EMPTY)
 
     async def refresh_user_data(self, user_id: int, user_data: JSONDict) -> None:
         """The database is only written by this process, so memory is always current."""
@@ -146,7 +219,9 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         """See :meth:`refresh_user_data`."""
 
     async def flush(self) -> None:
-        """Every update_* call has already committed; nothing is buffered here."""
+        """Write the data waiting to be carried (every update_* call has committed)."""
+        await asyncio.gather(*self._alone)
+        await self._write_waiting()
 
     async def save_step(
         self,
@@ -162,14 +237,81 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     ) -> None:
         """Write ahead a dialog's next state (the one its callback is about to return to
         ConversationHandler), the user's answers, the update that led there and, if given,
-        the person's listing draft, in one transaction. PTB's own flush later hands over the
-        same state and data: skipped as unchanged."""
+        the person's listing draft, in one transaction, with the data waiting to be carried
+        (see :meth:`confirm`; the person's own is obsolete). PTB's own flush later hands over
+        the same state and data: skipped as unchanged."""
         self._forget(("user", user_id))
         self._forget(("conversation", (name, key)))
         self._ahead[("conversation", (name, key))] = json.dumps(state)
-        await self.storage.save_dialog_step(
-            name, key, state, user_id, data, update_id=update_id, now=now, draft=draft
-        )
+        carried = self._take_waiting(but=user_id)
+        try:
+            await self.storage.save_dialog_step(
+                name,
+                key,
+                state,
+                user_id,
+                data,
+                update_id=update_id,
+                now=now,
+                draft=draft,
+                carried=carried,
+            )
+        except BaseException:
+            self._lost(carried)
+            raise
         # PTB's flush after this update would write the same again: let it skip.
         self._unchanged(("user", user_id), data)
         self._unchanged(("conversation", (name, key)), state)
+
+    # --- a confirmed question, carried by the next write (see the module's docstring) -------
+
+    def confirm(self, user_id: int, data: JSONDict) -> None:
+        """Have ``data`` (a person's data whose question is now confirmed sent) written in
+        the same transaction as the next write of any update, or within
+        :attr:`carry_within` seconds if none comes. Encoded now: later steps change it."""
+        encoded = json.dumps(data, sort_keys=True)
+        if self._same(("user", user_id), encoded):
+            return
+        self._waiting[user_id] = encoded
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.carry_within, self._write_alone)
+
+    def _write_alone(self) -> None:
+        """No write came to carry what waits: write it in a transaction of its own."""
+        self._timer = None
+        task = asyncio.get_running_loop().create_task(self._writing_alone())
+        self._alone.add(task)
+        task.add_done_callback(self._alone.discard)
+
+    async def _writing_alone(self) -> None:
+        try:
+            await self._write_waiting()
+        except Exception:  # the database failing: every update says so too
+            log.exception("could not record questions confirmed sent")
+
+    def _take_waiting(self, *, but: object = None) -> Carried:
+        """The data waiting to be carried (taken: the caller writes it), but ``but``'s, which
+        the caller's own write of that person makes obsolete."""
+        if isinstance(but, int):
+            self._waiting.pop(but, None)
+        taken, self._waiting = self._waiting, {}
+        if self._timer is not None:  # nothing waits any more: the next to wait starts anew
+            self._timer.cancel()
+            self._timer = None
+        return taken
+
+    def _lost(self, carried: Carried) -> None:
+        """A write that carried ``carried`` failed: their next write goes, whatever it holds."""
+        for user_id in carried:
+            self._forget(("user", user_id))
+
+    async def _write_waiting(self) -> None:
+        carried = self._take_waiting()
+        if not carried:
+            return
+        try:
+            await self.storage.save_members_data(carried)
+        except BaseException:
+            self._lost(carried)
+            raise

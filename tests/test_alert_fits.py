@@ -15,7 +15,7 @@ from bot.storage import Alert, AlertDraft
 from bot.views import cards
 from bot.views.alerts import saved_text
 from tests import seed
-from tests.talk import containing, plain, taps
+from tests.talk import containing, plain, says, taps
 from tests.test_alerts import NOON, member
 
 REQUEST = dict(kind="request", category="equipment", country="FR", region="Grand Est")
@@ -110,6 +110,44 @@ async def test_fifty_that_fit_show_the_closest_five_then_only_new_ones(server, b
         "SELECT payload FROM outbox WHERE user_id = ? AND kind = 'alert'", (lea.id,)
     )
     assert [row[0] for row in alerts_told] == [json.dumps({"alert": alert.id, "listing": new.id})]
+    assert server.errors() == []
+
+
+async def test_editing_a_paused_alert_shows_what_fits_it(server, bot):
+    """A paused alert is edited (it stays paused): what already fits it is counted all the
+    same, not "no open listing fits it" while two do."""
+    bot.clock = lambda: NOON
+    lea = await member(server, bot)
+    asker = await member(server, bot, "Asker")
+    for n in range(2):
+        await seed.listing(bot.storage, asker.id, NOON, **REQUEST, title=f"Pompe {n}")
+    await bot.scheduler.match_new_listings()
+    alert = await bot.storage.save_alert(
+        lea.id,
+        AlertDraft(kind="request", categories=("goods",), tags=(), area="country", country="FR"),
+        now=NOON,
+    )
+    assert await bot.storage.set_alert_paused(alert.id, lea.id, True, NOON)
+    _ = translator("en").gettext
+    await says(lea, "/alerts")
+    await taps(lea, _("✏️ Edit"))
+    await taps(lea, "✓ " + _("🔴 Requests (someone needs something)"))
+    await lea.press("✓ " + cards.category_label(translator("en"), "goods"))  # off
+    await lea.wait_for_bot_message(include_edits=True)
+    await lea.press(cards.category_label(translator("en"), "equipment"))  # on
+    await lea.wait_for_bot_message(include_edits=True)
+    await taps(lea, _("✅ Done"))
+    await taps(lea, _("✅ Any tag"))
+    await lea.wait_for_bot_message(containing(_("Choose the area:")))
+    await taps(lea, "✓ " + _("🏳️ My country"))
+    await taps(lea, _("➡ No words, skip"))
+    await lea.press("✓ " + _("⚡ Right away"))
+    saved = await lea.wait_for_bot_message(
+        containing(_("✅ Alert saved: {alert}").split("{alert}")[0])
+    )
+    assert (await bot.storage.get_alert(alert.id)).paused
+    assert "📋 2 open listings already fit it." in saved.text
+    assert saved.button_labels == ["1", "2"]
     assert server.errors() == []
 
 

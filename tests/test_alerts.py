@@ -14,6 +14,7 @@ from bot.storage import AlertDraft, Profile
 from bot.storage.listings import DAY
 from tests import seed
 from tests.talk import containing, plain, says, taps
+from tests.test_outbox import settled, wait_until
 
 NOON = int(datetime(2030, 6, 5, 10, 0, tzinfo=UTC).timestamp())
 
@@ -108,6 +109,43 @@ async def test_make_an_alert_and_be_told(server, bot):
     assert "You have no alerts yet" in gone.text
     assert await bot.storage.alerts_of(lea.id) == []
     assert server.errors() == []
+
+
+async def test_a_banned_member_is_told_of_no_new_listing(server, bot):
+    """Banned, Léa's alert tells her nothing: neither a hit queued before the ban (held by
+    her quiet hours) nor what the pass finds after it."""
+    night = int(datetime(2030, 6, 5, 1, 0, tzinfo=UTC).timestamp())  # 03:00 in Paris
+    morning = int(datetime(2030, 6, 5, 6, 0, tzinfo=UTC).timestamp())  # 08:00 in Paris
+    bot.clock = lambda: night
+    lea = await member(server, bot)
+    asker = await member(server, bot, "Asker")
+    await seed.set_quiet_hours(bot.storage, lea.id, (22, 8))
+    await bot.storage.save_alert(
+        lea.id, AlertDraft(kind="request", categories=(), tags=(), area="europe"), now=night
+    )
+    await seed.listing(bot.storage, asker.id, night, kind="request", title="Before")
+    await bot.scheduler.match_new_listings()
+    assert len(await alert_rows(bot, lea.id)) == 1  # held until 08:00
+    await bot.storage.ban(lea.id, 0, night)
+    await seed.listing(bot.storage, asker.id, night, kind="request", title="After")
+    await bot.scheduler.match_new_listings()
+    assert await bot.storage.unmatched_listings() == []
+
+    bot.clock = lambda: morning
+    bot.outbox.wake()
+    await wait_until(lambda: settled(bot.storage))
+    # After the ban, the pass no longer reads her alert (or, within the minute the pass keeps
+    # alerts in memory, its hit is dropped when sent): nothing reaches her.
+    assert {state for _payload, state in await alert_rows(bot, lea.id)} == {"cancelled"}
+    assert not [m for m in lea.messages if m.from_bot and "🔔" in (m.text or "")]
+    assert [alert.user_id for alert in await bot.storage.active_alerts()] == []
+
+
+async def alert_rows(bot, user_id: int) -> list[tuple[str, str]]:
+    rows = await bot.storage._fetchall(
+        "SELECT payload, state FROM outbox WHERE user_id = ? AND kind = 'alert'", (user_id,)
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 async def test_forged_and_other_peoples_alert_buttons_change_nothing(server, bot):

@@ -263,6 +263,33 @@ async def test_forged_opt_out_data_is_refused_and_changes_nothing(server, bot):
     assert len([m for m in reader.messages if m.from_bot and "🔕" in (m.text or "")]) == 1
 
 
+async def test_undo_pressed_again_or_after_settings_changes_nothing(server, settings):
+    """Undo's button is gone once pressed; pressed again all the same (a press handed out
+    again after a restart, or a stale client), or after /settings turned the kind back on,
+    it says so and edits nothing (the same text again is a 400 at Telegram)."""
+    async with running(settings) as bot:
+        reader = await opened(server, bot.storage, "Reader")
+        await send(bot, "News «an-u1»")
+        confirmation = await stop_from(reader, got(reader, "«an-u1»")[0])
+        (undo,) = [b["callback_data"] for row in confirmation.inline_keyboard for b in row]
+        await reader.press(E("↩️ Undo"))
+        await reader.wait_for_bot_message(include_edits=True)
+    async with running(settings) as bot:
+        await reader.press_data(confirmation.id, undo)
+        assert (await reader.wait_for_callback_answer()).text == E("That is already your choice.")
+        # Off from another announcement's button, on again in /settings, then the old Undo.
+        await send(bot, "News «an-u2»")
+        again = await stop_from(reader, got(reader, "«an-u2»")[0])
+        await says(reader, "/settings")
+        await reader.press(NEWS)
+        await reader.wait_for_callback_answer()
+        await reader.press_data(again.id, undo)
+        assert (await reader.wait_for_callback_answer()).text == E("That is already your choice.")
+        assert "🔕" in reader.chat.messages[again.id].text  # as it was
+        assert await bot.storage.announcement_opt_outs(reader.id) == frozenset()
+    assert refused(server) == []
+
+
 # --- in the middle of a broadcast ------------------------------------------------------------
 
 

@@ -282,7 +282,10 @@ async def test_follow_ups_30_and_90_days_after_accept(server, bot):
     await stranger.press_data(stranger.messages[-1].id, yes)
     assert (await stranger.wait_for_callback_answer()).text == en("This is not your contact.")
     await asker.press_data(chairs.id, yes)
-    whom = await asker.wait_for_bot_message(include_edits=True)
+    # In its own message, edited; in a bundle, a new one (the other item stays).
+    whom = await asker.wait_for_bot_message(
+        containing(bg("Wonderful! With whom did it happen?")), include_edits=True
+    )
     assert whom.button_labels == ["👤 Amélie", bg("👥 Someone else")]
     await asker.press("👤 Amélie")
     await asker.wait_for_bot_message(include_edits=True)

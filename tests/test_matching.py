@@ -9,7 +9,7 @@ from bot.delivery.timing import Preferences
 from bot.i18n import translator
 from bot.matching import scoring as matching
 from bot.matching.matcher import matching_pass
-from bot.matching.types import Features
+from bot.matching.types import Features, Matched
 from bot.storage import Alert, AlertDraft, Storage
 from bot.storage.listings import DAY
 from tests import seed
@@ -350,6 +350,23 @@ async def test_an_edit_matches_again_but_tells_nobody_twice(storage):
     assert await outbox(storage) == told
     # The pair is stored once, with what it has in common now.
     assert (await storage.matches_of(offer.id))[0].reasons == ("category", "tags:2")
+
+
+async def test_an_edit_while_the_pass_reads_the_listing_is_matched_again(storage):
+    """The pass read the request (reaching its region only: the French offer is out of
+    reach), then its owner widened the reach before the pass wrote what it found: the
+    listing stays unmatched, and the next pass matches it as it now is."""
+    offer = await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
+    await matching_pass(storage, lambda: NOW)
+    request = await seed.listing(storage, 1, NOW, **{**BULGARIAN_REQUEST, "reach": "region"})
+    (read,) = await storage.unmatched_listings()
+    await storage.edit_listing(request.id, 1, {"reach": "europe"}, now=NOW)
+    await storage.save_matches([Matched(request.id, [], [], history=read.history)], NOW)
+    assert [s.features.id for s in await storage.unmatched_listings()] == [request.id]
+    assert await matching_pass(storage, lambda: NOW) == (1, 2)
+    assert [m.other(request.id) for m in await storage.matches_of(request.id)] == [offer.id]
+    # Read and written with nothing in between: marked.
+    assert await storage.unmatched_listings() == []
 
 
 async def test_not_relevant_is_kept_for_the_person_who_said_it(storage):

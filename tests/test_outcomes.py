@@ -19,6 +19,7 @@ from tests.test_outbox import wait_until
 from tests.test_stats import png_size, read_csv
 
 OWNER, ASKER, HELPER, STRANGER = 631, 632, 633, 634
+COLLEAGUE = 635
 fr = translator("fr").gettext
 bg = translator("bg").gettext
 en = translator("en").gettext
@@ -180,6 +181,31 @@ async def test_fulfilled_with_whom_in_stats_and_the_csv(server, bot):
     assert server.errors() == []
 
 
+async def test_fulfilled_with_someone_who_erased_their_data_meanwhile(server, bot):
+    """Zornitsa is offered as "with whom", then erases her data before Amélie taps her name:
+    the exchange still came about through the platform (recorded, naming nobody), and the
+    answer names no one rather than an empty name."""
+    now = int(time.time())
+    owner, _asker, _helper, _stranger = await world(server, bot, now)
+    pump = await seed.listing(bot.storage, OWNER, now - DAY, kind="request", title="Pompe")
+    zornitsa = await accepted(bot, ASKER, pump.id, now - 3600)
+    question = await fulfilled(owner, pump.id)
+    assert question.button_labels == ["👤 Zornitsa · Sveti Vlas", fr("👥 Someone else")]
+    await bot.storage.erase_member(ASKER, now)
+
+    await owner.press("👤 Zornitsa · Sveti Vlas")
+    done = await owner.wait_for_bot_message(include_edits=True)
+    assert done.text == fr("Marked as fulfilled. Thank you for sharing!")
+    stored = await bot.storage.get_listing(pump.id)
+    assert (stored.status, stored.outcome) == ("fulfilled", "platform")
+    rows = await bot.storage._fetchall(
+        "SELECT contact_id, giver_place, giver_country, receiver_place, receiver_country "
+        "FROM exchanges"
+    )
+    assert [tuple(row) for row in rows] == [(zornitsa.id, None, None, "Saint-Dié", "FR")]
+    assert server.errors() == []
+
+
 async def test_a_follow_up_answered_on_both_sides(server, bot):
     now = int(time.time())
     owner, asker, _helper, stranger = await world(server, bot, now)
@@ -221,8 +247,11 @@ async def test_a_follow_up_answered_on_both_sides(server, bot):
     )
 
     # Amélie, on her side: yes, with Zornitsa (among the listing's accepted contacts), part.
-    await owner.press_data(mine.id, mine.inline_keyboard[0][0]["callback_data"])
-    whom = await owner.wait_for_bot_message(include_edits=True)
+    # Her follow-up about Zornitsa (alone, or in a bundle with Hans's: then answered apart).
+    await owner.press_data(mine.id, f"fu:{zornitsa.id}:30:y")
+    whom = await owner.wait_for_bot_message(
+        containing(fr("Wonderful! With whom did it happen?")), include_edits=True
+    )
     assert whom.button_labels == [
         "👤 Hans · Graz",
         "👤 Zornitsa · Sveti Vlas",
@@ -258,3 +287,69 @@ async def test_a_follow_up_answered_on_both_sides(server, bot):
     assert f"followup:{zornitsa.id}:90:{ASKER}" not in keys
     assert f"followup:{hans.id}:90:{HELPER}" in keys  # Hans never answered
     assert server.errors() == []
+
+
+async def test_a_follow_up_is_not_for_an_official_who_no_longer_speaks_for_the_listing(server, bot):
+    """Jean, a verified official of Saint-Dié, accepted Zornitsa's offer on Amélie's request,
+    then left the municipality: a month on he is not asked whether it happened, and his
+    answer, pressed from the buttons, does not mark Saint-Dié's listing fulfilled."""
+    now = int(time.time())
+    _owner, asker, _helper, _stranger = await world(server, bot, now)
+    await seed.member(bot.storage, COLLEAGUE, language="fr")
+    await seed.verified(bot.storage, COLLEAGUE, now)
+    (jean,) = await started(server, ("Jean", "fr", COLLEAGUE))
+    pump = await seed.listing(bot.storage, OWNER, now, kind="request", title="Pompe")
+    contact, _to = await bot.storage.open_contact(ASKER, pump.id, "Une pompe ?", now)
+    zornitsa = await bot.storage.decide_contact(contact.id, COLLEAGUE, accept=True, now=now)
+    assert await bot.storage.leave_municipality(COLLEAGUE, now + DAY) is not None
+
+    bot.clock = lambda: now + 31 * DAY
+    await bot.job_queue.get_jobs_by_name("followups")[0].run(bot)
+    await asker.wait_for_bot_message(containing("Pompe"), timeout=10)
+    key = f"followup:{zornitsa.id}:30:{COLLEAGUE}"
+
+    async def jeans_followup() -> str | None:
+        rows = await bot.storage._fetchall("SELECT state FROM outbox WHERE dedup_key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    async def answered() -> bool:
+        return await jeans_followup() not in (None, "pending", "sending")
+
+    await wait_until(answered)
+    assert await jeans_followup() == "cancelled"
+    assert not [m for m in jean.messages if m.from_bot and "Pompe" in (m.text or "")]
+
+    # The buttons he would have had, pressed all the same: nothing changes.
+    for data in (f"fu:{zornitsa.id}:30:y", f"fu:r:{zornitsa.id}:30:{zornitsa.id}:f"):
+        await jean.press_data(jean.messages[-1].id, data)
+        assert (await jean.wait_for_callback_answer()).text == fr("This is not your contact.")
+    assert (await bot.storage.get_listing(pump.id)).status == "open"
+    assert await bot.storage._fetchall("SELECT 1 FROM exchanges") == []
+    assert await bot.storage.followup_answer(zornitsa.id, COLLEAGUE, 30) is None
+
+
+async def test_a_banned_person_is_not_asked_how_it_ended(server, bot):
+    """Zornitsa was banned after Amélie accepted her: a month on, only Amélie is asked (a
+    banned person can press nothing), and a forged answer from Zornitsa changes nothing."""
+    now = int(time.time())
+    owner, asker, _helper, _stranger = await world(server, bot, now)
+    pump = await seed.listing(bot.storage, OWNER, now, kind="request", title="Pompe")
+    zornitsa = await accepted(bot, ASKER, pump.id, now)
+    await bot.storage.ban(ASKER, ADMIN_ID, now + DAY)
+    bot.clock = lambda: now + 31 * DAY
+    await bot.job_queue.get_jobs_by_name("followups")[0].run(bot)
+    await owner.wait_for_bot_message(containing("Pompe"), timeout=10)
+
+    async def states() -> dict[str, str]:
+        rows = await bot.storage._fetchall(
+            "SELECT dedup_key, state FROM outbox WHERE kind = 'followup'"
+        )
+        return {key: state for key, state in rows}
+
+    async def answered() -> bool:
+        return not {"pending", "sending"} & set((await states()).values())
+
+    await wait_until(answered)
+    assert (await states())[f"followup:{zornitsa.id}:30:{ASKER}"] == "cancelled"
+    assert not [m for m in asker.messages if m.from_bot and "Pompe" in (m.text or "")]
+    assert await bot.storage.followup_answer(zornitsa.id, ASKER, 30) is None

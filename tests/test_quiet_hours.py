@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from bot.delivery.timing import Preferences, after_quiet_hours
 from bot.dialogs.broadcast import URGENT
 from bot.i18n import translator
-from bot.storage import Enqueued, Storage
+from bot.storage import AlertDraft, Enqueued, Storage
 from bot.storage.listings import DAY
 from tests import seed
 from tests.conftest import ADMIN_ID
@@ -274,8 +274,108 @@ async def test_what_waited_comes_as_one_message_whose_buttons_work(server, bot):
     await lea.press(f"1 · {fr('📄 Open')}")
     card = await lea.wait_for_bot_message(timeout=10)
     assert "Spare fire pump" in card.text
+    # Not relevant takes away the match's buttons only: the request's still work.
+    await lea.press(f"1 · {fr('🚫 Not relevant')}")
+    left = await lea.wait_for_bot_message(include_edits=True)
+    assert not [label for label in left.button_labels if label.startswith("1 · ")]
+    assert f"2 · {fr('✅ Accept')}" in left.button_labels
     await lea.press(f"2 · {fr('✅ Accept')}")
     await asker.wait_for_bot_message(lambda m: "Léa" in (m.text or ""), timeout=10)
+
+
+async def test_answering_one_item_of_a_bundle_leaves_the_others_in_place(server, bot):
+    """A follow-up and a contact request held overnight come as one bundle. Answering the
+    follow-up asks "with whom" in a message of its own (editing the bundle would wipe the
+    request), takes away the follow-up's buttons only, and the request's Accept still works;
+    accepting takes away the request's buttons only."""
+    night = utc(2030, 1, 15, 1, 0)  # 02:00 in Paris
+    bot.clock = lambda: night - 31 * DAY
+    lea = await member(server, bot, OWNER, "Léa", "fr")
+    asker = await member(server, bot, ASKER, "Zornitsa", "bg", country="BG", place="Sveti Vlas")
+    await quiet_off(bot.storage, ASKER, night)
+    chairs = await seed.listing(bot.storage, OWNER, night - 31 * DAY, kind="request",
+                                title="Chaises", duration_days=60)  # fmt: skip
+    pump = await seed.listing(bot.storage, OWNER, night - DAY, kind="request", title="Pompe")
+    earlier, _to = await bot.storage.open_contact(
+        ASKER, chairs.id, "Des chaises ?", night - 31 * DAY
+    )
+    await bot.storage.decide_contact(earlier.id, OWNER, accept=True, now=night - 31 * DAY)
+    await wait_until(lambda: settled(bot.storage))
+    bot.clock = lambda: night
+    await bot.job_queue.get_jobs_by_name("followups")[0].run(bot)
+    now_asked, _to = await bot.storage.open_contact(ASKER, pump.id, "Une pompe ?", night)
+    await bot.storage.enqueue(
+        [Enqueued(OWNER, "contact_request", f"ct:req:{now_asked.id}:{OWNER}",
+                  {"contact": now_asked.id}, not_before=night)],
+        now=night,
+    )  # fmt: skip
+    await wait_until(held(bot.storage, OWNER, 2, PARIS_0800))
+
+    bot.clock = lambda: PARIS_0800
+    bot.outbox.wake()
+    bundle = await lea.wait_for_bot_message(containing("Pompe"), timeout=10)
+    assert "Chaises" in bundle.text
+    labels = bundle.button_labels
+    (yes,) = [label for label in labels if label.endswith(fr("✅ Yes, it happened"))]
+    (accept,) = [label for label in labels if label.endswith(fr("✅ Accept"))]
+    request_buttons = [label for label in labels if label[0] == accept[0]]
+
+    await lea.press(yes)
+    whom = await lea.wait_for_bot_message(containing(fr("Wonderful! With whom did it happen?")))
+    assert whom.id != bundle.id
+    kept = lea.chat.messages[bundle.id]
+    assert kept.text == bundle.text  # both items still read as they came
+    assert [b["text"] for row in kept.inline_markup["inline_keyboard"] for b in row] == (
+        request_buttons
+    )
+    await lea.press(accept)
+    await asker.wait_for_bot_message(lambda m: "Léa" in (m.text or ""), timeout=10)
+    assert (await bot.storage.get_contact(now_asked.id)).status == "accepted"
+    assert not lea.chat.messages[bundle.id].inline_markup
+    assert server.errors() == []
+
+
+async def test_pausing_one_alert_from_a_bundle_leaves_the_other_alerts_button(server, bot):
+    """Two alerts' news held overnight, in one bundle: pausing the first alert takes away
+    its Pause button only; the second alert's can still be pressed, and pauses that one."""
+    night = utc(2030, 1, 15, 1, 0)
+    bot.clock = lambda: night
+    lea = await member(server, bot, OWNER, "Léa", "en")
+    await seed.member(bot.storage, ASKER, country="BG", place="Sveti Vlas")
+    pumps, chairs = [
+        await bot.storage.save_alert(OWNER, AlertDraft(None, (category,), (), "europe"), now=night)
+        for category in ("equipment", "goods")
+    ]
+    for alert, category in ((pumps, "equipment"), (chairs, "goods")):
+        listing = await seed.listing(bot.storage, ASKER, night, category=category, tags=())
+        await bot.storage.enqueue(
+            [Enqueued(OWNER, "alert", f"al:{alert.id}:{listing.id}",
+                      {"alert": alert.id, "listing": listing.id}, not_before=night)],
+            now=night,
+        )  # fmt: skip
+    await wait_until(held(bot.storage, OWNER, 2, PARIS_0800))
+    bot.clock = lambda: PARIS_0800
+    bot.outbox.wake()
+    bundle = await lea.wait_for_bot_message(timeout=10)
+    pause = en("⏸ Pause this alert")
+    assert [label for label in bundle.button_labels if pause in label] == [
+        f"1 · {pause}",
+        f"2 · {pause}",
+    ]
+
+    await lea.press(f"1 · {pause}")
+    await lea.wait_for_callback_answer()
+    await wait_until(lambda: _paused(bot.storage, pumps.id))
+    left = await lea.wait_for_bot_message(include_edits=True)
+    assert [label for label in left.button_labels if pause in label] == [f"2 · {pause}"]
+    await lea.press(f"2 · {pause}")
+    await wait_until(lambda: _paused(bot.storage, chairs.id))
+    assert server.errors() == []
+
+
+async def _paused(storage: Storage, alert_id: int) -> bool:
+    (alert,) = [a for a in await storage.alerts_of(OWNER) if a.id == alert_id]
+    return alert.paused
 
 
 async def test_a_long_night_is_split_within_4096_characters_and_sent_once(server, bot):

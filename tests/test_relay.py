@@ -10,6 +10,7 @@ import time
 from telegram import Update
 
 from bot.i18n import translator
+from bot.storage.contacts import MESSAGE_MAX
 from bot.storage.relay import RELAY_PER_HOUR
 from tests import seed
 from tests.talk import containing, plain, says, taps
@@ -262,4 +263,23 @@ async def test_an_erased_person_cannot_be_written_to(server, bot):
     answer = await owner.wait_for_callback_answer()
     assert answer.text == fr("They can no longer be reached through the bot.")
     assert (await bot.storage.get_contact(contact.id)).relay_ended_at == now
+    assert server.errors() == []
+
+
+async def test_a_longest_message_full_of_html_arrives_as_typed(server, bot):
+    """A message at the length limit, made of characters HTML escapes into five or six, is
+    relayed as typed (escaped, within Telegram's 4096 after the bot's own head, whatever the
+    sender's name and the listing's title); one character more is refused, nothing sent."""
+    now = int(time.time())
+    owner, asker, _stranger, _request, _contact = await accepted(server, bot, now)
+    await taps(owner, fr("✅ Accept"))
+    accepted_here = owner.last_bot_message
+    typed = ("<b>&amp;</b> " * 100)[:MESSAGE_MAX]
+    answers = await write(owner, accepted_here, fr("✉️ Write through the bot"), [typed])
+    assert answers == [fr("✓ Forwarded to {name}.").format(name="Zornitsa")]
+    got = await asker.wait_for_bot_message(containing("<b>&amp;</b>"), timeout=10)
+    assert got.text.endswith(typed.strip())
+    too_long = await says(owner, typed + "x")
+    assert too_long.text != fr("✓ Forwarded to {name}.").format(name="Zornitsa")
+    assert relayed_to(asker) == [got.text]
     assert server.errors() == []

@@ -66,7 +66,10 @@ async def test_a_vector_is_stored_with_its_listing_or_the_listing_is_queued(stor
 async def test_editing_the_text_replaces_or_forgets_the_vector(storage):
     listing = await publish(storage, stored(1))
     _ids, _codes, first = await storage.codes_since(MODEL, 0, 10)
-    await storage.edit_listing(listing.id, OWNER, {"title": "Fire pump"}, now=NOW, vector=stored(2))
+    await storage.edit_listing(
+        listing.id, OWNER, {"title": "Fire pump"}, now=NOW,
+        vector=("Fire pump", "A pump.", stored(2)),
+    )  # fmt: skip
     ids, codes, later = await storage.codes_since(MODEL, first, 10)
     assert ids == [listing.id] and later > first and codes == stored(2).code
     # The new text could not be embedded: the old vector (of the old text) goes, the listing
@@ -78,6 +81,33 @@ async def test_editing_the_text_replaces_or_forgets_the_vector(storage):
     await storage.save_vectors([(listing.id, "Fire pump", "Other", stored(4))], NOW)
     await storage.edit_listing(listing.id, OWNER, {"reach": "country"}, now=NOW)
     assert list(await storage.vectors_of([listing.id], MODEL)) == [listing.id]
+
+
+async def test_an_edit_stores_no_vector_of_a_text_another_edit_changed_meanwhile(storage):
+    """Two officials edit one listing at once: one the title, one the description. Each
+    vector is made of the text as its editor read it; the one committed last describes a
+    text that no longer is (the other's change is missing from it), so it is not stored."""
+    listing = await publish(storage, stored(1), title="Pump", description="A pump.")
+    # The first editor's vector is made of the new title and the description as it was...
+    made_of = ("Fire pump", "A pump.", stored(2))
+    # ...while the second editor's description change is committed with its own vector.
+    await storage.edit_listing(
+        listing.id, OWNER, {"description": "Diesel, 800 l/min."}, now=NOW,
+        vector=("Pump", "Diesel, 800 l/min.", stored(3)),
+    )  # fmt: skip
+    assert (await storage.vectors_of([listing.id], MODEL))[listing.id] is not None
+    await storage.edit_listing(listing.id, OWNER, {"title": "Fire pump"}, now=NOW, vector=made_of)
+    edited = await storage.get_listing(listing.id)
+    assert (edited.title, edited.description) == ("Fire pump", "Diesel, 800 l/min.")
+    assert await storage.vectors_of([listing.id], MODEL) == {}
+    assert await storage.listings_to_embed(MODEL, 10) == [
+        (listing.id, "Fire pump", "Diesel, 800 l/min.")
+    ]
+    # The words searched are those of the listing as it now reads, both edits included.
+    rows = await storage._fetchall(
+        "SELECT rowid FROM listings_text WHERE listings_text MATCH ?", ('"fire" AND "diesel"',)
+    )
+    assert [row[0] for row in rows] == [listing.id]
 
 
 async def test_the_job_stores_only_vectors_of_the_current_text(storage):

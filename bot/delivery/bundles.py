@@ -7,6 +7,7 @@ Telegram's 4096 characters (or :data:`MOST_ITEMS`) waits for the next bundle.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -38,6 +39,9 @@ def _numbered(number: int, text: str) -> str:
     return f"<b>{number}.</b> {text}"
 
 
+_ITEM_LABEL = re.compile(r"^([0-9]+) · ")  # a bundled button's label: its item's number first
+
+
 def _buttons(
     number: int, keyboard: InlineKeyboardMarkup | None
 ) -> list[list[InlineKeyboardButton]]:
@@ -51,6 +55,33 @@ def _buttons(
         ]
         for row in keyboard.inline_keyboard
     ]
+
+
+def _item_of(button: InlineKeyboardButton) -> int | None:
+    numbered = _ITEM_LABEL.match(button.text)
+    return int(numbered.group(1)) if numbered else None
+
+
+def pressed_item(keyboard: InlineKeyboardMarkup | None, data: str | None) -> int | None:
+    """The number of the bundled item whose button carries ``data``; None when ``keyboard``
+    is not a bundle's (a bundle's buttons are all numbered) or no button carries it."""
+    if keyboard is None or data is None:
+        return None
+    pressed = None
+    for row in keyboard.inline_keyboard:
+        for button in row:
+            number = _item_of(button)
+            if number is None:
+                return None
+            if button.callback_data == data:
+                pressed = number
+    return pressed
+
+
+def without_item(keyboard: InlineKeyboardMarkup, number: int) -> InlineKeyboardMarkup | None:
+    """The bundle's keyboard without item ``number``'s buttons (each row is one item's)."""
+    rows = [row for row in keyboard.inline_keyboard if row and _item_of(row[0]) != number]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def bundle(t: Translator, items: list[tuple[str, InlineKeyboardMarkup | None]]) -> Bundle:

@@ -111,10 +111,14 @@ async def live_match(
 
 async def live_alert(storage: Storage, payload: dict[str, Any], user_id: int) -> Alert | None:
     """``{"alert": <id>, ...}``: the reader's alert, or None when it was deleted or paused
-    since the hit was queued (a paused alert tells nothing, now or in a digest)."""
+    since the hit was queued (a paused alert tells nothing, now or in a digest), or the
+    reader was banned meanwhile (a ban stops what their alerts tell them)."""
     alert_id = payload.get("alert")
     alert = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
     if alert is None or alert.paused or alert.user_id != user_id:
+        return None
+    reader = await storage.get_member(user_id)
+    if reader is None or reader.banned:
         return None
     return alert
 

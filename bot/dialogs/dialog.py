@@ -275,7 +275,8 @@ class Dialog:
         self, update: Update, context: BotContext, state: int, shown: list[Message]
     ) -> None:
         """Record that Telegram confirmed ``state``'s question sent (the last message shown
-        carries its buttons), in the same storage as the dialog's state."""
+        carries its buttons), in the same storage as the dialog's state, durably within a
+        few milliseconds (:meth:`SQLitePersistence.confirm`)."""
         if not shown or not self.in_progress(context):
             return
         last = shown[-1]
@@ -289,7 +290,12 @@ class Dialog:
         if before is not None and before.get("state") == state and before.get("again"):
             record["again"] = True  # asked again after a restart: see _read_before
         questions(context)[self.name] = record
-        await self._save_answers(update, context)
+        # Written with the next write of any update, in its transaction: issue 19 (one write
+        # transaction per update) and SQLitePersistence.confirm.
+        persistence = context.application.persistence
+        assert isinstance(persistence, SQLitePersistence) and context.user_data is not None
+        assert update.effective_user is not None
+        persistence.confirm(update.effective_user.id, dict(context.user_data))
 
     @staticmethod
     async def _save_answers(update: Update, context: BotContext) -> None:

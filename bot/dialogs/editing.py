@@ -44,6 +44,7 @@ from bot.dialogs.steps import (
 from bot.handlers.listings import send_card
 from bot.i18n import N_
 from bot.places.geocoding import Place
+from bot.semantic.language import detect_listing
 from bot.storage import ListingRefused, StoredVector
 from bot.views import cards
 from bot.views.texts import place_line
@@ -114,6 +115,9 @@ async def save(update: Update, context: BotContext, **changes: Any) -> int:
     vector = None
     if "title" in changes or "description" in changes:
         vector = await _new_vector(context, listing_id, changes)
+        language = await _new_language(context, listing_id, changes)
+        if language is not None:
+            changes = {**changes, "language": language}
     edited = await context.storage.edit_listing(
         listing_id, update.effective_user.id, changes, now=context.now(), vector=vector
     )
@@ -128,15 +132,35 @@ async def save(update: Update, context: BotContext, **changes: Any) -> int:
 
 async def _new_vector(
     context: BotContext, listing_id: int, changes: dict[str, Any]
-) -> StoredVector | None:
-    """The vector of the listing's text as it will read, embedded before the transaction
-    that stores both (None: the vectors job makes it)."""
+) -> tuple[str, str, StoredVector] | None:
+    """The vector of the listing's text as it will read, with that text, embedded before the
+    transaction that stores both (None: the vectors job makes it)."""
     listing = await context.storage.get_listing(listing_id)
     if listing is None:
         return None
     title = str(changes.get("title", listing.title))
     description = str(changes.get("description", listing.description))
-    return await context.meaning.semantics.passage(title, description)
+    vector = await context.meaning.semantics.passage(title, description)
+    return None if vector is None else (title, description, vector)
+
+
+async def _new_language(
+    context: BotContext, listing_id: int, changes: dict[str, Any]
+) -> str | None:
+    """The language of the listing's text as it will read, when it changes: found again, as
+    at publishing, unless its author chose one the detector does not find in the old text
+    (their choice stands). The listing's language breaks a close call."""
+    listing = await context.storage.get_listing(listing_id)
+    if listing is None:
+        return None
+    if await detect_listing(listing.title, listing.description, listing.language) != (
+        listing.language
+    ):
+        return None
+    title = str(changes.get("title", listing.title))
+    description = str(changes.get("description", listing.description))
+    found = await detect_listing(title, description, listing.language)
+    return found if found != listing.language else None
 
 
 # --- what to change ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
-from bot.buttons import ALERT_LIST, ALERTS, PAUSE_ALERT_FROM_NOTIFICATION
+from bot.buttons import ALERT_LIST, PAUSE_ALERT_FROM_NOTIFICATION
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import alerts
 from bot.dialogs.alerts import gone
@@ -108,8 +108,9 @@ async def pause_from_notification(update: Update, context: BotContext, alert_id:
         context.i18n.gettext("Alert paused. Send /alerts to resume it."), show_alert=True
     )
     markup = query.message.reply_markup if query.message is not None else None  # type: ignore[attr-defined]
+    # This alert's Pause only: in a bundle of what waited, other alerts' stay.
     kept = [
-        [b for b in row if not ALERTS.any().match(b.callback_data or "")]
+        [b for b in row if b.callback_data != query.data]
         for row in (markup.inline_keyboard if markup else [])
     ]
     await query.edit_message_reply_markup(InlineKeyboardMarkup([r for r in kept if r]))

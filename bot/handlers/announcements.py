@@ -64,7 +64,11 @@ async def undo(update: Update, context: BotContext, kind: str) -> None:
     _ = context.i18n.gettext
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    await context.storage.opt_in_to_announcements(user.id, kind)
+    if not await context.storage.opt_in_to_announcements(user.id, kind):
+        # Pressed again (after a restart, from a stale client), or /settings turned it on
+        # meanwhile: nothing to undo, and the confirmation stays as it reads.
+        await query.answer(_("That is already your choice."))
+        return
     await query.answer()
     close_message(update, context)
     await query.edit_message_text(

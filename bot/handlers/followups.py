@@ -22,7 +22,7 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ContextTypes
 
-from bot.buttons import FOLLOWUPS, ID, InvalidButton, Number, OneOf
+from bot.buttons import FOLLOWUPS, ID, InvalidButton, Number, OneOf, answer_in_place
 from bot.context import BotContext, CommunityApplication
 from bot.delivery.outbox import Rendered
 from bot.delivery.pacing import run_every
@@ -97,9 +97,12 @@ async def render_followup(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
     _ = t.gettext
-    contact = await storage.get_contact(int(notification.payload["contact"]))
     due = int(notification.payload["due"])
-    if contact is None or contact.status != "accepted":
+    try:  # still theirs to answer: accepted, and on the owner side still speaking for it
+        contact = await storage.followup_party(
+            int(notification.payload["contact"]), notification.user_id
+        )
+    except ContactRefused:
         return None
     if await storage.followup_answer(contact.id, notification.user_id, due) is not None:
         return None
@@ -168,8 +171,8 @@ async def _ask_with_whom(update: Update, context: BotContext, contact: Contact, 
         for whom, label in [*people, (SOMEONE_ELSE, _("👥 Someone else"))]
     ]
     await query.answer()
-    await query.edit_message_text(
-        _("Wonderful! With whom did it happen?"), reply_markup=InlineKeyboardMarkup(buttons)
+    await answer_in_place(
+        update, _("Wonderful! With whom did it happen?"), InlineKeyboardMarkup(buttons)
     )
 
 
@@ -196,7 +199,7 @@ async def with_whom(update: Update, context: BotContext, pressed: tuple[int, str
         for key, label in (("f", _("✅ All that was needed")), ("p", _("◐ Part of it")))
     ]
     await query.answer()
-    await query.edit_message_text(_("What came of it?"), reply_markup=InlineKeyboardMarkup(buttons))
+    await answer_in_place(update, _("What came of it?"), InlineKeyboardMarkup(buttons))
 
 
 async def came_of_it(
@@ -257,4 +260,4 @@ async def _record(
             else _("Thank you! Good luck with it."),
             "no": _("Thank you for telling us. Other listings may suit you better: /browse"),
         }[answer]
-    await query.edit_message_text(thanks)
+    await answer_in_place(update, thanks)

@@ -251,10 +251,17 @@ async def mark_fulfilled_with(
             for c in await context.storage.counterparts(listing.id)
             if c.contact_id == contact_id
         ),
-        "",
+        None,
     )
-    done = _("Marked as fulfilled with {name}. Thank you for sharing!")
-    await _conclude(update, context, closed, lambda _closed: done.format(name=html.escape(whom)))
+    # Erased since the question was shown: the exchange stands, naming nobody.
+    done = (
+        _("Marked as fulfilled. Thank you for sharing!")
+        if whom is None
+        else _("Marked as fulfilled with {name}. Thank you for sharing!").format(
+            name=html.escape(whom)
+        )
+    )
+    await _conclude(update, context, closed, lambda _closed: done)
 
 
 async def ask_how_fulfilled(update: Update, context: BotContext, listing_id: int) -> None:

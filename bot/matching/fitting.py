@@ -63,10 +63,13 @@ def already_fitting(
     that says what the keywords mean, in any language). The best: the closest first when
     there is a point, else the newest."""
     meanings = meanings or {}
+    # What fits a search, whether or not it is paused (a paused alert is edited too): the
+    # pass's rule without its "paused alerts tell nobody".
+    searched = replace(alert, paused=False)
     fitting = [
         _measured(listing, point)
         for listing, text in candidates
-        if alert_matches(alert, features_of(listing), words_of(text), meanings.get(listing.id))
+        if alert_matches(searched, features_of(listing), words_of(text), meanings.get(listing.id))
     ]
     if point is not None:
         far = float("inf")

@@ -241,7 +241,7 @@ async def match_listing(
     prefs = await lookups.preferences_of(people)
     deliveries = plan(subject, found, owners, hits, prefs, now)
     unembedded = mine is None and lookups.model() is not None
-    return Matched(features.id, found, deliveries, unembedded)
+    return Matched(features.id, found, deliveries, unembedded, subject.history)
 
 
 async def keyword_meanings(
@@ -382,7 +382,7 @@ async def matching_pass(
                 if following is not None and upcoming is None:
                     upcoming = _read_candidates(storage, lookups, following, moment)
 
-            result = Matched(subject.features.id, [], [])
+            result = Matched(subject.features.id, [], [], history=subject.history)
             try:
                 if candidates is not None:  # closed or expired ones are only marked
                     result = await match_listing(

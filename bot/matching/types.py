@@ -41,6 +41,9 @@ class Subject:
     status: str
     expires_at: int
     text: str  # folded title and description
+    # The last line of its history when read: an edit while the pass works on it adds one,
+    # and the listing is then left to the next pass (see Matched.history).
+    history: int = 0
 
     def is_open(self, now: int) -> bool:
         return self.status == "open" and self.expires_at > now
@@ -82,6 +85,9 @@ class Matched:
     found: list[FoundMatch]
     deliveries: list[Delivery]
     unembedded: bool = False
+    # The Subject's history when read (None: not known): the listing is marked matched only
+    # if no edit came since, else the next pass matches it as it now is.
+    history: int | None = None
 
 
 @dataclass(frozen=True)

@@ -247,13 +247,16 @@ class AlertQueries(Database):
         return [(_listing(row), row[29] or "") for row in rows]
 
     async def active_alerts(self) -> list[Alert]:
-        """Every alert that is on, of people who have not blocked the bot: the matching pass
-        keeps them in memory, by category, until :attr:`alerts_version` changes."""
+        """Every alert that is on, of people who have not blocked the bot and are not banned:
+        the matching pass keeps them in memory, by category, until :attr:`alerts_version`
+        changes or a minute passes (a hit queued meanwhile for someone banned since is
+        dropped when sent)."""
         return await self._records(
             _alert,
             _ALERT
             + """WHERE paused = 0 AND NOT EXISTS (SELECT 1 FROM users u
-                   WHERE u.id = alerts.user_id AND u.blocked_at IS NOT NULL)""",
+                   WHERE u.id = alerts.user_id AND u.blocked_at IS NOT NULL)
+                 AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.user_id = alerts.user_id)""",
         )
 
     @property

@@ -621,25 +621,23 @@ class ListingQueries(Database):
         changes: dict[str, Any],
         *,
         now: int,
-        vector: StoredVector | None = None,
+        vector: tuple[str, str, StoredVector] | None = None,
     ) -> Listing | None:
         """Change fields of an open listing; None if the person may not or it is not open.
 
-        ``changes`` keys: title, description, category and tags, country/region/place/
-        place_key/latitude/longitude, reach, photo_file_id. ``vector``: of the new text, when
-        the title or description changes (stored in the same transaction; None queues the
-        listing).
+        ``changes`` keys: title, description, language, category and tags, country/region/
+        place/place_key/latitude/longitude, reach, photo_file_id. ``vector``: when the title or
+        description changes, the title and description it was made of and the vector, stored
+        in the same transaction if that is the text the listing now has (another edit may
+        have been committed while it was embedded); else, or None, the listing is queued.
         """
         editable = {
-            "title", "description", "category", "country", "region", "place", "place_key",
-            "latitude", "longitude", "reach", "photo_file_id",
+            "title", "description", "language", "category", "country", "region", "place",
+            "place_key", "latitude", "longitude", "reach", "photo_file_id",
         }  # fmt: skip
         unknown = set(changes) - editable - {"tags"}
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
-        listing = await self.get_listing(listing_id)
-        if listing is None:
-            return None
         columns = {name: value for name, value in changes.items() if name in editable}
         async with self.transaction() as db:
             if not await self._may_change(db, listing_id, user_id, now, unexpired=True):
@@ -657,15 +655,7 @@ class ListingQueries(Database):
                     [(listing_id, tag) for tag in sorted(set(changes["tags"]))],
                 )
             if "title" in changes or "description" in changes:
-                await db.execute(
-                    "UPDATE listings_text SET title = ?, description = ? WHERE rowid = ?",
-                    (
-                        fold(changes.get("title", listing.title)),
-                        fold(changes.get("description", listing.description)),
-                        listing_id,
-                    ),
-                )
-                await write_vector(db, listing_id, vector)
+                await _text_edited(db, listing_id, vector)
             await self._history(db, listing_id, "edited", now, user_id, ",".join(sorted(changes)))
         return await self.get_listing(listing_id)
 
@@ -698,3 +688,23 @@ class ListingQueries(Database):
             )
             await self._history(db, listing_id, "renewed", now, user_id, str(days))
         return await self.get_listing(listing_id)
+
+
+async def _text_edited(
+    db: aiosqlite.Connection, listing_id: int, vector: tuple[str, str, StoredVector] | None
+) -> None:
+    """Inside the editing transaction: the words searched and the vector follow the text as
+    it now reads, read here rather than before the transaction, where another edit of the
+    other field may not yet have been committed."""
+    async with db.execute(
+        "SELECT title, description FROM listings WHERE id = ?", (listing_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None  # _may_change found it in this transaction
+    title, description = row
+    await db.execute(
+        "UPDATE listings_text SET title = ?, description = ? WHERE rowid = ?",
+        (fold(title), fold(description), listing_id),
+    )
+    current = vector is not None and (vector[0], vector[1]) == (title, description)
+    await write_vector(db, listing_id, vector[2] if vector is not None and current else None)

@@ -42,6 +42,10 @@ _FEATURES = """
 """
 
 
+# The last line of a listing's history (0: none): every edit adds one, in its transaction.
+_HISTORY = "coalesce((SELECT max(h.id) FROM listing_history h WHERE h.listing_id = l.id), 0)"
+
+
 def _features(row: Sequence[Any]) -> Features:
     return Features(
         id=row[0],
@@ -169,12 +173,12 @@ class MatchingQueries(Database):
         """Listings not matched yet (new, or edited since), oldest first."""
         rows = await self._fetchall(
             f"""SELECT {_FEATURES}, l.status, l.expires_at,
-                       COALESCE(x.title, '') || ' ' || COALESCE(x.description, '')
+                       COALESCE(x.title, '') || ' ' || COALESCE(x.description, ''), {_HISTORY}
                 FROM listings l LEFT JOIN listings_text x ON x.rowid = l.id
                 WHERE l.matched_at IS NULL ORDER BY l.id LIMIT ?""",
             (limit,),
         )
-        return [Subject(_features(row), row[14], row[15], row[16]) for row in rows]
+        return [Subject(_features(row), row[14], row[15], row[16], row[17]) for row in rows]
 
     # --- candidates --------------------------------------------------------------------------
 
@@ -234,18 +238,30 @@ class MatchingQueries(Database):
         if not results:
             return
         async with self.transaction() as db:
+            # Edited since the pass read it (the edit found it unmatched, so its trigger had
+            # nothing to undo): left unmatched, and the next pass matches it as it now is.
             await db.executemany(
-                "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL",
-                [(now, result.listing_id) for result in results if not result.unembedded],
+                f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
+                f"AND (? IS NULL OR {_HISTORY} = ?)",
+                [
+                    (now, result.listing_id, result.history, result.history)
+                    for result in results
+                    if not result.unembedded
+                ],
             )
             # Matched on words alone: marked only if its vector is still missing. One stored
             # while the pass ran (bot/storage/vectors.py, save_vectors) found it not marked
             # yet, so did not ask for it to be matched again: it stays unmatched, and the
             # next pass matches it by meaning.
             await db.executemany(
-                "UPDATE listings SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
-                "AND NOT EXISTS (SELECT 1 FROM listing_vectors WHERE listing_id = listings.id)",
-                [(now, result.listing_id) for result in results if result.unembedded],
+                f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
+                f"AND (? IS NULL OR {_HISTORY} = ?) "
+                "AND NOT EXISTS (SELECT 1 FROM listing_vectors WHERE listing_id = l.id)",
+                [
+                    (now, result.listing_id, result.history, result.history)
+                    for result in results
+                    if result.unembedded
+                ],
             )
             await db.executemany(
                 """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)

@@ -21,7 +21,7 @@ from bot.storage.contacts import (
     ContactQueries,
     ContactRefused,
 )
-from bot.storage.listings import Listing, ListingQueries
+from bot.storage.listings import _MANAGES, Listing, ListingQueries
 
 RESULTS = ("full", "partial")  # what came of it: all that was needed, or part of it
 COUNTERPARTS_SHOWN = 8  # accepted contacts offered as "with whom", the latest first
@@ -165,14 +165,25 @@ class OutcomeQueries(ListingQueries, ContactQueries):
         return row[0] if row else None
 
     async def followup_party(self, contact_id: int, user_id: int) -> Contact:
-        """The accepted contact, if ``user_id`` is one of the two people it put in touch."""
+        """The accepted contact, if ``user_id`` is one of the two people it put in touch, not
+        banned since, and, on the owner side, still speaks for the listing (an official who
+        accepted, then left the municipality or lost the verification, no longer says how it
+        ended)."""
         contact = await self.get_contact(contact_id)
         if (
             contact is None
             or contact.status != "accepted"
             or user_id not in (contact.asker_id, contact.decided_by)
+            or await self._fetchone("SELECT 1 FROM bans WHERE user_id = ?", (user_id,))
         ):
             raise ContactRefused("not_party")
+        if user_id != contact.asker_id and contact.listing_id is not None:
+            speaks_for_it = await self._fetchone(
+                f"SELECT 1 FROM listings l WHERE l.id = :id AND {_MANAGES}",
+                {"id": contact.listing_id, "user": user_id},
+            )
+            if speaks_for_it is None:
+                raise ContactRefused("not_party")
         return contact
 
     async def check_with_whom(self, contact: Contact, user_id: int, with_contact: int) -> None:

@@ -8,6 +8,7 @@ they run after every update.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
 from bot.storage.base import Database, Params
@@ -30,6 +31,12 @@ SAVE_BOT_DATA = """INSERT INTO ptb_bot_data (id, data) VALUES (1, ?)
 HANDLED_UPDATE = """INSERT INTO handled_updates (user_id, update_id, at) VALUES (?, ?, ?)
     ON CONFLICT (user_id) DO UPDATE SET
         update_id = max(update_id, excluded.update_id), at = excluded.at"""
+# A person's data written with another write (a question confirmed sent, see
+# bot.persistence.SQLitePersistence.confirm): only while they are a member, so that a record
+# still waiting when they erased their data never brings it back.
+SAVE_MEMBER_DATA = """INSERT INTO ptb_user_data (user_id, data)
+    SELECT :user_id, :data WHERE EXISTS (SELECT 1 FROM users WHERE id = :user_id)
+    ON CONFLICT (user_id) DO UPDATE SET data = excluded.data"""
 # Only recent records count: Telegram restarts update ids at a random number after a week
 # without updates, and a re-delivery after a crash comes within minutes.
 HANDLED_FOR_SECONDS = 3600
@@ -38,6 +45,13 @@ HANDLED_FOR_SECONDS = 3600
 def handled_already(last: tuple[int, int] | None, update_id: int, now: int) -> bool:
     """True if ``update_id`` is not newer than ``last`` (update id, when), a recent record."""
     return last is not None and update_id <= last[0] and now - last[1] < HANDLED_FOR_SECONDS
+
+
+def _carried(carried: Mapping[int, str] | None) -> list[tuple[str, Params]]:
+    """The statements writing ``carried``: people's data, already encoded as JSON."""
+    return [
+        (SAVE_MEMBER_DATA, {"user_id": key, "data": data}) for key, data in (carried or {}).items()
+    ]
 
 
 def _conversation(name: str, key: ConversationKey, state: object | None) -> tuple[str, Params]:
@@ -57,18 +71,32 @@ class PersistenceQueries(Database):
         return {tuple(json.loads(key)): json.loads(state) for key, state in rows}
 
     async def save_conversation(
-        self, name: str, key: ConversationKey, state: object | None
+        self,
+        name: str,
+        key: ConversationKey,
+        state: object | None,
+        carried: Mapping[int, str] | None = None,
     ) -> None:
-        """Record a conversation's state; ``None`` means the conversation ended."""
-        await self._write(_conversation(name, key, state))
+        """Record a conversation's state; ``None`` means the conversation ended. With
+        ``carried``: see :meth:`save_data`."""
+        await self._write(_conversation(name, key, state), *_carried(carried))
 
     async def load_data(self, of: DataOf) -> dict[int, dict[str, Any]]:
         """Every user's (or chat's) data, by id."""
         rows = await self._fetchall(f"SELECT {of}_id, data FROM ptb_{of}_data")
         return {key: json.loads(data) for key, data in rows}
 
-    async def save_data(self, of: DataOf, key: int, data: dict[str, Any]) -> None:
-        await self._write((SAVE_DATA[of], (key, json.dumps(data))))
+    async def save_data(
+        self, of: DataOf, key: int, data: dict[str, Any], carried: Mapping[int, str] | None = None
+    ) -> None:
+        """Store a user's (or chat's) data; ``carried``: other people's data (JSON) waiting
+        to be written, in the same transaction."""
+        await self._write((SAVE_DATA[of], (key, json.dumps(data))), *_carried(carried))
+
+    async def save_members_data(self, carried: Mapping[int, str] | None) -> None:
+        """Store people's data (JSON) that waited for a write to carry it, in one transaction."""
+        if carried:
+            await self._write(*_carried(carried))
 
     async def drop_data(self, of: DataOf, key: int) -> None:
         await self._write((f"DELETE FROM ptb_{of}_data WHERE {of}_id = ?", (key,)))
@@ -77,8 +105,10 @@ class PersistenceQueries(Database):
         row = await self._fetchone("SELECT data FROM ptb_bot_data WHERE id = 1")
         return json.loads(row[0]) if row else {}
 
-    async def save_bot_data(self, data: dict[str, Any]) -> None:
-        await self._write((SAVE_BOT_DATA, (json.dumps(data),)))
+    async def save_bot_data(
+        self, data: dict[str, Any], carried: Mapping[int, str] | None = None
+    ) -> None:
+        await self._write((SAVE_BOT_DATA, (json.dumps(data),)), *_carried(carried))
 
     async def save_dialog_step(
         self,
@@ -90,6 +120,7 @@ class PersistenceQueries(Database):
         update_id: int | None = None,
         now: int = 0,
         draft: dict[str, Any] | None = None,
+        carried: Mapping[int, str] | None = None,
     ) -> None:
         """Store a dialog's next state together with the user's answers, atomically, and the
         update that moved it on (see :func:`handled_already`); with ``draft``, the person's
@@ -97,7 +128,8 @@ class PersistenceQueries(Database):
 
         Dialogs call this *before* replying, so a step the user has seen answered is never
         lost to a crash between the reply and the periodic persistence flush. One transaction
-        for all of it: a dialog step costs one commit.
+        for all of it, and ``carried``, other people's data waiting for a write (their
+        questions confirmed sent): a dialog step costs one commit.
         """
         statements = [
             (SAVE_DATA["user"], (user_id, json.dumps(user_data))),
@@ -107,7 +139,7 @@ class PersistenceQueries(Database):
             statements.append((HANDLED_UPDATE, (user_id, update_id, now)))
         if draft is not None:
             statements.append((SAVE_DRAFT, (user_id, json.dumps(draft), now)))
-        await self._write(*statements)
+        await self._write(*statements, *_carried(carried))
 
     async def dialog_states(
         self, key: tuple[int | str, ...], names: list[str]

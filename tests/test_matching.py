@@ -450,3 +450,25 @@ async def test_expiring_listings_are_found_once_per_expiry_date(storage):
     assert await queue_reminders(storage, NOW + 60) == 0
     await storage.renew_listing(soon.id, 2, days=3, now=NOW)
     assert await queue_reminders(storage, NOW + 60) == 1  # a new expiry date, a new reminder
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"listing": 1_000_123, "other": 7},
+        {"alert": 3, "listing": -2},
+        {"due": 1_900_000_000, "frequency": "weekly"},  # not two ids: json.dumps
+        {"listing": True, "other": 1},  # a bool is not an id
+        {"listing": 1, "other": 2, "alert": 3},
+        {"über": 1, "other": 2},  # json.dumps escapes the name
+        {'a"b': 1, "other": 2},
+        {},
+    ],
+)
+def test_payloads_are_written_as_json_dumps_writes_them(payload):
+    import json
+
+    from bot.storage.matching import payload_json
+
+    assert payload_json(payload) == json.dumps(payload)
+    assert json.loads(payload_json(payload)) == payload

@@ -121,8 +121,9 @@ def our_script() -> list[Step]:
         press(cards.category_label(t, "equipment")),
         press(_(taxonomy.TAG_NAMES["vehicles"])),
         press(_("✅ Done")),
-        text("Fire engine for a neighbouring village"),
-        text("A 1998 fire engine in working order. We can bring it over in May."),
+        # Each walk's listing its own ({walk}): texts are embedded one listing at a time.
+        text("Fire engine for a neighbouring village, {walk}"),
+        text("A 1998 fire engine in working order ({walk}). We can bring it over in May."),
         press(_("📍 Use my profile's place: {place}").format(place="Sveti Vlas")),
         press(_(cards.REACH_LABELS["region"])),
         press(_("Skip")),
@@ -266,7 +267,10 @@ class Person:
         """Cause the current step's update; the server's cursor just after it."""
         step = self.script[self.position]
         path = f"/users/{self.user_id}/{step.action}?bot={self.bot}"
-        return int((await self.driver.call("POST", path, step.body))["cursor"])
+        body = step.body
+        if "{walk}" in body.get("text", ""):
+            body = {**body, "text": body["text"].replace("{walk}", f"no. {self.user_id}")}
+        return int((await self.driver.call("POST", path, body))["cursor"])
 
     async def step(self) -> Sample:
         """Take the next step and wait until the bot has finished answering it."""

@@ -158,3 +158,25 @@ async def test_a_flush_copied_before_a_step_never_undoes_it(storage):
     await persistence.update_conversation("onboarding", key, None)
     assert await persistence.get_conversations("onboarding") == {}
     assert (await persistence.get_user_data())[7]["onboarding"]["region"] == "Vosges"
+
+
+async def test_a_transaction_stopped_while_it_begins_leaves_none_open(storage):
+    """A job cancelled at shutdown while its transaction's BEGIN is on the database thread:
+    the BEGIN runs all the same, so it must be rolled back, or every later write fails
+    ("cannot start a transaction within a transaction"; CI saw it in the persistence's last
+    flush)."""
+    began = asyncio.Event()
+
+    async def job() -> None:
+        async with storage.transaction():
+            began.set()
+            await asyncio.Event().wait()
+
+    stopped = asyncio.create_task(job())
+    await asyncio.sleep(0)  # the job now waits for its BEGIN
+    assert not began.is_set()
+    stopped.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopped
+    await storage.save_data("user", 7, {"step": 1})
+    assert await storage.load_data("user") == {7: {"step": 1}}

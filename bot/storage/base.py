@@ -13,6 +13,7 @@ database's ``PRAGMA user_version`` records the last one applied.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 import unicodedata
@@ -186,13 +187,22 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run the block's statements as one transaction, committed at the end or rolled back."""
         async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._rollback()
                 raise
             await self._db.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        """Undo the open transaction, even when the wait for its BEGIN was cancelled (a job
+        stopped at shutdown): aiosqlite's thread runs a statement it was handed whether or not
+        its waiter is still there, and in order, so this comes after that BEGIN; without it
+        the transaction stayed open and every later write failed ("cannot start a transaction
+        within a transaction")."""
+        with contextlib.suppress(sqlite3.OperationalError):  # the BEGIN itself had failed
+            await self._db.execute("ROLLBACK")
 
     # Each await on aiosqlite is a trip to its database thread and back, which costs more CPU
     # (two thread switches, the event loop woken) than a small indexed statement: a read is one

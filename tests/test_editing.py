@@ -104,19 +104,24 @@ async def test_a_text_rewritten_in_another_language_says_so(server, bot, people)
     and matches show it), unless the author had chosen it against what was found."""
     owner, _stranger = people
     _ = translator("fr").gettext
+
+    async def rewrite(listing_id: int, *edits: tuple[str, str]) -> None:
+        await open_card(owner, listing_id)
+        for field, text in edits:
+            await taps(owner, _("✏️ Edit"))
+            await taps(owner, _(field))
+            await owner.send_text(text)
+            await saved_card(owner)
+
     french = await seed.listing(
         bot.storage, OWNER, NOW, language="fr", title="Motopompe d'occasion",
         description="Une motopompe portable en bon état, avec ses tuyaux et ses raccords.",
     )  # fmt: skip
-    await open_card(owner, french.id)
-    await taps(owner, _("✏️ Edit"))
-    await taps(owner, _("Title"))
-    await owner.send_text("Gebrauchte Feuerwehrpumpe")
-    await saved_card(owner)
-    await taps(owner, _("✏️ Edit"))
-    await taps(owner, _("Description"))
-    await owner.send_text("Eine tragbare Pumpe in gutem Zustand, mit Schläuchen und Kupplungen.")
-    await saved_card(owner)
+    await rewrite(
+        french.id,
+        ("Title", "Gebrauchte Feuerwehrpumpe"),
+        ("Description", "Eine tragbare Pumpe in gutem Zustand, mit Schläuchen und Kupplungen."),
+    )
     assert (await bot.storage.get_listing(french.id)).language == "de"
 
     # Said to be Italian by its author, whatever the detector thinks: a new title keeps it.
@@ -124,11 +129,7 @@ async def test_a_text_rewritten_in_another_language_says_so(server, bot, people)
         bot.storage, OWNER, NOW, language="it", title="Pompe usagée",
         description="Une pompe portable en bon état, avec ses tuyaux et ses raccords.",
     )  # fmt: skip
-    await open_card(owner, chosen.id)
-    await taps(owner, _("✏️ Edit"))
-    await taps(owner, _("Title"))
-    await owner.send_text("Pompe usagée, révisée")
-    await saved_card(owner)
+    await rewrite(chosen.id, ("Title", "Pompe usagée, révisée"))
     assert (await bot.storage.get_listing(chosen.id)).language == "it"
     assert server.errors() == []
 

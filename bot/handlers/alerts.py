@@ -7,10 +7,10 @@ replayed button changes nothing.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import CommandHandler
 
-from bot.buttons import ALERT_LIST, PAUSE_ALERT_FROM_NOTIFICATION
+from bot.buttons import ALERT_LIST, PAUSE_ALERT_FROM_NOTIFICATION, take_buttons
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import alerts
 from bot.dialogs.alerts import gone
@@ -107,13 +107,16 @@ async def pause_from_notification(update: Update, context: BotContext, alert_id:
     await query.answer(
         context.i18n.gettext("Alert paused. Send /alerts to resume it."), show_alert=True
     )
-    markup = query.message.reply_markup if query.message is not None else None  # type: ignore[attr-defined]
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
     # This alert's Pause only: in a bundle of what waited, other alerts' stay.
     kept = [
         [b for b in row if b.callback_data != query.data]
-        for row in (markup.inline_keyboard if markup else [])
+        for row in message.reply_markup.inline_keyboard
     ]
-    await query.edit_message_reply_markup(InlineKeyboardMarkup([r for r in kept if r]))
+    keep = InlineKeyboardMarkup([r for r in kept if r])
+    await take_buttons(context.bot, message.chat.id, message.message_id, keep)
 
 
 async def ask_delete(update: Update, context: BotContext, alert_id: int) -> None:

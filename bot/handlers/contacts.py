@@ -104,7 +104,7 @@ async def _by_presser(
     return contact
 
 
-async def _answer_in_place(
+async def _change_and_say(
     update: Update,
     context: BotContext,
     change: _ContactChange,
@@ -197,7 +197,7 @@ async def ask_decline(update: Update, context: BotContext, contact_id: int) -> N
 
 async def decline(update: Update, context: BotContext, contact_id: int) -> None:
     """Declined, confirmed: the notices wait in the outbox for the Undo window."""
-    await _answer_in_place(
+    await _change_and_say(
         update, context, context.storage.decline_contact, contact_id, _declined_answer
     )
 
@@ -215,9 +215,7 @@ def _declined_answer(t: Translator, contact: Contact) -> tuple[str, InlineKeyboa
 
 async def undo_decline(update: Update, context: BotContext, contact_id: int) -> None:
     """Undo a decline while nobody has been told: the request waits for an answer again."""
-    await _answer_in_place(
-        update, context, context.storage.undo_decline, contact_id, _undone_answer
-    )
+    await _change_and_say(update, context, context.storage.undo_decline, contact_id, _undone_answer)
 
 
 def _undone_answer(t: Translator, contact: Contact) -> tuple[str, InlineKeyboardMarkup | None]:

@@ -7,8 +7,7 @@ and its high-accuracy mode needs 600 MB; measured again with 34 catalogs, 94%, w
 smaller fastText lid.176, CLD2 and CLD3 got 89-93%: see BENCHMARKS.md). Its 142 languages are
 cut down to ours and its automaton compacted as the model is read
 (:mod:`bot.semantic.language_model`: 18 MB resident instead of 59, and no 102 MB peak while
-loading). It is loaded once per process, on the first
-listing, in a worker thread.
+loading). It is loaded once per process, on the first listing, in a worker thread.
 
 Bosnian, Croatian and Serbian in Latin script, or Danish and Norwegian, are close: on a close
 call the author's interface language wins (it does when its probability is at least a fifth of

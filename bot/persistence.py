@@ -33,6 +33,12 @@ step's own write still comes before its question). A record still waiting when t
 erases their data is never written (only a member's data is carried). Data that never had a
 row and is empty is not written (the first update of every chat wrote ``{}``), and what was
 loaded at start counts as written.
+
+What waits rides with *any* write, the features' own too (a member's language, a listing,
+an outbox row: ``Database.carry_with``). And a dialog's last step, whose feature writes
+(the profile saved, the listing published) before the dialog ends, ends it in that same
+transaction (:meth:`SQLitePersistence.step_ride`, ``Database.riding``): a kill leaves both
+or neither, and the update costs one commit; the dialog's own write of the same is skipped.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 
 from bot.storage import Storage
+from bot.storage.base import Ride, Statement
 
 log = logging.getLogger(__name__)
 JSONDict = dict[str, Any]
@@ -84,6 +91,10 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         self._timer: asyncio.TimerHandle | None = None
         self._alone: set[asyncio.Task[None]] = set()
         self.carry_within = CARRY_WITHIN
+        # Dialog steps written by a ride (see step_ride), by conversation: the update, state
+        # and data (hashed) it wrote, so that the dialog's own write of the same is skipped.
+        self._ridden: dict[tuple[str, ConversationKey], tuple[int | None, str, int]] = {}
+        storage.carry_with(self._carry)
 
     def watch(self, live_user_data: Mapping[int, JSONDict]) -> None:
         """The application's ``user_data``: a copy PTB hands over that differs from it is
@@ -239,7 +250,12 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         ConversationHandler), the user's answers, the update that led there and, if given,
         the person's listing draft, in one transaction, with the data waiting to be carried
         (see :meth:`confirm`; the person's own is obsolete). PTB's own flush later hands over
-        the same state and data: skipped as unchanged."""
+        the same state and data: skipped as unchanged; so is this write when a ride of the
+        same update wrote the same already (see :meth:`step_ride`)."""
+        ridden = self._ridden.pop((name, key), None)
+        encoded = json.dumps(data, sort_keys=True)
+        if draft is None and ridden == (update_id, json.dumps(state), hash(encoded)):
+            return
         self._forget(("user", user_id))
         self._forget(("conversation", (name, key)))
         self._ahead[("conversation", (name, key))] = json.dumps(state)
@@ -262,6 +278,47 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         # PTB's flush after this update would write the same again: let it skip.
         self._unchanged(("user", user_id), data)
         self._unchanged(("conversation", (name, key)), state)
+
+    def step_ride(
+        self,
+        name: str,
+        key: ConversationKey,
+        state: object | None,
+        user_id: int,
+        data: JSONDict,
+        *,
+        update_id: int | None,
+        now: int,
+        made: Callable[[], None],
+    ) -> Ride:
+        """A dialog's step (as :meth:`save_step` writes it) to ride in the transaction of the
+        step's own write (``Database.riding``: the profile saved, the listing published), and
+        ``made`` once it committed (the step made in memory, before any other task runs). The
+        dialog's own :meth:`save_step` of the same, later in the update, is then skipped."""
+        return _StepRide(self, name, key, state, user_id, data, update_id, now, made)
+
+    def _rode(
+        self,
+        name: str,
+        key: ConversationKey,
+        state: object | None,
+        user_id: int,
+        data: JSONDict,
+        update_id: int | None,
+    ) -> None:
+        """A ride wrote this step: what the keys hold now (PTB's older copies skipped)."""
+        conversation = ("conversation", (name, key))
+        self._forget(("user", user_id))
+        self._forget(conversation)
+        self._unchanged(("user", user_id), data)
+        self._unchanged(conversation, state)
+        self._ahead[conversation] = json.dumps(state)
+        encoded = json.dumps(data, sort_keys=True)
+        self._ridden[(name, key)] = (update_id, json.dumps(state), hash(encoded))
+
+    def _carry(self) -> Ride | None:
+        """What waits (confirmed questions), to ride with whatever write comes next."""
+        return _Carrying(self) if self._waiting else None
 
     # --- a confirmed question, carried by the next write (see the module's docstring) -------
 
@@ -315,3 +372,64 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         except BaseException:
             self._lost(carried)
             raise
+
+
+class _StepRide:
+    """A dialog's step riding in another write's transaction (see SQLitePersistence.step_ride)."""
+
+    def __init__(
+        self,
+        persistence: SQLitePersistence,
+        name: str,
+        key: ConversationKey,
+        state: object | None,
+        user_id: int,
+        data: JSONDict,
+        update_id: int | None,
+        now: int,
+        made: Callable[[], None],
+    ) -> None:
+        self.persistence, self.name, self.key, self.state = persistence, name, key, state
+        self.user_id, self.data, self.update_id, self.now = user_id, data, update_id, now
+        self.made = made
+        self.carried: Carried = {}
+
+    def statements(self) -> list[Statement]:
+        storage = self.persistence.storage
+        # The person's own confirmation waiting is obsolete: this step writes their data.
+        self.carried = self.persistence._take_waiting(but=self.user_id)
+        step = storage.dialog_step(
+            self.name,
+            self.key,
+            self.state,
+            self.user_id,
+            self.data,
+            update_id=self.update_id,
+            now=self.now,
+        )
+        return [*step, *storage.carried(self.carried)]
+
+    def settled(self, committed: bool) -> None:
+        if not committed:
+            self.persistence._lost(self.carried)
+            return
+        self.persistence._rode(
+            self.name, self.key, self.state, self.user_id, self.data, self.update_id
+        )
+        self.made()
+
+
+class _Carrying:
+    """The confirmations waiting, carried by another write (see SQLitePersistence.confirm)."""
+
+    def __init__(self, persistence: SQLitePersistence) -> None:
+        self.persistence = persistence
+        self.carried: Carried = {}
+
+    def statements(self) -> list[Statement]:
+        self.carried = self.persistence._take_waiting()
+        return self.persistence.storage.carried(self.carried)
+
+    def settled(self, committed: bool) -> None:
+        if not committed:
+            self.persistence._lost(self.carried)

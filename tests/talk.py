@@ -75,10 +75,11 @@ async def onboard(
     region: str | None = "Burgas",
     population: str = "3 500",
     organisation: str = "Atelier Vert",
+    save: bool = True,
 ) -> ChatMessage:
     """Walk onboarding by pressing the labels a person reading ``language`` sees.
 
-    Returns the bot's last message (the main menu).
+    Returns the bot's last message (the main menu; without ``save``, the summary, unsaved).
     """
     t = translator(language)
     _ = t.gettext
@@ -102,5 +103,7 @@ async def onboard(
         await says(user, region)
     if role == "municipality":
         await says(user, population)
+    if not save:
+        return user.messages[-1]
     await taps(user, _("✅ Save"))
     return await user.wait_for_bot_message(containing(plain(_("What would you like to do?"))))

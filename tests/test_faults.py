@@ -482,3 +482,77 @@ async def test_held_by_quiet_hours_survives_sigkill_and_goes_once(server, tmp_pa
     assert len(to_sleeper()) == 1, to_sleeper()
     # The bundle may have been in flight at the kill ('unknown': never sent again).
     assert set(counts) <= {"sent", "unknown"} and sum(counts.values()) == 5, counts
+
+
+# --- 6. killed right after a dialog's last step, before its reply ------------------------------
+
+# Every call the bot makes after the last step's write: held, so that the kill comes there.
+AFTER_THE_WRITE = [
+    "answerCallbackQuery",
+    "editMessageReplyMarkup",
+    "editMessageText",
+    "sendMessage",
+]
+
+
+def row_of(database, sql: str, *params: object) -> tuple | None:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return db.execute(sql, params).fetchone()
+
+
+def dialog_left(database, dialog: str, user_id: int) -> tuple[object, object]:
+    """The dialog's state in the database (None: ended) and the person's answers to it."""
+    state = row_of(
+        database,
+        "SELECT state FROM ptb_conversations WHERE name = ? AND key = ?",
+        dialog,
+        json.dumps([user_id, user_id]),
+    )
+    (data,) = row_of(database, "SELECT data FROM ptb_user_data WHERE user_id = ?", user_id)
+    return state, json.loads(data).get(dialog)
+
+
+async def test_killed_after_the_last_step_leaves_its_write_and_the_end_together(server, tmp_path):
+    """Issue 19: a dialog's last step (Save, Publish) writes the profile or the listing and
+    ends the dialog in one transaction. Killed while the bot waits on Telegram right after
+    it, the database holds both, never one: after the restart nothing of the dialog is asked
+    again, and /start shows the menu of a member who is set up."""
+    database = tmp_path / "bot.sqlite3"
+    env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": server.url, "DATABASE_PATH": str(database)}
+    process = BotProcess(env, tmp_path / "bot.log")
+    user = server.create_user("Mayor", language_code="en")
+
+    async def killed_once(written: str) -> None:
+        """The bot killed as soon as ``written`` finds a row (the step's own write)."""
+        await wait_until(lambda: asyncio.to_thread(row_of, database, written, user.id), 30)
+        await process.kill()
+        server.faults.configure()
+
+    await process.start()
+    try:
+        await says(user, "/help", timeout=30)  # the bot is up once it answers
+        await onboard(user, "en", place=PROFILE_PLACE, save=False)
+        server.faults.configure(hang_rate=1, hang_seconds=60, methods=AFTER_THE_WRITE)
+        await user.press("✅ Save")
+        await killed_once("SELECT 1 FROM users WHERE id = ? AND onboarded_at IS NOT NULL")
+        assert dialog_left(database, "onboarding", user.id) == (None, None)
+
+        await process.start()
+        assert (await says(user, "/start", timeout=30)).text.startswith(MENU)
+        await walk_to_preview(user, "en", Answers(title="Chairs for the hall"))
+        server.faults.configure(hang_rate=1, hang_seconds=60, methods=AFTER_THE_WRITE)
+        await user.press("✅ Publish")
+        await killed_once("SELECT 1 FROM listings WHERE owner_id = ?")
+        assert dialog_left(database, "posting", user.id) == (None, None)
+        assert row_of(database, "SELECT 1 FROM drafts WHERE user_id = ?", user.id) is None
+
+        await process.start()
+        before = len(user.messages)
+        assert (await says(user, "/start", timeout=30)).text.startswith(MENU)
+        shown = [m.text for m in user.messages[before:] if m.from_bot]
+        assert shown == [shown[0]] and shown[0].startswith(MENU), shown  # nothing asked again
+    finally:
+        if process.process is not None and process.process.returncode is None:
+            await process.terminate()
+    (count,) = row_of(database, "SELECT count(*) FROM listings WHERE owner_id = ?", user.id)
+    assert count == 1, process.log()[-2000:]

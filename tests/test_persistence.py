@@ -19,7 +19,7 @@ from bot.storage import Storage
 from bot.views import cards
 from tests.talk import onboard
 from tests.test_outbox import wait_until
-from tests.test_posting import tap, type_in
+from tests.test_posting import publish, tap, type_in, walk_to_preview
 
 ANA, BEN = 7_190_001, 7_190_002
 
@@ -171,20 +171,10 @@ async def test_nothing_is_written_that_the_database_holds_already(storage):
 async def test_a_dialog_step_is_one_write_transaction(server, bot):
     """Over HTTP: from /post to the place, each step (buttons, typed answers, a tag ticked)
     is one write transaction; its question, confirmed sent, costs none of its own."""
-    assert bot.job_queue is not None
     user = server.create_user("Oda", language_code="en")
     await onboard(user, "en")
-    bot.job_queue.scheduler.pause()  # the jobs' own writes are not the updates'
-
-    async def menu_published() -> bool:  # at start-up, beside the first updates
-        return await bot.storage.published_menu(bot.bot.id) is not None
-
-    await wait_until(menu_published, timeout=30)
+    transactions = await quiet_and_traced(bot)
     persistence = bot.persistence
-    assert isinstance(persistence, SQLitePersistence)
-    persistence.carry_within = 60  # nothing written on its own: every record is carried
-    await persistence.flush()
-    transactions = await traced(bot.storage)
     questions = [
         await type_in(user, "/post"),
         await tap(user, "🟢 I have something to offer"),
@@ -202,6 +192,121 @@ async def test_a_dialog_step_is_one_write_transaction(server, bot):
     data = await stored(bot.storage, user.id)
     assert isinstance(data, dict)
     assert data["questions"]["posting"]["message"] == questions[-1].id
+
+
+async def quiet_and_traced(bot) -> Transactions:
+    """The jobs paused and the start-up's writes done; every confirmation carried (none
+    written on its own), what waited written: the transactions from now on are the updates'."""
+    assert bot.job_queue is not None
+    bot.job_queue.scheduler.pause()
+
+    async def menu_published() -> bool:  # at start-up, beside the first updates
+        return await bot.storage.published_menu(bot.bot.id) is not None
+
+    await wait_until(menu_published, timeout=30)
+    persistence = bot.persistence
+    assert isinstance(persistence, SQLitePersistence)
+    persistence.carry_within = 60
+    await wait_until(lambda: _settled(bot), timeout=10)
+    await persistence.flush()
+    return await traced(bot.storage)
+
+
+def ended(transaction: list[str], dialog: str) -> bool:
+    return f"DELETE FROM ptb_conversations WHERE name = '{dialog}'" in " ".join(transaction)
+
+
+async def test_the_last_step_of_onboarding_is_one_write_transaction(server, bot):
+    """Save: the profile, the dialog's end, the person's data and the update handled, in one
+    transaction (a kill leaves both or neither); PTB's flush after it writes nothing."""
+    user = server.create_user("Oda", language_code="en")
+    await onboard(user, "en", save=False)
+    transactions = await quiet_and_traced(bot)
+    await user.press("✅ Save")
+    await user.wait_for_bot_message(lambda m: "What would you like to do?" in (m.text or ""))
+    await wait_until(lambda: _settled(bot), timeout=10)
+    await bot.persistence.flush()
+    [save] = transactions.all
+    assert any(s.startswith("UPDATE users SET role = 'municipality'") for s in save), save
+    assert ended(save, "onboarding") and any("handled_updates" in s for s in save), save
+    assert await stored(bot.storage, user.id) == {"questions": {}}
+    assert "onboarding" not in await bot.storage.dialog_states((user.id, user.id), ["onboarding"])
+
+
+async def test_the_last_step_of_posting_is_one_write_transaction(server, bot):
+    user = server.create_user("Oda", language_code="en")
+    await onboard(user, "en")
+    await walk_to_preview(user, "en")
+    transactions = await quiet_and_traced(bot)
+    confirmation, _card = await publish(user, "en")
+    assert confirmation.text.startswith("✅ Published!")
+    await wait_until(lambda: _settled(bot), timeout=10)
+    await bot.persistence.flush()
+    [published] = transactions.all
+    assert any(s.startswith("INSERT INTO listings ") for s in published), published
+    assert ended(published, "posting"), published
+    assert await bot.storage.get_draft(user.id) is None
+    assert await stored(bot.storage, user.id) == {"questions": {}}
+    # A second tap on Publish (the buttons were taken: a forged or replayed press) is stale.
+    assert len(await bot.storage.listings_of(user.id)) == 1
+
+
+async def test_a_ride_is_written_with_the_next_write_of_its_task_only(storage):
+    """The step rides with the next write of the task that set it (never another task's),
+    once, and not with a write that failed (neither is written)."""
+    persistence = SQLitePersistence(storage)
+    persistence.carry_within = 60
+    await persistence.save_step("posting", (ANA, ANA), 9, ANA, asked(9))
+    made: list[str] = []
+    ride = persistence.step_ride(
+        "posting",
+        (ANA, ANA),
+        None,
+        ANA,
+        {"questions": {}},
+        update_id=5,
+        now=1,
+        made=lambda: made.append("ended"),
+    )
+    transactions = await traced(storage)
+    with storage.riding(ride):
+        # Another task's write (an update of someone else, a job): not carrying it.
+        await asyncio.create_task(storage.save_data("user", BEN, {"other": 1}))
+        assert made == [] and await stored(storage, ANA) == asked(9)
+        with pytest.raises(ZeroDivisionError):  # the step's own write fails: neither written
+            async with storage.transaction() as db:
+                await db.execute("UPDATE users SET first_name = 'Anna' WHERE id = ?", (ANA,))
+                raise ZeroDivisionError
+        assert made == [] and await stored(storage, ANA) == asked(9)
+        assert (await storage.get_member(ANA)).first_name == "Ana"
+        await storage.save_data("user", BEN, {"other": 2})  # the next write carries it
+        assert made == ["ended"] and await stored(storage, ANA) == {"questions": {}}
+        await storage.save_data("user", BEN, {"other": 3})  # once
+    # Ben's four writes (the failed one rolled back); the end only in the third.
+    assert [ended(t, "posting") for t in transactions.all] == [False, False, True, False]
+    assert await storage.dialog_states((ANA, ANA), ["posting"]) == {}
+    assert made == ["ended"]
+    # The dialog's own write of the same step, later in the update, is skipped; PTB's copy of
+    # the state before the end (taken before the ride committed) is not written over it.
+    transactions = await traced(storage)
+    await persistence.save_step("posting", (ANA, ANA), None, ANA, {"questions": {}}, update_id=5)
+    await persistence.update_user_data(ANA, {"questions": {}})
+    await persistence.update_conversation("posting", (ANA, ANA), 9)
+    assert transactions.all == []
+
+
+async def test_a_domain_write_carries_the_confirmations_waiting(storage):
+    persistence = SQLitePersistence(storage)
+    persistence.carry_within = 60
+    await persistence.save_step("posting", (ANA, ANA), 2, ANA, asked(2))
+    persistence.confirm(ANA, asked(2, message=41))
+    transactions = await traced(storage)
+    await storage.set_language(BEN, "de")  # any write: a member's, an outbox row's
+    [write] = transactions.all
+    assert any(f"SELECT {ANA}," in statement for statement in write), write
+    assert await stored(storage, ANA) == asked(2, message=41)
+    await persistence.flush()
+    assert len(transactions.all) == 1
 
 
 async def _settled(bot) -> bool:

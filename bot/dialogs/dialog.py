@@ -8,6 +8,9 @@ Three promises, and the public pieces of PTB that keep them:
   the callback then returns to ConversationHandler - and the answers in one transaction,
   before the question is shown (:meth:`bot.persistence.SQLitePersistence.save_step`). PTB's
   own flush writes the same state again afterwards, and finds it unchanged.
+- *A last step and its feature's write go together* (issue 19). Saving the profile or
+  publishing the listing ends the dialog in the same transaction (:meth:`Dialog.ending`):
+  a kill leaves both or neither, in one commit.
 - *A re-delivered update never moves a dialog twice.* The same transaction records the
   update's id; :func:`bot.handlers.members.identify` drops an update already recorded.
 - *Coming back shows where one was.* /start, /help or a new language ask the current step
@@ -34,8 +37,16 @@ import functools
 import logging
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -317,14 +328,63 @@ class Dialog:
         it (Publish took its buttons, a confirmed broadcast's became its progress)."""
         assert context.user_data is not None
         left = self.question(context)
-        context.user_data.pop(self.name, None)
-        questions(context).pop(self.name, None)
+        self._forget(context.user_data)
         await self._write(update, context, None)
+        await self._leave(update, context, left)
+        return END
+
+    @asynccontextmanager
+    async def ending(self, update: Update, context: BotContext) -> AsyncIterator[None]:
+        """End the dialog in the transaction of the block's write (the last step's own: the
+        profile saved, the listing published), so that a kill leaves both or neither, in one
+        commit (issue 19). Once that write committed, the dialog has ended in memory too; the
+        :meth:`finish` the handler calls after it, on every path (a block that wrote nothing,
+        or failed), then writes nothing more when nothing changed since."""
+        assert context.user_data is not None
+        assert update.effective_chat is not None and update.effective_user is not None
+        user_data = context.user_data
+        left = self.question(context)
+        ended = dict(user_data)
+        ended[QUESTIONS] = dict(ended.get(QUESTIONS, {}))
+        self._forget(ended)
+        made = False
+
+        def end_in_memory() -> None:
+            nonlocal made
+            made = True
+            self._forget(user_data)
+
+        persistence = context.application.persistence
+        assert isinstance(persistence, SQLitePersistence)
+        ride = persistence.step_ride(
+            self.name,
+            (update.effective_chat.id, update.effective_user.id),
+            None,
+            update.effective_user.id,
+            ended,
+            update_id=update.update_id,
+            now=context.now(),
+            made=end_in_memory,
+        )
+        with context.storage.riding(ride):
+            yield
+        if made:
+            await self._leave(update, context, left)
+
+    def _forget(self, user_data: dict[str, Any]) -> None:
+        """The dialog's answers and question record gone from ``user_data``."""
+        user_data.pop(self.name, None)
+        user_data.setdefault(QUESTIONS, {}).pop(self.name, None)
+
+    async def _leave(
+        self, update: Update, context: BotContext, left: dict[str, Any] | None
+    ) -> None:
+        """The buttons of the question ``left`` at the end go, unless it is the message
+        pressed: the handler has dealt with it."""
         query = update.callback_query
         pressed = query.message.message_id if query is not None and query.message else None
         if left is not None and left.get("buttons") and left["message"] != pressed:
             await self._take_buttons(update, context, left["message"])
-        return END
 
     async def cancelled(self, update: Update, context: BotContext, text: str, **kwargs: Any) -> int:
         """Cancel: the pressed Cancel's buttons go (a second tap is then stale), the answers

@@ -376,7 +376,8 @@ async def profile_saved(update: Update, context: BotContext, _none: None) -> int
         latitude=given.get("latitude"),
         longitude=given.get("longitude"),
     )
-    context.member = await context.storage.save_profile(update.effective_user.id, profile)
+    async with DIALOG.ending(update, context):  # one transaction: the profile, the end
+        context.member = await context.storage.save_profile(update.effective_user.id, profile)
     await close_buttons(update, context)
     await DIALOG.finish(update, context)
     await reply(update, _("✅ Your profile is saved. Welcome!"))

@@ -676,13 +676,14 @@ async def publish(update: Update, context: BotContext, _none: None) -> int:
     # all the same, and embedded later by the vectors job.
     vector = await context.meaning.passage(new.title, new.description)
     try:
-        listing = await context.storage.publish(
-            user_id(update),
-            new,
-            now=now,
-            daily_limit=context.settings.posts_per_day,
-            vector=vector,
-        )
+        async with DIALOG.ending(update, context):  # one transaction: the listing, the end
+            listing = await context.storage.publish(
+                user_id(update),
+                new,
+                now=now,
+                daily_limit=context.settings.posts_per_day,
+                vector=vector,
+            )
     except PostingLimit as refused:
         # The conversation ends but the draft stays: /post offers it again tomorrow.
         await close_buttons(update, context)

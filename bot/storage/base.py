@@ -6,6 +6,11 @@ transaction survives the process being killed. All writes go through
 statements on a single thread in order, but two coroutines interleaving their statements would
 otherwise share one transaction.
 
+*Rides* (issue 19: one write transaction per update). Statements that need no transaction of
+their own ride in the next one: a dialog's step with the step's own write (the profile, the
+listing: :meth:`Database.riding`), and what the persistence keeps waiting for any write
+(:meth:`Database.carry_with`). Both or neither are committed.
+
 Schema changes are numbered SQL files in ``bot/migrations`` applied in order at start-up; the
 database's ``PRAGMA user_version`` records the last one applied.
 """
@@ -14,15 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import sqlite3
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import fields
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, get_type_hints
 
 import aiosqlite
 
@@ -41,6 +47,39 @@ def fold(text: str) -> str:
 Params = Sequence[Any] | Mapping[str, Any]
 T = TypeVar("T")
 D = TypeVar("D", bound="DataclassInstance")
+
+
+Statement = tuple[str, Params]
+
+
+class Ride(Protocol):
+    """Statements written in another write's transaction (see :meth:`Database.riding`)."""
+
+    def statements(self) -> list[Statement]:
+        """The statements, asked for once the transaction's own have run, before its COMMIT."""
+        ...
+
+    def settled(self, committed: bool) -> None:
+        """Called once the transaction committed, or failed (nothing of the ride written)."""
+        ...
+
+
+@dataclass
+class _Riding:
+    """A ride waiting for the next write transaction of ``task`` (None once taken)."""
+
+    ride: Ride | None
+    task: asyncio.Task[Any] | None
+
+
+# A context variable, so that only the task that set a ride (the update's handler) writes
+# it: another update's write, or a task the handler starts, never takes it.
+_RIDING: contextvars.ContextVar[_Riding | None] = contextvars.ContextVar("riding", default=None)
+
+
+def _settle(rides: list[tuple[Ride, list[Statement]]], committed: bool) -> None:
+    for ride, _statements in rides:
+        ride.settled(committed)
 
 
 def row_mapper(cls: type[D], **stored_as: Callable[[Any], Any]) -> Callable[[Sequence[Any]], D]:
@@ -114,6 +153,7 @@ class Database:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
         self._write_lock = asyncio.Lock()
+        self._carrier: Callable[[], Ride | None] | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Self:
@@ -183,17 +223,53 @@ class Database:
             (version,) = await cursor.fetchone()  # type: ignore[misc]
         return int(version)
 
+    @contextmanager
+    def riding(self, ride: Ride) -> Iterator[None]:
+        """Write ``ride``'s statements in the same transaction as the next write this task
+        makes within the block, after that write's own statements: a dialog's step with the
+        step's own write, so that a kill leaves both or neither. If no write commits within
+        the block, nothing of the ride is written (its ``settled`` is told if one failed)."""
+        token = _RIDING.set(_Riding(ride, asyncio.current_task()))
+        try:
+            yield
+        finally:
+            _RIDING.reset(token)
+
+    def carry_with(self, carrier: Callable[[], Ride | None]) -> None:
+        """Have every write transaction carry what ``carrier`` gives when asked (the
+        persistence's data waiting for a write: see bot.persistence), after the task's ride."""
+        self._carrier = carrier
+
+    def _rides(self) -> list[tuple[Ride, list[Statement]]]:
+        """The rides of the write transaction about to commit, with their statements: the
+        task's own first, then the carrier's (asked after: the task's may take from it)."""
+        rides: list[Ride] = []
+        riding = _RIDING.get()
+        if riding is not None and riding.ride is not None and riding.task is asyncio.current_task():
+            rides.append(riding.ride)
+            riding.ride = None  # one transaction takes it
+        taken = [(ride, ride.statements()) for ride in rides]
+        carried = self._carrier() if self._carrier is not None else None
+        if carried is not None:
+            taken.append((carried, carried.statements()))
+        return taken
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block's statements as one transaction, committed at the end or rolled back."""
+        """Run the block's statements as one transaction, committed at the end or rolled back
+        (with the rides it carries: see :meth:`riding`)."""
         async with self._write_lock:
+            rides: list[tuple[Ride, list[Statement]]] = []
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
+                rides = self._rides()
+                await self._in_thread(lambda db: _commit(db, rides))
             except BaseException:
                 await self._rollback()
+                _settle(rides, committed=False)
                 raise
-            await self._db.execute("COMMIT")
+            _settle(rides, committed=True)
 
     async def _rollback(self) -> None:
         """Undo the open transaction, even when the wait for its BEGIN was cancelled (a job
@@ -227,9 +303,10 @@ class Database:
         """Every row of the query as ``make`` makes it into a record."""
         return [make(row) for row in await self._fetchall(sql, params)]
 
-    async def _write(self, *statements: tuple[str, Params]) -> int:
-        """Run ``statements`` as one transaction, in one trip to the database thread; returns
-        how many rows they changed."""
+    async def _write(self, *statements: Statement) -> int:
+        """Run ``statements`` as one transaction (with the rides it carries: see
+        :meth:`riding`), in one trip to the database thread; returns how many rows they
+        changed (the rides' not counted)."""
 
         def run(db: sqlite3.Connection) -> int:
             changed = 0
@@ -237,14 +314,21 @@ class Database:
             try:
                 for sql, params in statements:
                     changed += max(0, db.execute(sql, params).rowcount)
+                _commit(db, rides)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
             return changed
 
         async with self._write_lock:
-            return await self._in_thread(run)
+            rides = self._rides()
+            try:
+                changed = await self._in_thread(run)
+            except BaseException:
+                _settle(rides, committed=False)
+                raise
+            _settle(rides, committed=True)
+            return changed
 
     async def _in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work(connection)`` on aiosqlite's database thread, as its own methods run.
@@ -255,3 +339,11 @@ class Database:
         """
         db = self._db
         return await db._execute(lambda: work(db._conn))  # type: ignore[no-untyped-call,no-any-return]
+
+
+def _commit(db: sqlite3.Connection, rides: list[tuple[Ride, list[Statement]]]) -> None:
+    """The rides' statements, then COMMIT (on the database thread, in the open transaction)."""
+    for _ride, statements in rides:
+        for sql, params in statements:
+            db.execute(sql, params)
+    db.execute("COMMIT")

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from bot.storage.base import Database, Params
+from bot.storage.base import Database, Params, Statement
 from bot.storage.listings import SAVE_DRAFT
 
 ConversationKey = tuple[int | str, ...]
@@ -47,7 +47,7 @@ def handled_already(last: tuple[int, int] | None, update_id: int, now: int) -> b
     return last is not None and update_id <= last[0] and now - last[1] < HANDLED_FOR_SECONDS
 
 
-def _carried(carried: Mapping[int, str] | None) -> list[tuple[str, Params]]:
+def _carried(carried: Mapping[int, str] | None) -> list[Statement]:
     """The statements writing ``carried``: people's data, already encoded as JSON."""
     return [
         (SAVE_MEMBER_DATA, {"user_id": key, "data": data}) for key, data in (carried or {}).items()
@@ -131,6 +131,25 @@ class PersistenceQueries(Database):
         for all of it, and ``carried``, other people's data waiting for a write (their
         questions confirmed sent): a dialog step costs one commit.
         """
+        statements = self.dialog_step(
+            name, key, state, user_id, user_data, update_id=update_id, now=now, draft=draft
+        )
+        await self._write(*statements, *self.carried(carried))
+
+    @staticmethod
+    def dialog_step(
+        name: str,
+        key: ConversationKey,
+        state: object | None,
+        user_id: int,
+        user_data: dict[str, Any],
+        *,
+        update_id: int | None = None,
+        now: int = 0,
+        draft: dict[str, Any] | None = None,
+    ) -> list[Statement]:
+        """The statements of :meth:`save_dialog_step`, for a step that rides in another
+        write's transaction (see Database.riding)."""
         statements = [
             (SAVE_DATA["user"], (user_id, json.dumps(user_data))),
             _conversation(name, key, state),
@@ -139,7 +158,13 @@ class PersistenceQueries(Database):
             statements.append((HANDLED_UPDATE, (user_id, update_id, now)))
         if draft is not None:
             statements.append((SAVE_DRAFT, (user_id, json.dumps(draft), now)))
-        await self._write(*statements, *_carried(carried))
+        return statements
+
+    @staticmethod
+    def carried(carried: Mapping[int, str] | None) -> list[Statement]:
+        """The statements writing people's data (JSON) that waited for a write to carry it,
+        only while they are members (see SAVE_MEMBER_DATA)."""
+        return _carried(carried)
 
     async def dialog_states(
         self, key: tuple[int | str, ...], names: list[str]

@@ -35,7 +35,9 @@ row and is empty is not written (the first update of every chat wrote ``{}``), a
 loaded at start counts as written.
 
 What waits rides with *any* write, the features' own too (a member's language, a listing,
-an outbox row: ``Database.carry_with``). And a dialog's last step, whose feature writes
+an outbox row: ``Database.carry_with``), and is taken only when that write's transaction
+runs, in the write lock: a record taken is written before any later write, so it can never
+land after a newer step of the same person. And a dialog's last step, whose feature writes
 (the profile saved, the listing published) before the dialog ends, ends it in that same
 transaction (:meth:`SQLitePersistence.step_ride`, ``Database.riding``): a kill leaves both
 or neither, and the update costs one commit; the dialog's own write of the same is skipped.
@@ -154,18 +156,18 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         self,
         key: tuple[str, object],
         value: object,
-        write: Callable[[Carried], Awaitable[None]],
+        write: Callable[[], Awaitable[None]],
     ) -> None:
-        """``write`` (with the data waiting to be carried) unless it would store what ``key``
-        holds already."""
+        """``write`` (carrying what waits: see :meth:`confirm`) unless it would store what
+        ``key`` holds already."""
         if self._unchanged(key, value):
             return
-        carried = self._take_waiting(but=key[1] if key[0] == "user" else None)
+        if key[0] == "user" and isinstance(key[1], int):
+            self._obsolete(key[1])
         try:
-            await write(carried)
+            await write()
         except BaseException:
             self._forget(key)
-            self._lost(carried)
             raise
 
     async def update_conversation(
@@ -179,7 +181,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         await self._write_if_changed(
             ("conversation", (name, key)),
             new_state,
-            lambda carried: self.storage.save_conversation(name, key, new_state, carried),
+            lambda: self.storage.save_conversation(name, key, new_state),
         )
 
     async def update_user_data(self, user_id: int, data: JSONDict) -> None:
@@ -189,21 +191,21 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         await self._write_if_changed(
             ("user", user_id),
             data,
-            lambda carried: self.storage.save_data("user", user_id, data, carried),
+            lambda: self.storage.save_data("user", user_id, data),
         )
 
     async def update_chat_data(self, chat_id: int, data: JSONDict) -> None:
         await self._write_if_changed(
             ("chat", chat_id),
             data,
-            lambda carried: self.storage.save_data("chat", chat_id, data, carried),
+            lambda: self.storage.save_data("chat", chat_id, data),
         )
 
     async def update_bot_data(self, data: JSONDict) -> None:
         await self._write_if_changed(
             ("bot", None),
             data,
-            lambda carried: self.storage.save_bot_data(data, carried),
+            lambda: self.storage.save_bot_data(data),
         )
 
     async def update_callback_data(self, data: Any) -> None:
@@ -259,22 +261,10 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         self._forget(("user", user_id))
         self._forget(("conversation", (name, key)))
         self._ahead[("conversation", (name, key))] = json.dumps(state)
-        carried = self._take_waiting(but=user_id)
-        try:
-            await self.storage.save_dialog_step(
-                name,
-                key,
-                state,
-                user_id,
-                data,
-                update_id=update_id,
-                now=now,
-                draft=draft,
-                carried=carried,
-            )
-        except BaseException:
-            self._lost(carried)
-            raise
+        self._obsolete(user_id)
+        await self.storage.save_dialog_step(
+            name, key, state, user_id, data, update_id=update_id, now=now, draft=draft
+        )
         # PTB's flush after this update would write the same again: let it skip.
         self._unchanged(("user", user_id), data)
         self._unchanged(("conversation", (name, key)), state)
@@ -347,16 +337,23 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         except Exception:  # the database failing: every update says so too
             log.exception("could not record questions confirmed sent")
 
-    def _take_waiting(self, *, but: object = None) -> Carried:
-        """The data waiting to be carried (taken: the caller writes it), but ``but``'s, which
-        the caller's own write of that person makes obsolete."""
-        if isinstance(but, int):
-            self._waiting.pop(but, None)
+    def _take_waiting(self) -> Carried:
+        """The data waiting to be carried, taken by the write transaction that runs now (in
+        the write lock, so that what is taken is written before any later write)."""
         taken, self._waiting = self._waiting, {}
-        if self._timer is not None:  # nothing waits any more: the next to wait starts anew
+        self._nothing_waits()
+        return taken
+
+    def _obsolete(self, user_id: int) -> None:
+        """A write of the person's newer data is under way: what of theirs waits goes."""
+        self._waiting.pop(user_id, None)
+        if not self._waiting:
+            self._nothing_waits()
+
+    def _nothing_waits(self) -> None:
+        if self._timer is not None:  # the next to wait starts anew
             self._timer.cancel()
             self._timer = None
-        return taken
 
     def _lost(self, carried: Carried) -> None:
         """A write that carried ``carried`` failed: their next write goes, whatever it holds."""
@@ -364,14 +361,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
             self._forget(("user", user_id))
 
     async def _write_waiting(self) -> None:
-        carried = self._take_waiting()
-        if not carried:
-            return
-        try:
-            await self.storage.save_members_data(carried)
-        except BaseException:
-            self._lost(carried)
-            raise
+        await self.storage.write_carried()
 
 
 class _StepRide:
@@ -392,13 +382,11 @@ class _StepRide:
         self.persistence, self.name, self.key, self.state = persistence, name, key, state
         self.user_id, self.data, self.update_id, self.now = user_id, data, update_id, now
         self.made = made
-        self.carried: Carried = {}
 
     def statements(self) -> list[Statement]:
-        storage = self.persistence.storage
         # The person's own confirmation waiting is obsolete: this step writes their data.
-        self.carried = self.persistence._take_waiting(but=self.user_id)
-        step = storage.dialog_step(
+        self.persistence._obsolete(self.user_id)
+        return self.persistence.storage.dialog_step(
             self.name,
             self.key,
             self.state,
@@ -407,11 +395,10 @@ class _StepRide:
             update_id=self.update_id,
             now=self.now,
         )
-        return [*step, *storage.carried(self.carried)]
 
     def settled(self, committed: bool) -> None:
-        if not committed:
-            self.persistence._lost(self.carried)
+        if not committed:  # nor the confirmation it made obsolete: their next write goes
+            self.persistence._forget(("user", self.user_id))
             return
         self.persistence._rode(
             self.name, self.key, self.state, self.user_id, self.data, self.update_id

@@ -17,7 +17,7 @@ from bot.i18n import translator
 from bot.persistence import SQLitePersistence
 from bot.storage import Storage
 from bot.views import cards
-from tests.talk import onboard
+from tests.talk import onboard, says
 from tests.test_outbox import wait_until
 from tests.test_posting import publish, tap, type_in, walk_to_preview
 
@@ -293,6 +293,59 @@ async def test_a_ride_is_written_with_the_next_write_of_its_task_only(storage):
     await persistence.update_user_data(ANA, {"questions": {}})
     await persistence.update_conversation("posting", (ANA, ANA), 9)
     assert transactions.all == []
+
+
+async def test_a_confirmation_queued_behind_the_last_step_never_undoes_its_end(storage):
+    """Ana's preview confirmed while her Publish's transaction holds the write lock: the
+    write of what waits, queued behind it (the timer's, or a flush), takes what waits only
+    when it runs, and the end has made her confirmation obsolete: the dialog stays ended."""
+    persistence = SQLitePersistence(storage)
+    persistence.carry_within = 60
+    await persistence.save_step("posting", (ANA, ANA), 9, ANA, asked(9))
+    ride = persistence.step_ride(
+        "posting", (ANA, ANA), None, ANA, {"questions": {}}, update_id=5, now=1, made=list
+    )
+    with storage.riding(ride):
+        async with storage.transaction() as db:
+            persistence.confirm(ANA, asked(9, message=41))
+            flushing = asyncio.create_task(persistence.flush())
+            for _ in range(3):
+                await asyncio.sleep(0)  # the flush runs until it waits for the lock
+            await db.execute("UPDATE users SET first_name = 'Anna' WHERE id = ?", (ANA,))
+    await flushing
+    assert await stored(storage, ANA) == {"questions": {}}
+    assert await storage.dialog_states((ANA, ANA), ["posting"]) == {}
+
+
+async def test_the_language_chosen_is_one_write_transaction_with_the_next_step(server, bot):
+    user = server.create_user("Oda", language_code="de")
+    await says(user, "/start")
+    transactions = await quiet_and_traced(bot)
+    await tap(user, "English")
+    await wait_until(lambda: _settled(bot), timeout=10)
+    [chosen] = transactions.all
+    assert any(s.startswith("UPDATE users SET language = 'en'") for s in chosen), chosen
+    assert any(s.startswith("INSERT INTO ptb_conversations") for s in chosen), chosen
+    member = await bot.storage.get_member(user.id)
+    assert member is not None and member.language == "en" and member.language_chosen
+
+
+async def test_a_deferred_write_goes_alone_if_nothing_carried_it(storage):
+    """Deferred statements go with the block's next write, else on their own at its end; a
+    block that fails writes nothing more."""
+    transactions = await traced(storage)
+    async with storage.choosing_language(ANA, "fr"):
+        pass  # the step did not write (it could not be asked): written on its own
+    assert len(transactions.all) == 1
+    assert (await storage.get_member(ANA)).language == "fr"
+    with pytest.raises(ZeroDivisionError):
+        async with storage.choosing_language(ANA, "de"):
+            raise ZeroDivisionError
+    assert (await storage.get_member(ANA)).language == "fr"
+    async with storage.choosing_language(ANA, "it"):
+        await storage.save_data("user", ANA, {"step": 1})
+    assert len(transactions.all) == 2
+    assert (await storage.get_member(ANA)).language == "it"
 
 
 async def test_a_domain_write_carries_the_confirmations_waiting(storage):

@@ -117,13 +117,14 @@ async def ask_language(update: Update, context: BotContext) -> None:
 
 async def language_chosen(update: Update, context: BotContext, code: str) -> int:
     assert update.effective_user is not None
-    await context.storage.set_language(update.effective_user.id, code)
     context.i18n = translator(code)
     if code != published_language(update.effective_user.language_code):
         # Telegram shows the menu of the app's language: this chat gets one of its own.
         assert update.effective_chat is not None
         await set_chat_menu(context.bot, update.effective_chat.id, code)
-    return await DIALOG.answered(update, context, CHOOSING_ROLE)
+    # One transaction: the language, and the next step written ahead.
+    async with context.storage.choosing_language(update.effective_user.id, code):
+        return await DIALOG.answered(update, context, CHOOSING_ROLE)
 
 
 def role_question(context: BotContext) -> str:

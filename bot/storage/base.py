@@ -72,6 +72,20 @@ class _Riding:
     task: asyncio.Task[Any] | None
 
 
+@dataclass
+class _Deferred:
+    """Plain statements riding with another write (see Database.deferring)."""
+
+    deferred: list[Statement]
+    committed: bool = False
+
+    def statements(self) -> list[Statement]:
+        return self.deferred
+
+    def settled(self, committed: bool) -> None:
+        self.committed = committed
+
+
 # A context variable, so that only the task that set a ride (the update's handler) writes
 # it: another update's write, or a task the handler starts, never takes it.
 _RIDING: contextvars.ContextVar[_Riding | None] = contextvars.ContextVar("riding", default=None)
@@ -235,6 +249,18 @@ class Database:
         finally:
             _RIDING.reset(token)
 
+    @asynccontextmanager
+    async def deferring(self, *statements: Statement) -> AsyncIterator[None]:
+        """Write ``statements`` with the next write this task makes within the block (a
+        feature's write that a dialog's step follows: one transaction for both), or on their
+        own at the block's end if none carried them. A block that raises writes nothing more:
+        the write it failed in took them along, or none came."""
+        ride = _Deferred(list(statements))
+        with self.riding(ride):
+            yield
+        if not ride.committed:
+            await self._write(*statements)
+
     def carry_with(self, carrier: Callable[[], Ride | None]) -> None:
         """Have every write transaction carry what ``carrier`` gives when asked (the
         persistence's data waiting for a write: see bot.persistence), after the task's ride."""
@@ -322,6 +348,8 @@ class Database:
 
         async with self._write_lock:
             rides = self._rides()
+            if not statements and not rides:
+                return 0
             try:
                 changed = await self._in_thread(run)
             except BaseException:

@@ -3,6 +3,7 @@ speak for."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, fields
 
 import aiosqlite
@@ -11,6 +12,9 @@ from bot.storage.base import Database, fold, now_seconds, row_mapper
 from bot.storage.verification import end_verifications
 
 ROLES = ("municipality", "organisation", "volunteer")
+SET_LANGUAGE = """UPDATE users SET language = ?, language_chosen = MAX(language_chosen, ?),
+        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+    WHERE id = ?"""
 
 
 @dataclass(frozen=True)
@@ -136,12 +140,12 @@ class MemberQueries(Database):
         """Record the member's language. Once they chose it themselves (``chosen``), it wins
         over Telegram's from then on."""
         async with self.transaction() as db:
-            await db.execute(
-                """UPDATE users SET language = ?, language_chosen = MAX(language_chosen, ?),
-                       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                   WHERE id = ?""",
-                (language, int(chosen), user_id),
-            )
+            await db.execute(SET_LANGUAGE, (language, int(chosen), user_id))
+
+    def choosing_language(self, user_id: int, language: str) -> AbstractAsyncContextManager[None]:
+        """The language the member chose, written with the block's next write (the dialog
+        step that follows the choice: one transaction), or at its end if none came."""
+        return self.deferring((SET_LANGUAGE, (language, 1, user_id)))
 
     async def mark_blocked(self, user_id: int) -> None:
         """The member blocked the bot (Telegram answered 403): stop writing to them."""

@@ -71,32 +71,24 @@ class PersistenceQueries(Database):
         return {tuple(json.loads(key)): json.loads(state) for key, state in rows}
 
     async def save_conversation(
-        self,
-        name: str,
-        key: ConversationKey,
-        state: object | None,
-        carried: Mapping[int, str] | None = None,
+        self, name: str, key: ConversationKey, state: object | None
     ) -> None:
-        """Record a conversation's state; ``None`` means the conversation ended. With
-        ``carried``: see :meth:`save_data`."""
-        await self._write(_conversation(name, key, state), *_carried(carried))
+        """Record a conversation's state; ``None`` means the conversation ended."""
+        await self._write(_conversation(name, key, state))
 
     async def load_data(self, of: DataOf) -> dict[int, dict[str, Any]]:
         """Every user's (or chat's) data, by id."""
         rows = await self._fetchall(f"SELECT {of}_id, data FROM ptb_{of}_data")
         return {key: json.loads(data) for key, data in rows}
 
-    async def save_data(
-        self, of: DataOf, key: int, data: dict[str, Any], carried: Mapping[int, str] | None = None
-    ) -> None:
-        """Store a user's (or chat's) data; ``carried``: other people's data (JSON) waiting
-        to be written, in the same transaction."""
-        await self._write((SAVE_DATA[of], (key, json.dumps(data))), *_carried(carried))
+    async def save_data(self, of: DataOf, key: int, data: dict[str, Any]) -> None:
+        """Store a user's (or chat's) data."""
+        await self._write((SAVE_DATA[of], (key, json.dumps(data))))
 
-    async def save_members_data(self, carried: Mapping[int, str] | None) -> None:
-        """Store people's data (JSON) that waited for a write to carry it, in one transaction."""
-        if carried:
-            await self._write(*_carried(carried))
+    async def write_carried(self) -> None:
+        """A transaction for nothing but what waits to be carried (Database.carry_with), if
+        anything does."""
+        await self._write()
 
     async def drop_data(self, of: DataOf, key: int) -> None:
         await self._write((f"DELETE FROM ptb_{of}_data WHERE {of}_id = ?", (key,)))
@@ -105,10 +97,8 @@ class PersistenceQueries(Database):
         row = await self._fetchone("SELECT data FROM ptb_bot_data WHERE id = 1")
         return json.loads(row[0]) if row else {}
 
-    async def save_bot_data(
-        self, data: dict[str, Any], carried: Mapping[int, str] | None = None
-    ) -> None:
-        await self._write((SAVE_BOT_DATA, (json.dumps(data),)), *_carried(carried))
+    async def save_bot_data(self, data: dict[str, Any]) -> None:
+        await self._write((SAVE_BOT_DATA, (json.dumps(data),)))
 
     async def save_dialog_step(
         self,
@@ -120,7 +110,6 @@ class PersistenceQueries(Database):
         update_id: int | None = None,
         now: int = 0,
         draft: dict[str, Any] | None = None,
-        carried: Mapping[int, str] | None = None,
     ) -> None:
         """Store a dialog's next state together with the user's answers, atomically, and the
         update that moved it on (see :func:`handled_already`); with ``draft``, the person's
@@ -128,13 +117,13 @@ class PersistenceQueries(Database):
 
         Dialogs call this *before* replying, so a step the user has seen answered is never
         lost to a crash between the reply and the periodic persistence flush. One transaction
-        for all of it, and ``carried``, other people's data waiting for a write (their
-        questions confirmed sent): a dialog step costs one commit.
+        for all of it (and what waits to be carried, Database.carry_with): a dialog step costs
+        one commit.
         """
         statements = self.dialog_step(
             name, key, state, user_id, user_data, update_id=update_id, now=now, draft=draft
         )
-        await self._write(*statements, *self.carried(carried))
+        await self._write(*statements)
 
     @staticmethod
     def dialog_step(

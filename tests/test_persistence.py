@@ -10,6 +10,7 @@ file, counting the transactions SQLite runs, and walk a dialog over HTTP.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -17,6 +18,7 @@ from bot.i18n import translator
 from bot.persistence import SQLitePersistence
 from bot.storage import Storage
 from bot.views import cards
+from tests import seed
 from tests.talk import onboard, says
 from tests.test_outbox import wait_until
 from tests.test_posting import publish, tap, type_in, walk_to_preview
@@ -249,6 +251,23 @@ async def test_the_last_step_of_posting_is_one_write_transaction(server, bot):
     assert await stored(bot.storage, user.id) == {"questions": {}}
     # A second tap on Publish (the buttons were taken: a forged or replayed press) is stale.
     assert len(await bot.storage.listings_of(user.id)) == 1
+
+
+async def test_the_last_step_of_editing_is_one_write_transaction(server, bot):
+    await seed.member(bot.storage, 601)
+    listing = await seed.listing(bot.storage, 601, int(time.time()), title="Old pump")
+    user = server.create_user("Oda", language_code="en", user_id=601)
+    await says(user, f"/start l{listing.id}")
+    await tap(user, "✏️ Edit")
+    await tap(user, "Title")
+    transactions = await quiet_and_traced(bot)
+    await user.send_text("Fire pump, serviced")
+    await user.wait_for_bot_message(lambda m: "Fire pump, serviced" in (m.text or ""))
+    await wait_until(lambda: _settled(bot), timeout=10)
+    [saved] = transactions.all
+    assert any(s.startswith("UPDATE listings SET") for s in saved), saved
+    assert ended(saved, "editing"), saved
+    assert (await bot.storage.get_listing(listing.id)).title == "Fire pump, serviced"
 
 
 async def test_a_ride_is_written_with_the_next_write_of_its_task_only(storage):

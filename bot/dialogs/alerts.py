@@ -426,9 +426,10 @@ async def frequency_chosen(update: Update, context: BotContext, frequency: str) 
         return await DIALOG.go_to(update, context, CHOOSING_AREA)
     given["frequency"] = frequency
     user = update.effective_user.id
-    saved = await context.storage.save_alert(
-        user, draft(context), now=context.now(), alert_id=given.get("editing")
-    )
+    async with DIALOG.ending(update, context):  # one transaction: the alert, the end
+        saved = await context.storage.save_alert(
+            user, draft(context), now=context.now(), alert_id=given.get("editing")
+        )
     await DIALOG.finish(update, context)
     if saved is None:
         await reply(update, _("This alert could not be saved: it was deleted meanwhile."))

@@ -118,9 +118,10 @@ async def save(update: Update, context: BotContext, **changes: Any) -> int:
         language = await _new_language(context, listing_id, changes)
         if language is not None:
             changes = {**changes, "language": language}
-    edited = await context.storage.edit_listing(
-        listing_id, update.effective_user.id, changes, now=context.now(), vector=vector
-    )
+    async with DIALOG.ending(update, context):  # one transaction: the change, the end
+        edited = await context.storage.edit_listing(
+            listing_id, update.effective_user.id, changes, now=context.now(), vector=vector
+        )
     await DIALOG.finish(update, context)
     if edited is None:
         await reply(update, _("This listing can no longer be changed."))

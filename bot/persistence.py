@@ -55,6 +55,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 
 from bot.storage import Storage
 from bot.storage.base import Ride, Statement
+from bot.storage.ptb import DialogStep
 
 log = logging.getLogger(__name__)
 JSONDict = dict[str, Any]
@@ -254,57 +255,40 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         (see :meth:`confirm`; the person's own is obsolete). PTB's own flush later hands over
         the same state and data: skipped as unchanged; so is this write when a ride of the
         same update wrote the same already (see :meth:`step_ride`)."""
-        ridden = self._ridden.pop((name, key), None)
-        encoded = json.dumps(data, sort_keys=True)
-        if draft is None and ridden == (update_id, json.dumps(state), hash(encoded)):
+        step = DialogStep(name, key, state, user_id, data, update_id, now, draft)
+        if draft is None and self._ridden.pop((name, key), None) == self._ride_of(step):
             return
         self._forget(("user", user_id))
         self._forget(("conversation", (name, key)))
         self._ahead[("conversation", (name, key))] = json.dumps(state)
         self._obsolete(user_id)
-        await self.storage.save_dialog_step(
-            name, key, state, user_id, data, update_id=update_id, now=now, draft=draft
-        )
+        await self.storage.save_dialog_step(step)
         # PTB's flush after this update would write the same again: let it skip.
         self._unchanged(("user", user_id), data)
         self._unchanged(("conversation", (name, key)), state)
 
-    def step_ride(
-        self,
-        name: str,
-        key: ConversationKey,
-        state: object | None,
-        user_id: int,
-        data: JSONDict,
-        *,
-        update_id: int | None,
-        now: int,
-        made: Callable[[], None],
-    ) -> Ride:
+    def step_ride(self, step: DialogStep, made: Callable[[], None]) -> Ride:
         """A dialog's step (as :meth:`save_step` writes it) to ride in the transaction of the
         step's own write (``Database.riding``: the profile saved, the listing published), and
         ``made`` once it committed (the step made in memory, before any other task runs). The
         dialog's own :meth:`save_step` of the same, later in the update, is then skipped."""
-        return _StepRide(self, name, key, state, user_id, data, update_id, now, made)
+        return _StepRide(self, step, made)
 
-    def _rode(
-        self,
-        name: str,
-        key: ConversationKey,
-        state: object | None,
-        user_id: int,
-        data: JSONDict,
-        update_id: int | None,
-    ) -> None:
+    @staticmethod
+    def _ride_of(step: DialogStep) -> tuple[int | None, str, int]:
+        """What tells a step written by a ride: its update, state and data (hashed)."""
+        data = json.dumps(step.user_data, sort_keys=True)
+        return step.update_id, json.dumps(step.state), hash(data)
+
+    def _rode(self, step: DialogStep) -> None:
         """A ride wrote this step: what the keys hold now (PTB's older copies skipped)."""
-        conversation = ("conversation", (name, key))
-        self._forget(("user", user_id))
+        conversation = ("conversation", (step.name, step.key))
+        self._forget(("user", step.user_id))
         self._forget(conversation)
-        self._unchanged(("user", user_id), data)
-        self._unchanged(conversation, state)
-        self._ahead[conversation] = json.dumps(state)
-        encoded = json.dumps(data, sort_keys=True)
-        self._ridden[(name, key)] = (update_id, json.dumps(state), hash(encoded))
+        self._unchanged(("user", step.user_id), step.user_data)
+        self._unchanged(conversation, step.state)
+        self._ahead[conversation] = json.dumps(step.state)
+        self._ridden[(step.name, step.key)] = self._ride_of(step)
 
     def _carry(self) -> Ride | None:
         """What waits (confirmed questions), to ride with whatever write comes next."""
@@ -368,41 +352,20 @@ class _StepRide:
     """A dialog's step riding in another write's transaction (see SQLitePersistence.step_ride)."""
 
     def __init__(
-        self,
-        persistence: SQLitePersistence,
-        name: str,
-        key: ConversationKey,
-        state: object | None,
-        user_id: int,
-        data: JSONDict,
-        update_id: int | None,
-        now: int,
-        made: Callable[[], None],
+        self, persistence: SQLitePersistence, step: DialogStep, made: Callable[[], None]
     ) -> None:
-        self.persistence, self.name, self.key, self.state = persistence, name, key, state
-        self.user_id, self.data, self.update_id, self.now = user_id, data, update_id, now
-        self.made = made
+        self.persistence, self.step, self.made = persistence, step, made
 
     def statements(self) -> list[Statement]:
         # The person's own confirmation waiting is obsolete: this step writes their data.
-        self.persistence._obsolete(self.user_id)
-        return self.persistence.storage.dialog_step(
-            self.name,
-            self.key,
-            self.state,
-            self.user_id,
-            self.data,
-            update_id=self.update_id,
-            now=self.now,
-        )
+        self.persistence._obsolete(self.step.user_id)
+        return self.persistence.storage.dialog_step(self.step)
 
     def settled(self, committed: bool) -> None:
         if not committed:  # nor the confirmation it made obsolete: their next write goes
-            self.persistence._forget(("user", self.user_id))
+            self.persistence._forget(("user", self.step.user_id))
             return
-        self.persistence._rode(
-            self.name, self.key, self.state, self.user_id, self.data, self.update_id
-        )
+        self.persistence._rode(self.step)
         self.made()
 
 

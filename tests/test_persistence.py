@@ -17,6 +17,7 @@ import pytest
 from bot.i18n import translator
 from bot.persistence import SQLitePersistence
 from bot.storage import Storage
+from bot.storage.ptb import DialogStep
 from bot.views import cards
 from tests import seed
 from tests.talk import onboard, says
@@ -277,16 +278,8 @@ async def test_a_ride_is_written_with_the_next_write_of_its_task_only(storage):
     persistence.carry_within = 60
     await persistence.save_step("posting", (ANA, ANA), 9, ANA, asked(9))
     made: list[str] = []
-    ride = persistence.step_ride(
-        "posting",
-        (ANA, ANA),
-        None,
-        ANA,
-        {"questions": {}},
-        update_id=5,
-        now=1,
-        made=lambda: made.append("ended"),
-    )
+    ended_step = DialogStep("posting", (ANA, ANA), None, ANA, {"questions": {}}, update_id=5)
+    ride = persistence.step_ride(ended_step, made=lambda: made.append("ended"))
     transactions = await traced(storage)
     with storage.riding(ride):
         # Another task's write (an update of someone else, a job): not carrying it.
@@ -321,9 +314,8 @@ async def test_a_confirmation_queued_behind_the_last_step_never_undoes_its_end(s
     persistence = SQLitePersistence(storage)
     persistence.carry_within = 60
     await persistence.save_step("posting", (ANA, ANA), 9, ANA, asked(9))
-    ride = persistence.step_ride(
-        "posting", (ANA, ANA), None, ANA, {"questions": {}}, update_id=5, now=1, made=list
-    )
+    ended_step = DialogStep("posting", (ANA, ANA), None, ANA, {"questions": {}}, update_id=5)
+    ride = persistence.step_ride(ended_step, made=list)
     with storage.riding(ride):
         async with storage.transaction() as db:
             persistence.confirm(ANA, asked(9, message=41))

@@ -76,6 +76,7 @@ from bot.buttons import (
 from bot.context import BotContext, CommunityApplication, Showing, reply, showing
 from bot.i18n import N_, Translator, translator
 from bot.persistence import SQLitePersistence
+from bot.storage.ptb import DialogStep
 from bot.views.texts import not_understood
 
 log = logging.getLogger(__name__)
@@ -356,16 +357,11 @@ class Dialog:
 
         persistence = context.application.persistence
         assert isinstance(persistence, SQLitePersistence)
-        ride = persistence.step_ride(
-            self.name,
-            (update.effective_chat.id, update.effective_user.id),
-            None,
-            update.effective_user.id,
-            ended,
-            update_id=update.update_id,
-            now=context.now(),
-            made=end_in_memory,
+        key = (update.effective_chat.id, update.effective_user.id)
+        step = DialogStep(
+            self.name, key, None, update.effective_user.id, ended, update.update_id, context.now()
         )
+        ride = persistence.step_ride(step, made=end_in_memory)
         with context.storage.riding(ride):
             yield
         if made:

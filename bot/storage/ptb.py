@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from bot.storage.base import Database, Params, Statement
@@ -40,6 +41,21 @@ SAVE_MEMBER_DATA = """INSERT INTO ptb_user_data (user_id, data)
 # Only recent records count: Telegram restarts update ids at a random number after a week
 # without updates, and a re-delivery after a crash comes within minutes.
 HANDLED_FOR_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class DialogStep:
+    """A dialog's step as written: its conversation (``name``, ``key``) and next ``state``
+    (None: ended), the person's data, the update that moved it and, for posting, the draft."""
+
+    name: str
+    key: ConversationKey
+    state: object | None
+    user_id: int
+    user_data: dict[str, Any]
+    update_id: int | None = None
+    now: int = 0
+    draft: dict[str, Any] | None = None
 
 
 def handled_already(last: tuple[int, int] | None, update_id: int, now: int) -> bool:
@@ -100,19 +116,9 @@ class PersistenceQueries(Database):
     async def save_bot_data(self, data: dict[str, Any]) -> None:
         await self._write((SAVE_BOT_DATA, (json.dumps(data),)))
 
-    async def save_dialog_step(
-        self,
-        name: str,
-        key: ConversationKey,
-        state: object | None,
-        user_id: int,
-        user_data: dict[str, Any],
-        update_id: int | None = None,
-        now: int = 0,
-        draft: dict[str, Any] | None = None,
-    ) -> None:
+    async def save_dialog_step(self, step: DialogStep) -> None:
         """Store a dialog's next state together with the user's answers, atomically, and the
-        update that moved it on (see :func:`handled_already`); with ``draft``, the person's
+        update that moved it on (see :func:`handled_already`); with a draft, the person's
         listing draft too (the posting dialog's answers, see ListingQueries.save_draft).
 
         Dialogs call this *before* replying, so a step the user has seen answered is never
@@ -120,33 +126,20 @@ class PersistenceQueries(Database):
         for all of it (and what waits to be carried, Database.carry_with): a dialog step costs
         one commit.
         """
-        statements = self.dialog_step(
-            name, key, state, user_id, user_data, update_id=update_id, now=now, draft=draft
-        )
-        await self._write(*statements)
+        await self._write(*self.dialog_step(step))
 
     @staticmethod
-    def dialog_step(
-        name: str,
-        key: ConversationKey,
-        state: object | None,
-        user_id: int,
-        user_data: dict[str, Any],
-        *,
-        update_id: int | None = None,
-        now: int = 0,
-        draft: dict[str, Any] | None = None,
-    ) -> list[Statement]:
+    def dialog_step(step: DialogStep) -> list[Statement]:
         """The statements of :meth:`save_dialog_step`, for a step that rides in another
         write's transaction (see Database.riding)."""
         statements = [
-            (SAVE_DATA["user"], (user_id, json.dumps(user_data))),
-            _conversation(name, key, state),
+            (SAVE_DATA["user"], (step.user_id, json.dumps(step.user_data))),
+            _conversation(step.name, step.key, step.state),
         ]
-        if update_id is not None:
-            statements.append((HANDLED_UPDATE, (user_id, update_id, now)))
-        if draft is not None:
-            statements.append((SAVE_DRAFT, (user_id, json.dumps(draft), now)))
+        if step.update_id is not None:
+            statements.append((HANDLED_UPDATE, (step.user_id, step.update_id, step.now)))
+        if step.draft is not None:
+            statements.append((SAVE_DRAFT, (step.user_id, json.dumps(step.draft), step.now)))
         return statements
 
     @staticmethod

@@ -290,6 +290,30 @@ async def test_undo_pressed_again_or_after_settings_changes_nothing(server, sett
     assert refused(server) == []
 
 
+async def test_a_forged_undo_on_another_message_turns_nothing_on_and_edits_nothing(server, bot):
+    """Undo's data names only the kind: copied onto any other of the bot's messages in one's
+    own chat (a listing card, the announcement itself), it is refused and that message keeps
+    its text; on its own confirmation it works."""
+    reader = await opened(server, bot.storage, "Reader")
+    author = await opened(server, bot.storage, "Author")
+    listing = await seed.listing(bot.storage, author.id, bot.now(), title="Pump «an-card»")
+    await send(bot, "News «an-fu»")
+    (announcement,) = got(reader, "«an-fu»")
+    confirmation = await stop_from(reader, announcement)
+    card = await says(reader, f"/start l{listing.id}")
+    assert "«an-card»" in card.text
+    for message in (card, announcement):
+        await refused_press(reader, message.id, "ann:on:news")
+        assert reader.chat.messages[message.id].text == message.text
+    assert await bot.storage.announcement_opt_outs(reader.id) == {"news"}
+
+    await reader.press_data(confirmation.id, "ann:on:news")
+    undone = await reader.wait_for_bot_message(include_edits=True)
+    assert undone.id == confirmation.id and "🔔" in undone.text
+    assert await bot.storage.announcement_opt_outs(reader.id) == frozenset()
+    assert refused(server) == []
+
+
 # --- in the middle of a broadcast ------------------------------------------------------------
 
 

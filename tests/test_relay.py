@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from telegram import Update
 
 from bot.i18n import translator
-from bot.storage.contacts import MESSAGE_MAX
+from bot.storage.contacts import MESSAGE_MAX, ContactRefused
 from bot.storage.relay import RELAY_PER_HOUR
 from tests import seed
 from tests.talk import containing, plain, says, taps
@@ -282,4 +283,143 @@ async def test_a_longest_message_full_of_html_arrives_as_typed(server, bot):
     too_long = await says(owner, typed + "x")
     assert too_long.text != fr("✓ Forwarded to {name}.").format(name="Zornitsa")
     assert relayed_to(asker) == [got.text]
+    assert server.errors() == []
+
+
+# --- an official who no longer speaks for the municipality -------------------------------------
+
+DEPUTY = 624
+NIGHT = 1_894_682_580  # Tuesday 15 January 2030, 05:43 in Paris, 06:43 in Sofia
+MORNING = 1_894_690_800  # 08:00 in Paris, 09:00 in Sofia
+
+
+async def accepted_by_deputy(server, bot):
+    """Zornitsa (bg) offers help with the mayor's request; Denis (fr), a verified official of
+    the same municipality, accepts it and writes once through the bot."""
+    bot.clock = lambda: NIGHT
+    await seed.member(bot.storage, OWNER, language="fr")
+    await seed.member(bot.storage, DEPUTY, language="fr")
+    await seed.verified(bot.storage, DEPUTY, NIGHT)
+    await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
+    mayor = server.create_user("Amélie", "fr", user_id=OWNER)
+    deputy = server.create_user("Denis", "fr", user_id=DEPUTY)
+    asker = server.create_user("Zornitsa", "bg", user_id=ASKER)
+    for user in (mayor, deputy, asker):
+        await says(user, "/start")
+    listing = await seed.listing(bot.storage, OWNER, NIGHT, kind="request", title="Pompe à eau")
+    await says(asker, f"/start l{listing.id}")
+    await taps(asker, bg("🙋 I can help"))
+    await says(asker, "We have a spare pump.")
+    await mayor.wait_for_bot_message(containing("spare pump"), timeout=10)
+    await deputy.wait_for_bot_message(containing("spare pump"), timeout=10)
+    await taps(deputy, fr("✅ Accept"))
+    accepted_here = deputy.last_bot_message
+    told = await asker.wait_for_bot_message(containing("Denis"), timeout=10)
+    await write(deputy, accepted_here, fr("✉️ Write through the bot"), ["Bonjour !"])
+    await deputy.press(fr("✅ Done"))
+    await deputy.wait_for_bot_message()
+    await asker.wait_for_bot_message(containing("Bonjour !"), timeout=10)
+    [(contact, _side)] = await bot.storage.contacts_of(ASKER)
+    return mayor, deputy, asker, listing, accepted_here, told, contact
+
+
+def held_count(bot, people: tuple[int, ...], count: int):
+    """A predicate: ``count`` outbox rows held for ``people`` (for their quiet hours)."""
+
+    async def check() -> bool:
+        return sum([len(await bot.storage.held_until(p)) for p in people]) == count
+
+    return check
+
+
+async def test_an_official_who_leaves_no_longer_speaks_through_the_relay(server, bot):
+    """Denis leaves the municipality while a message each way waits for the morning: neither
+    is delivered, both are told in their language, the relay stays closed to both, and
+    Zornitsa can write to the municipality again, where the mayor (not Denis) gets it."""
+    mayor, deputy, asker, listing, accepted_here, told, contact = await accepted_by_deputy(
+        server, bot
+    )
+    for person in (DEPUTY, ASKER):
+        await seed.set_quiet_hours(bot.storage, person, (22, 8))
+    await write(asker, told, bg("✉️ Write through the bot"), ["Чакащо съобщение"])
+    await asker.press(bg("✅ Done"))
+    await asker.wait_for_bot_message()
+    await write(deputy, accepted_here, fr("✉️ Write through the bot"), ["Message en attente"])
+    await deputy.press(fr("✅ Done"))
+    await deputy.wait_for_bot_message()
+    await wait_until(held_count(bot, (ASKER, DEPUTY), 2))
+
+    status = await says(deputy, "/verify")
+    await deputy.press_data(status.id, "vf:leave")
+    await deputy.wait_for_bot_message()
+    await taps(deputy, fr("🚪 Yes, leave"))
+    assert (await bot.storage.get_contact(contact.id)).relay_ended_at == NIGHT
+
+    bot.clock = lambda: MORNING
+    bot.outbox.wake()
+    t_bg, t_fr = translator("bg"), translator("fr")
+    to_asker = await asker.wait_for_bot_message(containing("🔕"), timeout=10)
+    assert to_asker.text == plain(
+        bg(
+            "🔕 Messages through the bot about {title} have ended: the person who accepted your "
+            "contact no longer represents {municipality}. To write to the municipality again, "
+            "open the listing."
+        )
+    ).format(title=t_bg.quote("Pompe à eau"), municipality="Saint-Dié")
+    assert to_asker.button_labels == [bg("📄 Open")]
+    to_deputy = await deputy.wait_for_bot_message(containing("🔕"), timeout=10)
+    assert to_deputy.text == plain(
+        fr(
+            "🔕 Messages through the bot about {title} have ended: you no longer represent "
+            "{municipality}."
+        )
+    ).format(title=t_fr.quote("Pompe à eau"), municipality="Saint-Dié")
+    await wait_until(lambda: settled(bot.storage))
+    assert "Чакащо" not in "\n".join(relayed_to(deputy))
+    assert "Message en attente" not in "\n".join(relayed_to(asker))
+
+    # Neither may write through the bot any more, from any old button.
+    for user, message, language in ((deputy, accepted_here, "fr"), (asker, told, "bg")):
+        await user.press_data(message.id, f"ct:rl:{contact.id}")
+        answer = await user.wait_for_callback_answer()
+        assert answer.text == translator(language).gettext(
+            "Messages through the bot about this contact have been stopped."
+        )
+
+    # Zornitsa writes to the municipality again: the mayor is asked, Denis is not.
+    await asker.press(bg("📄 Open"))
+    card = await asker.wait_for_bot_message(containing("Pompe à eau"))
+    assert bg("🙋 I can help") in card.button_labels
+    await taps(asker, bg("🙋 I can help"))
+    sent = await says(asker, "Still have the pump, who do I talk to now?")
+    assert "✉️" in sent.text
+    await mayor.wait_for_bot_message(containing("who do I talk to now"), timeout=10)
+    await wait_until(lambda: settled(bot.storage))
+    assert not [m for m in deputy.messages if "who do I talk to now" in (m.text or "")]
+    assert len(await bot.storage.contacts_of(ASKER)) == 2
+    # One new request, not more: the rule against asking twice holds for the new one.
+    with pytest.raises(ContactRefused, match="already"):
+        await bot.storage.check_contact(ASKER, listing.id, MORNING)
+    assert server.errors() == []
+
+
+async def test_a_revoked_official_no_longer_speaks_through_the_relay(server, bot):
+    """An admin revokes Denis: the relay he accepted ends, and a message he queued is not
+    sent."""
+    _mayor, deputy, asker, _listing, _here, _told, contact = await accepted_by_deputy(server, bot)
+    await seed.set_quiet_hours(bot.storage, ASKER, (22, 8))
+    await bot.storage.relay_message(
+        contact.id, DEPUTY, "Message en attente", telegram_message_id=99_002, now=NIGHT
+    )
+    await wait_until(held_count(bot, (ASKER,), 1))
+    (official,) = await bot.storage.verified_officials(contact.municipality_id)
+    await bot.storage.revoke_verification(official.request_id, 0, reason=None, now=NIGHT)
+    bot.clock = lambda: MORNING
+    bot.outbox.wake()
+    await asker.wait_for_bot_message(containing("🔕"), timeout=10)
+    await deputy.wait_for_bot_message(containing("🔕"), timeout=10)
+    await wait_until(lambda: settled(bot.storage))
+    assert "Message en attente" not in "\n".join(relayed_to(asker))
+    with pytest.raises(ContactRefused, match="relay_ended"):
+        await bot.storage.relay_contact(contact.id, DEPUTY, now=MORNING)
     assert server.errors() == []

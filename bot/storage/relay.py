@@ -4,9 +4,10 @@ accepted), for when one of them has no public username to be reached by.
 The consent rules of contacts hold: only once accepted, only between those two, until either
 of them ends it, or the other one is banned, erased or has blocked the bot (the relay then
 ends for good), or the official who accepted for a municipality no longer represents it
-(:func:`bot.storage.verification.end_relays_spoken_for`), and at most :data:`RELAY_PER_HOUR` messages an hour from one person. Each
-message is stored with its outbox row in one transaction, keyed by the person's own Telegram
-message (relayed messages are the contact messages that have one): an update handed out again
+(:func:`bot.storage.verification.end_relays_spoken_for`), and at most
+:data:`RELAY_PER_HOUR` messages an hour from one person. Each message is stored with its
+outbox row in one transaction, keyed by the person's own Telegram message (relayed messages
+are the contact messages that have one): an update handed out again
 after a crash relays nothing twice, and a crash loses nothing.
 """
 

@@ -423,3 +423,54 @@ async def test_a_revoked_official_no_longer_speaks_through_the_relay(server, bot
     with pytest.raises(ContactRefused, match="relay_ended"):
         await bot.storage.relay_contact(contact.id, DEPUTY, now=MORNING)
     assert server.errors() == []
+
+
+async def test_a_banned_or_erased_side_ends_the_relay_and_the_other_is_told(server, bot):
+    """Amélie's message waits for Zornitsa's morning when Zornitsa is banned: it is never
+    delivered to her, and Amélie is told the relay ended; the same when a person erases
+    their data (here Amélie, for a second asker)."""
+    bot.clock = lambda: NIGHT
+    owner, asker, stranger, _request, contact = await accepted(server, bot, NIGHT)
+    await taps(owner, fr("✅ Accept"))
+    accepted_here = owner.last_bot_message
+    await asker.wait_for_bot_message(containing("Amélie"), timeout=10)
+    await seed.set_quiet_hours(bot.storage, ASKER, (22, 8))
+    await write(owner, accepted_here, fr("✉️ Write through the bot"), ["Encore là ?"])
+    await owner.press(fr("✅ Done"))
+    await owner.wait_for_bot_message()
+    await wait_until(held_count(bot, (ASKER,), 1))
+
+    assert await bot.storage.ban(ASKER, 0, NIGHT) is not None
+    ended = fr(
+        "🔕 Messages through the bot about {title} have ended: the other person can no longer "
+        "be reached through the bot."
+    ).format(title=translator("fr").quote("Pompe à eau"))
+    told = await owner.wait_for_bot_message(containing("🔕"), timeout=10)
+    assert told.text == plain(ended)
+    bot.clock = lambda: MORNING
+    bot.outbox.wake()
+    await wait_until(lambda: settled(bot.storage))
+    assert relayed_to(asker) == []
+    await owner.press_data(accepted_here.id, f"ct:rl:{contact.id}")
+    answer = await owner.wait_for_callback_answer()
+    assert answer.text == fr("Messages through the bot about this contact have been stopped.")
+
+    # Erasure: the stranger's accepted contact with Amélie ends when she erases her data.
+    second = await seed.listing(bot.storage, OWNER, MORNING, title="Tables")
+    card = await says(stranger, f"/start l{second.id}")
+    await taps(stranger, card.button_labels[0])
+    await says(stranger, "I need tables.")
+    await owner.wait_for_bot_message(containing("I need tables."), timeout=10)
+    await taps(owner, fr("✅ Accept"))
+    told_stranger = await stranger.wait_for_bot_message(containing("Amélie"), timeout=10)
+    await write(stranger, told_stranger, en("✉️ Write through the bot"), ["Thursday?"])
+    await owner.wait_for_bot_message(containing("Thursday?"), timeout=10)
+    await bot.storage.erase_member(OWNER, MORNING)
+    gone = await stranger.wait_for_bot_message(containing("🔕"), timeout=10)
+    assert gone.text == plain(
+        en(
+            "🔕 Messages through the bot about {title} have ended: the other person can no "
+            "longer be reached through the bot."
+        )
+    ).format(title=translator("en").quote("Tables"))
+    assert server.errors() == []

@@ -16,6 +16,7 @@ from bot.delivery.outbox import Rendered
 from bot.dialogs.contact import end_relay
 from bot.i18n import Translator
 from bot.storage import Storage
+from bot.storage.moderation import RELAY_PARTY_GONE
 from bot.storage.outbox import Notification
 from bot.storage.relay import RELAY_ENDED, RELAYED
 from bot.storage.verification import RELAY_SPEAKER_GONE
@@ -29,6 +30,7 @@ def register(application: CommunityApplication) -> None:
     application.outbox.add_renderer(RELAYED, render_relayed, bundled=False)
     application.outbox.add_renderer(RELAY_ENDED, render_relay_ended)
     application.outbox.add_renderer(RELAY_SPEAKER_GONE, render_speaker_gone)
+    application.outbox.add_renderer(RELAY_PARTY_GONE, render_party_gone)
 
 
 async def render_relayed(
@@ -102,3 +104,19 @@ async def render_speaker_gone(
         _("📄 Open"), callback_data=OPEN_LISTING.data(contact.listing_id)
     )
     return Rendered(text, InlineKeyboardMarkup([[open_it]]))
+
+
+async def render_party_gone(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """To the other person: the relay ended because its other person was banned or erased
+    (which of the two is not theirs to know)."""
+    contact = await storage.get_contact(int(notification.payload["contact"]))
+    if contact is None:
+        return None
+    return Rendered(
+        t.gettext(
+            "🔕 Messages through the bot about {title} have ended: the other person can no "
+            "longer be reached through the bot."
+        ).format(title=views.title_of(t, contact))
+    )

@@ -33,7 +33,7 @@ RELAYED, RELAY_ENDED = "contact_relay", "contact_relay_ended"
 
 def check_relay(contact: Contact | None, user_id: int) -> Contact:
     """The contact, if ``user_id`` is one of its two people and its relay is open; else
-    ContactRefused: not_party, not_accepted, relay_ended."""
+    ContactRefused: not_party, not_accepted, relay_ended (unreachable: the other erased)."""
     if contact is None:
         raise ContactRefused("not_party")
     if contact.status != "accepted":
@@ -44,7 +44,9 @@ def check_relay(contact: Contact | None, user_id: int) -> Contact:
     if user_id not in (contact.asker_id, contact.decided_by):
         raise ContactRefused("not_party")
     if contact.relay_ended_at is not None:
-        raise ContactRefused("relay_ended")
+        # Ended with the other person's erasure (their id is gone): say they cannot be reached.
+        gone = contact.other_side(user_id) is None
+        raise ContactRefused("unreachable" if gone else "relay_ended")
     return contact
 
 

@@ -474,3 +474,49 @@ async def test_a_banned_or_erased_side_ends_the_relay_and_the_other_is_told(serv
         )
     ).format(title=translator("en").quote("Tables"))
     assert server.errors() == []
+
+
+async def test_what_waited_for_an_official_who_left_is_not_sent_to_them(server, bot):
+    """Denis is in his quiet hours while a request comes in, the mayor accepts it (his
+    colleagues are told who the asker is) and a second request comes in; he leaves the
+    municipality before the morning: neither the requests' messages nor the asker's identity
+    reach him; the mayor got everything at once."""
+    bot.clock = lambda: NIGHT
+    await seed.member(bot.storage, OWNER, language="fr")
+    await seed.member(bot.storage, DEPUTY, language="fr", quiet_hours=(22, 8))
+    await seed.verified(bot.storage, DEPUTY, NIGHT)
+    await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
+    await seed.member(bot.storage, STRANGER, country="AT", place="Graz")
+    mayor = server.create_user("Amélie", "fr", user_id=OWNER)
+    deputy = server.create_user("Denis", "fr", user_id=DEPUTY)
+    asker = server.create_user("Zornitsa", "bg", username="zornitsa_bg", user_id=ASKER)
+    stranger = server.create_user("Stranger", "en", user_id=STRANGER)
+    for user in (mayor, deputy, asker, stranger):
+        await says(user, "/start")
+    listing = await seed.listing(bot.storage, OWNER, NIGHT, kind="request", title="Pompe à eau")
+    for person, label, text in (
+        (asker, bg("🙋 I can help"), "We have a spare pump «first»."),
+        (stranger, en("🙋 I can help"), "Another pump «second»."),
+    ):
+        await says(person, f"/start l{listing.id}")
+        await taps(person, label)
+        await says(person, text)
+        await mayor.wait_for_bot_message(containing(text), timeout=10)
+        if person is asker:
+            await taps(mayor, fr("✅ Accept"))
+            await asker.wait_for_bot_message(containing("Amélie"), timeout=10)
+    # Held for Denis: the first request, its acceptance by a colleague, the second request.
+    await wait_until(held_count(bot, (DEPUTY,), 3))
+
+    status = await says(deputy, "/verify")
+    await deputy.press_data(status.id, "vf:leave")
+    await deputy.wait_for_bot_message()
+    await taps(deputy, fr("🚪 Yes, leave"))
+    left = deputy.last_bot_message.id
+    bot.clock = lambda: MORNING
+    bot.outbox.wake()
+    await wait_until(lambda: settled(bot.storage))
+    after = "\n".join(m.text or "" for m in deputy.messages if m.from_bot and m.id > left)
+    assert "«first»" not in after and "«second»" not in after
+    assert "Zornitsa" not in after and "zornitsa_bg" not in after
+    assert server.errors() == []

@@ -23,6 +23,8 @@ from bot.buttons import (
 )
 from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
+from bot.matching.fitting import features_of
+from bot.matching.scoring import may_match
 from bot.matching.types import StoredMatch
 from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
@@ -98,11 +100,14 @@ async def live_match(
     storage: Storage, payload: dict[str, Any], user_id: int, now: int
 ) -> tuple[Listing, Listing, StoredMatch] | None:
     """``{"listing": <the reader's>, "other": <the match>}``: both listings and their match,
-    or None when either closed or the reader marked the match not relevant."""
+    or None when either closed, either was edited so that they no longer meet (a narrower
+    reach, another place or category), or the reader marked the match not relevant."""
     mine = await open_listing(storage, payload.get("listing"), now)
     other = await open_listing(storage, payload.get("other"), now)
     if mine is None or other is None:
         return None
+    if not may_match(features_of(mine), features_of(other)):
+        return None  # edited since (reach, place, category): the two no longer meet
     match = await storage.match_between(mine.id, other.id)
     if match is None or await storage.dismissed(match.id, user_id):
         return None

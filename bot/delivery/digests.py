@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot.delivery.notifications import alert_point, live_alert, live_match, open_listing
+from bot.delivery.notifications import alert_point, live_hit, live_match
 from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
 from bot.storage import Member, Storage
@@ -69,10 +69,10 @@ async def _alert_entry(
     now: int,
     member: Member | None,
 ) -> DigestEntry | None:
-    alert = await live_alert(storage, payload, user_id)
-    listing = await open_listing(storage, payload.get("listing"), now)
-    if alert is None or listing is None:
+    hit = await live_hit(storage, payload, user_id, now)
+    if hit is None:
         return None
+    alert, listing = hit
     summary = alert_summary(t, alert)
     point = alert_point(alert, member)
     return DigestEntry(

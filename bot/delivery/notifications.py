@@ -24,7 +24,7 @@ from bot.buttons import (
 from bot.delivery.outbox import Rendered
 from bot.i18n import Translator
 from bot.matching.fitting import features_of
-from bot.matching.scoring import may_match
+from bot.matching.scoring import may_match, within_alert_filters
 from bot.matching.types import StoredMatch
 from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
@@ -114,6 +114,22 @@ async def live_match(
     return mine, other, match
 
 
+async def live_hit(
+    storage: Storage, payload: dict[str, Any], user_id: int, now: int
+) -> tuple[Alert, Listing] | None:
+    """``{"alert": <id>, "listing": <id>}``: the alert (see :func:`live_alert`) and its open
+    listing, while the listing is still within the alert's filters: either may have been
+    edited since the hit was queued (another category, area or reach). Its words are not
+    weighed again: they were when the hit was found."""
+    alert = await live_alert(storage, payload, user_id)
+    listing = await open_listing(storage, payload.get("listing"), now)
+    if alert is None or listing is None:
+        return None
+    if not within_alert_filters(alert, features_of(listing)):
+        return None
+    return alert, listing
+
+
 async def live_alert(storage: Storage, payload: dict[str, Any], user_id: int) -> Alert | None:
     """``{"alert": <id>, ...}``: the reader's alert, or None when it was deleted or paused
     since the hit was queued (a paused alert tells nothing, now or in a digest), or the
@@ -165,12 +181,10 @@ async def render_alert(
 ) -> Rendered | None:
     """``{"alert": <id>, "listing": <id>}``: a new listing for a saved search."""
     _ = t.gettext
-    alert = await live_alert(storage, notification.payload, notification.user_id)
-    if alert is None:
+    hit = await live_hit(storage, notification.payload, notification.user_id, now)
+    if hit is None:
         return None
-    listing = await open_listing(storage, notification.payload.get("listing"), now)
-    if listing is None:
-        return None
+    alert, listing = hit
     header = _("🔔 <b>New for your alert</b>: {alert}").format(alert=alert_summary(t, alert))
     keyboard = InlineKeyboardMarkup(
         [

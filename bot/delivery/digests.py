@@ -10,7 +10,6 @@ A listing one digest showed is never shown by the other (storage drops it when c
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from bot.delivery.notifications import alert_point, live_alert, live_match, open_listing
@@ -27,8 +26,9 @@ from bot.views.digests import (
     open_buttons,
     weekly_text,
 )
-from bot.views.html import TEXT_LIMIT, shorten, visible_length
+from bot.views.html import TEXT_LIMIT, visible_length
 from bot.views.matches import distance_from, kilometres_between, reason_line
+from bot.views.texts import quoted_title
 
 DIGEST_ITEMS = 15  # at most this many in a daily digest
 WEEKLY_ITEMS = 500  # a weekly digest takes every item of the week, up to this many
@@ -43,12 +43,12 @@ async def _match_entry(
     if found is None:
         return None
     mine, other, match = found
-    title = t.quote(html.escape(shorten(mine.title, 60)))
+    title = quoted_title(t, mine.title, 60)
     if mine.kind == "request":
         heading = _("🤝 <b>For your request {title}</b>").format(title=title)
     else:
         heading = _("🤝 <b>For your offer {title}</b>").format(title=title)
-    short = t.quote(html.escape(shorten(mine.title, 40)))
+    short = quoted_title(t, mine.title, 40)
     return DigestEntry(
         item_id,
         cards.with_distance(other, kilometres_between(mine, other)),

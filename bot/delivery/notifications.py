@@ -30,7 +30,7 @@ from bot.views import cards
 from bot.views.alerts import alert_summary
 from bot.views.html import shorten, visible_length
 from bot.views.matches import distance_from, kilometres_between, reason_line
-from bot.views.texts import place_line
+from bot.views.texts import place_line, quoted_title
 
 DESCRIPTION_SHOWN = 280
 
@@ -133,7 +133,7 @@ async def render_match(
     if found is None:
         return None
     mine, other, match = found
-    title = t.quote(html.escape(shorten(mine.title, 80)))
+    title = quoted_title(t, mine.title, 80)
     if mine.kind == "request":
         header = _("🤝 <b>A match for your request {title}</b>").format(title=title)
     else:

@@ -47,6 +47,7 @@ from bot.storage import ContactRefused, Enqueued
 from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
 from bot.storage.relay import RELAY_PER_HOUR
 from bot.views import cards
+from bot.views.texts import quoted_title
 
 GROUP = -1  # before every feature's handlers (group 0), after identifying and the ban guard
 DIALOG = Dialog("contact", CONTACTS, stops=True)
@@ -176,7 +177,7 @@ async def write_again(update: Update, context: BotContext, contact_id: int) -> i
 async def ask_message(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     given = DIALOG.answers(context)
-    title = context.i18n.quote(escape(given.get("title", "")))
+    title = quoted_title(context.i18n, given.get("title", ""))
     if "contact" in given:
         text = _(
             "Type your message about {title} (up to {maximum} characters). The bot relays it; "
@@ -296,7 +297,7 @@ async def ask_relayed(update: Update, context: BotContext) -> None:
         MESSAGE_MAX,
     ).format(
         name=escape(given.get("name", "")),
-        title=context.i18n.quote(escape(given.get("title", ""))),
+        title=quoted_title(context.i18n, given.get("title", "")),
         count=context.i18n.number(MESSAGE_MAX),
     )
     done = InlineKeyboardButton(_("✅ Done"), callback_data=DIALOG.cancel.data(None))
@@ -373,7 +374,7 @@ async def end_relay(update: Update, context: BotContext, contact_id: int) -> int
     await reply(
         update,
         _("Stopped: no more messages through the bot about {title}, either way.").format(
-            title=context.i18n.quote(escape(contact.listing_title))
+            title=quoted_title(context.i18n, contact.listing_title)
         ),
     )
     return END

@@ -41,6 +41,7 @@ from bot.storage import ContactRefused, Listing, ListingRefused
 from bot.views import cards
 from bot.views import contacts as views
 from bot.views.html import shorten
+from bot.views.texts import quoted_title
 
 PAGE_SIZE = 8
 PAGE = MY_LISTINGS.button("p", Number(0, 9999))
@@ -174,11 +175,6 @@ async def _managed(update: Update, context: BotContext, listing_id: int) -> List
         return None
 
 
-def quoted(context: BotContext, listing: Listing) -> str:
-    """The listing's title, escaped, in the reader's quotation marks."""
-    return context.i18n.quote(html.escape(listing.title))
-
-
 async def _ask(
     update: Update,
     context: BotContext,
@@ -195,7 +191,8 @@ async def _ask(
     assert query is not None and query.message is not None
     await query.answer()
     await query.message.chat.send_message(
-        question.format(title=quoted(context, listing)), reply_markup=InlineKeyboardMarkup(buttons)
+        question.format(title=quoted_title(context.i18n, listing.title)),
+        reply_markup=InlineKeyboardMarkup(buttons),
     )
 
 

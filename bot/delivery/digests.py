@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.delivery.notifications import alert_point, live_alert, live_match, open_listing
 from bot.delivery.outbox import Rendered
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.storage import Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
@@ -33,6 +33,11 @@ from bot.views.texts import quoted_title
 DIGEST_ITEMS = 15  # at most this many in a daily digest
 WEEKLY_ITEMS = 500  # a weekly digest takes every item of the week, up to this many
 WEEKLY_BEST = 5  # the best few a weekly digest shows
+# The heading over a digest's matches for one of the reader's listings, by its kind.
+MATCH_HEADINGS = {
+    "request": N_("🤝 <b>For your request {title}</b>"),
+    "offer": N_("🤝 <b>For your offer {title}</b>"),
+}
 
 
 async def _match_entry(
@@ -43,11 +48,7 @@ async def _match_entry(
     if found is None:
         return None
     mine, other, match = found
-    title = quoted_title(t, mine.title, 60)
-    if mine.kind == "request":
-        heading = _("🤝 <b>For your request {title}</b>").format(title=title)
-    else:
-        heading = _("🤝 <b>For your offer {title}</b>").format(title=title)
+    heading = _(MATCH_HEADINGS[mine.kind]).format(title=quoted_title(t, mine.title, 60))
     short = quoted_title(t, mine.title, 40)
     return DigestEntry(
         item_id,

@@ -22,7 +22,7 @@ from bot.buttons import (
     WRITE_TO_AUTHOR,
 )
 from bot.delivery.outbox import Rendered
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.matching.types import StoredMatch
 from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
@@ -33,6 +33,11 @@ from bot.views.matches import distance_from, kilometres_between, reason_line
 from bot.views.texts import place_line, quoted_title
 
 DESCRIPTION_SHOWN = 280
+# A match's message names the recipient's own listing, by its kind.
+MATCH_HEADERS = {
+    "request": N_("🤝 <b>A match for your request {title}</b>"),
+    "offer": N_("🤝 <b>A match for your offer {title}</b>"),
+}
 
 
 def fit(before: str, description: str, after: str, limit: int) -> str:
@@ -133,11 +138,7 @@ async def render_match(
     if found is None:
         return None
     mine, other, match = found
-    title = quoted_title(t, mine.title, 80)
-    if mine.kind == "request":
-        header = _("🤝 <b>A match for your request {title}</b>").format(title=title)
-    else:
-        header = _("🤝 <b>A match for your offer {title}</b>").format(title=title)
+    header = _(MATCH_HEADERS[mine.kind]).format(title=quoted_title(t, mine.title, 80))
     footer = "💡 " + reason_line(t, match.reasons, mine, other)
     keyboard = InlineKeyboardMarkup(
         [

@@ -22,6 +22,7 @@ keep it (the question is asked again after them).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -39,7 +40,7 @@ from bot.buttons import (
     drop_buttons,
 )
 from bot.context import BotContext, reply
-from bot.dialogs.dialog import END, Dialog, Handler, resume_dialogs
+from bot.dialogs.dialog import END, Ask, Dialog, Handler, resume_dialogs
 from bot.dialogs.steps import TypedText, clean_block, has_letter
 from bot.i18n import N_, Translator
 from bot.places.timezones import DEFAULT_ZONE, local
@@ -251,16 +252,23 @@ async def send(update: Update, context: BotContext, text: str) -> int | None:
     return END
 
 
-DIALOG.add(
-    TYPING,
-    TypedText(
-        ask_message,
-        answered=send,
-        check=check_message,
+def typed_message(
+    ask: Ask,
+    answered: Callable[[Update, BotContext, str], Awaitable[int | None]],
+    check: Callable[[Translator, str], str | None],
+) -> TypedText:
+    """A step where a message to the other person is typed: a first one, or one through the
+    bot. Either keeps the lines as written, and has the same hint."""
+    return TypedText(
+        ask,
+        answered=answered,
+        check=check,
         clean=clean_block,
         hint=N_("Please type your message as text, or send /cancel."),
-    ),
-)
+    )
+
+
+DIALOG.add(TYPING, typed_message(ask_message, send, check_message))
 
 
 # --- the relay, once accepted --------------------------------------------------------------------
@@ -339,16 +347,7 @@ async def send_relayed(update: Update, context: BotContext, text: str) -> int | 
     return None
 
 
-DIALOG.add(
-    RELAYING,
-    TypedText(
-        ask_relayed,
-        answered=send_relayed,
-        check=check_relayed,
-        clean=clean_block,
-        hint=N_("Please type your message as text, or send /cancel."),
-    ),
-)
+DIALOG.add(RELAYING, typed_message(ask_relayed, send_relayed, check_relayed))
 
 
 async def end_relay(update: Update, context: BotContext, contact_id: int) -> int:

@@ -40,7 +40,6 @@ from bot.i18n import Translator
 from bot.storage import ContactRefused, Listing, ListingRefused
 from bot.views import cards
 from bot.views import contacts as views
-from bot.views.html import shorten
 from bot.views.texts import quoted_title
 
 PAGE_SIZE = 8
@@ -94,9 +93,8 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
     lines = [heading.format(count=t.number(len(listings))), ""]
     for number, listing in enumerate(listings[first : first + PAGE_SIZE], start=first + 1):
         lines.append(
-            f"{number}. {cards.KIND_MARKS[listing.kind]} "
-            f"<b>{html.escape(shorten(listing.title, 70))}</b>\n"
-            "    "
+            cards.numbered_title(listing, number, 70)
+            + "\n    "
             + _("{state} · 👁 {views} · 💬 {contacts}").format(
                 state=_(cards.STATE_NAMES[listing.state(now)]),
                 views=t.number(listing.views),

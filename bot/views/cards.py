@@ -300,6 +300,14 @@ def with_distance(listing: Listing, away: float | None) -> Listing:
     return listing if away is None else replace(listing, distance_km=away)
 
 
+def numbered_title(listing: Listing, number: int, units: int) -> str:
+    """The first line of an entry in a numbered list: number, kind, the title in bold (cut to
+    ``units``)."""
+    return (
+        f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, units))}</b>"
+    )
+
+
 def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
     """One entry of a result page: number, kind, title, category, place, age, and the
     language it was written in (a search finds listings in every language)."""
@@ -311,7 +319,7 @@ def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
         distance = f" · {t.kilometres(listing.distance_km)}"
     written = html.escape(t.language_name(listing.language))
     return (
-        f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, 80))}</b>\n"
+        f"{numbered_title(listing, number, 80)}\n"
         f"    {category_label(t, listing.category)} · {where}{distance} · {age(t, listing, now)}"
         f" · 🗣 {written}"
     )

@@ -22,25 +22,23 @@ from bot.buttons import (
     WRITE_TO_AUTHOR,
 )
 from bot.delivery.outbox import Rendered
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
+from bot.matching.fitting import features_of
+from bot.matching.scoring import may_match, within_alert_filters
 from bot.matching.types import StoredMatch
 from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
 from bot.views.alerts import alert_summary
-from bot.views.html import shorten, visible_length
 from bot.views.matches import distance_from, kilometres_between, reason_line
-from bot.views.texts import place_line
+from bot.views.texts import place_line, quoted_title
 
 DESCRIPTION_SHOWN = 280
-
-
-def fit(before: str, description: str, after: str, limit: int) -> str:
-    """``before`` + the description (shortened to what room is left) + ``after``, at most
-    ``limit`` visible characters (Telegram's count)."""
-    room = limit - visible_length(before + after)
-    shown = shorten(description, max(1, min(room, DESCRIPTION_SHOWN)))
-    return before + html.escape(shown) + after
+# A match's message names the recipient's own listing, by its kind.
+MATCH_HEADERS = {
+    "request": N_("🤝 <b>A match for your request {title}</b>"),
+    "offer": N_("🤝 <b>A match for your offer {title}</b>"),
+}
 
 
 def compact_card(
@@ -54,16 +52,7 @@ def compact_card(
     """A listing in a few lines under ``header``, with ``footer`` under it; ``away``: how
     far it is from the reader's listing or place, in km, shown beside its place."""
     _ = t.gettext
-    before = "\n".join(
-        [
-            header,
-            "",
-            f"{cards.KIND_MARKS[listing.kind]} <b>{_(cards.KIND_LABELS[listing.kind])}</b> · "
-            f"{cards.category_label(t, listing.category)}",
-            f"<b>{html.escape(listing.title)}</b>",
-            "",
-        ]
-    )
+    before = "\n".join([header, "", *cards.headline(t, listing), ""])
     tail = [""]
     if listing.tags:
         tail.append("🏷 " + cards.tag_labels(t, listing.tags))
@@ -79,7 +68,9 @@ def compact_card(
     )
     if footer:
         tail += ["", footer]
-    return fit(before, listing.description, "\n".join(tail), limit)
+    return cards.with_description(
+        before, listing.description, "\n".join(tail), limit, DESCRIPTION_SHOWN
+    )
 
 
 def interest_label(t: Translator, listing: Listing) -> str:
@@ -98,15 +89,34 @@ async def live_match(
     storage: Storage, payload: dict[str, Any], user_id: int, now: int
 ) -> tuple[Listing, Listing, StoredMatch] | None:
     """``{"listing": <the reader's>, "other": <the match>}``: both listings and their match,
-    or None when either closed or the reader marked the match not relevant."""
+    or None when either closed, either was edited so that they no longer meet (a narrower
+    reach, another place or category), or the reader marked the match not relevant."""
     mine = await open_listing(storage, payload.get("listing"), now)
     other = await open_listing(storage, payload.get("other"), now)
     if mine is None or other is None:
         return None
+    if not may_match(features_of(mine), features_of(other)):
+        return None  # edited since (reach, place, category): the two no longer meet
     match = await storage.match_between(mine.id, other.id)
     if match is None or await storage.dismissed(match.id, user_id):
         return None
     return mine, other, match
+
+
+async def live_hit(
+    storage: Storage, payload: dict[str, Any], user_id: int, now: int
+) -> tuple[Alert, Listing] | None:
+    """``{"alert": <id>, "listing": <id>}``: the alert (see :func:`live_alert`) and its open
+    listing, while the listing is still within the alert's filters: either may have been
+    edited since the hit was queued (another category, area or reach). Its words are not
+    weighed again: they were when the hit was found."""
+    alert = await live_alert(storage, payload, user_id)
+    listing = await open_listing(storage, payload.get("listing"), now)
+    if alert is None or listing is None:
+        return None
+    if not within_alert_filters(alert, features_of(listing)):
+        return None
+    return alert, listing
 
 
 async def live_alert(storage: Storage, payload: dict[str, Any], user_id: int) -> Alert | None:
@@ -133,11 +143,7 @@ async def render_match(
     if found is None:
         return None
     mine, other, match = found
-    title = t.quote(html.escape(shorten(mine.title, 80)))
-    if mine.kind == "request":
-        header = _("🤝 <b>A match for your request {title}</b>").format(title=title)
-    else:
-        header = _("🤝 <b>A match for your offer {title}</b>").format(title=title)
+    header = _(MATCH_HEADERS[mine.kind]).format(title=quoted_title(t, mine.title, 80))
     footer = "💡 " + reason_line(t, match.reasons, mine, other)
     keyboard = InlineKeyboardMarkup(
         [
@@ -160,12 +166,10 @@ async def render_alert(
 ) -> Rendered | None:
     """``{"alert": <id>, "listing": <id>}``: a new listing for a saved search."""
     _ = t.gettext
-    alert = await live_alert(storage, notification.payload, notification.user_id)
-    if alert is None:
+    hit = await live_hit(storage, notification.payload, notification.user_id, now)
+    if hit is None:
         return None
-    listing = await open_listing(storage, notification.payload.get("listing"), now)
-    if listing is None:
-        return None
+    alert, listing = hit
     header = _("🔔 <b>New for your alert</b>: {alert}").format(alert=alert_summary(t, alert))
     keyboard = InlineKeyboardMarkup(
         [

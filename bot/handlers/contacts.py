@@ -42,7 +42,7 @@ from bot.storage import Contact, ContactRefused, Member, Storage
 from bot.storage.contacts import DECLINED, DECLINED_TEAM, UNDO_WINDOW
 from bot.storage.outbox import Notification
 from bot.views import contacts as views
-from bot.views.html import shorten
+from bot.views.texts import quoted_title
 
 
 def register(application: CommunityApplication) -> None:
@@ -62,12 +62,14 @@ def register(application: CommunityApplication) -> None:
         ]
     )
     outbox = application.outbox
-    outbox.add_renderer("contact_request", _while(_still("pending"), render_request))
+    outbox.add_renderer("contact_request", _while(_still("pending"), render_request, "owner"))
     outbox.add_renderer("contact_message", render_message)
-    outbox.add_renderer("contact_accepted", _while(_still("accepted"), render_accepted))
-    outbox.add_renderer("contact_accepted_team", _while(_still("accepted"), render_accepted_team))
-    outbox.add_renderer(DECLINED, _while(_decline_stands, render_declined))
-    outbox.add_renderer(DECLINED_TEAM, _while(_decline_stands, render_declined_team))
+    outbox.add_renderer("contact_accepted", _while(_still("accepted"), render_accepted, "asker"))
+    outbox.add_renderer(
+        "contact_accepted_team", _while(_still("accepted"), render_accepted_team, "owner")
+    )
+    outbox.add_renderer(DECLINED, _while(_decline_stands, render_declined, "asker"))
+    outbox.add_renderer(DECLINED_TEAM, _while(_decline_stands, render_declined_team, "owner"))
 
 
 SHOW_CONTACT = CONTACTS.button("show", ID)
@@ -249,10 +251,9 @@ async def contacts_command(update: Update, context: BotContext, _none: None = No
     buttons = []
     for number, (contact, side) in enumerate(found, start=1):
         direction = "→" if side == "asker" else "←"
-        title = html.escape(shorten(contact.listing_title, 60))
+        title = quoted_title(context.i18n, contact.listing_title, 60)
         lines.append(
-            f"{number}. {direction} <b>{context.i18n.quote(title)}</b> · "
-            f"{_(views.STATUS_LABELS[contact.status])}"
+            f"{number}. {direction} <b>{title}</b> · {_(views.STATUS_LABELS[contact.status])}"
         )
         buttons.append(
             InlineKeyboardButton(str(number), callback_data=SHOW_CONTACT.data(contact.id))
@@ -301,16 +302,20 @@ ContactRenderer = Callable[[Storage, Contact, Translator], Awaitable[Rendered | 
 Stands = Callable[[Contact, dict[str, Any]], bool]  # the contact, the notice's payload
 
 
-def _while(stands: Stands, render: ContactRenderer) -> Renderer:
-    """The outbox renderer of a notice about a contact: ``render``, while what the notice
-    tells still ``stands`` (else the notice is dropped: the contact was answered, withdrawn,
-    or the decline undone, before it was sent)."""
+def _while(stands: Stands, render: ContactRenderer, side: str) -> Renderer:
+    """The outbox renderer of a notice about a contact for its ``side``: ``render``, while
+    what the notice tells still ``stands`` (else the notice is dropped: the contact was
+    answered, withdrawn, or the decline undone, before it was sent) and the reader is still
+    on that side (an official who left the municipality, or lost the verification, while the
+    notice waited for their quiet hours must not read the asker's message nor who they are)."""
 
     async def rendered(
         storage: Storage, notification: Notification, t: Translator, now: int
     ) -> Rendered | None:
         contact = await storage.get_contact(int(notification.payload["contact"]))
         if contact is None or not stands(contact, notification.payload):
+            return None
+        if await storage.contact_side(contact, notification.user_id) != side:
             return None
         return await render(storage, contact, t)
 
@@ -356,6 +361,9 @@ async def render_message(
     contact = await storage.get_contact(message.contact_id) if message else None
     if message is None or contact is None or contact.status == "withdrawn":
         return None
+    reader = await storage.contact_side(contact, notification.user_id)
+    if reader != ("owner" if message.from_asker else "asker"):
+        return None  # no longer the owner side's (left, revoked): see _while
     if message.from_asker:
         head = _("✉️ <b>New message about {title}</b> from the person who wrote to you:")
         side = "owner"

@@ -7,10 +7,12 @@ sandbox, keeps its idle connections in a queue and writes straight to the transp
 interactive benchmark measured the bot's throughput 0.47 -> 0.72 of a bare echo bot with it.
 
 It does what ``HTTPXRequest`` does: a bounded connection pool, the four timeouts with
-per-call overrides, uploads as ``multipart/form-data`` and everything else as one JSON object
-(which Telegram reads as it reads a form), and errors mapped to PTB's: :class:`~telegram.error.TimedOut` for a timeout (with "not sent" when
-no connection could be had), :class:`~telegram.error.NetworkError` for anything else on the
-wire. HTTP statuses (429, 5xx...) are left to :class:`BaseRequest`, which maps them.
+per-call overrides, uploads as ``multipart/form-data``, and errors mapped to PTB's:
+:class:`~telegram.error.TimedOut` for a timeout (with "not sent" when no connection could be
+had), :class:`~telegram.error.NetworkError` for anything else on the wire. Other calls go as
+one JSON object, which Telegram reads as it reads a form, at a third of the CPU (see
+:func:`_body`). HTTP statuses (429, 5xx...) are left to :class:`BaseRequest`, which maps
+them.
 
 aiohttp has no timeout for writing a request body; an upload's body write and the wait for the
 answer share one budget instead (``read_timeout`` + ``media_write_timeout``), so a large photo

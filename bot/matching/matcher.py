@@ -49,7 +49,12 @@ log = logging.getLogger(__name__)
 # author under ten messages.
 CARDS_FOR_NEW_LISTING = 3
 PASS_SECONDS = 5.0  # one run matches for at most about this long, then yields
-WRITE_EVERY = 25  # listings whose matches are written in one transaction
+# Listings whose matches are written in one transaction while no other write waits for it
+# (one that does waits for at most bot.storage.matching.STEP listings' writes): a commit
+# sends every index page it changed to the WAL, and the pass's rows go to random pages of
+# the outbox's, the digest items' and the matches' indexes, so the fewer commits, the fewer
+# times the same page is written.
+WRITE_EVERY = 200
 
 # When a digest is due depends only on the moment and the person's preferences, which most
 # people share (a few time zones, the default quiet hours): worked out once per moment, not
@@ -352,7 +357,8 @@ async def matching_pass(
 ) -> tuple[int, int]:
     """Match the listings waiting for it for up to about ``seconds``, writing every
     :data:`WRITE_EVERY` listings (see :meth:`~bot.storage.matching.MatchingQueries.
-    save_matches`). Returns (listings done, notifications queued for now or soon)."""
+    save_matches`: another write waits for one step of it at most). Returns (listings
+    done, notifications queued for now or soon)."""
     lookups = lookups or Lookups(storage)
     started = time.monotonic()
     done = instant = 0

@@ -9,6 +9,7 @@ types exchanged are :mod:`bot.matching.types`.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -33,6 +34,9 @@ POOL = 20
 TAG_POOL = 15
 WINDOW = 300
 TEXT_COMPARED = 300  # characters of a candidate's description
+# Listings whose matches and notifications always commit together; a write of more listings
+# commits after any such step when another write waits (save_matches).
+STEP = 25
 
 
 _FEATURES = """
@@ -230,50 +234,16 @@ class MatchingQueries(Database):
     # --- storing a listing's matches --------------------------------------------------------
 
     async def save_matches(self, results: list[Matched], now: int) -> None:
-        """Store the matches found for a few listings, queue what to tell whom, and mark the
-        listings matched, in one transaction: a listing is never marked without its
-        notifications, nor notified about without being marked. (A few listings at a time
-        rather than one: each statement is a round trip to the database's thread, and at a
-        thousand new listings a minute those trips, not SQLite, were the cost.)"""
-        if not results:
-            return
-        async with self.transaction() as db:
-            # Edited since the pass read it (the edit found it unmatched, so its trigger had
-            # nothing to undo): left unmatched, and the next pass matches it as it now is.
-            await db.executemany(
-                f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
-                f"AND (? IS NULL OR {_HISTORY} = ?)",
-                [
-                    (now, result.listing_id, result.history, result.history)
-                    for result in results
-                    if not result.unembedded
-                ],
-            )
-            # Matched on words alone: marked only if its vector is still missing. One stored
-            # while the pass ran (bot/storage/vectors.py, save_vectors) found it not marked
-            # yet, so did not ask for it to be matched again: it stays unmatched, and the
-            # next pass matches it by meaning.
-            await db.executemany(
-                f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
-                f"AND (? IS NULL OR {_HISTORY} = ?) "
-                "AND NOT EXISTS (SELECT 1 FROM listing_vectors WHERE listing_id = l.id)",
-                [
-                    (now, result.listing_id, result.history, result.history)
-                    for result in results
-                    if result.unembedded
-                ],
-            )
-            await db.executemany(
-                """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)
-                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (listing_a, listing_b) DO UPDATE
-                   SET score = excluded.score, reasons = excluded.reasons""",
-                [
-                    (*m.pair, round(m.score, 3), " ".join(m.reasons), now)
-                    for result in results
-                    for m in result.found
-                ],
-            )
-            await _queue(db, [d for result in results for d in result.deliveries], now)
+        """Store the matches found for some listings, queue what to tell whom, and mark the
+        listings matched: :data:`STEP` listings at a time, each step in one transaction with
+        the others while no other write waits (see :meth:`~bot.storage.base.Database.
+        _write_steps`), so a listing is never marked without its notifications, nor notified
+        about without being marked. (Many listings at a time rather than one: each
+        statement is a round trip to the database's thread, and each commit sends the
+        pages it changed to the WAL; at a thousand new listings a minute those, not the
+        rows, were the cost.)"""
+        steps = [results[at : at + STEP] for at in range(0, len(results), STEP)]
+        await self._write_steps(functools.partial(_save_step, step, now) for step in steps)
 
     # --- reading matches, feedback -------------------------------------------------------------
 
@@ -445,6 +415,46 @@ class MatchingQueries(Database):
             (now, now + within),
         )
         return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def _save_step(results: list[Matched], now: int, db: aiosqlite.Connection) -> None:
+    """One step of :meth:`MatchingQueries.save_matches`, on its open transaction."""
+    # Edited since the pass read it (the edit found it unmatched, so its trigger had
+    # nothing to undo): left unmatched, and the next pass matches it as it now is.
+    await db.executemany(
+        f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
+        f"AND (? IS NULL OR {_HISTORY} = ?)",
+        [
+            (now, result.listing_id, result.history, result.history)
+            for result in results
+            if not result.unembedded
+        ],
+    )
+    # Matched on words alone: marked only if its vector is still missing. One stored
+    # while the pass ran (bot/storage/vectors.py, save_vectors) found it not marked
+    # yet, so did not ask for it to be matched again: it stays unmatched, and the
+    # next pass matches it by meaning.
+    await db.executemany(
+        f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
+        f"AND (? IS NULL OR {_HISTORY} = ?) "
+        "AND NOT EXISTS (SELECT 1 FROM listing_vectors WHERE listing_id = l.id)",
+        [
+            (now, result.listing_id, result.history, result.history)
+            for result in results
+            if result.unembedded
+        ],
+    )
+    await db.executemany(
+        """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT (listing_a, listing_b) DO UPDATE
+           SET score = excluded.score, reasons = excluded.reasons""",
+        [
+            (*m.pair, round(m.score, 3), " ".join(m.reasons), now)
+            for result in results
+            for m in result.found
+        ],
+    )
+    await _queue(db, [d for result in results for d in result.deliveries], now)
 
 
 async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int) -> None:

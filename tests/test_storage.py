@@ -261,3 +261,17 @@ async def _create_table(db) -> None:
     await db.execute(
         "CREATE TABLE step_rows (id INTEGER PRIMARY KEY, person INTEGER NOT NULL DEFAULT 0)"
     )
+
+
+async def test_a_larger_page_cache_is_given_back_after_its_block(storage):
+    async def cache_size() -> int:
+        return (await storage._fetchone("PRAGMA cache_size"))[0]
+
+    default = await cache_size()
+    async with storage.page_cache(16_384):
+        assert await cache_size() == -16_384
+    assert await cache_size() == default
+    with pytest.raises(sqlite3.OperationalError):
+        async with storage.page_cache(8_192):
+            await storage._fetchone("SELECT * FROM no_such_table")
+    assert await cache_size() == default

@@ -55,6 +55,10 @@ PASS_SECONDS = 5.0  # one run matches for at most about this long, then yields
 # the outbox's, the digest items' and the matches' indexes, so the fewer commits, the fewer
 # times the same page is written.
 WRITE_EVERY = 200
+# SQLite's page cache while the pass runs (KiB; 2 MB otherwise). With the default, the
+# pages a transaction changes do not fit: they went to the WAL before the commit and again
+# when changed once more, and the candidates' pages were read from the file again and again.
+PASS_CACHE_KIB = 16_384
 
 # When a digest is due depends only on the moment and the person's preferences, which most
 # people share (a few time zones, the default quiet hours): worked out once per moment, not
@@ -361,6 +365,23 @@ async def matching_pass(
     done, notifications queued for now or soon)."""
     lookups = lookups or Lookups(storage)
     started = time.monotonic()
+    subjects = await storage.unmatched_listings(batch)
+    if not subjects:
+        return 0, 0  # an idle run: one indexed read
+    async with storage.page_cache(PASS_CACHE_KIB):
+        return await _match_batches(storage, now, subjects, started + seconds, batch, lookups)
+
+
+async def _match_batches(
+    storage: Storage,
+    now: Callable[[], int],
+    subjects: list[Subject],
+    until: float,
+    batch: int,
+    lookups: Lookups,
+) -> tuple[int, int]:
+    """:func:`matching_pass`'s work, from its first ``subjects`` on, until the monotonic
+    clock reads ``until`` or nothing waits."""
     done = instant = 0
     found: list[Matched] = []
 
@@ -371,10 +392,7 @@ async def matching_pass(
         instant += sum(1 for r in found for d in r.deliveries if d.digest_due is None)
         found.clear()
 
-    while time.monotonic() - started < seconds:
-        subjects = await storage.unmatched_listings(batch)
-        if not subjects:
-            break
+    while subjects:
         # The next listing's candidates are read while this one is scored: the database's
         # thread and Python work side by side.
         upcoming = _read_candidates(storage, lookups, subjects[0], now())
@@ -404,11 +422,14 @@ async def matching_pass(
             found.append(result)
             if len(found) >= WRITE_EVERY:
                 await write()
-            if time.monotonic() - started >= seconds:
+            if time.monotonic() >= until:
                 break
         if upcoming is not None:
             await upcoming  # never leave a read behind
         await write()
+        if time.monotonic() >= until:
+            break
+        subjects = await storage.unmatched_listings(batch)
     return done, instant
 
 

@@ -226,6 +226,19 @@ class Database:
                 raise
             await self._db.execute("COMMIT")
 
+    @asynccontextmanager
+    async def page_cache(self, kib: int) -> AsyncIterator[None]:
+        """SQLite's page cache at ``kib`` KiB for the block, then back to what it was (the
+        default 2 MB): the pages beyond are freed. For a long job that reads and writes
+        all over the file (the matching pass), so that the interactive bot's memory stays as
+        it is the rest of the time."""
+        row = await self._fetchone("PRAGMA cache_size")
+        await self._db.execute(f"PRAGMA cache_size = {-int(kib)}")
+        try:
+            yield
+        finally:
+            await self._db.execute(f"PRAGMA cache_size = {int(row[0]) if row else -2000}")
+
     async def _write_steps(self, steps: Iterable[Step]) -> None:
         """Run ``steps`` (each a few statements on the open transaction) in one transaction
         while no other writer waits; when one does, what the steps before did is committed

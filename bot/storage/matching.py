@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
+from bot.delivery.timing import Preferences
 from bot.matching.types import (
     Delivery,
     DigestItem,
@@ -25,6 +28,7 @@ from bot.matching.types import (
     Subject,
     digest_key,
 )
+from bot.storage.alerts import preferences_by_person, preferences_statement
 from bot.storage.base import Database, row_mapper, space_separated
 from bot.storage.verification import verified_municipality
 
@@ -70,6 +74,18 @@ def _features(row: Sequence[Any]) -> Features:
 
 
 OTHER_KIND = {"offer": "request", "request": "offer"}
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What :meth:`MatchingQueries.candidates_of` reads for several listings: each one's
+    candidates (in the listings' order), the stored vectors (bytes and scale) of those
+    listings and their candidates, by listing, and people's preferences."""
+
+    listings: list[list[Features]]
+    vectors: dict[int, tuple[bytes, float]]
+    preferences: dict[int, Preferences]
+
 
 # The outbox row as OutboxQueries.enqueue writes it, but on the pass's own transaction (the
 # listings' matches, notifications and marks commit together).
@@ -192,17 +208,34 @@ class MatchingQueries(Database):
         rows = await self._fetchall(*candidates_statement(subject, now))
         return [_features(row) for row in rows]
 
-    async def match_candidates_with_vectors(
-        self, subject: Features, now: int, model: str
-    ) -> tuple[list[Features], dict[int, tuple[bytes, float]]]:
-        """:meth:`match_candidates`, and the stored vectors of ``model`` of the subject and of
-        those candidates that have one (as :meth:`~bot.storage.vectors.VectorQueries.
-        vectors_of`); the subject's only when it has candidates."""
-        rows = await self._fetchall(*candidates_statement(subject, now, model))
-        vectors = {row[0]: (row[14], row[15]) for row in rows if row[14] is not None}
-        if rows and rows[0][16] is not None:
-            vectors[subject.id] = (rows[0][16], rows[0][17])
-        return [_features(row) for row in rows], vectors
+    async def candidates_of(
+        self, subjects: Sequence[Features], now: int, model: str | None, known: Container[int]
+    ) -> Candidates:
+        """:meth:`match_candidates` for several listings, with the vectors of ``model`` (the
+        subjects' and their candidates', those that have one), and the preferences of the
+        people who may be told about them (their owners and their candidates'; as
+        :meth:`~bot.storage.alerts.AlertQueries.preferences_of`) but the ``known`` ones: all
+        in one trip to the database's thread, which costs more than a small statement.
+        ``known`` is only asked whether it holds someone, on that thread."""
+        statements = [candidates_statement(subject, now, model) for subject in subjects]
+
+        def read(db: sqlite3.Connection) -> tuple[list[list[Any]], list[Any]]:
+            found = [db.execute(*statement).fetchall() for statement in statements]
+            owners = {s.owner_id for s in subjects} | {row[1] for rows in found for row in rows}
+            wanted = sorted(person for person in owners if person not in known)
+            people = db.execute(*preferences_statement(wanted)).fetchall() if wanted else []
+            return found, people
+
+        found, people = await self._in_thread(read)
+        vectors: dict[int, tuple[bytes, float]] = {}
+        for subject, rows in zip(subjects, found, strict=True):
+            if model is None or not rows:
+                continue
+            vectors.update((row[0], (row[14], row[15])) for row in rows if row[14] is not None)
+            if rows[0][16] is not None:  # the subject's own: on every row
+                vectors[subject.id] = (rows[0][16], rows[0][17])
+        listings = [[_features(row) for row in rows] for rows in found]
+        return Candidates(listings, vectors, preferences_by_person(people))
 
     async def word_counts(self, words: list[str]) -> tuple[int, dict[str, int]]:
         """How many listings there are, and how many contain each word (the full-text

@@ -348,8 +348,10 @@ async def test_pausing_one_alert_from_a_bundle_leaves_the_other_alerts_button(se
     ]
     for alert, category in ((pumps, "equipment"), (chairs, "goods")):
         listing = await seed.listing(bot.storage, ASKER, night, category=category, tags=())
+        # The matching pass's own key: whether or not the pass finds the listing first, the
+        # alert's news is one row.
         await bot.storage.enqueue(
-            [Enqueued(OWNER, "alert", f"al:{alert.id}:{listing.id}",
+            [Enqueued(OWNER, "alert", f"alert:{alert.id}:{listing.id}",
                       {"alert": alert.id, "listing": listing.id}, not_before=night)],
             now=night,
         )  # fmt: skip

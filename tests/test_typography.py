@@ -19,6 +19,7 @@ from bot.i18n import (
 )
 from bot.storage import ContactMessage
 from bot.views.contacts import conversation
+from bot.views.texts import quoted_title
 
 MARKS = set("“”„‟«»‘’‚‛‹›")
 # An apostrophe inside a word (d’une, foto’s) is not a quotation mark.
@@ -66,6 +67,16 @@ def test_every_language_has_its_quotation_marks():
 )
 def test_titles_are_quoted_in_the_readers_marks(language, quoted):
     assert translator(language).quote("Fire pump") == quoted
+
+
+def test_a_shortened_title_is_cut_before_it_is_escaped():
+    """Cutting the escaped text could leave half an entity ('&am…'), which Telegram refuses."""
+    fits = "x" * 57 + "<&>"
+    assert quoted_title(translator("en"), fits, 60) == "“" + "x" * 57 + "&lt;&amp;&gt;”"
+    assert quoted_title(translator("de"), fits + "!", 60) == "„" + "x" * 57 + "&lt;&amp;…“"
+    assert (
+        quoted_title(translator("fr"), fits + "!") == "«\u00a0" + "x" * 57 + "&lt;&amp;&gt;!\u00a0»"
+    )
 
 
 @pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])

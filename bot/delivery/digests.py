@@ -10,12 +10,11 @@ A listing one digest showed is never shown by the other (storage drops it when c
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from bot.delivery.notifications import alert_point, live_alert, live_match, open_listing
 from bot.delivery.outbox import Rendered
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.storage import Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
@@ -27,12 +26,18 @@ from bot.views.digests import (
     open_buttons,
     weekly_text,
 )
-from bot.views.html import TEXT_LIMIT, shorten, visible_length
+from bot.views.html import TEXT_LIMIT, visible_length
 from bot.views.matches import distance_from, kilometres_between, reason_line
+from bot.views.texts import quoted_title
 
 DIGEST_ITEMS = 15  # at most this many in a daily digest
 WEEKLY_ITEMS = 500  # a weekly digest takes every item of the week, up to this many
 WEEKLY_BEST = 5  # the best few a weekly digest shows
+# The heading over a digest's matches for one of the reader's listings, by its kind.
+MATCH_HEADINGS = {
+    "request": N_("🤝 <b>For your request {title}</b>"),
+    "offer": N_("🤝 <b>For your offer {title}</b>"),
+}
 
 
 async def _match_entry(
@@ -43,12 +48,8 @@ async def _match_entry(
     if found is None:
         return None
     mine, other, match = found
-    title = t.quote(html.escape(shorten(mine.title, 60)))
-    if mine.kind == "request":
-        heading = _("🤝 <b>For your request {title}</b>").format(title=title)
-    else:
-        heading = _("🤝 <b>For your offer {title}</b>").format(title=title)
-    short = t.quote(html.escape(shorten(mine.title, 40)))
+    heading = _(MATCH_HEADINGS[mine.kind]).format(title=quoted_title(t, mine.title, 60))
+    short = quoted_title(t, mine.title, 40)
     return DigestEntry(
         item_id,
         cards.with_distance(other, kilometres_between(mine, other)),

@@ -22,25 +22,21 @@ from bot.buttons import (
     WRITE_TO_AUTHOR,
 )
 from bot.delivery.outbox import Rendered
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.matching.types import StoredMatch
 from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
 from bot.views.alerts import alert_summary
-from bot.views.html import shorten, visible_length
 from bot.views.matches import distance_from, kilometres_between, reason_line
-from bot.views.texts import place_line
+from bot.views.texts import place_line, quoted_title
 
 DESCRIPTION_SHOWN = 280
-
-
-def fit(before: str, description: str, after: str, limit: int) -> str:
-    """``before`` + the description (shortened to what room is left) + ``after``, at most
-    ``limit`` visible characters (Telegram's count)."""
-    room = limit - visible_length(before + after)
-    shown = shorten(description, max(1, min(room, DESCRIPTION_SHOWN)))
-    return before + html.escape(shown) + after
+# A match's message names the recipient's own listing, by its kind.
+MATCH_HEADERS = {
+    "request": N_("🤝 <b>A match for your request {title}</b>"),
+    "offer": N_("🤝 <b>A match for your offer {title}</b>"),
+}
 
 
 def compact_card(
@@ -54,16 +50,7 @@ def compact_card(
     """A listing in a few lines under ``header``, with ``footer`` under it; ``away``: how
     far it is from the reader's listing or place, in km, shown beside its place."""
     _ = t.gettext
-    before = "\n".join(
-        [
-            header,
-            "",
-            f"{cards.KIND_MARKS[listing.kind]} <b>{_(cards.KIND_LABELS[listing.kind])}</b> · "
-            f"{cards.category_label(t, listing.category)}",
-            f"<b>{html.escape(listing.title)}</b>",
-            "",
-        ]
-    )
+    before = "\n".join([header, "", *cards.headline(t, listing), ""])
     tail = [""]
     if listing.tags:
         tail.append("🏷 " + cards.tag_labels(t, listing.tags))
@@ -79,7 +66,9 @@ def compact_card(
     )
     if footer:
         tail += ["", footer]
-    return fit(before, listing.description, "\n".join(tail), limit)
+    return cards.with_description(
+        before, listing.description, "\n".join(tail), limit, DESCRIPTION_SHOWN
+    )
 
 
 def interest_label(t: Translator, listing: Listing) -> str:
@@ -133,11 +122,7 @@ async def render_match(
     if found is None:
         return None
     mine, other, match = found
-    title = t.quote(html.escape(shorten(mine.title, 80)))
-    if mine.kind == "request":
-        header = _("🤝 <b>A match for your request {title}</b>").format(title=title)
-    else:
-        header = _("🤝 <b>A match for your offer {title}</b>").format(title=title)
+    header = _(MATCH_HEADERS[mine.kind]).format(title=quoted_title(t, mine.title, 80))
     footer = "💡 " + reason_line(t, match.reasons, mine, other)
     keyboard = InlineKeyboardMarkup(
         [

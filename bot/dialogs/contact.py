@@ -22,6 +22,7 @@ keep it (the question is asked again after them).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -39,7 +40,7 @@ from bot.buttons import (
     drop_buttons,
 )
 from bot.context import BotContext, reply
-from bot.dialogs.dialog import END, Dialog, Handler, resume_dialogs
+from bot.dialogs.dialog import END, Ask, Dialog, Handler, resume_dialogs
 from bot.dialogs.steps import TypedText, clean_block, has_letter
 from bot.i18n import N_, Translator
 from bot.places.timezones import DEFAULT_ZONE, local
@@ -47,6 +48,7 @@ from bot.storage import ContactRefused, Enqueued
 from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
 from bot.storage.relay import RELAY_PER_HOUR
 from bot.views import cards
+from bot.views.texts import quoted_title
 
 GROUP = -1  # before every feature's handlers (group 0), after identifying and the ban guard
 DIALOG = Dialog("contact", CONTACTS, stops=True)
@@ -176,7 +178,7 @@ async def write_again(update: Update, context: BotContext, contact_id: int) -> i
 async def ask_message(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     given = DIALOG.answers(context)
-    title = context.i18n.quote(escape(given.get("title", "")))
+    title = quoted_title(context.i18n, given.get("title", ""))
     if "contact" in given:
         text = _(
             "Type your message about {title} (up to {maximum} characters). The bot relays it; "
@@ -250,16 +252,23 @@ async def send(update: Update, context: BotContext, text: str) -> int | None:
     return END
 
 
-DIALOG.add(
-    TYPING,
-    TypedText(
-        ask_message,
-        answered=send,
-        check=check_message,
+def typed_message(
+    ask: Ask,
+    answered: Callable[[Update, BotContext, str], Awaitable[int | None]],
+    check: Callable[[Translator, str], str | None],
+) -> TypedText:
+    """A step where a message to the other person is typed: a first one, or one through the
+    bot. Either keeps the lines as written, and has the same hint."""
+    return TypedText(
+        ask,
+        answered=answered,
+        check=check,
         clean=clean_block,
         hint=N_("Please type your message as text, or send /cancel."),
-    ),
-)
+    )
+
+
+DIALOG.add(TYPING, typed_message(ask_message, send, check_message))
 
 
 # --- the relay, once accepted --------------------------------------------------------------------
@@ -296,7 +305,7 @@ async def ask_relayed(update: Update, context: BotContext) -> None:
         MESSAGE_MAX,
     ).format(
         name=escape(given.get("name", "")),
-        title=context.i18n.quote(escape(given.get("title", ""))),
+        title=quoted_title(context.i18n, given.get("title", "")),
         count=context.i18n.number(MESSAGE_MAX),
     )
     done = InlineKeyboardButton(_("✅ Done"), callback_data=DIALOG.cancel.data(None))
@@ -338,16 +347,7 @@ async def send_relayed(update: Update, context: BotContext, text: str) -> int | 
     return None
 
 
-DIALOG.add(
-    RELAYING,
-    TypedText(
-        ask_relayed,
-        answered=send_relayed,
-        check=check_relayed,
-        clean=clean_block,
-        hint=N_("Please type your message as text, or send /cancel."),
-    ),
-)
+DIALOG.add(RELAYING, typed_message(ask_relayed, send_relayed, check_relayed))
 
 
 async def end_relay(update: Update, context: BotContext, contact_id: int) -> int:
@@ -373,7 +373,7 @@ async def end_relay(update: Update, context: BotContext, contact_id: int) -> int
     await reply(
         update,
         _("Stopped: no more messages through the bot about {title}, either way.").format(
-            title=context.i18n.quote(escape(contact.listing_title))
+            title=quoted_title(context.i18n, contact.listing_title)
         ),
     )
     return END

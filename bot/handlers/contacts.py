@@ -42,7 +42,7 @@ from bot.storage import Contact, ContactRefused, Member, Storage
 from bot.storage.contacts import DECLINED, DECLINED_TEAM, UNDO_WINDOW
 from bot.storage.outbox import Notification
 from bot.views import contacts as views
-from bot.views.html import shorten
+from bot.views.texts import quoted_title
 
 
 def register(application: CommunityApplication) -> None:
@@ -249,10 +249,9 @@ async def contacts_command(update: Update, context: BotContext, _none: None = No
     buttons = []
     for number, (contact, side) in enumerate(found, start=1):
         direction = "→" if side == "asker" else "←"
-        title = html.escape(shorten(contact.listing_title, 60))
+        title = quoted_title(context.i18n, contact.listing_title, 60)
         lines.append(
-            f"{number}. {direction} <b>{context.i18n.quote(title)}</b> · "
-            f"{_(views.STATUS_LABELS[contact.status])}"
+            f"{number}. {direction} <b>{title}</b> · {_(views.STATUS_LABELS[contact.status])}"
         )
         buttons.append(
             InlineKeyboardButton(str(number), callback_data=SHOW_CONTACT.data(contact.id))

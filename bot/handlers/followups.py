@@ -15,7 +15,6 @@ per stage, naming only whom they may name.
 
 from __future__ import annotations
 
-import html
 import logging
 from datetime import timedelta
 
@@ -32,6 +31,7 @@ from bot.storage import Contact, ContactRefused, Enqueued, Storage
 from bot.storage.contacts import FOLLOWUP_DAYS
 from bot.storage.outbox import Notification
 from bot.views import contacts as views
+from bot.views.texts import quoted_title
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ async def render_followup(
         return None
     if await storage.exchange_said(contact, notification.user_id):
         return None  # they said it happened when closing the listing
-    title = t.quote(html.escape(contact.listing_title))
+    title = quoted_title(t, contact.listing_title)
     if due == 30:
         text = _("🕊 A month ago you were put in touch about {title}. Did it lead somewhere?")
     else:

@@ -37,7 +37,7 @@ from bot.storage.moderation import Outcome
 from bot.views.admin_log import log_line, person
 from bot.views.html import shorten
 from bot.views.texts import REPORT_REASON_LABELS as REASON_LABELS
-from bot.views.texts import short_time
+from bot.views.texts import quoted_title, short_time
 
 HIDDEN = N_("🚫 A moderator hid your listing {title}: it does not follow the community's rules.")
 RESTORED = N_("♻️ Your listing {title} is visible again.")
@@ -122,7 +122,7 @@ async def _card_text(context: BotContext, entry: ReportedListing) -> str:
         for reason, count in sorted(entry.reasons.items())
     )
     lines = [
-        f"🚩 <b>{context.i18n.quote(html.escape(entry.title))}</b> (#{entry.listing_id}) · "
+        f"🚩 <b>{quoted_title(context.i18n, entry.title)}</b> (#{entry.listing_id}) · "
         f"{entry.status}",
         _("Author: {owner} ({id})").format(owner=owner, id=entry.owner_id)
         + (" · " + " · ".join(flags) if flags else ""),
@@ -320,7 +320,7 @@ async def _about(context: BotContext, listing: Listing) -> dict[str, str]:
     author = person(
         t, listing.owner_id, owner.first_name if owner else None, owner.country if owner else None
     )
-    title = t.quote(html.escape(shorten(listing.title, 60)))
+    title = quoted_title(t, listing.title, 60)
     return {"member": author, "listing": f"{title} #{listing.id}"}
 
 
@@ -430,9 +430,7 @@ async def history(update: Update, context: BotContext, listing_id: int) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    lines = [
-        _("<b>History of {title}</b>").format(title=context.i18n.quote(html.escape(listing.title)))
-    ]
+    lines = [_("<b>History of {title}</b>").format(title=quoted_title(context.i18n, listing.title))]
     for status, at, by_user, detail in await context.storage.history(listing_id):
         extra = f" ({html.escape(detail)})" if detail else ""
         lines.append(f"{short_time(t, at)} · {html.escape(status)}{extra} · {by_user or '—'}")

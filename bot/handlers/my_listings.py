@@ -40,7 +40,7 @@ from bot.i18n import Translator
 from bot.storage import ContactRefused, Listing, ListingRefused
 from bot.views import cards
 from bot.views import contacts as views
-from bot.views.html import shorten
+from bot.views.texts import quoted_title
 
 PAGE_SIZE = 8
 PAGE = MY_LISTINGS.button("p", Number(0, 9999))
@@ -93,9 +93,8 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
     lines = [heading.format(count=t.number(len(listings))), ""]
     for number, listing in enumerate(listings[first : first + PAGE_SIZE], start=first + 1):
         lines.append(
-            f"{number}. {cards.KIND_MARKS[listing.kind]} "
-            f"<b>{html.escape(shorten(listing.title, 70))}</b>\n"
-            "    "
+            cards.numbered_title(listing, number, 70)
+            + "\n    "
             + _("{state} · 👁 {views} · 💬 {contacts}").format(
                 state=_(cards.STATE_NAMES[listing.state(now)]),
                 views=t.number(listing.views),
@@ -174,11 +173,6 @@ async def _managed(update: Update, context: BotContext, listing_id: int) -> List
         return None
 
 
-def quoted(context: BotContext, listing: Listing) -> str:
-    """The listing's title, escaped, in the reader's quotation marks."""
-    return context.i18n.quote(html.escape(listing.title))
-
-
 async def _ask(
     update: Update,
     context: BotContext,
@@ -195,7 +189,8 @@ async def _ask(
     assert query is not None and query.message is not None
     await query.answer()
     await query.message.chat.send_message(
-        question.format(title=quoted(context, listing)), reply_markup=InlineKeyboardMarkup(buttons)
+        question.format(title=quoted_title(context.i18n, listing.title)),
+        reply_markup=InlineKeyboardMarkup(buttons),
     )
 
 

@@ -14,7 +14,7 @@ from bot.i18n import N_, Translator
 from bot.places.timezones import local
 from bot.storage.moderation import AdminAction
 from bot.views.html import TEXT_LIMIT, shorten, visible_length
-from bot.views.texts import REPORT_REASON_LABELS
+from bot.views.texts import REPORT_REASON_LABELS, quoted_title
 
 # One sentence per kind of action, whole, so that each language orders it its own way.
 SENTENCES = {
@@ -54,7 +54,7 @@ def person(t: Translator, user_id: int | None, name: str | None, country: str | 
 def _listing(t: Translator, entry: AdminAction) -> str:
     if entry.listing_title is None:
         return f"#{entry.target_listing}"
-    return f"{t.quote(escape(shorten(entry.listing_title, 60)))} #{entry.target_listing}"
+    return f"{quoted_title(t, entry.listing_title, 60)} #{entry.target_listing}"
 
 
 def _why(t: Translator, entry: AdminAction) -> str | None:

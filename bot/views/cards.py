@@ -159,12 +159,6 @@ def listing_text(
     """The card's text, at most ``limit`` visible characters (``preview``: before it is
     published)."""
     _ = t.gettext
-    head = [
-        f"{KIND_MARKS[listing.kind]} <b>{_(KIND_LABELS[listing.kind])}</b> · "
-        f"{category_label(t, listing.category)}",
-        f"<b>{html.escape(listing.title)}</b>",
-        "",
-    ]
     tail = [""]
     if listing.tags:
         tail.append("🏷 " + tag_labels(t, listing.tags))
@@ -185,9 +179,27 @@ def listing_text(
         tail.append(f"<b>{_(ENDED_LABELS[state]).format(date=when)}</b>")
     if for_owner:
         tail.append(audience_line(t, listing))
-    before, after = "\n".join(head) + "\n", "\n" + "\n".join(tail)
-    room = limit - visible_length(before + after)
-    return before + html.escape(shorten(listing.description, max(room, 1))) + after
+    before = "\n".join([*headline(t, listing), "", ""])
+    return with_description(before, listing.description, "\n" + "\n".join(tail), limit)
+
+
+def headline(t: Translator, listing: Listing) -> list[str]:
+    """A card's first lines: the listing's kind and category, then its title in bold."""
+    return [
+        f"{KIND_MARKS[listing.kind]} <b>{t.gettext(KIND_LABELS[listing.kind])}</b> · "
+        f"{category_label(t, listing.category)}",
+        f"<b>{html.escape(listing.title)}</b>",
+    ]
+
+
+def with_description(
+    before: str, description: str, after: str, limit: int, most: int = TEXT_LIMIT
+) -> str:
+    """``before`` + the description (escaped, cut to ``most`` and to the room left) +
+    ``after``: at most ``limit`` visible characters, as Telegram counts them. Only the
+    description is ever cut."""
+    room = min(limit - visible_length(before + after), most)
+    return before + html.escape(shorten(description, max(room, 1))) + after
 
 
 def audience_line(t: Translator, listing: Listing) -> str:
@@ -288,6 +300,14 @@ def with_distance(listing: Listing, away: float | None) -> Listing:
     return listing if away is None else replace(listing, distance_km=away)
 
 
+def numbered_title(listing: Listing, number: int, units: int) -> str:
+    """The first line of an entry in a numbered list: number, kind, the title in bold (cut to
+    ``units``)."""
+    return (
+        f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, units))}</b>"
+    )
+
+
 def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
     """One entry of a result page: number, kind, title, category, place, age, and the
     language it was written in (a search finds listings in every language)."""
@@ -299,7 +319,7 @@ def result_line(t: Translator, listing: Listing, number: int, now: int) -> str:
         distance = f" · {t.kilometres(listing.distance_km)}"
     written = html.escape(t.language_name(listing.language))
     return (
-        f"{number}. {KIND_MARKS[listing.kind]} <b>{html.escape(shorten(listing.title, 80))}</b>\n"
+        f"{numbered_title(listing, number, 80)}\n"
         f"    {category_label(t, listing.category)} · {where}{distance} · {age(t, listing, now)}"
         f" · 🗣 {written}"
     )

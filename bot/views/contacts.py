@@ -16,7 +16,7 @@ from bot.buttons import ACCEPT_CONTACT, DECLINE_CONTACT, END_RELAY, RELAY, WRITE
 from bot.i18n import N_, Translator
 from bot.storage import Contact, ContactMessage, Counterpart, Member
 from bot.views.html import shorten
-from bot.views.texts import place_line
+from bot.views.texts import place_line, quoted_title
 
 STATUS_LABELS = {
     "pending": N_("⏳ waiting for an answer"),
@@ -33,7 +33,7 @@ ANONYMOUS = {
 
 def title_of(t: Translator, contact: Contact) -> str:
     """The listing's title, escaped, in the reader's quotation marks."""
-    return t.quote(escape(contact.listing_title))
+    return quoted_title(t, contact.listing_title)
 
 
 def quote(text: str) -> str:

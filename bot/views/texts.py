@@ -26,6 +26,7 @@ from bot.i18n import LANGUAGES, N_, Translator, autonym
 from bot.places import names
 from bot.places.countries import countries_by_name, flag
 from bot.storage import Member
+from bot.views.html import shorten
 
 REPORT_REASON_LABELS = {
     "spam": N_("📢 Spam or advertising"),
@@ -44,6 +45,13 @@ ROLE_LABELS = {
 def tick(label: str, chosen: bool) -> str:
     """A choice's label, ticked when it is the one chosen."""
     return f"✓ {label}" if chosen else label
+
+
+def quoted_title(t: Translator, title: str, units: int | None = None) -> str:
+    """A listing's title as a text names it: cut to ``units`` UTF-16 units if given (before
+    escaping, so no entity is cut in half), escaped, in the reader's quotation marks."""
+    shown = title if units is None else shorten(title, units)
+    return t.quote(escape(shown))
 
 
 def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:

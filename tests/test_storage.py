@@ -275,3 +275,27 @@ async def test_a_larger_page_cache_is_given_back_after_its_block(storage):
         async with storage.page_cache(8_192):
             await storage._fetchone("SELECT * FROM no_such_table")
     assert await cache_size() == default
+
+
+async def test_a_long_write_stopped_midway_leaves_no_transaction_open(storage, tmp_path):
+    """A pass cancelled at shutdown while it writes: the open transaction is rolled back,
+    the lock is free, and the next write works."""
+    path = tmp_path / "db" / "bot.sqlite3"
+    await storage._write_steps([_create_table])
+    second_step = asyncio.Event()
+
+    async def step(db) -> None:
+        await db.execute("INSERT INTO step_rows DEFAULT VALUES")
+        if await _committed(path) == 0 and second_step.is_set():
+            await asyncio.Event().wait()  # stopped here
+        second_step.set()
+
+    stopped = asyncio.create_task(storage._write_steps([step] * 4))
+    await second_step.wait()
+    stopped.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopped
+    assert await _committed(path) == 0
+    assert not storage._write_lock.locked()
+    await storage.save_data("user", 7, {"step": 1})
+    assert await storage.load_data("user") == {7: {"step": 1}}

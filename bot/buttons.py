@@ -359,6 +359,19 @@ def in_bundle(update: Update) -> int | None:
     return pressed_item(message.reply_markup, query.data)
 
 
+def on_pressed_message(update: Update) -> bool:
+    """Whether the pressed data is that of a button on the message it came with. Telegram
+    sends that message as it is now, keyboard included, and the presser cannot change it: for
+    a button whose data does not name its message (an Undo), data copied onto another message
+    of the chat is not there. Refuse what is not (:class:`InvalidButton`)."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if query is None or not isinstance(message, Message) or message.reply_markup is None:
+        return False
+    keyboard = message.reply_markup.inline_keyboard
+    return any(button.callback_data == query.data for row in keyboard for button in row)
+
+
 def close_message(update: Update, context: BotContext) -> None:
     """Mark the message of the pressed button as done with: a second tap already in flight
     is then answered as stale (see :func:`bot.handlers.members.identify`). Not a bundle:

@@ -113,41 +113,76 @@ async def test_fifty_that_fit_show_the_closest_five_then_only_new_ones(server, b
     assert server.errors() == []
 
 
+async def edit_paused(bot, person, language: str, category: str):
+    """Pause the person's alert for requests of goods, then edit it to ``category`` (same
+    kind, area and frequency) in ``language``; the message that says it was saved."""
+    alert = await bot.storage.save_alert(
+        person.id,
+        AlertDraft(kind="request", categories=("goods",), tags=(), area="country", country="FR"),
+        now=NOON,
+    )
+    assert await bot.storage.set_alert_paused(alert.id, person.id, True, NOON)
+    t = translator(language)
+    _ = t.gettext
+    await says(person, "/alerts")
+    await taps(person, _("✏️ Edit"))
+    await taps(person, "✓ " + _("🔴 Requests (someone needs something)"))
+    await person.press("✓ " + cards.category_label(t, "goods"))  # off
+    await person.wait_for_bot_message(include_edits=True)
+    await person.press(cards.category_label(t, category))  # on
+    await person.wait_for_bot_message(include_edits=True)
+    await taps(person, _("✅ Done"))
+    await taps(person, _("✅ Any tag"))
+    await person.wait_for_bot_message(containing(plain(_("Choose the area:"))))
+    await taps(person, "✓ " + _("🏳️ My country"))
+    await taps(person, _("➡ No words, skip"))
+    await person.press("✓ " + _("⚡ Right away"))
+    saved = await person.wait_for_bot_message(
+        containing(_("✅ Alert saved: {alert}").split("{alert}")[0])
+    )
+    assert (await bot.storage.get_alert(alert.id)).paused  # edited, still paused
+    return saved
+
+
 async def test_editing_a_paused_alert_shows_what_fits_it(server, bot):
     """A paused alert is edited (it stays paused): what already fits it is counted all the
-    same, not "no open listing fits it" while two do."""
+    same, not "no open listing fits it" while two do; and it does not promise the new ones
+    it will not tell about while paused."""
     bot.clock = lambda: NOON
     lea = await member(server, bot)
     asker = await member(server, bot, "Asker")
     for n in range(2):
         await seed.listing(bot.storage, asker.id, NOON, **REQUEST, title=f"Pompe {n}")
     await bot.scheduler.match_new_listings()
-    alert = await bot.storage.save_alert(
-        lea.id,
-        AlertDraft(kind="request", categories=("goods",), tags=(), area="country", country="FR"),
-        now=NOON,
-    )
-    assert await bot.storage.set_alert_paused(alert.id, lea.id, True, NOON)
+    saved = await edit_paused(bot, lea, "en", "equipment")
     _ = translator("en").gettext
-    await says(lea, "/alerts")
-    await taps(lea, _("✏️ Edit"))
-    await taps(lea, "✓ " + _("🔴 Requests (someone needs something)"))
-    await lea.press("✓ " + cards.category_label(translator("en"), "goods"))  # off
-    await lea.wait_for_bot_message(include_edits=True)
-    await lea.press(cards.category_label(translator("en"), "equipment"))  # on
-    await lea.wait_for_bot_message(include_edits=True)
-    await taps(lea, _("✅ Done"))
-    await taps(lea, _("✅ Any tag"))
-    await lea.wait_for_bot_message(containing(_("Choose the area:")))
-    await taps(lea, "✓ " + _("🏳️ My country"))
-    await taps(lea, _("➡ No words, skip"))
-    await lea.press("✓ " + _("⚡ Right away"))
-    saved = await lea.wait_for_bot_message(
-        containing(_("✅ Alert saved: {alert}").split("{alert}")[0])
-    )
-    assert (await bot.storage.get_alert(alert.id)).paused
     assert "📋 2 open listings already fit it." in saved.text
+    assert saved.text.endswith(
+        _(
+            "Tap a number to open it. This alert is paused: send /alerts to resume it and be "
+            "told about new ones."
+        )
+    )
+    assert "From now on" not in saved.text
     assert saved.button_labels == ["1", "2"]
+    assert server.errors() == []
+
+
+async def test_a_paused_alert_edited_with_nothing_that_fits_says_it_is_paused(server, bot):
+    """In French: nothing fits, and the text says the alert is paused, not that new ones
+    will be told."""
+    bot.clock = lambda: NOON
+    lea = await member(server, bot, language="fr")
+    saved = await edit_paused(bot, lea, "fr", "equipment")
+    _ = translator("fr").gettext
+    assert saved.text.endswith(
+        _(
+            "No open listing fits it yet. This alert is paused: send /alerts to resume it "
+            "and be told when a new one does."
+        )
+    )
+    assert "suspendue" in saved.text
+    assert _("No open listing fits it yet. I will tell you when a new one does.") not in saved.text
     assert server.errors() == []
 
 

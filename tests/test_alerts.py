@@ -315,3 +315,52 @@ async def test_changing_to_right_away_sends_what_waited_for_the_digest(server, b
     await lea.press("⚡ Right away")
     digest = await lea.wait_for_bot_message(containing("📬"), timeout=5)
     assert "Wanted: a pump" in digest.text
+
+
+async def test_a_hit_that_waited_is_dropped_once_an_edit_takes_the_listing_out_of_the_alert(
+    server, bot
+):
+    """Two hits wait for Léa's morning: one listing's category is edited to another, and she
+    narrows her other alert's area to her region; neither is sent. A third still fits: sent."""
+    night = NOON + 11 * 3600 + 1800  # 23:30 in Paris
+    bot.clock = lambda: night
+    lea = await member(server, bot)
+    await seed.set_quiet_hours(bot.storage, lea.id, (22, 8))
+    asker = await member(server, bot, "Asker")
+    await bot.storage.save_alert(
+        lea.id,
+        AlertDraft(
+            kind="request", categories=("equipment",), tags=(), area="country", country="FR"
+        ),
+        now=night,
+    )
+    goods = await bot.storage.save_alert(
+        lea.id,
+        AlertDraft(kind="request", categories=("goods",), tags=(), area="country", country="FR"),
+        now=night,
+    )
+    edited = await seed.listing(bot.storage, asker.id, night, kind="request", title="Pompe «a1»")
+    await seed.listing(
+        bot.storage, asker.id, night, kind="request", category="goods", title="Bancs «a2»",
+        region="Bretagne", place="Rennes",
+    )  # fmt: skip
+    await seed.listing(bot.storage, asker.id, night, kind="request", title="Échelle «a3»")
+    await bot.scheduler.match_new_listings()
+
+    async def three_held() -> bool:
+        return len(await bot.storage.held_until(lea.id)) == 3
+
+    await wait_until(three_held)
+    await bot.storage.edit_listing(edited.id, asker.id, {"category": "services"}, now=night)
+    narrower = AlertDraft(
+        kind="request", categories=("goods",), tags=(), area="region", country="FR",
+        region="Grand Est",
+    )  # fmt: skip
+    assert await bot.storage.save_alert(lea.id, narrower, now=night, alert_id=goods.id)
+    bot.clock = lambda: NOON + DAY - 2 * 3600 + 30  # 08:00:30 in Paris
+    bot.outbox.wake()
+    await lea.wait_for_bot_message(containing("«a3»"), timeout=10)
+    await wait_until(lambda: settled(bot.storage))
+    told = "\n".join(m.text or "" for m in lea.messages if m.from_bot)
+    assert "«a1»" not in told and "«a2»" not in told
+    assert server.errors() == []

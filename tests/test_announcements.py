@@ -290,6 +290,30 @@ async def test_undo_pressed_again_or_after_settings_changes_nothing(server, sett
     assert refused(server) == []
 
 
+async def test_a_forged_undo_on_another_message_turns_nothing_on_and_edits_nothing(server, bot):
+    """Undo's data names only the kind: copied onto any other of the bot's messages in one's
+    own chat (a listing card, the announcement itself), it is refused and that message keeps
+    its text; on its own confirmation it works."""
+    reader = await opened(server, bot.storage, "Reader")
+    author = await opened(server, bot.storage, "Author")
+    listing = await seed.listing(bot.storage, author.id, bot.now(), title="Pump «an-card»")
+    await send(bot, "News «an-fu»")
+    (announcement,) = got(reader, "«an-fu»")
+    confirmation = await stop_from(reader, announcement)
+    card = await says(reader, f"/start l{listing.id}")
+    assert "«an-card»" in card.text
+    for message in (card, announcement):
+        await refused_press(reader, message.id, "ann:on:news")
+        assert reader.chat.messages[message.id].text == message.text
+    assert await bot.storage.announcement_opt_outs(reader.id) == {"news"}
+
+    await reader.press_data(confirmation.id, "ann:on:news")
+    undone = await reader.wait_for_bot_message(include_edits=True)
+    assert undone.id == confirmation.id and "🔔" in undone.text
+    assert await bot.storage.announcement_opt_outs(reader.id) == frozenset()
+    assert refused(server) == []
+
+
 # --- in the middle of a broadcast ------------------------------------------------------------
 
 
@@ -344,6 +368,35 @@ async def test_a_row_rendered_after_its_kind_was_turned_off_is_dropped(server, b
     assert (await render(bot.storage, row, t, bot.now())) is None
     await bot.storage.opt_in_to_announcements(reader.id, "news")
     assert (await render(bot.storage, row, t, bot.now())) is not None
+
+
+async def test_a_member_banned_while_an_announcement_waits_does_not_get_it(server, bot):
+    """Banned people are not among a broadcast's recipients; one banned while their row waits
+    for the end of their quiet hours is not sent it either, urgent or not."""
+    night, morning = 1_894_682_580, 1_894_690_800  # 05:43 and 08:00 in Paris
+    bot.clock = lambda: night
+    reader = await opened(server, bot.storage, "Reader")
+    other = await opened(server, bot.storage, "Other")
+    await seed.set_quiet_hours(bot.storage, reader.id, (22, 8))
+    await seed.set_quiet_hours(bot.storage, other.id, (22, 8))
+    broadcast = await bot.storage.create_broadcast(ADMIN_ID, "UTC", night)
+    await bot.storage.update_draft(
+        broadcast, texts={"en": "Held news «an-ban»"}, fallback="en", kind="news"
+    )
+    assert await bot.storage.confirm_broadcast(broadcast, night) is not None
+    bot.broadcaster.wake()
+
+    async def both_held() -> bool:
+        return all([len(await bot.storage.held_until(p.id)) == 1 for p in (reader, other)])
+
+    await wait_until(both_held)
+    await bot.storage.ban(reader.id, ADMIN_ID, night)
+    bot.clock = lambda: morning
+    bot.outbox.wake()
+    await other.wait_for_bot_message(containing("«an-ban»"), timeout=10)
+    await wait_until(lambda: done(bot.storage, broadcast), timeout=20)
+    assert got(reader, "«an-ban»") == []
+    assert await rows_of(bot.storage, broadcast, reader.id) == [("cancelled", "no longer relevant")]
 
 
 # --- the composer's count --------------------------------------------------------------------

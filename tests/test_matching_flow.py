@@ -184,6 +184,29 @@ async def test_quiet_hours_hold_cards_until_morning(server, bot):
     await lea.wait_for_bot_message(containing(REQUEST["title"]), timeout=5)
 
 
+async def test_a_card_that_waited_is_dropped_once_an_edit_takes_the_pair_out_of_reach(server, bot):
+    """Léa's card waits for her morning when Maria narrows her request's reach to her own
+    country: it is never sent (the two no longer meet), while Maria got hers at once."""
+    night = int(datetime(2030, 6, 5, 21, 30, tzinfo=UTC).timestamp())  # 23:30 in Paris
+    bot.clock = lambda: night
+    maria = await started(server, bot, "Мария", "bg", country="BG", place="Sveti Vlas")
+    lea = await started(
+        server, bot, "Léa", "fr", country="FR", place="Saint-Dié", quiet_hours=(22, 8)
+    )
+    await seed.listing(bot.storage, lea.id, night - DAY, **OFFER)
+    request = await seed.listing(bot.storage, maria.id, night, **REQUEST)
+    await bot.scheduler.match_new_listings()
+    await maria.wait_for_bot_message(containing(OFFER["title"]), timeout=10)
+    await wait_until(held(bot.storage, lea.id, 1))
+    edited = await bot.storage.edit_listing(request.id, maria.id, {"reach": "country"}, now=night)
+    assert edited is not None and edited.reach == "country"
+    bot.clock = lambda: int(datetime(2030, 6, 6, 6, 0, 30, tzinfo=UTC).timestamp())  # 08:00
+    bot.outbox.wake()
+    await wait_until(lambda: settled(bot.storage))
+    assert cards_sent(server, lea.id) == []
+    assert not [m for m in lea.messages if REQUEST["title"] in (m.text or "")]
+
+
 async def test_429_and_403_lose_and_double_nothing(server, settings):
     # The bot believes it may send 50 a second; the server allows 3: 429s follow. One person
     # blocked the bot after posting: their cards are settled, never retried.

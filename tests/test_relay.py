@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from telegram import Update
 
 from bot.i18n import translator
-from bot.storage.contacts import MESSAGE_MAX
+from bot.storage.contacts import MESSAGE_MAX, ContactRefused
 from bot.storage.relay import RELAY_PER_HOUR
 from tests import seed
-from tests.talk import containing, plain, says, taps
+from tests.talk import containing, plain, says, started, taps
 from tests.test_outbox import settled, wait_until
 
 OWNER, ASKER, STRANGER = 621, 622, 623
@@ -28,11 +29,9 @@ async def accepted(server, bot, now: int):
     await seed.member(bot.storage, OWNER, language="fr")
     await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
     await seed.member(bot.storage, STRANGER, country="AT", place="Graz")
-    owner = server.create_user("Amélie", "fr", user_id=OWNER)
-    asker = server.create_user("Zornitsa", "bg", user_id=ASKER)
-    stranger = server.create_user("Stranger", "en", user_id=STRANGER)
-    for user in (owner, asker, stranger):
-        await says(user, "/start")
+    owner, asker, stranger = await started(
+        server, ("Amélie", "fr", OWNER), ("Zornitsa", "bg", ASKER), ("Stranger", "en", STRANGER)
+    )
     listing = await seed.listing(bot.storage, OWNER, now, kind="request", title="Pompe à eau")
     card = await says(asker, f"/start l{listing.id}")
     await taps(asker, card.button_labels[0])
@@ -282,4 +281,238 @@ async def test_a_longest_message_full_of_html_arrives_as_typed(server, bot):
     too_long = await says(owner, typed + "x")
     assert too_long.text != fr("✓ Forwarded to {name}.").format(name="Zornitsa")
     assert relayed_to(asker) == [got.text]
+    assert server.errors() == []
+
+
+# --- an official who no longer speaks for the municipality -------------------------------------
+
+DEPUTY = 624
+NIGHT = 1_894_682_580  # Tuesday 15 January 2030, 05:43 in Paris, 06:43 in Sofia
+MORNING = 1_894_690_800  # 08:00 in Paris, 09:00 in Sofia
+
+
+async def municipality(server, bot, deputy_quiet_hours: tuple[int, int] | None = None):
+    """At night: Amélie (fr), mayor of Saint-Dié, has a request; Denis (fr) is a verified
+    official of it; Zornitsa (bg) and a stranger (en) may offer help."""
+    bot.clock = lambda: NIGHT
+    await seed.member(bot.storage, OWNER, language="fr")
+    await seed.member(bot.storage, DEPUTY, language="fr", quiet_hours=deputy_quiet_hours)
+    await seed.verified(bot.storage, DEPUTY, NIGHT)
+    await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
+    await seed.member(bot.storage, STRANGER, country="AT", place="Graz")
+    people = await started(
+        server,
+        ("Amélie", "fr", OWNER),
+        ("Denis", "fr", DEPUTY),
+        ("Zornitsa", "bg", ASKER),
+        ("Stranger", "en", STRANGER),
+    )
+    listing = await seed.listing(bot.storage, OWNER, NIGHT, kind="request", title="Pompe à eau")
+    return (*people, listing)
+
+
+async def accepted_by_deputy(server, bot):
+    """Zornitsa offers help with the mayor's request; Denis accepts it and writes once
+    through the bot."""
+    mayor, deputy, asker, _stranger, listing = await municipality(server, bot)
+    await says(asker, f"/start l{listing.id}")
+    await taps(asker, bg("🙋 I can help"))
+    await says(asker, "We have a spare pump.")
+    await mayor.wait_for_bot_message(containing("spare pump"), timeout=10)
+    await deputy.wait_for_bot_message(containing("spare pump"), timeout=10)
+    await taps(deputy, fr("✅ Accept"))
+    accepted_here = deputy.last_bot_message
+    told = await asker.wait_for_bot_message(containing("Denis"), timeout=10)
+    await write(deputy, accepted_here, fr("✉️ Write through the bot"), ["Bonjour !"])
+    await deputy.press(fr("✅ Done"))
+    await deputy.wait_for_bot_message()
+    await asker.wait_for_bot_message(containing("Bonjour !"), timeout=10)
+    [(contact, _side)] = await bot.storage.contacts_of(ASKER)
+    return mayor, deputy, asker, listing, accepted_here, told, contact
+
+
+def held_count(bot, people: tuple[int, ...], count: int):
+    """A predicate: ``count`` outbox rows held for ``people`` (for their quiet hours)."""
+
+    async def check() -> bool:
+        return sum([len(await bot.storage.held_until(p)) for p in people]) == count
+
+    return check
+
+
+async def test_an_official_who_leaves_no_longer_speaks_through_the_relay(server, bot):
+    """Denis leaves the municipality while a message each way waits for the morning: neither
+    is delivered, both are told in their language, the relay stays closed to both, and
+    Zornitsa can write to the municipality again, where the mayor (not Denis) gets it."""
+    mayor, deputy, asker, listing, accepted_here, told, contact = await accepted_by_deputy(
+        server, bot
+    )
+    for person in (DEPUTY, ASKER):
+        await seed.set_quiet_hours(bot.storage, person, (22, 8))
+    await write(asker, told, bg("✉️ Write through the bot"), ["Чакащо съобщение"])
+    await asker.press(bg("✅ Done"))
+    await asker.wait_for_bot_message()
+    await write(deputy, accepted_here, fr("✉️ Write through the bot"), ["Message en attente"])
+    await deputy.press(fr("✅ Done"))
+    await deputy.wait_for_bot_message()
+    await wait_until(held_count(bot, (ASKER, DEPUTY), 2))
+
+    status = await says(deputy, "/verify")
+    await deputy.press_data(status.id, "vf:leave")
+    await deputy.wait_for_bot_message()
+    await taps(deputy, fr("🚪 Yes, leave"))
+    assert (await bot.storage.get_contact(contact.id)).relay_ended_at == NIGHT
+
+    bot.clock = lambda: MORNING
+    bot.outbox.wake()
+    t_bg, t_fr = translator("bg"), translator("fr")
+    to_asker = await asker.wait_for_bot_message(containing("🔕"), timeout=10)
+    assert to_asker.text == plain(
+        bg(
+            "🔕 Messages through the bot about {title} have ended: the person who accepted your "
+            "contact no longer represents {municipality}. To write to the municipality again, "
+            "open the listing."
+        )
+    ).format(title=t_bg.quote("Pompe à eau"), municipality="Saint-Dié")
+    assert to_asker.button_labels == [bg("📄 Open")]
+    to_deputy = await deputy.wait_for_bot_message(containing("🔕"), timeout=10)
+    assert to_deputy.text == plain(
+        fr(
+            "🔕 Messages through the bot about {title} have ended: you no longer represent "
+            "{municipality}."
+        )
+    ).format(title=t_fr.quote("Pompe à eau"), municipality="Saint-Dié")
+    await wait_until(lambda: settled(bot.storage))
+    assert "Чакащо" not in "\n".join(relayed_to(deputy))
+    assert "Message en attente" not in "\n".join(relayed_to(asker))
+
+    # Neither may write through the bot any more, from any old button.
+    for user, message, language in ((deputy, accepted_here, "fr"), (asker, told, "bg")):
+        await user.press_data(message.id, f"ct:rl:{contact.id}")
+        answer = await user.wait_for_callback_answer()
+        assert answer.text == translator(language).gettext(
+            "Messages through the bot about this contact have been stopped."
+        )
+
+    # Zornitsa writes to the municipality again: the mayor is asked, Denis is not.
+    await asker.press(bg("📄 Open"))
+    card = await asker.wait_for_bot_message(containing("Pompe à eau"))
+    assert bg("🙋 I can help") in card.button_labels
+    await taps(asker, bg("🙋 I can help"))
+    sent = await says(asker, "Still have the pump, who do I talk to now?")
+    assert "✉️" in sent.text
+    await mayor.wait_for_bot_message(containing("who do I talk to now"), timeout=10)
+    await wait_until(lambda: settled(bot.storage))
+    assert not [m for m in deputy.messages if "who do I talk to now" in (m.text or "")]
+    assert len(await bot.storage.contacts_of(ASKER)) == 2
+    # One new request, not more: the rule against asking twice holds for the new one.
+    with pytest.raises(ContactRefused, match="already"):
+        await bot.storage.check_contact(ASKER, listing.id, MORNING)
+    assert server.errors() == []
+
+
+async def test_a_revoked_official_no_longer_speaks_through_the_relay(server, bot):
+    """An admin revokes Denis: the relay he accepted ends, and a message he queued is not
+    sent."""
+    _mayor, deputy, asker, _listing, _here, _told, contact = await accepted_by_deputy(server, bot)
+    await seed.set_quiet_hours(bot.storage, ASKER, (22, 8))
+    await bot.storage.relay_message(
+        contact.id, DEPUTY, "Message en attente", telegram_message_id=99_002, now=NIGHT
+    )
+    await wait_until(held_count(bot, (ASKER,), 1))
+    (official,) = await bot.storage.verified_officials(contact.municipality_id)
+    await bot.storage.revoke_verification(official.request_id, 0, reason=None, now=NIGHT)
+    bot.clock = lambda: MORNING
+    bot.outbox.wake()
+    await asker.wait_for_bot_message(containing("🔕"), timeout=10)
+    await deputy.wait_for_bot_message(containing("🔕"), timeout=10)
+    await wait_until(lambda: settled(bot.storage))
+    assert "Message en attente" not in "\n".join(relayed_to(asker))
+    with pytest.raises(ContactRefused, match="relay_ended"):
+        await bot.storage.relay_contact(contact.id, DEPUTY, now=MORNING)
+    assert server.errors() == []
+
+
+async def test_a_banned_or_erased_side_ends_the_relay_and_the_other_is_told(server, bot):
+    """Amélie's message waits for Zornitsa's morning when Zornitsa is banned: it is never
+    delivered to her, and Amélie is told the relay ended; the same when a person erases
+    their data (here Amélie, for a second asker)."""
+    bot.clock = lambda: NIGHT
+    owner, asker, stranger, _request, contact = await accepted(server, bot, NIGHT)
+    await taps(owner, fr("✅ Accept"))
+    accepted_here = owner.last_bot_message
+    await asker.wait_for_bot_message(containing("Amélie"), timeout=10)
+    await seed.set_quiet_hours(bot.storage, ASKER, (22, 8))
+    await write(owner, accepted_here, fr("✉️ Write through the bot"), ["Encore là ?"])
+    await owner.press(fr("✅ Done"))
+    await owner.wait_for_bot_message()
+    await wait_until(held_count(bot, (ASKER,), 1))
+
+    assert await bot.storage.ban(ASKER, 0, NIGHT) is not None
+    ended = fr(
+        "🔕 Messages through the bot about {title} have ended: the other person can no longer "
+        "be reached through the bot."
+    ).format(title=translator("fr").quote("Pompe à eau"))
+    told = await owner.wait_for_bot_message(containing("🔕"), timeout=10)
+    assert told.text == plain(ended)
+    bot.clock = lambda: MORNING
+    bot.outbox.wake()
+    await wait_until(lambda: settled(bot.storage))
+    assert relayed_to(asker) == []
+    await owner.press_data(accepted_here.id, f"ct:rl:{contact.id}")
+    answer = await owner.wait_for_callback_answer()
+    assert answer.text == fr("Messages through the bot about this contact have been stopped.")
+
+    # Erasure: the stranger's accepted contact with Amélie ends when she erases her data.
+    second = await seed.listing(bot.storage, OWNER, MORNING, title="Tables")
+    card = await says(stranger, f"/start l{second.id}")
+    await taps(stranger, card.button_labels[0])
+    await says(stranger, "I need tables.")
+    await owner.wait_for_bot_message(containing("I need tables."), timeout=10)
+    await taps(owner, fr("✅ Accept"))
+    told_stranger = await stranger.wait_for_bot_message(containing("Amélie"), timeout=10)
+    await write(stranger, told_stranger, en("✉️ Write through the bot"), ["Thursday?"])
+    await owner.wait_for_bot_message(containing("Thursday?"), timeout=10)
+    await bot.storage.erase_member(OWNER, MORNING)
+    gone = await stranger.wait_for_bot_message(containing("🔕"), timeout=10)
+    assert gone.text == plain(
+        en(
+            "🔕 Messages through the bot about {title} have ended: the other person can no "
+            "longer be reached through the bot."
+        )
+    ).format(title=translator("en").quote("Tables"))
+    assert server.errors() == []
+
+
+async def test_what_waited_for_an_official_who_left_is_not_sent_to_them(server, bot):
+    """Denis is in his quiet hours while a request comes in, the mayor accepts it (his
+    colleagues are told who the asker is) and a second request comes in; he leaves the
+    municipality before the morning: neither the requests' messages nor the asker's identity
+    reach him; the mayor got everything at once."""
+    mayor, deputy, asker, stranger, listing = await municipality(server, bot, (22, 8))
+    for person, label, text in (
+        (asker, bg("🙋 I can help"), "We have a spare pump «first»."),
+        (stranger, en("🙋 I can help"), "Another pump «second»."),
+    ):
+        await says(person, f"/start l{listing.id}")
+        await taps(person, label)
+        await says(person, text)
+        await mayor.wait_for_bot_message(containing(text), timeout=10)
+        if person is asker:
+            await taps(mayor, fr("✅ Accept"))
+            await asker.wait_for_bot_message(containing("Amélie"), timeout=10)
+    # Held for Denis: the first request, its acceptance by a colleague, the second request.
+    await wait_until(held_count(bot, (DEPUTY,), 3))
+
+    status = await says(deputy, "/verify")
+    await deputy.press_data(status.id, "vf:leave")
+    await deputy.wait_for_bot_message()
+    await taps(deputy, fr("🚪 Yes, leave"))
+    left = deputy.last_bot_message.id
+    bot.clock = lambda: MORNING
+    bot.outbox.wake()
+    await wait_until(lambda: settled(bot.storage))
+    after = "\n".join(m.text or "" for m in deputy.messages if m.from_bot and m.id > left)
+    assert "«first»" not in after and "«second»" not in after
+    assert "Zornitsa" not in after
     assert server.errors() == []

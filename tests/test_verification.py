@@ -127,6 +127,26 @@ async def test_leaving_ends_verification_and_the_badge(server, bot):
     assert server.errors() == []
 
 
+async def test_a_forged_leave_on_another_message_changes_nothing(server, bot):
+    """ "Yes, leave" names nothing: copied onto another of the bot's messages (a listing card,
+    /verify's answer) it is refused, the member stays verified and that message as it was."""
+    users = await people(server, bot)
+    mayor = users[MAYOR]
+    request = await bot.storage.request_verification(MAYOR, email=None, note=None, now=NOW)
+    await bot.storage.decide_verification(request.id, ADMIN_ID, approve=True, now=NOW)
+    listing = await seed.listing(bot.storage, DEPUTY, NOW, title="Pump «vf-card»")
+    card = await says(mayor, f"/start l{listing.id}")
+    status = await says(mayor, "/verify")
+    for message in (card, status):
+        await mayor.press_data(message.id, "vf:leave:yes")
+        answer = await mayor.wait_for_callback_answer()
+        assert answer.show_alert and answer.text == fr("This button is no longer valid.")
+        assert mayor.chat.messages[message.id].text == message.text
+    member = await bot.storage.get_member(MAYOR)
+    assert member.municipality_id is not None and member.verified
+    assert server.errors() == []
+
+
 async def test_only_municipality_members_and_cancel(server, bot):
     users = await people(server, bot)
     assert (await says(users[VOLUNTEER], "/verify")).text == en(

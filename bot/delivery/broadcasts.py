@@ -85,6 +85,9 @@ def broadcast_renderer(application: CommunityApplication) -> Renderer:
         broadcast = await storage.get_broadcast(int(notification.payload["broadcast"]))
         if broadcast is None or broadcast.state == "cancelled":
             return None  # cancelled while this row was on its way: drop it
+        reader = await storage.get_member(notification.user_id)
+        if reader is None or reader.banned:
+            return None  # banned while the row waited (quiet hours, its turn): as if not queued
         kind = broadcast.opt_out_kind
         if kind is not None and not await storage.receives_announcements(
             notification.user_id, kind

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.delivery.notifications import alert_point, live_alert, live_match, open_listing
+from bot.delivery.notifications import alert_point, live_hit, live_match
 from bot.delivery.outbox import Rendered
 from bot.i18n import N_, Translator
 from bot.storage import Member, Storage
@@ -70,10 +70,10 @@ async def _alert_entry(
     now: int,
     member: Member | None,
 ) -> DigestEntry | None:
-    alert = await live_alert(storage, payload, user_id)
-    listing = await open_listing(storage, payload.get("listing"), now)
-    if alert is None or listing is None:
+    hit = await live_hit(storage, payload, user_id, now)
+    if hit is None:
         return None
+    alert, listing = hit
     summary = alert_summary(t, alert)
     point = alert_point(alert, member)
     return DigestEntry(

@@ -23,6 +23,8 @@ from bot.buttons import (
 )
 from bot.delivery.outbox import Rendered
 from bot.i18n import N_, Translator
+from bot.matching.fitting import features_of
+from bot.matching.scoring import may_match, within_alert_filters
 from bot.matching.types import StoredMatch
 from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
@@ -87,15 +89,34 @@ async def live_match(
     storage: Storage, payload: dict[str, Any], user_id: int, now: int
 ) -> tuple[Listing, Listing, StoredMatch] | None:
     """``{"listing": <the reader's>, "other": <the match>}``: both listings and their match,
-    or None when either closed or the reader marked the match not relevant."""
+    or None when either closed, either was edited so that they no longer meet (a narrower
+    reach, another place or category), or the reader marked the match not relevant."""
     mine = await open_listing(storage, payload.get("listing"), now)
     other = await open_listing(storage, payload.get("other"), now)
     if mine is None or other is None:
         return None
+    if not may_match(features_of(mine), features_of(other)):
+        return None  # edited since (reach, place, category): the two no longer meet
     match = await storage.match_between(mine.id, other.id)
     if match is None or await storage.dismissed(match.id, user_id):
         return None
     return mine, other, match
+
+
+async def live_hit(
+    storage: Storage, payload: dict[str, Any], user_id: int, now: int
+) -> tuple[Alert, Listing] | None:
+    """``{"alert": <id>, "listing": <id>}``: the alert (see :func:`live_alert`) and its open
+    listing, while the listing is still within the alert's filters: either may have been
+    edited since the hit was queued (another category, area or reach). Its words are not
+    weighed again: they were when the hit was found."""
+    alert = await live_alert(storage, payload, user_id)
+    listing = await open_listing(storage, payload.get("listing"), now)
+    if alert is None or listing is None:
+        return None
+    if not within_alert_filters(alert, features_of(listing)):
+        return None
+    return alert, listing
 
 
 async def live_alert(storage: Storage, payload: dict[str, Any], user_id: int) -> Alert | None:
@@ -145,12 +166,10 @@ async def render_alert(
 ) -> Rendered | None:
     """``{"alert": <id>, "listing": <id>}``: a new listing for a saved search."""
     _ = t.gettext
-    alert = await live_alert(storage, notification.payload, notification.user_id)
-    if alert is None:
+    hit = await live_hit(storage, notification.payload, notification.user_id, now)
+    if hit is None:
         return None
-    listing = await open_listing(storage, notification.payload.get("listing"), now)
-    if listing is None:
-        return None
+    alert, listing = hit
     header = _("🔔 <b>New for your alert</b>: {alert}").format(alert=alert_summary(t, alert))
     keyboard = InlineKeyboardMarkup(
         [

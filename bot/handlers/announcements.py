@@ -18,6 +18,7 @@ from bot.buttons import (
     InvalidButton,
     OneOf,
     close_message,
+    on_pressed_message,
 )
 from bot.context import BotContext, CommunityApplication, reply
 from bot.storage.broadcasts import ANNOUNCEMENT_KINDS
@@ -64,9 +65,16 @@ async def undo(update: Update, context: BotContext, kind: str) -> None:
     _ = context.i18n.gettext
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    if not await context.storage.opt_in_to_announcements(user.id, kind):
+    if kind not in await context.storage.announcement_opt_outs(user.id):
         # Pressed again (after a restart, from a stale client), or /settings turned it on
         # meanwhile: nothing to undo, and the confirmation stays as it reads.
+        await query.answer(_("That is already your choice."))
+        return
+    if not on_pressed_message(update):
+        # Its data names only the kind: copied onto another of the bot's messages (a card,
+        # a match) it would turn the kind on and rewrite that message.
+        raise InvalidButton(kind)
+    if not await context.storage.opt_in_to_announcements(user.id, kind):
         await query.answer(_("That is already your choice."))
         return
     await query.answer()

@@ -62,12 +62,14 @@ def register(application: CommunityApplication) -> None:
         ]
     )
     outbox = application.outbox
-    outbox.add_renderer("contact_request", _while(_still("pending"), render_request))
+    outbox.add_renderer("contact_request", _while(_still("pending"), render_request, "owner"))
     outbox.add_renderer("contact_message", render_message)
-    outbox.add_renderer("contact_accepted", _while(_still("accepted"), render_accepted))
-    outbox.add_renderer("contact_accepted_team", _while(_still("accepted"), render_accepted_team))
-    outbox.add_renderer(DECLINED, _while(_decline_stands, render_declined))
-    outbox.add_renderer(DECLINED_TEAM, _while(_decline_stands, render_declined_team))
+    outbox.add_renderer("contact_accepted", _while(_still("accepted"), render_accepted, "asker"))
+    outbox.add_renderer(
+        "contact_accepted_team", _while(_still("accepted"), render_accepted_team, "owner")
+    )
+    outbox.add_renderer(DECLINED, _while(_decline_stands, render_declined, "asker"))
+    outbox.add_renderer(DECLINED_TEAM, _while(_decline_stands, render_declined_team, "owner"))
 
 
 SHOW_CONTACT = CONTACTS.button("show", ID)
@@ -300,16 +302,20 @@ ContactRenderer = Callable[[Storage, Contact, Translator], Awaitable[Rendered | 
 Stands = Callable[[Contact, dict[str, Any]], bool]  # the contact, the notice's payload
 
 
-def _while(stands: Stands, render: ContactRenderer) -> Renderer:
-    """The outbox renderer of a notice about a contact: ``render``, while what the notice
-    tells still ``stands`` (else the notice is dropped: the contact was answered, withdrawn,
-    or the decline undone, before it was sent)."""
+def _while(stands: Stands, render: ContactRenderer, side: str) -> Renderer:
+    """The outbox renderer of a notice about a contact for its ``side``: ``render``, while
+    what the notice tells still ``stands`` (else the notice is dropped: the contact was
+    answered, withdrawn, or the decline undone, before it was sent) and the reader is still
+    on that side (an official who left the municipality, or lost the verification, while the
+    notice waited for their quiet hours must not read the asker's message nor who they are)."""
 
     async def rendered(
         storage: Storage, notification: Notification, t: Translator, now: int
     ) -> Rendered | None:
         contact = await storage.get_contact(int(notification.payload["contact"]))
         if contact is None or not stands(contact, notification.payload):
+            return None
+        if await storage.contact_side(contact, notification.user_id) != side:
             return None
         return await render(storage, contact, t)
 
@@ -355,6 +361,9 @@ async def render_message(
     contact = await storage.get_contact(message.contact_id) if message else None
     if message is None or contact is None or contact.status == "withdrawn":
         return None
+    reader = await storage.contact_side(contact, notification.user_id)
+    if reader != ("owner" if message.from_asker else "asker"):
+        return None  # no longer the owner side's (left, revoked): see _while
     if message.from_asker:
         head = _("✉️ <b>New message about {title}</b> from the person who wrote to you:")
         side = "owner"

@@ -63,7 +63,7 @@ async def scan(application: Application) -> int:  # type: ignore[type-arg]
     queued = 0
     for contact, stage, ask in await storage.due_followups(now):
         if ask:
-            people = [p for p in (contact.asker_id, contact.decided_by) if p is not None]
+            people = await storage.followup_people(contact)
             queued += await storage.enqueue(
                 [
                     Enqueued(

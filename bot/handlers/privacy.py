@@ -17,7 +17,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CommandHandler
 
-from bot.buttons import PRIVACY, Number, close_message
+from bot.buttons import PRIVACY, InvalidButton, Number, close_message, on_pressed_message
 from bot.context import BotContext, CommunityApplication, reply
 from bot.places.timezones import local
 from bot.views.command_menu import forget_chat_menu
@@ -132,6 +132,10 @@ async def confirmed(update: Update, context: BotContext, asked: int) -> None:
             show_alert=True,
         )
         return
+    if not on_pressed_message(update):
+        # Its data names no message: copied elsewhere, it would erase without the warning
+        # having been read, and rewrite that message.
+        raise InvalidButton(asked)
     user_id = update.effective_user.id
     close_message(update, context)  # a second tap already in flight is stale
     await context.storage.erase_member(user_id, now)
@@ -153,5 +157,7 @@ async def kept(update: Update, context: BotContext, _none: None) -> None:
     """Keep my data."""
     query = update.callback_query
     assert query is not None
+    if not on_pressed_message(update):
+        raise InvalidButton("keep")  # on another message, it would rewrite that one
     await query.answer()
     await query.edit_message_text(context.i18n.gettext("Nothing was erased."))

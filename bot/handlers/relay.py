@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.buttons import END_RELAY
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.buttons import END_RELAY, OPEN_LISTING
 from bot.context import CommunityApplication
 from bot.delivery.outbox import Rendered
 from bot.dialogs.contact import end_relay
 from bot.i18n import Translator
 from bot.storage import Storage
+from bot.storage.moderation import RELAY_PARTY_GONE
 from bot.storage.outbox import Notification
 from bot.storage.relay import RELAY_ENDED, RELAYED
+from bot.storage.verification import RELAY_SPEAKER_GONE
 from bot.views import contacts as views
 
 
@@ -25,6 +29,8 @@ def register(application: CommunityApplication) -> None:
     # Reply, never folded into a numbered bundle (quiet hours still hold it).
     application.outbox.add_renderer(RELAYED, render_relayed, bundled=False)
     application.outbox.add_renderer(RELAY_ENDED, render_relay_ended)
+    application.outbox.add_renderer(RELAY_SPEAKER_GONE, render_speaker_gone)
+    application.outbox.add_renderer(RELAY_PARTY_GONE, render_party_gone)
 
 
 async def render_relayed(
@@ -65,4 +71,52 @@ async def render_relay_ended(
         _("🔕 {name} stopped the messages through the bot about {title}.").format(
             name=escape(who.first_name) if who else "—", title=views.title_of(t, contact)
         )
+    )
+
+
+async def render_speaker_gone(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """To both people: the official who accepted the contact no longer speaks for the
+    municipality, so the relay with them ended; the asker may write to the municipality again
+    from its listing."""
+    _ = t.gettext
+    contact = await storage.get_contact(int(notification.payload["contact"]))
+    if contact is None or contact.municipality_id is None:
+        return None
+    municipality = escape(await storage.municipality_name(contact.municipality_id) or "")
+    title = views.title_of(t, contact)
+    if notification.user_id != contact.asker_id:
+        return Rendered(
+            _(
+                "🔕 Messages through the bot about {title} have ended: you no longer represent "
+                "{municipality}."
+            ).format(title=title, municipality=municipality)
+        )
+    text = _(
+        "🔕 Messages through the bot about {title} have ended: the person who accepted your "
+        "contact no longer represents {municipality}. To write to the municipality again, open "
+        "the listing."
+    ).format(title=title, municipality=municipality)
+    if contact.listing_id is None:
+        return Rendered(text)
+    open_it = InlineKeyboardButton(
+        _("📄 Open"), callback_data=OPEN_LISTING.data(contact.listing_id)
+    )
+    return Rendered(text, InlineKeyboardMarkup([[open_it]]))
+
+
+async def render_party_gone(
+    storage: Storage, notification: Notification, t: Translator, now: int
+) -> Rendered | None:
+    """To the other person: the relay ended because its other person was banned or erased
+    (which of the two is not theirs to know)."""
+    contact = await storage.get_contact(int(notification.payload["contact"]))
+    if contact is None:
+        return None
+    return Rendered(
+        t.gettext(
+            "🔕 Messages through the bot about {title} have ended: the other person can no "
+            "longer be reached through the bot."
+        ).format(title=views.title_of(t, contact))
     )

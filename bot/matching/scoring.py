@@ -343,6 +343,16 @@ def alert_matches(
     Each keyword must begin a word of the listing ("pomp" finds "pompes"), or the keywords
     must mean what the listing says, in any language: ``meaning``, the cosine of the keywords'
     vector to the listing's, from :data:`ALERT_MEANING_FROM`."""
+    if not within_alert_filters(alert, listing):
+        return False
+    if meaning is not None and meaning >= ALERT_MEANING_FROM:
+        return True
+    return all(any(word.startswith(key) for word in words) for key in words_of(alert.keywords))
+
+
+def within_alert_filters(alert: Alert, listing: Features) -> bool:
+    """The saved search's filters, its words aside: active, someone else's listing, of its
+    kind, categories, tags and area (what a hit that waited is checked against again)."""
     if alert.paused or alert.user_id == listing.owner_id:
         return False
     if alert.kind is not None and alert.kind != listing.kind:
@@ -351,11 +361,7 @@ def alert_matches(
         return False
     if alert.tags and not listing.tags & set(alert.tags):
         return False
-    if not _in_alert_area(alert, listing):
-        return False
-    if meaning is not None and meaning >= ALERT_MEANING_FROM:
-        return True
-    return all(any(word.startswith(key) for word in words) for key in words_of(alert.keywords))
+    return _in_alert_area(alert, listing)
 
 
 def _in_alert_area(alert: Alert, listing: Features) -> bool:

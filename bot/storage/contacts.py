@@ -16,7 +16,7 @@ import aiosqlite
 
 from bot.storage.base import Database, Refused, changed_one, fold, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
-from bot.storage.verification import verified, verified_municipality
+from bot.storage.verification import no_longer_speaks, verified, verified_municipality
 
 DAY = 86_400
 MESSAGE_MAX = 1000
@@ -163,8 +163,13 @@ class ContactQueries(Database):
             raise ContactRefused("own")
         if person[2]:
             raise ContactRefused("review")
+        # One contact per listing and asker, but for one accepted by an official who no
+        # longer speaks for the municipality: the asker may reach it again.
         if await read_one(
-            db, "SELECT 1 FROM contacts WHERE listing_id = ? AND asker_id = ?", (listing_id, asker)
+            db,
+            f"""SELECT 1 FROM contacts c WHERE c.listing_id = ? AND c.asker_id = ?
+                AND NOT {no_longer_speaks("c")}""",
+            (listing_id, asker),
         ):
             raise ContactRefused("already")
         await _within_daily_limit(db, "daily", "asker_id", asker, CONTACTS_PER_DAY, now)

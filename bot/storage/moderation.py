@@ -15,10 +15,14 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.storage.base import Database, Refused, changed_one, read_one, row_mapper
+from bot.storage.outbox import Enqueued, insert_notifications
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
 # Distinct people reporting one member's listings before those are hidden pending review.
 REVIEW_AFTER = 3
+# Told to the other person of a relay when one of its two people is banned or erases their
+# data (rendered by bot/handlers/relay.py).
+RELAY_PARTY_GONE = "contact_relay_party_gone"
 
 
 class ReportRefused(Refused):
@@ -403,6 +407,7 @@ class ModerationQueries(Database):
                 "WHERE asker_id = ? AND status = 'pending'",
                 (now, user_id),
             )
+            await end_relays_with(db, user_id, now)
             await log_action(db, admin, "ban", now, user=user_id, listing=listing_id, reason=reason)
         return Outcome.DONE
 
@@ -456,3 +461,26 @@ class ModerationQueries(Database):
             (listing_id,),
         )
         return [tuple(row) for row in rows]
+
+
+async def end_relays_with(db: aiosqlite.Connection, user_id: int, now: int) -> None:
+    """End the relays of the accepted contacts ``user_id`` is one of the two people of (they
+    are banned, or erase their data), inside the caller's transaction: what waits in the
+    outbox for or from them is not sent. The other person is told where the relay was used
+    (a contact that went on elsewhere needs no word about it)."""
+    rows = await db.execute_fetchall(
+        """SELECT c.id, c.asker_id, c.decided_by,
+                  EXISTS (SELECT 1 FROM contact_messages m WHERE m.contact_id = c.id
+                          AND m.telegram_message_id IS NOT NULL)
+           FROM contacts c
+           WHERE c.status = 'accepted' AND c.relay_ended_at IS NULL
+             AND (c.asker_id = :user OR c.decided_by = :user)""",
+        {"user": user_id},
+    )
+    for contact_id, asker, decider, used in rows:
+        await db.execute("UPDATE contacts SET relay_ended_at = ? WHERE id = ?", (now, contact_id))
+        other = decider if asker == user_id else asker
+        if used and other is not None:
+            told = Enqueued(other, RELAY_PARTY_GONE, f"ct:pg:{contact_id}:{other}",
+                            {"contact": contact_id}, now)  # fmt: skip
+            await insert_notifications(db, [told], now=now)

@@ -165,26 +165,35 @@ class OutcomeQueries(ListingQueries, ContactQueries):
         return row[0] if row else None
 
     async def followup_party(self, contact_id: int, user_id: int) -> Contact:
-        """The accepted contact, if ``user_id`` is one of the two people it put in touch, not
-        banned since, and, on the owner side, still speaks for the listing (an official who
-        accepted, then left the municipality or lost the verification, no longer says how it
-        ended)."""
+        """The accepted contact, if ``user_id`` is one of the two :meth:`followup_people`:
+        its asker, not banned since, or who answers for the listing's side."""
         contact = await self.get_contact(contact_id)
         if (
             contact is None
             or contact.status != "accepted"
-            or user_id not in (contact.asker_id, contact.decided_by)
+            or user_id not in await self.followup_people(contact)
             or await self._fetchone("SELECT 1 FROM bans WHERE user_id = ?", (user_id,))
         ):
             raise ContactRefused("not_party")
-        if user_id != contact.asker_id and contact.listing_id is not None:
-            speaks_for_it = await self._fetchone(
-                f"SELECT 1 FROM listings l WHERE l.id = :id AND {_MANAGES}",
-                {"id": contact.listing_id, "user": user_id},
-            )
-            if speaks_for_it is None:
-                raise ContactRefused("not_party")
         return contact
+
+    async def followup_people(self, contact: Contact) -> list[int]:
+        """Who a follow-up of an accepted contact is for: its asker, and for the listing's
+        side who accepted it while they still speak for the listing, else its owner. An
+        official who accepted, then left the municipality or lost the verification, no longer
+        says how it ended: the listing's owner does (a banned person is asked, but may not
+        answer: :meth:`followup_party`)."""
+        people = [contact.asker_id]
+        for person in (contact.decided_by, contact.owner_id):
+            if person is None or person == contact.asker_id:
+                continue
+            if contact.listing_id is None or await self._fetchone(
+                f"SELECT 1 FROM listings l WHERE l.id = :id AND {_MANAGES}",
+                {"id": contact.listing_id, "user": person},
+            ):
+                people.append(person)
+                break
+        return [person for person in people if person is not None]
 
     async def check_with_whom(self, contact: Contact, user_id: int, with_contact: int) -> None:
         """ "With whom" in a follow-up: the asker names this contact's author; the owner side

@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.base import Database
+from bot.storage.moderation import end_relays_with
 from bot.storage.verification import unverify_if_unattended
 
 # Tables exported and erased explicitly below (or kept on purpose: bans outlive the person,
@@ -191,6 +192,7 @@ class PrivacyQueries(Database):
                     "SELECT id FROM listings WHERE owner_id = ?", (user_id,)
                 )
             ]
+            await end_relays_with(db, user_id, now)
             # Pending contacts the person asked, or about their listings, can no longer be
             # answered: withdrawn (their relays are not sent, their buttons refuse).
             marks = ",".join("?" * len(owned))

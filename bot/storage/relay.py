@@ -3,9 +3,11 @@ accepted), for when one of them has no public username to be reached by.
 
 The consent rules of contacts hold: only once accepted, only between those two, until either
 of them ends it, or the other one is banned, erased or has blocked the bot (the relay then
-ends for good), and at most :data:`RELAY_PER_HOUR` messages an hour from one person. Each
-message is stored with its outbox row in one transaction, keyed by the person's own Telegram
-message (relayed messages are the contact messages that have one): an update handed out again
+ends for good), or the official who accepted for a municipality no longer represents it
+(:func:`bot.storage.verification.end_relays_spoken_for`), and at most
+:data:`RELAY_PER_HOUR` messages an hour from one person. Each message is stored with its
+outbox row in one transaction, keyed by the person's own Telegram message (relayed messages
+are the contact messages that have one): an update handed out again
 after a crash relays nothing twice, and a crash loses nothing.
 """
 
@@ -31,7 +33,7 @@ RELAYED, RELAY_ENDED = "contact_relay", "contact_relay_ended"
 
 def check_relay(contact: Contact | None, user_id: int) -> Contact:
     """The contact, if ``user_id`` is one of its two people and its relay is open; else
-    ContactRefused: not_party, not_accepted, relay_ended."""
+    ContactRefused: not_party, not_accepted, relay_ended (unreachable: the other erased)."""
     if contact is None:
         raise ContactRefused("not_party")
     if contact.status != "accepted":
@@ -42,7 +44,9 @@ def check_relay(contact: Contact | None, user_id: int) -> Contact:
     if user_id not in (contact.asker_id, contact.decided_by):
         raise ContactRefused("not_party")
     if contact.relay_ended_at is not None:
-        raise ContactRefused("relay_ended")
+        # Ended with the other person's erasure (their id is gone): say they cannot be reached.
+        gone = contact.other_side(user_id) is None
+        raise ContactRefused("unreachable" if gone else "relay_ended")
     return contact
 
 

@@ -18,6 +18,11 @@ import aiosqlite
 
 from bot.storage.base import Database, Refused, read_one, row_mapper
 from bot.storage.moderation import log_action
+from bot.storage.outbox import Enqueued, insert_notifications
+
+# Told to both people of a relay when the official who accepted its contact for a
+# municipality no longer speaks for it (rendered by bot/handlers/relay.py).
+RELAY_SPEAKER_GONE = "contact_relay_speaker_gone"
 
 
 class VerificationRefused(Refused):
@@ -90,6 +95,45 @@ def verified_municipality(person: str) -> str:
     nothing, and an indexed ``municipality_id = (...)`` stays an index lookup."""
     return f"""(SELECT vm.municipality_id FROM users vm
                 WHERE vm.id = {person} AND {verified("vm")})"""
+
+
+def no_longer_speaks(contact: str) -> str:
+    """SQL true when the contact ``contact`` (a table alias) was accepted for a municipality
+    by someone who no longer speaks for it: not the listing's owner (who answers for their
+    own listing), and no longer its verified official (they left it, moved, were revoked or
+    erased) or banned. The relay with them ends; the asker may write to the municipality
+    again."""
+    c = contact
+    return f"""({c}.status = 'accepted' AND {c}.municipality_id IS NOT NULL
+        AND {c}.decided_by IS NOT {c}.owner_id
+        AND ({c}.municipality_id IS NOT {verified_municipality(c + ".decided_by")}
+             OR EXISTS (SELECT 1 FROM bans WHERE bans.user_id = {c}.decided_by)))"""
+
+
+async def end_relays_spoken_for(db: aiosqlite.Connection, official: int, now: int) -> None:
+    """End the relays of the contacts ``official`` accepted for a municipality they no longer
+    speak for, and tell both people; inside the caller's transaction, so that a relayed
+    message still waiting in the outbox is never sent to or from them (its renderer finds
+    the relay ended)."""
+    rows = await db.execute_fetchall(
+        f"""SELECT c.id, c.asker_id FROM contacts c
+            WHERE c.decided_by = ? AND c.relay_ended_at IS NULL AND {no_longer_speaks("c")}""",
+        (official,),
+    )
+    for contact_id, asker in rows:
+        await db.execute("UPDATE contacts SET relay_ended_at = ? WHERE id = ?", (now, contact_id))
+        told = [
+            Enqueued(
+                person,
+                RELAY_SPEAKER_GONE,
+                f"ct:sg:{contact_id}:{person}",
+                {"contact": contact_id},
+                now,
+            )
+            for person in (asker, official)
+            if person is not None
+        ]
+        await insert_notifications(db, told, now=now)
 
 
 _REQUEST_SELECT = """
@@ -241,6 +285,7 @@ class VerificationQueries(Database):
                 "revoked_by = ? WHERE id = ?",
                 (now, admin, request_id),
             )
+            await end_relays_spoken_for(db, user_id, now)
             await unverify_if_unattended(db, municipality_id)
             await log_action(
                 db, admin, "revoke", now,
@@ -357,6 +402,7 @@ async def end_verifications(
            WHERE user_id = ? AND status = 'approved' AND municipality_id IS NOT ?""",
         (user_id, keep),
     )
+    await end_relays_spoken_for(db, user_id, now)
     for (municipality_id,) in rows:
         await unverify_if_unattended(db, municipality_id)
 

@@ -111,7 +111,15 @@ def saved_text(t: Translator, alert: Alert, fitting: Fitting, now: int) -> str:
     _ = t.gettext
     lines = [_("✅ Alert saved: {alert}").format(alert=alert_summary(t, alert)), ""]
     if not fitting.count:
-        lines.append(_("No open listing fits it yet. I will tell you when a new one does."))
+        if alert.paused:  # edited while paused: it stays paused, and tells nothing new
+            lines.append(
+                _(
+                    "No open listing fits it yet. This alert is paused: send /alerts to resume "
+                    "it and be told when a new one does."
+                )
+            )
+        else:
+            lines.append(_("No open listing fits it yet. I will tell you when a new one does."))
         return "\n".join(lines)
     if fitting.more_than_cap:
         lines.append(
@@ -141,7 +149,14 @@ def saved_text(t: Translator, alert: Alert, fitting: Fitting, now: int) -> str:
         cards.result_line(t, listing, number, now)
         for number, listing in enumerate(fitting.best, start=1)
     ]
-    lines += ["", _("Tap a number to open it. From now on I will tell you only about new ones.")]
+    if alert.paused:
+        last = _(
+            "Tap a number to open it. This alert is paused: send /alerts to resume it and be "
+            "told about new ones."
+        )
+    else:
+        last = _("Tap a number to open it. From now on I will tell you only about new ones.")
+    lines += ["", last]
     return "\n".join(lines)
 
 

@@ -309,6 +309,15 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def io_counts() -> dict[str, int]:
+    """The process's bytes read and written through system calls (SQLite's page reads and
+    its writes to the WAL and, at checkpoints, to the database file) and how many calls:
+    unlike CPU time, these hardly depend on what else the machine is doing."""
+    with open("/proc/self/io") as counters:
+        pairs = (line.split(":") for line in counters)
+        return {name: int(value) for name, value in pairs}
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -375,12 +384,14 @@ async def measure(
     db.execute("COMMIT")
     db.close()
     cpu_before = cpu_seconds()
+    io_before = io_counts()
     started = time.perf_counter()
     done, _instant = await matching_pass(
         storage, lambda: now, seconds=float("inf"), lookups=lookups
     )
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds() - cpu_before
+    io = {name: value - io_before[name] for name, value in io_counts().items()}
     (stored,) = await storage._fetchone("SELECT count(*) FROM matches")  # type: ignore[misc]
     queued = await storage.outbox_counts()
     (digests,) = await storage._fetchone("SELECT count(*) FROM digest_items")  # type: ignore[misc]
@@ -393,6 +404,10 @@ async def measure(
         f"{stored:,} matches stored ({meaning:,} with a similar description), "
         f"{queued.get('pending', 0):,} outbox rows, "
         f"{digests:,} digest items"
+    )
+    print(
+        f"  its reads and writes: {io['rchar'] / 2**20:,.0f} MB read in {io['syscr']:,} calls, "
+        f"{io['wchar'] / 2**20:,.0f} MB written in {io['syscw']:,} calls"
     )
     await storage.close()
 

@@ -34,7 +34,7 @@ from bot.app import bot_api_request, running
 from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_settings
 from bot.i18n import LANGUAGES, CatalogMissing
 from bot.logs import setup_logging
-from bot.memory import limit_arenas
+from bot.memory import collect_less, limit_arenas
 from bot.web.health import ListenerError, cannot_listen
 
 if TYPE_CHECKING:
@@ -234,6 +234,8 @@ async def serve(settings: Settings) -> None:
         if await wait_for_bot_api(settings, stop):
             async with running(settings) as application:
                 log.info("@%s is running; Ctrl-C to stop", application.bot.username)
+                # Not in the sandbox's runs, which start again at each demo reset.
+                collect_less()
                 await stop.wait()
     else:
         await run_sandbox(settings, stop)

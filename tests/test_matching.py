@@ -3,6 +3,8 @@ SQLite (cross-language, reach, radius, idempotent reruns, edits, not relevant)."
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.delivery.timing import Preferences
@@ -12,6 +14,7 @@ from bot.matching.matcher import matching_pass
 from bot.matching.types import Features, Matched
 from bot.storage import Alert, AlertDraft, Storage
 from bot.storage.listings import DAY
+from bot.storage.matching import STEP
 from tests import seed
 
 NOW = 1_900_000_000  # 17:46 UTC on a Sunday: out of everyone's quiet hours
@@ -367,6 +370,36 @@ async def test_an_edit_while_the_pass_reads_the_listing_is_matched_again(storage
     assert [m.other(request.id) for m in await storage.matches_of(request.id)] == [offer.id]
     # Read and written with nothing in between: marked.
     assert await storage.unmatched_listings() == []
+
+
+async def test_a_write_during_the_pass_waits_for_one_step_of_its_write(storage):
+    """The pass writes many listings a transaction, but someone's write issued meanwhile
+    goes in after the first :data:`STEP` listings' rows, which it finds committed whole;
+    the pass then writes the rest."""
+    offer = await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
+    for _ in range(3 * STEP):
+        await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    passing = asyncio.create_task(matching_pass(storage, lambda: NOW))
+    # Until the pass begins to write (the lock has no event to wait on; each turn lets the
+    # pass run on).
+    while not storage._write_lock.locked() and not passing.done():  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    async with (
+        storage.transaction() as db,
+        db.execute(
+            "SELECT count(*), (SELECT count(*) FROM matches) FROM listings "
+            "WHERE matched_at IS NOT NULL"
+        ) as cursor,
+    ):
+        marked_then = tuple(await cursor.fetchone())
+    done, _told = await passing
+    assert done == 3 * STEP + 1
+    # The offer and the first 24 requests: the offer's 10 best (the newest requests), and
+    # each of the 24 with the offer.
+    assert marked_then == (STEP, 10 + STEP - 1)
+    assert len(await storage.matches_of(offer.id)) == 3 * STEP
+    assert await storage.unmatched_listings() == []
+    assert await matching_pass(storage, lambda: NOW) == (0, 0)
 
 
 async def test_not_relevant_is_kept_for_the_person_who_said_it(storage):

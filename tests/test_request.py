@@ -12,7 +12,7 @@ import struct
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.delivery.request import AiohttpRequest
@@ -68,6 +68,26 @@ def tiny_png() -> bytes:
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+# --- calls without files ---------------------------------------------------------------------
+
+
+async def test_a_call_without_files_goes_as_one_json_object(server, bot, person):
+    """Text, HTML and a keyboard arrive as sent, the keyboard as a JSON object (a form would
+    have carried it as a string of JSON), non-Latin text as itself."""
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("🇬🇷 Ελλάδα", callback_data="c:GR")]]
+        + [[InlineKeyboardButton(f"Pompe n° {n}", callback_data=f"p:{n}")] for n in range(20)]
+    )
+    sent = await bot.send_message(
+        person, "<b>Réserve</b> · Žabljak", parse_mode="HTML", reply_markup=keyboard
+    )
+    assert sent.text == "Réserve · Žabljak"
+    assert sent.reply_markup == keyboard
+    call = next(c for c in reversed(server.calls) if c.method == "sendMessage")
+    assert call.params["reply_markup"] == keyboard.to_dict()
+    assert call.params["chat_id"] == person
 
 
 # --- uploads ----------------------------------------------------------------------------------

@@ -209,20 +209,27 @@ async def test_the_quality_set_keeps_its_recall():
 
 
 async def test_the_pass_reads_candidates_with_their_vectors_in_one_statement(storage):
-    """What the matching pass reads in one round trip is what the two reads give: the same
-    candidates, and the vectors of the model asked for (the subject's, and those candidates'
-    that have one)."""
+    """What the matching pass reads in one round trip for several listings is what the
+    separate reads give: the same candidates, the vectors of the model asked for (the
+    subjects', and those candidates' that have one), and the preferences of the people
+    concerned that were not known yet."""
     request = await publish(storage, stored(1), kind="request")
     with_vector = await publish(storage, stored(2))
     without = await publish(storage, None)
-    subject = next(s for s in await storage.unmatched_listings() if s.features.id == request.id)
-    candidates, vectors = await storage.match_candidates_with_vectors(subject.features, NOW, MODEL)
-    assert candidates == await storage.match_candidates(subject.features, NOW)
-    assert {c.id for c in candidates} == {with_vector.id, without.id}
-    assert vectors == await storage.vectors_of([request.id, with_vector.id, without.id], MODEL)
-    assert set(vectors) == {request.id, with_vector.id}
+    waiting = {s.features.id: s.features for s in await storage.unmatched_listings()}
+    subjects = [waiting[request.id], waiting[with_vector.id]]
+    found = await storage.candidates_of(subjects, NOW, MODEL, known=set())
+    assert found.listings == [await storage.match_candidates(s, NOW) for s in subjects]
+    assert {c.id for c in found.listings[0]} == {with_vector.id, without.id}
+    assert {c.id for c in found.listings[1]} == {request.id}
+    assert found.vectors == await storage.vectors_of([request.id, with_vector.id], MODEL)
+    owners = {s.owner_id for s in subjects} | {c.owner_id for c in found.listings[0]}
+    assert found.preferences == await storage.preferences_of(owners)
+    assert set(found.preferences) == owners
+    # People already known are not read again.
+    known = {request.owner_id}
+    found = await storage.candidates_of(subjects, NOW, MODEL, known=known)
+    assert set(found.preferences) == owners - known
     # Another model's vectors are not this one's: words only.
-    candidates, vectors = await storage.match_candidates_with_vectors(
-        subject.features, NOW, "another-model"
-    )
-    assert len(candidates) == 2 and vectors == {}
+    found = await storage.candidates_of(subjects[:1], NOW, "another-model", known=set())
+    assert len(found.listings[0]) == 2 and found.vectors == {}

@@ -180,3 +180,122 @@ async def test_a_transaction_stopped_while_it_begins_leaves_none_open(storage):
         await stopped
     await storage.save_data("user", 7, {"step": 1})
     assert await storage.load_data("user") == {7: {"step": 1}}
+
+
+# --- a long write in steps (the matching pass's) ---------------------------------------------
+
+
+async def _committed(path) -> int:
+    """Rows of the steps' table that another connection sees: what was committed."""
+    with sqlite3.connect(path) as other:
+        return other.execute("SELECT count(*) FROM step_rows").fetchone()[0]
+
+
+async def test_a_long_write_commits_once_while_nobody_waits(storage, tmp_path):
+    path = tmp_path / "db" / "bot.sqlite3"
+    await storage._write_steps([_create_table])
+    seen = []
+
+    async def step(db) -> None:
+        await db.execute("INSERT INTO step_rows DEFAULT VALUES")
+        seen.append(await _committed(path))
+
+    await storage._write_steps([step] * 8)
+    assert seen == [0] * 8  # one transaction: nothing visible before its end
+    assert await _committed(path) == 8
+
+
+async def test_a_write_waiting_for_a_long_write_goes_in_after_one_step(storage, tmp_path):
+    """Someone's write issued while the pass writes waits for the step being written, not
+    for all of them; the steps done before it are committed whole, the others after it."""
+    path = tmp_path / "db" / "bot.sqlite3"
+    await storage._write_steps([_create_table])
+    seen: list[int] = []
+    waiting: list[asyncio.Task[None]] = []
+
+    async def person() -> None:
+        async with storage.transaction() as db:
+            await db.execute("INSERT INTO step_rows (person) VALUES (1)")
+        seen.append(-1)
+
+    async def step(db) -> None:
+        await db.execute("INSERT INTO step_rows DEFAULT VALUES")
+        seen.append(await _committed(path))
+        if len(seen) == 2:
+            waiting.append(asyncio.create_task(person()))
+            await asyncio.sleep(0)  # the person's write now waits for the lock
+
+    await storage._write_steps([step] * 6)
+    await waiting[0]
+    # Steps 1 and 2 in one transaction, committed; the person; then the rest in another.
+    assert seen == [0, 0, -1, 3, 3, 3, 3]
+    assert await _committed(path) == 7
+
+
+async def test_a_long_write_that_fails_keeps_only_the_steps_committed_before(storage, tmp_path):
+    path = tmp_path / "db" / "bot.sqlite3"
+    await storage._write_steps([_create_table])
+    steps = 0
+    waiting: list[asyncio.Task[None]] = []
+
+    async def step(db) -> None:
+        nonlocal steps
+        steps += 1
+        await db.execute("INSERT INTO step_rows DEFAULT VALUES")
+        if steps == 2:
+            waiting.append(asyncio.create_task(storage.save_data("user", 7, {"step": 1})))
+            await asyncio.sleep(0)
+        if steps == 4:
+            raise sqlite3.IntegrityError("a broken step")
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await storage._write_steps([step] * 6)
+    await waiting[0]
+    assert await _committed(path) == 2  # the third and fourth rolled back
+    assert await storage.load_data("user") == {7: {"step": 1}}
+    await storage.save_data("user", 8, {"step": 2})  # nothing left open, the lock free
+    assert (await storage.load_data("user"))[8] == {"step": 2}
+
+
+async def _create_table(db) -> None:
+    await db.execute(
+        "CREATE TABLE step_rows (id INTEGER PRIMARY KEY, person INTEGER NOT NULL DEFAULT 0)"
+    )
+
+
+async def test_a_larger_page_cache_is_given_back_after_its_block(storage):
+    async def cache_size() -> int:
+        return (await storage._fetchone("PRAGMA cache_size"))[0]
+
+    default = await cache_size()
+    async with storage.page_cache(16_384):
+        assert await cache_size() == -16_384
+    assert await cache_size() == default
+    with pytest.raises(sqlite3.OperationalError):
+        async with storage.page_cache(8_192):
+            await storage._fetchone("SELECT * FROM no_such_table")
+    assert await cache_size() == default
+
+
+async def test_a_long_write_stopped_midway_leaves_no_transaction_open(storage, tmp_path):
+    """A pass cancelled at shutdown while it writes: the open transaction is rolled back,
+    the lock is free, and the next write works."""
+    path = tmp_path / "db" / "bot.sqlite3"
+    await storage._write_steps([_create_table])
+    second_step = asyncio.Event()
+
+    async def step(db) -> None:
+        await db.execute("INSERT INTO step_rows DEFAULT VALUES")
+        if await _committed(path) == 0 and second_step.is_set():
+            await asyncio.Event().wait()  # stopped here
+        second_step.set()
+
+    stopped = asyncio.create_task(storage._write_steps([step] * 4))
+    await second_step.wait()
+    stopped.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopped
+    assert await _committed(path) == 0
+    assert not storage._write_lock.locked()
+    await storage.save_data("user", 7, {"step": 1})
+    assert await storage.load_data("user") == {7: {"step": 1}}

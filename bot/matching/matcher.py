@@ -15,7 +15,7 @@ import logging
 import math
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,19 @@ log = logging.getLogger(__name__)
 # author under ten messages.
 CARDS_FOR_NEW_LISTING = 3
 PASS_SECONDS = 5.0  # one run matches for at most about this long, then yields
-WRITE_EVERY = 25  # listings whose matches are written in one transaction
+# Listings whose matches are written in one transaction while no other write waits for it
+# (one that does waits for at most bot.storage.matching.STEP listings' writes): a commit
+# sends every index page it changed to the WAL, and the pass's rows go to random pages of
+# the outbox's, the digest items' and the matches' indexes, so the fewer commits, the fewer
+# times the same page is written.
+WRITE_EVERY = 200
+# SQLite's page cache while the pass runs (KiB; 2 MB otherwise). With the default, the
+# pages a transaction changes do not fit: they went to the WAL before the commit and again
+# when changed once more, and the candidates' pages were read from the file again and again.
+PASS_CACHE_KIB = 16_384
+# Listings whose candidates are read in one trip to the database's thread (a trip costs
+# about 50 µs of CPU, and more under load: the two threads hand over the interpreter).
+READ_TOGETHER = 25
 
 # When a digest is due depends only on the moment and the person's preferences, which most
 # people share (a few time zones, the default quiet hours): worked out once per moment, not
@@ -181,14 +193,32 @@ class Lookups:
             self.keywords[keywords] = await self.semantics.query(keywords)
         return self.keywords[keywords]
 
-    async def preferences_of(self, people: Iterable[int]) -> dict[int, Preferences]:
-        """Preferences of the people who have not blocked the bot."""
+    def _prefs_fresh(self) -> None:
         storage = self.storage
         fresh = time.monotonic() - self.prefs_at < self.PREFERENCES_FOR
         if not fresh or storage.preferences_version != self.prefs_version:
             self.prefs.clear()
             self.prefs_version = storage.preferences_version
             self.prefs_at = time.monotonic()
+
+    def known_people(self) -> Container[int]:
+        """The people whose preferences are known (what :meth:`remember_preferences` need
+        not be given)."""
+        self._prefs_fresh()
+        return self.prefs
+
+    def remember_preferences(self, read: dict[int, Preferences], version: int) -> None:
+        """Keep preferences read with a listing's candidates, for :meth:`preferences_of`,
+        unless someone changed theirs since (``version``: the storage's when they were read).
+        """
+        if version == self.storage.preferences_version:
+            self._prefs_fresh()
+            self.prefs.update(read)
+
+    async def preferences_of(self, people: Iterable[int]) -> dict[int, Preferences]:
+        """Preferences of the people who have not blocked the bot."""
+        storage = self.storage
+        self._prefs_fresh()
         wanted = set(people)
         missing = {person for person in wanted if person not in self.prefs}
         if missing:
@@ -201,15 +231,15 @@ async def match_listing(
     subject: Subject,
     now: int,
     lookups: Lookups | None = None,
-    candidates: Awaitable[list[Features]] | None = None,
-    read: Callable[[], object] | None = None,
+    candidates: list[Features] | None = None,
 ) -> Matched:
     """A listing's best matches and alert hits, and what to tell whom (nothing written).
-    ``candidates``: their reading, if already started; ``read``: called once the database
-    is no longer needed for this listing (but for rare cache misses)."""
+    ``candidates``: if already read."""
     lookups = lookups or Lookups(storage)
     features = subject.features
-    found_candidates = await (candidates or storage.match_candidates(features, now))
+    if candidates is None:
+        candidates = await storage.match_candidates(features, now)
+    found_candidates = candidates
     ranking = Ranking(features, found_candidates)
     # Meaning where both listings have vectors; words (within one language) for the others.
     vectors = await lookups.vectors_of([features.id, *(c.id for c in found_candidates)])
@@ -222,8 +252,6 @@ async def match_listing(
         weighed = await lookups.wording(words)
         texts = await lookups.texts_of(compared)
         similarity = {id_: text_similarity(weighed, text) for id_, text in texts.items()}
-    if read is not None:
-        read()
     found = ranking.best(similarity, meaning=meaning)
     every_word = words_of(subject.text)
     hits = []
@@ -352,9 +380,27 @@ async def matching_pass(
 ) -> tuple[int, int]:
     """Match the listings waiting for it for up to about ``seconds``, writing every
     :data:`WRITE_EVERY` listings (see :meth:`~bot.storage.matching.MatchingQueries.
-    save_matches`). Returns (listings done, notifications queued for now or soon)."""
+    save_matches`: another write waits for one step of it at most). Returns (listings
+    done, notifications queued for now or soon)."""
     lookups = lookups or Lookups(storage)
     started = time.monotonic()
+    subjects = await storage.unmatched_listings(batch)
+    if not subjects:
+        return 0, 0  # an idle run: one indexed read
+    async with storage.page_cache(PASS_CACHE_KIB):
+        return await _match_batches(storage, now, subjects, started + seconds, batch, lookups)
+
+
+async def _match_batches(
+    storage: Storage,
+    now: Callable[[], int],
+    subjects: list[Subject],
+    until: float,
+    batch: int,
+    lookups: Lookups,
+) -> tuple[int, int]:
+    """:func:`matching_pass`'s work, from its first ``subjects`` on, until the monotonic
+    clock reads ``until`` or nothing waits."""
     done = instant = 0
     found: list[Matched] = []
 
@@ -365,65 +411,67 @@ async def matching_pass(
         instant += sum(1 for r in found for d in r.deliveries if d.digest_due is None)
         found.clear()
 
-    while time.monotonic() - started < seconds:
-        subjects = await storage.unmatched_listings(batch)
-        if not subjects:
-            break
-        # The next listing's candidates are read while this one is scored: the database's
-        # thread and Python work side by side.
-        upcoming = _read_candidates(storage, lookups, subjects[0], now())
-        for index, subject in enumerate(subjects):
-            moment = now()
-            candidates, upcoming = upcoming, None
-            following = subjects[index + 1] if index + 1 < len(subjects) else None
-
-            def read_next(following: Subject | None = following, moment: int = moment) -> None:
-                nonlocal upcoming
-                if following is not None and upcoming is None:
-                    upcoming = _read_candidates(storage, lookups, following, moment)
-
-            result = Matched(subject.features.id, [], [], history=subject.history)
-            try:
-                if candidates is not None:  # closed or expired ones are only marked
-                    result = await match_listing(
-                        storage, subject, moment, lookups, candidates, read_next
-                    )
-            except sqlite3.Error:
-                raise  # the database's trouble: the next run tries again
-            except Exception:
-                # One listing the pass cannot match must not hold up all the others forever:
-                # it is marked as done without matches, and the error is logged.
-                log.exception("listing %s could not be matched", subject.features.id)
-            read_next()
-            found.append(result)
-            if len(found) >= WRITE_EVERY:
-                await write()
-            if time.monotonic() - started >= seconds:
+    while subjects:
+        # The next few listings' candidates are read in one trip while these are scored:
+        # the database's thread and Python work side by side.
+        groups = [
+            subjects[at : at + READ_TOGETHER] for at in range(0, len(subjects), READ_TOGETHER)
+        ]
+        reading = _read_candidates(storage, lookups, groups[0], now())
+        for number, group in enumerate(groups):
+            read = await reading
+            if number + 1 < len(groups):
+                reading = _read_candidates(storage, lookups, groups[number + 1], now())
+            for subject, candidates in zip(group, read, strict=True):
+                found.append(await _match_one(storage, subject, now(), lookups, candidates))
+                if len(found) >= WRITE_EVERY:
+                    await write()
+                if time.monotonic() >= until:
+                    break
+            if time.monotonic() >= until:
                 break
-        if upcoming is not None:
-            await upcoming  # never leave a read behind
+        await reading  # never leave a read behind (done already but after a timeout)
         await write()
+        if time.monotonic() >= until:
+            break
+        subjects = await storage.unmatched_listings(batch)
     return done, instant
 
 
-def _read_candidates(
-    storage: Storage, lookups: Lookups, subject: Subject, now: int
-) -> asyncio.Task[list[Features]] | None:
-    """The listing's candidates, read (with their vectors, into the lookups) while the
-    previous listing is scored."""
-    if not subject.is_open(now):
-        return None
+async def _match_one(
+    storage: Storage,
+    subject: Subject,
+    now: int,
+    lookups: Lookups,
+    candidates: list[Features] | None,
+) -> Matched:
+    """One listing's matches (none for a closed or expired one, which is only marked)."""
+    if candidates is None:
+        return Matched(subject.features.id, [], [], history=subject.history)
+    try:
+        return await match_listing(storage, subject, now, lookups, candidates)
+    except sqlite3.Error:
+        raise  # the database's trouble: the next run tries again
+    except Exception:
+        # One listing the pass cannot match must not hold up all the others forever: it is
+        # marked as done without matches, and the error is logged.
+        log.exception("listing %s could not be matched", subject.features.id)
+        return Matched(subject.features.id, [], [], history=subject.history)
 
-    async def read() -> list[Features]:
-        model = lookups.model()
-        if model is None:
-            return await storage.match_candidates(subject.features, now)
-        # One round trip: the database's thread hands each result back through the event
-        # loop, and two statements a listing cost more in those trips than in SQLite.
-        candidates, stored = await storage.match_candidates_with_vectors(
-            subject.features, now, model
-        )
-        lookups.remember_vectors(stored)
-        return candidates
+
+def _read_candidates(
+    storage: Storage, lookups: Lookups, group: list[Subject], now: int
+) -> asyncio.Task[list[list[Features] | None]]:
+    """Each listing's candidates (None for a closed or expired one), read with their
+    vectors and their owners' preferences into the lookups."""
+    open_ = [subject.features for subject in group if subject.is_open(now)]
+
+    async def read() -> list[list[Features] | None]:
+        version = storage.preferences_version
+        found = await storage.candidates_of(open_, now, lookups.model(), lookups.known_people())
+        lookups.remember_vectors(found.vectors)
+        lookups.remember_preferences(found.preferences, version)
+        each = iter(found.listings)
+        return [next(each) if subject.is_open(now) else None for subject in group]
 
     return asyncio.ensure_future(read())

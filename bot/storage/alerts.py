@@ -280,16 +280,8 @@ class AlertQueries(Database):
         wanted = sorted(set(user_ids))
         if not wanted:
             return {}
-        marks = ", ".join("?" * len(wanted))
-        blocked = "" if blocked_too else "AND u.blocked_at IS NULL"
-        rows = await self._fetchall(
-            f"""SELECT u.id, u.country, s.frequency, s.timezone, s.quiet_start, s.quiet_end,
-                       s.user_id IS NOT NULL
-                FROM users u LEFT JOIN notification_settings s ON s.user_id = u.id
-                WHERE u.id IN ({marks}) {blocked}""",
-            wanted,
-        )
-        return {row[0]: _preferences(row[1:]) for row in rows}
+        rows = await self._fetchall(*preferences_statement(wanted, blocked_too=blocked_too))
+        return preferences_by_person(rows)
 
     @property
     def preferences_version(self) -> int:
@@ -317,6 +309,22 @@ class AlertQueries(Database):
                 ),
             )
         self._preferences_version = self.preferences_version + 1
+
+
+def preferences_statement(wanted: list[int], *, blocked_too: bool = False) -> tuple[str, list[int]]:
+    """The statement of :meth:`AlertQueries.preferences_of` for these people (some)."""
+    marks = ", ".join("?" * len(wanted))
+    blocked = "" if blocked_too else "AND u.blocked_at IS NULL"
+    sql = f"""SELECT u.id, u.country, s.frequency, s.timezone, s.quiet_start, s.quiet_end,
+                     s.user_id IS NOT NULL
+              FROM users u LEFT JOIN notification_settings s ON s.user_id = u.id
+              WHERE u.id IN ({marks}) {blocked}"""
+    return sql, wanted
+
+
+def preferences_by_person(rows: Iterable[Sequence[Any]]) -> dict[int, Preferences]:
+    """The rows of :func:`preferences_statement`, as each person's preferences."""
+    return {row[0]: _preferences(row[1:]) for row in rows}
 
 
 def _preferences(row: Sequence[Any]) -> Preferences:

@@ -23,7 +23,15 @@ import contextvars
 import sqlite3
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, fields
 from importlib import resources
@@ -161,12 +169,43 @@ def _migrations() -> list[tuple[int, str]]:
     return found
 
 
+class WriteLock:
+    """One write transaction at a time, and how many writers wait for it, so that a long
+    writer (the matching pass) can commit early and let them in."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.waiting = 0
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    async def acquire(self) -> None:
+        self.waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self.waiting -= 1
+
+    def release(self) -> None:
+        self._lock.release()
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.release()
+
+
+Step = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
 class Database:
     """The connection and what every group of queries needs. Open with :meth:`open`."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
-        self._write_lock = asyncio.Lock()
+        self._write_lock = WriteLock()
         self._carrier: Callable[[], Ride | None] | None = None
 
     @classmethod
@@ -296,6 +335,50 @@ class Database:
                 _settle(rides, committed=False)
                 raise
             _settle(rides, committed=True)
+
+    @asynccontextmanager
+    async def page_cache(self, kib: int) -> AsyncIterator[None]:
+        """SQLite's page cache at ``kib`` KiB for the block, then back to what it was (the
+        default 2 MB): the pages beyond are freed. For a long job that reads and writes
+        all over the file (the matching pass), so that the interactive bot's memory stays as
+        it is the rest of the time."""
+        row = await self._fetchone("PRAGMA cache_size")
+        await self._db.execute(f"PRAGMA cache_size = {-int(kib)}")
+        try:
+            yield
+        finally:
+            await self._db.execute(f"PRAGMA cache_size = {int(row[0]) if row else -2000}")
+
+    async def _write_steps(self, steps: Iterable[Step]) -> None:
+        """Run ``steps`` (each a few statements on the open transaction) in one transaction
+        while no other writer waits; when one does, what the steps before did is committed
+        and that writer goes first, then the next steps go on in a new transaction. So each
+        step commits whole, and nobody waits behind a long writer for more than one step:
+        the matching pass writes a few hundred listings a transaction (fewer commits, and
+        fewer times the same index pages go to the WAL) without making a person's write
+        wait for all of them."""
+        lock = self._write_lock
+        await lock.acquire()
+        held = True
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            for index, step in enumerate(steps):
+                if index and lock.waiting:
+                    await self._db.execute("COMMIT")
+                    lock.release()
+                    held = False
+                    await lock.acquire()
+                    held = True
+                    await self._db.execute("BEGIN IMMEDIATE")
+                await step(self._db)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            if held:
+                await self._rollback()
+            raise
+        finally:
+            if held:
+                lock.release()
 
     async def _rollback(self) -> None:
         """Undo the open transaction, even when the wait for its BEGIN was cancelled (a job

@@ -9,12 +9,16 @@ types exchanged are :mod:`bot.matching.types`.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
+from bot.delivery.timing import Preferences
 from bot.matching.types import (
     Delivery,
     DigestItem,
@@ -24,6 +28,7 @@ from bot.matching.types import (
     Subject,
     digest_key,
 )
+from bot.storage.alerts import preferences_by_person, preferences_statement
 from bot.storage.base import Database, row_mapper, space_separated
 from bot.storage.verification import verified_municipality
 
@@ -33,6 +38,9 @@ POOL = 20
 TAG_POOL = 15
 WINDOW = 300
 TEXT_COMPARED = 300  # characters of a candidate's description
+# Listings whose matches and notifications always commit together; a write of more listings
+# commits after any such step when another write waits (save_matches).
+STEP = 25
 
 
 _FEATURES = """
@@ -66,6 +74,18 @@ def _features(row: Sequence[Any]) -> Features:
 
 
 OTHER_KIND = {"offer": "request", "request": "offer"}
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What :meth:`MatchingQueries.candidates_of` reads for several listings: each one's
+    candidates (in the listings' order), the stored vectors (bytes and scale) of those
+    listings and their candidates, by listing, and people's preferences."""
+
+    listings: list[list[Features]]
+    vectors: dict[int, tuple[bytes, float]]
+    preferences: dict[int, Preferences]
+
 
 # The outbox row as OutboxQueries.enqueue writes it, but on the pass's own transaction (the
 # listings' matches, notifications and marks commit together).
@@ -188,17 +208,34 @@ class MatchingQueries(Database):
         rows = await self._fetchall(*candidates_statement(subject, now))
         return [_features(row) for row in rows]
 
-    async def match_candidates_with_vectors(
-        self, subject: Features, now: int, model: str
-    ) -> tuple[list[Features], dict[int, tuple[bytes, float]]]:
-        """:meth:`match_candidates`, and the stored vectors of ``model`` of the subject and of
-        those candidates that have one (as :meth:`~bot.storage.vectors.VectorQueries.
-        vectors_of`); the subject's only when it has candidates."""
-        rows = await self._fetchall(*candidates_statement(subject, now, model))
-        vectors = {row[0]: (row[14], row[15]) for row in rows if row[14] is not None}
-        if rows and rows[0][16] is not None:
-            vectors[subject.id] = (rows[0][16], rows[0][17])
-        return [_features(row) for row in rows], vectors
+    async def candidates_of(
+        self, subjects: Sequence[Features], now: int, model: str | None, known: Container[int]
+    ) -> Candidates:
+        """:meth:`match_candidates` for several listings, with the vectors of ``model`` (the
+        subjects' and their candidates', those that have one), and the preferences of the
+        people who may be told about them (their owners and their candidates'; as
+        :meth:`~bot.storage.alerts.AlertQueries.preferences_of`) but the ``known`` ones: all
+        in one trip to the database's thread, which costs more than a small statement.
+        ``known`` is only asked whether it holds someone, on that thread."""
+        statements = [candidates_statement(subject, now, model) for subject in subjects]
+
+        def read(db: sqlite3.Connection) -> tuple[list[list[Any]], list[Any]]:
+            found = [db.execute(*statement).fetchall() for statement in statements]
+            owners = {s.owner_id for s in subjects} | {row[1] for rows in found for row in rows}
+            wanted = sorted(person for person in owners if person not in known)
+            people = db.execute(*preferences_statement(wanted)).fetchall() if wanted else []
+            return found, people
+
+        found, people = await self._in_thread(read)
+        vectors: dict[int, tuple[bytes, float]] = {}
+        for subject, rows in zip(subjects, found, strict=True):
+            if model is None or not rows:
+                continue
+            vectors.update((row[0], (row[14], row[15])) for row in rows if row[14] is not None)
+            if rows[0][16] is not None:  # the subject's own: on every row
+                vectors[subject.id] = (rows[0][16], rows[0][17])
+        listings = [[_features(row) for row in rows] for rows in found]
+        return Candidates(listings, vectors, preferences_by_person(people))
 
     async def word_counts(self, words: list[str]) -> tuple[int, dict[str, int]]:
         """How many listings there are, and how many contain each word (the full-text
@@ -230,50 +267,16 @@ class MatchingQueries(Database):
     # --- storing a listing's matches --------------------------------------------------------
 
     async def save_matches(self, results: list[Matched], now: int) -> None:
-        """Store the matches found for a few listings, queue what to tell whom, and mark the
-        listings matched, in one transaction: a listing is never marked without its
-        notifications, nor notified about without being marked. (A few listings at a time
-        rather than one: each statement is a round trip to the database's thread, and at a
-        thousand new listings a minute those trips, not SQLite, were the cost.)"""
-        if not results:
-            return
-        async with self.transaction() as db:
-            # Edited since the pass read it (the edit found it unmatched, so its trigger had
-            # nothing to undo): left unmatched, and the next pass matches it as it now is.
-            await db.executemany(
-                f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
-                f"AND (? IS NULL OR {_HISTORY} = ?)",
-                [
-                    (now, result.listing_id, result.history, result.history)
-                    for result in results
-                    if not result.unembedded
-                ],
-            )
-            # Matched on words alone: marked only if its vector is still missing. One stored
-            # while the pass ran (bot/storage/vectors.py, save_vectors) found it not marked
-            # yet, so did not ask for it to be matched again: it stays unmatched, and the
-            # next pass matches it by meaning.
-            await db.executemany(
-                f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
-                f"AND (? IS NULL OR {_HISTORY} = ?) "
-                "AND NOT EXISTS (SELECT 1 FROM listing_vectors WHERE listing_id = l.id)",
-                [
-                    (now, result.listing_id, result.history, result.history)
-                    for result in results
-                    if result.unembedded
-                ],
-            )
-            await db.executemany(
-                """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)
-                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (listing_a, listing_b) DO UPDATE
-                   SET score = excluded.score, reasons = excluded.reasons""",
-                [
-                    (*m.pair, round(m.score, 3), " ".join(m.reasons), now)
-                    for result in results
-                    for m in result.found
-                ],
-            )
-            await _queue(db, [d for result in results for d in result.deliveries], now)
+        """Store the matches found for some listings, queue what to tell whom, and mark the
+        listings matched: :data:`STEP` listings at a time, each step in one transaction with
+        the others while no other write waits (see :meth:`~bot.storage.base.Database.
+        _write_steps`), so a listing is never marked without its notifications, nor notified
+        about without being marked. (Many listings at a time rather than one: each
+        statement is a round trip to the database's thread, and each commit sends the
+        pages it changed to the WAL; at a thousand new listings a minute those, not the
+        rows, were the cost.)"""
+        steps = [results[at : at + STEP] for at in range(0, len(results), STEP)]
+        await self._write_steps(functools.partial(_save_step, step, now) for step in steps)
 
     # --- reading matches, feedback -------------------------------------------------------------
 
@@ -445,6 +448,46 @@ class MatchingQueries(Database):
             (now, now + within),
         )
         return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def _save_step(results: list[Matched], now: int, db: aiosqlite.Connection) -> None:
+    """One step of :meth:`MatchingQueries.save_matches`, on its open transaction."""
+    # Edited since the pass read it (the edit found it unmatched, so its trigger had
+    # nothing to undo): left unmatched, and the next pass matches it as it now is.
+    await db.executemany(
+        f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
+        f"AND (? IS NULL OR {_HISTORY} = ?)",
+        [
+            (now, result.listing_id, result.history, result.history)
+            for result in results
+            if not result.unembedded
+        ],
+    )
+    # Matched on words alone: marked only if its vector is still missing. One stored
+    # while the pass ran (bot/storage/vectors.py, save_vectors) found it not marked
+    # yet, so did not ask for it to be matched again: it stays unmatched, and the
+    # next pass matches it by meaning.
+    await db.executemany(
+        f"UPDATE listings AS l SET matched_at = ? WHERE id = ? AND matched_at IS NULL "
+        f"AND (? IS NULL OR {_HISTORY} = ?) "
+        "AND NOT EXISTS (SELECT 1 FROM listing_vectors WHERE listing_id = l.id)",
+        [
+            (now, result.listing_id, result.history, result.history)
+            for result in results
+            if result.unembedded
+        ],
+    )
+    await db.executemany(
+        """INSERT INTO matches (listing_a, listing_b, score, reasons, created_at)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT (listing_a, listing_b) DO UPDATE
+           SET score = excluded.score, reasons = excluded.reasons""",
+        [
+            (*m.pair, round(m.score, 3), " ".join(m.reasons), now)
+            for result in results
+            for m in result.found
+        ],
+    )
+    await _queue(db, [d for result in results for d in result.deliveries], now)
 
 
 async def _queue(db: aiosqlite.Connection, deliveries: list[Delivery], now: int) -> None:

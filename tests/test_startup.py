@@ -9,10 +9,12 @@ import dataclasses
 import logging
 
 import pytest
+from telegram.ext import ConversationHandler
 
-from bot.app import menu_digest, running
+from bot.app import build_application, menu_digest, running
 from bot.i18n import MENU_LANGUAGES
 from bot.sandbox.server import BotApiServer
+from bot.storage import Storage
 from tests.conftest import BOT_USERNAME
 from tests.talk import says
 
@@ -99,3 +101,35 @@ async def test_a_failing_get_updates_is_one_line_and_polling_goes_on(server, bot
     assert "getUpdates failed 1 time (latest: Internal Server Error); retrying" in caplog.text
     assert "Exception happened while polling" not in caplog.text  # PTB's traceback
     assert "Community Sharing" in (await says(user, "/help", timeout=30)).text
+
+
+async def test_building_the_bot_again_wraps_no_dialog_callback_twice(settings):
+    """Each test builds an Application in the same process. A dialog guards its steps' handlers,
+    which are made once with their module: guarding them in place wrapped their callbacks once
+    more at every build, until the suite ran out of recursion (about 330 builds in)."""
+
+    def wraps(callback: object) -> int:
+        depth = 0
+        while hasattr(callback, "__wrapped__"):
+            callback, depth = callback.__wrapped__, depth + 1
+        return depth
+
+    storage = await Storage.open(settings.database_path)
+    try:
+        for _ in range(3):
+            application = build_application(settings, storage)
+            dialogs = [
+                handler
+                for group in application.handlers.values()
+                for handler in group
+                if isinstance(handler, ConversationHandler)
+            ]
+            depths = {
+                wraps(step.callback)
+                for dialog in dialogs
+                for steps in (dialog.entry_points, dialog.fallbacks, *dialog.states.values())
+                for step in steps
+            }
+            assert len(dialogs) > 5 and depths == {1}
+    finally:
+        await storage.close()

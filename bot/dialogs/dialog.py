@@ -33,6 +33,7 @@ their data meanwhile) ends at the next update that reaches it.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import re
@@ -563,8 +564,10 @@ class Dialog:
         passes: bool = False,
         state: int | None = None,
     ) -> Handler:
-        """The handler, its callback run only while the dialog has its answers (and the
-        dialog's guard agrees); for a dialog that stops, stopping the update there."""
+        """A copy of the handler, its callback run only while the dialog has its answers (and
+        the dialog's guard agrees); for a dialog that stops, stopping the update there. A copy:
+        a step's handlers are made once, with the module, and every Application built in the
+        same process (each test's) would otherwise wrap the same callback once more."""
         callback = handler.callback
 
         @functools.wraps(callback)
@@ -587,8 +590,9 @@ class Dialog:
                 await refuse_earlier_step(update, context)
                 return None
 
-        handler.callback = guarded
-        return handler
+        guarded_handler = copy.copy(handler)
+        guarded_handler.callback = guarded
+        return guarded_handler
 
     async def _lost(self, update: Update, context: BotContext) -> int:
         """The answers are gone (the person's data was erased): end, change nothing."""

@@ -12,10 +12,13 @@ import pytest
 
 from bot.i18n import translator
 from bot.storage.contacts import ContactRefused
+from bot.storage.listings import DAY
 from bot.storage.members import Profile
 from bot.views import cards
 from tests import seed
 from tests.talk import containing, says, started, taps
+from tests.test_matching_flow import NOON
+from tests.test_matching_flow import started as flow_started
 from tests.test_outbox import settled, wait_until
 
 NOW = int(time.time())
@@ -200,3 +203,23 @@ async def test_nobody_left_to_answer_refuses_new_contacts(server, bot):
     with pytest.raises(ContactRefused, match="gone"):
         await bot.storage.check_contact(ASKER, listing.id, NOW)
     assert await bot.storage.expiring_soon(NOW, 8 * 86_400) == []
+
+
+async def test_no_match_cards_for_a_listing_its_author_no_longer_represents(server, bot):
+    """Léa's offer was posted for Saint-Dié, which she left: a request that matches it tells
+    its own author, not Léa."""
+    bot.clock = lambda: NOON
+    maria = await flow_started(server, bot, "Мария", "bg", country="BG", place="Sofia")
+    lea = await flow_started(server, bot, "Léa", "fr", country="FR", place="Saint-Dié")
+    await seed.verified(bot.storage, lea.id, NOON - 2 * DAY)
+    await seed.listing(bot.storage, lea.id, NOON - DAY, title="Motopompe", reach="europe")
+    assert await bot.storage.leave_municipality(lea.id, NOON) is not None
+    await seed.listing(
+        bot.storage, maria.id, NOON, kind="request", title="Търсим помпа", country="BG",
+        region="Sofia", place="Sofia", reach="europe",
+    )  # fmt: skip
+    await bot.scheduler.match_new_listings()
+    await maria.wait_for_bot_message(containing("Motopompe"), timeout=10)
+    await wait_until(lambda: settled(bot.storage))
+    assert not [m for m in lea.messages if "Търсим помпа" in (m.text or "")]
+    assert server.errors() == []

@@ -90,10 +90,13 @@ async def live_match(
 ) -> tuple[Listing, Listing, StoredMatch] | None:
     """``{"listing": <the reader's>, "other": <the match>}``: both listings and their match,
     or None when either closed, either was edited so that they no longer meet (a narrower
-    reach, another place or category), or the reader marked the match not relevant."""
+    reach, another place or category), the reader marked the match not relevant, or the
+    listing is no longer the reader's (they left the municipality it was posted for)."""
     mine = await open_listing(storage, payload.get("listing"), now)
     other = await open_listing(storage, payload.get("other"), now)
     if mine is None or other is None:
+        return None
+    if await storage.manageable_listing(mine.id, user_id) is None:
         return None
     if not may_match(features_of(mine), features_of(other)):
         return None  # edited since (reach, place, category): the two no longer meet

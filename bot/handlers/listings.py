@@ -39,6 +39,8 @@ async def send_card(update: Update, context: BotContext, listing: Listing) -> No
     if not may_manage:
         await context.storage.record_view(listing.id, viewer, context.now())
     await post_card(update, context, listing, may_manage=may_manage)
+    if listing.owner_id == viewer and not may_manage and listing.municipality_id is not None:
+        await update.effective_chat.send_message(cards.left_notice(context.i18n))
 
 
 async def post_card(

@@ -2,8 +2,9 @@
 the bot; the author's side accepts or declines; follow-ups 30 and 90 days after an Accept.
 
 Who may act on a contact is decided here on every call: the asker, or the owner side (the
-listing's owner and the verified officials of its municipality, as they are now: belonging
-to a municipality is a claim, not a power, until an admin approves it). The anti-abuse limits
+listing's owner while it is theirs and the verified officials of its municipality, as they
+are now: belonging to a municipality is a claim, not a power, until an admin approves it;
+see :func:`bot.storage.verification.on_listing_side`). The anti-abuse limits
 are checked in the same transaction as the insert, so two quick taps cannot pass them both.
 """
 
@@ -16,7 +17,13 @@ import aiosqlite
 
 from bot.storage.base import Database, Refused, changed_one, fold, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
-from bot.storage.verification import no_longer_speaks, verified, verified_municipality
+from bot.storage.verification import (
+    no_longer_speaks,
+    on_contact_side,
+    owner_answers,
+    verified,
+    verified_municipality,
+)
 
 DAY = 86_400
 MESSAGE_MAX = 1000
@@ -128,10 +135,16 @@ async def _within_daily_limit(
         raise ContactRefused(reason, next_at=leaving + DAY)
 
 
-# Who may answer a pending contact, in the statement that answers it (``:user``): its
-# listing's owner or a verified official of its municipality, not banned.
-_MAY_DECIDE = f"""(owner_id = :user OR municipality_id = {verified_municipality(":user")})
+# Who may answer a pending contact, in the statement that answers it (``:user``): someone
+# on its listing's side, not banned.
+_MAY_DECIDE = f"""{on_contact_side("contacts", ":user")}
     AND :user NOT IN (SELECT user_id FROM bans)"""
+
+
+# Someone may answer the listing l's contacts: its owner while it is theirs, or a verified
+# official of its municipality.
+_ANSWERED = f"""({owner_answers("l")} OR EXISTS (SELECT 1 FROM users o
+    WHERE o.municipality_id = l.municipality_id AND {verified("o")}))"""
 
 
 class ContactQueries(Database):
@@ -144,12 +157,14 @@ class ContactQueries(Database):
         listing = await read_one(
             db,
             "SELECT id, owner_id, municipality_id, status, expires_at, title, kind, "
-            "status_changed_at FROM listings WHERE id = ?",
+            f"status_changed_at, {_ANSWERED} FROM listings l WHERE id = ?",
             (listing_id,),
         )
         if listing is not None and listing[3] in ("closed", "fulfilled"):
             raise ContactRefused(listing[3], at=listing[7])
-        if listing is None or listing[3] != "open" or listing[4] <= now:
+        if listing is None or listing[3] != "open" or listing[4] <= now or not listing[8]:
+            # Not listing[8]: nobody may answer it (its owner left the municipality, which
+            # has no verified official now).
             raise ContactRefused("gone")
         person = await read_one(
             db,
@@ -244,19 +259,16 @@ class ContactQueries(Database):
         )
 
     async def owner_side(self, contact: Contact) -> list[int]:
-        """The listing's owner and its municipality's verified officials, not the asker, not
-        banned: the people a request is relayed to and who may answer it."""
+        """The listing's owner while it is theirs and its municipality's verified officials,
+        not the asker, not banned: the people a request is relayed to and who may answer it."""
         rows = await self._fetchall(
-            f"""SELECT u.id FROM users u
-               WHERE (u.id = :owner OR (u.municipality_id = :municipality AND {verified("u")}))
-                 AND u.id IS NOT :asker
+            f"""SELECT u.id FROM users u JOIN contacts c ON c.id = :contact
+               WHERE (u.id = c.owner_id OR u.municipality_id = c.municipality_id)
+                 AND {on_contact_side("c", "u.id")}
+                 AND u.id IS NOT c.asker_id
                  AND u.id NOT IN (SELECT user_id FROM bans)
                ORDER BY u.id""",
-            {
-                "owner": contact.owner_id,
-                "municipality": contact.municipality_id,
-                "asker": contact.asker_id,
-            },
+            {"contact": contact.id},
         )
         return [row[0] for row in rows]
 
@@ -273,7 +285,8 @@ class ContactQueries(Database):
         official, newest first, each with their side."""
         rows = await self._fetchall(
             f"""SELECT {_CONTACT_COLUMNS} FROM contacts
-                WHERE asker_id = :user OR owner_id = :user
+                WHERE asker_id = :user
+                   OR (owner_id = :user AND {on_contact_side("contacts", ":user")})
                    OR municipality_id = {verified_municipality(":user")}
                 ORDER BY created_at DESC, id DESC LIMIT :limit""",
             {"user": user_id, "limit": limit},

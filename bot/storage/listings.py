@@ -20,7 +20,7 @@ import aiosqlite
 from bot.places.index import EARTH_RADIUS_KM, distance_km
 from bot.storage.base import Database, Refused, fold
 from bot.storage.vectors import StoredVector, write_vector
-from bot.storage.verification import verified, verified_municipality
+from bot.storage.verification import on_listing_side, verified, verified_municipality
 
 DAY = 86_400
 
@@ -105,12 +105,13 @@ class SearchQuery:
 
 class ListingRefused(Refused):
     """Why a person may not act on a listing: gone (no such listing, or hidden by a
-    moderator), not_yours, closed or fulfilled (``at``: since when)."""
+    moderator), not_yours, left (its owner no longer represents the municipality it was
+    posted for: it is the municipality's), closed or fulfilled (``at``: since when)."""
 
 
-# The person :user may change the listing l: its owner, or a verified official of the
-# municipality it was posted for.
-_MANAGES = f"(l.owner_id = :user OR l.municipality_id = {verified_municipality(':user')})"
+# The person :user may change the listing l: its owner while it is theirs (not once they no
+# longer represent the municipality it was posted for), or a verified official of it.
+_MANAGES = on_listing_side("l", ":user")
 
 
 class PostingLimit(Exception):
@@ -595,7 +596,7 @@ class ListingQueries(Database):
             found = await self.get_listing(listing_id)
             if found is None or found.status == "hidden":
                 raise ListingRefused("gone")
-            raise ListingRefused("not_yours")
+            raise ListingRefused("left" if found.owner_id == user_id else "not_yours")
         if listing.status in ("closed", "fulfilled"):
             raise ListingRefused(listing.status, listing.status_changed_at)
         return listing

@@ -30,7 +30,7 @@ from bot.matching.types import (
 )
 from bot.storage.alerts import preferences_by_person, preferences_statement
 from bot.storage.base import Database, row_mapper, space_separated
-from bot.storage.verification import verified_municipality
+from bot.storage.verification import on_listing_side, owner_answers, verified
 
 # At most this many candidates from each slice; the tag slices look at the newest WINDOW of
 # their area and keep the ones sharing a tag with the new listing.
@@ -308,8 +308,7 @@ class MatchingQueries(Database):
             async with db.execute(
                 f"""SELECT m.listing_a, m.listing_b FROM matches m
                    JOIN listings l ON l.id IN (m.listing_a, m.listing_b)
-                   WHERE m.id = :match AND (l.owner_id = :user OR
-                         l.municipality_id = {verified_municipality(":user")})
+                   WHERE m.id = :match AND {on_listing_side("l", ":user")}
                    LIMIT 1""",
                 {"match": match_id, "user": user_id},
             ) as cursor:
@@ -438,16 +437,22 @@ class MatchingQueries(Database):
 
     async def expiring_soon(self, now: int, within: int) -> list[tuple[int, int, int]]:
         """Open listings expiring within ``within`` seconds whose owner was not reminded of
-        this expiry date yet: (listing, owner, expires_at)."""
+        this expiry date yet: (listing, who is reminded, expires_at). Who is reminded is the
+        owner while the listing is theirs, else one of its municipality's verified officials
+        (a listing whose owner left a municipality with none is reminded to nobody)."""
         rows = await self._fetchall(
-            """SELECT l.id, l.owner_id, l.expires_at FROM listings l
+            f"""SELECT l.id, CASE WHEN {owner_answers("l")} THEN l.owner_id
+                       ELSE (SELECT min(o.id) FROM users o
+                             WHERE o.municipality_id = l.municipality_id AND {verified("o")})
+                       END, l.expires_at
+               FROM listings l
                WHERE l.status = 'open' AND l.expires_at > ? AND l.expires_at <= ?
                  AND NOT EXISTS (SELECT 1 FROM outbox o
                                  WHERE o.dedup_key = 'reminder:' || l.id || ':' || l.expires_at)
                ORDER BY l.expires_at LIMIT 500""",
             (now, now + within),
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [(row[0], row[1], row[2]) for row in rows if row[1] is not None]
 
 
 async def _save_step(results: list[Matched], now: int, db: aiosqlite.Connection) -> None:

@@ -193,6 +193,10 @@ class OutcomeQueries(ListingQueries, ContactQueries):
             ):
                 people.append(person)
                 break
+        else:
+            # Neither speaks for it any more (the owner left the municipality too): one of
+            # its verified officials answers, as they would for its other listings.
+            people.extend((await self.owner_side(contact))[:1])
         return [person for person in people if person is not None]
 
     async def check_with_whom(self, contact: Contact, user_id: int, with_contact: int) -> None:

@@ -97,17 +97,55 @@ def verified_municipality(person: str) -> str:
                 WHERE vm.id = {person} AND {verified("vm")})"""
 
 
+def owner_answers(listing: str) -> str:
+    """SQL true when the listing ``listing`` (a table alias) is still its owner's to act on:
+    posted for no municipality, or its owner still represents the municipality it was posted
+    for: they belong to it now, and no verification of theirs for it was revoked since it was
+    published (unless they are verified again). A listing of someone who left, moved or was
+    revoked stays with the municipality, as the leave confirmation promises: only its
+    verified officials act on it, answer its contacts and are told about it."""
+    ls = listing
+    return f"""({ls}.municipality_id IS NULL OR EXISTS (
+        SELECT 1 FROM users ow WHERE ow.id = {ls}.owner_id
+        AND ow.municipality_id = {ls}.municipality_id
+        AND ({verified("ow")} OR NOT EXISTS (
+            SELECT 1 FROM verification_requests rv WHERE rv.user_id = ow.id
+            AND rv.municipality_id = ow.municipality_id AND rv.status = 'revoked'
+            AND rv.revoked_at >= {ls}.published_at))))"""
+
+
+def on_listing_side(listing: str, person: str) -> str:
+    """SQL true when ``person`` (an SQL expression naming a user id) is on the side of the
+    listing ``listing`` (a table alias): its owner while it is theirs (:func:`owner_answers`),
+    or a verified official of its municipality. The one rule for who may change a listing,
+    answer its contacts, hear of its matches and follow-ups."""
+    ls = listing
+    return f"""(({ls}.owner_id = {person} AND {owner_answers(ls)})
+        OR {ls}.municipality_id = {verified_municipality(person)})"""
+
+
+def on_contact_side(contact: str, person: str) -> str:
+    """SQL true when ``person`` is on the listing's side of the contact ``contact`` (a table
+    alias): :func:`on_listing_side` of its listing, or, for a listing erased since, its owner
+    or a verified official of the municipality it was for."""
+    c = contact
+    return f"""(EXISTS (SELECT 1 FROM listings cl WHERE cl.id = {c}.listing_id
+                        AND {on_listing_side("cl", person)})
+        OR ({c}.listing_id IS NULL AND ({c}.owner_id = {person}
+            OR {c}.municipality_id = {verified_municipality(person)})))"""
+
+
 def no_longer_speaks(contact: str) -> str:
     """SQL true when the contact ``contact`` (a table alias) was accepted for a municipality
     by someone who no longer speaks for it: not the listing's owner (who answers for their
-    own listing), and no longer its verified official (they left it, moved, were revoked or
-    erased) or banned. The relay with them ends; the asker may write to the municipality
-    again."""
+    own listing while it is theirs, :func:`owner_answers`), and no longer on the listing's
+    side (they left it, moved, were revoked or erased) or banned. The relay with them ends;
+    the asker may write to the municipality again."""
     c = contact
     return f"""({c}.status = 'accepted' AND {c}.municipality_id IS NOT NULL
-        AND {c}.decided_by IS NOT {c}.owner_id
-        AND ({c}.municipality_id IS NOT {verified_municipality(c + ".decided_by")}
-             OR EXISTS (SELECT 1 FROM bans WHERE bans.user_id = {c}.decided_by)))"""
+        AND (NOT {on_contact_side(c, c + ".decided_by")}
+             OR ({c}.decided_by IS NOT {c}.owner_id
+                 AND EXISTS (SELECT 1 FROM bans WHERE bans.user_id = {c}.decided_by))))"""
 
 
 async def end_relays_spoken_for(db: aiosqlite.Connection, official: int, now: int) -> None:

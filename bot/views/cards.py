@@ -116,7 +116,19 @@ def listing_refusal(t: Translator, refused: ListingRefused) -> str:
         return _("This listing does not exist or is no longer available.")
     if refused.reason in ENDED_NOTICES and refused.at is not None:
         return ended(t, refused.reason, refused.at)
+    if refused.reason == "left":
+        return left_notice(t)
     return _("You cannot change this listing.")
+
+
+def left_notice(t: Translator) -> str:
+    """Why the author of a municipality's listing no longer has its buttons: they no longer
+    represent it (left, moved or revoked), and the listing stayed with it (short enough for
+    a button's alert, 200 characters)."""
+    return t.gettext(
+        "You no longer represent the municipality of this listing: it stays with the "
+        "municipality, and its verified officials manage it."
+    )
 
 
 @dataclass(frozen=True)

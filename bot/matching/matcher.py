@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 
 from bot.delivery.timing import Preferences, next_digest
+from bot.matching.fitting import features_of
 from bot.matching.scoring import (
     Ranking,
     Wording,
     alert_matches,
     searchable,
     text_similarity,
+    within_alert_filters,
     wording,
     words_of,
 )
@@ -40,7 +42,7 @@ from bot.matching.types import (
 )
 from bot.semantic.codes import Vector
 from bot.semantic.service import Semantics
-from bot.storage import Alert, Storage
+from bot.storage import Alert, Listing, Storage
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +285,23 @@ async def keyword_meanings(
         return {}
     vector = await semantics.query(keywords)
     return cosines(vector, unit_vectors(await storage.vectors_of(listings, model)))
+
+
+async def alert_fits(
+    storage: Storage, semantics: Semantics, alert: Alert, listing: Listing
+) -> bool:
+    """Whether ``alert`` would be told of ``listing`` now, by the pass's own rule
+    (:func:`~bot.matching.scoring.alert_matches`: its filters, then its words or what they
+    mean): for a hit that waited while either was edited. The model is asked only when the
+    filters hold and the words alone do not."""
+    features = features_of(listing)
+    if not within_alert_filters(alert, features):
+        return False
+    words = words_of(f"{listing.title} {listing.description}")
+    if alert_matches(alert, features, words):
+        return True
+    meanings = await keyword_meanings(storage, semantics, alert.keywords, [listing.id])
+    return alert_matches(alert, features, words, meanings.get(listing.id))
 
 
 def unit_vectors(stored: dict[int, tuple[bytes, float]]) -> dict[int, Vector]:

@@ -15,7 +15,7 @@ from typing import Any
 from bot.delivery.notifications import alert_point, live_hit, live_match
 from bot.delivery.outbox import Rendered
 from bot.i18n import N_, Translator
-from bot.semantic.service import Semantics
+from bot.semantic.meaning import Meaning
 from bot.storage import Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
@@ -64,7 +64,7 @@ async def _match_entry(
 
 async def _alert_entry(
     storage: Storage,
-    semantics: Semantics,
+    meaning: Meaning,
     t: Translator,
     user_id: int,
     item_id: int,
@@ -72,7 +72,7 @@ async def _alert_entry(
     now: int,
     member: Member | None,
 ) -> DigestEntry | None:
-    hit = await live_hit(storage, semantics, payload, user_id, now)
+    hit = await live_hit(storage, meaning, payload, user_id, now)
     if hit is None:
         return None
     alert, listing = hit
@@ -89,7 +89,7 @@ async def _alert_entry(
 
 async def _entries(
     storage: Storage,
-    semantics: Semantics,
+    meaning: Meaning,
     t: Translator,
     notification: Notification,
     now: int,
@@ -108,7 +108,7 @@ async def _entries(
             entry = await _match_entry(storage, t, user, item.id, item.payload, now)
         elif item.kind == "alert":
             entry = await _alert_entry(
-                storage, semantics, t, user, item.id, item.payload, now, member
+                storage, meaning, t, user, item.id, item.payload, now, member
             )
         else:
             entry = None
@@ -132,13 +132,13 @@ async def render_digest(
     t: Translator,
     now: int,
     *,
-    semantics: Semantics,
+    meaning: Meaning,
 ) -> Rendered | None:
     """``{"due": <when>, "frequency": "daily" | "weekly"}`` (daily when not said); added
-    with the application's ``semantics``, which weigh alerts' words again."""
+    with the application's ``meaning``, which weighs alerts' words again."""
     if notification.payload.get("frequency") == "weekly":
-        return await _weekly(storage, semantics, notification, t, now)
-    entries, left = await _entries(storage, semantics, t, notification, now, DIGEST_ITEMS, "daily")
+        return await _weekly(storage, meaning, notification, t, now)
+    entries, left = await _entries(storage, meaning, t, notification, now, DIGEST_ITEMS, "daily")
     if not entries:
         return None
     entries = _grouped(entries)
@@ -153,11 +153,9 @@ async def render_digest(
 
 
 async def _weekly(
-    storage: Storage, semantics: Semantics, notification: Notification, t: Translator, now: int
+    storage: Storage, meaning: Meaning, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
-    entries, _left = await _entries(
-        storage, semantics, t, notification, now, WEEKLY_ITEMS, "weekly"
-    )
+    entries, _left = await _entries(storage, meaning, t, notification, now, WEEKLY_ITEMS, "weekly")
     if not entries:
         return None
     entries = best_of_week(entries)

@@ -27,7 +27,7 @@ from bot.matching.fitting import features_of
 from bot.matching.matcher import alert_fits
 from bot.matching.scoring import may_match
 from bot.matching.types import StoredMatch
-from bot.semantic.service import Semantics
+from bot.semantic.meaning import Meaning
 from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
@@ -106,7 +106,7 @@ async def live_match(
 
 
 async def live_hit(
-    storage: Storage, semantics: Semantics, payload: dict[str, Any], user_id: int, now: int
+    storage: Storage, meaning: Meaning, payload: dict[str, Any], user_id: int, now: int
 ) -> tuple[Alert, Listing] | None:
     """``{"alert": <id>, "listing": <id>}``: the alert (see :func:`live_alert`) and its open
     listing, while the alert would still be told of it: either may have been edited since
@@ -116,7 +116,7 @@ async def live_hit(
     listing = await open_listing(storage, payload.get("listing"), now)
     if alert is None or listing is None:
         return None
-    if not await alert_fits(storage, semantics, alert, listing):
+    if not await alert_fits(storage, meaning, alert, listing):
         return None
     return alert, listing
 
@@ -169,12 +169,12 @@ async def render_alert(
     t: Translator,
     now: int,
     *,
-    semantics: Semantics,
+    meaning: Meaning,
 ) -> Rendered | None:
     """``{"alert": <id>, "listing": <id>}``: a new listing for a saved search (added with
-    the application's ``semantics``, which weigh the alert's words again)."""
+    the application's ``meaning``, which weighs the alert's words again)."""
     _ = t.gettext
-    hit = await live_hit(storage, semantics, notification.payload, notification.user_id, now)
+    hit = await live_hit(storage, meaning, notification.payload, notification.user_id, now)
     if hit is None:
         return None
     alert, listing = hit

@@ -23,11 +23,9 @@ def register(application: CommunityApplication) -> None:
     outbox = application.outbox
     outbox.add_renderer("match", notifications.render_match)
     # Hits that waited are weighed again when sent, by meaning too where the pass uses it.
-    semantics = application.meaning.semantics
-    outbox.add_renderer("alert", partial(notifications.render_alert, semantics=semantics))
-    outbox.add_renderer(
-        "digest", partial(digests.render_digest, semantics=semantics), bundled=False
-    )
+    meaning = application.meaning
+    outbox.add_renderer("alert", partial(notifications.render_alert, meaning=meaning))
+    outbox.add_renderer("digest", partial(digests.render_digest, meaning=meaning), bundled=False)
     outbox.add_renderer("reminder", notifications.render_reminder)
 
 

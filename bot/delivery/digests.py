@@ -15,6 +15,7 @@ from typing import Any
 from bot.delivery.notifications import alert_point, live_hit, live_match
 from bot.delivery.outbox import Rendered
 from bot.i18n import N_, Translator
+from bot.semantic.meaning import Meaning
 from bot.storage import Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
@@ -63,6 +64,7 @@ async def _match_entry(
 
 async def _alert_entry(
     storage: Storage,
+    meaning: Meaning,
     t: Translator,
     user_id: int,
     item_id: int,
@@ -70,7 +72,7 @@ async def _alert_entry(
     now: int,
     member: Member | None,
 ) -> DigestEntry | None:
-    hit = await live_hit(storage, payload, user_id, now)
+    hit = await live_hit(storage, meaning, payload, user_id, now)
     if hit is None:
         return None
     alert, listing = hit
@@ -86,7 +88,13 @@ async def _alert_entry(
 
 
 async def _entries(
-    storage: Storage, t: Translator, notification: Notification, now: int, limit: int, freq: str
+    storage: Storage,
+    meaning: Meaning,
+    t: Translator,
+    notification: Notification,
+    now: int,
+    limit: int,
+    freq: str,
 ) -> tuple[list[DigestEntry], int]:
     """The digest's items as entries, one per listing (stale ones left out), and how many due
     items are left for the next digest."""
@@ -99,7 +107,9 @@ async def _entries(
         if item.kind == "match":
             entry = await _match_entry(storage, t, user, item.id, item.payload, now)
         elif item.kind == "alert":
-            entry = await _alert_entry(storage, t, user, item.id, item.payload, now, member)
+            entry = await _alert_entry(
+                storage, meaning, t, user, item.id, item.payload, now, member
+            )
         else:
             entry = None
         if entry is not None and entry.listing.id not in seen:
@@ -117,12 +127,18 @@ def _grouped(entries: list[DigestEntry]) -> list[DigestEntry]:
 
 
 async def render_digest(
-    storage: Storage, notification: Notification, t: Translator, now: int
+    storage: Storage,
+    notification: Notification,
+    t: Translator,
+    now: int,
+    *,
+    meaning: Meaning,
 ) -> Rendered | None:
-    """``{"due": <when>, "frequency": "daily" | "weekly"}`` (daily when not said)."""
+    """``{"due": <when>, "frequency": "daily" | "weekly"}`` (daily when not said); added
+    with the application's ``meaning``, which weighs alerts' words again."""
     if notification.payload.get("frequency") == "weekly":
-        return await _weekly(storage, notification, t, now)
-    entries, left = await _entries(storage, t, notification, now, DIGEST_ITEMS, "daily")
+        return await _weekly(storage, meaning, notification, t, now)
+    entries, left = await _entries(storage, meaning, t, notification, now, DIGEST_ITEMS, "daily")
     if not entries:
         return None
     entries = _grouped(entries)
@@ -137,9 +153,9 @@ async def render_digest(
 
 
 async def _weekly(
-    storage: Storage, notification: Notification, t: Translator, now: int
+    storage: Storage, meaning: Meaning, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
-    entries, _left = await _entries(storage, t, notification, now, WEEKLY_ITEMS, "weekly")
+    entries, _left = await _entries(storage, meaning, t, notification, now, WEEKLY_ITEMS, "weekly")
     if not entries:
         return None
     entries = best_of_week(entries)

@@ -24,8 +24,10 @@ from bot.buttons import (
 from bot.delivery.outbox import Rendered
 from bot.i18n import N_, Translator
 from bot.matching.fitting import features_of
-from bot.matching.scoring import may_match, within_alert_filters
+from bot.matching.matcher import alert_fits
+from bot.matching.scoring import may_match
 from bot.matching.types import StoredMatch
+from bot.semantic.meaning import Meaning
 from bot.storage import Alert, Listing, Member, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
@@ -107,17 +109,17 @@ async def live_match(
 
 
 async def live_hit(
-    storage: Storage, payload: dict[str, Any], user_id: int, now: int
+    storage: Storage, meaning: Meaning, payload: dict[str, Any], user_id: int, now: int
 ) -> tuple[Alert, Listing] | None:
     """``{"alert": <id>, "listing": <id>}``: the alert (see :func:`live_alert`) and its open
-    listing, while the listing is still within the alert's filters: either may have been
-    edited since the hit was queued (another category, area or reach). Its words are not
-    weighed again: they were when the hit was found."""
+    listing, while the alert would still be told of it: either may have been edited since
+    the hit was queued (another category, area or reach, other words), and the pass's rule
+    decides again."""
     alert = await live_alert(storage, payload, user_id)
     listing = await open_listing(storage, payload.get("listing"), now)
     if alert is None or listing is None:
         return None
-    if not within_alert_filters(alert, features_of(listing)):
+    if not await alert_fits(storage, meaning, alert, listing):
         return None
     return alert, listing
 
@@ -165,11 +167,17 @@ async def render_match(
 
 
 async def render_alert(
-    storage: Storage, notification: Notification, t: Translator, now: int
+    storage: Storage,
+    notification: Notification,
+    t: Translator,
+    now: int,
+    *,
+    meaning: Meaning,
 ) -> Rendered | None:
-    """``{"alert": <id>, "listing": <id>}``: a new listing for a saved search."""
+    """``{"alert": <id>, "listing": <id>}``: a new listing for a saved search (added with
+    the application's ``meaning``, which weighs the alert's words again)."""
     _ = t.gettext
-    hit = await live_hit(storage, notification.payload, notification.user_id, now)
+    hit = await live_hit(storage, meaning, notification.payload, notification.user_id, now)
     if hit is None:
         return None
     alert, listing = hit

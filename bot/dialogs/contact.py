@@ -40,6 +40,7 @@ from bot.buttons import (
     drop_buttons,
 )
 from bot.context import BotContext, reply
+from bot.delivery.timing import after_quiet_hours
 from bot.dialogs.dialog import END, Ask, Dialog, Handler, resume_dialogs
 from bot.dialogs.steps import TypedText, clean_block, has_letter
 from bot.i18n import N_, Translator
@@ -343,8 +344,26 @@ async def send_relayed(update: Update, context: BotContext, text: str) -> int | 
         return await DIALOG.finish(update, context)
     context.community.outbox.wake()
     await DIALOG.stay(update, context, RELAYING)  # this update moved the dialog: never twice
-    await reply(update, _("✓ Forwarded to {name}.").format(name=escape(given.get("name", ""))))
+    name = escape(given.get("name", ""))
+    if await _in_quiet_hours(context, int(given["relay"]), update.effective_user.id):
+        # The truth, without the other person's time zone or hours: those are theirs.
+        told = _("✓ Your message to {name} will be delivered when their quiet hours end.")
+    else:
+        told = _("✓ Forwarded to {name}.")
+    await reply(update, told.format(name=name))
     return None
+
+
+async def _in_quiet_hours(context: BotContext, contact_id: int, sender: int) -> bool:
+    """Whether the outbox would hold a message for the sender's other person now (as it
+    decides at send time, by the recipient's settings and time zone)."""
+    contact = await context.storage.get_contact(contact_id)
+    other = contact.other_side(sender) if contact else None
+    if other is None:
+        return False
+    now = context.now()
+    prefs = await context.storage.preferences_of([other], blocked_too=True)
+    return other in prefs and after_quiet_hours(now, prefs[other]) > now
 
 
 DIALOG.add(RELAYING, typed_message(ask_relayed, send_relayed, check_relayed))

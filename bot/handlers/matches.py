@@ -7,6 +7,8 @@ A card's Open belongs to listings, "I can help / I'm interested" to contacts.
 
 from __future__ import annotations
 
+from functools import partial
+
 from telegram import Update
 
 from bot.buttons import NOT_RELEVANT, InvalidButton, close_message, drop_buttons
@@ -20,8 +22,10 @@ def register(application: CommunityApplication) -> None:
     jobs.schedule(application, application.storage)
     outbox = application.outbox
     outbox.add_renderer("match", notifications.render_match)
-    outbox.add_renderer("alert", notifications.render_alert)
-    outbox.add_renderer("digest", digests.render_digest, bundled=False)
+    # Hits that waited are weighed again when sent, by meaning too where the pass uses it.
+    meaning = application.meaning
+    outbox.add_renderer("alert", partial(notifications.render_alert, meaning=meaning))
+    outbox.add_renderer("digest", partial(digests.render_digest, meaning=meaning), bundled=False)
     outbox.add_renderer("reminder", notifications.render_reminder)
 
 

@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 
 from bot.delivery.timing import Preferences, next_digest
+from bot.matching.fitting import features_of
 from bot.matching.scoring import (
     Ranking,
     Wording,
     alert_matches,
     searchable,
     text_similarity,
+    within_alert_filters,
     wording,
     words_of,
 )
@@ -39,8 +41,9 @@ from bot.matching.types import (
     distinctive_words,
 )
 from bot.semantic.codes import Vector
+from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
-from bot.storage import Alert, Storage
+from bot.storage import Alert, Listing, Storage
 
 log = logging.getLogger(__name__)
 
@@ -273,16 +276,35 @@ async def match_listing(
 
 
 async def keyword_meanings(
-    storage: Storage, semantics: Semantics, keywords: str | None, listings: Iterable[int]
+    storage: Storage,
+    semantics: Semantics | Meaning,
+    keywords: str | None,
+    listings: Iterable[int],
 ) -> dict[int, float]:
     """How close each listing is in meaning to an alert's ``keywords`` (the cosine the pass
     compares with :data:`~bot.matching.scoring.ALERT_MEANING_FROM`), for the listings that
-    have a vector of the loaded model; empty without keywords or on words alone."""
+    have a vector of the loaded model; empty without keywords or on words alone. A
+    :class:`Meaning` keeps the keywords' vector for the next hit of the same alert."""
     model = semantics.model_name()
     if not keywords or model is None:
         return {}
     vector = await semantics.query(keywords)
     return cosines(vector, unit_vectors(await storage.vectors_of(listings, model)))
+
+
+async def alert_fits(storage: Storage, meaning: Meaning, alert: Alert, listing: Listing) -> bool:
+    """Whether ``alert`` would be told of ``listing`` now, by the pass's own rule
+    (:func:`~bot.matching.scoring.alert_matches`: its filters, then its words or what they
+    mean): for a hit that waited while either was edited. The model is asked only when the
+    filters hold and the words alone do not."""
+    features = features_of(listing)
+    if not within_alert_filters(alert, features):
+        return False
+    words = words_of(f"{listing.title} {listing.description}")
+    if alert_matches(alert, features, words):
+        return True
+    meanings = await keyword_meanings(storage, meaning, alert.keywords, [listing.id])
+    return alert_matches(alert, features, words, meanings.get(listing.id))
 
 
 def unit_vectors(stored: dict[int, tuple[bytes, float]]) -> dict[int, Vector]:

@@ -45,6 +45,9 @@ class Meaning:
             OrderedDict()
         )
 
+    def model_name(self) -> str | None:
+        return self.semantics.model_name()
+
     async def query(self, text: str) -> Vector | None:
         """A search's vector (cached for the next pages); None on words alone."""
         if text in self._queries:

@@ -165,7 +165,7 @@ async def test_forged_erase_and_keep_on_another_message_change_nothing(server, b
     await says(leaving, "/start")
     listing = await seed.listing(bot.storage, LEAVING, NOW, title="Ladders «pv-card»")
     card = await says(leaving, f"/start l{listing.id}")
-    for data in (f"me:del:{int(time.time())}", "me:keep"):
+    for data in (f"me:del:{bot.now()}", "me:keep"):
         await leaving.press_data(card.id, data)
         answer = await leaving.wait_for_callback_answer()
         assert answer.show_alert and answer.text == bg("This button is no longer valid."), data

@@ -166,6 +166,7 @@ async def test_a_scheduled_broadcast_can_be_cancelled_before_it_starts(server, b
     bot.clock = lambda: now
     later = datetime.fromtimestamp(now + 3600, ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC")
     summary = (await compose(admin, {"en": "Never «bc-never»"}, at=later))[-1]
+    await seed.set_quiet_hours(bot.storage, ADMIN_ID)  # "was cancelled" at any hour
     broadcast = broadcast_id(summary)
     await admin.press(E("✅ Schedule it"))
     await admin.wait_for_bot_message(containing("scheduled"), include_edits=True)

@@ -181,9 +181,9 @@ class Dialog:
         if self.previous:
             self.back = self.button("back", Number(0, 99))
 
-    def _declare(self, action: str, *fields: Field[Any]) -> Button[Any]:
+    def _declare(self, action: str, *fields: Field[Any], own_message: bool = False) -> Button[Any]:
         """Declare one of this dialog's buttons, under its prefix."""
-        button: Button[Any] = self.prefix.button(action, *fields)
+        button: Button[Any] = self.prefix.button(action, *fields, own_message=own_message)
         self.buttons.append(button)
         return button
 

@@ -29,7 +29,9 @@ TYPING_NOTE = 0
 NOTE_MAX = 500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SEND_WITHOUT_NOTE = VERIFICATION.button("send")
-LEAVE_CONFIRMED = VERIFICATION.button("leave:yes")
+# Its data names nothing: copied onto another message, it would end a verification nobody
+# confirmed and rewrite that message.
+LEAVE_CONFIRMED = VERIFICATION.button("leave:yes", own_message=True)
 
 ASKED = N_(
     "🪪 {name} asks to be verified as representing {municipality}. Send /admin to see the queue."

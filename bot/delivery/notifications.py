@@ -84,7 +84,11 @@ async def open_listing(storage: Storage, listing_id: object, now: int) -> Listin
     if not isinstance(listing_id, int):
         return None
     listing = await storage.get_listing(listing_id)
-    return listing if listing is not None and listing.state(now) == "open" else None
+    return listing if is_open(listing, now) else None
+
+
+def is_open(listing: Listing | None, now: int) -> bool:
+    return listing is not None and listing.state(now) == "open"
 
 
 async def live_match(
@@ -94,16 +98,17 @@ async def live_match(
     or None when either closed, either was edited so that they no longer meet (a narrower
     reach, another place or category), the reader marked the match not relevant, or the
     listing is no longer the reader's (they left the municipality it was posted for)."""
-    mine = await open_listing(storage, payload.get("listing"), now)
-    other = await open_listing(storage, payload.get("other"), now)
-    if mine is None or other is None:
+    mine_id, other_id = payload.get("listing"), payload.get("other")
+    if not isinstance(mine_id, int) or not isinstance(other_id, int):
         return None
-    if await storage.manageable_listing(mine.id, user_id) is None:
+    found = await storage.match_at_sending(mine_id, other_id, user_id)
+    mine, other, match = found.mine, found.other, found.match
+    if not (is_open(mine, now) and is_open(other, now)) or not found.keeps:
         return None
+    assert mine is not None and other is not None
     if not may_match(features_of(mine), features_of(other)):
         return None  # edited since (reach, place, category): the two no longer meet
-    match = await storage.match_between(mine.id, other.id)
-    if match is None or await storage.dismissed(match.id, user_id):
+    if match is None or found.dismissed:
         return None
     return mine, other, match
 
@@ -111,31 +116,24 @@ async def live_match(
 async def live_hit(
     storage: Storage, meaning: Meaning, payload: dict[str, Any], user_id: int, now: int
 ) -> tuple[Alert, Listing] | None:
-    """``{"alert": <id>, "listing": <id>}``: the alert (see :func:`live_alert`) and its open
-    listing, while the alert would still be told of it: either may have been edited since
-    the hit was queued (another category, area or reach, other words), and the pass's rule
-    decides again."""
-    alert = await live_alert(storage, payload, user_id)
-    listing = await open_listing(storage, payload.get("listing"), now)
-    if alert is None or listing is None:
+    """``{"alert": <id>, "listing": <id>}``: the reader's alert and its open listing, while
+    the alert would still be told of it. None when the alert was deleted or paused since the
+    hit was queued (a paused alert tells nothing, now or in a digest), the reader was banned
+    meanwhile (a ban stops what their alerts tell them), or the listing closed; either may
+    have been edited since (another category, area or reach, other words), and the pass's
+    rule decides again."""
+    alert_id, listing_id = payload.get("alert"), payload.get("listing")
+    if not isinstance(alert_id, int) or not isinstance(listing_id, int):
+        return None
+    found = await storage.hit_at_sending(alert_id, listing_id)
+    if found is None or found.reader_banned or not is_open(found.listing, now):
+        return None
+    alert, listing = found.alert, found.listing
+    if alert.paused or alert.user_id != user_id:
         return None
     if not await alert_fits(storage, meaning, alert, listing):
         return None
     return alert, listing
-
-
-async def live_alert(storage: Storage, payload: dict[str, Any], user_id: int) -> Alert | None:
-    """``{"alert": <id>, ...}``: the reader's alert, or None when it was deleted or paused
-    since the hit was queued (a paused alert tells nothing, now or in a digest), or the
-    reader was banned meanwhile (a ban stops what their alerts tell them)."""
-    alert_id = payload.get("alert")
-    alert = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
-    if alert is None or alert.paused or alert.user_id != user_id:
-        return None
-    reader = await storage.get_member(user_id)
-    if reader is None or reader.banned:
-        return None
-    return alert
 
 
 async def render_match(

@@ -1,0 +1,84 @@
+"""What a notification of matching is checked against when the outbox sends it, in one read
+each (:mod:`bot.delivery.notifications` decides from it whether the news still holds): a
+match card's pair of listings, their match, the reader's "not relevant" and whether the
+reader still keeps their listing; an alert hit's alert, its listing and whether the reader
+is banned. The outbox sends many of them a second: a read each, not five.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from bot.matching.types import StoredMatch
+from bot.storage.alerts import Alert, _alert
+from bot.storage.base import Database
+from bot.storage.listings import _LISTING_COLUMNS, _LISTING_FROM, Listing, _listing
+from bot.storage.matching import _stored
+from bot.storage.verification import on_listing_side
+
+LISTING_WIDTH = 28  # the columns of _LISTING_COLUMNS
+
+# Both listings of a pair (a row each), each with whether the reader is on its side (may
+# still be told of its matches: see on_listing_side), and their match with whether the
+# reader marked it not relevant (NULLs: no match).
+MATCH_AT_SENDING = f"""
+SELECT {_LISTING_COLUMNS}, {on_listing_side("l", ":user")},
+       pair.id, pair.listing_a, pair.listing_b, pair.score, pair.reasons,
+       EXISTS (SELECT 1 FROM match_feedback f WHERE f.match_id = pair.id AND f.user_id = :user)
+{_LISTING_FROM}
+LEFT JOIN matches pair ON pair.listing_a = :a AND pair.listing_b = :b
+WHERE l.id IN (:a, :b)"""
+
+# The listing and the alert (no row: either is gone, or the alert's person), and whether the
+# alert's person is banned.
+HIT_AT_SENDING = f"""
+SELECT {_LISTING_COLUMNS}, {", ".join("a." + field.name for field in fields(Alert))},
+       EXISTS (SELECT 1 FROM bans b WHERE b.user_id = a.user_id)
+{_LISTING_FROM}
+JOIN alerts a ON a.id = :alert
+JOIN users reader ON reader.id = a.user_id
+WHERE l.id = :listing"""
+
+
+@dataclass(frozen=True)
+class MatchAtSending:
+    """A match card's facts when it is sent: None for what no longer exists."""
+
+    mine: Listing | None
+    other: Listing | None
+    match: StoredMatch | None
+    dismissed: bool  # the reader marked the match not relevant
+    keeps: bool  # the reader is still on their listing's side
+
+
+@dataclass(frozen=True)
+class HitAtSending:
+    """An alert hit's facts when it is sent: the alert (whoever's it is now) and its listing."""
+
+    alert: Alert
+    listing: Listing
+    reader_banned: bool
+
+
+class LiveQueries(Database):
+    async def match_at_sending(self, mine: int, other: int, user_id: int) -> MatchAtSending:
+        """The pair ``mine`` (the reader's listing) and ``other``, as one read."""
+        a, b = min(mine, other), max(mine, other)
+        rows = await self._fetchall(MATCH_AT_SENDING, {"a": a, "b": b, "user": user_id})
+        by_id = {row[0]: row for row in rows}
+        mine_row, other_row = by_id.get(mine), by_id.get(other)
+        match = None if not rows or rows[0][LISTING_WIDTH + 1] is None else rows[0]
+        return MatchAtSending(
+            mine=None if mine_row is None else _listing(mine_row),
+            other=None if other_row is None else _listing(other_row),
+            match=None if match is None else _stored(match[LISTING_WIDTH + 1 :]),
+            dismissed=bool(rows and rows[0][-1]),
+            keeps=mine_row is not None and bool(mine_row[LISTING_WIDTH]),
+        )
+
+    async def hit_at_sending(self, alert_id: int, listing_id: int) -> HitAtSending | None:
+        """The alert and the listing of a hit, as one read; None if either is gone."""
+        row = await self._fetchone(HIT_AT_SENDING, {"alert": alert_id, "listing": listing_id})
+        if row is None:
+            return None
+        return HitAtSending(_alert(row[LISTING_WIDTH:]), _listing(row), bool(row[-1]))

@@ -16,7 +16,7 @@ from bot.delivery.notifications import live_hit, live_match
 from bot.matching.types import FoundMatch, Matched
 from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
-from bot.storage import AlertDraft, Listing, Storage
+from bot.storage import AlertDraft, Listing, Profile, Storage
 from tests import seed
 
 NOW = 1_800_000_000
@@ -115,20 +115,34 @@ async def hit(storage: Storage) -> tuple[int, Listing]:
     draft = AlertDraft(kind="offer", categories=("equipment",), tags=(), area="europe")
     alert = await storage.save_alert(READER, draft, now=NOW)
     assert alert is not None
-    listing = await seed.listing(storage, AUTHOR, NOW, title="Pump to lend")
+    listing = await seed.listing(
+        storage, AUTHOR, NOW, title="Pump to lend", place="Épinal", latitude=48.17, longitude=6.45
+    )
     return alert.id, listing
 
 
 async def test_an_alert_hit_is_checked_in_one_read(storage):
+    """With where distances are measured from: the reader's place (the card and the digest
+    read the reader no more), or the alert's own centre."""
+    place = Profile("municipality", "FR", "Saint-Dié", latitude=48.28, longitude=6.95)
+    await storage.save_profile(READER, place)
     alert_id, listing = await hit(storage)
     meaning = Meaning(Semantics("none"))
     statements = await counted(storage)
-    found = await live_hit(
-        storage, meaning, {"alert": alert_id, "listing": listing.id}, READER, NOW
-    )
+    sent = {"alert": alert_id, "listing": listing.id}
+    found = await live_hit(storage, meaning, sent, READER, NOW)
     assert found is not None
-    assert (found[0].id, found[0].categories, found[1].id) == (alert_id, ("equipment",), listing.id)
-    assert len(statements.run) == 1, statements.run  # it was three
+    alert, hit_listing, point = found
+    assert (alert.id, alert.categories, hit_listing.id) == (alert_id, ("equipment",), listing.id)
+    assert point == (48.28, 6.95)
+    assert len(statements.run) == 1, statements.run  # it was three, and the card read the reader
+
+    centred = AlertDraft("offer", ("equipment",), (), "radius", latitude=48.6, longitude=7.7,
+                         radius_km=500)  # fmt: skip
+    around = await storage.save_alert(READER, centred, now=NOW)
+    assert around is not None
+    found = await live_hit(storage, meaning, {**sent, "alert": around.id}, READER, NOW)
+    assert found is not None and found[2] == (48.6, 7.7)
 
 
 async def test_an_alert_hit_is_dropped_when_the_news_no_longer_holds(storage):

@@ -28,7 +28,7 @@ from bot.matching.matcher import alert_fits
 from bot.matching.scoring import may_match
 from bot.matching.types import StoredMatch
 from bot.semantic.meaning import Meaning
-from bot.storage import Alert, Listing, Member, Storage
+from bot.storage import Alert, Listing, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
 from bot.views.alerts import alert_summary
@@ -36,6 +36,7 @@ from bot.views.matches import distance_from, kilometres_between, reason_line
 from bot.views.texts import place_line, quoted_title
 
 DESCRIPTION_SHOWN = 280
+Point = tuple[float, float]  # latitude, longitude
 # A match's message names the recipient's own listing, by its kind.
 MATCH_HEADERS = {
     "request": N_("🤝 <b>A match for your request {title}</b>"),
@@ -115,9 +116,10 @@ async def live_match(
 
 async def live_hit(
     storage: Storage, meaning: Meaning, payload: dict[str, Any], user_id: int, now: int
-) -> tuple[Alert, Listing] | None:
-    """``{"alert": <id>, "listing": <id>}``: the reader's alert and its open listing, while
-    the alert would still be told of it. None when the alert was deleted or paused since the
+) -> tuple[Alert, Listing, Point | None] | None:
+    """``{"alert": <id>, "listing": <id>}``: the reader's alert, its open listing and where
+    distances are measured from (:func:`alert_point`), while the alert would still be told
+    of it. None when the alert was deleted or paused since the
     hit was queued (a paused alert tells nothing, now or in a digest), the reader was banned
     meanwhile (a ban stops what their alerts tell them), or the listing closed; either may
     have been edited since (another category, area or reach, other words), and the pass's
@@ -133,7 +135,7 @@ async def live_hit(
         return None
     if not await alert_fits(storage, meaning, alert, listing):
         return None
-    return alert, listing
+    return alert, listing, alert_point(alert, found.home)
 
 
 async def render_match(
@@ -178,7 +180,7 @@ async def render_alert(
     hit = await live_hit(storage, meaning, notification.payload, notification.user_id, now)
     if hit is None:
         return None
-    alert, listing = hit
+    alert, listing, point = hit
     header = _("🔔 <b>New for your alert</b>: {alert}").format(alert=alert_summary(t, alert))
     keyboard = InlineKeyboardMarkup(
         [
@@ -196,20 +198,17 @@ async def render_alert(
             ],
         ]
     )
-    member = await storage.get_member(alert.user_id)
-    away = distance_from(alert_point(alert, member), listing)
+    away = distance_from(point, listing)
     text = compact_card(t, listing, header, "", cards.length_limit(listing), away)
     return Rendered(text, keyboard, listing.photo_file_id)
 
 
-def alert_point(alert: Alert, member: Member | None) -> tuple[float, float] | None:
+def alert_point(alert: Alert, home: Point | None) -> Point | None:
     """Where distances to an alert's listings are measured from: the alert's centre, else
-    the person's place."""
+    the person's place (``home``)."""
     if alert.latitude is not None and alert.longitude is not None:
         return (alert.latitude, alert.longitude)
-    if member is None or member.latitude is None or member.longitude is None:
-        return None
-    return (member.latitude, member.longitude)
+    return home
 
 
 async def render_reminder(

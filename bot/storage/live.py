@@ -29,10 +29,11 @@ SELECT {_LISTING_COLUMNS}, {on_listing_side("l", ":user")},
 LEFT JOIN matches pair ON pair.listing_a = :a AND pair.listing_b = :b
 WHERE l.id IN (:a, :b)"""
 
-# The listing and the alert (no row: either is gone, or the alert's person), and whether the
-# alert's person is banned.
+# The listing and the alert (no row: either is gone, or the alert's person), where the alert's
+# person is, and whether they are banned.
 HIT_AT_SENDING = f"""
 SELECT {_LISTING_COLUMNS}, {", ".join("a." + field.name for field in fields(Alert))},
+       reader.latitude, reader.longitude,
        EXISTS (SELECT 1 FROM bans b WHERE b.user_id = a.user_id)
 {_LISTING_FROM}
 JOIN alerts a ON a.id = :alert
@@ -58,6 +59,7 @@ class HitAtSending:
     alert: Alert
     listing: Listing
     reader_banned: bool
+    home: tuple[float, float] | None  # the alert's person's place, if it has a position
 
 
 class LiveQueries(Database):
@@ -81,4 +83,6 @@ class LiveQueries(Database):
         row = await self._fetchone(HIT_AT_SENDING, {"alert": alert_id, "listing": listing_id})
         if row is None:
             return None
-        return HitAtSending(_alert(row[LISTING_WIDTH:]), _listing(row), bool(row[-1]))
+        latitude, longitude, banned = row[-3:]
+        home = None if latitude is None or longitude is None else (latitude, longitude)
+        return HitAtSending(_alert(row[LISTING_WIDTH:]), _listing(row), bool(banned), home)

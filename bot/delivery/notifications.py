@@ -119,11 +119,10 @@ async def live_hit(
 ) -> tuple[Alert, Listing, Point | None] | None:
     """``{"alert": <id>, "listing": <id>}``: the reader's alert, its open listing and where
     distances are measured from (:func:`alert_point`), while the alert would still be told
-    of it. None when the alert was deleted or paused since the
-    hit was queued (a paused alert tells nothing, now or in a digest), the reader was banned
-    meanwhile (a ban stops what their alerts tell them), or the listing closed; either may
-    have been edited since (another category, area or reach, other words), and the pass's
-    rule decides again."""
+    of it. None when the alert was deleted or paused since the hit was queued (a paused
+    alert tells nothing, now or in a digest), the reader was banned meanwhile (a ban stops
+    what their alerts tell them), or the listing closed; either may have been edited since
+    (another category, area or reach, other words), and the pass's rule decides again."""
     alert_id, listing_id = payload.get("alert"), payload.get("listing")
     if not isinstance(alert_id, int) or not isinstance(listing_id, int):
         return None

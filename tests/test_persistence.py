@@ -316,7 +316,7 @@ async def test_a_ride_is_written_with_the_next_write_of_its_task_only(storage):
     ended_step = DialogStep("posting", (ANA, ANA), None, ANA, {"questions": {}}, update_id=5)
     ride = persistence.step_ride(ended_step, made=lambda: made.append("ended"))
     transactions = await traced(storage)
-    with storage.riding(ride):
+    async with storage.riding(ride):
         # Another task's write (an update of someone else, a job): not carrying it.
         await asyncio.create_task(storage.save_data("user", BEN, {"other": 1}))
         assert made == [] and await stored(storage, ANA) == asked(9)
@@ -351,13 +351,12 @@ async def test_a_confirmation_queued_behind_the_last_step_never_undoes_its_end(s
     await persistence.save_step("posting", (ANA, ANA), 9, ANA, asked(9))
     ended_step = DialogStep("posting", (ANA, ANA), None, ANA, {"questions": {}}, update_id=5)
     ride = persistence.step_ride(ended_step, made=list)
-    with storage.riding(ride):
-        async with storage.transaction() as db:
-            persistence.confirm(ANA, asked(9, message=41))
-            flushing = asyncio.create_task(persistence.flush())
-            for _ in range(3):
-                await asyncio.sleep(0)  # the flush runs until it waits for the lock
-            await db.execute("UPDATE users SET first_name = 'Anna' WHERE id = ?", (ANA,))
+    async with storage.riding(ride), storage.transaction() as db:
+        persistence.confirm(ANA, asked(9, message=41))
+        flushing = asyncio.create_task(persistence.flush())
+        for _ in range(3):
+            await asyncio.sleep(0)  # the flush runs until it waits for the lock
+        await db.execute("UPDATE users SET first_name = 'Anna' WHERE id = ?", (ANA,))
     await flushing
     assert await stored(storage, ANA) == {"questions": {}}
     assert await storage.dialog_states((ANA, ANA), ["posting"]) == {}

@@ -363,7 +363,7 @@ class Dialog:
             self.name, key, None, update.effective_user.id, ended, update.update_id, context.now()
         )
         ride = persistence.step_ride(step, made=end_in_memory)
-        with context.storage.riding(ride):
+        async with context.storage.riding(ride):
             yield
         if made:
             await self._leave(update, context, left)

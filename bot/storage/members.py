@@ -168,6 +168,7 @@ class MemberQueries(Database):
         """
         if profile.role not in ROLES:
             raise ValueError(f"unknown role {profile.role!r}")
+        moment = now if now is not None else now_seconds()
         async with self.transaction() as db:
             municipality_id = organisation_id = None
             if profile.role == "municipality":
@@ -180,6 +181,8 @@ class MemberQueries(Database):
             await db.execute(
                 """UPDATE users SET role = ?, country = ?, region = ?, place = ?, place_key = ?,
                        latitude = ?, longitude = ?, municipality_id = ?, organisation_id = ?,
+                       municipality_left_at = CASE WHEN municipality_id IS NOT ?
+                           AND municipality_id IS NOT NULL THEN ? ELSE municipality_left_at END,
                        onboarded_at = COALESCE(onboarded_at,
                                                strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
                        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
@@ -194,12 +197,12 @@ class MemberQueries(Database):
                     profile.longitude,
                     municipality_id,
                     organisation_id,
+                    municipality_id,
+                    moment,
                     user_id,
                 ),
             )
-            await end_verifications(
-                db, user_id, keep=municipality_id, now=now if now is not None else now_seconds()
-            )
+            await end_verifications(db, user_id, keep=municipality_id, now=moment)
         member = await self.get_member(user_id)
         assert member is not None
         return member

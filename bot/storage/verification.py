@@ -100,18 +100,22 @@ def verified_municipality(person: str) -> str:
 def owner_answers(listing: str) -> str:
     """SQL true when the listing ``listing`` (a table alias) is still its owner's to act on:
     posted for no municipality, or its owner still represents the municipality it was posted
-    for: they belong to it now, and no verification of theirs for it was revoked since it was
-    published (unless they are verified again). A listing of someone who left, moved or was
-    revoked stays with the municipality, as the leave confirmation promises: only its
+    for: they belong to it now, and since it was published they neither left it (nor moved,
+    ``users.municipality_left_at``: they belonged to it when they posted, so any membership
+    that ended since was that one) nor had a verification for it revoked - unless they are
+    verified again. A listing of someone who left, moved or was revoked stays with the
+    municipality, as the leave confirmation promises, even if they claim it again: only its
     verified officials act on it, answer its contacts and are told about it."""
     ls = listing
     return f"""({ls}.municipality_id IS NULL OR EXISTS (
         SELECT 1 FROM users ow WHERE ow.id = {ls}.owner_id
         AND ow.municipality_id = {ls}.municipality_id
-        AND ({verified("ow")} OR NOT EXISTS (
-            SELECT 1 FROM verification_requests rv WHERE rv.user_id = ow.id
-            AND rv.municipality_id = ow.municipality_id AND rv.status = 'revoked'
-            AND rv.revoked_at >= {ls}.published_at))))"""
+        AND ({verified("ow")} OR (
+            (ow.municipality_left_at IS NULL OR ow.municipality_left_at < {ls}.published_at)
+            AND NOT EXISTS (
+                SELECT 1 FROM verification_requests rv WHERE rv.user_id = ow.id
+                AND rv.municipality_id = ow.municipality_id AND rv.status = 'revoked'
+                AND rv.revoked_at >= {ls}.published_at)))))"""
 
 
 def on_listing_side(listing: str, person: str) -> str:
@@ -380,8 +384,9 @@ class VerificationQueries(Database):
             if row is None:
                 return None
             await db.execute(
-                "UPDATE users SET municipality_id = NULL, role = 'volunteer' WHERE id = ?",
-                (user_id,),
+                "UPDATE users SET municipality_id = NULL, role = 'volunteer', "
+                "municipality_left_at = ? WHERE id = ?",
+                (now, user_id),
             )
             await end_verifications(db, user_id, keep=None, now=now)
         return str(row[1])

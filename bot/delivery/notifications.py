@@ -218,10 +218,13 @@ async def render_reminder(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
     """``{"listing": <id>, "expires_at": <when>}``: the listing closes soon; Renew or Close.
-    Dropped if it was renewed (another date), closed, or already expired."""
+    Dropped if it was renewed (another date), closed, or already expired, or the reader may no
+    longer renew it (they left the municipality it speaks for while the reminder waited)."""
     _ = t.gettext
     listing = await open_listing(storage, notification.payload.get("listing"), now)
     if listing is None or listing.expires_at != notification.payload.get("expires_at"):
+        return None
+    if await storage.manageable_listing(listing.id, notification.user_id) is None:
         return None
     date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))
     text = t.sentence(

@@ -11,6 +11,7 @@ listing keeps the badge its author had when it was published (``listings.author_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -363,6 +364,37 @@ class VerificationQueries(Database):
                ORDER BY v.decided_at, v.id""",
             (municipality_id,),
         )
+
+    async def listing_speakers(self, listing_id: int) -> list[int]:
+        """Who is told about the listing: its owner while it is theirs (:func:`owner_answers`),
+        else its municipality's verified officials (none left: nobody)."""
+        rows = await self._fetchall(
+            f"""SELECT l.owner_id FROM listings l WHERE l.id = :id AND {owner_answers("l")}
+                UNION
+                SELECT u.id FROM listings l JOIN users u ON u.municipality_id = l.municipality_id
+                WHERE l.id = :id AND NOT {owner_answers("l")} AND {_VERIFIED}
+                ORDER BY 1""",
+            {"id": listing_id},
+        )
+        return [row[0] for row in rows]
+
+    async def still_on_side(self, user_id: int, side: Mapping[str, object]) -> bool:
+        """Whether a notice that speaks for one side may still be read by ``user_id``: with
+        ``{"member": m}``, they still belong to municipality m; ``{"official": m}``, they are
+        still its verified official; ``{"listing": l}``, still on the listing's side
+        (:func:`on_listing_side`). Anything else (a forged or unknown side): no."""
+        checks = {
+            "member": "SELECT 1 FROM users WHERE id = :user AND municipality_id = :id",
+            "official": f"SELECT 1 WHERE :id = {verified_municipality(':user')}",
+            "listing": f"""SELECT 1 FROM listings l
+                           WHERE l.id = :id AND {on_listing_side("l", ":user")}""",
+        }
+        if len(side) != 1:
+            return False
+        ((which, value),) = side.items()
+        if which not in checks or not isinstance(value, int):
+            return False
+        return await self._fetchone(checks[which], {"user": user_id, "id": value}) is not None
 
     async def municipality_name(self, municipality_id: int) -> str | None:
         row = await self._fetchone(

@@ -206,12 +206,15 @@ async def test_nobody_left_to_answer_refuses_new_contacts(server, bot):
 
 
 async def test_no_match_cards_for_a_listing_its_author_no_longer_represents(server, bot):
-    """Léa's offer was posted for Saint-Dié, which she left: a request that matches it tells
-    its own author, not Léa."""
+    """Léa's offer was posted for Saint-Dié, which she left, and Denis speaks for it: a
+    request that matches it tells its own author and Denis, not Léa (with nobody left to
+    speak for it, it meets nothing: tests/test_municipality_listings.py)."""
     bot.clock = lambda: NOON
     maria = await flow_started(server, bot, "Мария", "bg", country="BG", place="Sofia")
     lea = await flow_started(server, bot, "Léa", "fr", country="FR", place="Saint-Dié")
+    denis = await flow_started(server, bot, "Denis", "fr", country="FR", place="Saint-Dié")
     await seed.verified(bot.storage, lea.id, NOON - 2 * DAY)
+    await seed.verified(bot.storage, denis.id, NOON - 2 * DAY)
     await seed.listing(bot.storage, lea.id, NOON - DAY, title="Motopompe", reach="europe")
     assert await bot.storage.leave_municipality(lea.id, NOON) is not None
     await seed.listing(
@@ -220,6 +223,7 @@ async def test_no_match_cards_for_a_listing_its_author_no_longer_represents(serv
     )  # fmt: skip
     await bot.scheduler.match_new_listings()
     await maria.wait_for_bot_message(containing("Motopompe"), timeout=10)
+    await denis.wait_for_bot_message(containing("Търсим помпа"), timeout=10)
     await wait_until(lambda: settled(bot.storage))
     assert not [m for m in lea.messages if "Търсим помпа" in (m.text or "")]
     assert server.errors() == []

@@ -20,7 +20,12 @@ import aiosqlite
 from bot.places.index import EARTH_RADIUS_KM, distance_km
 from bot.storage.base import Database, Refused, fold
 from bot.storage.vectors import StoredVector, write_vector
-from bot.storage.verification import on_listing_side, verified, verified_municipality
+from bot.storage.verification import (
+    not_unattended,
+    on_listing_side,
+    verified,
+    verified_municipality,
+)
 
 DAY = 86_400
 
@@ -245,9 +250,10 @@ def search_statements(
 
 def search_filters(query: SearchQuery, now: int) -> tuple[list[str], dict[str, Any]]:
     """The conditions (on ``listings l``) and parameters of a search's filters but its words
-    and point: open and unexpired, category, country, region, owner left out, kind."""
+    and point: open, unexpired and attended (someone answers for it), category, country,
+    region, owner left out, kind."""
     params: dict[str, Any] = {"now": now}
-    where = ["l.status = 'open'", "l.expires_at > :now"]
+    where = ["l.status = 'open'", "l.expires_at > :now", not_unattended("l")]
     for column in ("category", "country", "region"):
         value = getattr(query, column)
         if value:

@@ -119,6 +119,37 @@ def owner_answers(listing: str) -> str:
                 AND rv.revoked_at >= {ls}.published_at)))))"""
 
 
+def attended(listing: str) -> str:
+    """SQL true when someone answers for the listing ``listing`` (a table alias): its owner
+    while it is theirs (:func:`owner_answers`), or a verified official of its municipality.
+    An open listing that is not attended is kept out of browsing, search and matching: a
+    visitor is not offered a door nobody answers."""
+    ls = listing
+    return f"""({owner_answers(ls)} OR EXISTS (SELECT 1 FROM users o
+        WHERE o.municipality_id = {ls}.municipality_id AND {verified("o")}))"""
+
+
+# Each open listing whose owner no longer answers for it (left, moved, revoked since it was
+# published: not owner_answers), with who speaks for it instead: one row per verified
+# official of its municipality, or one row with a NULL speaker when it has none (then the
+# listing is unattended). Only people whose representation ended own such listings
+# (users.municipality_left_at, on a partial index: few), so this reads no other listing (the
+# CROSS JOIN keeps SQLite from starting at every municipality's listings instead).
+RELEASED_LISTINGS = f"""
+SELECT l.id AS listing, sp.id AS speaker
+FROM users ow INDEXED BY users_who_left CROSS JOIN listings l ON l.owner_id = ow.id
+LEFT JOIN users sp ON sp.municipality_id = l.municipality_id AND {verified("sp")}
+WHERE ow.municipality_left_at IS NOT NULL AND l.status = 'open'
+  AND l.municipality_id IS NOT NULL AND NOT {owner_answers("l")}"""
+
+
+def not_unattended(listing: str) -> str:
+    """SQL true unless the listing ``listing`` (a table alias) is unattended (see
+    :func:`attended`), for a query over many listings: the few unattended ids are read once
+    per statement, and a test of the id keeps a covering index covering."""
+    return f"{listing}.id NOT IN (SELECT listing FROM ({RELEASED_LISTINGS}) WHERE speaker IS NULL)"
+
+
 def on_listing_side(listing: str, person: str) -> str:
     """SQL true when ``person`` (an SQL expression naming a user id) is on the side of the
     listing ``listing`` (a table alias): its owner while it is theirs (:func:`owner_answers`),
@@ -328,6 +359,10 @@ class VerificationQueries(Database):
                 "revoked_by = ? WHERE id = ?",
                 (now, admin, request_id),
             )
+            # Their representation ended: see owner_answers and RELEASED_LISTINGS.
+            await db.execute(
+                "UPDATE users SET municipality_left_at = ? WHERE id = ?", (now, user_id)
+            )
             await end_relays_spoken_for(db, user_id, now)
             await unverify_if_unattended(db, municipality_id)
             await log_action(
@@ -377,6 +412,23 @@ class VerificationQueries(Database):
             {"id": listing_id},
         )
         return [row[0] for row in rows]
+
+    async def released_listings(self) -> dict[int, list[int]]:
+        """The open listings whose owner no longer answers for them, each with the verified
+        officials of its municipality who speak for it instead (none: it is unattended)."""
+        speakers: dict[int, list[int]] = {}
+        for listing, speaker in await self._fetchall(RELEASED_LISTINGS + " ORDER BY 1, 2"):
+            speakers.setdefault(listing, [])
+            if speaker is not None:
+                speakers[listing].append(speaker)
+        return speakers
+
+    async def unattended(self, listing_id: int) -> bool:
+        """Whether nobody answers for the listing (see :func:`attended`)."""
+        row = await self._fetchone(
+            f"SELECT 1 FROM listings l WHERE l.id = ? AND NOT {attended('l')}", (listing_id,)
+        )
+        return row is not None
 
     async def still_on_side(self, user_id: int, side: Mapping[str, object]) -> bool:
         """Whether a notice that speaks for one side may still be read by ``user_id``: with
@@ -447,6 +499,18 @@ async def _decide(
         ("approved" if approve else "rejected", now, decider, request_id),
     )
     if approve:
+        # The listings its authors left behind had nobody to answer for them while the
+        # municipality had no verified official: they are matched again, now that one speaks
+        # for them (the outbox's keys tell nobody twice of a pair).
+        await db.execute(
+            f"""UPDATE listings AS l SET matched_at = NULL
+                WHERE l.municipality_id = (SELECT m.id FROM municipalities m
+                                           JOIN verification_requests v ON v.municipality_id = m.id
+                                           WHERE v.id = ? AND m.verified_at IS NULL)
+                  AND l.status = 'open' AND l.matched_at IS NOT NULL
+                  AND l.id IN (SELECT listing FROM ({RELEASED_LISTINGS}))""",
+            (request_id,),
+        )
         await db.execute(
             """UPDATE municipalities SET verified_at = COALESCE(verified_at,
                    strftime('%Y-%m-%dT%H:%M:%SZ', ?, 'unixepoch'))

@@ -126,3 +126,42 @@ async def test_moving_away_and_back_counts_as_leaving(server, bot):
     assert await bot.storage.manageable_listing(listing.id, AUTHOR) is None
     assert await bot.storage.manageable_listing(listing.id, DEPUTY) is not None
     assert server.errors() == []
+
+
+async def test_mylistings_says_which_listings_are_no_longer_theirs(server, bot):
+    """After leaving, Amélie's /mylistings lists what she posts now as hers, and the request
+    she posted for Saint-Dié apart, as the municipality's now; its card has no owner button.
+    Denis, its verified official, has it among his municipality's."""
+    (author, _asker, deputy), _listing = await saint_die(server, bot)
+    await leave(author)
+    await seed.listing(bot.storage, AUTHOR, NOW + 10, title="Chaises")
+    t = translator("fr")
+    listed = await says(author, "/mylistings")
+    mine = t.ngettext("<b>Your listings</b>: {count}", "<b>Your listings</b>: {count}", 1)
+    stayed = t.ngettext(
+        "<b>Posted by you, now the municipality's</b>: {count}",
+        "<b>Posted by you, now the municipality's</b>: {count}",
+        1,
+    )
+    lines = listed.text.splitlines()
+    assert lines[0] == plain(mine).format(count=1)
+    assert "Chaises" in lines[2]
+    assert lines[lines.index(plain(stayed).format(count=1)) + 2].startswith("2. ")
+    assert "Pompe" in listed.text.split(plain(stayed).format(count=1))[1]
+    assert listed.button_labels == ["1", "2"]
+    await author.press("2")
+    card = await author.wait_for_bot_message(containing("Pompe"))
+    assert fr("✖️ Close") not in card.button_labels
+
+    theirs = await says(deputy, "/mylistings")
+    assert "Pompe" in theirs.text and plain(stayed).format(count=1) not in theirs.text
+    assert theirs.text.startswith(
+        plain(
+            t.ngettext(
+                "<b>Your listings</b> (and your municipality's): {count}",
+                "<b>Your listings</b> (and your municipality's): {count}",
+                1,
+            )
+        ).format(count=1)
+    )
+    assert server.errors() == []

@@ -583,6 +583,16 @@ class ListingQueries(Database):
             {"user": user_id},
         )
 
+    async def no_longer_theirs(self, user_id: int) -> set[int]:
+        """The ids of the person's own listings that are no longer theirs to act on (posted
+        for a municipality they no longer represent: the municipality's now)."""
+        rows = await self._fetchall(
+            # IS NOT 1: NULL (someone who is nobody's verified official) is not a yes either.
+            f"SELECT l.id FROM listings l WHERE l.owner_id = :user AND ({_MANAGES}) IS NOT 1",
+            {"user": user_id},
+        )
+        return {row[0] for row in rows}
+
     # --- changing a listing -----------------------------------------------------------------
 
     async def manageable_listing(self, listing_id: int, user_id: int) -> Listing | None:

@@ -11,10 +11,9 @@ import pytest
 
 from bot.i18n import translator
 from bot.storage.contacts import ContactRefused
-from bot.views import cards
 from tests import seed
 from tests.talk import containing, plain, says, started, taps
-from tests.test_leaving import data_of, leave, offer_help
+from tests.test_leaving import data_of, every_owner_press_refused, leave, offer_help
 
 NOW = int(time.time())
 AUTHOR, DEPUTY, ASKER = 851, 852, 853
@@ -77,22 +76,7 @@ async def test_claiming_the_municipality_again_gives_no_power_over_the_old_listi
     )
     assert left_at == (NOW,)
 
-    left = cards.left_notice(translator("fr"))
-    for data in (
-        f"ls:close:{listing.id}",
-        f"ls:cls:{listing.id}",
-        f"ls:renew:{listing.id}",
-        f"ls:rnw:{listing.id}:6m",
-        f"ls:done:{listing.id}",
-        f"ls:ful:{listing.id}:platform",
-        f"ls:edit:{listing.id}",
-    ):
-        await author.press_data(card.id, data)
-        answer = await author.wait_for_callback_answer()
-        assert answer.text == left, data
-    stored = await bot.storage.get_listing(listing.id)
-    assert (stored.status, stored.expires_at, stored.title) == ("open", listing.expires_at, "Pompe")
-    assert await bot.storage.manageable_listing(listing.id, AUTHOR) is None
+    await every_owner_press_refused(bot, author, card.id, listing)
 
     [(contact, _side)] = await bot.storage.contacts_of(ASKER)
     await author.press_data(request.id, data_of(request, fr("✅ Accept")))

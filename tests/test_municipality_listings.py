@@ -6,7 +6,7 @@ link says why, until the municipality has a verified official again (then it is 
 from __future__ import annotations
 
 from bot.i18n import translator
-from bot.storage import SearchQuery
+from bot.storage import Profile, SearchQuery, Storage
 from bot.storage.listings import DAY
 from bot.views import cards
 from tests import seed
@@ -92,3 +92,42 @@ async def test_an_unattended_listing_is_out_of_sight_until_someone_speaks_for_it
     await wait_until(lambda: settled(bot.storage))
     assert not [t for t in texts(lea) if "Търсим помпа" in t]
     assert server.errors() == []
+
+
+async def test_the_unattended_set_follows_who_speaks_for_the_municipality(tmp_path):
+    """The kept set of unattended listings (read by every browse and search) agrees with the
+    rule at each step: a member leaving, the last verified official moving away, another
+    approved, revoked, erased."""
+    storage = await Storage.open(tmp_path / "db.sqlite3")
+    amelie, bruno, chloe, denis = 1, 2, 3, 4
+    for person in (amelie, bruno, chloe, denis):
+        await seed.member(storage, person)
+    await seed.verified(storage, amelie, NOON - DAY)
+    first = await seed.listing(storage, amelie, NOON, title="Amélie's")
+    second = await seed.listing(storage, bruno, NOON, title="Bruno's")
+    both = {first.id, second.id}
+
+    async def kept_and_ruled() -> set[int]:
+        kept = {
+            row[0] for row in await storage._fetchall("SELECT listing_id FROM unattended_listings")
+        }
+        assert kept == {i for i in both if await storage.unattended(i)}
+        return kept
+
+    assert await kept_and_ruled() == set()
+    await storage.leave_municipality(bruno, NOON + 1)  # Amélie answers for Saint-Dié
+    assert await kept_and_ruled() == set()
+    await storage.save_profile(
+        amelie, Profile(role="municipality", country="FR", place="Épinal"), now=NOON + 2
+    )
+    assert await kept_and_ruled() == both
+    await seed.verified(storage, chloe, NOON + 3)
+    assert await kept_and_ruled() == set()
+    [official] = await storage.verified_officials(first.municipality_id)
+    await storage.revoke_verification(official.request_id, 0, reason=None, now=NOON + 4)
+    assert await kept_and_ruled() == both
+    await seed.verified(storage, denis, NOON + 5)
+    assert await kept_and_ruled() == set()
+    await storage.erase_member(denis, NOON + 6)
+    assert await kept_and_ruled() == both
+    await storage.close()

@@ -34,3 +34,31 @@ CREATE INDEX users_who_left ON users (id) WHERE municipality_left_at IS NOT NULL
 -- published is asked for every listing owner_answers tests: an index, not a scan.
 CREATE INDEX verification_revoked ON verification_requests (user_id, municipality_id)
     WHERE status = 'revoked';
+
+-- The open listings nobody answers for (their author no longer represents their municipality,
+-- and it has no verified official): kept out of browsing, search and matching. Read as a
+-- short id list by every browse and search statement, so kept here rather than worked out
+-- each time (that read every listing of everyone who ever left: milliseconds per page). It
+-- changes only when a municipality loses or gains its last verified official or a member
+-- leaves it (bot/storage/verification.py, unverify_if_unattended and _decide), which refresh
+-- that municipality's rows; a row of a listing closed since is harmless (the statements read
+-- open listings) and goes at the next refresh or with the listing.
+CREATE TABLE unattended_listings (
+    listing_id      INTEGER PRIMARY KEY REFERENCES listings (id) ON DELETE CASCADE,
+    municipality_id INTEGER NOT NULL
+);
+CREATE INDEX unattended_by_municipality ON unattended_listings (municipality_id);
+INSERT INTO unattended_listings (listing_id, municipality_id)
+SELECT l.id, l.municipality_id FROM listings l
+WHERE l.municipality_id IS NOT NULL AND l.status IN ('open', 'hidden')
+  AND NOT EXISTS (SELECT 1 FROM users o
+                  WHERE o.municipality_id = l.municipality_id
+                    AND EXISTS (SELECT 1 FROM verification_requests a
+                                WHERE a.user_id = o.id AND a.municipality_id = o.municipality_id
+                                  AND a.status = 'approved'))
+  AND NOT EXISTS (
+      SELECT 1 FROM users ow WHERE ow.id = l.owner_id AND ow.municipality_id = l.municipality_id
+      AND (ow.municipality_left_at IS NULL OR ow.municipality_left_at < l.published_at)
+      AND NOT EXISTS (SELECT 1 FROM verification_requests rv
+                      WHERE rv.user_id = ow.id AND rv.municipality_id = ow.municipality_id
+                        AND rv.status = 'revoked' AND rv.revoked_at >= l.published_at));

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 
 import aiosqlite
 
-from bot.storage.base import Database, fold, now_seconds, row_mapper
+from bot.storage.base import Database, fold, now_seconds, read_one, row_mapper
 from bot.storage.verification import end_verifications
 
 ROLES = ("municipality", "organisation", "volunteer")
@@ -170,6 +170,9 @@ class MemberQueries(Database):
             raise ValueError(f"unknown role {profile.role!r}")
         moment = now if now is not None else now_seconds()
         async with self.transaction() as db:
+            before = await read_one(
+                db, "SELECT municipality_id FROM users WHERE id = ?", (user_id,)
+            )
             municipality_id = organisation_id = None
             if profile.role == "municipality":
                 municipality_id = await self._upsert_municipality(db, profile)
@@ -202,7 +205,9 @@ class MemberQueries(Database):
                     user_id,
                 ),
             )
-            await end_verifications(db, user_id, keep=municipality_id, now=moment)
+            await end_verifications(
+                db, user_id, keep=municipality_id, now=moment, left=before[0] if before else None
+            )
         member = await self.get_member(user_id)
         assert member is not None
         return member

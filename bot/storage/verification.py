@@ -11,6 +11,7 @@ listing keeps the badge its author had when it was published (``listings.author_
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -129,25 +130,30 @@ def attended(listing: str) -> str:
         WHERE o.municipality_id = {ls}.municipality_id AND {verified("o")}))"""
 
 
-# Each open listing whose owner no longer answers for it (left, moved, revoked since it was
-# published: not owner_answers), with who speaks for it instead: one row per verified
-# official of its municipality, or one row with a NULL speaker when it has none (then the
-# listing is unattended). Only people whose representation ended own such listings
-# (users.municipality_left_at, on a partial index: few), so this reads no other listing (the
-# CROSS JOIN keeps SQLite from starting at every municipality's listings instead).
+# The open listings whose owner no longer answers for them (left, moved, revoked since it was
+# published: not owner_answers), and their municipality. Only people whose representation
+# ended own such listings (users.municipality_left_at, on a partial index: few), so this
+# reads no other listing (the CROSS JOIN keeps SQLite from starting at every municipality's
+# listings instead).
 RELEASED_LISTINGS = f"""
-SELECT l.id AS listing, sp.id AS speaker
+SELECT l.id, l.municipality_id
 FROM users ow INDEXED BY users_who_left CROSS JOIN listings l ON l.owner_id = ow.id
-LEFT JOIN users sp ON sp.municipality_id = l.municipality_id AND {verified("sp")}
 WHERE ow.municipality_left_at IS NOT NULL AND l.status = 'open'
   AND l.municipality_id IS NOT NULL AND NOT {owner_answers("l")}"""
+# The verified officials of the municipalities in the JSON array ?1, by municipality.
+_OFFICIALS_OF = """
+SELECT v.municipality_id, v.user_id FROM verification_requests v
+JOIN users u ON u.id = v.user_id AND u.municipality_id = v.municipality_id
+WHERE v.status = 'approved' AND v.municipality_id IN (SELECT value FROM json_each(?1))
+ORDER BY 1, 2"""
 
 
 def not_unattended(listing: str) -> str:
     """SQL true unless the listing ``listing`` (a table alias) is unattended (see
     :func:`attended`), for a query over many listings: the few unattended ids are read once
-    per statement, and a test of the id keeps a covering index covering."""
-    return f"{listing}.id NOT IN (SELECT listing FROM ({RELEASED_LISTINGS}) WHERE speaker IS NULL)"
+    per statement from the set kept by :func:`refresh_unattended`, and a test of the id
+    keeps a covering index covering."""
+    return f"{listing}.id NOT IN (SELECT listing_id FROM unattended_listings)"
 
 
 def on_listing_side(listing: str, person: str) -> str:
@@ -416,12 +422,15 @@ class VerificationQueries(Database):
     async def released_listings(self) -> dict[int, list[int]]:
         """The open listings whose owner no longer answers for them, each with the verified
         officials of its municipality who speak for it instead (none: it is unattended)."""
-        speakers: dict[int, list[int]] = {}
-        for listing, speaker in await self._fetchall(RELEASED_LISTINGS + " ORDER BY 1, 2"):
-            speakers.setdefault(listing, [])
-            if speaker is not None:
-                speakers[listing].append(speaker)
-        return speakers
+        released = await self._fetchall(RELEASED_LISTINGS)
+        municipalities = sorted({row[1] for row in released})
+        officials: dict[int, list[int]] = {}
+        if municipalities:
+            for municipality, official in await self._fetchall(
+                _OFFICIALS_OF, (json.dumps(municipalities),)
+            ):
+                officials.setdefault(municipality, []).append(official)
+        return {listing: officials.get(municipality, []) for listing, municipality in released}
 
     async def unattended(self, listing_id: int) -> bool:
         """Whether nobody answers for the listing (see :func:`attended`)."""
@@ -472,7 +481,7 @@ class VerificationQueries(Database):
                 "municipality_left_at = ? WHERE id = ?",
                 (now, user_id),
             )
-            await end_verifications(db, user_id, keep=None, now=now)
+            await end_verifications(db, user_id, keep=None, now=now, left=row[0])
         return str(row[1])
 
 
@@ -501,16 +510,18 @@ async def _decide(
     if approve:
         # The listings its authors left behind had nobody to answer for them while the
         # municipality had no verified official: they are matched again, now that one speaks
-        # for them (the outbox's keys tell nobody twice of a pair).
-        await db.execute(
-            f"""UPDATE listings AS l SET matched_at = NULL
-                WHERE l.municipality_id = (SELECT m.id FROM municipalities m
-                                           JOIN verification_requests v ON v.municipality_id = m.id
-                                           WHERE v.id = ? AND m.verified_at IS NULL)
-                  AND l.status = 'open' AND l.matched_at IS NOT NULL
-                  AND l.id IN (SELECT listing FROM ({RELEASED_LISTINGS}))""",
-            (request_id,),
+        # for them (the outbox's keys tell nobody twice of a pair), and are in sight again.
+        row = await read_one(
+            db, "SELECT municipality_id FROM verification_requests WHERE id = ?", (request_id,)
         )
+        assert row is not None
+        await db.execute(
+            """UPDATE listings SET matched_at = NULL
+               WHERE id IN (SELECT listing_id FROM unattended_listings WHERE municipality_id = ?)
+                 AND status = 'open' AND matched_at IS NOT NULL""",
+            (row[0],),
+        )
+        await refresh_unattended(db, row[0])
         await db.execute(
             """UPDATE municipalities SET verified_at = COALESCE(verified_at,
                    strftime('%Y-%m-%dT%H:%M:%SZ', ?, 'unixepoch'))
@@ -520,7 +531,7 @@ async def _decide(
 
 
 async def end_verifications(
-    db: aiosqlite.Connection, user_id: int, *, keep: int | None, now: int
+    db: aiosqlite.Connection, user_id: int, *, keep: int | None, now: int, left: int | None
 ) -> None:
     """The person no longer speaks for any municipality but ``keep`` (their profile moved, or
     they left): approvals elsewhere end ('left'), requests elsewhere are withdrawn, and a
@@ -542,15 +553,38 @@ async def end_verifications(
         (user_id, keep),
     )
     await end_relays_spoken_for(db, user_id, now)
-    for (municipality_id,) in rows:
+    # ``left``: the municipality they belonged to (what they posted for it may have nobody
+    # to answer for it now), with those they had asked for or were verified for.
+    ended = {municipality_id for (municipality_id,) in rows}
+    if left is not None and left != keep:
+        ended.add(left)
+    for municipality_id in sorted(ended):
         await unverify_if_unattended(db, municipality_id)
 
 
 async def unverify_if_unattended(db: aiosqlite.Connection, municipality_id: int) -> None:
-    """A municipality keeps its mark only while a verified official speaks for it."""
+    """A municipality keeps its mark only while a verified official speaks for it; and the
+    listings nobody answers for any more are known (:func:`refresh_unattended`)."""
     await db.execute(
         f"""UPDATE municipalities SET verified_at = NULL
             WHERE id = ? AND NOT EXISTS (SELECT 1 FROM users u
                                          WHERE u.municipality_id = ? AND {_VERIFIED})""",
         (municipality_id, municipality_id),
+    )
+    await refresh_unattended(db, municipality_id)
+
+
+async def refresh_unattended(db: aiosqlite.Connection, municipality_id: int) -> None:
+    """Work out again which of the municipality's listings nobody answers for (see
+    :func:`attended`; hidden ones too, in case a moderator restores one), inside the caller's
+    transaction: whenever someone leaves it, or it loses or gains a verified official."""
+    await db.execute(
+        "DELETE FROM unattended_listings WHERE municipality_id = ?", (municipality_id,)
+    )
+    await db.execute(
+        f"""INSERT INTO unattended_listings (listing_id, municipality_id)
+            SELECT l.id, l.municipality_id FROM listings l
+            WHERE l.municipality_id = ? AND l.status IN ('open', 'hidden')
+              AND NOT {attended("l")}""",
+        (municipality_id,),
     )

@@ -150,9 +150,9 @@ ORDER BY 1, 2"""
 
 def not_unattended(listing: str) -> str:
     """SQL true unless the listing ``listing`` (a table alias) is unattended (see
-    :func:`attended`), for a query over many listings: the few unattended ids are read once
-    per statement from the set kept by :func:`refresh_unattended`, and a test of the id
-    keeps a covering index covering."""
+    :func:`attended`), for a query over many listings: one probe by rowid of the set kept by
+    :func:`refresh_unattended` per listing read (a test of the id keeps a covering index
+    covering; working the rule out here cost milliseconds a page: benchmarks/unattended.py)."""
     return f"{listing}.id NOT IN (SELECT listing_id FROM unattended_listings)"
 
 

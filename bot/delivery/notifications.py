@@ -97,14 +97,18 @@ async def live_match(
 ) -> tuple[Listing, Listing, StoredMatch] | None:
     """``{"listing": <the reader's>, "other": <the match>}``: both listings and their match,
     or None when either closed, either was edited so that they no longer meet (a narrower
-    reach, another place or category), the reader marked the match not relevant, or the
-    listing is no longer the reader's (they left the municipality it was posted for)."""
+    reach, another place or category), the reader marked the match not relevant, the
+    listing is no longer the reader's (they left the municipality it was posted for), or
+    nobody answers for the other one any more (its author left, and so did every verified
+    official of its municipality)."""
     mine_id, other_id = payload.get("listing"), payload.get("other")
     if not isinstance(mine_id, int) or not isinstance(other_id, int):
         return None
     found = await storage.match_at_sending(mine_id, other_id, user_id)
     mine, other, match = found.mine, found.other, found.match
     if not (is_open(mine, now) and is_open(other, now)) or not found.keeps:
+        return None
+    if not found.other_attended:
         return None
     assert mine is not None and other is not None
     if not may_match(features_of(mine), features_of(other)):
@@ -121,14 +125,17 @@ async def live_hit(
     distances are measured from (:func:`alert_point`), while the alert would still be told
     of it. None when the alert was deleted or paused since the hit was queued (a paused
     alert tells nothing, now or in a digest), the reader was banned meanwhile (a ban stops
-    what their alerts tell them), or the listing closed; either may have been edited since
-    (another category, area or reach, other words), and the pass's rule decides again."""
+    what their alerts tell them), the listing closed, or nobody answers for it any more;
+    either may have been edited since (another category, area or reach, other words), and
+    the pass's rule decides again."""
     alert_id, listing_id = payload.get("alert"), payload.get("listing")
     if not isinstance(alert_id, int) or not isinstance(listing_id, int):
         return None
     found = await storage.hit_at_sending(alert_id, listing_id)
     if found is None or found.reader_banned or not is_open(found.listing, now):
         return None
+    if not found.attended:
+        return None  # nobody would answer: its author left, and no verified official is left
     alert, listing = found.alert, found.listing
     if alert.paused or alert.user_id != user_id:
         return None
@@ -214,10 +221,13 @@ async def render_reminder(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
     """``{"listing": <id>, "expires_at": <when>}``: the listing closes soon; Renew or Close.
-    Dropped if it was renewed (another date), closed, or already expired."""
+    Dropped if it was renewed (another date), closed, or already expired, or the reader may no
+    longer renew it (they left the municipality it speaks for while the reminder waited)."""
     _ = t.gettext
     listing = await open_listing(storage, notification.payload.get("listing"), now)
     if listing is None or listing.expires_at != notification.payload.get("expires_at"):
+        return None
+    if await storage.manageable_listing(listing.id, notification.user_id) is None:
         return None
     date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))
     text = t.sentence(

@@ -1,8 +1,9 @@
 """What the outbox's check of a match card costs when it sends one: the reads that decide
 whether the news still holds (both listings open, the reader still keeps theirs, the match
-stored and not marked not relevant), as five reads (the code before, its storage methods
-still there) and as the one read the renderer makes now (``Storage.match_at_sending``).
-Alert hits likewise: three reads (alert, its person, the listing) against one.
+stored and not marked not relevant, someone still answering for the other listing), as six
+reads (the code before, its storage methods still there) and as the one read the renderer
+makes now (``Storage.match_at_sending``). Alert hits likewise: four reads (alert, its
+person, the listing, whether someone answers for it) against one.
 
     .venv/bin/python -m benchmarks.sending_checks               # 2,000 pairs, 3 rounds
     .venv/bin/python -m benchmarks.sending_checks --pairs 5000
@@ -73,13 +74,15 @@ async def publish(storage: Storage, owner: int, kind: str, title: str) -> int:
     return published.id
 
 
-async def five_reads(storage: Storage, mine: int, other: int, reader: int) -> bool:
-    """The match card's check before: two open_listing, manageable_listing, match_between,
-    dismissed."""
+async def six_reads(storage: Storage, mine: int, other: int, reader: int) -> bool:
+    """The match card's check before: two open_listing, manageable_listing, unattended,
+    match_between, dismissed."""
     first, second = await storage.get_listing(mine), await storage.get_listing(other)
     if first is None or second is None:
         return False
     if await storage.manageable_listing(mine, reader) is None:
+        return False
+    if await storage.unattended(other):
         return False
     match = await storage.match_between(mine, other)
     return match is not None and not await storage.dismissed(match.id, reader)
@@ -87,14 +90,16 @@ async def five_reads(storage: Storage, mine: int, other: int, reader: int) -> bo
 
 async def one_read(storage: Storage, mine: int, other: int, reader: int) -> bool:
     found = await storage.match_at_sending(mine, other, reader)
-    return found.match is not None and found.keeps and not found.dismissed
+    return found.match is not None and found.keeps and found.other_attended and not found.dismissed
 
 
-async def three_reads(storage: Storage, alert_id: int, listing: int, reader: int) -> bool:
-    """The alert hit's check before: the alert, its person, the listing."""
+async def four_reads(storage: Storage, alert_id: int, listing: int, reader: int) -> bool:
+    """The alert hit's check before: the alert, its person, the listing, unattended."""
     alert = await storage.get_alert(alert_id)
     member = await storage.get_member(reader)
-    return None not in (alert, member, await storage.get_listing(listing))
+    if None in (alert, member, await storage.get_listing(listing)):
+        return False
+    return not await storage.unattended(listing)
 
 
 async def one_hit_read(storage: Storage, alert_id: int, listing: int, reader: int) -> bool:
@@ -121,9 +126,9 @@ async def run(pairs: int, rounds: int) -> None:
         try:
             found, hits = await seed(storage, pairs)
             ways: dict[str, tuple[Check, list[tuple[int, int, int]]]] = {
-                "match card, five reads (before)": (five_reads, found),
+                "match card, six reads (before)": (six_reads, found),
                 "match card, one read (now)": (one_read, found),
-                "alert hit, three reads (before)": (three_reads, hits),
+                "alert hit, four reads (before)": (four_reads, hits),
                 "alert hit, one read (now)": (one_hit_read, hits),
             }
             figures: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}

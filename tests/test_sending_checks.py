@@ -73,7 +73,7 @@ async def test_a_match_card_is_checked_in_one_read(storage):
     assert (found[0].id, found[1].id, found[2].id) == (mine.id, other.id, match_id)
     assert found[2].reasons == ("category", "tags:1")
     assert found[1].title == "Pump to lend" and found[1].tags == other.tags
-    assert len(statements.run) == 1, statements.run  # it was five
+    assert len(statements.run) == 1, statements.run  # it was six
 
 
 async def test_a_match_card_is_dropped_when_the_news_no_longer_holds(storage):
@@ -103,6 +103,27 @@ async def test_a_match_card_is_dropped_once_the_reader_left_the_municipality(sto
     assert await live_match(storage, payload(mine, other), READER, NOW + 60) is not None
     assert await storage.leave_municipality(READER, NOW + 120) is not None
     assert await live_match(storage, payload(mine, other), READER, NOW + 180) is None
+
+
+async def test_news_of_a_listing_nobody_answers_for_any_more_is_not_sent(storage):
+    """Its author left the municipality it was posted for, which has no verified official:
+    neither the match card nor the alert hit about it goes."""
+    await seed.member(storage, OTHER_READER, place="Épinal")  # an author for Épinal
+    mine = await seed.listing(storage, READER, NOW, kind="request", title="Need a pump")
+    other = await seed.listing(storage, OTHER_READER, NOW, title="Pump to lend", place="Épinal")
+    found = FoundMatch(mine.id, other.id, 0.9, ("category",))
+    await storage.save_matches([Matched(mine.id, [found], [])], NOW)
+    draft = AlertDraft(kind="offer", categories=("equipment",), tags=(), area="europe")
+    alert = await storage.save_alert(READER, draft, now=NOW)
+    assert alert is not None
+    meaning = Meaning(Semantics("none"))
+    hit = {"alert": alert.id, "listing": other.id}
+    assert await live_match(storage, payload(mine, other), READER, NOW + 60) is not None
+    assert await live_hit(storage, meaning, hit, READER, NOW + 60) is not None
+    assert await storage.leave_municipality(OTHER_READER, NOW + 120) is not None
+    assert await storage.unattended(other.id)
+    assert await live_match(storage, payload(mine, other), READER, NOW + 180) is None
+    assert await live_hit(storage, meaning, hit, READER, NOW + 180) is None
 
 
 async def test_a_match_without_a_stored_match_is_not_sent(storage):
@@ -135,7 +156,7 @@ async def test_an_alert_hit_is_checked_in_one_read(storage):
     alert, hit_listing, point = found
     assert (alert.id, alert.categories, hit_listing.id) == (alert_id, ("equipment",), listing.id)
     assert point == (48.28, 6.95)
-    assert len(statements.run) == 1, statements.run  # it was three, and the card read the reader
+    assert len(statements.run) == 1, statements.run  # it was four, and the card read the reader
 
     centred = AlertDraft("offer", ("equipment",), (), "radius", latitude=48.6, longitude=7.7,
                          radius_km=500)  # fmt: skip

@@ -96,6 +96,8 @@ class AiohttpRequest(BaseRequest):
             connector=aiohttp.TCPConnector(limit=self._pool_size),
             headers={"User-Agent": self.USER_AGENT},
             raise_for_status=False,
+            # The Bot API sets no cookies: no jar to filter on every request.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     async def shutdown(self) -> None:

@@ -14,6 +14,7 @@ question, eight at a time as a busy bot does, and prints the client process's CP
 The variants take turns ``--repeat`` times (a shared machine's load moves); the medians are
 printed. The interactive benchmark measures the whole bot; this one the part these changes
 touch: the loop's socket work and wake-ups, aiohttp, PTB's parsing and the JSON both ways.
+First, the JSON alone: encoding such a body and decoding its answer, json against orjson.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from _common import ROOT, Processes, machine_line, make_bot_importable, new_token, start_sandbox
@@ -95,6 +97,39 @@ def client_main(loop: str, library: str, url: str, token: str, chat: str, calls:
         print(runner.run(client(url, token, int(chat), int(calls))))
 
 
+def json_figures(repeat: int = 20_000) -> list[str]:
+    """CPU per encoding and decoding of a dialog question's body and its answer, json module
+    against orjson, in this process (no event loop involved)."""
+    make_bot_importable()
+    import orjson
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    from bot.delivery.request import _json
+
+    buttons = [
+        [InlineKeyboardButton(f"🚒 Équipement n° {n}", callback_data=f"p:{n}")] for n in range(12)
+    ]
+    keyboard = InlineKeyboardMarkup(buttons).to_dict()
+    text = "<b>Réserve</b> · Žabljak " * 20
+    body = {"chat_id": 100000001, "text": text, "parse_mode": "HTML", "reply_markup": keyboard}
+    message = {"message_id": 1, "chat": {"id": 1, "type": "private"}, "date": 1, "text": text}
+    answer = json.dumps({"ok": True, "result": {**message, "reply_markup": keyboard}}).encode()
+
+    def cpu(action: Callable[[], object]) -> float:
+        started = time.process_time()
+        for _ in range(repeat):
+            action()
+        return (time.process_time() - started) / repeat * 1e6
+
+    plain = cpu(lambda: json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+    decoded = cpu(lambda: json.loads(answer.decode("utf-8", "replace")))
+    return [
+        f"encode the body: json {plain:.1f} µs, orjson {cpu(lambda: _json(body)):.1f} µs",
+        f"decode its answer ({len(answer)} B): json {decoded:.1f} µs, "
+        f"orjson {cpu(lambda: orjson.loads(answer)):.1f} µs",
+    ]
+
+
 def open_chat(url: str, token: str) -> int:
     """A person who sent /start to the bot (so it may write to them): their id."""
     del token  # the sandbox's only bot
@@ -120,6 +155,7 @@ async def benchmark(calls: int, repeat: int) -> None:
             _sandbox, url = await start_sandbox(procs, {token: "calls_bot"})
             chat = open_chat(url, token)
             print(machine_line())
+            print(*json_figures(), sep="\n")
             print(f"{calls} sendMessage calls with a 12-button keyboard, {CONCURRENCY} at a time")
             figures: dict[tuple[str, str], list[float]] = {v: [] for v in VARIANTS}
             for _ in range(repeat):

@@ -392,6 +392,8 @@ async def measure(
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds() - cpu_before
     io = {name: value - io_before[name] for name, value in io_counts().items()}
+    wal = path.with_name(path.name + "-wal")
+    wal_size = wal.stat().st_size / 2**20 if wal.exists() else 0.0
     (stored,) = await storage._fetchone("SELECT count(*) FROM matches")  # type: ignore[misc]
     queued = await storage.outbox_counts()
     (digests,) = await storage._fetchone("SELECT count(*) FROM digest_items")  # type: ignore[misc]
@@ -407,7 +409,8 @@ async def measure(
     )
     print(
         f"  its reads and writes: {io['rchar'] / 2**20:,.0f} MB read in {io['syscr']:,} calls, "
-        f"{io['wchar'] / 2**20:,.0f} MB written in {io['syscw']:,} calls"
+        f"{io['wchar'] / 2**20:,.0f} MB written in {io['syscw']:,} calls; "
+        f"the WAL on disk after it: {wal_size:,.0f} MB"
     )
     await storage.close()
 

@@ -62,6 +62,11 @@ WRITE_EVERY = 200
 # pages a transaction changes do not fit: they went to the WAL before the commit and again
 # when changed once more, and the candidates' pages were read from the file again and again.
 PASS_CACHE_KIB = 16_384
+# The WAL's automatic checkpoint while the pass runs (pages; 1,000 otherwise): every one of
+# its transactions changes more than 1,000 pages, mostly the same index pages as the one
+# before, so each commit copied them all into the database file again. Checkpointed once
+# after the pass instead; the WAL grows to about this many pages (4 KiB each) meanwhile.
+PASS_CHECKPOINT_PAGES = 25_000
 # Listings whose candidates are read in one trip to the database's thread (a trip costs
 # about 50 µs of CPU, and more under load: the two threads hand over the interpreter).
 READ_TOGETHER = 25
@@ -409,7 +414,10 @@ async def matching_pass(
     subjects = await storage.unmatched_listings(batch)
     if not subjects:
         return 0, 0  # an idle run: one indexed read
-    async with storage.page_cache(PASS_CACHE_KIB):
+    async with (
+        storage.page_cache(PASS_CACHE_KIB),
+        storage.checkpoints_deferred(PASS_CHECKPOINT_PAGES),
+    ):
         return await _match_batches(storage, now, subjects, started + seconds, batch, lookups)
 
 

@@ -199,6 +199,11 @@ class WriteLock:
 
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 
+# The WAL file is cut back to this size when it starts over after a checkpoint: a long
+# writer that deferred its checkpoints (Database.checkpoints_deferred) leaves no file of its
+# size behind.
+WAL_KEPT_BYTES = 32 * 2**20
+
 
 class Database:
     """The connection and what every group of queries needs. Open with :meth:`open`."""
@@ -221,6 +226,7 @@ class Database:
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("PRAGMA busy_timeout = 5000")
+        await db.execute(f"PRAGMA journal_size_limit = {WAL_KEPT_BYTES}")
         database = cls(db)
         await database._migrate()
         return database
@@ -348,6 +354,23 @@ class Database:
             yield
         finally:
             await self._db.execute(f"PRAGMA cache_size = {int(row[0]) if row else -2000}")
+
+    @asynccontextmanager
+    async def checkpoints_deferred(self, pages: int) -> AsyncIterator[None]:
+        """The WAL checkpointed automatically only past ``pages`` pages for the block, then
+        once (PASSIVE: no reader or writer waits for it) and back to what it was (1,000
+        pages by default). For a long writer that changes the same index pages in
+        transaction after transaction (the matching pass): each page is copied into the
+        database once at the end instead of after every commit. The WAL grows to at most
+        about ``pages`` pages and one transaction meanwhile, and is cut back to
+        :data:`WAL_KEPT_BYTES` when the next write starts it over."""
+        row = await self._fetchone("PRAGMA wal_autocheckpoint")
+        await self._db.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+        try:
+            yield
+        finally:
+            await self._db.execute(f"PRAGMA wal_autocheckpoint = {int(row[0]) if row else 1000}")
+            await self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def _write_steps(self, steps: Iterable[Step]) -> None:
         """Run ``steps`` (each a few statements on the open transaction) in one transaction

@@ -44,6 +44,7 @@ from bot.semantic.codes import Vector
 from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
 from bot.storage import Alert, Listing, Storage
+from bot.storage.base import Checkpoints
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,12 @@ WRITE_EVERY = 200
 # pages a transaction changes do not fit: they went to the WAL before the commit and again
 # when changed once more, and the candidates' pages were read from the file again and again.
 PASS_CACHE_KIB = 16_384
-# The WAL's automatic checkpoint while the pass runs (pages; 1,000 otherwise): every one of
-# its transactions changes more than 1,000 pages, mostly the same index pages as the one
-# before, so each commit copied them all into the database file again. Checkpointed once
-# after the pass instead; the WAL grows to about this many pages (4 KiB each) meanwhile.
-PASS_CHECKPOINT_PAGES = 25_000
+# The WAL checkpointed after this many of the pass's writes (of WRITE_EVERY listings), and
+# after the pass, beside it (Database.checkpoints_aside) instead of inside each commit:
+# every write changes more than the automatic checkpoint's 1,000 pages, mostly the index
+# pages the one before changed, so each commit copied them all into the database file
+# again. The WAL grows to about 25,000 pages (100 MB) meanwhile.
+CHECKPOINT_EVERY = 10
 # Listings whose candidates are read in one trip to the database's thread (a trip costs
 # about 50 µs of CPU, and more under load: the two threads hand over the interpreter).
 READ_TOGETHER = 25
@@ -414,11 +416,10 @@ async def matching_pass(
     subjects = await storage.unmatched_listings(batch)
     if not subjects:
         return 0, 0  # an idle run: one indexed read
-    async with (
-        storage.page_cache(PASS_CACHE_KIB),
-        storage.checkpoints_deferred(PASS_CHECKPOINT_PAGES),
-    ):
-        return await _match_batches(storage, now, subjects, started + seconds, batch, lookups)
+    async with storage.page_cache(PASS_CACHE_KIB), storage.checkpoints_aside() as checkpoints:
+        return await _match_batches(
+            storage, now, subjects, started + seconds, batch, lookups, checkpoints
+        )
 
 
 async def _match_batches(
@@ -428,18 +429,22 @@ async def _match_batches(
     until: float,
     batch: int,
     lookups: Lookups,
+    checkpoints: Checkpoints,
 ) -> tuple[int, int]:
     """:func:`matching_pass`'s work, from its first ``subjects`` on, until the monotonic
     clock reads ``until`` or nothing waits."""
-    done = instant = 0
+    done = instant = writes = 0
     found: list[Matched] = []
 
     async def write() -> None:
-        nonlocal done, instant
+        nonlocal done, instant, writes
         await storage.save_matches(found, now())
         done += len(found)
         instant += sum(1 for r in found for d in r.deliveries if d.digest_due is None)
         found.clear()
+        writes += 1
+        if writes % CHECKPOINT_EVERY == 0:
+            checkpoints.start()
 
     while subjects:
         # The next few listings' candidates are read in one trip while these are scored:

@@ -40,7 +40,7 @@ import numpy as np
 from benchmarks.quality import load_set
 from bot.matching.matcher import Lookups, match_listing, matching_pass
 from bot.matching.types import Features, Subject
-from bot.memory import limit_arenas
+from bot.memory import collect_less, limit_arenas
 from bot.places.countries import COUNTRIES
 from bot.semantic.embedder import DEFAULT_MODEL
 from bot.semantic.service import Semantics
@@ -342,6 +342,7 @@ async def measure(
 ) -> None:
     await embedding_times(semantics)
     storage = await Storage.open(path)
+    collect_less()  # as the bot does once it is up (bot/__main__.py)
     now = NOW
     first_new = args.listings + 1  # new listings get ids after the seeded ones
     rows = [

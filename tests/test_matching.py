@@ -4,6 +4,7 @@ SQLite (cross-language, reach, radius, idempotent reruns, edits, not relevant)."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -464,6 +465,21 @@ async def test_alert_hits_are_queued_once_per_person(storage):
     await seed.listing(storage, 1, NOW, **{**BULGARIAN_REQUEST, "title": "Втора помпа"})
     await matching_pass(storage, lambda: NOW)
     assert len([row for row in await outbox(storage) if row[1] == "alert"]) == 2  # the BG one
+
+
+async def test_an_alert_with_words_is_told_of_a_listing_that_begins_them_all(storage):
+    """The pass looks for an alert's words only once its filters hold (words only, no
+    model): the first letters of each word of the listing count, in any case or accent."""
+    wanted = {}
+    for user, keywords in ((2, "ПОМПА доброволци"), (3, "помпа камион"), (4, "")):
+        draft = AlertDraft(kind=None, categories=(), tags=(), area="europe", keywords=keywords)
+        wanted[user] = await storage.save_alert(user, draft, now=NOW)
+    elsewhere = AlertDraft(kind=None, categories=(), tags=(), area="country", country="FR")
+    await storage.save_alert(3, dataclasses.replace(elsewhere, keywords="помпа"), now=NOW)
+    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    await matching_pass(storage, lambda: NOW)
+    told = {row[2] for row in await outbox(storage) if row[1] == "alert"}
+    assert told == {f"alert:{wanted[user].id}:{request.id}" for user in (2, 4)}
 
 
 async def test_blocked_people_are_not_queued(storage):

@@ -16,6 +16,7 @@ import math
 import sqlite3
 import time
 from collections.abc import Callable, Container, Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from bot.matching.scoring import (
     Ranking,
     Wording,
     alert_matches,
+    keywords_match,
     searchable,
     text_similarity,
     within_alert_filters,
@@ -263,16 +265,21 @@ async def match_listing(
         texts = await lookups.texts_of(compared)
         similarity = {id_: text_similarity(weighed, text) for id_, text in texts.items()}
     found = ranking.best(similarity, meaning=meaning)
-    every_word = words_of(subject.text)
     hits = []
+    # The listing's folded words, once an alert has words to look for.
+    listing_words: AbstractSet[str] | None = None
     for alert in await lookups.alerts_for(features.category, features.country):
+        if not within_alert_filters(alert, features):
+            continue
         keywords = (
             await lookups.keywords_vector(alert.keywords)
             if mine is not None and alert.keywords
             else None
         )
         closeness = float(keywords @ mine) if keywords is not None and mine is not None else None
-        if alert_matches(alert, features, every_word, closeness):
+        if listing_words is None and alert.keywords:
+            listing_words = words_of(subject.text)
+        if keywords_match(alert, listing_words or frozenset(), closeness):
             hits.append(alert)
     owners = {c.id: c.owner_id for c in found_candidates}
     people = {features.owner_id, *(owners[m.other] for m in found), *(a.user_id for a in hits)}

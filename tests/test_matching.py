@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import numpy as np
 import pytest
 
 from bot.delivery.timing import Preferences
 from bot.i18n import translator
 from bot.matching import scoring as matching
-from bot.matching.matcher import matching_pass
+from bot.matching.matcher import cosines, matching_pass, unit_vectors
 from bot.matching.types import Features, Matched
 from bot.storage import Alert, AlertDraft, Storage
 from bot.storage.listings import DAY
@@ -521,3 +522,20 @@ def test_payloads_are_written_as_json_dumps_writes_them(payload):
 
     assert payload_json(payload) == json.dumps(payload)
     assert json.loads(payload_json(payload)) == payload
+
+
+def test_unit_vectors_of_a_few_are_those_of_all_bit_for_bit():
+    """The pass keeps candidates' vectors as stored and makes unit vectors a listing's few
+    at a time (Lookups.vectors_of): the cosines, and so the matches, are exactly those of
+    vectors made a whole group at once."""
+    rng = np.random.default_rng(7)
+    stored = {
+        id_: (rng.integers(-127, 128, 384, dtype=np.int8).tobytes(), float(rng.random()))
+        for id_ in range(1, 901)
+    }
+    every = unit_vectors(stored)
+    few = [900, *range(3, 900, 25)]
+    some = unit_vectors({id_: stored[id_] for id_ in few})
+    assert all(np.array_equal(some[id_], every[id_]) for id_ in few)
+    mine = some.pop(900)
+    assert cosines(mine, some) == cosines(every[900], {id_: every[id_] for id_ in few[1:]})

@@ -102,13 +102,13 @@ class Lookups:
     MAX_WORDS = 200_000
     MAX_TEXTS = 20_000  # listings: a few megabytes
 
-    MAX_VECTORS = 20_000  # listings: int8, about 8 MB
+    MAX_VECTORS = 20_000  # listings, kept as stored (int8): about 11 MB
     MAX_KEYWORDS = 10_000
 
     def __init__(self, storage: Storage, semantics: Semantics | None = None) -> None:
         self.storage = storage
         self.semantics = semantics
-        self.vectors: dict[int, Vector] = {}
+        self.vectors: dict[int, tuple[bytes, float]] = {}  # as stored
         self.keywords: dict[str, Vector | None] = {}
         self.alerts: dict[tuple[str, str], list[Alert]] = {}
         self.alerts_version = -1
@@ -185,15 +185,18 @@ class Lookups:
         missing = [id_ for id_ in ids if id_ not in self.vectors]
         if missing:
             self.remember_vectors(await self.storage.vectors_of(missing, model))
-        return {id_: self.vectors[id_] for id_ in ids if id_ in self.vectors}
+        return unit_vectors({id_: self.vectors[id_] for id_ in ids if id_ in self.vectors})
 
     def remember_vectors(self, stored: dict[int, tuple[bytes, float]]) -> None:
-        """Keep stored vectors as unit vectors, for :meth:`vectors_of`: read with a listing's
-        candidates, or by :meth:`vectors_of` itself."""
+        """Keep stored vectors, for :meth:`vectors_of`: read with a listing's candidates, or
+        by :meth:`vectors_of` itself. Kept as stored (int8, a quarter of a unit vector's
+        float32) and made unit vectors a listing's worth at a time, when compared: a
+        listing's candidates are a few dozen of the hundreds read with its group's, and
+        most come again with later listings."""
         self._texts_fresh()
         if len(self.vectors) + len(stored) > self.MAX_VECTORS:
             self.vectors.clear()
-        self.vectors.update(unit_vectors(stored))
+        self.vectors.update(stored)
 
     async def keywords_vector(self, keywords: str) -> Vector | None:
         """An alert's keywords as a search's vector (cached: alerts rarely change)."""

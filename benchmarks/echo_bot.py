@@ -10,7 +10,8 @@ Run by the benchmark, or alone::
     BOT_TOKEN=123:ABC... TELEGRAM_API_URL=http://127.0.0.1:8081 python benchmarks/echo_bot.py
 
 ``ECHO_CONCURRENCY=N`` (default 0 = PTB's default, sequential) lets it process N updates at
-once, for comparison. SIGTERM or SIGINT stops it cleanly.
+once, for comparison; ``ECHO_LOOP=uvloop`` runs it on uvloop instead of asyncio's default loop
+(the reference), for comparison too. SIGTERM or SIGINT stops it cleanly.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ async def serve(token: str, api_url: str, concurrency: int) -> None:
         await application.updater.start_polling(
             poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES
         )
-        print(f"echo bot @{application.bot.username} polling {api_url}", flush=True)
+        loop = type(asyncio.get_running_loop()).__module__.split(".", 1)[0]
+        print(f"echo bot @{application.bot.username} polling {api_url} on {loop}", flush=True)
         await stop.wait()
         await application.updater.stop()
         await application.stop()
@@ -75,7 +77,14 @@ async def serve(token: str, api_url: str, concurrency: int) -> None:
 def main() -> None:
     token = os.environ["BOT_TOKEN"]
     api_url = os.environ.get("TELEGRAM_API_URL", "http://127.0.0.1:8081").rstrip("/")
-    asyncio.run(serve(token, api_url, int(os.environ.get("ECHO_CONCURRENCY", "0"))))
+    concurrency = int(os.environ.get("ECHO_CONCURRENCY", "0"))
+    loop_factory = None
+    if os.environ.get("ECHO_LOOP", "asyncio") == "uvloop":
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(serve(token, api_url, concurrency))
 
 
 if __name__ == "__main__":

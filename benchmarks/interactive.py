@@ -30,6 +30,9 @@ driver, the same for both bots; the echo bot's rows show that floor):
   soon as the previous step is over, no think time) for saturation throughput, in rounds where
   the two bots take turns (the verdict takes the medians: a shared machine's load varies);
 - bot CPU/upd: CPU time the bot under test used per update (its CPU share / updates/s);
+- event loops: ours is uvloop where installed (bot/event_loop.py); the echo bot runs on
+  asyncio's loop, the reference the targets are set against, or on uvloop with
+  ``--echo-loop uvloop`` (for comparison);
 - CPU: share of one core used by the sandbox, the bot under test and the driver during the
   phase, and by everything else the machine ran meanwhile ("others": on a shared machine the
   figures are only meaningful when that is near 0).
@@ -47,6 +50,7 @@ import contextlib
 import json
 import math
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -548,6 +552,7 @@ class Setup:
     rounds: int
     warmup: float
     echo_concurrency: int
+    echo_loop: str
     profile_bot: Path | None
     bot_script: Path | None
     seed: int
@@ -566,6 +571,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Setup:
         type=int,
         default=0,
         help="concurrent updates of the echo bot (0 = PTB's default, one)",
+    )
+    parser.add_argument(
+        "--echo-loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="the echo bot's event loop (asyncio's, the reference the targets are set against)",
     )
     parser.add_argument(
         "--profile-bot",
@@ -598,6 +609,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Setup:
         rounds=args.rounds if args.rounds is not None else (1 if args.quick else 3),
         warmup=1.0 if args.quick else 3.0,
         echo_concurrency=args.echo_concurrency,
+        echo_loop=args.echo_loop,
         profile_bot=args.profile_bot,
         bot_script=args.bot_script,
         seed=args.seed,
@@ -621,7 +633,7 @@ async def start_bots(
     })  # fmt: skip
     echo = await procs.start("echo", ["benchmarks/echo_bot.py"], {
         "BOT_TOKEN": echo_token, "TELEGRAM_API_URL": url,
-        "ECHO_CONCURRENCY": str(setup.echo_concurrency),
+        "ECHO_CONCURRENCY": str(setup.echo_concurrency), "ECHO_LOOP": setup.echo_loop,
     })  # fmt: skip
     return url, sandbox, ours, echo
 
@@ -664,6 +676,14 @@ async def benchmark(setup: Setup, workdir: Path) -> list[Phase]:
         report_tracebacks(procs.children)
 
 
+def loop_of(bot: Child) -> str:
+    """The event loop a bot says it runs on (ours: "is running on", the echo bot: "polling
+    ... on"), or "?"."""
+    said = bot.log_path.read_text(errors="replace")
+    found = re.search(r"(?:is running|polling \S+) on (\w+)", said)
+    return found.group(1) if found else "?"
+
+
 def report_tracebacks(children: Sequence[Child]) -> None:
     """Show the first traceback any process logged (the logs go with the temporary directory)."""
     for child in children:
@@ -691,6 +711,7 @@ async def run_phases(
     }
     print(machine_line())
     print(f"{setup.users} people per bot, {len(script)} updates per walk; times in ms")
+    print(f"event loops: ours {loop_of(bots['ours'])}, echo bot {loop_of(bots['echo'])}")
     print(HEADER)
     phases: list[Phase] = []
 

@@ -9,7 +9,8 @@
 Settings come from the environment and ``.env`` (see README). A malformed setting, a token
 the server refuses or a port in use stops start-up with one line saying which setting and how
 to fix it (exit 2); an unreachable Bot API server is tried again with growing pauses until it
-answers. Ctrl-C or SIGTERM stops cleanly (exit 0).
+answers. Ctrl-C or SIGTERM stops cleanly (exit 0). The event loop is uvloop where it is
+installed (:mod:`bot.event_loop`); the line saying the bot is running names it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import bot_api_request, running
 from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_settings
+from bot.event_loop import loop_name, run
 from bot.i18n import LANGUAGES, CatalogMissing
 from bot.logs import setup_logging
 from bot.memory import collect_less, limit_arenas
@@ -120,7 +122,11 @@ async def run_sandbox(settings: Settings, stop: asyncio.Event) -> None:
             world.reset_requested.clear()
             forget_database(sandboxed.database_path)
             async with running(sandboxed) as application:
-                log.info("@%s is running in the sandbox; Ctrl-C to stop", application.bot.username)
+                log.info(
+                    "@%s is running in the sandbox on %s; Ctrl-C to stop",
+                    application.bot.username,
+                    loop_name(),
+                )
                 seeding = asyncio.create_task(world.seed(server))
                 await first_of(stop.wait(), world.reset_requested.wait())
                 seeding.cancel()
@@ -233,7 +239,9 @@ async def serve(settings: Settings) -> None:
     if settings.bot_token:
         if await wait_for_bot_api(settings, stop):
             async with running(settings) as application:
-                log.info("@%s is running; Ctrl-C to stop", application.bot.username)
+                log.info(
+                    "@%s is running on %s; Ctrl-C to stop", application.bot.username, loop_name()
+                )
                 # Not in the sandbox's runs, which start again at each demo reset.
                 collect_less()
                 await stop.wait()
@@ -254,7 +262,7 @@ def main() -> None:
         secrets.append(settings.webhook_secret_token)
     setup_logging(settings.log_level, settings.log_format, secrets)
     try:
-        asyncio.run(serve(settings))
+        run(serve(settings))  # on uvloop where it is installed: see bot/event_loop.py
     except (ConfigError, TokenRefused) as problem:  # e.g. WEBHOOK_PORT taken, token refused
         log.critical("could not start: %s", problem)
         raise SystemExit(2) from None

@@ -33,7 +33,7 @@ from tests.talk import containing, onboard
 
 # What an operator sees at INFO from a bot that starts, answers, matches, delivers and stops.
 MEANINGFUL = [
-    r"@\w+ is running; Ctrl-C to stop",
+    r"@\w+ is running on uvloop; Ctrl-C to stop",
     rf"published the command menu and descriptions in {len(MENU_LANGUAGES)} languages",
     r"matched \d+ new listings?",
     r"embedding model \S+ loaded in [\d.]+ s \(\+\d+ MB\)",
@@ -215,6 +215,7 @@ async def test_a_running_bot_logs_only_what_matters(server, tmp_path):
     unexpected = [m for m in said if not any(re.fullmatch(p, m) for p in MEANINGFUL)]
     assert unexpected == [], said
     assert len(said) <= 8, said
+    assert any(m.endswith("is running on uvloop; Ctrl-C to stop") for m in said), said
     assert any(m.startswith("delivered") for m in said), said
     assert TOKEN.split(":")[1] not in bot.log()
 

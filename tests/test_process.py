@@ -1,5 +1,5 @@
-"""The bot as a real process: killed with SIGKILL mid-dialog, started with no token (sandbox),
-stopped with SIGTERM, refusing a malformed setting with one line."""
+"""The bot as a real process, on uvloop: killed with SIGKILL mid-dialog, started with no token
+(sandbox), in webhook mode, stopped with SIGTERM, refusing a malformed setting with one line."""
 
 from __future__ import annotations
 
@@ -101,8 +101,36 @@ async def test_no_token_starts_the_sandbox_and_a_scripted_user_onboards(tmp_path
             saved = await act("press", {"label": "✅ Save"})
             assert saved == "✅ Your profile is saved. Welcome!"
         assert TOKEN not in bot.log()
+        assert "running in the sandbox on uvloop" in bot.log()  # see bot/event_loop.py
         assert await bot.terminate() == 0
         assert "stopped" in bot.log()
+    finally:
+        if bot.process and bot.process.returncode is None:
+            await bot.kill()
+
+
+async def test_webhook_mode_runs_on_uvloop_answers_and_stops_on_sigterm(server, tmp_path):
+    port = free_port()
+    env = {
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": server.url,
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "SEND_RATE_LIMIT": "0",
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}",
+        "WEBHOOK_PORT": str(port),
+    }
+    bot = BotProcess(env, tmp_path / "bot.log")
+    await bot.start()
+    try:
+        user = server.create_user("Lena", language_code="de")
+        assert "Willkommen" in (await says(user, "/start", timeout=30)).text, bot.log()
+        await taps(user, "✓ Deutsch")  # a button press: a callback query by webhook too
+        webhook = server.bot().webhook
+        assert webhook is not None and webhook.delivered >= 2
+        assert not [call for call in server.calls if call.method == "getUpdates"]
+        assert "is running on uvloop" in bot.log()  # uvloop's loop, aiohttp's listener on it
+        assert await bot.terminate() == 0
+        assert bot.log().rstrip().endswith("stopped") and "Traceback" not in bot.log()
     finally:
         if bot.process and bot.process.returncode is None:
             await bot.kill()

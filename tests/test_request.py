@@ -1,6 +1,7 @@
 """The aiohttp HTTP client (bot/delivery/request.py) against the local Bot API server over
 HTTP: uploads as the bot makes them (a photo, a CSV document, a chart), timeouts (read,
-connect, pool), a 429, a 5xx, a refused connection, and getUpdates' longer read timeout."""
+connect, pool), a 429, a 5xx, a refused connection, getUpdates' longer read timeout, and the
+JSON both ways (orjson, with the json module for what orjson refuses)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from bot.delivery.request import AiohttpRequest
 from bot.i18n import load_catalogs, translator
@@ -100,8 +103,11 @@ async def test_photo_upload_arrives_byte_for_byte(server, bot, person):
         InputFile(picture, filename="picture.png"),
         caption="<b>A photo</b>",
         parse_mode="HTML",
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Žabljak ✓", callback_data="z")]]),
     )
     assert sent.caption == "A photo"  # the caption went as a form field beside the file
+    # The keyboard too, as a field of JSON, non-Latin text and all.
+    assert sent.reply_markup.inline_keyboard[0][0].text == "Žabljak ✓"
     assert server.file_bytes(sent.photo[-1].file_id) == picture
 
 
@@ -134,6 +140,42 @@ async def test_chart_png_from_stats_uploads(server, bot, person):
 async def test_a_refused_call_is_a_bad_request_not_a_network_error(bot, person):
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.send_message(person, "<b>unclosed", parse_mode="HTML")
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+async def test_what_orjson_cannot_encode_goes_as_the_json_module_writes_it(server, person):
+    """orjson takes integers up to 64 bits and mappings with string keys; a body with more
+    (no Bot API field has it today) is written by the json module and arrives whole: the
+    server reads it, then refuses the parameter it does not know by its name."""
+    request = client()
+    parameters = [
+        RequestParameter.from_input("chat_id", person),
+        RequestParameter.from_input("text", "Ζάκυνθος"),
+        RequestParameter.from_input("x_beyond_64_bits", {"n": 2**70, "keys": {1: "one"}}),
+    ]
+    try:
+        with pytest.raises(BadRequest, match="Unknown parameter x_beyond_64_bits"):
+            await request.post(f"{server.base_url}{TOKEN}/sendMessage", RequestData(parameters))
+    finally:
+        await request.shutdown()
+    call = next(c for c in reversed(server.calls) if c.method == "sendMessage")
+    assert call.params["text"] == "Ζάκυνθος"
+    assert call.params["x_beyond_64_bits"] == {"n": 2**70, "keys": {"1": "one"}}
+
+
+def test_answers_are_parsed_as_ptb_parses_them_where_orjson_refuses():
+    parse = AiohttpRequest.parse_json_payload
+    assert parse('{"ok":true,"result":{"text":"Žabljak"}}'.encode()) == {
+        "ok": True,
+        "result": {"text": "Žabljak"},
+    }
+    assert parse(b'{"ok":true,"result":{"id":1180591620717411303424}}')["result"]["id"] == 2**70
+    # Bytes that are not UTF-8 are replaced, as PTB's own parser does, not refused.
+    assert parse(b'{"ok":true,"result":"caf\xe9"}')["result"] == "caf\ufffd"
+    with pytest.raises(TelegramError, match="Invalid server response"):
+        parse(b"<html>Bad Gateway</html>")
 
 
 # --- faults -----------------------------------------------------------------------------------

@@ -185,11 +185,13 @@ async def test_moving_ends_the_badge_on_what_comes_next(server, bot):
     before = await listing_of(bot, MAYOR, "Fire pump")
     assert (await bot.storage.get_listing(before.id)).author_verified
 
-    await bot.storage.save_profile(MAYOR, KOTEL)  # he now speaks for Kotel, unverified
+    # Someone still speaks for Sveti Vlas once he has left: its listings stay in sight.
+    await official(bot, COLLEAGUE, "Colleague", "bg", SVETI_VLAS)
+    await bot.storage.save_profile(MAYOR, KOTEL, now=NOW)  # he now speaks for Kotel, unverified
     moved = await bot.storage.get_member(MAYOR)
     assert (moved.municipality_name, moved.verified) == ("Kotel", False)
     elsewhere = await seed.listing(
-        bot.storage, MAYOR, NOW, title="Chairs", country="BG", region="Sliven", place="Kotel"
+        bot.storage, MAYOR, NOW + 1, title="Chairs", country="BG", region="Sliven", place="Kotel"
     )
     assert await card_line(reader, elsewhere.id) == "🏛 Kotel"
     # The listing posted as Sveti Vlas's verified mayor keeps the badge it was posted with.
@@ -200,7 +202,9 @@ async def test_moving_ends_the_badge_on_what_comes_next(server, bot):
     assert not (await bot.storage.get_member(MAYOR)).verified
     again = await listing_of(bot, MAYOR, "Ladders")
     assert await card_line(reader, again.id) == "🏛 Sveti Vlas"
-    statuses = await bot.storage._fetchall("SELECT status FROM verification_requests")
+    statuses = await bot.storage._fetchall(
+        "SELECT status FROM verification_requests WHERE user_id = ?", (MAYOR,)
+    )
     assert [row[0] for row in statuses] == ["left"]
     assert server.errors() == []
 
@@ -231,6 +235,8 @@ async def test_admins_list_the_verified_people_and_revoke_with_a_reason(server, 
     listed = await admin.wait_for_bot_message(include_edits=True)
     assert "Nobody is verified for this municipality any more." in listed.text
 
+    # Someone speaks for Sveti Vlas again: its listings are in sight (not unattended).
+    await official(bot, COLLEAGUE, "Colleague", "bg", SVETI_VLAS)
     told = await mayor.wait_for_bot_message(containing("Sveti Vlas"), timeout=10)
     assert told.text == (
         plain(fr(verification.REVOKED)).format(municipality="Sveti Vlas")

@@ -92,13 +92,17 @@ async def live_match(
 ) -> tuple[Listing, Listing, StoredMatch] | None:
     """``{"listing": <the reader's>, "other": <the match>}``: both listings and their match,
     or None when either closed, either was edited so that they no longer meet (a narrower
-    reach, another place or category), the reader marked the match not relevant, or the
-    listing is no longer the reader's (they left the municipality it was posted for)."""
+    reach, another place or category), the reader marked the match not relevant, the
+    listing is no longer the reader's (they left the municipality it was posted for), or
+    nobody answers for the other one any more (its author left, and so did every verified
+    official of its municipality)."""
     mine = await open_listing(storage, payload.get("listing"), now)
     other = await open_listing(storage, payload.get("other"), now)
     if mine is None or other is None:
         return None
     if await storage.manageable_listing(mine.id, user_id) is None:
+        return None
+    if await storage.unattended(other.id):
         return None
     if not may_match(features_of(mine), features_of(other)):
         return None  # edited since (reach, place, category): the two no longer meet
@@ -114,11 +118,13 @@ async def live_hit(
     """``{"alert": <id>, "listing": <id>}``: the alert (see :func:`live_alert`) and its open
     listing, while the alert would still be told of it: either may have been edited since
     the hit was queued (another category, area or reach, other words), and the pass's rule
-    decides again."""
+    decides again; dropped when nobody answers for the listing any more."""
     alert = await live_alert(storage, payload, user_id)
     listing = await open_listing(storage, payload.get("listing"), now)
     if alert is None or listing is None:
         return None
+    if await storage.unattended(listing.id):
+        return None  # nobody would answer: its author left, and no verified official is left
     if not await alert_fits(storage, meaning, alert, listing):
         return None
     return alert, listing
@@ -218,10 +224,13 @@ async def render_reminder(
     storage: Storage, notification: Notification, t: Translator, now: int
 ) -> Rendered | None:
     """``{"listing": <id>, "expires_at": <when>}``: the listing closes soon; Renew or Close.
-    Dropped if it was renewed (another date), closed, or already expired."""
+    Dropped if it was renewed (another date), closed, or already expired, or the reader may no
+    longer renew it (they left the municipality it speaks for while the reminder waited)."""
     _ = t.gettext
     listing = await open_listing(storage, notification.payload.get("listing"), now)
     if listing is None or listing.expires_at != notification.payload.get("expires_at"):
+        return None
+    if await storage.manageable_listing(listing.id, notification.user_id) is None:
         return None
     date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))
     text = t.sentence(

@@ -74,7 +74,12 @@ async def render_notice(
 ) -> Rendered | None:
     """A plain message: payload ``{"msgid": <English source>, "params": {...}}``; the msgid
     must be marked with N_ where it is enqueued, and params are escaped (a ``title`` also quoted
-    in the reader's quotation marks). A ``reason`` (a moderator's words) goes under it."""
+    in the reader's quotation marks). A ``reason`` (a moderator's words) goes under it. A
+    notice that speaks to one ``side`` (of a municipality, or of a listing) is dropped when its
+    reader is no longer on it (they left, moved or were revoked while it waited)."""
+    side = notification.payload.get("side")
+    if side is not None and not await storage.still_on_side(notification.user_id, side):
+        return None
     params = {
         key: html.escape(str(value))
         for key, value in notification.payload.get("params", {}).items()
@@ -153,14 +158,20 @@ class OutboxSender:
         *,
         now: int,
         reason: str | None = None,
+        side: dict[str, int] | None = None,
         **params: object,
     ) -> int:
         """A plain notice for each of ``to``, once each (``key``): ``msgid`` (marked with N_)
         is translated into each recipient's language when sent, with ``params`` escaped; a
-        moderator's ``reason`` under it, as typed."""
+        moderator's ``reason`` under it, as typed. ``side``: the notice speaks to its readers
+        as members or officials of a municipality, or for a listing, and is sent only to who
+        is still on that side (see
+        :meth:`~bot.storage.verification.VerificationQueries.still_on_side`)."""
         payload: dict[str, object] = {"msgid": msgid, "params": params}
         if reason:
             payload["reason"] = reason
+        if side is not None:
+            payload["side"] = side
         return await self.queue(
             [Enqueued(user, NOTICE, f"{key}:{user}", payload, now) for user in to], now=now
         )

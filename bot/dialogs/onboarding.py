@@ -378,7 +378,9 @@ async def profile_saved(update: Update, context: BotContext, _none: None) -> int
         longitude=given.get("longitude"),
     )
     async with DIALOG.ending(update, context):  # one transaction: the profile, the end
-        context.member = await context.storage.save_profile(update.effective_user.id, profile)
+        context.member = await context.storage.save_profile(
+            update.effective_user.id, profile, now=context.now()
+        )
     await close_buttons(update, context)
     await DIALOG.finish(update, context)
     await reply(update, _("✅ Your profile is saved. Welcome!"))

@@ -189,6 +189,7 @@ async def submit(
         f"vf:asked:{request.id}",
         ASKED_OFFICIALS,
         now=context.now(),
+        side={"official": request.municipality_id},  # not to one who left meanwhile
         name=request.first_name,
         municipality=request.municipality_name,
     )

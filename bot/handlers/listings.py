@@ -36,6 +36,14 @@ async def send_card(update: Update, context: BotContext, listing: Listing) -> No
     if listing.status == "hidden" and not may_manage:
         await not_available(update, context)
         return
+    if (
+        not may_manage
+        and listing.owner_id != viewer
+        and listing.status == "open"
+        and await context.storage.unattended(listing.id)
+    ):  # not a door nobody answers (its former author sees the card, and why it is not theirs)
+        await reply(update, cards.unattended_notice(context.i18n, listing.author_name or ""))
+        return
     if not may_manage:
         await context.storage.record_view(listing.id, viewer, context.now())
     await post_card(update, context, listing, may_manage=may_manage)

@@ -264,7 +264,10 @@ async def _set_visibility(
     already = (visibility.action, _(visibility.unchanged))
     if await _done(update, context, listing_id, changed, _(visibility.done), already):
         key = f"mod:{visibility.event}:{listing_id}:{context.now()}"
-        await notice(context, [listing.owner_id], key, visibility.notice, title=listing.title)
+        await notice(
+            context, await context.storage.listing_speakers(listing_id), key, visibility.notice,
+            side={"listing": listing_id}, title=listing.title,
+        )  # fmt: skip
 
 
 async def _admin_on_listing(update: Update, context: BotContext, listing_id: int) -> Listing | None:

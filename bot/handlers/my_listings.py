@@ -73,7 +73,17 @@ def register(application: CommunityApplication) -> None:
     application.dialogs.append(editing.DIALOG)
 
 
-def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
+async def _listed(context: BotContext, user_id: int) -> tuple[list[Listing], int]:
+    """What /mylistings shows: the listings the person may act on (their own, and their
+    municipality's if they are its verified official), then those they posted that are no
+    longer theirs (they left the municipality: its listings now); and how many are theirs."""
+    listings = await context.storage.listings_of(user_id)
+    gone = await context.storage.no_longer_theirs(user_id)
+    theirs = [listing for listing in listings if listing.id not in gone]
+    return theirs + [listing for listing in listings if listing.id in gone], len(theirs)
+
+
+def _page_text(context: BotContext, listings: list[Listing], theirs: int, page: int) -> str:
     t = context.i18n
     _ = t.gettext
     now = context.now()
@@ -84,14 +94,26 @@ def _page_text(context: BotContext, listings: list[Listing], page: int) -> str:
         heading = t.ngettext(
             "<b>Your listings</b> (and your municipality's): {count}",
             "<b>Your listings</b> (and your municipality's): {count}",
-            len(listings),
+            theirs,
         )
     else:  # an organisation's, a volunteer's, an unverified official's: their own alone
         heading = t.ngettext(
-            "<b>Your listings</b>: {count}", "<b>Your listings</b>: {count}", len(listings)
+            "<b>Your listings</b>: {count}", "<b>Your listings</b>: {count}", theirs
         )
-    lines = [heading.format(count=t.number(len(listings))), ""]
+    former = len(listings) - theirs
+    # Posted for a municipality they no longer represent: listed, but not as theirs.
+    stayed = t.ngettext(
+        "<b>Posted by you, now the municipality's</b>: {count}",
+        "<b>Posted by you, now the municipality's</b>: {count}",
+        former,
+    ).format(count=t.number(former))
+    lines = [heading.format(count=t.number(theirs))] if theirs or not former else []
+    if former and first >= theirs:
+        lines.append(stayed)
+    lines.append("")
     for number, listing in enumerate(listings[first : first + PAGE_SIZE], start=first + 1):
+        if former and number == theirs + 1 and number > first + 1:
+            lines += ["", stayed, ""]
         lines.append(
             cards.numbered_title(listing, number, 70)
             + "\n    "
@@ -130,12 +152,14 @@ async def my_listings(update: Update, context: BotContext) -> None:
     """``/mylistings``: the person's and their municipality's listings, with their state."""
     _ = context.i18n.gettext
     assert update.effective_user is not None
-    listings = await context.storage.listings_of(update.effective_user.id)
+    listings, theirs = await _listed(context, update.effective_user.id)
     if not listings:
         await reply(update, _("You have no listings yet. Send /post to publish one."))
         return
     await reply(
-        update, _page_text(context, listings, 0), reply_markup=_page_keyboard(context, listings, 0)
+        update,
+        _page_text(context, listings, theirs, 0),
+        reply_markup=_page_keyboard(context, listings, 0),
     )
 
 
@@ -150,12 +174,13 @@ async def my_listings_page(update: Update, context: BotContext, page: int) -> No
     """Another page of the same list, in the same message."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    listings = await context.storage.listings_of(update.effective_user.id)
+    listings, theirs = await _listed(context, update.effective_user.id)
     if page * PAGE_SIZE >= len(listings):  # past the end, or an empty list
         raise InvalidButton(page)
     await query.answer()
     await query.edit_message_text(
-        _page_text(context, listings, page), reply_markup=_page_keyboard(context, listings, page)
+        _page_text(context, listings, theirs, page),
+        reply_markup=_page_keyboard(context, listings, page),
     )
 
 

@@ -50,12 +50,13 @@ async def notice(
     msgid: str,
     *,
     reason: str | None = None,
+    side: dict[str, int] | None = None,
     **params: object,
 ) -> None:
     """Queue a plain notice (rendered in each recipient's language) and send it now; a
-    moderator's ``reason`` under it."""
+    moderator's ``reason`` under it; ``side``: see OutboxSender.notice."""
     await context.community.outbox.notice(
-        to, key, msgid, now=context.now(), reason=reason, **params
+        to, key, msgid, now=context.now(), reason=reason, side=side, **params
     )
 
 

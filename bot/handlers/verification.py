@@ -151,7 +151,7 @@ async def approve(update: Update, context: BotContext, request_id: int) -> None:
         await query.edit_message_text(
             request_card(context.i18n, request) + "\n\n" + _("✅ Approved.")
         )
-    await _tell_member(context, request, f"vf:result:{request.id}", APPROVED)
+    await _tell_member(context, request, f"vf:result:{request.id}", APPROVED, side="official")
     if not by_admin:
         assert context.member is not None
         await context.community.outbox.notice(
@@ -167,11 +167,16 @@ async def _tell_member(
     key: str,
     message: str,
     reason: str | None = None,
+    *,
+    side: str = "member",
 ) -> None:
-    """The person the request is about, told the decision (and why) in their language."""
+    """The person the request is about, told the decision (and why) in their language, while
+    they are on that ``side`` of its municipality when it is sent: still its verified official
+    for an approval (not revoked or gone since), still its member for the others (a notice
+    about a municipality they left since says nothing to them)."""
     await context.community.outbox.notice(
-        [request.user_id], key, message,
-        now=context.now(), reason=reason, municipality=request.municipality_name,
+        [request.user_id], key, message, now=context.now(), reason=reason,
+        side={side: request.municipality_id}, municipality=request.municipality_name,
     )  # fmt: skip
 
 

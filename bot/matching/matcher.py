@@ -120,6 +120,7 @@ class Lookups:
         self.prefs: dict[int, Preferences] = {}
         self.prefs_version = -1
         self.prefs_at = -math.inf
+        self.speakers: dict[int, list[int]] | None = None
 
     async def alerts_for(self, category: str, country: str) -> list[Alert]:
         """Active alerts that may want a listing of ``category`` in ``country``: those for
@@ -208,6 +209,19 @@ class Lookups:
             self.keywords[keywords] = await self.semantics.query(keywords)
         return self.keywords[keywords]
 
+    async def released(self) -> dict[int, list[int]]:
+        """The open listings whose owner no longer answers for them, with who speaks for
+        each instead (:meth:`~bot.storage.verification.VerificationQueries.
+        released_listings`; none: unattended), as read at the start of the pass (a few
+        rows): a card that goes out later is checked again when it is sent."""
+        if self.speakers is None:
+            await self.read_released()
+        assert self.speakers is not None
+        return self.speakers
+
+    async def read_released(self) -> None:
+        self.speakers = await self.storage.released_listings()
+
     def _prefs_fresh(self) -> None:
         storage = self.storage
         fresh = time.monotonic() - self.prefs_at < self.PREFERENCES_FOR
@@ -254,7 +268,12 @@ async def match_listing(
     features = subject.features
     if candidates is None:
         candidates = await storage.match_candidates(features, now)
-    found_candidates = candidates
+    speakers = await lookups.released()
+    if speakers.get(features.id) == []:
+        # Unattended: nobody would answer whom it meets (it is matched again once its
+        # municipality has a verified official: bot/storage/verification.py, _decide).
+        return Matched(features.id, [], [], history=subject.history)
+    found_candidates = [c for c in candidates if speakers.get(c.id) != []]
     ranking = Ranking(features, found_candidates)
     # Meaning where both listings have vectors; words (within one language) for the others.
     vectors = await lookups.vectors_of([features.id, *(c.id for c in found_candidates)])
@@ -285,9 +304,11 @@ async def match_listing(
         if keywords_match(alert, listing_words or frozenset(), closeness):
             hits.append(alert)
     owners = {c.id: c.owner_id for c in found_candidates}
-    people = {features.owner_id, *(owners[m.other] for m in found), *(a.user_id for a in hits)}
+    told = {features.id: told_about(speakers, features.id, features.owner_id)}
+    told.update((m.other, told_about(speakers, m.other, owners[m.other])) for m in found)
+    people = {*(p for each in told.values() for p in each), *(a.user_id for a in hits)}
     prefs = await lookups.preferences_of(people)
-    deliveries = plan(subject, found, owners, hits, prefs, now)
+    deliveries = plan(subject, found, told, hits, prefs, now)
     unembedded = mine is None and lookups.model() is not None
     return Matched(features.id, found, deliveries, unembedded, subject.history)
 
@@ -345,18 +366,26 @@ def cosines(mine: Vector | None, vectors: dict[int, Vector]) -> dict[int, float]
     return dict(zip(ids, found.tolist(), strict=True))
 
 
+def told_about(speakers: dict[int, list[int]], listing: int, owner: int) -> list[int]:
+    """Who hears of a listing's matches: its owner, or, once it is no longer theirs (they
+    left its municipality, moved, were revoked), its municipality's verified officials."""
+    return speakers.get(listing) or [owner]
+
+
 def plan(
     subject: Subject,
     found: list[FoundMatch],
-    owners: dict[int, int],
+    sides: dict[int, list[int]],
     hits: list[Alert],
     prefs: dict[int, Preferences],
     now: int,
 ) -> list[Delivery]:
-    """Who is told what, and when: each match's other owner gets a card about the new
-    listing, its author a card for each of the best few; alert owners not already told
-    about it by a match get one alert hit. Instant ones are due now (the outbox holds them
-    through quiet hours); the others wait for the person's digest."""
+    """Who is told what, and when: the people on each match's other side (``sides``: by
+    listing, :func:`told_about`) get a card about the new listing, those on its own side a
+    card for each of the best few, nobody two cards about one pair (an official on both
+    sides hears of it as the other listing's); alert owners not already told about it by a
+    match get one alert hit. Instant ones are due now (the outbox holds them through quiet
+    hours); the others wait for the person's digest."""
     listing = subject.features
     deliveries: list[Delivery] = []
     told: set[int] = set()
@@ -378,23 +407,27 @@ def plan(
 
     for rank, match in enumerate(found):
         a, b = match.pair
-        owner = owners[match.other]
-        tell(
-            owner,
-            "match",
-            f"match:{owner}:{a}:{b}",
-            {"listing": match.other, "other": listing.id},
-            None,
-        )
-        told.add(owner)
-        if rank < CARDS_FOR_NEW_LISTING:
+        others = sides[match.other]
+        for person in others:
             tell(
-                listing.owner_id,
+                person,
                 "match",
-                f"match:{listing.owner_id}:{a}:{b}",
-                {"listing": listing.id, "other": match.other},
+                f"match:{person}:{a}:{b}",
+                {"listing": match.other, "other": listing.id},
                 None,
             )
+        told.update(others)
+        if rank < CARDS_FOR_NEW_LISTING:
+            for person in sides[listing.id]:
+                if person in others:
+                    continue
+                tell(
+                    person,
+                    "match",
+                    f"match:{person}:{a}:{b}",
+                    {"listing": listing.id, "other": match.other},
+                    None,
+                )
     for alert in hits:
         if alert.user_id in told:
             continue
@@ -426,6 +459,7 @@ async def matching_pass(
     subjects = await storage.unmatched_listings(batch)
     if not subjects:
         return 0, 0  # an idle run: one indexed read
+    await lookups.read_released()
     async with storage.page_cache(PASS_CACHE_KIB), storage.checkpoints_aside() as checkpoints:
         return await _match_batches(
             storage, now, subjects, started + seconds, batch, lookups, checkpoints

@@ -23,6 +23,7 @@ from bot.storage.listings import (
     _listing,
     near_filters,
 )
+from bot.storage.verification import not_unattended
 
 AREAS = ("region", "country", "europe", "radius")
 MAX_ALERTS = 20
@@ -41,6 +42,7 @@ def fitting_statement(alert: Alert, now: int, scan: int) -> Statement | None:
         "l.expires_at > :now",
         "l.matched_at IS NOT NULL",
         "l.owner_id != :user",
+        not_unattended("l"),
     ]
     if alert.tags:
         params.update({f"tag{n}": tag for n, tag in enumerate(alert.tags)})

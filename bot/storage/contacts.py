@@ -18,10 +18,9 @@ import aiosqlite
 from bot.storage.base import Database, Refused, changed_one, fold, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
 from bot.storage.verification import (
+    attended,
     no_longer_speaks,
     on_contact_side,
-    owner_answers,
-    verified,
     verified_municipality,
 )
 
@@ -143,8 +142,7 @@ _MAY_DECIDE = f"""{on_contact_side("contacts", ":user")}
 
 # Someone may answer the listing l's contacts: its owner while it is theirs, or a verified
 # official of its municipality.
-_ANSWERED = f"""({owner_answers("l")} OR EXISTS (SELECT 1 FROM users o
-    WHERE o.municipality_id = l.municipality_id AND {verified("o")}))"""
+_ANSWERED = attended("l")
 
 
 class ContactQueries(Database):

@@ -20,7 +20,12 @@ import aiosqlite
 from bot.places.index import EARTH_RADIUS_KM, distance_km
 from bot.storage.base import Database, Refused, fold
 from bot.storage.vectors import StoredVector, write_vector
-from bot.storage.verification import on_listing_side, verified, verified_municipality
+from bot.storage.verification import (
+    not_unattended,
+    on_listing_side,
+    verified,
+    verified_municipality,
+)
 
 DAY = 86_400
 
@@ -245,9 +250,10 @@ def search_statements(
 
 def search_filters(query: SearchQuery, now: int) -> tuple[list[str], dict[str, Any]]:
     """The conditions (on ``listings l``) and parameters of a search's filters but its words
-    and point: open and unexpired, category, country, region, owner left out, kind."""
+    and point: open, unexpired and attended (someone answers for it), category, country,
+    region, owner left out, kind."""
     params: dict[str, Any] = {"now": now}
-    where = ["l.status = 'open'", "l.expires_at > :now"]
+    where = ["l.status = 'open'", "l.expires_at > :now", not_unattended("l")]
     for column in ("category", "country", "region"):
         value = getattr(query, column)
         if value:
@@ -576,6 +582,16 @@ class ListingQueries(Database):
                 LIMIT 100""",
             {"user": user_id},
         )
+
+    async def no_longer_theirs(self, user_id: int) -> set[int]:
+        """The ids of the person's own listings that are no longer theirs to act on (posted
+        for a municipality they no longer represent: the municipality's now)."""
+        rows = await self._fetchall(
+            # IS NOT 1: NULL (someone who is nobody's verified official) is not a yes either.
+            f"SELECT l.id FROM listings l WHERE l.owner_id = :user AND ({_MANAGES}) IS NOT 1",
+            {"user": user_id},
+        )
+        return {row[0] for row in rows}
 
     # --- changing a listing -----------------------------------------------------------------
 

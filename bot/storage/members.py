@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 
 import aiosqlite
 
-from bot.storage.base import Database, fold, now_seconds, row_mapper
+from bot.storage.base import Database, fold, now_seconds, read_one, row_mapper
 from bot.storage.verification import end_verifications
 
 ROLES = ("municipality", "organisation", "volunteer")
@@ -168,7 +168,11 @@ class MemberQueries(Database):
         """
         if profile.role not in ROLES:
             raise ValueError(f"unknown role {profile.role!r}")
+        moment = now if now is not None else now_seconds()
         async with self.transaction() as db:
+            before = await read_one(
+                db, "SELECT municipality_id FROM users WHERE id = ?", (user_id,)
+            )
             municipality_id = organisation_id = None
             if profile.role == "municipality":
                 municipality_id = await self._upsert_municipality(db, profile)
@@ -180,6 +184,8 @@ class MemberQueries(Database):
             await db.execute(
                 """UPDATE users SET role = ?, country = ?, region = ?, place = ?, place_key = ?,
                        latitude = ?, longitude = ?, municipality_id = ?, organisation_id = ?,
+                       municipality_left_at = CASE WHEN municipality_id IS NOT ?
+                           AND municipality_id IS NOT NULL THEN ? ELSE municipality_left_at END,
                        onboarded_at = COALESCE(onboarded_at,
                                                strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
                        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
@@ -194,11 +200,13 @@ class MemberQueries(Database):
                     profile.longitude,
                     municipality_id,
                     organisation_id,
+                    municipality_id,
+                    moment,
                     user_id,
                 ),
             )
             await end_verifications(
-                db, user_id, keep=municipality_id, now=now if now is not None else now_seconds()
+                db, user_id, keep=municipality_id, now=moment, left=before[0] if before else None
             )
         member = await self.get_member(user_id)
         assert member is not None

@@ -11,6 +11,8 @@ listing keeps the badge its author had when it was published (``listings.author_
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,18 +102,58 @@ def verified_municipality(person: str) -> str:
 def owner_answers(listing: str) -> str:
     """SQL true when the listing ``listing`` (a table alias) is still its owner's to act on:
     posted for no municipality, or its owner still represents the municipality it was posted
-    for: they belong to it now, and no verification of theirs for it was revoked since it was
-    published (unless they are verified again). A listing of someone who left, moved or was
-    revoked stays with the municipality, as the leave confirmation promises: only its
+    for: they belong to it now, and since it was published they neither left it (nor moved,
+    ``users.municipality_left_at``: they belonged to it when they posted, so any membership
+    that ended since was that one) nor had a verification for it revoked - unless they are
+    verified again. A listing of someone who left, moved or was revoked stays with the
+    municipality, as the leave confirmation promises, even if they claim it again: only its
     verified officials act on it, answer its contacts and are told about it."""
     ls = listing
     return f"""({ls}.municipality_id IS NULL OR EXISTS (
         SELECT 1 FROM users ow WHERE ow.id = {ls}.owner_id
         AND ow.municipality_id = {ls}.municipality_id
-        AND ({verified("ow")} OR NOT EXISTS (
-            SELECT 1 FROM verification_requests rv WHERE rv.user_id = ow.id
-            AND rv.municipality_id = ow.municipality_id AND rv.status = 'revoked'
-            AND rv.revoked_at >= {ls}.published_at))))"""
+        AND ({verified("ow")} OR (
+            (ow.municipality_left_at IS NULL OR ow.municipality_left_at < {ls}.published_at)
+            AND NOT EXISTS (
+                SELECT 1 FROM verification_requests rv WHERE rv.user_id = ow.id
+                AND rv.municipality_id = ow.municipality_id AND rv.status = 'revoked'
+                AND rv.revoked_at >= {ls}.published_at)))))"""
+
+
+def attended(listing: str) -> str:
+    """SQL true when someone answers for the listing ``listing`` (a table alias): its owner
+    while it is theirs (:func:`owner_answers`), or a verified official of its municipality.
+    An open listing that is not attended is kept out of browsing, search and matching: a
+    visitor is not offered a door nobody answers."""
+    ls = listing
+    return f"""({owner_answers(ls)} OR EXISTS (SELECT 1 FROM users o
+        WHERE o.municipality_id = {ls}.municipality_id AND {verified("o")}))"""
+
+
+# The open listings whose owner no longer answers for them (left, moved, revoked since it was
+# published: not owner_answers), and their municipality. Only people whose representation
+# ended own such listings (users.municipality_left_at, on a partial index: few), so this
+# reads no other listing (the CROSS JOIN keeps SQLite from starting at every municipality's
+# listings instead).
+RELEASED_LISTINGS = f"""
+SELECT l.id, l.municipality_id
+FROM users ow INDEXED BY users_who_left CROSS JOIN listings l ON l.owner_id = ow.id
+WHERE ow.municipality_left_at IS NOT NULL AND l.status = 'open'
+  AND l.municipality_id IS NOT NULL AND NOT {owner_answers("l")}"""
+# The verified officials of the municipalities in the JSON array ?1, by municipality.
+_OFFICIALS_OF = """
+SELECT v.municipality_id, v.user_id FROM verification_requests v
+JOIN users u ON u.id = v.user_id AND u.municipality_id = v.municipality_id
+WHERE v.status = 'approved' AND v.municipality_id IN (SELECT value FROM json_each(?1))
+ORDER BY 1, 2"""
+
+
+def not_unattended(listing: str) -> str:
+    """SQL true unless the listing ``listing`` (a table alias) is unattended (see
+    :func:`attended`), for a query over many listings: one probe by rowid of the set kept by
+    :func:`refresh_unattended` per listing read (a test of the id keeps a covering index
+    covering; working the rule out here cost milliseconds a page: benchmarks/unattended.py)."""
+    return f"{listing}.id NOT IN (SELECT listing_id FROM unattended_listings)"
 
 
 def on_listing_side(listing: str, person: str) -> str:
@@ -323,6 +365,10 @@ class VerificationQueries(Database):
                 "revoked_by = ? WHERE id = ?",
                 (now, admin, request_id),
             )
+            # Their representation ended: see owner_answers and RELEASED_LISTINGS.
+            await db.execute(
+                "UPDATE users SET municipality_left_at = ? WHERE id = ?", (now, user_id)
+            )
             await end_relays_spoken_for(db, user_id, now)
             await unverify_if_unattended(db, municipality_id)
             await log_action(
@@ -360,6 +406,57 @@ class VerificationQueries(Database):
             (municipality_id,),
         )
 
+    async def listing_speakers(self, listing_id: int) -> list[int]:
+        """Who is told about the listing: its owner while it is theirs (:func:`owner_answers`),
+        else its municipality's verified officials (none left: nobody)."""
+        rows = await self._fetchall(
+            f"""SELECT l.owner_id FROM listings l WHERE l.id = :id AND {owner_answers("l")}
+                UNION
+                SELECT u.id FROM listings l JOIN users u ON u.municipality_id = l.municipality_id
+                WHERE l.id = :id AND NOT {owner_answers("l")} AND {_VERIFIED}
+                ORDER BY 1""",
+            {"id": listing_id},
+        )
+        return [row[0] for row in rows]
+
+    async def released_listings(self) -> dict[int, list[int]]:
+        """The open listings whose owner no longer answers for them, each with the verified
+        officials of its municipality who speak for it instead (none: it is unattended)."""
+        released = await self._fetchall(RELEASED_LISTINGS)
+        municipalities = sorted({row[1] for row in released})
+        officials: dict[int, list[int]] = {}
+        if municipalities:
+            for municipality, official in await self._fetchall(
+                _OFFICIALS_OF, (json.dumps(municipalities),)
+            ):
+                officials.setdefault(municipality, []).append(official)
+        return {listing: officials.get(municipality, []) for listing, municipality in released}
+
+    async def unattended(self, listing_id: int) -> bool:
+        """Whether nobody answers for the listing (see :func:`attended`)."""
+        row = await self._fetchone(
+            f"SELECT 1 FROM listings l WHERE l.id = ? AND NOT {attended('l')}", (listing_id,)
+        )
+        return row is not None
+
+    async def still_on_side(self, user_id: int, side: Mapping[str, object]) -> bool:
+        """Whether a notice that speaks for one side may still be read by ``user_id``: with
+        ``{"member": m}``, they still belong to municipality m; ``{"official": m}``, they are
+        still its verified official; ``{"listing": l}``, still on the listing's side
+        (:func:`on_listing_side`). Anything else (a forged or unknown side): no."""
+        checks = {
+            "member": "SELECT 1 FROM users WHERE id = :user AND municipality_id = :id",
+            "official": f"SELECT 1 WHERE :id = {verified_municipality(':user')}",
+            "listing": f"""SELECT 1 FROM listings l
+                           WHERE l.id = :id AND {on_listing_side("l", ":user")}""",
+        }
+        if len(side) != 1:
+            return False
+        ((which, value),) = side.items()
+        if which not in checks or not isinstance(value, int):
+            return False
+        return await self._fetchone(checks[which], {"user": user_id, "id": value}) is not None
+
     async def municipality_name(self, municipality_id: int) -> str | None:
         row = await self._fetchone(
             "SELECT name FROM municipalities WHERE id = ?", (municipality_id,)
@@ -380,10 +477,11 @@ class VerificationQueries(Database):
             if row is None:
                 return None
             await db.execute(
-                "UPDATE users SET municipality_id = NULL, role = 'volunteer' WHERE id = ?",
-                (user_id,),
+                "UPDATE users SET municipality_id = NULL, role = 'volunteer', "
+                "municipality_left_at = ? WHERE id = ?",
+                (now, user_id),
             )
-            await end_verifications(db, user_id, keep=None, now=now)
+            await end_verifications(db, user_id, keep=None, now=now, left=row[0])
         return str(row[1])
 
 
@@ -410,6 +508,20 @@ async def _decide(
         ("approved" if approve else "rejected", now, decider, request_id),
     )
     if approve:
+        # The listings its authors left behind had nobody to answer for them while the
+        # municipality had no verified official: they are matched again, now that one speaks
+        # for them (the outbox's keys tell nobody twice of a pair), and are in sight again.
+        row = await read_one(
+            db, "SELECT municipality_id FROM verification_requests WHERE id = ?", (request_id,)
+        )
+        assert row is not None
+        await db.execute(
+            """UPDATE listings SET matched_at = NULL
+               WHERE id IN (SELECT listing_id FROM unattended_listings WHERE municipality_id = ?)
+                 AND status = 'open' AND matched_at IS NOT NULL""",
+            (row[0],),
+        )
+        await refresh_unattended(db, row[0])
         await db.execute(
             """UPDATE municipalities SET verified_at = COALESCE(verified_at,
                    strftime('%Y-%m-%dT%H:%M:%SZ', ?, 'unixepoch'))
@@ -419,7 +531,7 @@ async def _decide(
 
 
 async def end_verifications(
-    db: aiosqlite.Connection, user_id: int, *, keep: int | None, now: int
+    db: aiosqlite.Connection, user_id: int, *, keep: int | None, now: int, left: int | None
 ) -> None:
     """The person no longer speaks for any municipality but ``keep`` (their profile moved, or
     they left): approvals elsewhere end ('left'), requests elsewhere are withdrawn, and a
@@ -441,15 +553,38 @@ async def end_verifications(
         (user_id, keep),
     )
     await end_relays_spoken_for(db, user_id, now)
-    for (municipality_id,) in rows:
+    # ``left``: the municipality they belonged to (what they posted for it may have nobody
+    # to answer for it now), with those they had asked for or were verified for.
+    ended = {municipality_id for (municipality_id,) in rows}
+    if left is not None and left != keep:
+        ended.add(left)
+    for municipality_id in sorted(ended):
         await unverify_if_unattended(db, municipality_id)
 
 
 async def unverify_if_unattended(db: aiosqlite.Connection, municipality_id: int) -> None:
-    """A municipality keeps its mark only while a verified official speaks for it."""
+    """A municipality keeps its mark only while a verified official speaks for it; and the
+    listings nobody answers for any more are known (:func:`refresh_unattended`)."""
     await db.execute(
         f"""UPDATE municipalities SET verified_at = NULL
             WHERE id = ? AND NOT EXISTS (SELECT 1 FROM users u
                                          WHERE u.municipality_id = ? AND {_VERIFIED})""",
         (municipality_id, municipality_id),
+    )
+    await refresh_unattended(db, municipality_id)
+
+
+async def refresh_unattended(db: aiosqlite.Connection, municipality_id: int) -> None:
+    """Work out again which of the municipality's listings nobody answers for (see
+    :func:`attended`; hidden ones too, in case a moderator restores one), inside the caller's
+    transaction: whenever someone leaves it, or it loses or gains a verified official."""
+    await db.execute(
+        "DELETE FROM unattended_listings WHERE municipality_id = ?", (municipality_id,)
+    )
+    await db.execute(
+        f"""INSERT INTO unattended_listings (listing_id, municipality_id)
+            SELECT l.id, l.municipality_id FROM listings l
+            WHERE l.municipality_id = ? AND l.status IN ('open', 'hidden')
+              AND NOT {attended("l")}""",
+        (municipality_id,),
     )

@@ -131,6 +131,16 @@ def left_notice(t: Translator) -> str:
     )
 
 
+def unattended_notice(t: Translator, municipality: str) -> str:
+    """Why a shared link to a municipality's listing shows no card: its author no longer
+    represents the municipality, and nobody else does yet, so no one would answer."""
+    return t.gettext(
+        "Nobody can answer for this listing at the moment: its author no longer represents "
+        "{municipality}, which has no verified official. It will be shown again once the "
+        "municipality has one."
+    ).format(municipality=html.escape(municipality))
+
+
 @dataclass(frozen=True)
 class Card:
     text: str

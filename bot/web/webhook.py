@@ -17,11 +17,11 @@ own aiohttp application feeding ``application.update_queue``, and ``setWebhook``
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import orjson
 from aiohttp import web
 from telegram import Update
 from telegram.error import BadRequest
@@ -68,7 +68,7 @@ class WebhookReceiver:
             self.refusals.add(1)
             return web.Response(status=403, text="Forbidden")
         try:
-            update = Update.de_json(json.loads(await request.read()), self.application.bot)
+            update = Update.de_json(orjson.loads(await request.read()), self.application.bot)
         except (ValueError, TypeError, KeyError, AttributeError) as unreadable:
             log.warning("webhook: refused a body that is not an update (400): %r", unreadable)
             return web.Response(status=400, text="Bad Request")

@@ -40,7 +40,7 @@ import numpy as np
 from benchmarks.quality import load_set
 from bot.matching.matcher import Lookups, match_listing, matching_pass
 from bot.matching.types import Features, Subject
-from bot.memory import limit_arenas
+from bot.memory import collect_less, limit_arenas
 from bot.places.countries import COUNTRIES
 from bot.semantic.embedder import DEFAULT_MODEL
 from bot.semantic.service import Semantics
@@ -342,6 +342,7 @@ async def measure(
 ) -> None:
     await embedding_times(semantics)
     storage = await Storage.open(path)
+    collect_less()  # as the bot does once it is up (bot/__main__.py)
     now = NOW
     first_new = args.listings + 1  # new listings get ids after the seeded ones
     rows = [
@@ -392,6 +393,8 @@ async def measure(
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds() - cpu_before
     io = {name: value - io_before[name] for name, value in io_counts().items()}
+    wal = path.with_name(path.name + "-wal")
+    wal_size = wal.stat().st_size / 2**20 if wal.exists() else 0.0
     (stored,) = await storage._fetchone("SELECT count(*) FROM matches")  # type: ignore[misc]
     queued = await storage.outbox_counts()
     (digests,) = await storage._fetchone("SELECT count(*) FROM digest_items")  # type: ignore[misc]
@@ -407,7 +410,8 @@ async def measure(
     )
     print(
         f"  its reads and writes: {io['rchar'] / 2**20:,.0f} MB read in {io['syscr']:,} calls, "
-        f"{io['wchar'] / 2**20:,.0f} MB written in {io['syscw']:,} calls"
+        f"{io['wchar'] / 2**20:,.0f} MB written in {io['syscw']:,} calls; "
+        f"the WAL on disk after it: {wal_size:,.0f} MB"
     )
     await storage.close()
 

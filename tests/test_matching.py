@@ -4,13 +4,15 @@ SQLite (cross-language, reach, radius, idempotent reruns, edits, not relevant)."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
+import numpy as np
 import pytest
 
 from bot.delivery.timing import Preferences
 from bot.i18n import translator
 from bot.matching import scoring as matching
-from bot.matching.matcher import matching_pass
+from bot.matching.matcher import cosines, matching_pass, unit_vectors
 from bot.matching.types import Features, Matched
 from bot.storage import Alert, AlertDraft, Storage
 from bot.storage.listings import DAY
@@ -466,6 +468,21 @@ async def test_alert_hits_are_queued_once_per_person(storage):
     assert len([row for row in await outbox(storage) if row[1] == "alert"]) == 2  # the BG one
 
 
+async def test_an_alert_with_words_is_told_of_a_listing_that_begins_them_all(storage):
+    """The pass looks for an alert's words only once its filters hold (words only, no
+    model): the first letters of each word of the listing count, in any case or accent."""
+    wanted = {}
+    for user, keywords in ((2, "ПОМПА доброволци"), (3, "помпа камион"), (4, "")):
+        draft = AlertDraft(kind=None, categories=(), tags=(), area="europe", keywords=keywords)
+        wanted[user] = await storage.save_alert(user, draft, now=NOW)
+    elsewhere = AlertDraft(kind=None, categories=(), tags=(), area="country", country="FR")
+    await storage.save_alert(3, dataclasses.replace(elsewhere, keywords="помпа"), now=NOW)
+    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    await matching_pass(storage, lambda: NOW)
+    told = {row[2] for row in await outbox(storage) if row[1] == "alert"}
+    assert told == {f"alert:{wanted[user].id}:{request.id}" for user in (2, 4)}
+
+
 async def test_blocked_people_are_not_queued(storage):
     await storage.mark_blocked(2)
     await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
@@ -505,3 +522,20 @@ def test_payloads_are_written_as_json_dumps_writes_them(payload):
 
     assert payload_json(payload) == json.dumps(payload)
     assert json.loads(payload_json(payload)) == payload
+
+
+def test_unit_vectors_of_a_few_are_those_of_all_bit_for_bit():
+    """The pass keeps candidates' vectors as stored and makes unit vectors a listing's few
+    at a time (Lookups.vectors_of): the cosines, and so the matches, are exactly those of
+    vectors made a whole group at once."""
+    rng = np.random.default_rng(7)
+    stored = {
+        id_: (rng.integers(-127, 128, 384, dtype=np.int8).tobytes(), float(rng.random()))
+        for id_ in range(1, 901)
+    }
+    every = unit_vectors(stored)
+    few = [900, *range(3, 900, 25)]
+    some = unit_vectors({id_: stored[id_] for id_ in few})
+    assert all(np.array_equal(some[id_], every[id_]) for id_ in few)
+    mine = some.pop(900)
+    assert cosines(mine, some) == cosines(every[900], {id_: every[id_] for id_ in few[1:]})

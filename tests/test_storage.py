@@ -8,7 +8,7 @@ import pytest
 
 from bot.persistence import SQLitePersistence
 from bot.storage import Profile, Storage, fold
-from bot.storage.base import _migrations
+from bot.storage.base import WAL_KEPT_BYTES, _migrations
 
 
 @pytest.fixture
@@ -299,3 +299,38 @@ async def test_a_long_write_stopped_midway_leaves_no_transaction_open(storage, t
     assert not storage._write_lock.locked()
     await storage.save_data("user", 7, {"step": 1})
     assert await storage.load_data("user") == {7: {"step": 1}}
+
+
+async def test_checkpoints_aside_copy_the_wal_once_after_their_block(storage, tmp_path):
+    """The matching pass's writes: no automatic checkpoint within the block (the WAL keeps
+    every transaction), the block's own beside it, one at its end that copies everything
+    into the database, and the WAL cut back to its kept size when the next write starts it
+    over."""
+    wal = tmp_path / "db" / "bot.sqlite3-wal"
+    await storage._write(("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)", ()))
+    thousand_pages = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+        "INSERT INTO blobs (data) SELECT randomblob(3500) FROM n"
+    )
+    default = (await storage._fetchone("PRAGMA wal_autocheckpoint"))[0]
+    async with storage.checkpoints_aside() as checkpoints:
+        assert (await storage._fetchone("PRAGMA wal_autocheckpoint"))[0] == 0
+        for _ in range(12):  # each more than the default 1,000 pages
+            await storage._write((thousand_pages, ()))
+        assert wal.stat().st_size > 12_000 * 4096  # nothing checkpointed, nothing reused
+        checkpoints.start()
+        checkpoints.start()  # one at a time: this one is left to the end's
+        await storage._write((thousand_pages, ()))  # while it copies
+    assert (await storage._fetchone("PRAGMA wal_autocheckpoint"))[0] == default
+    await storage._write(("INSERT INTO blobs (data) VALUES (x'00')", ()))
+    assert wal.stat().st_size <= WAL_KEPT_BYTES  # started over: all had been checkpointed
+    with sqlite3.connect(tmp_path / "db" / "bot.sqlite3") as other:
+        assert other.execute("SELECT count(*) FROM blobs").fetchone()[0] == 13_001
+
+
+async def test_checkpoints_aside_are_set_back_after_an_error(storage):
+    default = (await storage._fetchone("PRAGMA wal_autocheckpoint"))[0]
+    with pytest.raises(sqlite3.OperationalError):
+        async with storage.checkpoints_aside():
+            await storage._fetchone("SELECT * FROM no_such_table")
+    assert (await storage._fetchone("PRAGMA wal_autocheckpoint"))[0] == default

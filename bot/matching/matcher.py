@@ -16,6 +16,7 @@ import math
 import sqlite3
 import time
 from collections.abc import Callable, Container, Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from bot.matching.scoring import (
     Ranking,
     Wording,
     alert_matches,
+    keywords_match,
     searchable,
     text_similarity,
     within_alert_filters,
@@ -44,6 +46,7 @@ from bot.semantic.codes import Vector
 from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
 from bot.storage import Alert, Listing, Storage
+from bot.storage.base import Checkpoints
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,12 @@ WRITE_EVERY = 200
 # pages a transaction changes do not fit: they went to the WAL before the commit and again
 # when changed once more, and the candidates' pages were read from the file again and again.
 PASS_CACHE_KIB = 16_384
+# The WAL checkpointed after this many of the pass's writes (of WRITE_EVERY listings), and
+# after the pass, beside it (Database.checkpoints_aside) instead of inside each commit:
+# every write changes more than the automatic checkpoint's 1,000 pages, mostly the index
+# pages the one before changed, so each commit copied them all into the database file
+# again. The WAL grows to about 25,000 pages (100 MB) meanwhile.
+CHECKPOINT_EVERY = 10
 # Listings whose candidates are read in one trip to the database's thread (a trip costs
 # about 50 µs of CPU, and more under load: the two threads hand over the interpreter).
 READ_TOGETHER = 25
@@ -93,13 +102,13 @@ class Lookups:
     MAX_WORDS = 200_000
     MAX_TEXTS = 20_000  # listings: a few megabytes
 
-    MAX_VECTORS = 20_000  # listings: int8, about 8 MB
+    MAX_VECTORS = 20_000  # listings, kept as stored (int8): about 11 MB
     MAX_KEYWORDS = 10_000
 
     def __init__(self, storage: Storage, semantics: Semantics | None = None) -> None:
         self.storage = storage
         self.semantics = semantics
-        self.vectors: dict[int, Vector] = {}
+        self.vectors: dict[int, tuple[bytes, float]] = {}  # as stored
         self.keywords: dict[str, Vector | None] = {}
         self.alerts: dict[tuple[str, str], list[Alert]] = {}
         self.alerts_version = -1
@@ -177,15 +186,18 @@ class Lookups:
         missing = [id_ for id_ in ids if id_ not in self.vectors]
         if missing:
             self.remember_vectors(await self.storage.vectors_of(missing, model))
-        return {id_: self.vectors[id_] for id_ in ids if id_ in self.vectors}
+        return unit_vectors({id_: self.vectors[id_] for id_ in ids if id_ in self.vectors})
 
     def remember_vectors(self, stored: dict[int, tuple[bytes, float]]) -> None:
-        """Keep stored vectors as unit vectors, for :meth:`vectors_of`: read with a listing's
-        candidates, or by :meth:`vectors_of` itself."""
+        """Keep stored vectors, for :meth:`vectors_of`: read with a listing's candidates, or
+        by :meth:`vectors_of` itself. Kept as stored (int8, a quarter of a unit vector's
+        float32) and made unit vectors a listing's worth at a time, when compared: a
+        listing's candidates are a few dozen of the hundreds read with its group's, and
+        most come again with later listings."""
         self._texts_fresh()
         if len(self.vectors) + len(stored) > self.MAX_VECTORS:
             self.vectors.clear()
-        self.vectors.update(unit_vectors(stored))
+        self.vectors.update(stored)
 
     async def keywords_vector(self, keywords: str) -> Vector | None:
         """An alert's keywords as a search's vector (cached: alerts rarely change)."""
@@ -275,16 +287,21 @@ async def match_listing(
         texts = await lookups.texts_of(compared)
         similarity = {id_: text_similarity(weighed, text) for id_, text in texts.items()}
     found = ranking.best(similarity, meaning=meaning)
-    every_word = words_of(subject.text)
     hits = []
+    # The listing's folded words, once an alert has words to look for.
+    listing_words: AbstractSet[str] | None = None
     for alert in await lookups.alerts_for(features.category, features.country):
+        if not within_alert_filters(alert, features):
+            continue
         keywords = (
             await lookups.keywords_vector(alert.keywords)
             if mine is not None and alert.keywords
             else None
         )
         closeness = float(keywords @ mine) if keywords is not None and mine is not None else None
-        if alert_matches(alert, features, every_word, closeness):
+        if listing_words is None and alert.keywords:
+            listing_words = words_of(subject.text)
+        if keywords_match(alert, listing_words or frozenset(), closeness):
             hits.append(alert)
     owners = {c.id: c.owner_id for c in found_candidates}
     told = {features.id: told_about(speakers, features.id, features.owner_id)}
@@ -443,8 +460,10 @@ async def matching_pass(
     if not subjects:
         return 0, 0  # an idle run: one indexed read
     await lookups.read_released()
-    async with storage.page_cache(PASS_CACHE_KIB):
-        return await _match_batches(storage, now, subjects, started + seconds, batch, lookups)
+    async with storage.page_cache(PASS_CACHE_KIB), storage.checkpoints_aside() as checkpoints:
+        return await _match_batches(
+            storage, now, subjects, started + seconds, batch, lookups, checkpoints
+        )
 
 
 async def _match_batches(
@@ -454,18 +473,22 @@ async def _match_batches(
     until: float,
     batch: int,
     lookups: Lookups,
+    checkpoints: Checkpoints,
 ) -> tuple[int, int]:
     """:func:`matching_pass`'s work, from its first ``subjects`` on, until the monotonic
     clock reads ``until`` or nothing waits."""
-    done = instant = 0
+    done = instant = writes = 0
     found: list[Matched] = []
 
     async def write() -> None:
-        nonlocal done, instant
+        nonlocal done, instant, writes
         await storage.save_matches(found, now())
         done += len(found)
         instant += sum(1 for r in found for d in r.deliveries if d.digest_due is None)
         found.clear()
+        writes += 1
+        if writes % CHECKPOINT_EVERY == 0:
+            checkpoints.start()
 
     while subjects:
         # The next few listings' candidates are read in one trip while these are scored:

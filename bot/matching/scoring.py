@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -343,11 +344,19 @@ def alert_matches(
     Each keyword must begin a word of the listing ("pomp" finds "pompes"), or the keywords
     must mean what the listing says, in any language: ``meaning``, the cosine of the keywords'
     vector to the listing's, from :data:`ALERT_MEANING_FROM`."""
-    if not within_alert_filters(alert, listing):
-        return False
+    return within_alert_filters(alert, listing) and keywords_match(alert, words, meaning)
+
+
+def keywords_match(alert: Alert, words: AbstractSet[str], meaning: float | None = None) -> bool:
+    """:func:`alert_matches` but for the filters: the saved search's words (none: any)."""
     if meaning is not None and meaning >= ALERT_MEANING_FROM:
         return True
-    return all(any(word.startswith(key) for word in words) for key in words_of(alert.keywords))
+    return all(any(word.startswith(key) for word in words) for key in _keywords(alert.keywords))
+
+
+# The same few alerts meet every new listing of their category and area: their words are
+# folded once, not once for each listing.
+_keywords = lru_cache(maxsize=4096)(words_of)
 
 
 def within_alert_filters(alert: Alert, listing: Features) -> bool:

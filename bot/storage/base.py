@@ -209,6 +209,50 @@ class WriteLock:
 
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 
+# The WAL file is cut back to this size when it starts over after a checkpoint: a long
+# writer that deferred its checkpoints (Database.checkpoints_aside) leaves no file of its
+# size behind.
+WAL_KEPT_BYTES = 32 * 2**20
+
+
+class Checkpoints:
+    """PASSIVE checkpoints of the WAL of the database file at ``path`` (none for a database in
+    memory), one at a time, on a connection of their own in a worker thread: no reader or
+    writer waits for them. See :meth:`Database.checkpoints_aside`."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        self._running: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        """Start a checkpoint, unless one is still running (what it copies is copied the
+        next time)."""
+        if self._running is not None:
+            if not self._running.done():
+                return
+            self._running.result()  # a failed checkpoint fails its writer
+        if self._path:
+            self._running = asyncio.ensure_future(asyncio.to_thread(self._checkpoint))
+
+    async def finish(self) -> None:
+        """Wait for the running checkpoint, then checkpoint what was written since."""
+        try:
+            if self._running is not None:
+                await asyncio.shield(self._running)
+            if self._path:
+                await asyncio.to_thread(self._checkpoint)
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+
+    def _checkpoint(self) -> None:
+        if self._connection is None:
+            self._connection = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False
+            )
+        self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
 
 class Database:
     """The connection and what every group of queries needs. Open with :meth:`open`."""
@@ -231,6 +275,7 @@ class Database:
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("PRAGMA busy_timeout = 5000")
+        await db.execute(f"PRAGMA journal_size_limit = {WAL_KEPT_BYTES}")
         database = cls(db)
         await database._migrate()
         return database
@@ -352,6 +397,26 @@ class Database:
             yield
         finally:
             await self._db.execute(f"PRAGMA cache_size = {int(row[0]) if row else -2000}")
+
+    @asynccontextmanager
+    async def checkpoints_aside(self) -> AsyncIterator[Checkpoints]:
+        """No automatic checkpoint of the WAL on this connection for the block: the block
+        starts them itself (:meth:`Checkpoints.start`), and one more runs at its end. For a
+        long writer that changes the same index pages in transaction after transaction (the
+        matching pass): each page is copied into the database once every few transactions
+        instead of after every commit, and the copying runs on a connection and a thread of
+        its own, beside the writer and everyone else's reads and writes (an automatic
+        checkpoint runs inside a COMMIT, on this connection's only thread, under the write
+        lock)."""
+        row = await self._fetchone("PRAGMA wal_autocheckpoint")
+        listed = await self._fetchone("PRAGMA database_list")
+        await self._db.execute("PRAGMA wal_autocheckpoint = 0")
+        checkpoints = Checkpoints(str(listed[2]) if listed else "")
+        try:
+            yield checkpoints
+        finally:
+            await self._db.execute(f"PRAGMA wal_autocheckpoint = {int(row[0]) if row else 1000}")
+            await checkpoints.finish()
 
     async def _write_steps(self, steps: Iterable[Step]) -> None:
         """Run ``steps`` (each a few statements on the open transaction) in one transaction

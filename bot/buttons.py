@@ -9,9 +9,10 @@ checking Telegram's 64-byte limit there and then, and routes it back
 Callback data comes from the client and can be anything: forged, cut, a number too big for
 SQLite, a tag of another category. Whatever does not decode - or what the callback itself
 refuses by raising :class:`InvalidButton` - is answered here, in one place, and changes
-nothing. So are the two other ways a press can be out of date: a button of an earlier step of
-a dialog, and a button on a message whose buttons a handler has already taken away
-(:class:`ClosedMessages`).
+nothing. So is a button declared valid only on its own message (``own_message=True``: its
+data names no message, an Undo) pressed from another one, and so are the two other ways a
+press can be out of date: a button of an earlier step of a dialog, and a button on a message
+whose buttons a handler has already taken away (:class:`ClosedMessages`).
 """
 
 from __future__ import annotations
@@ -163,8 +164,13 @@ class Button(Generic[T]):
     (a scoped prefix's scope comes first).
     """
 
-    def __init__(self, prefix: Prefix, layout: list[str | Field[Any]]) -> None:
+    def __init__(
+        self, prefix: Prefix, layout: list[str | Field[Any]], *, own_message: bool = False
+    ) -> None:
         self.prefix = prefix
+        # Data that names no message (a confirmation's Yes, an Undo) acts only where it was
+        # sent: copied onto another message, it would act unasked and rewrite that one.
+        self.own_message = own_message
         # An action may have several parts ("leave:yes"): one literal each.
         self.layout = [
             piece
@@ -227,12 +233,16 @@ class Button(Generic[T]):
         that does not decode, or that the callback refuses with :class:`InvalidButton`, is
         answered by :func:`refuse_invalid` - or ``refused``, for a feature with words of its
         own (an alert that no longer exists) - and the handler returns None: a dialog stays on
-        its step."""
+        its step. So is an ``own_message`` button pressed from another message, before the
+        callback runs: a forged press learns nothing (not even that the choice is already
+        made) and changes nothing."""
 
         async def pressed(update: Update, context: BotContext) -> R | None:
             assert update.callback_query is not None
             try:
                 value = self.decode(update.callback_query.data or "")
+                if self.own_message and not on_pressed_message(update):
+                    raise InvalidButton(update.callback_query.data)
                 return await callback(update, context, value)
             except InvalidButton:
                 await (refused or refuse_invalid)(update, context)
@@ -250,18 +260,28 @@ class DeclareButton(Protocol):
     ``action`` and its fields, in order; the value its callback gets is typed after them."""
 
     @overload
-    def __call__(self, action: str) -> Button[None]: ...
+    def __call__(self, action: str, *, own_message: bool = ...) -> Button[None]: ...
     @overload
-    def __call__(self, action: str, a: Field[A], /) -> Button[A]: ...
-    @overload
-    def __call__(self, action: str, a: Field[A], b: Field[B], /) -> Button[tuple[A, B]]: ...
+    def __call__(self, action: str, a: Field[A], /, *, own_message: bool = ...) -> Button[A]: ...
     @overload
     def __call__(
-        self, action: str, a: Field[A], b: Field[B], c: Field[C], /
+        self, action: str, a: Field[A], b: Field[B], /, *, own_message: bool = ...
+    ) -> Button[tuple[A, B]]: ...
+    @overload
+    def __call__(
+        self, action: str, a: Field[A], b: Field[B], c: Field[C], /, *, own_message: bool = ...
     ) -> Button[tuple[A, B, C]]: ...
     @overload
     def __call__(
-        self, action: str, a: Field[A], b: Field[B], c: Field[C], d: Field[D], /
+        self,
+        action: str,
+        a: Field[A],
+        b: Field[B],
+        c: Field[C],
+        d: Field[D],
+        /,
+        *,
+        own_message: bool = ...,
     ) -> Button[tuple[A, B, C, D]]: ...
 
 
@@ -278,9 +298,10 @@ class Prefix:
         PREFIXES[name] = self
         self.button: DeclareButton = self._declare
 
-    def _declare(self, action: str, *fields: Field[Any]) -> Button[Any]:
-        """Declare a kind of button: ``action`` ('' for none) and its fields, in order."""
-        return Button(self, [*([action] if action else []), *fields])
+    def _declare(self, action: str, *fields: Field[Any], own_message: bool = False) -> Button[Any]:
+        """Declare a kind of button: ``action`` ('' for none) and its fields, in order;
+        ``own_message`` if it is valid only on the message it was sent with."""
+        return Button(self, [*([action] if action else []), *fields], own_message=own_message)
 
     @overload
     def scoped(self, action: str) -> Button[Any]: ...
@@ -363,7 +384,8 @@ def on_pressed_message(update: Update) -> bool:
     """Whether the pressed data is that of a button on the message it came with. Telegram
     sends that message as it is now, keyboard included, and the presser cannot change it: for
     a button whose data does not name its message (an Undo), data copied onto another message
-    of the chat is not there. Refuse what is not (:class:`InvalidButton`)."""
+    of the chat is not there. :meth:`Button.handler` refuses what is not, for a button
+    declared with ``own_message``."""
     query = update.callback_query
     message = query.message if query is not None else None
     if query is None or not isinstance(message, Message) or message.reply_markup is None:

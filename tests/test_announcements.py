@@ -265,18 +265,21 @@ async def test_forged_opt_out_data_is_refused_and_changes_nothing(server, bot):
 
 async def test_undo_pressed_again_or_after_settings_changes_nothing(server, settings):
     """Undo's button is gone once pressed; pressed again all the same (a press handed out
-    again after a restart, or a stale client), or after /settings turned the kind back on,
-    it says so and edits nothing (the same text again is a 400 at Telegram)."""
+    again after a restart, or a stale client), it is no longer on its message and is refused
+    as a forged one is; pressed where it still is after /settings turned the kind back on,
+    it says so. Neither edits anything (the same text again is a 400 at Telegram)."""
     async with running(settings) as bot:
         reader = await opened(server, bot.storage, "Reader")
         await send(bot, "News «an-u1»")
         confirmation = await stop_from(reader, got(reader, "«an-u1»")[0])
         (undo,) = [b["callback_data"] for row in confirmation.inline_keyboard for b in row]
         await reader.press(E("↩️ Undo"))
-        await reader.wait_for_bot_message(include_edits=True)
+        undone = await reader.wait_for_bot_message(include_edits=True)
     async with running(settings) as bot:
         await reader.press_data(confirmation.id, undo)
-        assert (await reader.wait_for_callback_answer()).text == E("That is already your choice.")
+        answer = await reader.wait_for_callback_answer()
+        assert answer.show_alert and answer.text == E("This button is no longer valid.")
+        assert reader.chat.messages[confirmation.id].text == undone.text
         # Off from another announcement's button, on again in /settings, then the old Undo.
         await send(bot, "News «an-u2»")
         again = await stop_from(reader, got(reader, "«an-u2»")[0])
@@ -292,16 +295,20 @@ async def test_undo_pressed_again_or_after_settings_changes_nothing(server, sett
 
 async def test_a_forged_undo_on_another_message_turns_nothing_on_and_edits_nothing(server, bot):
     """Undo's data names only the kind: copied onto any other of the bot's messages in one's
-    own chat (a listing card, the announcement itself), it is refused and that message keeps
-    its text; on its own confirmation it works."""
+    own chat (a listing card, the announcement itself), it is refused as invalid (before the
+    kind is off too: a forged press does not learn that it is "already your choice") and that
+    message keeps its text; on its own confirmation it works."""
     reader = await opened(server, bot.storage, "Reader")
     author = await opened(server, bot.storage, "Author")
     listing = await seed.listing(bot.storage, author.id, bot.now(), title="Pump «an-card»")
     await send(bot, "News «an-fu»")
     (announcement,) = got(reader, "«an-fu»")
-    confirmation = await stop_from(reader, announcement)
     card = await says(reader, f"/start l{listing.id}")
     assert "«an-card»" in card.text
+    await reader.press_data(card.id, "ann:on:news")
+    answer = await reader.wait_for_callback_answer()
+    assert answer.show_alert and answer.text == E("This button is no longer valid.")
+    confirmation = await stop_from(reader, announcement)
     for message in (card, announcement):
         await refused_press(reader, message.id, "ann:on:news")
         assert reader.chat.messages[message.id].text == message.text

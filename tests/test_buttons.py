@@ -123,6 +123,30 @@ async def test_forged_data_is_answered_once_and_changes_nothing(server, bot):
     assert server.errors() == []
 
 
+async def test_buttons_valid_on_their_own_message_are_refused_on_another(server, bot):
+    """The buttons whose data names no message (a confirmation's Yes, an Undo) are declared
+    ``own_message``: each, pressed from another of the bot's messages, is refused as invalid
+    by the codec before its feature reads anything, and that message keeps its text."""
+    own = [
+        button for prefix in PREFIXES.values() for button in prefix.buttons if button.own_message
+    ]
+    actions = {
+        ":".join([button.prefix.name, *(p for p in button.layout if isinstance(p, str))])
+        for button in own
+    }
+    assert actions == {"ann:on", "me:del", "me:keep", "vf:leave:yes"}
+    await seed.member(bot.storage, 504)
+    user = server.create_user("Oscar", language_code="en", user_id=504)
+    menu = await says(user, "/start")
+    for button in own:
+        await user.press_data(menu.id, button.longest())
+        answer = await user.wait_for_callback_answer()
+        assert answer.show_alert and answer.text == en("This button is no longer valid."), button
+        assert user.chat.messages[menu.id].text == menu.text
+    assert await bot.storage.get_member(504) is not None
+    assert server.errors() == []
+
+
 NOW = 1_800_000_000
 MALFORMED_IDS = (
     "²",  # a digit to str.isdigit, not to int

@@ -271,6 +271,41 @@ async def test_the_last_step_of_editing_is_one_write_transaction(server, bot):
     assert (await bot.storage.get_listing(listing.id)).title == "Fire pump, serviced"
 
 
+async def test_the_last_step_of_writing_to_an_author_is_one_write_transaction(server, bot):
+    """The contact request and the dialog's end in one transaction: a kill leaves both or
+    neither (never a request sent with the dialog still waiting for the message, whose next
+    text would be refused as a duplicate)."""
+    await seed.member(bot.storage, 602)
+    listing = await seed.listing(bot.storage, 602, int(time.time()), title="Old pump")
+    user = server.create_user("Oda", language_code="en")
+    await onboard(user, "en")
+    await says(user, f"/start l{listing.id}")
+    await tap(user, "🙋 I'm interested")
+    transactions = await quiet_and_traced(bot)
+    await user.send_text("We could fetch it on Saturday.")
+    await user.wait_for_bot_message(lambda m: (m.text or "").startswith("✉️ Sent!"))
+    await wait_until(lambda: _settled(bot), timeout=10)
+    [sent] = [t for t in transactions.all if any("INSERT INTO contacts" in s for s in t)]
+    assert ended(sent, "contact"), sent
+    assert not any(ended(t, "contact") for t in transactions.all if t is not sent)
+    assert "contact" not in await bot.storage.dialog_states((user.id, user.id), ["contact"])
+
+
+async def test_the_last_step_of_asking_for_verification_is_one_write_transaction(server, bot):
+    await seed.member(bot.storage, 603)
+    user = server.create_user("Oda", language_code="en", user_id=603)
+    await says(user, "/verify")
+    transactions = await quiet_and_traced(bot)
+    await user.press("📨 Send without a note")
+    await user.wait_for_bot_message(lambda m: (m.text or "").startswith("Thank you!"))
+    await wait_until(lambda: _settled(bot), timeout=10)
+    assert await bot.storage.pending_verification_of(603) is not None
+    [asked] = [
+        t for t in transactions.all if any("INSERT INTO verification_requests" in s for s in t)
+    ]
+    assert ended(asked, "verification"), asked
+
+
 async def test_a_ride_is_written_with_the_next_write_of_its_task_only(storage):
     """The step rides with the next write of the task that set it (never another task's),
     once, and not with a write that failed (neither is written)."""
@@ -281,7 +316,7 @@ async def test_a_ride_is_written_with_the_next_write_of_its_task_only(storage):
     ended_step = DialogStep("posting", (ANA, ANA), None, ANA, {"questions": {}}, update_id=5)
     ride = persistence.step_ride(ended_step, made=lambda: made.append("ended"))
     transactions = await traced(storage)
-    with storage.riding(ride):
+    async with storage.riding(ride):
         # Another task's write (an update of someone else, a job): not carrying it.
         await asyncio.create_task(storage.save_data("user", BEN, {"other": 1}))
         assert made == [] and await stored(storage, ANA) == asked(9)
@@ -316,13 +351,12 @@ async def test_a_confirmation_queued_behind_the_last_step_never_undoes_its_end(s
     await persistence.save_step("posting", (ANA, ANA), 9, ANA, asked(9))
     ended_step = DialogStep("posting", (ANA, ANA), None, ANA, {"questions": {}}, update_id=5)
     ride = persistence.step_ride(ended_step, made=list)
-    with storage.riding(ride):
-        async with storage.transaction() as db:
-            persistence.confirm(ANA, asked(9, message=41))
-            flushing = asyncio.create_task(persistence.flush())
-            for _ in range(3):
-                await asyncio.sleep(0)  # the flush runs until it waits for the lock
-            await db.execute("UPDATE users SET first_name = 'Anna' WHERE id = ?", (ANA,))
+    async with storage.riding(ride), storage.transaction() as db:
+        persistence.confirm(ANA, asked(9, message=41))
+        flushing = asyncio.create_task(persistence.flush())
+        for _ in range(3):
+            await asyncio.sleep(0)  # the flush runs until it waits for the lock
+        await db.execute("UPDATE users SET first_name = 'Anna' WHERE id = ?", (ANA,))
     await flushing
     assert await stored(storage, ANA) == {"questions": {}}
     assert await storage.dialog_states((ANA, ANA), ["posting"]) == {}

@@ -159,13 +159,14 @@ async def test_deleteme_leaves_no_personal_data(server, bot):
 async def test_forged_erase_and_keep_on_another_message_change_nothing(server, bot):
     """The confirmation's buttons name no message: copied onto another of the bot's messages
     (a listing card), "erase" with a fresh time erases nothing unread and "keep" rewrites
-    nothing; both are refused and that message keeps its text."""
+    nothing; both are refused and that message keeps its text. "Erase" with an old time is
+    refused the same way: a forged press is not told that its confirmation expired."""
     await seed.member(bot.storage, LEAVING, language="bg", country="BG", place="Sveti Vlas")
     leaving = server.create_user(NAME, "bg", username=USERNAME, user_id=LEAVING)
     await says(leaving, "/start")
     listing = await seed.listing(bot.storage, LEAVING, NOW, title="Ladders «pv-card»")
     card = await says(leaving, f"/start l{listing.id}")
-    for data in (f"me:del:{bot.now()}", "me:keep"):
+    for data in (f"me:del:{bot.now()}", "me:keep", "me:del:0"):
         await leaving.press_data(card.id, data)
         answer = await leaving.wait_for_callback_answer()
         assert answer.show_alert and answer.text == bg("This button is no longer valid."), data

@@ -17,6 +17,7 @@ from bot.matching.types import Features
 from bot.storage import Alert, SearchQuery, Storage
 from bot.storage.alerts import fitting_statement
 from bot.storage.listings import LISTING_BY_ID, search_statements
+from bot.storage.live import HIT_AT_SENDING, MATCH_AT_SENDING
 from bot.storage.matching import candidates_statement
 from bot.storage.members import MEMBER_BY_ID, MEMBER_FOR_UPDATE
 from bot.storage.outbox import OUTBOX_CLAIM, OUTBOX_DUE, OUTBOX_FINISH
@@ -248,3 +249,16 @@ async def test_what_fits_an_alert_around_a_point_reads_its_box(storage):
     steps = await plan(storage, *statement)
     assert not full_scans(steps), steps
     assert "listings_open_by_band" in indexes_used(steps), steps
+
+
+async def test_what_the_outbox_checks_at_sending_reads_by_key(storage):
+    """A match card's and an alert hit's checks (a read each, for every one sent): the
+    listings, the alert, the match and the reader's feedback are read by their keys. The
+    one scan is owner_answers' revocations of a person (verification_requests, by user:
+    no index for revoked rows, and every change of a listing reads it the same way)."""
+    match = await plan(storage, MATCH_AT_SENDING, {"a": 1, "b": 2, "user": 3})
+    assert full_scans(match) in ([], ["SCAN rv"]), match
+    assert {"sqlite_autoindex_matches_1"} <= indexes_used(match), match
+    assert any(d.startswith("SEARCH f USING PRIMARY KEY") for _i, _p, d in match), match
+    hit = await plan(storage, HIT_AT_SENDING, {"alert": 1, "listing": 2})
+    assert not full_scans(hit), hit

@@ -120,10 +120,12 @@ async def test_leaving_ends_verification_and_the_badge(server, bot):
     assert (member.municipality_id, member.verified, member.role) == (None, False, "volunteer")
     # What was published as a verified mayor keeps the badge it was published with.
     assert (await bot.storage.get_listing(listing.id)).author_verified
-    await mayor.press_data(confirm.id, "vf:leave:yes")  # a replay
-    assert (await mayor.wait_for_callback_answer()).text == fr(
-        "You do not represent a municipality."
-    )
+    # A replay: the button is no longer on its message (the answer took it), so it is
+    # refused as a forged press is, and the answer stays as it reads.
+    await mayor.press_data(confirm.id, "vf:leave:yes")
+    answer = await mayor.wait_for_callback_answer()
+    assert answer.show_alert and answer.text == fr("This button is no longer valid.")
+    assert mayor.chat.messages[confirm.id].text == left.text
     assert server.errors() == []
 
 
@@ -144,6 +146,12 @@ async def test_a_forged_leave_on_another_message_changes_nothing(server, bot):
         assert mayor.chat.messages[message.id].text == message.text
     member = await bot.storage.get_member(MAYOR)
     assert member.municipality_id is not None and member.verified
+    # Someone of no municipality is refused alike: a forged press learns nothing of them.
+    volunteer = users[VOLUNTEER]
+    menu = await says(volunteer, "/start")
+    await volunteer.press_data(menu.id, "vf:leave:yes")
+    answer = await volunteer.wait_for_callback_answer()
+    assert answer.show_alert and answer.text == en("This button is no longer valid.")
     assert server.errors() == []
 
 

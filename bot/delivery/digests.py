@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.delivery.notifications import alert_point, live_hit, live_match
+from bot.delivery.notifications import live_hit, live_match
 from bot.delivery.outbox import Rendered
 from bot.i18n import N_, Translator
 from bot.semantic.meaning import Meaning
-from bot.storage import Member, Storage
+from bot.storage import Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
 from bot.views.alerts import alert_summary
@@ -70,14 +70,12 @@ async def _alert_entry(
     item_id: int,
     payload: dict[str, Any],
     now: int,
-    member: Member | None,
 ) -> DigestEntry | None:
     hit = await live_hit(storage, meaning, payload, user_id, now)
     if hit is None:
         return None
-    alert, listing = hit
+    alert, listing, point = hit
     summary = alert_summary(t, alert)
-    point = alert_point(alert, member)
     return DigestEntry(
         item_id,
         cards.with_distance(listing, distance_from(point, listing)),
@@ -100,16 +98,13 @@ async def _entries(
     items are left for the next digest."""
     user = notification.user_id
     items, left = await storage.claim_digest(user, notification.id, now, limit, freq)
-    member = await storage.get_member(user)
     entries: list[DigestEntry] = []
     seen: set[int] = set()
     for item in items:
         if item.kind == "match":
             entry = await _match_entry(storage, t, user, item.id, item.payload, now)
         elif item.kind == "alert":
-            entry = await _alert_entry(
-                storage, meaning, t, user, item.id, item.payload, now, member
-            )
+            entry = await _alert_entry(storage, meaning, t, user, item.id, item.payload, now)
         else:
             entry = None
         if entry is not None and entry.listing.id not in seen:

@@ -28,7 +28,7 @@ from bot.matching.matcher import alert_fits
 from bot.matching.scoring import may_match
 from bot.matching.types import StoredMatch
 from bot.semantic.meaning import Meaning
-from bot.storage import Alert, Listing, Member, Storage
+from bot.storage import Alert, Listing, Storage
 from bot.storage.outbox import Notification
 from bot.views import cards
 from bot.views.alerts import alert_summary
@@ -36,6 +36,7 @@ from bot.views.matches import distance_from, kilometres_between, reason_line
 from bot.views.texts import place_line, quoted_title
 
 DESCRIPTION_SHOWN = 280
+Point = tuple[float, float]  # latitude, longitude
 # A match's message names the recipient's own listing, by its kind.
 MATCH_HEADERS = {
     "request": N_("🤝 <b>A match for your request {title}</b>"),
@@ -84,7 +85,11 @@ async def open_listing(storage: Storage, listing_id: object, now: int) -> Listin
     if not isinstance(listing_id, int):
         return None
     listing = await storage.get_listing(listing_id)
-    return listing if listing is not None and listing.state(now) == "open" else None
+    return listing if is_open(listing, now) else None
+
+
+def is_open(listing: Listing | None, now: int) -> bool:
+    return listing is not None and listing.state(now) == "open"
 
 
 async def live_match(
@@ -96,52 +101,47 @@ async def live_match(
     listing is no longer the reader's (they left the municipality it was posted for), or
     nobody answers for the other one any more (its author left, and so did every verified
     official of its municipality)."""
-    mine = await open_listing(storage, payload.get("listing"), now)
-    other = await open_listing(storage, payload.get("other"), now)
-    if mine is None or other is None:
+    mine_id, other_id = payload.get("listing"), payload.get("other")
+    if not isinstance(mine_id, int) or not isinstance(other_id, int):
         return None
-    if await storage.manageable_listing(mine.id, user_id) is None:
+    found = await storage.match_at_sending(mine_id, other_id, user_id)
+    mine, other, match = found.mine, found.other, found.match
+    if not (is_open(mine, now) and is_open(other, now)) or not found.keeps:
         return None
-    if await storage.unattended(other.id):
+    if not found.other_attended:
         return None
+    assert mine is not None and other is not None
     if not may_match(features_of(mine), features_of(other)):
         return None  # edited since (reach, place, category): the two no longer meet
-    match = await storage.match_between(mine.id, other.id)
-    if match is None or await storage.dismissed(match.id, user_id):
+    if match is None or found.dismissed:
         return None
     return mine, other, match
 
 
 async def live_hit(
     storage: Storage, meaning: Meaning, payload: dict[str, Any], user_id: int, now: int
-) -> tuple[Alert, Listing] | None:
-    """``{"alert": <id>, "listing": <id>}``: the alert (see :func:`live_alert`) and its open
-    listing, while the alert would still be told of it: either may have been edited since
-    the hit was queued (another category, area or reach, other words), and the pass's rule
-    decides again; dropped when nobody answers for the listing any more."""
-    alert = await live_alert(storage, payload, user_id)
-    listing = await open_listing(storage, payload.get("listing"), now)
-    if alert is None or listing is None:
+) -> tuple[Alert, Listing, Point | None] | None:
+    """``{"alert": <id>, "listing": <id>}``: the reader's alert, its open listing and where
+    distances are measured from (:func:`alert_point`), while the alert would still be told
+    of it. None when the alert was deleted or paused since the hit was queued (a paused
+    alert tells nothing, now or in a digest), the reader was banned meanwhile (a ban stops
+    what their alerts tell them), the listing closed, or nobody answers for it any more;
+    either may have been edited since (another category, area or reach, other words), and
+    the pass's rule decides again."""
+    alert_id, listing_id = payload.get("alert"), payload.get("listing")
+    if not isinstance(alert_id, int) or not isinstance(listing_id, int):
         return None
-    if await storage.unattended(listing.id):
+    found = await storage.hit_at_sending(alert_id, listing_id)
+    if found is None or found.reader_banned or not is_open(found.listing, now):
+        return None
+    if not found.attended:
         return None  # nobody would answer: its author left, and no verified official is left
+    alert, listing = found.alert, found.listing
+    if alert.paused or alert.user_id != user_id:
+        return None
     if not await alert_fits(storage, meaning, alert, listing):
         return None
-    return alert, listing
-
-
-async def live_alert(storage: Storage, payload: dict[str, Any], user_id: int) -> Alert | None:
-    """``{"alert": <id>, ...}``: the reader's alert, or None when it was deleted or paused
-    since the hit was queued (a paused alert tells nothing, now or in a digest), or the
-    reader was banned meanwhile (a ban stops what their alerts tell them)."""
-    alert_id = payload.get("alert")
-    alert = await storage.get_alert(alert_id) if isinstance(alert_id, int) else None
-    if alert is None or alert.paused or alert.user_id != user_id:
-        return None
-    reader = await storage.get_member(user_id)
-    if reader is None or reader.banned:
-        return None
-    return alert
+    return alert, listing, alert_point(alert, found.home)
 
 
 async def render_match(
@@ -186,7 +186,7 @@ async def render_alert(
     hit = await live_hit(storage, meaning, notification.payload, notification.user_id, now)
     if hit is None:
         return None
-    alert, listing = hit
+    alert, listing, point = hit
     header = _("🔔 <b>New for your alert</b>: {alert}").format(alert=alert_summary(t, alert))
     keyboard = InlineKeyboardMarkup(
         [
@@ -204,20 +204,17 @@ async def render_alert(
             ],
         ]
     )
-    member = await storage.get_member(alert.user_id)
-    away = distance_from(alert_point(alert, member), listing)
+    away = distance_from(point, listing)
     text = compact_card(t, listing, header, "", cards.length_limit(listing), away)
     return Rendered(text, keyboard, listing.photo_file_id)
 
 
-def alert_point(alert: Alert, member: Member | None) -> tuple[float, float] | None:
+def alert_point(alert: Alert, home: Point | None) -> Point | None:
     """Where distances to an alert's listings are measured from: the alert's centre, else
-    the person's place."""
+    the person's place (``home``)."""
     if alert.latitude is not None and alert.longitude is not None:
         return (alert.latitude, alert.longitude)
-    if member is None or member.latitude is None or member.longitude is None:
-        return None
-    return (member.latitude, member.longitude)
+    return home
 
 
 async def render_reminder(

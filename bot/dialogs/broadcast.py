@@ -763,7 +763,8 @@ async def confirmed(update: Update, context: BotContext, broadcast_id: int) -> i
         raise InvalidButton(broadcast_id)
     if await _nobody(update, context):
         return None
-    started = await context.storage.confirm_broadcast(broadcast.id, context.now())
+    async with DIALOG.ending(update, context):  # one transaction: the confirmation, the end
+        started = await context.storage.confirm_broadcast(broadcast.id, context.now())
     if started is None:  # confirmed already (a second tap)
         await refuse_invalid(update, context)
         return await DIALOG.finish(update, context)

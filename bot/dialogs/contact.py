@@ -229,16 +229,18 @@ async def send(update: Update, context: BotContext, text: str) -> int | None:
     given = DIALOG.answers(context)
     me, now = update.effective_user.id, context.now()
     try:
-        if "contact" in given:
-            message, recipients = await context.storage.add_contact_message(
-                int(given["contact"]), me, text, now
-            )
-            kind, key, ids = "contact_message", f"ct:m:{message.id}", {"message": message.id}
-        else:
-            contact, recipients = await context.storage.open_contact(
-                me, int(given["listing"]), text, now
-            )
-            kind, key, ids = "contact_request", f"ct:req:{contact.id}", {"contact": contact.id}
+        async with DIALOG.ending(update, context):  # one transaction: the message, the end
+            if "contact" in given:
+                message, recipients = await context.storage.add_contact_message(
+                    int(given["contact"]), me, text, now
+                )
+                kind, key, ids = "contact_message", f"ct:m:{message.id}", {"message": message.id}
+            else:
+                contact, recipients = await context.storage.open_contact(
+                    me, int(given["listing"]), text, now
+                )
+                kind, key = "contact_request", f"ct:req:{contact.id}"
+                ids = {"contact": contact.id}
     except ContactRefused as refused:
         await reply(update, await refusal_for(context, refused))
         if refused.reason == "duplicate":

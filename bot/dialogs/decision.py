@@ -173,7 +173,8 @@ async def confirmed(update: Update, context: BotContext, _none: None) -> int:
     decision, target = _decision(context)
     given = DIALOG.answers(context)
     await close_buttons(update, context)
-    answer = await decision.carry_out(context, target, given.get("reason"))
+    async with DIALOG.ending(update, context):  # one transaction: the decision, the end
+        answer = await decision.carry_out(context, target, given.get("reason"))
     origin = given.get("origin")
     await DIALOG.finish(update, context)
     await reply(update, answer)

@@ -181,9 +181,9 @@ class Dialog:
         if self.previous:
             self.back = self.button("back", Number(0, 99))
 
-    def _declare(self, action: str, *fields: Field[Any]) -> Button[Any]:
+    def _declare(self, action: str, *fields: Field[Any], own_message: bool = False) -> Button[Any]:
         """Declare one of this dialog's buttons, under its prefix."""
-        button: Button[Any] = self.prefix.button(action, *fields)
+        button: Button[Any] = self.prefix.button(action, *fields, own_message=own_message)
         self.buttons.append(button)
         return button
 
@@ -363,7 +363,7 @@ class Dialog:
             self.name, key, None, update.effective_user.id, ended, update.update_id, context.now()
         )
         ride = persistence.step_ride(step, made=end_in_memory)
-        with context.storage.riding(ride):
+        async with context.storage.riding(ride):
             yield
         if made:
             await self._leave(update, context, left)

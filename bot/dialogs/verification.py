@@ -29,7 +29,9 @@ TYPING_NOTE = 0
 NOTE_MAX = 500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SEND_WITHOUT_NOTE = VERIFICATION.button("send")
-LEAVE_CONFIRMED = VERIFICATION.button("leave:yes")
+# Its data names nothing: copied onto another message, it would end a verification nobody
+# confirmed and rewrite that message.
+LEAVE_CONFIRMED = VERIFICATION.button("leave:yes", own_message=True)
 
 ASKED = N_(
     "🪪 {name} asks to be verified as representing {municipality}. Send /admin to see the queue."
@@ -162,12 +164,13 @@ async def submit(
     """File the request (storage checks again who may ask) and tell the admins."""
     _ = context.i18n.gettext
     assert update.effective_user is not None and context.member is not None
-    await DIALOG.finish(update, context)
     try:
-        request = await context.storage.request_verification(
-            update.effective_user.id, email=email, note=note, now=context.now()
-        )
+        async with DIALOG.ending(update, context):  # one transaction: the request, the end
+            request = await context.storage.request_verification(
+                update.effective_user.id, email=email, note=note, now=context.now()
+            )
     except VerificationRefused as refused:
+        await DIALOG.finish(update, context)
         texts = {
             "not_municipality": _("Verification is for people who speak for a municipality."),
             "verified": _("You are already verified."),
@@ -175,6 +178,7 @@ async def submit(
         }
         await reply(update, texts.get(refused.reason, texts["pending"]))
         return END
+    await DIALOG.finish(update, context)
     await context.community.outbox.notice(
         await admin_recipients(context),
         f"vf:asked:{request.id}",

@@ -18,13 +18,14 @@ from bot.buttons import (
     InvalidButton,
     OneOf,
     close_message,
-    on_pressed_message,
 )
 from bot.context import BotContext, CommunityApplication, reply
 from bot.storage.broadcasts import ANNOUNCEMENT_KINDS
 from bot.views.announcements import kind_label
 
-UNDO = ANNOUNCEMENTS.button("on", OneOf(ANNOUNCEMENT_KINDS))
+# Its data names only the kind: copied onto another of the bot's messages (a card, a match)
+# it would turn the kind on and rewrite that message.
+UNDO = ANNOUNCEMENTS.button("on", OneOf(ANNOUNCEMENT_KINDS), own_message=True)
 
 
 def register(application: CommunityApplication) -> None:
@@ -70,10 +71,6 @@ async def undo(update: Update, context: BotContext, kind: str) -> None:
         # meanwhile: nothing to undo, and the confirmation stays as it reads.
         await query.answer(_("That is already your choice."))
         return
-    if not on_pressed_message(update):
-        # Its data names only the kind: copied onto another of the bot's messages (a card,
-        # a match) it would turn the kind on and rewrite that message.
-        raise InvalidButton(kind)
     if not await context.storage.opt_in_to_announcements(user.id, kind):
         await query.answer(_("That is already your choice."))
         return

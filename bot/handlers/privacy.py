@@ -17,14 +17,16 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CommandHandler
 
-from bot.buttons import PRIVACY, InvalidButton, Number, close_message, on_pressed_message
+from bot.buttons import PRIVACY, Number, close_message
 from bot.context import BotContext, CommunityApplication, reply
 from bot.places.timezones import local
 from bot.views.command_menu import forget_chat_menu
 
 CONFIRM_WITHIN = 15 * 60  # seconds a /deleteme confirmation button stays valid
-ERASE = PRIVACY.button("del", Number(0))  # carries when it was asked (Unix seconds)
-KEEP = PRIVACY.button("keep")
+# Neither names a message: copied elsewhere, "erase" would erase without the warning having
+# been read, and either would rewrite that message.
+ERASE = PRIVACY.button("del", Number(0), own_message=True)  # carries when it was asked (Unix s)
+KEEP = PRIVACY.button("keep", own_message=True)
 
 
 def register(application: CommunityApplication) -> None:
@@ -132,10 +134,6 @@ async def confirmed(update: Update, context: BotContext, asked: int) -> None:
             show_alert=True,
         )
         return
-    if not on_pressed_message(update):
-        # Its data names no message: copied elsewhere, it would erase without the warning
-        # having been read, and rewrite that message.
-        raise InvalidButton(asked)
     user_id = update.effective_user.id
     close_message(update, context)  # a second tap already in flight is stale
     await context.storage.erase_member(user_id, now)
@@ -157,7 +155,5 @@ async def kept(update: Update, context: BotContext, _none: None) -> None:
     """Keep my data."""
     query = update.callback_query
     assert query is not None
-    if not on_pressed_message(update):
-        raise InvalidButton("keep")  # on another message, it would rewrite that one
     await query.answer()
     await query.edit_message_text(context.i18n.gettext("Nothing was erased."))

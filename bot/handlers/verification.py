@@ -22,10 +22,8 @@ from bot.buttons import (
     VERIFICATION,
     VERIFICATION_QUEUE,
     VERIFIED_MUNICIPALITIES,
-    InvalidButton,
     Number,
     close_message,
-    on_pressed_message,
 )
 from bot.context import BotContext, CommunityApplication, reply
 from bot.dialogs import verification as dialog
@@ -373,10 +371,6 @@ async def leave(update: Update, context: BotContext, _none: None) -> None:
     if member is None or member.municipality_id is None:
         await query.answer(_("You do not represent a municipality."), show_alert=True)
         return
-    if not on_pressed_message(update):
-        # Its data names nothing: copied onto another message, it would end a verification
-        # nobody confirmed and rewrite that message.
-        raise InvalidButton("leave")
     name = await context.storage.leave_municipality(update.effective_user.id, context.now())
     if name is None:
         await query.answer(_("You do not represent a municipality."), show_alert=True)

@@ -28,6 +28,7 @@ from bot.storage.listings import (
     PostingLimit,
     SearchQuery,
 )
+from bot.storage.live import HitAtSending, LiveQueries, MatchAtSending
 from bot.storage.matching import MatchingQueries
 from bot.storage.members import ROLES, Member, MemberQueries, Profile
 from bot.storage.menus import MenuQueries
@@ -55,9 +56,11 @@ __all__ = [
     "ExchangeSeries",
     "Exchanges",
     "Figures",
+    "HitAtSending",
     "Interactions",
     "Listing",
     "ListingRefused",
+    "MatchAtSending",
     "Member",
     "NewListing",
     "Notification",
@@ -87,6 +90,7 @@ class Storage(
     BroadcastQueries,
     FigureQueries,
     MatchingQueries,
+    LiveQueries,
     AlertQueries,
     ContactQueries,
     ModerationQueries,

@@ -7,9 +7,11 @@ statements on a single thread in order, but two coroutines interleaving their st
 otherwise share one transaction.
 
 *Rides* (issue 19: one write transaction per update). Statements that need no transaction of
-their own ride in the next one: a dialog's step with the step's own write (the profile, the
-listing: :meth:`Database.riding`), and what the persistence keeps waiting for any write
-(:meth:`Database.carry_with`). Both or neither are committed.
+their own ride in the next one: a task's ride, with the next write the task makes within a
+block (a dialog's step with the step's own write: the profile, the listing; the language
+chosen with the next step, or alone at the block's end if none came: :meth:`Database.riding`),
+and what the persistence keeps waiting for any write (:meth:`Database.carry_with`). Both or
+neither are committed.
 
 Schema changes are numbered SQL files in ``bot/migrations`` applied in order at start-up; the
 database's ``PRAGMA user_version`` records the last one applied.
@@ -28,11 +30,10 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
-    Iterator,
     Mapping,
     Sequence,
 )
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
@@ -72,26 +73,35 @@ class Ride(Protocol):
         ...
 
 
+class Plain:
+    """Plain statements as a ride, with nothing to do once settled (the language chosen)."""
+
+    def __init__(self, *statements: Statement) -> None:
+        self._statements = list(statements)
+
+    def statements(self) -> list[Statement]:
+        return self._statements
+
+    def settled(self, committed: bool) -> None:
+        pass
+
+
 @dataclass
 class _Riding:
-    """A ride waiting for the next write transaction of ``task`` (None once taken)."""
+    """A ride waiting for the next write transaction of ``task``, as that transaction takes
+    it (once): the ride itself, told too whether it committed."""
 
-    ride: Ride | None
+    ride: Ride
     task: asyncio.Task[Any] | None
-
-
-@dataclass
-class _Deferred:
-    """Plain statements riding with another write (see Database.deferring)."""
-
-    deferred: list[Statement]
+    taken: bool = False
     committed: bool = False
 
     def statements(self) -> list[Statement]:
-        return self.deferred
+        return self.ride.statements()
 
     def settled(self, committed: bool) -> None:
         self.committed = committed
+        self.ride.settled(committed)
 
 
 # A context variable, so that only the task that set a ride (the update's handler) writes
@@ -321,29 +331,24 @@ class Database:
             (version,) = await cursor.fetchone()  # type: ignore[misc]
         return int(version)
 
-    @contextmanager
-    def riding(self, ride: Ride) -> Iterator[None]:
+    @asynccontextmanager
+    async def riding(self, ride: Ride, *, or_alone: bool = False) -> AsyncIterator[None]:
         """Write ``ride``'s statements in the same transaction as the next write this task
         makes within the block, after that write's own statements: a dialog's step with the
         step's own write, so that a kill leaves both or neither. If no write commits within
-        the block, nothing of the ride is written (its ``settled`` is told if one failed)."""
-        token = _RIDING.set(_Riding(ride, asyncio.current_task()))
+        the block, nothing of the ride is written (its ``settled`` is told if one failed) -
+        or, ``or_alone``, it is written on its own at the block's end (the language chosen,
+        when the step after it could not be asked). A block that raises writes nothing more:
+        the write it failed in took the ride along, or none came."""
+        riding = _Riding(ride, asyncio.current_task())
+        token = _RIDING.set(riding)
         try:
             yield
+            if or_alone and not riding.committed:
+                riding.taken = False  # a write whose commit failed gave it back
+                await self._write()  # nothing of its own: the ride, and what is carried
         finally:
             _RIDING.reset(token)
-
-    @asynccontextmanager
-    async def deferring(self, *statements: Statement) -> AsyncIterator[None]:
-        """Write ``statements`` with the next write this task makes within the block (a
-        feature's write that a dialog's step follows: one transaction for both), or on their
-        own at the block's end if none carried them. A block that raises writes nothing more:
-        the write it failed in took them along, or none came."""
-        ride = _Deferred(list(statements))
-        with self.riding(ride):
-            yield
-        if not ride.committed:
-            await self._write(*statements)
 
     def carry_with(self, carrier: Callable[[], Ride | None]) -> None:
         """Have every write transaction carry what ``carrier`` gives when asked (the
@@ -353,12 +358,11 @@ class Database:
     def _rides(self) -> list[tuple[Ride, list[Statement]]]:
         """The rides of the write transaction about to commit, with their statements: the
         task's own first, then the carrier's (asked after: the task's may take from it)."""
-        rides: list[Ride] = []
+        taken: list[tuple[Ride, list[Statement]]] = []
         riding = _RIDING.get()
-        if riding is not None and riding.ride is not None and riding.task is asyncio.current_task():
-            rides.append(riding.ride)
-            riding.ride = None  # one transaction takes it
-        taken = [(ride, ride.statements()) for ride in rides]
+        if riding is not None and not riding.taken and riding.task is asyncio.current_task():
+            riding.taken = True  # one transaction takes it
+            taken.append((riding, riding.statements()))
         carried = self._carrier() if self._carrier is not None else None
         if carried is not None:
             taken.append((carried, carried.statements()))

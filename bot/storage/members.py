@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 
 import aiosqlite
 
-from bot.storage.base import Database, fold, now_seconds, read_one, row_mapper
+from bot.storage.base import Database, Plain, fold, now_seconds, read_one, row_mapper
 from bot.storage.verification import end_verifications
 
 ROLES = ("municipality", "organisation", "volunteer")
@@ -145,7 +145,7 @@ class MemberQueries(Database):
     def choosing_language(self, user_id: int, language: str) -> AbstractAsyncContextManager[None]:
         """The language the member chose, written with the block's next write (the dialog
         step that follows the choice: one transaction), or at its end if none came."""
-        return self.deferring((SET_LANGUAGE, (language, 1, user_id)))
+        return self.riding(Plain((SET_LANGUAGE, (language, 1, user_id))), or_alone=True)
 
     async def mark_blocked(self, user_id: int) -> None:
         """The member blocked the bot (Telegram answered 403): stop writing to them."""

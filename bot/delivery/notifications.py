@@ -224,11 +224,15 @@ async def render_reminder(
     Dropped if it was renewed (another date), closed, or already expired, or the reader may no
     longer renew it (they left the municipality it speaks for while the reminder waited)."""
     _ = t.gettext
-    listing = await open_listing(storage, notification.payload.get("listing"), now)
-    if listing is None or listing.expires_at != notification.payload.get("expires_at"):
+    listing_id = notification.payload.get("listing")
+    if not isinstance(listing_id, int):
         return None
-    if await storage.manageable_listing(listing.id, notification.user_id) is None:
+    # One read: the listing while the reader may still renew or close it.
+    listing = await storage.manageable_listing(listing_id, notification.user_id)
+    if listing is None or not is_open(listing, now):
         return None
+    if listing.expires_at != notification.payload.get("expires_at"):
+        return None  # renewed since
     date = t.date(datetime.fromtimestamp(listing.expires_at, UTC))
     text = t.sentence(
         _(

@@ -55,6 +55,16 @@ def data_of(message, label: str) -> str:
     )
 
 
+async def accept_refused(bot, author, request, contact, *, author_id: int, now: int) -> None:
+    """The former author's Accept on the request they were sent, pressed and called straight
+    in storage: refused both ways, and the contact stays pending."""
+    await author.press_data(request.id, data_of(request, fr("✅ Accept")))
+    await author.wait_for_callback_answer()
+    assert (await bot.storage.get_contact(contact.id)).status == "pending"
+    with pytest.raises(ContactRefused, match="not_party"):
+        await bot.storage.decide_contact(contact.id, author_id, accept=True, now=now)
+
+
 async def every_owner_press_refused(bot, author, card_id: int, listing) -> None:
     """Every owner button of the listing, pressed or forged on its old card by its author who
     no longer represents its municipality (a French reader), is refused saying why, and
@@ -123,11 +133,7 @@ async def test_contacts_go_to_the_municipality_not_to_who_left(server, bot):
     await leave(author)
     [(contact, _side)] = await bot.storage.contacts_of(ASKER)
 
-    await author.press_data(before.id, data_of(before, fr("✅ Accept")))
-    await author.wait_for_callback_answer()
-    assert (await bot.storage.get_contact(contact.id)).status == "pending"
-    with pytest.raises(ContactRefused, match="not_party"):
-        await bot.storage.decide_contact(contact.id, AUTHOR, accept=True, now=NOW)
+    await accept_refused(bot, author, before, contact, author_id=AUTHOR, now=NOW)
     assert await bot.storage.contact_side(contact, AUTHOR) is None
     assert await bot.storage.owner_side(contact) == [DEPUTY]
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from bot.i18n import translator
-from bot.storage.contacts import ContactRefused
 from tests import seed
 from tests.talk import containing, plain, says, started, taps
-from tests.test_leaving import data_of, every_owner_press_refused, leave, offer_help
+from tests.test_leaving import (
+    accept_refused,
+    every_owner_press_refused,
+    leave,
+    offer_help,
+)
 
 NOW = int(time.time())
 AUTHOR, DEPUTY, ASKER = 851, 852, 853
@@ -79,11 +81,7 @@ async def test_claiming_the_municipality_again_gives_no_power_over_the_old_listi
     await every_owner_press_refused(bot, author, card.id, listing)
 
     [(contact, _side)] = await bot.storage.contacts_of(ASKER)
-    await author.press_data(request.id, data_of(request, fr("✅ Accept")))
-    await author.wait_for_callback_answer()
-    assert (await bot.storage.get_contact(contact.id)).status == "pending"
-    with pytest.raises(ContactRefused, match="not_party"):
-        await bot.storage.decide_contact(contact.id, AUTHOR, accept=True, now=NOW)
+    await accept_refused(bot, author, request, contact, author_id=AUTHOR, now=NOW)
     assert await bot.storage.contacts_of(AUTHOR) == []
 
     # Denis, still a verified official of Saint-Dié, acts on it.

@@ -47,6 +47,7 @@ from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
 from bot.storage import Alert, Listing, Storage
 from bot.storage.base import Checkpoints
+from bot.taxonomy import KINDS
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class Lookups:
         self.semantics = semantics
         self.vectors: dict[int, tuple[bytes, float]] = {}  # as stored
         self.keywords: dict[str, Vector | None] = {}
-        self.alerts: dict[tuple[str, str], list[Alert]] = {}
+        self.alerts: dict[tuple[str, str, str], list[Alert]] = {}
         self.alerts_version = -1
         self.alerts_at = -math.inf
         self.counts: dict[str, int] = {}
@@ -122,24 +123,26 @@ class Lookups:
         self.prefs_at = -math.inf
         self.speakers: dict[int, list[int]] | None = None
 
-    async def alerts_for(self, category: str, country: str) -> list[Alert]:
-        """Active alerts that may want a listing of ``category`` in ``country``: those for
-        that category (or any) and that country (or Europe, or a radius)."""
+    async def alerts_for(self, category: str, country: str, kind: str) -> list[Alert]:
+        """Active alerts that may want a listing of ``kind`` and ``category`` in
+        ``country``: those for that kind (or either), that category (or any) and that
+        country (or Europe, or a radius)."""
         storage = self.storage
         fresh = time.monotonic() - self.alerts_at < self.ALERTS_FOR
         if not fresh or storage.alerts_version != self.alerts_version:
             self.alerts_version = storage.alerts_version
             self.alerts_at = time.monotonic()
-            buckets: dict[tuple[str, str], list[Alert]] = {}
+            buckets: dict[tuple[str, str, str], list[Alert]] = {}
             for alert in await storage.active_alerts():
                 where = alert.country or "" if alert.area in ("country", "region") else "*"
                 for key in alert.categories or ("",):
-                    buckets.setdefault((key, where), []).append(alert)
+                    for wanted in (alert.kind,) if alert.kind else KINDS:
+                        buckets.setdefault((key, where, wanted), []).append(alert)
             self.alerts = buckets
         return [
             alert
             for key in ((category, country), (category, "*"), ("", country), ("", "*"))
-            for alert in self.alerts.get(key, ())
+            for alert in self.alerts.get((*key, kind), ())
         ]
 
     def _texts_fresh(self) -> None:
@@ -298,7 +301,7 @@ async def match_listing(
     hits = []
     # The listing's folded words, once an alert has words to look for.
     listing_words: AbstractSet[str] | None = None
-    for alert in await lookups.alerts_for(features.category, features.country):
+    for alert in await lookups.alerts_for(features.category, features.country, features.kind):
         if not within_alert_filters(alert, features):
             continue
         keywords = (

@@ -375,7 +375,7 @@ def within_alert_filters(alert: Alert, listing: Features) -> bool:
         return False
     if alert.categories and listing.category not in alert.categories:
         return False
-    if alert.tags and not listing.tags & set(alert.tags):
+    if alert.tags and listing.tags.isdisjoint(alert.tags):
         return False
     return _in_alert_area(alert, listing)
 

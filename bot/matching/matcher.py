@@ -201,6 +201,12 @@ class Lookups:
             self.remember_vectors(await self.storage.vectors_of(missing, model))
         return self.vectors
 
+    def kept_vectors(self) -> Container[int]:
+        """The listings whose vectors are kept (what :meth:`remember_vectors` need not be
+        given but for a listing being matched)."""
+        self._texts_fresh()
+        return self.vectors
+
     def remember_vectors(self, stored: dict[int, tuple[bytes, float]]) -> None:
         """Keep stored vectors, for :meth:`vectors_of`: read with a listing's candidates, or
         by :meth:`vectors_of` itself. Kept as stored (int8, a quarter of a unit vector's
@@ -581,7 +587,9 @@ def _read_candidates(
 
     async def read() -> list[list[Features] | None]:
         version = storage.preferences_version
-        found = await storage.candidates_of(open_, now, lookups.model(), lookups.known_people())
+        found = await storage.candidates_of(
+            open_, now, lookups.model(), lookups.known_people(), lookups.kept_vectors()
+        )
         lookups.remember_vectors(found.vectors)
         lookups.remember_preferences(found.preferences, version)
         each = iter(found.listings)

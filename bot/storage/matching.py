@@ -158,11 +158,13 @@ def candidates_statement(subject: Features, now: int) -> tuple[str, dict[str, An
         tags = sorted(subject.tags)
         params.update({f"tag{i}": tag for i, tag in enumerate(tags)})
         shared = ", ".join(f":tag{i}" for i in range(len(tags)))
+        # A window's listing's tags read in one descent of the key (listing, tag), the few
+        # rows compared with the subject's tags ("+": not a descent for each of them).
         for table, where in areas:
             slices.append(
                 f"SELECT id FROM (SELECT id FROM {table} WHERE {where} {newest} "
                 f"LIMIT :window) AS w WHERE EXISTS (SELECT 1 FROM listing_tags t "
-                f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
+                f"WHERE t.listing_id = w.id AND +t.tag IN ({shared})) LIMIT :tag_pool"
             )
     union = " UNION ".join(f"SELECT id FROM ({part})" for part in slices)
     return f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id", params

@@ -371,6 +371,7 @@ class Phase:
     cpu: dict[str, float] = field(default_factory=dict)
     throughput: float = 0.0
     started_and_done: float = 0.0  # the closed loop's former count (see closed_loop)
+    whole_cpu: dict[str, float] = field(default_factory=dict)  # over the whole phase
 
     def latencies(self, what: str) -> list[float]:
         return [getattr(s, what) for s in self.samples if s.ok]
@@ -499,7 +500,8 @@ async def measured(
     phase = await run(Window(meters))
     whole.close()
     # Whatever else the machine ran meanwhile (the other bot idles), in shares of one core.
-    phase.cpu = phase.cpu or whole.shares()
+    phase.whole_cpu = whole.shares()
+    phase.cpu = phase.cpu or phase.whole_cpu
     phase.refused_calls = (await driver.stats())["errors"] - before_stats["errors"]
     return phase
 
@@ -577,10 +579,18 @@ def former_count(ours: Sequence[Phase], echo: Sequence[Phase]) -> str:
     the window), for comparison with the figures recorded until then."""
     ours_rate = statistics.median(p.started_and_done for p in ours)
     echo_rate = statistics.median(p.started_and_done for p in echo)
+
+    def cpu(phases: Sequence[Phase]) -> float:  # the whole phase's CPU share, per such update
+        per = [
+            p.whole_cpu.get("bot", 0.0) / p.started_and_done for p in phases if p.started_and_done
+        ]
+        return statistics.median(per) * 1000 if per else float("nan")
+
     return (
-        f"  counted as before 2026-12-07 (started and completed in the window): ours "
-        f"{ours_rate:.1f}, echo {echo_rate:.1f} updates/s, ratio "
-        f"{ours_rate / max(echo_rate, 1e-9):.2f}"
+        f"  counted as before 2026-12-07 (started and completed in the window; CPU over the whole "
+        f"phase): ours {ours_rate:.1f}, echo {echo_rate:.1f} updates/s, ratio "
+        f"{ours_rate / max(echo_rate, 1e-9):.2f}; bot CPU per update ours {cpu(ours):.2f} ms, "
+        f"echo {cpu(echo):.2f} ms"
     )
 
 

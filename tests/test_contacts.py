@@ -257,8 +257,11 @@ async def test_follow_ups_30_and_90_days_after_accept(server, bot):
     contacts = {}
     for title in ("Chairs", "Benches"):
         listing = await seed.listing(bot.storage, OWNER, NOW, kind="request", title=title)
-        contact, _to = await bot.storage.open_contact(ASKER, listing.id, title, NOW)
-        contacts[title] = await bot.storage.decide_contact(contact.id, OWNER, accept=True, now=NOW)
+        async with seed.untold(bot.storage):
+            contact, _to = await bot.storage.open_contact(ASKER, listing.id, title, NOW)
+            contacts[title] = await bot.storage.decide_contact(
+                contact.id, OWNER, accept=True, now=NOW
+            )
     job = bot.job_queue.get_jobs_by_name("followups")[0]
     await job.run(bot)
     assert await bot.storage.outbox_counts() == {}  # nothing due yet
@@ -343,3 +346,40 @@ async def test_writing_and_posting_do_not_mix(server, bot):
 
 def callback_data(message) -> list[str]:
     return [button.get("callback_data", "") for row in message.inline_keyboard for button in row]
+
+
+async def _outbox_kinds(storage, contact_id: int) -> list[tuple[int, str]]:
+    rows = await storage._fetchall(
+        "SELECT user_id, kind FROM outbox WHERE dedup_key LIKE ? ORDER BY id",
+        (f"ct:%:{contact_id}:%",),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def test_a_request_and_its_notice_are_written_together_or_not_at_all(server, bot):
+    """A kill between writing a contact request and queueing its notice would leave a request
+    its owner is never told about: both are one transaction. Shown both ways: the notice is
+    queued by the write itself, and when queueing it fails, no request is left behind."""
+    storage, asker, owner = bot.storage, 901, 902
+    await seed.member(storage, asker, role="volunteer")
+    await seed.member(storage, owner)
+    listing = await seed.listing(storage, owner, NOW)
+    contact, told = await storage.open_contact(asker, listing.id, "I can help on Saturday.", NOW)
+    assert told == [owner]
+    assert await _outbox_kinds(storage, contact.id) == [(owner, "contact_request")]
+    await storage.decide_contact(contact.id, owner, accept=True, now=NOW)
+    assert (asker, "contact_accepted") in await _outbox_kinds(storage, contact.id)
+
+    await storage._db.execute(
+        "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
+        "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
+    )
+    other = await seed.listing(storage, owner, NOW, title="Second fire pump")
+    try:
+        await storage.open_contact(asker, other.id, "And this one too, please.", NOW)
+    except Exception as failed:
+        assert "outbox refused" in str(failed)
+    else:
+        raise AssertionError("the request was written without its notice")
+    left = await storage._fetchall("SELECT id FROM contacts WHERE listing_id = ?", (other.id,))
+    assert left == []

@@ -296,19 +296,15 @@ async def test_answering_one_item_of_a_bundle_leaves_the_others_in_place(server,
     chairs = await seed.listing(bot.storage, OWNER, night - 31 * DAY, kind="request",
                                 title="Chaises", duration_days=60)  # fmt: skip
     pump = await seed.listing(bot.storage, OWNER, night - DAY, kind="request", title="Pompe")
-    earlier, _to = await bot.storage.open_contact(
-        ASKER, chairs.id, "Des chaises ?", night - 31 * DAY
-    )
-    await bot.storage.decide_contact(earlier.id, OWNER, accept=True, now=night - 31 * DAY)
+    async with seed.untold(bot.storage):
+        earlier, _to = await bot.storage.open_contact(
+            ASKER, chairs.id, "Des chaises ?", night - 31 * DAY
+        )
+        await bot.storage.decide_contact(earlier.id, OWNER, accept=True, now=night - 31 * DAY)
     await wait_until(lambda: settled(bot.storage))
     bot.clock = lambda: night
     await bot.job_queue.get_jobs_by_name("followups")[0].run(bot)
     now_asked, _to = await bot.storage.open_contact(ASKER, pump.id, "Une pompe ?", night)
-    await bot.storage.enqueue(
-        [Enqueued(OWNER, "contact_request", f"ct:req:{now_asked.id}:{OWNER}",
-                  {"contact": now_asked.id}, not_before=night)],
-        now=night,
-    )  # fmt: skip
     await wait_until(held(bot.storage, OWNER, 2, PARIS_0800))
 
     bot.clock = lambda: PARIS_0800

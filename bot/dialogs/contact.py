@@ -45,7 +45,7 @@ from bot.dialogs.dialog import END, Ask, Dialog, Handler, resume_dialogs
 from bot.dialogs.steps import TypedText, clean_block, has_letter
 from bot.i18n import N_, Translator
 from bot.places.timezones import DEFAULT_ZONE, local
-from bot.storage import ContactRefused, Enqueued
+from bot.storage import ContactRefused
 from bot.storage.contacts import MESSAGE_MAX, MESSAGES_PER_SIDE
 from bot.storage.relay import RELAY_PER_HOUR
 from bot.views import cards
@@ -124,15 +124,6 @@ async def refusal_for(context: BotContext, refused: ContactRefused) -> str:
         zone = (await context.storage.preferences(member.id)).timezone
     municipal = member is not None and member.municipality_id is not None
     return refusal(context.i18n, refused, now=context.now(), zone=zone, municipal=municipal)
-
-
-async def relay(
-    context: BotContext, kind: str, key: str, ids: dict[str, int], to: list[int]
-) -> None:
-    """Queue a notification of ``kind`` for each recipient, once each, and send it now."""
-    now = context.now()
-    notifications = [Enqueued(user, kind, f"{key}:{user}", ids, not_before=now) for user in to]
-    await context.community.outbox.queue(notifications, now=now)
 
 
 # --- starting: may this person write? --------------------------------------------------------
@@ -223,31 +214,25 @@ def too_long(t: Translator, length: int) -> str:
 
 
 async def send(update: Update, context: BotContext, text: str) -> int | None:
-    """Store and relay the message (through the outbox), then end."""
+    """Store the message and what the other side is told (through the outbox), then end."""
     _ = context.i18n.gettext
     assert update.effective_user is not None
     given = DIALOG.answers(context)
     me, now = update.effective_user.id, context.now()
     try:
         async with DIALOG.ending(update, context):  # one transaction: the message, the end
+            # The storage queues what the other side is told, in the same transaction.
             if "contact" in given:
-                message, recipients = await context.storage.add_contact_message(
-                    int(given["contact"]), me, text, now
-                )
-                kind, key, ids = "contact_message", f"ct:m:{message.id}", {"message": message.id}
+                await context.storage.add_contact_message(int(given["contact"]), me, text, now)
             else:
-                contact, recipients = await context.storage.open_contact(
-                    me, int(given["listing"]), text, now
-                )
-                kind, key = "contact_request", f"ct:req:{contact.id}"
-                ids = {"contact": contact.id}
+                await context.storage.open_contact(me, int(given["listing"]), text, now)
     except ContactRefused as refused:
         await reply(update, await refusal_for(context, refused))
         if refused.reason == "duplicate":
             return None  # they may write another message
         return await DIALOG.finish(update, context)
     await DIALOG.finish(update, context)
-    await relay(context, kind, key, ids, recipients)
+    context.community.outbox.wake()
     await reply(
         update, _("✉️ Sent! You will be told here when they answer. Your contacts: /contacts")
     )

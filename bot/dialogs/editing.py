@@ -22,23 +22,18 @@ from telegram.ext import filters as f
 from bot import taxonomy
 from bot.buttons import EDIT_LISTING, EDITING, OneOf, close_buttons
 from bot.context import BotContext, reply
-from bot.dialogs.dialog import END, Dialog, Handler, Question
+from bot.dialogs.dialog import END, Ask, Dialog, Handler, Question
 from bot.dialogs.steps import (
-    DESCRIPTION_MAX,
-    DESCRIPTION_MIN,
-    TITLE_MAX,
-    TITLE_MIN,
     Choice,
     ChooseCategory,
     ChooseReach,
+    ListingText,
     SharedPlace,
+    TextTyped,
     Toggles,
-    TypedText,
     ask_for_a_place,
-    check_description,
-    check_title,
-    clean_block,
     tag_options,
+    text_limits,
     translated,
 )
 from bot.handlers.listings import send_card
@@ -186,43 +181,40 @@ def _cancel_only(context: BotContext, state: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(DIALOG.navigation(context.i18n, state))
 
 
-async def ask_title(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    await reply(
-        update,
-        _("Type the new title ({minimum} to {maximum} characters).").format(
-            minimum=TITLE_MIN, maximum=TITLE_MAX
-        ),
-        reply_markup=_cancel_only(context, TYPING_TITLE),
+# What each text's question says, with its limits (steps.text_limits).
+NEW_TEXT_QUESTIONS = {
+    "title": N_("Type the new title ({minimum} to {maximum} characters)."),
+    "description": N_("Type the new description ({minimum} to {maximum} characters)."),
+}
+
+
+def ask_new_text(field: str) -> Ask:
+    """Asking for the listing's new ``field`` (its title or description), with Cancel only."""
+
+    async def ask(update: Update, context: BotContext) -> None:
+        question = context.i18n.gettext(NEW_TEXT_QUESTIONS[field])
+        await reply(
+            update,
+            question.format(**text_limits(context.i18n, field)),
+            reply_markup=_cancel_only(context, FIELDS[field][1]),
+        )
+
+    return ask
+
+
+def save_text(field: str) -> TextTyped:
+    """Saving the listing's new ``field`` once typed."""
+
+    async def typed(update: Update, context: BotContext, text: str) -> int:
+        return await save(update, context, **{field: text})
+
+    return typed
+
+
+for _field in NEW_TEXT_QUESTIONS:
+    DIALOG.add(
+        FIELDS[_field][1], ListingText(_field, ask_new_text(_field), answered=save_text(_field))
     )
-
-
-async def ask_description(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    await reply(
-        update,
-        _("Type the new description ({minimum} to {maximum} characters).").format(
-            minimum=DESCRIPTION_MIN, maximum=context.i18n.number(DESCRIPTION_MAX)
-        ),
-        reply_markup=_cancel_only(context, TYPING_DESCRIPTION),
-    )
-
-
-async def title_typed(update: Update, context: BotContext, title: str) -> int:
-    return await save(update, context, title=title)
-
-
-async def description_typed(update: Update, context: BotContext, description: str) -> int:
-    return await save(update, context, description=description)
-
-
-DIALOG.add(TYPING_TITLE, TypedText(ask_title, answered=title_typed, check=check_title))
-DIALOG.add(
-    TYPING_DESCRIPTION,
-    TypedText(
-        ask_description, answered=description_typed, check=check_description, clean=clean_block
-    ),
-)
 
 
 # --- category and tags ---------------------------------------------------------------------

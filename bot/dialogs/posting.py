@@ -18,7 +18,7 @@ no draft and publishes nothing.
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
 from telegram import (
     InlineKeyboardButton,
@@ -42,25 +42,21 @@ from bot.buttons import (
 from bot.context import BotContext, before_sending, reply, shown_too
 from bot.delivery.timing import after_quiet_hours
 from bot.dialogs import nearby
-from bot.dialogs.dialog import END, TEXT, Dialog, Handler, Question
+from bot.dialogs.dialog import END, TEXT, Ask, Dialog, Handler, Question
 from bot.dialogs.steps import (
-    DESCRIPTION_MAX,
-    DESCRIPTION_MIN,
-    TITLE_MAX,
-    TITLE_MIN,
     Choice,
     ChooseCategory,
     ChooseCountry,
     ChooseReach,
+    ListingText,
     SharedPlace,
+    TextTyped,
     Toggles,
     TypedText,
     ask_for_a_place,
-    check_description,
     check_name,
-    check_title,
-    clean_block,
     tag_options,
+    text_limits,
     translated,
 )
 from bot.handlers.listings import send_card
@@ -316,63 +312,69 @@ async def ask_for_text(
     await reply(update, question, reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def ask_title(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    title = DIALOG.answers(context).get("title")
-    question = _(
-        "Type a short title ({minimum} to {maximum} characters), for example "
-        "<i>Fire engine available for a neighbouring village</i>."
-    ).format(minimum=TITLE_MIN, maximum=TITLE_MAX)
-    now = _("Now: <b>{title}</b>").format(title=escape(title)) if title else None
-    await ask_for_text(update, context, TYPING_TITLE, question, now)
+class TextStep(NamedTuple):
+    """One of a listing's texts, as the posting dialog asks for it."""
+
+    step: int
+    question: str  # with the text's {minimum} and {maximum} (steps.text_limits)
+    now: str  # what the text is, when one was typed before (a step gone back to)
+    then: int
 
 
-async def ask_description(update: Update, context: BotContext) -> None:
-    _ = context.i18n.gettext
-    description = DIALOG.answers(context).get("description")
-    question = _(
-        "Describe it ({minimum} to {maximum} characters): what exactly, how many, when, "
-        "and on what terms."
-    ).format(minimum=DESCRIPTION_MIN, maximum=context.i18n.number(DESCRIPTION_MAX))
-    now = None
-    if description:
-        now = _("Now: {description}").format(description=escape(shorten(description, 300)))
-    await ask_for_text(update, context, TYPING_DESCRIPTION, question, now)
-
-
-async def title_typed(update: Update, context: BotContext, title: str) -> int:
-    DIALOG.answers(context).pop("language", None)  # a new text: its language is found again
-    return await DIALOG.answered(update, context, TYPING_DESCRIPTION, title=title)
-
-
-async def description_typed(update: Update, context: BotContext, description: str) -> int:
-    DIALOG.answers(context).pop("language", None)  # a new text: its language is found again
-    return await DIALOG.answered(update, context, CHOOSING_PLACE, description=description)
-
-
-DIALOG.add(
-    TYPING_TITLE,
-    TypedText(
-        ask_title,
-        answer="title",
+TEXT_STEPS = {
+    "title": TextStep(
+        TYPING_TITLE,
+        N_(
+            "Type a short title ({minimum} to {maximum} characters), for example "
+            "<i>Fire engine available for a neighbouring village</i>."
+        ),
+        N_("Now: <b>{title}</b>"),
         then=TYPING_DESCRIPTION,
-        answered=title_typed,
-        check=check_title,
-        keep=KEEP_TEXT,
     ),
-)
-DIALOG.add(
-    TYPING_DESCRIPTION,
-    TypedText(
-        ask_description,
-        answer="description",
+    "description": TextStep(
+        TYPING_DESCRIPTION,
+        N_(
+            "Describe it ({minimum} to {maximum} characters): what exactly, how many, when, "
+            "and on what terms."
+        ),
+        N_("Now: {description}"),
         then=CHOOSING_PLACE,
-        answered=description_typed,
-        check=check_description,
-        clean=clean_block,
-        keep=KEEP_TEXT,
     ),
-)
+}
+NOW_SHOWN = 300  # characters of the text typed before (a title is shorter)
+
+
+def ask_text(field: str) -> Ask:
+    """Asking for the listing's ``field`` (its title or description)."""
+    text = TEXT_STEPS[field]
+
+    async def ask(update: Update, context: BotContext) -> None:
+        _ = context.i18n.gettext
+        question = _(text.question).format(**text_limits(context.i18n, field))
+        given = DIALOG.answers(context).get(field)
+        now = _(text.now).format(**{field: escape(shorten(given, NOW_SHOWN))}) if given else None
+        await ask_for_text(update, context, text.step, question, now)
+
+    return ask
+
+
+def text_typed(field: str) -> TextTyped:
+    """Taking the listing's ``field`` once typed, on to the next step."""
+
+    async def typed(update: Update, context: BotContext, value: str) -> int:
+        DIALOG.answers(context).pop("language", None)  # a new text: its language is found again
+        return await DIALOG.answered(update, context, TEXT_STEPS[field].then, **{field: value})
+
+    return typed
+
+
+for _field, _text in TEXT_STEPS.items():
+    DIALOG.add(
+        _text.step,
+        ListingText(
+            _field, ask_text(_field), then=_text.then, answered=text_typed(_field), keep=KEEP_TEXT
+        ),
+    )
 
 
 # --- place and reach ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from telegram import (
     InlineKeyboardButton,
@@ -112,13 +112,24 @@ def clean_block(text: str) -> str:
     return "".join(kept).strip()
 
 
+# A listing's title and description: how long each may be.
+LENGTHS = {"title": (TITLE_MIN, TITLE_MAX), "description": (DESCRIPTION_MIN, DESCRIPTION_MAX)}
+
+
+def text_limits(t: Translator, field: str) -> dict[str, str]:
+    """The ``{minimum}`` and ``{maximum}`` of a listing's ``field`` (its title or
+    description), as the texts that ask for it and refuse it say them."""
+    minimum, maximum = LENGTHS[field]
+    return {"minimum": t.number(minimum), "maximum": t.number(maximum)}
+
+
 def check_title(t: Translator, text: str) -> str | None:
     """Why a typed listing title is refused, or None if it is fine (see :func:`clean_line`)."""
     _ = t.gettext
     title = clean_line(text)
     if not TITLE_MIN <= len(title) <= TITLE_MAX:
         return _("A title needs {minimum} to {maximum} characters; yours has {length}.").format(
-            minimum=TITLE_MIN, maximum=TITLE_MAX, length=t.number(len(title))
+            length=t.number(len(title)), **text_limits(t, "title")
         )
     if not has_letter(title):
         return _("A title needs at least one letter, not only emoji or signs.")
@@ -132,13 +143,13 @@ def check_description(t: Translator, text: str) -> str | None:
     if len(description) < DESCRIPTION_MIN:
         return _(
             "Please describe it in at least {minimum} characters: what, how many, when."
-        ).format(minimum=DESCRIPTION_MIN)
+        ).format(**text_limits(t, "description"))
     if len(description) > DESCRIPTION_MAX:
         return t.ngettext(
             "Your description has {length} character; please shorten it to {maximum} at most.",
             "Your description has {length} characters; please shorten it to {maximum} at most.",
             len(description),
-        ).format(length=t.number(len(description)), maximum=t.number(DESCRIPTION_MAX))
+        ).format(length=t.number(len(description)), **text_limits(t, "description"))
     return None
 
 
@@ -315,6 +326,10 @@ def tag_options(context: BotContext, given: dict[str, Any]) -> list[tuple[str, s
     return [(tag, _(taxonomy.TAG_NAMES[tag])) for tag in (category.tags if category else ())]
 
 
+# What a typed text is handed to, once accepted: the state to go to (None: stay).
+TextTyped = Callable[[Update, BotContext, str], Awaitable[int | None]]
+
+
 class TypedText(Step):
     """Type a text: refused with the reason ``check`` gives (then asked nothing more: the
     person types again), else cleaned and stored as ``answer`` before going to ``then`` - or
@@ -328,7 +343,7 @@ class TypedText(Step):
         *,
         answer: str | None = None,
         then: Then | None = None,
-        answered: Callable[[Update, BotContext, str], Awaitable[int | None]] | None = None,
+        answered: TextTyped | None = None,
         check: Callable[[Translator, str], str | None] | None = None,
         clean: Callable[[str], str] = lambda text: clean_line(text),
         keep: Button[int] | None = None,
@@ -366,6 +381,32 @@ class TypedText(Step):
             await refuse_earlier_step(update, context)
             return None
         return await self.dialog.answered(update, context, self.then)
+
+
+class Moves(TypedDict, total=False):
+    """Where a typed text's step goes when kept as it was (see :class:`TypedText`)."""
+
+    then: Then
+    keep: Button[int]
+
+
+# How a listing's title and description are checked and cleaned, wherever they are typed.
+LISTING_TEXTS: dict[str, tuple[Callable[[Translator, str], str | None], Callable[[str], str]]] = {
+    "title": (check_title, clean_line),
+    "description": (check_description, clean_block),
+}
+
+
+class ListingText(TypedText):
+    """Type a listing's ``field``, its title or description (posting it, or editing a
+    published one), checked and cleaned as :data:`LISTING_TEXTS` says; the answer is named
+    after the field."""
+
+    def __init__(
+        self, field: str, ask: Ask, *, answered: TextTyped, **moves: Unpack[Moves]
+    ) -> None:
+        check, clean = LISTING_TEXTS[field]
+        super().__init__(ask, answer=field, answered=answered, check=check, clean=clean, **moves)
 
 
 class ChooseCountry(Step):

@@ -10,6 +10,8 @@ their features': reported listings are moderation's, verification requests verif
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -26,6 +28,8 @@ from bot.context import BotContext, CommunityApplication, reply
 from bot.i18n import N_
 from bot.storage.moderation import AdminAction
 from bot.views.admin_log import log_text, person, when
+
+T = TypeVar("T")
 
 # What to answer when another admin acted first (or a press is replayed).
 ALREADY = N_("{admin} already did this on {when}. Nothing changed.")
@@ -93,6 +97,20 @@ async def admin_pressed(update: Update, context: BotContext) -> bool:
     return True
 
 
+async def read_for_admin(
+    update: Update, context: BotContext, read: Callable[[], Awaitable[list[T]]], empty: str
+) -> list[T]:
+    """A button of the admin menu that lists something (a queue, the log): what ``read``
+    finds, if the presser is an admin (else refused, and nothing read); ``empty`` is said
+    when it finds nothing."""
+    if not await admin_pressed(update, context):
+        return []
+    found = await read()
+    if not found:
+        await reply(update, empty)
+    return found
+
+
 # --- /admin and the admin log ---------------------------------------------------------
 
 
@@ -130,11 +148,13 @@ async def admin_log(update: Update, context: BotContext, _none: None) -> None:
     """The latest admin actions: who, what, why and when, in the reader's language and time
     zone."""
     _ = context.i18n.gettext
-    if not await admin_pressed(update, context):
-        return
-    actions = await context.storage.admin_log(limit=30)
+    actions = await read_for_admin(
+        update,
+        context,
+        lambda: context.storage.admin_log(limit=30),
+        _("Nothing in the admin log yet."),
+    )
     if not actions:
-        await reply(update, _("Nothing in the admin log yet."))
         return
     title = _("<b>Admin log</b> (newest first)")
     await reply(update, log_text(context.i18n, title, actions, await reader_zone(context)))

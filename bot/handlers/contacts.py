@@ -36,10 +36,18 @@ from bot.buttons import (
 from bot.context import BotContext, CommunityApplication, reply
 from bot.delivery.outbox import Rendered, Renderer
 from bot.dialogs import contact as writing
-from bot.dialogs.contact import refusal_for, relay
+from bot.dialogs.contact import refusal_for
 from bot.i18n import Translator
 from bot.storage import Contact, ContactRefused, Member, Storage
-from bot.storage.contacts import DECLINED, DECLINED_TEAM, UNDO_WINDOW
+from bot.storage.contacts import (
+    ACCEPTED,
+    ACCEPTED_TEAM,
+    DECLINED,
+    DECLINED_TEAM,
+    MESSAGE,
+    REQUEST,
+    UNDO_WINDOW,
+)
 from bot.storage.outbox import Notification
 from bot.views import contacts as views
 from bot.views.texts import quoted_title
@@ -62,12 +70,10 @@ def register(application: CommunityApplication) -> None:
         ]
     )
     outbox = application.outbox
-    outbox.add_renderer("contact_request", _while(_still("pending"), render_request, "owner"))
-    outbox.add_renderer("contact_message", render_message)
-    outbox.add_renderer("contact_accepted", _while(_still("accepted"), render_accepted, "asker"))
-    outbox.add_renderer(
-        "contact_accepted_team", _while(_still("accepted"), render_accepted_team, "owner")
-    )
+    outbox.add_renderer(REQUEST, _while(_still("pending"), render_request, "owner"))
+    outbox.add_renderer(MESSAGE, render_message)
+    outbox.add_renderer(ACCEPTED, _while(_still("accepted"), render_accepted, "asker"))
+    outbox.add_renderer(ACCEPTED_TEAM, _while(_still("accepted"), render_accepted_team, "owner"))
     outbox.add_renderer(DECLINED, _while(_decline_stands, render_declined, "asker"))
     outbox.add_renderer(DECLINED_TEAM, _while(_decline_stands, render_declined_team, "owner"))
 
@@ -141,13 +147,7 @@ async def accept(update: Update, context: BotContext, contact_id: int) -> None:
         + _("They have received your contact too."),
         reply_markup=_relay_buttons(context.i18n, contact, asker),
     )
-    ids = {"contact": contact.id}
-    if contact.asker_id is not None:
-        await relay(context, "contact_accepted", f"ct:acc:{contact.id}", ids, [contact.asker_id])
-    colleagues = [
-        user for user in await context.storage.owner_side(contact) if user != contact.decided_by
-    ]
-    await relay(context, "contact_accepted_team", f"ct:team:{contact.id}", ids, colleagues)
+    context.community.outbox.wake()  # the Accept's notices were queued with it
 
 
 def _relay_buttons(

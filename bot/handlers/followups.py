@@ -27,7 +27,7 @@ from bot.delivery.outbox import Rendered
 from bot.delivery.pacing import run_every
 from bot.i18n import Translator
 from bot.logs import counted
-from bot.storage import Contact, ContactRefused, Enqueued, Storage
+from bot.storage import Contact, ContactRefused, Enqueued, FollowupAnswer, Storage
 from bot.storage.contacts import FOLLOWUP_DAYS
 from bot.storage.outbox import Notification
 from bot.views import contacts as views
@@ -149,7 +149,7 @@ async def answered(update: Update, context: BotContext, pressed: tuple[int, str,
     if answer == "yes":
         await _ask_with_whom(update, context, contact, due)
         return
-    await _record(update, context, contact_id, due, answer)
+    await _record(update, context, FollowupAnswer(contact_id, due, answer))
 
 
 async def _ask_with_whom(update: Update, context: BotContext, contact: Contact, due: int) -> None:
@@ -192,7 +192,7 @@ async def with_whom(update: Update, context: BotContext, pressed: tuple[int, str
         except ContactRefused as refused:
             raise InvalidButton(whom) from refused
     elif update.effective_user.id == contact.asker_id:
-        await _record(update, context, contact_id, due, "yes")
+        await _record(update, context, FollowupAnswer(contact_id, due, "yes"))
         return
     buttons = [
         [InlineKeyboardButton(label, callback_data=RESULT.data((contact_id, str(due), whom, key)))]
@@ -209,55 +209,33 @@ async def came_of_it(
     contact_id, due, whom, result = pressed[0], int(pressed[1]), pressed[2], RESULTS[pressed[3]]
     if await _party(update, context, contact_id, due) is None:
         return
-    await _record(
-        update,
-        context,
-        contact_id,
-        due,
-        "yes",
-        with_contact=None if whom == SOMEONE_ELSE else whom,
-        result=result,
-    )
+    with_contact = None if whom == SOMEONE_ELSE else whom
+    await _record(update, context, FollowupAnswer(contact_id, due, "yes", with_contact, result))
 
 
-async def _record(
-    update: Update,
-    context: BotContext,
-    contact_id: int,
-    due: int,
-    answer: str,
-    *,
-    with_contact: int | None = None,
-    result: str | None = None,
-) -> None:
+async def _record(update: Update, context: BotContext, given: FollowupAnswer) -> None:
     """Store the answer (the exchange and the listing's outcome on yes) and thank them."""
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     try:
         recorded = await context.storage.answer_followup(
-            contact_id,
-            update.effective_user.id,
-            due,
-            answer,
-            context.now(),
-            with_contact=with_contact,
-            result=result,
+            given, update.effective_user.id, context.now()
         )
     except ContactRefused as refused:
-        raise InvalidButton(with_contact) from refused  # a contact they may not name
+        raise InvalidButton(given.with_contact) from refused  # a contact they may not name
     if not recorded:
         await query.answer(_("You have already answered. Thank you!"), show_alert=True)
         return
     await query.answer()
-    if answer == "yes" and with_contact is None and result is None:
+    if given.answer == "yes" and given.with_contact is None and given.result is None:
         thanks = _("Thank you for telling us: glad it worked out.")
     else:
         thanks = {
             "yes": _("Wonderful! Thank you for telling us: it is marked as done."),
             "progress": _("Thank you! We will ask again later.")
-            if due < FOLLOWUP_DAYS[-1]
+            if given.due < FOLLOWUP_DAYS[-1]
             else _("Thank you! Good luck with it."),
             "no": _("Thank you for telling us. Other listings may suit you better: /browse"),
-        }[answer]
+        }[given.answer]
     await answer_in_place(update, thanks)

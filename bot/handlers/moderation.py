@@ -24,9 +24,9 @@ from bot.dialogs import decision
 from bot.dialogs.decision import Decision, Nothing
 from bot.handlers import verification
 from bot.handlers.admin import (
-    admin_pressed,
     already_done,
     member_argument,
+    read_for_admin,
     reader_zone,
     refuse_unless_admin,
 )
@@ -85,13 +85,8 @@ async def report_queue(update: Update, context: BotContext, _none: None) -> None
     """The admin menu's reports: a card per reported listing (and per listing hidden for a
     review)."""
     _ = context.i18n.gettext
-    if not await admin_pressed(update, context):
-        return
-    queue = await context.storage.moderation_queue()
-    if not queue:
-        await reply(update, _("No reports are waiting."))
-        return
-    for entry in queue:
+    empty = _("No reports are waiting.")
+    for entry in await read_for_admin(update, context, context.storage.moderation_queue, empty):
         await reply(
             update, await _card_text(context, entry), reply_markup=_card_keys(context, entry)
         )

@@ -33,6 +33,7 @@ from bot.handlers.admin import (
     admin_recipients,
     already_done,
     is_admin,
+    read_for_admin,
     reader_zone,
     refuse_unless_admin,
 )
@@ -84,13 +85,8 @@ REVOKE = VERIFICATION.button("rv", ID)  # an approved request; through bot/dialo
 async def queue(update: Update, context: BotContext, _none: None) -> None:
     """The admin menu's verifications: a card per pending request, oldest first."""
     _ = context.i18n.gettext
-    if not await admin_pressed(update, context):
-        return
-    requests = await context.storage.verification_queue()
-    if not requests:
-        await reply(update, _("No verification requests are waiting."))
-        return
-    for request in requests:
+    empty = _("No verification requests are waiting.")
+    for request in await read_for_admin(update, context, context.storage.verification_queue, empty):
         buttons = [
             [
                 approve_button(context.i18n, request),

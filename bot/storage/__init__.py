@@ -34,7 +34,7 @@ from bot.storage.members import ROLES, Member, MemberQueries, Profile
 from bot.storage.menus import MenuQueries
 from bot.storage.moderation import ModerationQueries, ReportedListing, ReportRefused
 from bot.storage.outbox import Enqueued, Notification, OutboxQueries
-from bot.storage.outcomes import Counterpart, OutcomeQueries
+from bot.storage.outcomes import Counterpart, FollowupAnswer, OutcomeQueries
 from bot.storage.privacy import PrivacyQueries
 from bot.storage.ptb import PersistenceQueries
 from bot.storage.relay import RelayQueries
@@ -56,6 +56,7 @@ __all__ = [
     "ExchangeSeries",
     "Exchanges",
     "Figures",
+    "FollowupAnswer",
     "HitAtSending",
     "Interactions",
     "Listing",

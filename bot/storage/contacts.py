@@ -33,8 +33,33 @@ DUPLICATE_WINDOW = 7 * DAY  # the same text from the same person is refused this
 FOLLOWUP_DAYS = (30, 90)
 FOLLOWUP_ANSWERS = ("yes", "progress", "no")
 UNDO_WINDOW = 5 * 60  # a decline can be undone this long; the other side is told after it
-# The notifications a decline queues (rendered by bot/handlers/contacts.py).
+# The notifications a contact's changes queue, each in the transaction of the change it tells
+# of, so that a kill leaves both or neither (rendered by bot/handlers/contacts.py).
+REQUEST, MESSAGE = "contact_request", "contact_message"
+ACCEPTED, ACCEPTED_TEAM = "contact_accepted", "contact_accepted_team"
 DECLINED, DECLINED_TEAM = "contact_declined", "contact_declined_team"
+
+
+async def _tell(
+    db: aiosqlite.Connection, kind: str, key: str, ids: dict[str, int], to: list[int], now: int
+) -> None:
+    """Queue ``kind`` for each of ``to``, once each (``key``), due now."""
+    notices = [Enqueued(user, kind, f"{key}:{user}", ids, now) for user in to]
+    await insert_notifications(db, notices, now=now)
+
+
+_OWNER_SIDE = f"""SELECT u.id FROM users u JOIN contacts c ON c.id = :contact
+    WHERE (u.id = c.owner_id OR u.municipality_id = c.municipality_id)
+      AND {on_contact_side("c", "u.id")}
+      AND u.id IS NOT c.asker_id
+      AND u.id NOT IN (SELECT user_id FROM bans)
+    ORDER BY u.id"""
+
+
+async def _owner_side(db: aiosqlite.Connection, contact_id: int) -> list[int]:
+    """:meth:`ContactQueries.owner_side`, inside the caller's transaction."""
+    async with db.execute(_OWNER_SIDE, {"contact": contact_id}) as cursor:
+        return [row[0] for row in await cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -208,9 +233,10 @@ class ContactQueries(Database):
     async def open_contact(
         self, asker: int, listing_id: int, text: str, now: int
     ) -> tuple[Contact, list[int]]:
-        """Record a contact request with its first message, counted on the listing.
+        """Record a contact request with its first message, counted on the listing, and queue
+        the request for the owner side in the same transaction (a kill leaves both or neither).
 
-        Returns the contact and who on the owner side is to be told.
+        Returns the contact and who on the owner side is told.
         """
         key = fold(text)
         async with self.transaction() as db:
@@ -231,9 +257,12 @@ class ContactQueries(Database):
             await db.execute(
                 "UPDATE listings SET contacts = contacts + 1 WHERE id = ?", (listing_id,)
             )
+            recipients = await _owner_side(db, contact_id)
+            ids = {"contact": contact_id}
+            await _tell(db, REQUEST, f"ct:req:{contact_id}", ids, recipients, now)
         contact = await self.get_contact(contact_id)
         assert contact is not None
-        return contact, await self.owner_side(contact)
+        return contact, recipients
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -259,15 +288,7 @@ class ContactQueries(Database):
     async def owner_side(self, contact: Contact) -> list[int]:
         """The listing's owner while it is theirs and its municipality's verified officials,
         not the asker, not banned: the people a request is relayed to and who may answer it."""
-        rows = await self._fetchall(
-            f"""SELECT u.id FROM users u JOIN contacts c ON c.id = :contact
-               WHERE (u.id = c.owner_id OR u.municipality_id = c.municipality_id)
-                 AND {on_contact_side("c", "u.id")}
-                 AND u.id IS NOT c.asker_id
-                 AND u.id NOT IN (SELECT user_id FROM bans)
-               ORDER BY u.id""",
-            {"contact": contact.id},
-        )
+        rows = await self._fetchall(_OWNER_SIDE, {"contact": contact.id})
         return [row[0] for row in rows]
 
     async def contact_side(self, contact: Contact, user_id: int) -> str | None:
@@ -299,7 +320,8 @@ class ContactQueries(Database):
     async def add_contact_message(
         self, contact_id: int, sender: int, text: str, now: int
     ) -> tuple[ContactMessage, list[int]]:
-        """Relay a follow-up message of a pending contact; returns it and its recipients."""
+        """Relay a follow-up message of a pending contact (queued for the other side in the
+        same transaction); returns it and its recipients."""
         contact = await self.get_contact(contact_id)
         if contact is None:
             raise ContactRefused("not_party")
@@ -329,18 +351,21 @@ class ContactQueries(Database):
                 (contact_id, sender, int(from_asker), text, key, now),
             ) as cursor:
                 (message_id,) = await cursor.fetchone()  # type: ignore[misc]
+            if from_asker:
+                recipients = await _owner_side(db, contact_id)
+            else:
+                recipients = [contact.asker_id] if contact.asker_id is not None else []
+            ids = {"message": message_id}
+            await _tell(db, MESSAGE, f"ct:m:{message_id}", ids, recipients, now)
         message = await self.get_contact_message(message_id)
         assert message is not None
-        if from_asker:
-            recipients = await self.owner_side(contact)
-        else:
-            recipients = [contact.asker_id] if contact.asker_id is not None else []
         return message, recipients
 
     async def decide_contact(
         self, contact_id: int, user_id: int, *, accept: bool, now: int
     ) -> Contact:
-        """Accept or decline a pending contact, by someone of the owner side."""
+        """Accept or decline a pending contact, by someone of the owner side; an Accept queues
+        its notices (to the asker, and to the decider's colleagues) in the same transaction."""
         contact = await self.get_contact(contact_id)
         if contact is None or await self.contact_side(contact, user_id) != "owner":
             raise ContactRefused("not_party")
@@ -359,6 +384,12 @@ class ContactQueries(Database):
                 },
             ):
                 raise ContactRefused("decided")
+            if accept:  # both sides get each other's contact; the decider's colleagues are told
+                ids = {"contact": contact_id}
+                asker = [contact.asker_id] if contact.asker_id is not None else []
+                await _tell(db, ACCEPTED, f"ct:acc:{contact_id}", ids, asker, now)
+                colleagues = [u for u in await _owner_side(db, contact_id) if u != user_id]
+                await _tell(db, ACCEPTED_TEAM, f"ct:team:{contact_id}", ids, colleagues, now)
         decided = await self.get_contact(contact_id)
         assert decided is not None
         return decided

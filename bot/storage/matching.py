@@ -81,25 +81,25 @@ class Candidates:
     preferences: dict[int, Preferences]
 
 
-# The outbox row as OutboxQueries.enqueue writes it, but on the pass's own transaction (the
-# listings' matches, notifications and marks commit together).
-# Blocked people are skipped, and so is a key already waiting in someone's digest.
+# A notification the pass queues, in the outbox (as OutboxQueries.enqueue writes it) or in a
+# digest, on the pass's own transaction (the listings' matches, notifications and marks
+# commit together). Blocked people are skipped, and so is a key already waiting in the other
+# queue: each is queued once, in one of them. Each queue has its own last three columns.
 # Parameters by position (user, kind, key, payload, then each statement's own): binding a
 # tuple costs half of binding a dict by names, and the pass binds 200,000 rows.
-_OUTBOX_INSERT = """
-INSERT INTO outbox (user_id, kind, dedup_key, payload, priority, not_before, created_at)
+_QUEUED_ONCE = """
+INSERT INTO {queue} (user_id, kind, dedup_key, payload, {own})
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
 WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND blocked_at IS NOT NULL)
-  AND NOT EXISTS (SELECT 1 FROM digest_items WHERE dedup_key = ?3)
+  AND NOT EXISTS (SELECT 1 FROM {other} WHERE dedup_key = ?3)
 ON CONFLICT (dedup_key) DO NOTHING
 """
-_DIGEST_INSERT = """
-INSERT INTO digest_items (user_id, kind, dedup_key, payload, due_at, created_at, frequency)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND blocked_at IS NOT NULL)
-  AND NOT EXISTS (SELECT 1 FROM outbox WHERE dedup_key = ?3)
-ON CONFLICT (dedup_key) DO NOTHING
-"""
+_OUTBOX_INSERT = _QUEUED_ONCE.format(
+    queue="outbox", own="priority, not_before, created_at", other="digest_items"
+)
+_DIGEST_INSERT = _QUEUED_ONCE.format(
+    queue="digest_items", own="due_at, created_at, frequency", other="outbox"
+)
 PERSONAL, DIGEST = 0, 1  # outbox priorities (bot/storage/outbox.py)
 # The listing a digest item tells about: the other side of a match, an alert's hit.
 _ITEM_LISTING = (

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database
+from bot.storage.base import Database, row_mapper
 
 # Personal notifications before digests before broadcasts.
 PERSONAL, DIGEST, BROADCAST = 0, 1, 2
@@ -40,6 +40,9 @@ class Notification:
     batch: str | None
     held: bool = False  # waited for quiet hours or the per-chat limit: goes out in a bundle
     urgent: bool = False  # never held by quiet hours (an urgent broadcast)
+
+
+_notification = row_mapper(Notification, payload=json.loads)
 
 
 @dataclass(frozen=True)
@@ -103,20 +106,7 @@ class OutboxQueries(Database):
 
     async def due_notifications(self, now: int, limit: int = 100) -> list[Notification]:
         """Pending rows whose time has come, most urgent first."""
-        rows = await self._fetchall(OUTBOX_DUE, (now, limit))
-        return [
-            Notification(
-                row[0],
-                row[1],
-                row[2],
-                json.loads(row[3]),
-                row[4],
-                row[5],
-                bool(row[6]),
-                bool(row[7]),
-            )
-            for row in rows
-        ]
+        return await self._records(_notification, OUTBOX_DUE, (now, limit))
 
     async def hold(self, notification_ids: list[int], until: int) -> None:
         """Keep pending rows back until ``until`` (quiet hours, or the per-chat limit), marked

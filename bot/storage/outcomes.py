@@ -39,6 +39,21 @@ class Counterpart:
 
 _counterpart = row_mapper(Counterpart)
 
+
+@dataclass(frozen=True)
+class FollowupAnswer:
+    """What a person answers to the follow-up ``due`` days after the contact ``contact_id``:
+    ``answer`` (yes, progress, no) and, on yes, with whom (``with_contact``: one of the
+    listing's accepted contacts; None: someone else, or not asked) and what came of it
+    (``result``: one of RESULTS; None: not asked)."""
+
+    contact_id: int
+    due: int
+    answer: str
+    with_contact: int | None = None
+    result: str | None = None
+
+
 # A person's place for an exchange: the municipality they speak for, else where they live.
 _PERSON_PLACE = """SELECT u.country, coalesce(m.name, nullif(u.place, '')) FROM users u
     LEFT JOIN municipalities m ON m.id = u.municipality_id WHERE u.id = ?"""
@@ -208,21 +223,13 @@ class OutcomeQueries(ListingQueries, ContactQueries):
         else:
             await self._accepted_contact_of(contact.listing_id, with_contact)
 
-    async def answer_followup(
-        self,
-        contact_id: int,
-        user_id: int,
-        due: int,
-        answer: str,
-        now: int,
-        *,
-        with_contact: int | None = None,
-        result: str | None = None,
-    ) -> bool:
+    async def answer_followup(self, given: FollowupAnswer, user_id: int, now: int) -> bool:
         """Record a follow-up answer, once per person and stage (False if already answered).
         "yes" with a contact records the exchange for this person's side and marks the listing
         fulfilled through the platform; "yes" with someone else, said by the owner side,
         marks it fulfilled another way."""
+        contact_id, due, answer = given.contact_id, given.due, given.answer
+        with_contact, result = given.with_contact, given.result
         if answer not in FOLLOWUP_ANSWERS or due not in FOLLOWUP_DAYS:
             raise ValueError(f"bad follow-up answer {answer!r} at {due}")
         if result is not None and result not in RESULTS:

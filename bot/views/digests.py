@@ -37,14 +37,12 @@ def _entry_text(t: Translator, entry: DigestEntry, number: int, now: int, note: 
 
 def daily_text(t: Translator, entries: list[DigestEntry], left: int, now: int) -> str:
     """'📬 Your digest: 3 new listings for you', then each group under its heading."""
-    _ = t.gettext
-    parts = [
-        t.ngettext(
-            "📬 <b>Your digest</b>: {count} new listing for you",
-            "📬 <b>Your digest</b>: {count} new listings for you",
-            len(entries),
-        ).format(count=t.number(len(entries)))
-    ]
+    heading = t.ngettext(
+        "📬 <b>Your digest</b>: {count} new listing for you",
+        "📬 <b>Your digest</b>: {count} new listings for you",
+        len(entries),
+    )
+    parts: list[str] = []
     group: tuple[str, int] | None = None
     for number, entry in enumerate(entries, start=1):
         if entry.group != group:
@@ -60,8 +58,7 @@ def daily_text(t: Translator, entries: list[DigestEntry], left: int, now: int) -
                 left,
             ).format(count=t.number(left))
         )
-    parts.append(_("Tap a number to open it."))
-    return "\n\n".join(parts)
+    return _framed(t, heading, len(entries), parts)
 
 
 def best_of_week(entries: list[DigestEntry]) -> list[DigestEntry]:
@@ -73,15 +70,13 @@ def weekly_text(t: Translator, entries: list[DigestEntry], shown: int, now: int)
     """'🗓 Your week: 23 new listings for you', how many in each category, then the best
     ``shown`` entries (``entries`` already in :func:`best_of_week` order)."""
     _ = t.gettext
-    parts = [
-        t.ngettext(
-            "🗓 <b>Your week</b>: {count} new listing for you",
-            "🗓 <b>Your week</b>: {count} new listings for you",
-            len(entries),
-        ).format(count=t.number(len(entries)))
-    ]
+    heading = t.ngettext(
+        "🗓 <b>Your week</b>: {count} new listing for you",
+        "🗓 <b>Your week</b>: {count} new listings for you",
+        len(entries),
+    )
     counts = Counter(entry.listing.category for entry in entries)
-    parts.append(
+    parts = [
         "\n".join(
             # Translators: a line of the weekly summary, e.g. "🚒 Equipment and machinery: 12".
             _("{category}: {count}").format(
@@ -89,14 +84,22 @@ def weekly_text(t: Translator, entries: list[DigestEntry], shown: int, now: int)
             )
             for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         )
-    )
+    ]
     best = [
         _entry_text(t, entry, number, now, entry.note)
         for number, entry in enumerate(entries[:shown], start=1)
     ]
     parts.append(_("⭐ <b>The best of the week</b>") + "\n" + "\n".join(best))
-    parts.append(_("Tap a number to open it."))
-    return "\n\n".join(parts)
+    return _framed(t, heading, len(entries), parts)
+
+
+def _framed(t: Translator, heading: str, count: int, parts: list[str]) -> str:
+    """A digest's text: its ``heading`` with how many listings it has (``{count}``), its
+    ``parts``, and how to open what it lists."""
+    _ = t.gettext
+    return "\n\n".join(
+        [heading.format(count=t.number(count)), *parts, _("Tap a number to open it.")]
+    )
 
 
 def open_buttons(entries: list[DigestEntry]) -> InlineKeyboardMarkup:

@@ -22,7 +22,8 @@ script's steps in their proportions.
 Figures, per bot and per load, all measured by the driver (so they include the sandbox and the
 driver, the same for both bots; the echo bot's rows show that floor):
 
-- updates/s: updates whose step completed, per second;
+- updates/s: updates whose step completed, per second (the closed loop: completed within its
+  measured window, whenever they started);
 - reply latency p50/p95/p99: from just before the action's POST to the arrival of the bot's
   first message (new or edited) for that update; "done p95": until the step's last event;
 - loads: open loop at fixed rates (Poisson arrivals handed to an idle person; an arrival that
@@ -473,6 +474,7 @@ class Window:
         wall = wall1 - wall0
         shares = {name: (cpu1[name] - cpu0[name]) / wall for name in cpu0}
         shares["driver"] = (driver1 - driver0) / wall
+        # Whatever else the machine ran meanwhile (the other bot idles), in shares of one core.
         shares["others"] = (machine1 - machine0) / wall - sum(shares.values())
         self._shares = shares
 
@@ -499,7 +501,6 @@ async def measured(
     whole.open()
     phase = await run(Window(meters))
     whole.close()
-    # Whatever else the machine ran meanwhile (the other bot idles), in shares of one core.
     phase.whole_cpu = whole.shares()
     phase.cpu = phase.cpu or phase.whole_cpu
     phase.refused_calls = (await driver.stats())["errors"] - before_stats["errors"]

@@ -22,7 +22,8 @@ script's steps in their proportions.
 Figures, per bot and per load, all measured by the driver (so they include the sandbox and the
 driver, the same for both bots; the echo bot's rows show that floor):
 
-- updates/s: updates whose step completed, per second;
+- updates/s: updates whose step completed, per second (the closed loop: completed within its
+  measured window, whenever they started);
 - reply latency p50/p95/p99: from just before the action's POST to the arrival of the bot's
   first message (new or edited) for that update; "done p95": until the step's last event;
 - loads: open loop at fixed rates (Poisson arrivals handed to an idle person; an arrival that
@@ -370,6 +371,8 @@ class Phase:
     refused_calls: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
     throughput: float = 0.0
+    started_and_done: float = 0.0  # the closed loop's former count (see closed_loop)
+    whole_cpu: dict[str, float] = field(default_factory=dict)  # over the whole phase
 
     def latencies(self, what: str) -> list[float]:
         return [getattr(s, what) for s in self.samples if s.ok]
@@ -408,47 +411,98 @@ async def open_loop(people: Sequence[Person], rate: float, seconds: float, seed:
     return phase
 
 
-async def closed_loop(people: Sequence[Person], seconds: float, warmup: float) -> Phase:
-    """Every person steps again as soon as the last step is over; measured after ``warmup``."""
+async def closed_loop(
+    people: Sequence[Person], seconds: float, warmup: float, window: Window | None = None
+) -> Phase:
+    """Every person steps again as soon as the last step is over; measured after ``warmup``
+    for ``seconds``: the updates completed in that window (steady state: the rate), and, with
+    ``window``, each process's CPU over that same window."""
     phase = Phase(f"closed N={len(people)}", people[0].bot, None, seconds)
     start = time.perf_counter()
     measured_from, stop_at = start + warmup, start + warmup + seconds
 
     async def keep_stepping(person: Person) -> None:
         while time.perf_counter() < stop_at:
-            sample = await person.step()
-            if sample.started >= measured_from:
-                phase.samples.append(sample)
+            phase.samples.append(await person.step())
 
-    await asyncio.gather(*(keep_stepping(p) for p in people))
-    completed = [s for s in phase.samples if s.ok and s.finished <= stop_at]
-    phase.throughput = len(completed) / seconds
+    async def meter() -> None:
+        if window is None:
+            return
+        await asyncio.sleep(max(0.0, measured_from - time.perf_counter()))
+        window.open()
+        await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+        window.close()
+
+    await asyncio.gather(meter(), *(keep_stepping(p) for p in people))
+    ok = [s for s in phase.samples if s.ok]
+    phase.throughput = sum(1 for s in ok if measured_from <= s.finished <= stop_at) / seconds
+    # The count before 2026-12-07: updates both started and completed in the window. In a
+    # closed loop of N people at a rate X, each step takes N/X, so that count is X - N/seconds:
+    # it took 50 updates/s from both bots at N = 200 over 4 s, more of the slower one's share.
+    phase.started_and_done = (
+        sum(1 for s in ok if s.started >= measured_from and s.finished <= stop_at) / seconds
+    )
+    # The latencies of the steps that started in the window (the warm-up's are not steady).
+    phase.samples = [s for s in phase.samples if measured_from <= s.started < stop_at]
+    if window is not None:
+        phase.cpu = window.shares()
     return phase
 
 
-async def saturate(people: Sequence[Person], setup: Setup, number: int) -> Phase:
+class Window:
+    """Each process's CPU over a closed loop's measured window (not its warm-up, nor the
+    drain after it, when fewer people are still stepping)."""
+
+    def __init__(self, meters: dict[str, Child]) -> None:
+        self.meters = meters
+        self._start: tuple[float, float, float, dict[str, float]] | None = None
+        self._shares: dict[str, float] = {}
+
+    def _now(self) -> tuple[float, float, float, dict[str, float]]:
+        cpu = {name: child.cpu_seconds() for name, child in self.meters.items()}
+        return time.perf_counter(), time.process_time(), machine_cpu_seconds(), cpu
+
+    def open(self) -> None:
+        self._start = self._now()
+
+    def close(self) -> None:
+        assert self._start is not None
+        (wall0, driver0, machine0, cpu0), (wall1, driver1, machine1, cpu1) = (
+            self._start,
+            self._now(),
+        )
+        wall = wall1 - wall0
+        shares = {name: (cpu1[name] - cpu0[name]) / wall for name in cpu0}
+        shares["driver"] = (driver1 - driver0) / wall
+        # Whatever else the machine ran meanwhile (the other bot idles), in shares of one core.
+        shares["others"] = (machine1 - machine0) / wall - sum(shares.values())
+        self._shares = shares
+
+    def shares(self) -> dict[str, float]:
+        return dict(self._shares)
+
+
+async def saturate(
+    people: Sequence[Person], setup: Setup, number: int, window: Window | None = None
+) -> Phase:
     """One round of the closed loop (the rounds of the two bots alternate)."""
-    phase = await closed_loop(people, setup.saturation_seconds, setup.warmup)
+    phase = await closed_loop(people, setup.saturation_seconds, setup.warmup, window)
     phase.load += f" #{number + 1}" if setup.rounds > 1 else ""
     return phase
 
 
 async def measured(
-    run: Callable[[], Awaitable[Phase]], driver: Driver, meters: dict[str, Child]
+    run: Callable[[Window], Awaitable[Phase]], driver: Driver, meters: dict[str, Child]
 ) -> Phase:
-    """Run one phase and add the CPU used by each process and the calls the server refused."""
+    """Run one phase and add the CPU used by each process and the calls the server refused:
+    over the whole phase, or over its measured window if the phase has one (the closed loop)."""
     before_stats = await driver.stats()
-    cpu_before = {name: child.cpu_seconds() for name, child in meters.items()}
-    driver_before, wall_before = time.process_time(), time.perf_counter()
-    machine_before = machine_cpu_seconds()
-    phase = await run()
-    wall = time.perf_counter() - wall_before
-    phase.cpu = {
-        name: (child.cpu_seconds() - cpu_before[name]) / wall for name, child in meters.items()
-    }
-    phase.cpu["driver"] = (time.process_time() - driver_before) / wall
-    # Whatever else the machine ran meanwhile (the other bot idles), in shares of one core.
-    phase.cpu["others"] = (machine_cpu_seconds() - machine_before) / wall - sum(phase.cpu.values())
+    whole = Window(meters)
+    whole.open()
+    phase = await run(Window(meters))
+    whole.close()
+    phase.whole_cpu = whole.shares()
+    phase.cpu = phase.cpu or phase.whole_cpu
     phase.refused_calls = (await driver.stats())["errors"] - before_stats["errors"]
     return phase
 
@@ -498,6 +552,7 @@ def verdict(phases: Sequence[Phase]) -> list[str]:
         f"target >= {RATIO_TARGET}: {'met' if ratio >= RATIO_TARGET else 'MISSED'})",
         f"bot CPU per update at saturation: ours {ours_cpu * 1000:.2f} ms, echo "
         f"{echo_cpu * 1000:.2f} ms (echo/ours {echo_cpu / ours_cpu:.2f})",
+        former_count(ours, echo),
     ]
     for phase in phases:
         if phase.bot != "ours" or phase.offered is None:
@@ -518,6 +573,26 @@ def verdict(phases: Sequence[Phase]) -> list[str]:
             "quiet machine for figures to publish"
         )
     return lines
+
+
+def former_count(ours: Sequence[Phase], echo: Sequence[Phase]) -> str:
+    """The saturation medians as counted before 2026-12-07 (updates started and completed in
+    the window), for comparison with the figures recorded until then."""
+    ours_rate = statistics.median(p.started_and_done for p in ours)
+    echo_rate = statistics.median(p.started_and_done for p in echo)
+
+    def cpu(phases: Sequence[Phase]) -> float:  # the whole phase's CPU share, per such update
+        per = [
+            p.whole_cpu.get("bot", 0.0) / p.started_and_done for p in phases if p.started_and_done
+        ]
+        return statistics.median(per) * 1000 if per else float("nan")
+
+    return (
+        f"  counted as before 2026-12-07 (started and completed in the window; CPU over the whole "
+        f"phase): ours {ours_rate:.1f}, echo {echo_rate:.1f} updates/s, ratio "
+        f"{ours_rate / max(echo_rate, 1e-9):.2f}; bot CPU per update ours {cpu(ours):.2f} ms, "
+        f"echo {cpu(echo):.2f} ms"
+    )
 
 
 def slowest_steps(phase: Phase, script: Sequence[Step], most: int = 4) -> str:
@@ -567,6 +642,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Setup:
     )
     parser.add_argument("--seconds", type=float, default=None, help="length of a fixed load")
     parser.add_argument(
+        "--saturation-seconds",
+        type=float,
+        default=None,
+        help="length of a saturation round's measured window (default: --seconds); with "
+        "--rates '' a saturation-only run, e.g. to attach a profiler to the bot (its pid is "
+        "printed)",
+    )
+    parser.add_argument(
         "--echo-concurrency",
         type=int,
         default=0,
@@ -605,7 +688,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Setup:
         users=args.users,
         rates=[float(r) for r in rates.split(",") if r.strip()],
         seconds=seconds,
-        saturation_seconds=seconds,
+        saturation_seconds=args.saturation_seconds or seconds,
         rounds=args.rounds if args.rounds is not None else (1 if args.quick else 3),
         warmup=1.0 if args.quick else 3.0,
         echo_concurrency=args.echo_concurrency,
@@ -712,12 +795,13 @@ async def run_phases(
     print(machine_line())
     print(f"{setup.users} people per bot, {len(script)} updates per walk; times in ms")
     print(f"event loops: ours {loop_of(bots['ours'])}, echo bot {loop_of(bots['echo'])}")
+    print(f"pids: ours {bots['ours'].pid}, echo bot {bots['echo'].pid}", flush=True)
     print(HEADER)
     phases: list[Phase] = []
 
-    async def run(name: str, make: Callable[[Sequence[Person]], Awaitable[Phase]]) -> None:
+    async def run(name: str, make: Callable[[Sequence[Person], Window], Awaitable[Phase]]) -> None:
         meters = {"sandbox": sandbox, "bot": bots[name]}
-        phase = await measured(lambda: make(crowds[name]), driver, meters)
+        phase = await measured(lambda window: make(crowds[name], window), driver, meters)
         phase.bot = name
         phases.append(phase)
         print(row(phase), flush=True)
@@ -726,10 +810,10 @@ async def run_phases(
     for number, rate in enumerate(setup.rates):
         seed = setup.seed + number
         for name in crowds:
-            await run(name, lambda c, r=rate, s=seed: open_loop(c, r, setup.seconds, s))
+            await run(name, lambda c, _, r=rate, s=seed: open_loop(c, r, setup.seconds, s))
     for number in range(setup.rounds):
         for name in crowds:
-            await run(name, lambda c, n=number: saturate(c, setup, n))
+            await run(name, lambda c, w, n=number: saturate(c, setup, n, w))
     return phases
 
 

@@ -171,6 +171,22 @@ async def test_nothing_is_written_that_the_database_holds_already(storage):
     assert await SQLitePersistence(storage).get_chat_data() == {ANA: {}}
 
 
+async def test_data_is_compared_whatever_its_key_order_or_its_integers(storage):
+    persistence = SQLitePersistence(storage)
+    await persistence.update_user_data(ANA, {"b": 1, "a": {"d": 2, "c": 3}})
+    transactions = await traced(storage)
+    await persistence.update_user_data(ANA, {"a": {"c": 3, "d": 2}, "b": 1})
+    assert transactions.all == []
+    # An integer beyond 64 bits (orjson refuses it) is encoded by the json module: stored as
+    # it was, and compared as any other.
+    huge = {"n": 2**70, **asked(3, message=42)}
+    persistence.confirm(BEN, huge)
+    await persistence.flush()
+    assert await stored(storage, BEN) == huge
+    await persistence.update_user_data(BEN, {**asked(3, message=42), "n": 2**70})
+    assert len(transactions.all) == 1
+
+
 async def test_a_dialog_step_is_one_write_transaction(server, bot):
     """Over HTTP: from /post to the place, each step (buttons, typed answers, a tag ticked)
     is one write transaction; its question, confirmed sent, costs none of its own."""

@@ -25,12 +25,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import resource
 import shutil
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -309,6 +311,28 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of the event loop's thread, the database's (aiosqlite's) and all the
+    others, from /proc/self/task (user and system time, in clock ticks)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    names = {threading.main_thread().native_id: "event loop"}
+    names.update(
+        (thread.native_id, "database")
+        for thread in threading.enumerate()
+        if "_connection_worker_thread" in thread.name
+    )
+    found: dict[str, float] = {"event loop": 0.0, "database": 0.0, "others": 0.0}
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue  # ended meanwhile
+        name = names.get(int(task), "others")
+        found[name] += (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
 def io_counts() -> dict[str, int]:
     """The process's bytes read and written through system calls (SQLite's page reads and
     its writes to the WAL and, at checkpoints, to the database file) and how many calls:
@@ -385,6 +409,7 @@ async def measure(
     db.execute("COMMIT")
     db.close()
     cpu_before = cpu_seconds()
+    threads_before = thread_cpu()
     io_before = io_counts()
     started = time.perf_counter()
     done, _instant = await matching_pass(
@@ -392,6 +417,7 @@ async def measure(
     )
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds() - cpu_before
+    threads = {name: value - threads_before[name] for name, value in thread_cpu().items()}
     io = {name: value - io_before[name] for name, value in io_counts().items()}
     wal = path.with_name(path.name + "-wal")
     wal_size = wal.stat().st_size / 2**20 if wal.exists() else 0.0
@@ -408,6 +434,7 @@ async def measure(
         f"{queued.get('pending', 0):,} outbox rows, "
         f"{digests:,} digest items"
     )
+    print("  its CPU by thread: " + ", ".join(f"{n} {v:.1f} s" for n, v in threads.items()))
     print(
         f"  its reads and writes: {io['rchar'] / 2**20:,.0f} MB read in {io['syscr']:,} calls, "
         f"{io['wchar'] / 2**20:,.0f} MB written in {io['syscw']:,} calls; "

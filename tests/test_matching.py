@@ -12,7 +12,7 @@ import pytest
 from bot.delivery.timing import Preferences
 from bot.i18n import translator
 from bot.matching import scoring as matching
-from bot.matching.matcher import cosines, matching_pass, unit_vectors
+from bot.matching.matcher import cosines, matching_pass, meanings, unit_vectors
 from bot.matching.types import Features, Matched
 from bot.storage import Alert, AlertDraft, Storage
 from bot.storage.listings import DAY
@@ -539,3 +539,24 @@ def test_unit_vectors_of_a_few_are_those_of_all_bit_for_bit():
     assert all(np.array_equal(some[id_], every[id_]) for id_ in few)
     mine = some.pop(900)
     assert cosines(mine, some) == cosines(every[900], {id_: every[id_] for id_ in few[1:]})
+
+
+@pytest.mark.parametrize("others", [0, 1, 7, 37, 120])
+def test_meanings_are_unit_vectors_then_cosines_bit_for_bit(others):
+    """The pass's cosines in one matrix (meanings) are those of unit_vectors then cosines,
+    to the last bit, for a listing with its candidates' vectors, some missing; nothing
+    without the listing's own."""
+    rng = np.random.default_rng(others)
+    stored = {
+        id_: (rng.integers(-127, 128, 384, dtype=np.int8).tobytes(), float(rng.random()))
+        for id_ in range(1, 2 * others + 2)
+        if id_ % 3  # every third has no vector
+    }
+    listing, candidates = 1, list(range(2, 2 * others + 2, 2))
+    units = unit_vectors({id_: stored[id_] for id_ in [listing, *candidates] if id_ in stored})
+    mine = units.pop(listing)
+    found_mine, found = meanings(stored, listing, candidates)
+    assert found_mine is not None and np.array_equal(found_mine, mine)
+    assert found == cosines(mine, units)
+    assert list(found) == list(units)
+    assert meanings(stored, 3, candidates) == (None, {})  # 3 has no vector

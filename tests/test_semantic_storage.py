@@ -208,7 +208,7 @@ async def test_the_quality_set_keeps_its_recall():
     assert same_recall >= 0.97
 
 
-async def test_the_pass_reads_candidates_with_their_vectors_in_one_statement(storage):
+async def test_the_pass_reads_candidates_with_their_vectors_in_one_trip(storage):
     """What the matching pass reads in one round trip for several listings is what the
     separate reads give: the same candidates, the vectors of the model asked for (the
     subjects', and those candidates' that have one), and the preferences of the people
@@ -230,6 +230,13 @@ async def test_the_pass_reads_candidates_with_their_vectors_in_one_statement(sto
     known = {request.owner_id}
     found = await storage.candidates_of(subjects, NOW, MODEL, known=known)
     assert set(found.preferences) == owners - known
+    # A candidate's vector kept from an earlier group is not read again; a subject's own
+    # always is (it may have been edited since it was kept).
+    found = await storage.candidates_of(
+        subjects[:1], NOW, MODEL, known=set(), kept={with_vector.id, request.id}
+    )
+    assert {c.id for c in found.listings[0]} == {with_vector.id, without.id}
+    assert found.vectors == await storage.vectors_of([request.id], MODEL)
     # Another model's vectors are not this one's: words only.
     found = await storage.candidates_of(subjects[:1], NOW, "another-model", known=set())
     assert len(found.listings[0]) == 2 and found.vectors == {}

@@ -15,7 +15,7 @@ import logging
 import math
 import sqlite3
 import time
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -47,6 +47,7 @@ from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
 from bot.storage import Alert, Listing, Storage
 from bot.storage.base import Checkpoints
+from bot.taxonomy import KINDS
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class Lookups:
         self.semantics = semantics
         self.vectors: dict[int, tuple[bytes, float]] = {}  # as stored
         self.keywords: dict[str, Vector | None] = {}
-        self.alerts: dict[tuple[str, str], list[Alert]] = {}
+        self.alerts: dict[tuple[str, str, str], list[Alert]] = {}
         self.alerts_version = -1
         self.alerts_at = -math.inf
         self.counts: dict[str, int] = {}
@@ -122,24 +123,26 @@ class Lookups:
         self.prefs_at = -math.inf
         self.speakers: dict[int, list[int]] | None = None
 
-    async def alerts_for(self, category: str, country: str) -> list[Alert]:
-        """Active alerts that may want a listing of ``category`` in ``country``: those for
-        that category (or any) and that country (or Europe, or a radius)."""
+    async def alerts_for(self, category: str, country: str, kind: str) -> list[Alert]:
+        """Active alerts that may want a listing of ``kind`` and ``category`` in
+        ``country``: those for that kind (or either), that category (or any) and that
+        country (or Europe, or a radius)."""
         storage = self.storage
         fresh = time.monotonic() - self.alerts_at < self.ALERTS_FOR
         if not fresh or storage.alerts_version != self.alerts_version:
             self.alerts_version = storage.alerts_version
             self.alerts_at = time.monotonic()
-            buckets: dict[tuple[str, str], list[Alert]] = {}
+            buckets: dict[tuple[str, str, str], list[Alert]] = {}
             for alert in await storage.active_alerts():
                 where = alert.country or "" if alert.area in ("country", "region") else "*"
                 for key in alert.categories or ("",):
-                    buckets.setdefault((key, where), []).append(alert)
+                    for wanted in (alert.kind,) if alert.kind else KINDS:
+                        buckets.setdefault((key, where, wanted), []).append(alert)
             self.alerts = buckets
         return [
             alert
             for key in ((category, country), (category, "*"), ("", country), ("", "*"))
-            for alert in self.alerts.get(key, ())
+            for alert in self.alerts.get((*key, kind), ())
         ]
 
     def _texts_fresh(self) -> None:
@@ -177,6 +180,16 @@ class Lookups:
 
     async def vectors_of(self, ids: list[int]) -> dict[int, Vector]:
         """The unit vectors of these listings (those that have one of the current model)."""
+        stored = await self._stored_vectors(ids)
+        return unit_vectors({id_: stored[id_] for id_ in ids if id_ in stored})
+
+    async def meanings(self, listing: int, others: list[int]) -> tuple[Vector | None, Cosines]:
+        """:func:`meanings` of the listing and ``others`` (each that has a vector of the
+        current model): its unit vector and their cosines to it."""
+        return meanings(await self._stored_vectors([listing, *others]), listing, others)
+
+    async def _stored_vectors(self, ids: list[int]) -> dict[int, tuple[bytes, float]]:
+        """The kept vectors, with those of ``ids`` read if they were not kept yet."""
         model = self.model()
         if model is None:
             return {}
@@ -186,7 +199,13 @@ class Lookups:
         missing = [id_ for id_ in ids if id_ not in self.vectors]
         if missing:
             self.remember_vectors(await self.storage.vectors_of(missing, model))
-        return unit_vectors({id_: self.vectors[id_] for id_ in ids if id_ in self.vectors})
+        return self.vectors
+
+    def kept_vectors(self) -> Container[int]:
+        """The listings whose vectors are kept (what :meth:`remember_vectors` need not be
+        given but for a listing being matched)."""
+        self._texts_fresh()
+        return self.vectors
 
     def remember_vectors(self, stored: dict[int, tuple[bytes, float]]) -> None:
         """Keep stored vectors, for :meth:`vectors_of`: read with a listing's candidates, or
@@ -276,9 +295,7 @@ async def match_listing(
     found_candidates = [c for c in candidates if speakers.get(c.id) != []]
     ranking = Ranking(features, found_candidates)
     # Meaning where both listings have vectors; words (within one language) for the others.
-    vectors = await lookups.vectors_of([features.id, *(c.id for c in found_candidates)])
-    mine = vectors.pop(features.id, None)
-    meaning = cosines(mine, vectors)
+    mine, meaning = await lookups.meanings(features.id, [c.id for c in found_candidates])
     similarity: dict[int, float] = {}
     words = distinctive_words(subject.text)
     compared = [id_ for id_ in ranking.worth_comparing() if id_ not in meaning] if words else []
@@ -290,7 +307,7 @@ async def match_listing(
     hits = []
     # The listing's folded words, once an alert has words to look for.
     listing_words: AbstractSet[str] | None = None
-    for alert in await lookups.alerts_for(features.category, features.country):
+    for alert in await lookups.alerts_for(features.category, features.country, features.kind):
         if not within_alert_filters(alert, features):
             continue
         keywords = (
@@ -357,7 +374,30 @@ def unit_vectors(stored: dict[int, tuple[bytes, float]]) -> dict[int, Vector]:
     return dict(zip(stored, units, strict=True))
 
 
-def cosines(mine: Vector | None, vectors: dict[int, Vector]) -> dict[int, float]:
+Cosines = dict[int, float]
+
+
+def meanings(
+    stored: Mapping[int, tuple[bytes, float]], listing: int, others: Iterable[int]
+) -> tuple[Vector | None, Cosines]:
+    """The unit vector of ``listing`` and the cosine to it of each of ``others`` that has a
+    vector (none without the listing's own), from ``stored`` vectors: :func:`unit_vectors`
+    then :func:`cosines`, bit for bit, in one matrix without a dictionary of rows between
+    them (for a listing's few dozen candidates numpy's calls, not its arithmetic, were the
+    cost: 10,000 times a pass)."""
+    if listing not in stored:
+        return None, {}
+    ids = [id_ for id_ in others if id_ in stored]
+    rows = b"".join([stored[listing][0], *(stored[id_][0] for id_ in ids)])
+    units = np.frombuffer(rows, np.int8).reshape(len(ids) + 1, -1).astype(np.float32)
+    units /= np.maximum(np.linalg.norm(units, axis=1, keepdims=True), 1e-6)
+    mine = units[0]
+    if not ids:
+        return mine, {}
+    return mine, dict(zip(ids, (units[1:] @ mine).tolist(), strict=True))
+
+
+def cosines(mine: Vector | None, vectors: dict[int, Vector]) -> Cosines:
     """The cosine of each listing's unit vector to ``mine`` (none without ``mine``)."""
     if mine is None or not vectors:
         return {}
@@ -547,7 +587,9 @@ def _read_candidates(
 
     async def read() -> list[list[Features] | None]:
         version = storage.preferences_version
-        found = await storage.candidates_of(open_, now, lookups.model(), lookups.known_people())
+        found = await storage.candidates_of(
+            open_, now, lookups.model(), lookups.known_people(), lookups.kept_vectors()
+        )
         lookups.remember_vectors(found.vectors)
         lookups.remember_preferences(found.preferences, version)
         each = iter(found.listings)

@@ -269,7 +269,7 @@ class Ranking:
         among equals). ``meaning``: cosines of the candidates' vectors to the new listing's."""
         similarity = similarity or {}
         meaning = meaning or {}
-        found: list[tuple[float, int, FoundMatch]] = []
+        found: list[tuple[float, int, int, tuple[str, ...]]] = []
         for points, reasons, other in self.scored:
             points, reasons = _with_words(
                 self.subject,
@@ -280,10 +280,17 @@ class Ranking:
                 meaning.get(other.id),
             )
             if points >= THRESHOLD:
-                match = FoundMatch(self.subject.id, other.id, points, reasons)
-                found.append((points, other.published_at, match))
-        found.sort(key=lambda item: (item[0], item[1]), reverse=True)
-        return [match for _points, _published, match in found[:limit]]
+                found.append((points, other.published_at, other.id, reasons))
+        found.sort(key=_by_points_then_newest, reverse=True)
+        mine = self.subject.id
+        return [
+            FoundMatch(mine, other, points, reasons)
+            for points, _published, other, reasons in found[:limit]
+        ]
+
+
+def _by_points_then_newest(item: tuple[float, int, int, tuple[str, ...]]) -> tuple[float, int]:
+    return item[0], item[1]
 
 
 def best_matches(
@@ -368,7 +375,7 @@ def within_alert_filters(alert: Alert, listing: Features) -> bool:
         return False
     if alert.categories and listing.category not in alert.categories:
         return False
-    if alert.tags and not listing.tags & set(alert.tags):
+    if alert.tags and listing.tags.isdisjoint(alert.tags):
         return False
     return _in_alert_area(alert, listing)
 

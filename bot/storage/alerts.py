@@ -6,6 +6,7 @@ forged button names an alert; the query checks the person.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -326,10 +327,13 @@ def preferences_statement(wanted: list[int], *, blocked_too: bool = False) -> tu
 
 def preferences_by_person(rows: Iterable[Sequence[Any]]) -> dict[int, Preferences]:
     """The rows of :func:`preferences_statement`, as each person's preferences."""
-    return {row[0]: _preferences(row[1:]) for row in rows}
+    return {row[0]: _preferences(tuple(row[1:])) for row in rows}
 
 
-def _preferences(row: Sequence[Any]) -> Preferences:
+# Most people share their preferences (a country's zone, the defaults): one value for each
+# combination rather than one per person (the matching pass reads tens of thousands).
+@functools.lru_cache(maxsize=4096)
+def _preferences(row: tuple[Any, ...]) -> Preferences:
     country, frequency, timezone, quiet_start, quiet_end, has_row = row
     if not has_row:
         return Preferences(timezone=zone_of(country))

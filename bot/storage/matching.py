@@ -30,6 +30,7 @@ from bot.matching.types import (
 )
 from bot.storage.alerts import preferences_by_person, preferences_statement
 from bot.storage.base import Database, row_mapper, space_separated
+from bot.storage.vectors import vectors_statement
 from bot.storage.verification import on_listing_side, owner_answers, verified
 
 # At most this many candidates from each slice; the tag slices look at the newest WINDOW of
@@ -62,9 +63,16 @@ def _features(row: Sequence[Any]) -> Features:
         row[2],  # municipality_id
         row[3],  # kind
         row[4],  # category
-        frozenset((row[5] or "").split()),  # tags
+        _tags(row[5]),
         *row[6:14],  # country, region, place, latitude, longitude, reach, language, published_at
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags(listed: str | None) -> frozenset[str]:
+    """The tags of a listing as listed (space-separated), one set for each way of listing
+    them: a category's few tags make few (the pass reads 360,000 candidates' tags)."""
+    return frozenset((listed or "").split())
 
 
 OTHER_KIND = {"offer": "request", "request": "offer"}
@@ -108,13 +116,9 @@ _ITEM_LISTING = (
 )
 
 
-def candidates_statement(
-    subject: Features, now: int, model: str | None = None
-) -> tuple[str, dict[str, Any]]:
+def candidates_statement(subject: Features, now: int) -> tuple[str, dict[str, Any]]:
     """The statement of :meth:`MatchingQueries.match_candidates` (tests/test_query_plans.py
-    explains the same text); with a ``model``, each candidate also carries its vector of that
-    model (or NULLs) and every row the subject's own, so the pass reads them in one round
-    trip: open listings of the other kind and the same category whose reach
+    explains the same text): open listings of the other kind and the same category whose reach
     and the subject's admit each other (bot.matching.meets), the union of bounded slices,
     newest first in each, never a scan of the table.
 
@@ -161,23 +165,16 @@ def candidates_statement(
         tags = sorted(subject.tags)
         params.update({f"tag{i}": tag for i, tag in enumerate(tags)})
         shared = ", ".join(f":tag{i}" for i in range(len(tags)))
+        # A window's listing's tags read in one descent of the key (listing, tag), the few
+        # rows compared with the subject's tags ("+": not a descent for each of them).
         for table, where in areas:
             slices.append(
                 f"SELECT id FROM (SELECT id FROM {table} WHERE {where} {newest} "
                 f"LIMIT :window) AS w WHERE EXISTS (SELECT 1 FROM listing_tags t "
-                f"WHERE t.listing_id = w.id AND t.tag IN ({shared})) LIMIT :tag_pool"
+                f"WHERE t.listing_id = w.id AND +t.tag IN ({shared})) LIMIT :tag_pool"
             )
     union = " UNION ".join(f"SELECT id FROM ({part})" for part in slices)
-    pool = f"FROM ({union}) AS pool JOIN listings l ON l.id = pool.id"
-    if model is None:
-        return f"SELECT {_FEATURES} {pool}", params
-    mine = "(SELECT {} FROM listing_vectors WHERE listing_id = :subject AND +model = :model)"
-    return (
-        f"SELECT {_FEATURES}, v.vector, v.scale, {mine.format('vector')}, "
-        f"{mine.format('scale')} {pool} "
-        "LEFT JOIN listing_vectors v ON v.listing_id = l.id AND +v.model = :model",
-        {**params, "subject": subject.id, "model": model},
-    )
+    return f"SELECT {_FEATURES} FROM ({union}) AS pool JOIN listings l ON l.id = pool.id", params
 
 
 class MatchingQueries(Database):
@@ -203,31 +200,41 @@ class MatchingQueries(Database):
         return [_features(row) for row in rows]
 
     async def candidates_of(
-        self, subjects: Sequence[Features], now: int, model: str | None, known: Container[int]
+        self,
+        subjects: Sequence[Features],
+        now: int,
+        model: str | None,
+        known: Container[int],
+        kept: Container[int] = (),
     ) -> Candidates:
         """:meth:`match_candidates` for several listings, with the vectors of ``model`` (the
-        subjects' and their candidates', those that have one), and the preferences of the
-        people who may be told about them (their owners and their candidates'; as
-        :meth:`~bot.storage.alerts.AlertQueries.preferences_of`) but the ``known`` ones: all
-        in one trip to the database's thread, which costs more than a small statement.
-        ``known`` is only asked whether it holds someone, on that thread."""
-        statements = [candidates_statement(subject, now, model) for subject in subjects]
+        subjects', and their candidates' but those ``kept`` already, those that have one),
+        and the preferences of the people who may be told about them (their owners and
+        their candidates'; as :meth:`~bot.storage.alerts.AlertQueries.preferences_of`) but
+        the ``known`` ones: all in one trip to the database's thread, which costs more than
+        a small statement. ``known`` and ``kept`` are only asked whether they hold someone,
+        on that thread.
 
-        def read(db: sqlite3.Connection) -> tuple[list[list[Any]], list[Any]]:
+        The vectors are read once for the group, in the listings' order, after the
+        candidates: a candidate comes with several listings of a group (the same area and
+        category), and most with listings before it (``kept``); a vector a candidate's row
+        brought along was read again for each (a third of the pass's page reads)."""
+        statements = [candidates_statement(subject, now) for subject in subjects]
+
+        def read(db: sqlite3.Connection) -> tuple[list[list[Any]], list[Any], list[Any]]:
             found = [db.execute(*statement).fetchall() for statement in statements]
             owners = {s.owner_id for s in subjects} | {row[1] for rows in found for row in rows}
             wanted = sorted(person for person in owners if person not in known)
             people = db.execute(*preferences_statement(wanted)).fetchall() if wanted else []
-            return found, people
+            if model is None:
+                return found, people, []
+            # The subjects' own always: one edited since it was kept is matched as it now is.
+            others = {row[0] for rows in found for row in rows if row[0] not in kept}
+            ids = others.union(subject.id for subject in subjects)
+            return found, people, db.execute(*vectors_statement(ids, model)).fetchall()
 
-        found, people = await self._in_thread(read)
-        vectors: dict[int, tuple[bytes, float]] = {}
-        for subject, rows in zip(subjects, found, strict=True):
-            if model is None or not rows:
-                continue
-            vectors.update((row[0], (row[14], row[15])) for row in rows if row[14] is not None)
-            if rows[0][16] is not None:  # the subject's own: on every row
-                vectors[subject.id] = (rows[0][16], rows[0][17])
+        found, people, stored = await self._in_thread(read)
+        vectors = {row[0]: (row[1], row[2]) for row in stored}
         listings = [[_features(row) for row in rows] for rows in found]
         return Candidates(listings, vectors, preferences_by_person(people))
 

@@ -149,10 +149,16 @@ class VectorQueries(Database):
 
     async def vectors_of(self, ids: Iterable[int], model: str) -> dict[int, tuple[bytes, float]]:
         """The stored vectors of these listings (those that have one of ``model``)."""
-        rows = await self._fetchall(
-            # +model: looked up by listing id; an index on the model would scan every vector.
-            "SELECT listing_id, vector, scale FROM listing_vectors "
-            "WHERE listing_id IN (SELECT value FROM json_each(?)) AND +model = ?",
-            (json.dumps(sorted(set(ids))), model),
-        )
+        rows = await self._fetchall(*vectors_statement(ids, model))
         return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def vectors_statement(ids: Iterable[int], model: str) -> tuple[str, tuple[str, str]]:
+    """The statement of :meth:`VectorQueries.vectors_of`: (listing, vector, scale) rows, in
+    the listings' order (so the pages are read in the file's order)."""
+    return (
+        # +model: looked up by listing id; an index on the model would scan every vector.
+        "SELECT listing_id, vector, scale FROM listing_vectors "
+        "WHERE listing_id IN (SELECT value FROM json_each(?)) AND +model = ?",
+        (json.dumps(sorted(set(ids))), model),
+    )

@@ -370,10 +370,11 @@ async def test_a_request_and_its_notice_are_written_together_or_not_at_all(serve
     await storage.decide_contact(contact.id, owner, accept=True, now=NOW)
     assert (asker, "contact_accepted") in await _outbox_kinds(storage, contact.id)
 
-    await storage._db.execute(
-        "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
-        "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
-    )
+    async with storage.transaction() as db:  # not inside a transaction of the bot's
+        await db.execute(
+            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
+            "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
+        )
     other = await seed.listing(storage, owner, NOW, title="Second fire pump")
     try:
         await storage.open_contact(asker, other.id, "And this one too, please.", NOW)

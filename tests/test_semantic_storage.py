@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks import quality
+from bot.matching.matcher import Lookups
 from bot.matching.types import Matched
 from bot.semantic.codes import quantize, similarities
 from bot.semantic.index import BLOCK, BinaryIndex
@@ -240,3 +241,30 @@ async def test_the_pass_reads_candidates_with_their_vectors_in_one_trip(storage)
     # Another model's vectors are not this one's: words only.
     found = await storage.candidates_of(subjects[:1], NOW, "another-model", known=set())
     assert len(found.listings[0]) == 2 and found.vectors == {}
+
+
+async def test_the_pass_never_keeps_a_candidate_s_vector_from_before_an_edit(storage):
+    """The pass keeps candidates' vectors between groups and passes, and reads only those it
+    does not keep; once a listing's text is edited, none kept from before is compared again:
+    the next group reads the candidate's vector as it now is."""
+    pump = await publish(storage, stored(1))
+    request = await publish(storage, stored(2), kind="request")
+    subject = {s.features.id: s.features for s in await storage.unmatched_listings()}[request.id]
+    lookups = Lookups(storage)
+
+    async def vectors_read() -> dict[int, tuple[bytes, float]]:
+        kept = lookups.kept_vectors()
+        found = await storage.candidates_of([subject], NOW, MODEL, known=set(), kept=kept)
+        assert [c.id for c in found.listings[0]] == [pump.id]
+        lookups.remember_vectors(found.vectors)
+        return found.vectors
+
+    assert set(await vectors_read()) == {pump.id, request.id}
+    assert set(await vectors_read()) == {request.id}  # the candidate's is kept
+    await storage.edit_listing(pump.id, OWNER, {"reach": "country"}, now=NOW)
+    assert set(await vectors_read()) == {request.id}  # not the text: still kept
+
+    title, description, vector = "Fire engine", "A fire engine, not a pump.", stored(3)
+    await storage.edit_listing(pump.id, OWNER, {"title": title, "description": description},
+                               now=NOW, vector=(title, description, vector))  # fmt: skip
+    assert (await vectors_read())[pump.id] == (vector.vector, vector.scale)

@@ -88,13 +88,13 @@ class Lookups:
 
     - the active alerts by category and country, reloaded when they change and every
       :data:`ALERTS_FOR` seconds;
-    - how many listings contain each word, and the texts of recent candidates: both
-      may lag by :data:`TEXTS_FOR` seconds (an edited text is compared as it was for that
-      long), which weights and similarities that only rank candidates do not mind;
+    - how many listings contain each word, for :data:`TEXTS_FOR` seconds (weights do not
+      mind the lag), and the texts of recent candidates, that long or until a listing's
+      text is edited;
     - people's notification preferences, for :data:`PREFERENCES_FOR` seconds or until
       changed (blocking is checked again when a notification is queued);
-    - the vectors of recent candidates (as the texts: an edited one may lag), and of alerts'
-      keywords, embedded once (off the event loop) when first needed.
+    - the vectors of recent candidates (as the texts: never one from before an edit), and
+      of alerts' keywords, embedded once (off the event loop) when first needed.
     """
 
     ALERTS_FOR = 60.0
@@ -118,6 +118,7 @@ class Lookups:
         self.total = 0
         self.texts: dict[int, str] = {}
         self.texts_at = -math.inf
+        self.texts_version = -1
         self.prefs: dict[int, Preferences] = {}
         self.prefs_version = -1
         self.prefs_at = -math.inf
@@ -146,6 +147,10 @@ class Lookups:
         ]
 
     def _texts_fresh(self) -> None:
+        if self.storage.texts_version != self.texts_version:  # a text edited: never compared
+            self.texts_version = self.storage.texts_version  # as it was
+            self.texts.clear()
+            self.vectors.clear()
         too_many = len(self.counts) > self.MAX_WORDS
         if time.monotonic() - self.texts_at > self.TEXTS_FOR or too_many:
             self.counts.clear()

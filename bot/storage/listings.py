@@ -631,6 +631,17 @@ class ListingQueries(Database):
         ) as cursor:
             return await cursor.fetchone() is not None
 
+    @property
+    def texts_version(self) -> int:
+        """Counts edits of published listings' texts made through this connection: the
+        matching pass keeps candidates' texts and vectors until it changes
+        (bot.matching.matcher.Lookups). Vectors the job stores need no count: a listing
+        without one of the model is never kept, and is read again until it has one."""
+        return int(getattr(self, "_texts_version", 0))
+
+    def _texts_changed(self) -> None:
+        self._texts_version = self.texts_version + 1
+
     async def edit_listing(
         self,
         listing_id: int,
@@ -674,6 +685,8 @@ class ListingQueries(Database):
             if "title" in changes or "description" in changes:
                 await _text_edited(db, listing_id, vector)
             await self._history(db, listing_id, "edited", now, user_id, ",".join(sorted(changes)))
+        if "title" in changes or "description" in changes:
+            self._texts_changed()
         return await self.get_listing(listing_id)
 
     async def close_listing(

@@ -28,10 +28,11 @@ run: install
 
 # Four workers (pytest-xdist) on two cores: most tests wait on the bot (outbox ticks, jobs, a
 # killed process's restart) rather than compute, so the suite takes half the time it takes in
-# one process. `make test TEST_WORKERS=0` runs it in one.
+# one process. `make test TEST_WORKERS=0` runs it in one. loadgroup: the browser tests share
+# one worker (tests/browser/conftest.py).
 TEST_WORKERS ?= 4
 test: install browser lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The locks: requirements-dev.txt (the bot and its tests: what `make` installs) and
 # requirements.txt (the bot alone, at the same versions: what a Procfile host installs).

@@ -42,6 +42,15 @@ CHROMIUM_FLAGS = [
 START_TIMEOUT = 40.0
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """On several workers (make test), every browser test on the same one: one sandbox
+    process and one Chromium at a time, not one per worker on two cores."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def _missing(reason: str) -> None:
     """Fail under CI (a green run without the browser would be a lie); skip elsewhere."""
     message = f"{reason} (install: `make browser` as root, or apt-get install chromium)"

@@ -66,7 +66,14 @@ ConversationKey = tuple[int | str, ...]
 CARRY_WITHIN = 0.05
 # Data waiting to be written with the next write, by user id, as JSON.
 Carried = dict[int, str]
-_SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+# Dates and dataclasses passed through (to the json module, which refuses them, as the
+# storage's own encoding does): what one write path stores, the other never refuses.
+_SORTED = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
 
 def sorted_json(value: object) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -185,6 +186,9 @@ async def test_data_is_compared_whatever_its_key_order_or_its_integers(storage):
     assert await stored(storage, BEN) == huge
     await persistence.update_user_data(BEN, {**asked(3, message=42), "n": 2**70})
     assert len(transactions.all) == 1
+    # What the storage's JSON refuses (a date), the comparison refuses too, not only orjson.
+    with pytest.raises(TypeError):
+        persistence.confirm(BEN, {"when": datetime.now(UTC), **asked(3, message=42)})
 
 
 async def test_a_dialog_step_is_one_write_transaction(server, bot):

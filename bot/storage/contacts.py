@@ -319,9 +319,9 @@ class ContactQueries(Database):
 
     async def add_contact_message(
         self, contact_id: int, sender: int, text: str, now: int
-    ) -> tuple[ContactMessage, list[int]]:
+    ) -> int:
         """Relay a follow-up message of a pending contact (queued for the other side in the
-        same transaction); returns it and its recipients."""
+        same transaction); returns its id."""
         contact = await self.get_contact(contact_id)
         if contact is None:
             raise ContactRefused("not_party")
@@ -357,9 +357,7 @@ class ContactQueries(Database):
                 recipients = [contact.asker_id] if contact.asker_id is not None else []
             ids = {"message": message_id}
             await _tell(db, MESSAGE, f"ct:m:{message_id}", ids, recipients, now)
-        message = await self.get_contact_message(message_id)
-        assert message is not None
-        return message, recipients
+        return int(message_id)
 
     async def decide_contact(
         self, contact_id: int, user_id: int, *, accept: bool, now: int

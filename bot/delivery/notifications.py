@@ -81,13 +81,6 @@ def interest_label(t: Translator, listing: Listing) -> str:
     return _("🙋 I can help") if listing.kind == "request" else _("🙋 I'm interested")
 
 
-async def open_listing(storage: Storage, listing_id: object, now: int) -> Listing | None:
-    if not isinstance(listing_id, int):
-        return None
-    listing = await storage.get_listing(listing_id)
-    return listing if is_open(listing, now) else None
-
-
 def is_open(listing: Listing | None, now: int) -> bool:
     return listing is not None and listing.state(now) == "open"
 

@@ -317,9 +317,7 @@ class ContactQueries(Database):
 
     # --- talking and deciding --------------------------------------------------------------
 
-    async def add_contact_message(
-        self, contact_id: int, sender: int, text: str, now: int
-    ) -> int:
+    async def add_contact_message(self, contact_id: int, sender: int, text: str, now: int) -> int:
         """Relay a follow-up message of a pending contact (queued for the other side in the
         same transaction); returns its id."""
         contact = await self.get_contact(contact_id)

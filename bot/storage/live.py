@@ -15,17 +15,17 @@ from bot.storage.alerts import Alert, _alert
 from bot.storage.base import Database
 from bot.storage.listings import _LISTING_COLUMNS, _LISTING_FROM, Listing, _listing
 from bot.storage.matching import _stored
-from bot.storage.verification import attended, on_listing_side
+from bot.storage.verification import not_unattended, on_listing_side
 
 LISTING_WIDTH = 28  # the columns of _LISTING_COLUMNS
 KEEPS, ATTENDED, MATCH = LISTING_WIDTH, LISTING_WIDTH + 1, LISTING_WIDTH + 2
 
 # Both listings of a pair (a row each), each with whether the reader is on its side (may
 # still be told of its matches: see on_listing_side) and whether someone answers for it
-# (attended), and their match with whether the reader marked it not relevant (NULLs: no
-# match).
+# (attended, as the kept set says: not_unattended), and their match with whether the reader
+# marked it not relevant (NULLs: no match).
 MATCH_AT_SENDING = f"""
-SELECT {_LISTING_COLUMNS}, {on_listing_side("l", ":user")}, {attended("l")},
+SELECT {_LISTING_COLUMNS}, {on_listing_side("l", ":user")}, {not_unattended("l")},
        pair.id, pair.listing_a, pair.listing_b, pair.score, pair.reasons,
        EXISTS (SELECT 1 FROM match_feedback f WHERE f.match_id = pair.id AND f.user_id = :user)
 {_LISTING_FROM}
@@ -36,7 +36,7 @@ WHERE l.id IN (:a, :b)"""
 # person is, whether someone answers for the listing and whether the person is banned.
 HIT_AT_SENDING = f"""
 SELECT {_LISTING_COLUMNS}, {", ".join("a." + field.name for field in fields(Alert))},
-       reader.latitude, reader.longitude, {attended("l")},
+       reader.latitude, reader.longitude, {not_unattended("l")},
        EXISTS (SELECT 1 FROM bans b WHERE b.user_id = a.user_id)
 {_LISTING_FROM}
 JOIN alerts a ON a.id = :alert

@@ -433,9 +433,11 @@ class VerificationQueries(Database):
         return {listing: officials.get(municipality, []) for listing, municipality in released}
 
     async def unattended(self, listing_id: int) -> bool:
-        """Whether nobody answers for the listing (see :func:`attended`)."""
+        """Whether nobody answers for the open listing (see :func:`attended`), as the kept
+        set says (:func:`not_unattended`), like browsing and search."""
         row = await self._fetchone(
-            f"SELECT 1 FROM listings l WHERE l.id = ? AND NOT {attended('l')}", (listing_id,)
+            f"SELECT 1 FROM listings l WHERE l.id = ? AND NOT {not_unattended('l')}",
+            (listing_id,),
         )
         return row is not None
 

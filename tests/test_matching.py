@@ -526,7 +526,7 @@ def test_payloads_are_written_as_json_dumps_writes_them(payload):
 
 def test_unit_vectors_of_a_few_are_those_of_all_bit_for_bit():
     """The pass keeps candidates' vectors as stored and makes unit vectors a listing's few
-    at a time (Lookups.vectors_of): the cosines, and so the matches, are exactly those of
+    at a time (Lookups.meanings): the cosines, and so the matches, are exactly those of
     vectors made a whole group at once."""
     rng = np.random.default_rng(7)
     stored = {

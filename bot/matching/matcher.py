@@ -183,11 +183,6 @@ class Lookups:
         """The name of the vectors compared; None when matching runs on words alone."""
         return self.semantics.model_name() if self.semantics is not None else None
 
-    async def vectors_of(self, ids: list[int]) -> dict[int, Vector]:
-        """The unit vectors of these listings (those that have one of the current model)."""
-        stored = await self._stored_vectors(ids)
-        return unit_vectors({id_: stored[id_] for id_ in ids if id_ in stored})
-
     async def meanings(self, listing: int, others: list[int]) -> tuple[Vector | None, Cosines]:
         """:func:`meanings` of the listing and ``others`` (each that has a vector of the
         current model): its unit vector and their cosines to it."""
@@ -213,8 +208,8 @@ class Lookups:
         return self.vectors
 
     def remember_vectors(self, stored: dict[int, tuple[bytes, float]]) -> None:
-        """Keep stored vectors, for :meth:`vectors_of`: read with a listing's candidates, or
-        by :meth:`vectors_of` itself. Kept as stored (int8, a quarter of a unit vector's
+        """Keep stored vectors, for :meth:`meanings`: read with a listing's candidates, or
+        by :meth:`meanings` itself. Kept as stored (int8, a quarter of a unit vector's
         float32) and made unit vectors a listing's worth at a time, when compared: a
         listing's candidates are a few dozen of the hundreds read with its group's, and
         most come again with later listings."""
@@ -373,10 +368,15 @@ def unit_vectors(stored: dict[int, tuple[bytes, float]]) -> dict[int, Vector]:
     the direction."""
     if not stored:
         return {}
-    matrix = np.frombuffer(b"".join(vector for vector, _scale in stored.values()), np.int8)
-    units = matrix.reshape(len(stored), -1).astype(np.float32)
+    return dict(zip(stored, _units([vector for vector, _scale in stored.values()]), strict=True))
+
+
+def _units(vectors: list[bytes]) -> np.ndarray:
+    """Stored int8 vectors as the rows of one matrix of unit vectors."""
+    matrix = np.frombuffer(b"".join(vectors), np.int8).reshape(len(vectors), -1)
+    units = matrix.astype(np.float32)
     units /= np.maximum(np.linalg.norm(units, axis=1, keepdims=True), 1e-6)
-    return dict(zip(stored, units, strict=True))
+    return units
 
 
 Cosines = dict[int, float]
@@ -393,9 +393,7 @@ def meanings(
     if listing not in stored:
         return None, {}
     ids = [id_ for id_ in others if id_ in stored]
-    rows = b"".join([stored[listing][0], *(stored[id_][0] for id_ in ids)])
-    units = np.frombuffer(rows, np.int8).reshape(len(ids) + 1, -1).astype(np.float32)
-    units /= np.maximum(np.linalg.norm(units, axis=1, keepdims=True), 1e-6)
+    units = _units([stored[listing][0], *(stored[id_][0] for id_ in ids)])
     mine = units[0]
     if not ids:
         return mine, {}

@@ -397,7 +397,6 @@ class ContactQueries(Database):
         contact = await self.get_contact(contact_id)
         if contact is None or await self.contact_side(contact, user_id) != "owner":
             raise ContactRefused("not_party")
-        colleagues = [person for person in await self.owner_side(contact) if person != user_id]
         async with self.transaction() as db:
             # The owner side again, in the statement that decides (as for an Accept).
             row = await read_one(
@@ -411,6 +410,7 @@ class ContactQueries(Database):
             if row is None:
                 raise ContactRefused("decided")
             (declines,) = row
+            colleagues = [u for u in await _owner_side(db, contact_id) if u != user_id]
             told_at, batch = now + UNDO_WINDOW, _decline_batch(contact_id, declines)
             payload = {"contact": contact_id, "declines": declines}
             notices = [

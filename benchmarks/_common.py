@@ -38,6 +38,16 @@ def make_bot_importable() -> None:
         sys.path.insert(0, str(ROOT))
 
 
+def stat_cpu(path: str) -> float:
+    """User + system CPU seconds in a /proc ``stat`` file (a process's or a thread's), 0 once
+    it is gone."""
+    try:
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 @dataclass
 class Child:
     """One process started by a benchmark."""
@@ -52,11 +62,7 @@ class Child:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time used so far (Linux /proc), 0 once the process is gone."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return stat_cpu(f"/proc/{self.pid}/stat")
 
     def log_tail(self, lines: int = 30) -> str:
         """The end of the process's output, for error reports."""

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks._common import stat_cpu
 from benchmarks.quality import load_set
 from bot.matching.matcher import Lookups, match_listing, matching_pass
 from bot.matching.types import Features, Subject
@@ -314,7 +315,6 @@ def cpu_seconds() -> float:
 def thread_cpu() -> dict[str, float]:
     """CPU seconds of the event loop's thread, the database's (aiosqlite's) and all the
     others, from /proc/self/task (user and system time, in clock ticks)."""
-    tick = os.sysconf("SC_CLK_TCK")
     names = {threading.main_thread().native_id: "event loop"}
     names.update(
         (thread.native_id, "database")
@@ -322,14 +322,8 @@ def thread_cpu() -> dict[str, float]:
         if "_connection_worker_thread" in thread.name
     )
     found: dict[str, float] = {"event loop": 0.0, "database": 0.0, "others": 0.0}
-    for task in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{task}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue  # ended meanwhile
-        name = names.get(int(task), "others")
-        found[name] += (int(fields[11]) + int(fields[12])) / tick
+    for task in os.listdir("/proc/self/task"):  # one that ended meanwhile counts 0
+        found[names.get(int(task), "others")] += stat_cpu(f"/proc/self/task/{task}/stat")
     return found
 
 

@@ -102,22 +102,19 @@ def verified_municipality(person: str) -> str:
 def owner_answers(listing: str) -> str:
     """SQL true when the listing ``listing`` (a table alias) is still its owner's to act on:
     posted for no municipality, or its owner still represents the municipality it was posted
-    for: they belong to it now, and since it was published they neither left it (nor moved,
-    ``users.municipality_left_at``: they belonged to it when they posted, so any membership
-    that ended since was that one) nor had a verification for it revoked - unless they are
-    verified again. A listing of someone who left, moved or was revoked stays with the
-    municipality, as the leave confirmation promises, even if they claim it again: only its
-    verified officials act on it, answer its contacts and are told about it."""
+    for: they belong to it now, and since it was published their representation did not end
+    (``users.municipality_left_at``, set when they leave, move or have a verification
+    revoked: they belonged to it when they posted, so any membership that ended since was
+    that one) - unless they are verified again. A listing of someone who left, moved or was
+    revoked stays with the municipality, as the leave confirmation promises, even if they
+    claim it again: only its verified officials act on it, answer its contacts and are told
+    about it."""
     ls = listing
     return f"""({ls}.municipality_id IS NULL OR EXISTS (
         SELECT 1 FROM users ow WHERE ow.id = {ls}.owner_id
         AND ow.municipality_id = {ls}.municipality_id
         AND ({verified("ow")} OR (
-            (ow.municipality_left_at IS NULL OR ow.municipality_left_at < {ls}.published_at)
-            AND NOT EXISTS (
-                SELECT 1 FROM verification_requests rv WHERE rv.user_id = ow.id
-                AND rv.municipality_id = ow.municipality_id AND rv.status = 'revoked'
-                AND rv.revoked_at >= {ls}.published_at)))))"""
+            ow.municipality_left_at IS NULL OR ow.municipality_left_at < {ls}.published_at))))"""
 
 
 def attended(listing: str) -> str:

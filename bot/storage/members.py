@@ -184,8 +184,6 @@ class MemberQueries(Database):
             await db.execute(
                 """UPDATE users SET role = ?, country = ?, region = ?, place = ?, place_key = ?,
                        latitude = ?, longitude = ?, municipality_id = ?, organisation_id = ?,
-                       municipality_left_at = CASE WHEN municipality_id IS NOT ?
-                           AND municipality_id IS NOT NULL THEN ? ELSE municipality_left_at END,
                        onboarded_at = COALESCE(onboarded_at,
                                                strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
                        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
@@ -200,8 +198,6 @@ class MemberQueries(Database):
                     profile.longitude,
                     municipality_id,
                     organisation_id,
-                    municipality_id,
-                    moment,
                     user_id,
                 ),
             )

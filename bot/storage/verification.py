@@ -476,9 +476,8 @@ class VerificationQueries(Database):
             if row is None:
                 return None
             await db.execute(
-                "UPDATE users SET municipality_id = NULL, role = 'volunteer', "
-                "municipality_left_at = ? WHERE id = ?",
-                (now, user_id),
+                "UPDATE users SET municipality_id = NULL, role = 'volunteer' WHERE id = ?",
+                (user_id,),
             )
             await end_verifications(db, user_id, keep=None, now=now, left=row[0])
         return str(row[1])
@@ -536,6 +535,8 @@ async def end_verifications(
     they left): approvals elsewhere end ('left'), requests elsewhere are withdrawn, and a
     municipality left without a verified official loses its mark. Inside the caller's
     transaction."""
+    if left is not None and left != keep:  # their representation of it ended: owner_answers
+        await db.execute("UPDATE users SET municipality_left_at = ? WHERE id = ?", (now, user_id))
     rows = await db.execute_fetchall(
         """SELECT DISTINCT municipality_id FROM verification_requests
            WHERE user_id = ? AND status IN ('approved', 'pending') AND municipality_id IS NOT ?""",

@@ -328,7 +328,7 @@ class VerificationQueries(Database):
                 outdated = True
             else:
                 outdated = False
-                await _decide(db, request_id, decider, approve, now)
+                await _decide(db, request_id, municipality_id, decider, approve, now)
                 action = ("approve" if by_admin else "member_approve") if approve else "reject"
                 await log_action(
                     db, decider, action, now,
@@ -499,8 +499,15 @@ async def _may_approve(
 
 
 async def _decide(
-    db: aiosqlite.Connection, request_id: int, decider: int, approve: bool, now: int
+    db: aiosqlite.Connection,
+    request_id: int,
+    municipality_id: int,
+    decider: int,
+    approve: bool,
+    now: int,
 ) -> None:
+    """Approve or reject the request (for ``municipality_id``) inside the caller's
+    transaction."""
     await db.execute(
         "UPDATE verification_requests SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?",
         ("approved" if approve else "rejected", now, decider, request_id),
@@ -509,22 +516,18 @@ async def _decide(
         # The listings its authors left behind had nobody to answer for them while the
         # municipality had no verified official: they are matched again, now that one speaks
         # for them (the outbox's keys tell nobody twice of a pair), and are in sight again.
-        row = await read_one(
-            db, "SELECT municipality_id FROM verification_requests WHERE id = ?", (request_id,)
-        )
-        assert row is not None
         await db.execute(
             """UPDATE listings SET matched_at = NULL
                WHERE id IN (SELECT listing_id FROM unattended_listings WHERE municipality_id = ?)
                  AND status = 'open' AND matched_at IS NOT NULL""",
-            (row[0],),
+            (municipality_id,),
         )
-        await refresh_unattended(db, row[0])
+        await refresh_unattended(db, municipality_id)
         await db.execute(
             """UPDATE municipalities SET verified_at = COALESCE(verified_at,
                    strftime('%Y-%m-%dT%H:%M:%SZ', ?, 'unixepoch'))
-               WHERE id = (SELECT municipality_id FROM verification_requests WHERE id = ?)""",
-            (now, request_id),
+               WHERE id = ?""",
+            (now, municipality_id),
         )
 
 

@@ -143,6 +143,9 @@ LEFT JOIN organisations o ON o.id = l.organisation_id
 """
 
 
+LISTING_WIDTH = 28  # the columns of _LISTING_COLUMNS: 26 fields, the tags, the place key
+
+
 def _listing(row: aiosqlite.Row | tuple[Any, ...], distance: float | None = None) -> Listing:
     values: list[Any] = list(row[:26])
     tags = tuple(sorted((row[26] or "").split()))

@@ -13,11 +13,16 @@ from dataclasses import dataclass, fields
 from bot.matching.types import StoredMatch
 from bot.storage.alerts import Alert, _alert
 from bot.storage.base import Database
-from bot.storage.listings import _LISTING_COLUMNS, _LISTING_FROM, Listing, _listing
+from bot.storage.listings import (
+    _LISTING_COLUMNS,
+    _LISTING_FROM,
+    LISTING_WIDTH,
+    Listing,
+    _listing,
+)
 from bot.storage.matching import _stored
 from bot.storage.verification import not_unattended, on_listing_side
 
-LISTING_WIDTH = 28  # the columns of _LISTING_COLUMNS
 KEEPS, ATTENDED, MATCH = LISTING_WIDTH, LISTING_WIDTH + 1, LISTING_WIDTH + 2
 
 # Both listings of a pair (a row each), each with whether the reader is on its side (may

@@ -77,8 +77,7 @@ async def _listed(context: BotContext, user_id: int) -> tuple[list[Listing], int
     """What /mylistings shows: the listings the person may act on (their own, and their
     municipality's if they are its verified official), then those they posted that are no
     longer theirs (they left the municipality: its listings now); and how many are theirs."""
-    listings = await context.storage.listings_of(user_id)
-    gone = await context.storage.no_longer_theirs(user_id)
+    listings, gone = await context.storage.listed_for(user_id)
     theirs = [listing for listing in listings if listing.id not in gone]
     return theirs + [listing for listing in listings if listing.id in gone], len(theirs)
 

@@ -576,25 +576,25 @@ class ListingQueries(Database):
     async def listings_of(self, user_id: int) -> list[Listing]:
         """The person's listings and, if they are its verified official, their
         municipality's, newest first, in any state."""
-        return await self._records(
-            _listing,
-            f"""SELECT {_LISTING_COLUMNS} {_LISTING_FROM}
+        listings, _gone = await self.listed_for(user_id)
+        return listings
+
+    async def listed_for(self, user_id: int) -> tuple[list[Listing], set[int]]:
+        """:meth:`listings_of`, and the ids among them of the person's own listings that are
+        no longer theirs to act on (posted for a municipality they no longer represent: the
+        municipality's now), in one read."""
+        rows = await self._fetchall(
+            # IS NOT 1: NULL (someone who is nobody's verified official) is not a yes either.
+            f"""SELECT {_LISTING_COLUMNS}, l.owner_id = :user AND ({_MANAGES}) IS NOT 1
+                {_LISTING_FROM}
                 WHERE l.owner_id = :user
                    OR l.municipality_id = {verified_municipality(":user")}
                 ORDER BY l.published_at DESC, l.id DESC
                 LIMIT 100""",
             {"user": user_id},
         )
-
-    async def no_longer_theirs(self, user_id: int) -> set[int]:
-        """The ids of the person's own listings that are no longer theirs to act on (posted
-        for a municipality they no longer represent: the municipality's now)."""
-        rows = await self._fetchall(
-            # IS NOT 1: NULL (someone who is nobody's verified official) is not a yes either.
-            f"SELECT l.id FROM listings l WHERE l.owner_id = :user AND ({_MANAGES}) IS NOT 1",
-            {"user": user_id},
-        )
-        return {row[0] for row in rows}
+        gone = {row[0] for row in rows if row[LISTING_WIDTH]}
+        return [_listing(row) for row in rows], gone
 
     # --- changing a listing -----------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from bot.storage import Storage
 from bot.storage.ptb import DialogStep
 from bot.views import cards
 from tests import seed
+from tests.sqltrace import Traced, traced
 from tests.talk import onboard, says
 from tests.test_outbox import wait_until
 from tests.test_posting import publish, tap, type_in, walk_to_preview
@@ -35,25 +36,6 @@ async def storage(tmp_path):
         await storage.register_member(user_id, name, "en")
     yield storage
     await storage.close()
-
-
-class Transactions:
-    """The write transactions SQLite runs, each as the list of its statements."""
-
-    def __init__(self) -> None:
-        self.all: list[list[str]] = []
-
-    def trace(self, sql: str) -> None:
-        if sql.startswith("BEGIN"):
-            self.all.append([])
-        elif self.all and not sql.startswith(("COMMIT", "--")):
-            self.all[-1].append(" ".join(sql.split()))
-
-
-async def traced(storage: Storage) -> Transactions:
-    transactions = Transactions()
-    await storage._db.set_trace_callback(transactions.trace)
-    return transactions
 
 
 async def stored(storage: Storage, user_id: int) -> object:
@@ -217,7 +199,7 @@ async def test_a_dialog_step_is_one_write_transaction(server, bot):
     assert data["questions"]["posting"]["message"] == questions[-1].id
 
 
-async def quiet_and_traced(bot) -> Transactions:
+async def quiet_and_traced(bot) -> Traced:
     """The jobs paused and the start-up's writes done; every confirmation carried (none
     written on its own), what waited written: the transactions from now on are the updates'."""
     assert bot.job_queue is not None

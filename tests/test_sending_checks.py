@@ -18,20 +18,10 @@ from bot.semantic.meaning import Meaning
 from bot.semantic.service import Semantics
 from bot.storage import AlertDraft, Listing, Profile, Storage
 from tests import seed
+from tests.sqltrace import traced
 
 NOW = 1_800_000_000
 READER, AUTHOR, OTHER_READER, ADMIN = 901, 902, 903, 904
-
-
-class Statements:
-    """The statements SQLite runs (but transactions' BEGIN and COMMIT)."""
-
-    def __init__(self) -> None:
-        self.run: list[str] = []
-
-    def trace(self, sql: str) -> None:
-        if not sql.startswith(("BEGIN", "COMMIT", "--")):
-            self.run.append(" ".join(sql.split()))
 
 
 @pytest.fixture
@@ -42,12 +32,6 @@ async def storage(tmp_path) -> AsyncIterator[Storage]:
     await seed.member(opened, AUTHOR, role="volunteer", place="Épinal")  # of no municipality
     yield opened
     await opened.close()
-
-
-async def counted(storage: Storage) -> Statements:
-    statements = Statements()
-    await storage._db.set_trace_callback(statements.trace)
-    return statements
 
 
 async def pair(storage: Storage) -> tuple[Listing, Listing, int]:
@@ -67,7 +51,7 @@ def payload(mine: Listing, other: Listing) -> dict[str, object]:
 
 async def test_a_match_card_is_checked_in_one_read(storage):
     mine, other, match_id = await pair(storage)
-    statements = await counted(storage)
+    statements = await traced(storage)
     found = await live_match(storage, payload(mine, other), READER, NOW + 60)
     assert found is not None
     assert (found[0].id, found[1].id, found[2].id) == (mine.id, other.id, match_id)
@@ -149,7 +133,7 @@ async def test_an_alert_hit_is_checked_in_one_read(storage):
     await storage.save_profile(READER, place)
     alert_id, listing = await hit(storage)
     meaning = Meaning(Semantics("none"))
-    statements = await counted(storage)
+    statements = await traced(storage)
     sent = {"alert": alert_id, "listing": listing.id}
     found = await live_hit(storage, meaning, sent, READER, NOW)
     assert found is not None

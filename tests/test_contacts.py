@@ -259,9 +259,7 @@ async def test_follow_ups_30_and_90_days_after_accept(server, bot):
         listing = await seed.listing(bot.storage, OWNER, NOW, kind="request", title=title)
         async with seed.untold(bot.storage):
             contact, _to = await bot.storage.open_contact(ASKER, listing.id, title, NOW)
-            contacts[title] = await bot.storage.decide_contact(
-                contact.id, OWNER, accept=True, now=NOW
-            )
+            contacts[title] = await bot.storage.accept_contact(contact.id, OWNER, now=NOW)
     job = bot.job_queue.get_jobs_by_name("followups")[0]
     await job.run(bot)
     assert await bot.storage.outbox_counts() == {}  # nothing due yet
@@ -367,7 +365,7 @@ async def test_a_request_and_its_notice_are_written_together_or_not_at_all(serve
     contact, told = await storage.open_contact(asker, listing.id, "I can help on Saturday.", NOW)
     assert told == [owner]
     assert await _outbox_kinds(storage, contact.id) == [(owner, "contact_request")]
-    await storage.decide_contact(contact.id, owner, accept=True, now=NOW)
+    await storage.accept_contact(contact.id, owner, now=NOW)
     assert (asker, "contact_accepted") in await _outbox_kinds(storage, contact.id)
 
     async with storage.transaction() as db:  # not inside a transaction of the bot's

@@ -62,7 +62,7 @@ async def accept_refused(bot, author, request, contact, *, author_id: int, now: 
     await author.wait_for_callback_answer()
     assert (await bot.storage.get_contact(contact.id)).status == "pending"
     with pytest.raises(ContactRefused, match="not_party"):
-        await bot.storage.decide_contact(contact.id, author_id, accept=True, now=now)
+        await bot.storage.accept_contact(contact.id, author_id, now=now)
 
 
 async def every_owner_press_refused(bot, author, card_id: int, listing) -> None:
@@ -148,7 +148,7 @@ async def test_contacts_go_to_the_municipality_not_to_who_left(server, bot):
     assert {c.asker_id for c, _side in await bot.storage.contacts_of(DEPUTY)} == {ASKER, LATER}
 
     # Denis answers the request Amélie can no longer answer.
-    accepted = await bot.storage.decide_contact(contact.id, DEPUTY, accept=True, now=NOW)
+    accepted = await bot.storage.accept_contact(contact.id, DEPUTY, now=NOW)
     assert (accepted.status, accepted.decided_by) == ("accepted", DEPUTY)
     assert server.errors() == []
 

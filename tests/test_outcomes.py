@@ -49,7 +49,7 @@ async def accepted(bot, asker: int, listing_id: int, at: int):
         contact, _to = await bot.storage.open_contact(
             asker, listing_id, f"From {asker} about {listing_id}", at
         )
-        return await bot.storage.decide_contact(contact.id, OWNER, accept=True, now=at)
+        return await bot.storage.accept_contact(contact.id, OWNER, now=at)
 
 
 async def fulfilled(owner, listing_id: int):
@@ -304,7 +304,7 @@ async def test_a_follow_up_is_not_for_an_official_who_no_longer_speaks_for_the_l
     pump = await seed.listing(bot.storage, OWNER, now, kind="request", title="Pompe")
     async with seed.untold(bot.storage):
         contact, _to = await bot.storage.open_contact(ASKER, pump.id, "Une pompe ?", now)
-        zornitsa = await bot.storage.decide_contact(contact.id, COLLEAGUE, accept=True, now=now)
+        zornitsa = await bot.storage.accept_contact(contact.id, COLLEAGUE, now=now)
     assert await bot.storage.leave_municipality(COLLEAGUE, now + DAY) is not None
 
     bot.clock = lambda: now + 31 * DAY

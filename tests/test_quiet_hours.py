@@ -300,7 +300,7 @@ async def test_answering_one_item_of_a_bundle_leaves_the_others_in_place(server,
         earlier, _to = await bot.storage.open_contact(
             ASKER, chairs.id, "Des chaises ?", night - 31 * DAY
         )
-        await bot.storage.decide_contact(earlier.id, OWNER, accept=True, now=night - 31 * DAY)
+        await bot.storage.accept_contact(earlier.id, OWNER, now=night - 31 * DAY)
     await wait_until(lambda: settled(bot.storage))
     bot.clock = lambda: night
     await bot.job_queue.get_jobs_by_name("followups")[0].run(bot)

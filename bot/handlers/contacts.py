@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from functools import partial
 from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -132,8 +131,7 @@ async def _change_and_say(
 async def accept(update: Update, context: BotContext, contact_id: int) -> None:
     """Accept: both sides get each other's contact; colleagues are told too."""
     _ = context.i18n.gettext
-    accepting = partial(context.storage.decide_contact, accept=True)
-    contact = await _by_presser(update, context, accepting, contact_id)
+    contact = await _by_presser(update, context, context.storage.accept_contact, contact_id)
     if contact is None:
         return
     await drop_buttons(update)

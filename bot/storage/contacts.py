@@ -357,11 +357,10 @@ class ContactQueries(Database):
             await _tell(db, MESSAGE, f"ct:m:{message_id}", ids, recipients, now)
         return int(message_id)
 
-    async def decide_contact(
-        self, contact_id: int, user_id: int, *, accept: bool, now: int
-    ) -> Contact:
-        """Accept or decline a pending contact, by someone of the owner side; an Accept queues
-        its notices (to the asker, and to the decider's colleagues) in the same transaction."""
+    async def accept_contact(self, contact_id: int, user_id: int, *, now: int) -> Contact:
+        """Accept a pending contact, by someone of the owner side, and queue its notices (to
+        the asker, and to the decider's colleagues) in the same transaction (a decline is
+        :meth:`decline_contact`: it waits for its Undo window)."""
         contact = await self.get_contact(contact_id)
         if contact is None or await self.contact_side(contact, user_id) != "owner":
             raise ContactRefused("not_party")
@@ -370,22 +369,17 @@ class ContactQueries(Database):
             # may have ended since the check above.
             if not await changed_one(
                 db,
-                f"""UPDATE contacts SET status = :status, decided_at = :now, decided_by = :user
+                f"""UPDATE contacts SET status = 'accepted', decided_at = :now, decided_by = :user
                     WHERE id = :id AND status = 'pending' AND {_MAY_DECIDE}""",
-                {
-                    "status": "accepted" if accept else "declined",
-                    "now": now,
-                    "user": user_id,
-                    "id": contact_id,
-                },
+                {"now": now, "user": user_id, "id": contact_id},
             ):
                 raise ContactRefused("decided")
-            if accept:  # both sides get each other's contact; the decider's colleagues are told
-                ids = {"contact": contact_id}
-                asker = [contact.asker_id] if contact.asker_id is not None else []
-                await _tell(db, ACCEPTED, f"ct:acc:{contact_id}", ids, asker, now)
-                colleagues = [u for u in await _owner_side(db, contact_id) if u != user_id]
-                await _tell(db, ACCEPTED_TEAM, f"ct:team:{contact_id}", ids, colleagues, now)
+            # Both sides get each other's contact; the decider's colleagues are told.
+            ids = {"contact": contact_id}
+            asker = [contact.asker_id] if contact.asker_id is not None else []
+            await _tell(db, ACCEPTED, f"ct:acc:{contact_id}", ids, asker, now)
+            colleagues = [u for u in await _owner_side(db, contact_id) if u != user_id]
+            await _tell(db, ACCEPTED_TEAM, f"ct:team:{contact_id}", ids, colleagues, now)
         decided = await self.get_contact(contact_id)
         assert decided is not None
         return decided

@@ -138,10 +138,9 @@ FROM users ow INDEXED BY users_who_left CROSS JOIN listings l ON l.owner_id = ow
 WHERE ow.municipality_left_at IS NOT NULL AND l.status = 'open'
   AND l.municipality_id IS NOT NULL AND NOT {owner_answers("l")}"""
 # The verified officials of the municipalities in the JSON array ?1, by municipality.
-_OFFICIALS_OF = """
-SELECT v.municipality_id, v.user_id FROM verification_requests v
-JOIN users u ON u.id = v.user_id AND u.municipality_id = v.municipality_id
-WHERE v.status = 'approved' AND v.municipality_id IN (SELECT value FROM json_each(?1))
+_OFFICIALS_OF = f"""
+SELECT u.municipality_id, u.id FROM users u
+WHERE u.municipality_id IN (SELECT value FROM json_each(?1)) AND {_VERIFIED}
 ORDER BY 1, 2"""
 
 

@@ -39,7 +39,7 @@ from bot.buttons import (
     close_buttons,
     refuse_earlier_step,
 )
-from bot.context import BotContext, before_sending, reply, shown_too
+from bot.context import BotContext, reply
 from bot.delivery.timing import after_quiet_hours
 from bot.dialogs import nearby
 from bot.dialogs.dialog import END, TEXT, Ask, Dialog, Handler, Question
@@ -59,7 +59,7 @@ from bot.dialogs.steps import (
     text_limits,
     translated,
 )
-from bot.handlers.listings import send_card
+from bot.handlers.listings import post_card, send_card
 from bot.handlers.members import onboarded_member
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.places import names
@@ -632,19 +632,10 @@ def new_listing(given: dict[str, Any], language: str) -> NewListing:
 
 async def ask_to_publish(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
-    assert update.effective_chat is not None
     given = DIALOG.answers(context)
     language = await listing_language(context, given)
     shown = preview_listing(context, given, language)
     context.meaning.embed_ahead(shown.title, shown.description, context.application.create_task)
-    card = cards.listing_card(
-        context.i18n,
-        shown,
-        may_manage=False,
-        now=context.now(),
-        bot_username=context.bot.username,
-        preview=True,
-    )
     written_in = _("🗣 Written in: {language} — change").format(
         language=context.i18n.language_name(language)
     )
@@ -656,15 +647,7 @@ async def ask_to_publish(update: Update, context: BotContext) -> None:
         ]
     )
     await reply(update, _("Here is your listing exactly as others will see it. Publish it?"))
-    if card.photo_file_id:
-        await before_sending()
-        await shown_too(
-            await update.effective_chat.send_photo(
-                card.photo_file_id, caption=card.text, reply_markup=buttons
-            )
-        )
-    else:
-        await reply(update, card.text, reply_markup=buttons)
+    await post_card(update, context, shown, may_manage=False, preview=buttons)
 
 
 async def publish(update: Update, context: BotContext, _none: None) -> int:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
 
 from bot.buttons import ID, OPEN_LISTING, parse
-from bot.context import BotContext, CommunityApplication, reply
+from bot.context import BotContext, CommunityApplication, before_sending, reply, shown_too
 from bot.storage import Listing
 from bot.views import cards
 
@@ -52,10 +52,17 @@ async def send_card(update: Update, context: BotContext, listing: Listing) -> No
 
 
 async def post_card(
-    update: Update, context: BotContext, listing: Listing, *, may_manage: bool
+    update: Update,
+    context: BotContext,
+    listing: Listing,
+    *,
+    may_manage: bool,
+    preview: InlineKeyboardMarkup | None = None,
 ) -> None:
     """The listing's card, in the chat, for a viewer already checked: a photo with caption
-    when it has a photo; with the owner's buttons when ``may_manage``."""
+    when it has a photo; with the owner's buttons when ``may_manage``. With ``preview`` (the
+    posting dialog's buttons), the card of a listing not yet published, as a question of the
+    dialog: its photo counts as shown by the step (:func:`shown_too`)."""
     assert update.effective_chat is not None
     card = cards.listing_card(
         context.i18n,
@@ -63,13 +70,18 @@ async def post_card(
         may_manage=may_manage,
         now=context.now(),
         bot_username=context.bot.username,
+        preview=preview is not None,
     )
+    keyboard = card.keyboard if preview is None else preview
     if card.photo_file_id:
-        await update.effective_chat.send_photo(
-            card.photo_file_id, caption=card.text, reply_markup=card.keyboard
+        await before_sending()
+        await shown_too(
+            await update.effective_chat.send_photo(
+                card.photo_file_id, caption=card.text, reply_markup=keyboard
+            )
         )
     else:
-        await update.effective_chat.send_message(card.text, reply_markup=card.keyboard)
+        await reply(update, card.text, reply_markup=keyboard)
 
 
 async def not_available(update: Update, context: BotContext) -> None:

@@ -32,6 +32,7 @@ from bot.dialogs.steps import (
     TextTyped,
     Toggles,
     ask_for_a_place,
+    profile_place,
     tag_options,
     text_limits,
     translated,
@@ -267,16 +268,7 @@ async def own_place_chosen(update: Update, context: BotContext, _none: None) -> 
     member = context.member
     assert member is not None and member.country
     await close_buttons(update, context)
-    return await save(
-        update,
-        context,
-        country=member.country,
-        region=member.region or "",
-        place=member.place or "",
-        place_key=member.place_key,
-        latitude=member.latitude,
-        longitude=member.longitude,
-    )
+    return await save(update, context, **profile_place(member))
 
 
 async def located(update: Update, context: BotContext, place: Place) -> int:

@@ -55,6 +55,7 @@ from bot.dialogs.steps import (
     TypedText,
     ask_for_a_place,
     check_name,
+    profile_place,
     tag_options,
     text_limits,
     translated,
@@ -409,17 +410,7 @@ async def profile_place_chosen(update: Update, context: BotContext, _none: None)
     member = context.member
     if member is None or not (member.country and member.place):
         raise InvalidButton("no place in the profile")
-    return await DIALOG.answered(
-        update,
-        context,
-        CHOOSING_REACH,
-        country=member.country,
-        region=member.region or "",
-        place=member.place,
-        place_key=member.place_key,
-        latitude=member.latitude,
-        longitude=member.longitude,
-    )
+    return await DIALOG.answered(update, context, CHOOSING_REACH, **profile_place(member))
 
 
 async def other_place_chosen(update: Update, context: BotContext, _none: None) -> int:

@@ -28,6 +28,7 @@ from bot.dialogs.nearby import forget_place
 from bot.i18n import Translator
 from bot.places.countries import COUNTRIES, find_country
 from bot.places.geocoding import Place, locate
+from bot.storage import Member
 from bot.views.cards import REACH_LABELS, category_label
 from bot.views.texts import country_keyboard, rows, tick
 
@@ -55,6 +56,19 @@ async def ask_for_a_place(
     if below is None:
         below = _("To share a location, use the button below the text field.")
     await reply(update, below, reply_markup=choices)
+
+
+def profile_place(member: Member) -> dict[str, Any]:
+    """A listing's place answers taken from the member's profile ("use my profile's place",
+    when posting and when editing): the same fields a shared or typed place gives."""
+    return {
+        "country": member.country,
+        "region": member.region or "",
+        "place": member.place or "",
+        "place_key": member.place_key,
+        "latitude": member.latitude,
+        "longitude": member.longitude,
+    }
 
 
 def has_letter(text: str) -> bool:

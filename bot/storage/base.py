@@ -158,6 +158,12 @@ async def read_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> A
         return await cursor.fetchone()
 
 
+async def first_column(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Any]:
+    """The first column of every row of a query run inside the caller's transaction (the ids
+    it selects, most often)."""
+    return [row[0] for row in await db.execute_fetchall(sql, params)]
+
+
 async def changed_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> bool:
     """Run a statement inside the caller's transaction; True if it changed exactly one row:
     the guarded update, insert or delete found the row in the state it expected."""
@@ -467,6 +473,10 @@ class Database:
 
     async def _fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         return list(await self._db.execute_fetchall(sql, params))
+
+    async def _first_column(self, sql: str, params: Params = ()) -> list[Any]:
+        """The first column of every row of the query (the ids it selects, most often)."""
+        return [row[0] for row in await self._fetchall(sql, params)]
 
     async def _record(
         self, make: Callable[[aiosqlite.Row], T], sql: str, params: Params = ()

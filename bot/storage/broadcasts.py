@@ -24,7 +24,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, changed_one, row_mapper
+from bot.storage.base import Database, changed_one, first_column, row_mapper
 from bot.storage.moderation import log_action
 from bot.storage.outbox import BROADCAST
 
@@ -222,15 +222,13 @@ class BroadcastQueries(Database):
 
     async def start_due_broadcasts(self, now: int) -> list[int]:
         """Scheduled broadcasts whose time has come become 'sending'; returns their ids."""
-        async with (
-            self.transaction() as db,
-            db.execute(
+        async with self.transaction() as db:
+            return await first_column(
+                db,
                 "UPDATE broadcasts SET state = 'sending', started_at = ? "
                 "WHERE state = 'scheduled' AND send_at <= ? RETURNING id",
                 (now, now),
-            ) as cursor,
-        ):
-            return [row[0] for row in await cursor.fetchall()]
+            )
 
     async def active_broadcasts(self) -> list[Broadcast]:
         """Broadcasts sending or paused, oldest first."""
@@ -264,11 +262,11 @@ class BroadcastQueries(Database):
                 return True
             after = row[-1]  # enqueued_to: the last user id put in the outbox
             where, params = broadcast.segment.where(broadcast.opt_out_kind)
-            async with db.execute(
+            ids = await first_column(
+                db,
                 f"SELECT u.id FROM users u WHERE {where} AND u.id > ? ORDER BY u.id LIMIT ?",
                 (*params, after, chunk),
-            ) as cursor:
-                ids = [r[0] for r in await cursor.fetchall()]
+            )
             if not ids:
                 await db.execute(
                     "UPDATE broadcasts SET enqueued_all = 1 WHERE id = ?", (broadcast_id,)
@@ -397,10 +395,11 @@ class BroadcastQueries(Database):
 
     async def announcement_opt_outs(self, user_id: int) -> frozenset[str]:
         """The kinds of announcements a person turned off."""
-        rows = await self._fetchall(
-            "SELECT kind FROM announcement_opt_outs WHERE user_id = ?", (user_id,)
+        return frozenset(
+            await self._first_column(
+                "SELECT kind FROM announcement_opt_outs WHERE user_id = ?", (user_id,)
+            )
         )
-        return frozenset(row[0] for row in rows)
 
     async def receives_announcements(self, user_id: int, kind: str) -> bool:
         return not await self._fetchone(

@@ -15,7 +15,15 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, Refused, changed_one, fold, read_one, row_mapper
+from bot.storage.base import (
+    Database,
+    Refused,
+    changed_one,
+    first_column,
+    fold,
+    read_one,
+    row_mapper,
+)
 from bot.storage.outbox import Enqueued, insert_notifications
 from bot.storage.verification import (
     attended,
@@ -58,8 +66,7 @@ _OWNER_SIDE = f"""SELECT u.id FROM users u JOIN contacts c ON c.id = :contact
 
 async def _owner_side(db: aiosqlite.Connection, contact_id: int) -> list[int]:
     """:meth:`ContactQueries.owner_side`, inside the caller's transaction."""
-    async with db.execute(_OWNER_SIDE, {"contact": contact_id}) as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+    return await first_column(db, _OWNER_SIDE, {"contact": contact_id})
 
 
 @dataclass(frozen=True)
@@ -288,8 +295,7 @@ class ContactQueries(Database):
     async def owner_side(self, contact: Contact) -> list[int]:
         """The listing's owner while it is theirs and its municipality's verified officials,
         not the asker, not banned: the people a request is relayed to and who may answer it."""
-        rows = await self._fetchall(_OWNER_SIDE, {"contact": contact.id})
-        return [row[0] for row in rows]
+        return await self._first_column(_OWNER_SIDE, {"contact": contact.id})
 
     async def contact_side(self, contact: Contact, user_id: int) -> str | None:
         """'asker', 'owner' (the owner side) or None for someone with no part in it."""

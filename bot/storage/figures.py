@@ -155,8 +155,7 @@ class FigureQueries(Database):
 
     async def _columns(self, table: str) -> set[str]:
         """The columns of ``table``, empty when it does not exist (yet)."""
-        rows = await self._fetchall(f"SELECT name FROM pragma_table_info('{table}')")
-        return {row[0] for row in rows}
+        return set(await self._first_column(f"SELECT name FROM pragma_table_info('{table}')"))
 
     async def interactions(self, since: int, now: int) -> Interactions:
         """Matches, contacts, accepted contacts and the median time to a first contact in the
@@ -199,10 +198,9 @@ class FigureQueries(Database):
     async def _contact_times(self, since: int, now: int) -> list[int] | None:
         if not {"listing_id", "created_at"} <= await self._columns("contacts"):
             return None
-        rows = await self._fetchall(
+        return await self._first_column(
             "SELECT created_at FROM contacts WHERE created_at BETWEEN ? AND ?", (since, now)
         )
-        return [row[0] for row in rows]
 
     # --- exchanges (bot/storage/outcomes.py) ---------------------------------------------------
 

@@ -130,12 +130,11 @@ class HybridSearchQueries(Database):
             params["categories"] = json.dumps(categories)
         where.append("(" + " OR ".join(either) + ")")
         params["limit"] = limit
-        rows = await self._fetchall(
+        return await self._first_column(
             f"SELECT l.id FROM listings l WHERE {' AND '.join(where)} "
             "ORDER BY l.id DESC LIMIT :limit",
             params,
         )
-        return [row[0] for row in rows]
 
     async def listings_in_order(self, ids: list[int], query: SearchQuery) -> list[Listing]:
         """These listings, in this order (with their distance when the search is near a

@@ -400,12 +400,11 @@ class ListingQueries(Database):
 
     async def posting_allowance(self, user_id: int, now: int, daily_limit: int) -> int:
         """When the person may publish next: ``now`` if they may now, else a later time."""
-        async with self._db.execute(
+        recent = await self._first_column(
             """SELECT published_at FROM listings WHERE owner_id = ? AND published_at > ?
                ORDER BY published_at""",
             (user_id, now - DAY),
-        ) as cursor:
-            recent = [row[0] for row in await cursor.fetchall()]
+        )
         if len(recent) < daily_limit:
             return now
         return int(recent[len(recent) - daily_limit]) + DAY

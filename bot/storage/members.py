@@ -246,7 +246,6 @@ class MemberQueries(Database):
         return int(organisation_id)
 
     async def municipality_members(self, municipality_id: int) -> list[int]:
-        rows = await self._fetchall(
+        return await self._first_column(
             "SELECT id FROM users WHERE municipality_id = ? ORDER BY id", (municipality_id,)
         )
-        return [row[0] for row in rows]

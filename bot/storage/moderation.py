@@ -163,8 +163,7 @@ class ModerationQueries(Database):
     # --- admins ----------------------------------------------------------------------------
 
     async def stored_admin_ids(self) -> list[int]:
-        rows = await self._fetchall("SELECT id FROM users WHERE is_admin = 1 ORDER BY id")
-        return [row[0] for row in rows]
+        return await self._first_column("SELECT id FROM users WHERE is_admin = 1 ORDER BY id")
 
     async def set_admin(self, user_id: int, flag: bool, *, by: int, now: int) -> bool:
         """Make a member admin (or not); False if no such member or nothing changed."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import Database, row_mapper
+from bot.storage.base import Database, first_column, row_mapper
 
 # Personal notifications before digests before broadcasts.
 PERSONAL, DIGEST, BROADCAST = 0, 1, 2
@@ -147,12 +147,14 @@ class OutboxQueries(Database):
             return []
         marks = ", ".join("?" * len(notification_ids))
         async with self.transaction() as db:
-            rows = await db.execute_fetchall(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
-                f"WHERE id IN ({marks}) AND state = 'pending' RETURNING id",
-                notification_ids,
+            claimed = set(
+                await first_column(
+                    db,
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+                    f"WHERE id IN ({marks}) AND state = 'pending' RETURNING id",
+                    notification_ids,
+                )
             )
-        claimed = {row[0] for row in rows}
         return [id_ for id_ in notification_ids if id_ in claimed]
 
     async def claim(self, notification_id: int) -> bool:

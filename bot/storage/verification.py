@@ -281,11 +281,10 @@ class VerificationQueries(Database):
 
     async def verified_officials_of(self, municipality_id: int) -> list[int]:
         """The ids of the municipality's verified officials."""
-        rows = await self._fetchall(
+        return await self._first_column(
             f"SELECT u.id FROM users u WHERE u.municipality_id = ? AND {_VERIFIED} ORDER BY u.id",
             (municipality_id,),
         )
-        return [row[0] for row in rows]
 
     async def decide_verification(
         self,
@@ -405,7 +404,7 @@ class VerificationQueries(Database):
     async def listing_speakers(self, listing_id: int) -> list[int]:
         """Who is told about the listing: its owner while it is theirs (:func:`owner_answers`),
         else its municipality's verified officials (none left: nobody)."""
-        rows = await self._fetchall(
+        return await self._first_column(
             f"""SELECT l.owner_id FROM listings l WHERE l.id = :id AND {owner_answers("l")}
                 UNION
                 SELECT u.id FROM listings l JOIN users u ON u.municipality_id = l.municipality_id
@@ -413,7 +412,6 @@ class VerificationQueries(Database):
                 ORDER BY 1""",
             {"id": listing_id},
         )
-        return [row[0] for row in rows]
 
     async def released_listings(self) -> dict[int, list[int]]:
         """The open listings whose owner no longer answers for them, each with the verified

@@ -13,8 +13,8 @@ from bot.storage.listings import DAY
 from tests import seed
 from tests.talk import containing, says, taps
 from tests.test_alerts import NOON, member
-from tests.test_outbox import settled, wait_until
 from tests.test_quiet_hours import held
+from tests.waiting import settled, wait_until
 
 NIGHT = NOON + 11 * 3600 + 1800  # 23:30 in Paris
 MORNING = NOON + DAY - 2 * 3600 + 30  # 08:00:30 in Paris

@@ -14,7 +14,7 @@ from bot.storage import AlertDraft, Profile
 from bot.storage.listings import DAY
 from tests import seed
 from tests.talk import containing, plain, says, taps
-from tests.test_outbox import settled, wait_until
+from tests.waiting import settled, wait_until
 
 NOON = int(datetime(2030, 6, 5, 10, 0, tzinfo=UTC).timestamp())
 

@@ -23,7 +23,8 @@ from bot.views.html import TEXT_LIMIT
 from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import containing, plain, says, taps
-from tests.test_broadcast import admin_of, compose, opened, received, refused, wait_until
+from tests.test_broadcast import admin_of, compose, opened, received, refused
+from tests.waiting import wait_until
 
 E = translator("en").gettext
 SENDER = "Mairie & Co <Team>"

@@ -5,9 +5,7 @@ test_broadcast_delivery.py."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -29,6 +27,7 @@ from bot.views.html import MarkupError, check_html
 from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import containing, plain, says, taps
+from tests.waiting import wait_until
 
 E = translator("en").gettext
 RATE = 30
@@ -111,13 +110,6 @@ def broadcast_id(summary: ChatMessage) -> int:
         if "go" in b["callback_data"]
     ]
     return int(data.rsplit(":", 1)[1])
-
-
-async def wait_until(predicate, timeout: float = 20.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def state_is(storage: Storage, broadcast: int, state: str) -> bool:

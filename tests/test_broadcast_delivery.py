@@ -29,8 +29,8 @@ from tests.test_broadcast import (
     received,
     refused,
     state_is,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 E = translator("en").gettext
 

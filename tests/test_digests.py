@@ -16,7 +16,7 @@ from bot.views import cards
 from tests import seed
 from tests.talk import containing, plain
 from tests.test_alerts import member
-from tests.test_outbox import wait_until
+from tests.waiting import wait_until
 
 SAINT_DIE = (48.28, 6.95)  # Léa's place (tests.test_alerts.member)
 EPINAL = (48.17, 6.45)

@@ -30,8 +30,9 @@ from tests import seed
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.processes import BotProcess, confirmed_questions
 from tests.talk import containing, onboard, says
-from tests.test_outbox import MARK, deliveries, notice, settled, started, wait_until
+from tests.test_outbox import MARK, deliveries, notice, started
 from tests.test_posting import PROFILE_PLACE, Answers, publish, tap, type_in, walk_to_preview
+from tests.waiting import settled, wait_until
 
 # --- people who answer whatever the bot last asked ----------------------------------------
 

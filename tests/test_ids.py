@@ -17,8 +17,8 @@ from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import says, taps
 from tests.test_moderation import OTHER, OWNER, REPORTER, open_queue, people, report
-from tests.test_outbox import wait_until
 from tests.test_posting import Answers, publish, walk_to_preview
+from tests.waiting import wait_until
 
 NOW = int(time.time())
 en = translator("en").gettext

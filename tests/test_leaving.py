@@ -19,7 +19,7 @@ from tests import seed
 from tests.talk import containing, says, started, taps
 from tests.test_matching_flow import NOON
 from tests.test_matching_flow import started as flow_started
-from tests.test_outbox import settled, wait_until
+from tests.waiting import settled, wait_until
 
 NOW = int(time.time())
 AUTHOR, DEPUTY, ASKER, LATER = 801, 802, 803, 804

@@ -11,7 +11,8 @@ from bot.storage.listings import DAY
 from bot.views import cards
 from tests import seed
 from tests.talk import containing
-from tests.test_matching_flow import NOON, settled, started, wait_until
+from tests.test_matching_flow import NOON, started
+from tests.waiting import settled, wait_until
 
 SOFIA = (42.6977, 23.3219)
 SAINT_DIE = (48.2846, 6.9492)

@@ -17,6 +17,7 @@ from bot.storage.listings import DAY
 from tests import seed
 from tests.talk import containing, plain
 from tests.test_quiet_hours import held
+from tests.waiting import settled, wait_until
 
 # Wednesday 5 June 2030, 10:00 UTC: noon in Paris, 13:00 in Sofia.
 NOON = int(datetime(2030, 6, 5, 10, 0, tzinfo=UTC).timestamp())
@@ -57,18 +58,6 @@ async def started(server, bot, name: str, language: str, **profile: object):
     await person.wait_for_bot_message()
     await seed.member(bot.storage, person.id, language=language, **profile)
     return person
-
-
-async def wait_until(predicate, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
-async def settled(storage) -> bool:
-    counts = await storage.outbox_counts()
-    return not counts.get("pending") and not counts.get("sending")
 
 
 def cards_sent(server, chat_id: int | None = None) -> list[dict]:

@@ -12,7 +12,7 @@ from bot.views import cards
 from tests import seed
 from tests.talk import containing, says
 from tests.test_matching_flow import NOON, started
-from tests.test_outbox import settled, wait_until
+from tests.waiting import settled, wait_until
 
 en = translator("en").gettext
 bg = translator("bg").gettext

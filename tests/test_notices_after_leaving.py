@@ -14,8 +14,8 @@ from tests.conftest import ADMIN_ID
 from tests.talk import containing, plain, says, started, taps
 from tests.test_leaving import leave
 from tests.test_moderation import report
-from tests.test_outbox import settled, wait_until
 from tests.test_quiet_hours import PARIS_0543, PARIS_0800, bot_texts, held
+from tests.waiting import settled, wait_until
 
 AMELIE, DENIS, CHLOE, READER = 861, 862, 863, 864
 fr = translator("fr").gettext

@@ -16,6 +16,7 @@ from bot.storage import Enqueued, Storage
 from tests import seed
 from tests.conftest import TOKEN
 from tests.processes import BotProcess
+from tests.waiting import settled, wait_until
 
 NOTICE = "Language set: {language}."  # any translated msgid will do
 
@@ -43,18 +44,6 @@ async def started(server, name: str, language: str = "en"):
     person = server.create_user(name, language_code=language)
     await person.send_text("/start")
     return person
-
-
-async def wait_until(predicate, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
-async def settled(storage: Storage) -> bool:
-    counts = await storage.outbox_counts()
-    return not counts.get("pending") and not counts.get("sending")
 
 
 async def test_enqueue_is_idempotent_and_skips_blocked_people(tmp_path):

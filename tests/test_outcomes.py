@@ -15,9 +15,9 @@ from bot.views import cards
 from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import containing, says, started, taps
-from tests.test_outbox import settled as outbox_settled
-from tests.test_outbox import wait_until
 from tests.test_stats import png_size, read_csv
+from tests.waiting import settled as outbox_settled
+from tests.waiting import wait_until
 
 OWNER, ASKER, HELPER, STRANGER = 631, 632, 633, 634
 COLLEAGUE = 635

@@ -23,8 +23,8 @@ from bot.views import cards
 from tests import seed
 from tests.sqltrace import Traced, traced
 from tests.talk import onboard, says
-from tests.test_outbox import wait_until
 from tests.test_posting import publish, tap, type_in, walk_to_preview
+from tests.waiting import wait_until
 
 ANA, BEN = 7_190_001, 7_190_002
 

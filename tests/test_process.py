@@ -13,7 +13,7 @@ from bot.i18n import translator
 from tests.conftest import TOKEN
 from tests.processes import ROOT, BotProcess, confirmed_questions, free_port
 from tests.talk import containing, plain, says, taps
-from tests.test_outbox import wait_until
+from tests.waiting import wait_until
 
 
 async def test_killed_mid_onboarding_resumes_at_the_same_step(server, tmp_path):

@@ -22,8 +22,8 @@ from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import containing, onboard, plain, says, taps
 from tests.test_broadcast import admin_of
-from tests.test_outbox import settled, wait_until
 from tests.test_posting import Answers, walk_to_preview
+from tests.waiting import settled, wait_until
 
 en = translator("en").gettext
 fr = translator("fr").gettext

@@ -15,7 +15,7 @@ from bot.storage.contacts import MESSAGE_MAX, ContactRefused
 from bot.storage.relay import RELAY_PER_HOUR
 from tests import seed
 from tests.talk import containing, plain, says, started, taps
-from tests.test_outbox import settled, wait_until
+from tests.waiting import settled, wait_until
 
 OWNER, ASKER, STRANGER = 621, 622, 623
 fr = translator("fr").gettext

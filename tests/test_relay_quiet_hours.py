@@ -10,9 +10,9 @@ import re
 from bot.i18n import translator
 from tests import seed
 from tests.talk import containing, says, taps
-from tests.test_outbox import wait_until
 from tests.test_quiet_hours import PARIS_0543, PARIS_0800, SOFIA_0800, held
 from tests.test_relay import ASKER, OWNER, accepted, write
+from tests.waiting import wait_until
 
 fr = translator("fr").gettext
 bg = translator("bg").gettext

@@ -13,8 +13,8 @@ from bot.storage import AlertDraft
 from tests import seed
 from tests.talk import containing
 from tests.test_alert_words_when_sent import told
-from tests.test_outbox import settled, wait_until
 from tests.test_quiet_hours import held
+from tests.waiting import settled, wait_until
 
 NOW = 1_800_000_000  # 08:00 UTC, 09:00 in Graz
 GRAZ_NIGHT = NOW - 10 * 3600  # 23:00 in Graz

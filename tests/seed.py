@@ -69,6 +69,28 @@ async def listing(storage: Storage, owner: int, now: int, **fields: object) -> L
     return published
 
 
+# A Bulgarian village's request and a French offer that meet across languages (a fire pump,
+# in the same category, reaching all of Europe): the pair the matching tests start from.
+BULGARIAN_REQUEST: dict[str, object] = dict(
+    kind="request",
+    language="bg",
+    title="Нужна ни е пожарна помпа",
+    description="Търсим преносима пожарна помпа за доброволците в селото.",
+    country="BG",
+    region="Burgas",
+    place="Sveti Vlas",
+    reach="europe",
+)
+FRENCH_OFFER: dict[str, object] = dict(
+    kind="offer",
+    language="fr",
+    title="Motopompe incendie à donner",
+    description="Une motopompe portable en bon état, avec ses tuyaux.",
+    tags=("fire_rescue", "vehicles"),
+    reach="europe",
+)
+
+
 async def verified(storage: Storage, user_id: int, now: int = 0) -> None:
     """Make the member a verified official of their municipality (an admin approved them)."""
     request = await storage.request_verification(user_id, email=None, note=None, now=now)

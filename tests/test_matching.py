@@ -233,26 +233,6 @@ async def storage(tmp_path):
     await storage.close()
 
 
-BULGARIAN_REQUEST = dict(
-    kind="request",
-    language="bg",
-    title="Нужна ни е пожарна помпа",
-    description="Търсим преносима пожарна помпа за доброволците в селото.",
-    country="BG",
-    region="Burgas",
-    place="Sveti Vlas",
-    reach="europe",
-)
-FRENCH_OFFER = dict(
-    kind="offer",
-    language="fr",
-    title="Motopompe incendie à donner",
-    description="Une motopompe portable en bon état, avec ses tuyaux.",
-    tags=("fire_rescue", "vehicles"),
-    reach="europe",
-)
-
-
 async def outbox(storage: Storage) -> list[tuple]:
     return [
         tuple(row)
@@ -263,8 +243,8 @@ async def outbox(storage: Storage) -> list[tuple]:
 
 
 async def test_a_bulgarian_request_meets_a_french_offer(storage):
-    offer = await seed.listing(storage, 2, NOW - DAY, **FRENCH_OFFER)
-    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    offer = await seed.listing(storage, 2, NOW - DAY, **seed.FRENCH_OFFER)
+    request = await seed.listing(storage, 1, NOW, **seed.BULGARIAN_REQUEST)
     assert await matching_pass(storage, lambda: NOW) == (2, 4)
     (match,) = await storage.matches_of(request.id)
     assert (match.listing_a, match.listing_b) == (offer.id, request.id)
@@ -346,8 +326,8 @@ async def test_nothing_is_matched_with_closed_or_expired_listings(storage):
 
 
 async def test_an_edit_matches_again_but_tells_nobody_twice(storage):
-    offer = await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
-    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    offer = await seed.listing(storage, 2, NOW, **seed.FRENCH_OFFER)
+    request = await seed.listing(storage, 1, NOW, **seed.BULGARIAN_REQUEST)
     await matching_pass(storage, lambda: NOW)
     told = await outbox(storage)
     await storage.edit_listing(request.id, 1, {"tags": ["fire_rescue", "vehicles"]}, now=NOW)
@@ -361,9 +341,9 @@ async def test_an_edit_while_the_pass_reads_the_listing_is_matched_again(storage
     """The pass read the request (reaching its region only: the French offer is out of
     reach), then its owner widened the reach before the pass wrote what it found: the
     listing stays unmatched, and the next pass matches it as it now is."""
-    offer = await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
+    offer = await seed.listing(storage, 2, NOW, **seed.FRENCH_OFFER)
     await matching_pass(storage, lambda: NOW)
-    request = await seed.listing(storage, 1, NOW, **{**BULGARIAN_REQUEST, "reach": "region"})
+    request = await seed.listing(storage, 1, NOW, **{**seed.BULGARIAN_REQUEST, "reach": "region"})
     (read,) = await storage.unmatched_listings()
     await storage.edit_listing(request.id, 1, {"reach": "europe"}, now=NOW)
     await storage.save_matches([Matched(request.id, [], [], history=read.history)], NOW)
@@ -378,9 +358,9 @@ async def test_a_write_during_the_pass_waits_for_one_step_of_its_write(storage):
     """The pass writes many listings a transaction, but someone's write issued meanwhile
     goes in after the first :data:`STEP` listings' rows, which it finds committed whole;
     the pass then writes the rest."""
-    offer = await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
+    offer = await seed.listing(storage, 2, NOW, **seed.FRENCH_OFFER)
     for _ in range(3 * STEP):
-        await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+        await seed.listing(storage, 1, NOW, **seed.BULGARIAN_REQUEST)
     passing = asyncio.create_task(matching_pass(storage, lambda: NOW))
     # Until the pass begins to write (the lock has no event to wait on; each turn lets the
     # pass run on).
@@ -406,8 +386,8 @@ async def test_a_write_during_the_pass_waits_for_one_step_of_its_write(storage):
 
 async def test_not_relevant_is_kept_for_the_person_who_said_it(storage):
     await storage.save_preferences(1, Preferences(frequency="daily"), NOW)
-    await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
-    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    await seed.listing(storage, 2, NOW, **seed.FRENCH_OFFER)
+    request = await seed.listing(storage, 1, NOW, **seed.BULGARIAN_REQUEST)
     await matching_pass(storage, lambda: NOW)
     (match,) = await storage.matches_of(request.id)
     assert not await storage.dismiss_match(match.id, 3, NOW)  # not theirs
@@ -450,7 +430,7 @@ async def test_alert_hits_are_queued_once_per_person(storage):
     await storage.save_alert(
         4, AlertDraft(kind="offer", categories=(), tags=(), area="europe"), now=NOW
     )
-    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    request = await seed.listing(storage, 1, NOW, **seed.BULGARIAN_REQUEST)
     await matching_pass(storage, lambda: NOW)
     alerts = [row for row in await outbox(storage) if row[1] == "alert"]
     assert alerts == [
@@ -463,7 +443,7 @@ async def test_alert_hits_are_queued_once_per_person(storage):
     ]
     # Paused alerts stay quiet; a new alert is seen by the next pass at once.
     await storage.set_alert_paused(saved.id, 3, True, NOW)
-    await seed.listing(storage, 1, NOW, **{**BULGARIAN_REQUEST, "title": "Втора помпа"})
+    await seed.listing(storage, 1, NOW, **{**seed.BULGARIAN_REQUEST, "title": "Втора помпа"})
     await matching_pass(storage, lambda: NOW)
     assert len([row for row in await outbox(storage) if row[1] == "alert"]) == 2  # the BG one
 
@@ -477,7 +457,7 @@ async def test_an_alert_with_words_is_told_of_a_listing_that_begins_them_all(sto
         wanted[user] = await storage.save_alert(user, draft, now=NOW)
     elsewhere = AlertDraft(kind=None, categories=(), tags=(), area="country", country="FR")
     await storage.save_alert(3, dataclasses.replace(elsewhere, keywords="помпа"), now=NOW)
-    request = await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    request = await seed.listing(storage, 1, NOW, **seed.BULGARIAN_REQUEST)
     await matching_pass(storage, lambda: NOW)
     told = {row[2] for row in await outbox(storage) if row[1] == "alert"}
     assert told == {f"alert:{wanted[user].id}:{request.id}" for user in (2, 4)}
@@ -485,8 +465,8 @@ async def test_an_alert_with_words_is_told_of_a_listing_that_begins_them_all(sto
 
 async def test_blocked_people_are_not_queued(storage):
     await storage.mark_blocked(2)
-    await seed.listing(storage, 2, NOW, **FRENCH_OFFER)
-    await seed.listing(storage, 1, NOW, **BULGARIAN_REQUEST)
+    await seed.listing(storage, 2, NOW, **seed.FRENCH_OFFER)
+    await seed.listing(storage, 1, NOW, **seed.BULGARIAN_REQUEST)
     await matching_pass(storage, lambda: NOW)
     assert [row[0] for row in await outbox(storage)] == [1]
 

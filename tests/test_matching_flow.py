@@ -22,25 +22,6 @@ from tests.waiting import settled, wait_until
 # Wednesday 5 June 2030, 10:00 UTC: noon in Paris, 13:00 in Sofia.
 NOON = int(datetime(2030, 6, 5, 10, 0, tzinfo=UTC).timestamp())
 
-REQUEST = dict(
-    kind="request",
-    language="bg",
-    title="Нужна ни е пожарна помпа",
-    description="Търсим преносима пожарна помпа за доброволците в селото.",
-    country="BG",
-    region="Burgas",
-    place="Sveti Vlas",
-    reach="europe",
-)
-OFFER = dict(
-    kind="offer",
-    language="fr",
-    title="Motopompe incendie à donner",
-    description="Une motopompe portable en bon état, avec ses tuyaux.",
-    tags=("fire_rescue", "vehicles"),
-    reach="europe",
-)
-
 
 def cards_in(server, chat_id: int | None = None) -> list[tuple[int, int]]:
     """(chat, match) for each card delivered, alone or in a bundle of what waited."""
@@ -80,15 +61,15 @@ async def test_a_bulgarian_request_meets_a_french_offer(server, bot):
     bot.clock = lambda: NOON
     maria = await started(server, bot, "Мария", "bg", country="BG", place="Sveti Vlas")
     lea = await started(server, bot, "Léa", "fr", country="FR", place="Saint-Dié")
-    offer = await seed.listing(bot.storage, lea.id, NOON - DAY, **OFFER)
-    request = await seed.listing(bot.storage, maria.id, NOON, **REQUEST)
+    offer = await seed.listing(bot.storage, lea.id, NOON - DAY, **seed.FRENCH_OFFER)
+    request = await seed.listing(bot.storage, maria.id, NOON, **seed.BULGARIAN_REQUEST)
     await bot.scheduler.match_new_listings()
 
     bg = translator("bg").gettext
-    card = await maria.wait_for_bot_message(containing(OFFER["title"]), timeout=10)
+    card = await maria.wait_for_bot_message(containing(seed.FRENCH_OFFER["title"]), timeout=10)
     assert (
         plain(bg("🤝 <b>A match for your request {title}</b>")).format(
-            title=translator("bg").quote(REQUEST["title"])
+            title=translator("bg").quote(seed.BULGARIAN_REQUEST["title"])
         )
         in card.text
     )
@@ -98,10 +79,10 @@ async def test_a_bulgarian_request_meets_a_french_offer(server, bot):
     assert card.button_labels == [bg("📄 Open"), bg("🙋 I'm interested"), bg("🚫 Not relevant")]
 
     fr = translator("fr").gettext
-    other = await lea.wait_for_bot_message(containing(REQUEST["title"]), timeout=10)
+    other = await lea.wait_for_bot_message(containing(seed.BULGARIAN_REQUEST["title"]), timeout=10)
     assert (
         plain(fr("🤝 <b>A match for your offer {title}</b>")).format(
-            title=translator("fr").quote(OFFER["title"])
+            title=translator("fr").quote(seed.FRENCH_OFFER["title"])
         )
         in other.text
     )
@@ -109,7 +90,7 @@ async def test_a_bulgarian_request_meets_a_french_offer(server, bot):
 
     # Open shows the whole card of the other listing.
     await maria.press(bg("📄 Open"))
-    full = await maria.wait_for_bot_message(containing(OFFER["description"]))
+    full = await maria.wait_for_bot_message(containing(seed.FRENCH_OFFER["description"]))
     assert full.text.startswith("🟢")
 
     # Not relevant: recorded for Maria, the buttons go, and the pair never comes back.
@@ -157,8 +138,8 @@ async def test_quiet_hours_hold_cards_until_morning(server, bot):
         server, bot, "Мария", "bg", country="BG", place="Sveti Vlas", **night_hours
     )
     lea = await started(server, bot, "Léa", "fr", country="FR", place="Saint-Dié", **night_hours)
-    await seed.listing(bot.storage, lea.id, night - DAY, **OFFER)
-    await seed.listing(bot.storage, maria.id, night, **REQUEST)
+    await seed.listing(bot.storage, lea.id, night - DAY, **seed.FRENCH_OFFER)
+    await seed.listing(bot.storage, maria.id, night, **seed.BULGARIAN_REQUEST)
     await bot.scheduler.match_new_listings()
     # The outbox looked at both cards and held them: only then is "nothing sent" telling.
     for person in (maria, lea):
@@ -166,11 +147,11 @@ async def test_quiet_hours_hold_cards_until_morning(server, bot):
     assert cards_sent(server) == []
     # 08:00:30 in Sofia (07:00:30 in Paris): Maria's card comes, Léa's still waits.
     bot.clock = lambda: int(datetime(2030, 6, 6, 5, 0, 30, tzinfo=UTC).timestamp())
-    await maria.wait_for_bot_message(containing(OFFER["title"]), timeout=5)
+    await maria.wait_for_bot_message(containing(seed.FRENCH_OFFER["title"]), timeout=5)
     await wait_until(held(bot.storage, lea.id, 1))
     assert [int(c["chat_id"]) for c in cards_sent(server)] == [maria.id]
     bot.clock = lambda: int(datetime(2030, 6, 6, 6, 0, 30, tzinfo=UTC).timestamp())
-    await lea.wait_for_bot_message(containing(REQUEST["title"]), timeout=5)
+    await lea.wait_for_bot_message(containing(seed.BULGARIAN_REQUEST["title"]), timeout=5)
 
 
 async def test_a_card_that_waited_is_dropped_once_an_edit_takes_the_pair_out_of_reach(server, bot):
@@ -182,10 +163,10 @@ async def test_a_card_that_waited_is_dropped_once_an_edit_takes_the_pair_out_of_
     lea = await started(
         server, bot, "Léa", "fr", country="FR", place="Saint-Dié", quiet_hours=(22, 8)
     )
-    await seed.listing(bot.storage, lea.id, night - DAY, **OFFER)
-    request = await seed.listing(bot.storage, maria.id, night, **REQUEST)
+    await seed.listing(bot.storage, lea.id, night - DAY, **seed.FRENCH_OFFER)
+    request = await seed.listing(bot.storage, maria.id, night, **seed.BULGARIAN_REQUEST)
     await bot.scheduler.match_new_listings()
-    await maria.wait_for_bot_message(containing(OFFER["title"]), timeout=10)
+    await maria.wait_for_bot_message(containing(seed.FRENCH_OFFER["title"]), timeout=10)
     await wait_until(held(bot.storage, lea.id, 1))
     edited = await bot.storage.edit_listing(request.id, maria.id, {"reach": "country"}, now=night)
     assert edited is not None and edited.reach == "country"
@@ -193,7 +174,7 @@ async def test_a_card_that_waited_is_dropped_once_an_edit_takes_the_pair_out_of_
     bot.outbox.wake()
     await wait_until(lambda: settled(bot.storage))
     assert cards_sent(server, lea.id) == []
-    assert not [m for m in lea.messages if REQUEST["title"] in (m.text or "")]
+    assert not [m for m in lea.messages if seed.BULGARIAN_REQUEST["title"] in (m.text or "")]
 
 
 async def test_429_and_403_lose_and_double_nothing(server, settings):

@@ -33,7 +33,7 @@ from bot.storage.outbox import Notification
 from bot.views import cards
 from bot.views.alerts import alert_summary
 from bot.views.matches import distance_from, kilometres_between, reason_line
-from bot.views.texts import place_line, quoted_title
+from bot.views.texts import place_line_of, quoted_title
 
 DESCRIPTION_SHOWN = 280
 Point = tuple[float, float]  # latitude, longitude
@@ -59,7 +59,7 @@ def compact_card(
     tail = [""]
     if listing.tags:
         tail.append("🏷 " + cards.tag_labels(t, listing.tags))
-    where = [place_line(t, listing.place, listing.region, listing.country, listing.place_key)]
+    where = [place_line_of(t, listing)]
     if away is not None:
         where.append(t.kilometres(away))
     where.append(_(cards.REACH_LABELS[listing.reach]))

@@ -43,7 +43,7 @@ from bot.places.geocoding import Place
 from bot.semantic.language import detect_listing
 from bot.storage import ListingRefused, StoredVector
 from bot.views import cards
-from bot.views.texts import place_line
+from bot.views.texts import place_line_of
 
 DIALOG = Dialog("editing", EDITING)
 
@@ -251,9 +251,7 @@ async def ask_place(update: Update, context: BotContext) -> None:
     _ = context.i18n.gettext
     member = context.member
     assert member is not None
-    own_place = place_line(
-        context.i18n, member.place, member.region, member.country, member.place_key
-    )
+    own_place = place_line_of(context.i18n, member)
     own = InlineKeyboardButton(_("Use my profile's place"), callback_data=OWN_PLACE.data(None))
     await ask_for_a_place(
         update,

@@ -28,7 +28,7 @@ from bot.i18n import N_, Translator
 from bot.places.names import place_name
 from bot.storage import Listing, ListingRefused
 from bot.views.html import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length
-from bot.views.texts import place_line
+from bot.views.texts import place_line_of
 
 KIND_LABELS = {"offer": N_("Offer"), "request": N_("Request")}
 KIND_MARKS = {"offer": "🟢", "request": "🔴"}
@@ -184,10 +184,7 @@ def listing_text(
     tail = [""]
     if listing.tags:
         tail.append("🏷 " + tag_labels(t, listing.tags))
-    tail.append(
-        f"📍 {place_line(t, listing.place, listing.region, listing.country, listing.place_key)} · "
-        f"{_(REACH_LABELS[listing.reach])}"
-    )
+    tail.append(f"📍 {place_line_of(t, listing)} · {_(REACH_LABELS[listing.reach])}")
     if listing.distance_km is not None:
         tail.append(_("📏 {distance} away").format(distance=t.kilometres(listing.distance_km)))
     tail.append(author_line(t, listing))

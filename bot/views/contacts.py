@@ -16,7 +16,7 @@ from bot.buttons import ACCEPT_CONTACT, DECLINE_CONTACT, END_RELAY, RELAY, WRITE
 from bot.i18n import N_, Translator
 from bot.storage import Contact, ContactMessage, Counterpart, Member
 from bot.views.html import shorten
-from bot.views.texts import place_line, quoted_title
+from bot.views.texts import place_line_of, quoted_title
 
 STATUS_LABELS = {
     "pending": N_("⏳ waiting for an answer"),
@@ -68,7 +68,7 @@ def identity(t: Translator, member: Member | None, *, relay: bool = False) -> st
         lines.append(
             _("✉️ No public username: write to them through the bot, with the button below.")
         )
-    where = place_line(t, member.place, member.region, member.country, member.place_key)
+    where = place_line_of(t, member)
     if member.municipality_name:
         badge = " ✅" if member.verified else ""
         lines.append(f"🏛 {escape(member.municipality_name)}{badge}")

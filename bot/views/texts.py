@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
+from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -95,6 +96,24 @@ def place_line(
     return ", ".join(parts)
 
 
+class Placed(Protocol):
+    """A record that says where: a listing, a member's profile."""
+
+    @property
+    def place(self) -> str | None: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def place_key(self) -> str | None: ...
+
+
+def place_line_of(t: Translator, placed: Placed) -> str:
+    """:func:`place_line` of a listing's or a member's place."""
+    return place_line(t, placed.place, placed.region, placed.country, placed.place_key)
+
+
 def profile_card(t: Translator, member: Member) -> str:
     _ = t.gettext
     lines = [_("<b>Your profile</b>")]
@@ -116,11 +135,7 @@ def profile_card(t: Translator, member: Member) -> str:
     if member.organisation_name:
         lines.append(_("Organisation: <b>{name}</b>").format(name=escape(member.organisation_name)))
     if member.country:
-        lines.append(
-            _("Place: {place}").format(
-                place=place_line(t, member.place, member.region, member.country, member.place_key)
-            )
-        )
+        lines.append(_("Place: {place}").format(place=place_line_of(t, member)))
     lines.append(_("Language: {language}").format(language=autonym(t.language)))
     if not member.onboarded:
         lines.append("")

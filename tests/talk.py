@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.i18n import autonym, translator
 from bot.places.countries import flag
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import ChatMessage, SandboxUser
+from bot.storage import Storage
+from tests import seed
 
 
 def plain(markup: str) -> str:
@@ -29,6 +33,45 @@ async def started(server: BotApiServer, *people: tuple[str, str, int]) -> list[S
     for user in users:
         await says(user, "/start")
     return users
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone in a test's world, for :func:`joined`: made by :func:`seeded` (a profile seeded
+    in their language) or :func:`newcomer` (nothing seeded: the admin, say)."""
+
+    name: str
+    language: str
+    user_id: int
+    profile: dict[str, Any] | None = field(default_factory=dict)
+    verified_at: int | None = None
+
+
+def seeded(
+    name: str, language: str, user_id: int, *, verified_at: int | None = None, **profile: Any
+) -> Person:
+    """A member whose profile is :func:`seed.member`'s with ``profile`` (country, place, role,
+    quiet hours), in ``language``; a verified official of their municipality since
+    ``verified_at`` if given."""
+    return Person(name, language, user_id, profile, verified_at)
+
+
+def newcomer(name: str, language: str, user_id: int) -> Person:
+    """Someone with nothing seeded: they only open the chat."""
+    return Person(name, language, user_id, None)
+
+
+async def joined(server: BotApiServer, storage: Storage, *people: Person) -> list[SandboxUser]:
+    """The people seeded (profiles, then verification), then each opening the chat with /start,
+    in the order given."""
+    for someone in people:
+        if someone.profile is not None:
+            await seed.member(
+                storage, someone.user_id, language=someone.language, **someone.profile
+            )
+        if someone.verified_at is not None:
+            await seed.verified(storage, someone.user_id, someone.verified_at)
+    return await started(server, *((p.name, p.language, p.user_id) for p in people))
 
 
 def shown(message: ChatMessage) -> str:

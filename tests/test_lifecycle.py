@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from bot.i18n import translator
 from bot.storage.listings import DAY
 from tests import seed
-from tests.talk import says, started
+from tests.talk import joined, says, seeded
 from tests.test_buttons import settle
 
 NOW = int(time.time())
@@ -25,9 +25,12 @@ def on(t, at: int) -> str:
 
 
 async def people(server, bot):
-    await seed.member(bot.storage, OWNER, language="fr")
-    await seed.member(bot.storage, VISITOR, language="de", country="DE", place="Kassel")
-    return await started(server, ("Odile", "fr", OWNER), ("Volker", "de", VISITOR))
+    return await joined(
+        server,
+        bot.storage,
+        seeded("Odile", "fr", OWNER),
+        seeded("Volker", "de", VISITOR, country="DE", place="Kassel"),
+    )
 
 
 async def presses_on(server, bot, user, message_id: int, data: list[str]) -> list[str | None]:

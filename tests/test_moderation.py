@@ -10,7 +10,7 @@ from bot.handlers import moderation, reports
 from bot.i18n import translator
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, plain, says, started, taps
+from tests.talk import containing, joined, newcomer, plain, says, seeded, taps
 
 NOW = int(time.time())
 OWNER, REPORTER, OTHER, THIRD = 701, 702, 703, 704
@@ -21,16 +21,15 @@ de = translator("de").gettext
 
 async def people(server, bot):
     """An owner (fr), a reporter (de), two more members, and the admin, all started."""
-    await seed.member(bot.storage, OWNER, language="fr")
-    for user_id in (REPORTER, OTHER, THIRD):
-        await seed.member(bot.storage, user_id, language="de", country="DE", place="Kassel")
-    users = await started(
+    kassel = dict(country="DE", place="Kassel")
+    users = await joined(
         server,
-        ("Odile", "fr", OWNER),
-        ("Rita", "de", REPORTER),
-        ("Otto", "de", OTHER),
-        ("Theo", "de", THIRD),
-        ("Ada", "en", ADMIN_ID),
+        bot.storage,
+        seeded("Odile", "fr", OWNER),
+        seeded("Rita", "de", REPORTER, **kassel),
+        seeded("Otto", "de", OTHER, **kassel),
+        seeded("Theo", "de", THIRD, **kassel),
+        newcomer("Ada", "en", ADMIN_ID),
     )
     await seed.set_quiet_hours(bot.storage, ADMIN_ID)  # what the admin is told, at any hour
     return {user.id: user for user in users}

@@ -14,7 +14,7 @@ from bot.storage.contacts import DAY
 from bot.views import cards
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, says, started, taps
+from tests.talk import containing, joined, says, seeded, started, taps
 from tests.test_stats import png_size, read_csv
 from tests.waiting import settled as outbox_settled
 from tests.waiting import wait_until
@@ -30,17 +30,13 @@ async def world(server, bot, now: int):
     """Amélie speaks for Saint-Dié (FR); Zornitsa for Sveti Vlas (BG); Hans volunteers in Graz
     (AT). All have started the bot."""
     bot.clock = lambda: now
-    await seed.member(bot.storage, OWNER, language="fr")
-    await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
-    await seed.member(bot.storage, HELPER, language="de", country="AT", place="Graz",
-                      role="volunteer")  # fmt: skip
-    await seed.member(bot.storage, STRANGER, country="IE", place="Cong")
-    return await started(
+    return await joined(
         server,
-        ("Amélie", "fr", OWNER),
-        ("Zornitsa", "bg", ASKER),
-        ("Hans", "de", HELPER),
-        ("Stranger", "en", STRANGER),
+        bot.storage,
+        seeded("Amélie", "fr", OWNER),
+        seeded("Zornitsa", "bg", ASKER, country="BG", place="Sveti Vlas"),
+        seeded("Hans", "de", HELPER, country="AT", place="Graz", role="volunteer"),
+        seeded("Stranger", "en", STRANGER, country="IE", place="Cong"),
     )
 
 

@@ -14,7 +14,7 @@ from bot.i18n import translator
 from bot.storage.contacts import MESSAGE_MAX, ContactRefused
 from bot.storage.relay import RELAY_PER_HOUR
 from tests import seed
-from tests.talk import containing, plain, says, started, taps
+from tests.talk import containing, joined, plain, says, seeded, taps
 from tests.waiting import settled, wait_until
 
 OWNER, ASKER, STRANGER = 621, 622, 623
@@ -26,11 +26,12 @@ en = translator("en").gettext
 async def accepted(server, bot, now: int):
     """Amélie (fr, Saint-Dié) accepted Zornitsa's offer of help (bg); neither has a username."""
     bot.clock = lambda: now
-    await seed.member(bot.storage, OWNER, language="fr")
-    await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
-    await seed.member(bot.storage, STRANGER, country="AT", place="Graz")
-    owner, asker, stranger = await started(
-        server, ("Amélie", "fr", OWNER), ("Zornitsa", "bg", ASKER), ("Stranger", "en", STRANGER)
+    owner, asker, stranger = await joined(
+        server,
+        bot.storage,
+        seeded("Amélie", "fr", OWNER),
+        seeded("Zornitsa", "bg", ASKER, country="BG", place="Sveti Vlas"),
+        seeded("Stranger", "en", STRANGER, country="AT", place="Graz"),
     )
     listing = await seed.listing(bot.storage, OWNER, now, kind="request", title="Pompe à eau")
     card = await says(asker, f"/start l{listing.id}")
@@ -295,17 +296,13 @@ async def municipality(server, bot, deputy_quiet_hours: tuple[int, int] | None =
     """At night: Amélie (fr), mayor of Saint-Dié, has a request; Denis (fr) is a verified
     official of it; Zornitsa (bg) and a stranger (en) may offer help."""
     bot.clock = lambda: NIGHT
-    await seed.member(bot.storage, OWNER, language="fr")
-    await seed.member(bot.storage, DEPUTY, language="fr", quiet_hours=deputy_quiet_hours)
-    await seed.verified(bot.storage, DEPUTY, NIGHT)
-    await seed.member(bot.storage, ASKER, language="bg", country="BG", place="Sveti Vlas")
-    await seed.member(bot.storage, STRANGER, country="AT", place="Graz")
-    people = await started(
+    people = await joined(
         server,
-        ("Amélie", "fr", OWNER),
-        ("Denis", "fr", DEPUTY),
-        ("Zornitsa", "bg", ASKER),
-        ("Stranger", "en", STRANGER),
+        bot.storage,
+        seeded("Amélie", "fr", OWNER),
+        seeded("Denis", "fr", DEPUTY, quiet_hours=deputy_quiet_hours, verified_at=NIGHT),
+        seeded("Zornitsa", "bg", ASKER, country="BG", place="Sveti Vlas"),
+        seeded("Stranger", "en", STRANGER, country="AT", place="Graz"),
     )
     listing = await seed.listing(bot.storage, OWNER, NIGHT, kind="request", title="Pompe à eau")
     return (*people, listing)

@@ -11,7 +11,7 @@ from bot.handlers import verification
 from bot.i18n import translator
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, plain, says, started, taps
+from tests.talk import containing, joined, newcomer, plain, says, seeded, taps
 
 NOW = int(time.time())
 MAYOR, DEPUTY, BULGARIAN, VOLUNTEER = 801, 802, 803, 804
@@ -21,17 +21,14 @@ bg = translator("bg").gettext
 
 
 async def people(server, bot):
-    await seed.member(bot.storage, MAYOR, language="fr")
-    await seed.member(bot.storage, DEPUTY, language="fr")
-    await seed.member(bot.storage, BULGARIAN, language="bg", country="BG", place="Sveti Vlas")
-    await seed.member(bot.storage, VOLUNTEER, role="volunteer")
-    users = await started(
+    users = await joined(
         server,
-        ("Marie", "fr", MAYOR),
-        ("Denis", "fr", DEPUTY),
-        ("Boyan", "bg", BULGARIAN),
-        ("Vera", "en", VOLUNTEER),
-        ("Ada", "en", ADMIN_ID),
+        bot.storage,
+        seeded("Marie", "fr", MAYOR),
+        seeded("Denis", "fr", DEPUTY),
+        seeded("Boyan", "bg", BULGARIAN, country="BG", place="Sveti Vlas"),
+        seeded("Vera", "en", VOLUNTEER, role="volunteer"),
+        newcomer("Ada", "en", ADMIN_ID),
     )
     await seed.set_quiet_hours(bot.storage, ADMIN_ID)  # what the admin is told, at any hour
     return {user.id: user for user in users}

@@ -99,6 +99,7 @@ class Outcome(enum.Enum):
     DONE = "done"
     ALREADY = "already"  # done before (by this admin or another): nothing changed
     GONE = "gone"  # erased with the person's data: nothing to act on
+    ADMIN = "admin"  # an administrator: never banned (a made one is unmade first)
 
 
 async def log_action(
@@ -383,15 +384,22 @@ class ModerationQueries(Database):
         listing_id: int | None = None,
         *,
         reason: str | None = None,
+        administrators: frozenset[int] = frozenset(),
     ) -> Outcome:
         """Ban a member: their open listings are hidden, reports against them settled, their
         pending contact requests withdrawn. ALREADY if banned before; GONE if they erased
-        their data (nobody to ban: a ban outlives an erasure, but is not made after one)."""
+        their data (nobody to ban: a ban outlives an erasure, but is not made after one);
+        ADMIN if they are one of ``administrators`` (ADMIN_IDS) or a member made admin: a
+        ban would lock an administrator out of /unban and /unadmin, so one admin could shut
+        the others out. A made admin is unmade first (by an admin of ADMIN_IDS)."""
         async with self.transaction() as db:
             if await read_one(db, "SELECT 1 FROM bans WHERE user_id = ?", (user_id,)):
                 return Outcome.ALREADY
-            if not await read_one(db, "SELECT 1 FROM users WHERE id = ?", (user_id,)):
+            member = await read_one(db, "SELECT is_admin FROM users WHERE id = ?", (user_id,))
+            if member is None:
                 return Outcome.GONE
+            if member[0] or user_id in administrators:
+                return Outcome.ADMIN
             await db.execute(
                 "INSERT INTO bans (user_id, banned_at, banned_by) VALUES (?, ?, ?)",
                 (user_id, now, admin),

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.storage.actions import log_action
 from bot.storage.base import Database, Refused, changed_one, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
+from bot.storage.verification import end_verifications_of_banned
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
 # Distinct people reporting one member's listings before those are hidden pending review.
@@ -100,30 +102,6 @@ class Outcome(enum.Enum):
     ALREADY = "already"  # done before (by this admin or another): nothing changed
     GONE = "gone"  # erased with the person's data: nothing to act on
     ADMIN = "admin"  # an administrator: never banned (a made one is unmade first)
-
-
-async def log_action(
-    db: aiosqlite.Connection,
-    admin_id: int | None,
-    action: str,
-    now: int,
-    *,
-    user: int | None = None,
-    listing: int | None = None,
-    request: int | None = None,
-    municipality: int | None = None,
-    broadcast: int | None = None,
-    detail: str | None = None,
-    reason: str | None = None,
-) -> None:
-    """Write one line of the admin log, inside the caller's transaction: who (``admin_id``),
-    what (``action`` and its targets), why (``reason``, the admin's words), when."""
-    await db.execute(
-        "INSERT INTO admin_actions (admin_id, action, target_user, target_listing, "
-        "target_request, target_municipality, target_broadcast, detail, reason, at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (admin_id, action, user, listing, request, municipality, broadcast, detail, reason, now),
-    )
 
 
 async def _set_status(
@@ -416,6 +394,7 @@ class ModerationQueries(Database):
                 (now, user_id),
             )
             await end_relays_with(db, user_id, now)
+            await end_verifications_of_banned(db, user_id, admin, now)
             await log_action(db, admin, "ban", now, user=user_id, listing=listing_id, reason=reason)
         return Outcome.DONE
 

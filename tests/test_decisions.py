@@ -374,3 +374,37 @@ async def test_reject_and_revoke_for_someone_who_erased_their_data_change_nothin
     decided = [e.action for e in await bot.storage.admin_log()]
     assert "reject" not in decided and "revoke" not in decided
     assert server.errors() == []
+
+
+async def test_no_admin_can_ban_an_administrator(server, bot):
+    """A ban shuts a person out of everything but /mydata and /deleteme, /unban and
+    /unadmin included: an admin who could ban another could lock every other admin out.
+    Nobody bans an administrator, asked at the card, forged, or made admin meanwhile."""
+    users, listing = await world(server, bot)
+    ada, maria = users[ADMIN_ID], users[MARIA]
+    adas = await seed.listing(bot.storage, ADMIN_ID, NOW, title="Ada's own offer")
+    marias = await seed.listing(bot.storage, MARIA, NOW, title="Maria's own offer")
+    card = await open_card(maria)
+    # Maria, made admin, forges Ban on a listing of Ada's (ADMIN_IDS); Ada on one of Maria's.
+    await maria.press_data(card.id, f"mod:ban:{adas.id}")
+    assert (await maria.wait_for_callback_answer()).text == fr(moderation.ADMINS_NOT_BANNED)
+    await ada.press_data((await open_card(ada)).id, f"mod:ban:{marias.id}")
+    assert (await ada.wait_for_callback_answer()).text == en(moderation.ADMINS_NOT_BANNED)
+    # The owner is made admin while Ada stands at the confirmation: the ban is refused then.
+    await taps(ada, "⛔ Ban")
+    await taps(ada, "➡ No reason")
+    await bot.storage.set_admin(OWNER, True, by=ADMIN_ID, now=NOW)
+    assert (await taps(ada, "⛔ Ban")).text == en(moderation.ADMINS_NOT_BANNED)
+    assert await bans(bot) == []
+    assert not [e for e in await bot.storage.admin_log() if e.action == "ban"]
+    # Storage holds the rule whoever calls it; unmade, the owner can be banned as anyone.
+    assert await bot.storage.ban(ADMIN_ID, MARIA, NOW, administrators=frozenset({ADMIN_ID})) is (
+        moderation.Outcome.ADMIN
+    )
+    await bot.storage.set_admin(OWNER, False, by=ADMIN_ID, now=NOW)
+    assert await bot.storage.ban(OWNER, ADMIN_ID, NOW, listing_id=listing.id) is (
+        moderation.Outcome.DONE
+    )
+    assert (await says(ada, "/admin")).text != en(moderation.ADMINS_NOT_BANNED)
+    # The card redrawn after the refused confirmation had not changed (the bot lets that be).
+    assert ["not modified" in repr(error) for error in server.errors()] == [True]

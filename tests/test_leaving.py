@@ -242,3 +242,31 @@ async def test_no_match_cards_for_a_listing_its_author_no_longer_represents(serv
     await wait_until(lambda: settled(bot.storage))
     assert not [m for m in lea.messages if "Търсим помпа" in (m.text or "")]
     assert server.errors() == []
+
+
+async def test_a_banned_official_no_longer_answers_for_the_municipality(server, bot):
+    """Denis posted for Saint-Dié and left; Léa, its only other verified official, spoke for
+    his listing. Banned, she speaks for nothing: the listing is unattended (out of sight, a
+    contact refused rather than queued to nobody) and her verification ends with the ban."""
+    bot.clock = lambda: NOW
+    await seed.member(bot.storage, AUTHOR, language="fr")
+    await seed.member(bot.storage, DEPUTY, language="fr")
+    await seed.member(bot.storage, ASKER, country="AT", place="Graz")
+    await seed.verified(bot.storage, AUTHOR, NOW - 100)
+    listing = await seed.listing(bot.storage, DEPUTY, NOW - 50, duration_days=7)
+    assert await bot.storage.leave_municipality(DEPUTY, NOW - 10) is not None
+    assert not await bot.storage.unattended(listing.id)
+    await bot.storage.check_contact(ASKER, listing.id, NOW)  # Léa would answer
+
+    await bot.storage.ban(AUTHOR, 0, NOW)
+    assert await bot.storage.unattended(listing.id)
+    with pytest.raises(ContactRefused, match="gone"):
+        await bot.storage.check_contact(ASKER, listing.id, NOW)
+    assert await bot.storage.expiring_soon(NOW, 8 * 86_400) == []
+    (entry,) = await bot.storage._fetchall(
+        "SELECT status, revoked_by FROM verification_requests WHERE user_id = ?", (AUTHOR,)
+    )
+    assert tuple(entry) == ("revoked", 0)
+    # Lifting the ban does not make her an official again: an admin approves her anew.
+    assert await bot.storage.unban(AUTHOR, 0, NOW + 1)
+    assert await bot.storage.unattended(listing.id)

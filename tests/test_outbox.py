@@ -15,6 +15,7 @@ from bot.i18n import translator
 from bot.storage import Enqueued, Storage
 from tests import seed
 from tests.conftest import TOKEN
+from tests.jobs import runs_of
 from tests.processes import BotProcess
 from tests.waiting import settled, wait_until
 
@@ -133,7 +134,7 @@ async def test_blocked_and_unknown_recipients_are_settled_not_retried(server, bo
     assert (await bot.storage.get_member(blocker.id)).blocked
     assert (await bot.storage.get_member(777_000_111)).blocked
     calls = len(server.calls)
-    await asyncio.sleep(1.5)  # nothing is retried
+    await runs_of(bot, "outbox")  # it has looked again: nothing is retried
     assert not [c for c in server.calls[calls:] if c.method == "sendMessage"]
 
 

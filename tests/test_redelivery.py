@@ -35,7 +35,7 @@ async def test_a_redelivered_answer_is_ignored(server, bot):
 
     # The same update again, as after a crash before its receipt was confirmed.
     await bot.update_queue.put(Update.de_json(place_update, bot.bot))
-    await asyncio.sleep(0.5)
+    await asyncio.wait_for(bot.update_queue.join(), 10)  # PTB has processed it
     assert user.last_bot_message.id == region_question.id  # no reply, no step taken
 
     population_question = await says(user, "Grand Est")  # the real next answer still works

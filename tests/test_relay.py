@@ -10,11 +10,12 @@ import time
 import pytest
 from telegram import Update
 
+from bot.handlers.contacts import SHOW_CONTACT
 from bot.i18n import translator
 from bot.storage.contacts import MESSAGE_MAX, ContactRefused
 from bot.storage.relay import RELAY_PER_HOUR
 from tests import seed
-from tests.talk import containing, joined, plain, says, seeded, taps
+from tests.talk import containing, joined, plain, says, seeded, started, taps
 from tests.waiting import settled, wait_until
 
 OWNER, ASKER, STRANGER = 621, 622, 623
@@ -513,3 +514,26 @@ async def test_what_waited_for_an_official_who_left_is_not_sent_to_them(server, 
     assert "«first»" not in after and "«second»" not in after
     assert "Zornitsa" not in after
     assert server.errors() == []
+
+
+async def test_a_colleague_sees_the_request_not_the_relay(server, bot):
+    """Messages written through the bot pass between the contact's two people: a verified
+    colleague of the official who accepted sees the request in /contacts, not their talk."""
+    now = int(time.time())
+    colleague_id = 624
+    await seed.member(bot.storage, colleague_id, language="fr")
+    owner, asker, _stranger, _request, contact = await accepted(server, bot, now)
+    await seed.verified(bot.storage, OWNER, now)
+    await seed.verified(bot.storage, colleague_id, now)
+    (colleague,) = await started(server, ("Denis", "fr", colleague_id))
+    await taps(owner, fr("✅ Accept"))
+    accepted_here = owner.last_bot_message
+    await write(owner, accepted_here, fr("✉️ Write through the bot"), ["Code du portail : 4711"])
+    await asker.wait_for_bot_message(containing("4711"), timeout=10)
+
+    await colleague.press_data(colleague.messages[-1].id, SHOW_CONTACT.data(contact.id))
+    card = await colleague.wait_for_bot_message(containing("spare pump"))
+    assert "4711" not in card.text
+    await taps(owner, fr("✅ Done"))  # out of writing, to their contacts
+    await owner.press_data(owner.messages[-1].id, SHOW_CONTACT.data(contact.id))
+    assert "4711" in (await owner.wait_for_bot_message(containing("spare pump"))).text

@@ -24,6 +24,7 @@ from bot.storage.outbox import Notification
 from bot.views.html import visible_length
 from tests import seed
 from tests.conftest import TOKEN
+from tests.jobs import runs_of
 from tests.processes import BotProcess
 from tests.talk import containing
 
@@ -100,11 +101,11 @@ async def test_a_daily_digest_comes_at_nine_in_the_morning(server, bot):
     await bot.scheduler.match_new_listings()
     for asker in askers:  # they want cards right away
         await asker.wait_for_bot_message(containing("A match for your request"), timeout=5)
-    await asyncio.sleep(1.5)
+    await runs_of(bot, "outbox")  # the outbox has looked since: nothing due for Léa
     assert "digest" not in (lea.last_bot_message.text or "")
 
     bot.clock = lambda: utc(2030, 6, 6, 6, 59)  # 08:59 in Paris
-    await asyncio.sleep(1.5)
+    await runs_of(bot, "outbox")  # the outbox has looked since: nothing due for Léa
     assert "digest" not in (lea.last_bot_message.text or "")
 
     fr = translator("fr")

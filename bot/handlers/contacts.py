@@ -290,6 +290,8 @@ async def contact_card(
     if relay:
         keyboard = views.relay_keyboard(t, contact)
     messages = await storage.contact_messages(contact.id)
+    if not party:  # a colleague of who accepted: the request's messages, not their relay
+        messages = [message for message in messages if not message.relayed]
     return views.card(t, contact, side, messages, other, relay=relay), keyboard
 
 

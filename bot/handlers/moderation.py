@@ -25,6 +25,7 @@ from bot.dialogs.decision import Decision, Nothing
 from bot.handlers import verification
 from bot.handlers.admin import (
     already_done,
+    is_admin,
     member_argument,
     read_for_admin,
     reader_zone,
@@ -50,6 +51,8 @@ BANNED = N_(
     "it with /deleteme."
 )
 UNBANNED = N_("Your account is active again. Welcome back!")
+# An admin who could ban another would lock them out of /unban and /unadmin (see Storage.ban).
+ADMINS_NOT_BANNED = N_("Administrators cannot be banned.")
 
 
 def register(application: CommunityApplication) -> None:
@@ -364,6 +367,8 @@ async def plan_ban(context: BotContext, listing_id: int) -> str | Nothing:
         return Nothing(gone_text(context))
     if listing.owner_id == context.member.id:
         return Nothing(_("You cannot ban yourself."))
+    if await is_admin(context, listing.owner_id):
+        return Nothing(_(ADMINS_NOT_BANNED))
     owner = await context.storage.get_member(listing.owner_id)
     if owner is not None and owner.banned:
         first = await context.storage.last_action(("ban",), user=listing.owner_id)
@@ -383,10 +388,17 @@ async def ban(context: BotContext, listing_id: int, reason: str | None) -> str:
         return gone_text(context)
     now = context.now()
     outcome = await context.storage.ban(
-        listing.owner_id, context.member.id, now, listing_id=listing_id, reason=reason
+        listing.owner_id,
+        context.member.id,
+        now,
+        listing_id=listing_id,
+        reason=reason,
+        administrators=context.settings.admin_ids,
     )
     if outcome is Outcome.GONE:
         return gone_text(context)
+    if outcome is Outcome.ADMIN:  # made admin since the question, or a forged press
+        return _(ADMINS_NOT_BANNED)
     if outcome is Outcome.ALREADY:
         first = await context.storage.last_action(("ban",), user=listing.owner_id)
         return await already_done(context, first, _("Already banned."))

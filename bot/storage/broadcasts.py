@@ -24,8 +24,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage.actions import log_action
 from bot.storage.base import Database, changed_one, first_column, row_mapper
-from bot.storage.moderation import log_action
 from bot.storage.outbox import BROADCAST
 
 KIND = "broadcast"

@@ -100,6 +100,9 @@ class ContactMessage:
     from_asker: bool
     text: str
     sent_at: int
+    # Written through the bot after an Accept (storage/relay.py): between the contact's two
+    # people only, not the other officials of the municipality.
+    relayed: bool = False
 
 
 class ContactRefused(Refused):
@@ -136,7 +139,8 @@ async def read_contact(db: aiosqlite.Connection, contact_id: int) -> Contact | N
 
 _message = row_mapper(ContactMessage)
 _MESSAGE_SELECT = (
-    "SELECT id, contact_id, sender_id, from_asker, text, sent_at FROM contact_messages "
+    "SELECT id, contact_id, sender_id, from_asker, text, sent_at, "
+    "telegram_message_id IS NOT NULL FROM contact_messages "
 )
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.storage.actions import log_action
 from bot.storage.base import Database, Refused, changed_one, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
+from bot.storage.verification import end_verifications_of_banned
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
 # Distinct people reporting one member's listings before those are hidden pending review.
@@ -99,30 +101,7 @@ class Outcome(enum.Enum):
     DONE = "done"
     ALREADY = "already"  # done before (by this admin or another): nothing changed
     GONE = "gone"  # erased with the person's data: nothing to act on
-
-
-async def log_action(
-    db: aiosqlite.Connection,
-    admin_id: int | None,
-    action: str,
-    now: int,
-    *,
-    user: int | None = None,
-    listing: int | None = None,
-    request: int | None = None,
-    municipality: int | None = None,
-    broadcast: int | None = None,
-    detail: str | None = None,
-    reason: str | None = None,
-) -> None:
-    """Write one line of the admin log, inside the caller's transaction: who (``admin_id``),
-    what (``action`` and its targets), why (``reason``, the admin's words), when."""
-    await db.execute(
-        "INSERT INTO admin_actions (admin_id, action, target_user, target_listing, "
-        "target_request, target_municipality, target_broadcast, detail, reason, at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (admin_id, action, user, listing, request, municipality, broadcast, detail, reason, now),
-    )
+    ADMIN = "admin"  # an administrator: never banned (a made one is unmade first)
 
 
 async def _set_status(
@@ -382,15 +361,22 @@ class ModerationQueries(Database):
         listing_id: int | None = None,
         *,
         reason: str | None = None,
+        administrators: frozenset[int] = frozenset(),
     ) -> Outcome:
         """Ban a member: their open listings are hidden, reports against them settled, their
         pending contact requests withdrawn. ALREADY if banned before; GONE if they erased
-        their data (nobody to ban: a ban outlives an erasure, but is not made after one)."""
+        their data (nobody to ban: a ban outlives an erasure, but is not made after one);
+        ADMIN if they are one of ``administrators`` (ADMIN_IDS) or a member made admin: a
+        ban would lock an administrator out of /unban and /unadmin, so one admin could shut
+        the others out. A made admin is unmade first (by an admin of ADMIN_IDS)."""
         async with self.transaction() as db:
             if await read_one(db, "SELECT 1 FROM bans WHERE user_id = ?", (user_id,)):
                 return Outcome.ALREADY
-            if not await read_one(db, "SELECT 1 FROM users WHERE id = ?", (user_id,)):
+            member = await read_one(db, "SELECT is_admin FROM users WHERE id = ?", (user_id,))
+            if member is None:
                 return Outcome.GONE
+            if member[0] or user_id in administrators:
+                return Outcome.ADMIN
             await db.execute(
                 "INSERT INTO bans (user_id, banned_at, banned_by) VALUES (?, ?, ?)",
                 (user_id, now, admin),
@@ -407,6 +393,7 @@ class ModerationQueries(Database):
                 (now, user_id),
             )
             await end_relays_with(db, user_id, now)
+            await end_verifications_of_banned(db, user_id, admin, now)
             await log_action(db, admin, "ban", now, user=user_id, listing=listing_id, reason=reason)
         return Outcome.DONE
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage.actions import log_action
 from bot.storage.base import Database, Refused, read_one, row_mapper
-from bot.storage.moderation import log_action
 from bot.storage.outbox import Enqueued, insert_notifications
 
 # Told to both people of a relay when the official who accepted its contact for a
@@ -559,6 +559,37 @@ async def end_verifications(
     if left is not None and left != keep:
         ended.add(left)
     for municipality_id in sorted(ended):
+        await unverify_if_unattended(db, municipality_id)
+
+
+async def end_verifications_of_banned(
+    db: aiosqlite.Connection, user_id: int, admin: int, now: int
+) -> None:
+    """A banned person no longer speaks for a municipality, inside the ban's transaction: an
+    approval ends as a revocation by the banning admin would (lifting the ban does not give it
+    back: an admin approves again), a pending request is withdrawn. Else the listings their
+    municipality's members left behind would still count as answered, and contacts about them
+    be queued to nobody but the banned official."""
+    rows = await db.execute_fetchall(
+        "SELECT municipality_id FROM verification_requests "
+        "WHERE user_id = ? AND status = 'approved'",
+        (user_id,),
+    )
+    await db.execute(
+        """UPDATE verification_requests SET status = 'withdrawn', decided_at = ?
+           WHERE user_id = ? AND status = 'pending'""",
+        (now, user_id),
+    )
+    if not rows:
+        return
+    await db.execute(
+        """UPDATE verification_requests SET status = 'revoked', revoked_at = ?, revoked_by = ?
+           WHERE user_id = ? AND status = 'approved'""",
+        (now, admin, user_id),
+    )
+    # Their representation ended: see owner_answers and RELEASED_LISTINGS.
+    await db.execute("UPDATE users SET municipality_left_at = ? WHERE id = ?", (now, user_id))
+    for (municipality_id,) in rows:
         await unverify_if_unattended(db, municipality_id)
 
 

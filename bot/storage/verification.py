@@ -137,6 +137,13 @@ SELECT l.id, l.municipality_id
 FROM users ow INDEXED BY users_who_left CROSS JOIN listings l ON l.owner_id = ow.id
 WHERE ow.municipality_left_at IS NOT NULL AND l.status = 'open'
   AND l.municipality_id IS NOT NULL AND NOT {owner_answers("l")}"""
+# Who is told about the listing :id (see VerificationQueries.listing_speakers).
+LISTING_SPEAKERS = f"""
+SELECT l.owner_id FROM listings l WHERE l.id = :id AND {owner_answers("l")}
+UNION
+SELECT u.id FROM listings l JOIN users u ON u.municipality_id = l.municipality_id
+WHERE l.id = :id AND NOT {owner_answers("l")} AND {_VERIFIED}
+ORDER BY 1"""
 # The verified officials of the municipalities in the JSON array ?1, by municipality.
 _OFFICIALS_OF = f"""
 SELECT u.municipality_id, u.id FROM users u
@@ -405,14 +412,7 @@ class VerificationQueries(Database):
     async def listing_speakers(self, listing_id: int) -> list[int]:
         """Who is told about the listing: its owner while it is theirs (:func:`owner_answers`),
         else its municipality's verified officials (none left: nobody)."""
-        rows = await self._fetchall(
-            f"""SELECT l.owner_id FROM listings l WHERE l.id = :id AND {owner_answers("l")}
-                UNION
-                SELECT u.id FROM listings l JOIN users u ON u.municipality_id = l.municipality_id
-                WHERE l.id = :id AND NOT {owner_answers("l")} AND {_VERIFIED}
-                ORDER BY 1""",
-            {"id": listing_id},
-        )
+        rows = await self._fetchall(LISTING_SPEAKERS, {"id": listing_id})
         return [row[0] for row in rows]
 
     async def released_listings(self) -> dict[int, list[int]]:

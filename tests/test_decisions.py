@@ -451,3 +451,34 @@ async def test_a_decision_and_its_notice_are_written_together_or_not_at_all(serv
     )
     queued = await storage._fetchall("SELECT dedup_key FROM outbox WHERE user_id = ?", (OWNER,))
     assert sorted(row[0] for row in queued) == [f"mod:ban:2:{OWNER}", f"mod:hide:2:{OWNER}"]
+
+
+async def test_a_verification_decision_and_its_notice_are_one_transaction(server, bot):
+    """Approve, reject and revoke queue the person's notice with the decision: refused, the
+    decision is not made either."""
+    storage = bot.storage
+    await seed.member(storage, OWNER, language="fr")
+    asked = await storage.request_verification(OWNER, email=None, note=None, now=NOW)
+    async with storage.transaction() as db:
+        await db.execute(
+            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
+            "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
+        )
+    told = Notice("vf:result:1", verification.APPROVED).to([OWNER], NOW)
+    for approve in (True, False):
+        try:
+            await storage.decide_verification(
+                asked.id, ADMIN_ID, approve=approve, now=NOW, told=told
+            )
+        except Exception as failed:
+            assert "outbox refused" in str(failed)
+        else:
+            raise AssertionError("decided without its notice")
+    assert (await storage.get_verification(asked.id)).status == "pending"
+    async with storage.transaction() as db:
+        await db.execute("DROP TRIGGER temp.refuse_notices")
+    await storage.decide_verification(asked.id, ADMIN_ID, approve=True, now=NOW, told=told)
+    revoked = Notice("vf:revoked:1", verification.REVOKED).to([OWNER], NOW)
+    await storage.revoke_verification(asked.id, ADMIN_ID, reason=None, now=NOW, told=revoked)
+    queued = await storage._fetchall("SELECT dedup_key FROM outbox WHERE user_id = ?", (OWNER,))
+    assert sorted(row[0] for row in queued) == [f"vf:result:1:{OWNER}", f"vf:revoked:1:{OWNER}"]

@@ -12,7 +12,7 @@ listing keeps the badge its author had when it was published (``listings.author_
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -303,11 +303,13 @@ class VerificationQueries(Database):
         now: int,
         by_admin: bool = True,
         reason: str | None = None,
+        told: Sequence[Enqueued] = (),
     ) -> VerificationRequest:
         """Approve or reject a pending request: an admin may do either; anyone else may only
         approve, and only as a verified official of the same municipality, not for
-        themselves (the admins are told by the caller). A request for a municipality the
-        person has left since is withdrawn instead (VerificationRefused('outdated'))."""
+        themselves. A request for a municipality the person has left since is withdrawn
+        instead (VerificationRefused('outdated')). ``told``: the notices of the decision
+        (the person, and the admins of an official's approval), queued with it."""
         async with self.transaction() as db:
             row = await read_one(
                 db,
@@ -335,6 +337,7 @@ class VerificationQueries(Database):
             else:
                 outdated = False
                 await _decide(db, request_id, municipality_id, decider, approve, now)
+                await insert_notifications(db, list(told), now=now)
                 action = ("approve" if by_admin else "member_approve") if approve else "reject"
                 await log_action(
                     db, decider, action, now,
@@ -347,11 +350,17 @@ class VerificationQueries(Database):
         return request
 
     async def revoke_verification(
-        self, request_id: int, admin: int, *, reason: str | None, now: int
+        self,
+        request_id: int,
+        admin: int,
+        *,
+        reason: str | None,
+        now: int,
+        told: Sequence[Enqueued] = (),
     ) -> VerificationRequest:
         """An admin ends an approval: the person's new listings show no badge and their powers
         over the municipality's listings and contacts end; their published listings keep the
-        badge they were posted with."""
+        badge they were posted with. ``told``: the person's notice, queued with it."""
         async with self.transaction() as db:
             row = await read_one(
                 db,
@@ -374,6 +383,7 @@ class VerificationQueries(Database):
             )
             await end_relays_spoken_for(db, user_id, now)
             await unverify_if_unattended(db, municipality_id)
+            await insert_notifications(db, list(told), now=now)
             await log_action(
                 db, admin, "revoke", now,
                 user=user_id, request=request_id, municipality=municipality_id, reason=reason,

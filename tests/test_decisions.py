@@ -482,3 +482,33 @@ async def test_a_verification_decision_and_its_notice_are_one_transaction(server
     await storage.revoke_verification(asked.id, ADMIN_ID, reason=None, now=NOW, told=revoked)
     queued = await storage._fetchall("SELECT dedup_key FROM outbox WHERE user_id = ?", (OWNER,))
     assert sorted(row[0] for row in queued) == [f"vf:result:1:{OWNER}", f"vf:revoked:1:{OWNER}"]
+
+
+async def test_a_report_and_its_notices_are_one_transaction(server, bot):
+    """A report (and the review it may start, hiding the author's listings) is filed with the
+    notices of it, or not at all."""
+    storage = bot.storage
+    await seed.member(storage, OWNER, language="fr")
+    await seed.member(storage, REPORTER, language="de", country="DE", place="Kassel")
+    listing = await seed.listing(storage, OWNER, NOW, title="Used fire pump")
+    async with storage.transaction() as db:
+        await db.execute(
+            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
+            "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
+        )
+
+    def told(filed):
+        return Notice(f"report:{filed.report_id}", moderation.WARNED).to([ADMIN_ID], NOW)
+
+    try:
+        await storage.report_listing(listing.id, REPORTER, "spam", NOW, told=told)
+    except Exception as failed:
+        assert "outbox refused" in str(failed)
+    else:
+        raise AssertionError("filed without its notice")
+    assert await storage._fetchall("SELECT * FROM reports") == []
+    async with storage.transaction() as db:
+        await db.execute("DROP TRIGGER temp.refuse_notices")
+    filed = await storage.report_listing(listing.id, REPORTER, "spam", NOW, told=told)
+    queued = await storage._fetchall("SELECT dedup_key FROM outbox")
+    assert [row[0] for row in queued] == [f"report:{filed.report_id}:{ADMIN_ID}"]

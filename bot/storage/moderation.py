@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -165,9 +166,18 @@ class ModerationQueries(Database):
 
     # --- reports ---------------------------------------------------------------------------
 
-    async def report_listing(self, listing_id: int, reporter: int, reason: str, now: int) -> Filed:
+    async def report_listing(
+        self,
+        listing_id: int,
+        reporter: int,
+        reason: str,
+        now: int,
+        *,
+        told: Callable[[Filed], Sequence[Enqueued]] | None = None,
+    ) -> Filed:
         """File a report; several people reporting one member puts them under review: their
-        open listings are hidden until an admin decides."""
+        open listings are hidden until an admin decides. ``told``: the notices of what was
+        filed (the admins; the owner put under review), queued with it."""
         if reason not in REPORT_REASONS:
             raise ValueError(f"unknown reason {reason!r}")
         async with self.transaction() as db:
@@ -210,7 +220,10 @@ class ModerationQueries(Database):
                     await log_action(
                         db, None, "auto_review", now, user=owner, detail=str(reporters)
                     )
-        return Filed(row[0], owner, started)
+            filed = Filed(row[0], owner, started)
+            if told is not None:
+                await insert_notifications(db, list(told(filed)), now=now)
+        return filed
 
     async def moderation_queue(self, limit: int = 10) -> list[ReportedListing]:
         """Listings with open reports, and listings hidden with their owner under review."""

@@ -69,9 +69,11 @@ NOTICE = "notice"
 class Notice:
     """A plain notice to queue in the transaction of the change it tells of (a kill leaves
     both or neither): ``msgid`` (marked with N_) translated for each reader when sent, its
-    ``params`` escaped, a moderator's ``reason`` under it as typed; ``side``: sent only to who
-    is still on that side of a municipality or listing then (see OutboxSender.notice). One
-    row per recipient, once each (``key``)."""
+    ``params`` escaped, a moderator's ``reason`` under it as typed; ``side``: the notice
+    speaks to its readers as members or officials of a municipality, or for a listing, and is
+    sent only to who is still on that side then (see
+    :meth:`~bot.storage.verification.VerificationQueries.still_on_side`). One row per
+    recipient, once each (``key``)."""
 
     key: str
     msgid: str

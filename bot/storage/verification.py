@@ -12,7 +12,7 @@ listing keeps the badge its author had when it was published (``listings.author_
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,9 +234,17 @@ def _request(row: aiosqlite.Row | tuple[Any, ...]) -> VerificationRequest:
 
 class VerificationQueries(Database):
     async def request_verification(
-        self, user_id: int, *, email: str | None, note: str | None, now: int
+        self,
+        user_id: int,
+        *,
+        email: str | None,
+        note: str | None,
+        now: int,
+        told: Callable[[int], Sequence[Enqueued]] | None = None,
     ) -> VerificationRequest:
-        """File a request for the member's current municipality."""
+        """File a request for the member's current municipality; ``told``: the notices of it
+        (to the admins and the municipality's officials), by the request's id, queued with
+        it."""
         async with self.transaction() as db:
             person = await read_one(
                 db, f"SELECT municipality_id, {_VERIFIED} FROM users u WHERE id = ?", (user_id,)
@@ -253,6 +261,8 @@ class VerificationQueries(Database):
             )
             if row is None:
                 raise VerificationRefused("pending")
+            if told is not None:
+                await insert_notifications(db, list(told(row[0])), now=now)
         request = await self.get_verification(row[0])
         assert request is not None
         return request

@@ -21,6 +21,7 @@ from bot.delivery.outbox import REASON_GIVEN
 from bot.delivery.timing import Preferences
 from bot.handlers import moderation, verification
 from bot.i18n import translator
+from bot.storage.outbox import Notice
 from bot.views.admin_log import SENTENCES
 from bot.views.texts import REPORT_REASON_LABELS
 from tests import seed
@@ -408,3 +409,106 @@ async def test_no_admin_can_ban_an_administrator(server, bot):
     assert (await says(ada, "/admin")).text != en(moderation.ADMINS_NOT_BANNED)
     # The card redrawn after the refused confirmation had not changed (the bot lets that be).
     assert ["not modified" in repr(error) for error in server.errors()] == [True]
+
+
+async def test_a_decision_and_its_notice_are_written_together_or_not_at_all(server, bot):
+    """A kill between a decision's commit and its notice's would leave a ban, a warning or a
+    hidden listing nobody is told of (and the Confirm pressed again is refused as an earlier
+    step): both are one transaction. When queueing the notice fails, nothing is decided."""
+    storage = bot.storage
+    _users, listing = await world(server, bot)
+    async with storage.transaction() as db:
+        await db.execute(
+            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
+            "WHEN NEW.dedup_key LIKE 'mod:%' BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
+        )
+
+    def told(key: str) -> Notice:
+        return Notice(key, moderation.WARNED, {"title": listing.title})
+
+    decisions = {
+        "warn": storage.warn_owner(listing.id, ADMIN_ID, NOW, notice=told("mod:warn:1")),
+        "ban": storage.ban(OWNER, ADMIN_ID, NOW, notice=told("mod:ban:1")),
+        "hide": storage.hide_listing(listing.id, ADMIN_ID, NOW, notice=told("mod:hide:1")),
+    }
+    for name, decision in decisions.items():
+        try:
+            await decision
+        except Exception as failed:
+            assert "outbox refused" in str(failed), name
+        else:
+            raise AssertionError(f"{name} was written without its notice")
+    assert await bans(bot) == []
+    assert await storage._fetchall("SELECT * FROM warnings") == []
+    assert (await storage.get_listing(listing.id)).status == "open"
+    assert [e.action for e in await storage.admin_log()] == ["make_admin"]
+
+    async with storage.transaction() as db:
+        await db.execute("DROP TRIGGER temp.refuse_notices")
+    assert await storage.hide_listing(listing.id, ADMIN_ID, NOW, notice=told("mod:hide:2"))
+    assert await storage.ban(OWNER, ADMIN_ID, NOW, notice=told("mod:ban:2")) is (
+        moderation.Outcome.DONE
+    )
+    queued = await storage._fetchall("SELECT dedup_key FROM outbox WHERE user_id = ?", (OWNER,))
+    assert sorted(row[0] for row in queued) == [f"mod:ban:2:{OWNER}", f"mod:hide:2:{OWNER}"]
+
+
+async def test_a_verification_decision_and_its_notice_are_one_transaction(server, bot):
+    """Approve, reject and revoke queue the person's notice with the decision: refused, the
+    decision is not made either."""
+    storage = bot.storage
+    await seed.member(storage, OWNER, language="fr")
+    asked = await storage.request_verification(OWNER, email=None, note=None, now=NOW)
+    async with storage.transaction() as db:
+        await db.execute(
+            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
+            "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
+        )
+    told = Notice("vf:result:1", verification.APPROVED).to([OWNER], NOW)
+    for approve in (True, False):
+        try:
+            await storage.decide_verification(
+                asked.id, ADMIN_ID, approve=approve, now=NOW, told=told
+            )
+        except Exception as failed:
+            assert "outbox refused" in str(failed)
+        else:
+            raise AssertionError("decided without its notice")
+    assert (await storage.get_verification(asked.id)).status == "pending"
+    async with storage.transaction() as db:
+        await db.execute("DROP TRIGGER temp.refuse_notices")
+    await storage.decide_verification(asked.id, ADMIN_ID, approve=True, now=NOW, told=told)
+    revoked = Notice("vf:revoked:1", verification.REVOKED).to([OWNER], NOW)
+    await storage.revoke_verification(asked.id, ADMIN_ID, reason=None, now=NOW, told=revoked)
+    queued = await storage._fetchall("SELECT dedup_key FROM outbox WHERE user_id = ?", (OWNER,))
+    assert sorted(row[0] for row in queued) == [f"vf:result:1:{OWNER}", f"vf:revoked:1:{OWNER}"]
+
+
+async def test_a_report_and_its_notices_are_one_transaction(server, bot):
+    """A report (and the review it may start, hiding the author's listings) is filed with the
+    notices of it, or not at all."""
+    storage = bot.storage
+    await seed.member(storage, OWNER, language="fr")
+    await seed.member(storage, REPORTER, language="de", country="DE", place="Kassel")
+    listing = await seed.listing(storage, OWNER, NOW, title="Used fire pump")
+    async with storage.transaction() as db:
+        await db.execute(
+            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
+            "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
+        )
+
+    def told(filed):
+        return Notice(f"report:{filed.report_id}", moderation.WARNED).to([ADMIN_ID], NOW)
+
+    try:
+        await storage.report_listing(listing.id, REPORTER, "spam", NOW, told=told)
+    except Exception as failed:
+        assert "outbox refused" in str(failed)
+    else:
+        raise AssertionError("filed without its notice")
+    assert await storage._fetchall("SELECT * FROM reports") == []
+    async with storage.transaction() as db:
+        await db.execute("DROP TRIGGER temp.refuse_notices")
+    filed = await storage.report_listing(listing.id, REPORTER, "spam", NOW, told=told)
+    queued = await storage._fetchall("SELECT dedup_key FROM outbox")
+    assert [row[0] for row in queued] == [f"report:{filed.report_id}:{ADMIN_ID}"]

@@ -46,7 +46,7 @@ from bot.i18n import N_, Translator, translator
 from bot.logs import Tally, counted
 from bot.storage import Enqueued, Storage
 from bot.storage.members import Member
-from bot.storage.outbox import Notification
+from bot.storage.outbox import NOTICE, Notification
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,6 @@ class Rendered:
 
 
 Renderer = Callable[[Storage, Notification, Translator, int], Awaitable[Rendered | None]]
-NOTICE = "notice"
 # Under a notice about a moderator's decision, the reason they gave (their words, as typed).
 REASON_GIVEN = N_("The moderator's reason:")
 
@@ -149,32 +148,6 @@ class OutboxSender:
         queued = await self.storage.enqueue(notifications, now=now)
         self.wake()
         return queued
-
-    async def notice(
-        self,
-        to: list[int],
-        key: str,
-        msgid: str,
-        *,
-        now: int,
-        reason: str | None = None,
-        side: dict[str, int] | None = None,
-        **params: object,
-    ) -> int:
-        """A plain notice for each of ``to``, once each (``key``): ``msgid`` (marked with N_)
-        is translated into each recipient's language when sent, with ``params`` escaped; a
-        moderator's ``reason`` under it, as typed. ``side``: the notice speaks to its readers
-        as members or officials of a municipality, or for a listing, and is sent only to who
-        is still on that side (see
-        :meth:`~bot.storage.verification.VerificationQueries.still_on_side`)."""
-        payload: dict[str, object] = {"msgid": msgid, "params": params}
-        if reason:
-            payload["reason"] = reason
-        if side is not None:
-            payload["side"] = side
-        return await self.queue(
-            [Enqueued(user, NOTICE, f"{key}:{user}", payload, now) for user in to], now=now
-        )
 
     def wake(self) -> None:
         """Deliver now rather than at the next tick (after enqueueing something urgent)."""

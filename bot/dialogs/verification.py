@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -20,7 +21,8 @@ from bot.dialogs.steps import TypedText, clean_block
 from bot.handlers.admin import admin_recipients
 from bot.handlers.members import onboarded_member
 from bot.i18n import N_
-from bot.storage import VerificationRefused
+from bot.storage import Enqueued, VerificationRefused
+from bot.storage.outbox import Notice
 from bot.views.verification import approve_button, request_card
 
 DIALOG = Dialog("verification", VERIFICATION)
@@ -158,16 +160,40 @@ DIALOG.add(
 )
 
 
+async def _request_notices(context: BotContext) -> Callable[[int], list[Enqueued]]:
+    """What a request for the person's municipality tells, by its id once filed (queued in its
+    transaction): the admins, and the municipality's verified officials, who may approve a
+    colleague (the admins are told then)."""
+    member = context.member
+    assert member is not None
+    params = {"name": member.first_name, "municipality": member.municipality_name or ""}
+    admins = await admin_recipients(context)
+    officials, side = [], None
+    if member.municipality_id is not None:
+        officials = await context.storage.verified_officials_of(member.municipality_id)
+        side = {"official": member.municipality_id}  # not to one who left meanwhile
+    now = context.now()
+
+    def told(request_id: int) -> list[Enqueued]:
+        key = f"vf:asked:{request_id}"
+        rows = Notice(key, ASKED, params).to(admins, now)
+        return rows + Notice(key, ASKED_OFFICIALS, params, side=side).to(officials, now)
+
+    return told
+
+
 async def submit(
     update: Update, context: BotContext, *, email: str | None, note: str | None
 ) -> int:
     """File the request (storage checks again who may ask) and tell the admins."""
     _ = context.i18n.gettext
     assert update.effective_user is not None and context.member is not None
+    told = await _request_notices(context)
     try:
-        async with DIALOG.ending(update, context):  # one transaction: the request, the end
-            request = await context.storage.request_verification(
-                update.effective_user.id, email=email, note=note, now=context.now()
+        # One transaction: the request, its notices, the dialog's end.
+        async with DIALOG.ending(update, context):
+            await context.storage.request_verification(
+                update.effective_user.id, email=email, note=note, now=context.now(), told=told
             )
     except VerificationRefused as refused:
         await DIALOG.finish(update, context)
@@ -179,24 +205,7 @@ async def submit(
         await reply(update, texts.get(refused.reason, texts["pending"]))
         return END
     await DIALOG.finish(update, context)
-    await context.community.outbox.notice(
-        await admin_recipients(context),
-        f"vf:asked:{request.id}",
-        ASKED,
-        now=context.now(),
-        name=request.first_name,
-        municipality=request.municipality_name,
-    )
-    # The municipality's verified officials may approve a colleague (the admins are told).
-    await context.community.outbox.notice(
-        await context.storage.verified_officials_of(request.municipality_id),
-        f"vf:asked:{request.id}",
-        ASKED_OFFICIALS,
-        now=context.now(),
-        side={"official": request.municipality_id},  # not to one who left meanwhile
-        name=request.first_name,
-        municipality=request.municipality_name,
-    )
+    context.community.outbox.wake()
     await reply(update, _("Thank you! A moderator will check your request; you will be told here."))
     return END
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Protocol
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -31,10 +32,10 @@ from bot.handlers.admin import (
     reader_zone,
     refuse_unless_admin,
 )
-from bot.handlers.reports import notice
 from bot.i18n import N_
 from bot.storage import Listing, ReportedListing, Storage
 from bot.storage.moderation import Outcome
+from bot.storage.outbox import Notice
 from bot.views.admin_log import log_line, person
 from bot.views.html import shorten
 from bot.views.texts import REPORT_REASON_LABELS as REASON_LABELS
@@ -221,13 +222,21 @@ _FAMILIES = {
 }
 
 
+class _Change(Protocol):
+    """Storage.hide_listing or Storage.restore_listing, unbound."""
+
+    def __call__(
+        self, storage: Storage, listing_id: int, admin: int, now: int, /, *, notice: Notice | None
+    ) -> Awaitable[bool]: ...
+
+
 @dataclass(frozen=True)
 class _Visibility:
     """Hiding or restoring a listing: the storage change (False when the listing is not in the
     state it changes), its action in the admin log, what the admin is told (done, or why
     nothing changed), and the owner's notice with the event its key names."""
 
-    change: Callable[[Storage, int, int, int], Awaitable[bool]]
+    change: _Change
     action: str
     done: str
     unchanged: str
@@ -258,14 +267,15 @@ async def _set_visibility(
         return
     assert update.effective_user is not None
     admin = update.effective_user.id
-    changed = await visibility.change(context.storage, listing_id, admin, context.now())
+    now = context.now()
+    told = Notice(
+        f"mod:{visibility.event}:{listing_id}:{now}", visibility.notice,
+        {"title": listing.title}, side={"listing": listing_id},
+    )  # fmt: skip
+    changed = await visibility.change(context.storage, listing_id, admin, now, notice=told)
     already = (visibility.action, _(visibility.unchanged))
     if await _done(update, context, listing_id, changed, _(visibility.done), already):
-        key = f"mod:{visibility.event}:{listing_id}:{context.now()}"
-        await notice(
-            context, await context.storage.listing_speakers(listing_id), key, visibility.notice,
-            side={"listing": listing_id}, title=listing.title,
-        )  # fmt: skip
+        context.community.outbox.wake()
 
 
 async def _admin_on_listing(update: Update, context: BotContext, listing_id: int) -> Listing | None:
@@ -342,20 +352,20 @@ async def warn(context: BotContext, listing_id: int, reason: str | None) -> str:
     _ = context.i18n.gettext
     assert context.member is not None
     listing = await context.storage.get_listing(listing_id)
+    if listing is None:
+        return gone_text(context)
+    told = Notice(f"mod:warn:{listing_id}", WARNED, {"title": listing.title}, reason=reason)
     outcome = await context.storage.warn_owner(
-        listing_id, context.member.id, context.now(), reason=reason
+        listing_id, context.member.id, context.now(), reason=reason, notice=told
     )
-    if outcome is Outcome.GONE or listing is None:
+    if outcome is Outcome.GONE:
         return gone_text(context)
     if outcome is Outcome.ALREADY:
         first = await context.storage.last_action(("warn",), listing=listing_id)
         return await already_done(
             context, first, _("The author was already warned about this listing.")
         )
-    await notice(
-        context, [listing.owner_id], f"mod:warn:{listing_id}", WARNED,
-        title=listing.title, reason=reason,
-    )  # fmt: skip
+    context.community.outbox.wake()
     return _("Warned.")
 
 
@@ -394,6 +404,7 @@ async def ban(context: BotContext, listing_id: int, reason: str | None) -> str:
         listing_id=listing_id,
         reason=reason,
         administrators=context.settings.admin_ids,
+        notice=Notice(f"mod:ban:{listing.owner_id}:{now}", BANNED, reason=reason),
     )
     if outcome is Outcome.GONE:
         return gone_text(context)
@@ -402,14 +413,16 @@ async def ban(context: BotContext, listing_id: int, reason: str | None) -> str:
     if outcome is Outcome.ALREADY:
         first = await context.storage.last_action(("ban",), user=listing.owner_id)
         return await already_done(context, first, _("Already banned."))
-    await notice(
-        context, [listing.owner_id], f"mod:ban:{listing.owner_id}:{now}", BANNED, reason=reason
-    )
+    context.community.outbox.wake()
     return _("Banned.")
 
 
 WARNING = Decision("warn", WARN, N_("⚠️ Warn"), plan_warning, warn, refresh=refresh_card)
 BANNING = Decision("ban", BAN, N_("⛔ Ban"), plan_ban, ban, refresh=refresh_card)
+
+
+def _unbanned(user_id: int, now: int) -> Notice:
+    return Notice(f"mod:unban:{user_id}:{now}", UNBANNED)
 
 
 async def unban_button(update: Update, context: BotContext, user_id: int) -> None:
@@ -420,13 +433,15 @@ async def unban_button(update: Update, context: BotContext, user_id: int) -> Non
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     now = context.now()
-    changed = await context.storage.unban(user_id, update.effective_user.id, now)
+    changed = await context.storage.unban(
+        user_id, update.effective_user.id, now, notice=_unbanned(user_id, now)
+    )
     if not changed:
         first = await context.storage.last_action(("unban",), user=user_id)
         await query.answer(await already_done(context, first, _("Not banned.")), show_alert=True)
         return
     await query.answer(_("Ban lifted."))
-    await notice(context, [user_id], f"mod:unban:{user_id}:{now}", UNBANNED)
+    context.community.outbox.wake()
     await drop_buttons(update)
 
 
@@ -471,8 +486,10 @@ async def unban_command(update: Update, context: BotContext) -> None:
         await reply(update, html.escape(_("Usage: /unban <member id>")))
         return
     now = context.now()
-    if await context.storage.unban(user_id, update.effective_user.id, now):
-        await notice(context, [user_id], f"mod:unban:{user_id}:{now}", UNBANNED)
+    if await context.storage.unban(
+        user_id, update.effective_user.id, now, notice=_unbanned(user_id, now)
+    ):
+        context.community.outbox.wake()
         await reply(update, _("Ban lifted."))
     else:
         await reply(update, _("Not banned."))

@@ -9,6 +9,7 @@ reported them.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -16,8 +17,9 @@ from bot.buttons import ID, REPORT_LISTING, REPORTS, OneOf
 from bot.context import BotContext, CommunityApplication, reply
 from bot.handlers.admin import admin_recipients
 from bot.i18n import N_
-from bot.storage import ReportRefused
-from bot.storage.moderation import REPORT_REASONS
+from bot.storage import Enqueued, ReportRefused
+from bot.storage.moderation import REPORT_REASONS, Filed
+from bot.storage.outbox import Notice
 from bot.views import cards
 from bot.views.texts import REPORT_REASON_LABELS as REASON_LABELS
 
@@ -40,23 +42,6 @@ def register(application: CommunityApplication) -> None:
             REPORT_LISTING.handler(report_button),
             REASON.handler(reason_chosen),
         ]
-    )
-
-
-async def notice(
-    context: BotContext,
-    to: list[int],
-    key: str,
-    msgid: str,
-    *,
-    reason: str | None = None,
-    side: dict[str, int] | None = None,
-    **params: object,
-) -> None:
-    """Queue a plain notice (rendered in each recipient's language) and send it now; a
-    moderator's ``reason`` under it; ``side``: see OutboxSender.notice."""
-    await context.community.outbox.notice(
-        to, key, msgid, now=context.now(), reason=reason, side=side, **params
     )
 
 
@@ -96,9 +81,10 @@ async def reason_chosen(update: Update, context: BotContext, pressed: tuple[int,
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     listing_id, reason = pressed
+    told = await _report_notices(context, listing_id)
     try:
-        filed = await context.storage.report_listing(
-            listing_id, update.effective_user.id, reason, context.now()
+        await context.storage.report_listing(
+            listing_id, update.effective_user.id, reason, context.now(), told=told
         )
     except ReportRefused as refused:
         if refused.reason in cards.ENDED_NOTICES and refused.at is not None:
@@ -114,16 +100,30 @@ async def reason_chosen(update: Update, context: BotContext, pressed: tuple[int,
         await query.answer(texts[refused.reason], show_alert=True)
         return
     await query.answer()
+    context.community.outbox.wake()
     await query.edit_message_text(
         _("Thank you. A moderator will look at it; the author will not know it was you.")
     )
+
+
+async def _report_notices(
+    context: BotContext, listing_id: int
+) -> Callable[[Filed], list[Enqueued]]:
+    """What a report on the listing tells, once filed (queued in its transaction): the admins,
+    and, when it puts the author under review, the admins and the author."""
     listing = await context.storage.get_listing(listing_id)
+    owner = await context.storage.get_member(listing.owner_id) if listing else None
     admins = await admin_recipients(context)
-    title = listing.title if listing else ""
-    await notice(context, admins, f"report:{filed.report_id}", REPORTED, title=title)
-    if filed.review_started:
-        owner = await context.storage.get_member(filed.owner_id)
-        name = owner.first_name if owner else str(filed.owner_id)
-        key = f"review:{filed.owner_id}:{filed.report_id}"
-        await notice(context, admins, key, UNDER_REVIEW, name=name)
-        await notice(context, [filed.owner_id], key, HIDDEN_FOR_REVIEW)
+    now = context.now()
+
+    def told(filed: Filed) -> list[Enqueued]:
+        title = listing.title if listing else ""
+        rows = Notice(f"report:{filed.report_id}", REPORTED, {"title": title}).to(admins, now)
+        if filed.review_started:
+            name = owner.first_name if owner else str(filed.owner_id)
+            key = f"review:{filed.owner_id}:{filed.report_id}"
+            rows += Notice(key, UNDER_REVIEW, {"name": name}).to(admins, now)
+            rows += Notice(key, HIDDEN_FOR_REVIEW).to([filed.owner_id], now)
+        return rows
+
+    return told

@@ -38,7 +38,8 @@ from bot.handlers.admin import (
     refuse_unless_admin,
 )
 from bot.i18n import N_
-from bot.storage import VerificationRefused, VerificationRequest
+from bot.storage import Enqueued, VerificationRefused, VerificationRequest
+from bot.storage.outbox import Notice
 from bot.views.admin_log import person, when
 from bot.views.verification import approve_button, request_card
 
@@ -130,32 +131,35 @@ async def approve(update: Update, context: BotContext, request_id: int) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     by_admin = await is_admin(context, update.effective_user.id)
+    told: list[Enqueued] = []
+    if (asked := await context.storage.get_verification(request_id)) is not None:
+        told = _member_notice(context, asked, f"vf:result:{asked.id}", APPROVED, side="official")
+        if not by_admin:
+            assert context.member is not None
+            told += Notice(
+                f"vf:approved:{asked.id}", APPROVED_BY_OFFICIAL,
+                {"official": context.member.first_name, "name": asked.first_name,
+                 "municipality": asked.municipality_name},
+            ).to(await admin_recipients(context), context.now())  # fmt: skip
     try:
         request = await context.storage.decide_verification(
             request_id, update.effective_user.id, approve=True, now=context.now(),
-            by_admin=by_admin,
+            by_admin=by_admin, told=told,
         )  # fmt: skip
     except VerificationRefused as refused:
         text = await _decided_by(context, request_id, refused.reason)
         await query.answer(text, show_alert=True)
         return
+    context.community.outbox.wake()
     await query.answer()
     close_message(update, context)
     if query.message is not None and query.message.is_accessible:
         await query.edit_message_text(
             request_card(context.i18n, request) + "\n\n" + _("✅ Approved.")
         )
-    await _tell_member(context, request, f"vf:result:{request.id}", APPROVED, side="official")
-    if not by_admin:
-        assert context.member is not None
-        await context.community.outbox.notice(
-            await admin_recipients(context), f"vf:approved:{request.id}", APPROVED_BY_OFFICIAL,
-            now=context.now(), official=context.member.first_name, name=request.first_name,
-            municipality=request.municipality_name,
-        )  # fmt: skip
 
 
-async def _tell_member(
+def _member_notice(
     context: BotContext,
     request: VerificationRequest,
     key: str,
@@ -163,15 +167,17 @@ async def _tell_member(
     reason: str | None = None,
     *,
     side: str = "member",
-) -> None:
-    """The person the request is about, told the decision (and why) in their language, while
-    they are on that ``side`` of its municipality when it is sent: still its verified official
-    for an approval (not revoked or gone since), still its member for the others (a notice
-    about a municipality they left since says nothing to them)."""
-    await context.community.outbox.notice(
-        [request.user_id], key, message, now=context.now(), reason=reason,
-        side={side: request.municipality_id}, municipality=request.municipality_name,
+) -> list[Enqueued]:
+    """The person the request is about, to be told the decision (and why) in their language,
+    while they are on that ``side`` of its municipality when it is sent: still its verified
+    official for an approval (not revoked or gone since), still its member for the others (a
+    notice about a municipality they left since says nothing to them). Queued with the
+    decision, in its transaction."""
+    notice = Notice(
+        key, message, {"municipality": request.municipality_name}, reason=reason,
+        side={side: request.municipality_id},
     )  # fmt: skip
+    return notice.to([request.user_id], context.now())
 
 
 # --- Reject and Revoke: a reason, then a confirmation -----------------------------------------
@@ -196,13 +202,18 @@ async def plan_rejection(context: BotContext, request_id: int) -> str | Nothing:
 
 async def reject(context: BotContext, request_id: int, reason: str | None) -> str:
     assert context.member is not None
+    asked = await context.storage.get_verification(request_id)
+    told = (
+        _member_notice(context, asked, f"vf:result:{request_id}", REJECTED, reason) if asked else []
+    )
     try:
-        request = await context.storage.decide_verification(
-            request_id, context.member.id, approve=False, now=context.now(), reason=reason
-        )
+        await context.storage.decide_verification(
+            request_id, context.member.id, approve=False, now=context.now(), reason=reason,
+            told=told,
+        )  # fmt: skip
     except VerificationRefused as refused:
         return await _decided_by(context, request_id, refused.reason)
-    await _tell_member(context, request, f"vf:result:{request.id}", REJECTED, reason)
+    context.community.outbox.wake()
     return context.i18n.gettext("❌ Rejected.")
 
 
@@ -239,14 +250,18 @@ async def plan_revocation(context: BotContext, request_id: int) -> str | Nothing
 
 async def revoke(context: BotContext, request_id: int, reason: str | None) -> str:
     assert context.member is not None
+    asked = await context.storage.get_verification(request_id)
+    told = (
+        _member_notice(context, asked, f"vf:revoked:{request_id}", REVOKED, reason) if asked else []
+    )
     try:
-        request = await context.storage.revoke_verification(
-            request_id, context.member.id, reason=reason, now=context.now()
+        await context.storage.revoke_verification(
+            request_id, context.member.id, reason=reason, now=context.now(), told=told
         )
     except VerificationRefused as refused:
         first = await context.storage.last_action(("revoke",), request=request_id)
         return await already_done(context, first, refusal(context, refused.reason))
-    await _tell_member(context, request, f"vf:revoked:{request.id}", REVOKED, reason)
+    context.community.outbox.wake()
     return context.i18n.gettext("Verification revoked.")
 
 

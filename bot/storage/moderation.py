@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
 from bot.storage.actions import log_action
 from bot.storage.base import Database, Refused, changed_one, read_one, row_mapper
-from bot.storage.outbox import Enqueued, insert_notifications
-from bot.storage.verification import end_verifications_of_banned
+from bot.storage.outbox import Enqueued, Notice, insert_notifications, tell
+from bot.storage.verification import LISTING_SPEAKERS, end_verifications_of_banned
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
 # Distinct people reporting one member's listings before those are hidden pending review.
@@ -104,6 +105,12 @@ class Outcome(enum.Enum):
     ADMIN = "admin"  # an administrator: never banned (a made one is unmade first)
 
 
+async def _speakers(db: aiosqlite.Connection, listing_id: int) -> list[int]:
+    """Who is told about the listing, inside the caller's transaction."""
+    async with db.execute(LISTING_SPEAKERS, {"id": listing_id}) as cursor:
+        return [row[0] for row in await cursor.fetchall()]
+
+
 async def _set_status(
     db: aiosqlite.Connection,
     listing_id: int,
@@ -158,9 +165,18 @@ class ModerationQueries(Database):
 
     # --- reports ---------------------------------------------------------------------------
 
-    async def report_listing(self, listing_id: int, reporter: int, reason: str, now: int) -> Filed:
+    async def report_listing(
+        self,
+        listing_id: int,
+        reporter: int,
+        reason: str,
+        now: int,
+        *,
+        told: Callable[[Filed], Sequence[Enqueued]] | None = None,
+    ) -> Filed:
         """File a report; several people reporting one member puts them under review: their
-        open listings are hidden until an admin decides."""
+        open listings are hidden until an admin decides. ``told``: the notices of what was
+        filed (the admins; the owner put under review), queued with it."""
         if reason not in REPORT_REASONS:
             raise ValueError(f"unknown reason {reason!r}")
         async with self.transaction() as db:
@@ -203,7 +219,10 @@ class ModerationQueries(Database):
                     await log_action(
                         db, None, "auto_review", now, user=owner, detail=str(reporters)
                     )
-        return Filed(row[0], owner, started)
+            filed = Filed(row[0], owner, started)
+            if told is not None:
+                await insert_notifications(db, list(told(filed)), now=now)
+        return filed
 
     async def moderation_queue(self, limit: int = 10) -> list[ReportedListing]:
         """Listings with open reports, and listings hidden with their owner under review."""
@@ -262,11 +281,15 @@ class ModerationQueries(Database):
 
     # --- acting on a listing ---------------------------------------------------------------
 
-    async def hide_listing(self, listing_id: int, admin: int, now: int) -> bool:
-        """Hide an open listing, closing its open reports; False if it is not open."""
+    async def hide_listing(
+        self, listing_id: int, admin: int, now: int, *, notice: Notice | None = None
+    ) -> bool:
+        """Hide an open listing, closing its open reports, and queue ``notice`` for who speaks
+        for it; False if it is not open."""
         async with self.transaction() as db:
             if not await _set_status(db, listing_id, "open", "hidden", now, admin, "moderator"):
                 return False
+            await tell(db, notice, await _speakers(db, listing_id), now=now)
             # Why: the reasons people reported it for (the log shows them translated).
             (reasons,) = await read_one(
                 db,
@@ -281,12 +304,16 @@ class ModerationQueries(Database):
             await log_action(db, admin, "hide", now, listing=listing_id, user=owner, detail=reasons)
         return True
 
-    async def restore_listing(self, listing_id: int, admin: int, now: int) -> bool:
-        """Show a hidden listing again; False if it is not hidden. When its owner was under
-        review, the review ends: their other listings hidden for it come back too."""
+    async def restore_listing(
+        self, listing_id: int, admin: int, now: int, *, notice: Notice | None = None
+    ) -> bool:
+        """Show a hidden listing again, and queue ``notice`` for who speaks for it; False if it
+        is not hidden. When its owner was under review, the review ends: their other listings
+        hidden for it come back too."""
         async with self.transaction() as db:
             if not await _set_status(db, listing_id, "hidden", "open", now, admin, "moderator"):
                 return False
+            await tell(db, notice, await _speakers(db, listing_id), now=now)
             (owner,) = await read_one(
                 db, "SELECT owner_id FROM listings WHERE id = ?", (listing_id,)
             )
@@ -335,7 +362,13 @@ class ModerationQueries(Database):
     # --- acting on a person ----------------------------------------------------------------
 
     async def warn_owner(
-        self, listing_id: int, admin: int, now: int, *, reason: str | None = None
+        self,
+        listing_id: int,
+        admin: int,
+        now: int,
+        *,
+        reason: str | None = None,
+        notice: Notice | None = None,
     ) -> Outcome:
         """Warn a listing's owner about it, once: DONE, ALREADY (warned about it before), or
         GONE (the listing was erased with its author)."""
@@ -350,6 +383,7 @@ class ModerationQueries(Database):
                 (row[0], listing_id, admin, now),
             ):
                 return Outcome.ALREADY
+            await tell(db, notice, [row[0]], now=now)
             await log_action(db, admin, "warn", now, user=row[0], listing=listing_id, reason=reason)
         return Outcome.DONE
 
@@ -362,6 +396,7 @@ class ModerationQueries(Database):
         *,
         reason: str | None = None,
         administrators: frozenset[int] = frozenset(),
+        notice: Notice | None = None,
     ) -> Outcome:
         """Ban a member: their open listings are hidden, reports against them settled, their
         pending contact requests withdrawn. ALREADY if banned before; GONE if they erased
@@ -394,14 +429,19 @@ class ModerationQueries(Database):
             )
             await end_relays_with(db, user_id, now)
             await end_verifications_of_banned(db, user_id, admin, now)
+            await tell(db, notice, [user_id], now=now)
             await log_action(db, admin, "ban", now, user=user_id, listing=listing_id, reason=reason)
         return Outcome.DONE
 
-    async def unban(self, user_id: int, admin: int, now: int) -> bool:
-        """Lift a ban (hidden listings stay hidden until restored one by one)."""
+    async def unban(
+        self, user_id: int, admin: int, now: int, *, notice: Notice | None = None
+    ) -> bool:
+        """Lift a ban (hidden listings stay hidden until restored one by one), and queue
+        ``notice`` for the person."""
         async with self.transaction() as db:
             if not await changed_one(db, "DELETE FROM bans WHERE user_id = ?", (user_id,)):
                 return False
+            await tell(db, notice, [user_id], now=now)
             await log_action(db, admin, "unban", now, user=user_id)
         return True
 

@@ -8,7 +8,8 @@ move to 'sending' before the message leaves, so a crash can never send a row twi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
@@ -57,6 +58,44 @@ class Enqueued:
     priority: int = PERSONAL
     batch: str | None = None
     urgent: bool = False
+
+
+# A plain notice: a message id and its values, rendered in each reader's language when sent
+# (bot/delivery/outbox.py).
+NOTICE = "notice"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A plain notice to queue in the transaction of the change it tells of (a kill leaves
+    both or neither): ``msgid`` (marked with N_) translated for each reader when sent, its
+    ``params`` escaped, a moderator's ``reason`` under it as typed; ``side``: the notice
+    speaks to its readers as members or officials of a municipality, or for a listing, and is
+    sent only to who is still on that side then (see
+    :meth:`~bot.storage.verification.VerificationQueries.still_on_side`). One row per
+    recipient, once each (``key``)."""
+
+    key: str
+    msgid: str
+    params: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    side: dict[str, int] | None = None
+
+    def to(self, users: Iterable[int], now: int) -> list[Enqueued]:
+        payload: dict[str, Any] = {"msgid": self.msgid, "params": self.params}
+        if self.reason:
+            payload["reason"] = self.reason
+        if self.side is not None:
+            payload["side"] = self.side
+        return [Enqueued(user, NOTICE, f"{self.key}:{user}", payload, now) for user in users]
+
+
+async def tell(
+    db: aiosqlite.Connection, notice: Notice | None, users: Iterable[int], *, now: int
+) -> None:
+    """Queue ``notice`` (if any) for ``users`` inside the caller's transaction."""
+    if notice is not None:
+        await insert_notifications(db, notice.to(users, now), now=now)
 
 
 async def insert_notifications(

@@ -12,7 +12,7 @@ listing keeps the badge its author had when it was published (``listings.author_
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +137,13 @@ SELECT l.id, l.municipality_id
 FROM users ow INDEXED BY users_who_left CROSS JOIN listings l ON l.owner_id = ow.id
 WHERE ow.municipality_left_at IS NOT NULL AND l.status = 'open'
   AND l.municipality_id IS NOT NULL AND NOT {owner_answers("l")}"""
+# Who is told about the listing :id (see VerificationQueries.listing_speakers).
+LISTING_SPEAKERS = f"""
+SELECT l.owner_id FROM listings l WHERE l.id = :id AND {owner_answers("l")}
+UNION
+SELECT u.id FROM listings l JOIN users u ON u.municipality_id = l.municipality_id
+WHERE l.id = :id AND NOT {owner_answers("l")} AND {_VERIFIED}
+ORDER BY 1"""
 # The verified officials of the municipalities in the JSON array ?1, by municipality.
 _OFFICIALS_OF = f"""
 SELECT u.municipality_id, u.id FROM users u
@@ -227,9 +234,17 @@ def _request(row: aiosqlite.Row | tuple[Any, ...]) -> VerificationRequest:
 
 class VerificationQueries(Database):
     async def request_verification(
-        self, user_id: int, *, email: str | None, note: str | None, now: int
+        self,
+        user_id: int,
+        *,
+        email: str | None,
+        note: str | None,
+        now: int,
+        told: Callable[[int], Sequence[Enqueued]] | None = None,
     ) -> VerificationRequest:
-        """File a request for the member's current municipality."""
+        """File a request for the member's current municipality; ``told``: the notices of it
+        (to the admins and the municipality's officials), by the request's id, queued with
+        it."""
         async with self.transaction() as db:
             person = await read_one(
                 db, f"SELECT municipality_id, {_VERIFIED} FROM users u WHERE id = ?", (user_id,)
@@ -246,6 +261,8 @@ class VerificationQueries(Database):
             )
             if row is None:
                 raise VerificationRefused("pending")
+            if told is not None:
+                await insert_notifications(db, list(told(row[0])), now=now)
         request = await self.get_verification(row[0])
         assert request is not None
         return request
@@ -295,11 +312,13 @@ class VerificationQueries(Database):
         now: int,
         by_admin: bool = True,
         reason: str | None = None,
+        told: Sequence[Enqueued] = (),
     ) -> VerificationRequest:
         """Approve or reject a pending request: an admin may do either; anyone else may only
         approve, and only as a verified official of the same municipality, not for
-        themselves (the admins are told by the caller). A request for a municipality the
-        person has left since is withdrawn instead (VerificationRefused('outdated'))."""
+        themselves. A request for a municipality the person has left since is withdrawn
+        instead (VerificationRefused('outdated')). ``told``: the notices of the decision
+        (the person, and the admins of an official's approval), queued with it."""
         async with self.transaction() as db:
             row = await read_one(
                 db,
@@ -327,6 +346,7 @@ class VerificationQueries(Database):
             else:
                 outdated = False
                 await _decide(db, request_id, municipality_id, decider, approve, now)
+                await insert_notifications(db, list(told), now=now)
                 action = ("approve" if by_admin else "member_approve") if approve else "reject"
                 await log_action(
                     db, decider, action, now,
@@ -339,11 +359,17 @@ class VerificationQueries(Database):
         return request
 
     async def revoke_verification(
-        self, request_id: int, admin: int, *, reason: str | None, now: int
+        self,
+        request_id: int,
+        admin: int,
+        *,
+        reason: str | None,
+        now: int,
+        told: Sequence[Enqueued] = (),
     ) -> VerificationRequest:
         """An admin ends an approval: the person's new listings show no badge and their powers
         over the municipality's listings and contacts end; their published listings keep the
-        badge they were posted with."""
+        badge they were posted with. ``told``: the person's notice, queued with it."""
         async with self.transaction() as db:
             row = await read_one(
                 db,
@@ -366,6 +392,7 @@ class VerificationQueries(Database):
             )
             await end_relays_spoken_for(db, user_id, now)
             await unverify_if_unattended(db, municipality_id)
+            await insert_notifications(db, list(told), now=now)
             await log_action(
                 db, admin, "revoke", now,
                 user=user_id, request=request_id, municipality=municipality_id, reason=reason,
@@ -404,14 +431,7 @@ class VerificationQueries(Database):
     async def listing_speakers(self, listing_id: int) -> list[int]:
         """Who is told about the listing: its owner while it is theirs (:func:`owner_answers`),
         else its municipality's verified officials (none left: nobody)."""
-        return await self._first_column(
-            f"""SELECT l.owner_id FROM listings l WHERE l.id = :id AND {owner_answers("l")}
-                UNION
-                SELECT u.id FROM listings l JOIN users u ON u.municipality_id = l.municipality_id
-                WHERE l.id = :id AND NOT {owner_answers("l")} AND {_VERIFIED}
-                ORDER BY 1""",
-            {"id": listing_id},
-        )
+        return await self._first_column(LISTING_SPEAKERS, {"id": listing_id})
 
     async def released_listings(self) -> dict[int, list[int]]:
         """The open listings whose owner no longer answers for them, each with the verified

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.storage.actions import log_action
-from bot.storage.base import Database, Refused, changed_one, read_one, row_mapper
+from bot.storage.base import (
+    Database,
+    Refused,
+    changed_one,
+    first_column,
+    read_one,
+    row_mapper,
+)
 from bot.storage.outbox import Enqueued, Notice, insert_notifications, tell
 from bot.storage.verification import LISTING_SPEAKERS, end_verifications_of_banned
 
@@ -107,8 +114,7 @@ class Outcome(enum.Enum):
 
 async def _speakers(db: aiosqlite.Connection, listing_id: int) -> list[int]:
     """Who is told about the listing, inside the caller's transaction."""
-    async with db.execute(LISTING_SPEAKERS, {"id": listing_id}) as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+    return await first_column(db, LISTING_SPEAKERS, {"id": listing_id})
 
 
 async def _set_status(

@@ -180,6 +180,15 @@ def _member_notice(
     return notice.to([request.user_id], context.now())
 
 
+async def _tell_member(
+    context: BotContext, request_id: int, key: str, message: str, reason: str | None
+) -> list[Enqueued]:
+    """:func:`_member_notice` of a Reject or a Revoke, for the request as it is read now;
+    nothing to tell when it is gone."""
+    asked = await context.storage.get_verification(request_id)
+    return [] if asked is None else _member_notice(context, asked, key, message, reason)
+
+
 # --- Reject and Revoke: a reason, then a confirmation -----------------------------------------
 
 
@@ -202,10 +211,7 @@ async def plan_rejection(context: BotContext, request_id: int) -> str | Nothing:
 
 async def reject(context: BotContext, request_id: int, reason: str | None) -> str:
     assert context.member is not None
-    asked = await context.storage.get_verification(request_id)
-    told = (
-        _member_notice(context, asked, f"vf:result:{request_id}", REJECTED, reason) if asked else []
-    )
+    told = await _tell_member(context, request_id, f"vf:result:{request_id}", REJECTED, reason)
     try:
         await context.storage.decide_verification(
             request_id, context.member.id, approve=False, now=context.now(), reason=reason,
@@ -250,10 +256,7 @@ async def plan_revocation(context: BotContext, request_id: int) -> str | Nothing
 
 async def revoke(context: BotContext, request_id: int, reason: str | None) -> str:
     assert context.member is not None
-    asked = await context.storage.get_verification(request_id)
-    told = (
-        _member_notice(context, asked, f"vf:revoked:{request_id}", REVOKED, reason) if asked else []
-    )
+    told = await _tell_member(context, request_id, f"vf:revoked:{request_id}", REVOKED, reason)
     try:
         await context.storage.revoke_verification(
             request_id, context.member.id, reason=reason, now=context.now(), told=told

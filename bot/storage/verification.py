@@ -137,7 +137,8 @@ SELECT l.id, l.municipality_id
 FROM users ow INDEXED BY users_who_left CROSS JOIN listings l ON l.owner_id = ow.id
 WHERE ow.municipality_left_at IS NOT NULL AND l.status = 'open'
   AND l.municipality_id IS NOT NULL AND NOT {owner_answers("l")}"""
-# Who is told about the listing :id (see VerificationQueries.listing_speakers).
+# Who is told about the listing :id: its owner while it is theirs (owner_answers), else its
+# municipality's verified officials (none left: nobody).
 LISTING_SPEAKERS = f"""
 SELECT l.owner_id FROM listings l WHERE l.id = :id AND {owner_answers("l")}
 UNION
@@ -427,11 +428,6 @@ class VerificationQueries(Database):
                ORDER BY v.decided_at, v.id""",
             (municipality_id,),
         )
-
-    async def listing_speakers(self, listing_id: int) -> list[int]:
-        """Who is told about the listing: its owner while it is theirs (:func:`owner_answers`),
-        else its municipality's verified officials (none left: nobody)."""
-        return await self._first_column(LISTING_SPEAKERS, {"id": listing_id})
 
     async def released_listings(self) -> dict[int, list[int]]:
         """The open listings whose owner no longer answers for them, each with the verified

@@ -242,3 +242,26 @@ async def test_no_match_cards_for_a_listing_its_author_no_longer_represents(serv
     await wait_until(lambda: settled(bot.storage))
     assert not [m for m in lea.messages if "Търсим помпа" in (m.text or "")]
     assert server.errors() == []
+
+
+async def test_yes_leave_leaves_only_the_municipality_it_asked_about(server, bot):
+    """Amélie asks to stop representing Saint-Dié and does not confirm; she moves to Épinal
+    (/profile) and is verified there. The old "Yes, leave" asked about Saint-Dié: pressed now,
+    it is a button no longer valid, and she still speaks for Épinal."""
+    author, _deputy, _asker, _listing = await municipality(server, bot)
+    status = await says(author, "/verify")
+    await author.press_data(status.id, "vf:leave")
+    asked = await author.wait_for_bot_message()
+    assert "Saint-Dié" in asked.text
+    await bot.storage.save_profile(
+        AUTHOR, Profile(role="municipality", country="FR", place="Épinal")
+    )
+    await seed.verified(bot.storage, AUTHOR, NOW)
+    epinal = (await bot.storage.get_member(AUTHOR)).municipality_id
+
+    await author.press_data(asked.id, data_of(asked, fr("🚪 Yes, leave")))
+    assert (await author.wait_for_callback_answer()).text == fr("This button is no longer valid.")
+    member = await bot.storage.get_member(AUTHOR)
+    assert (member.role, member.municipality_name) == ("municipality", "Épinal")
+    assert AUTHOR in [official.user_id for official in await bot.storage.verified_officials(epinal)]
+    assert server.errors() == []

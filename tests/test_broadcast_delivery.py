@@ -107,6 +107,43 @@ async def test_progress_pause_resume_and_cancel(server, settings):
     assert refused(server) == []
 
 
+async def test_a_paused_broadcast_stays_paused_whatever_else_sets_its_rows_time(tmp_path):
+    """Pausing moves a broadcast's rows out of the due range; a person changing /settings
+    (release_held), or a row that was on its way coming back for a retry (retry_later), puts
+    a row's time to now: a paused broadcast's rows stay out of it until it is resumed, and
+    then they are due at once (the outbox decides again by the person's hours)."""
+    storage = await Storage.open(tmp_path / "db.sqlite3")
+    now = 1_800_000_000
+    await seed.member(storage, ADMIN_ID)
+    await seed.member(storage, 11)
+    await seed.member(storage, 12)
+    await seed.member(storage, 13)
+    broadcast = await storage.create_broadcast(ADMIN_ID, "UTC", now)
+    await storage.update_draft(broadcast, texts={"en": "Hello"}, fallback="en")
+    assert await storage.confirm_broadcast(broadcast, now) is not None
+    while not await storage.enqueue_broadcast_chunk(broadcast, now):
+        pass
+    rows = dict(
+        await storage._fetchall(
+            "SELECT user_id, id FROM outbox WHERE batch = ?", (f"bc:{broadcast}",)
+        )
+    )
+    await storage.hold([rows[11]], now + 8 * 3600)  # 11 is in their quiet hours
+    assert await storage.claim(rows[12], now)  # 12's is on its way when the admin pauses
+    assert rows[13] in {n.id for n in await storage.due_notifications(now)}  # 13's is read
+    assert await storage.pause_broadcast(broadcast, admin=ADMIN_ID, now=now + 1)
+    assert not await storage.claim(rows[13], now + 1)  # and paused before it is claimed
+
+    await storage.release_held(11, now + 60)  # 11 changes their quiet hours
+    await storage.retry_later(rows[12], now + 61, "429")  # 12's did not get through
+    assert await storage.due_notifications(now + 9 * 3600) == []
+
+    assert await storage.resume_broadcast(broadcast, admin=ADMIN_ID, now=now + 120)
+    due = {n.user_id for n in await storage.due_notifications(now + 120)}
+    assert {11, 12, 13} <= due
+    await storage.close()
+
+
 async def test_scheduled_in_the_admins_timezone_with_a_controlled_clock(server, bot):
     paris = ZoneInfo("Europe/Paris")
     morning = int(datetime(2030, 5, 1, 6, 0, tzinfo=paris).timestamp())

@@ -270,3 +270,26 @@ async def test_a_banned_official_no_longer_answers_for_the_municipality(server, 
     # Lifting the ban does not make her an official again: an admin approves her anew.
     assert await bot.storage.unban(AUTHOR, 0, NOW + 1)
     assert await bot.storage.unattended(listing.id)
+
+
+async def test_yes_leave_leaves_only_the_municipality_it_asked_about(server, bot):
+    """Amélie asks to stop representing Saint-Dié and does not confirm; she moves to Épinal
+    (/profile) and is verified there. The old "Yes, leave" asked about Saint-Dié: pressed now,
+    it is a button no longer valid, and she still speaks for Épinal."""
+    author, _deputy, _asker, _listing = await municipality(server, bot)
+    status = await says(author, "/verify")
+    await author.press_data(status.id, "vf:leave")
+    asked = await author.wait_for_bot_message()
+    assert "Saint-Dié" in asked.text
+    await bot.storage.save_profile(
+        AUTHOR, Profile(role="municipality", country="FR", place="Épinal")
+    )
+    await seed.verified(bot.storage, AUTHOR, NOW)
+    epinal = (await bot.storage.get_member(AUTHOR)).municipality_id
+
+    await author.press_data(asked.id, data_of(asked, fr("🚪 Yes, leave")))
+    assert (await author.wait_for_callback_answer()).text == fr("This button is no longer valid.")
+    member = await bot.storage.get_member(AUTHOR)
+    assert (member.role, member.municipality_name) == ("municipality", "Épinal")
+    assert AUTHOR in [official.user_id for official in await bot.storage.verified_officials(epinal)]
+    assert server.errors() == []

@@ -283,3 +283,33 @@ async def test_usage_lines_show_their_angle_brackets_as_text(server, bot):
         "Usage: /makeadmin <member id> or /unadmin <member id>"
     )
     assert server.errors() == []
+
+
+async def test_a_long_history_fits_in_one_message_and_says_what_it_left_out(server, bot):
+    """A listing edited 90 times, whose author was warned about ten others with reasons of
+    500 characters: its History is one message within Telegram's 4096 characters, each part
+    the newest first (its reports and the admin actions too), saying how many older entries
+    of the listing's life it left out."""
+    users = await people(server, bot)
+    admin = users[ADMIN_ID]
+    listing = await seed.listing(bot.storage, OWNER, NOW, title="Used fire pump")
+    await bot.storage.report_listing(listing.id, REPORTER, "spam", NOW)
+    for i in range(90):
+        changes = {"title": f"Used fire pump {i}", "description": f"In good order, v{i}."}
+        await bot.storage.edit_listing(listing.id, OWNER, changes, now=NOW + i)
+    for i in range(10):
+        other = await seed.listing(bot.storage, OWNER, NOW, title=f"Other {i}")
+        reason = f"Warning {i}: " + "the same advert again and again. " * 15
+        await bot.storage.warn_owner(other.id, ADMIN_ID, NOW + 100 + i, reason=reason[:500])
+
+    card = await open_queue(admin)
+    await admin.press_data(card.id, f"mod:hist:{listing.id}")
+    history = await admin.wait_for_bot_message(containing("History of"), timeout=10)
+    assert len(history.text) <= 4096  # the sandbox counts as Telegram does: it was accepted
+    edits = [line for line in history.text.splitlines() if " · edited (" in line]
+    left_out = 91 - len(edits)  # opened, then edited 90 times: the opening is the oldest
+    assert 10 < len(edits) < 90
+    assert f"Not shown: {left_out} older entries" in history.text
+    assert "Used fire pump" in history.text and "📢 Spam or advertising · open" in history.text
+    assert "Warning 9: " in history.text  # the newest admin action about the author
+    assert server.errors() == []

@@ -143,7 +143,7 @@ async def test_a_row_in_flight_at_a_crash_is_never_sent_again(tmp_path):
     await seed.member(storage, 1)
     await storage.enqueue([notice(1, "once")], now=0)
     (row,) = await storage.due_notifications(now=1)
-    assert await storage.claim(row.id)
+    assert await storage.claim(row.id, 1)
     await storage.close()  # the process dies with the row 'sending'
     storage = await Storage.open(tmp_path / "db.sqlite3")
     assert await storage.settle_in_doubt() == 1

@@ -287,6 +287,33 @@ async def test_a_follow_up_answered_on_both_sides(server, bot):
     assert server.errors() == []
 
 
+async def test_a_follow_up_cannot_be_answered_before_it_is_due(server, bot):
+    """Seconds after Amélie accepts, Zornitsa presses the 30-day follow-up's answers (data
+    she could forge): a follow-up not yet due is a button that is not valid, and the listing
+    stays open, with no exchange in the figures. So is the 90-day one on day 31."""
+    now = int(time.time())
+    _owner, asker, _helper, _stranger = await world(server, bot, now)
+    pump = await seed.listing(bot.storage, OWNER, now, kind="request", title="Pompe")
+    zornitsa = await accepted(bot, ASKER, pump.id, now)
+    c = zornitsa.id
+
+    async def forged(*datas: str) -> None:
+        for data in datas:
+            await asker.press_data(asker.messages[-1].id, data)
+            assert (await asker.wait_for_callback_answer()).text == bg(
+                "This button is no longer valid."
+            ), data
+
+    bot.clock = lambda: now + 10
+    await forged(f"fu:{c}:30:y", f"fu:w:{c}:30:{c}", f"fu:r:{c}:30:{c}:f", f"fu:{c}:30:n")
+    bot.clock = lambda: now + 31 * DAY
+    await forged(f"fu:{c}:90:y", f"fu:w:{c}:90:{c}", f"fu:r:{c}:90:{c}:f")
+    assert (await bot.storage.get_listing(pump.id)).status == "open"
+    assert await bot.storage._fetchall("SELECT 1 FROM exchanges") == []
+    assert await bot.storage._fetchall("SELECT 1 FROM contact_followups") == []
+    assert server.errors() == []
+
+
 async def test_a_follow_up_is_not_for_an_official_who_no_longer_speaks_for_the_listing(server, bot):
     """Jean, a verified official of Saint-Dié, accepted Zornitsa's offer on Amélie's request,
     then left the municipality: a month on he is not asked whether it happened, and his

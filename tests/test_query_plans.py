@@ -110,7 +110,7 @@ async def test_outbox_claim_and_due_rows_use_indexes(storage):
     # Read in priority and due-time order, stopped at the LIMIT.
     assert not full_scans(due, ordered="outbox_due") and "outbox_due" in indexes_used(due), due
     assert not sorted_index_reads(due), due
-    for sql, params in ((OUTBOX_CLAIM, (1,)), (OUTBOX_FINISH, ("sent", NOW, 5, None, 1))):
+    for sql, params in ((OUTBOX_CLAIM, (1, NOW)), (OUTBOX_FINISH, ("sent", NOW, 5, None, 1))):
         steps = await plan(storage, sql, params)
         assert not full_scans(steps), (sql, steps)
 

@@ -12,6 +12,7 @@ from bot.i18n import translator
 from tests import seed
 from tests.conftest import ADMIN_ID
 from tests.talk import containing, joined, newcomer, plain, says, seeded, taps
+from tests.test_leaving import data_of
 
 NOW = int(time.time())
 MAYOR, DEPUTY, BULGARIAN, VOLUNTEER = 801, 802, 803, 804
@@ -119,7 +120,7 @@ async def test_leaving_ends_verification_and_the_badge(server, bot):
     assert (await bot.storage.get_listing(listing.id)).author_verified
     # A replay: the button is no longer on its message (the answer took it), so it is
     # refused as a forged press is, and the answer stays as it reads.
-    await mayor.press_data(confirm.id, "vf:leave:yes")
+    await mayor.press_data(confirm.id, data_of(confirm, fr("🚪 Yes, leave")))
     answer = await mayor.wait_for_callback_answer()
     assert answer.show_alert and answer.text == fr("This button is no longer valid.")
     assert mayor.chat.messages[confirm.id].text == left.text
@@ -127,8 +128,9 @@ async def test_leaving_ends_verification_and_the_badge(server, bot):
 
 
 async def test_a_forged_leave_on_another_message_changes_nothing(server, bot):
-    """ "Yes, leave" names nothing: copied onto another of the bot's messages (a listing card,
-    /verify's answer) it is refused, the member stays verified and that message as it was."""
+    """ "Yes, leave" names its municipality, not its message: copied onto another of the bot's
+    messages (a listing card, /verify's answer) it is refused, the member stays verified and
+    that message as it was."""
     users = await people(server, bot)
     mayor = users[MAYOR]
     request = await bot.storage.request_verification(MAYOR, email=None, note=None, now=NOW)
@@ -136,8 +138,9 @@ async def test_a_forged_leave_on_another_message_changes_nothing(server, bot):
     listing = await seed.listing(bot.storage, DEPUTY, NOW, title="Pump «vf-card»")
     card = await says(mayor, f"/start l{listing.id}")
     status = await says(mayor, "/verify")
+    leave = f"vf:leave:yes:{(await bot.storage.get_member(MAYOR)).municipality_id}"
     for message in (card, status):
-        await mayor.press_data(message.id, "vf:leave:yes")
+        await mayor.press_data(message.id, leave)
         answer = await mayor.wait_for_callback_answer()
         assert answer.show_alert and answer.text == fr("This button is no longer valid.")
         assert mayor.chat.messages[message.id].text == message.text
@@ -146,7 +149,7 @@ async def test_a_forged_leave_on_another_message_changes_nothing(server, bot):
     # Someone of no municipality is refused alike: a forged press learns nothing of them.
     volunteer = users[VOLUNTEER]
     menu = await says(volunteer, "/start")
-    await volunteer.press_data(menu.id, "vf:leave:yes")
+    await volunteer.press_data(menu.id, leave)
     answer = await volunteer.wait_for_callback_answer()
     assert answer.show_alert and answer.text == en("This button is no longer valid.")
     assert server.errors() == []

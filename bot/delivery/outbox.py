@@ -215,8 +215,8 @@ class OutboxSender:
 
     async def send(self, notification: Notification) -> bool:
         """Claim, render and send one row; True if it went out."""
-        if not await self.storage.claim(notification.id):
-            return False  # someone else took it
+        if not await self.storage.claim(notification.id, self.now()):
+            return False  # someone else took it, or it is no longer due (paused)
         member = await self._recipient([notification])
         if member is None:
             return False
@@ -245,7 +245,7 @@ class OutboxSender:
             return int(await self.send(first[0])) if first else 0
         made = bundle(t, [(shown.text, shown.keyboard) for _n, shown in items])
         chosen = [n for n, _shown in items[: made.count]]
-        claimed = set(await self.storage.claim_all([n.id for n in chosen]))
+        claimed = set(await self.storage.claim_all([n.id for n in chosen], self.now()))
         if claimed != {n.id for n in chosen}:  # another sender took some: the rest next time
             await self.storage.release_claims(sorted(claimed))
             return 0

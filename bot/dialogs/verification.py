@@ -14,7 +14,7 @@ from collections.abc import Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
-from bot.buttons import LEAVE_MUNICIPALITY, VERIFICATION, close_buttons
+from bot.buttons import ID, LEAVE_MUNICIPALITY, VERIFICATION, close_buttons
 from bot.context import BotContext, reply
 from bot.dialogs.dialog import END, Dialog, Handler
 from bot.dialogs.steps import TypedText, clean_block
@@ -31,9 +31,10 @@ TYPING_NOTE = 0
 NOTE_MAX = 500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SEND_WITHOUT_NOTE = VERIFICATION.button("send")
-# Its data names nothing: copied onto another message, it would end a verification nobody
-# confirmed and rewrite that message.
-LEAVE_CONFIRMED = VERIFICATION.button("leave:yes", own_message=True)
+# Its data names the municipality it asked about (pressed after a move to another one, it
+# would leave that one), not its message: copied onto another message, it would end a
+# verification nobody confirmed and rewrite that message.
+LEAVE_CONFIRMED = VERIFICATION.button("leave:yes", ID, own_message=True)
 
 ASKED = N_(
     "🪪 {name} asks to be verified as representing {municipality}. Send /admin to see the queue."
@@ -227,7 +228,8 @@ async def ask_leave(update: Update, context: BotContext, _none: None = None) -> 
     if member is None or member.municipality_id is None:
         await reply(update, _("You do not represent a municipality."))
         return
-    buttons = [[InlineKeyboardButton(_("🚪 Yes, leave"), callback_data=LEAVE_CONFIRMED.data(None))]]
+    confirmed = LEAVE_CONFIRMED.data(member.municipality_id)
+    buttons = [[InlineKeyboardButton(_("🚪 Yes, leave"), callback_data=confirmed)]]
     await reply(
         update,
         _(

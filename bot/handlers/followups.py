@@ -10,7 +10,7 @@ each run: nothing is scheduled in memory, so a restart or a stopped bot only del
 follow-up. The outbox's keys (``followup:<contact>:<30|90>:<user>``) make a rerun ask nobody
 twice. Buttons carry the contact, the stage and the answers so far (nothing is stored until
 the last one); every press is checked: only the two people of the contact may answer, each once
-per stage, naming only whom they may name.
+per stage once it is due, naming only whom they may name.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ async def render_followup(
     due = int(notification.payload["due"])
     try:  # still theirs to answer: accepted, and on the owner side still speaking for it
         contact = await storage.followup_party(
-            int(notification.payload["contact"]), notification.user_id
+            int(notification.payload["contact"]), notification.user_id, due=due, now=now
         )
     except ContactRefused:
         return None
@@ -130,8 +130,12 @@ async def _party(update: Update, context: BotContext, contact_id: int, due: int)
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     try:
-        contact = await context.storage.followup_party(contact_id, update.effective_user.id)
-    except ContactRefused:
+        contact = await context.storage.followup_party(
+            contact_id, update.effective_user.id, due=due, now=context.now()
+        )
+    except ContactRefused as refused:
+        if refused.reason == "not_due":  # a follow-up nobody was asked yet: forged data
+            raise InvalidButton(contact_id) from refused
         await query.answer(_("This is not your contact."), show_alert=True)
         return None
     if await context.storage.followup_answer(contact_id, update.effective_user.id, due):

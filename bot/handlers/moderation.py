@@ -13,6 +13,7 @@ import contextlib
 import html
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -32,11 +33,11 @@ from bot.handlers.admin import (
     reader_zone,
     refuse_unless_admin,
 )
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.storage import Listing, ReportedListing, Storage
 from bot.storage.moderation import Outcome
 from bot.storage.outbox import Notice
-from bot.views.admin_log import log_line, person
+from bot.views.admin_log import fitted, log_line, person
 from bot.views.html import shorten
 from bot.views.texts import REPORT_REASON_LABELS as REASON_LABELS
 from bot.views.texts import quoted_title, short_time
@@ -446,7 +447,8 @@ async def unban_button(update: Update, context: BotContext, user_id: int) -> Non
 
 
 async def history(update: Update, context: BotContext, listing_id: int) -> None:
-    """A listing's life, its reports, and admin actions on it and its author."""
+    """A listing's life, its reports, and admin actions on it and its author: each the newest
+    first, as much as one message holds."""
     _ = context.i18n.gettext
     t = context.i18n
     listing = await _admin_on_listing(update, context, listing_id)
@@ -455,20 +457,34 @@ async def history(update: Update, context: BotContext, listing_id: int) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    lines = [_("<b>History of {title}</b>").format(title=quoted_title(context.i18n, listing.title))]
-    for status, at, by_user, detail in await context.storage.history(listing_id):
-        extra = f" ({html.escape(detail)})" if detail else ""
-        lines.append(f"{short_time(t, at)} · {html.escape(status)}{extra} · {by_user or '—'}")
-    lines.append("")
-    lines.append(_("<b>Reports</b>"))
-    for reason, status, at in await context.storage.listing_reports(listing_id):
-        lines.append(f"{short_time(t, at)} · {_(REASON_LABELS.get(reason, reason))} · {status}")
-    lines.append("")
-    lines.append(_("<b>Admin actions about the author</b>"))
+    life = [
+        f"{short_time(t, at)} · {html.escape(status)}"
+        + (f" ({html.escape(detail)})" if detail else "")
+        + f" · {by_user or '—'}"
+        for status, at, by_user, detail in reversed(await context.storage.history(listing_id))
+    ]
+    reported = [
+        f"{short_time(t, at)} · {_(REASON_LABELS.get(reason, reason))} · {status}"
+        for reason, status, at in reversed(await context.storage.listing_reports(listing_id))
+    ]
     zone = await reader_zone(context)
-    for action in await context.storage.admin_log(user=listing.owner_id, limit=10):
-        lines.append(log_line(t, action, zone))
-    await reply(update, "\n".join(lines))
+    actions = [
+        log_line(t, action, zone)
+        for action in await context.storage.admin_log(user=listing.owner_id, limit=10)
+    ]
+    title = _("<b>History of {title}</b>").format(title=quoted_title(context.i18n, listing.title))
+    sections = [
+        (None, life),
+        (_("<b>Reports</b>"), reported),
+        (_("<b>Admin actions about the author</b>"), actions),
+    ]
+    await reply(update, fitted(title, sections, left_out=partial(_older_left_out, t)))
+
+
+def _older_left_out(t: Translator, count: int) -> str:
+    return t.ngettext(
+        "Not shown: {count} older entry", "Not shown: {count} older entries", count
+    ).format(count=t.number(count))
 
 
 # --- /unban -----------------------------------------------------------------------------

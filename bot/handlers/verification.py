@@ -22,6 +22,7 @@ from bot.buttons import (
     VERIFICATION,
     VERIFICATION_QUEUE,
     VERIFIED_MUNICIPALITIES,
+    InvalidButton,
     Number,
     close_message,
 )
@@ -376,8 +377,9 @@ async def officials(update: Update, context: BotContext, municipality_id: int) -
 # --- leaving ----------------------------------------------------------------------------------
 
 
-async def leave(update: Update, context: BotContext, _none: None) -> None:
-    """Confirmed: the member leaves the municipality they belong to now."""
+async def leave(update: Update, context: BotContext, municipality_id: int) -> None:
+    """Confirmed: the member leaves the municipality they were asked about, if they still
+    belong to it (moved to another one since, the button is out of date)."""
     _ = context.i18n.gettext
     query = update.callback_query
     assert query is not None and update.effective_user is not None
@@ -385,10 +387,11 @@ async def leave(update: Update, context: BotContext, _none: None) -> None:
     if member is None or member.municipality_id is None:
         await query.answer(_("You do not represent a municipality."), show_alert=True)
         return
-    name = await context.storage.leave_municipality(update.effective_user.id, context.now())
+    name = await context.storage.leave_municipality(
+        update.effective_user.id, context.now(), municipality_id=municipality_id
+    )
     if name is None:
-        await query.answer(_("You do not represent a municipality."), show_alert=True)
-        return
+        raise InvalidButton(municipality_id)
     await query.answer()
     await query.edit_message_text(
         _(

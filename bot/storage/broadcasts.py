@@ -26,13 +26,10 @@ import aiosqlite
 
 from bot.storage.actions import log_action
 from bot.storage.base import Database, changed_one, first_column, row_mapper
-from bot.storage.outbox import BROADCAST
+from bot.storage.outbox import BROADCAST, PAUSE_SHIFT
 
 KIND = "broadcast"
 REPORT_KIND = "broadcast_report"  # the final report, to the admin who confirmed it
-# Pausing adds this to the not_before of a batch's pending rows, resuming takes it off: the
-# rows keep their order and retry times, and the outbox's due query skips them meanwhile.
-PAUSE_SHIFT = 100_000_000_000
 CHUNK = 1000
 # What a broadcast is about, chosen by the admin; a person may turn off each one.
 ANNOUNCEMENT_KINDS = ("news", "help", "events")
@@ -308,12 +305,17 @@ class BroadcastQueries(Database):
         return await self._set_paused(broadcast_id, False, admin=admin, now=now)
 
     async def _set_paused(self, broadcast_id: int, paused: bool, *, admin: int, now: int) -> bool:
-        """sending → paused (or back), and the broadcast's pending rows shifted out of (or back
-        into) the outbox's due range, in one transaction; False if it was not in the state."""
+        """sending → paused (or back), and the broadcast's rows shifted out of (or back into)
+        the outbox's due range, in one transaction; False if it was not in the state."""
         before, after = ("sending", "paused") if paused else ("paused", "sending")
         # Pausing shifts only the rows not shifted yet, resuming only the shifted ones: a row is
-        # never shifted twice, whatever the order of presses.
-        shift, not_yet = (PAUSE_SHIFT, "<") if paused else (-PAUSE_SHIFT, ">=")
+        # never shifted twice, whatever the order of presses. A row on its way ('sending') is
+        # shifted too: should it come back for a retry, it waits for the resume (the outbox
+        # keeps the shift); sent meanwhile, the resume gives it its own time back.
+        if paused:
+            shift, which = PAUSE_SHIFT, "state IN ('pending', 'sending') AND not_before < ?"
+        else:
+            shift, which = -PAUSE_SHIFT, "not_before >= ?"
         async with self.transaction() as db:
             if not await changed_one(
                 db,
@@ -324,8 +326,7 @@ class BroadcastQueries(Database):
             action = "broadcast_pause" if paused else "broadcast_resume"
             await log_action(db, admin, action, now, broadcast=broadcast_id)
             await db.execute(
-                "UPDATE outbox SET not_before = not_before + ? "
-                f"WHERE batch = ? AND state = 'pending' AND not_before {not_yet} ?",
+                f"UPDATE outbox SET not_before = not_before + ? WHERE batch = ? AND {which}",
                 (shift, f"bc:{broadcast_id}", PAUSE_SHIFT),
             )
             return True

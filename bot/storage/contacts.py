@@ -109,7 +109,8 @@ class ContactRefused(Refused):
     """Why a contact or a message is not allowed; ``next_at`` says when it will be, if known.
 
     Reasons: gone (no open listing), closed or fulfilled (``at``: since when), own, profile,
-    review, already, daily, listing_busy, duplicate, too_many, not_party, decided; undoing a
+    review, already, daily, listing_busy, duplicate, too_many, not_party, decided; a follow-up
+    answered before it is due: not_due; undoing a
     decline: not_declined, too_late; the relay (storage/relay.py): not_accepted, relay_ended,
     unreachable, relay_busy.
     """

@@ -18,14 +18,21 @@ from bot.storage.base import Database, first_column, row_mapper
 
 # Personal notifications before digests before broadcasts.
 PERSONAL, DIGEST, BROADCAST = 0, 1, 2
+# Pausing a broadcast adds this to the not_before of its rows, resuming takes it off (see
+# BroadcastQueries._set_paused): the rows keep their order and times, and the due query skips
+# them meanwhile. Every statement here that gives a row a new time keeps that shift
+# (KEEP_PAUSE), or a person's /settings or a retry would send a paused broadcast.
+PAUSE_SHIFT = 100_000_000_000
+KEEP_PAUSE = f"CASE WHEN not_before >= {PAUSE_SHIFT} THEN {PAUSE_SHIFT} ELSE 0 END"
 
 # The delivery loop's statements (each notification: claimed, then finished), kept here so
 # that tests/test_query_plans.py checks the same text.
 OUTBOX_DUE = """SELECT id, user_id, kind, payload, attempts, batch, held, urgent FROM outbox
     WHERE state = 'pending' AND not_before <= ?
     ORDER BY priority, not_before, id LIMIT ?"""
+# Only a row still due is claimed: one paused (or held) after the due query read it stays.
 OUTBOX_CLAIM = """UPDATE outbox SET state = 'sending', attempts = attempts + 1
-    WHERE id = ? AND state = 'pending'"""
+    WHERE id = ? AND state = 'pending' AND not_before <= ?"""
 OUTBOX_FINISH = "UPDATE outbox SET state = ?, sent_at = ?, message_id = ?, error = ? WHERE id = ?"
 
 
@@ -162,10 +169,11 @@ class OutboxQueries(Database):
 
     async def release_held(self, user_id: int, now: int) -> int:
         """Make a person's held rows due now (their settings changed: the outbox decides again
-        with the new ones). Returns how many."""
+        with the new ones); those of a paused broadcast, once it is resumed. Returns how
+        many."""
         async with self.transaction() as db:
             cursor = await db.execute(
-                "UPDATE outbox SET not_before = ? "
+                f"UPDATE outbox SET not_before = ? + {KEEP_PAUSE} "
                 "WHERE user_id = ? AND state = 'pending' AND held = 1 AND not_before > ?",
                 (now, user_id, now),
             )
@@ -180,8 +188,9 @@ class OutboxQueries(Database):
         )
         return [(row[0], row[1]) for row in rows]
 
-    async def claim_all(self, notification_ids: list[int]) -> list[int]:
-        """Claim several rows in one statement (a bundle); returns those that were pending."""
+    async def claim_all(self, notification_ids: list[int], now: int) -> list[int]:
+        """Claim several rows in one statement (a bundle); returns those that were pending
+        and due."""
         if not notification_ids:
             return []
         marks = ", ".join("?" * len(notification_ids))
@@ -190,15 +199,17 @@ class OutboxQueries(Database):
                 await first_column(
                     db,
                     "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
-                    f"WHERE id IN ({marks}) AND state = 'pending' RETURNING id",
-                    notification_ids,
+                    f"WHERE id IN ({marks}) AND state = 'pending' AND not_before <= ? "
+                    "RETURNING id",
+                    (*notification_ids, now),
                 )
             )
         return [id_ for id_ in notification_ids if id_ in claimed]
 
-    async def claim(self, notification_id: int) -> bool:
-        """Mark a row as being sent, durably, before sending it. False if it was not pending."""
-        return await self._write((OUTBOX_CLAIM, (notification_id,))) == 1
+    async def claim(self, notification_id: int, now: int) -> bool:
+        """Mark a row as being sent, durably, before sending it. False if it was not pending
+        and due."""
+        return await self._write((OUTBOX_CLAIM, (notification_id, now))) == 1
 
     async def release_claims(self, notification_ids: list[int]) -> None:
         """Put claimed rows back, unsent (a bundle that could not have all it chose)."""
@@ -230,10 +241,11 @@ class OutboxQueries(Database):
         await self._write((OUTBOX_FINISH, (state, now, message_id, error, notification_id)))
 
     async def retry_later(self, notification_id: int, at: int, error: str) -> None:
-        """Put a row back to pending (a 429, a 5xx, a timeout): it is sent again from ``at``."""
+        """Put a row back to pending (a 429, a 5xx, a timeout): it is sent again from ``at``
+        (or once its broadcast is resumed, if it was paused while the row was on its way)."""
         async with self.transaction() as db:
             await db.execute(
-                "UPDATE outbox SET state = 'pending', not_before = ?, error = ? "
+                f"UPDATE outbox SET state = 'pending', not_before = ? + {KEEP_PAUSE}, error = ? "
                 "WHERE id = ? AND state = 'sending'",
                 (at, error, notification_id),
             )

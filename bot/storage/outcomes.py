@@ -15,6 +15,7 @@ import aiosqlite
 
 from bot.storage.base import changed_one, read_one, row_mapper
 from bot.storage.contacts import (
+    DAY,
     FOLLOWUP_ANSWERS,
     FOLLOWUP_DAYS,
     Contact,
@@ -179,9 +180,10 @@ class OutcomeQueries(ListingQueries, ContactQueries):
         )
         return row[0] if row else None
 
-    async def followup_party(self, contact_id: int, user_id: int) -> Contact:
+    async def followup_party(self, contact_id: int, user_id: int, *, due: int, now: int) -> Contact:
         """The accepted contact, if ``user_id`` is one of the two :meth:`followup_people`:
-        its asker, not banned since, or who answers for the listing's side."""
+        its asker, not banned since, or who answers for the listing's side; and if its
+        follow-up ``due`` days after the Accept is due (ContactRefused('not_due') before)."""
         contact = await self.get_contact(contact_id)
         if (
             contact is None
@@ -190,6 +192,8 @@ class OutcomeQueries(ListingQueries, ContactQueries):
             or await self._fetchone("SELECT 1 FROM bans WHERE user_id = ?", (user_id,))
         ):
             raise ContactRefused("not_party")
+        if contact.decided_at is None or contact.decided_at + due * DAY > now:
+            raise ContactRefused("not_due")
         return contact
 
     async def followup_people(self, contact: Contact) -> list[int]:
@@ -234,18 +238,21 @@ class OutcomeQueries(ListingQueries, ContactQueries):
             raise ValueError(f"bad follow-up answer {answer!r} at {due}")
         if result is not None and result not in RESULTS:
             raise ValueError(f"bad follow-up result {result!r}")
-        contact = await self.followup_party(contact_id, user_id)
+        contact = await self.followup_party(contact_id, user_id, due=due, now=now)
         side = "asker" if user_id == contact.asker_id else "owner"
         exchanged = None
         if answer == "yes" and with_contact is not None:
             await self.check_with_whom(contact, user_id, with_contact)
             exchanged = await self.get_contact(with_contact)
         async with self.transaction() as db:
+            # Due, again in the statement that answers: nothing is recorded before its time,
+            # whatever was checked above.
             if not await changed_one(
                 db,
                 "INSERT INTO contact_followups (contact_id, user_id, due, answer, answered_at, "
-                "with_contact, result) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (contact_id, user_id, due, answer, now, with_contact, result),
+                "with_contact, result) SELECT id, ?, ?, ?, ?, ?, ? FROM contacts "
+                "WHERE id = ? AND decided_at <= ? ON CONFLICT DO NOTHING",
+                (user_id, due, answer, now, with_contact, result, contact_id, now - due * DAY),
             ):
                 return False
             listing_id = contact.listing_id

@@ -475,16 +475,20 @@ class VerificationQueries(Database):
         )
         return str(row[0]) if row else None
 
-    async def leave_municipality(self, user_id: int, now: int) -> str | None:
+    async def leave_municipality(
+        self, user_id: int, now: int, *, municipality_id: int | None = None
+    ) -> str | None:
         """The member no longer speaks for their municipality: their verification ends, a
         pending request is withdrawn, and they stay on as a volunteer. Returns the
-        municipality's name."""
+        municipality's name; None if they belong to none, or (``municipality_id`` given: the
+        one they were asked about) to another one."""
         async with self.transaction() as db:
             row = await read_one(
                 db,
                 "SELECT u.municipality_id, m.name FROM users u "
-                "JOIN municipalities m ON m.id = u.municipality_id WHERE u.id = ?",
-                (user_id,),
+                "JOIN municipalities m ON m.id = u.municipality_id "
+                "WHERE u.id = ? AND u.municipality_id = coalesce(?, u.municipality_id)",
+                (user_id, municipality_id),
             )
             if row is None:
                 return None

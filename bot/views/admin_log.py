@@ -8,6 +8,7 @@ since keeps its number. Everything a person typed (names, titles, reasons) is es
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from html import escape
 
 from bot.i18n import N_, Translator
@@ -94,10 +95,44 @@ def log_line(t: Translator, entry: AdminAction, zone: str) -> str:
 def log_text(t: Translator, title: str, entries: list[AdminAction], zone: str) -> str:
     """A title and the log lines, newest first, as many as fit in one Telegram message."""
     # The reader's time zone by its city, as /settings names it: 'Bruxelles', 'Açores'.
-    lines = [f"{title} · {escape(t.zone_city(zone))}"]
-    for entry in entries:
-        line = log_line(t, entry, zone)
-        if visible_length("\n".join([*lines, line])) > TEXT_LIMIT - 96:
-            break
-        lines.append(line)
-    return "\n".join(lines)
+    lines = [log_line(t, entry, zone) for entry in entries]
+    head = f"{title} · {escape(t.zone_city(zone))}"
+    return fitted(head, [(None, lines)], limit=TEXT_LIMIT - 96)
+
+
+def fitted(
+    head: str,
+    sections: Sequence[tuple[str | None, Sequence[str]]],
+    *,
+    left_out: Callable[[int], str] | None = None,
+    limit: int = TEXT_LIMIT,
+) -> str:
+    """``head``, then each section (its heading, if any, after a blank line) with as many of
+    its lines, the newest first, as fit in one message of ``limit`` visible characters. The
+    sections take a line in turns, so that a long one (a listing edited a hundred times)
+    leaves room for the newest of the others; ``left_out(count)``, under a section cut
+    short, says how many older lines it does not show."""
+
+    def text(counts: list[int]) -> str:
+        parts = [head]
+        for (heading, lines), count in zip(sections, counts, strict=True):
+            if heading is not None:
+                parts += ["", heading]
+            parts += lines[:count]
+            if left_out is not None and count < len(lines):
+                parts.append(left_out(len(lines) - count))
+        return "\n".join(parts)
+
+    shown = [0] * len(sections)
+    growing = [index for index, (_heading, lines) in enumerate(sections) if lines]
+    while growing:
+        for index in list(growing):
+            more = [*shown]
+            more[index] += 1
+            if visible_length(text(more)) > limit:
+                growing.remove(index)  # its next line does not fit: its older ones neither
+                continue
+            shown = more
+            if shown[index] == len(sections[index][1]):
+                growing.remove(index)
+    return text(shown)

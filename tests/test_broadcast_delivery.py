@@ -19,6 +19,7 @@ from bot.storage import Storage
 from bot.views.announcements import sender_line
 from tests import seed
 from tests.conftest import ADMIN_ID, TOKEN
+from tests.jobs import runs_of
 from tests.processes import BotProcess
 from tests.talk import containing, plain, says, taps
 from tests.test_broadcast import (
@@ -64,9 +65,10 @@ async def test_progress_pause_resume_and_cancel(server, settings):
         pressed = time.time()
         await admin.press(E("⏸ Pause"))
         assert (await admin.wait_for_callback_answer()).text == E("Paused.")
-        await asyncio.sleep(1.2)  # what was already on its way arrives
+        await runs_of(bot, "outbox")  # what was already on its way arrives
         paused_at = len(received(server, "«bc-slow»"))
-        await asyncio.sleep(2.5)
+        await runs_of(bot, "broadcasts")  # the broadcast's job and the outbox looked again
+        await runs_of(bot, "outbox")
         assert len(received(server, "«bc-slow»")) == paused_at, "sent while paused"
         shown = next(m for m in admin.messages if m.id == summary.id)
         assert "paused" in shown.text and E("▶️ Resume") in shown.button_labels
@@ -81,7 +83,7 @@ async def test_progress_pause_resume_and_cancel(server, settings):
         await wait_until(lambda: asyncio.sleep(0, has_button(admin, E("✖️ Yes, cancel it"))))
         await admin.press(E("✖️ Yes, cancel it"))
         report = await admin.wait_for_bot_message(containing("was cancelled"), timeout=10)
-        await asyncio.sleep(1.5)
+        await runs_of(bot, "outbox")  # nothing left on its way
         delivered = received(server, "«bc-slow»")
         counts = await bot.storage.outbox_counts(f"bc:{broadcast}")
         assert (await bot.storage.get_broadcast(broadcast)).state == "cancelled"
@@ -144,6 +146,31 @@ async def test_a_paused_broadcast_stays_paused_whatever_else_sets_its_rows_time(
     await storage.close()
 
 
+async def test_a_cancel_after_a_pause_leaves_no_row_waiting_for_a_resume(tmp_path):
+    """No resume follows a cancel: a row that was on its way when the broadcast was paused,
+    then comes back for a retry after the cancel, is due at once (and dropped when rendered),
+    not pending for good with a time a thousand years away."""
+    storage = await Storage.open(tmp_path / "db.sqlite3")
+    now = 1_800_000_000
+    await seed.member(storage, ADMIN_ID)
+    await seed.member(storage, 12)
+    broadcast = await storage.create_broadcast(ADMIN_ID, "UTC", now)
+    await storage.update_draft(broadcast, texts={"en": "Hello"}, fallback="en")
+    assert await storage.confirm_broadcast(broadcast, now) is not None
+    while not await storage.enqueue_broadcast_chunk(broadcast, now):
+        pass
+    batch = f"bc:{broadcast}"
+    rows = dict(await storage._fetchall("SELECT user_id, id FROM outbox WHERE batch = ?", (batch,)))
+    assert await storage.claim(rows[12], now)  # on its way
+    assert await storage.pause_broadcast(broadcast, admin=ADMIN_ID, now=now + 1)
+    assert await storage.cancel_broadcast(broadcast, now + 2, admin=ADMIN_ID)
+    await storage.retry_later(rows[12], now + 3, "429")  # it came back for a retry
+    assert rows[12] in {n.id for n in await storage.due_notifications(now + 3)}
+    times = await storage._fetchall("SELECT not_before FROM outbox WHERE batch = ?", (batch,))
+    assert max(row[0] for row in times) < now + 86_400
+    await storage.close()
+
+
 async def test_scheduled_in_the_admins_timezone_with_a_controlled_clock(server, bot):
     paris = ZoneInfo("Europe/Paris")
     morning = int(datetime(2030, 5, 1, 6, 0, tzinfo=paris).timestamp())
@@ -184,7 +211,8 @@ async def test_scheduled_in_the_admins_timezone_with_a_controlled_clock(server, 
     assert "scheduled" in progress.text and f"({paris_city})" in progress.text
 
     bot.clock = lambda: due - 1
-    await asyncio.sleep(2)
+    await runs_of(bot, "broadcasts")  # its job looked at it a second before it is due
+    await runs_of(bot, "outbox")
     assert received(server, "«bc-later»") == [ADMIN_ID]  # only the preview
     assert (await bot.storage.get_broadcast(broadcast)).state == "scheduled"
 
@@ -212,7 +240,8 @@ async def test_a_scheduled_broadcast_can_be_cancelled_before_it_starts(server, b
     await admin.press(E("✖️ Yes, cancel it"))
     await admin.wait_for_bot_message(containing("was cancelled"), timeout=10)
     bot.clock = lambda: now + 7200
-    await asyncio.sleep(2)
+    await runs_of(bot, "broadcasts")  # its job looked at it after the time it was set for
+    await runs_of(bot, "outbox")
     assert (await bot.storage.get_broadcast(broadcast)).state == "cancelled"
     assert not [m for m in reader.messages if m.from_bot]
 

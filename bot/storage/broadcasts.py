@@ -347,6 +347,12 @@ class BroadcastQueries(Database):
                 "WHERE batch = ? AND state = 'pending'",
                 (f"bc:{broadcast_id}",),
             )
+            # No resume follows a cancel: the pause's shift comes off every row it moved, so a
+            # row on its way that comes back for a retry is due, and dropped when rendered.
+            await db.execute(
+                "UPDATE outbox SET not_before = not_before - ? WHERE batch = ? AND not_before >= ?",
+                (PAUSE_SHIFT, f"bc:{broadcast_id}", PAUSE_SHIFT),
+            )
             await _queue_report(db, broadcast_id, now)
             return True
 

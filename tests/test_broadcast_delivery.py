@@ -109,27 +109,33 @@ async def test_progress_pause_resume_and_cancel(server, settings):
     assert refused(server) == []
 
 
+SENT_AT = 1_800_000_000
+
+
+async def sending(storage: Storage, people: list[int]) -> tuple[int, dict[int, int]]:
+    """A broadcast to ``people`` (and the admin), confirmed and queued at SENT_AT: its id, and
+    each person's outbox row."""
+    for person in (ADMIN_ID, *people):
+        await seed.member(storage, person)
+    broadcast = await storage.create_broadcast(ADMIN_ID, "UTC", SENT_AT)
+    await storage.update_draft(broadcast, texts={"en": "Hello"}, fallback="en")
+    assert await storage.confirm_broadcast(broadcast, SENT_AT) is not None
+    while not await storage.enqueue_broadcast_chunk(broadcast, SENT_AT):
+        pass
+    rows = await storage._fetchall(
+        "SELECT user_id, id FROM outbox WHERE batch = ?", (f"bc:{broadcast}",)
+    )
+    return broadcast, dict(rows)
+
+
 async def test_a_paused_broadcast_stays_paused_whatever_else_sets_its_rows_time(tmp_path):
     """Pausing moves a broadcast's rows out of the due range; a person changing /settings
     (release_held), or a row that was on its way coming back for a retry (retry_later), puts
     a row's time to now: a paused broadcast's rows stay out of it until it is resumed, and
     then they are due at once (the outbox decides again by the person's hours)."""
     storage = await Storage.open(tmp_path / "db.sqlite3")
-    now = 1_800_000_000
-    await seed.member(storage, ADMIN_ID)
-    await seed.member(storage, 11)
-    await seed.member(storage, 12)
-    await seed.member(storage, 13)
-    broadcast = await storage.create_broadcast(ADMIN_ID, "UTC", now)
-    await storage.update_draft(broadcast, texts={"en": "Hello"}, fallback="en")
-    assert await storage.confirm_broadcast(broadcast, now) is not None
-    while not await storage.enqueue_broadcast_chunk(broadcast, now):
-        pass
-    rows = dict(
-        await storage._fetchall(
-            "SELECT user_id, id FROM outbox WHERE batch = ?", (f"bc:{broadcast}",)
-        )
-    )
+    now = SENT_AT
+    broadcast, rows = await sending(storage, [11, 12, 13])
     await storage.hold([rows[11]], now + 8 * 3600)  # 11 is in their quiet hours
     assert await storage.claim(rows[12], now)  # 12's is on its way when the admin pauses
     assert rows[13] in {n.id for n in await storage.due_notifications(now)}  # 13's is read
@@ -151,16 +157,9 @@ async def test_a_cancel_after_a_pause_leaves_no_row_waiting_for_a_resume(tmp_pat
     then comes back for a retry after the cancel, is due at once (and dropped when rendered),
     not pending for good with a time a thousand years away."""
     storage = await Storage.open(tmp_path / "db.sqlite3")
-    now = 1_800_000_000
-    await seed.member(storage, ADMIN_ID)
-    await seed.member(storage, 12)
-    broadcast = await storage.create_broadcast(ADMIN_ID, "UTC", now)
-    await storage.update_draft(broadcast, texts={"en": "Hello"}, fallback="en")
-    assert await storage.confirm_broadcast(broadcast, now) is not None
-    while not await storage.enqueue_broadcast_chunk(broadcast, now):
-        pass
+    now = SENT_AT
+    broadcast, rows = await sending(storage, [12])
     batch = f"bc:{broadcast}"
-    rows = dict(await storage._fetchall("SELECT user_id, id FROM outbox WHERE batch = ?", (batch,)))
     assert await storage.claim(rows[12], now)  # on its way
     assert await storage.pause_broadcast(broadcast, admin=ADMIN_ID, now=now + 1)
     assert await storage.cancel_broadcast(broadcast, now + 2, admin=ADMIN_ID)

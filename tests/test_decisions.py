@@ -512,3 +512,19 @@ async def test_a_report_and_its_notices_are_one_transaction(server, bot):
     filed = await storage.report_listing(listing.id, REPORTER, "spam", NOW, told=told)
     queued = await storage._fetchall("SELECT dedup_key FROM outbox")
     assert [row[0] for row in queued] == [f"report:{filed.report_id}:{ADMIN_ID}"]
+
+
+async def test_banning_an_official_says_their_verification_ends(server, bot):
+    """A ban ends a verified official's verification (Storage.ban): the question says so
+    before the admin confirms, and only for an official."""
+    users, _listing = await world(server, bot)
+    ada = users[ADMIN_ID]
+    await open_card(ada)
+    assert "verification" not in (await taps(ada, "⛔ Ban")).text
+    await taps(ada, "✖️ Cancel")
+    await seed.verified(bot.storage, OWNER, NOW)
+    owner = await bot.storage.get_member(OWNER)
+    await open_card(ada)
+    asked = await taps(ada, "⛔ Ban")
+    ends = en("Their verification for {municipality} ends too.")
+    assert ends.format(municipality=owner.municipality_name) in asked.text

@@ -384,10 +384,15 @@ async def plan_ban(context: BotContext, listing_id: int) -> str | Nothing:
     if owner is not None and owner.banned:
         first = await context.storage.last_action(("ban",), user=listing.owner_id)
         return Nothing(await already_done(context, first, _("Already banned.")))
-    return _(
+    question = _(
         "⛔ Ban {member}, the author of {listing}? Their open listings are hidden and their "
         "pending contact requests withdrawn; they keep /mydata and /deleteme."
     ).format(**await _about(context, listing))
+    if owner is not None and owner.verified and owner.municipality_name:
+        # Storage.ban ends it (a ban is a revocation too); lifting the ban does not restore it.
+        ends = _("Their verification for {municipality} ends too.")
+        question += "\n" + ends.format(municipality=html.escape(owner.municipality_name))
+    return question
 
 
 async def ban(context: BotContext, listing_id: int, reason: str | None) -> str:

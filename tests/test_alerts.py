@@ -64,7 +64,7 @@ async def test_make_an_alert_and_be_told(server, bot):
     ]
     await taps(lea, "🏳️ My country")
     frequency = await says(lea, "pompe")
-    assert frequency.button_labels[:3] == ["⚡ Right away", "📅 Once a day", "🗓 Once a week"]
+    assert frequency.button_labels[:3] == ["⚡ Right away", "📅 Daily", "🗓 Weekly"]
     await lea.press("⚡ Right away")
     saved = await lea.wait_for_bot_message(containing("Alert saved"))
     assert "🔴 Requests · 🚒 Equipment and machinery · 🏷 fire and rescue" in saved.text
@@ -212,7 +212,7 @@ async def test_edit_an_alert_with_a_radius_back_and_cancel(server, bot):
     await lea.wait_for_bot_message(containing(fr("How far around it?")))
     await taps(lea, "✓ " + km[100])
     await taps(lea, fr("➡ Keep them"))
-    await lea.press(fr("📅 Once a day"))
+    await lea.press(fr("📅 Daily"))
     await lea.wait_for_bot_message(containing(plain(fr("🔔 <b>Your alerts</b>"))))
     edited = await bot.storage.get_alert(alert.id)
     assert (edited.kind, edited.categories, edited.area, edited.radius_km) == (

@@ -43,7 +43,7 @@ from bot.places.geocoding import locate
 from bot.storage import Alert, AlertDraft
 from bot.storage.alerts import MAX_ALERTS
 from bot.views.alerts import EDIT, NEW, list_keyboard, list_text, saved_keyboard, saved_text
-from bot.views.texts import place_line
+from bot.views.texts import FREQUENCY_LABELS, place_line
 
 # Persisted as numbers (conversation states): append new steps, never reorder.
 (
@@ -79,11 +79,8 @@ AREA_CHOICES = {
     "radius": N_("📍 Around a place"),
 }
 RADII = (10, 25, 50, 100, 200)
-FREQUENCY_CHOICES = {
-    "instant": N_("⚡ Right away"),
-    "daily": N_("📅 Once a day"),
-    "weekly": N_("🗓 Once a week"),
-}
+# The same words as /settings' (views.texts.FREQUENCY_LABELS): one choice, one name.
+FREQUENCY_CHOICES = FREQUENCY_LABELS
 # Tags are offered for up to this many categories; more would not fit a keyboard.
 TAGS_FOR_CATEGORIES = 3
 KEYWORDS_MAX = 100

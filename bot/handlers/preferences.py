@@ -26,12 +26,8 @@ from bot.storage import fold
 from bot.storage.broadcasts import ANNOUNCEMENT_KINDS
 from bot.views import texts as views
 from bot.views.announcements import kind_label
+from bot.views.texts import FREQUENCY_LABELS
 
-FREQUENCY_LABELS = {
-    "instant": N_("⚡ Right away"),
-    "daily": N_("📅 Daily"),
-    "weekly": N_("🗓 Weekly"),
-}
 FREQUENCY_TEXTS = {
     "instant": N_("right away (one message per match)"),
     "daily": N_("in a daily digest, at about {time}"),

@@ -29,6 +29,12 @@ from bot.places.countries import countries_by_name, flag
 from bot.storage import Member
 from bot.views.html import shorten
 
+# How often a person is told of what fits them: /settings (matches) and an alert's own choice.
+FREQUENCY_LABELS = {
+    "instant": N_("⚡ Right away"),
+    "daily": N_("📅 Daily"),
+    "weekly": N_("🗓 Weekly"),
+}
 REPORT_REASON_LABELS = {
     "spam": N_("📢 Spam or advertising"),
     "scam": N_("💸 Scam or fraud"),

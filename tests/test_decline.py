@@ -67,9 +67,10 @@ async def marker(bot, user, n: int, at: int):
     """A notice due at ``at``, and its arrival: the outbox sends in the order rows are due, so
     once it is there, anything due before it that was going to be sent has been."""
     key = f"marker:{n}:{user.id}"
-    await bot.outbox.queue(
+    await bot.storage.enqueue(
         [Enqueued(user.id, "notice", key, {"msgid": MARK, "params": {"n": n}}, at)], now=at
     )
+    bot.outbox.wake()
     await user.wait_for_bot_message(containing(MARK.format(n=n)), timeout=10)
 
 

@@ -44,7 +44,7 @@ from bot.delivery.pacing import OUTBOX, SendBudget, run_every
 from bot.delivery.timing import after_quiet_hours
 from bot.i18n import N_, Translator, translator
 from bot.logs import Tally, counted
-from bot.storage import Enqueued, Storage
+from bot.storage import Storage
 from bot.storage.members import Member
 from bot.storage.outbox import NOTICE, Notification
 
@@ -141,13 +141,6 @@ class OutboxSender:
         self.renderers[kind] = render
         if not bundled:
             self.sent_alone.add(kind)
-
-    async def queue(self, notifications: list[Enqueued], *, now: int) -> int:
-        """Put notifications in the outbox (once each: their keys) and deliver them now rather
-        than at the next tick; returns how many were new."""
-        queued = await self.storage.enqueue(notifications, now=now)
-        self.wake()
-        return queued
 
     def wake(self) -> None:
         """Deliver now rather than at the next tick (after enqueueing something urgent)."""

@@ -19,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.actions import log_action
-from bot.storage.base import Database, Refused, read_one, row_mapper
+from bot.storage.base import Database, Refused, first_column, read_one, row_mapper
 from bot.storage.outbox import Enqueued, insert_notifications
 
 # Told to both people of a relay when the official who accepted its contact for a
@@ -382,17 +382,7 @@ class VerificationQueries(Database):
             user_id, municipality_id, status = row
             if status != "approved":
                 raise VerificationRefused("not_verified")
-            await db.execute(
-                "UPDATE verification_requests SET status = 'revoked', revoked_at = ?, "
-                "revoked_by = ? WHERE id = ?",
-                (now, admin, request_id),
-            )
-            # Their representation ended: see owner_answers and RELEASED_LISTINGS.
-            await db.execute(
-                "UPDATE users SET municipality_left_at = ? WHERE id = ?", (now, user_id)
-            )
-            await end_relays_spoken_for(db, user_id, now)
-            await unverify_if_unattended(db, municipality_id)
+            await _revoke(db, user_id, admin, now, request_id=request_id)
             await insert_notifications(db, list(told), now=now)
             await log_action(
                 db, admin, "revoke", now,
@@ -590,26 +580,33 @@ async def end_verifications_of_banned(
     back: an admin approves again), a pending request is withdrawn. Else the listings their
     municipality's members left behind would still count as answered, and contacts about them
     be queued to nobody but the banned official."""
-    rows = await db.execute_fetchall(
-        "SELECT municipality_id FROM verification_requests "
-        "WHERE user_id = ? AND status = 'approved'",
-        (user_id,),
-    )
     await db.execute(
         """UPDATE verification_requests SET status = 'withdrawn', decided_at = ?
            WHERE user_id = ? AND status = 'pending'""",
         (now, user_id),
     )
-    if not rows:
-        return
-    await db.execute(
+    await _revoke(db, user_id, admin, now)
+
+
+async def _revoke(
+    db: aiosqlite.Connection, user_id: int, admin: int, now: int, *, request_id: int | None = None
+) -> None:
+    """End the person's approval (the request ``request_id``, else every one) as revoked by
+    ``admin``, inside the caller's transaction: their representation ended (see owner_answers
+    and RELEASED_LISTINGS), the relays they spoke for end, and a municipality left without a
+    verified official loses its mark."""
+    ended = await first_column(
+        db,
         """UPDATE verification_requests SET status = 'revoked', revoked_at = ?, revoked_by = ?
-           WHERE user_id = ? AND status = 'approved'""",
-        (now, admin, user_id),
+           WHERE user_id = ? AND status = 'approved' AND id = coalesce(?, id)
+           RETURNING municipality_id""",
+        (now, admin, user_id, request_id),
     )
-    # Their representation ended: see owner_answers and RELEASED_LISTINGS.
+    if not ended:
+        return
     await db.execute("UPDATE users SET municipality_left_at = ? WHERE id = ?", (now, user_id))
-    for (municipality_id,) in rows:
+    await end_relays_spoken_for(db, user_id, now)
+    for municipality_id in sorted(set(ended)):
         await unverify_if_unattended(db, municipality_id)
 
 

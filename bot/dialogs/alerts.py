@@ -79,8 +79,6 @@ AREA_CHOICES = {
     "radius": N_("📍 Around a place"),
 }
 RADII = (10, 25, 50, 100, 200)
-# The same words as /settings' (views.texts.FREQUENCY_LABELS): one choice, one name.
-FREQUENCY_CHOICES = FREQUENCY_LABELS
 # Tags are offered for up to this many categories; more would not fit a keyboard.
 TAGS_FOR_CATEGORIES = 3
 KEYWORDS_MAX = 100
@@ -114,7 +112,7 @@ AROUND_PROFILE_PLACE = DIALOG.button("loc:profile")
 RADIUS = DIALOG.button("rad", OneOf(str(radius) for radius in RADII))
 NO_KEYWORDS = DIALOG.button("kw:skip")
 KEEP_KEYWORDS = DIALOG.button("kw:keep")
-FREQUENCY = DIALOG.button("freq", OneOf(FREQUENCY_CHOICES))
+FREQUENCY = DIALOG.button("freq", OneOf(FREQUENCY_LABELS))
 
 
 # --- starting: a new alert, or one to edit ---------------------------------------------------
@@ -480,7 +478,7 @@ DIALOG.add(
     Choice(
         frequency_question,
         FREQUENCY,
-        translated(FREQUENCY_CHOICES),
+        translated(FREQUENCY_LABELS),
         answer="frequency",
         answered=frequency_chosen,
     ),

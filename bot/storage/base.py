@@ -475,8 +475,8 @@ class Database:
         return list(await self._db.execute_fetchall(sql, params))
 
     async def _first_column(self, sql: str, params: Params = ()) -> list[Any]:
-        """The first column of every row of the query (the ids it selects, most often)."""
-        return [row[0] for row in await self._fetchall(sql, params)]
+        """:func:`first_column`, outside a transaction."""
+        return await first_column(self._db, sql, params)
 
     async def _record(
         self, make: Callable[[aiosqlite.Row], T], sql: str, params: Params = ()

@@ -24,7 +24,7 @@ from bot.storage.base import (
     read_one,
     row_mapper,
 )
-from bot.storage.outbox import Enqueued, insert_notifications
+from bot.storage.outbox import Enqueued, insert_notifications, queue_each
 from bot.storage.verification import (
     attended,
     no_longer_speaks,
@@ -46,14 +46,6 @@ UNDO_WINDOW = 5 * 60  # a decline can be undone this long; the other side is tol
 REQUEST, MESSAGE = "contact_request", "contact_message"
 ACCEPTED, ACCEPTED_TEAM = "contact_accepted", "contact_accepted_team"
 DECLINED, DECLINED_TEAM = "contact_declined", "contact_declined_team"
-
-
-async def _tell(
-    db: aiosqlite.Connection, kind: str, key: str, ids: dict[str, int], to: list[int], now: int
-) -> None:
-    """Queue ``kind`` for each of ``to``, once each (``key``), due now."""
-    notices = [Enqueued(user, kind, f"{key}:{user}", ids, now) for user in to]
-    await insert_notifications(db, notices, now=now)
 
 
 _OWNER_SIDE = f"""SELECT u.id FROM users u JOIN contacts c ON c.id = :contact
@@ -271,7 +263,7 @@ class ContactQueries(Database):
             )
             recipients = await _owner_side(db, contact_id)
             ids = {"contact": contact_id}
-            await _tell(db, REQUEST, f"ct:req:{contact_id}", ids, recipients, now)
+            await queue_each(db, recipients, REQUEST, f"ct:req:{contact_id}", ids, now=now)
         contact = await self.get_contact(contact_id)
         assert contact is not None
         return contact, recipients
@@ -365,7 +357,7 @@ class ContactQueries(Database):
             else:
                 recipients = [contact.asker_id] if contact.asker_id is not None else []
             ids = {"message": message_id}
-            await _tell(db, MESSAGE, f"ct:m:{message_id}", ids, recipients, now)
+            await queue_each(db, recipients, MESSAGE, f"ct:m:{message_id}", ids, now=now)
         return int(message_id)
 
     async def accept_contact(self, contact_id: int, user_id: int, *, now: int) -> Contact:
@@ -388,9 +380,9 @@ class ContactQueries(Database):
             # Both sides get each other's contact; the decider's colleagues are told.
             ids = {"contact": contact_id}
             asker = [contact.asker_id] if contact.asker_id is not None else []
-            await _tell(db, ACCEPTED, f"ct:acc:{contact_id}", ids, asker, now)
+            await queue_each(db, asker, ACCEPTED, f"ct:acc:{contact_id}", ids, now=now)
             colleagues = [u for u in await _owner_side(db, contact_id) if u != user_id]
-            await _tell(db, ACCEPTED_TEAM, f"ct:team:{contact_id}", ids, colleagues, now)
+            await queue_each(db, colleagues, ACCEPTED_TEAM, f"ct:team:{contact_id}", ids, now=now)
         decided = await self.get_contact(contact_id)
         assert decided is not None
         return decided

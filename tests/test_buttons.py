@@ -300,7 +300,7 @@ async def test_a_double_tap_on_close_closes_once_and_answers_both(server, bot):
     await settle(server, bot)
     assert (await owner.wait_for_callback_answer(first)).text is None
     assert (await owner.wait_for_callback_answer(second)).text in REFUSALS
-    history = [status for status, *_rest in await bot.storage.history(listing.id)]
+    history = [h.status for h in await bot.storage.history(listing.id)]
     assert history == ["open", "closed"]
     assert server.errors() == []
 

@@ -56,7 +56,9 @@ async def test_publish_stores_everything_and_removes_the_draft(storage):
     assert listing.author_name == "Saint-Dié" and listing.author_role == "municipality"
     assert listing.expires_at == NOW + 30 * DAY and listing.state(NOW) == "open"
     assert await storage.get_draft(1) is None
-    assert await storage.history(listing.id) == [("open", NOW, 1, None)]
+    assert [(h.status, h.at, h.by_user, h.detail) for h in await storage.history(listing.id)] == [
+        ("open", NOW, 1, None)
+    ]
 
 
 async def test_a_second_publish_of_the_same_draft_does_nothing(storage):
@@ -177,7 +179,7 @@ async def test_edit_close_and_renew(storage):
         )
         is None
     )
-    assert [h[0] for h in await storage.history(listing.id)] == [
+    assert [h.status for h in await storage.history(listing.id)] == [
         "open",
         "edited",
         "renewed",

@@ -4,6 +4,7 @@ admins made in the bot, and every admin button forged by a non-admin."""
 
 from __future__ import annotations
 
+import re
 import time
 
 from bot.handlers import moderation, reports
@@ -103,8 +104,9 @@ async def test_report_hide_restore_and_the_log(server, bot):
     assert (await bot.storage.get_listing(listing.id)).status == "open"
     await owner.wait_for_bot_message(containing(plain(fr(moderation.RESTORED))[:8]), timeout=10)
     history = await taps(admin, "📜 History")
-    assert "hidden (moderator)" in history.text and "restored (moderator)" in history.text
-    assert "💸 Scam or fraud · resolved" in history.text
+    assert "Ada hid the listing" in history.text and "Ada restored the listing" in history.text
+    assert "Odile (FR) published the listing" in history.text
+    assert "💸 Scam or fraud · acted on" in history.text
     log = await bot.storage._fetchall(
         "SELECT admin_id, action, target_listing, at FROM admin_actions ORDER BY id"
     )
@@ -306,10 +308,69 @@ async def test_a_long_history_fits_in_one_message_and_says_what_it_left_out(serv
     await admin.press_data(card.id, f"mod:hist:{listing.id}")
     history = await admin.wait_for_bot_message(containing("History of"), timeout=10)
     assert len(history.text) <= 4096  # the sandbox counts as Telegram does: it was accepted
-    edits = [line for line in history.text.splitlines() if " · edited (" in line]
+    edits = [line for line in history.text.splitlines() if " edited the listing: " in line]
     left_out = 91 - len(edits)  # opened, then edited 90 times: the opening is the oldest
     assert 10 < len(edits) < 90
     assert f"Not shown: {left_out} older entries" in history.text
-    assert "Used fire pump" in history.text and "📢 Spam or advertising · open" in history.text
+    assert (
+        "Used fire pump" in history.text
+        and "📢 Spam or advertising · awaiting a decision" in history.text
+    )
     assert "Warning 9: " in history.text  # the newest admin action about the author
+    assert server.errors() == []
+
+
+async def test_a_history_is_in_the_admins_language(server, bot):
+    """A listing's life and its reports read by an admin writing in Bulgarian: whole
+    sentences naming who acted, the days of a renewal counted, never the words the database
+    stores ('hidden', 'moderator', 'description,title', 'dismissed')."""
+    *_members, admin = await joined(
+        server,
+        bot.storage,
+        seeded("Odile", "fr", OWNER),
+        seeded("Rita", "de", REPORTER, country="DE", place="Kassel"),
+        seeded("Otto", "de", OTHER, country="DE", place="Kassel"),
+        newcomer("Ada", "bg", ADMIN_ID),
+    )
+    await seed.set_quiet_hours(bot.storage, ADMIN_ID)
+    listing = await seed.listing(bot.storage, OWNER, NOW, title="Pompe à incendie")
+    await bot.storage.report_listing(listing.id, REPORTER, "spam", NOW)
+    await bot.storage.dismiss_reports(listing.id, ADMIN_ID, NOW + 1)
+    await bot.storage.report_listing(listing.id, OTHER, "scam", NOW + 2)
+    changes = {"title": "Pompe à incendie, bon état", "description": "Prête à servir, 2019."}
+    await bot.storage.edit_listing(listing.id, OWNER, changes, now=NOW + 3)
+    await bot.storage.renew_listing(listing.id, OWNER, days=30, now=NOW + 4)
+    await bot.storage.hide_listing(listing.id, ADMIN_ID, NOW + 5)
+    await bot.storage.restore_listing(listing.id, ADMIN_ID, NOW + 6)
+
+    card = await open_queue(admin)
+    await admin.press_data(card.id, f"mod:hist:{listing.id}")
+    bg = translator("bg")
+    _ = bg.gettext
+    restored = plain(_("{person} restored the listing").format(person="Ada"))
+    text = (await admin.wait_for_bot_message(containing(restored), timeout=10)).text
+    for sentence in (
+        "{person} published the listing",
+        "{person} edited the listing",
+        "{person} hid the listing",
+        "{person} restored the listing",
+    ):
+        assert _(sentence) != sentence  # translated
+    assert plain(_("{person} published the listing").format(person="Odile (FR)")) in text
+    edited = _("{person} edited the listing").format(person="Odile (FR)")
+    assert f"{plain(bg.colon(edited))} {_('Description')}, {_('Title')}" in text
+    renewed = bg.ngettext(
+        "{person} renewed the listing for {count} day",
+        "{person} renewed the listing for {count} days",
+        30,
+    )
+    assert plain(renewed.format(person="Odile (FR)", count="30")) in text
+    assert plain(_("{person} hid the listing").format(person="Ada")) in text
+    assert f"{_('📢 Spam or advertising')} · {_('dismissed')}" in text
+    assert f"{_('💸 Scam or fraud')} · {_('acted on')}" in text
+    stored = (
+        r"\b(open|edited|renewed|hidden|restored|moderator|resolved|dismissed|title|description)\b"
+    )
+    assert re.search(stored, text, re.IGNORECASE) is None, text
+    assert str(OWNER) not in text and str(ADMIN_ID) not in text
     assert server.errors() == []

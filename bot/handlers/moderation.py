@@ -37,10 +37,10 @@ from bot.i18n import N_, Translator
 from bot.storage import Listing, ReportedListing, Storage
 from bot.storage.moderation import Outcome
 from bot.storage.outbox import Notice
-from bot.views.admin_log import fitted, log_line, person
+from bot.views.admin_log import fitted, life_line, log_line, person, report_status, when
 from bot.views.html import shorten
 from bot.views.texts import REPORT_REASON_LABELS as REASON_LABELS
-from bot.views.texts import quoted_title, short_time
+from bot.views.texts import quoted_title
 
 HIDDEN = N_("🚫 A moderator hid your listing {title}: it does not follow the community's rules.")
 RESTORED = N_("♻️ Your listing {title} is visible again.")
@@ -462,17 +462,14 @@ async def history(update: Update, context: BotContext, listing_id: int) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
+    zone = await reader_zone(context)
     life = [
-        f"{short_time(t, at)} · {html.escape(status)}"
-        + (f" ({html.escape(detail)})" if detail else "")
-        + f" · {by_user or '—'}"
-        for status, at, by_user, detail in reversed(await context.storage.history(listing_id))
+        life_line(t, entry, zone) for entry in reversed(await context.storage.history(listing_id))
     ]
     reported = [
-        f"{short_time(t, at)} · {_(REASON_LABELS.get(reason, reason))} · {status}"
+        f"{when(t, at, zone)} · {_(REASON_LABELS.get(reason, reason))} · {report_status(t, status)}"
         for reason, status, at in reversed(await context.storage.listing_reports(listing_id))
     ]
-    zone = await reader_zone(context)
     actions = [
         log_line(t, action, zone)
         for action in await context.storage.admin_log(user=listing.owner_id, limit=10)

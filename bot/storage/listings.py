@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from bot.places.index import EARTH_RADIUS_KM, distance_km
-from bot.storage.base import Database, Refused, fold
+from bot.storage.base import Database, Refused, fold, row_mapper
 from bot.storage.vectors import StoredVector, write_vector
 from bot.storage.verification import (
     not_unattended,
@@ -92,6 +92,23 @@ class Listing:
         if self.status == "open" and self.expires_at <= now:
             return "expired"
         return self.status
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One step of a listing's life: its status word ('open', 'edited', 'hidden'...), when,
+    by whom (None: automatic, or the person was erased since), what about it ('moderator',
+    the edited fields, the days renewed...), and that person's name and country now."""
+
+    status: str
+    at: int
+    by_user: int | None
+    detail: str | None
+    by_name: str | None = None
+    by_country: str | None = None
+
+
+_history_entry = row_mapper(HistoryEntry)
 
 
 @dataclass(frozen=True)
@@ -518,13 +535,15 @@ class ListingQueries(Database):
                     "UPDATE listings SET views = views + 1 WHERE id = ?", (listing_id,)
                 )
 
-    async def history(self, listing_id: int) -> list[tuple[str, int, int | None, str | None]]:
-        rows = await self._fetchall(
-            "SELECT status, at, by_user, detail FROM listing_history "
-            "WHERE listing_id = ? ORDER BY id",
+    async def history(self, listing_id: int) -> list[HistoryEntry]:
+        """The listing's life, the oldest first."""
+        return await self._records(
+            _history_entry,
+            """SELECT h.status, h.at, h.by_user, h.detail, u.first_name, u.country
+               FROM listing_history h LEFT JOIN users u ON u.id = h.by_user
+               WHERE h.listing_id = ? ORDER BY h.id""",
             (listing_id,),
         )
-        return [tuple(row) for row in rows]
 
     async def search(
         self,

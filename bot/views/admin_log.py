@@ -4,6 +4,10 @@ their ids ("Maria (FR) hid the listing «Used fire pump» #10: 📢 Spam or adve
 
 Names are read as they are now; someone erased since is "an erased member", a listing erased
 since keeps its number. Everything a person typed (names, titles, reasons) is escaped.
+
+A listing's History reads the same way: each step of its life (listing_history) a sentence
+naming who took it ("Maria (FR) edited the listing: Description, Title"), never the words
+the database stores.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from html import escape
 
 from bot.i18n import N_, Translator
 from bot.places.timezones import local
+from bot.storage.listings import HistoryEntry
 from bot.storage.moderation import AdminAction
+from bot.views.cards import OUTCOME_LABELS
 from bot.views.html import TEXT_LIMIT, shorten, visible_length
 from bot.views.texts import REPORT_REASON_LABELS, quoted_title
 
@@ -40,6 +46,42 @@ SENTENCES = {
     "broadcast_pause": N_("{admin} paused the broadcast {broadcast}"),
     "broadcast_resume": N_("{admin} resumed the broadcast {broadcast}"),
     "broadcast_cancel": N_("{admin} cancelled the broadcast {broadcast}"),
+}
+# A listing's life (listing_history), one sentence per status; 'renewed' is counted in days
+# (see life_line) and a listing hidden with nobody acting was hidden for a review.
+LIFE_SENTENCES = {
+    "open": N_("{person} published the listing"),
+    "edited": N_("{person} edited the listing"),
+    "fulfilled": N_("{person} marked the listing as fulfilled"),
+    "closed": N_("{person} closed the listing"),
+    "hidden": N_("{person} hid the listing"),
+    "restored": N_("{person} restored the listing"),
+}
+# Why a listing was hidden or restored ('moderator': the sentence says it all).
+LIFE_REASONS = {
+    "review": N_("a review of its author"),
+    "ban": N_("its author was banned"),
+}
+# The edited columns by the name the edit dialog gives them (bot/dialogs/editing.py).
+EDITED_FIELDS = {
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "language": N_("Language"),
+    "category": N_("Category and tags"),
+    "tags": N_("Category and tags"),
+    "country": N_("Place"),
+    "region": N_("Place"),
+    "place": N_("Place"),
+    "place_key": N_("Place"),
+    "latitude": N_("Place"),
+    "longitude": N_("Place"),
+    "reach": N_("Reach"),
+    "photo_file_id": N_("Photo"),
+}
+REPORT_STATUSES = {
+    "open": N_("awaiting a decision"),
+    "resolved": N_("acted on"),
+    "dismissed": N_("dismissed"),
 }
 REASON_SHOWN = 200  # characters of a reason in the log (the person was told all of it)
 
@@ -90,6 +132,65 @@ def log_line(t: Translator, entry: AdminAction, zone: str) -> str:
     if why:
         text = f"{t.colon(text)} {why}"
     return f"{when(t, entry.at, zone)} · {text}"
+
+
+def _life_detail(t: Translator, entry: HistoryEntry) -> str | None:
+    """What a step of a listing's life was about, in words; None where the sentence is all."""
+    detail = entry.detail
+    if not detail or entry.status in ("open", "renewed"):
+        return None
+    if entry.status == "edited":
+        # Each name once: a new place changes its name, country, coordinates...
+        names = [
+            t.gettext(EDITED_FIELDS[key]) if key in EDITED_FIELDS else escape(key)
+            for key in detail.split(",")
+        ]
+        return ", ".join(dict.fromkeys(names))
+    if entry.status == "fulfilled":
+        # 'with:<contact>': with one of its contacts; 'followup:<contact>': said answering a
+        # follow-up question (how is on the listing, not in its history); else the outcome.
+        if detail.startswith("followup:"):
+            return None
+        label = OUTCOME_LABELS.get("platform" if detail.startswith("with:") else detail)
+        return t.gettext(label) if label else escape(detail)
+    if entry.status == "closed" and detail == "withdrawn":
+        return None  # the only way an owner closes one: no longer needed
+    if entry.status in ("hidden", "restored"):
+        if detail == "moderator":
+            return None
+        reason = LIFE_REASONS.get(detail)
+        return t.gettext(reason) if reason else escape(detail)
+    return escape(detail)
+
+
+def life_line(t: Translator, entry: HistoryEntry, zone: str) -> str:
+    """'06/12/2026 05:44 · Maria (FR) edited the listing: Title, Description'."""
+    who = person(t, entry.by_user, entry.by_name, entry.by_country)
+    sentence = LIFE_SENTENCES.get(entry.status)
+    detail = _life_detail(t, entry) if sentence is not None else None
+    if entry.status == "renewed" and entry.detail and entry.detail.isdigit():
+        days = int(entry.detail)
+        text = t.ngettext(
+            "{person} renewed the listing for {count} day",
+            "{person} renewed the listing for {count} days",
+            days,
+        ).format(person=who, count=t.number(days))
+    elif entry.status == "hidden" and entry.by_user is None and entry.detail == "review":
+        text = t.gettext("The listing was hidden")  # by the bot, several people reported
+    elif sentence is None:  # a status of a newer version, read by an older one
+        text = f"{escape(entry.status)} · {who}"
+        detail = escape(entry.detail) if entry.detail else None
+    else:
+        text = t.gettext(sentence).format(person=who)
+    if detail:
+        text = f"{t.colon(text)} {detail}"
+    return f"{when(t, entry.at, zone)} · {text}"
+
+
+def report_status(t: Translator, status: str) -> str:
+    """A report's status in words; one of a newer version as it is stored."""
+    label = REPORT_STATUSES.get(status)
+    return t.gettext(label) if label else escape(status)
 
 
 def log_text(t: Translator, title: str, entries: list[AdminAction], zone: str) -> str:

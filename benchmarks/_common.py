@@ -136,6 +136,18 @@ async def start_sandbox(procs: Processes, bots: dict[str, str]) -> tuple[Child, 
     raise RuntimeError(f"the sandbox did not start:\n{child.log_tail()}")
 
 
+def our_bot_env(token: str, url: str, workdir: Path) -> dict[str, str]:
+    """Our bot's settings in a benchmark: the local server, a database of its own, no limit on
+    sending nor on posting (a walk posts a listing every time)."""
+    return {
+        "BOT_TOKEN": token,
+        "TELEGRAM_API_URL": url,
+        "DATABASE_PATH": str(workdir / "bot.sqlite3"),
+        "SEND_RATE_LIMIT": "0",
+        "POSTS_PER_DAY": "10000",
+    }
+
+
 def machine_cpu_seconds() -> float:
     """CPU seconds all cores of the machine have been busy since boot (Linux /proc/stat)."""
     with contextlib.suppress(OSError):

@@ -23,7 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import Child, Processes, machine_line, new_token, start_sandbox, stat_cpu
+from _common import (
+    Child,
+    Processes,
+    machine_line,
+    new_token,
+    our_bot_env,
+    start_sandbox,
+    stat_cpu,
+)
 
 OUR_BOT = "community_sharing_bot"
 ECHO_BOT = "echo_reference_bot"
@@ -58,11 +66,7 @@ async def measure(seconds: float, settle: float, workdir: Path) -> None:
     try:
         our_token, echo_token = new_token(), new_token()
         sandbox, url = await start_sandbox(procs, {our_token: OUR_BOT, echo_token: ECHO_BOT})
-        ours = await procs.start("bot", ["-m", "bot"], {
-            "BOT_TOKEN": our_token, "TELEGRAM_API_URL": url,
-            "DATABASE_PATH": str(workdir / "bot.sqlite3"), "SEND_RATE_LIMIT": "0",
-            "POSTS_PER_DAY": "10000",
-        })  # fmt: skip
+        ours = await procs.start("bot", ["-m", "bot"], our_bot_env(our_token, url, workdir))
         echo = await procs.start("echo", ["benchmarks/echo_bot.py"], {
             "BOT_TOKEN": echo_token, "TELEGRAM_API_URL": url,
         })  # fmt: skip

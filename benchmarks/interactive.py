@@ -69,6 +69,7 @@ from _common import (
     machine_line,
     make_bot_importable,
     new_token,
+    our_bot_env,
     percentile,
     start_sandbox,
 )
@@ -709,11 +710,7 @@ async def start_bots(
     if setup.profile_bot is not None:
         profile = ["-m", "cProfile", "-o", str(setup.profile_bot.resolve())]
     program = [str(setup.bot_script.resolve())] if setup.bot_script else ["-m", "bot"]
-    ours = await procs.start("bot", [*profile, *program], {
-        "BOT_TOKEN": our_token, "TELEGRAM_API_URL": url,
-        "DATABASE_PATH": str(workdir / "bot.sqlite3"), "SEND_RATE_LIMIT": "0",
-        "POSTS_PER_DAY": "10000",
-    })  # fmt: skip
+    ours = await procs.start("bot", [*profile, *program], our_bot_env(our_token, url, workdir))
     echo = await procs.start("echo", ["benchmarks/echo_bot.py"], {
         "BOT_TOKEN": echo_token, "TELEGRAM_API_URL": url,
         "ECHO_CONCURRENCY": str(setup.echo_concurrency), "ECHO_LOOP": setup.echo_loop,

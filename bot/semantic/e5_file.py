@@ -184,11 +184,13 @@ class E5File:
     """The packed model file, open for as long as this object lives."""
 
     def __init__(self, path: Path) -> None:
-        self._fd = os.open(path, os.O_RDONLY)
+        # A file object, not a bare descriptor: closed with this object, or at once on error.
+        self._file = path.open("rb", buffering=0)
+        self._fd = self._file.fileno()
         try:
             self._read_head(path)
         except BaseException:
-            os.close(self._fd)
+            self._file.close()
             raise
 
     def _read_head(self, path: Path, size: int = 1 << 23) -> None:
@@ -238,14 +240,14 @@ class E5File:
         read = b"".join(os.pread(self._fd, size, start + row * size) for row in wanted)
         return np.frombuffer(read, np.uint8).reshape(len(wanted), columns // QK, BLOCK_BYTES)
 
+    def close(self) -> None:
+        self._file.close()
+
     def _read(self, name: str, size: int) -> bytes:
         found = os.pread(self._fd, size, self._tensors[name])
         if len(found) != size:
             raise ValueError(f"the model file ends inside {name}")
         return found
-
-    def close(self) -> None:
-        os.close(self._fd)
 
 
 def unpacked(

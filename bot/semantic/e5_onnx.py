@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from bot.semantic.codes import Vector
 from bot.semantic.e5_file import QK, E5File, Shape, dequantized, unpacked
-
-Vectors = npt.NDArray[np.float32]
+from bot.semantic.embedder import Vectors
 
 GRAPH = Path(__file__).with_name("e5_encoder.onnx")
 # Where the graph says its weights are: a file that never exists on disk, its bytes made from
@@ -155,6 +155,10 @@ class OnnxE5:
                 put(name, self._file.floats(name, *dims))
         return found
 
+    def close(self) -> None:
+        """Close the model file (the bot keeps the model for the process's life)."""
+        self._file.close()
+
     def encode(self, texts: Sequence[str], prefix: str) -> Vectors:
         """Each text's unit vector, the text read after ``prefix`` (e5's "query: " or
         "passage: ")."""
@@ -169,11 +173,11 @@ class OnnxE5:
             found[row] = total / max(float(np.linalg.norm(total)), 1e-12)
         return found
 
-    def _mean(self, content: list[int]) -> Vectors:
+    def _mean(self, content: list[int]) -> Vector:
         """The mean of the last layer over <s>, the pieces and </s>."""
         ids = [self._tokenizer.bos, *content, self._tokenizer.eos]
         words = dequantized(self._file.rows("emb.word", SHAPE.hidden, ids))
         embedded = words + self._positions[: len(ids)] + self._type
         (pooled,) = self._session.run(["pooled"], {"embedded": embedded[None]})
-        mean: Vectors = pooled[0]
+        mean: Vector = pooled[0]
         return mean

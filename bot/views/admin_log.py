@@ -137,7 +137,7 @@ def log_line(t: Translator, entry: AdminAction, zone: str) -> str:
 def _life_detail(t: Translator, entry: HistoryEntry) -> str | None:
     """What a step of a listing's life was about, in words; None where the sentence is all."""
     detail = entry.detail
-    if not detail or entry.status in ("open", "renewed"):
+    if not detail or entry.status == "open":
         return None
     if entry.status == "edited":
         # Each name once: a new place changes its name, country, coordinates...

@@ -58,10 +58,7 @@ class OnTheGrid(IntervalTrigger):  # type: ignore[misc]
         start, length = self.start_date.timestamp(), self.interval_length
         # The slack: a run on the grid is not taken for one a float's error before it.
         steps = math.floor((previous_fire_time.timestamp() - start) / length + 1e-6) + 1
-        following = start + steps * length
-        if self.end_date is not None and following > self.end_date.timestamp():
-            return None
-        return datetime.fromtimestamp(following, tz=self.timezone)
+        return datetime.fromtimestamp(start + steps * length, tz=self.timezone)
 
 
 def run_every(

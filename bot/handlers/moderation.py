@@ -26,15 +26,15 @@ from bot.dialogs import decision
 from bot.dialogs.decision import Decision, Nothing
 from bot.handlers import verification
 from bot.handlers.admin import (
+    admin_member,
     already_done,
-    is_admin,
     member_argument,
     read_for_admin,
     reader_zone,
     refuse_unless_admin,
 )
 from bot.i18n import N_, Translator
-from bot.storage import Listing, ReportedListing, Storage
+from bot.storage import Listing, Member, ReportedListing, Storage
 from bot.storage.moderation import Outcome
 from bot.storage.outbox import Notice
 from bot.views.admin_log import fitted, life_line, log_line, person, report_status, when
@@ -325,10 +325,9 @@ async def dismiss(update: Update, context: BotContext, listing_id: int) -> None:
 # --- Warn and Ban: a reason, then a confirmation (bot/dialogs/decision.py) ----------------------
 
 
-async def _about(context: BotContext, listing: Listing) -> dict[str, str]:
-    """The author and the listing, as the admin's texts name them."""
+def _about(context: BotContext, listing: Listing, owner: Member | None) -> dict[str, str]:
+    """The author (``owner``, as read) and the listing, as the admin's texts name them."""
     t = context.i18n
-    owner = await context.storage.get_member(listing.owner_id)
     author = person(
         t, listing.owner_id, owner.first_name if owner else None, owner.country if owner else None
     )
@@ -344,7 +343,7 @@ async def plan_warning(context: BotContext, listing_id: int) -> str | Nothing:
     if first is not None:
         return Nothing(await already_done(context, first, ""))
     return context.i18n.gettext("⚠️ Warn {member} about the listing {listing}?").format(
-        **await _about(context, listing)
+        **_about(context, listing, await context.storage.get_member(listing.owner_id))
     )
 
 
@@ -378,16 +377,16 @@ async def plan_ban(context: BotContext, listing_id: int) -> str | Nothing:
         return Nothing(gone_text(context))
     if listing.owner_id == context.member.id:
         return Nothing(_("You cannot ban yourself."))
-    if await is_admin(context, listing.owner_id):
-        return Nothing(_(ADMINS_NOT_BANNED))
     owner = await context.storage.get_member(listing.owner_id)
+    if admin_member(context, listing.owner_id, owner):
+        return Nothing(_(ADMINS_NOT_BANNED))
     if owner is not None and owner.banned:
         first = await context.storage.last_action(("ban",), user=listing.owner_id)
         return Nothing(await already_done(context, first, _("Already banned.")))
     question = _(
         "⛔ Ban {member}, the author of {listing}? Their open listings are hidden and their "
         "pending contact requests withdrawn; they keep /mydata and /deleteme."
-    ).format(**await _about(context, listing))
+    ).format(**_about(context, listing, owner))
     if owner is not None and owner.verified and owner.municipality_name:
         # Storage.ban ends it (a ban is a revocation too); lifting the ban does not restore it.
         ends = _("Their verification for {municipality} ends too.")

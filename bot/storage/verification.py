@@ -367,7 +367,7 @@ class VerificationQueries(Database):
         reason: str | None,
         now: int,
         told: Sequence[Enqueued] = (),
-    ) -> VerificationRequest:
+    ) -> None:
         """An admin ends an approval: the person's new listings show no badge and their powers
         over the municipality's listings and contacts end; their published listings keep the
         badge they were posted with. ``told``: the person's notice, queued with it."""
@@ -388,9 +388,6 @@ class VerificationQueries(Database):
                 db, admin, "revoke", now,
                 user=user_id, request=request_id, municipality=municipality_id, reason=reason,
             )  # fmt: skip
-        request = await self.get_verification(request_id)
-        assert request is not None
-        return request
 
     async def verified_municipalities(
         self, *, offset: int = 0, limit: int = 10

@@ -24,7 +24,7 @@ from bot.storage.base import (
     read_one,
     row_mapper,
 )
-from bot.storage.outbox import Enqueued, Notice, insert_notifications, tell
+from bot.storage.outbox import Enqueued, Notice, insert_notifications, queue_each, tell
 from bot.storage.verification import LISTING_SPEAKERS, end_verifications_of_banned
 
 REPORT_REASONS = ("spam", "scam", "offensive", "misleading", "other")
@@ -513,6 +513,11 @@ async def end_relays_with(db: aiosqlite.Connection, user_id: int, now: int) -> N
         await db.execute("UPDATE contacts SET relay_ended_at = ? WHERE id = ?", (now, contact_id))
         other = decider if asker == user_id else asker
         if used and other is not None:
-            told = Enqueued(other, RELAY_PARTY_GONE, f"ct:pg:{contact_id}:{other}",
-                            {"contact": contact_id}, now)  # fmt: skip
-            await insert_notifications(db, [told], now=now)
+            await queue_each(
+                db,
+                [other],
+                RELAY_PARTY_GONE,
+                f"ct:pg:{contact_id}",
+                {"contact": contact_id},
+                now=now,
+            )

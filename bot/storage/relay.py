@@ -23,7 +23,7 @@ from bot.storage.contacts import (
     ContactRefused,
     read_contact,
 )
-from bot.storage.outbox import Enqueued, insert_notifications
+from bot.storage.outbox import Enqueued, insert_notifications, queue_each
 
 HOUR = 3600
 RELAY_PER_HOUR = 20  # messages one person may relay in an hour, over all their contacts
@@ -121,9 +121,14 @@ class RelayQueries(ContactQueries):
             )
             other = contact.other_side(user_id)
             if other is not None:
-                told = Enqueued(other, RELAY_ENDED, f"ct:re:{contact_id}:{other}",
-                                {"contact": contact_id}, now)  # fmt: skip
-                await insert_notifications(db, [told], now=now)
+                await queue_each(
+                    db,
+                    [other],
+                    RELAY_ENDED,
+                    f"ct:re:{contact_id}",
+                    {"contact": contact_id},
+                    now=now,
+                )
         ended = await self.get_contact(contact_id)
         assert ended is not None
         return ended

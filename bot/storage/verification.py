@@ -20,7 +20,7 @@ import aiosqlite
 
 from bot.storage.actions import log_action
 from bot.storage.base import Database, Refused, first_column, read_one, row_mapper
-from bot.storage.outbox import Enqueued, insert_notifications
+from bot.storage.outbox import Enqueued, insert_notifications, queue_each
 
 # Told to both people of a relay when the official who accepted its contact for a
 # municipality no longer speaks for it (rendered by bot/handlers/relay.py).
@@ -206,18 +206,10 @@ async def end_relays_spoken_for(db: aiosqlite.Connection, official: int, now: in
     )
     for contact_id, asker in rows:
         await db.execute("UPDATE contacts SET relay_ended_at = ? WHERE id = ?", (now, contact_id))
-        told = [
-            Enqueued(
-                person,
-                RELAY_SPEAKER_GONE,
-                f"ct:sg:{contact_id}:{person}",
-                {"contact": contact_id},
-                now,
-            )
-            for person in (asker, official)
-            if person is not None
-        ]
-        await insert_notifications(db, told, now=now)
+        people = [person for person in (asker, official) if person is not None]
+        await queue_each(
+            db, people, RELAY_SPEAKER_GONE, f"ct:sg:{contact_id}", {"contact": contact_id}, now=now
+        )
 
 
 _REQUEST_SELECT = """

@@ -19,26 +19,27 @@ async def runs_of(
     name: str,
     count: int = 2,
     timeout: float = 15.0,  # noqa: ASYNC109
-) -> None:
-    """Return once the job named ``name`` has finished ``count`` more runs. With 2 (the
-    default), at least one whole run began after the call: a run already under way when it
-    was made finishes first and counts as one."""
+) -> list[JobExecutionEvent]:
+    """Return once the job named ``name`` has finished ``count`` more runs, with their events
+    (``scheduled_run_time``: when each was due). With 2 (the default), at least one whole run
+    began after the call: a run already under way when it was made finishes first and counts
+    as one."""
     assert application.job_queue is not None
     (job,) = application.job_queue.get_jobs_by_name(name)
     job_id = job.job.id
     loop = asyncio.get_running_loop()
-    finished = 0
+    runs: list[JobExecutionEvent] = []
     done: asyncio.Future[None] = loop.create_future()
 
-    def count_run() -> None:
-        nonlocal finished
-        finished += 1
-        if finished >= count and not done.done():
-            done.set_result(None)
+    def count_run(event: JobExecutionEvent) -> None:
+        if not done.done():
+            runs.append(event)
+            if len(runs) >= count:
+                done.set_result(None)
 
     def listener(event: JobExecutionEvent) -> None:
         if event.job_id == job_id:
-            loop.call_soon_threadsafe(count_run)  # APScheduler may tell from another thread
+            loop.call_soon_threadsafe(count_run, event)  # APScheduler may tell from another thread
 
     scheduler = application.job_queue.scheduler
     scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
@@ -46,3 +47,4 @@ async def runs_of(
         await asyncio.wait_for(done, timeout)
     finally:
         scheduler.remove_listener(listener)
+    return runs

@@ -74,6 +74,13 @@ async def joined(server: BotApiServer, storage: Storage, *people: Person) -> lis
     return await started(server, *((p.name, p.language, p.user_id) for p in people))
 
 
+def data_of(message: ChatMessage, label: str) -> str:
+    """The callback data of the button labelled ``label`` (to forge a press or read its id)."""
+    return next(
+        b["callback_data"] for row in message.inline_keyboard for b in row if b["text"] == label
+    )
+
+
 def shown(message: ChatMessage) -> str:
     return message.text or message.caption or ""
 

@@ -18,7 +18,7 @@ from bot.storage.listings import DAY
 from bot.views import cards
 from tests import seed
 from tests.conftest import BOT_USERNAME
-from tests.talk import plain, says
+from tests.talk import data_of, plain, says
 
 NOW = 1_800_000_000
 READER = 701
@@ -53,12 +53,6 @@ async def tap(user: SandboxUser, label: str) -> ChatMessage:
     """Press an inline button; the bot's next message or edit."""
     await user.press(label)
     return await user.wait_for_bot_message(include_edits=True)
-
-
-def data_of(message: ChatMessage, label: str) -> str:
-    return next(
-        b["callback_data"] for row in message.inline_keyboard for b in row if b["text"] == label
-    )
 
 
 def count(language: str, total: int) -> str:

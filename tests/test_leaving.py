@@ -16,7 +16,7 @@ from bot.storage.listings import DAY
 from bot.storage.members import Profile
 from bot.views import cards
 from tests import seed
-from tests.talk import containing, says, started, taps
+from tests.talk import containing, data_of, says, started, taps
 from tests.test_matching_flow import NOON
 from tests.test_matching_flow import started as flow_started
 from tests.waiting import settled, wait_until
@@ -47,12 +47,6 @@ async def leave(user) -> None:
     await user.press_data(status.id, "vf:leave")
     await user.wait_for_bot_message()
     await taps(user, fr("🚪 Yes, leave"))
-
-
-def data_of(message, label: str) -> str:
-    return next(
-        b["callback_data"] for row in message.inline_keyboard for b in row if b["text"] == label
-    )
 
 
 async def accept_refused(bot, author, request, contact, *, author_id: int, now: int) -> None:
@@ -257,6 +251,7 @@ async def test_a_banned_official_no_longer_answers_for_the_municipality(server, 
     assert await bot.storage.leave_municipality(DEPUTY, NOW - 10) is not None
     assert not await bot.storage.unattended(listing.id)
     await bot.storage.check_contact(ASKER, listing.id, NOW)  # Léa would answer
+    assert [row[0] for row in await bot.storage.expiring_soon(NOW, 8 * 86_400)] == [listing.id]
 
     await bot.storage.ban(AUTHOR, 0, NOW)
     assert await bot.storage.unattended(listing.id)

@@ -11,8 +11,7 @@ from bot.handlers import verification
 from bot.i18n import translator
 from tests import seed
 from tests.conftest import ADMIN_ID
-from tests.talk import containing, joined, newcomer, plain, says, seeded, taps
-from tests.test_leaving import data_of
+from tests.talk import containing, data_of, joined, newcomer, plain, says, seeded, taps
 
 NOW = int(time.time())
 MAYOR, DEPUTY, BULGARIAN, VOLUNTEER = 801, 802, 803, 804

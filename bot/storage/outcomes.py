@@ -245,14 +245,13 @@ class OutcomeQueries(ListingQueries, ContactQueries):
             await self.check_with_whom(contact, user_id, with_contact)
             exchanged = await self.get_contact(with_contact)
         async with self.transaction() as db:
-            # Due, again in the statement that answers: nothing is recorded before its time,
-            # whatever was checked above.
+            # Due: checked by followup_party above (an accepted contact's decided_at never
+            # changes, so the check holds here too).
             if not await changed_one(
                 db,
                 "INSERT INTO contact_followups (contact_id, user_id, due, answer, answered_at, "
-                "with_contact, result) SELECT id, ?, ?, ?, ?, ?, ? FROM contacts "
-                "WHERE id = ? AND decided_at <= ? ON CONFLICT DO NOTHING",
-                (user_id, due, answer, now, with_contact, result, contact_id, now - due * DAY),
+                "with_contact, result) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (contact_id, user_id, due, answer, now, with_contact, result),
             ):
                 return False
             listing_id = contact.listing_id

@@ -97,6 +97,25 @@ async def verified(storage: Storage, user_id: int, now: int = 0) -> None:
     await storage.decide_verification(request.id, 0, approve=True, now=now)
 
 
+REFUSED = "outbox refused"
+
+
+@asynccontextmanager
+async def refused_notices(storage: Storage, like: str = "%") -> AsyncIterator[None]:
+    """Inside, writing a notification whose dedup key is ``like`` fails with :data:`REFUSED`:
+    a change queued with its notices must then not be written either."""
+    async with storage.transaction() as db:  # not inside a transaction of the bot's
+        await db.execute(
+            "CREATE TEMP TRIGGER refused_notices BEFORE INSERT ON outbox "
+            f"WHEN NEW.dedup_key LIKE '{like}' BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END"
+        )
+    try:
+        yield
+    finally:
+        async with storage.transaction() as db:
+            await db.execute("DROP TRIGGER temp.refused_notices")
+
+
 @asynccontextmanager
 async def untold(storage: Storage) -> AsyncIterator[None]:
     """What is seeded inside queues no contact notice: a contact request, a message or an

@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from babel.dates import format_relative_datetime, get_relative_name
 
 from bot.i18n import translator
@@ -368,17 +369,9 @@ async def test_a_request_and_its_notice_are_written_together_or_not_at_all(serve
     await storage.accept_contact(contact.id, owner, now=NOW)
     assert (asker, "contact_accepted") in await _outbox_kinds(storage, contact.id)
 
-    async with storage.transaction() as db:  # not inside a transaction of the bot's
-        await db.execute(
-            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
-            "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
-        )
     other = await seed.listing(storage, owner, NOW, title="Second fire pump")
-    try:
-        await storage.open_contact(asker, other.id, "And this one too, please.", NOW)
-    except Exception as failed:
-        assert "outbox refused" in str(failed)
-    else:
-        raise AssertionError("the request was written without its notice")
+    async with seed.refused_notices(storage):
+        with pytest.raises(Exception, match=seed.REFUSED):
+            await storage.open_contact(asker, other.id, "And this one too, please.", NOW)
     left = await storage._fetchall("SELECT id FROM contacts WHERE listing_id = ?", (other.id,))
     assert left == []

@@ -15,6 +15,7 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from babel.dates import format_datetime
 
 from bot.delivery.outbox import REASON_GIVEN
@@ -417,34 +418,23 @@ async def test_a_decision_and_its_notice_are_written_together_or_not_at_all(serv
     step): both are one transaction. When queueing the notice fails, nothing is decided."""
     storage = bot.storage
     _users, listing = await world(server, bot)
-    async with storage.transaction() as db:
-        await db.execute(
-            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
-            "WHEN NEW.dedup_key LIKE 'mod:%' BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
-        )
 
     def told(key: str) -> Notice:
         return Notice(key, moderation.WARNED, {"title": listing.title})
 
     decisions = {
-        "warn": storage.warn_owner(listing.id, ADMIN_ID, NOW, notice=told("mod:warn:1")),
-        "ban": storage.ban(OWNER, ADMIN_ID, NOW, notice=told("mod:ban:1")),
-        "hide": storage.hide_listing(listing.id, ADMIN_ID, NOW, notice=told("mod:hide:1")),
+        "warn": lambda: storage.warn_owner(listing.id, ADMIN_ID, NOW, notice=told("mod:warn:1")),
+        "ban": lambda: storage.ban(OWNER, ADMIN_ID, NOW, notice=told("mod:ban:1")),
+        "hide": lambda: storage.hide_listing(listing.id, ADMIN_ID, NOW, notice=told("mod:hide:1")),
     }
-    for name, decision in decisions.items():
-        try:
-            await decision
-        except Exception as failed:
-            assert "outbox refused" in str(failed), name
-        else:
-            raise AssertionError(f"{name} was written without its notice")
+    async with seed.refused_notices(storage, like="mod:%"):
+        for decide in decisions.values():
+            with pytest.raises(Exception, match=seed.REFUSED):
+                await decide()
     assert await bans(bot) == []
     assert await storage._fetchall("SELECT * FROM warnings") == []
     assert (await storage.get_listing(listing.id)).status == "open"
     assert [e.action for e in await storage.admin_log()] == ["make_admin"]
-
-    async with storage.transaction() as db:
-        await db.execute("DROP TRIGGER temp.refuse_notices")
     assert await storage.hide_listing(listing.id, ADMIN_ID, NOW, notice=told("mod:hide:2"))
     assert await storage.ban(OWNER, ADMIN_ID, NOW, notice=told("mod:ban:2")) is (
         moderation.Outcome.DONE
@@ -459,24 +449,14 @@ async def test_a_verification_decision_and_its_notice_are_one_transaction(server
     storage = bot.storage
     await seed.member(storage, OWNER, language="fr")
     asked = await storage.request_verification(OWNER, email=None, note=None, now=NOW)
-    async with storage.transaction() as db:
-        await db.execute(
-            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
-            "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
-        )
     told = Notice("vf:result:1", verification.APPROVED).to([OWNER], NOW)
-    for approve in (True, False):
-        try:
-            await storage.decide_verification(
-                asked.id, ADMIN_ID, approve=approve, now=NOW, told=told
-            )
-        except Exception as failed:
-            assert "outbox refused" in str(failed)
-        else:
-            raise AssertionError("decided without its notice")
+    async with seed.refused_notices(storage):
+        for approve in (True, False):
+            with pytest.raises(Exception, match=seed.REFUSED):
+                await storage.decide_verification(
+                    asked.id, ADMIN_ID, approve=approve, now=NOW, told=told
+                )
     assert (await storage.get_verification(asked.id)).status == "pending"
-    async with storage.transaction() as db:
-        await db.execute("DROP TRIGGER temp.refuse_notices")
     await storage.decide_verification(asked.id, ADMIN_ID, approve=True, now=NOW, told=told)
     revoked = Notice("vf:revoked:1", verification.REVOKED).to([OWNER], NOW)
     await storage.revoke_verification(asked.id, ADMIN_ID, reason=None, now=NOW, told=revoked)
@@ -491,24 +471,14 @@ async def test_a_report_and_its_notices_are_one_transaction(server, bot):
     await seed.member(storage, OWNER, language="fr")
     await seed.member(storage, REPORTER, language="de", country="DE", place="Kassel")
     listing = await seed.listing(storage, OWNER, NOW, title="Used fire pump")
-    async with storage.transaction() as db:
-        await db.execute(
-            "CREATE TEMP TRIGGER refuse_notices BEFORE INSERT ON outbox "
-            "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
-        )
 
     def told(filed):
         return Notice(f"report:{filed.report_id}", moderation.WARNED).to([ADMIN_ID], NOW)
 
-    try:
-        await storage.report_listing(listing.id, REPORTER, "spam", NOW, told=told)
-    except Exception as failed:
-        assert "outbox refused" in str(failed)
-    else:
-        raise AssertionError("filed without its notice")
+    async with seed.refused_notices(storage):
+        with pytest.raises(Exception, match=seed.REFUSED):
+            await storage.report_listing(listing.id, REPORTER, "spam", NOW, told=told)
     assert await storage._fetchall("SELECT * FROM reports") == []
-    async with storage.transaction() as db:
-        await db.execute("DROP TRIGGER temp.refuse_notices")
     filed = await storage.report_listing(listing.id, REPORTER, "spam", NOW, told=told)
     queued = await storage._fetchall("SELECT dedup_key FROM outbox")
     assert [row[0] for row in queued] == [f"report:{filed.report_id}:{ADMIN_ID}"]

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from bot.context import CommunityApplication
@@ -544,6 +544,8 @@ async def still_usable(fuzz: Fuzz, caplog: pytest.LogCaptureFixture) -> None:
         HealthCheck.data_too_large,
     ],
 )
+# Found by the fuzzer: "Keep my data" tapped twice edited its message twice into the same text.
+@example(language="en", start="stranger", sequence=[Command("deleteme", "0"), DoubleTap(1)])
 @given(
     language=st.sampled_from([*LANGUAGES, "ar", "pt-br", "zz", None]),
     start=st.sampled_from(["stranger", "onboarded", "posting", "admin"]),

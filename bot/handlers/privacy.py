@@ -155,5 +155,6 @@ async def kept(update: Update, context: BotContext, _none: None) -> None:
     """Keep my data."""
     query = update.callback_query
     assert query is not None
+    close_message(update, context)  # a second tap already in flight is stale
     await query.answer()
     await query.edit_message_text(context.i18n.gettext("Nothing was erased."))
